@@ -1,0 +1,18 @@
+//! The contact ledger's domain: what can be said about an insurer's customers and how.
+//!
+//! - [`ids`]: newtype identifiers (customers, cases, streams, event ids, positions).
+//! - [`values`]: validated values (phone numbers, ID cards, plates, VINs, money, scores); a bad
+//!   value is a [`ValidationError`] naming the field and the rule.
+//! - [`events`]: the v1 event catalogue, each event with a stable type name and schema version.
+//! - [`commands`] and [`aggregates`]: decide (`handle`) holds every business rule and returns
+//!   events or a [`DomainError`]; evolve (`apply`) only folds state.
+//! - [`codec`]: the one place where bytes are encoded and decoded (bincode 2.0.1).
+//!
+//! This crate does no IO and knows nothing of sled, async runtimes or GraphQL.
+
+pub mod codec;
+pub mod error;
+pub mod ids;
+pub mod values;
+
+pub use error::{DomainError, ValidationError};
