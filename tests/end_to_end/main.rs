@@ -1,1 +1,4 @@
-//! End-to-end tests of the `contact-ledger` binary.
+//! End-to-end tests: the `contact-ledger` binary driven as a user would.
+
+mod cli;
+mod fixture;

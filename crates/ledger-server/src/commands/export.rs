@@ -1,0 +1,95 @@
+//! `contact-ledger export`: the ledger (or a range of positions) as NDJSON in the export form.
+//!
+//! Output to a file is written beside it and renamed into place when complete, so a failed
+//! export never leaves a file that looks whole.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ledger_domain::ids::Position;
+
+use super::open_store;
+use crate::interchange::export_line;
+use crate::progress;
+
+/// Records read from the store per page while exporting.
+pub const EXPORT_PAGE_RECORDS: usize = 4096;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The first position to export (default: 1, the beginning).
+    #[arg(long, value_name = "P")]
+    from: Option<u64>,
+    /// The last position to export (default: the head).
+    #[arg(long, value_name = "P")]
+    to: Option<u64>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let store = open_store(data)?;
+    let head = store.head().position;
+    let from = Position(args.from.unwrap_or(1).max(1));
+    let to = Position(args.to.unwrap_or(head.get()).min(head.get()));
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        eprintln!("error: --from {from} is after --to {to}");
+        return Ok(ExitCode::from(2));
+    }
+    let written = match &args.output {
+        Some(path) => {
+            let partial = path.with_extension("partial");
+            let file = std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = write_range(&store, from, to, &mut writer)?;
+            let file = writer.into_inner().context("flushing the export")?;
+            file.sync_all().context("syncing the export")?;
+            std::fs::rename(&partial, path).with_context(|| format!("cannot move the export to {}", path.display()))?;
+            written
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = std::io::BufWriter::new(stdout.lock());
+            let written = write_range(&store, from, to, &mut writer)?;
+            writer.flush().context("writing to standard output")?;
+            written
+        }
+    };
+    store.close().await.context("closing the ledger")?;
+    eprintln!("exported {written} events (positions {from} to {to})");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_range(
+    store: &ledger_store::SledEventLog,
+    from: Position,
+    to: Position,
+    writer: &mut impl Write,
+) -> anyhow::Result<u64> {
+    let total = to.get().saturating_sub(from.get()).saturating_add(1);
+    let bar = progress::bar(if to < from { 0 } else { total }, "exporting");
+    let mut next = from;
+    let mut written = 0u64;
+    while next <= to {
+        let page = store.read_all(next, EXPORT_PAGE_RECORDS).context("reading the ledger")?;
+        if page.is_empty() {
+            break;
+        }
+        for record in page.iter().take_while(|record| record.position <= to) {
+            writeln!(writer, "{}", export_line(record)?).context("writing the export")?;
+            written += 1;
+            next = record.position.next();
+        }
+        bar.set_position(written);
+        if page.last().is_some_and(|record| record.position >= to) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(written)
+}

@@ -1,0 +1,277 @@
+//! `contact-ledger import FILE|-`: append events from NDJSON, all or nothing by default.
+//!
+//! Every line is validated before anything is written: on any problem the command lists them
+//! as `line N: field: rule` and writes nothing. `--skip-invalid` writes the valid lines
+//! instead and reports the rest. Lines whose event id is already in the ledger are skipped,
+//! so importing the same file again writes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ledger_domain::ids::{EventId, StreamId};
+use ledger_store::{AppendRequest, ExpectedVersion, GENESIS_HASH, Head, RecordedEvent, SledEventLog};
+
+use super::{open_store, print_problems};
+use crate::interchange::{IntegratorLine, Line, parse_line};
+use crate::progress;
+
+/// Requests handed to the store per bulk append: big enough that a group commit carries
+/// thousands of events, small enough that the progress bar moves.
+pub const IMPORT_CHUNK_REQUESTS: usize = 8192;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The NDJSON file to read, or `-` for standard input.
+    file: PathBuf,
+    /// Write the valid lines and report the invalid ones instead of writing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let store = open_store(data)?;
+    let parsed = read_lines(&args.file)?;
+    let mut problems = parsed.problems;
+    let form = check_one_form(&parsed.lines, &mut problems);
+    let plan = match form {
+        Form::Integrator => plan_integrator(&store, parsed.lines, &mut problems),
+        Form::Exported => plan_exported(&store, parsed.lines, &mut problems),
+    };
+    let invalid = problems.len();
+    if invalid > 0 {
+        print_problems(&problems);
+        if !args.skip_invalid {
+            eprintln!("import: {invalid} invalid lines; nothing written (use --skip-invalid to write the valid lines)");
+            store.close().await.context("closing the ledger")?;
+            return Ok(ExitCode::FAILURE);
+        }
+        if matches!(plan, Plan::Exported { .. }) {
+            eprintln!("import: an export must be imported whole; nothing written");
+            store.close().await.context("closing the ledger")?;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let summary = match plan {
+        Plan::Integrator { requests, duplicates } => write_integrator(&store, requests, duplicates).await?,
+        Plan::Exported { records, already_present } => write_exported(&store, records, already_present).await?,
+    };
+    let head = store.head();
+    store.close().await.context("closing the ledger")?;
+    println!(
+        "imported {} new events ({} already present, {invalid} invalid lines skipped); head position {} hash {}",
+        summary.written,
+        summary.already_present,
+        head.position,
+        hex::encode(head.hash)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lines that parsed, with their line numbers, and the problems of those that did not.
+struct Parsed {
+    lines: Vec<(usize, Line)>,
+    problems: Vec<String>,
+}
+
+fn read_lines(file: &Path) -> anyhow::Result<Parsed> {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let opened = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        Box::new(std::io::BufReader::new(opened))
+    };
+    let mut parsed = Parsed { lines: Vec::new(), problems: Vec::new() };
+    for (index, text) in reader.lines().enumerate() {
+        let number = index + 1;
+        let text = match text {
+            Ok(text) => text,
+            Err(error) => {
+                parsed.problems.push(format!("line {number}: (line): not UTF-8 text: {error}"));
+                continue;
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse_line(&text) {
+            Ok(line) => parsed.lines.push((number, line)),
+            Err(error) => parsed.problems.push(format!("line {number}: {error}")),
+        }
+    }
+    Ok(parsed)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    Integrator,
+    Exported,
+}
+
+/// A file is one form or the other: an export continues a chain, an integrator file does not.
+fn check_one_form(lines: &[(usize, Line)], problems: &mut Vec<String>) -> Form {
+    let form = match lines.first() {
+        Some((_, Line::Exported(_))) => Form::Exported,
+        _ => Form::Integrator,
+    };
+    for (number, line) in lines {
+        let matches = matches!((form, line), (Form::Integrator, Line::Integrator(_)) | (Form::Exported, Line::Exported(_)));
+        if !matches {
+            problems.push(format!(
+                "line {number}: (form): a file is all integrator form or all export form, and the first line is {}",
+                match form {
+                    Form::Integrator => "integrator form",
+                    Form::Exported => "export form",
+                }
+            ));
+        }
+    }
+    form
+}
+
+enum Plan {
+    Integrator { requests: Vec<AppendRequest>, duplicates: usize },
+    Exported { records: Vec<RecordedEvent>, already_present: usize },
+}
+
+/// Checks expected versions against the store and the lines before them, drops lines whose
+/// event id is already present (in the store or earlier in the file), and builds one append
+/// request per remaining line.
+fn plan_integrator(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &mut Vec<String>) -> Plan {
+    let mut versions: HashMap<StreamId, u64> = HashMap::new();
+    let mut seen: HashSet<EventId> = HashSet::new();
+    let mut requests = Vec::with_capacity(lines.len());
+    let mut duplicates = 0;
+    for (number, line) in lines {
+        let Line::Integrator(IntegratorLine { stream, expected_version, new_event, .. }) = line else {
+            continue;
+        };
+        let event_id = new_event.event_id;
+        if store.position_of(event_id).is_some() || !seen.insert(event_id) {
+            duplicates += 1;
+            continue;
+        }
+        let current = *versions.entry(stream.clone()).or_insert_with(|| store.stream_version(&stream));
+        if let Some(expected) = expected_version
+            && expected != current
+        {
+            problems.push(format!(
+                "line {number}: expectedVersion: stream {stream} holds {current} events at this line, not {expected}"
+            ));
+            continue;
+        }
+        versions.insert(stream.clone(), current + 1);
+        let expected = expected_version.map_or(ExpectedVersion::Any, ExpectedVersion::Exact);
+        requests.push(AppendRequest { stream, expected, events: vec![new_event] });
+    }
+    Plan::Integrator { requests, duplicates }
+}
+
+/// An export continues the store only where its first `prevHash` is the store's head hash, and
+/// every line's hash must recompute from its content.
+fn plan_exported(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &mut Vec<String>) -> Plan {
+    let head = store.head();
+    let mut expected_prev = head.hash;
+    let mut expected_position = head.position.next();
+    let mut records = Vec::with_capacity(lines.len());
+    let mut already_present = 0;
+    for (number, line) in lines {
+        let Line::Exported(record) = line else { continue };
+        if record.position <= head.position {
+            // Already in the store: a re-import. It must be the very same event.
+            if store.position_of(record.event.event_id) == Some(record.position) {
+                already_present += 1;
+            } else {
+                problems.push(format!(
+                    "line {number}: position: {} is already taken by a different event in this store",
+                    record.position
+                ));
+            }
+            expected_prev = record.hash;
+            expected_position = record.position.next();
+            continue;
+        }
+        if record.position != expected_position {
+            problems.push(format!(
+                "line {number}: position: expected {expected_position} (the store's head is {}), found {}",
+                head.position, record.position
+            ));
+        } else if record.prev_hash != expected_prev {
+            let what = if expected_prev == GENESIS_HASH && head.position.get() == 0 {
+                "the genesis hash (an empty store takes a full export)".to_owned()
+            } else {
+                hex::encode(expected_prev)
+            };
+            problems.push(format!("line {number}: prevHash: must equal {what}"));
+        } else if let Err(problem) = check_record_hash(&record) {
+            problems.push(format!("line {number}: hash: {problem}"));
+        }
+        expected_prev = record.hash;
+        expected_position = record.position.next();
+        records.push(record);
+    }
+    Plan::Exported { records, already_present }
+}
+
+/// Recomputes a record's hash from its content and its `prevHash`.
+pub fn check_record_hash(record: &RecordedEvent) -> Result<(), String> {
+    let computed = ledger_store::record_hash(&record.prev_hash, &ledger_store::encode_record(record));
+    if computed == record.hash {
+        Ok(())
+    } else {
+        Err(format!("does not match the line's content (recomputed {})", hex::encode(computed)))
+    }
+}
+
+struct Summary {
+    written: u64,
+    already_present: u64,
+}
+
+async fn write_integrator(
+    store: &SledEventLog,
+    requests: Vec<AppendRequest>,
+    duplicates: usize,
+) -> anyhow::Result<Summary> {
+    let bar = progress::bar(u64::try_from(requests.len()).unwrap_or(u64::MAX), "importing");
+    let mut summary = Summary { written: 0, already_present: u64::try_from(duplicates).unwrap_or(u64::MAX) };
+    let mut pending = requests.into_iter().peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<AppendRequest> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
+        let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        let outcomes = store.append_many(chunk).await.context("the store failed while importing")?;
+        for outcome in outcomes {
+            let appended = outcome.context("the store refused an event that passed validation")?;
+            if appended.duplicate {
+                summary.already_present += 1;
+            } else {
+                summary.written += 1 + appended.last_position.get() - appended.first_position.get();
+            }
+        }
+        bar.inc(count);
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// The export is handed over in chunks; each continues the chain the previous one ended.
+async fn write_exported(
+    store: &SledEventLog,
+    records: Vec<RecordedEvent>,
+    already_present: usize,
+) -> anyhow::Result<Summary> {
+    let bar = progress::bar(u64::try_from(records.len()).unwrap_or(u64::MAX), "importing");
+    let mut written = 0u64;
+    let mut pending = records.into_iter().peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<RecordedEvent> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
+        let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        let _: Head = store.import_recorded(chunk).await.context("the store refused the export")?;
+        written += count;
+        bar.inc(count);
+    }
+    bar.finish_and_clear();
+    Ok(Summary { written, already_present: u64::try_from(already_present).unwrap_or(u64::MAX) })
+}

@@ -1,0 +1,30 @@
+//! One file per subcommand, each with its `Args` and an async `run`.
+
+pub mod export;
+pub mod import;
+pub mod stats;
+pub mod verify;
+
+use std::path::Path;
+
+use anyhow::Context;
+use ledger_store::{SledEventLog, StoreOptions};
+
+/// The most problems listed one per line before the rest are only counted.
+pub const PROBLEMS_LISTED_MAX: usize = 100;
+
+/// Opens the store under `data`, naming the directory in any error.
+pub fn open_store(data: &Path) -> anyhow::Result<SledEventLog> {
+    SledEventLog::open(data, StoreOptions::default())
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))
+}
+
+/// Prints problems as `line N: field: rule`, at most [`PROBLEMS_LISTED_MAX`] of them.
+pub fn print_problems(problems: &[String]) {
+    for problem in problems.iter().take(PROBLEMS_LISTED_MAX) {
+        eprintln!("{problem}");
+    }
+    if problems.len() > PROBLEMS_LISTED_MAX {
+        eprintln!("... and {} more problems", problems.len() - PROBLEMS_LISTED_MAX);
+    }
+}

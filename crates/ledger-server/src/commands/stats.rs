@@ -1,0 +1,95 @@
+//! `contact-ledger stats`: what the ledger holds — event counts by type and by channel, the
+//! head, and the bytes on disk.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ledger_domain::events::Event;
+use ledger_domain::ids::Position;
+use serde::Serialize;
+
+use super::open_store;
+
+/// Records read per page while counting.
+pub const STATS_PAGE_RECORDS: usize = 4096;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stats {
+    events: u64,
+    head_position: u64,
+    head_hash: String,
+    bytes_on_disk: u64,
+    by_type: BTreeMap<String, u64>,
+    contacts_by_channel: BTreeMap<String, u64>,
+}
+
+pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let store = open_store(data)?;
+    let head = store.head();
+    let mut stats = Stats {
+        events: head.event_count,
+        head_position: head.position.get(),
+        head_hash: hex::encode(head.hash),
+        bytes_on_disk: 0,
+        by_type: BTreeMap::new(),
+        contacts_by_channel: BTreeMap::new(),
+    };
+    let mut next = Position(1);
+    loop {
+        let page = store.read_all(next, STATS_PAGE_RECORDS).context("reading the ledger")?;
+        let Some(last) = page.last() else { break };
+        next = last.position.next();
+        for record in &page {
+            let event = &record.event;
+            *stats.by_type.entry(event.event_type.clone()).or_default() += 1;
+            if event.event_type == "ContactRecorded"
+                && let Ok(Event::ContactRecorded(contact)) =
+                    Event::decode_payload(&event.event_type, event.schema_version, &event.payload)
+            {
+                let channel = serde_json::to_value(contact.channel).ok().and_then(|v| v.as_str().map(str::to_owned));
+                *stats.contacts_by_channel.entry(channel.unwrap_or_default()).or_default() += 1;
+            }
+        }
+    }
+    store.close().await.context("closing the ledger")?;
+    stats.bytes_on_disk = directory_bytes(data);
+    if args.json {
+        println!("{}", serde_json::to_string(&stats).context("writing the stats")?);
+    } else {
+        println!("events:        {}", stats.events);
+        println!("head:          position {} hash {}", stats.head_position, stats.head_hash);
+        println!("bytes on disk: {}", stats.bytes_on_disk);
+        println!("by type:");
+        for (name, count) in &stats.by_type {
+            println!("  {name:<32} {count}");
+        }
+        println!("contacts by channel:");
+        for (channel, count) in &stats.contacts_by_channel {
+            println!("  {channel:<32} {count}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The bytes of every file under `dir` (unreadable entries count as zero).
+fn directory_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => directory_bytes(&entry.path()),
+            Ok(metadata) => metadata.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

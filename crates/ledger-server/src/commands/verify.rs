@@ -1,0 +1,154 @@
+//! `contact-ledger verify`: check the store's hash chain and indexes, or an export file offline.
+//!
+//! Exit 0 when everything checks, 1 when anything does not; `--json` prints one object:
+//! `{"ok", "events", "headPosition", "headHash", "problems"}`.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ledger_store::{GENESIS_HASH, Hash};
+use serde::Serialize;
+
+use super::{PROBLEMS_LISTED_MAX, open_store};
+use crate::interchange::{Line, parse_line};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Check this export file instead of the store (no store is opened).
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    ok: bool,
+    events: u64,
+    head_position: u64,
+    head_hash: String,
+    problems: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize)]
+struct Problem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<u64>,
+    message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(formatter, "line {line}: ")?;
+        }
+        if let Some(position) = self.position {
+            write!(formatter, "position {position}: ")?;
+        }
+        formatter.write_str(&self.message)
+    }
+}
+
+pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let report = match &args.export {
+        Some(file) => verify_export(file)?,
+        None => verify_store(data).await?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report).context("writing the report")?);
+    } else {
+        for problem in report.problems.iter().take(PROBLEMS_LISTED_MAX) {
+            println!("{problem}");
+        }
+        if report.problems.len() > PROBLEMS_LISTED_MAX {
+            println!("... and {} more problems", report.problems.len() - PROBLEMS_LISTED_MAX);
+        }
+        let verdict = if report.ok { "ok" } else { "FAILED" };
+        println!("{verdict}: {} events, head position {} hash {}", report.events, report.head_position, report.head_hash);
+    }
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn verify_store(data: &Path) -> anyhow::Result<Report> {
+    if !data.exists() {
+        anyhow::bail!("no ledger in {} (the directory does not exist)", data.display());
+    }
+    let store = match open_store(data) {
+        Ok(store) => store,
+        Err(error) => {
+            // A store that refuses to open is a verification failure, reported like any other.
+            return Ok(Report {
+                ok: false,
+                events: 0,
+                head_position: 0,
+                head_hash: hex::encode(GENESIS_HASH),
+                problems: vec![Problem { line: None, position: None, message: format!("{error:#}") }],
+            });
+        }
+    };
+    let verified = store.verify();
+    store.close().await.context("closing the ledger")?;
+    Ok(Report {
+        ok: verified.ok,
+        events: verified.events,
+        head_position: verified.head.position.get(),
+        head_hash: hex::encode(verified.head.hash),
+        problems: verified
+            .problems
+            .into_iter()
+            .map(|problem| Problem { line: None, position: problem.position.map(|p| p.get()), message: problem.message })
+            .collect(),
+    })
+}
+
+/// Checks an export file without a store: every line parses, positions run on from 1 without a
+/// gap, each `prevHash` is the previous line's `hash`, and every hash recomputes.
+fn verify_export(file: &Path) -> anyhow::Result<Report> {
+    let opened = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut problems = Vec::new();
+    let mut events = 0u64;
+    let mut previous: Option<(u64, Hash)> = None;
+    for (index, text) in std::io::BufReader::new(opened).lines().enumerate() {
+        let number = index + 1;
+        let text = text.with_context(|| format!("reading line {number} of {}", file.display()))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let record = match parse_line(&text) {
+            Ok(Line::Exported(record)) => record,
+            Ok(Line::Integrator(_)) => {
+                problems.push(problem(number, None, "not in the export form (no position, prevHash or hash)"));
+                continue;
+            }
+            Err(error) => {
+                problems.push(problem(number, None, &error.to_string()));
+                continue;
+            }
+        };
+        events += 1;
+        let position = record.position.get();
+        let (expected_position, expected_prev) = previous.map_or((1, GENESIS_HASH), |(p, hash)| (p + 1, hash));
+        if position != expected_position {
+            problems.push(problem(number, Some(position), &format!("position: expected {expected_position}")));
+        }
+        if record.prev_hash != expected_prev {
+            problems.push(problem(number, Some(position), "prevHash: is not the previous line's hash"));
+        }
+        if let Err(message) = super::import::check_record_hash(&record) {
+            problems.push(problem(number, Some(position), &format!("hash: {message}")));
+        }
+        previous = Some((position, record.hash));
+    }
+    let (head_position, head_hash) = previous.unwrap_or((0, GENESIS_HASH));
+    Ok(Report { ok: problems.is_empty(), events, head_position, head_hash: hex::encode(head_hash), problems })
+}
+
+fn problem(line: usize, position: Option<u64>, message: &str) -> Problem {
+    Problem { line: Some(line), position, message: message.to_owned() }
+}

@@ -1,0 +1,247 @@
+//! The NDJSON event interchange format: one event per line, in two forms.
+//!
+//! - The **integrator form** is what other systems write: `type`, `schemaVersion`, `stream`,
+//!   `eventId` (optional), `expectedVersion` (optional), `occurredAt` (RFC 3339), `actor`,
+//!   `correlationId`, `causationId`, `origin` (optional) and `payload`.
+//! - The **export form** adds what the ledger assigned: `position`, `streamVersion`,
+//!   `recordedAt`, `prevHash` and `hash`. Importing it keeps every one of those, so an export
+//!   imported into an empty store reproduces the same head hash.
+//!
+//! A line without `eventId` gets one derived from its content (a UUID v8 over the blake3 hash
+//! of the line's canonical JSON), so importing the same file twice writes nothing new.
+
+use jiff::Timestamp;
+use ledger_domain::ValidationError;
+use ledger_domain::events::{Event, PayloadError};
+use ledger_domain::ids::{CorrelationId, EventId, Position, StaffId, StreamId};
+use ledger_store::{Hash, NewEvent, RecordedEvent};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The longest line accepted, in bytes: far above any real event, small enough that a
+/// malformed file cannot make one line eat the memory.
+pub const LINE_BYTES_MAX: usize = 1024 * 1024;
+
+/// One line as written in a file, before validation. Every field is optional here so that a
+/// missing one is reported by name rather than as a parse error.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawLine {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    schema_version: Option<u16>,
+    stream: Option<String>,
+    event_id: Option<String>,
+    expected_version: Option<u64>,
+    occurred_at: Option<String>,
+    actor: Option<String>,
+    correlation_id: Option<String>,
+    causation_id: Option<String>,
+    origin: Option<String>,
+    payload: Option<serde_json::Value>,
+    position: Option<u64>,
+    stream_version: Option<u64>,
+    recorded_at: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
+}
+
+/// A validated line in the integrator form: ready to append.
+#[derive(Debug)]
+pub struct IntegratorLine {
+    pub stream: StreamId,
+    pub expected_version: Option<u64>,
+    pub event: Event,
+    pub new_event: NewEvent,
+}
+
+/// A validated line: either form.
+#[derive(Debug)]
+pub enum Line {
+    Integrator(IntegratorLine),
+    Exported(RecordedEvent),
+}
+
+/// Parses and validates one line. The error names the field (`payload.mobile`, `occurredAt`)
+/// and the rule.
+pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
+    if text.len() > LINE_BYTES_MAX {
+        return Err(ValidationError::new("(line)", format!("a line is at most {LINE_BYTES_MAX} bytes")));
+    }
+    let raw: RawLine = serde_json::from_str(text)
+        .map_err(|error| ValidationError::new("(json)", format!("not a valid event line: {error}")))?;
+    let canonical_id = || derived_event_id(text);
+    let common = parse_common(&raw, canonical_id)?;
+    let exported = raw.hash.is_some() || raw.position.is_some() || raw.prev_hash.is_some();
+    if !exported {
+        return Ok(Line::Integrator(IntegratorLine {
+            stream: common.stream,
+            expected_version: raw.expected_version,
+            event: common.event,
+            new_event: common.new_event,
+        }));
+    }
+    if raw.event_id.is_none() {
+        return Err(ValidationError::new("eventId", "an exported line carries the event id it was written with"));
+    }
+    let record = RecordedEvent {
+        position: Position(required(raw.position, "position")?),
+        stream: common.stream,
+        stream_version: required(raw.stream_version, "streamVersion")?,
+        recorded_at: parse_time("recordedAt", &required(raw.recorded_at.clone(), "recordedAt")?)?,
+        prev_hash: parse_hash("prevHash", &required(raw.prev_hash.clone(), "prevHash")?)?,
+        hash: parse_hash("hash", &required(raw.hash.clone(), "hash")?)?,
+        event: common.new_event,
+    };
+    Ok(Line::Exported(record))
+}
+
+struct Common {
+    stream: StreamId,
+    event: Event,
+    new_event: NewEvent,
+}
+
+fn parse_common(raw: &RawLine, derived_id: impl FnOnce() -> Result<EventId, ValidationError>) -> Result<Common, ValidationError> {
+    let event_type = required(raw.event_type.as_deref(), "type")?;
+    let schema_version = required(raw.schema_version, "schemaVersion")?;
+    let stream = StreamId::parse("stream", required(raw.stream.as_deref(), "stream")?)?;
+    let payload = required(raw.payload.as_ref(), "payload")?;
+    let event = Event::from_json(event_type, schema_version, payload).map_err(|error| match error {
+        PayloadError::Invalid(invalid) => invalid.within("payload"),
+        PayloadError::UnknownType { name, version } => {
+            ValidationError::new("type", format!("unknown event type {name} version {version}"))
+        }
+        other => ValidationError::new("payload", other.to_string()),
+    })?;
+    let home = event.stream();
+    if home != stream {
+        return Err(ValidationError::new(
+            "stream",
+            format!("a {} belongs in stream {home}", event.event_type()),
+        ));
+    }
+    let event_id = match raw.event_id.as_deref() {
+        Some(text) => EventId::parse("eventId", text)?,
+        None => derived_id()?,
+    };
+    let occurred_at = parse_time("occurredAt", required(raw.occurred_at.as_deref(), "occurredAt")?)?;
+    let actor = StaffId::parse("actor", required(raw.actor.as_deref(), "actor")?)?;
+    let correlation_id = raw.correlation_id.as_deref().map(|text| CorrelationId::parse("correlationId", text)).transpose()?;
+    let causation_id = raw.causation_id.as_deref().map(|text| CorrelationId::parse("causationId", text)).transpose()?;
+    let origin = raw.origin.clone().map(|origin| parse_origin(&origin)).transpose()?;
+    let new_event = NewEvent {
+        event_id,
+        event_type: event.event_type().to_owned(),
+        schema_version,
+        occurred_at,
+        actor,
+        correlation_id,
+        causation_id,
+        origin,
+        payload: event.encode_payload(),
+    };
+    Ok(Common { stream, event, new_event })
+}
+
+/// The longest `origin` (the system an event came from), in bytes.
+pub const ORIGIN_BYTES_MAX: usize = 64;
+
+fn parse_origin(origin: &str) -> Result<String, ValidationError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':');
+    if origin.is_empty() || origin.len() > ORIGIN_BYTES_MAX || !origin.chars().all(allowed) {
+        return Err(ValidationError::new(
+            "origin",
+            format!("an origin system is 1 to {ORIGIN_BYTES_MAX} characters of letters, digits and . _ - :"),
+        ));
+    }
+    Ok(origin.to_owned())
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ValidationError> {
+    value.ok_or_else(|| ValidationError::new(field, "is required"))
+}
+
+fn parse_time(field: &str, text: &str) -> Result<Timestamp, ValidationError> {
+    text.parse::<Timestamp>()
+        .map_err(|_| ValidationError::new(field, "a time is RFC 3339 with an offset, e.g. 2025-03-07T09:30:00+08:00"))
+}
+
+fn parse_hash(field: &str, text: &str) -> Result<Hash, ValidationError> {
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(text, &mut hash)
+        .map_err(|_| ValidationError::new(field, "a hash is 64 lower-case hexadecimal characters"))?;
+    Ok(hash)
+}
+
+/// The id of a line that did not name one: a UUID v8 over the blake3 hash of the line's
+/// canonical JSON (keys sorted, no white space), so the same content always gets the same id.
+fn derived_event_id(text: &str) -> Result<EventId, ValidationError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| ValidationError::new("(json)", error.to_string()))?;
+    let canonical = serde_json::to_vec(&value).map_err(|error| ValidationError::new("(json)", error.to_string()))?;
+    let digest = blake3::hash(&canonical);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.as_bytes()[..16]);
+    Ok(EventId::from_uuid(Uuid::new_v8(bytes)))
+}
+
+/// One line of the export form, in the order its fields are written.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportLine<'a> {
+    position: u64,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    schema_version: u16,
+    stream: &'a str,
+    stream_version: u64,
+    event_id: String,
+    occurred_at: String,
+    recorded_at: String,
+    actor: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correlation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
+    payload: serde_json::Value,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Why a stored record could not be written as an export line.
+#[derive(Debug, thiserror::Error)]
+#[error("position {position}: cannot decode the stored {event_type} payload: {source}")]
+pub struct ExportError {
+    position: Position,
+    event_type: String,
+    source: PayloadError,
+}
+
+/// Writes one stored record as an export-form line (without the newline).
+pub fn export_line(record: &RecordedEvent) -> Result<String, ExportError> {
+    let new_event = &record.event;
+    let event = Event::decode_payload(&new_event.event_type, new_event.schema_version, &new_event.payload).map_err(
+        |source| ExportError { position: record.position, event_type: new_event.event_type.clone(), source },
+    )?;
+    let line = ExportLine {
+        position: record.position.get(),
+        event_type: &new_event.event_type,
+        schema_version: new_event.schema_version,
+        stream: record.stream.as_str(),
+        stream_version: record.stream_version,
+        event_id: new_event.event_id.to_string(),
+        occurred_at: new_event.occurred_at.to_string(),
+        recorded_at: record.recorded_at.to_string(),
+        actor: new_event.actor.as_str(),
+        correlation_id: new_event.correlation_id.map(|id| id.to_string()),
+        causation_id: new_event.causation_id.map(|id| id.to_string()),
+        origin: new_event.origin.as_deref(),
+        payload: event.to_json(),
+        prev_hash: hex::encode(record.prev_hash),
+        hash: hex::encode(record.hash),
+    };
+    Ok(serde_json::to_string(&line).expect("an export line is plain JSON and always serialises"))
+}
