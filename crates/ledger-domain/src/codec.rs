@@ -36,7 +36,8 @@ pub enum CodecError {
 
 /// Encodes `value` with bincode, without a format byte (for values nested inside a record).
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
-    bincode::serde::encode_to_vec(value, config()).map_err(|error| CodecError::Encode(error.to_string()))
+    bincode::serde::encode_to_vec(value, config())
+        .map_err(|error| CodecError::Encode(error.to_string()))
 }
 
 /// Encodes `value` into `buffer` (appending), without a format byte.
@@ -68,7 +69,10 @@ pub fn encode_versioned<T: Serialize>(format: u8, value: &T) -> Result<Vec<u8>, 
 pub fn decode_versioned<T: DeserializeOwned>(format: u8, bytes: &[u8]) -> Result<T, CodecError> {
     let (&found, rest) = bytes.split_first().ok_or(CodecError::Empty)?;
     if found != format {
-        return Err(CodecError::UnknownFormat { found, expected: format });
+        return Err(CodecError::UnknownFormat {
+            found,
+            expected: format,
+        });
     }
     decode(rest)
 }
@@ -86,18 +90,31 @@ mod tests {
 
     #[test]
     fn versioned_round_trip_and_rejections() {
-        let sample = Sample { position: 7, name: "张三".into(), tags: vec!["a".into()] };
+        let sample = Sample {
+            position: 7,
+            name: "张三".into(),
+            tags: vec!["a".into()],
+        };
         let bytes = encode_versioned(1, &sample).unwrap();
         assert_eq!(bytes[0], 1);
         assert_eq!(decode_versioned::<Sample>(1, &bytes).unwrap(), sample);
         assert_eq!(
             decode_versioned::<Sample>(2, &bytes),
-            Err(CodecError::UnknownFormat { found: 1, expected: 2 })
+            Err(CodecError::UnknownFormat {
+                found: 1,
+                expected: 2
+            })
         );
         assert_eq!(decode_versioned::<Sample>(1, &[]), Err(CodecError::Empty));
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(decode_versioned::<Sample>(1, &longer), Err(CodecError::Trailing(1)));
-        assert!(matches!(decode_versioned::<Sample>(1, &bytes[..3]), Err(CodecError::Malformed(_))));
+        assert_eq!(
+            decode_versioned::<Sample>(1, &longer),
+            Err(CodecError::Trailing(1))
+        );
+        assert!(matches!(
+            decode_versioned::<Sample>(1, &bytes[..3]),
+            Err(CodecError::Malformed(_))
+        ));
     }
 }

@@ -15,7 +15,10 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self { field: field.into(), rule: rule.into() }
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
     }
 
     /// The same error seen from one level up: `mobile` inside `payload` becomes `payload.mobile`.
@@ -28,7 +31,10 @@ impl ValidationError {
         } else {
             format!("{parent}.{}", self.field)
         };
-        Self { field, rule: self.rule }
+        Self {
+            field,
+            rule: self.rule,
+        }
     }
 }
 
@@ -51,5 +57,10 @@ pub enum DomainError {
     AlreadyExists { kind: &'static str, id: String },
     /// The command is not allowed in the aggregate's current state.
     #[error("cannot {action} {kind} {id} while it is {state}")]
-    InvalidTransition { kind: &'static str, id: String, action: &'static str, state: String },
+    InvalidTransition {
+        kind: &'static str,
+        id: String,
+        action: &'static str,
+        state: String,
+    },
 }

@@ -94,18 +94,23 @@ pub const STAFF_ID_BYTES_MAX: usize = 64;
 
 /// Who did something: an agent, an account manager, a team lead or a system (`system:import`).
 /// 1 to 64 characters of ASCII letters, digits and `.`, `_`, `-`, `:`, `@`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct StaffId(String);
 
 impl StaffId {
     pub fn parse(field: &str, text: &str) -> Result<Self, ValidationError> {
         let text = text.trim();
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@');
+        let allowed =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@');
         if text.is_empty() || text.len() > STAFF_ID_BYTES_MAX || !text.chars().all(allowed) {
             return Err(ValidationError::new(
                 field,
-                format!("a staff or system id is 1 to {STAFF_ID_BYTES_MAX} characters of letters, digits and . _ - : @"),
+                format!(
+                    "a staff or system id is 1 to {STAFF_ID_BYTES_MAX} characters of letters, digits and . _ - : @"
+                ),
             ));
         }
         Ok(Self(text.to_owned()))
@@ -141,7 +146,9 @@ pub const STREAM_ID_BYTES_MAX: usize = 128;
 /// The stream an event belongs to: one per aggregate, `{category}-{id}` (`customer-…`,
 /// `policy-…`, `claim-…`, `case-…`, `campaign-…`, `process-…`). The category is lower-case
 /// letters; the id is ASCII letters, digits and `-`; at most 128 bytes in all.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct StreamId(String);
 
@@ -194,7 +201,9 @@ impl StreamId {
 
     /// The part before the first `-`: `customer`, `policy`, `claim` ...
     pub fn category(&self) -> &str {
-        self.0.split_once('-').map_or(self.0.as_str(), |(category, _)| category)
+        self.0
+            .split_once('-')
+            .map_or(self.0.as_str(), |(category, _)| category)
     }
 }
 
@@ -218,7 +227,9 @@ impl fmt::Display for StreamId {
 }
 
 /// A record's place in the global log: gapless, from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Position(pub u64);
 
@@ -254,7 +265,15 @@ mod tests {
         assert_eq!(stream.category(), "customer");
         assert_eq!(StreamId::parse("s", stream.as_str()).unwrap(), stream);
         assert!(StreamId::parse("s", "policy-JLA2024-0001").is_ok());
-        for bad in ["", "customer", "-x", "Customer-1", "customer-", "customer-a b", &"a-".repeat(100)] {
+        for bad in [
+            "",
+            "customer",
+            "-x",
+            "Customer-1",
+            "customer-",
+            "customer-a b",
+            &"a-".repeat(100),
+        ] {
             let error = StreamId::parse("stream", bad).unwrap_err();
             assert_eq!(error.field, "stream");
             assert!(error.rule.contains("category-id"), "{bad}: {error}");
@@ -263,7 +282,10 @@ mod tests {
 
     #[test]
     fn staff_ids_are_bounded() {
-        assert_eq!(StaffId::parse("agent", " agent-0042 ").unwrap().as_str(), "agent-0042");
+        assert_eq!(
+            StaffId::parse("agent", " agent-0042 ").unwrap().as_str(),
+            "agent-0042"
+        );
         assert!(StaffId::parse("agent", "").is_err());
         assert!(StaffId::parse("agent", "a b").is_err());
         assert!(StaffId::parse("agent", &"a".repeat(STAFF_ID_BYTES_MAX + 1)).is_err());
@@ -272,7 +294,10 @@ mod tests {
     #[test]
     fn uuid_ids_parse_and_name_the_field() {
         let id = CustomerId::new_v7();
-        assert_eq!(CustomerId::parse("customerId", &id.to_string()).unwrap(), id);
+        assert_eq!(
+            CustomerId::parse("customerId", &id.to_string()).unwrap(),
+            id
+        );
         let error = CustomerId::parse("customerId", "42").unwrap_err();
         assert_eq!(error.field, "customerId");
     }

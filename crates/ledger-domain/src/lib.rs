@@ -10,9 +10,14 @@
 //!
 //! This crate does no IO and knows nothing of sled, async runtimes or GraphQL.
 
+pub mod aggregates;
 pub mod codec;
+pub mod commands;
 pub mod error;
+pub mod events;
 pub mod ids;
+pub mod kinds;
+pub mod samples;
 pub mod values;
 
 pub use error::{DomainError, ValidationError};

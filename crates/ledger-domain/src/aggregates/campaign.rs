@@ -1,0 +1,243 @@
+//! The campaign aggregate (`campaign-{id}`): plan (launch) → execution (costs, touches) →
+//! feedback (responses) → close.
+//!
+//! Rules:
+//! - A campaign is launched once (`AlreadyExists`).
+//! - Costs and touches are recorded only while the campaign runs (launched, not closed); a
+//!   touch uses one of the campaign's channels. Each cost carries the running total and whether
+//!   it is now over budget.
+//! - Responses are accepted from launch on, also after closing: a customer may answer after
+//!   the campaign ends, and the premium won still counts towards it.
+//! - A campaign is closed once; the closing event carries the figures as they stand.
+
+use std::fmt;
+
+use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use crate::commands::{
+    CampaignCommand, CloseCampaign, IncurCampaignCost, LaunchCampaign, RecordCampaignResponse,
+    SendCampaignTouch,
+};
+use crate::events::{
+    CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
+    Event,
+};
+use crate::ids::CampaignId;
+use crate::values::{Channel, Money};
+use crate::{DomainError, ValidationError};
+
+const KIND: &str = "campaign";
+
+/// Whether a campaign runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignStatus {
+    Running,
+    Closed,
+}
+
+impl fmt::Display for CampaignStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::Running => "running",
+            Self::Closed => "closed",
+        })
+    }
+}
+
+/// A campaign's state and running figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Campaign {
+    state: Option<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    id: CampaignId,
+    status: CampaignStatus,
+    budget: Money,
+    channels: Vec<Channel>,
+    total_cost: Money,
+    touches: u64,
+    responses: u64,
+    premium_won: Money,
+}
+
+impl Campaign {
+    pub fn status(&self) -> Option<CampaignStatus> {
+        self.state.as_ref().map(|state| state.status)
+    }
+
+    /// The total cost so far, in fen.
+    pub fn total_cost(&self) -> Option<Money> {
+        self.state.as_ref().map(|state| state.total_cost)
+    }
+
+    /// The premium won so far, in fen.
+    pub fn premium_won(&self) -> Option<Money> {
+        self.state.as_ref().map(|state| state.premium_won)
+    }
+
+    /// The launched campaign `campaign_id`, if it still runs (for `action`).
+    fn running(
+        &self,
+        campaign_id: CampaignId,
+        action: &'static str,
+    ) -> Result<&State, DomainError> {
+        let state = self.launched(campaign_id)?;
+        if state.status != CampaignStatus::Running {
+            return Err(invalid_transition(KIND, campaign_id, action, state.status));
+        }
+        Ok(state)
+    }
+
+    fn launched(&self, campaign_id: CampaignId) -> Result<&State, DomainError> {
+        self.state
+            .as_ref()
+            .ok_or_else(|| not_found(KIND, campaign_id))
+    }
+
+    fn launch(&self, command: &LaunchCampaign) -> Result<Vec<Event>, DomainError> {
+        if self.state.is_some() {
+            return Err(already_exists(KIND, command.campaign_id));
+        }
+        emit(CampaignLaunched {
+            campaign_id: command.campaign_id,
+            name: command.name.clone(),
+            budget: command.budget,
+            channels: command.channels.clone(),
+            target_segment: command.target_segment.clone(),
+            period_start: command.period_start,
+            period_end: command.period_end,
+            owner: command.owner.clone(),
+            description: command.description.clone(),
+        })
+    }
+
+    fn incur_cost(&self, command: &IncurCampaignCost) -> Result<Vec<Event>, DomainError> {
+        let state = self.running(command.campaign_id, "incur a cost on")?;
+        let Some(total_cost) = state.total_cost.checked_add(command.amount) else {
+            return Err(
+                ValidationError::new("amount", "the campaign's total cost would overflow").into(),
+            );
+        };
+        emit(CampaignCostIncurred {
+            campaign_id: command.campaign_id,
+            amount: command.amount,
+            category: command.category,
+            description: command.description.clone(),
+            total_cost,
+            over_budget: total_cost > state.budget,
+        })
+    }
+
+    fn send_touch(&self, command: &SendCampaignTouch) -> Result<Vec<Event>, DomainError> {
+        let state = self.running(command.campaign_id, "send a touch for")?;
+        if !state.channels.contains(&command.channel) {
+            return Err(ValidationError::new(
+                "channel",
+                "a touch uses one of the campaign's channels",
+            )
+            .into());
+        }
+        emit(CampaignTouchSent {
+            campaign_id: command.campaign_id,
+            customer_id: command.customer_id,
+            channel: command.channel,
+            agent: command.agent.clone(),
+            contact_id: command.contact_id,
+        })
+    }
+
+    fn record_response(&self, command: &RecordCampaignResponse) -> Result<Vec<Event>, DomainError> {
+        self.launched(command.campaign_id)?;
+        emit(CampaignResponded {
+            campaign_id: command.campaign_id,
+            customer_id: command.customer_id,
+            response: command.response,
+            channel: command.channel,
+            premium_won: command.premium_won,
+            policy_number: command.policy_number.clone(),
+        })
+    }
+
+    fn close(&self, command: &CloseCampaign) -> Result<Vec<Event>, DomainError> {
+        let state = self.running(command.campaign_id, "close")?;
+        emit(CampaignClosed {
+            campaign_id: command.campaign_id,
+            budget: state.budget,
+            total_cost: state.total_cost,
+            touches: state.touches,
+            responses: state.responses,
+            premium_won: state.premium_won,
+            summary: command.summary.clone(),
+        })
+    }
+}
+
+impl Aggregate for Campaign {
+    type Command = CampaignCommand;
+    const CATEGORY: &'static str = "campaign";
+
+    fn apply(&mut self, event: &Event) {
+        if let Event::CampaignLaunched(launched) = event {
+            if self
+                .state
+                .as_ref()
+                .is_some_and(|state| state.id != launched.campaign_id)
+            {
+                return;
+            }
+            self.state = Some(State {
+                id: launched.campaign_id,
+                status: CampaignStatus::Running,
+                budget: launched.budget,
+                channels: launched.channels.clone(),
+                total_cost: Money::ZERO,
+                touches: 0,
+                responses: 0,
+                premium_won: Money::ZERO,
+            });
+            return;
+        }
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        match event {
+            Event::CampaignCostIncurred(cost) if cost.campaign_id == state.id => {
+                state.total_cost = cost.total_cost;
+            }
+            Event::CampaignTouchSent(touch) if touch.campaign_id == state.id => {
+                state.touches = state.touches.saturating_add(1);
+            }
+            Event::CampaignResponded(response) if response.campaign_id == state.id => {
+                state.responses = state.responses.saturating_add(1);
+                // Beyond i64 fen (92 quadrillion yuan) no campaign goes; saturate rather than
+                // fail, since a fold cannot fail.
+                state.premium_won = state
+                    .premium_won
+                    .checked_add(response.premium_won)
+                    .unwrap_or(Money::from_fen(i64::MAX));
+            }
+            Event::CampaignClosed(closed) if closed.campaign_id == state.id => {
+                state.status = CampaignStatus::Closed;
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(
+        &self,
+        command: &CampaignCommand,
+        _context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            CampaignCommand::LaunchCampaign(command) => self.launch(command),
+            CampaignCommand::IncurCampaignCost(command) => self.incur_cost(command),
+            CampaignCommand::SendCampaignTouch(command) => self.send_touch(command),
+            CampaignCommand::RecordCampaignResponse(command) => self.record_response(command),
+            CampaignCommand::CloseCampaign(command) => self.close(command),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,245 @@
+//! Given / when / then tests of the campaign aggregate.
+
+use jiff::civil::date;
+
+use super::*;
+use crate::aggregates::testing::given;
+use crate::kinds::{CampaignResponse, CostCategory, SegmentName};
+use crate::samples::{self, staff, text, title};
+use crate::values::Channel;
+
+fn campaign() -> CampaignId {
+    samples::campaign_id()
+}
+
+fn budget() -> Money {
+    Money::from_fen(1_000_000)
+}
+
+fn launch() -> LaunchCampaign {
+    LaunchCampaign {
+        campaign_id: campaign(),
+        name: title("春季续保"),
+        budget: budget(),
+        channels: vec![Channel::Phone, Channel::WeChat],
+        target_segment: SegmentName::parse("targetSegment", "renewal-due").expect("valid"),
+        period_start: date(2024, 3, 1),
+        period_end: date(2024, 4, 30),
+        owner: staff("mkt-0001"),
+        description: None,
+    }
+}
+
+fn launched() -> Event {
+    CampaignLaunched {
+        campaign_id: campaign(),
+        name: title("春季续保"),
+        budget: budget(),
+        channels: vec![Channel::Phone, Channel::WeChat],
+        target_segment: SegmentName::parse("targetSegment", "renewal-due").expect("valid"),
+        period_start: date(2024, 3, 1),
+        period_end: date(2024, 4, 30),
+        owner: staff("mkt-0001"),
+        description: None,
+    }
+    .into()
+}
+
+fn incur(fen: i64) -> IncurCampaignCost {
+    IncurCampaignCost {
+        campaign_id: campaign(),
+        amount: Money::from_fen(fen),
+        category: CostCategory::Sms,
+        description: text("短信"),
+    }
+}
+
+fn incurred(fen: i64, total_fen: i64) -> Event {
+    CampaignCostIncurred {
+        campaign_id: campaign(),
+        amount: Money::from_fen(fen),
+        category: CostCategory::Sms,
+        description: text("短信"),
+        total_cost: Money::from_fen(total_fen),
+        over_budget: Money::from_fen(total_fen) > budget(),
+    }
+    .into()
+}
+
+fn touch(channel: Channel) -> SendCampaignTouch {
+    SendCampaignTouch {
+        campaign_id: campaign(),
+        customer_id: samples::individual_customer_id(),
+        channel,
+        agent: None,
+        contact_id: None,
+    }
+}
+
+fn touched() -> Event {
+    CampaignTouchSent {
+        campaign_id: campaign(),
+        customer_id: samples::individual_customer_id(),
+        channel: Channel::WeChat,
+        agent: None,
+        contact_id: None,
+    }
+    .into()
+}
+
+fn respond(fen: i64) -> RecordCampaignResponse {
+    RecordCampaignResponse {
+        campaign_id: campaign(),
+        customer_id: samples::individual_customer_id(),
+        response: CampaignResponse::Purchased,
+        channel: Channel::Phone,
+        premium_won: Money::from_fen(fen),
+        policy_number: Some(samples::policy_number()),
+    }
+}
+
+fn responded(fen: i64) -> Event {
+    CampaignResponded {
+        campaign_id: campaign(),
+        customer_id: samples::individual_customer_id(),
+        response: CampaignResponse::Purchased,
+        channel: Channel::Phone,
+        premium_won: Money::from_fen(fen),
+        policy_number: Some(samples::policy_number()),
+    }
+    .into()
+}
+
+fn close() -> CloseCampaign {
+    CloseCampaign {
+        campaign_id: campaign(),
+        summary: None,
+    }
+}
+
+fn closed_event(total_fen: i64, touches: u64, responses: u64, won_fen: i64) -> Event {
+    CampaignClosed {
+        campaign_id: campaign(),
+        budget: budget(),
+        total_cost: Money::from_fen(total_fen),
+        touches,
+        responses,
+        premium_won: Money::from_fen(won_fen),
+        summary: None,
+    }
+    .into()
+}
+
+fn transition(action: &'static str, state: &str) -> DomainError {
+    DomainError::InvalidTransition {
+        kind: "campaign",
+        id: campaign().to_string(),
+        action,
+        state: state.to_owned(),
+    }
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound {
+        kind: "campaign",
+        id: campaign().to_string(),
+    }
+}
+
+#[test]
+fn a_campaign_is_launched_once() {
+    given::<Campaign>(&[]).when(launch()).then(&[launched()]);
+    given::<Campaign>(&[launched()])
+        .when(launch())
+        .then_error(DomainError::AlreadyExists {
+            kind: "campaign",
+            id: campaign().to_string(),
+        });
+    let no_channels = LaunchCampaign {
+        channels: Vec::new(),
+        ..launch()
+    };
+    given::<Campaign>(&[])
+        .when(no_channels)
+        .then_invalid("channels");
+}
+
+#[test]
+fn costs_carry_the_running_total_and_the_budget_check() {
+    given::<Campaign>(&[launched()])
+        .when(incur(600_000))
+        .then(&[incurred(600_000, 600_000)]);
+    let campaign = given::<Campaign>(&[launched(), incurred(600_000, 600_000)])
+        .when(incur(500_000))
+        .then(&[incurred(500_000, 1_100_000)]);
+    assert_eq!(campaign.total_cost(), Some(Money::from_fen(1_100_000)));
+    given::<Campaign>(&[launched()])
+        .when(incur(0))
+        .then_invalid("amount");
+}
+
+#[test]
+fn costs_and_touches_only_while_the_campaign_runs() {
+    given::<Campaign>(&[])
+        .when(incur(100))
+        .then_error(not_found());
+    given::<Campaign>(&[])
+        .when(touch(Channel::WeChat))
+        .then_error(not_found());
+    let closed_history = [launched(), closed_event(0, 0, 0, 0)];
+    given::<Campaign>(&closed_history)
+        .when(incur(100))
+        .then_error(transition("incur a cost on", "closed"));
+    given::<Campaign>(&closed_history)
+        .when(touch(Channel::WeChat))
+        .then_error(transition("send a touch for", "closed"));
+}
+
+#[test]
+fn a_touch_uses_one_of_the_campaigns_channels() {
+    given::<Campaign>(&[launched()])
+        .when(touch(Channel::WeChat))
+        .then(&[touched()]);
+    given::<Campaign>(&[launched()])
+        .when(touch(Channel::Email))
+        .then_invalid("channel");
+}
+
+#[test]
+fn responses_count_from_launch_on_even_after_closing() {
+    given::<Campaign>(&[])
+        .when(respond(100))
+        .then_error(not_found());
+    given::<Campaign>(&[launched()])
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
+    given::<Campaign>(&[launched(), closed_event(0, 0, 0, 0)])
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
+    let free_premium = RecordCampaignResponse {
+        response: CampaignResponse::Interested,
+        ..respond(100)
+    };
+    given::<Campaign>(&[launched()])
+        .when(free_premium)
+        .then_invalid("premiumWon");
+}
+
+#[test]
+fn closing_records_the_figures_and_happens_once() {
+    let history = [
+        launched(),
+        incurred(600_000, 600_000),
+        touched(),
+        touched(),
+        responded(486_000),
+    ];
+    let campaign = given::<Campaign>(&history)
+        .when(close())
+        .then(&[closed_event(600_000, 2, 1, 486_000)]);
+    assert_eq!(campaign.status(), Some(CampaignStatus::Closed));
+    given::<Campaign>(&[launched(), closed_event(0, 0, 0, 0)])
+        .when(close())
+        .then_error(transition("close", "closed"));
+    given::<Campaign>(&[]).when(close()).then_error(not_found());
+}

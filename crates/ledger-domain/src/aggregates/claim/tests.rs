@@ -1,0 +1,333 @@
+//! Given / when / then tests of the claim aggregate's state machine.
+
+use jiff::SignedDuration;
+
+use super::*;
+use crate::aggregates::testing::given;
+use crate::kinds::{ClaimDocument, ClaimRejectionReason, Payee, PayeeKind};
+use crate::samples::{self, name, staff, text};
+use crate::values::{Channel, Money};
+
+fn number() -> ClaimNumber {
+    samples::claim_number()
+}
+
+fn customer() -> CustomerId {
+    samples::individual_customer_id()
+}
+
+fn report() -> ReportClaim {
+    ReportClaim {
+        claim_number: number(),
+        policy_number: samples::policy_number(),
+        customer_id: customer(),
+        loss_occurred_at: samples::timestamp("2024-03-15T00:50:00Z"),
+        location: text("长春市人民大街"),
+        description: text("追尾"),
+        plate: Some(samples::plate()),
+        reported_via: Channel::Phone,
+        injuries: false,
+        estimated_loss: Some(Money::from_fen(300_000)),
+        time_guarantee_working_days: Some(5),
+    }
+}
+
+fn reported() -> Event {
+    ClaimReported {
+        claim_number: number(),
+        policy_number: samples::policy_number(),
+        customer_id: customer(),
+        loss_occurred_at: samples::timestamp("2024-03-15T00:50:00Z"),
+        location: text("长春市人民大街"),
+        description: text("追尾"),
+        plate: Some(samples::plate()),
+        reported_via: Channel::Phone,
+        injuries: false,
+        estimated_loss: Some(Money::from_fen(300_000)),
+        time_guarantee_working_days: Some(5),
+    }
+    .into()
+}
+
+fn survey() -> SurveyClaim {
+    SurveyClaim {
+        claim_number: number(),
+        surveyor: staff("surveyor-0011"),
+        on_site: false,
+        assessed_loss: Money::from_fen(265_000),
+        findings: text("后保险杠需更换"),
+    }
+}
+
+fn surveyed() -> Event {
+    ClaimSurveyed {
+        claim_number: number(),
+        customer_id: customer(),
+        surveyor: staff("surveyor-0011"),
+        on_site: false,
+        assessed_loss: Money::from_fen(265_000),
+        findings: text("后保险杠需更换"),
+    }
+    .into()
+}
+
+fn documents() -> Vec<ClaimDocument> {
+    vec![ClaimDocument::ClaimForm, ClaimDocument::RepairInvoice]
+}
+
+fn request_documents() -> RequestClaimDocuments {
+    RequestClaimDocuments {
+        claim_number: number(),
+        documents: documents(),
+        requested_via: Channel::WeChat,
+    }
+}
+
+fn documents_requested() -> Event {
+    ClaimDocumentsRequested {
+        claim_number: number(),
+        customer_id: customer(),
+        documents: documents(),
+        requested_via: Channel::WeChat,
+    }
+    .into()
+}
+
+fn complete_documents() -> CompleteClaimDocuments {
+    CompleteClaimDocuments {
+        claim_number: number(),
+        documents: documents(),
+    }
+}
+
+fn documents_completed() -> Event {
+    ClaimDocumentsCompleted {
+        claim_number: number(),
+        customer_id: customer(),
+        documents: documents(),
+    }
+    .into()
+}
+
+fn payee() -> Payee {
+    Payee {
+        kind: PayeeKind::RepairShop,
+        name: name("长春一汽大众 4S 店"),
+    }
+}
+
+fn settle() -> SettleClaim {
+    SettleClaim {
+        claim_number: number(),
+        amount: Money::from_fen(265_000),
+        payee: payee(),
+        direct_payment: true,
+    }
+}
+
+fn settled() -> Event {
+    ClaimSettled {
+        claim_number: number(),
+        customer_id: customer(),
+        amount: Money::from_fen(265_000),
+        payee: payee(),
+        direct_payment: true,
+    }
+    .into()
+}
+
+fn reject() -> RejectClaim {
+    RejectClaim {
+        claim_number: number(),
+        reason: ClaimRejectionReason::NotCovered,
+        explanation: text("不在保障范围"),
+    }
+}
+
+fn rejected() -> Event {
+    ClaimRejected {
+        claim_number: number(),
+        customer_id: customer(),
+        reason: ClaimRejectionReason::NotCovered,
+        explanation: text("不在保障范围"),
+    }
+    .into()
+}
+
+fn reopen() -> ReopenClaim {
+    ReopenClaim {
+        claim_number: number(),
+        reason: text("发现新损失"),
+    }
+}
+
+fn reopened() -> Event {
+    ClaimReopened {
+        claim_number: number(),
+        customer_id: customer(),
+        reason: text("发现新损失"),
+    }
+    .into()
+}
+
+fn transition(action: &'static str, state: &str) -> DomainError {
+    DomainError::InvalidTransition {
+        kind: "claim",
+        id: number().to_string(),
+        action,
+        state: state.to_owned(),
+    }
+}
+
+fn through_documents() -> Vec<Event> {
+    vec![
+        reported(),
+        surveyed(),
+        documents_requested(),
+        documents_completed(),
+    ]
+}
+
+#[test]
+fn a_claim_goes_from_report_to_settlement() {
+    given::<Claim>(&[]).when(report()).then(&[reported()]);
+    given::<Claim>(&[reported()])
+        .when(survey())
+        .then(&[surveyed()]);
+    given::<Claim>(&[reported(), surveyed()])
+        .when(request_documents())
+        .then(&[documents_requested()]);
+    given::<Claim>(&[reported(), surveyed(), documents_requested()])
+        .when(complete_documents())
+        .then(&[documents_completed()]);
+    let claim = given::<Claim>(&through_documents())
+        .when(settle())
+        .then(&[settled()]);
+    assert_eq!(claim.status(), Some(ClaimStatus::Settled));
+}
+
+#[test]
+fn a_claim_is_reported_once_and_not_before_the_loss() {
+    given::<Claim>(&[reported()])
+        .when(report())
+        .then_error(DomainError::AlreadyExists {
+            kind: "claim",
+            id: number().to_string(),
+        });
+    let mut early = report();
+    early.loss_occurred_at = samples::sample_time() + SignedDuration::from_hours(2);
+    given::<Claim>(&[])
+        .when(early)
+        .then_invalid("lossOccurredAt");
+}
+
+#[test]
+fn an_unreported_claim_cannot_be_handled() {
+    let not_found = DomainError::NotFound {
+        kind: "claim",
+        id: number().to_string(),
+    };
+    given::<Claim>(&[])
+        .when(settle())
+        .then_error(not_found.clone());
+    given::<Claim>(&[])
+        .when(survey())
+        .then_error(not_found.clone());
+    given::<Claim>(&[]).when(reopen()).then_error(not_found);
+}
+
+#[test]
+fn a_claim_is_settled_only_with_complete_documents() {
+    given::<Claim>(&[reported()])
+        .when(settle())
+        .then_error(transition("settle", "reported"));
+    given::<Claim>(&[reported(), surveyed()])
+        .when(settle())
+        .then_error(transition("settle", "surveyed"));
+    given::<Claim>(&[reported(), surveyed(), documents_requested()])
+        .when(settle())
+        .then_error(transition("settle", "awaiting documents"));
+    let nothing = SettleClaim {
+        amount: Money::ZERO,
+        ..settle()
+    };
+    given::<Claim>(&through_documents())
+        .when(nothing)
+        .then_invalid("amount");
+}
+
+#[test]
+fn a_rejected_claim_is_not_settled() {
+    given::<Claim>(&[reported(), rejected()])
+        .when(settle())
+        .then_error(transition("settle", "rejected"));
+    let mut history = through_documents();
+    history.push(rejected());
+    given::<Claim>(&history)
+        .when(settle())
+        .then_error(transition("settle", "rejected"));
+}
+
+#[test]
+fn an_open_claim_can_be_rejected_at_any_step() {
+    for length in 1..=4 {
+        let history = &through_documents()[..length];
+        given::<Claim>(history).when(reject()).then(&[rejected()]);
+    }
+    let mut settled_history = through_documents();
+    settled_history.push(settled());
+    given::<Claim>(&settled_history)
+        .when(reject())
+        .then_error(transition("reject", "settled"));
+}
+
+#[test]
+fn a_settled_claim_is_not_surveyed_again_without_a_reopen() {
+    let mut history = through_documents();
+    history.push(settled());
+    given::<Claim>(&history)
+        .when(survey())
+        .then_error(transition("survey", "settled"));
+    given::<Claim>(&history).when(reopen()).then(&[reopened()]);
+    history.push(reopened());
+    given::<Claim>(&history).when(survey()).then(&[surveyed()]);
+    given::<Claim>(&history)
+        .when(request_documents())
+        .then(&[documents_requested()]);
+    given::<Claim>(&history)
+        .when(settle())
+        .then_error(transition("settle", "reopened"));
+}
+
+#[test]
+fn only_a_settled_or_rejected_claim_is_reopened() {
+    given::<Claim>(&[reported(), rejected()])
+        .when(reopen())
+        .then(&[reopened()]);
+    given::<Claim>(&[reported()])
+        .when(reopen())
+        .then_error(transition("reopen", "reported"));
+    given::<Claim>(&[reported(), rejected(), reopened()])
+        .when(reopen())
+        .then_error(transition("reopen", "reopened"));
+}
+
+#[test]
+fn documents_are_requested_all_at_once_after_the_survey() {
+    given::<Claim>(&[reported()])
+        .when(request_documents())
+        .then_error(transition("request documents for", "reported"));
+    given::<Claim>(&[reported(), surveyed(), documents_requested()])
+        .when(request_documents())
+        .then_error(transition("request documents for", "awaiting documents"));
+    given::<Claim>(&[reported(), surveyed()])
+        .when(complete_documents())
+        .then_error(transition("complete the documents of", "surveyed"));
+    let none = RequestClaimDocuments {
+        documents: Vec::new(),
+        ..request_documents()
+    };
+    given::<Claim>(&[reported(), surveyed()])
+        .when(none)
+        .then_invalid("documents");
+}

@@ -1,0 +1,511 @@
+//! The customer aggregate (`customer-{id}`): identity, profile, consent, account manager,
+//! merge and erasure, and the contacts, satisfaction answers and online enquiries recorded on
+//! the customer's stream.
+//!
+//! Rules:
+//! - An identifier belongs to one customer at a time. Registering with, or adding, an identifier
+//!   the directory says another customer holds is `IdentifierOwned`, naming that owner. Adding
+//!   one the customer already holds records nothing, so an integrator can re-send a customer's
+//!   identifiers safely; removing one the customer does not hold is `NotFound`, because that is
+//!   almost always a wrong number rather than a retry.
+//! - Commands that change nothing (the same profile, consent or account manager again) record
+//!   nothing.
+//! - **Merging.** `MergeCustomers` is handled by the *merged* (duplicate) customer's aggregate
+//!   and appends one `CustomersMerged { customerId: merged, survivorId }` to the merged
+//!   customer's stream: one command appends to one stream, and it is the merged side whose
+//!   behaviour changes. From then on the merged customer refuses every command with
+//!   `CustomerMerged`, naming the survivor. The survivor's stream is not written to; the
+//!   survivor's read models pick the merge up from the log (the event concerns both customers
+//!   and carries the identifiers that now find the survivor). Merging a customer into itself is
+//!   invalid, and merging an already merged customer is `CustomerMerged`.
+//! - **Erasure.** An erased customer refuses everything (`InvalidTransition`, state `erased`).
+//!   Erasure is the one command a merged customer still accepts: the right to deletion does not
+//!   lapse because the record was a duplicate, and the duplicate's events hold personal data.
+//! - A contact id is recorded once per customer (`AlreadyExists`); only recorded contacts can be
+//!   corrected or rated (`NotFound`); a contact cannot start in the future.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
+};
+use crate::commands::{
+    AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, CustomerCommand,
+    EraseCustomer, MergeCustomers, RecordContact, RecordOnlineEnquiry, RecordSatisfaction,
+    RegisterCustomer, RemoveIdentifier, UpdateProfile,
+};
+use crate::events::{
+    AccountManagerAssigned, ConsentChanged, ContactCorrected, ContactRecorded, CustomerErased,
+    CustomerRegistered, CustomersMerged, Event, IDENTIFIERS_PER_CUSTOMER_MAX, IdentifierAdded,
+    IdentifierRemoved, OnlineEnquiryReceived, ProfileUpdated, SatisfactionRecorded,
+};
+use crate::ids::{ContactId, CustomerId, EnquiryId, StaffId};
+use crate::kinds::CustomerKind;
+use crate::values::{Channel, FreeText, Identifier, PersonName};
+use crate::{DomainError, ValidationError};
+
+const KIND: &str = "customer";
+
+/// A customer's state, as far as decisions need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Customer {
+    registered: Option<Registered>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Registered {
+    id: CustomerId,
+    kind: CustomerKind,
+    profile: Profile,
+    identifiers: BTreeSet<Identifier>,
+    /// Marketing consent per channel; a channel never mentioned has no consent (opt-in).
+    consents: BTreeMap<Channel, bool>,
+    account_manager: Option<(StaffId, StaffId)>,
+    contacts: BTreeSet<ContactId>,
+    enquiries: BTreeSet<EnquiryId>,
+    merged_into: Option<CustomerId>,
+    erased: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Profile {
+    name: PersonName,
+    group: Option<PersonName>,
+    address: Option<FreeText>,
+}
+
+impl Customer {
+    /// The customer's id, once registered.
+    pub fn id(&self) -> Option<CustomerId> {
+        self.registered.as_ref().map(|registered| registered.id)
+    }
+
+    pub fn kind(&self) -> Option<CustomerKind> {
+        self.registered.as_ref().map(|registered| registered.kind)
+    }
+
+    /// The identifiers the customer holds now.
+    pub fn identifiers(&self) -> impl Iterator<Item = &Identifier> {
+        self.registered
+            .iter()
+            .flat_map(|registered| registered.identifiers.iter())
+    }
+
+    /// The survivor this customer was merged into, if it was.
+    pub fn merged_into(&self) -> Option<CustomerId> {
+        self.registered
+            .as_ref()
+            .and_then(|registered| registered.merged_into)
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.registered
+            .as_ref()
+            .is_some_and(|registered| registered.erased)
+    }
+
+    /// The account manager and team lead, if assigned.
+    pub fn account_manager(&self) -> Option<(&StaffId, &StaffId)> {
+        let registered = self.registered.as_ref()?;
+        registered
+            .account_manager
+            .as_ref()
+            .map(|(manager, lead)| (manager, lead))
+    }
+
+    /// Whether the customer has consented to marketing on `channel`.
+    pub fn has_consent(&self, channel: Channel) -> bool {
+        self.registered
+            .as_ref()
+            .is_some_and(|registered| registered.consents.get(&channel).copied().unwrap_or(false))
+    }
+
+    /// The registered customer `customer_id`, if it still accepts `action`: it exists, is not
+    /// erased and (unless `merged_allowed`) was not merged away.
+    fn live(
+        &self,
+        customer_id: CustomerId,
+        action: &'static str,
+        merged_allowed: bool,
+    ) -> Result<&Registered, DomainError> {
+        let registered = match &self.registered {
+            Some(registered) if registered.id == customer_id => registered,
+            _ => return Err(not_found(KIND, customer_id)),
+        };
+        if registered.erased {
+            return Err(invalid_transition(KIND, customer_id, action, "erased"));
+        }
+        match registered.merged_into {
+            Some(survivor) if !merged_allowed => Err(DomainError::CustomerMerged {
+                customer: customer_id.to_string(),
+                survivor: survivor.to_string(),
+            }),
+            _ => Ok(registered),
+        }
+    }
+
+    fn register(
+        &self,
+        command: &RegisterCustomer,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        if self.registered.is_some() {
+            return Err(already_exists(KIND, command.customer_id));
+        }
+        for identifier in &command.identifiers {
+            not_owned_by_another(identifier, command.customer_id, context)?;
+        }
+        emit(CustomerRegistered {
+            customer_id: command.customer_id,
+            kind: command.kind,
+            name: command.name.clone(),
+            group: command.group.clone(),
+            address: command.address.clone(),
+            identifiers: command.identifiers.clone(),
+        })
+    }
+
+    fn add_identifier(
+        &self,
+        command: &AddIdentifier,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "add an identifier to", false)?;
+        if registered.identifiers.contains(&command.identifier) {
+            return Ok(Vec::new());
+        }
+        if registered.identifiers.len() >= IDENTIFIERS_PER_CUSTOMER_MAX {
+            return Err(ValidationError::new(
+                "identifier",
+                format!("a customer holds at most {IDENTIFIERS_PER_CUSTOMER_MAX} identifiers"),
+            )
+            .into());
+        }
+        not_owned_by_another(&command.identifier, command.customer_id, context)?;
+        emit(IdentifierAdded {
+            customer_id: command.customer_id,
+            identifier: command.identifier.clone(),
+        })
+    }
+
+    fn remove_identifier(&self, command: &RemoveIdentifier) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "remove an identifier from", false)?;
+        if !registered.identifiers.contains(&command.identifier) {
+            return Err(not_found("identifier", &command.identifier));
+        }
+        emit(IdentifierRemoved {
+            customer_id: command.customer_id,
+            identifier: command.identifier.clone(),
+        })
+    }
+
+    fn update_profile(&self, command: &UpdateProfile) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "update the profile of", false)?;
+        let profile = Profile {
+            name: command.name.clone(),
+            group: command.group.clone(),
+            address: command.address.clone(),
+        };
+        if profile == registered.profile {
+            return Ok(Vec::new());
+        }
+        emit(ProfileUpdated {
+            customer_id: command.customer_id,
+            name: profile.name,
+            group: profile.group,
+            address: profile.address,
+        })
+    }
+
+    fn change_consent(&self, command: &ChangeConsent) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "change the consent of", false)?;
+        let current = registered
+            .consents
+            .get(&command.channel)
+            .copied()
+            .unwrap_or(false);
+        if current == command.granted {
+            return Ok(Vec::new());
+        }
+        emit(ConsentChanged {
+            customer_id: command.customer_id,
+            channel: command.channel,
+            granted: command.granted,
+        })
+    }
+
+    fn merge(&self, command: &MergeCustomers) -> Result<Vec<Event>, DomainError> {
+        if command.survivor_id == command.customer_id {
+            return Err(ValidationError::new(
+                "survivorId",
+                "a customer cannot be merged into itself",
+            )
+            .into());
+        }
+        let registered = self.live(command.customer_id, "merge", false)?;
+        emit(CustomersMerged {
+            customer_id: command.customer_id,
+            survivor_id: command.survivor_id,
+            identifiers: registered.identifiers.iter().cloned().collect(),
+            reason: command.reason.clone(),
+        })
+    }
+
+    fn assign_account_manager(
+        &self,
+        command: &AssignAccountManager,
+    ) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "assign an account manager to", false)?;
+        let assignment = (command.manager.clone(), command.team_lead.clone());
+        if registered.account_manager.as_ref() == Some(&assignment) {
+            return Ok(Vec::new());
+        }
+        emit(AccountManagerAssigned {
+            customer_id: command.customer_id,
+            manager: assignment.0,
+            team_lead: assignment.1,
+            previous_manager: registered
+                .account_manager
+                .as_ref()
+                .map(|(manager, _)| manager.clone()),
+        })
+    }
+
+    fn erase(&self, command: &EraseCustomer) -> Result<Vec<Event>, DomainError> {
+        self.live(command.customer_id, "erase", true)?;
+        emit(CustomerErased {
+            customer_id: command.customer_id,
+            reason: command.reason,
+        })
+    }
+
+    fn record_contact(
+        &self,
+        command: &RecordContact,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "record a contact with", false)?;
+        if registered.contacts.contains(&command.contact_id) {
+            return Err(already_exists("contact", command.contact_id));
+        }
+        if !not_in_future(command.started_at, context) {
+            return Err(
+                ValidationError::new("startedAt", "a contact cannot start in the future").into(),
+            );
+        }
+        emit(ContactRecorded {
+            contact_id: command.contact_id,
+            customer_id: command.customer_id,
+            channel: command.channel,
+            direction: command.direction,
+            agent: command.agent.clone(),
+            started_at: command.started_at,
+            duration_seconds: command.duration_seconds,
+            topic: command.topic,
+            summary: command.summary.clone(),
+            outcome: command.outcome,
+            policy_number: command.policy_number.clone(),
+            claim_number: command.claim_number.clone(),
+            case_id: command.case_id,
+            campaign_id: command.campaign_id,
+            enquiry_id: command.enquiry_id,
+        })
+    }
+
+    fn correct_contact(
+        &self,
+        command: &CorrectContact,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "correct a contact of", false)?;
+        if !registered.contacts.contains(&command.contact_id) {
+            return Err(not_found("contact", command.contact_id));
+        }
+        if !not_in_future(command.started_at, context) {
+            return Err(
+                ValidationError::new("startedAt", "a contact cannot start in the future").into(),
+            );
+        }
+        emit(ContactCorrected {
+            contact_id: command.contact_id,
+            customer_id: command.customer_id,
+            channel: command.channel,
+            direction: command.direction,
+            agent: command.agent.clone(),
+            started_at: command.started_at,
+            duration_seconds: command.duration_seconds,
+            topic: command.topic,
+            summary: command.summary.clone(),
+            outcome: command.outcome,
+            policy_number: command.policy_number.clone(),
+            claim_number: command.claim_number.clone(),
+            case_id: command.case_id,
+            campaign_id: command.campaign_id,
+            enquiry_id: command.enquiry_id,
+            reason: command.reason.clone(),
+        })
+    }
+
+    fn record_satisfaction(&self, command: &RecordSatisfaction) -> Result<Vec<Event>, DomainError> {
+        let registered = self.live(command.customer_id, "record satisfaction of", false)?;
+        let unknown = command
+            .contact_id
+            .filter(|contact_id| !registered.contacts.contains(contact_id));
+        if let Some(contact_id) = unknown {
+            return Err(not_found("contact", contact_id));
+        }
+        emit(SatisfactionRecorded {
+            customer_id: command.customer_id,
+            contact_id: command.contact_id,
+            csat: command.csat,
+            nps: command.nps,
+            comment: command.comment.clone(),
+        })
+    }
+
+    fn record_enquiry(&self, command: &RecordOnlineEnquiry) -> Result<Vec<Event>, DomainError> {
+        let Some(customer_id) = command.customer_id else {
+            return Err(ValidationError::new(
+                "customerId",
+                "an enquiry from an unknown person goes to its own enquiry stream",
+            )
+            .into());
+        };
+        let registered = self.live(customer_id, "record an enquiry from", false)?;
+        if registered.enquiries.contains(&command.enquiry_id) {
+            return Err(already_exists("enquiry", command.enquiry_id));
+        }
+        emit(online_enquiry(command))
+    }
+}
+
+/// The event recording `command` (shared with the enquiry aggregate).
+pub(super) fn online_enquiry(command: &RecordOnlineEnquiry) -> OnlineEnquiryReceived {
+    OnlineEnquiryReceived {
+        enquiry_id: command.enquiry_id,
+        customer_id: command.customer_id,
+        campaign_id: command.campaign_id,
+        channel: command.channel,
+        name: command.name.clone(),
+        mobile: command.mobile.clone(),
+        plate: command.plate.clone(),
+        product_lines: command.product_lines.clone(),
+        message: command.message.clone(),
+    }
+}
+
+/// Refuses an identifier the directory says another customer holds.
+fn not_owned_by_another(
+    identifier: &Identifier,
+    customer_id: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.identifier_owner(identifier) {
+        Some(owner) if owner != customer_id => Err(DomainError::IdentifierOwned {
+            identifier: identifier.to_string(),
+            owner: owner.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl Aggregate for Customer {
+    type Command = CustomerCommand;
+    const CATEGORY: &'static str = "customer";
+
+    fn apply(&mut self, event: &Event) {
+        if let Event::CustomerRegistered(registered) = event {
+            if self.id().is_some_and(|id| id != registered.customer_id) {
+                return;
+            }
+            self.registered = Some(Registered {
+                id: registered.customer_id,
+                kind: registered.kind,
+                profile: Profile {
+                    name: registered.name.clone(),
+                    group: registered.group.clone(),
+                    address: registered.address.clone(),
+                },
+                identifiers: registered.identifiers.iter().cloned().collect(),
+                consents: BTreeMap::new(),
+                account_manager: None,
+                contacts: BTreeSet::new(),
+                enquiries: BTreeSet::new(),
+                merged_into: None,
+                erased: false,
+            });
+            return;
+        }
+        let Some(state) = self.registered.as_mut() else {
+            return;
+        };
+        // Only this customer's own events change it. The first customer an event concerns owns
+        // the stream it is on (a merge names the survivor second); events of other streams
+        // that mention the customer fall through the match below.
+        if event.customer_ids().first() != Some(&state.id) {
+            return;
+        }
+        match event {
+            Event::IdentifierAdded(added) => {
+                state.identifiers.insert(added.identifier.clone());
+            }
+            Event::IdentifierRemoved(removed) => {
+                state.identifiers.remove(&removed.identifier);
+            }
+            Event::ProfileUpdated(updated) => {
+                state.profile = Profile {
+                    name: updated.name.clone(),
+                    group: updated.group.clone(),
+                    address: updated.address.clone(),
+                };
+            }
+            Event::ConsentChanged(changed) => {
+                state.consents.insert(changed.channel, changed.granted);
+            }
+            Event::CustomersMerged(merged) => {
+                // The identifiers now find the survivor.
+                state.merged_into = Some(merged.survivor_id);
+                state.identifiers.clear();
+            }
+            Event::AccountManagerAssigned(assigned) => {
+                state.account_manager =
+                    Some((assigned.manager.clone(), assigned.team_lead.clone()));
+            }
+            Event::CustomerErased(_) => {
+                state.erased = true;
+                state.identifiers.clear();
+            }
+            Event::ContactRecorded(contact) => {
+                state.contacts.insert(contact.contact_id);
+            }
+            Event::OnlineEnquiryReceived(enquiry) => {
+                state.enquiries.insert(enquiry.enquiry_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(
+        &self,
+        command: &CustomerCommand,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            CustomerCommand::RegisterCustomer(command) => self.register(command, context),
+            CustomerCommand::AddIdentifier(command) => self.add_identifier(command, context),
+            CustomerCommand::RemoveIdentifier(command) => self.remove_identifier(command),
+            CustomerCommand::UpdateProfile(command) => self.update_profile(command),
+            CustomerCommand::ChangeConsent(command) => self.change_consent(command),
+            CustomerCommand::MergeCustomers(command) => self.merge(command),
+            CustomerCommand::AssignAccountManager(command) => self.assign_account_manager(command),
+            CustomerCommand::EraseCustomer(command) => self.erase(command),
+            CustomerCommand::RecordContact(command) => self.record_contact(command, context),
+            CustomerCommand::CorrectContact(command) => self.correct_contact(command, context),
+            CustomerCommand::RecordSatisfaction(command) => self.record_satisfaction(command),
+            CustomerCommand::RecordOnlineEnquiry(command) => self.record_enquiry(command),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,617 @@
+//! Given / when / then tests of the customer aggregate.
+
+use jiff::SignedDuration;
+
+use super::*;
+use crate::aggregates::FixedContext;
+use crate::aggregates::testing::given;
+use crate::commands::{
+    AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, EraseCustomer,
+    MergeCustomers, RecordContact, RecordOnlineEnquiry, RecordSatisfaction, RegisterCustomer,
+    RemoveIdentifier, UpdateProfile,
+};
+use crate::events::CONTACT_DURATION_SECONDS_MAX;
+use crate::kinds::{ContactOutcome, ErasureReason};
+use crate::samples::{self, identifier, identifiers, name, staff, text};
+use crate::values::{Csat, Direction, IdentifierKind, Nps, Topic};
+
+fn customer() -> CustomerId {
+    samples::individual_customer_id()
+}
+
+fn other_customer() -> CustomerId {
+    samples::corporate_customer_id()
+}
+
+fn register() -> RegisterCustomer {
+    RegisterCustomer {
+        customer_id: customer(),
+        kind: CustomerKind::Individual,
+        name: name("张三"),
+        group: None,
+        address: None,
+        identifiers: identifiers(),
+    }
+}
+
+fn registered() -> Event {
+    CustomerRegistered {
+        customer_id: customer(),
+        kind: CustomerKind::Individual,
+        name: name("张三"),
+        group: None,
+        address: None,
+        identifiers: identifiers(),
+    }
+    .into()
+}
+
+fn mobile(value: &str) -> Identifier {
+    identifier(IdentifierKind::Mobile, value)
+}
+
+fn merged_into_other() -> Event {
+    let mut held = identifiers();
+    held.sort();
+    CustomersMerged {
+        customer_id: customer(),
+        survivor_id: other_customer(),
+        identifiers: held,
+        reason: None,
+    }
+    .into()
+}
+
+fn erased() -> Event {
+    CustomerErased {
+        customer_id: customer(),
+        reason: ErasureReason::CustomerRequest,
+    }
+    .into()
+}
+
+fn record_contact() -> RecordContact {
+    let contact = samples::sample_contact();
+    RecordContact {
+        contact_id: contact.contact_id,
+        customer_id: contact.customer_id,
+        channel: contact.channel,
+        direction: contact.direction,
+        agent: contact.agent,
+        started_at: contact.started_at,
+        duration_seconds: contact.duration_seconds,
+        topic: contact.topic,
+        summary: contact.summary,
+        outcome: contact.outcome,
+        policy_number: contact.policy_number,
+        claim_number: contact.claim_number,
+        case_id: contact.case_id,
+        campaign_id: contact.campaign_id,
+        enquiry_id: contact.enquiry_id,
+    }
+}
+
+fn contact_recorded() -> Event {
+    samples::sample_contact().into()
+}
+
+fn not_found_customer() -> DomainError {
+    DomainError::NotFound {
+        kind: "customer",
+        id: customer().to_string(),
+    }
+}
+
+#[test]
+fn a_customer_is_registered_once() {
+    given::<Customer>(&[])
+        .when(register())
+        .then(&[registered()]);
+    given::<Customer>(&[registered()])
+        .when(register())
+        .then_error(DomainError::AlreadyExists {
+            kind: "customer",
+            id: customer().to_string(),
+        });
+}
+
+#[test]
+fn registering_with_another_customers_identifier_names_the_owner() {
+    let taken = mobile("13800138000");
+    let context =
+        FixedContext::at(samples::sample_time()).with_owner(taken.clone(), other_customer());
+    given::<Customer>(&[])
+        .with_context(context)
+        .when(register())
+        .then_error(DomainError::IdentifierOwned {
+            identifier: taken.to_string(),
+            owner: other_customer().to_string(),
+        });
+}
+
+#[test]
+fn an_identifier_the_directory_gives_to_this_customer_is_no_conflict() {
+    let context =
+        FixedContext::at(samples::sample_time()).with_owner(mobile("13800138000"), customer());
+    given::<Customer>(&[])
+        .with_context(context)
+        .when(register())
+        .then(&[registered()]);
+}
+
+#[test]
+fn adding_an_identifier() {
+    let added = mobile("13900139000");
+    let command = AddIdentifier {
+        customer_id: customer(),
+        identifier: added.clone(),
+    };
+    given::<Customer>(&[registered()])
+        .when(command.clone())
+        .then(&[IdentifierAdded {
+            customer_id: customer(),
+            identifier: added.clone(),
+        }
+        .into()]);
+
+    let context =
+        FixedContext::at(samples::sample_time()).with_owner(added.clone(), other_customer());
+    given::<Customer>(&[registered()])
+        .with_context(context)
+        .when(command)
+        .then_error(DomainError::IdentifierOwned {
+            identifier: added.to_string(),
+            owner: other_customer().to_string(),
+        });
+}
+
+#[test]
+fn adding_an_identifier_the_customer_holds_changes_nothing() {
+    let command = AddIdentifier {
+        customer_id: customer(),
+        identifier: mobile("13800138000"),
+    };
+    given::<Customer>(&[registered()])
+        .when(command)
+        .then_nothing();
+}
+
+#[test]
+fn a_customer_holds_a_bounded_number_of_identifiers() {
+    let mut history = vec![registered()];
+    let held = identifiers().len();
+    for number in 0..(IDENTIFIERS_PER_CUSTOMER_MAX - held) {
+        let identifier = mobile(&format!("1390000{number:04}"));
+        history.push(
+            IdentifierAdded {
+                customer_id: customer(),
+                identifier,
+            }
+            .into(),
+        );
+    }
+    let command = AddIdentifier {
+        customer_id: customer(),
+        identifier: mobile("13999999999"),
+    };
+    given::<Customer>(&history)
+        .when(command)
+        .then_invalid("identifier");
+}
+
+#[test]
+fn removing_an_identifier() {
+    let held = mobile("13800138000");
+    given::<Customer>(&[registered()])
+        .when(RemoveIdentifier {
+            customer_id: customer(),
+            identifier: held.clone(),
+        })
+        .then(&[IdentifierRemoved {
+            customer_id: customer(),
+            identifier: held,
+        }
+        .into()]);
+    let unknown = mobile("13900139000");
+    given::<Customer>(&[registered()])
+        .when(RemoveIdentifier {
+            customer_id: customer(),
+            identifier: unknown.clone(),
+        })
+        .then_error(DomainError::NotFound {
+            kind: "identifier",
+            id: unknown.to_string(),
+        });
+}
+
+#[test]
+fn commands_for_an_unregistered_customer_are_not_found() {
+    given::<Customer>(&[])
+        .when(AddIdentifier {
+            customer_id: customer(),
+            identifier: mobile("13900139000"),
+        })
+        .then_error(not_found_customer());
+    given::<Customer>(&[])
+        .when(record_contact())
+        .then_error(not_found_customer());
+    given::<Customer>(&[])
+        .when(EraseCustomer {
+            customer_id: customer(),
+            reason: ErasureReason::CustomerRequest,
+        })
+        .then_error(not_found_customer());
+}
+
+#[test]
+fn a_profile_update_replaces_the_profile_and_a_repeat_changes_nothing() {
+    let update = UpdateProfile {
+        customer_id: customer(),
+        name: name("张三"),
+        group: Some(name("中国第一汽车集团有限公司")),
+        address: Some(text("长春市")),
+    };
+    let updated = ProfileUpdated {
+        customer_id: customer(),
+        name: name("张三"),
+        group: Some(name("中国第一汽车集团有限公司")),
+        address: Some(text("长春市")),
+    };
+    given::<Customer>(&[registered()])
+        .when(update.clone())
+        .then(&[updated.clone().into()]);
+    given::<Customer>(&[registered(), updated.into()])
+        .when(update)
+        .then_nothing();
+}
+
+#[test]
+fn consent_is_opt_in_and_recorded_when_it_changes() {
+    let grant = ChangeConsent {
+        customer_id: customer(),
+        channel: Channel::WeChat,
+        granted: true,
+    };
+    let granted = ConsentChanged {
+        customer_id: customer(),
+        channel: Channel::WeChat,
+        granted: true,
+    };
+    let withdraw = ChangeConsent {
+        granted: false,
+        ..grant.clone()
+    };
+    given::<Customer>(&[registered()])
+        .when(withdraw.clone())
+        .then_nothing();
+    let after = given::<Customer>(&[registered()])
+        .when(grant.clone())
+        .then(&[granted.clone().into()]);
+    assert!(after.has_consent(Channel::WeChat));
+    given::<Customer>(&[registered(), granted.clone().into()])
+        .when(grant)
+        .then_nothing();
+    given::<Customer>(&[registered(), granted.into()])
+        .when(withdraw)
+        .then(&[ConsentChanged {
+            customer_id: customer(),
+            channel: Channel::WeChat,
+            granted: false,
+        }
+        .into()]);
+}
+
+#[test]
+fn an_account_manager_change_names_the_previous_manager() {
+    let assign = |manager: &str| AssignAccountManager {
+        customer_id: customer(),
+        manager: staff(manager),
+        team_lead: staff("tl-0002"),
+    };
+    let first = AccountManagerAssigned {
+        customer_id: customer(),
+        manager: staff("am-0003"),
+        team_lead: staff("tl-0002"),
+        previous_manager: None,
+    };
+    given::<Customer>(&[registered()])
+        .when(assign("am-0003"))
+        .then(&[first.clone().into()]);
+    given::<Customer>(&[registered(), first.clone().into()])
+        .when(assign("am-0003"))
+        .then_nothing();
+    given::<Customer>(&[registered(), first.into()])
+        .when(assign("am-0007"))
+        .then(&[AccountManagerAssigned {
+            customer_id: customer(),
+            manager: staff("am-0007"),
+            team_lead: staff("tl-0002"),
+            previous_manager: Some(staff("am-0003")),
+        }
+        .into()]);
+}
+
+#[test]
+fn a_merge_is_recorded_on_the_merged_customer_with_its_identifiers() {
+    let merge = MergeCustomers {
+        customer_id: customer(),
+        survivor_id: other_customer(),
+        reason: None,
+    };
+    let after = given::<Customer>(&[registered()])
+        .when(merge)
+        .then(&[merged_into_other()]);
+    assert_eq!(after.merged_into(), Some(other_customer()));
+    assert_eq!(
+        after.identifiers().count(),
+        0,
+        "the identifiers now find the survivor"
+    );
+}
+
+#[test]
+fn a_customer_cannot_be_merged_into_itself() {
+    let merge = MergeCustomers {
+        customer_id: customer(),
+        survivor_id: customer(),
+        reason: None,
+    };
+    given::<Customer>(&[registered()])
+        .when(merge)
+        .then_invalid("survivorId");
+}
+
+#[test]
+fn a_merged_customer_accepts_nothing_but_erasure() {
+    let merged = DomainError::CustomerMerged {
+        customer: customer().to_string(),
+        survivor: other_customer().to_string(),
+    };
+    let history = [registered(), merged_into_other()];
+    let third = samples::duplicate_customer_id();
+    given::<Customer>(&history)
+        .when(MergeCustomers {
+            customer_id: customer(),
+            survivor_id: third,
+            reason: None,
+        })
+        .then_error(merged.clone());
+    given::<Customer>(&history)
+        .when(AddIdentifier {
+            customer_id: customer(),
+            identifier: mobile("13900139000"),
+        })
+        .then_error(merged.clone());
+    given::<Customer>(&history)
+        .when(record_contact())
+        .then_error(merged.clone());
+    given::<Customer>(&history)
+        .when(ChangeConsent {
+            customer_id: customer(),
+            channel: Channel::Phone,
+            granted: true,
+        })
+        .then_error(merged);
+    given::<Customer>(&history)
+        .when(EraseCustomer {
+            customer_id: customer(),
+            reason: ErasureReason::CustomerRequest,
+        })
+        .then(&[erased()]);
+}
+
+#[test]
+fn an_erased_customer_accepts_nothing() {
+    let history = [registered(), erased()];
+    let erased_state = |action| DomainError::InvalidTransition {
+        kind: "customer",
+        id: customer().to_string(),
+        action,
+        state: "erased".to_owned(),
+    };
+    given::<Customer>(&history)
+        .when(EraseCustomer {
+            customer_id: customer(),
+            reason: ErasureReason::LegalOrder,
+        })
+        .then_error(erased_state("erase"));
+    given::<Customer>(&history)
+        .when(record_contact())
+        .then_error(erased_state("record a contact with"));
+    given::<Customer>(&history)
+        .when(MergeCustomers {
+            customer_id: customer(),
+            survivor_id: other_customer(),
+            reason: None,
+        })
+        .then_error(erased_state("merge"));
+    given::<Customer>(&history)
+        .when(register())
+        .then_error(DomainError::AlreadyExists {
+            kind: "customer",
+            id: customer().to_string(),
+        });
+}
+
+#[test]
+fn a_contact_is_recorded_once() {
+    given::<Customer>(&[registered()])
+        .when(record_contact())
+        .then(&[contact_recorded()]);
+    given::<Customer>(&[registered(), contact_recorded()])
+        .when(record_contact())
+        .then_error(DomainError::AlreadyExists {
+            kind: "contact",
+            id: samples::contact_id().to_string(),
+        });
+}
+
+#[test]
+fn a_contact_cannot_start_in_the_future() {
+    let mut command = record_contact();
+    command.started_at = samples::sample_time() + SignedDuration::from_hours(1);
+    given::<Customer>(&[registered()])
+        .when(command.clone())
+        .then_invalid("startedAt");
+    // Within the allowed clock skew it is fine.
+    command.started_at = samples::sample_time() + SignedDuration::from_secs(60);
+    given::<Customer>(&[registered()])
+        .when(command)
+        .then(&[ContactRecorded {
+            started_at: samples::sample_time() + SignedDuration::from_secs(60),
+            ..samples::sample_contact()
+        }
+        .into()]);
+}
+
+#[test]
+fn a_contact_record_has_a_bounded_duration() {
+    let mut command = record_contact();
+    command.duration_seconds = CONTACT_DURATION_SECONDS_MAX + 1;
+    given::<Customer>(&[registered()])
+        .when(command)
+        .then_invalid("durationSeconds");
+}
+
+fn correct_contact() -> CorrectContact {
+    let command = record_contact();
+    CorrectContact {
+        contact_id: command.contact_id,
+        customer_id: command.customer_id,
+        channel: command.channel,
+        direction: Direction::Outbound,
+        agent: command.agent,
+        started_at: command.started_at,
+        duration_seconds: command.duration_seconds,
+        topic: Topic::Complaint,
+        summary: command.summary,
+        outcome: ContactOutcome::Resolved,
+        policy_number: command.policy_number,
+        claim_number: command.claim_number,
+        case_id: command.case_id,
+        campaign_id: command.campaign_id,
+        enquiry_id: command.enquiry_id,
+        reason: text("方向和主题录错"),
+    }
+}
+
+#[test]
+fn only_a_recorded_contact_is_corrected() {
+    let expected = ContactCorrected {
+        direction: Direction::Outbound,
+        topic: Topic::Complaint,
+        outcome: ContactOutcome::Resolved,
+        ..samples::sample_contact().corrected(text("方向和主题录错"))
+    };
+    given::<Customer>(&[registered(), contact_recorded()])
+        .when(correct_contact())
+        .then(&[expected.into()]);
+    given::<Customer>(&[registered()])
+        .when(correct_contact())
+        .then_error(DomainError::NotFound {
+            kind: "contact",
+            id: samples::contact_id().to_string(),
+        });
+}
+
+#[test]
+fn satisfaction_needs_a_score_and_a_known_contact() {
+    let csat = Some(Csat::parse("csat", 2).expect("valid"));
+    let command = RecordSatisfaction {
+        customer_id: customer(),
+        contact_id: Some(samples::contact_id()),
+        csat,
+        nps: None,
+        comment: None,
+    };
+    given::<Customer>(&[registered(), contact_recorded()])
+        .when(command.clone())
+        .then(&[SatisfactionRecorded {
+            customer_id: customer(),
+            contact_id: Some(samples::contact_id()),
+            csat,
+            nps: None,
+            comment: None,
+        }
+        .into()]);
+    given::<Customer>(&[registered()])
+        .when(command.clone())
+        .then_error(DomainError::NotFound {
+            kind: "contact",
+            id: samples::contact_id().to_string(),
+        });
+    let no_score = RecordSatisfaction {
+        csat: None,
+        nps: None,
+        ..command.clone()
+    };
+    given::<Customer>(&[registered(), contact_recorded()])
+        .when(no_score)
+        .then_invalid("csat");
+    let nps_only = RecordSatisfaction {
+        contact_id: None,
+        csat: None,
+        nps: Some(Nps::parse("nps", 10).expect("valid")),
+        ..command
+    };
+    given::<Customer>(&[registered()])
+        .when(nps_only.clone())
+        .then(&[SatisfactionRecorded {
+            customer_id: customer(),
+            contact_id: None,
+            csat: None,
+            nps: nps_only.nps,
+            comment: None,
+        }
+        .into()]);
+}
+
+fn enquiry() -> RecordOnlineEnquiry {
+    RecordOnlineEnquiry {
+        enquiry_id: samples::enquiry_id(),
+        customer_id: Some(customer()),
+        campaign_id: None,
+        channel: Channel::App,
+        name: None,
+        mobile: samples::mobile(),
+        plate: Some(samples::plate()),
+        product_lines: Vec::new(),
+        message: Some(text("续保价格咨询")),
+    }
+}
+
+#[test]
+fn an_enquiry_from_a_known_customer_is_recorded_once_on_their_stream() {
+    let received: Event = online_enquiry(&enquiry()).into();
+    given::<Customer>(&[registered()])
+        .when(enquiry())
+        .then(std::slice::from_ref(&received));
+    given::<Customer>(&[registered(), received])
+        .when(enquiry())
+        .then_error(DomainError::AlreadyExists {
+            kind: "enquiry",
+            id: samples::enquiry_id().to_string(),
+        });
+    let anonymous = RecordOnlineEnquiry {
+        customer_id: None,
+        ..enquiry()
+    };
+    given::<Customer>(&[registered()])
+        .when(anonymous)
+        .then_invalid("customerId");
+}
+
+#[test]
+fn apply_ignores_other_customers_events() {
+    let mut customer_state = fold_customer(&[registered()]);
+    let other = IdentifierAdded {
+        customer_id: other_customer(),
+        identifier: mobile("13900139000"),
+    };
+    customer_state.apply(&other.into());
+    assert_eq!(customer_state, fold_customer(&[registered()]));
+}
+
+fn fold_customer(events: &[Event]) -> Customer {
+    crate::aggregates::fold(events)
+}

@@ -1,0 +1,321 @@
+//! The policy aggregate (`policy-{number}`): quote → in force → lapsed or cancelled, renewed
+//! period after period.
+//!
+//! Rules:
+//! - A quote is the first event of its policy number; quoting an existing policy is
+//!   `AlreadyExists`. A policy is issued once, quoted first or not; issuing it again is
+//!   `AlreadyExists`.
+//! - Only an issued policy that was not cancelled is renewed (in force, or lapsed and won back);
+//!   the new period starts after the current period's last day.
+//! - Only a policy in force is endorsed, lapsed or cancelled. An endorsement takes effect within
+//!   the period and cannot make the premium negative; a lapse is dated after the period's last
+//!   day; a refund is at most the premium.
+
+use std::fmt;
+
+use jiff::civil::Date;
+
+use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use crate::commands::{
+    CancelPolicy, EndorsePolicy, IssuePolicy, LapsePolicy, PolicyCommand, QuotePolicy, RenewPolicy,
+};
+use crate::events::{
+    Event, PolicyCancelled, PolicyEndorsed, PolicyIssued, PolicyLapsed, PolicyQuoted, PolicyRenewed,
+};
+use crate::ids::CustomerId;
+use crate::values::{Money, PolicyNumber};
+use crate::{DomainError, ValidationError};
+
+const KIND: &str = "policy";
+
+/// Where a policy is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyStatus {
+    Quoted,
+    InForce,
+    Lapsed,
+    Cancelled,
+}
+
+impl fmt::Display for PolicyStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::Quoted => "quoted",
+            Self::InForce => "in force",
+            Self::Lapsed => "lapsed",
+            Self::Cancelled => "cancelled",
+        })
+    }
+}
+
+/// A policy's state, as far as decisions need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    state: Option<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    number: PolicyNumber,
+    customer_id: CustomerId,
+    status: PolicyStatus,
+    premium: Money,
+    period_start: Date,
+    period_end: Date,
+}
+
+impl Policy {
+    pub fn status(&self) -> Option<PolicyStatus> {
+        self.state.as_ref().map(|state| state.status)
+    }
+
+    pub fn customer_id(&self) -> Option<CustomerId> {
+        self.state.as_ref().map(|state| state.customer_id)
+    }
+
+    /// The current premium, in fen.
+    pub fn premium(&self) -> Option<Money> {
+        self.state.as_ref().map(|state| state.premium)
+    }
+
+    /// The existing policy `number`, if its status is one of `allowed` for `action`.
+    fn in_status(
+        &self,
+        number: &PolicyNumber,
+        allowed: &[PolicyStatus],
+        action: &'static str,
+    ) -> Result<&State, DomainError> {
+        let state = self.state.as_ref().ok_or_else(|| not_found(KIND, number))?;
+        if !allowed.contains(&state.status) {
+            return Err(invalid_transition(KIND, number, action, state.status));
+        }
+        Ok(state)
+    }
+
+    fn quote(&self, command: &QuotePolicy) -> Result<Vec<Event>, DomainError> {
+        if self.state.is_some() {
+            return Err(already_exists(KIND, &command.policy_number));
+        }
+        emit(PolicyQuoted {
+            policy_number: command.policy_number.clone(),
+            customer_id: command.customer_id,
+            product_lines: command.product_lines.clone(),
+            plate: command.plate.clone(),
+            vin: command.vin.clone(),
+            premium: command.premium,
+            period_start: command.period_start,
+            period_end: command.period_end,
+            sales_channel: command.sales_channel,
+            campaign_id: command.campaign_id,
+            valid_until: command.valid_until,
+        })
+    }
+
+    fn issue(&self, command: &IssuePolicy) -> Result<Vec<Event>, DomainError> {
+        if self
+            .state
+            .as_ref()
+            .is_some_and(|state| state.status != PolicyStatus::Quoted)
+        {
+            return Err(already_exists(KIND, &command.policy_number));
+        }
+        emit(PolicyIssued {
+            policy_number: command.policy_number.clone(),
+            customer_id: command.customer_id,
+            product_lines: command.product_lines.clone(),
+            plate: command.plate.clone(),
+            vin: command.vin.clone(),
+            premium: command.premium,
+            period_start: command.period_start,
+            period_end: command.period_end,
+            sales_channel: command.sales_channel,
+            campaign_id: command.campaign_id,
+        })
+    }
+
+    fn renew(&self, command: &RenewPolicy) -> Result<Vec<Event>, DomainError> {
+        let allowed = [PolicyStatus::InForce, PolicyStatus::Lapsed];
+        let state = self.in_status(&command.policy_number, &allowed, "renew")?;
+        if command.period_start <= state.period_end {
+            return Err(ValidationError::new(
+                "periodStart",
+                format!(
+                    "a renewal starts after the current period's last day, {}",
+                    state.period_end
+                ),
+            )
+            .into());
+        }
+        emit(PolicyRenewed {
+            policy_number: command.policy_number.clone(),
+            customer_id: state.customer_id,
+            product_lines: command.product_lines.clone(),
+            premium: command.premium,
+            previous_premium: state.premium,
+            period_start: command.period_start,
+            period_end: command.period_end,
+            sales_channel: command.sales_channel,
+            campaign_id: command.campaign_id,
+        })
+    }
+
+    fn endorse(&self, command: &EndorsePolicy) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(&command.policy_number, &[PolicyStatus::InForce], "endorse")?;
+        if command.effective_on < state.period_start || command.effective_on > state.period_end {
+            return Err(ValidationError::new(
+                "effectiveOn",
+                format!(
+                    "an endorsement takes effect within the period {} to {}",
+                    state.period_start, state.period_end
+                ),
+            )
+            .into());
+        }
+        let premium = state.premium.checked_add(command.premium_change);
+        let Some(premium) = premium.filter(|premium| premium.fen() >= 0) else {
+            return Err(ValidationError::new(
+                "premiumChange",
+                format!(
+                    "the change would take the premium of {} fen below zero",
+                    state.premium.fen()
+                ),
+            )
+            .into());
+        };
+        emit(PolicyEndorsed {
+            policy_number: command.policy_number.clone(),
+            customer_id: state.customer_id,
+            effective_on: command.effective_on,
+            description: command.description.clone(),
+            plate: command.plate.clone(),
+            product_lines: command.product_lines.clone(),
+            premium_change: command.premium_change,
+            premium,
+        })
+    }
+
+    fn lapse(&self, command: &LapsePolicy) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(&command.policy_number, &[PolicyStatus::InForce], "lapse")?;
+        if command.lapsed_on <= state.period_end {
+            return Err(ValidationError::new(
+                "lapsedOn",
+                format!(
+                    "a policy lapses after its period's last day, {}",
+                    state.period_end
+                ),
+            )
+            .into());
+        }
+        emit(PolicyLapsed {
+            policy_number: command.policy_number.clone(),
+            customer_id: state.customer_id,
+            lapsed_on: command.lapsed_on,
+        })
+    }
+
+    fn cancel(&self, command: &CancelPolicy) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(&command.policy_number, &[PolicyStatus::InForce], "cancel")?;
+        if command.refund > state.premium {
+            return Err(ValidationError::new(
+                "refund",
+                format!(
+                    "a refund is at most the premium, {} fen",
+                    state.premium.fen()
+                ),
+            )
+            .into());
+        }
+        emit(PolicyCancelled {
+            policy_number: command.policy_number.clone(),
+            customer_id: state.customer_id,
+            cancelled_on: command.cancelled_on,
+            reason: command.reason,
+            refund: command.refund,
+        })
+    }
+}
+
+impl Aggregate for Policy {
+    type Command = PolicyCommand;
+    const CATEGORY: &'static str = "policy";
+
+    fn apply(&mut self, event: &Event) {
+        let terms = match event {
+            Event::PolicyQuoted(quoted) => Some((
+                &quoted.policy_number,
+                quoted.customer_id,
+                PolicyStatus::Quoted,
+                quoted.premium,
+                quoted.period_start,
+                quoted.period_end,
+            )),
+            Event::PolicyIssued(issued) => Some((
+                &issued.policy_number,
+                issued.customer_id,
+                PolicyStatus::InForce,
+                issued.premium,
+                issued.period_start,
+                issued.period_end,
+            )),
+            _ => None,
+        };
+        if let Some((number, customer_id, status, premium, period_start, period_end)) = terms {
+            if self
+                .state
+                .as_ref()
+                .is_some_and(|state| state.number != *number)
+            {
+                return;
+            }
+            let number = number.clone();
+            self.state = Some(State {
+                number,
+                customer_id,
+                status,
+                premium,
+                period_start,
+                period_end,
+            });
+            return;
+        }
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        match event {
+            Event::PolicyRenewed(renewed) if renewed.policy_number == state.number => {
+                state.status = PolicyStatus::InForce;
+                state.premium = renewed.premium;
+                state.period_start = renewed.period_start;
+                state.period_end = renewed.period_end;
+            }
+            Event::PolicyEndorsed(endorsed) if endorsed.policy_number == state.number => {
+                state.premium = endorsed.premium;
+            }
+            Event::PolicyLapsed(lapsed) if lapsed.policy_number == state.number => {
+                state.status = PolicyStatus::Lapsed;
+            }
+            Event::PolicyCancelled(cancelled) if cancelled.policy_number == state.number => {
+                state.status = PolicyStatus::Cancelled;
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(
+        &self,
+        command: &PolicyCommand,
+        _context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            PolicyCommand::QuotePolicy(command) => self.quote(command),
+            PolicyCommand::IssuePolicy(command) => self.issue(command),
+            PolicyCommand::RenewPolicy(command) => self.renew(command),
+            PolicyCommand::EndorsePolicy(command) => self.endorse(command),
+            PolicyCommand::LapsePolicy(command) => self.lapse(command),
+            PolicyCommand::CancelPolicy(command) => self.cancel(command),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,330 @@
+//! Given / when / then tests of the policy aggregate.
+
+use jiff::civil::date;
+
+use super::*;
+use crate::aggregates::testing::given;
+use crate::kinds::{CancellationReason, ProductLine};
+use crate::samples::{self, text};
+use crate::values::Channel;
+
+fn number() -> PolicyNumber {
+    samples::policy_number()
+}
+
+fn customer() -> CustomerId {
+    samples::individual_customer_id()
+}
+
+fn lines() -> Vec<ProductLine> {
+    vec![
+        ProductLine::CompulsoryTraffic,
+        ProductLine::CommercialVehicleDamage,
+    ]
+}
+
+const PREMIUM: Money = Money::from_fen(486_000);
+
+fn quote() -> QuotePolicy {
+    QuotePolicy {
+        policy_number: number(),
+        customer_id: customer(),
+        product_lines: lines(),
+        plate: samples::plate(),
+        vin: samples::vin(),
+        premium: PREMIUM,
+        period_start: date(2024, 3, 16),
+        period_end: date(2025, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: None,
+        valid_until: date(2024, 3, 31),
+    }
+}
+
+fn quoted() -> Event {
+    PolicyQuoted {
+        policy_number: number(),
+        customer_id: customer(),
+        product_lines: lines(),
+        plate: samples::plate(),
+        vin: samples::vin(),
+        premium: PREMIUM,
+        period_start: date(2024, 3, 16),
+        period_end: date(2025, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: None,
+        valid_until: date(2024, 3, 31),
+    }
+    .into()
+}
+
+fn issue() -> IssuePolicy {
+    IssuePolicy {
+        policy_number: number(),
+        customer_id: customer(),
+        product_lines: lines(),
+        plate: samples::plate(),
+        vin: samples::vin(),
+        premium: PREMIUM,
+        period_start: date(2024, 3, 16),
+        period_end: date(2025, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: None,
+    }
+}
+
+fn issued() -> Event {
+    PolicyIssued {
+        policy_number: number(),
+        customer_id: customer(),
+        product_lines: lines(),
+        plate: samples::plate(),
+        vin: samples::vin(),
+        premium: PREMIUM,
+        period_start: date(2024, 3, 16),
+        period_end: date(2025, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: None,
+    }
+    .into()
+}
+
+fn renew() -> RenewPolicy {
+    RenewPolicy {
+        policy_number: number(),
+        product_lines: lines(),
+        premium: Money::from_fen(451_200),
+        period_start: date(2025, 3, 16),
+        period_end: date(2026, 3, 15),
+        sales_channel: Channel::WeChat,
+        campaign_id: None,
+    }
+}
+
+fn renewed() -> Event {
+    PolicyRenewed {
+        policy_number: number(),
+        customer_id: customer(),
+        product_lines: lines(),
+        premium: Money::from_fen(451_200),
+        previous_premium: PREMIUM,
+        period_start: date(2025, 3, 16),
+        period_end: date(2026, 3, 15),
+        sales_channel: Channel::WeChat,
+        campaign_id: None,
+    }
+    .into()
+}
+
+fn lapse() -> LapsePolicy {
+    LapsePolicy {
+        policy_number: number(),
+        lapsed_on: date(2025, 3, 16),
+    }
+}
+
+fn lapsed() -> Event {
+    PolicyLapsed {
+        policy_number: number(),
+        customer_id: customer(),
+        lapsed_on: date(2025, 3, 16),
+    }
+    .into()
+}
+
+fn cancel(refund: Money) -> CancelPolicy {
+    CancelPolicy {
+        policy_number: number(),
+        cancelled_on: date(2024, 9, 1),
+        reason: CancellationReason::VehicleSold,
+        refund,
+    }
+}
+
+fn cancelled() -> Event {
+    PolicyCancelled {
+        policy_number: number(),
+        customer_id: customer(),
+        cancelled_on: date(2024, 9, 1),
+        reason: CancellationReason::VehicleSold,
+        refund: Money::from_fen(200_000),
+    }
+    .into()
+}
+
+fn transition(action: &'static str, state: &str) -> DomainError {
+    DomainError::InvalidTransition {
+        kind: "policy",
+        id: number().to_string(),
+        action,
+        state: state.to_owned(),
+    }
+}
+
+fn already_exists() -> DomainError {
+    DomainError::AlreadyExists {
+        kind: "policy",
+        id: number().to_string(),
+    }
+}
+
+#[test]
+fn a_quote_is_the_first_event_of_a_policy() {
+    given::<Policy>(&[]).when(quote()).then(&[quoted()]);
+    given::<Policy>(&[quoted()])
+        .when(quote())
+        .then_error(already_exists());
+    given::<Policy>(&[issued()])
+        .when(quote())
+        .then_error(already_exists());
+}
+
+#[test]
+fn a_policy_is_issued_once_quoted_or_not() {
+    given::<Policy>(&[]).when(issue()).then(&[issued()]);
+    let policy = given::<Policy>(&[quoted()]).when(issue()).then(&[issued()]);
+    assert_eq!(policy.status(), Some(PolicyStatus::InForce));
+    given::<Policy>(&[issued()])
+        .when(issue())
+        .then_error(already_exists());
+    given::<Policy>(&[issued(), cancelled()])
+        .when(issue())
+        .then_error(already_exists());
+}
+
+#[test]
+fn a_policy_must_have_terms_that_make_sense() {
+    let mut command = issue();
+    command.product_lines = Vec::new();
+    given::<Policy>(&[])
+        .when(command)
+        .then_invalid("productLines");
+    let mut command = issue();
+    command.period_end = date(2024, 1, 1);
+    given::<Policy>(&[]).when(command).then_invalid("periodEnd");
+    let mut command = issue();
+    command.premium = Money::from_fen(-1);
+    given::<Policy>(&[]).when(command).then_invalid("premium");
+}
+
+#[test]
+fn only_an_issued_policy_that_was_not_cancelled_is_renewed() {
+    let policy = given::<Policy>(&[issued()])
+        .when(renew())
+        .then(&[renewed()]);
+    assert_eq!(policy.premium(), Some(Money::from_fen(451_200)));
+    given::<Policy>(&[issued(), lapsed()])
+        .when(renew())
+        .then(&[renewed()]);
+    given::<Policy>(&[issued(), cancelled()])
+        .when(renew())
+        .then_error(transition("renew", "cancelled"));
+    given::<Policy>(&[quoted()])
+        .when(renew())
+        .then_error(transition("renew", "quoted"));
+    given::<Policy>(&[])
+        .when(renew())
+        .then_error(DomainError::NotFound {
+            kind: "policy",
+            id: number().to_string(),
+        });
+}
+
+#[test]
+fn a_renewal_starts_after_the_current_period() {
+    let mut command = renew();
+    command.period_start = date(2025, 3, 15);
+    given::<Policy>(&[issued()])
+        .when(command)
+        .then_invalid("periodStart");
+}
+
+#[test]
+fn an_endorsement_adjusts_the_premium_of_a_policy_in_force() {
+    let endorse = EndorsePolicy {
+        policy_number: number(),
+        effective_on: date(2024, 6, 1),
+        description: text("变更车牌"),
+        plate: Some(samples::plate()),
+        product_lines: None,
+        premium_change: Money::from_fen(-6_000),
+    };
+    given::<Policy>(&[issued()])
+        .when(endorse.clone())
+        .then(&[PolicyEndorsed {
+            policy_number: number(),
+            customer_id: customer(),
+            effective_on: date(2024, 6, 1),
+            description: text("变更车牌"),
+            plate: Some(samples::plate()),
+            product_lines: None,
+            premium_change: Money::from_fen(-6_000),
+            premium: Money::from_fen(480_000),
+        }
+        .into()]);
+    let too_much = EndorsePolicy {
+        premium_change: Money::from_fen(-486_001),
+        ..endorse.clone()
+    };
+    given::<Policy>(&[issued()])
+        .when(too_much)
+        .then_invalid("premiumChange");
+    let outside = EndorsePolicy {
+        effective_on: date(2025, 6, 1),
+        ..endorse.clone()
+    };
+    given::<Policy>(&[issued()])
+        .when(outside)
+        .then_invalid("effectiveOn");
+    given::<Policy>(&[issued(), lapsed()])
+        .when(endorse)
+        .then_error(transition("endorse", "lapsed"));
+}
+
+#[test]
+fn only_a_policy_in_force_lapses() {
+    let policy = given::<Policy>(&[issued()]).when(lapse()).then(&[lapsed()]);
+    assert_eq!(policy.status(), Some(PolicyStatus::Lapsed));
+    given::<Policy>(&[issued(), lapsed()])
+        .when(lapse())
+        .then_error(transition("lapse", "lapsed"));
+    given::<Policy>(&[issued(), cancelled()])
+        .when(lapse())
+        .then_error(transition("lapse", "cancelled"));
+    given::<Policy>(&[quoted()])
+        .when(lapse())
+        .then_error(transition("lapse", "quoted"));
+    let early = LapsePolicy {
+        lapsed_on: date(2025, 3, 15),
+        ..lapse()
+    };
+    given::<Policy>(&[issued()])
+        .when(early)
+        .then_invalid("lapsedOn");
+}
+
+#[test]
+fn only_a_policy_in_force_is_cancelled_and_the_refund_is_bounded() {
+    given::<Policy>(&[issued()])
+        .when(cancel(Money::from_fen(200_000)))
+        .then(&[cancelled()]);
+    given::<Policy>(&[issued(), cancelled()])
+        .when(cancel(Money::ZERO))
+        .then_error(transition("cancel", "cancelled"));
+    given::<Policy>(&[issued(), lapsed()])
+        .when(cancel(Money::ZERO))
+        .then_error(transition("cancel", "lapsed"));
+    given::<Policy>(&[issued()])
+        .when(cancel(Money::from_fen(486_001)))
+        .then_invalid("refund");
+    given::<Policy>(&[issued()])
+        .when(cancel(Money::from_fen(-1)))
+        .then_invalid("refund");
+}
+
+#[test]
+fn a_renewed_lapsed_policy_is_in_force_again() {
+    let policy: Policy = crate::aggregates::fold(&[issued(), lapsed(), renewed()]);
+    assert_eq!(policy.status(), Some(PolicyStatus::InForce));
+    assert_eq!(policy.customer_id(), Some(customer()));
+}

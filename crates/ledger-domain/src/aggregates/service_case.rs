@@ -1,0 +1,342 @@
+//! The service-case aggregate (`case-{id}`): open → resolved → closed, reopened from resolved
+//! or closed, with a deadline whose breach is recorded when the case is resolved.
+//!
+//! Rules:
+//! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens.
+//! - Only an open case is assigned, escalated or resolved. Assigning it to its assignee again
+//!   records nothing. Resolution records whether the deadline (at the context's `now`) was kept.
+//! - A case is closed only when resolved: closing an open case means resolving it first, and
+//!   closing a closed case is `InvalidTransition`. A resolved or closed case can be reopened,
+//!   with a new deadline after now.
+//! - A risk survey is completed once, on an open `RISK_SURVEY` case. Its recommendations are
+//!   followed up by number at any time afterwards, even after the case is closed, because loss
+//!   prevention goes on long after the survey.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::Timestamp;
+
+use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use crate::commands::{
+    AssignServiceCase, CloseServiceCase, CompleteRiskSurvey, EscalateServiceCase,
+    FollowUpRiskRecommendation, OpenServiceCase, ReopenServiceCase, ResolveServiceCase,
+    ServiceCaseCommand,
+};
+use crate::events::{
+    Event, RiskRecommendationFollowedUp, RiskSurveyCompleted, ServiceCaseAssigned,
+    ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened,
+    ServiceCaseResolved,
+};
+use crate::ids::{CaseId, CustomerId, StaffId};
+use crate::kinds::ServiceCaseKind;
+use crate::{DomainError, ValidationError};
+
+const KIND: &str = "service case";
+
+/// Where a service case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    Open,
+    Resolved,
+    Closed,
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+        })
+    }
+}
+
+/// A service case's state, as far as decisions need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceCase {
+    state: Option<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    id: CaseId,
+    customer_id: CustomerId,
+    kind: ServiceCaseKind,
+    status: CaseStatus,
+    deadline: Timestamp,
+    assignee: Option<StaffId>,
+    escalations: u16,
+    /// The numbers of the survey's recommendations, once a risk survey is completed.
+    recommendations: Option<BTreeSet<u16>>,
+}
+
+impl ServiceCase {
+    pub fn status(&self) -> Option<CaseStatus> {
+        self.state.as_ref().map(|state| state.status)
+    }
+
+    pub fn deadline(&self) -> Option<Timestamp> {
+        self.state.as_ref().map(|state| state.deadline)
+    }
+
+    pub fn assignee(&self) -> Option<&StaffId> {
+        self.state
+            .as_ref()
+            .and_then(|state| state.assignee.as_ref())
+    }
+
+    /// The opened case `case_id`, if its status is one of `allowed` for `action`.
+    fn in_status(
+        &self,
+        case_id: CaseId,
+        allowed: &[CaseStatus],
+        action: &'static str,
+    ) -> Result<&State, DomainError> {
+        let state = self
+            .state
+            .as_ref()
+            .ok_or_else(|| not_found(KIND, case_id))?;
+        if !allowed.contains(&state.status) {
+            return Err(invalid_transition(KIND, case_id, action, state.status));
+        }
+        Ok(state)
+    }
+
+    fn open(
+        &self,
+        command: &OpenServiceCase,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        if self.state.is_some() {
+            return Err(already_exists(KIND, command.case_id));
+        }
+        deadline_after_now(command.deadline, context)?;
+        emit(ServiceCaseOpened {
+            case_id: command.case_id,
+            customer_id: command.customer_id,
+            kind: command.kind,
+            priority: command.priority,
+            subject: command.subject.clone(),
+            channel: command.channel,
+            deadline: command.deadline,
+            deadline_working_hours: command.deadline_working_hours,
+            policy_number: command.policy_number.clone(),
+            claim_number: command.claim_number.clone(),
+            contact_id: command.contact_id,
+        })
+    }
+
+    fn assign(&self, command: &AssignServiceCase) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(command.case_id, &[CaseStatus::Open], "assign")?;
+        if state.assignee.as_ref() == Some(&command.assignee) {
+            return Ok(Vec::new());
+        }
+        emit(ServiceCaseAssigned {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            assignee: command.assignee.clone(),
+            previous_assignee: state.assignee.clone(),
+        })
+    }
+
+    fn escalate(&self, command: &EscalateServiceCase) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(command.case_id, &[CaseStatus::Open], "escalate")?;
+        // u16 escalations of one case is beyond any real case; saturating keeps the fold total.
+        let level = state.escalations.saturating_add(1);
+        emit(ServiceCaseEscalated {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            escalated_to: command.escalated_to.clone(),
+            reason: command.reason.clone(),
+            priority: command.priority,
+            deadline: command.deadline.unwrap_or(state.deadline),
+            level,
+        })
+    }
+
+    fn resolve(
+        &self,
+        command: &ResolveServiceCase,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(command.case_id, &[CaseStatus::Open], "resolve")?;
+        emit(ServiceCaseResolved {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            resolved_by: command.resolved_by.clone(),
+            resolution: command.resolution.clone(),
+            within_deadline: context.now() <= state.deadline,
+        })
+    }
+
+    fn reopen(
+        &self,
+        command: &ReopenServiceCase,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        let allowed = [CaseStatus::Resolved, CaseStatus::Closed];
+        let state = self.in_status(command.case_id, &allowed, "reopen")?;
+        deadline_after_now(command.deadline, context)?;
+        emit(ServiceCaseReopened {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            reason: command.reason.clone(),
+            deadline: command.deadline,
+        })
+    }
+
+    fn close(&self, command: &CloseServiceCase) -> Result<Vec<Event>, DomainError> {
+        let state = self.in_status(command.case_id, &[CaseStatus::Resolved], "close")?;
+        emit(ServiceCaseClosed {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            closed_by: command.closed_by.clone(),
+            customer_confirmed: command.customer_confirmed,
+        })
+    }
+
+    fn complete_survey(&self, command: &CompleteRiskSurvey) -> Result<Vec<Event>, DomainError> {
+        let action = "complete a risk survey on";
+        let state = self.in_status(command.case_id, &[CaseStatus::Open], action)?;
+        if state.kind != ServiceCaseKind::RiskSurvey {
+            return Err(invalid_transition(
+                KIND,
+                command.case_id,
+                action,
+                "not a risk-survey case",
+            ));
+        }
+        if state.recommendations.is_some() {
+            return Err(invalid_transition(
+                KIND,
+                command.case_id,
+                action,
+                "already surveyed",
+            ));
+        }
+        emit(RiskSurveyCompleted {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            surveyor: command.surveyor.clone(),
+            findings: command.findings.clone(),
+            recommendations: command.recommendations.clone(),
+        })
+    }
+
+    fn follow_up(&self, command: &FollowUpRiskRecommendation) -> Result<Vec<Event>, DomainError> {
+        let state = self
+            .state
+            .as_ref()
+            .ok_or_else(|| not_found(KIND, command.case_id))?;
+        let Some(recommendations) = &state.recommendations else {
+            return Err(invalid_transition(
+                KIND,
+                command.case_id,
+                "follow up a recommendation of",
+                "not surveyed yet",
+            ));
+        };
+        if !recommendations.contains(&command.recommendation) {
+            let id = format!("{} #{}", command.case_id, command.recommendation);
+            return Err(not_found("risk recommendation", id));
+        }
+        emit(RiskRecommendationFollowedUp {
+            case_id: command.case_id,
+            customer_id: state.customer_id,
+            recommendation: command.recommendation,
+            status: command.status,
+            note: command.note.clone(),
+            followed_up_by: command.followed_up_by.clone(),
+        })
+    }
+}
+
+fn deadline_after_now(
+    deadline: Timestamp,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    if deadline <= context.now() {
+        return Err(ValidationError::new("deadline", "a deadline lies in the future").into());
+    }
+    Ok(())
+}
+
+impl Aggregate for ServiceCase {
+    type Command = ServiceCaseCommand;
+    const CATEGORY: &'static str = "case";
+
+    fn apply(&mut self, event: &Event) {
+        if let Event::ServiceCaseOpened(opened) = event {
+            if self
+                .state
+                .as_ref()
+                .is_some_and(|state| state.id != opened.case_id)
+            {
+                return;
+            }
+            self.state = Some(State {
+                id: opened.case_id,
+                customer_id: opened.customer_id,
+                kind: opened.kind,
+                status: CaseStatus::Open,
+                deadline: opened.deadline,
+                assignee: None,
+                escalations: 0,
+                recommendations: None,
+            });
+            return;
+        }
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        match event {
+            Event::ServiceCaseAssigned(assigned) if assigned.case_id == state.id => {
+                state.assignee = Some(assigned.assignee.clone());
+            }
+            Event::ServiceCaseEscalated(escalated) if escalated.case_id == state.id => {
+                state.escalations = escalated.level;
+                state.deadline = escalated.deadline;
+                state.assignee = Some(escalated.escalated_to.clone());
+            }
+            Event::ServiceCaseResolved(resolved) if resolved.case_id == state.id => {
+                state.status = CaseStatus::Resolved;
+            }
+            Event::ServiceCaseReopened(reopened) if reopened.case_id == state.id => {
+                state.status = CaseStatus::Open;
+                state.deadline = reopened.deadline;
+            }
+            Event::ServiceCaseClosed(closed) if closed.case_id == state.id => {
+                state.status = CaseStatus::Closed;
+            }
+            Event::RiskSurveyCompleted(survey) if survey.case_id == state.id => {
+                let numbers = survey
+                    .recommendations
+                    .iter()
+                    .map(|recommendation| recommendation.number);
+                state.recommendations = Some(numbers.collect());
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(
+        &self,
+        command: &ServiceCaseCommand,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            ServiceCaseCommand::OpenServiceCase(command) => self.open(command, context),
+            ServiceCaseCommand::AssignServiceCase(command) => self.assign(command),
+            ServiceCaseCommand::EscalateServiceCase(command) => self.escalate(command),
+            ServiceCaseCommand::ResolveServiceCase(command) => self.resolve(command, context),
+            ServiceCaseCommand::ReopenServiceCase(command) => self.reopen(command, context),
+            ServiceCaseCommand::CloseServiceCase(command) => self.close(command),
+            ServiceCaseCommand::CompleteRiskSurvey(command) => self.complete_survey(command),
+            ServiceCaseCommand::FollowUpRiskRecommendation(command) => self.follow_up(command),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,374 @@
+//! Given / when / then tests of the service-case aggregate.
+
+use jiff::SignedDuration;
+use jiff::civil::date;
+
+use super::*;
+use crate::aggregates::testing::given;
+use crate::kinds::{Priority, RecommendationStatus, RiskRecommendation};
+use crate::samples::{self, staff, text};
+use crate::values::Channel;
+
+fn case() -> CaseId {
+    samples::case_id()
+}
+
+fn customer() -> CustomerId {
+    samples::individual_customer_id()
+}
+
+fn deadline() -> Timestamp {
+    samples::sample_time() + SignedDuration::from_hours(4)
+}
+
+fn open(kind: ServiceCaseKind) -> OpenServiceCase {
+    OpenServiceCase {
+        case_id: case(),
+        customer_id: customer(),
+        kind,
+        priority: Priority::Normal,
+        subject: text("咨询"),
+        channel: Channel::Phone,
+        deadline: deadline(),
+        deadline_working_hours: Some(4),
+        policy_number: None,
+        claim_number: None,
+        contact_id: None,
+    }
+}
+
+fn opened(kind: ServiceCaseKind) -> Event {
+    ServiceCaseOpened {
+        case_id: case(),
+        customer_id: customer(),
+        kind,
+        priority: Priority::Normal,
+        subject: text("咨询"),
+        channel: Channel::Phone,
+        deadline: deadline(),
+        deadline_working_hours: Some(4),
+        policy_number: None,
+        claim_number: None,
+        contact_id: None,
+    }
+    .into()
+}
+
+fn complaint() -> Event {
+    opened(ServiceCaseKind::Complaint)
+}
+
+fn resolve() -> ResolveServiceCase {
+    ResolveServiceCase {
+        case_id: case(),
+        resolved_by: staff("agent-0042"),
+        resolution: text("已解释"),
+    }
+}
+
+fn resolved(within_deadline: bool) -> Event {
+    ServiceCaseResolved {
+        case_id: case(),
+        customer_id: customer(),
+        resolved_by: staff("agent-0042"),
+        resolution: text("已解释"),
+        within_deadline,
+    }
+    .into()
+}
+
+fn close() -> CloseServiceCase {
+    CloseServiceCase {
+        case_id: case(),
+        closed_by: staff("tl-0002"),
+        customer_confirmed: true,
+    }
+}
+
+fn closed() -> Event {
+    ServiceCaseClosed {
+        case_id: case(),
+        customer_id: customer(),
+        closed_by: staff("tl-0002"),
+        customer_confirmed: true,
+    }
+    .into()
+}
+
+fn reopen() -> ReopenServiceCase {
+    ReopenServiceCase {
+        case_id: case(),
+        reason: text("客户不满意"),
+        deadline: deadline(),
+    }
+}
+
+fn reopened() -> Event {
+    ServiceCaseReopened {
+        case_id: case(),
+        customer_id: customer(),
+        reason: text("客户不满意"),
+        deadline: deadline(),
+    }
+    .into()
+}
+
+fn transition(action: &'static str, state: &str) -> DomainError {
+    DomainError::InvalidTransition {
+        kind: "service case",
+        id: case().to_string(),
+        action,
+        state: state.to_owned(),
+    }
+}
+
+#[test]
+fn a_case_is_opened_once_with_a_future_deadline() {
+    given::<ServiceCase>(&[])
+        .when(open(ServiceCaseKind::Complaint))
+        .then(&[complaint()]);
+    given::<ServiceCase>(&[complaint()])
+        .when(open(ServiceCaseKind::Complaint))
+        .then_error(DomainError::AlreadyExists {
+            kind: "service case",
+            id: case().to_string(),
+        });
+    given::<ServiceCase>(&[])
+        .at(deadline())
+        .when(open(ServiceCaseKind::Complaint))
+        .then_invalid("deadline");
+    let mut too_long = open(ServiceCaseKind::Rescue24h);
+    too_long.deadline_working_hours = Some(0);
+    given::<ServiceCase>(&[])
+        .when(too_long)
+        .then_invalid("deadlineWorkingHours");
+}
+
+#[test]
+fn assigning_names_the_previous_assignee_and_a_repeat_changes_nothing() {
+    let assign = |who: &str| AssignServiceCase {
+        case_id: case(),
+        assignee: staff(who),
+    };
+    let first = ServiceCaseAssigned {
+        case_id: case(),
+        customer_id: customer(),
+        assignee: staff("agent-0042"),
+        previous_assignee: None,
+    };
+    given::<ServiceCase>(&[complaint()])
+        .when(assign("agent-0042"))
+        .then(&[first.clone().into()]);
+    given::<ServiceCase>(&[complaint(), first.clone().into()])
+        .when(assign("agent-0042"))
+        .then_nothing();
+    given::<ServiceCase>(&[complaint(), first.into()])
+        .when(assign("agent-0043"))
+        .then(&[ServiceCaseAssigned {
+            case_id: case(),
+            customer_id: customer(),
+            assignee: staff("agent-0043"),
+            previous_assignee: Some(staff("agent-0042")),
+        }
+        .into()]);
+}
+
+#[test]
+fn escalations_count_up_and_may_move_the_deadline() {
+    let escalate = |deadline| EscalateServiceCase {
+        case_id: case(),
+        escalated_to: staff("tl-0002"),
+        reason: text("客户投诉升级"),
+        priority: Priority::Urgent,
+        deadline,
+    };
+    let first = ServiceCaseEscalated {
+        case_id: case(),
+        customer_id: customer(),
+        escalated_to: staff("tl-0002"),
+        reason: text("客户投诉升级"),
+        priority: Priority::Urgent,
+        deadline: deadline(),
+        level: 1,
+    };
+    given::<ServiceCase>(&[complaint()])
+        .when(escalate(None))
+        .then(&[first.clone().into()]);
+    let sooner = samples::sample_time() + SignedDuration::from_hours(1);
+    let case = given::<ServiceCase>(&[complaint(), first.clone().into()])
+        .when(escalate(Some(sooner)))
+        .then(&[ServiceCaseEscalated {
+            level: 2,
+            deadline: sooner,
+            ..first
+        }
+        .into()]);
+    assert_eq!(case.deadline(), Some(sooner));
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .when(escalate(None))
+        .then_error(transition("escalate", "resolved"));
+}
+
+#[test]
+fn resolution_records_whether_the_deadline_was_kept() {
+    given::<ServiceCase>(&[complaint()])
+        .when(resolve())
+        .then(&[resolved(true)]);
+    given::<ServiceCase>(&[complaint()])
+        .at(deadline())
+        .when(resolve())
+        .then(&[resolved(true)]);
+    given::<ServiceCase>(&[complaint()])
+        .at(deadline() + SignedDuration::from_secs(1))
+        .when(resolve())
+        .then(&[resolved(false)]);
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .when(resolve())
+        .then_error(transition("resolve", "resolved"));
+}
+
+#[test]
+fn a_case_is_resolved_before_it_is_closed_and_closed_once() {
+    given::<ServiceCase>(&[complaint()])
+        .when(close())
+        .then_error(transition("close", "open"));
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .when(close())
+        .then(&[closed()]);
+    given::<ServiceCase>(&[complaint(), resolved(true), closed()])
+        .when(close())
+        .then_error(transition("close", "closed"));
+    given::<ServiceCase>(&[])
+        .when(close())
+        .then_error(DomainError::NotFound {
+            kind: "service case",
+            id: case().to_string(),
+        });
+}
+
+#[test]
+fn a_resolved_or_closed_case_is_reopened_with_a_new_deadline() {
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .when(reopen())
+        .then(&[reopened()]);
+    let case = given::<ServiceCase>(&[complaint(), resolved(true), closed()])
+        .when(reopen())
+        .then(&[reopened()]);
+    assert_eq!(case.status(), Some(CaseStatus::Open));
+    given::<ServiceCase>(&[complaint()])
+        .when(reopen())
+        .then_error(transition("reopen", "open"));
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .at(deadline() + SignedDuration::from_hours(1))
+        .when(reopen())
+        .then_invalid("deadline");
+    // Reopened, the case follows the ordinary path again.
+    given::<ServiceCase>(&[complaint(), resolved(true), closed(), reopened()])
+        .when(resolve())
+        .then(&[resolved(true)]);
+}
+
+fn recommendations() -> Vec<RiskRecommendation> {
+    vec![
+        RiskRecommendation {
+            number: 1,
+            text: text("清理消防通道"),
+            due_on: date(2024, 4, 15),
+        },
+        RiskRecommendation {
+            number: 2,
+            text: text("更换轮胎"),
+            due_on: date(2024, 5, 15),
+        },
+    ]
+}
+
+fn complete_survey() -> CompleteRiskSurvey {
+    CompleteRiskSurvey {
+        case_id: case(),
+        surveyor: staff("risk-0005"),
+        findings: text("消防通道被占用"),
+        recommendations: recommendations(),
+    }
+}
+
+fn survey_completed() -> Event {
+    RiskSurveyCompleted {
+        case_id: case(),
+        customer_id: customer(),
+        surveyor: staff("risk-0005"),
+        findings: text("消防通道被占用"),
+        recommendations: recommendations(),
+    }
+    .into()
+}
+
+fn follow_up(recommendation: u16) -> FollowUpRiskRecommendation {
+    FollowUpRiskRecommendation {
+        case_id: case(),
+        recommendation,
+        status: RecommendationStatus::Implemented,
+        note: text("已整改"),
+        followed_up_by: staff("am-0007"),
+    }
+}
+
+#[test]
+fn a_risk_survey_is_completed_once_on_an_open_risk_survey_case() {
+    let risk_case = opened(ServiceCaseKind::RiskSurvey);
+    given::<ServiceCase>(std::slice::from_ref(&risk_case))
+        .when(complete_survey())
+        .then(&[survey_completed()]);
+    let action = "complete a risk survey on";
+    given::<ServiceCase>(&[risk_case.clone(), survey_completed()])
+        .when(complete_survey())
+        .then_error(transition(action, "already surveyed"));
+    given::<ServiceCase>(&[complaint()])
+        .when(complete_survey())
+        .then_error(transition(action, "not a risk-survey case"));
+    given::<ServiceCase>(&[risk_case.clone(), resolved(true)])
+        .when(complete_survey())
+        .then_error(transition(action, "resolved"));
+    let mut duplicate_numbers = complete_survey();
+    duplicate_numbers.recommendations[1].number = 1;
+    given::<ServiceCase>(&[risk_case])
+        .when(duplicate_numbers)
+        .then_invalid("recommendations[1].number");
+}
+
+#[test]
+fn recommendations_are_followed_up_by_number_even_after_closing() {
+    let surveyed = [opened(ServiceCaseKind::RiskSurvey), survey_completed()];
+    let followed_up = RiskRecommendationFollowedUp {
+        case_id: case(),
+        customer_id: customer(),
+        recommendation: 2,
+        status: RecommendationStatus::Implemented,
+        note: text("已整改"),
+        followed_up_by: staff("am-0007"),
+    };
+    given::<ServiceCase>(&surveyed)
+        .when(follow_up(2))
+        .then(&[followed_up.clone().into()]);
+    let closed_history = [
+        surveyed[0].clone(),
+        surveyed[1].clone(),
+        resolved(true),
+        closed(),
+    ];
+    given::<ServiceCase>(&closed_history)
+        .when(follow_up(2))
+        .then(&[followed_up.into()]);
+    given::<ServiceCase>(&surveyed)
+        .when(follow_up(3))
+        .then_error(DomainError::NotFound {
+            kind: "risk recommendation",
+            id: format!("{} #3", case()),
+        });
+    given::<ServiceCase>(&[opened(ServiceCaseKind::RiskSurvey)])
+        .when(follow_up(1))
+        .then_error(transition(
+            "follow up a recommendation of",
+            "not surveyed yet",
+        ));
+}
