@@ -6,6 +6,9 @@
 //! - [`events`]: the v1 event catalogue, each event with a stable type name and schema version.
 //! - [`commands`] and [`aggregates`]: decide (`handle`) holds every business rule and returns
 //!   events or a [`DomainError`]; evolve (`apply`) only folds state.
+//! - [`kinds`]: the enumerations and small structures payloads share (product lines, case
+//!   kinds, outcomes ...); [`samples`]: one valid instance of every event type.
+//! - [`projection`]: the contract between a read model's fold and the runner that feeds it.
 //! - [`codec`]: the one place where bytes are encoded and decoded (bincode 2.0.1).
 //!
 //! This crate does no IO and knows nothing of sled, async runtimes or GraphQL.
@@ -17,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod kinds;
+pub mod projection;
 pub mod samples;
 pub mod values;
 
