@@ -5,7 +5,7 @@ DATA ?= data
 DEMO_CUSTOMERS ?= 2000
 BIN := target/release/contact-ledger
 
-.PHONY: build run test lint fmt schema fixture bench soak fuzz clean
+.PHONY: build run test test-tools lint fmt schema fixture bench soak fuzz clean
 
 build:
 	$(CARGO) build --release --locked --bin contact-ledger
@@ -18,13 +18,17 @@ run: build
 	$(BIN) serve --data "$(DATA)"
 
 # The whole suite: formatting, lints, then every test (unit, property, crash, end to end).
-test: lint
+test: lint test-tools
 	$(CARGO) build --locked --bin contact-ledger
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --locked --no-fail-fast; \
 	fi
+
+# The independent proof verifier (tools/proof_verifier.py) needs Python's `cryptography`.
+test-tools:
+	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q -r tools/requirements.txt
 
 lint:
 	$(CARGO) fmt --all -- --check
