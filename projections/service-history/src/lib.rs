@@ -1,8 +1,112 @@
-//! The service-history projection of the contact ledger, and the business calendar it runs on.
+//! The service-history projection: every service case and claim, per customer and in the
+//! supervisors' queues, with deadlines and time guarantees kept on a business calendar.
 //!
-//! The projection itself (service cases and claims folded from ledger events) is still to
-//! come. For now the crate holds [`calendar`]: working hours, weekends, Chinese public
-//! holidays and their make-up working days, loaded from `calendar.toml` beside this crate's
-//! `Cargo.toml`, with which case and claim deadlines are computed in working time.
+//! # Components
+//!
+//! - [`calendar`]: working hours, weekends, public holidays and make-up working days, from
+//!   `calendar.toml`; every deadline and working-time measure goes through it.
+//! - [`guarantees`]: claim time guarantees in working days per product line, from
+//!   `guarantees.toml`.
+//! - [`ServiceHistory`] (module `fold`): the [`Projection`](ledger_domain::projection::Projection)
+//!   named `service-history`, a pure fold over ledger events into the keyspace below. It reads
+//!   no clock: everything it derives comes from the events and the two files.
+//! - [`records`]: [`CaseRecord`] and [`ClaimRecord`], as stored and as returned.
+//! - [`query`]: the read side, functions over [`StateRead`](ledger_domain::projection::StateRead)
+//!   returning records and cursor pages. Whatever depends on the reader's clock (is an open
+//!   case breached yet? is a claim past its guarantee?) takes `now` here, never in the fold.
+//!
+//! An event flows through `ServiceHistory::apply`, which loads the record it concerns,
+//! changes it, recomputes the record's queue entries from the record before and after, and
+//! writes the difference and the record.
+//!
+//! # Key layout
+//!
+//! Instants in keys are 16 bytes whose byte order is time order (see `keys.rs`); `/` after
+//! an instant is a literal byte. Every index value is the key of the record it points at.
+//!
+//! | key | value | kept |
+//! |---|---|---|
+//! | `case/{case id}` | [`CaseRecord`] | from `ServiceCaseOpened` |
+//! | `claim/{claim number}` | [`ClaimRecord`] | from `ClaimReported` |
+//! | `cust/{customer id}/{opened or reported at}/case/{id}`, `.../claim/{number}` | record key | a customer's history, read newest first; moved to the survivor on a merge |
+//! | `open/{deadline}/{case id}` | record key | while the case is open: the deadline queue |
+//! | `resolved/{resolved at}/{case id}`, `closed/{closed at}/{case id}` | record key | while resolved, while closed |
+//! | `late/resolved/{resolved at}/{case id}`, `late/closed/{closed at}/{case id}` | record key | resolved or closed after the deadline |
+//! | `claimdue/{guarantee due}/{claim number}` | record key | documents complete, awaiting a decision |
+//! | `claimlate/{decided at}/{claim number}` | record key | settled or rejected after the guarantee |
+//! | `policy/{policy number}` | product lines | as last issued, renewed or endorsed |
+//! | `merged/{customer id}` | survivor's customer id | from `CustomersMerged` |
+//! | `erased/{customer id}` | empty | from `CustomerErased` |
+//!
+//! Queue entries follow the record on every change: resolving or closing a case moves it
+//! from `open/` to `resolved/` or `closed/` (and `late/...` when breached), reopening moves it
+//! back under its new deadline; completing a claim's documents puts it in `claimdue/`,
+//! settling or rejecting takes it out (into `claimlate/` when late).
+//!
+//! # Decisions
+//!
+//! - **Times.** A case opens, is resolved and closed at its events' `occurred_at`; a claim is
+//!   reported, surveyed and decided at its events'. A contact answers a case at its
+//!   `started_at`.
+//! - **Deadlines.** `ServiceCaseOpened` always records a deadline instant. When it also
+//!   carries `deadlineWorkingHours`, the deadline in force is the calendar's: that many
+//!   working hours after the opening (a case opened on Friday at 17:30 with 8 working hours
+//!   is due at closing time of the next working day, which may be a make-up Saturday or a
+//!   day after a holiday week). The recorded instant is kept as `recorded_deadline`. When
+//!   the calendar cannot answer (a year it does not cover, say), the recorded instant is
+//!   used and `calendar_notes` says why; the fold never fails or panics over the calendar.
+//!   An escalation's deadline replaces the one in force only when it differs from the one
+//!   recorded (the event repeats the old deadline when it did not move it); a reopening's
+//!   deadline always replaces it.
+//! - **Breach.** A resolution after the deadline in force is a breach, fixed when the case is
+//!   resolved (`breached`, `late_resolutions`); the event's own `withinDeadline` is not used,
+//!   because it was judged against the recorded deadline at command time. An open case is
+//!   breached once `now` passes its deadline, which only a reader can say
+//!   ([`CaseRecord::is_breached`]).
+//! - **First response**: the first moment someone at the insurer took the case up — it was
+//!   assigned or escalated to a named person, an agent contacted the customer about it (an
+//!   outbound contact linked to the case, other than the contact it was opened in), or it
+//!   was resolved. Inbound contacts do not count: a customer chasing a case is not a
+//!   response. Contact corrections are not followed. Measured in working seconds from the
+//!   opening; a response stamped before the opening counts as at the opening.
+//! - **Time to resolution**: working seconds the case spent open, summed over its cycles up
+//!   to its last resolution (time spent resolved before a reopening does not count).
+//! - **Claim guarantee**: runs from the last `ClaimDocumentsCompleted`, for the claim's own
+//!   `timeGuaranteeWorkingDays`, else the guarantee table's value for the policy (the
+//!   longest of its product lines', see `guarantees.toml`), and is due at closing time of
+//!   that many working days later. A decision (settlement or rejection) after the due time
+//!   is past the guarantee. A reopened claim has no due time until its documents are
+//!   complete again, which the aggregate requires before it can be settled.
+//! - **Reopening** shows the new cycle: the old cycle's resolution, closing, settlement and
+//!   verdicts are cleared; counters keep the history.
+//! - **Merges**: the merged customer's history entries move under the survivor, and later
+//!   events naming the merged customer are filed under the survivor. Records keep the
+//!   customer their events name.
+//! - **Erasure**: free text kept on records (risk recommendations) is personal data sealed
+//!   under the customer's key, so `CustomerErased` removes it from that customer's records.
+//! - **Configuration**: the calendar and the guarantee table are inputs of the fold. After
+//!   editing either file, rebuild the projection (or bump [`ServiceHistory::VERSION`]) so
+//!   that past deadlines are derived from the same data as new ones.
 
 pub mod calendar;
+mod fold;
+pub mod guarantees;
+mod keys;
+pub mod query;
+pub mod records;
+mod storage;
+
+#[cfg(test)]
+mod tests;
+
+pub use calendar::{BusinessCalendar, CalendarError};
+pub use fold::{ConfigError, ServiceHistory};
+pub use guarantees::{ClaimGuarantees, GuaranteeError, GuaranteeSource};
+pub use query::{
+    CaseStatusFilter, HistoryError, PAGE_SIZE_MAX, Page, breached_cases, case, cases, claim,
+    claims_past_guarantee, customer_history, open_cases_by_deadline,
+};
+pub use records::{
+    CALENDAR_NOTES_MAX, CaseRecord, CaseStatus, ClaimRecord, ClaimStatus, HistoryItem,
+    RecommendationRecord, RiskSurveyRecord,
+};

@@ -1,0 +1,324 @@
+//! Service-case events, risk surveys and the contacts that answer a case, folded into
+//! [`CaseRecord`]s and the case queues.
+//!
+//! Resolving, closing and reopening follow the aggregate's rules (only an open case is
+//! resolved, only a resolved case closed, only a resolved or closed case reopened). The
+//! aggregate never emits anything else; should such an event reach the fold anyway, it
+//! changes nothing, because applying it would corrupt the cycle's working-time accounting.
+
+use jiff::Timestamp;
+use ledger_domain::events::{
+    ContactRecorded, RiskRecommendationFollowedUp, RiskSurveyCompleted, ServiceCaseAssigned,
+    ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened,
+    ServiceCaseResolved,
+};
+use ledger_domain::ids::CaseId;
+use ledger_domain::projection::{StateError, StateWrite};
+use ledger_domain::values::Direction;
+
+use super::ServiceHistory;
+use crate::keys;
+use crate::records::{CaseRecord, CaseStatus, RecommendationRecord, RiskSurveyRecord};
+use crate::storage::{history_owner, read, reindex, write};
+
+/// The queue entries a case belongs in: open cases by deadline; resolved and closed cases by
+/// when that happened, and again under `late/` when the resolution breached the deadline.
+pub(crate) fn queue_keys(record: &CaseRecord) -> Vec<Vec<u8>> {
+    let item = record.id.to_string();
+    let item = item.as_bytes();
+    let breached = record.breached == Some(true);
+    // A resolved or closed case always has the time set by the event that made it so; the
+    // fallback only keeps this total.
+    let resolved_at = record.resolved_at.unwrap_or(record.cycle_opened_at);
+    let closed_at = record.closed_at.unwrap_or(resolved_at);
+    let (at, all, late) = match record.status {
+        CaseStatus::Open => return vec![keys::index(keys::OPEN, record.deadline, item)],
+        CaseStatus::Resolved => (resolved_at, keys::RESOLVED, keys::LATE_RESOLVED),
+        CaseStatus::Closed => (closed_at, keys::CLOSED, keys::LATE_CLOSED),
+    };
+    let mut keys = vec![keys::index(all, at, item)];
+    if breached {
+        keys.push(keys::index(late, at, item));
+    }
+    keys
+}
+
+impl ServiceHistory {
+    pub(super) fn case_opened(
+        &self,
+        state: &mut dyn StateWrite,
+        opened_at: Timestamp,
+        event: &ServiceCaseOpened,
+    ) -> Result<(), StateError> {
+        let record_key = keys::case(event.case_id);
+        if state.get(&record_key)?.is_some() {
+            // A case is opened once; the aggregate refuses a second opening.
+            return Ok(());
+        }
+        let mut record = CaseRecord {
+            id: event.case_id,
+            customer: event.customer_id,
+            kind: event.kind,
+            priority: event.priority,
+            status: CaseStatus::Open,
+            owner: None,
+            opened_at,
+            deadline: event.deadline,
+            recorded_deadline: event.deadline,
+            deadline_working_hours: event.deadline_working_hours,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            reopened_count: 0,
+            escalation_level: 0,
+            time_to_first_response_seconds: None,
+            time_to_resolution_seconds: None,
+            breached: None,
+            late_resolutions: 0,
+            policy_number: event.policy_number.clone(),
+            claim_number: event.claim_number.clone(),
+            opening_contact: event.contact_id,
+            risk_survey: None,
+            calendar_notes: Vec::new(),
+            cycle_opened_at: opened_at,
+            earlier_cycles_open_seconds: Some(0),
+        };
+        if let Some(hours) = event.deadline_working_hours {
+            match self.calendar.add_working_hours(opened_at, u32::from(hours)) {
+                Ok(deadline) => record.deadline = deadline,
+                Err(error) => record.note(format!(
+                    "deadline: {error}; the recorded deadline {} is used",
+                    event.deadline
+                )),
+            }
+        }
+        let owner = history_owner(state, event.customer_id)?;
+        let history_key = keys::index(&keys::customer_history(owner), opened_at, &record_key);
+        state.put(history_key, record_key.clone());
+        reindex(state, &[], &queue_keys(&record), &record_key);
+        write(state, record_key, &record)
+    }
+
+    pub(super) fn case_assigned(
+        &self,
+        state: &mut dyn StateWrite,
+        at: Timestamp,
+        event: &ServiceCaseAssigned,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            record.owner = Some(event.assignee.clone());
+            self.responded(record, at);
+        })
+    }
+
+    pub(super) fn case_escalated(
+        &self,
+        state: &mut dyn StateWrite,
+        at: Timestamp,
+        event: &ServiceCaseEscalated,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            record.owner = Some(event.escalated_to.clone());
+            record.priority = event.priority;
+            record.escalation_level = event.level;
+            // The event repeats the aggregate's deadline when the escalation did not move
+            // it; only a different instant is a new deadline. Comparing with the recorded
+            // deadline keeps a calendar-derived deadline in force.
+            if event.deadline != record.recorded_deadline {
+                record.deadline = event.deadline;
+                record.recorded_deadline = event.deadline;
+            }
+            self.responded(record, at);
+        })
+    }
+
+    pub(super) fn case_resolved(
+        &self,
+        state: &mut dyn StateWrite,
+        resolved_at: Timestamp,
+        event: &ServiceCaseResolved,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            if record.status != CaseStatus::Open {
+                return;
+            }
+            self.responded(record, resolved_at);
+            let breached = resolved_at > record.deadline;
+            record.status = CaseStatus::Resolved;
+            record.resolved_at = Some(resolved_at);
+            record.breached = Some(breached);
+            if breached {
+                record.late_resolutions = record.late_resolutions.saturating_add(1);
+            }
+            let cycle = self.measure("time to resolution", record.cycle_opened_at, resolved_at);
+            record.time_to_resolution_seconds = match (record.earlier_cycles_open_seconds, cycle) {
+                (Some(earlier), Ok(cycle)) => Some(earlier.saturating_add(cycle)),
+                (None, _) => None,
+                (Some(_), Err(note)) => {
+                    record.note(note);
+                    None
+                }
+            };
+        })
+    }
+
+    pub(super) fn case_reopened(
+        &self,
+        state: &mut dyn StateWrite,
+        reopened_at: Timestamp,
+        event: &ServiceCaseReopened,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            if record.status == CaseStatus::Open {
+                return;
+            }
+            record.status = CaseStatus::Open;
+            record.reopened_count = record.reopened_count.saturating_add(1);
+            record.earlier_cycles_open_seconds = record.time_to_resolution_seconds;
+            record.cycle_opened_at = reopened_at;
+            record.deadline = event.deadline;
+            record.recorded_deadline = event.deadline;
+            record.resolved_at = None;
+            record.closed_at = None;
+            record.breached = None;
+            record.time_to_resolution_seconds = None;
+        })
+    }
+
+    pub(super) fn case_closed(
+        &self,
+        state: &mut dyn StateWrite,
+        closed_at: Timestamp,
+        event: &ServiceCaseClosed,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            if record.status != CaseStatus::Resolved {
+                return;
+            }
+            record.status = CaseStatus::Closed;
+            record.closed_at = Some(closed_at);
+        })
+    }
+
+    pub(super) fn risk_survey_completed(
+        &self,
+        state: &mut dyn StateWrite,
+        completed_at: Timestamp,
+        event: &RiskSurveyCompleted,
+    ) -> Result<(), StateError> {
+        let erased = state.get(&keys::erased(event.customer_id))?.is_some();
+        update_case(state, event.case_id, |record| {
+            if record.risk_survey.is_some() {
+                // A case is surveyed once; the aggregate refuses a second survey.
+                return;
+            }
+            let recommendations = event
+                .recommendations
+                .iter()
+                .map(|recommendation| RecommendationRecord {
+                    number: recommendation.number,
+                    text: (!erased).then(|| recommendation.text.clone()),
+                    due_on: recommendation.due_on,
+                    followed_up: false,
+                    status: None,
+                    follow_ups: 0,
+                    last_followed_up_at: None,
+                    last_followed_up_by: None,
+                })
+                .collect();
+            record.risk_survey = Some(RiskSurveyRecord {
+                completed_at,
+                surveyor: event.surveyor.clone(),
+                recommendations,
+            });
+        })
+    }
+
+    pub(super) fn risk_recommendation_followed_up(
+        &self,
+        state: &mut dyn StateWrite,
+        at: Timestamp,
+        event: &RiskRecommendationFollowedUp,
+    ) -> Result<(), StateError> {
+        update_case(state, event.case_id, |record| {
+            let recommendation = record.risk_survey.as_mut().and_then(|survey| {
+                survey
+                    .recommendations
+                    .iter_mut()
+                    .find(|recommendation| recommendation.number == event.recommendation)
+            });
+            // The aggregate accepts follow-ups of the survey's recommendations only.
+            let Some(recommendation) = recommendation else {
+                return;
+            };
+            recommendation.followed_up = true;
+            recommendation.status = Some(event.status);
+            recommendation.follow_ups = recommendation.follow_ups.saturating_add(1);
+            recommendation.last_followed_up_at = Some(at);
+            recommendation.last_followed_up_by = Some(event.followed_up_by.clone());
+        })
+    }
+
+    /// An outbound contact about a case, other than the one it was opened in, is a response.
+    pub(super) fn contact_recorded(
+        &self,
+        state: &mut dyn StateWrite,
+        event: &ContactRecorded,
+    ) -> Result<(), StateError> {
+        let Some(case_id) = event.case_id else {
+            return Ok(());
+        };
+        if event.direction != Direction::Outbound {
+            return Ok(());
+        }
+        update_case(state, case_id, |record| {
+            if record.opening_contact != Some(event.contact_id) {
+                self.responded(record, event.started_at);
+            }
+        })
+    }
+
+    /// Records a response at `at` if it is the first: an earlier response (a contact whose
+    /// start precedes one already counted) replaces a later one. A response stamped before
+    /// the opening counts as at the opening.
+    fn responded(&self, record: &mut CaseRecord, at: Timestamp) {
+        let at = at.max(record.opened_at);
+        if record.first_response_at.is_some_and(|first| first <= at) {
+            return;
+        }
+        record.first_response_at = Some(at);
+        match self.measure("time to first response", record.opened_at, at) {
+            Ok(seconds) => record.time_to_first_response_seconds = Some(seconds),
+            Err(note) => {
+                record.time_to_first_response_seconds = None;
+                record.note(note);
+            }
+        }
+    }
+}
+
+/// Loads case `id`, applies `change`, and writes the record and its queue entries back. An
+/// event for a case the projection has not seen opened changes nothing.
+fn update_case(
+    state: &mut dyn StateWrite,
+    id: CaseId,
+    change: impl FnOnce(&mut CaseRecord),
+) -> Result<(), StateError> {
+    let record_key = keys::case(id);
+    let Some(mut record) = read::<CaseRecord, _>(state, &record_key)? else {
+        return Ok(());
+    };
+    let original = record.clone();
+    change(&mut record);
+    if record == original {
+        return Ok(());
+    }
+    debug_assert_eq!(record.id, id, "a change never moves a record");
+    reindex(
+        state,
+        &queue_keys(&original),
+        &queue_keys(&record),
+        &record_key,
+    );
+    write(state, record_key, &record)
+}

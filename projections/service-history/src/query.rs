@@ -1,0 +1,317 @@
+//! Reading the service history: records by id, a customer's history newest first, and the
+//! supervisors' queues, as cursor-paginated pages.
+//!
+//! A listing is one or more segments, each a walk over one index in one direction; a page
+//! continues from its cursor into the next segments. A cursor is `{segment}:{hex}`, the hex
+//! being the index key after the segment's prefix, so it stays valid while entries before or
+//! after it come and go. A cursor is only understood by listings that contain its segment;
+//! anything else is [`HistoryError::BadCursor`].
+
+use jiff::Timestamp;
+use ledger_domain::ids::{CaseId, CustomerId};
+use ledger_domain::projection::{Order, StateError, StateRead, prefix_end};
+use ledger_domain::values::ClaimNumber;
+
+use crate::keys::{self, Item};
+use crate::records::{CaseRecord, ClaimRecord, HistoryItem};
+use crate::storage::{describe, history_owner, read};
+
+/// The most items one page may ask for. A page is read in one go and each item is a record
+/// read; a hundred keeps a page well under a millisecond of reads and matches the API's
+/// connection limit.
+pub const PAGE_SIZE_MAX: usize = 100;
+
+/// One page of a listing: each item with the cursor that continues after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<(String, T)>,
+    pub has_next_page: bool,
+}
+
+/// Why a listing could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    /// `first` is above [`PAGE_SIZE_MAX`]; the caller asks again with less.
+    #[error("a page holds at most {max} items; {requested} were requested")]
+    PageTooLarge { requested: usize, max: usize },
+    /// The cursor was not issued by this listing.
+    #[error("the cursor was not issued by this listing")]
+    BadCursor,
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Which service cases a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatusFilter {
+    Open,
+    Resolved,
+    Closed,
+}
+
+/// The service case `id`, if the projection has seen it opened.
+pub fn case(state: &dyn StateRead, id: CaseId) -> Result<Option<CaseRecord>, StateError> {
+    read(state, &keys::case(id))
+}
+
+/// The claim `number`, if the projection has seen it reported.
+pub fn claim(
+    state: &dyn StateRead,
+    number: &ClaimNumber,
+) -> Result<Option<ClaimRecord>, StateError> {
+    read(state, &keys::claim(number))
+}
+
+/// The customer's cases and claims, newest first (cases by when they were opened, claims by
+/// when they were reported). A customer merged away has no history of its own: asking for it
+/// gives the survivor's, which holds it.
+pub fn customer_history(
+    state: &dyn StateRead,
+    customer: CustomerId,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<HistoryItem>, HistoryError> {
+    let owner = history_owner(state, customer)?;
+    let segments = [Segment {
+        tag: "history",
+        prefix: keys::customer_history(owner),
+        before: None,
+        order: Order::Descending,
+        item: Item::RecordKey,
+    }];
+    let page = paginate(state, &segments, after, first)?;
+    load_page(page, |record_key| {
+        if record_key.starts_with(keys::CASE) {
+            Ok(HistoryItem::Case(load(state, record_key)?))
+        } else {
+            Ok(HistoryItem::Claim(load(state, record_key)?))
+        }
+    })
+}
+
+/// Open cases, the nearest deadline first.
+pub fn open_cases_by_deadline(
+    state: &dyn StateRead,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CaseRecord>, HistoryError> {
+    let segments = [open_segment(None)];
+    load_cases(state, paginate(state, &segments, after, first)?)
+}
+
+/// Cases that breached their deadline as seen at `now`: first the open cases whose deadline
+/// has passed, the longest overdue first (the ones to act on); then resolved cases that were
+/// resolved late, and then closed ones, each most recent first (the ones to review).
+pub fn breached_cases(
+    state: &dyn StateRead,
+    now: Timestamp,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CaseRecord>, HistoryError> {
+    cases(state, None, true, now, after, first)
+}
+
+/// Service cases by status (all of them when `status` is `None`), optionally only those
+/// breached as seen at `now`. Open cases come first, the nearest deadline first; then
+/// resolved cases, most recently resolved first; then closed cases, most recently closed
+/// first.
+pub fn cases(
+    state: &dyn StateRead,
+    status: Option<CaseStatusFilter>,
+    breached_only: bool,
+    now: Timestamp,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CaseRecord>, HistoryError> {
+    let open = || open_segment(breached_only.then_some(now));
+    let resolved = || done_segment(CaseStatusFilter::Resolved, breached_only);
+    let closed = || done_segment(CaseStatusFilter::Closed, breached_only);
+    let segments = match status {
+        None => vec![open(), resolved(), closed()],
+        Some(CaseStatusFilter::Open) => vec![open()],
+        Some(CaseStatusFilter::Resolved) => vec![resolved()],
+        Some(CaseStatusFilter::Closed) => vec![closed()],
+    };
+    load_cases(state, paginate(state, &segments, after, first)?)
+}
+
+/// Claims past their time guarantee as seen at `now`: first the claims still awaiting a
+/// decision after their due time, the longest overdue first; then claims decided after their
+/// due time, most recently decided first.
+pub fn claims_past_guarantee(
+    state: &dyn StateRead,
+    now: Timestamp,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<ClaimRecord>, HistoryError> {
+    let segments = [
+        Segment {
+            tag: "due",
+            prefix: keys::CLAIM_DUE.to_vec(),
+            before: Some(keys::instant_bound(keys::CLAIM_DUE, now)),
+            order: Order::Ascending,
+            item: Item::ClaimNumber,
+        },
+        Segment {
+            tag: "late",
+            prefix: keys::CLAIM_LATE.to_vec(),
+            before: None,
+            order: Order::Descending,
+            item: Item::ClaimNumber,
+        },
+    ];
+    let page = paginate(state, &segments, after, first)?;
+    load_page(page, |record_key| load(state, record_key))
+}
+
+/// One index walked in one direction, optionally only below the key `before`.
+struct Segment {
+    tag: &'static str,
+    prefix: Vec<u8>,
+    before: Option<Vec<u8>>,
+    order: Order,
+    item: Item,
+}
+
+/// Open cases by deadline; with `past_at`, only those whose deadline is before it.
+fn open_segment(past_at: Option<Timestamp>) -> Segment {
+    Segment {
+        tag: "open",
+        prefix: keys::OPEN.to_vec(),
+        before: past_at.map(|now| keys::instant_bound(keys::OPEN, now)),
+        order: Order::Ascending,
+        item: Item::CaseId,
+    }
+}
+
+/// Resolved or closed cases, most recent first; with `breached_only`, the late ones.
+fn done_segment(status: CaseStatusFilter, breached_only: bool) -> Segment {
+    let (tag, prefix) = match (status, breached_only) {
+        (CaseStatusFilter::Closed, false) => ("closed", keys::CLOSED),
+        (CaseStatusFilter::Closed, true) => ("late-closed", keys::LATE_CLOSED),
+        (_, false) => ("resolved", keys::RESOLVED),
+        (_, true) => ("late-resolved", keys::LATE_RESOLVED),
+    };
+    Segment {
+        tag,
+        prefix: prefix.to_vec(),
+        before: None,
+        order: Order::Descending,
+        item: Item::CaseId,
+    }
+}
+
+/// Where a page starts: the segment the cursor belongs to and its key suffix.
+fn parse_cursor(segments: &[Segment], cursor: &str) -> Result<(usize, Vec<u8>), HistoryError> {
+    let (tag, hex) = cursor.split_once(':').ok_or(HistoryError::BadCursor)?;
+    let index = segments
+        .iter()
+        .position(|segment| segment.tag == tag)
+        .ok_or(HistoryError::BadCursor)?;
+    let suffix = keys::from_hex(hex).ok_or(HistoryError::BadCursor)?;
+    if !keys::is_index_suffix(segments[index].item, &suffix) {
+        return Err(HistoryError::BadCursor);
+    }
+    Ok((index, suffix))
+}
+
+/// Up to `first` index entries after `after`, as (cursor, record key), walking `segments` in
+/// order.
+fn paginate(
+    state: &dyn StateRead,
+    segments: &[Segment],
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<Vec<u8>>, HistoryError> {
+    if first > PAGE_SIZE_MAX {
+        return Err(HistoryError::PageTooLarge {
+            requested: first,
+            max: PAGE_SIZE_MAX,
+        });
+    }
+    let (first_segment, cursor) = match after {
+        Some(cursor) => {
+            let (index, suffix) = parse_cursor(segments, cursor)?;
+            (index, Some(suffix))
+        }
+        None => (0, None),
+    };
+    // One more than asked for tells whether there is a next page.
+    let wanted = first + 1;
+    let mut items = Vec::with_capacity(wanted);
+    for (index, segment) in segments.iter().enumerate().skip(first_segment) {
+        let mut start = segment.prefix.clone();
+        // Our prefixes end in `/`, so they always have an end; empty would mean "no end".
+        let mut end = prefix_end(&segment.prefix).unwrap_or_default();
+        if let Some(before) = &segment.before {
+            end = before.clone();
+        }
+        if let (Some(suffix), true) = (&cursor, index == first_segment) {
+            let mut at_cursor = segment.prefix.clone();
+            at_cursor.extend_from_slice(suffix);
+            match segment.order {
+                Order::Ascending => {
+                    // The smallest key after the cursor's.
+                    at_cursor.push(0);
+                    start = start.max(at_cursor);
+                }
+                Order::Descending => end = end.min(at_cursor),
+            }
+        }
+        if start >= end {
+            continue;
+        }
+        let entries = state.range(&start, &end, segment.order, wanted - items.len())?;
+        for (key, record_key) in entries {
+            let cursor = format!(
+                "{}:{}",
+                segment.tag,
+                keys::to_hex(&key[segment.prefix.len()..])
+            );
+            items.push((cursor, record_key));
+        }
+        if items.len() == wanted {
+            break;
+        }
+    }
+    let has_next_page = items.len() > first;
+    items.truncate(first);
+    Ok(Page {
+        items,
+        has_next_page,
+    })
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    state: &dyn StateRead,
+    record_key: &[u8],
+) -> Result<T, HistoryError> {
+    read(state, record_key)?.ok_or_else(|| {
+        HistoryError::State(StateError(format!(
+            "service-history: an index points at {}, which is not stored",
+            describe(record_key)
+        )))
+    })
+}
+
+fn load_cases(
+    state: &dyn StateRead,
+    page: Page<Vec<u8>>,
+) -> Result<Page<CaseRecord>, HistoryError> {
+    load_page(page, |record_key| load(state, record_key))
+}
+
+fn load_page<T>(
+    page: Page<Vec<u8>>,
+    mut load: impl FnMut(&[u8]) -> Result<T, HistoryError>,
+) -> Result<Page<T>, HistoryError> {
+    let items = page
+        .items
+        .into_iter()
+        .map(|(cursor, record_key)| Ok((cursor, load(&record_key)?)))
+        .collect::<Result<_, HistoryError>>()?;
+    Ok(Page {
+        items,
+        has_next_page: page.has_next_page,
+    })
+}

@@ -1,0 +1,218 @@
+//! The read model's records: one [`CaseRecord`] per service case and one [`ClaimRecord`] per
+//! claim, as stored (with the codec) and as the queries return them.
+//!
+//! A record shows its current cycle: when a case or claim is reopened, the fields of the
+//! ended cycle (resolution, closing, settlement, rejection, breach verdict) are cleared, and
+//! what must survive the reopening is kept in counters and sums (`reopened_count`,
+//! `late_resolutions`, `late_decisions`, `total_settled`, the open time of earlier cycles).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use ledger_domain::ids::{CaseId, ContactId, CustomerId, StaffId};
+use ledger_domain::kinds::{ClaimRejectionReason, Priority, RecommendationStatus, ServiceCaseKind};
+use ledger_domain::values::{ClaimNumber, FreeText, Money, PolicyNumber};
+use serde::{Deserialize, Serialize};
+
+use crate::guarantees::GuaranteeSource;
+
+/// The most calendar notes one record keeps. A record meets the calendar a handful of times
+/// (deadline, first response, each resolution or decision); past this, further notes say
+/// nothing new and are dropped.
+pub const CALENDAR_NOTES_MAX: usize = 8;
+
+/// Where a service case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaseStatus {
+    Open,
+    Resolved,
+    Closed,
+}
+
+/// One service case as the service history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: CaseId,
+    /// The customer the case's events name (the merged-away customer after a merge; the
+    /// survivor's history still lists the case).
+    pub customer: CustomerId,
+    pub kind: ServiceCaseKind,
+    pub priority: Priority,
+    pub status: CaseStatus,
+    /// Whoever the case was last handed to: its last assignee or, after an escalation, the
+    /// person it was escalated to.
+    pub owner: Option<StaffId>,
+    pub opened_at: Timestamp,
+    /// The deadline in force. For a case opened with a deadline in working hours, the
+    /// business calendar's deadline from `opened_at`; otherwise (or when the calendar cannot
+    /// answer, see `calendar_notes`) the deadline the event recorded.
+    pub deadline: Timestamp,
+    /// The deadline as the last event that set it recorded it.
+    pub recorded_deadline: Timestamp,
+    /// The deadline as promised to the customer, when it was promised in working hours.
+    pub deadline_working_hours: Option<u16>,
+    /// See the crate documentation for what counts as a first response.
+    pub first_response_at: Option<Timestamp>,
+    /// When the current cycle was resolved; `None` while open.
+    pub resolved_at: Option<Timestamp>,
+    /// When the current cycle was closed.
+    pub closed_at: Option<Timestamp>,
+    pub reopened_count: u16,
+    /// 0 until escalated, then the level of the last escalation.
+    pub escalation_level: u16,
+    /// Working seconds from opening to the first response.
+    pub time_to_first_response_seconds: Option<u64>,
+    /// Working seconds the case spent open, summed over its cycles, up to the last
+    /// resolution; `None` while open or when the calendar could not measure a cycle.
+    pub time_to_resolution_seconds: Option<u64>,
+    /// Whether the current cycle was resolved after its deadline; `None` while open (use
+    /// [`CaseRecord::is_breached`], which needs the reader's clock).
+    pub breached: Option<bool>,
+    /// Resolutions, over all cycles, that came after their deadline.
+    pub late_resolutions: u16,
+    pub policy_number: Option<PolicyNumber>,
+    pub claim_number: Option<ClaimNumber>,
+    /// The contact during which the case was opened; it is not a response.
+    pub opening_contact: Option<ContactId>,
+    /// The risk survey of a `RISK_SURVEY` case, once completed.
+    pub risk_survey: Option<RiskSurveyRecord>,
+    /// Why a calendar-derived field is missing or fell back to the recorded value.
+    pub calendar_notes: Vec<String>,
+    /// When the current open cycle began (`opened_at`, or the last reopening).
+    pub cycle_opened_at: Timestamp,
+    /// Working seconds spent open in the cycles before the current one; `None` once one of
+    /// them could not be measured.
+    pub earlier_cycles_open_seconds: Option<u64>,
+}
+
+impl CaseRecord {
+    /// Whether the case breached its deadline, as seen at `now`: an open case whose deadline
+    /// has passed, or a resolved or closed case whose resolution came after its deadline.
+    pub fn is_breached(&self, now: Timestamp) -> bool {
+        match self.status {
+            CaseStatus::Open => now > self.deadline,
+            CaseStatus::Resolved | CaseStatus::Closed => self.breached.unwrap_or(false),
+        }
+    }
+
+    pub(crate) fn note(&mut self, note: String) {
+        if self.calendar_notes.len() < CALENDAR_NOTES_MAX {
+            self.calendar_notes.push(note);
+        }
+    }
+}
+
+/// A completed risk survey and where its recommendations stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskSurveyRecord {
+    pub completed_at: Timestamp,
+    pub surveyor: StaffId,
+    pub recommendations: Vec<RecommendationRecord>,
+}
+
+/// One recommendation of a risk survey and its follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationRecord {
+    pub number: u16,
+    /// `None` once the customer's personal data is erased (free text is personal data).
+    pub text: Option<FreeText>,
+    pub due_on: Date,
+    /// Whether anyone has followed the recommendation up with the customer.
+    pub followed_up: bool,
+    /// The status the last follow-up found.
+    pub status: Option<RecommendationStatus>,
+    pub follow_ups: u16,
+    pub last_followed_up_at: Option<Timestamp>,
+    pub last_followed_up_by: Option<StaffId>,
+}
+
+/// Where a claim is in its handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClaimStatus {
+    Reported,
+    Surveyed,
+    DocumentsRequested,
+    DocumentsCompleted,
+    Settled,
+    Rejected,
+    Reopened,
+}
+
+impl ClaimStatus {
+    /// Whether the claim still awaits a decision (neither settled nor rejected).
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Settled | Self::Rejected)
+    }
+}
+
+/// One claim as the service history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    pub number: ClaimNumber,
+    pub policy: PolicyNumber,
+    pub customer: CustomerId,
+    pub status: ClaimStatus,
+    pub loss_occurred_at: Timestamp,
+    pub reported_at: Timestamp,
+    pub surveyed_at: Option<Timestamp>,
+    pub surveyor: Option<StaffId>,
+    pub documents_requested_at: Option<Timestamp>,
+    /// When the documents were last completed; the guarantee runs from here.
+    pub documents_completed_at: Option<Timestamp>,
+    pub settled_at: Option<Timestamp>,
+    pub rejected_at: Option<Timestamp>,
+    pub rejection_reason: Option<ClaimRejectionReason>,
+    /// The amount of the current cycle's settlement.
+    pub amount_settled: Option<Money>,
+    /// Every settlement of the claim, over all cycles.
+    pub total_settled: Money,
+    /// The guarantee the claim carried when reported, if any.
+    pub promised_working_days: Option<u16>,
+    /// The guarantee applied when the documents were completed, and where it came from.
+    pub guarantee_working_days: Option<u16>,
+    pub guarantee_source: Option<GuaranteeSource>,
+    /// Closing time of the guarantee's last working day; `None` until the documents are
+    /// complete, or when the calendar could not answer (see `calendar_notes`).
+    pub guarantee_due: Option<Timestamp>,
+    /// Whether the current cycle's decision came after `guarantee_due`; `None` until decided
+    /// (use [`ClaimRecord::is_past_guarantee`] for an undecided claim).
+    pub past_guarantee: Option<bool>,
+    /// Decisions, over all cycles, that came after their guarantee.
+    pub late_decisions: u16,
+    pub reopened_count: u16,
+    pub calendar_notes: Vec<String>,
+}
+
+impl ClaimRecord {
+    /// Whether the claim is past its time guarantee at `now`: awaiting a decision after its
+    /// due time, or decided after it.
+    pub fn is_past_guarantee(&self, now: Timestamp) -> bool {
+        if self.status.is_open() {
+            self.status == ClaimStatus::DocumentsCompleted
+                && self.guarantee_due.is_some_and(|due| now > due)
+        } else {
+            self.past_guarantee.unwrap_or(false)
+        }
+    }
+
+    /// When the current cycle was decided.
+    pub fn decided_at(&self) -> Option<Timestamp> {
+        match self.status {
+            ClaimStatus::Settled => self.settled_at,
+            ClaimStatus::Rejected => self.rejected_at,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn note(&mut self, note: String) {
+        if self.calendar_notes.len() < CALENDAR_NOTES_MAX {
+            self.calendar_notes.push(note);
+        }
+    }
+}
+
+/// One entry of a customer's service history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryItem {
+    Case(CaseRecord),
+    Claim(ClaimRecord),
+}

@@ -1,0 +1,278 @@
+//! Tests of the projection, given / when / then: given hand-made events (the real payload
+//! structs, wrapped in envelopes with increasing positions by [`Ledger`]), the records, queues
+//! and pages the projection builds.
+
+mod cases;
+mod claims;
+mod customers;
+mod determinism;
+mod pages;
+
+use jiff::Timestamp;
+use ledger_domain::events::{
+    ClaimDocumentsCompleted, ClaimDocumentsRequested, ClaimReported, ClaimSettled, ClaimSurveyed,
+    ContactRecorded, Event, ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseOpened,
+    ServiceCaseReopened, ServiceCaseResolved,
+};
+use ledger_domain::ids::{CaseId, ContactId, CustomerId, EventId, Position, StaffId};
+use ledger_domain::kinds::{ContactOutcome, Payee, PayeeKind, Priority, ServiceCaseKind};
+use ledger_domain::projection::{Envelope, MemoryState, Projection};
+use ledger_domain::samples::{name, staff, text};
+use ledger_domain::values::{Channel, ClaimNumber, Direction, Money, PolicyNumber, Topic};
+
+use crate::ServiceHistory;
+
+/// One event as the log would hand it to the projection.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub position: Position,
+    pub occurred_at: Timestamp,
+    pub actor: StaffId,
+    pub event: Event,
+}
+
+/// A hand-made log: events in the order they are recorded, positions from 1.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ledger {
+    pub events: Vec<Recorded>,
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `event` as having happened at `local` Beijing time (`2025-03-07T17:30:00`).
+    pub fn at(&mut self, local: &str, event: impl Into<Event>) -> &mut Self {
+        let position = Position(u64::try_from(self.events.len()).unwrap() + 1);
+        self.events.push(Recorded {
+            position,
+            occurred_at: beijing(local),
+            actor: staff("agent-0001"),
+            event: event.into(),
+        });
+        self
+    }
+}
+
+/// Applies `events` in order, each in its envelope.
+pub(crate) fn apply(projection: &ServiceHistory, state: &mut MemoryState, events: &[Recorded]) {
+    for recorded in events {
+        let stream = recorded.event.stream();
+        let event_id = EventId::parse(
+            "eventId",
+            &format!("00000000-0000-7000-8000-{:012x}", recorded.position.get()),
+        )
+        .unwrap();
+        let envelope = Envelope {
+            position: recorded.position,
+            stream: &stream,
+            stream_version: 0,
+            event_id,
+            occurred_at: recorded.occurred_at,
+            recorded_at: recorded.occurred_at,
+            actor: &recorded.actor,
+            event: &recorded.event,
+        };
+        projection.apply(&envelope, state).unwrap();
+    }
+}
+
+/// The shipped projection, folded over the whole `ledger` into a fresh state.
+pub(crate) fn fold(ledger: &Ledger) -> MemoryState {
+    let mut state = MemoryState::new();
+    apply(&projection(), &mut state, &ledger.events);
+    state
+}
+
+pub(crate) fn projection() -> ServiceHistory {
+    ServiceHistory::shipped().unwrap()
+}
+
+/// A Beijing wall-clock time (`2025-03-07T17:30:00`) as an instant.
+pub(crate) fn beijing(local: &str) -> Timestamp {
+    format!("{local}+08:00").parse().unwrap()
+}
+
+pub(crate) fn customer(n: u16) -> CustomerId {
+    CustomerId::parse(
+        "customer",
+        &format!("0190a5e2-8c3b-7d4e-9f00-1000000{n:05x}"),
+    )
+    .unwrap()
+}
+
+pub(crate) fn case_id(n: u16) -> CaseId {
+    CaseId::parse("case", &format!("0190a5e2-8c3b-7d4e-9f00-2000000{n:05x}")).unwrap()
+}
+
+pub(crate) fn contact_id(n: u16) -> ContactId {
+    ContactId::parse(
+        "contact",
+        &format!("0190a5e2-8c3b-7d4e-9f00-3000000{n:05x}"),
+    )
+    .unwrap()
+}
+
+pub(crate) fn claim_number(n: u16) -> ClaimNumber {
+    ClaimNumber::parse("claim", &format!("CJLA2025{n:06}")).unwrap()
+}
+
+pub(crate) fn policy_number(n: u16) -> PolicyNumber {
+    PolicyNumber::parse("policy", &format!("PJLA2025{n:06}")).unwrap()
+}
+
+/// A consultation opened for `customer` with the recorded `deadline` (Beijing time) and,
+/// optionally, a deadline in working hours.
+pub(crate) fn opened(
+    case: CaseId,
+    customer: CustomerId,
+    deadline: &str,
+    working_hours: Option<u16>,
+) -> ServiceCaseOpened {
+    ServiceCaseOpened {
+        case_id: case,
+        customer_id: customer,
+        kind: ServiceCaseKind::Consultation,
+        priority: Priority::Normal,
+        subject: text("咨询理赔进度"),
+        channel: Channel::Phone,
+        deadline: beijing(deadline),
+        deadline_working_hours: working_hours,
+        policy_number: None,
+        claim_number: None,
+        contact_id: None,
+    }
+}
+
+pub(crate) fn assigned(case: CaseId, customer: CustomerId, assignee: &str) -> ServiceCaseAssigned {
+    ServiceCaseAssigned {
+        case_id: case,
+        customer_id: customer,
+        assignee: staff(assignee),
+        previous_assignee: None,
+    }
+}
+
+pub(crate) fn resolved(case: CaseId, customer: CustomerId) -> ServiceCaseResolved {
+    ServiceCaseResolved {
+        case_id: case,
+        customer_id: customer,
+        resolved_by: staff("agent-0042"),
+        resolution: text("已答复客户"),
+        within_deadline: true,
+    }
+}
+
+pub(crate) fn reopened(case: CaseId, customer: CustomerId, deadline: &str) -> ServiceCaseReopened {
+    ServiceCaseReopened {
+        case_id: case,
+        customer_id: customer,
+        reason: text("客户不满意答复"),
+        deadline: beijing(deadline),
+    }
+}
+
+pub(crate) fn closed(case: CaseId, customer: CustomerId) -> ServiceCaseClosed {
+    ServiceCaseClosed {
+        case_id: case,
+        customer_id: customer,
+        closed_by: staff("agent-0042"),
+        customer_confirmed: true,
+    }
+}
+
+/// A contact with `customer` about `case`, started at `local` Beijing time.
+pub(crate) fn contact(
+    contact: ContactId,
+    customer: CustomerId,
+    case: CaseId,
+    direction: Direction,
+    local: &str,
+) -> ContactRecorded {
+    ContactRecorded {
+        contact_id: contact,
+        customer_id: customer,
+        channel: Channel::Phone,
+        direction,
+        agent: staff("agent-0042"),
+        started_at: beijing(local),
+        duration_seconds: 180,
+        topic: Topic::ServiceRequest,
+        summary: text("回访客户"),
+        outcome: ContactOutcome::Resolved,
+        policy_number: None,
+        claim_number: None,
+        case_id: Some(case),
+        campaign_id: None,
+        enquiry_id: None,
+    }
+}
+
+pub(crate) fn reported(
+    number: ClaimNumber,
+    policy: PolicyNumber,
+    customer: CustomerId,
+    promise: Option<u16>,
+) -> ClaimReported {
+    ClaimReported {
+        claim_number: number,
+        policy_number: policy,
+        customer_id: customer,
+        loss_occurred_at: beijing("2025-03-03T08:00:00"),
+        location: text("长春市人民大街"),
+        description: text("追尾"),
+        plate: None,
+        reported_via: Channel::Phone,
+        injuries: false,
+        estimated_loss: None,
+        time_guarantee_working_days: promise,
+    }
+}
+
+pub(crate) fn surveyed(number: ClaimNumber, customer: CustomerId) -> ClaimSurveyed {
+    ClaimSurveyed {
+        claim_number: number,
+        customer_id: customer,
+        surveyor: staff("surveyor-0011"),
+        on_site: false,
+        assessed_loss: Money::from_fen(265_000),
+        findings: text("后保险杠需更换"),
+    }
+}
+
+pub(crate) fn documents_requested(
+    number: ClaimNumber,
+    customer: CustomerId,
+) -> ClaimDocumentsRequested {
+    ClaimDocumentsRequested {
+        claim_number: number,
+        customer_id: customer,
+        documents: vec![ledger_domain::kinds::ClaimDocument::ClaimForm],
+        requested_via: Channel::WeChat,
+    }
+}
+
+pub(crate) fn documents_completed(
+    number: ClaimNumber,
+    customer: CustomerId,
+) -> ClaimDocumentsCompleted {
+    ClaimDocumentsCompleted {
+        claim_number: number,
+        customer_id: customer,
+        documents: vec![ledger_domain::kinds::ClaimDocument::ClaimForm],
+    }
+}
+
+pub(crate) fn settled(number: ClaimNumber, customer: CustomerId, fen: i64) -> ClaimSettled {
+    ClaimSettled {
+        claim_number: number,
+        customer_id: customer,
+        amount: Money::from_fen(fen),
+        payee: Payee {
+            kind: PayeeKind::Insured,
+            name: name("张三"),
+        },
+        direct_payment: false,
+    }
+}
