@@ -1,0 +1,85 @@
+//! The values the directory stores: one summary record per customer, and who holds or is linked
+//! to each identifier.
+
+use jiff::Timestamp;
+use ledger_domain::ids::{CustomerId, StaffId};
+use ledger_domain::kinds::CustomerKind;
+use ledger_domain::values::{Channel, Identifier, PersonName};
+use serde::{Deserialize, Serialize};
+
+/// What the directory knows about one customer.
+///
+/// Once `erased` is set the record keeps only non-personal facts: `name`, `group` and
+/// `identifiers` are empty, and the customer is gone from name search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub id: CustomerId,
+    pub kind: CustomerKind,
+    /// The person's or company's name; `None` once erased.
+    pub name: Option<PersonName>,
+    /// The group company the customer belongs to (集团客户), if any.
+    pub group: Option<PersonName>,
+    /// The identifiers the customer holds (from the customer stream, and those received by
+    /// merges), sorted. Identifiers merely linked by policy and claim events are listed by
+    /// [`crate::identifiers_of`], since a fleet customer may have thousands.
+    pub identifiers: Vec<Identifier>,
+    pub account_manager: Option<AccountManager>,
+    /// Marketing consent per channel, sorted by channel; a channel never mentioned has none.
+    pub consents: Vec<Consent>,
+    /// The survivor this customer was merged into, as the merge named it (follow
+    /// [`crate::survivor`] for the final one).
+    pub merged_into: Option<CustomerId>,
+    /// The customers merged into this one, in the order of their merges.
+    pub merged_from: Vec<CustomerId>,
+    pub erased: bool,
+    /// When the customer was registered (business time).
+    pub registered_at: Timestamp,
+    pub erased_at: Option<Timestamp>,
+}
+
+impl CustomerRecord {
+    /// Whether name search lists the customer: it has a name, was not merged away and was not
+    /// erased.
+    pub fn is_listed(&self) -> bool {
+        self.name.is_some() && self.merged_into.is_none() && !self.erased
+    }
+}
+
+/// A corporate customer's account manager and team lead (一对一接触).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountManager {
+    pub manager: StaffId,
+    pub team_lead: StaffId,
+    pub assigned_at: Timestamp,
+}
+
+/// Marketing consent on one channel, as last changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub channel: Channel,
+    pub granted: bool,
+    pub changed_at: Timestamp,
+}
+
+/// One identifier of a customer, and how the customer came by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedIdentifier {
+    pub identifier: Identifier,
+    /// The customer's own stream asserts it (registered, added, or received by a merge).
+    pub held: bool,
+    /// A policy or claim event named it for the customer.
+    pub linked: bool,
+}
+
+/// Who an identifier leads to: the customer holding it and the customer it was last linked to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IdentifierOwners {
+    pub held: Option<CustomerId>,
+    pub linked: Option<CustomerId>,
+}
+
+impl IdentifierOwners {
+    pub fn is_empty(&self) -> bool {
+        self.held.is_none() && self.linked.is_none()
+    }
+}
