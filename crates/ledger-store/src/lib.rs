@@ -1,1 +1,97 @@
-//! The event log (to be written).
+//! The contact ledger's event log: a durable, hash-chained, group-committed append log on sled.
+//! The store is payload-agnostic: payloads are opaque bytes the domain has encoded.
+//!
+//! # Components
+//!
+//! - [`EventLog`] (`log.rs`): the trait the rest of the ledger uses.
+//! - [`SledEventLog`] (`sled_log/`): its sled implementation.
+//!   - `validate.rs`: limits and shape, checked on the caller's task.
+//!   - `sled_log/writer.rs`: the single writer thread and its group commit.
+//!   - `sled_log/durability.rs`: fdatasync of sled's data file and fsync of its blob files.
+//!   - `sled_log/index.rs`: the in-memory indexes; `sled_log/scan.rs`: walking the log to
+//!     rebuild them on open and to verify.
+//! - `record.rs`: the stored formats, [`encode_record`] and [`record_hash`].
+//! - [`Subscription`] (`subscription.rs`): catch-up then live, from any position.
+//! - [`ProjectionStore`] (`projection_store.rs`): the read models' trees in the same sled
+//!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`]).
+//! - [`Faults`] (`faults.rs`): failpoints on each IO step; [`Clock`] (`clock.rs`): where
+//!   `recorded_at` comes from. All limits are in [`limits`].
+//!
+//! # How an append flows
+//!
+//! 1. `append` checks the request against the limits (`Invalid` at once), then waits for room
+//!    in the bounded queue (back-pressure) and sends it to the writer thread.
+//! 2. The writer takes it with everything else already queued, up to `group_events_max` events.
+//!    For each request in order: if every event id is known (durable or earlier in the group) as
+//!    the same events of the same stream, the answer is the original positions with
+//!    `duplicate: true`; otherwise the expected version is checked (`Conflict` for that request
+//!    alone); otherwise the events get the next positions and stream versions, one
+//!    `recorded_at` for the group, and are chained: `hash = blake3(prev_hash ‖ record bytes)`.
+//! 3. The group is packed into chunks of about `CHUNK_BYTES_TARGET` bytes and written with the
+//!    head value in ONE `apply_batch` (atomic in sled), then `flush()`, then made durable: fsync
+//!    of new blob files and `log/blobs/`, then `fdatasync` of `log/db`.
+//! 4. Only then are the indexes extended, the new head published on a `watch` (subscribers
+//!    wake), and every caller answered. If any step fails, no caller of the group is answered
+//!    with success: they get `Unavailable`, and the store is poisoned — every later append is
+//!    `Unavailable` until it is reopened, since a failed fsync may have lost pages.
+//!
+//! # Storage layout
+//!
+//! One sled `Db` in `DATA_DIR/log/` (files `db`, `conf`, `blobs/`, `snap.*`), 2 MiB segments
+//! (fixed at creation), one tree `log` with three kinds of key:
+//!
+//! | key | value |
+//! |---|---|
+//! | `c` + first position (u64 big-endian) | a chunk: format byte + codec(`prev_hash`, [record bytes, hash]…) |
+//! | `h` | the head: format byte + codec(position, hash), rewritten in every group's batch |
+//! | `m` | metadata: format byte + codec(layout version), written when the store is created |
+//!
+//! A record's bytes are a format byte + codec(position, event id, stream, stream version, event
+//! type, schema version, occurred_at and recorded_at as i128 ns, actor, correlation id,
+//! causation id, origin, payload); `prev_hash` and `hash` are not in them (see [`encode_record`]).
+//! There is no key per event. The indexes (event id → position, stream → positions, chunk
+//! starts) live in memory, ~55–60 bytes per event measured (see `sled_log/index.rs`), rebuilt on open by
+//! walking every chunk, which also recomputes the whole hash chain: a store whose records do not
+//! check out is refused with [`OpenError::Corrupt`] naming the position, so it never serves a
+//! history other than the one written. [`SledEventLog::verify_dir`] reports every problem of a
+//! closed store instead. Opening costs ~2 µs per record (decode, rehash, index): ~2 s per
+//! million events. Reads re-check each served record's hash as well.
+//!
+//! # What durability means here
+//!
+//! An acknowledged append has been through `fdatasync` of `log/db` (and fsync of any new blob
+//! file and of `log/blobs/`); `strace` shows `pwrite64`/`sync_file_range` by sled, then
+//! `fdatasync` by the writer, then the answer. sled 0.34's own background maintenance (it moves
+//! live pages when it cleans segments) counts data as stable after `sync_file_range`, not
+//! fsync; a power loss (not a process crash) in that window is outside what this crate can
+//! force. The chain check on open turns any such loss into a refusal naming the position, never
+//! into a silently different history.
+
+pub mod clock;
+pub mod error;
+pub mod faults;
+pub mod limits;
+pub mod log;
+pub mod projection_store;
+mod record;
+mod sled_log;
+pub mod subscription;
+#[doc(hidden)]
+pub mod testing;
+pub mod types;
+mod validate;
+
+pub use clock::{Clock, SteppingClock, SystemClock};
+pub use error::{AppendError, ImportError, OpenError, StoreFailure};
+pub use faults::{FaultMode, FaultPoint, Faults};
+pub use log::EventLog;
+pub use projection_store::{
+    PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta, Writes,
+};
+pub use record::{encode_record, recompute_hash, record_hash};
+pub use sled_log::{LOG_DIR_NAME, SledEventLog, StoreOptions};
+pub use subscription::Subscription;
+pub use types::{
+    AppendRequest, Appended, ExpectedVersion, GENESIS_HASH, Hash, Head, NewEvent, Problem,
+    RecordedEvent, StoreStats, VerifyReport,
+};

@@ -1,0 +1,79 @@
+//! Every bound the event log enforces, named, with the reason for its number.
+//!
+//! Exceeding a limit on input is an `Invalid` error (or `StoreFailure::PageTooLarge` for reads)
+//! that names the constant; nothing is ever silently truncated.
+
+/// Events in one append request. A command produces a handful of events; importing a stream's
+/// history goes through `append_many` with many requests. 1,024 keeps one request well inside
+/// one group commit.
+pub const EVENTS_PER_REQUEST_MAX: usize = 1024;
+
+/// Payload bytes of one event. Contact summaries, encrypted identifier sets and satisfaction
+/// comments are a few KiB; 256 KiB leaves room for long free text while keeping one record a
+/// small fraction of a packed chunk and of a group.
+pub const PAYLOAD_BYTES_MAX: usize = 256 * 1024;
+
+/// Payload bytes of all events in one append request (or one `import_recorded` call), so that
+/// one request cannot monopolise a group commit: 4 MiB is 16 maximal events.
+pub const REQUEST_PAYLOAD_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Bytes of an event type name (`ContactRecorded`, `PolicyIssued` …).
+pub const EVENT_TYPE_BYTES_MAX: usize = 128;
+
+/// Bytes of an origin system name (`telephony`, `wechat`, `claims` …).
+pub const ORIGIN_BYTES_MAX: usize = 64;
+
+/// Records in one `import_recorded` call. Import feeds exported records in pages; 4,096 keeps
+/// one page inside one group commit of a few MiB.
+pub const IMPORT_RECORDS_MAX: usize = 4096;
+
+/// Default for `StoreOptions::group_events_max`: events the writer packs into one durable group
+/// commit. Larger groups amortise the fdatasync further but hold early callers longer; at
+/// ~1 KiB per event 2,048 events are a 2 MiB write.
+pub const GROUP_EVENTS_DEFAULT: usize = 2048;
+
+/// Upper bound accepted for `StoreOptions::group_events_max`.
+pub const GROUP_EVENTS_MAX: usize = 65_536;
+
+/// Payload bytes the writer gathers into one group before it commits (a single request larger
+/// than this still commits, alone). Bounds the memory of one group and the size of one write.
+pub const GROUP_PAYLOAD_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+/// Default for `StoreOptions::queue_capacity`: requests (or `append_many` batches) waiting for
+/// the writer. A full queue makes callers wait (back-pressure) instead of growing memory.
+pub const QUEUE_CAPACITY_DEFAULT: usize = 4096;
+
+/// Upper bound accepted for `StoreOptions::queue_capacity`.
+pub const QUEUE_CAPACITY_MAX: usize = 1 << 20;
+
+/// Events returned by one `read_all` or `read_stream` call. A page of 4,096 events of ~1 KiB is
+/// 4 MiB in memory; callers page with the returned positions.
+pub const READ_PAGE_MAX: usize = 4096;
+
+/// Events a subscription reads per catch-up page.
+pub const SUBSCRIPTION_PAGE_EVENTS: usize = 512;
+
+/// Target size of one packed value (a chunk of consecutive records) in bytes. sled charges
+/// ~10 µs per key written, so records are packed (16 KiB is ~40 records of ~400 bytes, 0.25 µs of
+/// key cost per record); but a stream read decodes the whole chunk that holds each of its
+/// records, and a sled leaf holding ~17 chunks must stay under sled's blob threshold (see
+/// `SLED_SEGMENT_BYTES`), so chunks stay small. A chunk closes once adding the next record would
+/// pass this size; a single larger record gets a chunk of its own.
+pub const CHUNK_BYTES_TARGET: usize = 16 * 1024;
+
+/// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
+/// a report of unbounded size.
+pub const VERIFY_PROBLEMS_MAX: usize = 1000;
+
+/// sled's segment size in bytes. sled writes any log message larger than a quarter segment
+/// minus headers into its own file under `blobs/` (which then needs its own fsync). A B-tree leaf
+/// holds up to ~17 values and is rewritten whole when sled consolidates it, so with 16 KiB chunks
+/// a leaf is ~280 KiB: 2 MiB segments (512 KiB threshold) keep it inline. Blobs can still occur
+/// (a leaf of several maximal records), and the durability step fsyncs them. Measured here:
+/// 8 MiB segments halved the rate of small group commits, 512 KiB segments wrote a blob on
+/// most bulk commits. Fixed when a store is created: sled refuses another size on reopen.
+pub const SLED_SEGMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// Default for `StoreOptions::cache_bytes`: sled's page cache. The log is written once and read
+/// mostly at the tail; 64 MiB keeps recent chunks hot without holding sled's 1 GiB default.
+pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;

@@ -1,0 +1,475 @@
+//! The sled implementation of [`EventLog`]: options, opening, the handle callers hold, the
+//! trait's implementation and closing. The writer thread is in `writer.rs`, the shared state
+//! and reads in `shared.rs`, recovery and verification in `verify.rs`.
+
+mod durability;
+mod index;
+mod scan;
+mod shared;
+mod verify;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use ledger_domain::ids::{EventId, Position, StreamId};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{AppendError, ImportError, OpenError, StoreFailure};
+use crate::faults::Faults;
+use crate::limits::{
+    CACHE_BYTES_DEFAULT, GROUP_EVENTS_DEFAULT, GROUP_EVENTS_MAX, GROUP_PAYLOAD_BYTES_MAX,
+    QUEUE_CAPACITY_DEFAULT, QUEUE_CAPACITY_MAX, SLED_SEGMENT_BYTES,
+};
+use crate::log::EventLog;
+use crate::projection_store::ProjectionStore;
+use crate::subscription::{LogState, LogStatus, Subscription};
+use crate::types::{AppendRequest, Appended, Head, RecordedEvent, StoreStats, VerifyReport};
+use crate::validate::{check_append, check_import};
+
+use self::durability::Durability;
+pub(crate) use self::shared::Shared;
+use self::shared::{Stats, lock};
+use self::writer::{Message, Writer};
+
+/// The directory, inside the data directory, that holds the log's sled database.
+pub const LOG_DIR_NAME: &str = "log";
+
+/// The sled tree that holds chunks, the head and the metadata.
+const TREE_NAME: &str = "log";
+
+/// How the store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Requests (or `append_many` batches) that may wait for the writer before callers wait for
+    /// queue space. Default `QUEUE_CAPACITY_DEFAULT`, at most `QUEUE_CAPACITY_MAX`.
+    pub queue_capacity: usize,
+    /// Events the writer packs into one group commit. Default `GROUP_EVENTS_DEFAULT`, at most
+    /// `GROUP_EVENTS_MAX`.
+    pub group_events_max: usize,
+    /// Where `recorded_at` comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Failpoints (never armed outside tests).
+    pub faults: Faults,
+    /// sled's page cache in bytes. Default `CACHE_BYTES_DEFAULT`.
+    pub cache_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: QUEUE_CAPACITY_DEFAULT,
+            group_events_max: GROUP_EVENTS_DEFAULT,
+            clock: Arc::new(SystemClock),
+            faults: Faults::new(),
+            cache_bytes: CACHE_BYTES_DEFAULT,
+        }
+    }
+}
+
+impl StoreOptions {
+    fn check(&self) -> Result<(), OpenError> {
+        if !(1..=QUEUE_CAPACITY_MAX).contains(&self.queue_capacity) {
+            return Err(OpenError::InvalidOptions {
+                field: "queue_capacity",
+                rule: format!(
+                    "1 to QUEUE_CAPACITY_MAX = {QUEUE_CAPACITY_MAX} (got {})",
+                    self.queue_capacity
+                ),
+            });
+        }
+        if !(1..=GROUP_EVENTS_MAX).contains(&self.group_events_max) {
+            return Err(OpenError::InvalidOptions {
+                field: "group_events_max",
+                rule: format!(
+                    "1 to GROUP_EVENTS_MAX = {GROUP_EVENTS_MAX} (got {})",
+                    self.group_events_max
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The sled configuration of a log database. The segment size is fixed at creation.
+pub(crate) fn sled_config(db_dir: &Path, cache_bytes: u64) -> sled::Config {
+    sled::Config::new()
+        .path(db_dir)
+        .segment_size(SLED_SEGMENT_BYTES)
+        .cache_capacity(cache_bytes)
+}
+
+/// Opens the sled database and the log's tree in `dir/log`.
+pub(crate) fn open_sled(
+    dir: &Path,
+    cache_bytes: u64,
+) -> Result<(sled::Db, sled::Tree, PathBuf), OpenError> {
+    let db_dir = dir.join(LOG_DIR_NAME);
+    std::fs::create_dir_all(&db_dir).map_err(|error| OpenError::Io {
+        path: db_dir.clone(),
+        message: error.to_string(),
+    })?;
+    let sled_error = |error: sled::Error| OpenError::Sled {
+        path: db_dir.clone(),
+        message: error.to_string(),
+    };
+    let config = sled_config(&db_dir, cache_bytes);
+    let started = std::time::Instant::now();
+    let db = loop {
+        match config.open() {
+            Ok(db) => break db,
+            // sled's IO threads can hold the previous instance's file (and its lock) for a moment
+            // after it is dropped, and a child process being spawned holds a copy of it until
+            // it execs; so a held lock is retried for a bounded time before it is an error.
+            Err(error) if is_lock_error(&error) && started.elapsed() < OPEN_LOCK_WAIT => {
+                std::thread::sleep(OPEN_LOCK_RETRY);
+            }
+            Err(error) => return Err(sled_error(error)),
+        }
+    };
+    let tree = db.open_tree(TREE_NAME).map_err(sled_error)?;
+    Ok((db, tree, db_dir))
+}
+
+/// How long `open` waits for another holder of the database's lock to let go.
+const OPEN_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often `open` tries the lock again meanwhile.
+const OPEN_LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// sled 0.34.7 reports a held lock as an `Other` IO error with this text.
+fn is_lock_error(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+/// The event log on sled. Cheap to clone; every clone is the same store. Dropping the last clone
+/// drains the queue, syncs and stops the writer (prefer [`SledEventLog::close`] in async code).
+#[derive(Debug, Clone)]
+pub struct SledEventLog {
+    handle: Arc<Handle>,
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    sender: Mutex<Option<mpsc::Sender<Message>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    group_events_max: usize,
+    dir: PathBuf,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Handle")
+            .field("dir", &self.dir)
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// Closes the queue and waits for the writer thread to end.
+    fn stop_writer(&self) {
+        drop(lock(&self.sender).take());
+        if let Some(writer) = lock(&self.writer).take() {
+            // The writer ends once the queue is drained; a panic in it has already been
+            // reported to every caller as `Unavailable`.
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.stop_writer();
+    }
+}
+
+impl SledEventLog {
+    /// Opens (or creates) the log in `dir`: the sled database lives in `dir/log/`. Reads every
+    /// chunk, recomputing the hash chain and rebuilding the indexes; refuses a log whose records
+    /// do not check out, naming the position (~2 µs per record: call it from `spawn_blocking`
+    /// in async code when the log is large). Starts the writer thread (no async runtime is
+    /// needed to open; appends are async). Waits up to 2 s for another holder of the database's
+    /// lock to let go.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, OpenError> {
+        options.check()?;
+        let (db, tree, db_dir) = open_sled(dir, options.cache_bytes)?;
+        let io_error = |error: std::io::Error| OpenError::Io {
+            path: db_dir.clone(),
+            message: error.to_string(),
+        };
+        let mut durability = Durability::open(&db_dir).map_err(io_error)?;
+        durability.sync_everything().map_err(io_error)?;
+        verify::check_meta(&tree, &db, &db_dir, &mut durability)?;
+        let recovered = verify::recover(&tree)?;
+        tracing::info!(
+            head = recovered.head.position.get(),
+            streams = recovered.indexes.streams.len(),
+            "event log opened"
+        );
+        let (state, _) = watch::channel(LogState {
+            head: recovered.head,
+            status: LogStatus::Open,
+        });
+        let shared = Arc::new(Shared {
+            db,
+            tree,
+            indexes: RwLock::new(recovered.indexes),
+            state,
+            poison: Mutex::new(None),
+            stats: Stats::default(),
+        });
+        let (sender, receiver) = mpsc::channel(options.queue_capacity);
+        let writer = Writer {
+            shared: Arc::clone(&shared),
+            receiver,
+            durability,
+            faults: options.faults.clone(),
+            clock: Arc::clone(&options.clock),
+            group_events_max: options.group_events_max,
+            last_recorded_at: recovered
+                .last_recorded_at
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            poisoned: None,
+            carried: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("ledger-store-writer".into())
+            .spawn(move || writer.run())
+            .map_err(io_error)?;
+        Ok(Self {
+            handle: Arc::new(Handle {
+                shared,
+                sender: Mutex::new(Some(sender)),
+                writer: Mutex::new(Some(thread)),
+                group_events_max: options.group_events_max,
+                dir: dir.to_owned(),
+            }),
+        })
+    }
+
+    /// Checks a closed store without starting a writer: walks every record, recomputing the
+    /// chain, and reports every problem it finds (where opening stops at the first). For the
+    /// offline `verify` command.
+    pub fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
+        verify::verify_dir(dir)
+    }
+
+    /// Stops taking appends, lets the writer drain the queue, flush and sync, and waits for it.
+    /// Fails if the store was poisoned (some appends were refused) or the final sync failed.
+    /// Subscriptions still hold the database open until they are dropped.
+    pub async fn close(&self) -> Result<(), StoreFailure> {
+        drop(lock(&self.handle.sender).take());
+        let mut state = self.handle.shared.state.subscribe();
+        // `wait_for` only fails if the sender is gone, and `Shared` holds it.
+        let _ = state
+            .wait_for(|state| state.status == LogStatus::Closed)
+            .await;
+        self.handle.stop_writer();
+        match self.handle.shared.poisoned() {
+            Some(cause) => Err(StoreFailure::Poisoned { cause }),
+            None => Ok(()),
+        }
+    }
+
+    /// The projections' keyspaces, in the same sled database as the log (trees other than the
+    /// log's own). Holding one keeps the database open.
+    pub fn projections(&self) -> ProjectionStore {
+        ProjectionStore::new(self.handle.shared.db.clone())
+    }
+
+    /// The data directory this store was opened in.
+    pub fn dir(&self) -> &Path {
+        &self.handle.dir
+    }
+
+    /// Counters since the store was opened, and the indexes' memory estimate.
+    pub fn stats(&self) -> StoreStats {
+        self.handle.shared.stats()
+    }
+
+    /// A sender to the writer's queue, or why there is none.
+    fn sender(&self) -> Result<mpsc::Sender<Message>, StoreFailure> {
+        if let Some(cause) = self.handle.shared.poisoned() {
+            return Err(StoreFailure::Poisoned { cause });
+        }
+        lock(&self.handle.sender)
+            .clone()
+            .ok_or(StoreFailure::Closed)
+    }
+
+    /// Sends one batch of checked requests; the receiver yields their outcomes.
+    async fn send_batch(
+        sender: &mpsc::Sender<Message>,
+        requests: Vec<AppendRequest>,
+        events: usize,
+        payload_bytes: usize,
+    ) -> Result<oneshot::Receiver<Vec<Result<Appended, AppendError>>>, StoreFailure> {
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Message::Append {
+                requests,
+                events,
+                payload_bytes,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreFailure::Closed)?;
+        Ok(answer)
+    }
+}
+
+/// A batch of `append_many` on its way to the writer.
+struct Batch {
+    indices: Vec<usize>,
+    requests: Vec<AppendRequest>,
+    events: usize,
+    payload_bytes: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            indices: Vec::new(),
+            requests: Vec::new(),
+            events: 0,
+            payload_bytes: 0,
+        }
+    }
+}
+
+impl EventLog for SledEventLog {
+    async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
+        let payload_bytes = check_append(&request)?;
+        let sender = self.sender().map_err(AppendError::Unavailable)?;
+        let events = request.events.len();
+        let answer = Self::send_batch(&sender, vec![request], events, payload_bytes)
+            .await
+            .map_err(AppendError::Unavailable)?;
+        drop(sender);
+        let mut outcomes = answer
+            .await
+            .map_err(|_| AppendError::Unavailable(StoreFailure::Closed))?;
+        outcomes
+            .pop()
+            .unwrap_or(Err(AppendError::Unavailable(StoreFailure::Closed)))
+    }
+
+    async fn append_many(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Result<Appended, AppendError>>, StoreFailure> {
+        let sender = self.sender()?;
+        let mut outcomes: Vec<Option<Result<Appended, AppendError>>> = vec![None; requests.len()];
+        let mut batches = Vec::new();
+        let mut batch = Batch::new();
+        for (index, request) in requests.into_iter().enumerate() {
+            let payload_bytes = match check_append(&request) {
+                Ok(payload_bytes) => payload_bytes,
+                Err(error) => {
+                    outcomes[index] = Some(Err(error));
+                    continue;
+                }
+            };
+            let events = request.events.len();
+            let overflows = batch.events.saturating_add(events) > self.handle.group_events_max
+                || batch.payload_bytes.saturating_add(payload_bytes) > GROUP_PAYLOAD_BYTES_MAX;
+            if !batch.requests.is_empty() && overflows {
+                let full = std::mem::replace(&mut batch, Batch::new());
+                let answer =
+                    Self::send_batch(&sender, full.requests, full.events, full.payload_bytes).await;
+                batches.push((full.indices, answer));
+            }
+            batch.indices.push(index);
+            batch.requests.push(request);
+            batch.events = batch.events.saturating_add(events);
+            batch.payload_bytes = batch.payload_bytes.saturating_add(payload_bytes);
+        }
+        if !batch.requests.is_empty() {
+            let answer =
+                Self::send_batch(&sender, batch.requests, batch.events, batch.payload_bytes).await;
+            batches.push((batch.indices, answer));
+        }
+        drop(sender);
+        for (indices, answer) in batches {
+            let answered = match answer {
+                Ok(answer) => answer.await.ok(),
+                Err(_) => None,
+            };
+            let mut answered = answered.unwrap_or_default().into_iter();
+            for index in indices {
+                outcomes[index] = Some(
+                    answered
+                        .next()
+                        .unwrap_or(Err(AppendError::Unavailable(StoreFailure::Closed))),
+                );
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or(Err(AppendError::Unavailable(StoreFailure::Closed))))
+            .collect())
+    }
+
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreFailure> {
+        self.handle.shared.read_stream(stream, from_version, max)
+    }
+
+    fn read_all(&self, from: Position, max: usize) -> Result<Vec<RecordedEvent>, StoreFailure> {
+        self.handle.shared.read_all(from, max)
+    }
+
+    fn subscribe(&self, from: Position) -> Subscription {
+        let shared = Arc::clone(&self.handle.shared);
+        let state = shared.state.subscribe();
+        Subscription::new(shared, state, from)
+    }
+
+    fn head(&self) -> Head {
+        self.handle.shared.head()
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> u64 {
+        self.handle.shared.read_indexes().stream_version(stream)
+    }
+
+    fn position_of(&self, event_id: EventId) -> Option<Position> {
+        self.handle
+            .shared
+            .read_indexes()
+            .event_positions
+            .get(&event_id)
+            .copied()
+            .map(Position)
+    }
+
+    fn verify(&self) -> VerifyReport {
+        self.handle.shared.verify()
+    }
+
+    async fn import_recorded(&self, records: Vec<RecordedEvent>) -> Result<Head, ImportError> {
+        let (records, payload_bytes) = check_import(records)?;
+        let sender = self.sender().map_err(ImportError::Unavailable)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Message::Import {
+                records,
+                payload_bytes,
+                reply,
+            })
+            .await
+            .map_err(|_| ImportError::Unavailable(StoreFailure::Closed))?;
+        drop(sender);
+        answer
+            .await
+            .map_err(|_| ImportError::Unavailable(StoreFailure::Closed))?
+    }
+}

@@ -1,0 +1,310 @@
+//! Checking the log: the walk that rebuilds the indexes when the store opens (refusing the first
+//! problem), `verify` on an open store (records and every index entry), and `verify_dir` on a
+//! closed one (every problem listed).
+
+use std::path::Path;
+
+use ledger_domain::ids::Position;
+
+use crate::error::OpenError;
+use crate::limits::CACHE_BYTES_DEFAULT;
+use crate::record::{CHUNK_PREFIX, HEAD_KEY, HeadValue, LAYOUT_VERSION, META_KEY, MetaValue};
+use crate::types::{Head, Problem, RecordedEvent, VerifyReport};
+
+use super::durability::Durability;
+use super::index::{Indexes, len_u64};
+use super::open_sled;
+use super::scan::{Problems, Rebuild, ScanItem, Scanner};
+use super::shared::Shared;
+
+impl Shared {
+    /// Walks the log up to the durable head and checks every record and every index entry.
+    pub fn verify(&self) -> VerifyReport {
+        let head = self.head();
+        let up_to = head.position.get();
+        let mut problems = Problems::default();
+        let mut scanner = Scanner::new(&self.tree, up_to);
+        let mut chunks = 0_usize;
+        let mut events = 0_u64;
+        for item in &mut scanner {
+            match item {
+                ScanItem::Problem(problem) => problems.push(problem),
+                ScanItem::Chunk(first) => {
+                    if self.read_indexes().chunk_starts.get(chunks) != Some(&first) {
+                        problems.at(
+                            first,
+                            "the chunk index does not list the chunk that starts here".into(),
+                        );
+                    }
+                    chunks = chunks.saturating_add(1);
+                }
+                ScanItem::Record(record) => {
+                    events = events.saturating_add(1);
+                    check_indexed(&self.read_indexes(), &record, &mut problems);
+                }
+            }
+        }
+        let walked = scanner.head();
+        if walked.position != head.position || walked.hash != head.hash {
+            problems.push(Problem {
+                position: Some(head.position),
+                message: format!(
+                    "the records end at position {} with hash {}, the published head is position {} with hash {}",
+                    walked.position,
+                    walked.hash_hex(),
+                    head.position,
+                    head.hash_hex()
+                ),
+            });
+        }
+        check_index_sizes(&self.read_indexes(), up_to, chunks, &mut problems);
+        let problems = problems.into_vec();
+        VerifyReport {
+            ok: problems.is_empty(),
+            events,
+            head: walked,
+            problems,
+        }
+    }
+}
+
+/// Checks that the indexes point at `record` for its event id and its stream version.
+fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Problems) {
+    let position = record.position.get();
+    match indexes.event_positions.get(&record.event.event_id) {
+        Some(&indexed) if indexed == position => {}
+        indexed => problems.at(
+            position,
+            format!(
+                "the event id index maps {} to {indexed:?}, not to this position",
+                record.event.event_id
+            ),
+        ),
+    }
+    let indexed = usize::try_from(record.stream_version)
+        .ok()
+        .and_then(|version| version.checked_sub(1))
+        .and_then(|index| indexes.stream_positions(&record.stream).get(index).copied());
+    if indexed != Some(position) {
+        problems.at(
+            position,
+            format!(
+                "the stream index maps {} version {} to {indexed:?}, not to this position",
+                record.stream, record.stream_version
+            ),
+        );
+    }
+}
+
+/// Checks that the indexes hold exactly one entry per record up to `up_to` (entries beyond
+/// belong to groups committed while verifying).
+fn check_index_sizes(indexes: &Indexes, up_to: u64, chunks: usize, problems: &mut Problems) {
+    let mut problem = |message: String| {
+        problems.push(Problem {
+            position: None,
+            message,
+        })
+    };
+    let ids = len_u64(
+        indexes
+            .event_positions
+            .values()
+            .filter(|&&position| position <= up_to)
+            .count(),
+    );
+    if ids != up_to {
+        problem(format!(
+            "the event id index holds {ids} entries up to position {up_to}, the log {up_to} records"
+        ));
+    }
+    let in_streams: usize = indexes
+        .streams
+        .values()
+        .map(|positions| positions.partition_point(|&p| p <= up_to))
+        .sum();
+    if len_u64(in_streams) != up_to {
+        problem(format!(
+            "the stream index holds {in_streams} entries up to position {up_to}, the log {up_to} records"
+        ));
+    }
+    let listed = indexes
+        .chunk_starts
+        .partition_point(|&start| start <= up_to);
+    if listed != chunks {
+        problem(format!(
+            "the chunk index lists {listed} chunks up to position {up_to}, the log has {chunks}"
+        ));
+    }
+}
+
+/// What opening a store rebuilds from its records.
+pub(crate) struct Recovered {
+    pub indexes: Indexes,
+    pub head: Head,
+    pub last_recorded_at: Option<jiff::Timestamp>,
+}
+
+/// Walks the whole log, refusing the first problem: a store never serves a history different
+/// from the one written.
+pub(crate) fn recover(tree: &sled::Tree) -> Result<Recovered, OpenError> {
+    let corrupt = |problem: Problem| OpenError::Corrupt {
+        position: problem.position,
+        detail: problem.message,
+    };
+    let mut rebuild = Rebuild::default();
+    let mut scanner = Scanner::new(tree, u64::MAX);
+    for item in &mut scanner {
+        match item {
+            ScanItem::Chunk(first) => rebuild.chunk(first),
+            ScanItem::Record(record) => rebuild.record(&record).map_err(corrupt)?,
+            ScanItem::Problem(problem) => return Err(corrupt(problem)),
+        }
+    }
+    let head = scanner.head();
+    if let Some(problem) = check_head_value(tree, &head) {
+        return Err(corrupt(problem));
+    }
+    Ok(Recovered {
+        indexes: rebuild.indexes,
+        head,
+        last_recorded_at: rebuild.last_recorded_at,
+    })
+}
+
+/// Compares the head value written with the last group to the head the records give.
+fn check_head_value(tree: &sled::Tree, head: &Head) -> Option<Problem> {
+    let problem = |message: String| {
+        Some(Problem {
+            position: Some(head.position),
+            message,
+        })
+    };
+    let stored = match tree.get(HEAD_KEY) {
+        Err(error) => return problem(format!("sled could not read the head value: {error}")),
+        Ok(None) if head.position == Position::ZERO => return None,
+        Ok(None) => return problem("the log has records but no head value".into()),
+        Ok(Some(bytes)) => bytes,
+    };
+    match HeadValue::decode(&stored) {
+        Err(error) => problem(format!("the head value does not decode: {error}")),
+        Ok(value) if value == HeadValue::of(head) => None,
+        Ok(value) => problem(format!(
+            "the head value says position {} with hash {}, the records end at position {} with hash {}",
+            value.position,
+            hex::encode(value.hash),
+            head.position,
+            head.hash_hex()
+        )),
+    }
+}
+
+/// Reads the metadata, or writes it into a new, empty store.
+pub(crate) fn check_meta(
+    tree: &sled::Tree,
+    db: &sled::Db,
+    db_dir: &Path,
+    durability: &mut Durability,
+) -> Result<(), OpenError> {
+    let sled_error = |error: sled::Error| OpenError::Sled {
+        path: db_dir.to_owned(),
+        message: error.to_string(),
+    };
+    match tree.get(META_KEY).map_err(sled_error)? {
+        Some(bytes) => {
+            let meta = MetaValue::decode(&bytes).map_err(|error| OpenError::Corrupt {
+                position: None,
+                detail: format!("the metadata does not decode: {error}"),
+            })?;
+            if meta.layout != LAYOUT_VERSION {
+                return Err(OpenError::UnknownLayout {
+                    found: meta.layout,
+                    expected: LAYOUT_VERSION,
+                });
+            }
+            Ok(())
+        }
+        None => {
+            let has_records = tree.scan_prefix([CHUNK_PREFIX]).next().is_some()
+                || tree.get(HEAD_KEY).map_err(sled_error)?.is_some();
+            if has_records {
+                return Err(OpenError::Corrupt {
+                    position: None,
+                    detail: "the log has records but no metadata".into(),
+                });
+            }
+            tree.insert(
+                META_KEY,
+                MetaValue {
+                    layout: LAYOUT_VERSION,
+                }
+                .encode(),
+            )
+            .map_err(sled_error)?;
+            db.flush().map_err(sled_error)?;
+            durability.sync().map_err(|failure| OpenError::Io {
+                path: db_dir.to_owned(),
+                message: failure.to_string(),
+            })?;
+            Ok(())
+        }
+    }
+}
+
+fn problem_without_position(message: String) -> Problem {
+    Problem {
+        position: None,
+        message,
+    }
+}
+
+/// Checks a closed store without starting a writer: walks every record, recomputing the
+/// chain, and reports every problem it finds (where opening stops at the first). For the
+/// offline `verify` command.
+pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
+    let (_db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT)?;
+    let mut problems = Problems::default();
+    match tree.get(META_KEY) {
+        Ok(Some(bytes)) => match MetaValue::decode(&bytes) {
+            Ok(meta) if meta.layout == LAYOUT_VERSION => {}
+            Ok(meta) => {
+                return Err(OpenError::UnknownLayout {
+                    found: meta.layout,
+                    expected: LAYOUT_VERSION,
+                });
+            }
+            Err(error) => problems.push(problem_without_position(format!(
+                "the metadata does not decode: {error}"
+            ))),
+        },
+        Ok(None) => problems.push(problem_without_position("the store has no metadata".into())),
+        Err(error) => problems.push(problem_without_position(format!(
+            "sled could not read the metadata: {error}"
+        ))),
+    }
+    let mut rebuild = Rebuild::default();
+    let mut scanner = Scanner::new(&tree, u64::MAX);
+    let mut events = 0_u64;
+    for item in &mut scanner {
+        match item {
+            ScanItem::Chunk(first) => rebuild.chunk(first),
+            ScanItem::Record(record) => {
+                events = events.saturating_add(1);
+                if let Err(problem) = rebuild.record(&record) {
+                    problems.push(problem);
+                }
+            }
+            ScanItem::Problem(problem) => problems.push(problem),
+        }
+    }
+    let head = scanner.head();
+    if let Some(problem) = check_head_value(&tree, &head) {
+        problems.push(problem);
+    }
+    let problems = problems.into_vec();
+    Ok(VerifyReport {
+        ok: problems.is_empty(),
+        events,
+        head,
+        problems,
+    })
+}

@@ -1,0 +1,66 @@
+//! Test-only tampering: alters a stored record of a CLOSED store directly through sled, so tests
+//! can check that opening and `verify_dir` name the altered position. Not part of the API.
+
+use std::path::Path;
+
+use ledger_domain::ids::Position;
+
+use crate::limits::CACHE_BYTES_DEFAULT;
+use crate::record::{CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, record_hash};
+use crate::sled_log::open_sled;
+
+/// How to alter the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// Flip the bits of one byte, `offset_from_end` bytes before the end of the record's bytes
+    /// (the payload is last, so small offsets land in it), leaving the stored hash as it was.
+    FlipByte { offset_from_end: usize },
+    /// Flip the same byte and store the hash recomputed for it: the next record's link (or the
+    /// head value, for the last record) no longer matches.
+    FlipByteAndRehash { offset_from_end: usize },
+}
+
+/// Alters the record at `position` in the closed store at `dir` (the data directory, as given
+/// to `SledEventLog::open`).
+pub fn tamper(dir: &Path, position: Position, how: Tamper) -> Result<(), String> {
+    let (db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    let mut holder = None;
+    for entry in tree.scan_prefix([CHUNK_PREFIX]) {
+        let (key, _) = entry.map_err(|error| error.to_string())?;
+        match chunk_key_position(&key) {
+            Some(first) if first <= position.get() => holder = Some(first),
+            _ => break,
+        }
+    }
+    let first = holder.ok_or_else(|| format!("no chunk holds position {position}"))?;
+    let key = chunk_key(first);
+    let value = tree
+        .get(key)
+        .map_err(|error| error.to_string())?
+        .ok_or("the chunk vanished")?;
+    let mut chunk = Chunk::decode(&value).map_err(|error| error.to_string())?;
+    let index = usize::try_from(position.get() - first).map_err(|error| error.to_string())?;
+    if index >= chunk.records.len() {
+        return Err(format!("no record at position {position}"));
+    }
+    let prev_hash = chunk.prev_hash_of(index);
+    let record = &mut chunk.records[index];
+    let offset_from_end = match how {
+        Tamper::FlipByte { offset_from_end } | Tamper::FlipByteAndRehash { offset_from_end } => {
+            offset_from_end
+        }
+    };
+    let byte = record
+        .bytes
+        .len()
+        .checked_sub(offset_from_end.saturating_add(1))
+        .ok_or("the offset is beyond the record's bytes")?;
+    record.bytes[byte] ^= 0xff;
+    if matches!(how, Tamper::FlipByteAndRehash { .. }) {
+        record.hash = record_hash(&prev_hash, &record.bytes);
+    }
+    tree.insert(key, chunk.encode())
+        .map_err(|error| error.to_string())?;
+    db.flush().map_err(|error| error.to_string())?;
+    Ok(())
+}

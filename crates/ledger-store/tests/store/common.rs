@@ -1,0 +1,81 @@
+//! Helpers shared by the tests: building events and requests, opening stores.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ledger_domain::ids::{EventId, StaffId, StreamId};
+use ledger_store::{
+    AppendRequest, EventLog, ExpectedVersion, NewEvent, RecordedEvent, SledEventLog, SteppingClock,
+    StoreOptions,
+};
+
+pub fn stream(name: &str) -> StreamId {
+    StreamId::parse("stream", name).expect("a valid stream id")
+}
+
+/// An event with a fresh id and `payload_bytes` bytes derived from `seed`.
+pub fn event(seed: u64, payload_bytes: usize) -> NewEvent {
+    NewEvent {
+        event_id: EventId::new_v7(),
+        event_type: "ContactRecorded".into(),
+        schema_version: 1,
+        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
+        actor: StaffId::parse("actor", "agent-0042").expect("a staff id"),
+        correlation_id: None,
+        causation_id: None,
+        origin: Some("telephony".into()),
+        payload: (0..payload_bytes)
+            .map(|index| u8::try_from((seed + index as u64) % 251).unwrap_or(0))
+            .collect(),
+    }
+}
+
+pub fn request(
+    stream_name: &str,
+    expected: ExpectedVersion,
+    events: Vec<NewEvent>,
+) -> AppendRequest {
+    AppendRequest {
+        stream: stream(stream_name),
+        expected,
+        events,
+    }
+}
+
+/// Options with a deterministic clock.
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        clock: Arc::new(SteppingClock::new(
+            jiff::Timestamp::from_second(1_750_000_000).expect("an instant"),
+            jiff::SignedDuration::from_millis(1),
+        )),
+        ..StoreOptions::default()
+    }
+}
+
+pub fn open(dir: &Path) -> SledEventLog {
+    SledEventLog::open(dir, options()).expect("the store opens")
+}
+
+/// Every record of the log, paged.
+pub fn read_everything(log: &impl EventLog) -> Vec<RecordedEvent> {
+    let mut records = Vec::new();
+    loop {
+        let from = ledger_domain::ids::Position(records.len() as u64 + 1);
+        let page = log
+            .read_all(from, ledger_store::limits::READ_PAGE_MAX)
+            .expect("the log reads");
+        if page.is_empty() {
+            return records;
+        }
+        records.extend(page);
+    }
+}
+
+/// Asserts that `verify` finds nothing wrong.
+pub fn assert_verifies(log: &impl EventLog) {
+    let report = log.verify();
+    assert!(report.ok, "verify found problems: {:#?}", report.problems);
+    assert_eq!(report.head, log.head());
+    assert_eq!(report.events, log.head().event_count);
+}

@@ -1,0 +1,12 @@
+//! The event log's integration tests: basics and idempotency, the model-based property test,
+//! concurrency and group commit, subscriptions, injected IO faults, tampering, and limits. The
+//! crash test is its own binary (`tests/crash.rs`) so `make soak` can run it alone.
+
+mod basics;
+mod common;
+mod concurrency;
+mod faults;
+mod limits;
+mod model;
+mod subscription;
+mod tamper;

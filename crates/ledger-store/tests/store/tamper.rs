@@ -1,0 +1,124 @@
+//! Tampering with a closed store: opening refuses it naming the position, and `verify_dir`
+//! reports that position.
+
+use ledger_domain::ids::Position;
+use ledger_store::testing::{Tamper, tamper};
+use ledger_store::{EventLog, ExpectedVersion, OpenError, SledEventLog};
+
+use crate::common::{event, open, options, request};
+
+/// A closed store of 60 events of ~3 KiB (so several chunks), in one directory.
+async fn closed_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    for round in 0..60_u64 {
+        log.append(request(
+            "customer-a",
+            ExpectedVersion::Any,
+            vec![event(round, 3000)],
+        ))
+        .await
+        .unwrap();
+    }
+    log.close().await.unwrap();
+    dir
+}
+
+fn open_error(dir: &std::path::Path) -> OpenError {
+    SledEventLog::open(dir, options()).expect_err("a tampered store must not open")
+}
+
+#[tokio::test]
+async fn a_flipped_payload_byte_is_named_by_position() {
+    let dir = closed_store().await;
+    let report = SledEventLog::verify_dir(dir.path()).unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+    assert_eq!(report.events, 60);
+
+    tamper(
+        dir.path(),
+        Position(37),
+        Tamper::FlipByte { offset_from_end: 5 },
+    )
+    .unwrap();
+    let error = open_error(dir.path());
+    assert!(
+        matches!(
+            error,
+            OpenError::Corrupt {
+                position: Some(Position(37)),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("position 37"), "{error}");
+
+    let report = SledEventLog::verify_dir(dir.path()).unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].position, Some(Position(37)));
+    assert_eq!(
+        report.events, 60,
+        "the altered record still decodes, so the walk goes on past it"
+    );
+}
+
+#[tokio::test]
+async fn a_record_altered_with_its_hash_recomputed_breaks_the_next_link() {
+    let dir = closed_store().await;
+    tamper(
+        dir.path(),
+        Position(20),
+        Tamper::FlipByteAndRehash { offset_from_end: 0 },
+    )
+    .unwrap();
+    let error = open_error(dir.path());
+    assert!(
+        matches!(
+            error,
+            OpenError::Corrupt {
+                position: Some(Position(21)),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let report = SledEventLog::verify_dir(dir.path()).unwrap();
+    assert_eq!(
+        report.problems.first().and_then(|problem| problem.position),
+        Some(Position(21))
+    );
+}
+
+#[tokio::test]
+async fn altering_the_last_record_with_its_hash_breaks_the_head_value() {
+    let dir = closed_store().await;
+    tamper(
+        dir.path(),
+        Position(60),
+        Tamper::FlipByteAndRehash { offset_from_end: 0 },
+    )
+    .unwrap();
+    let error = open_error(dir.path());
+    assert!(
+        matches!(
+            error,
+            OpenError::Corrupt {
+                position: Some(Position(60)),
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn verify_on_an_open_store_checks_records_and_indexes() {
+    let dir = closed_store().await;
+    let log = open(dir.path());
+    let report = log.verify();
+    assert!(report.ok, "{:?}", report.problems);
+    assert_eq!(report.events, 60);
+    assert_eq!(report.head, log.head());
+}
