@@ -1,0 +1,378 @@
+//! Command handling: load the aggregate's stream, decide, append with the version loaded.
+//!
+//! A command names its stream. The handler folds that stream into the aggregate, asks it to
+//! decide (with a context that knows who owns each identifier, from the customer directory),
+//! and appends the resulting events expecting the version it loaded. When another writer got
+//! there first and the caller did not pin a version, it loads and decides again, at most
+//! [`COMMAND_ATTEMPTS_MAX`] times. A caller-supplied `event_id` makes the command idempotent:
+//! a retry returns the original outcome without deciding again (deciding again could fail, e.g.
+//! "the case is already closed", for a command that in fact succeeded).
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use ledger_domain::aggregates::{
+    Aggregate, Campaign, Claim, Customer, DecisionContext, Enquiry, Policy, Process, ServiceCase,
+};
+use ledger_domain::commands::{Command, CustomerCommand};
+use ledger_domain::events::Event;
+use ledger_domain::ids::{CorrelationId, CustomerId, EventId, Position, StaffId, StreamId};
+use ledger_domain::values::Identifier;
+use ledger_domain::{DomainError, ValidationError};
+use ledger_store::limits::READ_PAGE_MAX;
+use ledger_store::{AppendError, AppendRequest, EventLog, ExpectedVersion, NewEvent, StoreFailure};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::Ledger;
+use crate::runner::{RunnerError, decode};
+
+/// How many times a command is decided again after losing a race for its stream.
+pub const COMMAND_ATTEMPTS_MAX: usize = 5;
+
+/// The longest a command waits for the customer directory to catch up before deciding on
+/// identifier ownership.
+pub const DIRECTORY_WAIT: Duration = Duration::from_secs(5);
+
+/// The most events one stream may hold for a command to load it.
+pub const STREAM_EVENTS_MAX: u64 = 1_000_000;
+
+/// Who sends a command and how: the envelope facts the events will carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandMeta {
+    pub actor: StaffId,
+    /// Makes the command idempotent: the first event gets this id, later ones ids derived from it.
+    pub event_id: Option<EventId>,
+    /// The number of events the stream must hold; `None` lets the handler retry on a race.
+    pub expected_version: Option<u64>,
+    pub correlation_id: Option<CorrelationId>,
+    pub causation_id: Option<CorrelationId>,
+    pub origin: Option<String>,
+    /// Business time of the command; `None` means now.
+    pub occurred_at: Option<Timestamp>,
+}
+
+impl CommandMeta {
+    /// A command by `actor`, now, with nothing else pinned.
+    pub fn by(actor: StaffId) -> Self {
+        Self {
+            actor,
+            event_id: None,
+            expected_version: None,
+            correlation_id: None,
+            causation_id: None,
+            origin: None,
+            occurred_at: None,
+        }
+    }
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub stream: StreamId,
+    /// The position of the command's last event (or, when it changed nothing, the stream's
+    /// last event, or zero for an empty stream): the position to wait for before reading.
+    pub position: Position,
+    pub stream_version: u64,
+    /// The events appended (empty when the command changed nothing or was a retry).
+    pub events: Vec<Event>,
+    /// True when the command was a retry of one already recorded.
+    pub duplicate: bool,
+}
+
+/// Why a command was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("stream {stream} holds {actual} events, not the expected {expected}")]
+    Conflict {
+        stream: StreamId,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("{0}")]
+    Invalid(ValidationError),
+    #[error("the ledger cannot take writes: {0}")]
+    Unavailable(StoreFailure),
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+}
+
+impl From<StoreFailure> for CommandError {
+    fn from(failure: StoreFailure) -> Self {
+        Self::Unavailable(failure)
+    }
+}
+
+/// Serialises the commands that claim identifiers, so two registrations of the same phone
+/// number cannot both pass the ownership check (one process owns the store; sled locks it).
+#[derive(Debug, Default)]
+pub struct IdentifierGate(Mutex<()>);
+
+fn claims_identifiers(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Customer(
+            CustomerCommand::RegisterCustomer(_)
+                | CustomerCommand::AddIdentifier(_)
+                | CustomerCommand::MergeCustomers(_)
+        )
+    )
+}
+
+/// The id of a command's `index`-th event: the caller's id for the first, then ids derived
+/// from it (UUID v8 over blake3), so a retried command names the same events.
+pub fn event_id_for(first: EventId, index: usize) -> EventId {
+    if index == 0 {
+        return first;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(first.as_uuid().as_bytes());
+    hasher.update(&u64::try_from(index).unwrap_or(u64::MAX).to_be_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    EventId::from_uuid(Uuid::new_v8(bytes))
+}
+
+struct Context<'a> {
+    ledger: &'a Ledger,
+    now: Timestamp,
+}
+
+impl DecisionContext for Context<'_> {
+    fn identifier_owner(&self, identifier: &Identifier) -> Option<CustomerId> {
+        self.ledger.identifier_owner(identifier).ok().flatten()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+}
+
+impl Ledger {
+    /// Decides and records `command`.
+    pub async fn execute(
+        &self,
+        command: Command,
+        meta: CommandMeta,
+    ) -> Result<Executed, CommandError> {
+        let stream = command.stream();
+        if let Some(first) = meta.event_id
+            && let Some(position) = self.log().position_of(first)
+        {
+            return self.original_outcome(&stream, first, position);
+        }
+        let _gate = if claims_identifiers(&command) {
+            let guard = self.identifier_gate().0.lock().await;
+            // The directory must know every identifier claimed so far before we decide.
+            self.runner()
+                .wait_for(
+                    self.log().head().position,
+                    DIRECTORY_WAIT,
+                    Some("customer-directory"),
+                )
+                .await?;
+            Some(guard)
+        } else {
+            None
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (version, events) = self.decide(&command, &stream, &meta)?;
+            if events.is_empty() {
+                let position = self.stream_last_position(&stream)?;
+                return Ok(Executed {
+                    stream,
+                    position,
+                    stream_version: version,
+                    events,
+                    duplicate: false,
+                });
+            }
+            let expected = meta.expected_version.unwrap_or(version);
+            match self.append_events(&stream, expected, &events, &meta).await {
+                Ok(appended) => {
+                    return Ok(Executed {
+                        stream,
+                        position: appended.last_position,
+                        stream_version: appended.stream_version,
+                        duplicate: appended.duplicate,
+                        events: if appended.duplicate {
+                            Vec::new()
+                        } else {
+                            events
+                        },
+                    });
+                }
+                Err(AppendError::Conflict { actual, .. })
+                    if meta.expected_version.is_none() && attempt < COMMAND_ATTEMPTS_MAX =>
+                {
+                    tracing::debug!(%stream, actual, attempt, "lost a race for the stream; deciding again");
+                }
+                Err(AppendError::Conflict { actual, .. }) => {
+                    return Err(CommandError::Conflict {
+                        stream,
+                        expected,
+                        actual,
+                    });
+                }
+                Err(AppendError::Invalid { field, rule }) => {
+                    return Err(CommandError::Invalid(ValidationError::new(field, rule)));
+                }
+                Err(AppendError::Unavailable(failure)) => {
+                    return Err(CommandError::Unavailable(failure));
+                }
+            }
+        }
+    }
+
+    /// Folds the stream into its aggregate and decides; returns the loaded version and the events.
+    fn decide(
+        &self,
+        command: &Command,
+        stream: &StreamId,
+        meta: &CommandMeta,
+    ) -> Result<(u64, Vec<Event>), CommandError> {
+        let context = Context {
+            ledger: self,
+            now: meta.occurred_at.unwrap_or_else(Timestamp::now),
+        };
+        match command {
+            Command::Customer(command) => self.decide_with::<Customer>(stream, command, &context),
+            Command::Policy(command) => self.decide_with::<Policy>(stream, command, &context),
+            Command::Claim(command) => self.decide_with::<Claim>(stream, command, &context),
+            Command::ServiceCase(command) => {
+                self.decide_with::<ServiceCase>(stream, command, &context)
+            }
+            Command::Campaign(command) => self.decide_with::<Campaign>(stream, command, &context),
+            Command::Process(command) => self.decide_with::<Process>(stream, command, &context),
+            Command::Enquiry(command) => self.decide_with::<Enquiry>(stream, command, &context),
+        }
+    }
+
+    fn decide_with<A: Aggregate>(
+        &self,
+        stream: &StreamId,
+        command: &A::Command,
+        context: &Context<'_>,
+    ) -> Result<(u64, Vec<Event>), CommandError> {
+        let (version, aggregate) = self.load::<A>(stream)?;
+        let events = aggregate.handle(command, context)?;
+        Ok((version, events))
+    }
+
+    /// Folds a stream into its aggregate; returns the version folded and the state.
+    pub fn load<A: Aggregate>(&self, stream: &StreamId) -> Result<(u64, A), CommandError> {
+        let mut aggregate = A::default();
+        let mut version = 0;
+        loop {
+            let page = self.log().read_stream(stream, version + 1, READ_PAGE_MAX)?;
+            let Some(last) = page.last() else { break };
+            version = last.stream_version;
+            for record in &page {
+                aggregate.apply(&decode(record)?);
+            }
+            if version > STREAM_EVENTS_MAX {
+                return Err(CommandError::Invalid(ValidationError::new(
+                    "stream",
+                    format!(
+                        "{stream} holds more than STREAM_EVENTS_MAX = {STREAM_EVENTS_MAX} events"
+                    ),
+                )));
+            }
+            if page.len() < READ_PAGE_MAX {
+                break;
+            }
+        }
+        Ok((version, aggregate))
+    }
+
+    async fn append_events(
+        &self,
+        stream: &StreamId,
+        expected: u64,
+        events: &[Event],
+        meta: &CommandMeta,
+    ) -> Result<ledger_store::Appended, AppendError> {
+        let first = meta.event_id.unwrap_or_else(EventId::new_v7);
+        let occurred_at = meta.occurred_at.unwrap_or_else(Timestamp::now);
+        let new_events = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| NewEvent {
+                event_id: event_id_for(first, index),
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                occurred_at,
+                actor: meta.actor.clone(),
+                correlation_id: meta.correlation_id,
+                causation_id: meta.causation_id,
+                origin: meta.origin.clone(),
+                payload: event.encode_payload(),
+            })
+            .collect();
+        self.log()
+            .append(AppendRequest {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(expected),
+                events: new_events,
+            })
+            .await
+    }
+
+    /// The answer to a retried command: where its events were recorded the first time.
+    fn original_outcome(
+        &self,
+        stream: &StreamId,
+        first: EventId,
+        position: Position,
+    ) -> Result<Executed, CommandError> {
+        let record = self
+            .log()
+            .read_all(position, 1)?
+            .into_iter()
+            .next()
+            .ok_or(CommandError::Unavailable(StoreFailure::Closed))?;
+        if &record.stream != stream {
+            return Err(CommandError::Invalid(ValidationError::new(
+                "eventId",
+                format!(
+                    "{first} was already used for an event of stream {}, not {stream}",
+                    record.stream
+                ),
+            )));
+        }
+        // The command's later events carry derived ids; the last one is where it ended.
+        let mut last = record;
+        for index in 1.. {
+            let Some(position) = self.log().position_of(event_id_for(first, index)) else {
+                break;
+            };
+            match self.log().read_all(position, 1)?.into_iter().next() {
+                Some(next) => last = next,
+                None => break,
+            }
+        }
+        Ok(Executed {
+            stream: stream.clone(),
+            position: last.position,
+            stream_version: last.stream_version,
+            events: Vec::new(),
+            duplicate: true,
+        })
+    }
+
+    fn stream_last_position(&self, stream: &StreamId) -> Result<Position, CommandError> {
+        let version = self.log().stream_version(stream);
+        if version == 0 {
+            return Ok(Position::ZERO);
+        }
+        let last = self.log().read_stream(stream, version, 1)?;
+        Ok(last
+            .first()
+            .map_or(Position::ZERO, |record| record.position))
+    }
+}
