@@ -1,0 +1,448 @@
+//! Customers: the `Customer` type (from the customer directory, with its timeline, service
+//! history and claims), the queries that find one, and the loader that batches record reads.
+//!
+//! A customer is shown as the directory holds it. `customer(id)` of a merged customer shows that
+//! customer, with `mergedInto` naming the survivor (and its timeline stopping at the merge);
+//! `customerByIdentifier` follows merges to the survivor, as an agent answering a call needs.
+//!
+//! Masked callers (analysts) see `name` and identifier values through the domain's mask
+//! functions; `group` (the company group) is not personal data and stays readable. `policies`
+//! are not served until a policy read model exists: the policy numbers linked to a customer
+//! are in `knownIdentifiers` (kind `POLICY_NUMBER`).
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, Object, SimpleObject};
+use customer_directory::{CustomerRecord, NAME_SEARCH_PAGE_MAX, OwnedIdentifier};
+use ledger_app::Ledger;
+use ledger_app::names::{CUSTOMER_DIRECTORY, CUSTOMER_TIMELINE, SERVICE_HISTORY};
+use ledger_domain::ids::CustomerId;
+use ledger_domain::values::Identifier;
+
+use crate::access::{RootAccess, masked, require};
+use crate::connection::{connection, cost, cost_either_way, page_size};
+use crate::errors::{ApiError, ApiResult, PageArguments, search_error};
+use crate::scalars::DateTime;
+use crate::service::{
+    ClaimConnection, HISTORY_PAGE_DEFAULT, ServiceHistoryConnection, customer_claims,
+    service_history,
+};
+use crate::state::state;
+use crate::timeline::{
+    TIMELINE_PAGE_DEFAULT, TimelineArguments, TimelineConnection, timeline_page,
+};
+use crate::vocabulary::{Channel, CustomerKind, IdentifierKind};
+use customer_timeline::TIMELINE_PAGE_MAX;
+use service_history::PAGE_SIZE_MAX as HISTORY_PAGE_MAX;
+
+/// Customers per page when `first` is not given.
+pub const CUSTOMERS_PAGE_DEFAULT: usize = 20;
+
+/// Identifiers per `knownIdentifiers` page when `first` is not given.
+pub const IDENTIFIERS_PAGE_DEFAULT: usize = 20;
+
+/// Batches the customer-record reads of one moment (a page of cases, each naming its customer)
+/// into one pass over the directory.
+#[derive(Debug)]
+pub struct CustomerLoader {
+    pub ledger: Ledger,
+}
+
+impl Loader<CustomerId> for CustomerLoader {
+    type Value = CustomerRecord;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, CustomerRecord>, ApiError> {
+        let directory = self.ledger.runner().reader(CUSTOMER_DIRECTORY)?;
+        let mut records = HashMap::with_capacity(keys.len());
+        for &id in keys {
+            if let Some(record) = customer_directory::customer(&directory, id)? {
+                records.insert(id, record);
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// The customer's record from the directory (waiting for read-your-writes), through the loader.
+pub async fn load_customer(ctx: &Context<'_>, id: CustomerId) -> ApiResult<Option<Customer>> {
+    let state = state(ctx)?;
+    if let Some(position) = crate::state::consistent_with(ctx) {
+        state.wait_for(position, Some(CUSTOMER_DIRECTORY)).await?;
+    }
+    Ok(state.customers.load_one(id).await?.map(Customer::new))
+}
+
+/// A customer, individual or corporate, as the customer directory knows them.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    record: CustomerRecord,
+}
+
+impl Customer {
+    pub fn new(record: CustomerRecord) -> Self {
+        Self { record }
+    }
+
+    /// The customer's id, for Rust callers (the GraphQL field is `id`).
+    pub fn customer_id(&self) -> CustomerId {
+        self.record.id
+    }
+}
+
+/// One identifier a customer can be found by.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CustomerIdentifier {
+    pub kind: IdentifierKind,
+    /// The normalised value (`13800138000`), masked for analysts (`138****8000`).
+    pub value: String,
+    /// The customer's own stream asserts it (registered, added, or received by a merge).
+    pub held: bool,
+    /// A policy or claim event named it for the customer.
+    pub linked: bool,
+}
+
+impl CustomerIdentifier {
+    fn new(identifier: &Identifier, held: bool, linked: bool, masked: bool) -> Self {
+        let value = if masked {
+            identifier.mask()
+        } else {
+            identifier.value().to_owned()
+        };
+        Self {
+            kind: identifier.kind().into(),
+            value,
+            held,
+            linked,
+        }
+    }
+}
+
+/// A corporate customer's account manager and team lead.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AccountManager {
+    pub manager: String,
+    pub team_lead: String,
+    pub assigned_at: DateTime,
+}
+
+/// Marketing consent on one channel, as last changed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Consent {
+    pub channel: Channel,
+    pub granted: bool,
+    pub changed_at: DateTime,
+}
+
+connection!(
+    /// A page of customers.
+    CustomerConnection,
+    CustomerEdge,
+    Customer
+);
+connection!(
+    /// A page of a customer's identifiers, held and linked.
+    IdentifierConnection,
+    IdentifierEdge,
+    CustomerIdentifier
+);
+
+/// A name as the caller may see it.
+pub fn shown_name(name: &ledger_domain::values::PersonName, masked: bool) -> String {
+    if masked {
+        name.mask()
+    } else {
+        name.to_string()
+    }
+}
+
+#[Object]
+impl Customer {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    async fn kind(&self) -> CustomerKind {
+        self.record.kind.into()
+    }
+
+    /// The person's or company's name (masked for analysts); null once erased.
+    async fn name(&self, ctx: &Context<'_>) -> Option<String> {
+        let masked = masked(ctx);
+        self.record
+            .name
+            .as_ref()
+            .map(|name| shown_name(name, masked))
+    }
+
+    /// The company group the customer belongs to (集团客户), if any.
+    async fn group(&self) -> Option<String> {
+        self.record.group.as_ref().map(ToString::to_string)
+    }
+
+    /// The identifiers the customer holds (at most `IDENTIFIERS_PER_CUSTOMER_MAX`), sorted.
+    async fn identifiers(&self, ctx: &Context<'_>) -> Vec<CustomerIdentifier> {
+        let masked = masked(ctx);
+        self.record
+            .identifiers
+            .iter()
+            .map(|identifier| CustomerIdentifier::new(identifier, true, false, masked))
+            .collect()
+    }
+
+    /// Every identifier the customer holds or that policy and claim events linked to them
+    /// (plates, VINs, policy and claim numbers), by kind and value.
+    #[graphql(
+        complexity = "cost(first, IDENTIFIERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX) * child_complexity + 1"
+    )]
+    async fn known_identifiers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IdentifierConnection> {
+        let first = page_size(
+            "first",
+            first,
+            IDENTIFIERS_PAGE_DEFAULT,
+            NAME_SEARCH_PAGE_MAX,
+        )?;
+        let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
+        let page =
+            customer_directory::identifiers_of(&directory, self.record.id, after.as_deref(), first)
+                .map_err(|error| search_error(error, PageArguments::FORWARD))?;
+        let masked = masked(ctx);
+        let items = page
+            .items
+            .into_iter()
+            .map(
+                |(
+                    cursor,
+                    OwnedIdentifier {
+                        identifier,
+                        held,
+                        linked,
+                    },
+                )| {
+                    (
+                        cursor,
+                        CustomerIdentifier::new(&identifier, held, linked, masked),
+                    )
+                },
+            )
+            .collect();
+        Ok(IdentifierConnection::forward(
+            items,
+            page.has_next_page,
+            after.is_some(),
+        ))
+    }
+
+    async fn account_manager(&self) -> Option<AccountManager> {
+        self.record
+            .account_manager
+            .as_ref()
+            .map(|manager| AccountManager {
+                manager: manager.manager.to_string(),
+                team_lead: manager.team_lead.to_string(),
+                assigned_at: manager.assigned_at.into(),
+            })
+    }
+
+    /// Marketing consent per channel; a channel not listed has none.
+    async fn consents(&self) -> Vec<Consent> {
+        self.record
+            .consents
+            .iter()
+            .map(|consent| Consent {
+                channel: consent.channel.into(),
+                granted: consent.granted,
+                changed_at: consent.changed_at.into(),
+            })
+            .collect()
+    }
+
+    /// The customer this one was merged into, as the merge named it.
+    async fn merged_into(&self) -> Option<ID> {
+        self.record.merged_into.map(|id| ID(id.to_string()))
+    }
+
+    /// The customers merged into this one, in the order of their merges.
+    async fn merged_from(&self) -> Vec<ID> {
+        self.record
+            .merged_from
+            .iter()
+            .map(|id| ID(id.to_string()))
+            .collect()
+    }
+
+    /// The customer's personal data was erased.
+    async fn erased(&self) -> bool {
+        self.record.erased
+    }
+
+    async fn registered_at(&self) -> DateTime {
+        self.record.registered_at.into()
+    }
+
+    async fn erased_at(&self) -> Option<DateTime> {
+        self.record.erased_at.map(Into::into)
+    }
+
+    /// Everything that concerns the customer, newest first: contacts on every channel,
+    /// satisfaction, policies, claims, cases, campaigns. Filter by channel, event type
+    /// (`ContactRecorded` ...) and time (`from` inclusive, `to` exclusive); page with
+    /// `first`/`after` (older) or `last`/`before` (newer).
+    #[graphql(
+        complexity = "cost_either_way(first, last, TIMELINE_PAGE_DEFAULT, TIMELINE_PAGE_MAX) * child_complexity + 1"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per GraphQL argument"
+    )]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        channels: Option<Vec<Channel>>,
+        kinds: Option<Vec<String>>,
+        from: Option<DateTime>,
+        to: Option<DateTime>,
+    ) -> ApiResult<TimelineConnection> {
+        let arguments = TimelineArguments {
+            first,
+            after,
+            last,
+            before,
+            channels,
+            kinds,
+            from,
+            to,
+        };
+        let timeline = state(ctx)?.read_model(ctx, CUSTOMER_TIMELINE).await?;
+        Ok(timeline_page(
+            &timeline,
+            self.record.id,
+            arguments,
+            masked(ctx),
+        )?)
+    }
+
+    /// The customer's service cases and claims, newest first.
+    #[graphql(
+        complexity = "cost(first, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX) * child_complexity + 1"
+    )]
+    async fn service_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ServiceHistoryConnection> {
+        let history = state(ctx)?.read_model(ctx, SERVICE_HISTORY).await?;
+        Ok(service_history(&history, self.record.id, first, after)?)
+    }
+
+    /// The customer's claims, newest first.
+    #[graphql(
+        complexity = "cost(first, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX) * child_complexity + 1"
+    )]
+    async fn claims(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ClaimConnection> {
+        let history = state(ctx)?.read_model(ctx, SERVICE_HISTORY).await?;
+        Ok(customer_claims(&history, self.record.id, first, after)?)
+    }
+}
+
+/// Who the request is from, as the API sees it.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Viewer {
+    pub subject: String,
+    pub role: crate::access::Role,
+    /// Whether personal data is shown masked to this caller.
+    pub masked: bool,
+}
+
+/// The queries that find customers.
+#[derive(Debug, Default)]
+pub struct CustomerQueries;
+
+#[Object(guard = "RootAccess")]
+impl CustomerQueries {
+    /// The caller, its role, and whether it sees personal data masked.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Viewer> {
+        let caller = crate::access::caller(ctx)?;
+        Ok(Viewer {
+            subject: caller.subject.clone(),
+            role: caller.role,
+            masked: masked(ctx),
+        })
+    }
+
+    /// The customer with this id; null when there is none.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
+        let id = CustomerId::parse("id", &id)?;
+        Ok(load_customer(ctx, id).await?)
+    }
+
+    /// The customer an identifier finds, in any spelling the domain normalises (`+86 138-0013-8000`
+    /// finds `13800138000`); merges are followed to the survivor. Null when nobody has it.
+    async fn customer_by_identifier(
+        &self,
+        ctx: &Context<'_>,
+        kind: IdentifierKind,
+        value: String,
+    ) -> ApiResult<Option<Customer>> {
+        let identifier = Identifier::parse("value", kind.into(), &value)?;
+        let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
+        let Some(id) = customer_directory::resolve(&directory, &identifier)? else {
+            return Ok(None);
+        };
+        Ok(customer_directory::customer(&directory, id)?.map(Customer::new))
+    }
+
+    /// Customers whose name starts with `search` (case-insensitive; live customers only), or,
+    /// without `search`, every registered customer in registration order (merged and erased
+    /// ones included, their records say so).
+    #[graphql(
+        complexity = "cost(first, CUSTOMERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX) * child_complexity + 1"
+    )]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<CustomerConnection> {
+        let first = page_size("first", first, CUSTOMERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX)?;
+        let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
+        let page = match &search {
+            Some(prefix) => {
+                require(ctx, "customers.search")?;
+                customer_directory::search_by_name(&directory, prefix, after.as_deref(), first)
+            }
+            None => customer_directory::customers(&directory, after.as_deref(), first),
+        }
+        .map_err(|error| search_error(error, PageArguments::FORWARD))?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|(cursor, record)| (cursor, Customer::new(record)))
+            .collect();
+        Ok(CustomerConnection::forward(
+            items,
+            page.has_next_page,
+            after.is_some(),
+        ))
+    }
+}

@@ -1,0 +1,163 @@
+//! The contact ledger's GraphQL API: the schema, its own types, access rules and masking. It
+//! knows GraphQL and the ledger, not HTTP: the server mounts [`build_schema`]'s schema on axum
+//! and puts the caller ([`Caller`]) and the read-your-writes position ([`ConsistentWith`]) in
+//! each request's data (a websocket connection's data for subscriptions).
+//!
+//! # Components
+//!
+//! - `access`: roles, the one access table ([`access::ACCESS`]), the guard on every root field,
+//!   who sees personal data masked.
+//! - `errors`: the one error type and its mapping to `extensions.code`.
+//! - `scalars` (`Position`, `Money`, `Count`, `DateTime`, `Date`) and `vocabulary` (the domain's
+//!   enums): serialisation lives here, at the edge; the domain's types stay GraphQL-free.
+//! - `connection`: Relay connections, page-size checks and the cost of a page.
+//! - `state`: what resolvers share (the ledger, the options, the customer loader), and the read
+//!   path that honours `ConsistentWith`.
+//! - Queries: `customers` (the customer directory), `timeline`, `service` (cases, claims,
+//!   queues), `audit` (the raw log, verification, point-in-time timelines).
+//! - `mutations`: one per domain command, one file per aggregate, all returning `Recorded`.
+//! - `subscriptions`: `ledgerEvents`, `customerActivity`, `screenPop`.
+//!
+//! # How a request flows
+//!
+//! A query's root field passes the access guard (the caller's role against the table), then
+//! reads a read model: when the request carries `ConsistentWith(p)`, it first waits (at most
+//! [`ApiOptions::consistency_wait`]) until that read model has applied `p`, else
+//! `PROJECTION_LAGGING`. Nested fields convert read-model records into the API's types,
+//! masking personal data for analysts. A mutation turns its input into a domain command
+//! (values parsed by the domain's parsers), executes it through [`ledger_app::Ledger`] and
+//! answers with the position to read it back at.
+//!
+//! # Limits
+//!
+//! Query depth ([`DEPTH_MAX`]) and complexity ([`COMPLEXITY_MAX`], a page costing its size
+//! times its selection) are checked before anything runs; every page has a maximum (asking for
+//! more is a `VALIDATION` error naming the argument, never a shorter page); introspection and
+//! field suggestions are off unless [`ApiOptions::introspection`].
+
+pub mod access;
+pub mod audit;
+pub mod connection;
+pub mod customers;
+pub mod errors;
+pub mod mutations;
+pub mod scalars;
+pub mod service;
+pub mod state;
+pub mod subscriptions;
+pub mod timeline;
+pub mod vocabulary;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{MergedObject, Schema};
+use ledger_app::Ledger;
+
+pub use access::{Caller, Role};
+pub use errors::ApiError;
+pub use mutations::MutationRoot;
+pub use subscriptions::SubscriptionRoot;
+
+/// The schema the server serves.
+pub type LedgerSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The root query type: customers, service and audit queries.
+#[derive(MergedObject, Debug, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(
+    customers::CustomerQueries,
+    service::ServiceQueries,
+    audit::AuditQueries,
+);
+
+/// The deepest query accepted. The deepest the API's own screens go (a mutation's customer's
+/// case's customer's timeline entry) is 11 levels, and a GraphiQL introspection query (type
+/// references nested nine `ofType`s deep) about 15; 20 admits both and stops runaway nesting.
+pub const DEPTH_MAX: usize = 20;
+
+/// The most complex query accepted, each field costing one and each page its size times its
+/// selection. An agent's screen (a customer with 50 timeline entries and 20 cases) costs about
+/// 2,000; a hundred customers with 200 timeline entries each would cost about 100,000 and is
+/// refused before it reads anything.
+pub const COMPLEXITY_MAX: usize = 10_000;
+
+/// How long a read waits for a read model to apply the position in `X-Ledger-Consistent-With`.
+/// A healthy runner applies a write within milliseconds; five seconds covers a burst of bulk
+/// imports without holding a request for long.
+pub const CONSISTENCY_WAIT: Duration = Duration::from_secs(5);
+
+/// How the schema is built.
+#[derive(Clone, Debug)]
+pub struct ApiOptions {
+    /// Allow introspection (and field suggestions in errors): on for GraphiQL in development,
+    /// off in production.
+    pub introspection: bool,
+    pub depth_max: usize,
+    pub complexity_max: usize,
+    /// The longest a read waits for read-your-writes before `PROJECTION_LAGGING`.
+    pub consistency_wait: Duration,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            introspection: false,
+            depth_max: DEPTH_MAX,
+            complexity_max: COMPLEXITY_MAX,
+            consistency_wait: CONSISTENCY_WAIT,
+        }
+    }
+}
+
+/// The position a request must see (from the `X-Ledger-Consistent-With` header): every read of
+/// a read model first waits until that read model has applied it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsistentWith(pub ledger_domain::ids::Position);
+
+impl FromStr for ConsistentWith {
+    type Err = ApiError;
+
+    /// Parses the header's value: a position as a decimal string, as mutations return it.
+    fn from_str(text: &str) -> Result<Self, ApiError> {
+        text.trim()
+            .parse::<u64>()
+            .map(|position| Self(ledger_domain::ids::Position(position)))
+            .map_err(|_| {
+                ApiError::validation(
+                    "X-Ledger-Consistent-With",
+                    "a position is a decimal string such as \"42\"",
+                )
+            })
+    }
+}
+
+/// The schema over `ledger`.
+pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
+    let builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(Arc::new(state::ApiState::new(ledger, options.clone())))
+    .limit_depth(options.depth_max)
+    .limit_complexity(options.complexity_max);
+    let builder = if options.introspection {
+        builder
+    } else {
+        builder.disable_introspection().disable_suggestions()
+    };
+    builder.finish()
+}
+
+/// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
+}

@@ -1,0 +1,277 @@
+//! Mutations: one per domain command, grouped by aggregate (one file each), all answering with
+//! the common [`Recorded`] payload.
+//!
+//! A mutation takes an input object mirroring its command, with every validated value as a
+//! string parsed by the domain's own parser (a bad value is `VALIDATION` naming
+//! `input.<field>` and the domain's rule), plus two optional arguments:
+//! - `eventId`: makes the mutation idempotent. A retry with the same id returns the original
+//!   position with `duplicate: true` and records nothing. When a command creates something
+//!   whose id the client left out (a customer, contact, case, campaign, process, enquiry), the
+//!   new id is the event id's UUID when an `eventId` is given, so a retry names the same thing;
+//!   otherwise a fresh UUID v7.
+//! - `expectedVersion`: the number of events the stream must hold; otherwise `CONFLICT` with
+//!   the expected and actual versions. Without it, a lost race is decided again.
+//!
+//! The actor is the caller's subject. Fields naming the member of staff who did something
+//! (`agent`, `resolvedBy`, `closedBy`, `surveyor`, `followedUpBy`) default to the caller.
+//!
+//! `Recorded.position` is what to send as `X-Ledger-Consistent-With` to read the write back;
+//! `Recorded.customer`, `serviceCase` and `claim` resolve after the read models have applied it.
+
+mod claim;
+mod contact;
+mod customer;
+mod marketing;
+mod policy;
+mod process;
+mod service_case;
+
+use async_graphql::{Context, ID, MergedObject, Object};
+use ledger_app::names::SERVICE_HISTORY;
+use ledger_app::{CommandMeta, Executed};
+use ledger_domain::ValidationError;
+use ledger_domain::commands::Command;
+use ledger_domain::ids::{CaseId, CustomerId, EventId, StaffId};
+use ledger_domain::values::ClaimNumber;
+use uuid::Uuid;
+
+use crate::access::caller;
+use crate::customers::{Customer, load_customer};
+use crate::errors::ApiResult;
+use crate::scalars::{Count, Position};
+use crate::service::{Claim, ServiceCase};
+use crate::state::state;
+
+pub use claim::ClaimMutations;
+pub use contact::ContactMutations;
+pub use customer::CustomerMutations;
+pub use marketing::MarketingMutations;
+pub use policy::PolicyMutations;
+pub use process::ProcessMutations;
+pub use service_case::ServiceCaseMutations;
+
+/// The root mutation type: every command, grouped by aggregate.
+#[derive(MergedObject, Debug, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    CustomerMutations,
+    ContactMutations,
+    PolicyMutations,
+    ClaimMutations,
+    ServiceCaseMutations,
+    MarketingMutations,
+    ProcessMutations,
+);
+
+/// Who sends the command and the ids it may need.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// The caller, as the actor of the events.
+    pub actor: StaffId,
+    pub event_id: Option<EventId>,
+}
+
+impl CommandContext {
+    /// The UUID of something the command creates when the client named none: the event id's
+    /// (so a retry names the same thing), else a fresh v7.
+    pub fn new_uuid(&self) -> Uuid {
+        self.event_id
+            .map_or_else(Uuid::now_v7, |event_id| *event_id.as_uuid())
+    }
+
+    /// The member of staff `field` names, or the caller when it names nobody.
+    pub fn staff_or_caller(
+        &self,
+        field: &str,
+        staff: Option<String>,
+    ) -> Result<StaffId, ValidationError> {
+        staff.map_or_else(
+            || Ok(self.actor.clone()),
+            |staff| StaffId::parse(field, &staff),
+        )
+    }
+}
+
+/// What a command concerns, for the payload's `id`, `customer`, `serviceCase` and `claim`.
+#[derive(Debug, Clone, Default)]
+pub struct Affected {
+    pub id: Option<String>,
+    pub customer: Option<CustomerId>,
+    pub case: Option<CaseId>,
+    pub claim: Option<ClaimNumber>,
+}
+
+impl Affected {
+    pub fn customer(customer: CustomerId) -> Self {
+        Self {
+            customer: Some(customer),
+            ..Self::default()
+        }
+    }
+
+    pub fn case(case: CaseId) -> Self {
+        Self {
+            id: Some(case.to_string()),
+            case: Some(case),
+            ..Self::default()
+        }
+    }
+
+    pub fn claim(claim: ClaimNumber) -> Self {
+        Self {
+            claim: Some(claim),
+            ..Self::default()
+        }
+    }
+
+    #[must_use]
+    pub fn with_id(mut self, id: impl ToString) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+
+    #[must_use]
+    pub fn with_customer(mut self, customer: CustomerId) -> Self {
+        self.customer = Some(customer);
+        self
+    }
+}
+
+/// A mutation's input: how it becomes a command, and what the command concerns.
+pub trait CommandInput {
+    type Command: Into<Command>;
+
+    fn into_command(self, context: &CommandContext) -> Result<Self::Command, ValidationError>;
+
+    fn affected(command: &Self::Command) -> Affected;
+}
+
+/// Parses an optional text field with the domain's parser.
+pub fn optional<T>(
+    field: &str,
+    value: Option<String>,
+    parse: impl Fn(&str, &str) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
+    value.map(|value| parse(field, &value)).transpose()
+}
+
+/// Parses an optional id (or other `ID` input) with the domain's parser.
+pub fn optional_id<T>(
+    field: &str,
+    id: Option<ID>,
+    parse: impl Fn(&str, &str) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
+    id.map(|id| parse(field, &id)).transpose()
+}
+
+/// An `Int` input that must fit `T` (a duration in seconds, a number of working days).
+pub fn whole<T: TryFrom<i32>>(field: &str, value: i32, rule: &str) -> Result<T, ValidationError> {
+    T::try_from(value).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// Runs one mutation: checks the caller, builds the command, records it.
+pub async fn run<I: CommandInput>(
+    ctx: &Context<'_>,
+    input: I,
+    event_id: Option<ID>,
+    expected_version: Option<Count>,
+) -> ApiResult<Recorded> {
+    let caller = caller(ctx)?;
+    let actor = StaffId::parse("caller.subject", &caller.subject)?;
+    let event_id = event_id
+        .map(|id| EventId::parse("eventId", &id))
+        .transpose()?;
+    let context = CommandContext {
+        actor: actor.clone(),
+        event_id,
+    };
+    let command = input.into_command(&context)?;
+    let affected = I::affected(&command);
+    let meta = CommandMeta {
+        event_id,
+        expected_version: expected_version.map(|version| version.0),
+        ..CommandMeta::by(actor)
+    };
+    let executed = state(ctx)?.ledger.execute(command.into(), meta).await?;
+    Ok(Recorded { executed, affected })
+}
+
+/// What a mutation recorded.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    executed: Executed,
+    affected: Affected,
+}
+
+#[Object]
+impl Recorded {
+    /// The position of the command's last event (for a command that changed nothing, the
+    /// stream's last event): send it as `X-Ledger-Consistent-With` to read this write back.
+    async fn position(&self) -> Position {
+        self.executed.position.into()
+    }
+
+    /// The number of events the stream holds now: the next `expectedVersion`.
+    async fn stream_version(&self) -> Count {
+        Count(self.executed.stream_version)
+    }
+
+    /// True when this was a retry of a command already recorded (same `eventId`).
+    async fn duplicate(&self) -> bool {
+        self.executed.duplicate
+    }
+
+    /// The stream the events went to: `customer-…`, `claim-…`, `case-…`.
+    async fn stream(&self) -> &str {
+        self.executed.stream.as_str()
+    }
+
+    /// The event types appended (empty for a retry or a command that changed nothing).
+    async fn event_types(&self) -> Vec<&'static str> {
+        self.executed
+            .events
+            .iter()
+            .map(|event| event.event_type())
+            .collect()
+    }
+
+    /// The id of what the command created or names (a new customer's, contact's, case's ...).
+    async fn id(&self) -> Option<ID> {
+        self.affected.id.clone().map(ID)
+    }
+
+    /// The customer the command concerns, as the directory shows it after this write.
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let Some(customer) = self.affected.customer else {
+            return Ok(None);
+        };
+        state(ctx)?.wait_for(self.executed.position, None).await?;
+        load_customer(ctx, customer).await
+    }
+
+    /// The service case the command concerns, after this write.
+    async fn service_case(&self, ctx: &Context<'_>) -> ApiResult<Option<ServiceCase>> {
+        let Some(case) = self.affected.case else {
+            return Ok(None);
+        };
+        let state = state(ctx)?;
+        state
+            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
+            .await?;
+        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        Ok(service_history::case(&history, case)?.map(ServiceCase::new))
+    }
+
+    /// The claim the command concerns, after this write.
+    async fn claim(&self, ctx: &Context<'_>) -> ApiResult<Option<Claim>> {
+        let Some(number) = &self.affected.claim else {
+            return Ok(None);
+        };
+        let state = state(ctx)?;
+        state
+            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
+            .await?;
+        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        Ok(service_history::claim(&history, number)?.map(Claim::new))
+    }
+}

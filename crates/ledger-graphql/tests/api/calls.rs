@@ -1,0 +1,254 @@
+//! A call-centre day: register, record, find by phone, read your writes; idempotent retries and
+//! version conflicts.
+
+use ledger_graphql::Role;
+
+use crate::support::{Harness, codes, data, extension, text};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_finds_a_caller_by_phone_in_another_format_and_sees_every_channel_newest_first() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("张三", "13800138000").await;
+    let mut last = String::new();
+    for channel in ["PHONE", "WECHAT", "EMAIL", "WALK_IN"] {
+        last = harness
+            .record_contact(
+                Role::Agent,
+                &customer,
+                channel,
+                "agent-0042",
+                "asked about renewal",
+            )
+            .await;
+    }
+
+    let document = r#"{ customerByIdentifier(kind: MOBILE, value: "+86 138-0013-8000") {
+        id name identifiers { kind value }
+        timeline(first: 10, kinds: ["ContactRecorded"]) { totalCount edges { node { channel agent summary } } }
+    } }"#;
+    let response = harness.run_consistent(Role::Agent, document, &last).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let found = &data(response)["customerByIdentifier"];
+    assert_eq!(text(&found["id"]), customer);
+    assert_eq!(text(&found["name"]), "张三");
+    assert_eq!(text(&found["identifiers"][0]["value"]), "13800138000");
+    let channels: Vec<String> = found["timeline"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| text(&edge["node"]["channel"]))
+        .collect();
+    assert_eq!(channels, ["WALK_IN", "EMAIL", "WECHAT", "PHONE"]);
+    // Four contacts and the registration.
+    assert_eq!(found["timeline"]["totalCount"], 5);
+    assert_eq!(
+        text(&found["timeline"]["edges"][0]["node"]["summary"]),
+        "asked about renewal"
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mutation_answers_with_the_customer_after_its_write() {
+    let harness = Harness::start().await;
+    let data = harness
+        .mutate(
+            Role::Agent,
+            r#"mutation { registerCustomer(input: { kind: CORPORATE, name: "长春一汽物流有限公司",
+                identifiers: [{ kind: SOCIAL_CREDIT_CODE, value: "91350100m000100y43" }] }) {
+                id stream streamVersion eventTypes customer { id name identifiers { kind value } } } }"#,
+        )
+        .await;
+    let recorded = &data["registerCustomer"];
+    assert_eq!(recorded["customer"]["id"], recorded["id"]);
+    assert_eq!(
+        text(&recorded["stream"]),
+        format!("customer-{}", text(&recorded["id"]))
+    );
+    assert_eq!(text(&recorded["streamVersion"]), "1");
+    assert_eq!(recorded["eventTypes"][0], "CustomerRegistered");
+    assert_eq!(
+        text(&recorded["customer"]["identifiers"][0]["value"]),
+        "91350100M000100Y43"
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_mutation_with_the_same_event_id_returns_the_same_position() {
+    let harness = Harness::start().await;
+    let event_id = "0190a5e2-8c3b-7d4e-9f00-00000000e001";
+    let register = format!(
+        r#"mutation {{ registerCustomer(input: {{ kind: INDIVIDUAL, name: "李四" }}, eventId: "{event_id}") {{
+            id position duplicate }} }}"#
+    );
+    let first = harness.mutate(Role::Agent, &register).await;
+    let retry = harness.mutate(Role::Agent, &register).await;
+    assert_eq!(
+        first["registerCustomer"]["position"],
+        retry["registerCustomer"]["position"]
+    );
+    // Without a customerId, the id comes from the event id, so the retry names the same customer.
+    assert_eq!(
+        first["registerCustomer"]["id"],
+        retry["registerCustomer"]["id"]
+    );
+    assert_eq!(first["registerCustomer"]["duplicate"], false);
+    assert_eq!(retry["registerCustomer"]["duplicate"], true);
+
+    let customer = text(&first["registerCustomer"]["id"]);
+    let contact = format!(
+        r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE, direction: INBOUND,
+            startedAt: "2025-03-01T08:00:00Z", durationSeconds: 60, topic: COMPLAINT, summary: "late survey",
+            outcome: FOLLOW_UP_NEEDED }}, eventId: "0190a5e2-8c3b-7d4e-9f00-00000000e002") {{ id position duplicate }} }}"#
+    );
+    let once = harness.mutate(Role::Agent, &contact).await;
+    let again = harness.mutate(Role::Agent, &contact).await;
+    assert_eq!(
+        once["recordContact"]["position"],
+        again["recordContact"]["position"]
+    );
+    assert_eq!(once["recordContact"]["id"], again["recordContact"]["id"]);
+    assert_eq!(again["recordContact"]["duplicate"], true);
+    let head = harness
+        .run(Role::Auditor, "{ ledger { eventCount } }")
+        .await;
+    assert_eq!(text(&data(head)["ledger"]["eventCount"]), "2");
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_expected_version_is_a_conflict() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("王五", "13900139000").await;
+    harness
+        .record_contact(Role::Agent, &customer, "PHONE", "agent-0042", "first call")
+        .await;
+    let stale = format!(
+        r#"mutation {{ addIdentifier(input: {{ customerId: "{customer}", identifier: {{ kind: PLATE, value: "吉A·12345" }} }},
+            expectedVersion: "1") {{ position }} }}"#
+    );
+    let response = harness.run(Role::Agent, &stale).await;
+    assert_eq!(codes(&response), ["CONFLICT"]);
+    let error = &response.errors[0];
+    assert_eq!(extension(error, "expected").as_deref(), Some("1"));
+    assert_eq!(extension(error, "actual").as_deref(), Some("2"));
+    assert_eq!(
+        extension(error, "stream"),
+        Some(format!("customer-{customer}"))
+    );
+    let current = stale.replace(r#"expectedVersion: "1""#, r#"expectedVersion: "2""#);
+    harness.mutate(Role::Agent, &current).await;
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_value_is_a_validation_error_naming_the_input_field_and_the_domain_rule() {
+    let harness = Harness::start().await;
+    let response = harness
+        .run(
+            Role::Agent,
+            r#"mutation { registerCustomer(input: { kind: INDIVIDUAL, name: "赵六",
+                identifiers: [{ kind: MOBILE, value: "13800138000" }, { kind: VIN, value: "LSVAM4188C2184847" }] }) { id } }"#,
+        )
+        .await;
+    assert_eq!(codes(&response), ["VALIDATION"]);
+    let error = &response.errors[0];
+    assert_eq!(
+        extension(error, "field").as_deref(),
+        Some("input.identifiers[1].value")
+    );
+    assert_eq!(
+        extension(error, "rule").as_deref(),
+        Some("the check digit (the 9th character) should be 7")
+    );
+
+    let with_variables = harness
+        .run_with(
+            Role::Agent,
+            "mutation Register($input: RegisterCustomerInput!) { registerCustomer(input: $input) { id } }",
+            serde_json::json!({ "input": { "kind": "INDIVIDUAL", "name": "赵六", "address": "bell\u{7}" } }),
+        )
+        .await;
+    assert_eq!(codes(&with_variables), ["VALIDATION"]);
+    assert_eq!(
+        extension(&with_variables.errors[0], "field").as_deref(),
+        Some("input.address")
+    );
+
+    let response = harness
+        .run(Role::Agent, r#"{ customer(id: "42") { id } }"#)
+        .await;
+    assert_eq!(codes(&response), ["VALIDATION"]);
+    let response = harness
+        .run(
+            Role::Agent,
+            r#"{ customerByIdentifier(kind: MOBILE, value: "12345") { id } }"#,
+        )
+        .await;
+    assert_eq!(codes(&response), ["VALIDATION"]);
+    assert_eq!(
+        extension(&response.errors[0], "field").as_deref(),
+        Some("value")
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_the_state_does_not_allow_is_rejected_or_not_found() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("孙七", "13600136000").await;
+    let again = format!(
+        r#"mutation {{ registerCustomer(input: {{ customerId: "{customer}", kind: INDIVIDUAL, name: "孙七" }}) {{ id }} }}"#
+    );
+    let response = harness.run(Role::Agent, &again).await;
+    assert_eq!(codes(&response), ["REJECTED"]);
+    assert_eq!(
+        extension(&response.errors[0], "reason").as_deref(),
+        Some("ALREADY_EXISTS")
+    );
+    let resolve = r#"mutation { resolveServiceCase(input: { caseId: "0190a5e2-8c3b-7d4e-9f00-0000000000ca", resolution: "done" }) { id } }"#;
+    assert_eq!(
+        codes(&harness.run(Role::Agent, resolve).await),
+        ["NOT_FOUND"]
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("周八", "13500135000").await;
+    let open = format!(
+        r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
+            subject: "survey delayed", channel: PHONE, deadline: "2030-03-02T08:00:00Z", policyNumber: "PDAA2025220100001" }}) {{
+            id position serviceCase {{ id status kind priority breached customer {{ name }} }} }} }}"#
+    );
+    let data_open = harness.mutate(Role::Agent, &open).await;
+    let recorded = &data_open["openServiceCase"];
+    assert_eq!(recorded["serviceCase"]["id"], recorded["id"]);
+    assert_eq!(recorded["serviceCase"]["status"], "OPEN");
+    assert_eq!(recorded["serviceCase"]["breached"], false);
+    assert_eq!(recorded["serviceCase"]["customer"]["name"], "周八");
+    let position = text(&recorded["position"]);
+
+    let queue = r#"{ serviceCases(status: OPEN, first: 10) { edges { node { id customer { name } policyNumber } } } }"#;
+    let response = harness
+        .run_consistent(Role::Supervisor, queue, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let edges = data(response)["serviceCases"]["edges"].clone();
+    assert_eq!(edges[0]["node"]["id"], recorded["id"]);
+    assert_eq!(edges[0]["node"]["policyNumber"], "PDAA2025220100001");
+
+    let history = format!(
+        r#"{{ customer(id: "{customer}") {{ serviceHistory(first: 5) {{ edges {{ node {{ __typename ... on ServiceCase {{ id }} }} }} }} }} }}"#
+    );
+    let response = harness
+        .run_consistent(Role::Agent, &history, &position)
+        .await;
+    let node = data(response)["customer"]["serviceHistory"]["edges"][0]["node"].clone();
+    assert_eq!(node["__typename"], "ServiceCase");
+    assert_eq!(node["id"], recorded["id"]);
+    harness.close().await;
+}

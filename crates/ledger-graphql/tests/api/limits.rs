@@ -1,0 +1,191 @@
+//! Limits: page sizes, depth, complexity, introspection, and requests without a caller.
+
+use async_graphql::Request;
+use ledger_domain::ids::Position;
+use ledger_graphql::{ApiOptions, ConsistentWith, Role};
+
+use crate::support::{Harness, caller, codes, data, extension};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_above_its_maximum_is_a_validation_error_naming_the_argument_and_the_maximum() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("张三", "13800138000").await;
+    let cases = [
+        (
+            format!(
+                r#"{{ customer(id: "{customer}") {{ timeline(first: 201) {{ totalCount }} }} }}"#
+            ),
+            "first",
+            "200",
+        ),
+        (
+            format!(
+                r#"{{ customer(id: "{customer}") {{ timeline(last: 201) {{ totalCount }} }} }}"#
+            ),
+            "last",
+            "200",
+        ),
+        (
+            "{ customers(first: 101) { edges { cursor } } }".to_owned(),
+            "first",
+            "100",
+        ),
+        (
+            "{ serviceCases(first: 101) { edges { cursor } } }".to_owned(),
+            "first",
+            "100",
+        ),
+        (
+            "{ events(first: 501) { edges { cursor } } }".to_owned(),
+            "first",
+            "500",
+        ),
+    ];
+    for (document, argument, max) in cases {
+        let response = harness.run(Role::Admin, &document).await;
+        assert_eq!(codes(&response), ["VALIDATION"], "{document}");
+        let error = &response.errors[0];
+        assert_eq!(
+            extension(error, "field").as_deref(),
+            Some(argument),
+            "{document}"
+        );
+        assert!(
+            extension(error, "rule").is_some_and(|rule| rule.contains(max)),
+            "{document}: {:?}",
+            error.message
+        );
+    }
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_too_deep_or_too_complex_are_refused_before_they_run() {
+    let harness = Harness::start().await;
+    let expensive = "{ customers(first: 100) { edges { node { timeline(first: 200) { edges { node { title kind summary } } } } } } }";
+    let response = harness.run(Role::Admin, expensive).await;
+    assert!(
+        response
+            .errors
+            .iter()
+            .any(|error| error.message.contains("complex")),
+        "{:?}",
+        response.errors
+    );
+    let affordable = "{ customers(first: 10) { edges { node { timeline(first: 20) { edges { node { title kind summary } } } } } } }";
+    assert!(harness.run(Role::Admin, affordable).await.errors.is_empty());
+
+    // An agent's screen: the caller, 50 timeline entries and 20 cases or claims, every field.
+    let screen = r#"{ customerByIdentifier(kind: MOBILE, value: "13800138000") {
+        id kind name group erased registeredAt identifiers { kind value held linked }
+        accountManager { manager teamLead assignedAt } consents { channel granted changedAt }
+        timeline(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
+            position eventId occurredAt kind title channel direction topic agent summary outcome
+            policyNumber claimNumber caseId campaignId contactId amount durationSeconds csat nps corrected erased } } }
+        serviceHistory(first: 20) { pageInfo { hasNextPage endCursor } edges { cursor node {
+            ... on ServiceCase { id kind priority status owner deadline breached openedAt resolvedAt policyNumber claimNumber }
+            ... on Claim { number policyNumber status reportedAt guaranteeDue pastGuarantee amountSettled totalSettled } } } }
+    } }"#;
+    let response = harness.run(Role::Agent, screen).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+
+    let shallow = Harness::start_with(ApiOptions {
+        depth_max: 4,
+        ..ApiOptions::default()
+    })
+    .await;
+    let deep = "{ customers { edges { node { timeline { edges { node { title } } } } } } }";
+    let response = shallow.run(Role::Admin, deep).await;
+    assert!(
+        response
+            .errors
+            .iter()
+            .any(|error| error.message.contains("nested")),
+        "{:?}",
+        response.errors
+    );
+    shallow.close().await;
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspection_is_off_unless_asked_for() {
+    let closed = Harness::start().await;
+    let introspection = "{ __schema { queryType { name } } }";
+    // With introspection off, async-graphql answers `__schema` with null.
+    let response = closed.run(Role::Admin, introspection).await;
+    assert_eq!(data(response)["__schema"], serde_json::Value::Null);
+    closed.close().await;
+
+    let open = Harness::start_with(ApiOptions {
+        introspection: true,
+        ..ApiOptions::default()
+    })
+    .await;
+    let response = open.run(Role::Admin, introspection).await;
+    assert_eq!(data(response)["__schema"]["queryType"]["name"], "Query");
+    // GraphiQL's introspection query fits the default depth and complexity.
+    let response = open.run(Role::Agent, GRAPHIQL_INTROSPECTION).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    open.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_caller_every_field_is_unauthenticated() {
+    let harness = Harness::start().await;
+    let response = harness
+        .schema
+        .execute(Request::new("{ viewer { role } ledger { headPosition } }"))
+        .await;
+    assert_eq!(codes(&response), ["UNAUTHENTICATED", "UNAUTHENTICATED"]);
+    let response = harness
+        .schema
+        .execute(Request::new(
+            r#"mutation { registerCustomer(input: { kind: INDIVIDUAL, name: "张三" }) { id } }"#,
+        ))
+        .await;
+    assert_eq!(codes(&response), ["UNAUTHENTICATED"]);
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_a_position_past_the_head_is_refused_at_once() {
+    let harness = Harness::start().await;
+    let request = Request::new("{ customers { edges { cursor } } }")
+        .data(caller(Role::Agent))
+        .data(ConsistentWith(Position(1_000)));
+    let response = harness.schema.execute(request).await;
+    assert_eq!(codes(&response), ["VALIDATION"]);
+    assert_eq!(
+        extension(&response.errors[0], "field").as_deref(),
+        Some("X-Ledger-Consistent-With")
+    );
+    harness.close().await;
+}
+
+/// graphql-js's `getIntrospectionQuery()`, as GraphiQL sends it.
+const GRAPHIQL_INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}
+"#;

@@ -1,0 +1,11 @@
+//! The GraphQL API's integration tests, through `schema.execute` on a real ledger in a
+//! temporary directory, one module per area.
+
+mod access;
+mod audit;
+mod calls;
+mod limits;
+mod masking;
+mod schema;
+mod subscriptions;
+mod support;

@@ -1,0 +1,187 @@
+//! A real ledger in a temporary directory with the schema over it, and helpers to call it as
+//! each role and read the answers.
+
+use std::time::Duration;
+
+use async_graphql::futures_util::StreamExt;
+use async_graphql::{Request, Response, Variables};
+use ledger_app::Ledger;
+use ledger_domain::ids::Position;
+use ledger_graphql::{ApiOptions, Caller, ConsistentWith, LedgerSchema, Role, build_schema};
+use ledger_store::StoreOptions;
+use serde_json::Value;
+
+/// A ledger under test and its schema.
+pub struct Harness {
+    pub ledger: Ledger,
+    pub schema: LedgerSchema,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Opens a fresh ledger, starts its projection runner and builds the schema.
+    pub async fn start() -> Self {
+        Self::start_with(ApiOptions::default()).await
+    }
+
+    pub async fn start_with(options: ApiOptions) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let ledger = Ledger::open(dir.path(), StoreOptions::default()).expect("the ledger opens");
+        ledger.start();
+        wait_until_built(&ledger).await;
+        let schema = build_schema(ledger.clone(), options);
+        Self {
+            ledger,
+            schema,
+            _dir: dir,
+        }
+    }
+
+    /// Runs `document` as `role`.
+    pub async fn run(&self, role: Role, document: &str) -> Response {
+        self.schema
+            .execute(Request::new(document).data(caller(role)))
+            .await
+    }
+
+    /// Runs `document` as `role` with `variables`.
+    pub async fn run_with(&self, role: Role, document: &str, variables: Value) -> Response {
+        let request = Request::new(document)
+            .variables(Variables::from_json(variables))
+            .data(caller(role));
+        self.schema.execute(request).await
+    }
+
+    /// Runs `document` as `role`, reading its writes up to `position`.
+    pub async fn run_consistent(&self, role: Role, document: &str, position: &str) -> Response {
+        let position = Position(position.parse().expect("a position"));
+        let request = Request::new(document)
+            .data(caller(role))
+            .data(ConsistentWith(position));
+        self.schema.execute(request).await
+    }
+
+    /// Runs a mutation as `role` that must succeed, and returns its data.
+    pub async fn mutate(&self, role: Role, document: &str) -> Value {
+        let response = self.run(role, document).await;
+        assert!(
+            response.errors.is_empty(),
+            "{document}: {:?}",
+            response.errors
+        );
+        data(response)
+    }
+
+    /// Registers an individual customer with a mobile number as an agent; returns the id and
+    /// the position.
+    pub async fn register(&self, name: &str, mobile: &str) -> (String, String) {
+        let document = format!(
+            r#"mutation {{ registerCustomer(input: {{ kind: INDIVIDUAL, name: "{name}",
+                identifiers: [{{ kind: MOBILE, value: "{mobile}" }}] }}) {{ id position }} }}"#
+        );
+        let data = self.mutate(Role::Agent, &document).await;
+        let recorded = &data["registerCustomer"];
+        (text(&recorded["id"]), text(&recorded["position"]))
+    }
+
+    /// Records an inbound contact handled by `agent` on `channel`; returns the position.
+    pub async fn record_contact(
+        &self,
+        role: Role,
+        customer: &str,
+        channel: &str,
+        agent: &str,
+        summary: &str,
+    ) -> String {
+        let document = format!(
+            r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: {channel}, direction: INBOUND,
+                agent: "{agent}", startedAt: "2025-03-01T08:00:00Z", durationSeconds: 120, topic: ENQUIRY,
+                summary: "{summary}", outcome: RESOLVED }}) {{ position }} }}"#
+        );
+        text(&self.mutate(role, &document).await["recordContact"]["position"])
+    }
+
+    pub async fn close(self) {
+        self.ledger.close().await.expect("the ledger closes");
+    }
+}
+
+/// Waits until the runner has built every read model (on a fresh ledger, an empty build that
+/// takes milliseconds); reads before that are `PROJECTION_LAGGING`.
+async fn wait_until_built(ledger: &Ledger) {
+    let started = std::time::Instant::now();
+    let names = ledger.runner().names();
+    while !names
+        .iter()
+        .all(|name| ledger.runner().reader(name).is_ok())
+    {
+        assert!(
+            started.elapsed() < BUILD_WAIT,
+            "the read models were not built within {BUILD_WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// How long a fresh ledger may take to build its (empty) read models.
+const BUILD_WAIT: Duration = Duration::from_secs(10);
+
+/// The caller the tests use for each role.
+pub fn caller(role: Role) -> Caller {
+    Caller {
+        subject: subject(role).to_owned(),
+        role,
+    }
+}
+
+pub fn subject(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "agent-0042",
+        Role::Supervisor => "supervisor-07",
+        Role::Analyst => "analyst-03",
+        Role::Auditor => "auditor-01",
+        Role::Admin => "admin-01",
+    }
+}
+
+/// The response's data as JSON.
+pub fn data(response: Response) -> Value {
+    response.data.into_json().expect("data converts to JSON")
+}
+
+/// A JSON string's text.
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not a string"))
+        .to_owned()
+}
+
+/// The `extensions.code` of every error in the response.
+pub fn codes(response: &Response) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .map(|error| extension(error, "code").unwrap_or_default())
+        .collect()
+}
+
+/// One extension of an error, as text.
+pub fn extension(error: &async_graphql::ServerError, name: &str) -> Option<String> {
+    let value = error.extensions.as_ref()?.get(name)?;
+    Some(match value {
+        async_graphql::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// The next response of a subscription, or `None` when none came within `wait`.
+pub async fn next_within(
+    stream: &mut (impl async_graphql::futures_util::Stream<Item = Response> + Unpin),
+    wait: Duration,
+) -> Option<Response> {
+    tokio::time::timeout(wait, stream.next())
+        .await
+        .ok()
+        .flatten()
+}
