@@ -15,7 +15,10 @@ pub fn binary() -> &'static Path {
     BINARY.get_or_init(|| {
         let executable = std::env::current_exe().expect("the test knows its own path");
         // target/<profile>/deps/end_to_end-<hash> -> target/<profile>
-        let profile_dir = executable.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps");
+        let profile_dir = executable
+            .parent()
+            .and_then(Path::parent)
+            .expect("tests run from target/<profile>/deps");
         let binary = profile_dir.join("contact-ledger");
         if !binary.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -25,14 +28,21 @@ pub fn binary() -> &'static Path {
                 .expect("cargo can be started to build contact-ledger");
             assert!(status.success(), "building contact-ledger failed");
         }
-        assert!(binary.exists(), "{} is missing: run `cargo build --bin contact-ledger`", binary.display());
+        assert!(
+            binary.exists(),
+            "{} is missing: run `cargo build --bin contact-ledger`",
+            binary.display()
+        );
         binary
     })
 }
 
 /// Runs `contact-ledger` with `arguments` and returns what it printed and its exit status.
 pub fn run(arguments: &[&str]) -> Output {
-    Command::new(binary()).args(arguments).output().expect("contact-ledger can be started")
+    Command::new(binary())
+        .args(arguments)
+        .output()
+        .expect("contact-ledger can be started")
 }
 
 /// Like [`run`], feeding `input` on standard input.
@@ -45,7 +55,12 @@ pub fn run_with_input(arguments: &[&str], input: &[u8]) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("contact-ledger can be started");
-    child.stdin.take().expect("stdin is piped").write_all(input).expect("contact-ledger reads its input");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("contact-ledger reads its input");
     child.wait_with_output().expect("contact-ledger finishes")
 }
 

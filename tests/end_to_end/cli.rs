@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::fixture::fixture_path;
 
 fn json_of(output: &std::process::Output) -> Value {
-    serde_json::from_str(stdout(output).trim()).unwrap_or_else(|error| panic!("not JSON ({error}): {}", stdout(output)))
+    serde_json::from_str(stdout(output).trim())
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", stdout(output)))
 }
 
 fn verify_json(data: &str) -> Value {
@@ -29,7 +30,11 @@ fn import_verify_export_import_round_trip_reproduces_the_head_hash_and_the_bytes
     let imported = import(first, fixture.to_str().unwrap());
     assert!(imported.status.success(), "{}", stderr(&imported));
     let fixture_lines = std::fs::read_to_string(&fixture).unwrap().lines().count();
-    assert!(stdout(&imported).contains(&format!("imported {fixture_lines} new events")), "{}", stdout(&imported));
+    assert!(
+        stdout(&imported).contains(&format!("imported {fixture_lines} new events")),
+        "{}",
+        stdout(&imported)
+    );
 
     let verified = verify_json(first);
     assert_eq!(verified["ok"], true, "{verified}");
@@ -37,10 +42,21 @@ fn import_verify_export_import_round_trip_reproduces_the_head_hash_and_the_bytes
     assert_eq!(verified["headPosition"], fixture_lines);
 
     let export_one = scratch.path().join("one.ndjson");
-    let exported = run(&["export", "--data", first, "--output", export_one.to_str().unwrap()]);
+    let exported = run(&[
+        "export",
+        "--data",
+        first,
+        "--output",
+        export_one.to_str().unwrap(),
+    ]);
     assert!(exported.status.success(), "{}", stderr(&exported));
 
-    let offline = json_of(&run(&["verify", "--export", export_one.to_str().unwrap(), "--json"]));
+    let offline = json_of(&run(&[
+        "verify",
+        "--export",
+        export_one.to_str().unwrap(),
+        "--json",
+    ]));
     assert_eq!(offline["ok"], true, "{offline}");
     assert_eq!(offline["headHash"], verified["headHash"]);
 
@@ -49,16 +65,38 @@ fn import_verify_export_import_round_trip_reproduces_the_head_hash_and_the_bytes
     assert_eq!(verify_json(second)["headHash"], verified["headHash"]);
 
     let export_two = scratch.path().join("two.ndjson");
-    assert!(run(&["export", "--data", second, "--output", export_two.to_str().unwrap()]).status.success());
-    assert_eq!(std::fs::read(&export_one).unwrap(), std::fs::read(&export_two).unwrap(), "exports differ");
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            second,
+            "--output",
+            export_two.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read(&export_one).unwrap(),
+        std::fs::read(&export_two).unwrap(),
+        "exports differ"
+    );
 
     // The same files again write nothing new, in either form.
     let again = import(first, fixture.to_str().unwrap());
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stdout(&again).contains("imported 0 new events"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("imported 0 new events"),
+        "{}",
+        stdout(&again)
+    );
     let again = import(second, export_one.to_str().unwrap());
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stdout(&again).contains("imported 0 new events"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("imported 0 new events"),
+        "{}",
+        stdout(&again)
+    );
     assert_eq!(verify_json(second)["headHash"], verified["headHash"]);
 }
 
@@ -68,19 +106,54 @@ fn a_partial_export_continues_a_store_only_from_its_head() {
     let source = scratch.path().join("source");
     let target = scratch.path().join("target");
     let (source, target) = (source.to_str().unwrap(), target.to_str().unwrap());
-    assert!(import(source, fixture_path().to_str().unwrap()).status.success());
+    assert!(
+        import(source, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
     let head = scratch.path().join("head.ndjson");
     let tail = scratch.path().join("tail.ndjson");
-    assert!(run(&["export", "--data", source, "--to", "100", "--output", head.to_str().unwrap()]).status.success());
-    assert!(run(&["export", "--data", source, "--from", "101", "--output", tail.to_str().unwrap()]).status.success());
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            source,
+            "--to",
+            "100",
+            "--output",
+            head.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            source,
+            "--from",
+            "101",
+            "--output",
+            tail.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
 
     let refused = import(target, tail.to_str().unwrap());
     assert_eq!(refused.status.code(), Some(1));
-    assert!(stderr(&refused).contains("line 1: position: expected 1"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("line 1: position: expected 1"),
+        "{}",
+        stderr(&refused)
+    );
 
     assert!(import(target, head.to_str().unwrap()).status.success());
     assert!(import(target, tail.to_str().unwrap()).status.success());
-    assert_eq!(verify_json(target)["headHash"], verify_json(source)["headHash"]);
+    assert_eq!(
+        verify_json(target)["headHash"],
+        verify_json(source)["headHash"]
+    );
 }
 
 const GOOD_LINE: &str = r#"{"type":"CustomerRegistered","schemaVersion":1,"stream":"customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab","occurredAt":"2025-03-07T09:30:00+08:00","actor":"agent-0042","payload":PAYLOAD}"#;
@@ -91,7 +164,7 @@ fn registration(payload: &str) -> String {
 
 fn registration_payload(mobile: &str) -> String {
     format!(
-        r#"{{"customerId":"0190a5e2-8c3b-7d4e-9f00-1234567890ab","kind":"INDIVIDUAL","name":"张三","group":false,"identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}"#
+        r#"{{"customerId":"0190a5e2-8c3b-7d4e-9f00-1234567890ab","kind":"INDIVIDUAL","name":"张三","group":null,"identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}"#
     )
 }
 
@@ -100,21 +173,42 @@ fn a_bad_file_is_reported_line_by_line_and_writes_nothing() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    assert!(import(data, fixture_path().to_str().unwrap()).status.success());
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
     let before = verify_json(data);
 
     let bad_mobile = registration(&registration_payload("12345"));
-    let bad_time = registration(&registration_payload("13800138000")).replace("2025-03-07T09:30:00+08:00", "yesterday");
-    let file = ["not json at all", bad_mobile.as_str(), bad_time.as_str(), r#"{"type":"NoSuchEvent","schemaVersion":1}"#].join("\n");
+    let bad_time = registration(&registration_payload("13800138000"))
+        .replace("2025-03-07T09:30:00+08:00", "yesterday");
+    let file = [
+        "not json at all",
+        bad_mobile.as_str(),
+        bad_time.as_str(),
+        r#"{"type":"NoSuchEvent","schemaVersion":1}"#,
+    ]
+    .join("\n");
     let output = run_with_input(&["import", "--data", data, "-"], file.as_bytes());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let errors = stderr(&output);
     assert!(errors.contains("line 1: (json):"), "{errors}");
-    assert!(errors.contains("line 2: payload.identifiers[0].value:"), "{errors}");
-    assert!(errors.contains("line 3: occurredAt: a time is RFC 3339"), "{errors}");
+    assert!(
+        errors.contains("line 2: payload.identifiers[0].value:"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("line 3: occurredAt: a time is RFC 3339"),
+        "{errors}"
+    );
     assert!(errors.contains("line 4: "), "{errors}");
     assert!(errors.contains("nothing written"), "{errors}");
-    assert_eq!(verify_json(data)["headHash"], before["headHash"], "a rejected file changed the store");
+    assert_eq!(
+        verify_json(data)["headHash"],
+        before["headHash"],
+        "a rejected file changed the store"
+    );
 }
 
 #[test]
@@ -123,12 +217,26 @@ fn skip_invalid_writes_the_valid_lines_and_reports_the_rest() {
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
     let good = registration(&registration_payload("+86 138-0013-8000"));
-    let bad = registration(&registration_payload("12345")).replace("0190a5e2-8c3b-7d4e-9f00-1234567890ab", "0190a5e2-8c3b-7d4e-9f00-1234567890ac");
+    let bad = registration(&registration_payload("12345")).replace(
+        "0190a5e2-8c3b-7d4e-9f00-1234567890ab",
+        "0190a5e2-8c3b-7d4e-9f00-1234567890ac",
+    );
     let file = format!("{good}\n{bad}\n");
-    let output = run_with_input(&["import", "--data", data, "--skip-invalid", "-"], file.as_bytes());
+    let output = run_with_input(
+        &["import", "--data", data, "--skip-invalid", "-"],
+        file.as_bytes(),
+    );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("line 2: payload.identifiers[0].value:"), "{}", stderr(&output));
-    assert!(stdout(&output).contains("imported 1 new events"), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("line 2: payload.identifiers[0].value:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("imported 1 new events"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(verify_json(data)["events"], 1);
 }
 
@@ -137,7 +245,8 @@ fn a_stale_expected_version_in_a_file_is_an_error_naming_the_line() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    let line = registration(&registration_payload("13800138000")).replace(r#""actor""#, r#""expectedVersion":3,"actor""#);
+    let line = registration(&registration_payload("13800138000"))
+        .replace(r#""actor""#, r#""expectedVersion":3,"actor""#);
     let output = run_with_input(&["import", "--data", data, "-"], line.as_bytes());
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("line 1: expectedVersion: stream customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab holds 0 events at this line, not 3"), "{}", stderr(&output));
@@ -148,9 +257,23 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    assert!(import(data, fixture_path().to_str().unwrap()).status.success());
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
     let export = scratch.path().join("export.ndjson");
-    assert!(run(&["export", "--data", data, "--output", export.to_str().unwrap()]).status.success());
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            data,
+            "--output",
+            export.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
 
     let text = std::fs::read_to_string(&export).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -167,13 +290,22 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
     assert_eq!(report["ok"], false);
     let problems = report["problems"].as_array().unwrap();
     assert!(
-        problems.iter().any(|problem| problem["line"] == target + 1 && problem["message"].as_str().unwrap().starts_with("hash:")),
+        problems.iter().any(|problem| problem["line"] == target + 1
+            && problem["message"].as_str().unwrap().starts_with("hash:")),
         "{report}"
     );
 
     let text_output = run(&["verify", "--export", export.to_str().unwrap()]);
     assert_eq!(text_output.status.code(), Some(1));
-    assert!(stdout(&text_output).contains(&format!("line {}: position {}: hash:", target + 1, target + 1)), "{}", stdout(&text_output));
+    assert!(
+        stdout(&text_output).contains(&format!(
+            "line {}: position {}: hash:",
+            target + 1,
+            target + 1
+        )),
+        "{}",
+        stdout(&text_output)
+    );
 }
 
 #[test]
@@ -181,12 +313,24 @@ fn stats_count_events_by_type_and_channel() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    assert!(import(data, fixture_path().to_str().unwrap()).status.success());
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
     let stats = json_of(&run(&["stats", "--data", data, "--json"]));
     let fixture = std::fs::read_to_string(fixture_path()).unwrap();
-    let contacts = fixture.lines().filter(|line| line.contains(r#""type":"ContactRecorded""#)).count();
+    let contacts = fixture
+        .lines()
+        .filter(|line| line.contains(r#""type":"ContactRecorded""#))
+        .count();
     assert_eq!(stats["byType"]["ContactRecorded"], contacts);
-    let by_channel: u64 = stats["contactsByChannel"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let by_channel: u64 = stats["contactsByChannel"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(by_channel, u64::try_from(contacts).unwrap());
     assert!(stats["bytesOnDisk"].as_u64().unwrap() > 0);
     assert_eq!(stats["events"], fixture.lines().count());
@@ -196,4 +340,42 @@ fn stats_count_events_by_type_and_channel() {
 fn usage_errors_exit_with_two() {
     assert_eq!(run(&["verify", "--no-such-flag"]).status.code(), Some(2));
     assert_eq!(run(&["no-such-command"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_store_whose_record_bytes_were_altered_fails_verify_naming_the_position() {
+    use ledger_domain::ids::Position;
+    use ledger_store::testing::{Tamper, tamper};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    assert!(
+        import(data.to_str().unwrap(), fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    tamper(
+        &data,
+        Position(777),
+        Tamper::FlipByte { offset_from_end: 3 },
+    )
+    .unwrap();
+
+    let output = run(&["verify", "--data", data.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report = json_of(&output);
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|problem| problem["position"] == 777),
+        "{report}"
+    );
+
+    // Serving refuses the damaged store rather than serve a history that differs.
+    let exported = run(&["export", "--data", data.to_str().unwrap()]);
+    assert_eq!(exported.status.code(), Some(1));
+    assert!(stderr(&exported).contains("777"), "{}", stderr(&exported));
 }

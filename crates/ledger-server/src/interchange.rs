@@ -66,10 +66,14 @@ pub enum Line {
 /// and the rule.
 pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
     if text.len() > LINE_BYTES_MAX {
-        return Err(ValidationError::new("(line)", format!("a line is at most {LINE_BYTES_MAX} bytes")));
+        return Err(ValidationError::new(
+            "(line)",
+            format!("a line is at most {LINE_BYTES_MAX} bytes"),
+        ));
     }
-    let raw: RawLine = serde_json::from_str(text)
-        .map_err(|error| ValidationError::new("(json)", format!("not a valid event line: {error}")))?;
+    let raw: RawLine = serde_json::from_str(text).map_err(|error| {
+        ValidationError::new("(json)", format!("not a valid event line: {error}"))
+    })?;
     let canonical_id = || derived_event_id(text);
     let common = parse_common(&raw, canonical_id)?;
     let exported = raw.hash.is_some() || raw.position.is_some() || raw.prev_hash.is_some();
@@ -82,13 +86,19 @@ pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
         }));
     }
     if raw.event_id.is_none() {
-        return Err(ValidationError::new("eventId", "an exported line carries the event id it was written with"));
+        return Err(ValidationError::new(
+            "eventId",
+            "an exported line carries the event id it was written with",
+        ));
     }
     let record = RecordedEvent {
         position: Position(required(raw.position, "position")?),
         stream: common.stream,
         stream_version: required(raw.stream_version, "streamVersion")?,
-        recorded_at: parse_time("recordedAt", &required(raw.recorded_at.clone(), "recordedAt")?)?,
+        recorded_at: parse_time(
+            "recordedAt",
+            &required(raw.recorded_at.clone(), "recordedAt")?,
+        )?,
         prev_hash: parse_hash("prevHash", &required(raw.prev_hash.clone(), "prevHash")?)?,
         hash: parse_hash("hash", &required(raw.hash.clone(), "hash")?)?,
         event: common.new_event,
@@ -102,18 +112,23 @@ struct Common {
     new_event: NewEvent,
 }
 
-fn parse_common(raw: &RawLine, derived_id: impl FnOnce() -> Result<EventId, ValidationError>) -> Result<Common, ValidationError> {
+fn parse_common(
+    raw: &RawLine,
+    derived_id: impl FnOnce() -> Result<EventId, ValidationError>,
+) -> Result<Common, ValidationError> {
     let event_type = required(raw.event_type.as_deref(), "type")?;
     let schema_version = required(raw.schema_version, "schemaVersion")?;
     let stream = StreamId::parse("stream", required(raw.stream.as_deref(), "stream")?)?;
     let payload = required(raw.payload.as_ref(), "payload")?;
-    let event = Event::from_json(event_type, schema_version, payload).map_err(|error| match error {
-        PayloadError::Invalid(invalid) => invalid.within("payload"),
-        PayloadError::UnknownType { name, version } => {
-            ValidationError::new("type", format!("unknown event type {name} version {version}"))
-        }
-        other => ValidationError::new("payload", other.to_string()),
-    })?;
+    let event =
+        Event::from_json(event_type, schema_version, payload).map_err(|error| match error {
+            PayloadError::Invalid(invalid) => invalid.within("payload"),
+            PayloadError::UnknownType { name, version } => ValidationError::new(
+                "type",
+                format!("unknown event type {name} version {version}"),
+            ),
+            other => ValidationError::new("payload", other.to_string()),
+        })?;
     let home = event.stream();
     if home != stream {
         return Err(ValidationError::new(
@@ -125,11 +140,26 @@ fn parse_common(raw: &RawLine, derived_id: impl FnOnce() -> Result<EventId, Vali
         Some(text) => EventId::parse("eventId", text)?,
         None => derived_id()?,
     };
-    let occurred_at = parse_time("occurredAt", required(raw.occurred_at.as_deref(), "occurredAt")?)?;
+    let occurred_at = parse_time(
+        "occurredAt",
+        required(raw.occurred_at.as_deref(), "occurredAt")?,
+    )?;
     let actor = StaffId::parse("actor", required(raw.actor.as_deref(), "actor")?)?;
-    let correlation_id = raw.correlation_id.as_deref().map(|text| CorrelationId::parse("correlationId", text)).transpose()?;
-    let causation_id = raw.causation_id.as_deref().map(|text| CorrelationId::parse("causationId", text)).transpose()?;
-    let origin = raw.origin.clone().map(|origin| parse_origin(&origin)).transpose()?;
+    let correlation_id = raw
+        .correlation_id
+        .as_deref()
+        .map(|text| CorrelationId::parse("correlationId", text))
+        .transpose()?;
+    let causation_id = raw
+        .causation_id
+        .as_deref()
+        .map(|text| CorrelationId::parse("causationId", text))
+        .transpose()?;
+    let origin = raw
+        .origin
+        .clone()
+        .map(|origin| parse_origin(&origin))
+        .transpose()?;
     let new_event = NewEvent {
         event_id,
         event_type: event.event_type().to_owned(),
@@ -141,7 +171,11 @@ fn parse_common(raw: &RawLine, derived_id: impl FnOnce() -> Result<EventId, Vali
         origin,
         payload: event.encode_payload(),
     };
-    Ok(Common { stream, event, new_event })
+    Ok(Common {
+        stream,
+        event,
+        new_event,
+    })
 }
 
 /// The longest `origin` (the system an event came from), in bytes.
@@ -152,7 +186,9 @@ fn parse_origin(origin: &str) -> Result<String, ValidationError> {
     if origin.is_empty() || origin.len() > ORIGIN_BYTES_MAX || !origin.chars().all(allowed) {
         return Err(ValidationError::new(
             "origin",
-            format!("an origin system is 1 to {ORIGIN_BYTES_MAX} characters of letters, digits and . _ - :"),
+            format!(
+                "an origin system is 1 to {ORIGIN_BYTES_MAX} characters of letters, digits and . _ - :"
+            ),
         ));
     }
     Ok(origin.to_owned())
@@ -163,23 +199,29 @@ fn required<T>(value: Option<T>, field: &str) -> Result<T, ValidationError> {
 }
 
 fn parse_time(field: &str, text: &str) -> Result<Timestamp, ValidationError> {
-    text.parse::<Timestamp>()
-        .map_err(|_| ValidationError::new(field, "a time is RFC 3339 with an offset, e.g. 2025-03-07T09:30:00+08:00"))
+    text.parse::<Timestamp>().map_err(|_| {
+        ValidationError::new(
+            field,
+            "a time is RFC 3339 with an offset, e.g. 2025-03-07T09:30:00+08:00",
+        )
+    })
 }
 
 fn parse_hash(field: &str, text: &str) -> Result<Hash, ValidationError> {
     let mut hash = [0u8; 32];
-    hex::decode_to_slice(text, &mut hash)
-        .map_err(|_| ValidationError::new(field, "a hash is 64 lower-case hexadecimal characters"))?;
+    hex::decode_to_slice(text, &mut hash).map_err(|_| {
+        ValidationError::new(field, "a hash is 64 lower-case hexadecimal characters")
+    })?;
     Ok(hash)
 }
 
 /// The id of a line that did not name one: a UUID v8 over the blake3 hash of the line's
 /// canonical JSON (keys sorted, no white space), so the same content always gets the same id.
 fn derived_event_id(text: &str) -> Result<EventId, ValidationError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|error| ValidationError::new("(json)", error.to_string()))?;
-    let canonical = serde_json::to_vec(&value).map_err(|error| ValidationError::new("(json)", error.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| ValidationError::new("(json)", error.to_string()))?;
+    let canonical = serde_json::to_vec(&value)
+        .map_err(|error| ValidationError::new("(json)", error.to_string()))?;
     let digest = blake3::hash(&canonical);
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest.as_bytes()[..16]);
@@ -223,9 +265,16 @@ pub struct ExportError {
 /// Writes one stored record as an export-form line (without the newline).
 pub fn export_line(record: &RecordedEvent) -> Result<String, ExportError> {
     let new_event = &record.event;
-    let event = Event::decode_payload(&new_event.event_type, new_event.schema_version, &new_event.payload).map_err(
-        |source| ExportError { position: record.position, event_type: new_event.event_type.clone(), source },
-    )?;
+    let event = Event::decode_payload(
+        &new_event.event_type,
+        new_event.schema_version,
+        &new_event.payload,
+    )
+    .map_err(|source| ExportError {
+        position: record.position,
+        event_type: new_event.event_type.clone(),
+        source,
+    })?;
     let line = ExportLine {
         position: record.position.get(),
         event_type: &new_event.event_type,

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ledger_domain::ids::Position;
+use ledger_store::EventLog;
 
 use super::open_store;
 use crate::interchange::export_line;
@@ -44,12 +45,14 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let written = match &args.output {
         Some(path) => {
             let partial = path.with_extension("partial");
-            let file = std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+            let file = std::fs::File::create(&partial)
+                .with_context(|| format!("cannot create {}", partial.display()))?;
             let mut writer = std::io::BufWriter::new(file);
             let written = write_range(&store, from, to, &mut writer)?;
             let file = writer.into_inner().context("flushing the export")?;
             file.sync_all().context("syncing the export")?;
-            std::fs::rename(&partial, path).with_context(|| format!("cannot move the export to {}", path.display()))?;
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot move the export to {}", path.display()))?;
             written
         }
         None => {
@@ -76,7 +79,9 @@ fn write_range(
     let mut next = from;
     let mut written = 0u64;
     while next <= to {
-        let page = store.read_all(next, EXPORT_PAGE_RECORDS).context("reading the ledger")?;
+        let page = store
+            .read_all(next, EXPORT_PAGE_RECORDS)
+            .context("reading the ledger")?;
         if page.is_empty() {
             break;
         }

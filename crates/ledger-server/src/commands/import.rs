@@ -12,7 +12,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ledger_domain::ids::{EventId, StreamId};
-use ledger_store::{AppendRequest, ExpectedVersion, GENESIS_HASH, Head, RecordedEvent, SledEventLog};
+use ledger_store::EventLog;
+use ledger_store::{
+    AppendRequest, ExpectedVersion, GENESIS_HASH, Head, RecordedEvent, SledEventLog,
+};
 
 use super::{open_store, print_problems};
 use crate::interchange::{IntegratorLine, Line, parse_line};
@@ -44,7 +47,9 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if invalid > 0 {
         print_problems(&problems);
         if !args.skip_invalid {
-            eprintln!("import: {invalid} invalid lines; nothing written (use --skip-invalid to write the valid lines)");
+            eprintln!(
+                "import: {invalid} invalid lines; nothing written (use --skip-invalid to write the valid lines)"
+            );
             store.close().await.context("closing the ledger")?;
             return Ok(ExitCode::FAILURE);
         }
@@ -55,8 +60,14 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let summary = match plan {
-        Plan::Integrator { requests, duplicates } => write_integrator(&store, requests, duplicates).await?,
-        Plan::Exported { records, already_present } => write_exported(&store, records, already_present).await?,
+        Plan::Integrator {
+            requests,
+            duplicates,
+        } => write_integrator(&store, requests, duplicates).await?,
+        Plan::Exported {
+            records,
+            already_present,
+        } => write_exported(&store, records, already_present).await?,
     };
     let head = store.head();
     store.close().await.context("closing the ledger")?;
@@ -80,16 +91,22 @@ fn read_lines(file: &Path) -> anyhow::Result<Parsed> {
     let reader: Box<dyn BufRead> = if file == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        let opened = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let opened =
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
         Box::new(std::io::BufReader::new(opened))
     };
-    let mut parsed = Parsed { lines: Vec::new(), problems: Vec::new() };
+    let mut parsed = Parsed {
+        lines: Vec::new(),
+        problems: Vec::new(),
+    };
     for (index, text) in reader.lines().enumerate() {
         let number = index + 1;
         let text = match text {
             Ok(text) => text,
             Err(error) => {
-                parsed.problems.push(format!("line {number}: (line): not UTF-8 text: {error}"));
+                parsed
+                    .problems
+                    .push(format!("line {number}: (line): not UTF-8 text: {error}"));
                 continue;
             }
         };
@@ -117,7 +134,10 @@ fn check_one_form(lines: &[(usize, Line)], problems: &mut Vec<String>) -> Form {
         _ => Form::Integrator,
     };
     for (number, line) in lines {
-        let matches = matches!((form, line), (Form::Integrator, Line::Integrator(_)) | (Form::Exported, Line::Exported(_)));
+        let matches = matches!(
+            (form, line),
+            (Form::Integrator, Line::Integrator(_)) | (Form::Exported, Line::Exported(_))
+        );
         if !matches {
             problems.push(format!(
                 "line {number}: (form): a file is all integrator form or all export form, and the first line is {}",
@@ -132,20 +152,36 @@ fn check_one_form(lines: &[(usize, Line)], problems: &mut Vec<String>) -> Form {
 }
 
 enum Plan {
-    Integrator { requests: Vec<AppendRequest>, duplicates: usize },
-    Exported { records: Vec<RecordedEvent>, already_present: usize },
+    Integrator {
+        requests: Vec<AppendRequest>,
+        duplicates: usize,
+    },
+    Exported {
+        records: Vec<RecordedEvent>,
+        already_present: usize,
+    },
 }
 
 /// Checks expected versions against the store and the lines before them, drops lines whose
 /// event id is already present (in the store or earlier in the file), and builds one append
 /// request per remaining line.
-fn plan_integrator(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &mut Vec<String>) -> Plan {
+fn plan_integrator(
+    store: &SledEventLog,
+    lines: Vec<(usize, Line)>,
+    problems: &mut Vec<String>,
+) -> Plan {
     let mut versions: HashMap<StreamId, u64> = HashMap::new();
     let mut seen: HashSet<EventId> = HashSet::new();
     let mut requests = Vec::with_capacity(lines.len());
     let mut duplicates = 0;
     for (number, line) in lines {
-        let Line::Integrator(IntegratorLine { stream, expected_version, new_event, .. }) = line else {
+        let Line::Integrator(IntegratorLine {
+            stream,
+            expected_version,
+            new_event,
+            ..
+        }) = line
+        else {
             continue;
         };
         let event_id = new_event.event_id;
@@ -153,7 +189,9 @@ fn plan_integrator(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &m
             duplicates += 1;
             continue;
         }
-        let current = *versions.entry(stream.clone()).or_insert_with(|| store.stream_version(&stream));
+        let current = *versions
+            .entry(stream.clone())
+            .or_insert_with(|| store.stream_version(&stream));
         if let Some(expected) = expected_version
             && expected != current
         {
@@ -164,21 +202,34 @@ fn plan_integrator(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &m
         }
         versions.insert(stream.clone(), current + 1);
         let expected = expected_version.map_or(ExpectedVersion::Any, ExpectedVersion::Exact);
-        requests.push(AppendRequest { stream, expected, events: vec![new_event] });
+        requests.push(AppendRequest {
+            stream,
+            expected,
+            events: vec![new_event],
+        });
     }
-    Plan::Integrator { requests, duplicates }
+    Plan::Integrator {
+        requests,
+        duplicates,
+    }
 }
 
 /// An export continues the store only where its first `prevHash` is the store's head hash, and
 /// every line's hash must recompute from its content.
-fn plan_exported(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &mut Vec<String>) -> Plan {
+fn plan_exported(
+    store: &SledEventLog,
+    lines: Vec<(usize, Line)>,
+    problems: &mut Vec<String>,
+) -> Plan {
     let head = store.head();
     let mut expected_prev = head.hash;
     let mut expected_position = head.position.next();
     let mut records = Vec::with_capacity(lines.len());
     let mut already_present = 0;
     for (number, line) in lines {
-        let Line::Exported(record) = line else { continue };
+        let Line::Exported(record) = line else {
+            continue;
+        };
         if record.position <= head.position {
             // Already in the store: a re-import. It must be the very same event.
             if store.position_of(record.event.event_id) == Some(record.position) {
@@ -212,16 +263,23 @@ fn plan_exported(store: &SledEventLog, lines: Vec<(usize, Line)>, problems: &mut
         expected_position = record.position.next();
         records.push(record);
     }
-    Plan::Exported { records, already_present }
+    Plan::Exported {
+        records,
+        already_present,
+    }
 }
 
 /// Recomputes a record's hash from its content and its `prevHash`.
 pub fn check_record_hash(record: &RecordedEvent) -> Result<(), String> {
-    let computed = ledger_store::record_hash(&record.prev_hash, &ledger_store::encode_record(record));
+    let computed =
+        ledger_store::record_hash(&record.prev_hash, &ledger_store::encode_record(record));
     if computed == record.hash {
         Ok(())
     } else {
-        Err(format!("does not match the line's content (recomputed {})", hex::encode(computed)))
+        Err(format!(
+            "does not match the line's content (recomputed {})",
+            hex::encode(computed)
+        ))
     }
 }
 
@@ -235,13 +293,22 @@ async fn write_integrator(
     requests: Vec<AppendRequest>,
     duplicates: usize,
 ) -> anyhow::Result<Summary> {
-    let bar = progress::bar(u64::try_from(requests.len()).unwrap_or(u64::MAX), "importing");
-    let mut summary = Summary { written: 0, already_present: u64::try_from(duplicates).unwrap_or(u64::MAX) };
+    let bar = progress::bar(
+        u64::try_from(requests.len()).unwrap_or(u64::MAX),
+        "importing",
+    );
+    let mut summary = Summary {
+        written: 0,
+        already_present: u64::try_from(duplicates).unwrap_or(u64::MAX),
+    };
     let mut pending = requests.into_iter().peekable();
     while pending.peek().is_some() {
         let chunk: Vec<AppendRequest> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
         let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
-        let outcomes = store.append_many(chunk).await.context("the store failed while importing")?;
+        let outcomes = store
+            .append_many(chunk)
+            .await
+            .context("the store failed while importing")?;
         for outcome in outcomes {
             let appended = outcome.context("the store refused an event that passed validation")?;
             if appended.duplicate {
@@ -262,16 +329,25 @@ async fn write_exported(
     records: Vec<RecordedEvent>,
     already_present: usize,
 ) -> anyhow::Result<Summary> {
-    let bar = progress::bar(u64::try_from(records.len()).unwrap_or(u64::MAX), "importing");
+    let bar = progress::bar(
+        u64::try_from(records.len()).unwrap_or(u64::MAX),
+        "importing",
+    );
     let mut written = 0u64;
     let mut pending = records.into_iter().peekable();
     while pending.peek().is_some() {
         let chunk: Vec<RecordedEvent> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
         let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
-        let _: Head = store.import_recorded(chunk).await.context("the store refused the export")?;
+        let _: Head = store
+            .import_recorded(chunk)
+            .await
+            .context("the store refused the export")?;
         written += count;
         bar.inc(count);
     }
     bar.finish_and_clear();
-    Ok(Summary { written, already_present: u64::try_from(already_present).unwrap_or(u64::MAX) })
+    Ok(Summary {
+        written,
+        already_present: u64::try_from(already_present).unwrap_or(u64::MAX),
+    })
 }

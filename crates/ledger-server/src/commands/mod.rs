@@ -2,6 +2,9 @@
 
 pub mod export;
 pub mod import;
+pub mod replay;
+pub mod seed;
+pub mod serve;
 pub mod stats;
 pub mod verify;
 
@@ -25,6 +28,24 @@ pub fn print_problems(problems: &[String]) {
         eprintln!("{problem}");
     }
     if problems.len() > PROBLEMS_LISTED_MAX {
-        eprintln!("... and {} more problems", problems.len() - PROBLEMS_LISTED_MAX);
+        eprintln!(
+            "... and {} more problems",
+            problems.len() - PROBLEMS_LISTED_MAX
+        );
     }
+}
+
+/// The bytes of every file under `dir` (unreadable entries count as zero).
+pub fn directory_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => directory_bytes(&entry.path()),
+            Ok(metadata) => metadata.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }

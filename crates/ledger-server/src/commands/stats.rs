@@ -8,9 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ledger_domain::events::Event;
 use ledger_domain::ids::Position;
+use ledger_store::EventLog;
 use serde::Serialize;
 
-use super::open_store;
+use ledger_app::Ledger;
+use ledger_store::StoreOptions;
 
 /// Records read per page while counting.
 pub const STATS_PAGE_RECORDS: usize = 4096;
@@ -31,10 +33,14 @@ struct Stats {
     bytes_on_disk: u64,
     by_type: BTreeMap<String, u64>,
     contacts_by_channel: BTreeMap<String, u64>,
+    /// The last position each read model has applied.
+    projection_checkpoints: BTreeMap<String, u64>,
 }
 
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let store = open_store(data)?;
+    let ledger = Ledger::open(data, StoreOptions::default())
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let store = ledger.log();
     let head = store.head();
     let mut stats = Stats {
         events: head.event_count,
@@ -43,10 +49,18 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         bytes_on_disk: 0,
         by_type: BTreeMap::new(),
         contacts_by_channel: BTreeMap::new(),
+        projection_checkpoints: ledger
+            .runner()
+            .checkpoints()
+            .into_iter()
+            .map(|(name, position)| (name.to_owned(), position.get()))
+            .collect(),
     };
     let mut next = Position(1);
     loop {
-        let page = store.read_all(next, STATS_PAGE_RECORDS).context("reading the ledger")?;
+        let page = store
+            .read_all(next, STATS_PAGE_RECORDS)
+            .context("reading the ledger")?;
         let Some(last) = page.last() else { break };
         next = last.position.next();
         for record in &page {
@@ -56,22 +70,37 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 && let Ok(Event::ContactRecorded(contact)) =
                     Event::decode_payload(&event.event_type, event.schema_version, &event.payload)
             {
-                let channel = serde_json::to_value(contact.channel).ok().and_then(|v| v.as_str().map(str::to_owned));
-                *stats.contacts_by_channel.entry(channel.unwrap_or_default()).or_default() += 1;
+                let channel = serde_json::to_value(contact.channel)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned));
+                *stats
+                    .contacts_by_channel
+                    .entry(channel.unwrap_or_default())
+                    .or_default() += 1;
             }
         }
     }
-    store.close().await.context("closing the ledger")?;
-    stats.bytes_on_disk = directory_bytes(data);
+    ledger.close().await.context("closing the ledger")?;
+    stats.bytes_on_disk = super::directory_bytes(data);
     if args.json {
-        println!("{}", serde_json::to_string(&stats).context("writing the stats")?);
+        println!(
+            "{}",
+            serde_json::to_string(&stats).context("writing the stats")?
+        );
     } else {
         println!("events:        {}", stats.events);
-        println!("head:          position {} hash {}", stats.head_position, stats.head_hash);
+        println!(
+            "head:          position {} hash {}",
+            stats.head_position, stats.head_hash
+        );
         println!("bytes on disk: {}", stats.bytes_on_disk);
         println!("by type:");
         for (name, count) in &stats.by_type {
             println!("  {name:<32} {count}");
+        }
+        println!("projection checkpoints:");
+        for (name, position) in &stats.projection_checkpoints {
+            println!("  {name:<32} {position}");
         }
         println!("contacts by channel:");
         for (channel, count) in &stats.contacts_by_channel {
@@ -79,17 +108,4 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The bytes of every file under `dir` (unreadable entries count as zero).
-fn directory_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .flatten()
-        .map(|entry| match entry.metadata() {
-            Ok(metadata) if metadata.is_dir() => directory_bytes(&entry.path()),
-            Ok(metadata) => metadata.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ledger_store::{GENESIS_HASH, Hash};
+use ledger_store::{GENESIS_HASH, Hash, SledEventLog};
 use serde::Serialize;
 
-use super::{PROBLEMS_LISTED_MAX, open_store};
+use super::PROBLEMS_LISTED_MAX;
 use crate::interchange::{Line, parse_line};
 
 #[derive(Debug, clap::Args)]
@@ -61,39 +61,58 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => verify_store(data).await?,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report).context("writing the report")?);
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("writing the report")?
+        );
     } else {
         for problem in report.problems.iter().take(PROBLEMS_LISTED_MAX) {
             println!("{problem}");
         }
         if report.problems.len() > PROBLEMS_LISTED_MAX {
-            println!("... and {} more problems", report.problems.len() - PROBLEMS_LISTED_MAX);
+            println!(
+                "... and {} more problems",
+                report.problems.len() - PROBLEMS_LISTED_MAX
+            );
         }
         let verdict = if report.ok { "ok" } else { "FAILED" };
-        println!("{verdict}: {} events, head position {} hash {}", report.events, report.head_position, report.head_hash);
+        println!(
+            "{verdict}: {} events, head position {} hash {}",
+            report.events, report.head_position, report.head_hash
+        );
     }
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn verify_store(data: &Path) -> anyhow::Result<Report> {
     if !data.exists() {
-        anyhow::bail!("no ledger in {} (the directory does not exist)", data.display());
+        anyhow::bail!(
+            "no ledger in {} (the directory does not exist)",
+            data.display()
+        );
     }
-    let store = match open_store(data) {
-        Ok(store) => store,
+    // The offline check walks every record of the closed store and reports every problem,
+    // where opening the store for service stops at the first one.
+    let verified = match SledEventLog::verify_dir(data) {
+        Ok(verified) => verified,
         Err(error) => {
-            // A store that refuses to open is a verification failure, reported like any other.
             return Ok(Report {
                 ok: false,
                 events: 0,
                 head_position: 0,
                 head_hash: hex::encode(GENESIS_HASH),
-                problems: vec![Problem { line: None, position: None, message: format!("{error:#}") }],
+                problems: vec![Problem {
+                    line: None,
+                    position: None,
+                    message: error.to_string(),
+                }],
             });
         }
     };
-    let verified = store.verify();
-    store.close().await.context("closing the ledger")?;
     Ok(Report {
         ok: verified.ok,
         events: verified.events,
@@ -102,7 +121,11 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
         problems: verified
             .problems
             .into_iter()
-            .map(|problem| Problem { line: None, position: problem.position.map(|p| p.get()), message: problem.message })
+            .map(|problem| Problem {
+                line: None,
+                position: problem.position.map(|p| p.get()),
+                message: problem.message,
+            })
             .collect(),
     })
 }
@@ -110,7 +133,8 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
 /// Checks an export file without a store: every line parses, positions run on from 1 without a
 /// gap, each `prevHash` is the previous line's `hash`, and every hash recomputes.
 fn verify_export(file: &Path) -> anyhow::Result<Report> {
-    let opened = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut problems = Vec::new();
     let mut events = 0u64;
     let mut previous: Option<(u64, Hash)> = None;
@@ -123,7 +147,11 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         let record = match parse_line(&text) {
             Ok(Line::Exported(record)) => record,
             Ok(Line::Integrator(_)) => {
-                problems.push(problem(number, None, "not in the export form (no position, prevHash or hash)"));
+                problems.push(problem(
+                    number,
+                    None,
+                    "not in the export form (no position, prevHash or hash)",
+                ));
                 continue;
             }
             Err(error) => {
@@ -133,12 +161,21 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         };
         events += 1;
         let position = record.position.get();
-        let (expected_position, expected_prev) = previous.map_or((1, GENESIS_HASH), |(p, hash)| (p + 1, hash));
+        let (expected_position, expected_prev) =
+            previous.map_or((1, GENESIS_HASH), |(p, hash)| (p + 1, hash));
         if position != expected_position {
-            problems.push(problem(number, Some(position), &format!("position: expected {expected_position}")));
+            problems.push(problem(
+                number,
+                Some(position),
+                &format!("position: expected {expected_position}"),
+            ));
         }
         if record.prev_hash != expected_prev {
-            problems.push(problem(number, Some(position), "prevHash: is not the previous line's hash"));
+            problems.push(problem(
+                number,
+                Some(position),
+                "prevHash: is not the previous line's hash",
+            ));
         }
         if let Err(message) = super::import::check_record_hash(&record) {
             problems.push(problem(number, Some(position), &format!("hash: {message}")));
@@ -146,9 +183,19 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         previous = Some((position, record.hash));
     }
     let (head_position, head_hash) = previous.unwrap_or((0, GENESIS_HASH));
-    Ok(Report { ok: problems.is_empty(), events, head_position, head_hash: hex::encode(head_hash), problems })
+    Ok(Report {
+        ok: problems.is_empty(),
+        events,
+        head_position,
+        head_hash: hex::encode(head_hash),
+        problems,
+    })
 }
 
 fn problem(line: usize, position: Option<u64>, message: &str) -> Problem {
-    Problem { line: Some(line), position, message: message.to_owned() }
+    Problem {
+        line: Some(line),
+        position,
+        message: message.to_owned(),
+    }
 }

@@ -1,0 +1,84 @@
+//! The command line: parses arguments and dispatches to one file per subcommand.
+//!
+//! Every subcommand takes `--data DIR` (default `./data`). Exit codes: 0 success, 1 the work
+//! found problems (invalid lines, a failed verification) or failed, 2 the command line itself
+//! was wrong.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "contact-ledger",
+    version,
+    about = "The system of record for every contact between an insurer and its customers"
+)]
+struct Cli {
+    /// The data directory holding the ledger.
+    #[arg(long, global = true, default_value = "data", value_name = "DIR")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API and GraphiQL over HTTP.
+    Serve(commands::serve::Args),
+    /// Write a realistic, deterministic demo history into an empty ledger.
+    Seed(commands::seed::Args),
+    /// Rebuild read models from position 0, or build them as of a past position.
+    Replay(commands::replay::Args),
+    /// Append events from an NDJSON file (integrator or export form); `-` reads standard input.
+    Import(commands::import::Args),
+    /// Write the ledger (or a range of it) as NDJSON in the export form.
+    Export(commands::export::Args),
+    /// Check the hash chain and every index of the store, or of an export file.
+    Verify(commands::verify::Args),
+    /// Event counts by type and channel, the head, projection checkpoints, the size on disk.
+    Stats(commands::stats::Args),
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(&cli.data, args).await,
+            Command::Seed(args) => commands::seed::run(&cli.data, args).await,
+            Command::Replay(args) => commands::replay::run(&cli.data, args).await,
+            Command::Import(args) => commands::import::run(&cli.data, args).await,
+            Command::Export(args) => commands::export::run(&cli.data, args).await,
+            Command::Verify(args) => commands::verify::run(&cli.data, args).await,
+            Command::Stats(args) => commands::stats::run(&cli.data, args).await,
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The `contact-ledger` binary's library: the HTTP server ([`server::app`]), its configuration,
+//! and the command line's subcommands.
+//!
+//! - [`cli`]: argument parsing and dispatch; [`commands`]: one file per subcommand.
+//! - [`server`]: `app(state) -> Router` (GraphQL, subscriptions, GraphiQL, health, metrics).
+//! - [`config`]: `ledger.toml` (listen address, bearer tokens and their roles).
+//! - [`interchange`]: the NDJSON event format of `import` and `export`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod interchange;
+pub mod progress;
+pub mod server;

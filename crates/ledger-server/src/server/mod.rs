@@ -1,0 +1,334 @@
+//! The HTTP front: [`app`] builds the whole axum router, so tests drive it with `oneshot`
+//! and no socket.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` , `GET /assets/graphiql/{file}` | GraphiQL, built into the binary |
+//! | `POST /graphql`, `GET /graphql` | GraphQL (GET for queries only) |
+//! | `GET /graphql/ws` | subscriptions over `graphql-transport-ws` |
+//! | `GET /livez`, `GET /readyz` | liveness; readiness (projections caught up, store healthy) |
+//! | `GET /metrics` | Prometheus text format |
+//!
+//! Every GraphQL request needs a bearer token; the caller it names goes into the request data,
+//! with `X-Ledger-Consistent-With: <position>` as [`ConsistentWith`] for read-your-writes.
+
+pub mod assets;
+pub mod auth;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Data};
+use async_graphql_axum::{
+    GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
+};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ledger_app::Ledger;
+use ledger_domain::ids::Position;
+use ledger_graphql::{Caller, ConsistentWith, LedgerSchema};
+use ledger_store::EventLog;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use self::auth::Tokens;
+
+/// The largest request body accepted: far above any real GraphQL document with variables,
+/// small enough that a hostile client cannot make the server buffer much.
+pub const BODY_BYTES_MAX: usize = 1024 * 1024;
+
+/// The most operations one batched request may carry.
+pub const BATCH_OPERATIONS_MAX: usize = 16;
+
+/// The longest a GraphQL request over HTTP may run (subscriptions are not bound by it). Read-
+/// your-writes waits at most 5 s inside this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The header that asks reads to wait until the read models have applied a position.
+pub const CONSISTENT_WITH: HeaderName = HeaderName::from_static("x-ledger-consistent-with");
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub ledger: Ledger,
+    pub schema: LedgerSchema,
+    pub tokens: Arc<Tokens>,
+    /// The head when the server started: ready once every projection has applied it.
+    pub ready_at: Position,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppState")
+            .field("ledger", &self.ledger)
+            .field("ready_at", &self.ready_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(ledger: Ledger, schema: LedgerSchema, tokens: Tokens) -> Self {
+        // Install the recorder before the first request, so its counters are not lost.
+        let _ = metrics::handle();
+        let ready_at = ledger.log().head().position;
+        Self {
+            ledger,
+            schema,
+            tokens: Arc::new(tokens),
+            ready_at,
+        }
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let state = Arc::new(state);
+    let graphql = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/assets/graphiql/{file}", get(assets::asset))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .merge(graphql)
+        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// A response in the GraphQL shape carrying one error with a code.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// What every operation of a request is given: the caller, and the position to read at.
+#[derive(Debug, Clone)]
+struct RequestContext {
+    caller: Caller,
+    consistent_with: Option<ConsistentWith>,
+}
+
+/// Why a request was refused before any GraphQL ran.
+#[derive(Debug)]
+struct Refused {
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error_response(self.status, self.code, self.message)
+    }
+}
+
+fn request_data(state: &AppState, headers: &HeaderMap) -> Result<RequestContext, Refused> {
+    let caller = state.tokens.caller(headers).map_err(|error| Refused {
+        status: StatusCode::UNAUTHORIZED,
+        code: "UNAUTHENTICATED",
+        message: error.message(),
+    })?;
+    let mut context = RequestContext {
+        caller,
+        consistent_with: None,
+    };
+    if let Some(value) = headers.get(CONSISTENT_WITH) {
+        let position = value.to_str().ok().and_then(|text| text.trim().parse::<u64>().ok()).ok_or(Refused {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION",
+            message: "X-Ledger-Consistent-With: a position is a whole number, as mutations return it",
+        })?;
+        context.consistent_with = Some(ConsistentWith(Position(position)));
+    }
+    Ok(context)
+}
+
+fn operation_label(request: &BatchRequest) -> String {
+    match request {
+        BatchRequest::Single(request) => request
+            .operation_name
+            .clone()
+            .unwrap_or_else(|| "anonymous".into()),
+        BatchRequest::Batch(requests) => format!("batch[{}]", requests.len()),
+    }
+}
+
+async fn execute(state: &AppState, context: RequestContext, request: BatchRequest) -> Response {
+    let label = operation_label(&request);
+    let started = Instant::now();
+    let mut request = request;
+    for single in request.iter_mut() {
+        single.data.insert(context.caller.clone());
+        if let Some(position) = context.consistent_with {
+            single.data.insert(position);
+        }
+    }
+    let response = state.schema.execute_batch(request).await;
+    metrics::record_request(&label, started.elapsed().as_secs_f64(), response.is_ok());
+    GraphQLResponse::from(response).into_response()
+}
+
+async fn graphql_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    request: GraphQLBatchRequest,
+) -> Response {
+    let data = match request_data(&state, &headers) {
+        Ok(data) => data,
+        Err(refused) => return refused.into_response(),
+    };
+    let request = request.into_inner();
+    if let BatchRequest::Batch(requests) = &request
+        && requests.len() > BATCH_OPERATIONS_MAX
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION",
+            &format!(
+                "a batch carries at most {BATCH_OPERATIONS_MAX} operations, this one {}",
+                requests.len()
+            ),
+        );
+    }
+    execute(&state, data, request).await
+}
+
+/// GET serves queries only: a mutation over GET is refused before anything runs (a link or an
+/// image tag must never change the ledger).
+async fn graphql_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let data = match request_data(&state, &headers) {
+        Ok(data) => data,
+        Err(refused) => return refused.into_response(),
+    };
+    let request = request.into_inner();
+    if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
+        let selected: Vec<OperationType> = document
+            .operations
+            .iter()
+            .filter(|(name, _)| {
+                request.operation_name.is_none()
+                    || name.map(|n| n.as_str()) == request.operation_name.as_deref()
+            })
+            .map(|(_, operation)| operation.node.ty)
+            .collect();
+        if selected.iter().any(|ty| *ty != OperationType::Query) {
+            let mut response = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "GET serves queries only; send mutations and subscriptions with POST or over /graphql/ws",
+            );
+            response.headers_mut().insert(
+                axum::http::header::ALLOW,
+                axum::http::HeaderValue::from_static("POST"),
+            );
+            return response;
+        }
+    }
+    execute(&state, data, BatchRequest::Single(request)).await
+}
+
+async fn graphql_ws(
+    State(state): State<Arc<AppState>>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    let tokens = Arc::clone(&state.tokens);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let caller = tokens
+                        .caller_of_init_payload(&payload)
+                        .map_err(|error| async_graphql::Error::new(error.message()))?;
+                    let mut data = Data::default();
+                    data.insert(caller);
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
+}
+
+async fn livez() -> &'static str {
+    "live\n"
+}
+
+/// Ready once every projection has applied the head the server started with, the runner has
+/// not stopped, and the store still takes writes.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if let Some(cause) = state.ledger.log().poisoned() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: the store refuses writes: {cause}\n"),
+        )
+            .into_response();
+    }
+    if let Some(cause) = state.ledger.runner().failure() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: projections stopped: {cause}\n"),
+        )
+            .into_response();
+    }
+    let runner = state.ledger.runner();
+    if let Some(name) = runner
+        .names()
+        .into_iter()
+        .find(|name| runner.reader(name).is_err())
+    {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: read model {name} is being built\n"),
+        )
+            .into_response();
+    }
+    let applied = runner.applied();
+    if applied < state.ready_at {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "not ready: projections have applied {applied} of {}\n",
+                state.ready_at
+            ),
+        )
+            .into_response();
+    }
+    (StatusCode::OK, "ready\n").into_response()
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    let bytes = crate::commands::directory_bytes(state.ledger.log().dir());
+    let mut response = metrics::render(&state.ledger, bytes).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
