@@ -277,12 +277,12 @@ impl ProjectionRunner {
         };
         match current {
             Some((space, meta)) => {
-                self.feed(projection, &space, meta.checkpoint, head, |position| {
+                self.feed(projection, &space, meta.checkpoint, head, &mut |position| {
                     slot.applied.send_replace(position);
                 })?;
             }
             None => {
-                let space = self.rebuild_into_fresh(projection, head)?;
+                let space = self.rebuild_into_fresh(projection, head, &mut |_| {})?;
                 self.inner.store.activate(&space)?;
                 *slot
                     .active
@@ -294,11 +294,13 @@ impl ProjectionRunner {
         Ok(())
     }
 
-    /// Builds `projection` from position 0 up to `to` into a fresh, inactive generation.
+    /// Builds `projection` from position 0 up to `to` into a fresh, inactive generation;
+    /// `progress` hears each committed position.
     fn rebuild_into_fresh(
         &self,
         projection: &dyn Projection,
         to: Position,
+        progress: &mut dyn FnMut(Position),
     ) -> Result<ProjectionSpace, RunnerError> {
         let space = self.inner.store.fresh(projection.name())?;
         space.commit(
@@ -313,7 +315,7 @@ impl ProjectionRunner {
             to = to.get(),
             "building projection from position 0"
         );
-        self.feed(projection, &space, Position::ZERO, to, |_| {})?;
+        self.feed(projection, &space, Position::ZERO, to, progress)?;
         Ok(space)
     }
 
@@ -325,7 +327,7 @@ impl ProjectionRunner {
         space: &ProjectionSpace,
         from: Position,
         to: Position,
-        mut committed: impl FnMut(Position),
+        committed: &mut dyn FnMut(Position),
     ) -> Result<(), RunnerError> {
         let mut cursor = from;
         while cursor < to {
@@ -359,9 +361,18 @@ impl ProjectionRunner {
     /// Rebuilds one projection from position 0 into a fresh generation and switches readers to
     /// it when complete (`contact-ledger replay --projection NAME`). Returns the position reached.
     pub fn rebuild(&self, name: &str) -> Result<Position, RunnerError> {
+        self.rebuild_with_progress(name, &mut |_| {})
+    }
+
+    /// [`Self::rebuild`], telling `progress` each position committed on the way.
+    pub fn rebuild_with_progress(
+        &self,
+        name: &str,
+        progress: &mut dyn FnMut(Position),
+    ) -> Result<Position, RunnerError> {
         let slot = self.slot(name)?;
         let head = self.inner.log.head().position;
-        let space = self.rebuild_into_fresh(slot.projection.as_ref(), head)?;
+        let space = self.rebuild_into_fresh(slot.projection.as_ref(), head, progress)?;
         self.inner.store.activate(&space)?;
         *slot
             .active

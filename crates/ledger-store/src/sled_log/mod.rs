@@ -287,6 +287,11 @@ impl SledEventLog {
     }
 
     /// Counters since the store was opened, and the indexes' memory estimate.
+    /// Why the store refuses writes, if a write, flush or sync has failed since it was opened.
+    pub fn poisoned(&self) -> Option<String> {
+        self.handle.shared.poisoned()
+    }
+
     pub fn stats(&self) -> StoreStats {
         self.handle.shared.stats()
     }
