@@ -15,7 +15,7 @@ run: build
 		echo "First run: writing a demo ledger of $(DEMO_CUSTOMERS) customers into $(DATA)/"; \
 		$(BIN) seed --data "$(DATA)" --customers $(DEMO_CUSTOMERS); \
 	fi
-	$(BIN) serve --data "$(DATA)"
+	$(BIN) serve --data "$(DATA)" --show-tokens
 
 # The whole suite: formatting, lints, then every test (unit, property, crash, end to end).
 test: lint test-tools

@@ -379,3 +379,62 @@ fn a_store_whose_record_bytes_were_altered_fails_verify_naming_the_position() {
     assert_eq!(exported.status.code(), Some(1));
     assert!(stderr(&exported).contains("777"), "{}", stderr(&exported));
 }
+
+#[test]
+fn seeding_is_deterministic_and_builds_the_read_models() {
+    let scratch = tempfile::tempdir().unwrap();
+    let head_of = |name: &str, seed: &str| {
+        let data = scratch.path().join(name);
+        let output = run(&[
+            "seed",
+            "--data",
+            data.to_str().unwrap(),
+            "--customers",
+            "60",
+            "--years",
+            "2",
+            "--seed",
+            seed,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        assert!(text.contains("built 3 read models"), "{text}");
+        let verified = verify_json(data.to_str().unwrap());
+        assert_eq!(verified["ok"], true, "{verified}");
+        verified["headHash"].as_str().unwrap().to_owned()
+    };
+    let first = head_of("one", "5");
+    assert_eq!(
+        head_of("two", "5"),
+        first,
+        "the same seed must give the same head hash"
+    );
+    assert_ne!(
+        head_of("three", "6"),
+        first,
+        "another seed must give another ledger"
+    );
+
+    // Seeding writes into an empty ledger only.
+    let again = run(&[
+        "seed",
+        "--data",
+        scratch.path().join("one").to_str().unwrap(),
+        "--customers",
+        "60",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already holds"),
+        "{}",
+        stderr(&again)
+    );
+    let bad = run(&[
+        "seed",
+        "--data",
+        scratch.path().join("four").to_str().unwrap(),
+        "--customers",
+        "0",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ledger_app::Ledger;
+use ledger_domain::events::Event;
+use ledger_domain::ids::Position;
+use ledger_domain::values::IdentifierKind;
 use ledger_graphql::ApiOptions;
+use ledger_store::EventLog;
 use ledger_store::StoreOptions;
 
 use crate::config::Config;
@@ -25,34 +29,82 @@ pub struct Args {
     /// The config file (default: DIR/ledger.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Print the bearer tokens and example queries on start (`make run` does, for the demo).
+    #[arg(long)]
+    show_tokens: bool,
 }
 
 /// The config at `path`, or a new one written there (its tokens printed once).
-fn load_or_create_config(path: &Path) -> anyhow::Result<Config> {
-    if path.exists() {
-        return Ok(Config::load(path)?);
-    }
-    let config = Config::generate();
-    config.write_new(path)?;
-    println!(
-        "Wrote {} with one bearer token per role (shown once; they stay in that file):",
-        path.display()
-    );
-    for token in &config.auth.tokens {
+fn load_or_create_config(path: &Path, show_tokens: bool) -> anyhow::Result<Config> {
+    let (config, created) = if path.exists() {
+        (Config::load(path)?, false)
+    } else {
+        let config = Config::generate();
+        config.write_new(path)?;
+        (config, true)
+    };
+    if created || show_tokens {
+        let note = if created { "written now to" } else { "kept in" };
         println!(
-            "  {:<10} {}  ({})",
-            token.role.as_str(),
-            token.token,
-            token.subject
+            "Bearer tokens, one per role ({note} {}; paste one into GraphiQL's Headers tab):",
+            path.display()
         );
+        for token in &config.auth.tokens {
+            println!(
+                "  {:<10} {}  ({})",
+                token.role.as_str(),
+                token.token,
+                token.subject
+            );
+        }
     }
     Ok(config)
+}
+
+/// A mobile number some customer in the ledger holds, for the example lookup.
+fn example_mobile(ledger: &Ledger) -> String {
+    let first_page = ledger
+        .log()
+        .read_all(Position(1), ledger_store::limits::READ_PAGE_MAX)
+        .unwrap_or_default();
+    first_page
+        .iter()
+        .filter(|record| record.event.event_type == "CustomerRegistered")
+        .find_map(|record| match ledger_app::runner::decode(record) {
+            Ok(Event::CustomerRegistered(registered)) => registered
+                .identifiers
+                .iter()
+                .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
+                .map(|identifier| identifier.value().to_owned()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "13800138000".to_owned())
+}
+
+/// Three queries to paste into GraphiQL: an agent's caller lookup, a supervisor's queue and an
+/// auditor's verification.
+fn print_examples(ledger: &Ledger) {
+    let mobile = example_mobile(ledger);
+    let spaced = format!("+86 {} {} {}", &mobile[..3], &mobile[3..7], &mobile[7..]);
+    println!("Example queries for GraphiQL:");
+    println!("  # agent: who is calling from {spaced}? (any spelling of the number works)");
+    println!(
+        "  {{ customerByIdentifier(kind: MOBILE, value: \"{spaced}\") {{ name identifiers {{ kind value }} timeline(first: 10) {{ edges {{ node {{ occurredAt channel title summary }} }} }} }} }}"
+    );
+    println!("  # supervisor: service cases past their deadline");
+    println!(
+        "  {{ serviceCases(breachedOnly: true, first: 10) {{ edges {{ node {{ id kind status deadline }} }} }} }}"
+    );
+    println!("  # auditor: is the ledger intact?");
+    println!(
+        "  {{ ledger {{ headPosition headHash eventCount }} verifyLedger {{ ok problems {{ position message }} }} }}"
+    );
 }
 
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let config_path = args.config.unwrap_or_else(|| data.join("ledger.toml"));
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let config = load_or_create_config(&config_path)?;
+    let config = load_or_create_config(&config_path, args.show_tokens)?;
     let ledger = Ledger::open(data, StoreOptions::default())
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let runner = ledger.start();
@@ -74,6 +126,9 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         data.display()
     );
     println!("bearer tokens: {}", config_path.display());
+    if args.show_tokens {
+        print_examples(&ledger);
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
