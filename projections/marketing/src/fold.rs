@@ -1,0 +1,360 @@
+//! The fold: [`Marketing`] turns campaign, policy, enquiry and contact events into campaign
+//! records, attributed sales and the call-back queue.
+//!
+//! Every change to a campaign goes through `update_campaign`; every change to an enquiry's
+//! call-backs goes through `refresh_enquiry`, which recomputes the enquiry's queue entry and
+//! its campaign's awaiting count from the call-back contacts stored for it, so the queue can
+//! never disagree with its records.
+
+use jiff::Timestamp;
+use ledger_domain::events::{
+    CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
+    Event, OnlineEnquiryReceived,
+};
+use ledger_domain::ids::{CampaignId, ContactId, EnquiryId, Position};
+use ledger_domain::kinds::CampaignResponse;
+use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
+use ledger_domain::values::{Direction, Money, PolicyNumber};
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::records::{CampaignClosing, CampaignPlan, CampaignRecord, EnquiryRecord};
+use crate::storage::{read, walk_prefix, write};
+
+/// The marketing projection: a pure fold over the log, with no configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marketing;
+
+impl Marketing {
+    /// The projection's stable name: its keyspace, its checkpoint, its name on the CLI.
+    pub const NAME: &'static str = "marketing";
+
+    /// The layout version of what `apply` writes; bump it when the layout or a derivation
+    /// changes, so the runner rebuilds.
+    pub const VERSION: u32 = 1;
+}
+
+impl Projection for Marketing {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        Self::VERSION
+    }
+
+    fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
+        let at = envelope.occurred_at;
+        match envelope.event {
+            Event::CampaignLaunched(event) => launched(state, at, event),
+            Event::CampaignCostIncurred(event) => cost_incurred(state, event),
+            Event::CampaignTouchSent(event) => touch_sent(state, event),
+            Event::CampaignResponded(event) => responded(state, event),
+            Event::CampaignClosed(event) => closed(state, at, event),
+            Event::PolicyIssued(event) => match event.campaign_id {
+                Some(campaign) => policy_sold(state, campaign, &event.policy_number, event.premium),
+                None => Ok(()),
+            },
+            Event::PolicyRenewed(event) => match event.campaign_id {
+                Some(campaign) => policy_sold(state, campaign, &event.policy_number, event.premium),
+                None => Ok(()),
+            },
+            Event::OnlineEnquiryReceived(event) => {
+                enquiry_received(state, at, envelope.position, event)
+            }
+            Event::ContactRecorded(event) => contact_linked(
+                state,
+                event.contact_id,
+                callback_of(event.direction, event.enquiry_id, event.started_at),
+            ),
+            Event::ContactCorrected(event) => contact_linked(
+                state,
+                event.contact_id,
+                callback_of(event.direction, event.enquiry_id, event.started_at),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A sum of money that cannot fail inside a fold: beyond `i64` fen (92 quadrillion yuan) no
+/// campaign goes, so it saturates rather than fails.
+fn plus(total: Money, amount: Money) -> Money {
+    Money::from_fen(total.fen().saturating_add(amount.fen()))
+}
+
+fn minus(total: Money, amount: Money) -> Money {
+    Money::from_fen(total.fen().saturating_sub(amount.fen()))
+}
+
+/// Loads the campaign (or starts its record), lets `change` edit it, writes it back.
+fn update_campaign(
+    state: &mut dyn StateWrite,
+    id: CampaignId,
+    change: impl FnOnce(&mut CampaignRecord),
+) -> Result<(), StateError> {
+    let key = keys::campaign(id);
+    let mut record = read(state, &key)?.unwrap_or_else(|| CampaignRecord::new(id));
+    change(&mut record);
+    write(state, key, &record)
+}
+
+fn launched(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    event: &CampaignLaunched,
+) -> Result<(), StateError> {
+    update_campaign(state, event.campaign_id, |record| {
+        // The aggregate launches a campaign once; a repeat in an imported log keeps the first.
+        if record.plan.is_none() {
+            record.plan = Some(CampaignPlan {
+                name: event.name.clone(),
+                budget: event.budget,
+                channels: event.channels.clone(),
+                target_segment: event.target_segment.clone(),
+                period_start: event.period_start,
+                period_end: event.period_end,
+                owner: event.owner.clone(),
+                launched_at: at,
+            });
+        }
+    })
+}
+
+fn cost_incurred(
+    state: &mut dyn StateWrite,
+    event: &CampaignCostIncurred,
+) -> Result<(), StateError> {
+    update_campaign(state, event.campaign_id, |record| {
+        // The event carries the aggregate's running total; it is taken as is rather than
+        // summed again, so the projection never recomputes what the aggregate decided.
+        record.cost = event.total_cost;
+        record.cost_entries = record.cost_entries.saturating_add(1);
+    })
+}
+
+fn touch_sent(state: &mut dyn StateWrite, event: &CampaignTouchSent) -> Result<(), StateError> {
+    update_campaign(state, event.campaign_id, |record| {
+        record.touches = record.touches.saturating_add(1);
+        let count = record.touches_by_channel.entry(event.channel).or_default();
+        *count = count.saturating_add(1);
+    })
+}
+
+fn responded(state: &mut dyn StateWrite, event: &CampaignResponded) -> Result<(), StateError> {
+    update_campaign(state, event.campaign_id, |record| {
+        record.responses = record.responses.saturating_add(1);
+        let count = record.responses_by_kind.entry(event.response).or_default();
+        *count = count.saturating_add(1);
+    })?;
+    if event.response != CampaignResponse::Purchased {
+        return Ok(());
+    }
+    match &event.policy_number {
+        Some(policy) => update_sale(state, event.campaign_id, policy, |sale| {
+            sale.purchase_responses = sale.purchase_responses.saturating_add(1);
+            sale.response_premium = plus(sale.response_premium, event.premium_won);
+        }),
+        // A purchase that names no policy cannot meet its policy event: it counts on its own.
+        None => update_campaign(state, event.campaign_id, |record| {
+            record.conversions = record.conversions.saturating_add(1);
+            record.premium_won = plus(record.premium_won, event.premium_won);
+        }),
+    }
+}
+
+fn closed(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    event: &CampaignClosed,
+) -> Result<(), StateError> {
+    update_campaign(state, event.campaign_id, |record| {
+        if record.closing.is_none() {
+            record.closing = Some(CampaignClosing {
+                closed_at: at,
+                total_cost: event.total_cost,
+                touches: event.touches,
+                responses: event.responses,
+                premium_won: event.premium_won,
+            });
+        }
+    })
+}
+
+/// What the log says about one policy's sale attributed to one campaign: the policy events
+/// (issue, renewals) that name the campaign, and the campaign's purchase responses that name
+/// the policy. Both describe the same sale, so it counts once (see [`Sale::counted`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Sale {
+    policy_events: u64,
+    policy_premium: Money,
+    purchase_responses: u64,
+    response_premium: Money,
+}
+
+impl Sale {
+    /// The conversions and premium this sale adds to its campaign: the policy system's, when
+    /// a policy event names the campaign (it is the record of the sale); otherwise the
+    /// campaign's own purchase responses. Whichever order the events arrive in, the answer is
+    /// the same.
+    fn counted(&self) -> (u64, Money) {
+        if self.policy_events > 0 {
+            (self.policy_events, self.policy_premium)
+        } else {
+            (self.purchase_responses, self.response_premium)
+        }
+    }
+}
+
+fn policy_sold(
+    state: &mut dyn StateWrite,
+    campaign: CampaignId,
+    policy: &PolicyNumber,
+    premium: Money,
+) -> Result<(), StateError> {
+    update_sale(state, campaign, policy, |sale| {
+        sale.policy_events = sale.policy_events.saturating_add(1);
+        sale.policy_premium = plus(sale.policy_premium, premium);
+    })
+}
+
+/// Changes a sale and moves its campaign's conversions and premium by what it now counts.
+fn update_sale(
+    state: &mut dyn StateWrite,
+    campaign: CampaignId,
+    policy: &PolicyNumber,
+    change: impl FnOnce(&mut Sale),
+) -> Result<(), StateError> {
+    let key = keys::sale(campaign, policy);
+    let mut sale: Sale = read(state, &key)?.unwrap_or_default();
+    let (conversions_before, premium_before) = sale.counted();
+    change(&mut sale);
+    let (conversions_after, premium_after) = sale.counted();
+    write(state, key, &sale)?;
+    update_campaign(state, campaign, |record| {
+        record.conversions = record
+            .conversions
+            .saturating_sub(conversions_before)
+            .saturating_add(conversions_after);
+        record.premium_won = plus(minus(record.premium_won, premium_before), premium_after);
+    })
+}
+
+fn enquiry_received(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    position: Position,
+    event: &OnlineEnquiryReceived,
+) -> Result<(), StateError> {
+    let key = keys::enquiry(event.enquiry_id);
+    // An enquiry id is recorded once; a repeat in an imported log keeps the first.
+    if state.get(&key)?.is_some() {
+        return Ok(());
+    }
+    let record = EnquiryRecord {
+        id: event.enquiry_id,
+        customer: event.customer_id,
+        campaign: event.campaign_id,
+        channel: event.channel,
+        product_lines: event.product_lines.clone(),
+        received_at: at,
+        received_position: position,
+        callbacks: 0,
+        first_callback_at: None,
+    };
+    write(state, key, &record)?;
+    if let Some(campaign) = event.campaign_id {
+        update_campaign(state, campaign, |campaign| {
+            campaign.enquiries = campaign.enquiries.saturating_add(1);
+        })?;
+    }
+    // Call-backs may have been folded before the enquiry (an import out of order); the
+    // refresh counts them and queues the enquiry only if there are none.
+    refresh_enquiry(state, event.enquiry_id, false)
+}
+
+/// The enquiry a contact calls back, when it does: an outbound contact naming an enquiry.
+/// Inbound contacts do not count: a customer chasing their enquiry is not a call-back.
+fn callback_of(
+    direction: Direction,
+    enquiry: Option<EnquiryId>,
+    started_at: Timestamp,
+) -> Option<(EnquiryId, Timestamp)> {
+    match (direction, enquiry) {
+        (Direction::Outbound, Some(enquiry)) => Some((enquiry, started_at)),
+        _ => None,
+    }
+}
+
+/// Records what `contact` calls back now (a correction replaces what it called back before).
+fn contact_linked(
+    state: &mut dyn StateWrite,
+    contact: ContactId,
+    callback: Option<(EnquiryId, Timestamp)>,
+) -> Result<(), StateError> {
+    let contact_key = keys::contact(contact);
+    let before: Option<EnquiryId> = read(state, &contact_key)?;
+    if before.is_none() && callback.is_none() {
+        return Ok(());
+    }
+    if let Some(enquiry) = before {
+        state.delete(&keys::callback(enquiry, contact));
+        state.delete(&contact_key);
+    }
+    if let Some((enquiry, started_at)) = callback {
+        write(state, keys::callback(enquiry, contact), &started_at)?;
+        write(state, contact_key, &enquiry)?;
+    }
+    if let Some(enquiry) = before.filter(|before| Some(*before) != callback.map(|(id, _)| id)) {
+        refresh_enquiry(state, enquiry, true)?;
+    }
+    if let Some((enquiry, _)) = callback {
+        refresh_enquiry(state, enquiry, true)?;
+    }
+    Ok(())
+}
+
+/// Recounts an enquiry's call-backs and puts it in or takes it out of the queue (and its
+/// campaign's awaiting count). `was_counted` says whether the enquiry's current state is
+/// already in its campaign's awaiting count (false right after it was received).
+fn refresh_enquiry(
+    state: &mut dyn StateWrite,
+    enquiry: EnquiryId,
+    was_counted: bool,
+) -> Result<(), StateError> {
+    let key = keys::enquiry(enquiry);
+    let Some(mut record) = read::<EnquiryRecord, _>(state, &key)? else {
+        // Not received yet: the call-backs wait under `callback/` for it.
+        return Ok(());
+    };
+    let awaiting_before = was_counted && record.awaiting_callback();
+    let mut callbacks = 0_u64;
+    let mut first: Option<Timestamp> = None;
+    for (_, value) in walk_prefix(state, &keys::callbacks(enquiry))? {
+        let started_at: Timestamp = ledger_domain::codec::decode(&value)
+            .map_err(|error| StateError(format!("marketing: a call-back of {enquiry}: {error}")))?;
+        callbacks = callbacks.saturating_add(1);
+        first = Some(first.map_or(started_at, |first| first.min(started_at)));
+    }
+    record.callbacks = callbacks;
+    record.first_callback_at = first;
+    let awaiting_after = record.awaiting_callback();
+    let queue_key = keys::queue(record.received_at, enquiry);
+    if awaiting_after {
+        state.put(queue_key, Vec::new());
+    } else {
+        state.delete(&queue_key);
+    }
+    let campaign = record.campaign;
+    write(state, key, &record)?;
+    if let (Some(campaign), true) = (campaign, awaiting_before != awaiting_after) {
+        update_campaign(state, campaign, |campaign| {
+            campaign.enquiries_awaiting_callback = if awaiting_after {
+                campaign.enquiries_awaiting_callback.saturating_add(1)
+            } else {
+                campaign.enquiries_awaiting_callback.saturating_sub(1)
+            };
+        })?;
+    }
+    Ok(())
+}

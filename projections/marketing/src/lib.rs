@@ -1,0 +1,81 @@
+//! The marketing projection (seed 4.2.1 ①, ②): per campaign its budget, cost to date,
+//! touches by channel, responses, conversions, premium won, cost per conversion and ROI, and
+//! where it stands in plan → execution → feedback; and the call-back queue of online
+//! enquiries from the web shop that nobody has called back yet, oldest first.
+//!
+//! # Components
+//!
+//! - [`Marketing`] (module `fold`): the [`Projection`](ledger_domain::projection::Projection)
+//!   named `marketing`, a pure fold over ledger events into the keyspace below. It reads no
+//!   clock.
+//! - [`records`]: [`CampaignRecord`] and [`EnquiryRecord`] as stored and returned, with what is
+//!   derived from them when read: [`CampaignRecord::status`] (at a reader's `now`),
+//!   [`CampaignRecord::roi`], [`CampaignRecord::cost_per_conversion`], and an enquiry's age in
+//!   the queue.
+//! - [`query`]: the read side over [`StateRead`](ledger_domain::projection::StateRead):
+//!   [`campaign`], [`campaigns`], [`enquiry`], [`callback_queue`], returning records and cursor
+//!   pages of at most [`PAGE_SIZE_MAX`] items.
+//!
+//! # Key layout
+//!
+//! Instants in keys are 16 bytes whose byte order is time order (see `keys.rs`). Values are
+//! encoded with `ledger_domain::codec`.
+//!
+//! | key | value | kept |
+//! |---|---|---|
+//! | `campaign/{campaign id}` | [`CampaignRecord`] | from the first event naming the campaign |
+//! | `sale/{campaign id}/{policy number}` | the sale's policy events and purchase responses | from the first of them |
+//! | `enquiry/{enquiry id}` | [`EnquiryRecord`] | from `OnlineEnquiryReceived` |
+//! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
+//! | `contact/{contact id}` | the enquiry id it calls back | same; lets a correction undo the link |
+//! | `queue/{received at}/{enquiry id}` | empty | while the enquiry has no call-back |
+//!
+//! # Decisions
+//!
+//! - **Cost** is the running total the last `CampaignCostIncurred` carried (the aggregate's
+//!   own sum), not a sum the projection makes again.
+//! - **Conversions and premium won.** A sale is attributed to a campaign by the policy event
+//!   (`PolicyIssued` or `PolicyRenewed` with `campaignId`) and, usually as well, by a
+//!   `CampaignResponded` with response `PURCHASED`, its `premiumWon` and the policy number.
+//!   Both describe one sale, so per (campaign, policy number) the policy events count when
+//!   there are any (the policy system is the record of the sale) and the purchase responses
+//!   only otherwise; the result does not depend on which arrives first. A purchase response
+//!   that names no policy counts on its own. Each issue or renewal of the policy that names
+//!   the campaign is one conversion.
+//! - **Responses** are every `CampaignResponded`, whatever the response, also after closing.
+//! - **ROI** is `(premium won − cost) / cost`, returned as the exact fraction [`Roi`] with
+//!   [`Roi::basis_points`] rounded down; none while the cost is zero. Cost per conversion is
+//!   in fen rounded down. Nothing stored is a float.
+//! - **Status** at a reader's `now` (Beijing date, UTC+8): planned before `periodStart`,
+//!   executing from then until `CampaignClosed` (also past `periodEnd`: a campaign executes
+//!   until its feedback is closed), closed after; "not launched" for a campaign the log only
+//!   knows from attributed facts.
+//! - **Call-back queue.** An enquiry awaits a call-back until an *outbound* contact names its
+//!   `enquiryId` (`ContactRecorded` or, replacing it, `ContactCorrected`); an unanswered call
+//!   is a call-back too. Inbound contacts do not count. A correction that removes the link
+//!   puts the enquiry back in the queue. Contacts folded before their enquiry are kept and
+//!   counted when it arrives. The queue is ordered by the enquiry's `occurred_at` (then id);
+//!   its age is `now − occurred_at`; enquiries received after `now` are not shown.
+//! - **Personal data** (the enquirer's name, mobile, plate and message) is not copied: it is
+//!   sealed under the customer's key in the log and erased with it. An [`EnquiryRecord`]
+//!   carries the log position of its event so a reader can fetch those fields from there.
+//! - A repeated `CampaignLaunched`, `CampaignClosed` or `OnlineEnquiryReceived` for the same
+//!   id (which the aggregates refuse; an import could hold one) keeps the first.
+
+mod fold;
+mod keys;
+mod page;
+pub mod query;
+pub mod records;
+mod storage;
+
+#[cfg(test)]
+mod tests;
+
+pub use fold::Marketing;
+pub use page::{PAGE_SIZE_MAX, Page, QueryError};
+pub use query::{callback_queue, campaign, campaigns, enquiry};
+pub use records::{
+    CampaignClosing, CampaignPlan, CampaignRecord, CampaignStatus, EnquiryRecord, QueuedEnquiry,
+    Roi,
+};

@@ -1,0 +1,90 @@
+//! Reading the marketing projection: campaigns by id and in id order, enquiries by id, and
+//! the call-back queue oldest first with each enquiry's age at the reader's `now`.
+
+use jiff::Timestamp;
+use ledger_domain::ids::{CampaignId, EnquiryId};
+use ledger_domain::projection::{StateError, StateRead};
+
+use crate::keys;
+use crate::page::{self, Listing, Page, QueryError};
+use crate::records::{CampaignRecord, EnquiryRecord, QueuedEnquiry};
+use crate::storage::{describe, read};
+
+/// The campaign `id`, if the log has launched it or attributed anything to it.
+pub fn campaign(
+    state: &dyn StateRead,
+    id: CampaignId,
+) -> Result<Option<CampaignRecord>, StateError> {
+    read(state, &keys::campaign(id))
+}
+
+/// Every campaign, in campaign-id order (ids are UUID v7, so roughly in launch order).
+pub fn campaigns(
+    state: &dyn StateRead,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CampaignRecord>, QueryError> {
+    let listing = Listing {
+        tag: "campaign",
+        prefix: keys::CAMPAIGN.to_vec(),
+        end: None,
+        is_suffix: &keys::is_campaign_suffix,
+    };
+    let page = page::page(state, &listing, after, first)?;
+    decode_page(page, |key, value| decode(&key, &value))
+}
+
+/// The online enquiry `id`, if the projection has seen it received.
+pub fn enquiry(state: &dyn StateRead, id: EnquiryId) -> Result<Option<EnquiryRecord>, StateError> {
+    read(state, &keys::enquiry(id))
+}
+
+/// Online enquiries that nobody has called back yet, received at or before `now`, oldest
+/// first, each with its age at `now`.
+pub fn callback_queue(
+    state: &dyn StateRead,
+    now: Timestamp,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<QueuedEnquiry>, QueryError> {
+    let listing = Listing {
+        tag: "callback",
+        prefix: keys::QUEUE.to_vec(),
+        end: Some(keys::queue_after(now)),
+        is_suffix: &keys::is_queue_suffix,
+    };
+    let page = page::page(state, &listing, after, first)?;
+    decode_page(page, |key, _| {
+        let enquiry_id = &key[keys::QUEUE.len() + keys::INSTANT_BYTES + 1..];
+        let mut record_key = keys::ENQUIRY.to_vec();
+        record_key.extend_from_slice(enquiry_id);
+        let enquiry: EnquiryRecord = read(state, &record_key)?.ok_or_else(|| {
+            StateError(format!(
+                "marketing: the queue entry {} points at no enquiry",
+                describe(&key)
+            ))
+        })?;
+        let age = now.duration_since(enquiry.received_at);
+        Ok(QueuedEnquiry { enquiry, age })
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StateError> {
+    ledger_domain::codec::decode(value)
+        .map_err(|error| StateError(format!("marketing: {}: {error}", describe(key))))
+}
+
+fn decode_page<T>(
+    page: Page<(Vec<u8>, Vec<u8>)>,
+    mut load: impl FnMut(Vec<u8>, Vec<u8>) -> Result<T, StateError>,
+) -> Result<Page<T>, QueryError> {
+    let items = page
+        .items
+        .into_iter()
+        .map(|(cursor, (key, value))| Ok((cursor, load(key, value)?)))
+        .collect::<Result<_, StateError>>()?;
+    Ok(Page {
+        items,
+        has_next_page: page.has_next_page,
+    })
+}

@@ -1,0 +1,183 @@
+//! The call-back queue: enquiries wait until an outbound contact names them, oldest first,
+//! with their age at the reader's `now`; corrections and contacts folded before their enquiry.
+
+use jiff::SignedDuration;
+
+use super::*;
+use crate::{PAGE_SIZE_MAX, QueryError, callback_queue, campaign, enquiry as enquiry_record};
+
+fn queue_of(state: &MemoryState, now: &str) -> Vec<(EnquiryId, SignedDuration)> {
+    callback_queue(state, beijing(now), None, PAGE_SIZE_MAX)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(_, queued)| (queued.enquiry.id, queued.age))
+        .collect()
+}
+
+fn three_enquiries() -> Ledger {
+    let c = campaign_id(1);
+    let mut ledger = Ledger::new();
+    ledger
+        .at("2025-03-07T08:00:00", launched(c, 1_000, "2025-03-01"))
+        .at("2025-03-07T09:00:00", enquiry(enquiry_id(1), None, Some(c)))
+        .at(
+            "2025-03-07T10:00:00",
+            enquiry(enquiry_id(2), Some(customer(2)), Some(c)),
+        )
+        .at("2025-03-07T11:00:00", enquiry(enquiry_id(3), None, None))
+        // The customer chasing enquiry 1 is not a call-back.
+        .at(
+            "2025-03-07T11:30:00",
+            contact(
+                contact_id(1),
+                customer(1),
+                Some(enquiry_id(1)),
+                Direction::Inbound,
+                "2025-03-07T11:25:00",
+            ),
+        )
+        // Enquiry 2 is called back (nobody answered, which still counts).
+        .at(
+            "2025-03-07T12:00:00",
+            contact(
+                contact_id(2),
+                customer(2),
+                Some(enquiry_id(2)),
+                Direction::Outbound,
+                "2025-03-07T11:58:00",
+            ),
+        );
+    ledger
+}
+
+#[test]
+fn the_queue_holds_enquiries_without_an_outbound_contact_oldest_first() {
+    let state = three_enquiries().fold();
+    assert_eq!(
+        queue_of(&state, "2025-03-07T12:30:00"),
+        vec![
+            (enquiry_id(1), SignedDuration::from_secs(3 * 3600 + 1800)),
+            (enquiry_id(3), SignedDuration::from_secs(3600 + 1800)),
+        ]
+    );
+    // Seen from before enquiry 3 arrived, only enquiry 1 was waiting.
+    assert_eq!(
+        queue_of(&state, "2025-03-07T10:59:59"),
+        vec![(enquiry_id(1), SignedDuration::from_secs(7199))]
+    );
+    let called_back = enquiry_record(&state, enquiry_id(2)).unwrap().unwrap();
+    assert_eq!(called_back.callbacks, 1);
+    assert_eq!(
+        called_back.first_callback_at,
+        Some(beijing("2025-03-07T11:58:00"))
+    );
+    assert_eq!(called_back.received_position, Position(3));
+    assert!(!called_back.awaiting_callback());
+    let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
+    assert_eq!(
+        (record.enquiries, record.enquiries_awaiting_callback),
+        (2, 1)
+    );
+}
+
+#[test]
+fn a_correction_that_drops_the_link_puts_the_enquiry_back_in_its_place() {
+    let mut ledger = three_enquiries();
+    let mut corrected = contact(
+        contact_id(2),
+        customer(2),
+        None,
+        Direction::Outbound,
+        "2025-03-07T11:58:00",
+    )
+    .corrected(text("记错了咨询单"));
+    corrected.enquiry_id = None;
+    ledger.at("2025-03-07T12:10:00", corrected.clone());
+    let state = ledger.fold();
+    let ids: Vec<_> = queue_of(&state, "2025-03-07T12:30:00")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, vec![enquiry_id(1), enquiry_id(2), enquiry_id(3)]);
+    let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
+    assert_eq!(record.enquiries_awaiting_callback, 2);
+
+    // Corrected again to call back enquiry 3 instead.
+    corrected.enquiry_id = Some(enquiry_id(3));
+    ledger.at("2025-03-07T12:20:00", corrected);
+    let state = ledger.fold();
+    let ids: Vec<_> = queue_of(&state, "2025-03-07T12:30:00")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, vec![enquiry_id(1), enquiry_id(2)]);
+    assert_eq!(
+        enquiry_record(&state, enquiry_id(3))
+            .unwrap()
+            .unwrap()
+            .callbacks,
+        1
+    );
+}
+
+#[test]
+fn a_call_back_folded_before_its_enquiry_still_counts() {
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-03-07T09:30:00",
+            contact(
+                contact_id(1),
+                customer(1),
+                Some(enquiry_id(1)),
+                Direction::Outbound,
+                "2025-03-07T09:30:00",
+            ),
+        )
+        .at(
+            "2025-03-07T09:00:00",
+            enquiry(enquiry_id(1), Some(customer(1)), None),
+        );
+    let state = ledger.fold();
+    assert_eq!(queue_of(&state, "2025-03-07T12:00:00"), vec![]);
+    assert_eq!(
+        enquiry_record(&state, enquiry_id(1))
+            .unwrap()
+            .unwrap()
+            .callbacks,
+        1
+    );
+}
+
+#[test]
+fn the_queue_pages_and_refuses_bad_cursors() {
+    let state = three_enquiries().fold();
+    let now = beijing("2025-03-07T12:30:00");
+    let first = callback_queue(&state, now, None, 1).unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert!(first.has_next_page);
+    let rest = callback_queue(&state, now, Some(&first.items[0].0), 1).unwrap();
+    assert_eq!(rest.items[0].1.enquiry.id, enquiry_id(3));
+    assert!(!rest.has_next_page);
+    assert_eq!(
+        callback_queue(&state, now, None, PAGE_SIZE_MAX + 1),
+        Err(QueryError::PageTooLarge {
+            requested: PAGE_SIZE_MAX + 1,
+            max: PAGE_SIZE_MAX
+        })
+    );
+    let campaign_cursor = format!("campaign:{}", first.items[0].0.split_once(':').unwrap().1);
+    for bad in [
+        "callback:",
+        "callback:0011",
+        campaign_cursor.as_str(),
+        "nonsense",
+    ] {
+        assert_eq!(
+            callback_queue(&state, now, Some(bad), 1),
+            Err(QueryError::BadCursor),
+            "{bad}"
+        );
+    }
+}

@@ -1,0 +1,465 @@
+//! The fold: [`Performance`] turns contacts, satisfaction answers, account-manager
+//! assignments and policy sales into per-day and per-month figures per agent and per account
+//! manager, and keeps each customer's assignments and CSAT answers for the handover view.
+//!
+//! A contact's share of the figures (its "contributions") is derived from its stored record
+//! alone. Every change to a contact (recorded, corrected, rated) recomputes its contributions
+//! before and after and moves the difference between buckets, so a correction or a late
+//! rating lands where a rebuild would put it.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use ledger_domain::events::{
+    AccountManagerAssigned, ContactCorrected, ContactRecorded, Event, SatisfactionRecorded,
+};
+use ledger_domain::ids::{ContactId, CustomerId, Position, StaffId};
+use ledger_domain::kinds::ContactOutcome;
+use ledger_domain::projection::{Envelope, Order, Projection, StateError, StateWrite};
+use ledger_domain::values::{Channel, Money, Topic};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{self, Role};
+use crate::records::{CsatAnswer, Figures, beijing_date, saturating_add};
+use crate::storage::{read, walk_range, write};
+
+/// How long after a sale-closing contact started a policy sold to its customer is still
+/// credited to the contact's agent: 30 days, the validity of a motor quote and about the
+/// span of a renewal drive.
+pub const SALE_ATTRIBUTION_DAYS: i64 = 30;
+
+/// The performance projection: a pure fold over the log, with no configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Performance;
+
+impl Performance {
+    /// The projection's stable name: its keyspace, its checkpoint, its name on the CLI.
+    pub const NAME: &'static str = "performance";
+
+    /// The layout version of what `apply` writes; bump it when the layout or a derivation
+    /// changes, so the runner rebuilds.
+    pub const VERSION: u32 = 1;
+}
+
+impl Projection for Performance {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        Self::VERSION
+    }
+
+    fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
+        let (at, position) = (envelope.occurred_at, envelope.position);
+        match envelope.event {
+            Event::ContactRecorded(event) => contact(state, ContactFacts::recorded(event)),
+            Event::ContactCorrected(event) => contact(state, ContactFacts::corrected(event)),
+            Event::SatisfactionRecorded(event) => satisfaction(state, at, position, event),
+            Event::AccountManagerAssigned(event) => assigned(state, at, position, event),
+            Event::PolicyIssued(event) => {
+                sold(state, event.customer_id, at, position, event.premium)
+            }
+            Event::PolicyRenewed(event) => {
+                sold(state, event.customer_id, at, position, event.premium)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether `staff` is a person: systems (`system:web` for self-service) handle no contacts
+/// and make no sales in these figures.
+fn is_person(staff: &StaffId) -> bool {
+    !staff.as_str().starts_with("system:")
+}
+
+/// The facts of a contact that the figures use, as recorded or as corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ContactFacts {
+    contact: ContactId,
+    customer: CustomerId,
+    agent: StaffId,
+    started_at: Timestamp,
+    channel: Channel,
+    topic: Topic,
+    outcome: ContactOutcome,
+    duration_seconds: u32,
+}
+
+impl ContactFacts {
+    fn recorded(event: &ContactRecorded) -> Self {
+        Self {
+            contact: event.contact_id,
+            customer: event.customer_id,
+            agent: event.agent.clone(),
+            started_at: event.started_at,
+            channel: event.channel,
+            topic: event.topic,
+            outcome: event.outcome,
+            duration_seconds: event.duration_seconds,
+        }
+    }
+
+    fn corrected(event: &ContactCorrected) -> Self {
+        Self {
+            contact: event.contact_id,
+            customer: event.customer_id,
+            agent: event.agent.clone(),
+            started_at: event.started_at,
+            channel: event.channel,
+            topic: event.topic,
+            outcome: event.outcome,
+            duration_seconds: event.duration_seconds,
+        }
+    }
+
+    /// A contact that closed a sale: a renewal or quote conversation by a person, converted.
+    fn closes_a_sale(&self) -> bool {
+        self.outcome == ContactOutcome::Converted
+            && matches!(self.topic, Topic::Renewal | Topic::Quote)
+            && is_person(&self.agent)
+    }
+}
+
+/// What the projection keeps of a contact: its facts (absent while only a rating of it was
+/// folded), the customer's account manager when it started, and the CSAT answers about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ContactRecord {
+    facts: Option<ContactFacts>,
+    manager: Option<StaffId>,
+    csat_sum: u64,
+    csat_answers: u64,
+}
+
+/// One share of the figures: `figures` added to `staff`'s bucket of `day` in `role`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Contribution {
+    role: Role,
+    staff: StaffId,
+    day: Date,
+    figures: Figures,
+}
+
+/// A contact's shares: the agent's (the work and the CSAT answers about it) and the account
+/// manager's (the work done for a customer in their book), on the day the contact started.
+fn contributions(record: &ContactRecord) -> Vec<Contribution> {
+    let Some(facts) = &record.facts else {
+        return Vec::new();
+    };
+    if !is_person(&facts.agent) {
+        return Vec::new();
+    }
+    let day = beijing_date(facts.started_at);
+    let work = Figures {
+        contacts_by_channel: BTreeMap::from([(facts.channel, 1)]),
+        handling_seconds: u64::from(facts.duration_seconds),
+        complaints: u64::from(facts.topic == Topic::Complaint),
+        converted_contacts: u64::from(facts.outcome == ContactOutcome::Converted),
+        ..Figures::default()
+    };
+    let mut shares = Vec::with_capacity(2);
+    if let Some(manager) = &record.manager {
+        shares.push(Contribution {
+            role: Role::Manager,
+            staff: manager.clone(),
+            day,
+            figures: work.clone(),
+        });
+    }
+    shares.push(Contribution {
+        role: Role::Agent,
+        staff: facts.agent.clone(),
+        day,
+        figures: Figures {
+            csat_sum: record.csat_sum,
+            csat_answers: record.csat_answers,
+            ..work
+        },
+    });
+    shares
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Add,
+    Subtract,
+}
+
+/// Adds `figures` to (or takes them from) `staff`'s day and month buckets in `role`. A bucket
+/// that goes back to nothing is deleted, so it is the same as one never written.
+fn bucket(
+    state: &mut dyn StateWrite,
+    role: Role,
+    staff: &StaffId,
+    day: Date,
+    figures: &Figures,
+    sign: Sign,
+) -> Result<(), StateError> {
+    for key in [
+        keys::day_bucket(role, staff, day),
+        keys::month_bucket(role, staff, day),
+    ] {
+        let mut total: Figures = read(state, &key)?.unwrap_or_default();
+        match sign {
+            Sign::Add => total.add(figures),
+            Sign::Subtract => total.subtract(figures),
+        }
+        if total.is_zero() {
+            state.delete(&key);
+        } else {
+            write(state, key, &total)?;
+        }
+    }
+    if sign == Sign::Add {
+        state.put(keys::staff_index(role, staff), Vec::new());
+    }
+    Ok(())
+}
+
+/// Moves the difference between a record's shares `before` and `after` a change.
+fn change(
+    state: &mut dyn StateWrite,
+    before: &[Contribution],
+    after: &[Contribution],
+) -> Result<(), StateError> {
+    for share in before.iter().filter(|share| !after.contains(share)) {
+        let Contribution {
+            role,
+            staff,
+            day,
+            figures,
+        } = share;
+        bucket(state, *role, staff, *day, figures, Sign::Subtract)?;
+    }
+    for share in after.iter().filter(|share| !before.contains(share)) {
+        let Contribution {
+            role,
+            staff,
+            day,
+            figures,
+        } = share;
+        bucket(state, *role, staff, *day, figures, Sign::Add)?;
+    }
+    Ok(())
+}
+
+/// Loads a contact's record, lets `edit` change it, and moves its shares accordingly.
+fn update_contact(
+    state: &mut dyn StateWrite,
+    contact: ContactId,
+    edit: impl FnOnce(&mut ContactRecord),
+) -> Result<(), StateError> {
+    let key = keys::contact(contact);
+    let mut record: ContactRecord = read(state, &key)?.unwrap_or_default();
+    let before = contributions(&record);
+    edit(&mut record);
+    let after = contributions(&record);
+    change(state, &before, &after)?;
+    write(state, key, &record)
+}
+
+fn contact(state: &mut dyn StateWrite, facts: ContactFacts) -> Result<(), StateError> {
+    let manager = manager_at(state, facts.customer, facts.started_at)?;
+    update_contact(state, facts.contact, |record| {
+        record.facts = Some(facts.clone());
+        record.manager = manager;
+    })?;
+    if facts.closes_a_sale() {
+        sale_closed(state, &facts)?;
+    }
+    Ok(())
+}
+
+/// The customer's account manager at `at`, from the assignments folded so far.
+fn manager_at(
+    state: &dyn StateWrite,
+    customer: CustomerId,
+    at: Timestamp,
+) -> Result<Option<StaffId>, StateError> {
+    let start = keys::customer_entries(keys::ASSIGNMENT, customer);
+    let end = through(keys::ASSIGNMENT, customer, at);
+    let Some((key, value)) = state
+        .range(&start, &end, Order::Descending, 1)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let assignment: Assignment = ledger_domain::codec::decode(&value).map_err(|error| {
+        StateError(format!(
+            "performance: {}: {error}",
+            crate::storage::describe(&key)
+        ))
+    })?;
+    Ok(Some(assignment.manager))
+}
+
+/// The first key after every `{prefix}{customer}/{instant}{position}` entry at or before `at`.
+fn through(prefix: &[u8], customer: CustomerId, at: Timestamp) -> Vec<u8> {
+    let mut key = keys::customer_at(prefix, customer, at);
+    // Above every 8-byte position that follows the instant.
+    key.extend_from_slice(&[0xff; 9]);
+    key
+}
+
+/// One account-manager assignment, kept per customer under the instant it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Assignment {
+    pub at: Timestamp,
+    pub manager: StaffId,
+    pub team_lead: StaffId,
+    pub previous_manager: Option<StaffId>,
+}
+
+fn assigned(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    position: Position,
+    event: &AccountManagerAssigned,
+) -> Result<(), StateError> {
+    let assignment = Assignment {
+        at,
+        manager: event.manager.clone(),
+        team_lead: event.team_lead.clone(),
+        previous_manager: event.previous_manager.clone(),
+    };
+    let key = keys::customer_entry(keys::ASSIGNMENT, event.customer_id, at, position);
+    write(state, key, &assignment)?;
+    state.put(keys::staff_index(Role::Manager, &event.manager), Vec::new());
+    Ok(())
+}
+
+fn satisfaction(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    position: Position,
+    event: &SatisfactionRecorded,
+) -> Result<(), StateError> {
+    let Some(csat) = event.csat else {
+        return Ok(());
+    };
+    let score = csat.get();
+    let key = keys::customer_entry(keys::CSAT, event.customer_id, at, position);
+    write(state, key, &CsatAnswer { score })?;
+    if let Some(manager) = manager_at(state, event.customer_id, at)? {
+        let answer = Figures {
+            csat_sum: u64::from(score),
+            csat_answers: 1,
+            ..Figures::default()
+        };
+        bucket(
+            state,
+            Role::Manager,
+            &manager,
+            beijing_date(at),
+            &answer,
+            Sign::Add,
+        )?;
+    }
+    if let Some(contact) = event.contact_id {
+        update_contact(state, contact, |record| {
+            record.csat_sum = record.csat_sum.saturating_add(u64::from(score));
+            record.csat_answers = record.csat_answers.saturating_add(1);
+        })?;
+    }
+    Ok(())
+}
+
+/// The latest sale-closing contact of a customer, whose agent later sales are credited to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SaleCandidate {
+    agent: StaffId,
+    started_at: Timestamp,
+}
+
+/// A sale nobody could be credited with when it was folded; a sale-closing contact folded
+/// later that started at most [`SALE_ATTRIBUTION_DAYS`] before it takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct UnattributedSale {
+    at: Timestamp,
+    premium: Money,
+}
+
+fn attribution_window() -> SignedDuration {
+    SignedDuration::from_hours(SALE_ATTRIBUTION_DAYS * 24)
+}
+
+fn sale_figures(premium: Money) -> Figures {
+    Figures {
+        conversions: 1,
+        premium_won: premium,
+        ..Figures::default()
+    }
+}
+
+fn sold(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    at: Timestamp,
+    position: Position,
+    premium: Money,
+) -> Result<(), StateError> {
+    let sale = sale_figures(premium);
+    let day = beijing_date(at);
+    let manager = manager_at(state, customer, at)?;
+    if let Some(manager) = &manager {
+        bucket(state, Role::Manager, manager, day, &sale, Sign::Add)?;
+    }
+    let seller = match manager {
+        Some(manager) => Some(manager),
+        None => {
+            let candidate: Option<SaleCandidate> = read(state, &keys::sale_candidate(customer))?;
+            candidate
+                .filter(|candidate| {
+                    candidate.started_at <= at
+                        && at <= saturating_add(candidate.started_at, attribution_window())
+                })
+                .map(|candidate| candidate.agent)
+        }
+    };
+    match seller {
+        Some(seller) => bucket(state, Role::Agent, &seller, day, &sale, Sign::Add),
+        None => {
+            let key = keys::customer_entry(keys::UNATTRIBUTED, customer, at, position);
+            write(state, key, &UnattributedSale { at, premium })
+        }
+    }
+}
+
+/// Remembers a sale-closing contact and credits its agent with the customer's sales that
+/// were folded earlier without anyone to credit and happened within the window after it.
+fn sale_closed(state: &mut dyn StateWrite, facts: &ContactFacts) -> Result<(), StateError> {
+    let key = keys::sale_candidate(facts.customer);
+    let current: Option<SaleCandidate> = read(state, &key)?;
+    if current.is_none_or(|current| current.started_at <= facts.started_at) {
+        let candidate = SaleCandidate {
+            agent: facts.agent.clone(),
+            started_at: facts.started_at,
+        };
+        write(state, key, &candidate)?;
+    }
+    let start = keys::customer_at(keys::UNATTRIBUTED, facts.customer, facts.started_at);
+    let window_end = saturating_add(facts.started_at, attribution_window());
+    let end = through(keys::UNATTRIBUTED, facts.customer, window_end);
+    for (key, value) in walk_range(state, &start, &end)? {
+        let sale: UnattributedSale = ledger_domain::codec::decode(&value).map_err(|error| {
+            StateError(format!(
+                "performance: {}: {error}",
+                crate::storage::describe(&key)
+            ))
+        })?;
+        let figures = sale_figures(sale.premium);
+        bucket(
+            state,
+            Role::Agent,
+            &facts.agent,
+            beijing_date(sale.at),
+            &figures,
+            Sign::Add,
+        )?;
+        state.delete(&key);
+    }
+    Ok(())
+}
