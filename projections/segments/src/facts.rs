@@ -1,0 +1,319 @@
+//! The per-customer facts the fold keeps: policies with their periods and terms, claims,
+//! payments, contacts, satisfaction answers, group membership and account managers, each with
+//! the Beijing day it became true. Metrics are computed from these at query time, as of any
+//! day (see `metrics.rs`); the fold itself knows no clock.
+//!
+//! Facts are pruned when their record is written: whatever lies more than
+//! [`RETENTION_DAYS`] before the latest day the fold has seen is dropped, except the latest
+//! fact of each kind that a "last …" metric needs. So a record stays bounded however long the
+//! customer's history grows.
+
+use ledger_domain::ids::{ContactId, CustomerId, StaffId};
+use ledger_domain::kinds::ProductLine;
+use ledger_domain::values::{Channel, PolicyNumber};
+use serde::{Deserialize, Serialize};
+
+/// How many days of facts a record keeps before the latest day seen: the longest metric
+/// window (365 days) plus 435 days in which metrics can still be asked for exactly, so that
+/// membership changes can be compared over a year and a bit. Older facts are pruned.
+pub const RETENTION_DAYS: i64 = 800;
+
+/// The longest window a metric looks back over, in days (claims in the last 12 months,
+/// contacts in the last 365 days, a lapse in the last 365 days).
+pub const LONGEST_WINDOW_DAYS: i64 = 365;
+
+/// Everything the projection knows about one customer (and the duplicates merged into it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CustomerFacts {
+    pub customer: CustomerId,
+    /// The day the customer registered, or was first named by an event if it never did.
+    pub first_seen_day: i64,
+    pub corporate: bool,
+    /// Whether the customer belongs to the carmaker group, from each day it changed.
+    pub group: Vec<Change<bool>>,
+    /// The account manager, from each day one was assigned.
+    pub manager: Vec<Change<StaffId>>,
+    pub policies: Vec<PolicyFacts>,
+    /// Days claims were reported.
+    pub claims_reported: Vec<i64>,
+    /// Claim payments: the day settled and the amount in fen.
+    pub claim_payments: Vec<(i64, i64)>,
+    /// Contacts in the order recorded.
+    pub contacts: Vec<ContactFact>,
+    /// The latest day of a contact pruned from `contacts`, for "days since last contact".
+    pub pruned_contact_day: Option<i64>,
+    /// Satisfaction answers in the order recorded.
+    pub answers: Vec<Answer>,
+    /// The customer's personal data was erased: identifiers (policy numbers) are gone.
+    pub erased: bool,
+}
+
+/// A value that holds from `day` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Change<T> {
+    pub day: i64,
+    pub value: T,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PolicyFacts {
+    /// `None` once the holder's personal data is erased: later events can no longer find the
+    /// policy, and the number is not kept.
+    pub number: Option<PolicyNumber>,
+    /// The customer the policy events name (a duplicate merged into this record keeps its own).
+    pub holder: CustomerId,
+    /// Periods in the order issued or renewed.
+    pub periods: Vec<Period>,
+}
+
+/// One period of a policy: issued or renewed on `recorded_day`, covering `start_day` to
+/// `end_day` (both inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Period {
+    pub recorded_day: i64,
+    pub start_day: i64,
+    pub end_day: i64,
+    /// The premium and product lines, as issued and after each endorsement, in recording order.
+    pub terms: Vec<Terms>,
+    /// Lapsed or cancelled, if it was.
+    pub ended: Option<Ended>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Terms {
+    pub recorded_day: i64,
+    pub effective_day: i64,
+    pub premium_fen: i64,
+    /// A bit per product line, by its index in [`ProductLine::ALL`].
+    pub lines: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Ended {
+    pub recorded_day: i64,
+    /// The first day the policy is no longer in force.
+    pub on_day: i64,
+    /// Lapsed (not renewed) rather than cancelled.
+    pub lapsed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ContactFact {
+    pub id: ContactId,
+    /// The Beijing day the contact started.
+    pub day: i64,
+    pub channel: Channel,
+    pub complaint: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Answer {
+    pub day: i64,
+    pub csat: Option<u8>,
+    pub nps: Option<u8>,
+}
+
+/// The bit set of `lines`.
+pub(crate) fn line_bits(lines: &[ProductLine]) -> u16 {
+    lines.iter().fold(0, |bits, line| {
+        let index = ProductLine::ALL
+            .iter()
+            .position(|known| known == line)
+            .expect("ProductLine::ALL lists every product line");
+        // 14 product lines: every index fits a u16 bit.
+        bits | 1_u16
+            .checked_shl(u32::try_from(index).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    })
+}
+
+impl CustomerFacts {
+    pub fn new(customer: CustomerId, first_seen_day: i64) -> Self {
+        Self {
+            customer,
+            first_seen_day,
+            corporate: false,
+            group: Vec::new(),
+            manager: Vec::new(),
+            policies: Vec::new(),
+            claims_reported: Vec::new(),
+            claim_payments: Vec::new(),
+            contacts: Vec::new(),
+            pruned_contact_day: None,
+            answers: Vec::new(),
+            erased: false,
+        }
+    }
+
+    /// The policy numbered `number`, if this record holds it.
+    pub fn policy_mut(&mut self, number: &PolicyNumber) -> Option<&mut PolicyFacts> {
+        self.policies
+            .iter_mut()
+            .find(|policy| policy.number.as_ref() == Some(number))
+    }
+
+    /// Drops the facts no metric can need any more: those before `cutoff_day`, except the
+    /// latest of each kind that a "last …" metric or an as-of reading inside the retention
+    /// window still needs.
+    pub fn prune(&mut self, cutoff_day: i64) {
+        self.claims_reported.retain(|&day| day >= cutoff_day);
+        self.claim_payments.retain(|&(day, _)| day >= cutoff_day);
+        let pruned = self
+            .contacts
+            .iter()
+            .filter(|contact| contact.day < cutoff_day)
+            .map(|contact| contact.day)
+            .max();
+        self.pruned_contact_day = self.pruned_contact_day.max(pruned);
+        self.contacts.retain(|contact| contact.day >= cutoff_day);
+        prune_answers(&mut self.answers, cutoff_day);
+        prune_changes(&mut self.group, cutoff_day);
+        prune_changes(&mut self.manager, cutoff_day);
+        for policy in &mut self.policies {
+            // Keep the latest period whatever its age: it says whether the policy lapsed.
+            let latest = policy.periods.len().saturating_sub(1);
+            let mut index = 0;
+            policy.periods.retain(|period| {
+                let keep = index == latest || period.end_day >= cutoff_day;
+                index += 1;
+                keep
+            });
+        }
+        self.policies.retain(|policy| {
+            policy
+                .periods
+                .last()
+                .is_some_and(|period| period.end_day >= cutoff_day)
+        });
+    }
+
+    /// Folds `merged` (a duplicate of this customer) into this record. Lists are joined in
+    /// day order, this record's facts before the duplicate's on the same day; this customer's
+    /// own group membership, manager and erasure stand, the duplicate's fill in where this
+    /// customer has none.
+    pub fn absorb(&mut self, merged: CustomerFacts) {
+        self.first_seen_day = self.first_seen_day.min(merged.first_seen_day);
+        self.corporate |= merged.corporate;
+        if self.group.is_empty() {
+            self.group = merged.group;
+        }
+        if self.manager.is_empty() {
+            self.manager = merged.manager;
+        }
+        self.policies.extend(merged.policies);
+        join_by_day(&mut self.claims_reported, merged.claims_reported, |day| {
+            *day
+        });
+        join_by_day(
+            &mut self.claim_payments,
+            merged.claim_payments,
+            |(day, _)| *day,
+        );
+        join_by_day(&mut self.contacts, merged.contacts, |contact| contact.day);
+        join_by_day(&mut self.answers, merged.answers, |answer| answer.day);
+        self.pruned_contact_day = self.pruned_contact_day.max(merged.pruned_contact_day);
+    }
+}
+
+/// Appends `other` to `list` and sorts by day, stably: on the same day `list`'s entries stay
+/// first and each list keeps its own order.
+fn join_by_day<T>(list: &mut Vec<T>, other: Vec<T>, day: impl Fn(&T) -> i64) {
+    list.extend(other);
+    list.sort_by_key(|item| day(item));
+}
+
+/// Keeps the changes from `cutoff_day` on and the last one before it (the value in force at
+/// the cutoff).
+fn prune_changes<T>(changes: &mut Vec<Change<T>>, cutoff_day: i64) {
+    let before = changes
+        .iter()
+        .filter(|change| change.day < cutoff_day)
+        .count();
+    if before > 1 {
+        changes.drain(..before - 1);
+    }
+}
+
+/// Keeps the answers from `cutoff_day` on and, before it, the last answer with a CSAT and the
+/// last with an NPS ("last CSAT" has no window).
+fn prune_answers(answers: &mut Vec<Answer>, cutoff_day: i64) {
+    let old = |answer: &Answer| answer.day < cutoff_day;
+    let last_csat = answers
+        .iter()
+        .rposition(|answer| old(answer) && answer.csat.is_some());
+    let last_nps = answers
+        .iter()
+        .rposition(|answer| old(answer) && answer.nps.is_some());
+    let mut index = 0;
+    answers.retain(|answer| {
+        let keep = !old(answer) || Some(index) == last_csat || Some(index) == last_nps;
+        index += 1;
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_what_last_values_need() {
+        let mut answers = vec![
+            Answer {
+                day: 1,
+                csat: Some(2),
+                nps: None,
+            },
+            Answer {
+                day: 2,
+                csat: None,
+                nps: Some(9),
+            },
+            Answer {
+                day: 3,
+                csat: Some(4),
+                nps: None,
+            },
+            Answer {
+                day: 10,
+                csat: Some(5),
+                nps: None,
+            },
+        ];
+        prune_answers(&mut answers, 5);
+        let days: Vec<i64> = answers.iter().map(|answer| answer.day).collect();
+        assert_eq!(days, vec![2, 3, 10]);
+
+        let mut changes = vec![
+            Change {
+                day: 1,
+                value: true,
+            },
+            Change {
+                day: 3,
+                value: false,
+            },
+            Change {
+                day: 8,
+                value: true,
+            },
+        ];
+        prune_changes(&mut changes, 5);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].day, 3);
+    }
+
+    #[test]
+    fn product_lines_are_bits() {
+        assert_eq!(line_bits(&[ProductLine::CompulsoryTraffic]), 1);
+        assert_eq!(
+            line_bits(&[
+                ProductLine::CommercialVehicleDamage,
+                ProductLine::CompulsoryTraffic
+            ])
+            .count_ones(),
+            2
+        );
+        assert_eq!(line_bits(ProductLine::ALL).count_ones(), 14);
+    }
+}

@@ -1,0 +1,95 @@
+//! The read side as plain functions over the state and the loaded rules. Each call evaluates
+//! the whole book (see the crate root for the cost); an API serving many requests holds a
+//! [`SegmentEngine`](crate::SegmentEngine) instead, which caches the snapshot these build.
+
+use jiff::Timestamp;
+use ledger_domain::ids::CustomerId;
+use ledger_domain::projection::{StateError, StateRead};
+
+use crate::fold::owner;
+use crate::metrics::CustomerMetrics;
+use crate::rules::SegmentRules;
+use crate::snapshot::{self, Changes, Page, SegmentError, SegmentSummary};
+
+/// The customer whose facts hold `customer`'s: itself, or the survivor it was merged into.
+pub fn survivor(state: &dyn StateRead, customer: CustomerId) -> Result<CustomerId, StateError> {
+    owner(state, customer)
+}
+
+/// The customer's metrics as of `as_of`'s Beijing day (a merged customer's are its
+/// survivor's), or `None` if the customer was unknown on that day. RFM scores and key-account
+/// membership compare the customer with everyone, so this ranks the whole book.
+pub fn customer_metrics(
+    state: &dyn StateRead,
+    customer: CustomerId,
+    as_of: Timestamp,
+) -> Result<Option<CustomerMetrics>, SegmentError> {
+    let customer = owner(state, customer)?;
+    let (_, customers) = snapshot::population(state, as_of)?;
+    Ok(customers
+        .into_iter()
+        .find(|metrics| metrics.customer == customer))
+}
+
+/// Every segment's name, description, size and shares as of `as_of`'s Beijing day.
+pub fn segments(
+    state: &dyn StateRead,
+    rules: &SegmentRules,
+    as_of: Timestamp,
+) -> Result<Vec<SegmentSummary>, SegmentError> {
+    Ok(snapshot::evaluate(state, rules, as_of)?.summaries())
+}
+
+/// Up to `first` (at most [`MEMBERS_PAGE_MAX`](crate::MEMBERS_PAGE_MAX)) members of the
+/// segment `name` after the cursor `after`, with their metrics, premium highest first.
+pub fn segment_members(
+    state: &dyn StateRead,
+    rules: &SegmentRules,
+    name: &str,
+    as_of: Timestamp,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CustomerMetrics>, SegmentError> {
+    if rules.get(name).is_none() {
+        return Err(SegmentError::UnknownSegment {
+            name: name.to_owned(),
+        });
+    }
+    snapshot::evaluate(state, rules, as_of)?.members(name, after, first)
+}
+
+/// The segments the customer (or its survivor) is a member of as of `as_of`'s Beijing day.
+pub fn customer_segments(
+    state: &dyn StateRead,
+    rules: &SegmentRules,
+    customer: CustomerId,
+    as_of: Timestamp,
+) -> Result<Vec<String>, SegmentError> {
+    let customer = owner(state, customer)?;
+    Ok(snapshot::evaluate(state, rules, as_of)?.customer_segments(customer))
+}
+
+/// Who entered and who left the segment `name` between the Beijing days of `from` and `to`:
+/// the segment evaluated as of each day, each with only the facts known by then, compared.
+pub fn membership_changes(
+    state: &dyn StateRead,
+    rules: &SegmentRules,
+    name: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Changes, SegmentError> {
+    if rules.get(name).is_none() {
+        return Err(SegmentError::UnknownSegment {
+            name: name.to_owned(),
+        });
+    }
+    if from > to {
+        return Err(SegmentError::RangeReversed {
+            from: crate::days::date_of_day(crate::days::day_of(from)),
+            to: crate::days::date_of_day(crate::days::day_of(to)),
+        });
+    }
+    let earlier = snapshot::evaluate(state, rules, from)?;
+    let later = snapshot::evaluate(state, rules, to)?;
+    later.changes_since(&earlier, name)
+}

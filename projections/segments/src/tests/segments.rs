@@ -1,0 +1,349 @@
+//! Given the hand-made book, each built-in segment has exactly the members it was built for,
+//! with the figures, pages and changes the queries report.
+
+use ledger_domain::ids::Position;
+
+use super::book::{AS_OF, book};
+use super::*;
+use crate::{
+    MEMBERS_PAGE_MAX, SegmentEngine, SegmentError, SegmentRules, SegmentSnapshot,
+    customer_segments, evaluate, membership_changes, segment_members, segments,
+};
+
+fn snapshot_of(ledger: &Ledger, day: &str) -> SegmentSnapshot {
+    evaluate(
+        &fold(ledger),
+        &SegmentRules::shipped().unwrap(),
+        end_of(day),
+    )
+    .unwrap()
+}
+
+fn members(snapshot: &SegmentSnapshot, name: &str) -> Vec<String> {
+    let page = snapshot.members(name, None, MEMBERS_PAGE_MAX).unwrap();
+    assert!(!page.has_next_page);
+    names(page.items.into_iter().map(|(_, metrics)| metrics.customer))
+}
+
+#[test]
+fn each_built_in_segment_has_exactly_its_members() {
+    let snapshot = snapshot_of(&book(), AS_OF);
+    assert_eq!(snapshot.customer_count(), 8);
+    assert_eq!(snapshot.policyholder_count(), 6);
+    // 8,000 + 1,000 + 500 + 500 + 600 + 400 yuan.
+    assert_eq!(snapshot.total_premium_fen(), 1_100_000);
+    assert_eq!(members(&snapshot, "key-accounts"), ["c1", "c2"]);
+    assert_eq!(members(&snapshot, "group-customers"), ["c1", "c2"]);
+    assert_eq!(members(&snapshot, "at-risk"), ["c3", "c4", "c5", "c6"]);
+    // c2 renews on 07-15 (15 days); c6 on 07-30, exactly 30 days; c7 has renewed already.
+    assert_eq!(members(&snapshot, "renewal-due-30d"), ["c2", "c6"]);
+    assert_eq!(members(&snapshot, "dormant-365d"), ["c7"]);
+    assert_eq!(members(&snapshot, "potential-value"), ["c2"]);
+}
+
+#[test]
+fn summaries_report_size_and_shares() {
+    let summaries = segments(
+        &fold(&book()),
+        &SegmentRules::shipped().unwrap(),
+        end_of(AS_OF),
+    )
+    .unwrap();
+    let names: Vec<&str> = summaries
+        .iter()
+        .map(|summary| summary.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "key-accounts",
+            "group-customers",
+            "at-risk",
+            "renewal-due-30d",
+            "dormant-365d",
+            "potential-value"
+        ]
+    );
+    let key = &summaries[0];
+    assert_eq!(key.size, 2);
+    assert_eq!(key.share_of_customers, 0.25);
+    assert_eq!(key.share_of_policyholders, 2.0 / 6.0);
+    assert_eq!(key.premium_in_force_fen, 900_000);
+    assert_eq!(key.share_of_premium, 900_000.0 / 1_100_000.0);
+    assert_eq!((key.evaluation_errors, key.first_error.clone()), (0, None));
+    let at_risk = &summaries[2];
+    assert_eq!(at_risk.size, 4);
+    // c4 has no premium in force any more.
+    assert_eq!(at_risk.share_of_policyholders, 3.0 / 6.0);
+    assert_eq!(at_risk.premium_in_force_fen, 160_000);
+    assert!(at_risk.description.contains("Barely satisfied"));
+}
+
+#[test]
+fn rfm_scores_are_quintiles_of_the_book() {
+    let snapshot = snapshot_of(&book(), AS_OF);
+    let rfm = |n: u16| {
+        let rfm = snapshot.customer(customer(n)).unwrap().rfm;
+        (rfm.recency, rfm.frequency, rfm.monetary)
+    };
+    // Recency by days since contact: c2 2, c1 5, c3 29, c5 41, c4 117, c6 135, c7 486,
+    // c8 never; each score is 1 + 5 × (customers strictly worse) / 8.
+    assert_eq!(rfm(2), (5, 5, 4));
+    assert_eq!(rfm(1), (4, 4, 5));
+    assert_eq!(rfm(3), (4, 2, 2));
+    assert_eq!(rfm(5), (3, 4, 2));
+    assert_eq!(rfm(4), (2, 2, 1));
+    assert_eq!(rfm(6), (2, 2, 4));
+    assert_eq!(rfm(7), (1, 1, 2));
+    assert_eq!(rfm(8), (1, 1, 1));
+}
+
+#[test]
+fn a_customer_s_segments_and_members_pages_follow_premium_order() {
+    let state = fold(&book());
+    let rules = SegmentRules::shipped().unwrap();
+    let as_of = end_of(AS_OF);
+    assert_eq!(
+        customer_segments(&state, &rules, customer(2), as_of).unwrap(),
+        [
+            "key-accounts",
+            "group-customers",
+            "renewal-due-30d",
+            "potential-value"
+        ]
+    );
+    assert!(
+        customer_segments(&state, &rules, customer(8), as_of)
+            .unwrap()
+            .is_empty()
+    );
+
+    // at-risk in premium order: c6 (600), c3 and c5 (500 each, by id), c4 (none).
+    let first = segment_members(&state, &rules, "at-risk", as_of, None, 2).unwrap();
+    assert!(first.has_next_page);
+    assert_eq!(
+        names(first.items.iter().map(|(_, m)| m.customer)),
+        ["c3", "c6"]
+    );
+    assert_eq!(first.items[0].1.customer, customer(6));
+    let cursor = first.items[1].0.clone();
+    assert_eq!(cursor, format!("50000:{}", customer(3)));
+    let second = segment_members(&state, &rules, "at-risk", as_of, Some(&cursor), 2).unwrap();
+    assert!(!second.has_next_page);
+    let rest: Vec<_> = second.items.iter().map(|(_, m)| m.customer).collect();
+    assert_eq!(rest, [customer(5), customer(4)]);
+
+    assert_eq!(
+        segment_members(&state, &rules, "at-risk", as_of, None, MEMBERS_PAGE_MAX + 1),
+        Err(SegmentError::PageTooLarge {
+            requested: MEMBERS_PAGE_MAX + 1,
+            max: MEMBERS_PAGE_MAX
+        })
+    );
+    for bad in ["", "50000", "x:y", &format!("050000:{}", customer(3))] {
+        assert_eq!(
+            segment_members(&state, &rules, "at-risk", as_of, Some(bad), 2),
+            Err(SegmentError::BadCursor),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        segment_members(&state, &rules, "vip", as_of, None, 2),
+        Err(SegmentError::UnknownSegment {
+            name: "vip".to_owned()
+        })
+    );
+}
+
+#[test]
+fn membership_changes_compare_the_segment_as_of_two_days() {
+    let mut ledger = book();
+    // c3 is happy again after a call.
+    ledger.on("2025-07-10", answered(customer(3), Some(5), None));
+    let state = fold(&ledger);
+    let rules = SegmentRules::shipped().unwrap();
+
+    // On 01-31 nobody was at risk yet: c3's CSAT, c4's lapse and c5's and c6's complaints came
+    // later (and c5 was not yet a customer).
+    let changes = membership_changes(
+        &state,
+        &rules,
+        "at-risk",
+        end_of("2025-01-31"),
+        end_of(AS_OF),
+    )
+    .unwrap();
+    assert_eq!(names(changes.entered), ["c3", "c4", "c5", "c6"]);
+    assert!(changes.left.is_empty());
+    assert_eq!(
+        (changes.from, changes.to),
+        (date("2025-01-31"), date(AS_OF))
+    );
+
+    let changes = membership_changes(
+        &state,
+        &rules,
+        "at-risk",
+        end_of(AS_OF),
+        end_of("2025-07-15"),
+    )
+    .unwrap();
+    assert!(changes.entered.is_empty());
+    assert_eq!(names(changes.left), ["c3"]);
+
+    // c4's renewal was due on 01-31 (it lapsed instead); c2's and c6's are due on 06-30.
+    let changes = membership_changes(
+        &state,
+        &rules,
+        "renewal-due-30d",
+        end_of("2025-01-31"),
+        end_of(AS_OF),
+    )
+    .unwrap();
+    assert_eq!(names(changes.entered), ["c2", "c6"]);
+    assert_eq!(names(changes.left), ["c4"]);
+
+    assert!(matches!(
+        membership_changes(
+            &state,
+            &rules,
+            "at-risk",
+            end_of(AS_OF),
+            end_of("2025-01-31")
+        ),
+        Err(SegmentError::RangeReversed { .. })
+    ));
+}
+
+#[test]
+fn metrics_before_the_retention_window_are_refused() {
+    let state = fold(&book());
+    let rules = SegmentRules::shipped().unwrap();
+    // The latest day seen is 2025-06-28: exact metrics from 435 days before it.
+    assert!(evaluate(&state, &rules, end_of("2024-04-19")).is_ok());
+    assert_eq!(
+        evaluate(&state, &rules, end_of("2024-04-18")).unwrap_err(),
+        SegmentError::AsOfTooEarly {
+            as_of: date("2024-04-18"),
+            earliest: date("2024-04-19")
+        }
+    );
+}
+
+#[test]
+fn the_engine_evaluates_once_per_day_and_position() {
+    let state = fold(&book());
+    let engine = SegmentEngine::new(SegmentRules::shipped().unwrap());
+    let position = Position(37);
+    let morning = engine
+        .snapshot(&state, position, beijing("2025-06-30T08:00:00"))
+        .unwrap();
+    let evening = engine
+        .snapshot(&state, position, beijing("2025-06-30T20:00:00"))
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&morning, &evening));
+    assert_eq!(engine.cached_snapshots(), 1);
+    let later = engine
+        .snapshot(&state, Position(38), end_of(AS_OF))
+        .unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&morning, &later));
+    for day in 1..=crate::SNAPSHOT_CACHE_ENTRIES + 2 {
+        engine
+            .snapshot(&state, position, end_of(&format!("2025-05-{day:02}")))
+            .unwrap();
+    }
+    assert_eq!(engine.cached_snapshots(), crate::SNAPSHOT_CACHE_ENTRIES);
+    let changes = engine
+        .membership_changes(
+            &state,
+            position,
+            "renewal-due-30d",
+            end_of("2025-01-31"),
+            end_of(AS_OF),
+        )
+        .unwrap();
+    assert_eq!(names(changes.left), ["c4"]);
+    assert_eq!(
+        members(&morning, "key-accounts"),
+        members(&snapshot_of(&book(), AS_OF), "key-accounts")
+    );
+}
+
+#[test]
+fn an_engine_allowing_staleness_reuses_a_snapshot_unless_asked_for_a_later_write() {
+    let state = fold(&book());
+    let engine = SegmentEngine::with_max_staleness(
+        SegmentRules::shipped().unwrap(),
+        std::time::Duration::from_secs(3_600),
+    );
+    let first = engine
+        .snapshot(&state, Position(37), end_of(AS_OF))
+        .unwrap();
+    assert_eq!(first.position(), Some(Position(37)));
+    let again = engine
+        .snapshot(&state, Position(40), end_of(AS_OF))
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+    let mine = engine
+        .snapshot_consistent_with(&state, Position(40), end_of(AS_OF), Position(39))
+        .unwrap();
+    assert_eq!(mine.position(), Some(Position(40)));
+    // A snapshot of a later position than the state's is never used for an earlier one.
+    let older = engine
+        .snapshot(&state, Position(38), end_of(AS_OF))
+        .unwrap();
+    assert_eq!(older.position(), Some(Position(38)));
+}
+
+#[test]
+fn an_analyst_defined_rule_selects_exactly_its_customers() {
+    let rules = SegmentRules::from_toml(
+        "analyst.toml",
+        r#"
+[[segment]]
+name = "wechat-complainers"
+description = "Contacted us on WeChat lately, or complained at all."
+rule = 'contacts_90d.WECHAT >= 1 || complaints_180d > 0'
+
+[[segment]]
+name = "claims-heavy"
+description = "Loss ratio above 10%."
+rule = 'loss_ratio != null && loss_ratio > 0.1'
+
+[[segment]]
+name = "managed"
+description = "Customers with an account manager, by type."
+rule = 'has_account_manager && corporate && type(premium_in_force_fen) == int'
+"#,
+    )
+    .unwrap();
+    let snapshot = evaluate(&fold(&book()), &rules, end_of(AS_OF)).unwrap();
+    // c2's WeChat contact on 04-01 is 90 days back: just outside the window.
+    assert_eq!(members(&snapshot, "wechat-complainers"), ["c1", "c5", "c6"]);
+    assert_eq!(members(&snapshot, "claims-heavy"), ["c1"]);
+    assert_eq!(members(&snapshot, "managed"), ["c1"]);
+}
+
+#[test]
+fn a_rule_failing_for_some_customer_is_counted_not_a_member() {
+    // Passes both probes (the one with facts has three product lines, the one without
+    // short-cuts), but divides by zero for customers with exactly two product lines.
+    let rules = SegmentRules::from_toml(
+        "analyst.toml",
+        r#"
+[[segment]]
+name = "premium-per-policy"
+description = "Premium per policy above 600 yuan."
+rule = 'policies_active == 0 || premium_in_force_fen / (product_lines - 2) > 60000'
+"#,
+    )
+    .unwrap();
+    let snapshot = evaluate(&fold(&book()), &rules, end_of(AS_OF)).unwrap();
+    let summary = snapshot.summary("premium-per-policy").unwrap();
+    // c3, c5 and c6 have two lines; c1 has three (8,000 yuan / 1); c2 and c7 one (a
+    // negative quotient); c4 and c8 no policy.
+    assert_eq!(summary.evaluation_errors, 3);
+    let error = summary.first_error.unwrap().to_lowercase();
+    assert!(error.contains("zero"), "{error}");
+    assert_eq!(members(&snapshot, "premium-per-policy"), ["c1", "c4", "c8"]);
+}
