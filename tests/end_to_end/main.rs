@@ -3,4 +3,5 @@
 mod api;
 mod cli;
 mod fixture;
+mod recovery;
 mod server;

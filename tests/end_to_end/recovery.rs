@@ -1,0 +1,104 @@
+//! Read models survive a crash: the server is killed with SIGKILL while its projections catch
+//! up, more history arrives, and after a restart every live read model equals a rebuild from
+//! position 0 up to its checkpoint (`contact-ledger replay --check`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ledger_tests::{binary, run, stderr, stdout};
+
+/// Starts `serve` on a free port and returns the child and its address.
+fn serve(data: &str) -> (Child, String) {
+    let mut child = Command::new(binary())
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = lines
+        .map(Result::unwrap)
+        .find_map(|line| {
+            line.split_once(" on http://")
+                .map(|(_, rest)| rest.split('/').next().unwrap().to_owned())
+        })
+        .expect("serve prints its address");
+    (child, address)
+}
+
+fn ready(address: &str) -> bool {
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200")
+}
+
+#[test]
+fn read_models_after_kill_9_and_restart_equal_a_rebuild_from_zero() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let fixture = std::fs::read_to_string(crate::fixture::fixture_path()).unwrap();
+    let lines: Vec<&str> = fixture.lines().collect();
+    let halves = [&lines[..lines.len() / 2], &lines[lines.len() / 2..]];
+
+    for (cycle, half) in halves.iter().enumerate() {
+        let file = scratch.path().join(format!("part{cycle}.ndjson"));
+        std::fs::write(&file, half.join("\n") + "\n").unwrap();
+        let imported = run(&["import", "--data", data, file.to_str().unwrap()]);
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        // Killed at once and a little later: mid catch-up, or right after it.
+        for delay_ms in [0, 60, 250] {
+            let (mut child, _) = serve(data);
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    let (mut child, address) = serve(data);
+    let became_ready = (0..200).any(|_| {
+        let ready = ready(&address);
+        if !ready {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ready
+    });
+    assert!(
+        became_ready,
+        "the server never became ready after the crashes"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let checked = run(&["replay", "--data", data, "--check"]);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        stdout(&checked),
+        stderr(&checked)
+    );
+    let report = stdout(&checked);
+    assert_eq!(
+        report.matches(": equal").count(),
+        report.lines().count(),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("customer-timeline at position {}", lines.len())),
+        "{report}"
+    );
+    let verified = run(&["verify", "--data", data]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+}
