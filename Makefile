@@ -47,8 +47,14 @@ schema:
 soak:
 	SOAK_CYCLES=1000 $(CARGO) test --release --locked -p ledger-store --test crash -- --nocapture
 
-bench:
-	@echo "make bench: not built yet (issue 8)"; exit 1
+# Until the full harness (PostgreSQL side by side, BENCHMARKS.md) lands: the store's own
+# throughput check and a seed + rebuild of a 20,000-customer book, all in release mode.
+BENCH_DATA ?= target/bench-data
+bench: build
+	$(CARGO) run --release --locked -p ledger-store --example throughput
+	rm -rf "$(BENCH_DATA)"
+	$(BIN) seed --data "$(BENCH_DATA)" --customers 20000
+	$(BIN) replay --data "$(BENCH_DATA)"
 
 clean:
 	$(CARGO) clean
