@@ -16,14 +16,17 @@ fn serve(data: &str) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = lines
+        .by_ref()
         .map(Result::unwrap)
         .find_map(|line| {
             line.split_once(" on http://")
                 .map(|(_, rest)| rest.split('/').next().unwrap().to_owned())
         })
         .expect("serve prints its address");
+    // Keep reading what it prints: a closed pipe would fail its later lines.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, address)
 }
 

@@ -16,7 +16,6 @@ use tower::ServiceExt;
 /// A running ledger in a temporary directory with an app over it and one token per role.
 pub struct TestApp {
     pub router: Router,
-    pub ledger: Ledger,
     pub config: Config,
     _dir: tempfile::TempDir,
 }
@@ -27,16 +26,15 @@ impl TestApp {
         let ledger = Ledger::open(dir.path(), StoreOptions::default()).unwrap();
         ledger.start();
         let config = Config::generate();
-        let schema =
-            ledger_graphql::build_schema(ledger.clone(), ledger_graphql::ApiOptions::default());
-        let router = app(AppState::new(
-            ledger.clone(),
-            schema,
-            Tokens::from_config(&config),
-        ));
+        // As `serve` does: the generated config's checkpoint key signs `signedCheckpoint`.
+        let options = ledger_graphql::ApiOptions {
+            checkpoint_key: config.checkpoint_key().unwrap(),
+            ..ledger_graphql::ApiOptions::default()
+        };
+        let schema = ledger_graphql::build_schema(ledger.clone(), options);
+        let router = app(AppState::new(ledger, schema, Tokens::from_config(&config)));
         Self {
             router,
-            ledger,
             config,
             _dir: dir,
         }
@@ -237,19 +235,24 @@ async fn health_and_metrics_report_the_ledger() {
         (status, body.as_slice()),
         (StatusCode::OK, b"live\n".as_slice())
     );
-    app.ledger
-        .runner()
-        .wait_for(
-            ledger_domain::ids::Position::ZERO,
-            std::time::Duration::from_secs(5),
-            None,
-        )
-        .await
-        .unwrap();
-    let (status, _, body) = app
-        .send(Request::get("/readyz").body(Body::empty()).unwrap())
-        .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    // Not ready while the read models are first built; ready once they are (bounded wait).
+    let mut last = (StatusCode::SERVICE_UNAVAILABLE, Vec::new());
+    for _ in 0..200 {
+        let (status, _, body) = app
+            .send(Request::get("/readyz").body(Body::empty()).unwrap())
+            .await;
+        last = (status, body);
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        last.0,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&last.1)
+    );
 
     let named = json!({ "query": "query HeadCheck { ledger { headPosition } }", "operationName": "HeadCheck" });
     app.graphql(Some(RoleName::Auditor), named, &[]).await;

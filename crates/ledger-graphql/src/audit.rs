@@ -1,5 +1,5 @@
-//! The auditors' queries: the raw log (`events`), its head (`ledger`), a check of the hash
-//! chain (`verifyLedger`) and a customer's timeline as it stood at a past position
+//! The auditors' queries: the raw log (`events`), its head and Merkle root (`ledger`), a check of
+//! the hash chain (`verifyLedger`) and a customer's timeline as it stood at a past position
 //! (`customerAsOf`). Auditors see the record as written, unmasked.
 //!
 //! `verifyLedger` and `customerAsOf` walk up to the whole log on a blocking thread, at most
@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use ledger_app::names::CUSTOMER_TIMELINE;
 use ledger_domain::events::CATALOGUE;
 use ledger_domain::ids::{CustomerId, StreamId};
@@ -18,6 +18,7 @@ use ledger_store::{EventLog, RecordedEvent, SledEventLog};
 use crate::access::{RootAccess, masked};
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult};
+use crate::proofs::{on_tree, proof_error};
 use crate::scalars::{Count, DateTime, Position, int};
 use crate::state::{ApiState, state};
 use crate::timeline::{
@@ -144,14 +145,38 @@ connection!(
     LedgerEvent
 );
 
-/// The durable end of the hash chain.
+/// The durable end of the hash chain, and the Merkle tree over the records up to it.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct LedgerHead {
     /// The last durable position ("0" when the log is empty).
     pub head_position: Position,
     /// The hash of the record at the head, lower-case hex.
     pub head_hash: String,
     pub event_count: Count,
+}
+
+#[ComplexObject]
+impl LedgerHead {
+    /// Records in the Merkle tree this answer describes: always `headPosition`.
+    async fn tree_size(&self) -> Position {
+        self.head_position
+    }
+
+    /// The RFC 9162 Merkle root over the records' chain hashes up to `headPosition` (leaf
+    /// `i` is position `i + 1`), lower-case hex: what `inclusionProof` and
+    /// `consistencyProof` prove against, and what `signedCheckpoint` signs. Read only when
+    /// asked for: the first read after a start may build the tree.
+    async fn root_hash(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let size = self.head_position.0.get();
+        on_tree(state(ctx)?, move |ledger| {
+            ledger
+                .root_at(size)
+                .map(|root| root.to_hex())
+                .map_err(proof_error)
+        })
+        .await
+    }
 }
 
 /// What `verifyLedger` found.
@@ -393,7 +418,7 @@ impl AuditQueries {
         )
     }
 
-    /// The durable head of the hash chain.
+    /// The durable head of the hash chain, and the Merkle tree's size and root there.
     async fn ledger(&self, ctx: &Context<'_>) -> ApiResult<LedgerHead> {
         let head = state(ctx)?.ledger.log().head();
         Ok(LedgerHead {

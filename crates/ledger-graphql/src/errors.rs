@@ -10,6 +10,7 @@
 //! | `UNAUTHENTICATED` | the request carries no caller | |
 //! | `FORBIDDEN` | the caller's role may not use this field or argument | `role`, `field` |
 //! | `PROJECTION_LAGGING` | a read model had not applied the position the request must see in time | `projection`, `applied`, `wanted` |
+//! | `NOT_CONFIGURED` | the server is not set up for this (`signedCheckpoint` without a signing key) | `what` |
 //! | `UNAVAILABLE` | the store or a projection failed; the detail goes to the log, not the client | |
 
 use async_graphql::ErrorExtensions;
@@ -51,6 +52,11 @@ pub enum ApiError {
         applied: u64,
         wanted: u64,
     },
+    /// The server lacks a setting this field needs (a checkpoint signing key); asking again
+    /// will not help until an operator configures it.
+    NotConfigured {
+        what: String,
+    },
     /// The message is generic; the cause was logged where it happened.
     Unavailable,
 }
@@ -83,6 +89,7 @@ impl ApiError {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::ProjectionLagging { .. } => "PROJECTION_LAGGING",
+            Self::NotConfigured { .. } => "NOT_CONFIGURED",
             Self::Unavailable => "UNAVAILABLE",
         }
     }
@@ -110,6 +117,9 @@ impl ApiError {
             } => format!(
                 "the {projection} read model has applied position {applied}, not yet {wanted}; try again shortly"
             ),
+            Self::NotConfigured { what } => {
+                format!("{what} is not configured on this server; ask its operator")
+            }
             Self::Unavailable => "the ledger is unavailable; try again later".to_owned(),
         }
     }
@@ -136,7 +146,9 @@ impl From<ApiError> for async_graphql::Error {
                     extensions.set("actual", actual.to_string());
                 }
                 ApiError::Rejected { reason, .. } => extensions.set("reason", *reason),
-                ApiError::NotFound { what } => extensions.set("what", what.as_str()),
+                ApiError::NotFound { what } | ApiError::NotConfigured { what } => {
+                    extensions.set("what", what.as_str());
+                }
                 ApiError::Forbidden { role, field } => {
                     extensions.set("role", role.name());
                     extensions.set("field", field.as_str());

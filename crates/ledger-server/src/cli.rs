@@ -41,6 +41,9 @@ enum Command {
     Verify(commands::verify::Args),
     /// Event counts by type and channel, the head, projection checkpoints, the size on disk.
     Stats(commands::stats::Args),
+    /// Merkle roots, inclusion and consistency proofs and signed checkpoints, as JSON documents
+    /// for `tools/proof_verifier.py json`.
+    Proof(commands::proof::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
             Command::Export(args) => commands::export::run(&cli.data, args).await,
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,
             Command::Stats(args) => commands::stats::run(&cli.data, args).await,
+            Command::Proof(args) => commands::proof::run(&cli.data, args).await,
         }
     });
     match outcome {

@@ -1,4 +1,5 @@
-//! `ledger.toml`: where the server listens, who may call it, and its limits.
+//! `ledger.toml`: where the server listens, who may call it, its limits, and the key that
+//! signs Merkle checkpoints.
 //!
 //! ```toml
 //! [server]
@@ -9,11 +10,21 @@
 //! token = "…"          # bearer token
 //! role = "agent"       # agent | supervisor | analyst | auditor | admin
 //! subject = "agent-0042"
+//!
+//! [proofs]
+//! signing_key = "…"    # optional: the Ed25519 seed, 64 hex digits (or 32 bytes in base64)
 //! ```
 //!
-//! When no config exists, `serve` writes one with a random token per role and prints the
-//! tokens once. A config that does not parse, or breaks a rule, stops the server with an error
-//! naming the key.
+//! When no config exists, `serve` writes one with a random token per role and a random
+//! checkpoint signing key, and prints the tokens once. The key's seed is two UUID v4s, like the
+//! tokens: 244 bits from the operating system's generator (each UUID fixes 6 of its 128 bits),
+//! well above Ed25519's 128-bit security level. A config without `[proofs]` serves everything
+//! but `signedCheckpoint` (and `contact-ledger proof checkpoint`), which then say no key is
+//! configured; `serve` never adds a key to an existing config. The public key an auditor needs
+//! is printed when `serve` starts and is in every signed checkpoint.
+//!
+//! A config that does not parse, or breaks a rule, stops the server with an error naming the
+//! key (never echoing a signing key's text).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -62,6 +73,8 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub proofs: ProofsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +117,36 @@ pub struct TokenConfig {
     pub token: String,
     pub role: RoleName,
     pub subject: String,
+}
+
+/// Auditor proofs: the key signed checkpoints are signed with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofsConfig {
+    /// The Ed25519 seed, 64 hex digits or 32 bytes in standard base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<SecretText>,
+}
+
+/// Text that must not be shown: its `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SecretText(..)")
+    }
 }
 
 /// A config that cannot be used, naming the key and the rule.
@@ -164,7 +207,22 @@ impl Config {
                 ));
             }
         }
+        if let Err(error) = self.checkpoint_key() {
+            return Err(rule("proofs.signing_key".to_owned(), &error.to_string()));
+        }
         Ok(())
+    }
+
+    /// The checkpoint signing key, when `[proofs] signing_key` is set. The error says what a
+    /// key looks like without showing the text.
+    pub fn checkpoint_key(
+        &self,
+    ) -> Result<Option<ledger_proof::SigningKey>, ledger_proof::KeyError> {
+        self.proofs
+            .signing_key
+            .as_ref()
+            .map(|text| ledger_proof::parse_signing_key(text.expose()))
+            .transpose()
     }
 
     /// Reads the config at `path`.
@@ -176,7 +234,8 @@ impl Config {
         Self::parse(path, &text)
     }
 
-    /// A new config with one random token per role (subjects `demo-agent`, `demo-admin` ...).
+    /// A new config with one random token per role (subjects `demo-agent`, `demo-admin` ...) and
+    /// a random checkpoint signing key.
     pub fn generate() -> Self {
         let tokens = RoleName::ALL
             .iter()
@@ -189,6 +248,10 @@ impl Config {
         Self {
             server: ServerConfig::default(),
             auth: AuthConfig { tokens },
+            proofs: ProofsConfig {
+                // The token generator's 64 hex digits are also an Ed25519 seed (see the module docs).
+                signing_key: Some(SecretText::new(random_token())),
+            },
         }
     }
 
@@ -204,7 +267,7 @@ impl Config {
             message: error.to_string(),
         })?;
         let text = format!(
-            "# contact-ledger server configuration. Written on first start with a random token per\n# role; keep it private. Roles: agent | supervisor | analyst | auditor | admin.\n\n{body}"
+            "# contact-ledger server configuration. Written on first start with a random token per\n# role and a random checkpoint signing key ([proofs] signing_key, an Ed25519 seed); keep it\n# private. Roles: agent | supervisor | analyst | auditor | admin.\n\n{body}"
         );
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(failed)?;
@@ -242,6 +305,51 @@ mod tests {
         assert_eq!(parsed, config);
         let roles: HashSet<RoleName> = parsed.auth.tokens.iter().map(|token| token.role).collect();
         assert_eq!(roles.len(), RoleName::ALL.len());
+        let key = parsed
+            .checkpoint_key()
+            .unwrap()
+            .expect("a generated config has a key");
+        assert_ne!(
+            Some(key.to_bytes()),
+            Config::generate()
+                .checkpoint_key()
+                .unwrap()
+                .map(|other| other.to_bytes()),
+            "each generated key is different"
+        );
+        assert!(text.contains("[proofs]\nsigning_key = \""), "{text}");
+        assert!(
+            !format!("{parsed:?}").contains(parsed.proofs.signing_key.as_ref().unwrap().expose())
+        );
+    }
+
+    #[test]
+    fn the_signing_key_is_optional_and_checked_without_being_echoed() {
+        let none = Config::parse(Path::new("x.toml"), "[server]\n").unwrap();
+        assert!(none.checkpoint_key().unwrap().is_none());
+        let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+        let hex = Config::parse(
+            Path::new("x.toml"),
+            &format!("[proofs]\nsigning_key = \"{seed}\"\n"),
+        )
+        .unwrap();
+        assert!(hex.checkpoint_key().unwrap().is_some());
+        let short = &seed[..40];
+        let error = Config::parse(
+            Path::new("x.toml"),
+            &format!("[proofs]\nsigning_key = \"{short}\"\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("proofs.signing_key: an Ed25519 key is 32 bytes"),
+            "{error}"
+        );
+        assert!(!error.contains(short), "{error}");
+        let typo = Config::parse(Path::new("x.toml"), "[proofs]\nsigning_kye = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("signing_kye"), "{typo}");
     }
 
     #[test]

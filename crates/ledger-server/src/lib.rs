@@ -3,7 +3,8 @@
 //!
 //! - [`cli`]: argument parsing and dispatch; [`commands`]: one file per subcommand.
 //! - [`server`]: `app(state) -> Router` (GraphQL, subscriptions, GraphiQL, health, metrics).
-//! - [`config`]: `ledger.toml` (listen address, bearer tokens and their roles).
+//! - [`config`]: `ledger.toml` (listen address, bearer tokens and their roles, the checkpoint
+//!   signing key).
 //! - [`interchange`]: the NDJSON event format of `import` and `export`.
 
 pub mod cli;

@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod import;
+pub mod proof;
 pub mod replay;
 pub mod seed;
 pub mod serve;
