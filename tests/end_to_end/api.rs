@@ -131,7 +131,7 @@ async fn an_agent_records_four_channels_and_finds_them_from_the_phone_in_another
 }
 
 /// Sends one HTTP/1.1 POST over a plain socket and returns the response body.
-fn post(address: &str, token: &str, body: &Value) -> String {
+pub(crate) fn post(address: &str, token: &str, body: &Value) -> String {
     let body = body.to_string();
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(

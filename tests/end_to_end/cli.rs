@@ -398,7 +398,7 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
         let text = stdout(&output);
-        assert!(text.contains("built 3 read models"), "{text}");
+        assert!(text.contains("built 8 read models"), "{text}");
         let verified = verify_json(data.to_str().unwrap());
         assert_eq!(verified["ok"], true, "{verified}");
         verified["headHash"].as_str().unwrap().to_owned()

@@ -3,5 +3,6 @@
 mod api;
 mod cli;
 mod fixture;
+mod proofs;
 mod recovery;
 mod server;

@@ -7,6 +7,11 @@
 //! - [`runner`]: feeds every projection the log exactly once (checkpoints committed with state,
 //!   catch-up, live, rebuild, point-in-time builds, wait-for-position).
 //! - [`overlay`]: a batch's pending writes over committed projection state.
+//! - [`segment_service`]: the segment rules, loaded (and checked) at start-up, and the engine
+//!   that evaluates them over the `segments` read model for the API.
+//! - [`proofs`]: the RFC 9162 Merkle tree over the log (leaf index = position − 1), extended
+//!   lazily to the head, and the roots, inclusion and consistency proofs and signed checkpoints
+//!   an auditor asks for.
 //!
 //! A request flows: the GraphQL layer turns a mutation into a [`ledger_domain::commands::Command`]
 //! → [`Ledger::execute`] → the event log (durable) → the runner's live task applies it to each
@@ -15,17 +20,23 @@
 
 pub mod commands;
 pub mod overlay;
+pub mod proofs;
 pub mod runner;
+pub mod segment_service;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use ledger_domain::ids::CustomerId;
+use ledger_domain::ids::{CustomerId, Position};
 use ledger_domain::projection::Projection;
 use ledger_domain::values::Identifier;
+use ledger_proof::{Hash, SignedCheckpoint, SigningKey};
 use ledger_store::{OpenError, SledEventLog, StoreFailure, StoreOptions};
 
 pub use commands::{CommandError, CommandMeta, Executed};
+pub use proofs::{
+    ConsistencyProof, InclusionProof, ProofRejection, ProofRequestError, TreeFailure, TreeHead,
+};
 pub use runner::{ProjectionRunner, RunnerError};
 
 /// The names of the standard read models, as the runner and the command line know them.
@@ -33,6 +44,11 @@ pub mod names {
     pub const CUSTOMER_DIRECTORY: &str = "customer-directory";
     pub const CUSTOMER_TIMELINE: &str = "customer-timeline";
     pub const SERVICE_HISTORY: &str = "service-history";
+    pub const SEGMENTS: &str = "segments";
+    pub const ANALYTICS: &str = "analytics";
+    pub const MARKETING: &str = "marketing";
+    pub const PERFORMANCE: &str = "performance";
+    pub const PROCESSES: &str = "processes";
 }
 
 /// Why the ledger could not be opened.
@@ -44,6 +60,9 @@ pub enum LedgerOpenError {
     Runner(#[from] RunnerError),
     #[error("the business calendar: {0}")]
     Calendar(String),
+    /// A segment rule that does not load (`segments.toml`): its file, segment, line and column.
+    #[error("the segment rules: {0}")]
+    SegmentRules(#[from] segments::RuleError),
 }
 
 /// Every read model the ledger maintains, in the order the runner feeds them.
@@ -54,6 +73,11 @@ pub fn standard_projections() -> Result<Vec<Arc<dyn Projection>>, LedgerOpenErro
         Arc::new(customer_directory::CustomerDirectory),
         Arc::new(customer_timeline::CustomerTimeline),
         Arc::new(service_history),
+        Arc::new(segments::Segments),
+        Arc::new(analytics::Analytics),
+        Arc::new(marketing::Marketing),
+        Arc::new(performance::Performance),
+        Arc::new(processes::Processes),
     ])
 }
 
@@ -68,6 +92,8 @@ struct Inner {
     log: SledEventLog,
     runner: ProjectionRunner,
     gate: commands::IdentifierGate,
+    tree: proofs::LedgerTree,
+    segments: segment_service::SegmentService,
 }
 
 impl Ledger {
@@ -84,11 +110,15 @@ impl Ledger {
         projections: Vec<Arc<dyn Projection>>,
     ) -> Result<Self, LedgerOpenError> {
         let runner = ProjectionRunner::new(log.clone(), projections)?;
+        // Loaded here, at start-up, so that a bad rule stops the ledger from opening.
+        let segments = segment_service::SegmentService::shipped()?;
         Ok(Self {
             inner: Arc::new(Inner {
+                tree: proofs::LedgerTree::new(log.clone()),
                 log,
                 runner,
                 gate: commands::IdentifierGate::default(),
+                segments,
             }),
         })
     }
@@ -104,6 +134,56 @@ impl Ledger {
 
     pub fn runner(&self) -> &ProjectionRunner {
         &self.inner.runner
+    }
+
+    /// The segment rules loaded at start-up and their snapshot cache (see [`segment_service`]).
+    pub fn segments(&self) -> &segment_service::SegmentService {
+        &self.inner.segments
+    }
+
+    /// The Merkle tree over the log (see [`proofs`]).
+    pub fn tree(&self) -> &proofs::LedgerTree {
+        &self.inner.tree
+    }
+
+    /// The Merkle tree's size and root, caught up with the log's durable head. Reads the store:
+    /// the first call after open builds the tree (see [`proofs`]).
+    pub fn tree_head(&self) -> Result<TreeHead, TreeFailure> {
+        self.inner.tree.head()
+    }
+
+    /// The Merkle root of the first `size` records.
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofRequestError> {
+        self.inner.tree.root_at(size)
+    }
+
+    /// The inclusion proof of the record at `position` in the tree of `tree_size` records (the
+    /// current head when `None`).
+    pub fn inclusion_proof(
+        &self,
+        position: Position,
+        tree_size: Option<u64>,
+    ) -> Result<InclusionProof, ProofRequestError> {
+        self.inner.tree.inclusion_proof(position, tree_size)
+    }
+
+    /// The consistency proof from the tree of `from_size` records to the tree of `to_size`
+    /// records (the current head when `None`).
+    pub fn consistency_proof(
+        &self,
+        from_size: u64,
+        to_size: Option<u64>,
+    ) -> Result<ConsistencyProof, ProofRequestError> {
+        self.inner.tree.consistency_proof(from_size, to_size)
+    }
+
+    /// The current tree head, signed with `key` as a checkpoint at `now`.
+    pub fn signed_checkpoint(
+        &self,
+        key: &SigningKey,
+        now: jiff::Timestamp,
+    ) -> Result<SignedCheckpoint, TreeFailure> {
+        self.inner.tree.signed_checkpoint(key, now)
     }
 
     pub(crate) fn identifier_gate(&self) -> &commands::IdentifierGate {

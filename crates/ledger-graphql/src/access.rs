@@ -21,8 +21,15 @@
 //! - **Analysts** read everything an agent and a supervisor read, masked, and change nothing.
 //!   They cannot look a customer up by personal data (an identifier, or a name prefix), since a
 //!   hit would confirm the unmasked value.
+//! - **Segments, campaigns, contact statistics, team performance and the process network**
+//!   (`segments`, `segment`, `customers.segment`, `campaigns`, `campaign`, `channelStats`,
+//!   `busiestHours`, `agentStats`, `managerStats`, `processes`, `process`, `processNetwork`)
+//!   are read by supervisors, analysts, auditors and admins; agents work one customer at a
+//!   time and see that customer's `segments` and `metrics` (key account, at risk) on the
+//!   `Customer` itself. Everyone reads `followUps`, the call-back queue agents work through.
 //! - **Auditors** read everything, unmasked (an audit checks the record as written), plus the
-//!   raw log: `events`, `ledgerEvents`, `ledger`, `verifyLedger`, `customerAsOf`. They change
+//!   raw log: `events`, `ledgerEvents`, `ledger`, `verifyLedger`, `customerAsOf`, and the
+//!   Merkle proofs: `inclusionProof`, `consistencyProof`, `signedCheckpoint`. They change
 //!   nothing.
 //! - **Admins** may do everything, including erasure, merges, process publication and the
 //!   commands that other systems feed (policy life cycle, claim handling after the first
@@ -86,6 +93,9 @@ const AUDIT: &[Role] = &[Auditor, Admin];
 const CALL_CENTRE: &[Role] = &[Agent, Supervisor, Admin];
 const SUPERVISION: &[Role] = &[Supervisor, Admin];
 const ADMIN: &[Role] = &[Admin];
+/// The read models of the book as a whole: segments, campaigns, contact statistics, team
+/// performance, the process network.
+const ANALYSIS: &[Role] = &[Supervisor, Analyst, Auditor, Admin];
 
 /// Every root field (and field argument, as `field.argument`) and the roles that may use it.
 pub const ACCESS: &[(&str, &[Role])] = &[
@@ -102,6 +112,23 @@ pub const ACCESS: &[(&str, &[Role])] = &[
     ("ledger", AUDIT),
     ("verifyLedger", AUDIT),
     ("customerAsOf", AUDIT),
+    ("inclusionProof", AUDIT),
+    ("consistencyProof", AUDIT),
+    ("signedCheckpoint", AUDIT),
+    // Read models of the book (Projections II).
+    ("segments", ANALYSIS),
+    ("segment", ANALYSIS),
+    ("customers.segment", ANALYSIS),
+    ("campaigns", ANALYSIS),
+    ("campaign", ANALYSIS),
+    ("followUps", READERS),
+    ("channelStats", ANALYSIS),
+    ("busiestHours", ANALYSIS),
+    ("agentStats", ANALYSIS),
+    ("managerStats", ANALYSIS),
+    ("processes", ANALYSIS),
+    ("process", ANALYSIS),
+    ("processNetwork", ANALYSIS),
     // Mutations: the customer and contacts.
     ("registerCustomer", CALL_CENTRE),
     ("addIdentifier", CALL_CENTRE),
@@ -234,6 +261,22 @@ mod tests {
                     | "ledger"
                     | "verifyLedger"
                     | "customerAsOf"
+                    | "inclusionProof"
+                    | "consistencyProof"
+                    | "signedCheckpoint"
+                    | "segments"
+                    | "segment"
+                    | "customers.segment"
+                    | "campaigns"
+                    | "campaign"
+                    | "followUps"
+                    | "channelStats"
+                    | "busiestHours"
+                    | "agentStats"
+                    | "managerStats"
+                    | "processes"
+                    | "process"
+                    | "processNetwork"
                     | "ledgerEvents"
                     | "customerActivity"
                     | "screenPop"

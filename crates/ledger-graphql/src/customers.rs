@@ -23,7 +23,9 @@ use ledger_domain::values::Identifier;
 use crate::access::{RootAccess, masked, require};
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult, PageArguments, search_error};
+use crate::performance::{AccountManagerPeriod, Handover};
 use crate::scalars::DateTime;
+use crate::segments::CustomerMetrics;
 use crate::service::{
     ClaimConnection, HISTORY_PAGE_DEFAULT, ServiceHistoryConnection, customer_claims,
     service_history,
@@ -349,6 +351,32 @@ impl Customer {
         Ok(service_history(&history, self.record.id, first, after)?)
     }
 
+    /// The segments the customer (or the survivor it was merged into) is a member of today,
+    /// in the rules' order: `key-accounts`, `at-risk` ...
+    async fn segments(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        crate::segments::customer_segments(ctx, self.record.id).await
+    }
+
+    /// The customer's figures today (premium in force, contacts, CSAT, RFM ...); null when
+    /// the segments read model does not know the customer.
+    async fn metrics(&self, ctx: &Context<'_>) -> ApiResult<Option<CustomerMetrics>> {
+        crate::segments::customer_metrics(ctx, self.record.id).await
+    }
+
+    /// The customer's account managers, oldest first.
+    async fn account_manager_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<AccountManagerPeriod>> {
+        crate::performance::account_manager_history(ctx, self.record.id).await
+    }
+
+    /// Each handover to another account manager or team lead, with the customer's CSAT in the
+    /// 90 days before and after it, oldest first.
+    async fn handovers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Handover>> {
+        crate::performance::handovers(ctx, self.record.id).await
+    }
+
     /// The customer's claims, newest first.
     #[graphql(
         complexity = "cost(first, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX) * child_complexity + 1"
@@ -411,9 +439,10 @@ impl CustomerQueries {
         Ok(customer_directory::customer(&directory, id)?.map(Customer::new))
     }
 
-    /// Customers whose name starts with `search` (case-insensitive; live customers only), or,
-    /// without `search`, every registered customer in registration order (merged and erased
-    /// ones included, their records say so).
+    /// Customers whose name starts with `search` (case-insensitive; live customers only); or
+    /// the members of `segment` today, premium in force highest first (supervisors, analysts,
+    /// auditors); or, with neither, every registered customer in registration order (merged
+    /// and erased ones included, their records say so). `search` and `segment` do not combine.
     #[graphql(
         complexity = "cost(first, CUSTOMERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX) * child_complexity + 1"
     )]
@@ -421,10 +450,20 @@ impl CustomerQueries {
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
+        segment: Option<String>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CustomerConnection> {
         let first = page_size("first", first, CUSTOMERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX)?;
+        if let Some(segment) = &segment {
+            if search.is_some() {
+                return Err(ApiError::validation(
+                    "segment",
+                    "`search` and `segment` do not combine: ask for one",
+                ));
+            }
+            return crate::segments::segment_customers(ctx, segment, first, after).await;
+        }
         let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
         let page = match &search {
             Some(prefix) => {

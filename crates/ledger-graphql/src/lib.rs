@@ -14,7 +14,14 @@
 //! - `state`: what resolvers share (the ledger, the options, the customer loader), and the read
 //!   path that honours `ConsistentWith`.
 //! - Queries: `customers` (the customer directory), `timeline`, `service` (cases, claims,
-//!   queues), `audit` (the raw log, verification, point-in-time timelines).
+//!   queues), `audit` (the raw log, verification, point-in-time timelines), `proofs` (Merkle
+//!   inclusion and consistency proofs, signed checkpoints, and the documents the independent
+//!   verifier `tools/proof_verifier.py` reads).
+//! - Read models of Projections II: `segments` (segments and their members, a customer's
+//!   segments and metrics, evaluated by the rules the ledger loaded at start-up), `marketing`
+//!   (campaigns, the call-back queue `followUps`), `analytics` (`channelStats`,
+//!   `busiestHours`), `performance` (`agentStats`, `managerStats`, account-manager history),
+//!   `processes` (processes, the network's orphans, broken links and trees).
 //! - `mutations`: one per domain command, one file per aggregate, all returning `Recorded`.
 //! - `subscriptions`: `ledgerEvents`, `customerActivity`, `screenPop`.
 //!
@@ -36,12 +43,18 @@
 //! field suggestions are off unless [`ApiOptions::introspection`].
 
 pub mod access;
+pub mod analytics;
 pub mod audit;
 pub mod connection;
 pub mod customers;
 pub mod errors;
+pub mod marketing;
 pub mod mutations;
+pub mod performance;
+pub mod processes;
+pub mod proofs;
 pub mod scalars;
+pub mod segments;
 pub mod service;
 pub mod state;
 pub mod subscriptions;
@@ -70,6 +83,12 @@ pub struct QueryRoot(
     customers::CustomerQueries,
     service::ServiceQueries,
     audit::AuditQueries,
+    proofs::ProofQueries,
+    crate::segments::SegmentQueries,
+    crate::marketing::MarketingQueries,
+    crate::analytics::AnalyticsQueries,
+    crate::performance::PerformanceQueries,
+    crate::processes::ProcessQueries,
 );
 
 /// The deepest query accepted. The deepest the API's own screens go (a mutation's customer's
@@ -98,6 +117,9 @@ pub struct ApiOptions {
     pub complexity_max: usize,
     /// The longest a read waits for read-your-writes before `PROJECTION_LAGGING`.
     pub consistency_wait: Duration,
+    /// The Ed25519 key `signedCheckpoint` signs with; without one that field is
+    /// `NOT_CONFIGURED`. (Its `Debug` shows the public key only.)
+    pub checkpoint_key: Option<ledger_proof::SigningKey>,
 }
 
 impl Default for ApiOptions {
@@ -107,6 +129,7 @@ impl Default for ApiOptions {
             depth_max: DEPTH_MAX,
             complexity_max: COMPLEXITY_MAX,
             consistency_wait: CONSISTENCY_WAIT,
+            checkpoint_key: None,
         }
     }
 }

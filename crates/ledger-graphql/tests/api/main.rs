@@ -6,6 +6,8 @@ mod audit;
 mod calls;
 mod limits;
 mod masking;
+mod proofs;
+mod read_models;
 mod schema;
 mod subscriptions;
 mod support;

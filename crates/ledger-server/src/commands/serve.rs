@@ -1,8 +1,10 @@
 //! `contact-ledger serve`: the GraphQL API, subscriptions and GraphiQL over HTTP.
 //!
 //! Reads `DIR/ledger.toml` (or `--config FILE`); when there is none, writes one with a random
-//! token per role and prints the tokens once. Stops on SIGTERM or Ctrl-C: stops accepting,
-//! finishes in-flight requests (and so their appends), then drains the store and flushes.
+//! token per role and a random checkpoint signing key, and prints the tokens once. Prints the
+//! checkpoint public key on start, and builds the Merkle tree on a blocking thread so that the
+//! first auditor does not wait for it. Stops on SIGTERM or Ctrl-C: stops accepting, finishes
+//! in-flight requests (and so their appends), then drains the store and flushes.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -91,9 +93,9 @@ fn print_examples(ledger: &Ledger) {
     println!(
         "  {{ customerByIdentifier(kind: MOBILE, value: \"{spaced}\") {{ name identifiers {{ kind value }} timeline(first: 10) {{ edges {{ node {{ occurredAt channel title summary }} }} }} }} }}"
     );
-    println!("  # supervisor: service cases past their deadline");
+    println!("  # analyst: the key accounts, their share of the book, their largest members");
     println!(
-        "  {{ serviceCases(breachedOnly: true, first: 10) {{ edges {{ node {{ id kind status deadline }} }} }} }}"
+        "  {{ segment(name: \"key-accounts\") {{ size shareOfCustomers shareOfPremium members(first: 10) {{ edges {{ node {{ name metrics {{ premiumInForce policiesActive lastCsat }} }} }} }} }} }}"
     );
     println!("  # auditor: is the ledger intact?");
     println!(
@@ -108,8 +110,13 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::open(data, StoreOptions::default())
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let runner = ledger.start();
+    build_tree(&ledger);
+    let checkpoint_key = config
+        .checkpoint_key()
+        .with_context(|| format!("{}: proofs.signing_key", config_path.display()))?;
     let options = ApiOptions {
         introspection: config.server.introspection,
+        checkpoint_key: checkpoint_key.clone(),
         ..ApiOptions::default()
     };
     let schema = ledger_graphql::build_schema(ledger.clone(), options);
@@ -126,6 +133,16 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         data.display()
     );
     println!("bearer tokens: {}", config_path.display());
+    match &checkpoint_key {
+        Some(key) => println!(
+            "checkpoint public key (Ed25519, give it to auditors): {}",
+            ledger_proof::public_key_text(&key.verifying_key())
+        ),
+        None => println!(
+            "signed checkpoints: off ({} has no [proofs] signing_key)",
+            config_path.display()
+        ),
+    }
     if args.show_tokens {
         print_examples(&ledger);
     }
@@ -137,6 +154,24 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     ledger.close().await.context("closing the ledger")?;
     runner.abort();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the Merkle tree up to the head on a blocking thread; requests that arrive meanwhile
+/// wait for it (they would build it themselves otherwise). A failure is logged: each proof
+/// request then tries again, and reports its own failure.
+fn build_tree(ledger: &Ledger) {
+    let ledger = ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        match ledger.tree_head() {
+            Ok(head) => tracing::info!(
+                records = head.size,
+                elapsed_ms = started.elapsed().as_millis(),
+                "built the Merkle tree"
+            ),
+            Err(failure) => tracing::warn!(%failure, "could not build the Merkle tree"),
+        }
+    });
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

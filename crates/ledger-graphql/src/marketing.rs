@@ -1,0 +1,362 @@
+//! Marketing: `campaigns` and `campaign(id)` (budget, cost, touches, responses, conversions,
+//! premium won, ROI, and where each stands in plan → execution → feedback), and `followUps`,
+//! the call-back queue of online enquiries nobody has called back yet, oldest first with
+//! their age — from the marketing read model.
+//!
+//! A campaign's status and an enquiry's age depend on the clock and are judged at the moment
+//! of the request. The read model copies no personal data from enquiries (it is sealed in the
+//! log under the customer's key); a follow-up names its customer, whose name is masked for
+//! analysts like everywhere else.
+
+use ::marketing::{CampaignRecord, EnquiryRecord, PAGE_SIZE_MAX, QueryError, QueuedEnquiry};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use jiff::Timestamp;
+use ledger_app::names::MARKETING;
+use ledger_domain::ids::CampaignId;
+
+use crate::access::RootAccess;
+use crate::analytics::ChannelCount;
+use crate::connection::{connection, cost, page_size};
+use crate::customers::{Customer, load_customer};
+use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
+use crate::scalars::{Date, DateTime, Money, Position, int};
+use crate::state::state;
+use crate::vocabulary::{CampaignResponse, ProductLine};
+
+/// Campaigns or follow-ups per page when `first` is not given.
+pub const MARKETING_PAGE_DEFAULT: usize = 20;
+
+/// A marketing listing's error as the client sees it.
+fn marketing_error(error: QueryError) -> ApiError {
+    match error {
+        QueryError::PageTooLarge { max, .. } => page_too_large("first", max),
+        QueryError::BadCursor => bad_cursor("after"),
+        QueryError::State(error) => error.into(),
+    }
+}
+
+/// Where a campaign stands, at the moment of the request.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "::marketing::CampaignStatus")]
+pub enum CampaignStatus {
+    /// The log has facts attributed to the campaign but not its launch.
+    NotLaunched,
+    /// Launched; its period has not started.
+    Planned,
+    /// Its period started and it is not closed (also past its period's end).
+    Executing,
+    /// Closed: the feedback stage. Late responses still count.
+    Closed,
+}
+
+/// Responses of one kind.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ResponseCount {
+    pub response: CampaignResponse,
+    pub count: i32,
+}
+
+/// A marketing campaign and its figures so far.
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    record: CampaignRecord,
+}
+
+#[Object]
+impl Campaign {
+    async fn id(&self) -> ID {
+        ID(self.record.id.to_string())
+    }
+
+    /// Null while the log only knows the campaign from facts attributed to it.
+    async fn name(&self) -> Option<&str> {
+        self.record.plan.as_ref().map(|plan| plan.name.as_str())
+    }
+
+    async fn status(&self) -> CampaignStatus {
+        self.record.status(Timestamp::now()).into()
+    }
+
+    async fn budget(&self) -> Option<Money> {
+        self.record.plan.as_ref().map(|plan| plan.budget.into())
+    }
+
+    /// Budget minus cost (negative when over budget).
+    async fn budget_remaining(&self) -> Option<Money> {
+        self.record.budget_remaining().map(Into::into)
+    }
+
+    async fn channels(&self) -> Vec<crate::vocabulary::Channel> {
+        self.record
+            .plan
+            .as_ref()
+            .map(|plan| {
+                plan.channels
+                    .iter()
+                    .map(|&channel| channel.into())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The segment the campaign targets, as its launch named it.
+    async fn target_segment(&self) -> Option<&str> {
+        self.record
+            .plan
+            .as_ref()
+            .map(|plan| plan.target_segment.as_str())
+    }
+
+    /// First and last day of the period, both inclusive, Beijing time.
+    async fn period_start(&self) -> Option<Date> {
+        self.record
+            .plan
+            .as_ref()
+            .map(|plan| plan.period_start.into())
+    }
+
+    async fn period_end(&self) -> Option<Date> {
+        self.record.plan.as_ref().map(|plan| plan.period_end.into())
+    }
+
+    /// The campaign's owner (a staff id).
+    async fn owner(&self) -> Option<String> {
+        self.record.plan.as_ref().map(|plan| plan.owner.to_string())
+    }
+
+    async fn launched_at(&self) -> Option<DateTime> {
+        self.record
+            .plan
+            .as_ref()
+            .map(|plan| plan.launched_at.into())
+    }
+
+    async fn closed_at(&self) -> Option<DateTime> {
+        self.record
+            .closing
+            .as_ref()
+            .map(|closing| closing.closed_at.into())
+    }
+
+    /// The cost to date.
+    async fn cost(&self) -> Money {
+        self.record.cost.into()
+    }
+
+    async fn touches(&self) -> i32 {
+        int(self.record.touches)
+    }
+
+    async fn touches_by_channel(&self) -> Vec<ChannelCount> {
+        self.record
+            .touches_by_channel
+            .iter()
+            .map(|(&channel, &count)| ChannelCount {
+                channel: channel.into(),
+                count: int(count),
+            })
+            .collect()
+    }
+
+    async fn responses(&self) -> i32 {
+        int(self.record.responses)
+    }
+
+    async fn responses_by_kind(&self) -> Vec<ResponseCount> {
+        self.record
+            .responses_by_kind
+            .iter()
+            .map(|(&response, &count)| ResponseCount {
+                response: response.into(),
+                count: int(count),
+            })
+            .collect()
+    }
+
+    /// Policies issued or renewed attributed to the campaign.
+    async fn conversions(&self) -> i32 {
+        int(self.record.conversions)
+    }
+
+    async fn premium_won(&self) -> Money {
+        self.record.premium_won.into()
+    }
+
+    /// Cost per conversion, rounded down to the fen; null before the first conversion.
+    async fn cost_per_conversion(&self) -> Option<Money> {
+        self.record.cost_per_conversion().map(Into::into)
+    }
+
+    /// `(premiumWon − cost) / cost` in basis points (15000 is 150%), rounded down; null while
+    /// nothing was spent.
+    async fn roi_basis_points(&self) -> Option<i32> {
+        self.record.roi().map(|roi| {
+            let points = roi.basis_points();
+            i32::try_from(points).unwrap_or(if points < 0 { i32::MIN } else { i32::MAX })
+        })
+    }
+
+    /// Online enquiries that name the campaign, and how many of them await a call-back.
+    async fn enquiries(&self) -> i32 {
+        int(self.record.enquiries)
+    }
+
+    async fn enquiries_awaiting_callback(&self) -> i32 {
+        int(self.record.enquiries_awaiting_callback)
+    }
+
+    /// The premium won as the campaign's closing counted it, to compare with `premiumWon`
+    /// (responses may still arrive after closing).
+    async fn closing_premium_won(&self) -> Option<Money> {
+        self.record
+            .closing
+            .as_ref()
+            .map(|closing| closing.premium_won.into())
+    }
+}
+
+/// An online enquiry waiting for a call-back.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    enquiry: EnquiryRecord,
+    age_seconds: i64,
+}
+
+impl From<QueuedEnquiry> for FollowUp {
+    fn from(queued: QueuedEnquiry) -> Self {
+        Self {
+            enquiry: queued.enquiry,
+            age_seconds: queued.age.as_secs(),
+        }
+    }
+}
+
+#[Object]
+impl FollowUp {
+    async fn enquiry_id(&self) -> ID {
+        ID(self.enquiry.id.to_string())
+    }
+
+    /// The customer the enquiry was matched to, if any.
+    async fn customer_id(&self) -> Option<ID> {
+        self.enquiry.customer.map(|id| ID(id.to_string()))
+    }
+
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        match self.enquiry.customer {
+            Some(id) => load_customer(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn campaign_id(&self) -> Option<ID> {
+        self.enquiry.campaign.map(|id| ID(id.to_string()))
+    }
+
+    async fn channel(&self) -> crate::vocabulary::Channel {
+        self.enquiry.channel.into()
+    }
+
+    async fn product_lines(&self) -> Vec<ProductLine> {
+        self.enquiry
+            .product_lines
+            .iter()
+            .map(|&line| line.into())
+            .collect()
+    }
+
+    async fn received_at(&self) -> DateTime {
+        self.enquiry.received_at.into()
+    }
+
+    /// How long the enquiry has waited, in seconds, as of this request.
+    async fn age_seconds(&self) -> i32 {
+        i32::try_from(self.age_seconds).unwrap_or(i32::MAX)
+    }
+
+    /// The log position of the enquiry's event, where its sealed details (name, mobile,
+    /// message) are read.
+    async fn received_position(&self) -> Position {
+        self.enquiry.received_position.into()
+    }
+}
+
+connection!(
+    /// A page of campaigns, in campaign-id order (roughly launch order).
+    CampaignConnection,
+    CampaignEdge,
+    Campaign
+);
+connection!(
+    /// A page of the call-back queue, oldest enquiry first.
+    FollowUpConnection,
+    FollowUpEdge,
+    FollowUp
+);
+
+/// The marketing queries.
+#[derive(Debug, Default)]
+pub struct MarketingQueries;
+
+#[Object(guard = "RootAccess")]
+impl MarketingQueries {
+    /// Every campaign, in campaign-id order (ids are UUID v7, so roughly launch order).
+    #[graphql(
+        complexity = "cost(first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
+    )]
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<CampaignConnection> {
+        let first = page_size("first", first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
+        let records = state(ctx)?.read_model(ctx, MARKETING).await?;
+        let page =
+            ::marketing::campaigns(&records, after.as_deref(), first).map_err(marketing_error)?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|(cursor, record)| (cursor, Campaign { record }))
+            .collect();
+        Ok(CampaignConnection::forward(
+            items,
+            page.has_next_page,
+            after.is_some(),
+        ))
+    }
+
+    /// The campaign with this id; null when the log knows none.
+    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Campaign>> {
+        let id = CampaignId::parse("id", &id)?;
+        let records = state(ctx)?.read_model(ctx, MARKETING).await?;
+        Ok(::marketing::campaign(&records, id)?.map(|record| Campaign { record }))
+    }
+
+    /// Online enquiries nobody has called back yet (no outbound contact names them), oldest
+    /// first, each with its age as of now.
+    #[graphql(
+        complexity = "cost(first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
+    )]
+    async fn follow_ups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<FollowUpConnection> {
+        let first = page_size("first", first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
+        let records = state(ctx)?.read_model(ctx, MARKETING).await?;
+        let page = ::marketing::callback_queue(&records, Timestamp::now(), after.as_deref(), first)
+            .map_err(marketing_error)?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|(cursor, queued)| (cursor, FollowUp::from(queued)))
+            .collect();
+        Ok(FollowUpConnection::forward(
+            items,
+            page.has_next_page,
+            after.is_some(),
+        ))
+    }
+}
