@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use ledger_domain::ids::Position;
-use segments::{RuleError, SegmentEngine, SegmentError, SegmentRules, SegmentSnapshot};
+use segments::{Changes, RuleError, SegmentEngine, SegmentError, SegmentRules, SegmentSnapshot};
 
 use crate::names::SEGMENTS;
 use crate::runner::{ProjectionRunner, RunnerError};
@@ -80,5 +80,24 @@ impl SegmentService {
         Ok(self
             .engine
             .snapshot_consistent_with(&state, position, as_of, minimum)?)
+    }
+
+    /// Who entered and who left segment `name` between the Beijing days of `from` and `to`,
+    /// each side evaluated from the facts dated up to that day.
+    pub fn membership_changes(
+        &self,
+        runner: &ProjectionRunner,
+        name: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Changes, SegmentReadError> {
+        let state = runner.reader(SEGMENTS)?;
+        let position = state
+            .meta()
+            .map_err(RunnerError::from)?
+            .map_or(Position::ZERO, |meta| meta.checkpoint);
+        Ok(self
+            .engine
+            .membership_changes(&state, position, name, from, to)?)
     }
 }

@@ -118,6 +118,7 @@ pub const ACCESS: &[(&str, &[Role])] = &[
     // Read models of the book (Projections II).
     ("segments", ANALYSIS),
     ("segment", ANALYSIS),
+    ("segmentChanges", ANALYSIS),
     ("customers.segment", ANALYSIS),
     ("campaigns", ANALYSIS),
     ("campaign", ANALYSIS),
@@ -266,6 +267,7 @@ mod tests {
                     | "signedCheckpoint"
                     | "segments"
                     | "segment"
+                    | "segmentChanges"
                     | "customers.segment"
                     | "campaigns"
                     | "campaign"

@@ -428,4 +428,57 @@ impl SegmentQueries {
             .map_err(|error| segment_error(error.into()))?;
         Ok(Some(Segment { snapshot, summary }))
     }
+
+    /// Who entered and who left segment `name` between the Beijing days of `from` and `to`
+    /// (each side evaluated from the facts dated up to its day). At most `CHANGES_MAX`
+    /// customers either way; more is a `VALIDATION` error asking for nearer dates.
+    async fn segment_changes(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        from: DateTime,
+        to: DateTime,
+    ) -> ApiResult<SegmentChanges> {
+        let api = state(ctx)?;
+        if api.ledger.segments().rules().get(&name).is_none() {
+            return Err(ApiError::not_found(format!("segment {name}")));
+        }
+        if let Some(position) = consistent_with(ctx) {
+            api.wait_for(position, Some(SEGMENTS)).await?;
+        }
+        let ledger = api.ledger.clone();
+        let changes = tokio::task::spawn_blocking(move || {
+            ledger
+                .segments()
+                .membership_changes(ledger.runner(), &name, from.0, to.0)
+        })
+        .await
+        .map_err(|error| ApiError::unavailable("segment evaluation", &error))?
+        .map_err(segment_error)?;
+        Ok(SegmentChanges {
+            segment: changes.segment,
+            from: changes.from.into(),
+            to: changes.to.into(),
+            entered: changes
+                .entered
+                .iter()
+                .map(|id| ID(id.to_string()))
+                .collect(),
+            left: changes.left.iter().map(|id| ID(id.to_string())).collect(),
+        })
+    }
+}
+
+/// The customers who entered and left a segment between two days.
+#[derive(Debug, SimpleObject)]
+pub struct SegmentChanges {
+    pub segment: String,
+    /// The Beijing day the earlier membership was evaluated for.
+    pub from: Date,
+    /// The Beijing day the later membership was evaluated for.
+    pub to: Date,
+    /// Members on `to` that were not members on `from` (new customers included).
+    pub entered: Vec<ID>,
+    /// Members on `from` that are not members on `to` (customers merged away included).
+    pub left: Vec<ID>,
 }

@@ -52,6 +52,10 @@ fn operations() -> Vec<(&'static str, String)> {
         query("signedCheckpoint", "signedCheckpoint { treeSize }"),
         query("segments", "segments { name size }"),
         query("segment", r#"segment(name: "key-accounts") { size }"#),
+        query(
+            "segmentChanges",
+            r#"segmentChanges(name: "at-risk", from: "2026-10-01T00:00:00Z", to: "2026-11-01T00:00:00Z") { entered left }"#,
+        ),
         query("customers.segment", r#"customers(segment: "key-accounts", first: 1) { edges { cursor } }"#),
         query("campaigns", "campaigns(first: 1) { edges { cursor } }"),
         query("campaign", &format!(r#"campaign(id: "{CAMPAIGN}") {{ id }}"#)),

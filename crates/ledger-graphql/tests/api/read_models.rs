@@ -351,3 +351,53 @@ async fn channel_stats_count_every_contact_and_agent_stats_page() {
     assert_eq!(codes(&oversized), ["VALIDATION"]);
     harness.close().await;
 }
+
+/// Who entered and left a segment between two dates: exactly the difference of the
+/// memberships on those days.
+#[tokio::test(flavor = "multi_thread")]
+async fn segment_membership_changes_between_two_dates() {
+    let (harness, _) = seeded().await;
+    let mut memberships = Vec::new();
+    for day in ["2026-06-01T00:00:00Z", "2026-09-01T00:00:00Z"] {
+        let document = format!(
+            r#"{{ segment(name: "renewal-due-30d", asOf: "{day}") {{ members(first: 100) {{ pageInfo {{ hasNextPage }} edges {{ node {{ customerId }} }} }} }} }}"#
+        );
+        let data = query(&harness, Role::Analyst, &document).await;
+        let members = &data["segment"]["members"];
+        assert_eq!(
+            members["pageInfo"]["hasNextPage"], false,
+            "one page holds the segment"
+        );
+        let ids: std::collections::BTreeSet<String> = members["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| edge["node"]["customerId"].as_str().unwrap().to_owned())
+            .collect();
+        memberships.push(ids);
+    }
+    let (before, after) = (&memberships[0], &memberships[1]);
+    let data = query(
+        &harness,
+        Role::Analyst,
+        r#"{ segmentChanges(name: "renewal-due-30d", from: "2026-06-01T00:00:00Z", to: "2026-09-01T00:00:00Z") { segment entered left } }"#,
+    )
+    .await;
+    let listed = |field: &str| -> std::collections::BTreeSet<String> {
+        data["segmentChanges"][field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        listed("entered"),
+        after.difference(before).cloned().collect()
+    );
+    assert_eq!(listed("left"), before.difference(after).cloned().collect());
+    assert!(
+        !listed("entered").is_empty() && !listed("left").is_empty(),
+        "renewals move customers in and out"
+    );
+}
