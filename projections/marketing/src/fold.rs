@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::records::{CampaignClosing, CampaignPlan, CampaignRecord, EnquiryRecord};
-use crate::storage::{read, walk_prefix, write};
+use crate::storage::STATE;
 
 /// The marketing projection: a pure fold over the log, with no configuration.
 #[derive(Debug, Clone, Copy, Default)]
@@ -94,9 +94,11 @@ fn update_campaign(
     change: impl FnOnce(&mut CampaignRecord),
 ) -> Result<(), StateError> {
     let key = keys::campaign(id);
-    let mut record = read(state, &key)?.unwrap_or_else(|| CampaignRecord::new(id));
+    let mut record = STATE
+        .read(state, &key)?
+        .unwrap_or_else(|| CampaignRecord::new(id));
     change(&mut record);
-    write(state, key, &record)
+    STATE.write(state, key, &record)
 }
 
 fn launched(
@@ -226,11 +228,11 @@ fn update_sale(
     change: impl FnOnce(&mut Sale),
 ) -> Result<(), StateError> {
     let key = keys::sale(campaign, policy);
-    let mut sale: Sale = read(state, &key)?.unwrap_or_default();
+    let mut sale: Sale = STATE.read(state, &key)?.unwrap_or_default();
     let (conversions_before, premium_before) = sale.counted();
     change(&mut sale);
     let (conversions_after, premium_after) = sale.counted();
-    write(state, key, &sale)?;
+    STATE.write(state, key, &sale)?;
     update_campaign(state, campaign, |record| {
         record.conversions = record
             .conversions
@@ -262,7 +264,7 @@ fn enquiry_received(
         callbacks: 0,
         first_callback_at: None,
     };
-    write(state, key, &record)?;
+    STATE.write(state, key, &record)?;
     if let Some(campaign) = event.campaign_id {
         update_campaign(state, campaign, |campaign| {
             campaign.enquiries = campaign.enquiries.saturating_add(1);
@@ -293,7 +295,7 @@ fn contact_linked(
     callback: Option<(EnquiryId, Timestamp)>,
 ) -> Result<(), StateError> {
     let contact_key = keys::contact(contact);
-    let before: Option<EnquiryId> = read(state, &contact_key)?;
+    let before: Option<EnquiryId> = STATE.read(state, &contact_key)?;
     if before.is_none() && callback.is_none() {
         return Ok(());
     }
@@ -302,8 +304,8 @@ fn contact_linked(
         state.delete(&contact_key);
     }
     if let Some((enquiry, started_at)) = callback {
-        write(state, keys::callback(enquiry, contact), &started_at)?;
-        write(state, contact_key, &enquiry)?;
+        STATE.write(state, keys::callback(enquiry, contact), &started_at)?;
+        STATE.write(state, contact_key, &enquiry)?;
     }
     if let Some(enquiry) = before.filter(|before| Some(*before) != callback.map(|(id, _)| id)) {
         refresh_enquiry(state, enquiry, true)?;
@@ -323,14 +325,14 @@ fn refresh_enquiry(
     was_counted: bool,
 ) -> Result<(), StateError> {
     let key = keys::enquiry(enquiry);
-    let Some(mut record) = read::<EnquiryRecord, _>(state, &key)? else {
+    let Some(mut record) = STATE.read::<EnquiryRecord, _>(state, &key)? else {
         // Not received yet: the call-backs wait under `callback/` for it.
         return Ok(());
     };
     let awaiting_before = was_counted && record.awaiting_callback();
     let mut callbacks = 0_u64;
     let mut first: Option<Timestamp> = None;
-    for (_, value) in walk_prefix(state, &keys::callbacks(enquiry))? {
+    for (_, value) in STATE.walk_prefix(state, &keys::callbacks(enquiry))? {
         let started_at: Timestamp = ledger_domain::codec::decode(&value)
             .map_err(|error| StateError(format!("marketing: a call-back of {enquiry}: {error}")))?;
         callbacks = callbacks.saturating_add(1);
@@ -346,7 +348,7 @@ fn refresh_enquiry(
         state.delete(&queue_key);
     }
     let campaign = record.campaign;
-    write(state, key, &record)?;
+    STATE.write(state, key, &record)?;
     if let (Some(campaign), true) = (campaign, awaiting_before != awaiting_after) {
         update_campaign(state, campaign, |campaign| {
             campaign.enquiries_awaiting_callback = if awaiting_after {

@@ -3,19 +3,20 @@
 
 use jiff::Timestamp;
 use ledger_domain::ids::{CampaignId, EnquiryId};
+use ledger_domain::projection::paging::{self, Listing};
 use ledger_domain::projection::{StateError, StateRead};
 
 use crate::keys;
-use crate::page::{self, Listing, Page, QueryError};
+use crate::page::{PAGE_SIZE_MAX, Page, QueryError};
 use crate::records::{CampaignRecord, EnquiryRecord, QueuedEnquiry};
-use crate::storage::{describe, read};
+use crate::storage::{STATE, describe};
 
 /// The campaign `id`, if the log has launched it or attributed anything to it.
 pub fn campaign(
     state: &dyn StateRead,
     id: CampaignId,
 ) -> Result<Option<CampaignRecord>, StateError> {
-    read(state, &keys::campaign(id))
+    STATE.read(state, &keys::campaign(id))
 }
 
 /// Every campaign, in campaign-id order (ids are UUID v7, so roughly in launch order).
@@ -30,13 +31,13 @@ pub fn campaigns(
         end: None,
         is_suffix: &keys::is_campaign_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     decode_page(page, |key, value| decode(&key, &value))
 }
 
 /// The online enquiry `id`, if the projection has seen it received.
 pub fn enquiry(state: &dyn StateRead, id: EnquiryId) -> Result<Option<EnquiryRecord>, StateError> {
-    read(state, &keys::enquiry(id))
+    STATE.read(state, &keys::enquiry(id))
 }
 
 /// Online enquiries that nobody has called back yet, received at or before `now`, oldest
@@ -53,12 +54,12 @@ pub fn callback_queue(
         end: Some(keys::queue_after(now)),
         is_suffix: &keys::is_queue_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     decode_page(page, |key, _| {
         let enquiry_id = &key[keys::QUEUE.len() + keys::INSTANT_BYTES + 1..];
         let mut record_key = keys::ENQUIRY.to_vec();
         record_key.extend_from_slice(enquiry_id);
-        let enquiry: EnquiryRecord = read(state, &record_key)?.ok_or_else(|| {
+        let enquiry: EnquiryRecord = STATE.read(state, &record_key)?.ok_or_else(|| {
             StateError(format!(
                 "marketing: the queue entry {} points at no enquiry",
                 describe(&key)

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, Role};
 use crate::records::{CsatAnswer, Figures, beijing_date, saturating_add};
-use crate::storage::{read, walk_range, write};
+use crate::storage::{STATE, walk_range};
 
 /// How long after a sale-closing contact started a policy sold to its customer is still
 /// credited to the contact's agent: 30 days, the validity of a motor quote and about the
@@ -201,7 +201,7 @@ fn bucket(
         keys::day_bucket(role, staff, day),
         keys::month_bucket(role, staff, day),
     ] {
-        let mut total: Figures = read(state, &key)?.unwrap_or_default();
+        let mut total: Figures = STATE.read(state, &key)?.unwrap_or_default();
         match sign {
             Sign::Add => total.add(figures),
             Sign::Subtract => total.subtract(figures),
@@ -209,7 +209,7 @@ fn bucket(
         if total.is_zero() {
             state.delete(&key);
         } else {
-            write(state, key, &total)?;
+            STATE.write(state, key, &total)?;
         }
     }
     if sign == Sign::Add {
@@ -252,12 +252,12 @@ fn update_contact(
     edit: impl FnOnce(&mut ContactRecord),
 ) -> Result<(), StateError> {
     let key = keys::contact(contact);
-    let mut record: ContactRecord = read(state, &key)?.unwrap_or_default();
+    let mut record: ContactRecord = STATE.read(state, &key)?.unwrap_or_default();
     let before = contributions(&record);
     edit(&mut record);
     let after = contributions(&record);
     change(state, &before, &after)?;
-    write(state, key, &record)
+    STATE.write(state, key, &record)
 }
 
 fn contact(state: &mut dyn StateWrite, facts: ContactFacts) -> Result<(), StateError> {
@@ -326,7 +326,7 @@ fn assigned(
         previous_manager: event.previous_manager.clone(),
     };
     let key = keys::customer_entry(keys::ASSIGNMENT, event.customer_id, at, position);
-    write(state, key, &assignment)?;
+    STATE.write(state, key, &assignment)?;
     state.put(keys::staff_index(Role::Manager, &event.manager), Vec::new());
     Ok(())
 }
@@ -342,7 +342,7 @@ fn satisfaction(
     };
     let score = csat.get();
     let key = keys::customer_entry(keys::CSAT, event.customer_id, at, position);
-    write(state, key, &CsatAnswer { score })?;
+    STATE.write(state, key, &CsatAnswer { score })?;
     if let Some(manager) = manager_at(state, event.customer_id, at)? {
         let answer = Figures {
             csat_sum: u64::from(score),
@@ -410,7 +410,8 @@ fn sold(
     let seller = match manager {
         Some(manager) => Some(manager),
         None => {
-            let candidate: Option<SaleCandidate> = read(state, &keys::sale_candidate(customer))?;
+            let candidate: Option<SaleCandidate> =
+                STATE.read(state, &keys::sale_candidate(customer))?;
             candidate
                 .filter(|candidate| {
                     candidate.started_at <= at
@@ -423,7 +424,7 @@ fn sold(
         Some(seller) => bucket(state, Role::Agent, &seller, day, &sale, Sign::Add),
         None => {
             let key = keys::customer_entry(keys::UNATTRIBUTED, customer, at, position);
-            write(state, key, &UnattributedSale { at, premium })
+            STATE.write(state, key, &UnattributedSale { at, premium })
         }
     }
 }
@@ -432,13 +433,13 @@ fn sold(
 /// were folded earlier without anyone to credit and happened within the window after it.
 fn sale_closed(state: &mut dyn StateWrite, facts: &ContactFacts) -> Result<(), StateError> {
     let key = keys::sale_candidate(facts.customer);
-    let current: Option<SaleCandidate> = read(state, &key)?;
+    let current: Option<SaleCandidate> = STATE.read(state, &key)?;
     if current.is_none_or(|current| current.started_at <= facts.started_at) {
         let candidate = SaleCandidate {
             agent: facts.agent.clone(),
             started_at: facts.started_at,
         };
-        write(state, key, &candidate)?;
+        STATE.write(state, key, &candidate)?;
     }
     let start = keys::customer_at(keys::UNATTRIBUTED, facts.customer, facts.started_at);
     let window_end = saturating_add(facts.started_at, attribution_window());

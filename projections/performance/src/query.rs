@@ -5,11 +5,12 @@
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use ledger_domain::ids::{CustomerId, StaffId};
+use ledger_domain::projection::paging::{self, Listing};
 use ledger_domain::projection::{StateError, StateRead};
 
 use crate::fold::Assignment;
 use crate::keys::{self, Role};
-use crate::page::{self, Listing, Page, QueryError};
+use crate::page::{PAGE_SIZE_MAX, Page, QueryError};
 use crate::records::{
     CsatAnswer, CsatAverage, Figures, Handover, ManagerPeriod, StaffFigures, saturating_add,
 };
@@ -212,7 +213,7 @@ fn staff_stats(
         end: None,
         is_suffix: &keys::is_staff_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     let mut items = Vec::with_capacity(page.items.len());
     for (cursor, (key, _)) in page.items {
         let staff = staff_of(&key[role.index().len()..])?;

@@ -16,7 +16,7 @@ use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
 
 use crate::keys::{self, LINK_EDGE, PARENT_EDGE};
 use crate::records::{BrokenLink, BrokenReason, Edge, ProcessRecord, Training};
-use crate::storage::{read, walk_prefix, write};
+use crate::storage::STATE;
 
 /// The process-network projection: a pure fold over the log, with no configuration.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,8 +70,8 @@ fn population(state: &mut dyn StateWrite, staff: &StaffId) -> Result<(), StateEr
 }
 
 fn increment(state: &mut dyn StateWrite, key: Vec<u8>) -> Result<(), StateError> {
-    let count: u64 = read(state, &key)?.unwrap_or(0);
-    write(state, key, &count.saturating_add(1))
+    let count: u64 = STATE.read(state, &key)?.unwrap_or(0);
+    STATE.write(state, key, &count.saturating_add(1))
 }
 
 fn trained(
@@ -92,7 +92,7 @@ fn trained(
         at,
         trainer: event.trainer.clone(),
     };
-    write(state, key, &training)?;
+    STATE.write(state, key, &training)?;
     increment(state, keys::trained(event.process_id, event.version))
 }
 
@@ -103,7 +103,7 @@ fn published(
 ) -> Result<(), StateError> {
     population(state, &event.owner)?;
     let id = event.process_id;
-    let before: Option<ProcessRecord> = read(state, &keys::process(id))?;
+    let before: Option<ProcessRecord> = STATE.read(state, &keys::process(id))?;
     // The aggregate only accepts higher versions; an imported log with an older or repeated
     // one keeps the highest.
     if before
@@ -125,7 +125,7 @@ fn published(
         }
         state.delete(&keys::department_member(&before.department, id));
     }
-    for (key, _) in walk_prefix(state, &keys::under(keys::BROKEN, id))? {
+    for (key, _) in STATE.walk_prefix(state, &keys::under(keys::BROKEN, id))? {
         state.delete(&key);
     }
     let record = ProcessRecord {
@@ -144,19 +144,22 @@ fn published(
             .as_ref()
             .map_or(1, |before| before.publications.saturating_add(1)),
     };
-    write(state, keys::process(id), &record)?;
+    STATE.write(state, keys::process(id), &record)?;
     state.put(keys::department_member(&record.department, id), Vec::new());
     for target in &record.links {
         state.put(keys::link(*target, id), Vec::new());
         neighbours.insert(*target);
-        if read::<ProcessRecord, _>(state, &keys::process(*target))?.is_none() {
+        if STATE
+            .read::<ProcessRecord, _>(state, &keys::process(*target))?
+            .is_none()
+        {
             let broken = BrokenLink {
                 source: id,
                 target: *target,
                 edge: Edge::Link,
                 reason: BrokenReason::UnknownProcess,
             };
-            write(state, keys::broken(id, *target, LINK_EDGE), &broken)?;
+            STATE.write(state, keys::broken(id, *target, LINK_EDGE), &broken)?;
         }
     }
     if let Some(parent) = record.parent {
@@ -166,13 +169,13 @@ fn published(
     }
     // Now published: links to this process resolve, and children's departments are checked
     // against its (possibly new) department.
-    for (key, _) in walk_prefix(state, &keys::under(keys::LINK, id))? {
+    for (key, _) in STATE.walk_prefix(state, &keys::under(keys::LINK, id))? {
         let source = last_id(&key)?;
         state.delete(&keys::broken(source, id, LINK_EDGE));
     }
-    for (key, _) in walk_prefix(state, &keys::under(keys::CHILD, id))? {
+    for (key, _) in STATE.walk_prefix(state, &keys::under(keys::CHILD, id))? {
         let child = last_id(&key)?;
-        if let Some(child) = read::<ProcessRecord, _>(state, &keys::process(child))? {
+        if let Some(child) = STATE.read::<ProcessRecord, _>(state, &keys::process(child))? {
             check_parent(state, &child, id)?;
         }
     }
@@ -189,7 +192,7 @@ fn check_parent(
     parent: ProcessId,
 ) -> Result<(), StateError> {
     let key = keys::broken(child.id, parent, PARENT_EDGE);
-    let reason = match read::<ProcessRecord, _>(state, &keys::process(parent))? {
+    let reason = match STATE.read::<ProcessRecord, _>(state, &keys::process(parent))? {
         None => Some(BrokenReason::UnknownProcess),
         Some(parent) if parent.department != child.department => {
             Some(BrokenReason::ParentInOtherDepartment)
@@ -204,7 +207,7 @@ fn check_parent(
                 edge: Edge::Parent,
                 reason,
             };
-            write(state, key, &broken)
+            STATE.write(state, key, &broken)
         }
         None => {
             state.delete(&key);
@@ -216,7 +219,7 @@ fn check_parent(
 /// Whether `process` is an orphan: published, with no parent and no links of its own, and
 /// no process naming it as parent or linking to it. Writes or deletes `orphan/{id}`.
 fn refresh_orphan(state: &mut dyn StateWrite, process: ProcessId) -> Result<(), StateError> {
-    let record: Option<ProcessRecord> = read(state, &keys::process(process))?;
+    let record: Option<ProcessRecord> = STATE.read(state, &keys::process(process))?;
     let isolated = match record {
         Some(record) if record.parent.is_none() && record.links.is_empty() => {
             let no_incoming = |prefix: &[u8]| -> Result<bool, StateError> {

@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ledger_domain::ids::ProcessId;
 use ledger_domain::kinds::Title;
+use ledger_domain::projection::paging::{self, Listing};
 use ledger_domain::projection::{Order, StateError, StateRead};
 
 use crate::keys;
-use crate::page::{self, Listing, Page, QueryError};
+use crate::page::{PAGE_SIZE_MAX, Page, QueryError};
 use crate::records::{BrokenLink, DepartmentTree, ProcessRecord, TrainingCoverage, TreeNode};
-use crate::storage::{describe, read};
+use crate::storage::{STATE, describe};
 
 /// The most processes one department tree shows. A department's processes are tens (the
 /// insurer's largest, claims, has about a dozen); a thousand is far beyond any department and
@@ -19,7 +20,7 @@ pub const DEPARTMENT_PROCESSES_MAX: usize = 1_000;
 
 /// The process `id` as last published.
 pub fn process(state: &dyn StateRead, id: ProcessId) -> Result<Option<ProcessRecord>, StateError> {
-    read(state, &keys::process(id))
+    STATE.read(state, &keys::process(id))
 }
 
 /// Processes in process-id order: all of them, or those of one department.
@@ -39,7 +40,7 @@ pub fn processes(
         end: None,
         is_suffix: &keys::is_process_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     load_processes(state, page, listing.prefix.len())
 }
 
@@ -56,7 +57,7 @@ pub fn orphans(
         end: None,
         is_suffix: &keys::is_process_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     load_processes(state, page, keys::ORPHAN.len())
 }
 
@@ -72,7 +73,7 @@ pub fn broken_links(
         end: None,
         is_suffix: &keys::is_broken_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     let items = page
         .items
         .into_iter()
@@ -160,12 +161,14 @@ pub fn training_coverage(
         end: None,
         is_suffix: &keys::is_staff_suffix,
     };
-    let page = page::page(state, &listing, after, first)?;
+    let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     let mut coverage = TrainingCoverage {
         process: process_id,
         version: record.version,
-        population: read(state, keys::STAFF_COUNT)?.unwrap_or(0),
-        trained_count: read(state, &keys::trained(process_id, record.version))?.unwrap_or(0),
+        population: STATE.read(state, keys::STAFF_COUNT)?.unwrap_or(0),
+        trained_count: STATE
+            .read(state, &keys::trained(process_id, record.version))?
+            .unwrap_or(0),
         trained: Vec::new(),
         untrained: Vec::new(),
         end_cursor: page.items.last().map(|(cursor, _)| cursor.clone()),
@@ -200,7 +203,7 @@ fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T,
 fn load_process(state: &dyn StateRead, id_bytes: &[u8]) -> Result<ProcessRecord, StateError> {
     let mut key = keys::PROCESS.to_vec();
     key.extend_from_slice(id_bytes);
-    read(state, &key)?.ok_or_else(|| {
+    STATE.read(state, &key)?.ok_or_else(|| {
         StateError(format!(
             "processes: an index points at {}, which is not stored",
             describe(&key)

@@ -1,64 +1,14 @@
 //! Reading and writing encoded values in the projection's state, and the batched walk over a
-//! prefix. Values go through `ledger_domain::codec`, the one encoding the ledger allows.
+//! prefix. Values go through `ledger_domain::codec`, the one encoding the ledger allows;
+//! [`STATE`] is `ledger_domain::projection::storage`'s codec, named for this projection.
 
-use ledger_domain::codec;
-use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite, prefix_end};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use ledger_domain::projection::storage::StateCodec;
+pub(crate) use ledger_domain::projection::storage::describe;
 
 /// Entries read per step of a walk over a prefix (the processes linking to one, the broken
 /// links of one, a department's processes). Bounds the memory of one step; a walk takes as
 /// many steps as the prefix has entries.
 pub(crate) const WALK_BATCH_ENTRIES: usize = 256;
 
-/// A key as text for an error message: printable ASCII as is, other bytes escaped.
-pub(crate) fn describe(key: &[u8]) -> String {
-    key.escape_ascii().to_string()
-}
-
-pub(crate) fn read<T, S>(state: &S, key: &[u8]) -> Result<Option<T>, StateError>
-where
-    T: DeserializeOwned,
-    S: StateRead + ?Sized,
-{
-    let Some(bytes) = state.get(key)? else {
-        return Ok(None);
-    };
-    codec::decode(&bytes)
-        .map(Some)
-        .map_err(|error| StateError(format!("processes: {}: {error}", describe(key))))
-}
-
-pub(crate) fn write<T: Serialize>(
-    state: &mut dyn StateWrite,
-    key: Vec<u8>,
-    value: &T,
-) -> Result<(), StateError> {
-    let bytes = codec::encode(value)
-        .map_err(|error| StateError(format!("processes: {}: {error}", describe(&key))))?;
-    state.put(key, bytes);
-    Ok(())
-}
-
-/// Every entry under `prefix`, in key order, read in batches of [`WALK_BATCH_ENTRIES`].
-pub(crate) fn walk_prefix<S>(state: &S, prefix: &[u8]) -> Result<Vec<Entry>, StateError>
-where
-    S: StateRead + ?Sized,
-{
-    let end = prefix_end(prefix).unwrap_or_default();
-    let mut start = prefix.to_vec();
-    let mut entries = Vec::new();
-    loop {
-        let batch = state.range(&start, &end, Order::Ascending, WALK_BATCH_ENTRIES)?;
-        let full = batch.len() == WALK_BATCH_ENTRIES;
-        if let Some((last, _)) = batch.last() {
-            // The smallest key after `last`.
-            start = last.clone();
-            start.push(0);
-        }
-        entries.extend(batch);
-        if !full {
-            return Ok(entries);
-        }
-    }
-}
+/// Reads and writes this projection's values, naming it in their errors.
+pub(crate) const STATE: StateCodec = StateCodec::new("processes", WALK_BATCH_ENTRIES);

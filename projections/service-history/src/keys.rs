@@ -135,32 +135,7 @@ fn is_claim_number(text: &str) -> bool {
     ClaimNumber::parse("", text).is_ok_and(|number| number.as_str() == text)
 }
 
-/// Lower-case hex: cursors carry binary key suffixes as text.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
-/// The bytes of lower-case hex `text`, or `None` if it is not that.
-pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let digit = |byte: u8| match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        _ => None,
-    };
-    let pairs = text.as_bytes().chunks_exact(2);
-    if !pairs.remainder().is_empty() {
-        return None;
-    }
-    pairs
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
-}
+pub(crate) use ledger_domain::projection::paging::{from_hex, to_hex};
 
 #[cfg(test)]
 mod tests {
@@ -178,16 +153,6 @@ mod tests {
         .map(|text| text.parse::<Timestamp>().unwrap());
         for pair in times.windows(2) {
             assert!(instant(pair[0]) < instant(pair[1]), "{pair:?}");
-        }
-    }
-
-    #[test]
-    fn hex_round_trips_and_rejects_other_text() {
-        let bytes = vec![0x00, 0x7f, 0x80, 0xff, 0x2f];
-        assert_eq!(to_hex(&bytes), "007f80ff2f");
-        assert_eq!(from_hex("007f80ff2f"), Some(bytes));
-        for bad in ["0", "0g", "AB", "é0"] {
-            assert_eq!(from_hex(bad), None, "{bad}");
         }
     }
 

@@ -14,7 +14,7 @@ use ledger_domain::values::ClaimNumber;
 
 use crate::keys::{self, Item};
 use crate::records::{CaseRecord, ClaimRecord, HistoryItem};
-use crate::storage::{describe, history_owner, read};
+use crate::storage::{STATE, describe, history_owner};
 
 /// The most items one page may ask for. A page is read in one go and each item is a record
 /// read; a hundred keeps a page well under a millisecond of reads and matches the API's
@@ -51,7 +51,7 @@ pub enum CaseStatusFilter {
 
 /// The service case `id`, if the projection has seen it opened.
 pub fn case(state: &dyn StateRead, id: CaseId) -> Result<Option<CaseRecord>, StateError> {
-    read(state, &keys::case(id))
+    STATE.read(state, &keys::case(id))
 }
 
 /// The claim `number`, if the projection has seen it reported.
@@ -59,7 +59,7 @@ pub fn claim(
     state: &dyn StateRead,
     number: &ClaimNumber,
 ) -> Result<Option<ClaimRecord>, StateError> {
-    read(state, &keys::claim(number))
+    STATE.read(state, &keys::claim(number))
 }
 
 /// The customer's cases and claims, newest first (cases by when they were opened, claims by
@@ -286,7 +286,7 @@ fn load<T: serde::de::DeserializeOwned>(
     state: &dyn StateRead,
     record_key: &[u8],
 ) -> Result<T, HistoryError> {
-    read(state, record_key)?.ok_or_else(|| {
+    STATE.read(state, record_key)?.ok_or_else(|| {
         HistoryError::State(StateError(format!(
             "service-history: an index points at {}, which is not stored",
             describe(record_key)

@@ -2,11 +2,10 @@
 //! prefix that merges and erasures need. Values go through `ledger_domain::codec`, the one
 //! encoding the ledger allows.
 
-use ledger_domain::codec;
 use ledger_domain::ids::CustomerId;
-use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite, prefix_end};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use ledger_domain::projection::storage::StateCodec;
+pub(crate) use ledger_domain::projection::storage::describe;
+use ledger_domain::projection::{StateError, StateRead, StateWrite};
 
 use crate::keys;
 
@@ -21,34 +20,8 @@ pub(crate) const WALK_BATCH_ENTRIES: usize = 256;
 /// corrupted state.
 pub(crate) const MERGE_CHAIN_MAX: usize = 32;
 
-/// A key as text for an error message: printable ASCII as is, other bytes escaped.
-pub(crate) fn describe(key: &[u8]) -> String {
-    key.escape_ascii().to_string()
-}
-
-pub(crate) fn read<T, S>(state: &S, key: &[u8]) -> Result<Option<T>, StateError>
-where
-    T: DeserializeOwned,
-    S: StateRead + ?Sized,
-{
-    let Some(bytes) = state.get(key)? else {
-        return Ok(None);
-    };
-    codec::decode(&bytes)
-        .map(Some)
-        .map_err(|error| StateError(format!("service-history: {}: {error}", describe(key))))
-}
-
-pub(crate) fn write<T: Serialize>(
-    state: &mut dyn StateWrite,
-    key: Vec<u8>,
-    value: &T,
-) -> Result<(), StateError> {
-    let bytes = codec::encode(value)
-        .map_err(|error| StateError(format!("service-history: {}: {error}", describe(&key))))?;
-    state.put(key, bytes);
-    Ok(())
-}
+/// Reads and writes this projection's values, naming it in their errors.
+pub(crate) const STATE: StateCodec = StateCodec::new("service-history", WALK_BATCH_ENTRIES);
 
 /// Replaces the index entries `before` with `after`, each pointing at `record_key`, writing
 /// only the difference.
@@ -74,7 +47,7 @@ where
 {
     let mut current = customer;
     for _ in 0..MERGE_CHAIN_MAX {
-        match read::<CustomerId, _>(state, &keys::merged(current))? {
+        match STATE.read::<CustomerId, _>(state, &keys::merged(current))? {
             Some(survivor) => current = survivor,
             None => return Ok(current),
         }
@@ -82,27 +55,4 @@ where
     Err(StateError(format!(
         "service-history: customer {customer} is merged through more than {MERGE_CHAIN_MAX} customers"
     )))
-}
-
-/// Every entry under `prefix`, in key order, read in batches of [`WALK_BATCH_ENTRIES`].
-pub(crate) fn walk_prefix<S>(state: &S, prefix: &[u8]) -> Result<Vec<Entry>, StateError>
-where
-    S: StateRead + ?Sized,
-{
-    let end = prefix_end(prefix).unwrap_or_default();
-    let mut start = prefix.to_vec();
-    let mut entries = Vec::new();
-    loop {
-        let batch = state.range(&start, &end, Order::Ascending, WALK_BATCH_ENTRIES)?;
-        let full = batch.len() == WALK_BATCH_ENTRIES;
-        if let Some((last, _)) = batch.last() {
-            // The smallest key after `last`.
-            start = last.clone();
-            start.push(0);
-        }
-        entries.extend(batch);
-        if !full {
-            return Ok(entries);
-        }
-    }
 }

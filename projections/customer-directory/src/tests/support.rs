@@ -1,94 +1,11 @@
-//! Test support: a hand-written history of events, recorded with increasing positions and
-//! times, and folded into fresh state.
+//! Test support: the shared hand-written history (`ledger_domain::projection::testing`), and
+//! ids and values that read well in failures.
 
-use jiff::{SignedDuration, Timestamp};
-use ledger_domain::events::Event;
-use ledger_domain::ids::{CustomerId, EventId, Position, StaffId, StreamId};
-use ledger_domain::projection::{Envelope, MemoryState, Projection, StateWrite};
-use ledger_domain::samples;
+use ledger_domain::ids::CustomerId;
 use ledger_domain::values::{Identifier, IdentifierKind};
 use uuid::Uuid;
 
-/// One event as the log would hold it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub position: Position,
-    pub stream: StreamId,
-    pub event_id: EventId,
-    pub occurred_at: Timestamp,
-    pub actor: StaffId,
-    pub event: Event,
-}
-
-impl Recorded {
-    pub fn envelope(&self) -> Envelope<'_> {
-        Envelope {
-            position: self.position,
-            stream: &self.stream,
-            stream_version: self.position.get(),
-            event_id: self.event_id,
-            occurred_at: self.occurred_at,
-            recorded_at: self.occurred_at,
-            actor: &self.actor,
-            event: &self.event,
-        }
-    }
-}
-
-/// Events in log order: positions from 1, each event a minute after the one before unless
-/// given its own time.
-#[derive(Debug, Clone)]
-pub struct History {
-    pub recorded: Vec<Recorded>,
-    clock: Timestamp,
-}
-
-impl History {
-    pub fn new() -> Self {
-        Self {
-            recorded: Vec::new(),
-            clock: samples::sample_time(),
-        }
-    }
-
-    /// Records `event` a minute after the previous one; returns when it occurred.
-    pub fn record(&mut self, event: impl Into<Event>) -> Timestamp {
-        let at = self.clock + SignedDuration::from_mins(1);
-        self.record_at(at, event)
-    }
-
-    /// Records `event` as having occurred at `at` (imports may go back in time).
-    pub fn record_at(&mut self, at: Timestamp, event: impl Into<Event>) -> Timestamp {
-        let event = event.into();
-        let position = Position(u64::try_from(self.recorded.len()).unwrap() + 1);
-        self.clock = at;
-        self.recorded.push(Recorded {
-            position,
-            stream: event.stream(),
-            event_id: EventId::from_uuid(Uuid::from_u128(u128::from(position.get()))),
-            occurred_at: at,
-            actor: samples::staff("system:test"),
-            event,
-        });
-        at
-    }
-
-    /// Folds every event into a fresh state.
-    pub fn fold(&self, projection: &dyn Projection) -> MemoryState {
-        let mut state = MemoryState::new();
-        apply(projection, &self.recorded, &mut state);
-        state
-    }
-}
-
-/// Applies `recorded` in order; a state error fails the test.
-pub fn apply(projection: &dyn Projection, recorded: &[Recorded], state: &mut dyn StateWrite) {
-    for recorded in recorded {
-        projection
-            .apply(&recorded.envelope(), state)
-            .unwrap_or_else(|error| panic!("position {}: {error}", recorded.position));
-    }
-}
+pub use ledger_domain::projection::testing::{History, apply};
 
 /// A customer id that reads well in failures (`...00010000000n`), apart from the samples' ids.
 pub fn customer(n: u128) -> CustomerId {

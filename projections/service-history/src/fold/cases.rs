@@ -19,7 +19,7 @@ use ledger_domain::values::Direction;
 use super::ServiceHistory;
 use crate::keys;
 use crate::records::{CaseRecord, CaseStatus, RecommendationRecord, RiskSurveyRecord};
-use crate::storage::{history_owner, read, reindex, write};
+use crate::storage::{STATE, history_owner, reindex};
 
 /// The queue entries a case belongs in: open cases by deadline; resolved and closed cases by
 /// when that happened, and again under `late/` when the resolution breached the deadline.
@@ -96,7 +96,7 @@ impl ServiceHistory {
         let history_key = keys::index(&keys::customer_history(owner), opened_at, &record_key);
         state.put(history_key, record_key.clone());
         reindex(state, &[], &queue_keys(&record), &record_key);
-        write(state, record_key, &record)
+        STATE.write(state, record_key, &record)
     }
 
     pub(super) fn case_assigned(
@@ -305,7 +305,7 @@ fn update_case(
     change: impl FnOnce(&mut CaseRecord),
 ) -> Result<(), StateError> {
     let record_key = keys::case(id);
-    let Some(mut record) = read::<CaseRecord, _>(state, &record_key)? else {
+    let Some(mut record) = STATE.read::<CaseRecord, _>(state, &record_key)? else {
         return Ok(());
     };
     let original = record.clone();
@@ -320,5 +320,5 @@ fn update_case(
         &queue_keys(&record),
         &record_key,
     );
-    write(state, record_key, &record)
+    STATE.write(state, record_key, &record)
 }

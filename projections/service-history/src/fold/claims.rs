@@ -23,7 +23,7 @@ use super::ServiceHistory;
 use crate::guarantees::GuaranteeSource;
 use crate::keys;
 use crate::records::{ClaimRecord, ClaimStatus};
-use crate::storage::{history_owner, read, reindex, write};
+use crate::storage::{STATE, history_owner, reindex};
 
 /// The queue entries a claim belongs in.
 pub(crate) fn queue_keys(record: &ClaimRecord) -> Vec<Vec<u8>> {
@@ -81,7 +81,7 @@ impl ServiceHistory {
         let history_key = keys::index(&keys::customer_history(owner), reported_at, &record_key);
         state.put(history_key, record_key.clone());
         reindex(state, &[], &queue_keys(&record), &record_key);
-        write(state, record_key, &record)
+        STATE.write(state, record_key, &record)
     }
 
     pub(super) fn claim_surveyed(
@@ -115,11 +115,13 @@ impl ServiceHistory {
         completed_at: Timestamp,
         event: &ClaimDocumentsCompleted,
     ) -> Result<(), StateError> {
-        let Some(claim) = read::<ClaimRecord, _>(state, &keys::claim(&event.claim_number))? else {
+        let Some(claim) = STATE.read::<ClaimRecord, _>(state, &keys::claim(&event.claim_number))?
+        else {
             return Ok(());
         };
-        let lines: Vec<ProductLine> =
-            read(state, &keys::policy(&claim.policy))?.unwrap_or_default();
+        let lines: Vec<ProductLine> = STATE
+            .read(state, &keys::policy(&claim.policy))?
+            .unwrap_or_default();
         let (days, source) = match claim.promised_working_days {
             Some(days) => (days, GuaranteeSource::Claim),
             None => self.guarantees.for_policy(&lines),
@@ -223,7 +225,7 @@ fn update_claim(
     change: impl FnOnce(&mut ClaimRecord),
 ) -> Result<(), StateError> {
     let record_key = keys::claim(number);
-    let Some(mut record) = read::<ClaimRecord, _>(state, &record_key)? else {
+    let Some(mut record) = STATE.read::<ClaimRecord, _>(state, &record_key)? else {
         return Ok(());
     };
     let original = record.clone();
@@ -238,5 +240,5 @@ fn update_claim(
         &queue_keys(&record),
         &record_key,
     );
-    write(state, record_key, &record)
+    STATE.write(state, record_key, &record)
 }

@@ -9,7 +9,7 @@ use ledger_domain::values::PolicyNumber;
 
 use crate::keys;
 use crate::records::CaseRecord;
-use crate::storage::{history_owner, read, walk_prefix, write};
+use crate::storage::{STATE, history_owner};
 
 /// Remembers the policy's product lines (as issued, renewed or endorsed), which a claim's
 /// guarantee is looked up by when its documents are complete.
@@ -18,7 +18,7 @@ pub(super) fn policy_lines(
     policy: &PolicyNumber,
     lines: &[ProductLine],
 ) -> Result<(), StateError> {
-    write(state, keys::policy(policy), &lines.to_vec())
+    STATE.write(state, keys::policy(policy), &lines.to_vec())
 }
 
 /// Moves the merged customer's history entries to the survivor's (the survivor's own
@@ -39,13 +39,13 @@ pub(super) fn merged(
     }
     let from = keys::customer_history(merged);
     let to = keys::customer_history(survivor);
-    for (key, value) in walk_prefix(state, &from)? {
+    for (key, value) in STATE.walk_prefix(state, &from)? {
         let mut moved = to.clone();
         moved.extend_from_slice(&key[from.len()..]);
         state.delete(&key);
         state.put(moved, value);
     }
-    write(state, keys::merged(merged), &survivor)
+    STATE.write(state, keys::merged(merged), &survivor)
 }
 
 /// Drops the free text of the erased customer's records (risk recommendations) and marks
@@ -56,11 +56,11 @@ pub(super) fn erased(state: &mut dyn StateWrite, event: &CustomerErased) -> Resu
     let customer = event.customer_id;
     state.put(keys::erased(customer), Vec::new());
     let owner = history_owner(state, customer)?;
-    for (_, record_key) in walk_prefix(state, &keys::customer_history(owner))? {
+    for (_, record_key) in STATE.walk_prefix(state, &keys::customer_history(owner))? {
         if !record_key.starts_with(keys::CASE) {
             continue;
         }
-        let Some(mut record) = read::<CaseRecord, _>(state, &record_key)? else {
+        let Some(mut record) = STATE.read::<CaseRecord, _>(state, &record_key)? else {
             continue;
         };
         if record.customer != customer {
@@ -72,7 +72,7 @@ pub(super) fn erased(state: &mut dyn StateWrite, event: &CustomerErased) -> Resu
         for recommendation in &mut survey.recommendations {
             recommendation.text = None;
         }
-        write(state, record_key, &record)?;
+        STATE.write(state, record_key, &record)?;
     }
     Ok(())
 }

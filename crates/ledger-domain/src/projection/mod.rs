@@ -8,6 +8,10 @@
 //! leave state from an event without its checkpoint or the other way round.
 //!
 //! Values are encoded with [`crate::codec`], like everything else the ledger stores.
+//!
+//! Two submodules hold what the projections' folds and queries share: [`storage`] reads and
+//! writes encoded values and walks a prefix in bounded batches, and [`paging`] answers cursor
+//! pages over one index.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -16,6 +20,11 @@ use jiff::Timestamp;
 
 use crate::events::Event;
 use crate::ids::{EventId, Position, StaffId, StreamId};
+
+pub mod paging;
+pub mod storage;
+#[doc(hidden)]
+pub mod testing;
 
 /// One recorded event as a projection sees it: the envelope's facts and the decoded payload.
 #[derive(Debug, Clone, Copy)]
