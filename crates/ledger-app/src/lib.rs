@@ -63,6 +63,8 @@ pub enum LedgerOpenError {
     /// A segment rule that does not load (`segments.toml`): its file, segment, line and column.
     #[error("the segment rules: {0}")]
     SegmentRules(#[from] segments::RuleError),
+    #[error("cannot read the segment rules {path}: {message}")]
+    SegmentRulesFile { path: String, message: String },
 }
 
 /// Every read model the ledger maintains, in the order the runner feeds them.
@@ -99,9 +101,15 @@ struct Inner {
 impl Ledger {
     /// Opens the ledger in `dir` with the standard projections. The runner is not started:
     /// call [`Ledger::start`] (server) or [`ProjectionRunner::catch_up`] (command line).
+    ///
+    /// Segment rules come from `DIR/segments.toml` when that file exists (analysts add their
+    /// segments there, starting from a copy of `projections/segments/segments.toml`), else the
+    /// built-in rules; a bad rule stops the ledger from opening, naming the segment, line and
+    /// column.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, LedgerOpenError> {
+        let segments = segment_service::SegmentService::for_data_dir(dir)?;
         let log = SledEventLog::open(dir, options)?;
-        Self::with_projections(log, standard_projections()?)
+        Self::assemble(log, standard_projections()?, segments)
     }
 
     /// A ledger over an open log with the given projections.
@@ -109,9 +117,20 @@ impl Ledger {
         log: SledEventLog,
         projections: Vec<Arc<dyn Projection>>,
     ) -> Result<Self, LedgerOpenError> {
-        let runner = ProjectionRunner::new(log.clone(), projections)?;
         // Loaded here, at start-up, so that a bad rule stops the ledger from opening.
-        let segments = segment_service::SegmentService::shipped()?;
+        Self::assemble(
+            log,
+            projections,
+            segment_service::SegmentService::shipped()?,
+        )
+    }
+
+    fn assemble(
+        log: SledEventLog,
+        projections: Vec<Arc<dyn Projection>>,
+        segments: segment_service::SegmentService,
+    ) -> Result<Self, LedgerOpenError> {
+        let runner = ProjectionRunner::new(log.clone(), projections)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 tree: proofs::LedgerTree::new(log.clone()),

@@ -2,7 +2,7 @@
 //! is applied, visible to its own later reads, committed in one atomic batch at the end.
 
 use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite};
-use ledger_store::{ProjectionSpace, Writes};
+use ledger_store::Writes;
 
 /// A batch in progress over `base`.
 #[derive(Debug)]
@@ -82,12 +82,6 @@ impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
     fn delete(&mut self, key: &[u8]) {
         self.writes.insert(key.to_vec(), None);
     }
-}
-
-/// Makes the compiler check that a store space can sit under an overlay.
-#[allow(dead_code)]
-fn assert_space_is_state(space: &ProjectionSpace) -> Overlay<'_, ProjectionSpace> {
-    Overlay::new(space)
 }
 
 #[cfg(test)]

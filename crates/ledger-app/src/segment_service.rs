@@ -33,6 +33,9 @@ pub enum SegmentReadError {
     Segment(#[from] SegmentError),
 }
 
+/// The file in a data directory that replaces the built-in segment rules.
+pub const SEGMENT_RULES_FILE: &str = "segments.toml";
+
 /// The loaded segment rules and their snapshot cache.
 #[derive(Debug)]
 pub struct SegmentService {
@@ -43,6 +46,22 @@ impl SegmentService {
     /// The built-in rules (`projections/segments/segments.toml`), checked.
     pub fn shipped() -> Result<Self, RuleError> {
         Ok(Self::new(SegmentRules::shipped()?))
+    }
+
+    /// The rules in `dir/segments.toml` when it exists, else the built-in ones.
+    pub fn for_data_dir(dir: &std::path::Path) -> Result<Self, crate::LedgerOpenError> {
+        let path = dir.join(SEGMENT_RULES_FILE);
+        if !path.exists() {
+            return Ok(Self::shipped()?);
+        }
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            crate::LedgerOpenError::SegmentRulesFile {
+                path: shown.clone(),
+                message: error.to_string(),
+            }
+        })?;
+        Ok(Self::new(SegmentRules::from_toml(&shown, &text)?))
     }
 
     /// A service over `rules`, reusing snapshots for up to [`SNAPSHOT_STALENESS`].

@@ -361,3 +361,29 @@ async fn waiting_for_a_position_not_yet_written_times_out_as_lagging() {
     );
     ledger.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analyst_rules_in_the_data_directory_replace_the_built_in_ones_and_bad_ones_stop_the_open()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = include_str!("../../../projections/segments/segments.toml");
+    let own = "\n[[segment]]\nname = \"many-complaints\"\ndescription = \"Three complaints in 180 days.\"\nrule = 'complaints_180d >= 3'\n";
+    std::fs::write(dir.path().join("segments.toml"), format!("{shipped}{own}")).unwrap();
+    let ledger = Ledger::open(dir.path(), StoreOptions::default()).unwrap();
+    assert!(ledger.segments().rules().get("many-complaints").is_some());
+    assert!(ledger.segments().rules().get("key-accounts").is_some());
+    ledger.close().await.unwrap();
+    drop(ledger);
+
+    // An unguarded comparison with a value that may be null is refused, naming where.
+    let bad =
+        "[[segment]]\nname = \"unhappy\"\ndescription = \"Low CSAT.\"\nrule = 'last_csat <= 2'\n";
+    std::fs::write(dir.path().join("segments.toml"), bad).unwrap();
+    let error = Ledger::open(dir.path(), StoreOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("segments.toml:4:") && error.contains("segment `unhappy`"),
+        "{error}"
+    );
+}
