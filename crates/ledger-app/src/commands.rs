@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use ledger_domain::aggregates::{
-    Aggregate, Campaign, Claim, Customer, DecisionContext, Enquiry, Policy, Process, ServiceCase,
+    Aggregate, Campaign, Claim, Customer, CustomerStanding, DecisionContext, Enquiry, Policy,
+    Process, ServiceCase,
 };
 use ledger_domain::commands::{Command, CustomerCommand};
 use ledger_domain::events::Event;
@@ -148,6 +149,10 @@ impl DecisionContext for Context<'_> {
 
     fn now(&self) -> Timestamp {
         self.now
+    }
+
+    fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
+        self.ledger.customer_standing(customer).ok()
     }
 }
 

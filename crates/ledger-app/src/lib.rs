@@ -27,6 +27,7 @@ pub mod segment_service;
 use std::path::Path;
 use std::sync::Arc;
 
+use ledger_domain::aggregates::CustomerStanding;
 use ledger_domain::ids::{CustomerId, Position};
 use ledger_domain::projection::Projection;
 use ledger_domain::values::Identifier;
@@ -220,6 +221,25 @@ impl Ledger {
                 projection: names::CUSTOMER_DIRECTORY.into(),
                 source,
             }
+        })
+    }
+
+    /// Where `customer` stands according to the customer directory (for rules that span two
+    /// customers, such as a merge's survivor).
+    pub fn customer_standing(&self, customer: CustomerId) -> Result<CustomerStanding, RunnerError> {
+        let directory = self.inner.runner.reader(names::CUSTOMER_DIRECTORY)?;
+        let record = customer_directory::customer(&directory, customer).map_err(|source| {
+            RunnerError::State {
+                projection: names::CUSTOMER_DIRECTORY.into(),
+                source,
+            }
+        })?;
+        Ok(match record {
+            None => CustomerStanding::Unknown,
+            Some(record) if record.erased => CustomerStanding::Erased,
+            Some(record) => record
+                .merged_into
+                .map_or(CustomerStanding::Live, CustomerStanding::MergedInto),
         })
     }
 

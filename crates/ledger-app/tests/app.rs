@@ -212,6 +212,51 @@ async fn commands_decide_append_and_retry_idempotently() {
         "{refused:?}"
     );
 
+    // Nobody can be merged into a customer who was merged away: the directory names the survivor.
+    let wang = CustomerId::new_v7();
+    ledger
+        .execute(
+            register(wang, "王五", "13600136000"),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap();
+    let into_merged = Command::Customer(CustomerCommand::MergeCustomers(MergeCustomers {
+        customer_id: wang,
+        survivor_id: li,
+        reason: None,
+    }));
+    let refused = ledger
+        .execute(into_merged, CommandMeta::by(agent()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        CommandError::Domain(DomainError::CustomerMerged {
+            customer: li.to_string(),
+            survivor: zhang.to_string()
+        })
+    );
+    let into_nobody = Command::Customer(CustomerCommand::MergeCustomers(MergeCustomers {
+        customer_id: wang,
+        survivor_id: CustomerId::new_v7(),
+        reason: None,
+    }));
+    let refused = ledger
+        .execute(into_nobody, CommandMeta::by(agent()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            CommandError::Domain(DomainError::NotFound {
+                kind: "customer",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
     // The directory resolves the merged customer's number to the survivor.
     settle(&ledger).await;
     let directory = ledger.runner().reader(names::CUSTOMER_DIRECTORY).unwrap();

@@ -27,7 +27,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
+    Aggregate, CustomerStanding, DecisionContext, already_exists, emit, invalid_transition,
+    not_found, not_in_future,
 };
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, CustomerCommand,
@@ -234,13 +235,40 @@ impl Customer {
         })
     }
 
-    fn merge(&self, command: &MergeCustomers) -> Result<Vec<Event>, DomainError> {
+    fn merge(
+        &self,
+        command: &MergeCustomers,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         if command.survivor_id == command.customer_id {
             return Err(ValidationError::new(
                 "survivorId",
                 "a customer cannot be merged into itself",
             )
             .into());
+        }
+        // The survivor lives on another stream: only the context can say it still accepts a
+        // merge. A survivor merged away would make a chain (or a cycle); an erased one has no
+        // personal data left to unify.
+        match context.customer_standing(command.survivor_id) {
+            Some(CustomerStanding::Unknown) => {
+                return Err(not_found("customer", command.survivor_id));
+            }
+            Some(CustomerStanding::MergedInto(survivor)) => {
+                return Err(DomainError::CustomerMerged {
+                    customer: command.survivor_id.to_string(),
+                    survivor: survivor.to_string(),
+                });
+            }
+            Some(CustomerStanding::Erased) => {
+                return Err(invalid_transition(
+                    "customer",
+                    command.survivor_id,
+                    "merge into",
+                    "erased",
+                ));
+            }
+            Some(CustomerStanding::Live) | None => {}
         }
         let registered = self.live(command.customer_id, "merge", false)?;
         emit(CustomersMerged {
@@ -496,7 +524,7 @@ impl Aggregate for Customer {
             CustomerCommand::RemoveIdentifier(command) => self.remove_identifier(command),
             CustomerCommand::UpdateProfile(command) => self.update_profile(command),
             CustomerCommand::ChangeConsent(command) => self.change_consent(command),
-            CustomerCommand::MergeCustomers(command) => self.merge(command),
+            CustomerCommand::MergeCustomers(command) => self.merge(command, context),
             CustomerCommand::AssignAccountManager(command) => self.assign_account_manager(command),
             CustomerCommand::EraseCustomer(command) => self.erase(command),
             CustomerCommand::RecordContact(command) => self.record_contact(command, context),

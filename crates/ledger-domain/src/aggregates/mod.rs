@@ -81,6 +81,25 @@ pub trait DecisionContext {
     /// The business time the command takes effect: the wall clock for live commands, the
     /// historical time for imported ones (the envelope's `occurred_at`).
     fn now(&self) -> Timestamp;
+
+    /// What the ledger knows of another customer, for the rules that span two customers (a
+    /// merge's survivor). `None` when this context cannot tell; the rule is then not checked.
+    fn customer_standing(&self, _customer: CustomerId) -> Option<CustomerStanding> {
+        None
+    }
+}
+
+/// Where another customer stands, as the customer directory sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerStanding {
+    /// No such customer was ever registered.
+    Unknown,
+    /// Registered, not merged away, not erased.
+    Live,
+    /// Merged into this survivor.
+    MergedInto(CustomerId),
+    /// Erased.
+    Erased,
 }
 
 /// The state of an aggregate after `events` (its stream, in order).
@@ -98,6 +117,8 @@ pub fn fold<'a, A: Aggregate>(events: impl IntoIterator<Item = &'a Event>) -> A 
 pub struct FixedContext {
     pub now: Timestamp,
     pub owners: BTreeMap<Identifier, CustomerId>,
+    /// Customers whose standing is known; the rest are "cannot tell".
+    pub standings: BTreeMap<CustomerId, CustomerStanding>,
 }
 
 impl FixedContext {
@@ -106,6 +127,7 @@ impl FixedContext {
         Self {
             now,
             owners: BTreeMap::new(),
+            standings: BTreeMap::new(),
         }
     }
 
@@ -113,6 +135,13 @@ impl FixedContext {
     #[must_use]
     pub fn with_owner(mut self, identifier: Identifier, owner: CustomerId) -> Self {
         self.owners.insert(identifier, owner);
+        self
+    }
+
+    /// The same context, knowing where `customer` stands.
+    #[must_use]
+    pub fn with_standing(mut self, customer: CustomerId, standing: CustomerStanding) -> Self {
+        self.standings.insert(customer, standing);
         self
     }
 }
@@ -124,6 +153,10 @@ impl DecisionContext for FixedContext {
 
     fn now(&self) -> Timestamp {
         self.now
+    }
+
+    fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
+        self.standings.get(&customer).copied()
     }
 }
 

@@ -350,6 +350,49 @@ fn a_merge_is_recorded_on_the_merged_customer_with_its_identifiers() {
 }
 
 #[test]
+fn a_merge_needs_a_survivor_that_exists_and_still_stands() {
+    let merge = || MergeCustomers {
+        customer_id: customer(),
+        survivor_id: other_customer(),
+        reason: None,
+    };
+    let third = CustomerId::from_uuid(uuid::Uuid::from_u128(
+        0x0193_0000_0000_7000_8000_0000_0000_0003,
+    ));
+    let context = |standing| {
+        FixedContext::at(samples::sample_time()).with_standing(other_customer(), standing)
+    };
+
+    given::<Customer>(&[registered()])
+        .with_context(context(CustomerStanding::Unknown))
+        .when(merge())
+        .then_error(DomainError::NotFound {
+            kind: "customer",
+            id: other_customer().to_string(),
+        });
+    given::<Customer>(&[registered()])
+        .with_context(context(CustomerStanding::MergedInto(third)))
+        .when(merge())
+        .then_error(DomainError::CustomerMerged {
+            customer: other_customer().to_string(),
+            survivor: third.to_string(),
+        });
+    given::<Customer>(&[registered()])
+        .with_context(context(CustomerStanding::Erased))
+        .when(merge())
+        .then_error(DomainError::InvalidTransition {
+            kind: "customer",
+            id: other_customer().to_string(),
+            action: "merge into",
+            state: "erased".into(),
+        });
+    given::<Customer>(&[registered()])
+        .with_context(context(CustomerStanding::Live))
+        .when(merge())
+        .then(&[merged_into_other()]);
+}
+
+#[test]
 fn a_customer_cannot_be_merged_into_itself() {
     let merge = MergeCustomers {
         customer_id: customer(),
