@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use crate::server::TestApp;
 
-const REGISTER: &str = "mutation Register($input: RegisterCustomerInput!) {
+pub(crate) const REGISTER: &str = "mutation Register($input: RegisterCustomerInput!) {
   registerCustomer(input: $input) { position id }
 }";
 
-const RECORD: &str = "mutation Record($input: RecordContactInput!, $eventId: ID, $expectedVersion: Count) {
+pub(crate) const RECORD: &str = "mutation Record($input: RecordContactInput!, $eventId: ID, $expectedVersion: Count) {
   recordContact(input: $input, eventId: $eventId, expectedVersion: $expectedVersion) { position streamVersion duplicate }
 }";
 
@@ -24,7 +24,7 @@ const LOOKUP: &str = "query Lookup($value: String!) {
   }
 }";
 
-fn contact_input(customer: &str, channel: &str, started_at: &str) -> Value {
+pub(crate) fn contact_input(customer: &str, channel: &str, started_at: &str) -> Value {
     json!({
         "customerId": customer, "channel": channel, "direction": "INBOUND", "startedAt": started_at,
         "durationSeconds": 180, "topic": "ENQUIRY", "summary": format!("咨询续保 via {channel}"), "outcome": "RESOLVED"

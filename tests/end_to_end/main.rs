@@ -6,3 +6,4 @@ mod fixture;
 mod proofs;
 mod recovery;
 mod server;
+mod subscriptions;
