@@ -23,7 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 /// The calendar data shipped with the crate, validated by the test `shipped_calendar_loads`.
-const SHIPPED_CALENDAR_TOML: &str = include_str!("../calendar.toml");
+pub(crate) const SHIPPED_CALENDAR_TOML: &str = include_str!("../calendar.toml");
 
 /// Where a maintainer adds a year; named in [`CalendarError::YearNotCovered`].
 const CALENDAR_FILE_PATH: &str = "projections/service-history/calendar.toml";

@@ -27,6 +27,9 @@ use crate::guarantees::{ClaimGuarantees, GuaranteeError};
 pub struct ServiceHistory {
     calendar: BusinessCalendar,
     guarantees: ClaimGuarantees,
+    /// Identifies the calendar and guarantee data the fold derives deadlines from; part of
+    /// [`Projection::version`], so new holiday data rebuilds the read model by itself.
+    data_fingerprint: u32,
 }
 
 /// The shipped calendar or guarantee table could not be loaded.
@@ -46,10 +49,21 @@ impl ServiceHistory {
     /// changes, so the runner rebuilds.
     pub const VERSION: u32 = 1;
 
-    pub fn new(calendar: BusinessCalendar, guarantees: ClaimGuarantees) -> Self {
+    /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
+    /// (a change of data changes [`Projection::version`], so the runner rebuilds).
+    pub fn new(calendar: BusinessCalendar, guarantees: ClaimGuarantees, data: &[&str]) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        for text in data {
+            hasher.update(&u64::try_from(text.len()).unwrap_or(u64::MAX).to_be_bytes());
+            hasher.update(text.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut first = [0u8; 4];
+        first.copy_from_slice(&digest.as_bytes()[..4]);
         Self {
             calendar,
             guarantees,
+            data_fingerprint: u32::from_be_bytes(first),
         }
     }
 
@@ -58,6 +72,10 @@ impl ServiceHistory {
         Ok(Self::new(
             BusinessCalendar::shipped()?,
             ClaimGuarantees::shipped()?,
+            &[
+                crate::calendar::SHIPPED_CALENDAR_TOML,
+                crate::guarantees::SHIPPED_GUARANTEES_TOML,
+            ],
         ))
     }
 
@@ -82,8 +100,9 @@ impl Projection for ServiceHistory {
         Self::NAME
     }
 
+    /// The layout version combined with the fingerprint of the calendar and guarantee data.
     fn version(&self) -> u32 {
-        Self::VERSION
+        Self::VERSION.wrapping_mul(0x9E37_79B9) ^ self.data_fingerprint
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

@@ -15,7 +15,7 @@ use serde::de::value::{Error as ValueError, StrDeserializer};
 use serde::{Deserialize, Serialize};
 
 /// The guarantee table shipped with the crate, validated by the test `shipped_table_loads`.
-const SHIPPED_GUARANTEES_TOML: &str = include_str!("../guarantees.toml");
+pub(crate) const SHIPPED_GUARANTEES_TOML: &str = include_str!("../guarantees.toml");
 
 /// Where a claim's guarantee in working days came from, kept on the claim so a supervisor
 /// can tell a promise made to the customer from a table default.

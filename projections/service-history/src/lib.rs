@@ -84,9 +84,9 @@
 //!   customer their events name.
 //! - **Erasure**: free text kept on records (risk recommendations) is personal data sealed
 //!   under the customer's key, so `CustomerErased` removes it from that customer's records.
-//! - **Configuration**: the calendar and the guarantee table are inputs of the fold. After
-//!   editing either file, rebuild the projection (or bump [`ServiceHistory::VERSION`]) so
-//!   that past deadlines are derived from the same data as new ones.
+//! - **Configuration**: the calendar and the guarantee table are inputs of the fold. Their
+//!   texts are fingerprinted into the projection's version, so a build with new holiday data
+//!   rebuilds the read model on start and past deadlines derive from the same data as new ones.
 
 pub mod calendar;
 mod fold;

@@ -276,3 +276,31 @@ pub(crate) fn settled(number: ClaimNumber, customer: CustomerId, fen: i64) -> Cl
         direct_payment: false,
     }
 }
+
+#[test]
+fn new_calendar_or_guarantee_data_changes_the_version_so_the_runner_rebuilds() {
+    use ledger_domain::projection::Projection;
+
+    use crate::calendar::{BusinessCalendar, SHIPPED_CALENDAR_TOML};
+    use crate::guarantees::{ClaimGuarantees, SHIPPED_GUARANTEES_TOML};
+
+    let build = |calendar: &str| {
+        ServiceHistory::new(
+            BusinessCalendar::from_toml(calendar).unwrap(),
+            ClaimGuarantees::shipped().unwrap(),
+            &[calendar, SHIPPED_GUARANTEES_TOML],
+        )
+    };
+    let shipped = projection().version();
+    assert_eq!(
+        build(SHIPPED_CALENDAR_TOML).version(),
+        shipped,
+        "the same data, the same version"
+    );
+    let edited = format!("{SHIPPED_CALENDAR_TOML}\n# 2027 confirmed by the State Council notice\n");
+    assert_ne!(
+        build(&edited).version(),
+        shipped,
+        "edited data must rebuild the read model"
+    );
+}
