@@ -438,3 +438,46 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+#[test]
+fn an_export_larger_than_one_import_batch_round_trips() {
+    let scratch = tempfile::tempdir().unwrap();
+    let source = scratch.path().join("source");
+    let target = scratch.path().join("target");
+    let seeded = run(&[
+        "seed",
+        "--data",
+        source.to_str().unwrap(),
+        "--customers",
+        "250",
+        "--years",
+        "2",
+    ]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let events = verify_json(source.to_str().unwrap())["events"]
+        .as_u64()
+        .unwrap();
+    let batch = u64::try_from(ledger_store::limits::IMPORT_RECORDS_MAX).unwrap();
+    assert!(
+        events > batch,
+        "the book ({events} events) must span more than one import batch"
+    );
+    let export = scratch.path().join("book.ndjson");
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            source.to_str().unwrap(),
+            "--output",
+            export.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let imported = import(target.to_str().unwrap(), export.to_str().unwrap());
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert_eq!(
+        verify_json(target.to_str().unwrap())["headHash"],
+        verify_json(source.to_str().unwrap())["headHash"]
+    );
+}

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ledger_domain::ids::{EventId, StreamId};
 use ledger_store::EventLog;
+use ledger_store::limits::IMPORT_RECORDS_MAX;
 use ledger_store::{
     AppendRequest, ExpectedVersion, GENESIS_HASH, Head, RecordedEvent, SledEventLog,
 };
@@ -336,7 +337,7 @@ async fn write_exported(
     let mut written = 0u64;
     let mut pending = records.into_iter().peekable();
     while pending.peek().is_some() {
-        let chunk: Vec<RecordedEvent> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
+        let chunk: Vec<RecordedEvent> = pending.by_ref().take(IMPORT_RECORDS_MAX).collect();
         let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
         let _: Head = store
             .import_recorded(chunk)
