@@ -58,6 +58,14 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     }
 }
 
+/// Decodes one value from the front of `bytes` and returns the bytes after it, for a sequence
+/// of values written one after another by [`encode_into`].
+pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), CodecError> {
+    let (value, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|error| CodecError::Malformed(error.to_string()))?;
+    Ok((value, &bytes[used..]))
+}
+
 /// Encodes `value` behind the format byte `format`.
 pub fn encode_versioned<T: Serialize>(format: u8, value: &T) -> Result<Vec<u8>, CodecError> {
     let mut bytes = vec![format];

@@ -255,6 +255,12 @@ pub struct Payee {
     pub name: PersonName,
 }
 
+impl crate::personal::Erase for Payee {
+    fn erase(&mut self) {
+        self.name.erase();
+    }
+}
+
 /// One rectification recommendation from a risk survey (整改意见), numbered within its survey
 /// so follow-ups can name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -265,6 +271,12 @@ pub struct RiskRecommendation {
     pub text: FreeText,
     /// When the customer should have implemented it.
     pub due_on: Date,
+}
+
+impl crate::personal::Erase for RiskRecommendation {
+    fn erase(&mut self) {
+        self.text.erase();
+    }
 }
 
 /// Declares a string-backed text validated by `$validate`, carried as its normalised text in
@@ -292,7 +304,23 @@ macro_rules! validated_text {
         impl TryFrom<String> for $name {
             type Error = ValidationError;
             fn try_from(text: String) -> Result<Self, Self::Error> {
+                if text.is_empty() && crate::personal::erased_values_allowed() {
+                    return Ok(Self(text));
+                }
                 Self::parse("", &text)
+            }
+        }
+
+        impl $name {
+            /// Whether this is an erased value (see [`crate::personal`]): never true of a parsed one.
+            pub fn is_erased(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+
+        impl crate::personal::Erase for $name {
+            fn erase(&mut self) {
+                self.0.clear();
             }
         }
 

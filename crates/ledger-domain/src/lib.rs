@@ -9,6 +9,7 @@
 //! - [`kinds`]: the enumerations and small structures payloads share (product lines, case
 //!   kinds, outcomes ...); [`samples`]: one valid instance of every event type.
 //! - [`projection`]: the contract between a read model's fold and the runner that feeds it.
+//! - [`personal`]: which payload fields are personal data and their erased values.
 //! - [`codec`]: the one place where bytes are encoded and decoded (bincode 2.0.1).
 //!
 //! This crate does no IO and knows nothing of sled, async runtimes or GraphQL.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod kinds;
+pub mod personal;
 pub mod projection;
 pub mod samples;
 pub mod values;

@@ -74,7 +74,23 @@ macro_rules! validated_text {
         impl TryFrom<String> for $name {
             type Error = ValidationError;
             fn try_from(text: String) -> Result<Self, Self::Error> {
+                if text.is_empty() && crate::personal::erased_values_allowed() {
+                    return Ok(Self(text));
+                }
                 Self::parse("", &text)
+            }
+        }
+
+        impl $name {
+            /// Whether this is an erased value (see [`crate::personal`]): never true of a parsed one.
+            pub fn is_erased(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+
+        impl crate::personal::Erase for $name {
+            fn erase(&mut self) {
+                self.0.clear();
             }
         }
 
@@ -362,6 +378,12 @@ struct RawIdentifier {
 impl TryFrom<RawIdentifier> for Identifier {
     type Error = ValidationError;
     fn try_from(raw: RawIdentifier) -> Result<Self, Self::Error> {
+        if raw.value.is_empty() && crate::personal::erased_values_allowed() {
+            return Ok(Self {
+                kind: raw.kind,
+                value: raw.value,
+            });
+        }
         Self::parse("value", raw.kind, &raw.value)
     }
 }
@@ -384,6 +406,11 @@ impl Identifier {
         Ok(Self { kind, value })
     }
 
+    /// Whether the value was erased (the kind stays): see [`crate::personal`].
+    pub fn is_erased(&self) -> bool {
+        self.value.is_empty()
+    }
+
     pub fn kind(&self) -> IdentifierKind {
         self.kind
     }
@@ -399,6 +426,12 @@ impl Identifier {
     /// and the domain (`z***@example.com`), anything else its last 4.
     pub fn mask(&self) -> String {
         mask::mask_identifier(self.kind, &self.value)
+    }
+}
+
+impl crate::personal::Erase for Identifier {
+    fn erase(&mut self) {
+        self.value.clear();
     }
 }
 

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, claim_stream, distinct_list, non_negative, positive, routing};
+use super::{Validate, claim_stream, distinct_list, non_negative, personal, positive, routing};
 use crate::ValidationError;
 use crate::ids::{CustomerId, StaffId};
 use crate::kinds::{ClaimDocument, ClaimRejectionReason, Payee};
@@ -109,6 +109,20 @@ routing!(
     ClaimReported, ClaimSurveyed, ClaimDocumentsRequested, ClaimDocumentsCompleted, ClaimSettled,
     ClaimRejected, ClaimReopened
     => |event| claim_stream(&event.claim_number), vec![event.customer_id]
+);
+
+personal!(
+    ClaimReported {
+        location,
+        description,
+        plate
+    },
+    ClaimSurveyed { findings },
+    ClaimDocumentsRequested {},
+    ClaimDocumentsCompleted {},
+    ClaimSettled { payee },
+    ClaimRejected { explanation },
+    ClaimReopened { reason },
 );
 
 impl Validate for ClaimRejected {}

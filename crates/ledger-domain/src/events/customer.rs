@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, distinct_list, routing};
+use super::{Validate, distinct_list, personal, routing};
 use crate::ValidationError;
 use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId, StaffId, StreamId};
 use crate::kinds::{ContactOutcome, CustomerKind, ErasureReason};
@@ -202,6 +202,32 @@ routing!(
 routing!(
     CustomersMerged
     => |event| StreamId::customer(event.customer_id), vec![event.customer_id, event.survivor_id]
+);
+
+personal!(
+    CustomerRegistered {
+        name,
+        group,
+        address,
+        identifiers
+    },
+    IdentifierAdded { identifier },
+    IdentifierRemoved { identifier },
+    ProfileUpdated {
+        name,
+        group,
+        address
+    },
+    ConsentChanged {},
+    CustomersMerged {
+        identifiers,
+        reason
+    },
+    AccountManagerAssigned {},
+    CustomerErased {},
+    ContactRecorded { summary },
+    ContactCorrected { summary, reason },
+    SatisfactionRecorded { comment },
 );
 
 impl Validate for IdentifierAdded {}

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, distinct_list, non_negative, period, positive, routing};
+use super::{Validate, distinct_list, non_negative, period, personal, positive, routing};
 use crate::ValidationError;
 use crate::ids::{CampaignId, ContactId, CustomerId, EnquiryId, StaffId, StreamId};
 use crate::kinds::{CampaignResponse, CostCategory, ProductLine, SegmentName, Title};
@@ -132,6 +132,20 @@ routing!(
 routing!(
     OnlineEnquiryReceived
     => |event| event.stream_id(), event.customer_id.into_iter().collect()
+);
+
+personal!(
+    CampaignLaunched {},
+    CampaignCostIncurred {},
+    CampaignTouchSent {},
+    CampaignResponded {},
+    CampaignClosed {},
+    OnlineEnquiryReceived {
+        name,
+        mobile,
+        plate,
+        message
+    },
 );
 
 impl Validate for CampaignTouchSent {}

@@ -97,6 +97,16 @@ pub trait Payload:
 
     /// Rules that span fields or bound lists (a value type checks itself when it is parsed).
     fn validate(&self) -> Result<(), ValidationError>;
+
+    /// The names of the personal fields (see [`crate::personal`]), in declaration order.
+    const PERSONAL_FIELDS: &'static [&'static str];
+
+    /// Moves the personal fields out, leaving their erased values: the codec encoding of each
+    /// field in [`Payload::PERSONAL_FIELDS`] order, one after another.
+    fn take_personal(&mut self) -> Vec<u8>;
+
+    /// Puts back fields taken by [`Payload::take_personal`].
+    fn restore_personal(&mut self, bytes: &[u8]) -> Result<(), CodecError>;
 }
 
 /// Where a payload type's stream and customers come from; implemented by [`routing!`] in each
@@ -105,6 +115,49 @@ trait Routing {
     fn stream(&self) -> StreamId;
     fn customer_ids(&self) -> Vec<CustomerId>;
 }
+
+/// A payload type's personal fields; implemented by [`personal!`] in each submodule.
+trait PersonalFields {
+    const FIELDS: &'static [&'static str];
+    fn take(&mut self) -> Vec<u8>;
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), CodecError>;
+}
+
+/// Declares each payload type's personal fields: `personal!(A { name, address }, B {});`. A type
+/// with none says so with empty braces, so no catalogue entry can forget to declare them.
+macro_rules! personal {
+    ($($payload:ident { $($field:ident),* $(,)? }),+ $(,)?) => {
+        $(
+            impl super::PersonalFields for $payload {
+                const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+                #[allow(unused_mut, reason = "a type without personal fields writes nothing")]
+                fn take(&mut self) -> Vec<u8> {
+                    let mut bytes = Vec::new();
+                    $(
+                        crate::codec::encode_into(&self.$field, &mut bytes)
+                            .expect("a personal field always encodes");
+                        crate::personal::Erase::erase(&mut self.$field);
+                    )*
+                    bytes
+                }
+
+                fn restore(&mut self, bytes: &[u8]) -> Result<(), crate::codec::CodecError> {
+                    let rest = bytes;
+                    $(
+                        let (value, rest) = crate::codec::decode_prefix(rest)?;
+                        self.$field = value;
+                    )*
+                    match rest.len() {
+                        0 => Ok(()),
+                        trailing => Err(crate::codec::CodecError::Trailing(trailing)),
+                    }
+                }
+            }
+        )+
+    };
+}
+use personal;
 
 /// A payload type's cross-field rules; the default is "none beyond the value types".
 trait Validate {
@@ -165,6 +218,17 @@ macro_rules! catalogue {
                 fn validate(&self) -> Result<(), ValidationError> {
                     Validate::validate(self)
                 }
+
+                const PERSONAL_FIELDS: &'static [&'static str] =
+                    <Self as PersonalFields>::FIELDS;
+
+                fn take_personal(&mut self) -> Vec<u8> {
+                    PersonalFields::take(self)
+                }
+
+                fn restore_personal(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
+                    PersonalFields::restore(self, bytes)
+                }
             }
 
             impl From<$variant> for Event {
@@ -203,6 +267,31 @@ macro_rules! catalogue {
                 }
             }
 
+            /// The names of the payload's personal fields; empty when it has none.
+            pub fn personal_fields(&self) -> &'static [&'static str] {
+                match self {
+                    $(Self::$variant(_) => <$variant as Payload>::PERSONAL_FIELDS),+
+                }
+            }
+
+            /// Moves the personal fields out (see [`Payload::take_personal`]), leaving the
+            /// redacted event; `None`, and the event untouched, when the type has none.
+            pub fn take_personal(&mut self) -> Option<Vec<u8>> {
+                if self.personal_fields().is_empty() {
+                    return None;
+                }
+                Some(match self {
+                    $(Self::$variant(payload) => Payload::take_personal(payload)),+
+                })
+            }
+
+            /// Puts back the fields [`Event::take_personal`] took.
+            pub fn restore_personal(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
+                match self {
+                    $(Self::$variant(payload) => Payload::restore_personal(payload, bytes)),+
+                }
+            }
+
             /// The payload's cross-field rules; value types already checked themselves.
             pub fn validate(&self) -> Result<(), ValidationError> {
                 match self {
@@ -231,18 +320,27 @@ macro_rules! catalogue {
                 }
             }
 
-            /// The inner payload struct in the codec's encoding (not the enum: the type name
-            /// and version travel in the envelope).
+            /// The inner payload struct in the codec's encoding behind [`PAYLOAD_PLAIN`] (not the
+            /// enum: the type name and version travel in the envelope). Personal fields are in
+            /// the clear here; the ledger stores personal events sealed instead (see
+            /// `ledger_app::personal`).
             pub fn encode_payload(&self) -> Vec<u8> {
+                let mut bytes = vec![PAYLOAD_PLAIN];
+                bytes.extend(self.encode_body());
+                bytes
+            }
+
+            /// The inner payload struct alone, without a format byte: the redacted payload and
+            /// the plain payload share this encoding.
+            pub fn encode_body(&self) -> Vec<u8> {
                 match self {
                     $(Self::$variant(payload) => encode(payload)),+
                 }
             }
 
-            /// Decodes bytes written by [`Event::encode_payload`] for the named type and version.
-            /// The bytes were checked when they were written, so rules are not re-run here: a
-            /// rule tightened later must not make history unreadable.
-            pub fn decode_payload(
+            /// Decodes bytes written by [`Event::encode_body`]; erased values are accepted (a
+            /// redacted payload holds them: see [`crate::personal`]).
+            pub fn decode_body(
                 name: &str,
                 schema_version: u16,
                 bytes: &[u8],
@@ -317,7 +415,46 @@ catalogue! {
     ProcessTrainingRecorded("ProcessTrainingRecorded", 1),
 }
 
+/// Format byte of a stored payload whose fields are all in the clear (an event type with no
+/// personal fields, or an event encoded by [`Event::encode_payload`]).
+pub const PAYLOAD_PLAIN: u8 = 1;
+/// Format byte of a stored payload whose personal fields are sealed: see
+/// `ledger_app::personal` for the layout after it.
+pub const PAYLOAD_SEALED: u8 = 2;
+
 impl Event {
+    /// Decodes bytes written by [`Event::encode_payload`] for the named type and version.
+    /// The bytes were checked when they were written, so rules are not re-run here: a rule
+    /// tightened later must not make history unreadable. A sealed payload ([`PAYLOAD_SEALED`])
+    /// is refused here: opening it needs the data keys (`ledger_app::personal`).
+    pub fn decode_payload(
+        name: &str,
+        schema_version: u16,
+        bytes: &[u8],
+    ) -> Result<Event, PayloadError> {
+        match bytes.split_first() {
+            Some((&PAYLOAD_PLAIN, body)) => Self::decode_body(name, schema_version, body),
+            Some((&found, _)) => Err(PayloadError::Codec(CodecError::UnknownFormat {
+                found,
+                expected: PAYLOAD_PLAIN,
+            })),
+            None => Err(PayloadError::Codec(CodecError::Empty)),
+        }
+    }
+
+    /// The key that seals this event's personal fields: the stream of the customer they belong
+    /// to (the survivor, for a merge), or the event's own stream when it names no customer (a
+    /// web enquiry from someone not yet a customer). `None` when it has no personal fields.
+    pub fn data_subject(&self) -> Option<StreamId> {
+        if self.personal_fields().is_empty() {
+            return None;
+        }
+        Some(match self.customer_ids().last() {
+            Some(customer) => StreamId::customer(*customer),
+            None => self.stream(),
+        })
+    }
+
     /// This event's catalogue entry.
     pub fn catalogue_entry(&self) -> EventType {
         EventType {
@@ -343,10 +480,12 @@ fn payload_from_json<P: Payload>(json: &serde_json::Value) -> Result<Event, Payl
             "an event payload is a JSON object",
         )));
     }
-    let payload: P = serde_path_to_error::deserialize(json).map_err(|error| {
-        let path = error.path().to_string();
-        PayloadError::Invalid(validation_error_at(&path, &error.into_inner().to_string()))
-    })?;
+    // An integrator's payload: an empty ("erased") value is as invalid as any other.
+    let payload: P =
+        crate::personal::strict(|| serde_path_to_error::deserialize(json)).map_err(|error| {
+            let path = error.path().to_string();
+            PayloadError::Invalid(validation_error_at(&path, &error.into_inner().to_string()))
+        })?;
     payload.validate().map_err(PayloadError::Invalid)?;
     Ok(payload.into())
 }

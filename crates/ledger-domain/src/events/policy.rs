@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, distinct_list, non_negative, period, policy_stream, routing};
+use super::{Validate, distinct_list, non_negative, period, personal, policy_stream, routing};
 use crate::ValidationError;
 use crate::ids::{CampaignId, CustomerId};
 use crate::kinds::{CancellationReason, ProductLine};
@@ -116,6 +116,15 @@ pub struct PolicyCancelled {
 routing!(
     PolicyQuoted, PolicyIssued, PolicyRenewed, PolicyEndorsed, PolicyLapsed, PolicyCancelled
     => |event| policy_stream(&event.policy_number), vec![event.customer_id]
+);
+
+personal!(
+    PolicyQuoted { plate, vin },
+    PolicyIssued { plate, vin },
+    PolicyRenewed {},
+    PolicyEndorsed { description, plate },
+    PolicyLapsed {},
+    PolicyCancelled {},
 );
 
 impl Validate for PolicyLapsed {}

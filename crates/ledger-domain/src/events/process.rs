@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, distinct_list, routing};
+use super::{Validate, distinct_list, personal, routing};
 use crate::ValidationError;
 use crate::ids::{ProcessId, StaffId, StreamId};
 use crate::kinds::Title;
@@ -51,6 +51,8 @@ routing!(
     ProcessPublished, ProcessTrainingRecorded
     => |event| StreamId::process(event.process_id), Vec::new()
 );
+
+personal!(ProcessPublished {}, ProcessTrainingRecorded {});
 
 impl Validate for ProcessPublished {
     fn validate(&self) -> Result<(), ValidationError> {

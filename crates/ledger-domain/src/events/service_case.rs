@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, routing};
+use super::{Validate, personal, routing};
 use crate::ValidationError;
 use crate::ids::{CaseId, ContactId, CustomerId, StaffId, StreamId};
 use crate::kinds::{Priority, RecommendationStatus, RiskRecommendation, ServiceCaseKind};
@@ -131,6 +131,20 @@ routing!(
     ServiceCaseOpened, ServiceCaseAssigned, ServiceCaseEscalated, ServiceCaseResolved,
     ServiceCaseReopened, ServiceCaseClosed, RiskSurveyCompleted, RiskRecommendationFollowedUp
     => |event| StreamId::case(event.case_id), vec![event.customer_id]
+);
+
+personal!(
+    ServiceCaseOpened { subject },
+    ServiceCaseAssigned {},
+    ServiceCaseEscalated { reason },
+    ServiceCaseResolved { resolution },
+    ServiceCaseReopened { reason },
+    ServiceCaseClosed {},
+    RiskSurveyCompleted {
+        findings,
+        recommendations
+    },
+    RiskRecommendationFollowedUp { note },
 );
 
 impl Validate for ServiceCaseAssigned {}

@@ -495,3 +495,93 @@ proptest! {
         prop_assert_eq!(&decoded, &event);
     }
 }
+
+/// Every string anywhere in `json`.
+fn strings(json: &serde_json::Value, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|value| strings(value, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn personal_fields_come_out_erased_and_go_back_whole() {
+    for event in sample_events() {
+        let name = event.event_type();
+        let mut redacted = event.clone();
+        let Some(sealed) = redacted.take_personal() else {
+            assert!(event.personal_fields().is_empty());
+            assert_eq!(event.data_subject(), None, "{name}: nothing to seal");
+            continue;
+        };
+        assert!(
+            event.data_subject().is_some(),
+            "{name}: a personal event has a key"
+        );
+        assert_ne!(
+            redacted, event,
+            "{name}: taking the personal fields changes the event"
+        );
+        // The personal text is gone from the redacted event, whatever field held it.
+        let json = event.to_json();
+        let redacted_json = redacted.to_json();
+        let mut personal = Vec::new();
+        for field in event.personal_fields() {
+            let key = field.replace('_', "");
+            let value = json
+                .as_object()
+                .and_then(|map| map.iter().find(|(k, _)| k.to_lowercase() == key))
+                .map(|(_, value)| value.clone())
+                .unwrap_or_else(|| panic!("{name}: no field {field} in {json}"));
+            strings(&value, &mut personal);
+        }
+        let mut left = Vec::new();
+        strings(&redacted_json, &mut left);
+        for text in personal.iter().filter(|text| !text.is_empty()) {
+            // Kinds (`MOBILE`) and enum names stay; the personal values must not.
+            // So do the dates of a recommendation inside a personal list.
+            let is_kind = text.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            if is_kind || text.parse::<jiff::civil::Date>().is_ok() {
+                continue;
+            }
+            assert!(!left.contains(text), "{name}: {text:?} survived redaction");
+        }
+        // The redacted body reads back (stored bytes may hold erased values); as JSON input
+        // it is refused when it erased a required text.
+        let body = redacted.encode_body();
+        let mut back = Event::decode_body(name, event.schema_version(), &body)
+            .unwrap_or_else(|error| panic!("{name}: redacted body: {error}"));
+        assert_eq!(back, redacted, "{name}");
+        back.restore_personal(&sealed)
+            .unwrap_or_else(|error| panic!("{name}: restore: {error}"));
+        assert_eq!(back, event, "{name}: restored whole");
+        // Trailing or missing personal bytes are refused, never half-applied silently.
+        let mut extra = sealed.clone();
+        extra.push(0);
+        let mut again = redacted.clone();
+        assert!(
+            again.restore_personal(&extra).is_err(),
+            "{name}: trailing byte"
+        );
+    }
+}
+
+#[test]
+fn a_sealed_payload_is_not_read_as_a_plain_one() {
+    let event = Event::from(samples::sample_contact());
+    let mut bytes = event.encode_payload();
+    bytes[0] = super::PAYLOAD_SEALED;
+    let refused = Event::decode_payload(event.event_type(), 1, &bytes);
+    assert!(
+        matches!(
+            refused,
+            Err(PayloadError::Codec(CodecError::UnknownFormat {
+                found: 2,
+                ..
+            }))
+        ),
+        "{refused:?}"
+    );
+}
