@@ -14,6 +14,8 @@
 //! - [`Subscription`] (`subscription.rs`): catch-up then live, from any position.
 //! - [`ProjectionStore`] (`projection_store.rs`): the read models' trees in the same sled
 //!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`]).
+//! - [`DataKeyStore`] (`data_keys.rs`): the customers' wrapped data keys, in the same database;
+//!   every write durable before it returns.
 //! - [`Faults`] (`faults.rs`): failpoints on each IO step; [`Clock`] (`clock.rs`): where
 //!   `recorded_at` comes from. All limits are in [`limits`].
 //!
@@ -68,6 +70,7 @@
 //! into a silently different history.
 
 pub mod clock;
+pub mod data_keys;
 pub mod error;
 pub mod faults;
 pub mod limits;
@@ -82,6 +85,7 @@ pub mod types;
 mod validate;
 
 pub use clock::{Clock, SteppingClock, SystemClock};
+pub use data_keys::{DATA_SUBJECT_BYTES_MAX, DataKeyStore};
 pub use error::{AppendError, ImportError, OpenError, StoreFailure};
 pub use faults::{FaultMode, FaultPoint, Faults};
 pub use log::EventLog;

@@ -18,6 +18,7 @@ use ledger_domain::ids::{EventId, Position, StreamId};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::{Clock, SystemClock};
+use crate::data_keys::DataKeyStore;
 use crate::error::{AppendError, ImportError, OpenError, StoreFailure};
 use crate::faults::Faults;
 use crate::limits::{
@@ -279,6 +280,14 @@ impl SledEventLog {
     /// log's own). Holding one keeps the database open.
     pub fn projections(&self) -> ProjectionStore {
         ProjectionStore::new(self.handle.shared.db.clone())
+    }
+
+    /// The wrapped data keys (see [`DataKeyStore`]), in the same sled database.
+    pub fn data_keys(&self) -> Result<DataKeyStore, StoreFailure> {
+        DataKeyStore::open(
+            self.handle.shared.db.clone(),
+            &self.handle.dir.join(LOG_DIR_NAME),
+        )
     }
 
     /// The data directory this store was opened in.
