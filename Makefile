@@ -4,6 +4,10 @@ CARGO ?= cargo
 DATA ?= data
 DEMO_CUSTOMERS ?= 2000
 BIN := target/release/contact-ledger
+# The demo's master key (wraps the customers' data keys): made on first run, kept beside the
+# data directory, never inside it. A real deployment passes its own with --master-key-file or
+# LEDGER_MASTER_KEY from its secret store.
+MASTER_KEY_FILE ?= .ledger-master-key
 
 .PHONY: build run test test-tools lint fmt schema fixture bench soak fuzz clean
 
@@ -11,11 +15,15 @@ build:
 	$(CARGO) build --release --locked --bin contact-ledger
 
 run: build
+	@if [ ! -s "$(MASTER_KEY_FILE)" ]; then \
+		echo "First run: writing a new master key into $(MASTER_KEY_FILE)"; \
+		(umask 077 && $(BIN) master-key new > "$(MASTER_KEY_FILE)"); \
+	fi
 	@if [ ! -d "$(DATA)" ] || [ -z "$$(ls -A "$(DATA)" 2>/dev/null)" ]; then \
 		echo "First run: writing a demo ledger of $(DEMO_CUSTOMERS) customers into $(DATA)/"; \
-		$(BIN) seed --data "$(DATA)" --customers $(DEMO_CUSTOMERS); \
+		$(BIN) seed --data "$(DATA)" --master-key-file "$(MASTER_KEY_FILE)" --customers $(DEMO_CUSTOMERS); \
 	fi
-	$(BIN) serve --data "$(DATA)" --show-tokens
+	$(BIN) serve --data "$(DATA)" --master-key-file "$(MASTER_KEY_FILE)" --show-tokens
 
 # The whole suite: formatting, lints, then every test (unit, property, crash, end to end).
 test: lint test-tools
@@ -53,7 +61,8 @@ BENCH_DATA ?= target/bench-data
 bench: build
 	$(CARGO) run --release --locked -p ledger-store --example throughput
 	rm -rf "$(BENCH_DATA)"
-	$(BIN) seed --data "$(BENCH_DATA)" --customers 20000
+	LEDGER_MASTER_KEY=$$($(BIN) master-key new) && export LEDGER_MASTER_KEY && \
+	$(BIN) seed --data "$(BENCH_DATA)" --customers 20000 && \
 	$(BIN) replay --data "$(BENCH_DATA)"
 
 clean:

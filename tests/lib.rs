@@ -37,9 +37,21 @@ pub fn binary() -> &'static Path {
     })
 }
 
+/// The master key every test ledger uses (`MasterKey::insecure_for_tests`, in hex): public,
+/// for tests only.
+pub const TEST_MASTER_KEY: &str =
+    "0707070707070707070707070707070707070707070707070707070707070707";
+
+/// A `contact-ledger` command with the tests' master key in `LEDGER_MASTER_KEY`.
+pub fn command() -> Command {
+    let mut command = Command::new(binary());
+    command.env("LEDGER_MASTER_KEY", TEST_MASTER_KEY);
+    command
+}
+
 /// Runs `contact-ledger` with `arguments` and returns what it printed and its exit status.
 pub fn run(arguments: &[&str]) -> Output {
-    Command::new(binary())
+    command()
         .args(arguments)
         .output()
         .expect("contact-ledger can be started")
@@ -48,7 +60,7 @@ pub fn run(arguments: &[&str]) -> Output {
 /// Like [`run`], feeding `input` on standard input.
 pub fn run_with_input(arguments: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
-    let mut child = Command::new(binary())
+    let mut child = command()
         .args(arguments)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -162,7 +162,7 @@ fn the_binary_serves_on_a_socket_and_stops_cleanly_on_sigterm() {
         .status
         .success()
     );
-    let mut server = Command::new(ledger_tests::binary())
+    let mut server = ledger_tests::command()
         .args([
             "serve",
             "--data",

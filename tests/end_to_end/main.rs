@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod erasure;
 mod fixture;
 mod proofs;
 mod recovery;

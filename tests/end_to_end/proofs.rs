@@ -444,7 +444,7 @@ fn serve_writes_a_signing_key_on_first_start_and_its_checkpoints_verify_with_the
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let data = scratch.path().join("data");
     import(&data, &fixture_path());
-    let mut server = Command::new(ledger_tests::binary())
+    let mut server = ledger_tests::command()
         .args([
             "serve",
             "--data",

@@ -6,11 +6,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ledger_tests::{binary, run, stderr, stdout};
+use ledger_tests::{run, stderr, stdout};
 
 /// Starts `serve` on a free port and returns the child and its address.
 fn serve(data: &str) -> (Child, String) {
-    let mut child = Command::new(binary())
+    let mut child = ledger_tests::command()
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -23,7 +23,12 @@ pub struct TestApp {
 impl TestApp {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(dir.path(), StoreOptions::default()).unwrap();
+        let ledger = Ledger::open(
+            dir.path(),
+            StoreOptions::default(),
+            ledger_app::KeyOptions::insecure_for_tests(),
+        )
+        .unwrap();
         ledger.start();
         let config = Config::generate();
         // As `serve` does: the generated config's checkpoint key signs `signedCheckpoint`.

@@ -26,6 +26,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::Ledger;
+use crate::personal::KeyError;
 use crate::runner::{RunnerError, decode};
 
 /// How many times a command is decided again after losing a race for its stream.
@@ -99,6 +100,10 @@ pub enum CommandError {
     Unavailable(StoreFailure),
     #[error(transparent)]
     Runner(#[from] RunnerError),
+    /// The data keys could not seal the events (the customer's data was erased, or the key
+    /// store failed).
+    #[error(transparent)]
+    Keys(#[from] KeyError),
 }
 
 impl From<StoreFailure> for CommandError {
@@ -158,7 +163,35 @@ impl DecisionContext for Context<'_> {
 
 impl Ledger {
     /// Decides and records `command`.
+    ///
+    /// An erasure (`EraseCustomer`) also destroys the customer's data key once its
+    /// `CustomerErased` is in the log: the erasure is marked first, so a crash in between is
+    /// finished on the next open (see [`crate::personal`]).
     pub async fn execute(
+        &self,
+        command: Command,
+        meta: CommandMeta,
+    ) -> Result<Executed, CommandError> {
+        let Command::Customer(CustomerCommand::EraseCustomer(erase)) = &command else {
+            return self.execute_command(command, meta).await;
+        };
+        let subject = StreamId::customer(erase.customer_id);
+        self.keys().begin_erasure(&subject)?;
+        let outcome = self.execute_command(command, meta).await;
+        match &outcome {
+            // The store may or may not have made the event durable: the next open decides
+            // from the log.
+            Err(CommandError::Unavailable(_)) => {}
+            Ok(_) => {
+                let recorded = stream_holds(self.log(), &subject, "CustomerErased")?;
+                self.keys().finish_erasure(&subject, recorded)?;
+            }
+            Err(_) => self.keys().finish_erasure(&subject, false)?,
+        }
+        outcome
+    }
+
+    async fn execute_command(
         &self,
         command: Command,
         meta: CommandMeta,
@@ -198,7 +231,12 @@ impl Ledger {
                 });
             }
             let expected = meta.expected_version.unwrap_or(version);
-            match self.append_events(&stream, expected, &events, &meta).await {
+            let request = AppendRequest {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(expected),
+                events: self.seal_events(&events, &meta)?,
+            };
+            match self.log().append(request).await {
                 Ok(appended) => {
                     return Ok(Executed {
                         stream,
@@ -278,7 +316,7 @@ impl Ledger {
             let Some(last) = page.last() else { break };
             version = last.stream_version;
             for record in &page {
-                aggregate.apply(&decode(record)?);
+                aggregate.apply(&decode(self.keys(), record)?);
             }
             if version > STREAM_EVENTS_MAX {
                 return Err(CommandError::Invalid(ValidationError::new(
@@ -295,20 +333,16 @@ impl Ledger {
         Ok((version, aggregate))
     }
 
-    async fn append_events(
-        &self,
-        stream: &StreamId,
-        expected: u64,
-        events: &[Event],
-        meta: &CommandMeta,
-    ) -> Result<ledger_store::Appended, AppendError> {
+    /// The stored form of a command's events: ids derived from the caller's (or a fresh v7),
+    /// the envelope from `meta`, personal fields sealed under their subject's data key.
+    fn seal_events(&self, events: &[Event], meta: &CommandMeta) -> Result<Vec<NewEvent>, KeyError> {
         let first = meta.event_id.unwrap_or_else(EventId::new_v7);
         let occurred_at = meta.occurred_at.unwrap_or_else(Timestamp::now);
-        let new_events = events
-            .iter()
-            .enumerate()
-            .map(|(index, event)| NewEvent {
-                event_id: event_id_for(first, index),
+        let mut new_events = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let event_id = event_id_for(first, index);
+            new_events.push(NewEvent {
+                event_id,
                 event_type: event.event_type().to_owned(),
                 schema_version: event.schema_version(),
                 occurred_at,
@@ -316,16 +350,10 @@ impl Ledger {
                 correlation_id: meta.correlation_id,
                 causation_id: meta.causation_id,
                 origin: meta.origin.clone(),
-                payload: event.encode_payload(),
-            })
-            .collect();
-        self.log()
-            .append(AppendRequest {
-                stream: stream.clone(),
-                expected: ExpectedVersion::Exact(expected),
-                events: new_events,
-            })
-            .await
+                payload: self.keys().seal(event_id, event)?,
+            });
+        }
+        Ok(new_events)
     }
 
     /// The answer to a retried command: where its events were recorded the first time.
@@ -379,5 +407,31 @@ impl Ledger {
         Ok(last
             .first()
             .map_or(Position::ZERO, |record| record.position))
+    }
+}
+
+/// Whether `stream` holds an event of type `event_type` (read from the envelopes; no payload is
+/// opened).
+pub fn stream_holds(
+    log: &ledger_store::SledEventLog,
+    stream: &StreamId,
+    event_type: &str,
+) -> Result<bool, StoreFailure> {
+    let mut version = 0;
+    loop {
+        let page = log.read_stream(stream, version + 1, READ_PAGE_MAX)?;
+        let Some(last) = page.last() else {
+            return Ok(false);
+        };
+        if page
+            .iter()
+            .any(|record| record.event.event_type == event_type)
+        {
+            return Ok(true);
+        }
+        version = last.stream_version;
+        if page.len() < READ_PAGE_MAX {
+            return Ok(false);
+        }
     }
 }

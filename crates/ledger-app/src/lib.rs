@@ -20,6 +20,7 @@
 
 pub mod commands;
 pub mod overlay;
+pub mod personal;
 pub mod proofs;
 pub mod runner;
 pub mod segment_service;
@@ -66,6 +67,33 @@ pub enum LedgerOpenError {
     SegmentRules(#[from] segments::RuleError),
     #[error("cannot read the segment rules {path}: {message}")]
     SegmentRulesFile { path: String, message: String },
+    /// The master key is missing or wrong, or a data key does not unwrap.
+    #[error("personal data keys: {0}")]
+    Keys(#[from] personal::KeyError),
+}
+
+/// How the ledger gets at its data keys: the master key (from configuration or
+/// [`personal::MASTER_KEY_ENV`]) and where new data keys come from.
+#[derive(Debug, Clone)]
+pub struct KeyOptions {
+    pub master: personal::MasterKey,
+    pub source: personal::KeySource,
+}
+
+impl KeyOptions {
+    /// Random data keys under `master`: every real ledger.
+    pub fn new(master: personal::MasterKey) -> Self {
+        Self {
+            master,
+            source: personal::KeySource::Random,
+        }
+    }
+
+    /// A fixed master key and random data keys, for tests only.
+    #[doc(hidden)]
+    pub fn insecure_for_tests() -> Self {
+        Self::new(personal::MasterKey::insecure_for_tests())
+    }
 }
 
 /// Every read model the ledger maintains, in the order the runner feeds them.
@@ -93,6 +121,7 @@ pub struct Ledger {
 #[derive(Debug)]
 struct Inner {
     log: SledEventLog,
+    keys: Arc<personal::KeyRing>,
     runner: ProjectionRunner,
     gate: commands::IdentifierGate,
     tree: proofs::LedgerTree,
@@ -107,22 +136,31 @@ impl Ledger {
     /// segments there, starting from a copy of `projections/segments/segments.toml`), else the
     /// built-in rules; a bad rule stops the ledger from opening, naming the segment, line and
     /// column.
-    pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, LedgerOpenError> {
+    ///
+    /// The master key in `keys` must open the ledger's data keys (a wrong one is
+    /// [`personal::KeyError::WrongMasterKey`]); an erasure a crash interrupted is finished here.
+    pub fn open(
+        dir: &Path,
+        options: StoreOptions,
+        keys: KeyOptions,
+    ) -> Result<Self, LedgerOpenError> {
         let segments = segment_service::SegmentService::for_data_dir(dir)?;
         let log = SledEventLog::open(dir, options)?;
-        Self::assemble(log, standard_projections()?, segments)
+        Self::assemble(log, standard_projections()?, segments, keys)
     }
 
     /// A ledger over an open log with the given projections.
     pub fn with_projections(
         log: SledEventLog,
         projections: Vec<Arc<dyn Projection>>,
+        keys: KeyOptions,
     ) -> Result<Self, LedgerOpenError> {
         // Loaded here, at start-up, so that a bad rule stops the ledger from opening.
         Self::assemble(
             log,
             projections,
             segment_service::SegmentService::shipped()?,
+            keys,
         )
     }
 
@@ -130,12 +168,15 @@ impl Ledger {
         log: SledEventLog,
         projections: Vec<Arc<dyn Projection>>,
         segments: segment_service::SegmentService,
+        keys: KeyOptions,
     ) -> Result<Self, LedgerOpenError> {
-        let runner = ProjectionRunner::new(log.clone(), projections)?;
+        let keys = Arc::new(open_keys(&log, keys)?);
+        let runner = ProjectionRunner::new(log.clone(), projections, keys.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 tree: proofs::LedgerTree::new(log.clone()),
                 log,
+                keys,
                 runner,
                 gate: commands::IdentifierGate::default(),
                 segments,
@@ -154,6 +195,11 @@ impl Ledger {
 
     pub fn runner(&self) -> &ProjectionRunner {
         &self.inner.runner
+    }
+
+    /// The data keys: sealing and opening personal fields (see [`personal`]).
+    pub fn keys(&self) -> &Arc<personal::KeyRing> {
+        &self.inner.keys
     }
 
     /// The segment rules loaded at start-up and their snapshot cache (see [`segment_service`]).
@@ -249,4 +295,27 @@ impl Ledger {
         self.inner.log.projections().flush()?;
         closed
     }
+}
+
+/// Opens the key ring over the log's keyspace and finishes any erasure a crash interrupted:
+/// the key is destroyed when the subject's `CustomerErased` is in the log, and the marker
+/// dropped when it is not.
+pub fn open_keys(
+    log: &SledEventLog,
+    keys: KeyOptions,
+) -> Result<personal::KeyRing, LedgerOpenError> {
+    let store = log.data_keys().map_err(personal::KeyError::from)?;
+    let ring = personal::KeyRing::open(store, keys.master, keys.source)?;
+    for subject in ring.pending_erasures()? {
+        let stream = ledger_domain::ids::StreamId::parse("subject", &subject).map_err(|_| {
+            personal::KeyError::DamagedKey {
+                subject: subject.clone(),
+            }
+        })?;
+        let recorded = commands::stream_holds(log, &stream, "CustomerErased")
+            .map_err(personal::KeyError::from)?;
+        tracing::warn!(%subject, recorded, "finishing an erasure interrupted by a crash");
+        ring.finish_erasure(&stream, recorded)?;
+    }
+    Ok(ring)
 }

@@ -24,6 +24,7 @@ use ledger_store::{
 use tokio::sync::watch;
 
 use crate::overlay::Overlay;
+use crate::personal::KeyRing;
 
 /// Events applied between two commits while catching up: large batches make a rebuild fast;
 /// the bound keeps the pending writes of one batch in memory within reason.
@@ -85,6 +86,7 @@ pub struct ProjectionRunner {
 
 struct Inner {
     log: SledEventLog,
+    keys: Arc<KeyRing>,
     store: ProjectionStore,
     slots: Vec<Slot>,
     by_name: HashMap<&'static str, usize>,
@@ -103,16 +105,19 @@ impl std::fmt::Debug for ProjectionRunner {
 
 /// Decodes one stored record's payload; an undecodable record stops the runner, since skipping
 /// it would make every read model silently wrong.
-pub fn decode(record: &RecordedEvent) -> Result<Event, RunnerError> {
+///
+/// Personal fields come back whole while the subject's data key lives, erased once it was
+/// destroyed (see [`crate::personal`]).
+pub fn decode(keys: &KeyRing, record: &RecordedEvent) -> Result<Event, RunnerError> {
     let event = &record.event;
-    Event::decode_payload(&event.event_type, event.schema_version, &event.payload).map_err(
-        |error| RunnerError::Undecodable {
+    keys.open_payload(&event.event_type, event.schema_version, &event.payload)
+        .map(|opened| opened.event)
+        .map_err(|error| RunnerError::Undecodable {
             position: record.position,
             event_type: event.event_type.clone(),
             version: event.schema_version,
             detail: error.to_string(),
-        },
-    )
+        })
 }
 
 /// Folds `records` (with their decoded events) into `state` through `projection`.
@@ -145,6 +150,7 @@ fn apply_all(
 /// Reads and decodes up to `max` records from `from`, none past `to`.
 fn read_decoded(
     log: &SledEventLog,
+    keys: &KeyRing,
     from: Position,
     to: Position,
     max: usize,
@@ -152,7 +158,7 @@ fn read_decoded(
     let page = log.read_all(from, max.min(READ_PAGE_MAX))?;
     page.into_iter()
         .take_while(|record| record.position <= to)
-        .map(|record| decode(&record).map(|event| (record, event)))
+        .map(|record| decode(keys, &record).map(|event| (record, event)))
         .collect()
 }
 
@@ -162,6 +168,7 @@ impl ProjectionRunner {
     pub fn new(
         log: SledEventLog,
         projections: Vec<Arc<dyn Projection>>,
+        keys: Arc<KeyRing>,
     ) -> Result<Self, RunnerError> {
         let store = log.projections();
         let mut slots = Vec::with_capacity(projections.len());
@@ -185,6 +192,7 @@ impl ProjectionRunner {
         Ok(Self {
             inner: Arc::new(Inner {
                 log,
+                keys,
                 store,
                 slots,
                 by_name,
@@ -336,6 +344,7 @@ impl ProjectionRunner {
             while applied < CATCH_UP_COMMIT_EVENTS && cursor < to {
                 let batch = read_decoded(
                     &self.inner.log,
+                    &self.inner.keys,
                     cursor.next(),
                     to,
                     CATCH_UP_COMMIT_EVENTS - applied,
@@ -390,7 +399,13 @@ impl ProjectionRunner {
         let mut cursor = Position::ZERO;
         let to = to.min(self.inner.log.head().position);
         while cursor < to {
-            let batch = read_decoded(&self.inner.log, cursor.next(), to, READ_PAGE_MAX)?;
+            let batch = read_decoded(
+                &self.inner.log,
+                &self.inner.keys,
+                cursor.next(),
+                to,
+                READ_PAGE_MAX,
+            )?;
             let Some((last, _)) = batch.last() else { break };
             cursor = last.position;
             apply_all(projection, &batch, &mut state)?;
@@ -483,7 +498,7 @@ impl ProjectionRunner {
     fn apply_live(&self, records: Vec<RecordedEvent>) -> Result<(), RunnerError> {
         let batch: Vec<(RecordedEvent, Event)> = records
             .into_iter()
-            .map(|record| decode(&record).map(|event| (record, event)))
+            .map(|record| decode(&self.inner.keys, &record).map(|event| (record, event)))
             .collect::<Result<_, _>>()?;
         let Some((last, _)) = batch.last() else {
             return Ok(());

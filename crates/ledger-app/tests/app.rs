@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use ledger_app::{CommandError, CommandMeta, Ledger, names};
+use ledger_app::{CommandError, CommandMeta, KeyOptions, Ledger, names};
 use ledger_domain::DomainError;
 use ledger_domain::commands::{
     Command, CustomerCommand, MergeCustomers, RecordContact, RegisterCustomer,
@@ -58,7 +58,12 @@ fn contact(customer: CustomerId, channel: Channel, minutes: i64) -> Command {
 }
 
 async fn open(dir: &std::path::Path) -> Ledger {
-    let ledger = Ledger::open(dir, StoreOptions::default()).unwrap();
+    let ledger = Ledger::open(
+        dir,
+        StoreOptions::default(),
+        KeyOptions::insecure_for_tests(),
+    )
+    .unwrap();
     ledger.start();
     ledger
 }
@@ -414,7 +419,12 @@ async fn analyst_rules_in_the_data_directory_replace_the_built_in_ones_and_bad_o
     let shipped = include_str!("../../../projections/segments/segments.toml");
     let own = "\n[[segment]]\nname = \"many-complaints\"\ndescription = \"Three complaints in 180 days.\"\nrule = 'complaints_180d >= 3'\n";
     std::fs::write(dir.path().join("segments.toml"), format!("{shipped}{own}")).unwrap();
-    let ledger = Ledger::open(dir.path(), StoreOptions::default()).unwrap();
+    let ledger = Ledger::open(
+        dir.path(),
+        StoreOptions::default(),
+        KeyOptions::insecure_for_tests(),
+    )
+    .unwrap();
     assert!(ledger.segments().rules().get("many-complaints").is_some());
     assert!(ledger.segments().rules().get("key-accounts").is_some());
     ledger.close().await.unwrap();
@@ -424,11 +434,74 @@ async fn analyst_rules_in_the_data_directory_replace_the_built_in_ones_and_bad_o
     let bad =
         "[[segment]]\nname = \"unhappy\"\ndescription = \"Low CSAT.\"\nrule = 'last_csat <= 2'\n";
     std::fs::write(dir.path().join("segments.toml"), bad).unwrap();
-    let error = Ledger::open(dir.path(), StoreOptions::default())
-        .unwrap_err()
-        .to_string();
+    let error = Ledger::open(
+        dir.path(),
+        StoreOptions::default(),
+        KeyOptions::insecure_for_tests(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         error.contains("segments.toml:4:") && error.contains("segment `unhappy`"),
         "{error}"
     );
+}
+
+/// A crash between appending `CustomerErased` and destroying the key: the next open finishes
+/// the erasure from the log; a marker whose event never made it is forgotten.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
+    use ledger_domain::events::CustomerErased;
+    use ledger_domain::ids::StreamId;
+    use ledger_domain::kinds::ErasureReason;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path()).await;
+    let erased = CustomerId::new_v7();
+    let kept = CustomerId::new_v7();
+    for (customer, phone) in [(erased, "13800138001"), (kept, "13800138002")] {
+        ledger
+            .execute(register(customer, "赵六", phone), CommandMeta::by(agent()))
+            .await
+            .unwrap();
+    }
+    let erased_stream = StreamId::customer(erased);
+    let kept_stream = StreamId::customer(kept);
+    ledger.keys().begin_erasure(&erased_stream).unwrap();
+    ledger.keys().begin_erasure(&kept_stream).unwrap();
+    let event: Event = CustomerErased {
+        customer_id: erased,
+        reason: ErasureReason::CustomerRequest,
+    }
+    .into();
+    let request = AppendRequest {
+        stream: erased_stream.clone(),
+        expected: ExpectedVersion::Exact(1),
+        events: vec![NewEvent {
+            event_id: EventId::new_v7(),
+            event_type: event.event_type().to_owned(),
+            schema_version: 1,
+            occurred_at: Timestamp::now(),
+            actor: agent(),
+            correlation_id: None,
+            causation_id: None,
+            origin: None,
+            payload: event.encode_payload(),
+        }],
+    };
+    ledger.log().append(request).await.unwrap();
+    // "Crash": close without finishing either erasure.
+    ledger.close().await.unwrap();
+    drop(ledger);
+
+    let reopened = open(dir.path()).await;
+    assert!(reopened.keys().pending_erasures().unwrap().is_empty());
+    assert!(reopened.keys().is_erased(&erased_stream).unwrap());
+    assert!(!reopened.keys().is_erased(&kept_stream).unwrap());
+    // The kept customer's personal data still opens.
+    let (_, customer) = reopened
+        .load::<ledger_domain::aggregates::Customer>(&kept_stream)
+        .unwrap();
+    assert!(format!("{customer:?}").contains("13800138002"));
+    reopened.close().await.unwrap();
 }

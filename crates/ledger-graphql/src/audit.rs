@@ -118,8 +118,8 @@ impl LedgerEvent {
     }
 
     /// The payload as JSON, in the event interchange's shape.
-    async fn payload(&self) -> ApiResult<serde_json::Value> {
-        let event = ledger_app::runner::decode(&self.record)?;
+    async fn payload(&self, ctx: &Context<'_>) -> ApiResult<serde_json::Value> {
+        let event = ledger_app::runner::decode(state(ctx)?.ledger.keys(), &self.record)?;
         Ok(event.to_json())
     }
 

@@ -16,6 +16,7 @@
 use async_graphql::ErrorExtensions;
 use customer_directory::SearchError;
 use customer_timeline::TimelineError;
+use ledger_app::personal::KeyError;
 use ledger_app::{CommandError, RunnerError};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::StoreFailure;
@@ -219,6 +220,13 @@ impl From<CommandError> for ApiError {
             CommandError::Invalid(error) => error.into(),
             CommandError::Unavailable(failure) => Self::unavailable("command", &failure),
             CommandError::Runner(error) => error.into(),
+            CommandError::Keys(KeyError::Erased { subject }) => Self::Rejected {
+                reason: "CUSTOMER_ERASED",
+                message: format!(
+                    "the personal data of {subject} was erased; nothing new can be recorded for it"
+                ),
+            },
+            CommandError::Keys(error) => Self::unavailable("data keys", &error),
         }
     }
 }

@@ -23,6 +23,7 @@ use async_graphql::futures_util::stream;
 use async_graphql::{Context, ID, Object, Subscription};
 use ledger_app::Ledger;
 use ledger_app::names::{CUSTOMER_DIRECTORY, CUSTOMER_TIMELINE};
+use ledger_app::personal::KeyRing;
 use ledger_domain::events::{ContactRecorded, Event, Payload};
 use ledger_domain::ids::{CustomerId, StaffId};
 use ledger_store::{EventLog, RecordedEvent, StoreFailure, Subscription as LogSubscription};
@@ -53,9 +54,9 @@ async fn next_record(subscription: &mut LogSubscription) -> Option<ApiResult<Rec
     }
 }
 
-/// The decoded event of a record.
-fn decoded(record: &RecordedEvent) -> ApiResult<Event> {
-    Ok(ledger_app::runner::decode(record)?)
+/// The decoded event of a record (personal fields opened with the ledger's data keys).
+fn decoded(keys: &KeyRing, record: &RecordedEvent) -> ApiResult<Event> {
+    Ok(ledger_app::runner::decode(keys, record)?)
 }
 
 /// A new record that concerns a watched customer.
@@ -261,15 +262,15 @@ impl SubscriptionRoot {
         let watched = merge_tree(ledger, customer)?;
         let subscription = ledger.log().subscribe(head.next());
         Ok(stream::unfold(
-            Some((subscription, watched)),
+            Some((subscription, watched, ledger.keys().clone())),
             |feed| async move {
-                let (mut subscription, mut watched) = feed?;
+                let (mut subscription, mut watched, keys) = feed?;
                 loop {
                     let record = match next_record(&mut subscription).await? {
                         Ok(record) => record,
                         Err(error) => return Some((Err(error), None)),
                     };
-                    let event = match decoded(&record) {
+                    let event = match decoded(&keys, &record) {
                         Ok(event) => event,
                         Err(error) => return Some((Err(error), None)),
                     };
@@ -289,7 +290,7 @@ impl SubscriptionRoot {
                                 record,
                                 customer: named,
                             }),
-                            Some((subscription, watched)),
+                            Some((subscription, watched, keys)),
                         ));
                     }
                 }
@@ -327,7 +328,7 @@ impl SubscriptionRoot {
                     if record.event.event_type != ContactRecorded::NAME {
                         continue;
                     }
-                    let contact = match decoded(&record) {
+                    let contact = match decoded(state.ledger.keys(), &record) {
                         Ok(Event::ContactRecorded(contact)) => contact,
                         Ok(_) => continue,
                         Err(error) => return Some((Err(error), None)),

@@ -21,6 +21,8 @@ struct Cli {
     /// The data directory holding the ledger.
     #[arg(long, global = true, default_value = "data", value_name = "DIR")]
     data: PathBuf,
+    #[command(flatten)]
+    keys: crate::keys::MasterKeyArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +46,10 @@ enum Command {
     /// Merkle roots, inclusion and consistency proofs and signed checkpoints, as JSON documents
     /// for `tools/proof_verifier.py json`.
     Proof(commands::proof::Args),
+    /// Erase a customer's personal data: record `CustomerErased` and destroy their data key.
+    Erase(commands::erase::Args),
+    /// Make a new master key, or rotate the ledger's data keys to a new one.
+    MasterKey(commands::master_key::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -68,14 +74,16 @@ pub fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => commands::serve::run(&cli.data, args).await,
-            Command::Seed(args) => commands::seed::run(&cli.data, args).await,
-            Command::Replay(args) => commands::replay::run(&cli.data, args).await,
-            Command::Import(args) => commands::import::run(&cli.data, args).await,
+            Command::Serve(args) => commands::serve::run(&cli.data, &cli.keys, args).await,
+            Command::Seed(args) => commands::seed::run(&cli.data, &cli.keys, args).await,
+            Command::Replay(args) => commands::replay::run(&cli.data, &cli.keys, args).await,
+            Command::Import(args) => commands::import::run(&cli.data, &cli.keys, args).await,
             Command::Export(args) => commands::export::run(&cli.data, args).await,
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,
-            Command::Stats(args) => commands::stats::run(&cli.data, args).await,
+            Command::Stats(args) => commands::stats::run(&cli.data, &cli.keys, args).await,
             Command::Proof(args) => commands::proof::run(&cli.data, args).await,
+            Command::Erase(args) => commands::erase::run(&cli.data, &cli.keys, args).await,
+            Command::MasterKey(args) => commands::master_key::run(&cli.data, &cli.keys, args).await,
         }
     });
     match outcome {

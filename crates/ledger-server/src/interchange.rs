@@ -7,6 +7,12 @@
 //!   `recordedAt`, `prevHash` and `hash`. Importing it keeps every one of those, so an export
 //!   imported into an empty store reproduces the same head hash.
 //!
+//! An event with personal fields is stored sealed (see `ledger_app::personal`). Its export line
+//! carries `payload` with those fields erased (`""`: the facts anyone may read) and `sealed`: the
+//! stored payload bytes in standard base64 — the ciphertext, never the plain values — so an
+//! export imported into an empty store reproduces the same bytes and head hash. Only an
+//! exported line may carry `sealed`; an integrator writes plain values, sealed on the way in.
+//!
 //! A line without `eventId` gets one derived from its content (a UUID v8 over the blake3 hash
 //! of the line's canonical JSON), so importing the same file twice writes nothing new.
 
@@ -44,6 +50,7 @@ struct RawLine {
     recorded_at: Option<String>,
     prev_hash: Option<String>,
     hash: Option<String>,
+    sealed: Option<String>,
 }
 
 /// A validated line in the integrator form: ready to append.
@@ -75,8 +82,14 @@ pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
         ValidationError::new("(json)", format!("not a valid event line: {error}"))
     })?;
     let canonical_id = || derived_event_id(text);
-    let common = parse_common(&raw, canonical_id)?;
     let exported = raw.hash.is_some() || raw.position.is_some() || raw.prev_hash.is_some();
+    if raw.sealed.is_some() && !exported {
+        return Err(ValidationError::new(
+            "sealed",
+            "only an exported line carries sealed fields; an integrator sends plain values",
+        ));
+    }
+    let common = parse_common(&raw, canonical_id)?;
     if !exported {
         return Ok(Line::Integrator(IntegratorLine {
             stream: common.stream,
@@ -118,8 +131,11 @@ fn parse_common(
 ) -> Result<Common, ValidationError> {
     let event_type = required(raw.event_type.as_deref(), "type")?;
     let schema_version = required(raw.schema_version, "schemaVersion")?;
-    let stream = StreamId::parse("stream", required(raw.stream.as_deref(), "stream")?)?;
     let payload = required(raw.payload.as_ref(), "payload")?;
+    if let Some(sealed) = &raw.sealed {
+        return parse_sealed(raw, event_type, schema_version, payload, sealed, derived_id);
+    }
+    let stream = StreamId::parse("stream", required(raw.stream.as_deref(), "stream")?)?;
     let event =
         Event::from_json(event_type, schema_version, payload).map_err(|error| match error {
             PayloadError::Invalid(invalid) => invalid.within("payload"),
@@ -136,6 +152,58 @@ fn parse_common(
             format!("a {} belongs in stream {home}", event.event_type()),
         ));
     }
+    let payload = event.encode_payload();
+    envelope(raw, stream, event, schema_version, payload, derived_id)
+}
+
+/// An exported line whose personal fields are sealed: the stored bytes come from `sealed`, and
+/// `payload` must be exactly their redacted event.
+fn parse_sealed(
+    raw: &RawLine,
+    event_type: &str,
+    schema_version: u16,
+    payload: &serde_json::Value,
+    sealed: &str,
+    derived_id: impl FnOnce() -> Result<EventId, ValidationError>,
+) -> Result<Common, ValidationError> {
+    use base64::Engine as _;
+    let stream = StreamId::parse("stream", required(raw.stream.as_deref(), "stream")?)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .map_err(|_| ValidationError::new("sealed", "sealed fields are standard base64"))?;
+    if bytes.first() != Some(&ledger_domain::events::PAYLOAD_SEALED) {
+        return Err(ValidationError::new(
+            "sealed",
+            "sealed fields start with the sealed payload format byte",
+        ));
+    }
+    let event = ledger_app::personal::open_redacted(event_type, schema_version, &bytes)
+        .map_err(|error| ValidationError::new("sealed", error.to_string()))?;
+    if &event.to_json() != payload {
+        return Err(ValidationError::new(
+            "payload",
+            "must be the sealed event with its personal fields erased",
+        ));
+    }
+    let home = event.stream();
+    if home != stream {
+        return Err(ValidationError::new(
+            "stream",
+            format!("a {} belongs in stream {home}", event.event_type()),
+        ));
+    }
+    envelope(raw, stream, event, schema_version, bytes, derived_id)
+}
+
+/// The envelope fields common to both forms, around a payload already in its stored form.
+fn envelope(
+    raw: &RawLine,
+    stream: StreamId,
+    event: Event,
+    schema_version: u16,
+    payload: Vec<u8>,
+    derived_id: impl FnOnce() -> Result<EventId, ValidationError>,
+) -> Result<Common, ValidationError> {
     let event_id = match raw.event_id.as_deref() {
         Some(text) => EventId::parse("eventId", text)?,
         None => derived_id()?,
@@ -169,7 +237,7 @@ fn parse_common(
         correlation_id,
         causation_id,
         origin,
-        payload: event.encode_payload(),
+        payload,
     };
     Ok(Common {
         stream,
@@ -249,6 +317,8 @@ struct ExportLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<&'a str>,
     payload: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sealed: Option<String>,
     prev_hash: String,
     hash: String,
 }
@@ -264,8 +334,10 @@ pub struct ExportError {
 
 /// Writes one stored record as an export-form line (without the newline).
 pub fn export_line(record: &RecordedEvent) -> Result<String, ExportError> {
+    use base64::Engine as _;
     let new_event = &record.event;
-    let event = Event::decode_payload(
+    // Sealed personal fields travel as the stored bytes; `payload` shows the rest.
+    let event = ledger_app::personal::open_redacted(
         &new_event.event_type,
         new_event.schema_version,
         &new_event.payload,
@@ -289,6 +361,8 @@ pub fn export_line(record: &RecordedEvent) -> Result<String, ExportError> {
         causation_id: new_event.causation_id.map(|id| id.to_string()),
         origin: new_event.origin.as_deref(),
         payload: event.to_json(),
+        sealed: (new_event.payload.first() == Some(&ledger_domain::events::PAYLOAD_SEALED))
+            .then(|| base64::engine::general_purpose::STANDARD.encode(&new_event.payload)),
         prev_hash: hex::encode(record.prev_hash),
         hash: hex::encode(record.hash),
     };

@@ -11,5 +11,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod interchange;
+pub mod keys;
 pub mod progress;
 pub mod server;

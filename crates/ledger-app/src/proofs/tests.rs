@@ -405,7 +405,12 @@ async fn a_poisoned_tree_is_rebuilt_from_the_log() {
 #[tokio::test]
 async fn the_ledger_answers_from_its_tree() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let ledger = crate::Ledger::open(dir.path(), StoreOptions::default()).expect("opens");
+    let ledger = crate::Ledger::open(
+        dir.path(),
+        StoreOptions::default(),
+        crate::KeyOptions::insecure_for_tests(),
+    )
+    .expect("opens");
     append(ledger.log(), 25).await;
     let head = ledger.tree_head().expect("the head");
     assert_eq!(head.size, 25);

@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod calls;
+mod erasure;
 mod limits;
 mod masking;
 mod proofs;

@@ -26,7 +26,12 @@ impl Harness {
 
     pub async fn start_with(options: ApiOptions) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let ledger = Ledger::open(dir.path(), StoreOptions::default()).expect("the ledger opens");
+        let ledger = Ledger::open(
+            dir.path(),
+            StoreOptions::default(),
+            ledger_app::KeyOptions::insecure_for_tests(),
+        )
+        .expect("the ledger opens");
         ledger.start();
         wait_until_built(&ledger).await;
         let schema = build_schema(ledger.clone(), options);

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use ledger_app::personal::KeyRing;
+use ledger_domain::events::Event;
 use ledger_domain::ids::{EventId, StreamId};
 use ledger_store::EventLog;
 use ledger_store::limits::IMPORT_RECORDS_MAX;
@@ -35,7 +37,11 @@ pub struct Args {
     skip_invalid: bool,
 }
 
-pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
     let parsed = read_lines(&args.file)?;
     let mut problems = parsed.problems;
@@ -64,7 +70,12 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Plan::Integrator {
             requests,
             duplicates,
-        } => write_integrator(&store, requests, duplicates).await?,
+        } => {
+            // Plain values are sealed on the way in: only this form needs the master key.
+            let ring =
+                ledger_app::open_keys(&store, keys.options()?).context("opening the data keys")?;
+            write_integrator(&store, &ring, requests, duplicates).await?
+        }
         Plan::Exported {
             records,
             already_present,
@@ -154,7 +165,8 @@ fn check_one_form(lines: &[(usize, Line)], problems: &mut Vec<String>) -> Form {
 
 enum Plan {
     Integrator {
-        requests: Vec<AppendRequest>,
+        /// Each request with the event it carries, sealed only when written.
+        requests: Vec<(AppendRequest, Event)>,
         duplicates: usize,
     },
     Exported {
@@ -180,7 +192,7 @@ fn plan_integrator(
             stream,
             expected_version,
             new_event,
-            ..
+            event,
         }) = line
         else {
             continue;
@@ -203,11 +215,14 @@ fn plan_integrator(
         }
         versions.insert(stream.clone(), current + 1);
         let expected = expected_version.map_or(ExpectedVersion::Any, ExpectedVersion::Exact);
-        requests.push(AppendRequest {
-            stream,
-            expected,
-            events: vec![new_event],
-        });
+        requests.push((
+            AppendRequest {
+                stream,
+                expected,
+                events: vec![new_event],
+            },
+            event,
+        ));
     }
     Plan::Integrator {
         requests,
@@ -291,7 +306,8 @@ struct Summary {
 
 async fn write_integrator(
     store: &SledEventLog,
-    requests: Vec<AppendRequest>,
+    ring: &KeyRing,
+    requests: Vec<(AppendRequest, Event)>,
     duplicates: usize,
 ) -> anyhow::Result<Summary> {
     let bar = progress::bar(
@@ -304,8 +320,10 @@ async fn write_integrator(
     };
     let mut pending = requests.into_iter().peekable();
     while pending.peek().is_some() {
-        let chunk: Vec<AppendRequest> = pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
-        let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        let planned: Vec<(AppendRequest, Event)> =
+            pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
+        let count = u64::try_from(planned.len()).unwrap_or(u64::MAX);
+        let chunk = seal_chunk(ring, planned)?;
         let outcomes = store
             .append_many(chunk)
             .await
@@ -322,6 +340,30 @@ async fn write_integrator(
     }
     bar.finish_and_clear();
     Ok(summary)
+}
+
+/// Seals the personal fields of a chunk's events, creating the chunk's new data keys in one
+/// durable write first.
+fn seal_chunk(
+    ring: &KeyRing,
+    planned: Vec<(AppendRequest, Event)>,
+) -> anyhow::Result<Vec<AppendRequest>> {
+    let subjects: Vec<_> = planned
+        .iter()
+        .filter_map(|(_, event)| event.data_subject())
+        .collect();
+    ring.ensure_keys(&subjects).context("creating data keys")?;
+    planned
+        .into_iter()
+        .map(|(mut request, event)| {
+            for new_event in &mut request.events {
+                new_event.payload = ring
+                    .seal(new_event.event_id, &event)
+                    .with_context(|| format!("sealing event {}", new_event.event_id))?;
+            }
+            Ok(request)
+        })
+        .collect()
 }
 
 /// The export is handed over in chunks; each continues the chain the previous one ended.

@@ -1,7 +1,9 @@
 //! One file per subcommand, each with its `Args` and an async `run`.
 
+pub mod erase;
 pub mod export;
 pub mod import;
+pub mod master_key;
 pub mod proof;
 pub mod replay;
 pub mod seed;

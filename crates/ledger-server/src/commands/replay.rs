@@ -71,8 +71,12 @@ fn check(ledger: &Ledger, names: &[String]) -> anyhow::Result<bool> {
     Ok(all_equal)
 }
 
-pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(data, StoreOptions::default())
+pub async fn run(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let names: Vec<String> = match &args.projection {
         Some(name) if ledger.runner().names().contains(&name.as_str()) => vec![name.clone()],

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use ledger_app::Ledger;
+use ledger_app::personal::{KeyRing, KeySource};
+use ledger_app::{KeyOptions, Ledger};
 use ledger_store::{
     AppendRequest, EventLog, ExpectedVersion, NewEvent, SledEventLog, SteppingClock, StoreOptions,
 };
@@ -35,7 +36,12 @@ pub struct Args {
     seed: u64,
 }
 
-fn request(synthetic: SyntheticEvent) -> AppendRequest {
+/// The append request for one generated event, its personal fields sealed (the subject's key
+/// already exists: see `ensure_keys` in `run`).
+fn request(keys: &KeyRing, synthetic: SyntheticEvent) -> anyhow::Result<AppendRequest> {
+    let payload = keys
+        .seal(synthetic.event_id, &synthetic.event)
+        .context("sealing a generated event")?;
     let event = NewEvent {
         event_id: synthetic.event_id,
         event_type: synthetic.event.event_type().to_owned(),
@@ -45,16 +51,20 @@ fn request(synthetic: SyntheticEvent) -> AppendRequest {
         correlation_id: None,
         causation_id: None,
         origin: Some("synthetic".to_owned()),
-        payload: synthetic.event.encode_payload(),
+        payload,
     };
-    AppendRequest {
+    Ok(AppendRequest {
         stream: synthetic.stream,
         expected: ExpectedVersion::Any,
         events: vec![event],
-    }
+    })
 }
 
-pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
     let config = SynthConfig {
         customers: args.customers,
         years: args.years,
@@ -85,10 +95,26 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     }
     let started = Instant::now();
     let bar = progress::bar(ledger_synth::events_estimate(&config), "seeding");
-    let mut events = ledger_synth::generate(&config).map(request).peekable();
+    // Data keys derived from the seed, so the same seed gives the same sealed bytes.
+    let key_options = KeyOptions {
+        source: KeySource::derived_from_seed(config.seed),
+        ..keys.options()?
+    };
+    let ring = ledger_app::open_keys(&store, key_options).context("opening the data keys")?;
+    let mut events = ledger_synth::generate(&config).peekable();
     let mut written = 0u64;
     while events.peek().is_some() {
-        let chunk: Vec<AppendRequest> = events.by_ref().take(SEED_CHUNK_REQUESTS).collect();
+        let generated: Vec<SyntheticEvent> = events.by_ref().take(SEED_CHUNK_REQUESTS).collect();
+        let subjects: Vec<_> = generated
+            .iter()
+            .filter_map(|synthetic| synthetic.event.data_subject())
+            .collect();
+        // One durable write for every new customer's key in the chunk.
+        ring.ensure_keys(&subjects).context("creating data keys")?;
+        let chunk = generated
+            .into_iter()
+            .map(|synthetic| request(&ring, synthetic))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         for outcome in store
             .append_many(chunk)
             .await
@@ -113,14 +139,16 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         head.position,
         head.hash_hex()
     );
-    build_read_models(data)?;
+    drop(ring);
+    build_read_models(data, keys)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Builds every read model now, so a server started next is ready at once.
-fn build_read_models(data: &Path) -> anyhow::Result<()> {
+fn build_read_models(data: &Path, keys: &crate::keys::MasterKeyArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let ledger = Ledger::open(data, StoreOptions::default()).context("reopening the ledger")?;
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
+        .context("reopening the ledger")?;
     let spinner = progress::spinner("building read models");
     let reached = ledger
         .runner()

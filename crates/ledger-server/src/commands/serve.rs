@@ -72,14 +72,16 @@ fn example_mobile(ledger: &Ledger) -> String {
     first_page
         .iter()
         .filter(|record| record.event.event_type == "CustomerRegistered")
-        .find_map(|record| match ledger_app::runner::decode(record) {
-            Ok(Event::CustomerRegistered(registered)) => registered
-                .identifiers
-                .iter()
-                .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
-                .map(|identifier| identifier.value().to_owned()),
-            _ => None,
-        })
+        .find_map(
+            |record| match ledger_app::runner::decode(ledger.keys(), record) {
+                Ok(Event::CustomerRegistered(registered)) => registered
+                    .identifiers
+                    .iter()
+                    .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
+                    .map(|identifier| identifier.value().to_owned()),
+                _ => None,
+            },
+        )
         .unwrap_or_else(|| "13800138000".to_owned())
 }
 
@@ -103,11 +105,15 @@ fn print_examples(ledger: &Ledger) {
     );
 }
 
-pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
     let config_path = args.config.unwrap_or_else(|| data.join("ledger.toml"));
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let config = load_or_create_config(&config_path, args.show_tokens)?;
-    let ledger = Ledger::open(data, StoreOptions::default())
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let runner = ledger.start();
     build_tree(&ledger);

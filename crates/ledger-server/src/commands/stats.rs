@@ -37,8 +37,12 @@ struct Stats {
     projection_checkpoints: BTreeMap<String, u64>,
 }
 
-pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(data, StoreOptions::default())
+pub async fn run(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let store = ledger.log();
     let head = store.head();
@@ -67,8 +71,11 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             let event = &record.event;
             *stats.by_type.entry(event.event_type.clone()).or_default() += 1;
             if event.event_type == "ContactRecorded"
-                && let Ok(Event::ContactRecorded(contact)) =
-                    Event::decode_payload(&event.event_type, event.schema_version, &event.payload)
+                && let Ok(Event::ContactRecorded(contact)) = ledger_app::personal::open_redacted(
+                    &event.event_type,
+                    event.schema_version,
+                    &event.payload,
+                )
             {
                 let channel = serde_json::to_value(contact.channel)
                     .ok()

@@ -1,0 +1,76 @@
+//! `contact-ledger erase --customer ID --reason REASON`: the command-line twin of the
+//! `eraseCustomer` mutation. Records `CustomerErased` and destroys the customer's data key, so
+//! their personal fields read as erased everywhere from then on (crypto-shredding), while the
+//! hash chain, proofs and non-personal facts stay as they were. Cannot be undone.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ledger_app::{CommandError, CommandMeta, Ledger};
+use ledger_domain::commands::{Command, CustomerCommand, EraseCustomer};
+use ledger_domain::ids::{CustomerId, StaffId};
+use ledger_domain::kinds::ErasureReason;
+use ledger_store::StoreOptions;
+
+use crate::keys::MasterKeyArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer whose personal data is erased.
+    #[arg(long, value_name = "ID")]
+    customer: String,
+    /// Why: CUSTOMER_REQUEST (PIPL art. 47), RETENTION_PERIOD_ENDED or LEGAL_ORDER.
+    #[arg(long, value_name = "REASON")]
+    reason: String,
+    /// The staff member recording the erasure.
+    #[arg(long, value_name = "STAFF", default_value = "admin")]
+    actor: String,
+}
+
+pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let customer_id = CustomerId::parse("customer", &args.customer)?;
+    let reason: ErasureReason =
+        serde_json::from_value(serde_json::Value::String(args.reason.clone())).map_err(|_| {
+            anyhow::anyhow!(
+                "reason: {:?} is not one of CUSTOMER_REQUEST, RETENTION_PERIOD_ENDED, LEGAL_ORDER",
+                args.reason
+            )
+        })?;
+    let actor = StaffId::parse("actor", &args.actor)?;
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    // The decision asks the directory where the customer stands.
+    ledger
+        .runner()
+        .catch_up()
+        .context("bringing the read models up to date")?;
+    let command = Command::Customer(CustomerCommand::EraseCustomer(EraseCustomer {
+        customer_id,
+        reason,
+    }));
+    let outcome = ledger.execute(command, CommandMeta::by(actor)).await;
+    let code = match outcome {
+        Ok(executed) => {
+            ledger
+                .runner()
+                .catch_up()
+                .context("applying the erasure to the read models")?;
+            println!(
+                "erased customer {customer_id} at position {}; their data key is destroyed",
+                executed.position
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error @ (CommandError::Domain(_) | CommandError::Invalid(_))) => {
+            eprintln!("erase: refused: {error}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            ledger.close().await.ok();
+            return Err(error).context("erase");
+        }
+    };
+    ledger.close().await.context("closing the ledger")?;
+    Ok(code)
+}
