@@ -7,17 +7,18 @@
 //! ([`Event::encode_payload`]). An event with personal fields (see `ledger_domain::personal`) is
 //! stored as [`PAYLOAD_SEALED`] + codec([`SealedBody`]):
 //!
-//! - `subject`: whose data key seals it ([`Event::data_subject`]: `customer-{id}`, or the
-//!   event's own stream for a web enquiry from someone not yet a customer);
 //! - `redacted`: the codec body of the event with every personal field erased — the facts that
 //!   remain for statistics once the key is gone (a claim of 3,200 yuan settled on a date);
-//! - `nonce` and `ciphertext`: XChaCha20-Poly1305 of the personal fields' codec bytes under the
-//!   subject's data key, with the type name, schema version, subject and redacted body as
-//!   associated data (so a ciphertext cannot be moved to another event's facts).
+//! - `ciphertext`: XChaCha20-Poly1305 of the personal fields' codec bytes under the data
+//!   subject's key, with the type name, schema version, subject and redacted body as associated
+//!   data (so a ciphertext cannot be moved to another event's facts).
 //!
-//! The nonce is derived from the subject and the event id (`blake3::derive_key`): the log holds
-//! at most one record per event id, so a (key, nonce) pair never seals two stored plaintexts, and
-//! sealing is deterministic — `seed` gives the same head hash every time. The hash chain covers
+//! The subject ([`Event::data_subject`]: `customer-{id}`, or the event's own stream for a web
+//! enquiry from someone not yet a customer) is named by the redacted facts, and the 24-byte
+//! nonce is derived from the subject and the event id (`blake3::derive_key`), so neither is
+//! stored (~70 bytes a record saved). The log holds at most one record per event id, so a (key,
+//! nonce) pair never seals two stored plaintexts, and sealing is deterministic — `seed` gives
+//! the same head hash every time. The hash chain covers
 //! these stored bytes, so `verify`, proofs and exports work with or without keys.
 //!
 //! # Keys
@@ -171,13 +172,12 @@ impl KeySource {
     }
 }
 
-/// The layout after [`PAYLOAD_SEALED`] (see the module docs).
+/// The layout after [`PAYLOAD_SEALED`] (see the module docs). The subject and the nonce are not
+/// stored: the redacted facts name the subject, and the nonce follows from it and the event id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedBody {
-    pub subject: String,
-    pub nonce: [u8; NONCE_BYTES],
-    pub ciphertext: Vec<u8>,
     pub redacted: Vec<u8>,
+    pub ciphertext: Vec<u8>,
 }
 
 /// A stored payload, opened.
@@ -301,10 +301,11 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Opens a stored payload: the whole event when its key is live, the redacted event when
-    /// the key was destroyed.
+    /// Opens the stored payload of event `event_id`: the whole event when its key is live, the
+    /// redacted event when the key was destroyed.
     pub fn open_payload(
         &self,
+        event_id: EventId,
         event_type: &str,
         schema_version: u16,
         bytes: &[u8],
@@ -318,31 +319,37 @@ impl KeyRing {
         }
         let body = decode_sealed(bytes)?;
         let mut event = Event::decode_body(event_type, schema_version, &body.redacted)?;
-        let Some(key) = self.load(&body.subject)? else {
+        // The subject is named by the facts themselves (ids are never personal).
+        let subject = event
+            .data_subject()
+            .ok_or_else(|| OpenPayloadError::Sealed {
+                subject: event.stream().to_string(),
+                detail: format!("a {event_type} has no personal fields to seal"),
+            })?;
+        let subject = subject.as_str();
+        let Some(key) = self.load(subject)? else {
             return Ok(Opened {
                 event,
                 redacted: true,
             });
         };
-        let aad = associated_data(event_type, schema_version, &body.subject, &body.redacted);
+        let failed = |detail: String| OpenPayloadError::Sealed {
+            subject: subject.to_owned(),
+            detail,
+        };
+        let aad = associated_data(event_type, schema_version, subject, &body.redacted);
         let fields = cipher(&key)
             .decrypt(
-                &XNonce::from(body.nonce),
+                &XNonce::from(derived_nonce(subject, event_id)),
                 Payload {
                     msg: &body.ciphertext,
                     aad: &aad,
                 },
             )
-            .map_err(|_| OpenPayloadError::Sealed {
-                subject: body.subject.clone(),
-                detail: "authentication failed".into(),
-            })?;
+            .map_err(|_| failed("authentication failed".into()))?;
         event
             .restore_personal(&fields)
-            .map_err(|error| OpenPayloadError::Sealed {
-                subject: body.subject.clone(),
-                detail: error.to_string(),
-            })?;
+            .map_err(|error| failed(error.to_string()))?;
         Ok(Opened {
             event,
             redacted: false,
@@ -514,10 +521,8 @@ fn seal_with(key: &[u8; KEY_BYTES], subject: &str, event_id: EventId, event: &Ev
         )
         .expect("XChaCha20-Poly1305 encrypts any message shorter than 256 GiB");
     let body = SealedBody {
-        subject: subject.to_owned(),
-        nonce,
-        ciphertext,
         redacted,
+        ciphertext,
     };
     codec::encode_versioned(PAYLOAD_SEALED, &body).expect("a sealed body always encodes")
 }

@@ -110,14 +110,19 @@ impl std::fmt::Debug for ProjectionRunner {
 /// destroyed (see [`crate::personal`]).
 pub fn decode(keys: &KeyRing, record: &RecordedEvent) -> Result<Event, RunnerError> {
     let event = &record.event;
-    keys.open_payload(&event.event_type, event.schema_version, &event.payload)
-        .map(|opened| opened.event)
-        .map_err(|error| RunnerError::Undecodable {
-            position: record.position,
-            event_type: event.event_type.clone(),
-            version: event.schema_version,
-            detail: error.to_string(),
-        })
+    keys.open_payload(
+        event.event_id,
+        &event.event_type,
+        event.schema_version,
+        &event.payload,
+    )
+    .map(|opened| opened.event)
+    .map_err(|error| RunnerError::Undecodable {
+        position: record.position,
+        event_type: event.event_type.clone(),
+        version: event.schema_version,
+        detail: error.to_string(),
+    })
 }
 
 /// Folds `records` (with their decoded events) into `state` through `projection`.

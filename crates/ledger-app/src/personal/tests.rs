@@ -17,8 +17,13 @@ fn contact() -> Event {
     samples::sample_contact().into()
 }
 
+/// The event id every test seals with: the nonce is derived from it.
+fn id() -> EventId {
+    EventId::parse("eventId", "0190a5e2-8c3b-7d4e-9f00-00000000e001").unwrap()
+}
+
 fn open(ring: &KeyRing, event: &Event, bytes: &[u8]) -> super::Opened {
-    ring.open_payload(event.event_type(), event.schema_version(), bytes)
+    ring.open_payload(id(), event.event_type(), event.schema_version(), bytes)
         .expect("opens")
 }
 
@@ -28,7 +33,7 @@ fn every_sample_seals_and_opens_whole_and_the_bytes_hide_the_personal_text() {
     let log = store(dir.path());
     let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
     for event in samples::sample_events() {
-        let bytes = ring.seal(EventId::new_v7(), &event).unwrap();
+        let bytes = ring.seal(id(), &event).unwrap();
         let opened = open(&ring, &event, &bytes);
         assert_eq!(opened.event, event, "{}", event.event_type());
         assert!(!opened.redacted);
@@ -44,7 +49,7 @@ fn every_sample_seals_and_opens_whole_and_the_bytes_hide_the_personal_text() {
     let Event::ContactRecorded(recorded) = &event else {
         unreachable!()
     };
-    let bytes = ring.seal(EventId::new_v7(), &event).unwrap();
+    let bytes = ring.seal(id(), &event).unwrap();
     let summary = recorded.summary.as_str().as_bytes();
     assert!(!bytes.windows(summary.len()).any(|window| window == summary));
 }
@@ -55,7 +60,7 @@ fn destroying_a_key_leaves_the_redacted_event_and_refuses_new_personal_data() {
     let log = store(dir.path());
     let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
     let event = contact();
-    let bytes = ring.seal(EventId::new_v7(), &event).unwrap();
+    let bytes = ring.seal(id(), &event).unwrap();
     let subject = event.data_subject().unwrap();
     ring.begin_erasure(&subject).unwrap();
     assert_eq!(ring.pending_erasures().unwrap(), [subject.to_string()]);
@@ -89,7 +94,7 @@ fn a_forgotten_erasure_keeps_the_key() {
     let log = store(dir.path());
     let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
     let event = contact();
-    let bytes = ring.seal(EventId::new_v7(), &event).unwrap();
+    let bytes = ring.seal(id(), &event).unwrap();
     let subject = event.data_subject().unwrap();
     ring.begin_erasure(&subject).unwrap();
     ring.finish_erasure(&subject, false).unwrap();
@@ -103,7 +108,7 @@ fn a_wrong_master_key_is_refused_and_rotation_moves_every_key() {
     let log = store(dir.path());
     let first = ring(&log, MasterKey::insecure_for_tests()).unwrap();
     let event = contact();
-    let bytes = first.seal(EventId::new_v7(), &event).unwrap();
+    let bytes = first.seal(id(), &event).unwrap();
     let wrong = ring(&log, MasterKey::generate());
     assert_eq!(wrong.err(), Some(KeyError::WrongMasterKey));
 
@@ -124,11 +129,11 @@ fn tampered_ciphertext_or_facts_do_not_open() {
     let log = store(dir.path());
     let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
     let event = contact();
-    let bytes = ring.seal(EventId::new_v7(), &event).unwrap();
+    let bytes = ring.seal(id(), &event).unwrap();
     let mut body = super::decode_sealed(&bytes).unwrap();
     body.ciphertext[0] ^= 1;
     let flipped = ledger_domain::codec::encode_versioned(PAYLOAD_SEALED, &body).expect("encodes");
-    let refused = ring.open_payload(event.event_type(), 1, &flipped);
+    let refused = ring.open_payload(id(), event.event_type(), 1, &flipped);
     assert!(
         matches!(refused, Err(OpenPayloadError::Sealed { .. })),
         "{refused:?}"
@@ -138,7 +143,16 @@ fn tampered_ciphertext_or_facts_do_not_open() {
     let last = body.redacted.len() - 1;
     body.redacted[last] ^= 1;
     let moved = ledger_domain::codec::encode_versioned(PAYLOAD_SEALED, &body).expect("encodes");
-    assert!(ring.open_payload(event.event_type(), 1, &moved).is_err());
+    assert!(
+        ring.open_payload(id(), event.event_type(), 1, &moved)
+            .is_err()
+    );
+    // And to the event id: the same bytes under another id do not open.
+    let other = EventId::new_v7();
+    assert!(
+        ring.open_payload(other, event.event_type(), 1, &bytes)
+            .is_err()
+    );
 }
 
 #[test]
@@ -152,8 +166,7 @@ fn derived_keys_seal_the_same_bytes_in_two_ledgers() {
             KeySource::derived_from_seed(7),
         )
         .unwrap();
-        let id = EventId::parse("eventId", "0190a5e2-8c3b-7d4e-9f00-00000000e001").unwrap();
-        ring.seal(id, &contact()).unwrap()
+        ring.seal(id(), &contact()).unwrap()
     };
     assert_eq!(seal_once(), seal_once());
     let subject = StreamId::customer(samples::individual_customer_id());
