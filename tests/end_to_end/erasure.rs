@@ -1,5 +1,6 @@
 //! Crypto-shredding end to end, as an administrator and an auditor would try it on a seeded
-//! ledger: erase customers (one of them a merge survivor) with `contact-ledger erase`, then
+//! ledger: erase customers (one of them a merge survivor, which erases the customer merged into
+//! it too) with `contact-ledger erase`, then
 //! - every read model equals a rebuild from position 0 (`replay --check`), although the rebuild
 //!   sees the erased customers' events redacted from the start;
 //! - `verify` still passes; the export carries only ciphertext of their personal fields, while
@@ -45,7 +46,7 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    let seeded = run(&["seed", "--data", data, "--customers", "60", "--years", "2"]);
+    let seeded = run(&["seed", "--data", data, "--customers", "300", "--years", "2"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
 
     let before = export(data);
@@ -58,12 +59,12 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
             .all(|line| line.get("sealed").is_none())
     );
     // Erase a merge survivor and the first customers registered; remember their personal text.
-    let mut erased: Vec<String> = before
+    let merge = before
         .iter()
-        .filter(|line| text(line, "/type") == "CustomersMerged")
-        .map(|line| text(line, "/payload/survivorId").to_owned())
-        .take(1)
-        .collect();
+        .find(|line| text(line, "/type") == "CustomersMerged")
+        .expect("the seeded history has merges");
+    let merged_away = text(merge, "/payload/customerId").to_owned();
+    let mut erased = vec![text(merge, "/payload/survivorId").to_owned()];
     // ... and customers with every kind of personal history: enquiries, claims, cases,
     // policies, satisfaction comments, corrections, identifier changes.
     for kind in [
@@ -155,6 +156,13 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
             .count()
             >= erased.len()
     );
+    // Erasing the survivor erased the customer merged into it too (the same person).
+    let erased_ids: BTreeSet<&str> = after
+        .iter()
+        .filter(|line| text(line, "/type") == "CustomerErased")
+        .map(|line| text(line, "/payload/customerId"))
+        .collect();
+    assert!(erased_ids.contains(merged_away.as_str()), "{erased_ids:?}");
     let mut shown = BTreeSet::new();
     for line in &erased_lines {
         if line.get("sealed").is_some() {

@@ -15,7 +15,7 @@ use ledger_domain::aggregates::{
     Aggregate, Campaign, Claim, Customer, CustomerStanding, DecisionContext, Enquiry, Policy,
     Process, ServiceCase,
 };
-use ledger_domain::commands::{Command, CustomerCommand};
+use ledger_domain::commands::{Command, CustomerCommand, EraseCustomer};
 use ledger_domain::events::Event;
 use ledger_domain::ids::{CorrelationId, CustomerId, EventId, Position, StaffId, StreamId};
 use ledger_domain::values::Identifier;
@@ -166,7 +166,8 @@ impl Ledger {
     ///
     /// An erasure (`EraseCustomer`) also destroys the customer's data key once its
     /// `CustomerErased` is in the log: the erasure is marked first, so a crash in between is
-    /// finished on the next open (see [`crate::personal`]).
+    /// finished on the next open (see [`crate::personal`]). Customers merged into the erased one
+    /// are erased first, each with its own `CustomerErased` and key.
     pub async fn execute(
         &self,
         command: Command,
@@ -175,7 +176,71 @@ impl Ledger {
         let Command::Customer(CustomerCommand::EraseCustomer(erase)) = &command else {
             return self.execute_command(command, meta).await;
         };
+        // Customers merged into this one are the same person: their own records and history
+        // are erased first, each with its own `CustomerErased` (a retry then finishes the rest).
+        for merged in self.merged_into(erase.customer_id).await? {
+            let erase_merged = EraseCustomer {
+                customer_id: merged,
+                reason: erase.reason,
+            };
+            let merged_meta = CommandMeta {
+                event_id: None,
+                expected_version: None,
+                ..meta.clone()
+            };
+            self.erase_one(erase_merged, merged_meta).await?;
+        }
+        self.erase_one(erase.clone(), meta).await
+    }
+
+    /// The customers merged into `survivor`, directly or through earlier merges, not yet erased,
+    /// as the customer directory knows them once it has applied the head.
+    async fn merged_into(&self, survivor: CustomerId) -> Result<Vec<CustomerId>, CommandError> {
+        self.runner()
+            .wait_for(
+                self.log().head().position,
+                DIRECTORY_WAIT,
+                Some("customer-directory"),
+            )
+            .await?;
+        let directory = self.runner().reader(crate::names::CUSTOMER_DIRECTORY)?;
+        let state_error = |source| RunnerError::State {
+            projection: crate::names::CUSTOMER_DIRECTORY.into(),
+            source,
+        };
+        let mut found = Vec::new();
+        let mut pending = vec![survivor];
+        while let Some(customer) = pending.pop() {
+            let Some(record) =
+                customer_directory::customer(&directory, customer).map_err(state_error)?
+            else {
+                continue;
+            };
+            for merged in record.merged_from {
+                if merged != survivor && !found.contains(&merged) {
+                    pending.push(merged);
+                    found.push(merged);
+                }
+            }
+        }
+        let mut live = Vec::with_capacity(found.len());
+        for customer in found {
+            let record = customer_directory::customer(&directory, customer).map_err(state_error)?;
+            if record.is_some_and(|record| !record.erased) {
+                live.push(customer);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Erases one customer: marks the erasure, records `CustomerErased`, destroys the key.
+    async fn erase_one(
+        &self,
+        erase: EraseCustomer,
+        meta: CommandMeta,
+    ) -> Result<Executed, CommandError> {
         let subject = StreamId::customer(erase.customer_id);
+        let command = Command::Customer(CustomerCommand::EraseCustomer(erase));
         self.keys().begin_erasure(&subject)?;
         let outcome = self.execute_command(command, meta).await;
         match &outcome {
