@@ -3,6 +3,8 @@
 mod api;
 mod cli;
 mod fixture;
+mod kill_loop;
+mod live;
 mod proofs;
 mod recovery;
 mod server;
