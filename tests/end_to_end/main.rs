@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod disk_faults;
 mod fixture;
 mod kill_loop;
 mod live;
