@@ -1,5 +1,6 @@
 //! End-to-end tests: the `contact-ledger` binary driven as a user would.
 
+mod abuse;
 mod api;
 mod cli;
 mod disk_faults;
