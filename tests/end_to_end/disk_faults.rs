@@ -83,7 +83,7 @@ fn appending_clients(
         .map(|index| {
             let (address, token) = (server.address.clone(), token.clone());
             let (customers, stop) = (Arc::clone(customers), Arc::clone(stop));
-            let mut rng = Rng::new(rng.next());
+            let mut rng = Rng::new(rng.next_u64());
             std::thread::spawn(move || {
                 let mut seen = Seen::default();
                 while !stop.load(Ordering::Relaxed) {

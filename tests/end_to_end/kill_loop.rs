@@ -87,7 +87,7 @@ fn load_and_kill(
             let address = server.address.clone();
             let (token, customers, stop) =
                 (token.clone(), Arc::clone(customers), Arc::clone(&stop));
-            let seed = rng.next();
+            let seed = rng.next_u64();
             std::thread::spawn(move || client(address, token, customers, seed, stop))
         })
         .collect();

@@ -215,7 +215,7 @@ impl Rng {
             })
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -223,13 +223,13 @@ impl Rng {
     }
 
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
+        self.next_u64() % bound
     }
 
     /// A random version-4 UUID, for event ids the client chooses.
     pub fn uuid(&mut self) -> String {
-        let high = self.next();
-        let low = self.next();
+        let high = self.next_u64();
+        let low = self.next_u64();
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             high >> 32,

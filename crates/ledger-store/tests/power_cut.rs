@@ -36,7 +36,7 @@ const PAYLOAD_BYTES_MAX: u64 = 40_000;
 struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -44,7 +44,7 @@ impl Rng {
     }
 
     fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
+        self.next_u64() % bound.max(1)
     }
 }
 
@@ -60,7 +60,7 @@ fn options() -> StoreOptions {
 
 fn event(rng: &mut Rng) -> NewEvent {
     let length = usize::try_from(1 + rng.below(PAYLOAD_BYTES_MAX)).expect("small");
-    let fill = rng.next();
+    let fill = rng.next_u64();
     NewEvent {
         event_id: EventId::new_v7(),
         event_type: "ContactRecorded".into(),
@@ -76,8 +76,19 @@ fn event(rng: &mut Rng) -> NewEvent {
     }
 }
 
+/// The store's files at one moment: relative path → bytes.
+type Files = BTreeMap<PathBuf, Vec<u8>>;
+
+/// What one round recorded: a snapshot after each acknowledgement, the head position each
+/// acknowledgement reached, and every record's hash as written.
+struct Round {
+    snapshots: Vec<Files>,
+    heads: Vec<u64>,
+    written: Vec<Hash>,
+}
+
 /// Every file under `dir` (relative path → bytes).
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+fn files(dir: &Path) -> Files {
     fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).expect("a directory") {
             let path = entry.expect("an entry").path();
@@ -94,7 +105,7 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     into
 }
 
-fn write_files(dir: &Path, contents: &BTreeMap<PathBuf, Vec<u8>>) {
+fn write_files(dir: &Path, contents: &Files) {
     if dir.exists() {
         std::fs::remove_dir_all(dir).expect("the last cut is removed");
     }
@@ -106,11 +117,7 @@ fn write_files(dir: &Path, contents: &BTreeMap<PathBuf, Vec<u8>>) {
 }
 
 /// Snapshot `synced` with a random prefix of what was written after it, per file.
-fn torn(
-    synced: &BTreeMap<PathBuf, Vec<u8>>,
-    later: &BTreeMap<PathBuf, Vec<u8>>,
-    rng: &mut Rng,
-) -> BTreeMap<PathBuf, Vec<u8>> {
+fn torn(synced: &Files, later: &Files, rng: &mut Rng) -> Files {
     let mut result = synced.clone();
     for (relative, new) in later {
         let old = synced.get(relative).map(Vec::as_slice).unwrap_or_default();
@@ -139,10 +146,7 @@ fn torn(
 
 /// One round: appends with a snapshot after each acknowledgement; returns the snapshots, the
 /// head position after each acknowledgement, and every record's hash as written.
-fn record_round(
-    dir: &Path,
-    rng: &mut Rng,
-) -> (Vec<BTreeMap<PathBuf, Vec<u8>>>, Vec<u64>, Vec<Hash>) {
+fn record_round(dir: &Path, rng: &mut Rng) -> Round {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -179,7 +183,11 @@ fn record_round(
         // The last snapshot is the "later" state every cut tears from; the log is not closed,
         // so nothing more is tidied up than a crash would.
         std::mem::forget(log);
-        (snapshots, heads, written)
+        Round {
+            snapshots,
+            heads,
+            written,
+        }
     })
 }
 
@@ -250,7 +258,11 @@ fn after_a_power_cut_every_acknowledged_event_is_there_or_the_store_refuses() {
     let mut verdicts: BTreeMap<(&str, Verdict), usize> = BTreeMap::new();
     for round in 0..rounds {
         let live = scratch.path().join(format!("live-{round}"));
-        let (snapshots, heads, written) = record_round(&live, &mut rng);
+        let Round {
+            snapshots,
+            heads,
+            written,
+        } = record_round(&live, &mut rng);
         let last = snapshots.last().expect("snapshots");
         for cut in 0..CUTS_PER_ROUND {
             let index =
