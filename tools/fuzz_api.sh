@@ -51,11 +51,13 @@ PY
 time_limit=()
 if [ -n "$seconds" ]; then time_limit=(--max-time "$seconds"); fi
 status=0
-SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="tools${PYTHONPATH:+:$PYTHONPATH}" \
-schemathesis run schemas/graphql/schema.graphql --url "http://$address/graphql" \
+# Run from the scratch directory: schemathesis keeps replay files in ./.schemathesis.
+root=$(pwd)
+(cd "$scratch" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/tools${PYTHONPATH:+:$PYTHONPATH}" \
+schemathesis run "$root/schemas/graphql/schema.graphql" --url "http://$address/graphql" \
 	-H "Authorization: Bearer $token" --checks no_server_error \
 	--max-examples "$examples" --seed "${FUZZ_API_SEED:-1}" --workers 2 \
-	--no-color --request-timeout 30 --generation-database none "${time_limit[@]}" || status=$?
+	--no-color --request-timeout 30 --generation-database none "${time_limit[@]}") || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
 	echo "the server died during the fuzz run:" >&2
