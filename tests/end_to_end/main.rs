@@ -1,9 +1,13 @@
 //! End-to-end tests: the `contact-ledger` binary driven as a user would.
 
+mod abuse;
 mod api;
 mod cli;
+mod disk_faults;
 mod erasure;
 mod fixture;
+mod kill_loop;
+mod live;
 mod proofs;
 mod recovery;
 mod server;

@@ -56,7 +56,10 @@
 //! walking every chunk, which also recomputes the whole hash chain: a store whose records do not
 //! check out is refused with [`OpenError::Corrupt`] naming the position, so it never serves a
 //! history other than the one written. [`SledEventLog::verify_dir`] reports every problem of a
-//! closed store instead. Opening costs ~2 µs per record (decode, rehash, index): ~2 s per
+//! closed store instead. sled itself recovers a damaged data file by dropping everything after
+//! the first message it cannot read, which the chain cannot see; so the head as of the last
+//! open or close is also kept outside sled, in `DATA_DIR/log-head` (`sled_log/head_mark.rs`),
+//! and a log that ends before it is refused naming the first missing position. Opening costs ~2 µs per record (decode, rehash, index): ~2 s per
 //! million events. Reads re-check each served record's hash as well.
 //!
 //! # What durability means here

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use ledger_domain::ids::Position;
 
+use crate::types::RecordedEvent;
+
 use crate::limits::CACHE_BYTES_DEFAULT;
 use crate::record::{CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, record_hash};
 use crate::sled_log::open_sled;
@@ -63,4 +65,51 @@ pub fn tamper(dir: &Path, position: Position, how: Tamper) -> Result<(), String>
         .map_err(|error| error.to_string())?;
     db.flush().map_err(|error| error.to_string())?;
     Ok(())
+}
+
+/// Decodes `bytes` as each stored value (a chunk and every record in it, a head, metadata) and
+/// returns how many records the chunk held, or why none of them decode. The fuzz targets feed
+/// it arbitrary bytes: it must return an error, never panic or allocate without bound.
+pub fn decode_stored_value(bytes: &[u8]) -> Result<usize, String> {
+    let head = crate::record::HeadValue::decode(bytes).map(|_| 0);
+    let meta = crate::record::MetaValue::decode(bytes).map(|_| 0);
+    let chunk = Chunk::decode(bytes).map_err(|error| error.to_string());
+    match chunk {
+        Ok(chunk) => {
+            for (index, stored) in chunk.records.iter().enumerate() {
+                crate::record::decode_record(
+                    &stored.bytes,
+                    chunk.prev_hash_of(index),
+                    stored.hash,
+                )?;
+            }
+            Ok(chunk.records.len())
+        }
+        Err(error) => head.or(meta).map_err(|_| error),
+    }
+}
+
+/// Stored values as the store writes them — a chunk of `records` (with their hashes chained
+/// from `GENESIS_HASH`), the head after them, and the metadata — for the fuzz corpus.
+pub fn encode_stored_values(records: &[RecordedEvent]) -> Vec<Vec<u8>> {
+    let mut prev_hash = crate::types::GENESIS_HASH;
+    let mut stored = Vec::new();
+    for record in records {
+        let bytes = crate::record::encode_record(record);
+        let hash = record_hash(&prev_hash, &bytes);
+        stored.push(crate::record::StoredRecord { bytes, hash });
+        prev_hash = hash;
+    }
+    let chunk = Chunk {
+        prev_hash: crate::types::GENESIS_HASH,
+        records: stored,
+    };
+    let head = crate::record::HeadValue {
+        position: u64::try_from(records.len()).unwrap_or(u64::MAX),
+        hash: prev_hash,
+    };
+    let meta = crate::record::MetaValue {
+        layout: crate::record::LAYOUT_VERSION,
+    };
+    vec![chunk.encode(), head.encode(), meta.encode()]
 }

@@ -113,7 +113,11 @@ pub async fn run(
     let config_path = args.config.unwrap_or_else(|| data.join("ledger.toml"));
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let config = load_or_create_config(&config_path, args.show_tokens)?;
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
+    let options = StoreOptions {
+        faults: test_fault_hook()?,
+        ..StoreOptions::default()
+    };
+    let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let runner = ledger.start();
     build_tree(&ledger);
@@ -178,6 +182,44 @@ fn build_tree(ledger: &Ledger) {
             Err(failure) => tracing::warn!(%failure, "could not build the Merkle tree"),
         }
     });
+}
+
+/// The environment variable of the test hook below.
+pub const TEST_FAULT_VARIABLE: &str = "CONTACT_LEDGER_TEST_FAULT";
+
+/// A TEST HOOK, never set in production: with `CONTACT_LEDGER_TEST_FAULT=<point>` (one of
+/// `before_write`, `before_flush`, `before_sync`, `after_sync`), each SIGUSR1 the process gets
+/// makes the store's next group commit fail at that step, as a failing disk would. The
+/// reliability tests use it to check, through the real server, that a failed write or sync is
+/// never acknowledged and that the store then refuses appends until it is restarted. Unset, the
+/// failpoints stay unarmed (one relaxed atomic load per step).
+fn test_fault_hook() -> anyhow::Result<ledger_store::Faults> {
+    let faults = ledger_store::Faults::new();
+    let Ok(name) = std::env::var(TEST_FAULT_VARIABLE) else {
+        return Ok(faults);
+    };
+    let point = ledger_store::FaultPoint::ALL
+        .into_iter()
+        .find(|point| point.name() == name)
+        .with_context(|| {
+            format!("{TEST_FAULT_VARIABLE}: `{name}` is not a failpoint (before_write, before_flush, before_sync, after_sync)")
+        })?;
+    eprintln!(
+        "TEST HOOK {TEST_FAULT_VARIABLE}: each SIGUSR1 fails the next group commit at {name}"
+    );
+    #[cfg(unix)]
+    {
+        let mut signal =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+                .context("listening for SIGUSR1")?;
+        let armed = faults.clone();
+        tokio::spawn(async move {
+            while signal.recv().await.is_some() {
+                armed.arm(point, ledger_store::FaultMode::Once);
+            }
+        });
+    }
+    Ok(faults)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

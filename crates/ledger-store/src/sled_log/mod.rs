@@ -3,6 +3,7 @@
 //! and reads in `shared.rs`, recovery and verification in `verify.rs`.
 
 mod durability;
+mod head_mark;
 mod index;
 mod scan;
 mod shared;
@@ -120,7 +121,18 @@ pub(crate) fn open_sled(
     let config = sled_config(&db_dir, cache_bytes);
     let started = std::time::Instant::now();
     let db = loop {
-        match config.open() {
+        // sled 0.34 panics on some damaged files while it recovers (the corruption sweep hit
+        // "tried to serialize Uninitialized"); that is a refusal to open, so it is reported as
+        // one instead of taking the process down.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
+            .map_err(|panic| OpenError::Sled {
+                path: db_dir.clone(),
+                message: format!(
+                    "sled failed while recovering the database, whose files are damaged: {}",
+                    panic_message(panic.as_ref())
+                ),
+            })?;
+        match opened {
             Ok(db) => break db,
             // sled's IO threads can hold the previous instance's file (and its lock) for a moment
             // after it is dropped, and a child process being spawned holds a copy of it until
@@ -133,6 +145,15 @@ pub(crate) fn open_sled(
     };
     let tree = db.open_tree(TREE_NAME).map_err(sled_error)?;
     Ok((db, tree, db_dir))
+}
+
+/// The text a panic carried, if any.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+        .unwrap_or_else(|| "no message".to_owned())
 }
 
 /// How long `open` waits for another holder of the database's lock to let go.
@@ -178,6 +199,11 @@ impl Handle {
             // The writer ends once the queue is drained; a panic in it has already been
             // reported to every caller as `Unavailable`.
             let _ = writer.join();
+            // The head is final now; a poisoned store's head is still the durable one.
+            let head = self.shared.head();
+            if let Err(error) = head_mark::write(&self.dir, &head) {
+                tracing::warn!(%error, "could not write the head mark");
+            }
         }
     }
 }
@@ -206,6 +232,8 @@ impl SledEventLog {
         durability.sync_everything().map_err(io_error)?;
         verify::check_meta(&tree, &db, &db_dir, &mut durability)?;
         let recovered = verify::recover(&tree)?;
+        head_mark::check(dir, &recovered.head)?;
+        head_mark::write(dir, &recovered.head).map_err(io_error)?;
         tracing::info!(
             head = recovered.head.position.get(),
             streams = recovered.indexes.streams.len(),

@@ -300,6 +300,21 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
     if let Some(problem) = check_head_value(&tree, &head) {
         problems.push(problem);
     }
+    match super::head_mark::read(dir) {
+        Some(Ok(mark)) => {
+            if let Some((position, message)) = super::head_mark::problem(&head, &mark) {
+                problems.push(Problem {
+                    position: Some(position),
+                    message,
+                });
+            }
+        }
+        Some(Err(error)) => problems.push(problem_without_position(format!(
+            "the head mark ({}) does not decode: {error}",
+            super::head_mark::HEAD_MARK_FILE_NAME
+        ))),
+        None => {}
+    }
     let problems = problems.into_vec();
     Ok(VerifyReport {
         ok: problems.is_empty(),

@@ -122,3 +122,52 @@ async fn verify_on_an_open_store_checks_records_and_indexes() {
     assert_eq!(report.events, 60);
     assert_eq!(report.head, log.head());
 }
+
+#[tokio::test]
+async fn a_log_that_lost_its_tail_is_refused_naming_the_first_missing_position() {
+    // A store that lost records 31..60 looks, to sled and to the chain, like one that never had
+    // them; only the head mark written when the longer store was closed tells them apart.
+    let longer = closed_store().await;
+    let shorter = tempfile::tempdir().unwrap();
+    let log = open(shorter.path());
+    for round in 0..30_u64 {
+        log.append(request(
+            "customer-a",
+            ExpectedVersion::Any,
+            vec![event(round, 100)],
+        ))
+        .await
+        .unwrap();
+    }
+    log.close().await.unwrap();
+    drop(log);
+    std::fs::copy(
+        longer.path().join("log-head"),
+        shorter.path().join("log-head"),
+    )
+    .unwrap();
+
+    let error = open_error(shorter.path());
+    assert!(
+        matches!(
+            error,
+            OpenError::Corrupt {
+                position: Some(Position(31)),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("records 31 to 60 are missing"),
+        "{error}"
+    );
+    let report = SledEventLog::verify_dir(shorter.path()).unwrap();
+    assert!(!report.ok);
+    assert_eq!(
+        report.problems[0].position,
+        Some(Position(31)),
+        "{:?}",
+        report.problems
+    );
+}
