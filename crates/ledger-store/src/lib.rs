@@ -14,6 +14,9 @@
 //! - [`Subscription`] (`subscription.rs`): catch-up then live, from any position.
 //! - [`ProjectionStore`] (`projection_store.rs`): the read models' trees in the same sled
 //!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`]).
+//! - [`AccessLog`] (`access_log/`): the append-only record of who read which customer's
+//!   personal data, in its own trees of the same database, committed in batches by its own
+//!   writer thread so that a read never waits for an fsync (see the module for its durability).
 //! - [`Faults`] (`faults.rs`): failpoints on each IO step; [`Clock`] (`clock.rs`): where
 //!   `recorded_at` comes from. All limits are in [`limits`].
 //!
@@ -67,6 +70,7 @@
 //! force. The chain check on open turns any such loss into a refusal naming the position, never
 //! into a silently different history.
 
+pub mod access_log;
 pub mod clock;
 pub mod error;
 pub mod faults;
@@ -81,6 +85,10 @@ pub mod testing;
 pub mod types;
 mod validate;
 
+pub use access_log::{
+    AccessError, AccessFilter, AccessLog, AccessPage, AccessQuery, AccessRead, AccessRecord,
+    AccessStamp,
+};
 pub use clock::{Clock, SteppingClock, SystemClock};
 pub use error::{AppendError, ImportError, OpenError, StoreFailure};
 pub use faults::{FaultMode, FaultPoint, Faults};
