@@ -231,6 +231,22 @@ fn the_binary_serves_on_a_socket_and_stops_cleanly_on_sigterm() {
     );
     assert_eq!(body["data"]["verifyLedger"]["ok"], true);
 
+    // An agent lists customers; SIGTERM follows at once, well inside the access writer's
+    // flush interval, so the records are still queued: the shutdown must drain them.
+    let listed: Value = serde_json::from_str(&post(
+        &address,
+        &token(RoleName::Agent),
+        &json!({ "query": "{ customers(first: 3) { edges { node { id name } } } }" }),
+    ))
+    .unwrap();
+    let listed: Vec<String> = listed["data"]["customers"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!listed.is_empty());
+
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -253,4 +269,43 @@ fn the_binary_serves_on_a_socket_and_stops_cleanly_on_sigterm() {
         "{}",
         ledger_tests::stdout(&verified)
     );
+    assert_access_records_drained(&data, &config, &listed);
+}
+
+/// After a graceful stop, the store holds one `customers` access record per customer the agent
+/// listed, under the agent's subject.
+fn assert_access_records_drained(data: &std::path::Path, config: &Config, listed: &[String]) {
+    let agent = config
+        .auth
+        .tokens
+        .iter()
+        .find(|token| token.role == RoleName::Agent)
+        .unwrap()
+        .subject
+        .clone();
+    let log =
+        ledger_store::SledEventLog::open(data, ledger_store::StoreOptions::default()).unwrap();
+    let page = log
+        .access()
+        .page(&ledger_store::AccessQuery {
+            filter: ledger_store::AccessFilter::Subject(agent),
+            from: None,
+            to: None,
+            after: None,
+            first: ledger_store::limits::ACCESS_PAGE_MAX,
+        })
+        .unwrap();
+    let mut recorded: Vec<String> = page
+        .items
+        .iter()
+        .map(|(_, record)| {
+            assert_eq!(record.operation, "customers");
+            assert_eq!(record.role, "agent");
+            record.customer.to_string()
+        })
+        .collect();
+    recorded.sort();
+    let mut listed = listed.to_vec();
+    listed.sort();
+    assert_eq!(recorded, listed);
 }

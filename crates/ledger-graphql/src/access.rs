@@ -29,8 +29,8 @@
 //!   `Customer` itself. Everyone reads `followUps`, the call-back queue agents work through.
 //! - **Auditors** read everything, unmasked (an audit checks the record as written), plus the
 //!   raw log: `events`, `ledgerEvents`, `ledger`, `verifyLedger`, `customerAsOf`, and the
-//!   Merkle proofs: `inclusionProof`, `consistencyProof`, `signedCheckpoint`. They change
-//!   nothing.
+//!   Merkle proofs: `inclusionProof`, `consistencyProof`, `signedCheckpoint`, and the record of
+//!   who read which customer's personal data (`accessLog`). They change nothing.
 //! - **Admins** may do everything, including erasure, merges, process publication and the
 //!   commands that other systems feed (policy life cycle, claim handling after the first
 //!   notice, campaigns) until integrators have a role of their own.
@@ -115,6 +115,7 @@ pub const ACCESS: &[(&str, &[Role])] = &[
     ("inclusionProof", AUDIT),
     ("consistencyProof", AUDIT),
     ("signedCheckpoint", AUDIT),
+    ("accessLog", AUDIT),
     // Read models of the book (Projections II).
     ("segments", ANALYSIS),
     ("segment", ANALYSIS),
@@ -265,6 +266,7 @@ mod tests {
                     | "inclusionProof"
                     | "consistencyProof"
                     | "signedCheckpoint"
+                    | "accessLog"
                     | "segments"
                     | "segment"
                     | "segmentChanges"

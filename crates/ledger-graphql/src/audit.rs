@@ -16,6 +16,7 @@ use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, RecordedEvent, SledEventLog};
 
 use crate::access::{RootAccess, masked};
+use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult};
 use crate::proofs::{on_tree, proof_error};
@@ -117,9 +118,13 @@ impl LedgerEvent {
         self.record.event.origin.as_deref()
     }
 
-    /// The payload as JSON, in the event interchange's shape.
+    /// The payload as JSON, in the event interchange's shape. Reading it is recorded as a read
+    /// of each customer the event concerns (operation `ledgerEvent.payload`).
     async fn payload(&self, ctx: &Context<'_>) -> ApiResult<serde_json::Value> {
         let event = ledger_app::runner::decode(state(ctx)?.ledger.keys(), &self.record)?;
+        for customer in event.customer_ids() {
+            record_read(ctx, customer, "ledgerEvent.payload").await?;
+        }
         Ok(event.to_json())
     }
 
@@ -504,6 +509,7 @@ impl AuditQueries {
             Ok(ledger.runner().build_as_of(CUSTOMER_TIMELINE, at)?)
         })
         .await?;
+        record_read(ctx, customer, "customerAsOf").await?;
         Ok(CustomerAsOf {
             customer,
             position: at,

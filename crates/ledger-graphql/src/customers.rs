@@ -21,6 +21,7 @@ use ledger_domain::ids::CustomerId;
 use ledger_domain::values::Identifier;
 
 use crate::access::{RootAccess, masked, require};
+use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult, PageArguments, search_error};
 use crate::performance::{AccountManagerPeriod, Handover};
@@ -70,13 +71,22 @@ impl Loader<CustomerId> for CustomerLoader {
     }
 }
 
-/// The customer's record from the directory (waiting for read-your-writes), through the loader.
-pub async fn load_customer(ctx: &Context<'_>, id: CustomerId) -> ApiResult<Option<Customer>> {
+/// The customer's record from the directory (waiting for read-your-writes), through the loader;
+/// a customer found is recorded as read through `operation` (see [`crate::access_records`]).
+pub async fn load_customer(
+    ctx: &Context<'_>,
+    id: CustomerId,
+    operation: &str,
+) -> ApiResult<Option<Customer>> {
     let state = state(ctx)?;
     if let Some(position) = crate::state::consistent_with(ctx) {
         state.wait_for(position, Some(CUSTOMER_DIRECTORY)).await?;
     }
-    Ok(state.customers.load_one(id).await?.map(Customer::new))
+    let Some(record) = state.customers.load_one(id).await? else {
+        return Ok(None);
+    };
+    record_read(ctx, record.id, operation).await?;
+    Ok(Some(Customer::new(record)))
 }
 
 /// A customer, individual or corporate, as the customer directory knows them.
@@ -329,12 +339,9 @@ impl Customer {
             to,
         };
         let timeline = state(ctx)?.read_model(ctx, CUSTOMER_TIMELINE).await?;
-        Ok(timeline_page(
-            &timeline,
-            self.record.id,
-            arguments,
-            masked(ctx),
-        )?)
+        let page = timeline_page(&timeline, self.record.id, arguments, masked(ctx))?;
+        record_read(ctx, self.record.id, "timeline").await?;
+        Ok(page)
     }
 
     /// The customer's service cases and claims, newest first.
@@ -420,7 +427,7 @@ impl CustomerQueries {
     /// The customer with this id; null when there is none.
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
         let id = CustomerId::parse("id", &id)?;
-        Ok(load_customer(ctx, id).await?)
+        Ok(load_customer(ctx, id, "customer").await?)
     }
 
     /// The customer an identifier finds, in any spelling the domain normalises (`+86 138-0013-8000`
@@ -436,7 +443,11 @@ impl CustomerQueries {
         let Some(id) = customer_directory::resolve(&directory, &identifier)? else {
             return Ok(None);
         };
-        Ok(customer_directory::customer(&directory, id)?.map(Customer::new))
+        let Some(record) = customer_directory::customer(&directory, id)? else {
+            return Ok(None);
+        };
+        record_read(ctx, record.id, "customerByIdentifier").await?;
+        Ok(Some(Customer::new(record)))
     }
 
     /// Customers whose name starts with `search` (case-insensitive; live customers only); or
@@ -473,6 +484,9 @@ impl CustomerQueries {
             None => customer_directory::customers(&directory, after.as_deref(), first),
         }
         .map_err(|error| search_error(error, PageArguments::FORWARD))?;
+        for (_, record) in &page.items {
+            record_read(ctx, record.id, "customers").await?;
+        }
         let items = page
             .items
             .into_iter()

@@ -22,6 +22,9 @@
 //!   (campaigns, the call-back queue `followUps`), `analytics` (`channelStats`,
 //!   `busiestHours`), `performance` (`agentStats`, `managerStats`, account-manager history),
 //!   `processes` (processes, the network's orphans, broken links and trees).
+//! - `access_records`: every unmasked read of a customer's personal data is recorded in the
+//!   store's access log (who, which customer, which operation, when); `accessLog` lists them
+//!   for auditors.
 //! - `mutations`: one per domain command, one file per aggregate, all returning `Recorded`.
 //! - `subscriptions`: `ledgerEvents`, `customerActivity`, `screenPop`.
 //!
@@ -43,6 +46,7 @@
 //! field suggestions are off unless [`ApiOptions::introspection`].
 
 pub mod access;
+pub mod access_records;
 pub mod analytics;
 pub mod audit;
 pub mod connection;
@@ -83,6 +87,7 @@ pub struct QueryRoot(
     customers::CustomerQueries,
     service::ServiceQueries,
     audit::AuditQueries,
+    access_records::AccessLogQueries,
     proofs::ProofQueries,
     crate::segments::SegmentQueries,
     crate::marketing::MarketingQueries,
@@ -120,6 +125,10 @@ pub struct ApiOptions {
     /// The Ed25519 key `signedCheckpoint` signs with; without one that field is
     /// `NOT_CONFIGURED`. (Its `Debug` shows the public key only.)
     pub checkpoint_key: Option<ledger_proof::SigningKey>,
+    /// Record unmasked reads of personal data in the access log (see [`access_records`]).
+    /// Always on in service (the server has no setting for it); off only where a benchmark
+    /// measures what recording costs (`examples/access_cost.rs`).
+    pub record_access: bool,
 }
 
 impl Default for ApiOptions {
@@ -130,6 +139,7 @@ impl Default for ApiOptions {
             complexity_max: COMPLEXITY_MAX,
             consistency_wait: CONSISTENCY_WAIT,
             checkpoint_key: None,
+            record_access: true,
         }
     }
 }

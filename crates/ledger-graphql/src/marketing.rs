@@ -244,7 +244,7 @@ impl FollowUp {
 
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
         match self.enquiry.customer {
-            Some(id) => load_customer(ctx, id).await,
+            Some(id) => load_customer(ctx, id, "followUp.customer").await,
             None => Ok(None),
         }
     }

@@ -136,7 +136,7 @@ pub async fn segment_customers(
     for (cursor, metrics) in page.items {
         // A customer the segments read model knows from a policy event before their
         // registration reached the directory has no record yet; the page skips them.
-        if let Some(customer) = load_customer(ctx, metrics.customer).await? {
+        if let Some(customer) = load_customer(ctx, metrics.customer, "customers").await? {
             items.push((cursor, customer));
         }
     }
@@ -273,13 +273,16 @@ impl SegmentMember {
             .customers
             .load_one(self.metrics.customer)
             .await?;
-        Ok(record
-            .and_then(|record| record.name)
-            .map(|name| shown_name(&name, masked)))
+        let Some(name) = record.and_then(|record| record.name) else {
+            return Ok(None);
+        };
+        crate::access_records::record_read(ctx, self.metrics.customer, "segmentMember.name")
+            .await?;
+        Ok(Some(shown_name(&name, masked)))
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        load_customer(ctx, self.metrics.customer).await
+        load_customer(ctx, self.metrics.customer, "segmentMember.customer").await
     }
 
     async fn metrics(&self) -> CustomerMetrics {

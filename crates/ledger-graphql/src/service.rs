@@ -19,6 +19,7 @@ use service_history::{
 };
 
 use crate::access::{MASKED_TEXT, RootAccess, masked, require};
+use crate::access_records::record_read;
 use crate::connection::{connection, cost, page_size};
 use crate::customers::{Customer, load_customer};
 use crate::errors::{ApiResult, PageArguments, history_error};
@@ -70,7 +71,7 @@ impl ServiceCase {
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        load_customer(ctx, self.record.customer).await
+        load_customer(ctx, self.record.customer, "serviceCase.customer").await
     }
 
     async fn kind(&self) -> ServiceCaseKind {
@@ -264,7 +265,7 @@ impl Claim {
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        load_customer(ctx, self.record.customer).await
+        load_customer(ctx, self.record.customer, "claim.customer").await
     }
 
     async fn status(&self) -> ClaimStatus {
@@ -514,6 +515,9 @@ impl ServiceQueries {
             first,
         )
         .map_err(|error| history_error(error, PageArguments::FORWARD))?;
+        for (_, record) in &page.items {
+            record_read(ctx, record.customer, "serviceCases").await?;
+        }
         let items = page
             .items
             .into_iter()
@@ -546,6 +550,9 @@ impl ServiceQueries {
             first,
         )
         .map_err(|error| history_error(error, PageArguments::FORWARD))?;
+        for (_, record) in &page.items {
+            record_read(ctx, record.customer, "claimsPastGuarantee").await?;
+        }
         let items = page
             .items
             .into_iter()

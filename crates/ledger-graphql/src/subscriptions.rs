@@ -28,7 +28,8 @@ use ledger_domain::events::{ContactRecorded, Event, Payload};
 use ledger_domain::ids::{CustomerId, StaffId};
 use ledger_store::{EventLog, RecordedEvent, StoreFailure, Subscription as LogSubscription};
 
-use crate::access::{RootAccess, caller, masked, require};
+use crate::access::{Caller, RootAccess, caller, masked, require};
+use crate::access_records::record_for;
 use crate::audit::{LedgerEvent, check_event_types};
 use crate::customers::Customer;
 use crate::errors::{ApiError, ApiResult};
@@ -179,6 +180,7 @@ fn merge_tree(ledger: &Ledger, root: CustomerId) -> ApiResult<HashSet<CustomerId
 /// the directory does not know the customer.
 async fn screen_pop(
     state: &ApiState,
+    caller: &Caller,
     record: &RecordedEvent,
     contact: ContactRecorded,
     masked: bool,
@@ -192,6 +194,7 @@ async fn screen_pop(
     };
     let timeline = runner.reader(CUSTOMER_TIMELINE)?;
     let recent = latest_entries(&timeline, survivor, SCREEN_POP_ENTRIES, masked)?;
+    record_for(state, caller, survivor, "screenPop").await?;
     Ok(Some(ScreenPop {
         position: record.position,
         contact,
@@ -249,7 +252,8 @@ impl SubscriptionRoot {
         customer_id: ID,
     ) -> Result<impl Stream<Item = ApiResult<CustomerActivity>>, ApiError> {
         let customer = CustomerId::parse("customerId", &customer_id)?;
-        let state = state(ctx)?;
+        let caller = caller(ctx)?.clone();
+        let state = Arc::clone(state(ctx)?);
         let ledger = &state.ledger;
         // The merge tree as of the head, then every record after it: no merge is missed.
         let head = ledger.log().head().position;
@@ -262,15 +266,15 @@ impl SubscriptionRoot {
         let watched = merge_tree(ledger, customer)?;
         let subscription = ledger.log().subscribe(head.next());
         Ok(stream::unfold(
-            Some((subscription, watched, ledger.keys().clone())),
+            Some((subscription, watched, state, caller)),
             |feed| async move {
-                let (mut subscription, mut watched, keys) = feed?;
+                let (mut subscription, mut watched, state, caller) = feed?;
                 loop {
                     let record = match next_record(&mut subscription).await? {
                         Ok(record) => record,
                         Err(error) => return Some((Err(error), None)),
                     };
-                    let event = match decoded(&keys, &record) {
+                    let event = match decoded(state.ledger.keys(), &record) {
                         Ok(event) => event,
                         Err(error) => return Some((Err(error), None)),
                     };
@@ -285,12 +289,19 @@ impl SubscriptionRoot {
                         .into_iter()
                         .find(|id| watched.contains(id))
                     {
+                        // Delivered only once recorded; a read that cannot be recorded ends
+                        // the feed.
+                        if let Err(error) =
+                            record_for(&state, &caller, named, "customerActivity").await
+                        {
+                            return Some((Err(error), None));
+                        }
                         return Some((
                             Ok(CustomerActivity {
                                 record,
                                 customer: named,
                             }),
-                            Some((subscription, watched, keys)),
+                            Some((subscription, watched, state, caller)),
                         ));
                     }
                 }
@@ -305,7 +316,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         agent: String,
     ) -> Result<impl Stream<Item = ApiResult<ScreenPop>>, ApiError> {
-        let caller = caller(ctx)?;
+        let caller = caller(ctx)?.clone();
         let agent = StaffId::parse("agent", &agent)?;
         if caller.subject != agent.as_str() {
             require(ctx, "screenPop.anyAgent")?;
@@ -317,9 +328,9 @@ impl SubscriptionRoot {
             .log()
             .subscribe(state.ledger.log().head().position.next());
         Ok(stream::unfold(
-            Some((subscription, agent, state)),
+            Some((subscription, agent, state, caller)),
             move |feed| async move {
-                let (mut subscription, agent, state) = feed?;
+                let (mut subscription, agent, state, caller) = feed?;
                 loop {
                     let record = match next_record(&mut subscription).await? {
                         Ok(record) => record,
@@ -336,14 +347,15 @@ impl SubscriptionRoot {
                     if contact.agent != agent {
                         continue;
                     }
-                    match screen_pop(&state, &record, contact, masked).await {
+                    match screen_pop(&state, &caller, &record, contact, masked).await {
                         Ok(Some(pop)) => {
-                            return Some((Ok(pop), Some((subscription, agent, state))));
+                            return Some((Ok(pop), Some((subscription, agent, state, caller))));
                         }
                         Ok(None) => {}
-                        // A lagging read model fails this pop only; the feed goes on.
+                        // A lagging read model (or an access log that cannot record the pop)
+                        // fails this pop only; the feed goes on.
                         Err(error) => {
-                            return Some((Err(error), Some((subscription, agent, state))));
+                            return Some((Err(error), Some((subscription, agent, state, caller))));
                         }
                     }
                 }

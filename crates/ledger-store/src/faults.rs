@@ -1,4 +1,4 @@
-//! Failpoints on every IO step of a group commit, so tests can make a write, a flush or a sync
+//! Failpoints on every IO step of a group commit (and of an access-record batch), so tests can make a write, a flush or a sync
 //! fail and check that nothing unacknowledged is served and nothing acknowledged is lost.
 //!
 //! A [`Faults`] handle is cheap to clone; the test keeps one and passes a clone in
@@ -19,14 +19,17 @@ pub enum FaultPoint {
     BeforeSync,
     /// After the sync succeeded, before the callers are answered.
     AfterSync,
+    /// Before the access-record writer commits a batch (`access_log`).
+    AccessWrite,
 }
 
 impl FaultPoint {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::BeforeWrite,
         Self::BeforeFlush,
         Self::BeforeSync,
         Self::AfterSync,
+        Self::AccessWrite,
     ];
 
     fn index(self) -> usize {
@@ -35,6 +38,7 @@ impl FaultPoint {
             Self::BeforeFlush => 1,
             Self::BeforeSync => 2,
             Self::AfterSync => 3,
+            Self::AccessWrite => 4,
         }
     }
 
@@ -44,6 +48,7 @@ impl FaultPoint {
             Self::BeforeFlush => "before_flush",
             Self::BeforeSync => "before_sync",
             Self::AfterSync => "after_sync",
+            Self::AccessWrite => "access_write",
         }
     }
 }
@@ -70,8 +75,8 @@ pub struct Faults {
 
 #[derive(Debug, Default)]
 struct FaultState {
-    modes: [AtomicU8; 4],
-    fired: [AtomicU64; 4],
+    modes: [AtomicU8; FaultPoint::ALL.len()],
+    fired: [AtomicU64; FaultPoint::ALL.len()],
 }
 
 impl Faults {

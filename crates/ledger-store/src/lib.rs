@@ -16,6 +16,9 @@
 //!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`]).
 //! - [`DataKeyStore`] (`data_keys.rs`): the customers' wrapped data keys, in the same database;
 //!   every write durable before it returns.
+//! - [`AccessLog`] (`access_log/`): the append-only record of who read which customer's
+//!   personal data, in its own trees of the same database, committed in batches by its own
+//!   writer thread so that a read never waits for an fsync (see the module for its durability).
 //! - [`Faults`] (`faults.rs`): failpoints on each IO step; [`Clock`] (`clock.rs`): where
 //!   `recorded_at` comes from. All limits are in [`limits`].
 //!
@@ -72,6 +75,7 @@
 //! force. The chain check on open turns any such loss into a refusal naming the position, never
 //! into a silently different history.
 
+pub mod access_log;
 pub mod clock;
 pub mod data_keys;
 pub mod error;
@@ -87,6 +91,10 @@ pub mod testing;
 pub mod types;
 mod validate;
 
+pub use access_log::{
+    AccessError, AccessFilter, AccessLog, AccessPage, AccessQuery, AccessRead, AccessRecord,
+    AccessStamp,
+};
 pub use clock::{Clock, SteppingClock, SystemClock};
 pub use data_keys::{DATA_SUBJECT_BYTES_MAX, DataKeyStore};
 pub use error::{AppendError, ImportError, OpenError, StoreFailure};

@@ -77,3 +77,36 @@ pub const SLED_SEGMENT_BYTES: usize = 2 * 1024 * 1024;
 /// Default for `StoreOptions::cache_bytes`: sled's page cache. The log is written once and read
 /// mostly at the tail; 64 MiB keeps recent chunks hot without holding sled's 1 GiB default.
 pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+
+/// Access records waiting for the access writer (`access_log`). A record is ~100 bytes, so a
+/// full queue is under 1 MiB; at the writer's pace (thousands of records per batch commit) it
+/// takes a stalled disk, not a busy call centre, to fill it. A reader who finds it full waits
+/// (up to `ACCESS_QUEUE_WAIT_MS`) rather than go unrecorded.
+pub const ACCESS_QUEUE_RECORDS_MAX: usize = 8192;
+
+/// Access records the writer commits in one batch (one transaction over the three access trees
+/// and one fdatasync). Bounds the memory and the size of one write.
+pub const ACCESS_BATCH_RECORDS_MAX: usize = 2048;
+
+/// How long the access writer gathers records after the first one of a batch before it
+/// commits: an access record is durable at most this long (plus one commit) after the read it
+/// records was answered. 20 ms is at most 50 fdatasyncs a second beside the event log's.
+pub const ACCESS_FLUSH_INTERVAL_MS: u64 = 20;
+
+/// How long a read waits for room in a full access queue before it fails `Unavailable`: a read
+/// that cannot be recorded is refused, never served unrecorded; five seconds rides out a slow
+/// fsync without holding an agent's call for long.
+pub const ACCESS_QUEUE_WAIT_MS: u64 = 5_000;
+
+/// Bytes of the subject (the token's staff or system id) in an access record.
+pub const ACCESS_SUBJECT_BYTES_MAX: usize = 128;
+
+/// Bytes of the role name in an access record (`supervisor` is the longest today).
+pub const ACCESS_ROLE_BYTES_MAX: usize = 32;
+
+/// Bytes of the operation name in an access record (`customerByIdentifier`,
+/// `serviceCase.customer` ...).
+pub const ACCESS_OPERATION_BYTES_MAX: usize = 64;
+
+/// Access records returned by one `AccessLog::page` call.
+pub const ACCESS_PAGE_MAX: usize = 500;

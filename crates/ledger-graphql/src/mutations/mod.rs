@@ -246,7 +246,7 @@ impl Recorded {
             return Ok(None);
         };
         state(ctx)?.wait_for(self.executed.position, None).await?;
-        load_customer(ctx, customer).await
+        load_customer(ctx, customer, "recorded.customer").await
     }
 
     /// The service case the command concerns, after this write.

@@ -50,6 +50,7 @@ fn operations() -> Vec<(&'static str, String)> {
         query("inclusionProof", r#"inclusionProof(position: "1") { treeSize }"#),
         query("consistencyProof", r#"consistencyProof(fromSize: "1") { toSize }"#),
         query("signedCheckpoint", "signedCheckpoint { treeSize }"),
+        query("accessLog", &format!(r#"accessLog(customerId: "{CUSTOMER}", first: 1) {{ edges {{ cursor }} }}"#)),
         query("segments", "segments { name size }"),
         query("segment", r#"segment(name: "key-accounts") { size }"#),
         query(

@@ -1,7 +1,8 @@
 //! The GraphQL API's integration tests, through `schema.execute` on a real ledger in a
-//! temporary directory, one module per area.
+//! temporary directory, one module per area (`access_log`: the record of personal-data reads).
 
 mod access;
+mod access_log;
 mod audit;
 mod calls;
 mod erasure;

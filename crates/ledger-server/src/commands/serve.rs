@@ -160,7 +160,7 @@ pub async fn run(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
-    eprintln!("shutting down: draining appends and flushing");
+    eprintln!("shutting down: draining appends and access records, flushing");
     ledger.close().await.context("closing the ledger")?;
     runner.abort();
     Ok(ExitCode::SUCCESS)

@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use ledger_domain::ids::{EventId, Position, StreamId};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::access_log::AccessLog;
 use crate::clock::{Clock, SystemClock};
 use crate::data_keys::DataKeyStore;
 use crate::error::{AppendError, ImportError, OpenError, StoreFailure};
@@ -32,7 +33,7 @@ use crate::subscription::{LogState, LogStatus, Subscription};
 use crate::types::{AppendRequest, Appended, Head, RecordedEvent, StoreStats, VerifyReport};
 use crate::validate::{check_append, check_import};
 
-use self::durability::Durability;
+pub(crate) use self::durability::Durability;
 pub(crate) use self::shared::Shared;
 use self::shared::{Stats, lock};
 use self::writer::{Message, Writer};
@@ -175,6 +176,7 @@ pub struct SledEventLog {
 
 struct Handle {
     shared: Arc<Shared>,
+    access: AccessLog,
     sender: Mutex<Option<mpsc::Sender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     group_events_max: usize,
@@ -269,9 +271,20 @@ impl SledEventLog {
             .name("ledger-store-writer".into())
             .spawn(move || writer.run())
             .map_err(io_error)?;
+        let access = AccessLog::open(
+            shared.db.clone(),
+            &db_dir,
+            Arc::clone(&options.clock),
+            options.faults.clone(),
+        )
+        .map_err(|failure| OpenError::Io {
+            path: db_dir.clone(),
+            message: failure.to_string(),
+        })?;
         Ok(Self {
             handle: Arc::new(Handle {
                 shared,
+                access,
                 sender: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(thread)),
                 group_events_max: options.group_events_max,
@@ -291,6 +304,9 @@ impl SledEventLog {
     /// Fails if the store was poisoned (some appends were refused) or the final sync failed.
     /// Subscriptions still hold the database open until they are dropped.
     pub async fn close(&self) -> Result<(), StoreFailure> {
+        // Access records first: they share the database, and the last of them must be durable
+        // before the store says it closed cleanly.
+        let access = self.handle.access.close().await;
         drop(lock(&self.handle.sender).take());
         let mut state = self.handle.shared.state.subscribe();
         // `wait_for` only fails if the sender is gone, and `Shared` holds it.
@@ -300,8 +316,14 @@ impl SledEventLog {
         self.handle.stop_writer();
         match self.handle.shared.poisoned() {
             Some(cause) => Err(StoreFailure::Poisoned { cause }),
-            None => Ok(()),
+            None => access,
         }
+    }
+
+    /// The record of reads of customers' personal data, in the same database (see
+    /// [`crate::access_log`]).
+    pub fn access(&self) -> &AccessLog {
+        &self.handle.access
     }
 
     /// The projections' keyspaces, in the same sled database as the log (trees other than the

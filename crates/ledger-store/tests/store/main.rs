@@ -1,7 +1,8 @@
-//! The event log's integration tests: basics and idempotency, the model-based property test,
+//! The event log's integration tests: access records, basics and idempotency, the model-based property test,
 //! concurrency and group commit, subscriptions, injected IO faults, tampering, and limits. The
 //! crash test is its own binary (`tests/crash.rs`) so `make soak` can run it alone.
 
+mod access;
 mod basics;
 mod common;
 mod concurrency;

@@ -1,0 +1,283 @@
+//! Access records through the API: an agent's reads of a customer appear in the auditor's
+//! `accessLog` with subject, role and operation, by customer and by subject; an analyst's
+//! masked read is not recorded; subscription deliveries are recorded; `accessLog` is for
+//! auditors and admins only and checks its arguments by name; no mutation can alter the record.
+
+use ledger_graphql::Role;
+use serde_json::{Value, json};
+
+use crate::support::{Harness, caller, codes, data, extension, next_within, subject, text};
+
+const ACCESS_LOG: &str = r#"query($customer: ID, $subject: String, $first: Int, $after: String, $from: DateTime, $to: DateTime) {
+    accessLog(customerId: $customer, subject: $subject, first: $first, after: $after, from: $from, to: $to) {
+        edges { cursor node { at subject role customerId operation } }
+        pageInfo { hasNextPage endCursor }
+    }
+}"#;
+
+/// The auditor's `accessLog` page for `variables`.
+async fn access_log(harness: &Harness, variables: Value) -> Value {
+    let response = harness.run_with(Role::Auditor, ACCESS_LOG, variables).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    data(response)["accessLog"].clone()
+}
+
+/// `(subject, role, operation)` of each entry, newest first.
+fn entries(page: &Value) -> Vec<(String, String, String)> {
+    page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| {
+            let node = &edge["node"];
+            (
+                text(&node["subject"]),
+                text(&node["role"]),
+                text(&node["operation"]),
+            )
+        })
+        .collect()
+}
+
+fn entry(role: Role, operation: &str) -> (String, String, String) {
+    (
+        subject(role).to_owned(),
+        format!("{role:?}").to_uppercase(),
+        operation.to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_timeline_read_is_listed_for_the_auditor() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("张三", "13800138000").await;
+    let position = harness
+        .record_contact(Role::Agent, &customer, "PHONE", "agent-0042", "想改车牌")
+        .await;
+
+    let read = format!(
+        r#"{{ customer(id: "{customer}") {{ name timeline(first: 5) {{ edges {{ cursor }} }} }} }}"#
+    );
+    let response = harness.run_consistent(Role::Agent, &read, &position).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    // An analyst's masked read of the same customer is not recorded.
+    let masked = harness
+        .run_consistent(Role::Analyst, &read, &position)
+        .await;
+    assert!(masked.errors.is_empty(), "{:?}", masked.errors);
+
+    let by_customer = access_log(&harness, json!({ "customer": customer })).await;
+    assert_eq!(
+        entries(&by_customer),
+        [
+            entry(Role::Agent, "timeline"),
+            entry(Role::Agent, "customer")
+        ]
+    );
+    let newest = &by_customer["edges"][0]["node"];
+    assert_eq!(text(&newest["customerId"]), customer);
+    assert!(newest["at"].is_string(), "{newest}");
+
+    let by_subject = access_log(&harness, json!({ "subject": subject(Role::Agent) })).await;
+    assert_eq!(entries(&by_subject), entries(&by_customer));
+    let analyst = access_log(&harness, json!({ "subject": subject(Role::Analyst) })).await;
+    assert!(entries(&analyst).is_empty(), "{analyst}");
+
+    // A lookup by identifier and a name search are recorded under their own operations.
+    harness
+        .run(
+            Role::Supervisor,
+            r#"{ customerByIdentifier(kind: MOBILE, value: "138 0013 8000") { id }
+                 customers(search: "张", first: 5) { edges { cursor } } }"#,
+        )
+        .await;
+    let supervisor = access_log(&harness, json!({ "subject": subject(Role::Supervisor) })).await;
+    let mut operations: Vec<String> = entries(&supervisor)
+        .into_iter()
+        .map(|(_, _, operation)| operation)
+        .collect();
+    operations.sort();
+    assert_eq!(operations, ["customerByIdentifier", "customers"]);
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_log_pages_newest_first_within_a_time_range() {
+    let harness = Harness::start().await;
+    let (customer, position) = harness.register("李四", "13900139000").await;
+    let read = format!(r#"{{ customer(id: "{customer}") {{ name }} }}"#);
+    for _ in 0..5 {
+        let response = harness.run_consistent(Role::Agent, &read, &position).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+    }
+    let all = access_log(&harness, json!({ "customer": customer })).await;
+    let times: Vec<String> = all["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| text(&edge["node"]["at"]))
+        .collect();
+    assert_eq!(times.len(), 5);
+
+    let first = access_log(&harness, json!({ "customer": customer, "first": 2 })).await;
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let rest = access_log(
+        &harness,
+        json!({ "customer": customer, "first": 10, "after": first["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(rest["edges"].as_array().map(Vec::len), Some(3));
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+
+    // `from` inclusive, `to` exclusive: the middle three of the five reads (newest first).
+    let ranged = access_log(
+        &harness,
+        json!({ "customer": customer, "from": times[3], "to": times[0] }),
+    )
+    .await;
+    let ranged_times: Vec<String> = ranged["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| text(&edge["node"]["at"]))
+        .collect();
+    assert_eq!(ranged_times, times[1..4]);
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_log_is_for_auditors_and_checks_its_arguments_by_name() {
+    let harness = Harness::start().await;
+    let document = r#"{ accessLog(subject: "agent-0042") { edges { cursor } } }"#;
+    for role in [Role::Agent, Role::Supervisor, Role::Analyst] {
+        let response = harness.run(role, document).await;
+        assert_eq!(codes(&response), ["FORBIDDEN"], "{role:?}");
+    }
+    for role in [Role::Auditor, Role::Admin] {
+        let response = harness.run(role, document).await;
+        assert!(
+            response.errors.is_empty(),
+            "{role:?}: {:?}",
+            response.errors
+        );
+    }
+
+    let customer = "0190a5e2-8c3b-7d4e-9f00-00000000c001";
+    for (variables, field) in [
+        (json!({}), "customerId"),
+        (
+            json!({ "customer": customer, "subject": "agent-0042" }),
+            "subject",
+        ),
+        (json!({ "customer": "42" }), "customerId"),
+        (json!({ "customer": customer, "first": 501 }), "first"),
+        (
+            json!({ "customer": customer, "after": "not-a-cursor" }),
+            "after",
+        ),
+        (
+            json!({ "customer": customer, "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z" }),
+            "to",
+        ),
+        (json!({ "subject": "a".repeat(129) }), "subject"),
+    ] {
+        let response = harness
+            .run_with(Role::Auditor, ACCESS_LOG, variables.clone())
+            .await;
+        assert_eq!(codes(&response), ["VALIDATION"], "{variables}");
+        assert_eq!(
+            extension(&response.errors[0], "field").as_deref(),
+            Some(field),
+            "{variables}"
+        );
+    }
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_mutation_can_alter_the_access_log() {
+    let harness = Harness::start().await;
+    let (customer, position) = harness.register("王五", "13700137000").await;
+    let read = format!(r#"{{ customer(id: "{customer}") {{ name }} }}"#);
+    harness.run_consistent(Role::Agent, &read, &position).await;
+    let before = access_log(&harness, json!({ "customer": customer })).await;
+    assert_eq!(entries(&before), [entry(Role::Agent, "customer")]);
+
+    // The schema offers no mutation that names access records.
+    let sdl = ledger_graphql::sdl();
+    let mutation_type = sdl
+        .split("type Mutation {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("the SDL declares the Mutation type");
+    assert!(
+        !mutation_type.to_lowercase().contains("access"),
+        "{mutation_type}"
+    );
+
+    // The admin changes the customer every way it can; the earlier entry stays as it was, and
+    // only new reads (the mutation results' customer) are added.
+    for mutation in [
+        format!(
+            r#"mutation {{ updateProfile(input: {{ customerId: "{customer}", name: "王六" }}) {{ position customer {{ name }} }} }}"#
+        ),
+        format!(
+            r#"mutation {{ changeConsent(input: {{ customerId: "{customer}", channel: PHONE, granted: true }}) {{ position }} }}"#
+        ),
+    ] {
+        harness.mutate(Role::Admin, &mutation).await;
+    }
+    let after = access_log(&harness, json!({ "customer": customer })).await;
+    let after_edges = after["edges"].as_array().expect("edges");
+    let before_edge = &before["edges"][0];
+    assert_eq!(after_edges.last(), Some(before_edge));
+    assert_eq!(
+        entries(&after),
+        [
+            entry(Role::Admin, "recorded.customer"),
+            entry(Role::Agent, "customer")
+        ]
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscription_deliveries_are_recorded() {
+    let wait = std::time::Duration::from_secs(10);
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("赵六", "13600136000").await;
+    let pops = async_graphql::Request::new(
+        r#"subscription { screenPop(agent: "agent-0042") { contactId customer { id } } }"#,
+    )
+    .data(caller(Role::Agent));
+    let mut pops = harness.schema.execute_stream(pops);
+    let activity = async_graphql::Request::new(format!(
+        r#"subscription {{ customerActivity(customerId: "{customer}") {{ eventType }} }}"#
+    ))
+    .data(caller(Role::Supervisor));
+    let mut activity = harness.schema.execute_stream(activity);
+    // Let both subscriptions start (they subscribe when first polled) before the contact is
+    // written.
+    let silence = std::time::Duration::from_millis(500);
+    assert!(next_within(&mut pops, silence).await.is_none());
+    assert!(next_within(&mut activity, silence).await.is_none());
+
+    harness
+        .record_contact(Role::Agent, &customer, "PHONE", "agent-0042", "来电")
+        .await;
+    let pop = next_within(&mut pops, wait).await.expect("a screen pop");
+    assert!(pop.errors.is_empty(), "{:?}", pop.errors);
+    let delivered = next_within(&mut activity, wait).await.expect("activity");
+    assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
+
+    let page = access_log(&harness, json!({ "customer": customer })).await;
+    let mut recorded = entries(&page);
+    recorded.sort();
+    let mut expected = vec![
+        entry(Role::Agent, "screenPop"),
+        entry(Role::Supervisor, "customerActivity"),
+    ];
+    expected.sort();
+    assert_eq!(recorded, expected);
+    harness.close().await;
+}

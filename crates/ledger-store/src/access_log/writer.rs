@@ -1,0 +1,161 @@
+//! The access writer: one thread that gathers queued access records into batches and commits
+//! each batch in one transaction over the three access trees, then flushes and fdatasyncs.
+//!
+//! It runs a single-threaded tokio runtime of its own, only to wait on the queue with a
+//! deadline; the sled and file IO it does blocks that thread alone, never a reader's task.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::error::StoreFailure;
+use crate::faults::{FaultPoint, Faults};
+use crate::limits::{ACCESS_BATCH_RECORDS_MAX, ACCESS_FLUSH_INTERVAL_MS};
+use crate::sled_log::Durability;
+
+use super::{AccessRecord, AccessStamp, Trees, encode_record, keys_of, lock};
+
+/// What the queue carries.
+#[derive(Debug)]
+pub(crate) enum Message {
+    Record(AccessRecord),
+    /// Commit everything queued so far now, and answer when it is durable.
+    Sync(oneshot::Sender<Result<(), StoreFailure>>),
+}
+
+pub(crate) struct Writer {
+    pub trees: Trees,
+    pub receiver: mpsc::Receiver<Message>,
+    pub durability: Durability,
+    pub faults: Faults,
+    pub poison: Arc<Mutex<Option<String>>>,
+}
+
+/// One batch on its way to disk.
+#[derive(Default)]
+struct Batch {
+    records: Vec<AccessRecord>,
+    waiters: Vec<oneshot::Sender<Result<(), StoreFailure>>>,
+}
+
+impl Batch {
+    fn take(&mut self, message: Message) {
+        match message {
+            Message::Record(record) => self.records.push(record),
+            Message::Sync(reply) => self.waiters.push(reply),
+        }
+    }
+
+    /// Full, or someone waits for it: commit now.
+    fn ready(&self) -> bool {
+        self.records.len() >= ACCESS_BATCH_RECORDS_MAX || !self.waiters.is_empty()
+    }
+}
+
+impl Writer {
+    pub fn run(mut self) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let failure = StoreFailure::io("starting the access writer's runtime", error);
+                self.poison_with(&failure, 0);
+                return;
+            }
+        };
+        runtime.block_on(async {
+            let interval = Duration::from_millis(ACCESS_FLUSH_INTERVAL_MS);
+            // Ends when every sender is gone and the queue is drained: the graceful close.
+            while let Some(first) = self.receiver.recv().await {
+                let mut batch = Batch::default();
+                batch.take(first);
+                let deadline = Instant::now() + interval;
+                while !batch.ready() {
+                    match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                        Ok(Some(message)) => batch.take(message),
+                        // Closed (the next `recv` ends the loop) or the interval is over.
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                self.commit(batch);
+            }
+        });
+    }
+
+    fn commit(&mut self, batch: Batch) {
+        let poisoned = lock(&self.poison).clone();
+        let outcome = match poisoned {
+            Some(cause) => Err(StoreFailure::Poisoned { cause }),
+            None => self.write(&batch.records),
+        };
+        if let Err(failure) = &outcome
+            && !matches!(failure, StoreFailure::Poisoned { .. })
+        {
+            self.poison_with(failure, batch.records.len());
+        }
+        for waiter in batch.waiters {
+            // A waiter that gave up is no one's concern.
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+
+    fn poison_with(&self, failure: &StoreFailure, lost: usize) {
+        tracing::error!(%failure, lost_records = lost, "access records could not be written; reads are refused until the store is reopened");
+        *lock(&self.poison) = Some(failure.to_string());
+    }
+
+    /// Writes `records` in one transaction over the three trees, then makes them durable.
+    fn write(&mut self, records: &[AccessRecord]) -> Result<(), StoreFailure> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.faults
+            .check(FaultPoint::AccessWrite)
+            .map_err(|error| StoreFailure::io("writing access records", error))?;
+        let mut by_time = sled::Batch::default();
+        let mut by_customer = sled::Batch::default();
+        let mut by_subject = sled::Batch::default();
+        for record in records {
+            // sled's ids are unique and increase across restarts, so no two records share a
+            // stamp and a later record never sorts before an earlier one of the same instant.
+            let sequence = self
+                .trees
+                .db
+                .generate_id()
+                .map_err(|error| StoreFailure::io("numbering an access record", error))?;
+            let stamp = AccessStamp {
+                at_ns: record.at.as_nanosecond(),
+                sequence,
+            };
+            let value = encode_record(record)?;
+            let [time_key, customer_key, subject_key] = keys_of(record, stamp);
+            by_time.insert(time_key, value.as_slice());
+            by_customer.insert(customer_key, value.as_slice());
+            by_subject.insert(subject_key, value);
+        }
+        (
+            &self.trees.by_time,
+            &self.trees.by_customer,
+            &self.trees.by_subject,
+        )
+            .transaction(|(time, customer, subject)| {
+                time.apply_batch(&by_time)?;
+                customer.apply_batch(&by_customer)?;
+                subject.apply_batch(&by_subject)?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|error| StoreFailure::io("committing access records", format!("{error:?}")))?;
+        self.trees
+            .db
+            .flush()
+            .map_err(|error| StoreFailure::io("flushing access records", error))?;
+        self.durability.sync()?;
+        Ok(())
+    }
+}
