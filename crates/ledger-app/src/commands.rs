@@ -193,16 +193,22 @@ impl Ledger {
         self.erase_one(erase.clone(), meta).await
     }
 
-    /// The customers merged into `survivor`, directly or through earlier merges, not yet erased,
-    /// as the customer directory knows them once it has applied the head.
-    async fn merged_into(&self, survivor: CustomerId) -> Result<Vec<CustomerId>, CommandError> {
+    /// Waits (at most [`DIRECTORY_WAIT`]) until the customer directory has applied the head.
+    async fn directory_at_head(&self) -> Result<(), CommandError> {
         self.runner()
             .wait_for(
                 self.log().head().position,
                 DIRECTORY_WAIT,
-                Some("customer-directory"),
+                Some(crate::names::CUSTOMER_DIRECTORY),
             )
             .await?;
+        Ok(())
+    }
+
+    /// The customers merged into `survivor`, directly or through earlier merges, not yet erased,
+    /// as the customer directory knows them once it has applied the head.
+    async fn merged_into(&self, survivor: CustomerId) -> Result<Vec<CustomerId>, CommandError> {
+        self.directory_at_head().await?;
         let directory = self.runner().reader(crate::names::CUSTOMER_DIRECTORY)?;
         let state_error = |source| RunnerError::State {
             projection: crate::names::CUSTOMER_DIRECTORY.into(),
@@ -270,13 +276,7 @@ impl Ledger {
         let _gate = if claims_identifiers(&command) {
             let guard = self.identifier_gate().0.lock().await;
             // The directory must know every identifier claimed so far before we decide.
-            self.runner()
-                .wait_for(
-                    self.log().head().position,
-                    DIRECTORY_WAIT,
-                    Some("customer-directory"),
-                )
-                .await?;
+            self.directory_at_head().await?;
             Some(guard)
         } else {
             None
