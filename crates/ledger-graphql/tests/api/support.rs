@@ -25,8 +25,13 @@ impl Harness {
     }
 
     pub async fn start_with(options: ApiOptions) -> Self {
+        Self::start_with_store(options, StoreOptions::default()).await
+    }
+
+    /// As `start_with`, with the store opened with `store` (failpoints, a clock).
+    pub async fn start_with_store(options: ApiOptions, store: StoreOptions) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let ledger = Ledger::open(dir.path(), StoreOptions::default()).expect("the ledger opens");
+        let ledger = Ledger::open(dir.path(), store).expect("the ledger opens");
         ledger.start();
         wait_until_built(&ledger).await;
         let schema = build_schema(ledger.clone(), options);
