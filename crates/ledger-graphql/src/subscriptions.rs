@@ -14,6 +14,10 @@
 //! - `screenPop(agent)`: when a contact handled by `agent` is recorded for a known customer, the
 //!   customer's summary and latest [`SCREEN_POP_ENTRIES`] timeline entries, read once the read
 //!   models have applied that contact. Agents may only watch their own screen pops.
+//!
+//! Each `customerActivity` and `screenPop` delivery is recorded as a read of its customer in
+//! the access log before it is delivered (see [`crate::access_records`]); `ledgerEvents`
+//! records a read when a delivered event's `payload` is read.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -43,7 +43,9 @@
 //! # Storage layout
 //!
 //! One sled `Db` in `DATA_DIR/log/` (files `db`, `conf`, `blobs/`, `snap.*`), 2 MiB segments
-//! (fixed at creation), one tree `log` with three kinds of key:
+//! (fixed at creation). Besides the projections' trees and the three `access:` trees of the
+//! access records (see [`access_log`]), the log itself is one tree `log` with three kinds of
+//! key:
 //!
 //! | key | value |
 //! |---|---|

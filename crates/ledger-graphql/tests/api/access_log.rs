@@ -1,7 +1,8 @@
 //! Access records through the API: an agent's reads of a customer appear in the auditor's
 //! `accessLog` with subject, role and operation, by customer and by subject; an analyst's
 //! masked read is not recorded; subscription deliveries are recorded; `accessLog` is for
-//! auditors and admins only and checks its arguments by name; no mutation can alter the record.
+//! auditors and admins only and checks its arguments by name; no mutation can alter the record;
+//! a read that cannot be recorded is refused.
 
 use ledger_graphql::Role;
 use serde_json::{Value, json};
@@ -280,4 +281,43 @@ async fn subscription_deliveries_are_recorded() {
     expected.sort();
     assert_eq!(recorded, expected);
     harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_that_cannot_be_recorded_is_refused() {
+    let faults = ledger_store::Faults::new();
+    let harness = Harness::start_with_store(
+        ledger_graphql::ApiOptions::default(),
+        ledger_store::StoreOptions {
+            faults: faults.clone(),
+            ..ledger_store::StoreOptions::default()
+        },
+    )
+    .await;
+    let (customer, position) = harness.register("钱七", "13500135000").await;
+    let read = format!(r#"{{ customer(id: "{customer}") {{ name }} }}"#);
+    let response = harness.run_consistent(Role::Agent, &read, &position).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+
+    // The next commit of access records fails: the access log refuses every later record.
+    faults.arm(
+        ledger_store::FaultPoint::AccessWrite,
+        ledger_store::FaultMode::Once,
+    );
+    let failed = harness
+        .run_with(Role::Auditor, ACCESS_LOG, json!({ "customer": customer }))
+        .await;
+    assert_eq!(codes(&failed), ["UNAVAILABLE"]);
+
+    // The agent's read is refused rather than served unrecorded; the analyst's masked read,
+    // which is not recorded, is still served.
+    let refused = harness.run(Role::Agent, &read).await;
+    assert_eq!(codes(&refused), ["UNAVAILABLE"]);
+    assert_eq!(data(refused)["customer"], Value::Null);
+    let masked = harness.run(Role::Analyst, &read).await;
+    assert!(masked.errors.is_empty(), "{:?}", masked.errors);
+    assert!(
+        harness.ledger.close().await.is_err(),
+        "close reports the failed commit"
+    );
 }

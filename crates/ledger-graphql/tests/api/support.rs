@@ -25,10 +25,15 @@ impl Harness {
     }
 
     pub async fn start_with(options: ApiOptions) -> Self {
+        Self::start_with_store(options, StoreOptions::default()).await
+    }
+
+    /// As `start_with`, with the store opened with `store` (failpoints, a clock).
+    pub async fn start_with_store(options: ApiOptions, store: StoreOptions) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let ledger = Ledger::open(
             dir.path(),
-            StoreOptions::default(),
+            store,
             ledger_app::KeyOptions::insecure_for_tests(),
         )
         .expect("the ledger opens");

@@ -8,10 +8,11 @@
 //!    `at` from the store's [`Clock`], and puts it in a bounded queue. A full queue makes the
 //!    reader wait for room, at most `ACCESS_QUEUE_WAIT_MS`, then fail `Unavailable`: a read that
 //!    cannot be recorded is refused, never served unrecorded and never silently dropped.
-//! 2. The writer thread takes the first record, gathers more for up to
-//!    `ACCESS_FLUSH_INTERVAL_MS` (or `ACCESS_BATCH_RECORDS_MAX` records, or until someone calls
-//!    [`AccessLog::sync`]), gives each a sequence number from sled's id generator, and commits
-//!    the batch in one transaction over the three trees, then `flush` and `fdatasync`.
+//! 2. The writer thread takes the first record, sleeps out `ACCESS_FLUSH_INTERVAL_MS` (cut
+//!    short by [`AccessLog::sync`] or a close) while more queue up without waking it, takes
+//!    them (at most `ACCESS_BATCH_RECORDS_MAX`), gives each a sequence number from sled's id
+//!    generator, and commits the batch in one transaction over the three trees, then `flush`
+//!    and `fdatasync`.
 //! 3. A failed commit poisons the access log: the batch's records are lost (the error log says
 //!    how many) and every later `record` is `Unavailable` until the store is reopened, so no
 //!    read goes on unrecorded.
@@ -49,7 +50,7 @@ use std::time::Duration;
 use ledger_domain::codec;
 use ledger_domain::ids::CustomerId;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::error::StoreFailure;
@@ -212,11 +213,13 @@ struct Inner {
     sender: Mutex<Option<mpsc::Sender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     poison: Arc<Mutex<Option<String>>>,
+    wake: Arc<Notify>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         drop(lock(&self.sender).take());
+        self.wake.notify_one();
         if let Some(writer) = lock(&self.writer).take() {
             // The writer ends once the queue is drained and committed.
             let _ = writer.join();
@@ -263,12 +266,14 @@ impl AccessLog {
             .map_err(|error| sled_failure("opening log/db for the access writer", error))?;
         let (sender, receiver) = mpsc::channel(ACCESS_QUEUE_RECORDS_MAX);
         let poison = Arc::new(Mutex::new(None));
+        let wake = Arc::new(Notify::new());
         let writer = Writer {
             trees: trees.clone(),
             receiver,
             durability,
             faults,
             poison: Arc::clone(&poison),
+            wake: Arc::clone(&wake),
         };
         let thread = std::thread::Builder::new()
             .name("ledger-access-writer".into())
@@ -281,6 +286,7 @@ impl AccessLog {
                 sender: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(thread)),
                 poison,
+                wake,
             }),
         })
     }
@@ -339,6 +345,7 @@ impl AccessLog {
             .await
             .map_err(|_| AccessError::Unavailable(StoreFailure::Closed))?;
         drop(sender);
+        self.inner.wake.notify_one();
         answer
             .await
             .map_err(|_| AccessError::Unavailable(StoreFailure::Closed))?
@@ -349,6 +356,7 @@ impl AccessLog {
     /// if a commit failed since the store was opened.
     pub async fn close(&self) -> Result<(), StoreFailure> {
         drop(lock(&self.inner.sender).take());
+        self.inner.wake.notify_one();
         let writer = lock(&self.inner.writer).take();
         if let Some(writer) = writer {
             tokio::task::spawn_blocking(move || writer.join())

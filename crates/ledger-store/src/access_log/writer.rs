@@ -1,15 +1,15 @@
 //! The access writer: one thread that gathers queued access records into batches and commits
 //! each batch in one transaction over the three access trees, then flushes and fdatasyncs.
 //!
-//! It runs a single-threaded tokio runtime of its own, only to wait on the queue with a
-//! deadline; the sled and file IO it does blocks that thread alone, never a reader's task.
+//! It runs a single-threaded tokio runtime of its own, only to wait on the queue and the flush
+//! interval; the sled and file IO it does blocks that thread alone, never a reader's task.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::error::StoreFailure;
@@ -33,6 +33,8 @@ pub(crate) struct Writer {
     pub durability: Durability,
     pub faults: Faults,
     pub poison: Arc<Mutex<Option<String>>>,
+    /// Ends the writer's wait for more records early: a `sync` or a close is waiting.
+    pub wake: Arc<Notify>,
 }
 
 /// One batch on its way to disk.
@@ -52,7 +54,11 @@ impl Batch {
 
     /// Full, or someone waits for it: commit now.
     fn ready(&self) -> bool {
-        self.records.len() >= ACCESS_BATCH_RECORDS_MAX || !self.waiters.is_empty()
+        self.full() || !self.waiters.is_empty()
+    }
+
+    fn full(&self) -> bool {
+        self.records.len() >= ACCESS_BATCH_RECORDS_MAX
     }
 }
 
@@ -75,12 +81,20 @@ impl Writer {
             while let Some(first) = self.receiver.recv().await {
                 let mut batch = Batch::default();
                 batch.take(first);
-                let deadline = Instant::now() + interval;
-                while !batch.ready() {
-                    match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
-                        Ok(Some(message)) => batch.take(message),
-                        // Closed (the next `recv` ends the loop) or the interval is over.
-                        Ok(None) | Err(_) => break,
+                if !batch.ready() {
+                    // Sleep out the interval rather than wake for each record: while this
+                    // thread does not poll the queue, a reader's `try_send` wakes nobody. A
+                    // `sync` (or a close) cuts the wait short.
+                    tokio::select! {
+                        () = tokio::time::sleep_until(Instant::now() + interval) => {}
+                        () = self.wake.notified() => {}
+                    }
+                }
+                while !batch.full() {
+                    match self.receiver.try_recv() {
+                        Ok(message) => batch.take(message),
+                        // Empty, or closed (the next `recv` ends the loop).
+                        Err(_) => break,
                     }
                 }
                 self.commit(batch);
