@@ -146,6 +146,8 @@ struct ApiFigures {
     lookup: server::WrkSummary,
     pops: subscription::ScreenPops,
     peak_rss: u64,
+    /// Peak RSS once the server was ready (ledger opened, indexes rebuilt), before any load.
+    ready_rss: u64,
 }
 
 async fn api_figures(
@@ -156,6 +158,7 @@ async fn api_figures(
 ) -> Result<ApiFigures, String> {
     let mut server = Server::start(&settings.server_binary, ledger_dir, SERVER_ADDRESS).await?;
     let address = server.address.clone();
+    let ready_rss = server.peak_rss_bytes()?;
     let timeline = json!({ "query": TIMELINE_QUERY, "variables": { "id": hot.id.to_string() } });
     let lookup = json!({ "query": LOOKUP_QUERY, "variables": { "value": hot.mobile } });
     // Each query must answer a full page before it is timed.
@@ -184,6 +187,7 @@ async fn api_figures(
         lookup,
         pops,
         peak_rss,
+        ready_rss,
     })
 }
 
@@ -472,16 +476,20 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
         "How each figure was measured".to_owned(),
         format!(
             "- 2: `append_many` in batches of {} requests (the path `import` and `seed` use), group commits of up to 2,048 events, each fdatasynced ({} groups, {} syncs), store closed at the end; PostgreSQL: one multi-row INSERT of 1,000 rows per committed transaction into a table with `UNIQUE (stream, version)`, {:.1} s.\n\
+             - 2, write amplification: the import made the process write {} to disk ({:.2}× the raw event bytes) for a store of {} on disk.\n\
              - 3: ledger: {CLIENTS} tokio tasks, each `append` of one event awaited before the next ({:.1} events per fdatasync); PostgreSQL: {CLIENTS} connections on {CLIENTS} threads, each a single-row INSERT committed alone.\n\
              - 4: {}.{}\n\
              - 5a: `customer_timeline::page` (what the API calls) on the timeline read model; PostgreSQL: `SELECT … WHERE stream = $1 ORDER BY version DESC LIMIT 50` through the unique index (ratio = PostgreSQL p99 / ledger p99).\n\
              - 5b, 6: `wrk --latency` POSTing one GraphQL query by an agent token; 6 looks the customer up by `MOBILE` (the schema's phone kind) and reads the first page. p50 of 5b: {}, of 6: {}.\n\
              - 7: one websocket `screenPop(agent)` subscription; each `recordContact` is POSTed, its answer awaited, then the pop; request sent → pop p99 {}.\n\
-             - 8: peak RSS is the server's `VmHWM` after 5b–7; bytes on disk are every file of figure 2's store right after the import (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); the server's data directory, with every read model (in the same sled database) after figure 4's rebuilds, is {} ({:.2}× raw).",
+             - 8: peak RSS is the server's `VmHWM` after 5b–7 ({} once it was ready, before any request); bytes on disk are every file of figure 2's store right after the import (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); the server's data directory, with every read model (in the same sled database) after figure 4's rebuilds, is {} ({:.2}× raw).",
             crate::profile::IMPORT_CHUNK_REQUESTS,
             imported.groups,
             imported.syncs,
             postgres_elapsed.as_secs_f64(),
+            bytes(imported.written_bytes),
+            float(imported.written_bytes) / float(imported.raw_bytes.max(1)),
+            bytes(import_disk_bytes),
             events_per_sync,
             rebuilt.method,
             if rebuilt.per_projection.is_empty() {
@@ -499,6 +507,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             latency(api.timeline.p50),
             latency(api.lookup.p50),
             latency(pop_request_p99),
+            bytes(api.ready_rss),
             bytes(total_bytes),
             float(total_bytes) / float(raw_bytes.max(1)),
         ),

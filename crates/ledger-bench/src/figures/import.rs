@@ -17,9 +17,22 @@ pub struct Imported {
     pub elapsed: Duration,
     pub groups: u64,
     pub syncs: u64,
+    /// Bytes this process (sled's threads included) wrote to disk during the import, from
+    /// `/proc/self/io`: the store's write amplification.
+    pub written_bytes: u64,
     /// Canonical record bytes of every event (what each hash covers): the raw event bytes
     /// the footprint is measured against.
     pub raw_bytes: u64,
+}
+
+/// `write_bytes` of `/proc/self/io`: bytes this process caused to be written to storage.
+fn written_bytes() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/self/io")
+        .map_err(|error| format!("/proc/self/io: {error}"))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| "/proc/self/io has no write_bytes line".to_owned())
 }
 
 /// Sums the canonical record bytes of every event in the log.
@@ -54,6 +67,7 @@ pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, 
     while requests.peek().is_some() {
         chunks.push(requests.by_ref().take(IMPORT_CHUNK_REQUESTS).collect());
     }
+    let written_before = written_bytes()?;
     let started = Instant::now();
     for chunk in chunks {
         for outcome in log
@@ -73,6 +87,7 @@ pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, 
         .await
         .map_err(|error| format!("closing the store: {error}"))?;
     let elapsed = started.elapsed();
+    let written_bytes = written_bytes()?.saturating_sub(written_before);
     drop(log);
     // Read back (not timed) for the raw bytes, from a reopened store: the close above is part
     // of the import, and reads of a closed store are not served.
@@ -88,6 +103,7 @@ pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, 
         elapsed,
         groups: stats.groups,
         syncs: stats.syncs,
+        written_bytes,
         raw_bytes,
     })
 }
