@@ -209,7 +209,7 @@ fn check_free_space(work: &Path, events: u64, reuse: bool) -> Result<(), String>
     } else {
         events * LEDGER_BYTES_PER_EVENT_ESTIMATE
     };
-    if free < kept + FREE_BYTES_MIN {
+    if !reuse && free < kept + FREE_BYTES_MIN {
         return Err(format!(
             "ledger-events: a new ledger of {events} events needs ~{} and {} must stay free after it (FREE_BYTES_MIN), but only {} is free",
             bytes(kept),
