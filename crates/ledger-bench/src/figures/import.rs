@@ -1,0 +1,146 @@
+//! Figure 2, the ledger's side: the dataset through the bulk append path (`append_many`, as
+//! `import` and `seed` use it) into a fresh store, closed at the end.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ledger_domain::events::Event;
+use ledger_domain::ids::Position;
+use ledger_store::limits::READ_PAGE_MAX;
+use ledger_store::{AppendRequest, EventLog, SledEventLog, StoreOptions, encode_record};
+
+use crate::profile::IMPORT_CHUNK_REQUESTS;
+
+/// What one bulk import did.
+#[derive(Debug, Clone, Copy)]
+pub struct Imported {
+    pub events: u64,
+    pub elapsed: Duration,
+    pub groups: u64,
+    pub syncs: u64,
+    /// Bytes this process (sled's threads included) wrote to disk during the import, from
+    /// `/proc/self/io`: the store's write amplification.
+    pub written_bytes: u64,
+    /// Canonical record bytes of every event (what each hash covers): the raw event bytes
+    /// the footprint is measured against.
+    pub raw_bytes: u64,
+}
+
+/// `write_bytes` of `/proc/self/io`: bytes this process caused to be written to storage.
+fn written_bytes() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/self/io")
+        .map_err(|error| format!("/proc/self/io: {error}"))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| "/proc/self/io has no write_bytes line".to_owned())
+}
+
+/// Sums the canonical record bytes of every event in the log.
+fn raw_event_bytes(log: &SledEventLog) -> Result<u64, String> {
+    let mut from = Position(1);
+    let mut total = 0;
+    loop {
+        let page = log
+            .read_all(from, READ_PAGE_MAX)
+            .map_err(|error| format!("reading the log: {error}"))?;
+        let Some(last) = page.last() else {
+            return Ok(total);
+        };
+        from = last.position.next();
+        total += page
+            .iter()
+            .map(|record| u64::try_from(encode_record(record).len()).unwrap_or(u64::MAX))
+            .sum::<u64>();
+    }
+}
+
+/// Seals the personal fields of every event in `chunk` (the dataset holds them plain).
+fn seal(ring: &ledger_app::personal::KeyRing, chunk: &mut [AppendRequest]) -> Result<(), String> {
+    let mut events = Vec::with_capacity(chunk.len());
+    for request in chunk.iter() {
+        for new_event in &request.events {
+            let event = Event::decode_payload(
+                &new_event.event_type,
+                new_event.schema_version,
+                &new_event.payload,
+            )
+            .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
+            events.push(event);
+        }
+    }
+    let subjects: Vec<_> = events.iter().filter_map(Event::data_subject).collect();
+    ring.ensure_keys(&subjects)
+        .map_err(|error| format!("creating data keys: {error}"))?;
+    let mut events = events.into_iter();
+    for new_event in chunk
+        .iter_mut()
+        .flat_map(|request| request.events.iter_mut())
+    {
+        let event = events.next().ok_or("fewer events than payloads")?;
+        new_event.payload = ring
+            .seal(new_event.event_id, &event)
+            .map_err(|error| format!("sealing: {error}"))?;
+    }
+    Ok(())
+}
+
+/// Appends every request into a new store in `dir` and closes it; every outcome must be a new
+/// append.
+pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, String> {
+    let log = SledEventLog::open(dir, StoreOptions::default())
+        .map_err(|error| format!("opening {}: {error}", dir.display()))?;
+    if log.head().event_count != 0 {
+        return Err(format!("{} is not an empty ledger", dir.display()));
+    }
+    let mut chunks: Vec<Vec<AppendRequest>> = Vec::new();
+    let mut requests = requests.into_iter().peekable();
+    while requests.peek().is_some() {
+        chunks.push(requests.by_ref().take(IMPORT_CHUNK_REQUESTS).collect());
+    }
+    let written_before = written_bytes()?;
+    let started = Instant::now();
+    // As `import` does: personal fields sealed on the way in, each chunk's new data keys
+    // created in one durable write first (timed: it is part of importing).
+    let ring = ledger_app::open_keys(&log, crate::bench_keys())
+        .map_err(|error| format!("opening the data keys: {error}"))?;
+    for mut chunk in chunks {
+        seal(&ring, &mut chunk)?;
+        for outcome in log
+            .append_many(chunk)
+            .await
+            .map_err(|error| format!("the store failed: {error}"))?
+        {
+            let appended = outcome.map_err(|error| format!("an append was refused: {error}"))?;
+            if appended.duplicate {
+                return Err("an event of the dataset was a duplicate".to_owned());
+            }
+        }
+    }
+    drop(ring);
+    let stats = log.stats();
+    let events = log.head().event_count;
+    log.close()
+        .await
+        .map_err(|error| format!("closing the store: {error}"))?;
+    let elapsed = started.elapsed();
+    let written_bytes = written_bytes()?.saturating_sub(written_before);
+    drop(log);
+    // Read back (not timed) for the raw bytes, from a reopened store: the close above is part
+    // of the import, and reads of a closed store are not served.
+    let reopened = SledEventLog::open(dir, StoreOptions::default())
+        .map_err(|error| format!("reopening {}: {error}", dir.display()))?;
+    let raw_bytes = raw_event_bytes(&reopened)?;
+    reopened
+        .close()
+        .await
+        .map_err(|error| format!("closing the store: {error}"))?;
+    Ok(Imported {
+        events,
+        elapsed,
+        groups: stats.groups,
+        syncs: stats.syncs,
+        written_bytes,
+        raw_bytes,
+    })
+}

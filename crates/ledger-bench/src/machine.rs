@@ -1,0 +1,124 @@
+//! What the machine is, for the head of `BENCHMARKS.md`: cores, memory, disk, kernel.
+
+use std::path::Path;
+use std::process::Command;
+
+fn first_line(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.lines().next().map(|line| line.trim().to_owned()))
+}
+
+fn command(program: &str, arguments: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(arguments).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// `MemTotal` of `/proc/meminfo`, as written there (`24567890 kB`).
+fn memory() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|line| line.starts_with("MemTotal:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!(
+        "{:.1} GiB",
+        crate::stats::float(kilobytes) / (1024.0 * 1024.0)
+    ))
+}
+
+/// The filesystem holding `dir`: device, type, size, free (from `df`).
+fn disk(dir: &Path) -> Option<String> {
+    let text = command(
+        "df",
+        &[
+            "--output=source,fstype,size,avail",
+            "-h",
+            &dir.display().to_string(),
+        ],
+    )?;
+    let columns: Vec<String> = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let [source, fstype, size, available] = columns.as_slice() else {
+        return None;
+    };
+    let device = Path::new(source)
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    let rotational = first_line(&format!("/sys/block/{device}/queue/rotational"))
+        .map(|flag| {
+            if flag == "0" {
+                ", non-rotational"
+            } else {
+                ", rotational"
+            }
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "{source} ({fstype}{rotational}), {size}, {available} free at the start"
+    ))
+}
+
+/// `name: value` lines describing the machine the run is on.
+pub fn describe(dir: &Path) -> Vec<(String, String)> {
+    let unknown = || "unknown".to_owned();
+    let cores = std::thread::available_parallelism()
+        .map(|count| count.get().to_string())
+        .unwrap_or_else(|_| unknown());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(unknown);
+    vec![
+        ("cores (nproc)".to_owned(), cores),
+        ("cpu".to_owned(), cpu),
+        ("memory".to_owned(), memory().unwrap_or_else(unknown)),
+        ("disk".to_owned(), disk(dir).unwrap_or_else(unknown)),
+        (
+            "kernel".to_owned(),
+            first_line("/proc/sys/kernel/osrelease").unwrap_or_else(unknown),
+        ),
+    ]
+}
+
+/// The commit the binary measures (`git describe`), marked `-dirty` with local changes.
+pub fn commit() -> String {
+    command("git", &["describe", "--always", "--dirty", "--abbrev=12"])
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Bytes free for an unprivileged user on the filesystem holding `dir` (from `df`).
+pub fn free_bytes(dir: &Path) -> Result<u64, String> {
+    let text = command("df", &["--output=avail", "-B1", &dir.display().to_string()])
+        .ok_or_else(|| format!("df could not read the filesystem of {}", dir.display()))?;
+    text.lines()
+        .nth(1)
+        .and_then(|line| line.trim().parse().ok())
+        .ok_or_else(|| format!("df printed no free space for {}: {text:?}", dir.display()))
+}
+
+/// Bytes of every file under `path` (apparent sizes, as `du -b` counts them).
+pub fn bytes_under(path: &Path) -> Result<u64, String> {
+    let metadata =
+        std::fs::symlink_metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    if !metadata.is_dir() {
+        return Ok(metadata.len());
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).map_err(|error| format!("{}: {error}", path.display()))? {
+        let entry = entry.map_err(|error| format!("{}: {error}", path.display()))?;
+        total += bytes_under(&entry.path())?;
+    }
+    Ok(total)
+}

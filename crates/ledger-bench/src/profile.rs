@@ -1,0 +1,122 @@
+//! The two sizes of the suite. Every bound of a run is here, named, with its reason.
+
+use std::time::Duration;
+
+/// Concurrent clients of figure 3 (the issue's number).
+pub const CLIENTS: usize = 64;
+
+/// Bytes of one record of figure 1 (the issue's number).
+pub const RAW_RECORD_BYTES: usize = 300;
+
+/// Records between two `fdatasync`s in figure 1 (the issue's number).
+pub const RAW_RECORDS_PER_SYNC: u64 = 1_000;
+
+/// Rows in one PostgreSQL INSERT transaction of figure 2 (the issue's number).
+pub const POSTGRES_ROWS_PER_TRANSACTION: usize = 1_000;
+
+/// Timeline page size of figures 5 and 6 (the issue's number).
+pub const TIMELINE_PAGE: usize = 50;
+
+/// Entries of the busy customer's timeline in figure 5 (the issue's number).
+pub const HOT_ENTRIES: usize = 10_000;
+
+/// The issue's ledger size for figures 5 and 8; see `Profile::ledger_events` for what is used.
+pub const ISSUE_LEDGER_EVENTS: u64 = 10_000_000;
+
+/// The largest ledger this harness builds: the store takes ~2.3 KB of disk per event, so 10 M
+/// events would need ~23 GB, more than the shared disk can spare next to 15 GB free.
+pub const LEDGER_EVENTS_MAX: u64 = 4_000_000;
+
+/// Requests handed to the store per `append_many` in the bulk import, as `seed` does.
+pub const IMPORT_CHUNK_REQUESTS: usize = 4_096;
+
+/// How a run is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    pub name: &'static str,
+    /// Records of figure 1.
+    pub raw_records: u64,
+    /// Events of the bulk import (figure 2) and of the ledger figures 4, 5, 6 and 8 read.
+    pub ledger_events: u64,
+    /// How long figure 3 runs on each side.
+    pub concurrent: Duration,
+    /// How long the durability probe appends under strace.
+    pub durability_probe: Duration,
+    /// In-process reads timed for figure 5 on each side.
+    pub reads: usize,
+    /// How long each `wrk` run lasts (figures 5 and 6).
+    pub http: Duration,
+    /// Contacts recorded for figure 7.
+    pub screen_pops: usize,
+}
+
+impl Profile {
+    /// `make bench`: the issue's sizes, except the ledger (see `LEDGER_EVENTS_MAX`).
+    pub const FULL: Self = Self {
+        name: "full",
+        raw_records: 1_000_000,
+        ledger_events: 1_000_000,
+        concurrent: Duration::from_secs(20),
+        durability_probe: Duration::from_secs(3),
+        reads: 5_000,
+        http: Duration::from_secs(10),
+        screen_pops: 500,
+    };
+
+    /// `make bench-quick`: the same suite, small enough for under two minutes.
+    pub const QUICK: Self = Self {
+        name: "quick",
+        raw_records: 100_000,
+        ledger_events: 60_000,
+        concurrent: Duration::from_secs(3),
+        durability_probe: Duration::from_secs(1),
+        reads: 1_000,
+        http: Duration::from_secs(3),
+        screen_pops: 100,
+    };
+
+    pub fn named(name: &str) -> Result<Self, String> {
+        match name {
+            "full" => Ok(Self::FULL),
+            "quick" => Ok(Self::QUICK),
+            other => Err(format!("profile: must be full or quick, not {other:?}")),
+        }
+    }
+
+    /// This profile with another ledger size, checked against the bounds.
+    pub fn with_ledger_events(mut self, events: u64) -> Result<Self, String> {
+        let least = u64::try_from(HOT_ENTRIES).unwrap_or(u64::MAX) * 2;
+        if !(least..=LEDGER_EVENTS_MAX).contains(&events) {
+            return Err(format!(
+                "ledger-events: must be {least} to {LEDGER_EVENTS_MAX} (LEDGER_EVENTS_MAX), not {events}"
+            ));
+        }
+        self.ledger_events = events;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_named_and_ledger_sizes_bounded() {
+        assert_eq!(Profile::named("quick").unwrap(), Profile::QUICK);
+        assert!(
+            Profile::named("huge")
+                .unwrap_err()
+                .contains("full or quick")
+        );
+        assert_eq!(
+            Profile::FULL
+                .with_ledger_events(2_000_000)
+                .unwrap()
+                .ledger_events,
+            2_000_000
+        );
+        let error = Profile::FULL.with_ledger_events(10_000_000).unwrap_err();
+        assert!(error.contains("LEDGER_EVENTS_MAX"), "{error}");
+        assert!(Profile::FULL.with_ledger_events(100).is_err());
+    }
+}

@@ -1,0 +1,376 @@
+//! The API side of the suite: a `contact-ledger serve` child process with a bench config, a
+//! bare HTTP/1.1 client for single requests, and `wrk` for load (with a Lua script for the POST
+//! body) whose summary is parsed here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The agent's bearer token in the bench config (a token must be at least 24 characters).
+pub const AGENT_TOKEN: &str = "bench-agent-token-00000000000000000000";
+
+/// The agent's subject: contacts recorded with its token are handled by it.
+pub const AGENT: &str = "bench-agent";
+
+/// How long the server may take to open the ledger and answer `/readyz`.
+pub const READY_WAIT: Duration = Duration::from_secs(300);
+
+/// How long a single request may take before the bench gives up on the server.
+pub const REQUEST_WAIT: Duration = Duration::from_secs(30);
+
+/// Bytes of a response the bare client reads before it calls the answer broken.
+pub const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// `wrk` threads: one per core of the 2-core machine the targets are stated for.
+pub const WRK_THREADS: u32 = 2;
+
+/// `wrk` connections: enough to keep both cores busy through the server's awaits.
+pub const WRK_CONNECTIONS: u32 = 32;
+
+/// A running `contact-ledger serve`.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    pub address: String,
+}
+
+impl Server {
+    /// Writes the bench config next to the ledger and starts the server on `address`.
+    pub async fn start(binary: &Path, data: &Path, address: &str) -> Result<Self, String> {
+        let config = data.with_extension("bench.toml");
+        let text = format!(
+            "[server]\nlisten = \"{address}\"\n\n[[auth.tokens]]\ntoken = \"{AGENT_TOKEN}\"\nrole = \"agent\"\nsubject = \"{AGENT}\"\n"
+        );
+        std::fs::write(&config, text)
+            .map_err(|error| format!("writing {}: {error}", config.display()))?;
+        let child = Command::new(binary)
+            .arg("--data")
+            .arg(data)
+            .arg("serve")
+            .arg("--listen")
+            .arg(address)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .env("RUST_LOG", "warn")
+            .env("LEDGER_MASTER_KEY", crate::BENCH_MASTER_KEY_HEX)
+            .spawn()
+            .map_err(|error| format!("starting {}: {error}", binary.display()))?;
+        let mut server = Self {
+            child,
+            address: address.to_owned(),
+        };
+        let started = Instant::now();
+        loop {
+            if let Ok((200, _)) = request(address, "GET", "/readyz", None, None).await {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("the server exited while starting: {status}"));
+            }
+            if started.elapsed() > READY_WAIT {
+                server.stop();
+                return Err(format!("the server was not ready within {READY_WAIT:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The server's peak resident memory so far (`VmHWM`), in bytes.
+    pub fn peak_rss_bytes(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
+        peak_rss(&text).ok_or_else(|| format!("{path}: no VmHWM line"))
+    }
+
+    /// SIGTERM (a clean shutdown: in-flight appends finish), then waits.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// `VmHWM` of a `/proc/PID/status` text, in bytes.
+pub fn peak_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kilobytes.checked_mul(1024)
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`): status and body.
+pub async fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|error| format!("connecting to {address}: {error}"))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|error| error.to_string())?;
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream
+            .write_all(head.as_bytes())
+            .await
+            .map_err(|error| format!("writing the request: {error}"))?;
+        let mut response = Vec::new();
+        stream
+            .take(u64::try_from(RESPONSE_BYTES_MAX).unwrap_or(u64::MAX))
+            .read_to_end(&mut response)
+            .await
+            .map_err(|error| format!("reading the response: {error}"))?;
+        parse_response(&response)
+    };
+    tokio::time::timeout(REQUEST_WAIT, exchange)
+        .await
+        .map_err(|_| format!("{method} {path}: no answer within {REQUEST_WAIT:?}"))?
+}
+
+/// Status and body of a whole `Connection: close` response (plain or chunked body).
+pub fn parse_response(bytes: &[u8]) -> Result<(u16, String), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| "a response without a blank line after its head".to_owned())?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| format!("a response without a status: {head:?}"))?;
+    let chunked = head.lines().any(|line| {
+        line.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    if !chunked {
+        return Ok((status, body.to_owned()));
+    }
+    let mut rest = body;
+    let mut decoded = String::new();
+    loop {
+        let (size, after) = rest
+            .split_once("\r\n")
+            .ok_or_else(|| "a chunk without a size line".to_owned())?;
+        let size = usize::from_str_radix(size.trim(), 16)
+            .map_err(|_| format!("a bad chunk size {size:?}"))?;
+        if size == 0 {
+            return Ok((status, decoded));
+        }
+        let chunk = after
+            .get(..size)
+            .ok_or_else(|| "a chunk shorter than its size".to_owned())?;
+        decoded.push_str(chunk);
+        rest = after.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// A GraphQL POST by the bench agent; the `data` of a 200 answer without `errors`.
+pub async fn graphql(address: &str, body: &serde_json::Value) -> Result<serde_json::Value, String> {
+    let (status, text) = request(
+        address,
+        "POST",
+        "/graphql",
+        Some(AGENT_TOKEN),
+        Some(&body.to_string()),
+    )
+    .await?;
+    let answer: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| format!("HTTP {status}: {error}: {text}"))?;
+    if status != 200 || answer.get("errors").is_some() {
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    Ok(answer["data"].clone())
+}
+
+/// What `wrk --latency` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrkSummary {
+    pub requests_per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub requests: u64,
+    /// Responses that were not 2xx/3xx, and socket errors; both must be zero.
+    pub failures: u64,
+}
+
+fn wrk_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|character: char| character.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "us" => value / 1e6,
+        "ms" => value / 1e3,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(seconds))
+}
+
+/// Parses `wrk --latency` output.
+pub fn parse_wrk(text: &str) -> Result<WrkSummary, String> {
+    let mut requests_per_second = None;
+    let mut p50 = None;
+    let mut p99 = None;
+    let mut requests = None;
+    let mut failures = 0;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", value] => requests_per_second = value.parse::<f64>().ok(),
+            ["50%", value] => p50 = wrk_duration(value),
+            ["99%", value] => p99 = wrk_duration(value),
+            [count, "requests", "in", ..] => requests = count.parse::<u64>().ok(),
+            ["Non-2xx", "or", "3xx", "responses:", count] => {
+                failures += count.parse::<u64>().unwrap_or(u64::MAX);
+            }
+            ["Socket", "errors:", rest @ ..] => {
+                for pair in rest.chunks(2) {
+                    if let [_, count] = pair {
+                        failures += count.trim_end_matches(',').parse::<u64>().unwrap_or(0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(WrkSummary {
+        requests_per_second: requests_per_second
+            .ok_or_else(|| format!("wrk: no Requests/sec line in {text:?}"))?,
+        p50: p50.ok_or_else(|| "wrk: no 50% latency line (run with --latency)".to_owned())?,
+        p99: p99.ok_or_else(|| "wrk: no 99% latency line (run with --latency)".to_owned())?,
+        requests: requests.ok_or_else(|| "wrk: no request count line".to_owned())?,
+        failures,
+    })
+}
+
+/// Runs `wrk` against `/graphql` with `body` POSTed by the bench agent; fails on any error.
+pub fn wrk(
+    address: &str,
+    body: &serde_json::Value,
+    duration: Duration,
+    scratch: &Path,
+) -> Result<WrkSummary, String> {
+    let script: PathBuf = scratch.join("post.lua");
+    // Lua's long brackets hold the JSON verbatim (it has no `]]`... unless a query does).
+    let json = body.to_string();
+    if json.contains("]]") {
+        return Err("the request body contains `]]`, which the Lua script cannot quote".to_owned());
+    }
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = [[{json}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {AGENT_TOKEN}\"\n"
+    );
+    std::fs::write(&script, lua)
+        .map_err(|error| format!("writing {}: {error}", script.display()))?;
+    let output = Command::new("wrk")
+        .arg(format!("-t{WRK_THREADS}"))
+        .arg(format!("-c{WRK_CONNECTIONS}"))
+        .arg(format!("-d{}s", duration.as_secs().max(1)))
+        .arg("--latency")
+        .arg("-s")
+        .arg(&script)
+        .arg(format!("http://{address}/graphql"))
+        .output()
+        .map_err(|error| format!("running wrk (apt-get install wrk): {error}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed: {text} {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let summary = parse_wrk(&text)?;
+    if summary.failures > 0 {
+        return Err(format!(
+            "wrk saw {} failed requests:\n{text}",
+            summary.failures
+        ));
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "\
+Running 10s test @ http://127.0.0.1:18080/graphql
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.61ms    1.02ms  21.06ms   83.32%
+    Req/Sec     6.21k   412.55     7.10k    71.50%
+  Latency Distribution
+     50%    2.43ms
+     75%    2.98ms
+     90%    3.72ms
+     99%  612.00us
+  123672 requests in 10.01s, 310.25MB read
+Requests/sec:  12355.44
+Transfer/sec:     31.00MB
+";
+
+    #[test]
+    fn wrk_latency_output_parses_with_its_units() {
+        let summary = parse_wrk(WRK).unwrap();
+        assert_eq!(summary.requests, 123_672);
+        assert!((summary.requests_per_second - 12_355.44).abs() < 1e-6);
+        assert_eq!(summary.p50, Duration::from_micros(2_430));
+        assert_eq!(summary.p99, Duration::from_micros(612));
+        assert_eq!(summary.failures, 0);
+    }
+
+    #[test]
+    fn wrk_failures_are_counted_and_missing_lines_are_errors() {
+        let failing = format!(
+            "{WRK}  Socket errors: connect 0, read 2, write 0, timeout 3\n  Non-2xx or 3xx responses: 7\n"
+        );
+        assert_eq!(parse_wrk(&failing).unwrap().failures, 12);
+        assert!(
+            parse_wrk("Running 10s test")
+                .unwrap_err()
+                .contains("Requests/sec")
+        );
+    }
+
+    #[test]
+    fn responses_parse_plain_and_chunked() {
+        let plain = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(parse_response(plain).unwrap(), (200, "{}".to_owned()));
+        let chunked = b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        assert_eq!(parse_response(chunked).unwrap(), (401, "abcde".to_owned()));
+        assert!(parse_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn peak_rss_reads_vm_hwm() {
+        let status = "Name:\tcontact-ledger\nVmPeak:\t  900000 kB\nVmHWM:\t  123456 kB\n";
+        assert_eq!(peak_rss(status), Some(123_456 * 1024));
+        assert_eq!(peak_rss("Name: x\n"), None);
+    }
+}
