@@ -6,6 +6,7 @@ mod cli;
 mod disk_faults;
 mod fixture;
 mod kill_loop;
+mod leaks;
 mod live;
 mod proofs;
 mod recovery;
