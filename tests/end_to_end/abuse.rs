@@ -20,9 +20,10 @@ use crate::live::{Server, get, post_raw};
 const ABUSERS: usize = 8;
 /// How long they keep at it.
 const ABUSE_FOR: Duration = Duration::from_secs(4);
-/// An ordinary query during the abuse must be answered within this (it is not a speed target:
-/// the server answers in milliseconds when idle; this only tells "responsive" from "starved").
-const RESPONSIVE_WITHIN: Duration = Duration::from_secs(5);
+/// An ordinary query during the abuse must be answered within this. It is not a speed target
+/// (the server answers in milliseconds when idle, and the slowest read is printed); it only
+/// tells "responsive" from "starved", with room for a loaded 2-core CI machine.
+const RESPONSIVE_WITHIN: Duration = Duration::from_secs(10);
 
 /// A customer's service history nested `loops` times through case → customer: 4 levels a loop.
 fn deep_query(loops: usize) -> String {
