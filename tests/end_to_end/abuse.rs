@@ -20,9 +20,10 @@ use crate::live::{Server, get, post_raw};
 const ABUSERS: usize = 8;
 /// How long they keep at it.
 const ABUSE_FOR: Duration = Duration::from_secs(4);
-/// An ordinary query during the abuse must be answered within this (it is not a speed target:
-/// the server answers in milliseconds when idle; this only tells "responsive" from "starved").
-const RESPONSIVE_WITHIN: Duration = Duration::from_secs(5);
+/// An ordinary query during the abuse must be answered within this. It is not a speed target
+/// (the server answers in milliseconds when idle, and the slowest read is printed); it only
+/// tells "responsive" from "starved", with room for a loaded 2-core CI machine.
+const RESPONSIVE_WITHIN: Duration = Duration::from_secs(10);
 
 /// A customer's service history nested `loops` times through case → customer: 4 levels a loop.
 fn deep_query(loops: usize) -> String {
@@ -198,8 +199,7 @@ fn hostile_queries_are_refused_and_the_server_stays_responsive() {
         println!("abuse: {} refused in {elapsed:?}: {answer}", abuse.name);
     }
 
-    // Introspection while it is off: async-graphql answers null, no error (the schema's own
-    // test pins this); what matters is that nothing of the schema comes back.
+    // Introspection while it is off: refused, and nothing of the schema comes back.
     for document in [
         "{ __schema { types { name fields { name } } } }",
         r#"{ __type(name: "Mutation") { fields { name } } }"#,
@@ -207,11 +207,10 @@ fn hostile_queries_are_refused_and_the_server_stays_responsive() {
         let body = json!({ "query": document }).to_string();
         let (status, answer) = post_raw(&server.address, Some(&token), body.as_bytes()).unwrap();
         assert_eq!(status, 200, "{answer}");
-        assert!(
-            !answer.contains("recordContact") && !answer.contains("\"Query\""),
-            "{answer}"
-        );
-        println!("abuse: introspection while off answered without the schema: {answer}");
+        assert!(answer.contains("introspection is off"), "{answer}");
+        assert!(answer.contains("FORBIDDEN"), "{answer}");
+        assert!(!answer.contains("recordContact"), "{answer}");
+        println!("abuse: introspection while off refused: {answer}");
     }
 
     // Mutation over GET: refused before it runs.

@@ -7,6 +7,7 @@ mod disk_faults;
 mod erasure;
 mod fixture;
 mod kill_loop;
+mod leaks;
 mod live;
 mod proofs;
 mod recovery;

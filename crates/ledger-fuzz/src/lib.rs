@@ -205,6 +205,71 @@ pub fn mutate(input: &[u8], other: &[u8], rng: &mut Rng) -> Vec<u8> {
     bytes
 }
 
+/// Values a JSON-aware mutation puts in place of a leaf: empties, extremes, wrong types, odd
+/// text (full-width digits, an emoji, control characters, a string past every field limit).
+fn odd_json_value(rng: &mut Rng) -> serde_json::Value {
+    use serde_json::json;
+    match rng.below(14) {
+        0 => json!(null),
+        1 => json!(""),
+        2 => json!(-1),
+        3 => json!(u64::MAX),
+        4 => json!(1e308),
+        5 => json!(true),
+        6 => json!([]),
+        7 => json!({}),
+        8 => json!("１３８００１３８０００"),
+        9 => json!("😀\u{0}\u{7}\u{202e}"),
+        10 => json!("9".repeat(3000)),
+        11 => json!("2025-02-30T25:61:00+08:00"),
+        12 => json!("-0"),
+        _ => json!("customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab"),
+    }
+}
+
+/// Replaces, removes or retypes one value somewhere in `value` (chosen at random).
+fn mutate_json_value(value: &mut serde_json::Value, rng: &mut Rng, depth: usize) {
+    use serde_json::Value;
+    let descend = depth < 8 && rng.below(3) != 0;
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let key = &keys[rng.below(keys.len())];
+            if descend {
+                if let Some(inner) = map.get_mut(key) {
+                    mutate_json_value(inner, rng, depth + 1);
+                }
+            } else if rng.below(3) == 0 {
+                map.remove(key);
+            } else {
+                map.insert(key.clone(), odd_json_value(rng));
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let index = rng.below(items.len());
+            if descend {
+                mutate_json_value(&mut items[index], rng, depth + 1);
+            } else if rng.below(2) == 0 {
+                let copy = items[index].clone();
+                items.extend(std::iter::repeat_n(copy, 1 + rng.below(40)));
+            } else {
+                items[index] = odd_json_value(rng);
+            }
+        }
+        _ => *value = odd_json_value(rng),
+    }
+}
+
+/// A structure-aware mutation for JSON inputs: `input` parsed, one value changed, written back.
+/// `None` when `input` is not JSON (the byte mutations handle that).
+pub fn mutate_json(input: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(input).ok()?;
+    for _ in 0..1 + rng.below(3) {
+        mutate_json_value(&mut value, rng, 0);
+    }
+    serde_json::to_vec(&value).ok()
+}
+
 /// Runs `target` on `input`; the panic message when it panics.
 pub fn run_one(target: &Target, input: &[u8]) -> Result<(), String> {
     catch_unwind(AssertUnwindSafe(|| (target.run)(input))).map_err(|panic| {

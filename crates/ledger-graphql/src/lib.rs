@@ -43,7 +43,8 @@
 //! Query depth ([`DEPTH_MAX`]) and complexity ([`COMPLEXITY_MAX`], a page costing its size
 //! times its selection) are checked before anything runs; every page has a maximum (asking for
 //! more is a `VALIDATION` error naming the argument, never a shorter page); introspection and
-//! field suggestions are off unless [`ApiOptions::introspection`].
+//! field suggestions are off unless [`ApiOptions::introspection`], and while off, a query for
+//! `__schema` or `__type` is refused as `FORBIDDEN` (`introspection.rs`).
 
 pub mod access;
 pub mod access_records;
@@ -52,6 +53,7 @@ pub mod audit;
 pub mod connection;
 pub mod customers;
 pub mod errors;
+pub mod introspection;
 pub mod marketing;
 pub mod mutations;
 pub mod performance;
@@ -179,7 +181,10 @@ pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
     let builder = if options.introspection {
         builder
     } else {
-        builder.disable_introspection().disable_suggestions()
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .extension(introspection::RefuseIntrospection)
     };
     builder.finish()
 }

@@ -112,9 +112,23 @@ async fn queries_too_deep_or_too_complex_are_refused_before_they_run() {
 async fn introspection_is_off_unless_asked_for() {
     let closed = Harness::start().await;
     let introspection = "{ __schema { queryType { name } } }";
-    // With introspection off, async-graphql answers `__schema` with null.
-    let response = closed.run(Role::Admin, introspection).await;
-    assert_eq!(data(response)["__schema"], serde_json::Value::Null);
+    // With introspection off, `__schema` and `__type` are refused with an error (async-graphql
+    // alone would answer null), also behind a fragment; `__typename` still answers.
+    for document in [
+        introspection,
+        r#"{ __type(name: "Query") { name } }"#,
+        "{ ...Root } fragment Root on Query { __schema { queryType { name } } }",
+    ] {
+        let response = closed.run(Role::Admin, document).await;
+        assert_eq!(codes(&response), ["FORBIDDEN"], "{document}");
+        assert!(
+            response.errors[0].message.contains("introspection is off"),
+            "{:?}",
+            response.errors
+        );
+    }
+    let response = closed.run(Role::Admin, "{ __typename }").await;
+    assert_eq!(data(response)["__typename"], "Query");
     closed.close().await;
 
     let open = Harness::start_with(ApiOptions {
