@@ -139,3 +139,67 @@ async fn ledger_events_arrive_with_no_gap_across_catch_up_and_live() {
         "an anonymous connection was acknowledged: {refused:?}"
     );
 }
+
+/// A websocket whose `connection_init` carries no token, or a wrong one, is closed without an
+/// acknowledgement: no subscription can start on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_without_a_valid_token_is_closed_before_any_subscription() {
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
+
+    let payloads = [
+        json!({}),
+        json!({ "Authorization": "Bearer not-a-token-of-this-ledger-000000" }),
+        json!({ "Authorization": app.token(RoleName::Auditor) }),
+    ];
+    for payload in payloads {
+        let mut request = format!("ws://{address}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let init = json!({ "type": "connection_init", "payload": payload });
+        socket
+            .send(Message::Text(init.to_string().into()))
+            .await
+            .unwrap();
+        // Subscribing anyway must not deliver anything.
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { ledgerEvents(afterPosition: \"0\") { position } }" } });
+        let _ = socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await;
+        let mut closed = false;
+        while let Ok(Some(message)) = tokio::time::timeout(MESSAGE_WAIT, socket.next()).await {
+            match message {
+                Ok(Message::Text(text)) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    assert_ne!(value["type"], "connection_ack", "{payload}: acknowledged");
+                    assert_ne!(value["type"], "next", "{payload}: delivered {value}");
+                }
+                Ok(Message::Close(frame)) => {
+                    // 4403 (init refused) or 4401 / 1002 (a subscribe before any ack):
+                    // never a normal close.
+                    let code = frame.map(|frame| u16::from(frame.code));
+                    assert!(
+                        matches!(code, Some(4401 | 4403 | 1002)),
+                        "{payload}: closed with {code:?}"
+                    );
+                    closed = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        assert!(closed, "{payload}: the socket stayed open");
+    }
+}
