@@ -13,13 +13,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
+mod support;
 
 use ledger_domain::ids::{EventId, Position, StaffId, StreamId};
-use ledger_store::{
-    AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog, SteppingClock,
-    StoreOptions,
-};
+use ledger_store::{AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog};
+
+use support::{Rng, count_from_env, options, seed_from_env};
 
 const ITERATIONS_DEFAULT: usize = 150;
 /// Events in the pristine store, appended in groups of up to `GROUP_EVENTS` so it holds many
@@ -28,32 +28,6 @@ const EVENTS: u64 = 600;
 const GROUP_EVENTS: u64 = 12;
 /// The bytes zeroed by the "lost sector" damage.
 const SECTOR_BYTES: u64 = 512;
-
-/// A small deterministic generator (xorshift64*), seeded per run and printed.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next_u64() % bound.max(1)
-    }
-}
-
-fn options() -> StoreOptions {
-    StoreOptions {
-        clock: Arc::new(SteppingClock::new(
-            jiff::Timestamp::from_second(1_750_000_000).expect("an instant"),
-            jiff::SignedDuration::from_millis(1),
-        )),
-        ..StoreOptions::default()
-    }
-}
 
 fn event(seed: u64) -> NewEvent {
     // Payloads of 40 bytes to ~6 KiB: small records share chunks, large ones span sled pages.
@@ -292,19 +266,8 @@ fn judge(dir: &Path, written: &[Hash], damage: &Damage) -> Verdict {
 
 #[test]
 fn a_damaged_store_refuses_or_serves_only_what_was_written() {
-    let iterations = std::env::var("CORRUPTION_ITERATIONS")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(ITERATIONS_DEFAULT);
-    let seed = std::env::var("CORRUPTION_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("after 1970");
-            now.as_secs() << 32 ^ u64::from(now.subsec_nanos())
-        });
+    let iterations = count_from_env("CORRUPTION_ITERATIONS", ITERATIONS_DEFAULT);
+    let seed = seed_from_env("CORRUPTION_SEED");
     println!("corruption sweep: {iterations} iterations, seed {seed}");
     // sled panics on some damaged files while recovering, and `open` reports that as an error;
     // its panic messages would only bury the report, so they are not printed.

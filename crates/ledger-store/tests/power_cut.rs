@@ -17,13 +17,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
+mod support;
 
 use ledger_domain::ids::{EventId, Position, StaffId, StreamId};
-use ledger_store::{
-    AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog, SteppingClock,
-    StoreOptions,
-};
+use ledger_store::{AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog};
+
+use support::{Rng, count_from_env, options, seed_from_env};
 
 const ROUNDS_DEFAULT: usize = 3;
 /// Acknowledged appends per round, each followed by a snapshot.
@@ -32,31 +32,6 @@ const APPENDS_PER_ROUND: u64 = 24;
 const CUTS_PER_ROUND: usize = 6;
 /// Payloads up to this size: the large ones go to sled's separate blob files.
 const PAYLOAD_BYTES_MAX: u64 = 40_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next_u64() % bound.max(1)
-    }
-}
-
-fn options() -> StoreOptions {
-    StoreOptions {
-        clock: Arc::new(SteppingClock::new(
-            jiff::Timestamp::from_second(1_750_000_000).expect("an instant"),
-            jiff::SignedDuration::from_millis(1),
-        )),
-        ..StoreOptions::default()
-    }
-}
 
 fn event(rng: &mut Rng) -> NewEvent {
     let length = usize::try_from(1 + rng.below(PAYLOAD_BYTES_MAX)).expect("small");
@@ -239,19 +214,8 @@ fn judge(dir: &Path, acknowledged: u64, written: &[Hash], context: &str) -> Verd
 
 #[test]
 fn after_a_power_cut_every_acknowledged_event_is_there_or_the_store_refuses() {
-    let rounds = std::env::var("POWER_CUT_ROUNDS")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(ROUNDS_DEFAULT);
-    let seed = std::env::var("POWER_CUT_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("after 1970");
-            now.as_secs() << 32 ^ u64::from(now.subsec_nanos())
-        });
+    let rounds = count_from_env("POWER_CUT_ROUNDS", ROUNDS_DEFAULT);
+    let seed = seed_from_env("POWER_CUT_SEED");
     println!("power-cut emulation: {rounds} rounds, seed {seed}");
     let mut rng = Rng(seed | 1);
     let scratch = tempfile::tempdir().expect("scratch");
