@@ -1,3 +1,5 @@
+//! The key ring on a real store: sealing, opening, erasure, rotation, tampering, determinism.
+
 use ledger_domain::events::{Event, PAYLOAD_SEALED};
 use ledger_domain::ids::{EventId, StreamId};
 use ledger_domain::samples;
