@@ -272,17 +272,16 @@ impl KeyRing {
         &self,
         subjects: impl IntoIterator<Item = &'a StreamId>,
     ) -> Result<(), KeyError> {
-        let mut fresh = Vec::new();
+        let mut fresh: HashMap<String, [u8; KEY_BYTES]> = HashMap::new();
         for subject in subjects {
             let subject = subject.as_str();
-            if self.cached(subject).is_some() || fresh.iter().any(|(s, _)| s == subject) {
+            if self.cached(subject).is_some() || fresh.contains_key(subject) {
                 continue;
             }
             if self.load(subject)?.is_some() {
                 continue;
             }
-            let key = self.source.new_key(subject);
-            fresh.push((subject.to_owned(), key));
+            fresh.insert(subject.to_owned(), self.source.new_key(subject));
         }
         if fresh.is_empty() {
             return Ok(());
@@ -292,9 +291,15 @@ impl KeyRing {
             .iter()
             .map(|(subject, key)| (subject.clone(), wrap_with(&master, key)))
             .collect();
-        self.store.insert_new(&wrapped)?;
-        // Another writer may have won a race for some subject: read back what is stored.
-        for (subject, _) in &fresh {
+        let written = self.store.insert_new(&wrapped)?;
+        for subject in written {
+            if let Some(key) = fresh.remove(&subject) {
+                self.cache_put(&subject, CachedKey::Live(key));
+            }
+        }
+        // A subject not written already had a key (another writer won a race) or a tombstone:
+        // read back what is stored.
+        for subject in fresh.keys() {
             self.forget(subject);
             self.load(subject)?;
         }
