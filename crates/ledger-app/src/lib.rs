@@ -24,6 +24,7 @@ pub mod personal;
 pub mod proofs;
 pub mod runner;
 pub mod segment_service;
+pub mod written_keys;
 
 use std::path::Path;
 use std::sync::Arc;

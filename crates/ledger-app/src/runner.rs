@@ -25,10 +25,15 @@ use tokio::sync::watch;
 
 use crate::overlay::Overlay;
 use crate::personal::KeyRing;
+use crate::written_keys::{Filtered, WrittenKeys};
 
 /// Events applied between two commits while catching up: large batches make a rebuild fast;
 /// the bound keeps the pending writes of one batch in memory within reason.
 pub const CATCH_UP_COMMIT_EVENTS: usize = 16_384;
+
+/// The most threads a catch-up or rebuild applies projections on (each projection on one
+/// thread at a time); the machine's parallelism when lower.
+pub const CATCH_UP_THREADS_MAX: usize = 8;
 
 /// Live records applied per commit: whatever became durable together, up to this.
 pub const LIVE_BATCH_EVENTS: usize = 512;
@@ -167,6 +172,125 @@ fn read_decoded(
         .collect()
 }
 
+/// One projection being brought forward by [`ProjectionRunner::feed_together`].
+struct Target<'a> {
+    slot: &'a Slot,
+    space: ProjectionSpace,
+    /// The last position applied to `space`.
+    applied: Position,
+    /// A fresh generation readers do not see yet (a rebuild), rather than the active one.
+    fresh: bool,
+    /// For a fresh generation, every key committed to it so far (see [`crate::written_keys`]).
+    written: Option<Mutex<WrittenKeys>>,
+}
+
+/// Reads and decodes up to `max` records after `after`, none past `to`, page by page.
+fn read_decoded_batch(
+    log: &SledEventLog,
+    keys: &KeyRing,
+    after: Position,
+    to: Position,
+    max: usize,
+) -> Result<Vec<(RecordedEvent, Event)>, RunnerError> {
+    let mut batch: Vec<(RecordedEvent, Event)> = Vec::new();
+    let mut cursor = after;
+    while batch.len() < max && cursor < to {
+        let page = read_decoded(log, keys, cursor.next(), to, max - batch.len())?;
+        let Some((last, _)) = page.last() else { break };
+        cursor = last.position;
+        batch.extend(page);
+    }
+    Ok(batch)
+}
+
+/// Applies the records of `batch` each target has not seen and commits them with checkpoint
+/// `last`, spreading the targets over at most `threads` threads.
+fn apply_in_parallel(
+    targets: &[&Target<'_>],
+    batch: &[(RecordedEvent, Event)],
+    last: Position,
+    threads: usize,
+) -> Result<(), RunnerError> {
+    let apply_one = |target: &Target<'_>| -> Result<(), RunnerError> {
+        let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
+        let projection = target.slot.projection.as_ref();
+        let unseen = &batch[unseen..];
+        let writes = match &target.written {
+            Some(written) => {
+                let mut written = written
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let base = Filtered {
+                    base: &target.space,
+                    written: &written,
+                };
+                let mut overlay = Overlay::new(&base);
+                apply_all(projection, unseen, &mut overlay)?;
+                let writes = overlay.into_writes();
+                for (key, value) in &writes {
+                    if value.is_some() {
+                        written.insert(key);
+                    }
+                }
+                writes
+            }
+            None => {
+                let mut overlay = Overlay::new(&target.space);
+                apply_all(projection, unseen, &mut overlay)?;
+                overlay.into_writes()
+            }
+        };
+        target.space.commit(
+            &writes,
+            SpaceMeta {
+                version: projection.version(),
+                checkpoint: last,
+            },
+        )?;
+        Ok(())
+    };
+    if threads <= 1 || targets.len() <= 1 {
+        return targets.iter().try_for_each(|target| apply_one(target));
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(targets.len()))
+            .map(|_| {
+                scope.spawn(|| -> Result<(), RunnerError> {
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(target) = targets.get(index) else {
+                            return Ok(());
+                        };
+                        apply_one(target)?;
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|panic| {
+                    Err(RunnerError::Stopped {
+                        projection: "*".into(),
+                        cause: panic_message(panic.as_ref()),
+                    })
+                })
+            })
+            .collect::<Result<Vec<()>, RunnerError>>()
+            .map(drop)
+    })
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a projection thread panicked".to_owned())
+}
+
 impl ProjectionRunner {
     /// Registers `projections` over `log`. Nothing runs until [`ProjectionRunner::catch_up`] or
     /// [`ProjectionRunner::spawn`].
@@ -265,16 +389,22 @@ impl ProjectionRunner {
 
     /// Brings every projection up to the log's head now (blocking): rebuilds those never built or
     /// built with another layout version into fresh generations and switches readers to them
-    /// when complete; catches the others up in place. Returns the position reached.
+    /// when complete; catches the others up in place. All of them read the log together (see
+    /// [`Self::feed_together`]). Returns the position reached.
     pub fn catch_up(&self) -> Result<Position, RunnerError> {
         let head = self.inner.log.head().position;
+        let mut targets = Vec::with_capacity(self.inner.slots.len());
         for slot in &self.inner.slots {
-            self.catch_up_slot(slot, head)?;
+            targets.push(self.plan(slot)?);
         }
+        self.feed_together(&mut targets, head, &mut |_| {})?;
+        self.switch_rebuilt(&targets, head)?;
         Ok(head)
     }
 
-    fn catch_up_slot(&self, slot: &Slot, head: Position) -> Result<(), RunnerError> {
+    /// Where `slot` resumes: its active space at its checkpoint, or a fresh generation from
+    /// position 0 when it was never built or was built with another layout version.
+    fn plan<'a>(&self, slot: &'a Slot) -> Result<Target<'a>, RunnerError> {
         let projection = slot.projection.as_ref();
         let active = slot
             .active
@@ -288,33 +418,21 @@ impl ProjectionRunner {
                 .map(|meta| (space.clone(), meta)),
             None => None,
         };
-        match current {
-            Some((space, meta)) => {
-                self.feed(projection, &space, meta.checkpoint, head, &mut |position| {
-                    slot.applied.send_replace(position);
-                })?;
-            }
-            None => {
-                let space = self.rebuild_into_fresh(projection, head, &mut |_| {})?;
-                self.inner.store.activate(&space)?;
-                *slot
-                    .active
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(space);
-                slot.applied.send_replace(head);
-            }
-        }
-        Ok(())
+        Ok(match current {
+            Some((space, meta)) => Target {
+                slot,
+                space,
+                applied: meta.checkpoint,
+                fresh: false,
+                written: None,
+            },
+            None => self.fresh_target(slot)?,
+        })
     }
 
-    /// Builds `projection` from position 0 up to `to` into a fresh, inactive generation;
-    /// `progress` hears each committed position.
-    fn rebuild_into_fresh(
-        &self,
-        projection: &dyn Projection,
-        to: Position,
-        progress: &mut dyn FnMut(Position),
-    ) -> Result<ProjectionSpace, RunnerError> {
+    /// A fresh, inactive generation of `slot`'s projection, at position 0.
+    fn fresh_target<'a>(&self, slot: &'a Slot) -> Result<Target<'a>, RunnerError> {
+        let projection = slot.projection.as_ref();
         let space = self.inner.store.fresh(projection.name())?;
         space.commit(
             &Default::default(),
@@ -325,49 +443,71 @@ impl ProjectionRunner {
         )?;
         tracing::info!(
             projection = projection.name(),
-            to = to.get(),
             "building projection from position 0"
         );
-        self.feed(projection, &space, Position::ZERO, to, progress)?;
-        Ok(space)
+        Ok(Target {
+            slot,
+            space,
+            applied: Position::ZERO,
+            fresh: true,
+            written: Some(Mutex::new(WrittenKeys::new())),
+        })
     }
 
-    /// Applies the records after `from` up to `to` to `space`, committing every
-    /// [`CATCH_UP_COMMIT_EVENTS`] events with the checkpoint; `committed` hears each checkpoint.
-    fn feed(
+    /// Switches readers to every fresh generation in `targets`, now complete up to `head`.
+    fn switch_rebuilt(&self, targets: &[Target<'_>], head: Position) -> Result<(), RunnerError> {
+        for target in targets.iter().filter(|target| target.fresh) {
+            self.inner.store.activate(&target.space)?;
+            *target
+                .slot
+                .active
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(target.space.clone());
+            target.slot.applied.send_replace(head);
+        }
+        Ok(())
+    }
+
+    /// Applies the records after each target's position up to `to`, reading and decoding each
+    /// record once for all of them. Every [`CATCH_UP_COMMIT_EVENTS`] events each target commits
+    /// its writes with its checkpoint in one batch; the targets apply a batch on up to
+    /// [`CATCH_UP_THREADS_MAX`] threads, since each writes only its own keyspace. An in-place
+    /// target tells its readers each checkpoint; `progress` hears each position all have reached.
+    fn feed_together(
         &self,
-        projection: &dyn Projection,
-        space: &ProjectionSpace,
-        from: Position,
+        targets: &mut [Target<'_>],
         to: Position,
-        committed: &mut dyn FnMut(Position),
+        progress: &mut dyn FnMut(Position),
     ) -> Result<(), RunnerError> {
-        let mut cursor = from;
+        let Some(mut cursor) = targets.iter().map(|target| target.applied).min() else {
+            return Ok(());
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, CATCH_UP_THREADS_MAX);
         while cursor < to {
-            let mut overlay = Overlay::new(space);
-            let mut applied = 0;
-            while applied < CATCH_UP_COMMIT_EVENTS && cursor < to {
-                let batch = read_decoded(
-                    &self.inner.log,
-                    &self.inner.keys,
-                    cursor.next(),
-                    to,
-                    CATCH_UP_COMMIT_EVENTS - applied,
-                )?;
-                let Some((last, _)) = batch.last() else { break };
-                let last = last.position;
-                apply_all(projection, &batch, &mut overlay)?;
-                applied += batch.len();
-                cursor = last;
-            }
-            space.commit(
-                &overlay.into_writes(),
-                SpaceMeta {
-                    version: projection.version(),
-                    checkpoint: cursor,
-                },
+            let batch = read_decoded_batch(
+                &self.inner.log,
+                &self.inner.keys,
+                cursor,
+                to,
+                CATCH_UP_COMMIT_EVENTS,
             )?;
-            committed(cursor);
+            let Some((last, _)) = batch.last() else { break };
+            let last = last.position;
+            let behind: Vec<&Target<'_>> = targets
+                .iter()
+                .filter(|target| target.applied < last)
+                .collect();
+            apply_in_parallel(&behind, &batch, last, threads)?;
+            for target in targets.iter_mut().filter(|target| target.applied < last) {
+                target.applied = last;
+                if !target.fresh {
+                    target.slot.applied.send_replace(last);
+                }
+            }
+            progress(last);
+            cursor = last;
         }
         Ok(())
     }
@@ -375,24 +515,24 @@ impl ProjectionRunner {
     /// Rebuilds one projection from position 0 into a fresh generation and switches readers to
     /// it when complete (`contact-ledger replay --projection NAME`). Returns the position reached.
     pub fn rebuild(&self, name: &str) -> Result<Position, RunnerError> {
-        self.rebuild_with_progress(name, &mut |_| {})
+        self.rebuild_with_progress(&[name], &mut |_| {})
     }
 
-    /// [`Self::rebuild`], telling `progress` each position committed on the way.
+    /// Rebuilds the projections `names` together (each record read and decoded once for all
+    /// of them) into fresh generations, switching readers to each when all are complete;
+    /// `progress` hears each position committed on the way. Returns the position reached.
     pub fn rebuild_with_progress(
         &self,
-        name: &str,
+        names: &[&str],
         progress: &mut dyn FnMut(Position),
     ) -> Result<Position, RunnerError> {
-        let slot = self.slot(name)?;
         let head = self.inner.log.head().position;
-        let space = self.rebuild_into_fresh(slot.projection.as_ref(), head, progress)?;
-        self.inner.store.activate(&space)?;
-        *slot
-            .active
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(space);
-        slot.applied.send_replace(head);
+        let mut targets = Vec::with_capacity(names.len());
+        for name in names {
+            targets.push(self.fresh_target(self.slot(name)?)?);
+        }
+        self.feed_together(&mut targets, head, progress)?;
+        self.switch_rebuilt(&targets, head)?;
         Ok(head)
     }
 

@@ -1,8 +1,8 @@
 //! `contact-ledger replay`: rebuild read models from position 0, or build them as of a past
 //! position for an auditor.
 //!
-//! Without `--to`, each selected projection is rebuilt into fresh state that replaces the old
-//! one when complete (readers never see a half-built model). With `--to P`, each is built as of
+//! Without `--to`, the selected projections are rebuilt together (one pass over the log) into
+//! fresh state that replaces the old one when complete (readers never see a half-built model). With `--to P`, each is built as of
 //! position `P` in memory, leaving the live read models alone, and summarised by its entry count
 //! and a blake3 digest of its canonical dump, so two auditors can compare what the ledger said
 //! then.
@@ -105,11 +105,10 @@ pub async fn run(
         });
     }
     let head = ledger.log().head().position;
-    for name in &names {
-        let started = Instant::now();
-        match args.to {
-            Some(to) => {
-                let to = Position(to.min(head.get()));
+    match args.to {
+        Some(to) => {
+            let to = Position(to.min(head.get()));
+            for name in &names {
                 let spinner = progress::spinner(&format!("building {name} as of position {to}"));
                 let state = ledger.runner().build_as_of(name, to)?;
                 spinner.finish_and_clear();
@@ -119,24 +118,28 @@ pub async fn run(
                     digest(state.entries())
                 );
             }
-            None => {
-                let bar = progress::bar(head.get(), &format!("rebuilding {name}"));
-                let reached = ledger
-                    .runner()
-                    .rebuild_with_progress(name, &mut |position| {
-                        bar.set_position(position.get())
-                    })?;
-                bar.finish_and_clear();
-                let seconds = started.elapsed().as_secs_f64();
-                let rate = if seconds > 0.0 {
-                    f64_of(reached.get()) / seconds
-                } else {
-                    0.0
-                };
-                println!(
-                    "rebuilt {name} up to position {reached} in {seconds:.2} s ({rate:.0} events/s)"
-                );
-            }
+        }
+        None => {
+            // Every selected projection is rebuilt in the same pass over the log.
+            let started = Instant::now();
+            let selected: Vec<&str> = names.iter().map(String::as_str).collect();
+            let bar = progress::bar(head.get(), &format!("rebuilding {}", selected.join(", ")));
+            let reached = ledger
+                .runner()
+                .rebuild_with_progress(&selected, &mut |position| {
+                    bar.set_position(position.get())
+                })?;
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
+            let rate = if seconds > 0.0 {
+                f64_of(reached.get()) / seconds
+            } else {
+                0.0
+            };
+            println!(
+                "rebuilt {} up to position {reached} in {seconds:.2} s ({rate:.0} events/s)",
+                selected.join(", ")
+            );
         }
     }
     ledger.close().await.context("closing the ledger")?;
