@@ -18,6 +18,7 @@
 //! read model → queries read the read models (after [`runner::ProjectionRunner::wait_for`] when
 //! the caller asked to read its own write).
 
+pub mod bulk;
 pub mod commands;
 pub mod overlay;
 pub mod personal;

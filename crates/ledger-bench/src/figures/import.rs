@@ -55,68 +55,53 @@ fn raw_event_bytes(log: &SledEventLog) -> Result<u64, String> {
     }
 }
 
-/// Seals the personal fields of every event in `chunk` (the dataset holds them plain).
-fn seal(ring: &ledger_app::personal::KeyRing, chunk: &mut [AppendRequest]) -> Result<(), String> {
-    let mut events = Vec::with_capacity(chunk.len());
-    for request in chunk.iter() {
-        for new_event in &request.events {
-            let event = Event::decode_payload(
-                &new_event.event_type,
-                new_event.schema_version,
-                &new_event.payload,
-            )
-            .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
-            events.push(event);
-        }
+/// Each request with the decoded event sealing reads, in chunks of `IMPORT_CHUNK_REQUESTS`
+/// (what `import` hands `ledger_app::bulk::append_sealed`).
+fn planned(requests: Vec<AppendRequest>) -> Result<Vec<ledger_app::bulk::Planned>, String> {
+    let mut planned = Vec::with_capacity(requests.len());
+    for request in requests {
+        let [new_event] = request.events.as_slice() else {
+            return Err("a dataset request carries more than one event".to_owned());
+        };
+        let event = Event::decode_payload(
+            &new_event.event_type,
+            new_event.schema_version,
+            &new_event.payload,
+        )
+        .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
+        planned.push((request, event));
     }
-    let subjects: Vec<_> = events.iter().filter_map(Event::data_subject).collect();
-    ring.ensure_keys(&subjects)
-        .map_err(|error| format!("creating data keys: {error}"))?;
-    let mut events = events.into_iter();
-    for new_event in chunk
-        .iter_mut()
-        .flat_map(|request| request.events.iter_mut())
-    {
-        let event = events.next().ok_or("fewer events than payloads")?;
-        new_event.payload = ring
-            .seal(new_event.event_id, &event)
-            .map_err(|error| format!("sealing: {error}"))?;
+    let mut planned = planned.into_iter().peekable();
+    let mut chunks = Vec::new();
+    while planned.peek().is_some() {
+        chunks.push(planned.by_ref().take(IMPORT_CHUNK_REQUESTS).collect());
     }
-    Ok(())
+    Ok(chunks)
 }
 
-/// Appends every request into a new store in `dir` and closes it; every outcome must be a new
-/// append.
 pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, String> {
     let log = SledEventLog::open(dir, StoreOptions::default())
         .map_err(|error| format!("opening {}: {error}", dir.display()))?;
     if log.head().event_count != 0 {
         return Err(format!("{} is not an empty ledger", dir.display()));
     }
-    let mut chunks: Vec<Vec<AppendRequest>> = Vec::new();
-    let mut requests = requests.into_iter().peekable();
-    while requests.peek().is_some() {
-        chunks.push(requests.by_ref().take(IMPORT_CHUNK_REQUESTS).collect());
-    }
     let written_before = written_bytes()?;
     let started = Instant::now();
-    // As `import` does: personal fields sealed on the way in, each chunk's new data keys
-    // created in one durable write first (timed: it is part of importing).
+    // Decoding the dataset's payloads is timed too: sealing needs the events, as before.
+    let chunks = planned(requests)?;
     let ring = ledger_app::open_keys(&log, crate::bench_keys())
         .map_err(|error| format!("opening the data keys: {error}"))?;
-    for mut chunk in chunks {
-        seal(&ring, &mut chunk)?;
-        for outcome in log
-            .append_many(chunk)
-            .await
-            .map_err(|error| format!("the store failed: {error}"))?
-        {
+    ledger_app::bulk::append_sealed(&log, &ring, chunks, |outcomes| {
+        for outcome in outcomes {
             let appended = outcome.map_err(|error| format!("an append was refused: {error}"))?;
             if appended.duplicate {
                 return Err("an event of the dataset was a duplicate".to_owned());
             }
         }
-    }
+        Ok(())
+    })
+    .await
+    .map_err(|error| error.to_string())?;
     drop(ring);
     let stats = log.stats();
     let events = log.head().event_count;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use ledger_app::bulk::BulkError;
 use ledger_app::personal::KeyRing;
 use ledger_domain::events::Event;
 use ledger_domain::ids::{EventId, StreamId};
@@ -318,16 +319,14 @@ async fn write_integrator(
         written: 0,
         already_present: u64::try_from(duplicates).unwrap_or(u64::MAX),
     };
-    let mut pending = requests.into_iter().peekable();
-    while pending.peek().is_some() {
-        let planned: Vec<(AppendRequest, Event)> =
+    let mut pending = requests.into_iter();
+    let chunks = std::iter::from_fn(move || {
+        let chunk: Vec<(AppendRequest, Event)> =
             pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
-        let count = u64::try_from(planned.len()).unwrap_or(u64::MAX);
-        let chunk = seal_chunk(ring, planned)?;
-        let outcomes = store
-            .append_many(chunk)
-            .await
-            .context("the store failed while importing")?;
+        (!chunk.is_empty()).then_some(chunk)
+    });
+    ledger_app::bulk::append_sealed(store, ring, chunks, |outcomes| {
+        bar.inc(u64::try_from(outcomes.len()).unwrap_or(u64::MAX));
         for outcome in outcomes {
             let appended = outcome.context("the store refused an event that passed validation")?;
             if appended.duplicate {
@@ -336,34 +335,15 @@ async fn write_integrator(
                 summary.written += 1 + appended.last_position.get() - appended.first_position.get();
             }
         }
-        bar.inc(count);
-    }
+        anyhow::Ok(())
+    })
+    .await
+    .map_err(|error| match error {
+        BulkError::Caller(error) => error,
+        other => anyhow::Error::new(other).context("importing"),
+    })?;
     bar.finish_and_clear();
     Ok(summary)
-}
-
-/// Seals the personal fields of a chunk's events, creating the chunk's new data keys in one
-/// durable write first.
-fn seal_chunk(
-    ring: &KeyRing,
-    planned: Vec<(AppendRequest, Event)>,
-) -> anyhow::Result<Vec<AppendRequest>> {
-    let subjects: Vec<_> = planned
-        .iter()
-        .filter_map(|(_, event)| event.data_subject())
-        .collect();
-    ring.ensure_keys(&subjects).context("creating data keys")?;
-    planned
-        .into_iter()
-        .map(|(mut request, event)| {
-            for new_event in &mut request.events {
-                new_event.payload = ring
-                    .seal(new_event.event_id, &event)
-                    .with_context(|| format!("sealing event {}", new_event.event_id))?;
-            }
-            Ok(request)
-        })
-        .collect()
 }
 
 /// The export is handed over in chunks; each continues the chain the previous one ended.

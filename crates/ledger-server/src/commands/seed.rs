@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use ledger_app::personal::{KeyRing, KeySource};
+use ledger_app::bulk::BulkError;
+use ledger_app::personal::KeySource;
 use ledger_app::{KeyOptions, Ledger};
+use ledger_domain::events::Event;
 use ledger_store::{
     AppendRequest, EventLog, ExpectedVersion, NewEvent, SledEventLog, SteppingClock, StoreOptions,
 };
@@ -36,12 +38,9 @@ pub struct Args {
     seed: u64,
 }
 
-/// The append request for one generated event, its personal fields sealed (the subject's key
-/// already exists: see `ensure_keys` in `run`).
-fn request(keys: &KeyRing, synthetic: SyntheticEvent) -> anyhow::Result<AppendRequest> {
-    let payload = keys
-        .seal(synthetic.event_id, &synthetic.event)
-        .context("sealing a generated event")?;
+/// The append request for one generated event (its payload sealed by `append_sealed`), with
+/// the event itself.
+fn planned(synthetic: SyntheticEvent) -> (AppendRequest, Event) {
     let event = NewEvent {
         event_id: synthetic.event_id,
         event_type: synthetic.event.event_type().to_owned(),
@@ -51,13 +50,14 @@ fn request(keys: &KeyRing, synthetic: SyntheticEvent) -> anyhow::Result<AppendRe
         correlation_id: None,
         causation_id: None,
         origin: Some("synthetic".to_owned()),
-        payload,
+        payload: Vec::new(),
     };
-    Ok(AppendRequest {
+    let request = AppendRequest {
         stream: synthetic.stream,
         expected: ExpectedVersion::Any,
         events: vec![event],
-    })
+    };
+    (request, synthetic.event)
 }
 
 pub async fn run(
@@ -101,30 +101,29 @@ pub async fn run(
         ..keys.options()?
     };
     let ring = ledger_app::open_keys(&store, key_options).context("opening the data keys")?;
-    let mut events = ledger_synth::generate(&config).peekable();
-    let mut written = 0u64;
-    while events.peek().is_some() {
-        let generated: Vec<SyntheticEvent> = events.by_ref().take(SEED_CHUNK_REQUESTS).collect();
-        let subjects: Vec<_> = generated
-            .iter()
-            .filter_map(|synthetic| synthetic.event.data_subject())
+    let mut events = ledger_synth::generate(&config);
+    let chunks = std::iter::from_fn(move || {
+        let chunk: Vec<(AppendRequest, Event)> = events
+            .by_ref()
+            .take(SEED_CHUNK_REQUESTS)
+            .map(planned)
             .collect();
-        // One durable write for every new customer's key in the chunk.
-        ring.ensure_keys(&subjects).context("creating data keys")?;
-        let chunk = generated
-            .into_iter()
-            .map(|synthetic| request(&ring, synthetic))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        for outcome in store
-            .append_many(chunk)
-            .await
-            .context("the store failed while seeding")?
-        {
+        (!chunk.is_empty()).then_some(chunk)
+    });
+    let mut written = 0u64;
+    ledger_app::bulk::append_sealed(&store, &ring, chunks, |outcomes| {
+        for outcome in outcomes {
             outcome.context("the store refused a generated event")?;
             written += 1;
         }
         bar.set_position(written);
-    }
+        anyhow::Ok(())
+    })
+    .await
+    .map_err(|error| match error {
+        BulkError::Caller(error) => error,
+        other => anyhow::Error::new(other).context("seeding"),
+    })?;
     bar.finish_and_clear();
     let head = store.head();
     let seconds = started.elapsed().as_secs_f64();

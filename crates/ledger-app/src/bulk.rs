@@ -1,0 +1,235 @@
+//! Bulk appends of new events (`import`, `seed`, the bench's import figure): each chunk's
+//! personal fields are sealed on every core while the store writes the chunk before it.
+//!
+//! Sealing is CPU work (ChaCha20-Poly1305 and the codec) and writing is mostly waiting for the
+//! disk, so the two overlap: chunk N+1 is sealed while the store's writer thread makes chunk N
+//! durable. Order is kept: a chunk is handed to the store only after the one before it was
+//! answered, and a failure stops the run before the next chunk is written. A chunk's new data
+//! keys are written durably (one sync for all of them) before any of its events is appended.
+
+use ledger_domain::events::Event;
+use ledger_store::{AppendError, AppendRequest, Appended, EventLog, StoreFailure};
+
+use crate::personal::{KeyError, KeyRing};
+
+/// The most threads one chunk is sealed on; the machine's parallelism when lower.
+pub const SEAL_THREADS_MAX: usize = 8;
+
+/// Below this many events a chunk is sealed on the calling thread alone.
+const SEAL_PARALLEL_EVENTS_MIN: usize = 256;
+
+/// Requests to append, each with the decoded event its payload carries.
+pub type Planned = Vec<(AppendRequest, Event)>;
+
+/// Why a bulk append stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError<E> {
+    #[error("sealing: {0}")]
+    Keys(#[from] KeyError),
+    #[error("the store failed: {0}")]
+    Store(StoreFailure),
+    /// What the caller's handler of a chunk's outcomes returned.
+    #[error("{0}")]
+    Caller(E),
+}
+
+/// Seals the personal fields of each request's events under their subjects' keys, creating the
+/// chunk's new keys first in one durable write. Requests keep their order.
+pub fn seal_chunk(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>, KeyError> {
+    let subjects: Vec<_> = planned
+        .iter()
+        .filter_map(|(_, event)| event.data_subject())
+        .collect();
+    ring.ensure_keys(&subjects)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, SEAL_THREADS_MAX);
+    if threads == 1 || planned.len() < SEAL_PARALLEL_EVENTS_MIN {
+        return seal_part(ring, planned);
+    }
+    let part_len = planned.len().div_ceil(threads);
+    let mut parts: Vec<Planned> = Vec::with_capacity(threads);
+    let mut rest = planned.into_iter().peekable();
+    while rest.peek().is_some() {
+        parts.push(rest.by_ref().take(part_len).collect());
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| seal_part(ring, part)))
+            .collect();
+        let mut sealed = Vec::new();
+        for worker in workers {
+            match worker.join() {
+                Ok(part) => sealed.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(sealed)
+    })
+}
+
+fn seal_part(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>, KeyError> {
+    planned
+        .into_iter()
+        .map(|(mut request, event)| {
+            for new_event in &mut request.events {
+                new_event.payload = ring.seal(new_event.event_id, &event)?;
+            }
+            Ok(request)
+        })
+        .collect()
+}
+
+/// Seals and appends `chunks` in order, sealing each next chunk while the store writes the one
+/// before; `written` hears each chunk's outcomes (one per request, in order) and may stop the
+/// run with an error of its own.
+pub async fn append_sealed<L, E>(
+    log: &L,
+    ring: &KeyRing,
+    chunks: impl IntoIterator<Item = Planned>,
+    mut written: impl FnMut(Vec<Result<Appended, AppendError>>) -> Result<(), E>,
+) -> Result<(), BulkError<E>>
+where
+    L: EventLog,
+{
+    let mut chunks = chunks.into_iter();
+    let Some(first) = chunks.next() else {
+        return Ok(());
+    };
+    let mut sealed = seal_chunk(ring, first)?;
+    loop {
+        let next = chunks.next();
+        // `biased`: the append is polled first, so the chunk is handed to the store's writer
+        // thread before this thread starts sealing the next one.
+        let (outcomes, next_sealed) = tokio::join!(biased; log.append_many(sealed), async {
+            next.map(|chunk| seal_chunk(ring, chunk)).transpose()
+        });
+        written(outcomes.map_err(BulkError::Store)?).map_err(BulkError::Caller)?;
+        match next_sealed? {
+            Some(next) => sealed = next,
+            None => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_domain::samples;
+    use ledger_store::{ExpectedVersion, NewEvent, SledEventLog, StoreOptions};
+
+    use super::*;
+    use crate::personal::{KeySource, MasterKey};
+
+    /// `copies` requests for each sample event, in a fixed order, on their own streams.
+    fn planned(copies: usize) -> Planned {
+        let mut planned = Vec::new();
+        for copy in 0..copies {
+            for event in samples::sample_events() {
+                let event_id = ledger_domain::ids::EventId::new_v7();
+                let request = AppendRequest {
+                    stream: event.stream(),
+                    expected: ExpectedVersion::Any,
+                    events: vec![NewEvent {
+                        event_id,
+                        event_type: event.event_type().to_owned(),
+                        schema_version: event.schema_version(),
+                        occurred_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                        actor: ledger_domain::ids::StaffId::parse("actor", "agent-7").unwrap(),
+                        correlation_id: None,
+                        causation_id: None,
+                        origin: Some(format!("copy {copy}")),
+                        payload: Vec::new(),
+                    }],
+                };
+                planned.push((request, event));
+            }
+        }
+        planned
+    }
+
+    fn ring(log: &SledEventLog) -> KeyRing {
+        KeyRing::open(
+            log.data_keys().unwrap(),
+            MasterKey::insecure_for_tests(),
+            KeySource::Random,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_chunk_sealed_on_several_threads_equals_one_sealed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        let ring = ring(&log);
+        let chunk = planned(40);
+        assert!(
+            chunk.len() >= SEAL_PARALLEL_EVENTS_MIN,
+            "large enough to split"
+        );
+        let by_one = seal_part(&ring, chunk.clone()).unwrap();
+        let sealed = seal_chunk(&ring, chunk.clone()).unwrap();
+        assert_eq!(sealed, by_one, "same requests, same order, same bytes");
+        for ((request, event), sealed) in chunk.iter().zip(&sealed) {
+            let stored = &sealed.events[0];
+            assert_eq!(stored.event_id, request.events[0].event_id);
+            let opened = ring
+                .open_payload(
+                    stored.event_id,
+                    &stored.event_type,
+                    stored.schema_version,
+                    &stored.payload,
+                )
+                .unwrap();
+            assert_eq!(&opened.event, event);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn chunks_are_appended_in_order_and_a_refusal_stops_before_the_next_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        let ring = ring(&log);
+        let chunks: Vec<Planned> = (0..4).map(|_| planned(3)).collect();
+        let ids: Vec<_> = chunks
+            .iter()
+            .flatten()
+            .map(|(request, _)| request.events[0].event_id)
+            .collect();
+        let mut heard = 0;
+        append_sealed(&log, &ring, chunks, |outcomes| {
+            heard += 1;
+            outcomes
+                .into_iter()
+                .try_for_each(|outcome| outcome.map(drop))
+        })
+        .await
+        .unwrap();
+        assert_eq!(heard, 4);
+        let stored: Vec<_> = log
+            .read_all(ledger_domain::ids::Position(1), 1_000)
+            .unwrap()
+            .into_iter()
+            .map(|record| record.event.event_id)
+            .collect();
+        assert_eq!(stored, ids, "every event once, in the order given");
+
+        // The caller refuses the first chunk's outcomes: the second is sealed beside it but
+        // never written.
+        let head = log.head().position;
+        let chunks: Vec<Planned> = (0..2).map(|_| planned(1)).collect();
+        let first_len = chunks[0].len();
+        let stopped = append_sealed(&log, &ring, chunks, |_| Err("refused by the caller"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            stopped,
+            BulkError::Caller("refused by the caller")
+        ));
+        assert_eq!(
+            log.head().position.get(),
+            head.get() + u64::try_from(first_len).unwrap()
+        );
+        log.close().await.unwrap();
+    }
+}
