@@ -269,16 +269,21 @@ fn apply_in_parallel(
             .collect();
         workers
             .into_iter()
-            .map(|worker| {
-                worker.join().unwrap_or_else(|panic| {
-                    Err(RunnerError::Stopped {
-                        projection: "*".into(),
-                        cause: panic_message(panic.as_ref()),
-                    })
-                })
-            })
+            .map(join_scoped)
             .collect::<Result<Vec<()>, RunnerError>>()
             .map(drop)
+    })
+}
+
+/// What a scoped thread returned; its panic becomes a [`RunnerError::Stopped`].
+fn join_scoped<T>(
+    thread: std::thread::ScopedJoinHandle<'_, Result<T, RunnerError>>,
+) -> Result<T, RunnerError> {
+    thread.join().unwrap_or_else(|panic| {
+        Err(RunnerError::Stopped {
+            projection: "*".into(),
+            cause: panic_message(panic.as_ref()),
+        })
     })
 }
 
@@ -471,7 +476,8 @@ impl ProjectionRunner {
     /// Applies the records after each target's position up to `to`, reading and decoding each
     /// record once for all of them. Every [`CATCH_UP_COMMIT_EVENTS`] events each target commits
     /// its writes with its checkpoint in one batch; the targets apply a batch on up to
-    /// [`CATCH_UP_THREADS_MAX`] threads, since each writes only its own keyspace. An in-place
+    /// [`CATCH_UP_THREADS_MAX`] threads, since each writes only its own keyspace, while another
+    /// thread reads and decodes the next batch. An in-place
     /// target tells its readers each checkpoint; `progress` hears each position all have reached.
     fn feed_together(
         &self,
@@ -479,27 +485,45 @@ impl ProjectionRunner {
         to: Position,
         progress: &mut dyn FnMut(Position),
     ) -> Result<(), RunnerError> {
-        let Some(mut cursor) = targets.iter().map(|target| target.applied).min() else {
+        let Some(cursor) = targets.iter().map(|target| target.applied).min() else {
             return Ok(());
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZeroUsize::get)
             .clamp(1, CATCH_UP_THREADS_MAX);
-        while cursor < to {
-            let batch = read_decoded_batch(
+        let read = |after: Position| {
+            read_decoded_batch(
                 &self.inner.log,
                 &self.inner.keys,
-                cursor,
+                after,
                 to,
                 CATCH_UP_COMMIT_EVENTS,
-            )?;
-            let Some((last, _)) = batch.last() else { break };
+            )
+        };
+        let mut batch = if cursor < to {
+            read(cursor)?
+        } else {
+            Vec::new()
+        };
+        while let Some((last, _)) = batch.last() {
             let last = last.position;
             let behind: Vec<&Target<'_>> = targets
                 .iter()
                 .filter(|target| target.applied < last)
                 .collect();
-            apply_in_parallel(&behind, &batch, last, threads)?;
+            // The next batch is read and decoded while the projections apply this one.
+            let (applied, next) = std::thread::scope(|scope| {
+                let next = scope.spawn(|| {
+                    if last < to {
+                        read(last)
+                    } else {
+                        Ok(Vec::new())
+                    }
+                });
+                let applied = apply_in_parallel(&behind, &batch, last, threads);
+                (applied, join_scoped(next))
+            });
+            applied?;
             for target in targets.iter_mut().filter(|target| target.applied < last) {
                 target.applied = last;
                 if !target.fresh {
@@ -507,7 +531,7 @@ impl ProjectionRunner {
                 }
             }
             progress(last);
-            cursor = last;
+            batch = next?;
         }
         Ok(())
     }
