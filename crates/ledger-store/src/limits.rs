@@ -61,6 +61,17 @@ pub const SUBSCRIPTION_PAGE_EVENTS: usize = 512;
 /// pass this size; a single larger record gets a chunk of its own.
 pub const CHUNK_BYTES_TARGET: usize = 16 * 1024;
 
+/// zstd level of a compressed chunk (`CHUNK_FORMAT_ZSTD`). Chosen by measurement on
+/// `ledger-synth` histories (see `CHUNK_BYTES_TARGET`).
+pub const CHUNK_ZSTD_LEVEL: i32 = 1;
+
+/// Bytes a compressed chunk may decompress to; a frame that says more is refused before
+/// anything is allocated. A chunk holds at most `CHUNK_BYTES_TARGET` bytes of records, or one
+/// larger record: at most `PAYLOAD_BYTES_MAX` of payload and under 1 KiB of other fields (ids,
+/// names bounded by their own limits); 64 KiB more covers those fields and the chunk's framing
+/// (a length per record, the previous hash). A test builds the largest chunks the writer can.
+pub const CHUNK_DECODED_BYTES_MAX: usize = CHUNK_BYTES_TARGET + PAYLOAD_BYTES_MAX + 64 * 1024;
+
 /// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
 /// a report of unbounded size.
 pub const VERIFY_PROBLEMS_MAX: usize = 1000;
