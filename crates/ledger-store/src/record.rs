@@ -209,13 +209,15 @@ impl Chunk {
     /// The stored value: `CHUNK_FORMAT_ZSTD`, then the zstd frame of the chunk's codec bytes.
     pub fn encode(&self) -> Vec<u8> {
         let plain = codec::encode(self).expect("a chunk always encodes");
-        let frame = COMPRESSOR.with_borrow_mut(|compressor| compressor.compress(&plain));
-        // Compressing into a growable buffer only fails if zstd cannot allocate its context,
-        // which is an out-of-memory condition like any other allocation's.
-        let frame = frame.expect("zstd compresses a chunk");
-        let mut value = Vec::with_capacity(frame.len().saturating_add(1));
-        value.push(CHUNK_FORMAT_ZSTD);
-        value.extend_from_slice(&frame);
+        // The frame goes straight after the format byte, into room for the worst case.
+        let mut value = vec![0; zstd::zstd_safe::compress_bound(plain.len()).saturating_add(1)];
+        value[0] = CHUNK_FORMAT_ZSTD;
+        let written = COMPRESSOR
+            .with_borrow_mut(|compressor| compressor.compress_to_buffer(&plain, &mut value[1..]));
+        // With `compress_bound` bytes of room, compressing only fails if zstd cannot allocate,
+        // an out-of-memory condition like any other allocation's.
+        let written = written.expect("zstd compresses a chunk into its bound");
+        value.truncate(written.saturating_add(1));
         value
     }
 
