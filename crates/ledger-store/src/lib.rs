@@ -32,7 +32,7 @@
 //!    `duplicate: true`; otherwise the expected version is checked (`Conflict` for that request
 //!    alone); otherwise the events get the next positions and stream versions, one
 //!    `recorded_at` for the group, and are chained: `hash = blake3(prev_hash ‖ record bytes)`.
-//! 3. The group is packed into chunks of about `CHUNK_BYTES_TARGET` bytes and written with the
+//! 3. The group is packed into chunks of about `CHUNK_BYTES_TARGET` bytes, each compressed, and written with the
 //!    head value in ONE `apply_batch` (atomic in sled), then `flush()`, then made durable: fsync
 //!    of new blob files and `log/blobs/`, then `fdatasync` of `log/db`.
 //! 4. Only then are the indexes extended, the new head published on a `watch` (subscribers
@@ -49,16 +49,19 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `c` + first position (u64 big-endian) | a chunk: format byte + codec(`prev_hash`, [record bytes, hash]…) |
+//! | `c` + first position (u64 big-endian) | a chunk: format byte 2 + one zstd frame of codec(`prev_hash`, [record bytes, hash]…); format byte 1 + the codec bytes as they are in stores written before chunks were compressed (still read) |
 //! | `h` | the head: format byte + codec(position, hash), rewritten in every group's batch |
 //! | `m` | metadata: format byte + codec(layout version), written when the store is created |
 //!
 //! A record's bytes are a format byte + codec(position, event id, stream, stream version, event
 //! type, schema version, occurred_at and recorded_at as i128 ns, actor, correlation id,
 //! causation id, origin, payload); `prev_hash` and `hash` are not in them (see [`encode_record`]).
-//! There is no key per event. The indexes (event id → position, stream → positions, chunk
+//! There is no key per event. A chunk holds about `CHUNK_BYTES_TARGET` bytes of records before
+//! compression (zstd level `CHUNK_ZSTD_LEVEL`, with the frame's content size and checksum);
+//! sealed payloads and the hashes do not compress, so chunks shrink to ~2/3. The indexes (event id → position, stream → positions, chunk
 //! starts) live in memory, ~55–60 bytes per event measured (see `sled_log/index.rs`), rebuilt on open by
-//! walking every chunk, which also recomputes the whole hash chain: a store whose records do not
+//! walking every chunk (reopening the database after every `OPEN_WALK_WINDOW_BYTES`, since sled
+//! would keep every page the walk read), which also recomputes the whole hash chain: a store whose records do not
 //! check out is refused with [`OpenError::Corrupt`] naming the position, so it never serves a
 //! history other than the one written. [`SledEventLog::verify_dir`] reports every problem of a
 //! closed store instead. sled itself recovers a damaged data file by dropping everything after

@@ -53,13 +53,41 @@ pub const READ_PAGE_MAX: usize = 4096;
 /// Events a subscription reads per catch-up page.
 pub const SUBSCRIPTION_PAGE_EVENTS: usize = 512;
 
-/// Target size of one packed value (a chunk of consecutive records) in bytes. sled charges
-/// ~10 µs per key written, so records are packed (16 KiB is ~40 records of ~400 bytes, 0.25 µs of
-/// key cost per record); but a stream read decodes the whole chunk that holds each of its
-/// records, and a sled leaf holding ~17 chunks must stay under sled's blob threshold (see
-/// `SLED_SEGMENT_BYTES`), so chunks stay small. A chunk closes once adding the next record would
-/// pass this size; a single larger record gets a chunk of its own.
+/// Target size of one packed value (a chunk of consecutive records) in bytes, counted before
+/// compression. sled charges ~10 µs per key written, so records are packed (16 KiB is ~40
+/// records of ~400 bytes, 0.25 µs of key cost per record); but a stream read decompresses and
+/// decodes the whole chunk that holds each of its records, and a sled leaf holding ~17 chunks
+/// must stay under sled's blob threshold (see `SLED_SEGMENT_BYTES`), so chunks stay small. A
+/// chunk closes once adding the next record would pass this size; a single larger record gets
+/// a chunk of its own. Measured with compression (`examples/chunk_ratio.rs`,
+/// `examples/bulk_append.rs` on a 347 k-event seeded ledger): 32 KiB chunks compress ~2% better
+/// (0.655 against 0.671) with the same bytes on disk and import rate within this machine's
+/// noise (1.23–1.28× against 1.27–1.31× raw; 137–182 k/s against 130–153 k/s); 64 KiB chunks
+/// pass the blob threshold (1.55–1.68× raw, 123–126 k/s). So 16 KiB stays: stream reads
+/// decode no more than before.
 pub const CHUNK_BYTES_TARGET: usize = 16 * 1024;
+
+/// zstd level of a compressed chunk (`CHUNK_FORMAT_ZSTD`). Measured on `ledger-synth`
+/// histories with sealed payloads (`examples/chunk_ratio.rs`): compressed / canonical bytes of
+/// 16 KiB chunks is 0.671 at level 1 (~400 MB/s), 0.665 at 3 (~240 MB/s), 0.651 at 15
+/// (~13 MB/s) — the hashes and the sealed ciphertext do not compress — so the fastest level.
+pub const CHUNK_ZSTD_LEVEL: i32 = 1;
+
+/// Bytes a compressed chunk may decompress to; a frame that says more is refused before
+/// anything is allocated. A chunk holds at most `CHUNK_BYTES_TARGET` bytes of records, or one
+/// larger record: at most `PAYLOAD_BYTES_MAX` of payload and under 1 KiB of other fields (ids,
+/// names bounded by their own limits); 64 KiB more covers those fields and the chunk's framing
+/// (a length per record, the previous hash). A test builds the largest chunks the writer can.
+pub const CHUNK_DECODED_BYTES_MAX: usize = CHUNK_BYTES_TARGET + PAYLOAD_BYTES_MAX + 64 * 1024;
+
+/// Bytes of stored chunks the open-time walk reads through one sled instance before it closes
+/// and reopens the database (7–30 ms each here). sled 0.34 keeps every page it has read in
+/// memory until its LRU has seen far more accesses than a walk makes, so without this the
+/// whole log stayed resident after opening (and under the server's peak). 8 MiB is ~50 k
+/// events of compressed chunks, ~20 reopens per million events. Measured on a 347 k-event
+/// store (`examples/open_rss.rs`): resident after open 87 MiB without reopening, 65 MiB with
+/// 32 MiB windows, 44 MiB with 8 MiB, the open no slower (0.7–0.9 s).
+pub const OPEN_WALK_WINDOW_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
 /// a report of unbounded size.

@@ -13,12 +13,17 @@ use ledger_domain::ids::{CorrelationId, EventId, Position, StaffId, StreamId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::limits::{CHUNK_DECODED_BYTES_MAX, CHUNK_ZSTD_LEVEL};
 use crate::types::{Hash, Head, NewEvent, RecordedEvent};
 
 /// Format byte of a record's canonical bytes.
 pub(crate) const RECORD_FORMAT: u8 = 1;
-/// Format byte of a packed chunk value.
-pub(crate) const CHUNK_FORMAT: u8 = 1;
+/// Format byte of a packed chunk value as stores before chunk compression wrote it: the codec
+/// bytes of the chunk as they are. Still read, so those stores open.
+pub(crate) const CHUNK_FORMAT_PLAIN: u8 = 1;
+/// Format byte of a compressed chunk value: one zstd frame (with its content size and a content
+/// checksum) of the codec bytes of the chunk. What this build writes.
+pub(crate) const CHUNK_FORMAT_ZSTD: u8 = 2;
 /// Format byte of the head value.
 pub(crate) const HEAD_FORMAT: u8 = 1;
 /// Format byte of the metadata value.
@@ -201,12 +206,33 @@ pub(crate) struct Chunk {
 }
 
 impl Chunk {
+    /// The stored value: `CHUNK_FORMAT_ZSTD`, then the zstd frame of the chunk's codec bytes.
     pub fn encode(&self) -> Vec<u8> {
-        codec::encode_versioned(CHUNK_FORMAT, self).expect("a chunk always encodes")
+        let plain = codec::encode(self).expect("a chunk always encodes");
+        // The frame goes straight after the format byte, into room for the worst case.
+        let mut value = vec![0; zstd::zstd_safe::compress_bound(plain.len()).saturating_add(1)];
+        value[0] = CHUNK_FORMAT_ZSTD;
+        let written = COMPRESSOR
+            .with_borrow_mut(|compressor| compressor.compress_to_buffer(&plain, &mut value[1..]));
+        // With `compress_bound` bytes of room, compressing only fails if zstd cannot allocate,
+        // an out-of-memory condition like any other allocation's.
+        let written = written.expect("zstd compresses a chunk into its bound");
+        value.truncate(written.saturating_add(1));
+        value
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
-        codec::decode_versioned(CHUNK_FORMAT, bytes)
+    /// Decodes a stored value of either chunk format. Damaged bytes give an error, never a
+    /// panic, and a frame never makes it allocate more than `CHUNK_DECODED_BYTES_MAX`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ChunkError> {
+        match bytes.first() {
+            None => Err(ChunkError::Codec(CodecError::Empty)),
+            Some(&CHUNK_FORMAT_PLAIN) => Ok(codec::decode_versioned(CHUNK_FORMAT_PLAIN, bytes)?),
+            Some(&CHUNK_FORMAT_ZSTD) => {
+                let plain = decompress(&bytes[1..])?;
+                Ok(codec::decode(&plain)?)
+            }
+            Some(&found) => Err(ChunkError::UnknownFormat { found }),
+        }
     }
 
     /// The previous hash of the record at `index`.
@@ -216,6 +242,68 @@ impl Chunk {
             None => self.prev_hash,
         }
     }
+}
+
+/// Why a stored chunk value does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChunkError {
+    #[error(
+        "unknown chunk format byte {found:#04x} (this build reads {CHUNK_FORMAT_PLAIN:#04x} and {CHUNK_FORMAT_ZSTD:#04x})"
+    )]
+    UnknownFormat { found: u8 },
+    #[error("the compressed chunk is damaged: {0}")]
+    Compressed(String),
+    #[error(
+        "the compressed chunk says it holds {found} bytes, more than CHUNK_DECODED_BYTES_MAX = {CHUNK_DECODED_BYTES_MAX}"
+    )]
+    TooLarge { found: u64 },
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+thread_local! {
+    /// Each thread's zstd contexts, kept so that a chunk does not pay for setting one up
+    /// (a compression context is hundreds of KiB).
+    static COMPRESSOR: std::cell::RefCell<zstd::bulk::Compressor<'static>> =
+        std::cell::RefCell::new(new_compressor());
+    static DECOMPRESSOR: std::cell::RefCell<zstd::bulk::Decompressor<'static>> =
+        std::cell::RefCell::new(
+            zstd::bulk::Decompressor::new().expect("zstd allocates a decompression context"),
+        );
+}
+
+/// A compressor at `CHUNK_ZSTD_LEVEL` that writes the content size (so decoding allocates
+/// exactly once) and a content checksum (so a damaged frame is named as such).
+fn new_compressor() -> zstd::bulk::Compressor<'static> {
+    let mut compressor = zstd::bulk::Compressor::new(CHUNK_ZSTD_LEVEL)
+        .expect("zstd allocates a compression context");
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
+        .and_then(|()| compressor.set_parameter(zstd::zstd_safe::CParameter::ContentSizeFlag(true)))
+        .expect("zstd takes the checksum and content-size flags");
+    compressor
+}
+
+/// Decompresses one chunk frame, refusing a declared size above `CHUNK_DECODED_BYTES_MAX`
+/// before allocating anything.
+fn decompress(frame: &[u8]) -> Result<Vec<u8>, ChunkError> {
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .map_err(|error| ChunkError::Compressed(error.to_string()))?
+        .ok_or_else(|| ChunkError::Compressed("the frame does not say its size".into()))?;
+    let size_bytes = usize::try_from(size)
+        .ok()
+        .filter(|&bytes| bytes <= CHUNK_DECODED_BYTES_MAX)
+        .ok_or(ChunkError::TooLarge { found: size })?;
+    let mut plain = Vec::with_capacity(size_bytes);
+    let written = DECOMPRESSOR
+        .with_borrow_mut(|decompressor| decompressor.decompress_to_buffer(frame, &mut plain))
+        .map_err(|error| ChunkError::Compressed(error.to_string()))?;
+    if written != size_bytes {
+        return Err(ChunkError::Compressed(format!(
+            "the frame says {size_bytes} bytes but holds {written}"
+        )));
+    }
+    Ok(plain)
 }
 
 /// The head value: the last position and its hash, written in every group's batch so that
@@ -375,6 +463,126 @@ mod tests {
             flipped[index] ^= 0xff;
             let _ = decode_record(&flipped, [0; 32], [0; 32]);
             let _ = Chunk::decode(&flipped);
+        }
+    }
+
+    /// Packs records as the writer does (a chunk closes once the next record would pass
+    /// `CHUNK_BYTES_TARGET`) and returns the first chunk.
+    fn packed(records: &[RecordedEvent]) -> Chunk {
+        let mut chunk = Chunk {
+            prev_hash: [3; 32],
+            records: Vec::new(),
+        };
+        let mut bytes = 0_usize;
+        for record in records {
+            let stored = StoredRecord {
+                bytes: encode_record(record),
+                hash: [9; 32],
+            };
+            let size = stored.bytes.len() + stored.hash.len();
+            if !chunk.records.is_empty() && bytes + size > crate::limits::CHUNK_BYTES_TARGET {
+                break;
+            }
+            bytes += size;
+            chunk.records.push(stored);
+        }
+        chunk
+    }
+
+    #[test]
+    fn the_largest_chunks_the_writer_makes_decode_within_the_limit() {
+        use crate::limits::{
+            CHUNK_BYTES_TARGET, CHUNK_DECODED_BYTES_MAX, EVENT_TYPE_BYTES_MAX, ORIGIN_BYTES_MAX,
+            PAYLOAD_BYTES_MAX,
+        };
+        // The most records: the smallest record there is, repeated.
+        let mut smallest = sample();
+        smallest.event.payload.clear();
+        smallest.event.origin = None;
+        smallest.event.correlation_id = None;
+        smallest.event.event_type = "A".into();
+        smallest.stream = StreamId::parse("stream", "a-1").unwrap();
+        smallest.event.actor = StaffId::parse("actor", "a").unwrap();
+        let many = packed(&vec![smallest; CHUNK_BYTES_TARGET]);
+        // One record with every field at its limit.
+        let mut largest = sample();
+        largest.event.payload = vec![0xa5; PAYLOAD_BYTES_MAX];
+        largest.event.event_type = "E".repeat(EVENT_TYPE_BYTES_MAX);
+        largest.event.origin = Some("o".repeat(ORIGIN_BYTES_MAX));
+        largest.event.causation_id = Some(CorrelationId::new_v7());
+        largest.stream = StreamId::parse(
+            "stream",
+            &format!(
+                "a-{}",
+                "1".repeat(ledger_domain::ids::STREAM_ID_BYTES_MAX - 2)
+            ),
+        )
+        .unwrap();
+        largest.event.actor =
+            StaffId::parse("actor", &"s".repeat(ledger_domain::ids::STAFF_ID_BYTES_MAX)).unwrap();
+        let one = packed(&[largest]);
+        for chunk in [many, one] {
+            let plain = codec::encode(&chunk).unwrap();
+            assert!(
+                plain.len() <= CHUNK_DECODED_BYTES_MAX,
+                "{} records: {} bytes",
+                chunk.records.len(),
+                plain.len()
+            );
+            let value = chunk.encode();
+            assert_eq!(value[0], CHUNK_FORMAT_ZSTD);
+            let decoded = Chunk::decode(&value).unwrap();
+            assert_eq!(decoded.records.len(), chunk.records.len());
+            assert_eq!(codec::encode(&decoded).unwrap(), plain);
+        }
+    }
+
+    #[test]
+    fn chunk_values_of_both_formats_decode_and_others_are_refused() {
+        let chunk = packed(&[sample(), sample(), sample()]);
+        let plain = codec::encode_versioned(CHUNK_FORMAT_PLAIN, &chunk).unwrap();
+        let compressed = chunk.encode();
+        for value in [&plain, &compressed] {
+            let decoded = Chunk::decode(value).unwrap();
+            assert_eq!(decoded.prev_hash, chunk.prev_hash);
+            assert_eq!(decoded.records.len(), 3);
+            assert_eq!(decoded.records[2].bytes, chunk.records[2].bytes);
+        }
+        let mut unknown = compressed.clone();
+        unknown[0] = 7;
+        let error = Chunk::decode(&unknown).unwrap_err();
+        assert_eq!(error, ChunkError::UnknownFormat { found: 7 });
+        assert!(error.to_string().contains("0x01 and 0x02"), "{error}");
+        assert_eq!(
+            Chunk::decode(&[]).unwrap_err(),
+            ChunkError::Codec(CodecError::Empty)
+        );
+        // A frame that claims more than the limit is refused before anything is allocated.
+        let mut huge = zstd::bulk::Compressor::new(1).unwrap();
+        let frame = huge
+            .compress(&vec![0; crate::limits::CHUNK_DECODED_BYTES_MAX + 1])
+            .unwrap();
+        let mut value = vec![CHUNK_FORMAT_ZSTD];
+        value.extend_from_slice(&frame);
+        assert!(matches!(
+            Chunk::decode(&value),
+            Err(ChunkError::TooLarge { .. })
+        ));
+        // Every cut and every flipped byte of a compressed chunk is an error or, where zstd's
+        // checks cannot see it, decodes to bytes the hash chain then refuses; never a panic.
+        for cut in 1..compressed.len() {
+            assert!(Chunk::decode(&compressed[..cut]).is_err(), "cut at {cut}");
+        }
+        for index in 1..compressed.len() {
+            let mut flipped = compressed.clone();
+            flipped[index] ^= 0xff;
+            if let Ok(decoded) = Chunk::decode(&flipped) {
+                assert_ne!(
+                    codec::encode(&decoded).unwrap(),
+                    codec::encode(&chunk).unwrap(),
+                    "flipping byte {index} went unseen"
+                );
+            }
         }
     }
 

@@ -8,7 +8,9 @@ use ledger_domain::ids::Position;
 use crate::types::RecordedEvent;
 
 use crate::limits::CACHE_BYTES_DEFAULT;
-use crate::record::{CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, record_hash};
+use crate::record::{
+    CHUNK_FORMAT_PLAIN, CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, record_hash,
+};
 use crate::sled_log::open_sled;
 
 /// How to alter the record.
@@ -26,15 +28,7 @@ pub enum Tamper {
 /// to `SledEventLog::open`).
 pub fn tamper(dir: &Path, position: Position, how: Tamper) -> Result<(), String> {
     let (db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
-    let mut holder = None;
-    for entry in tree.scan_prefix([CHUNK_PREFIX]) {
-        let (key, _) = entry.map_err(|error| error.to_string())?;
-        match chunk_key_position(&key) {
-            Some(first) if first <= position.get() => holder = Some(first),
-            _ => break,
-        }
-    }
-    let first = holder.ok_or_else(|| format!("no chunk holds position {position}"))?;
+    let first = chunk_holding(&tree, position)?;
     let key = chunk_key(first);
     let value = tree
         .get(key)
@@ -65,6 +59,80 @@ pub fn tamper(dir: &Path, position: Position, how: Tamper) -> Result<(), String>
         .map_err(|error| error.to_string())?;
     db.flush().map_err(|error| error.to_string())?;
     Ok(())
+}
+
+/// The first position of the chunk that holds `position`.
+fn chunk_holding(tree: &sled::Tree, position: Position) -> Result<u64, String> {
+    let mut holder = None;
+    for entry in tree.scan_prefix([CHUNK_PREFIX]) {
+        let (key, _) = entry.map_err(|error| error.to_string())?;
+        match chunk_key_position(&key) {
+            Some(first) if first <= position.get() => holder = Some(first),
+            _ => break,
+        }
+    }
+    holder.ok_or_else(|| format!("no chunk holds position {position}"))
+}
+
+/// Flips the bits of one byte of the stored value of the chunk that holds `position` in the
+/// closed store at `dir`, `offset_from_end` bytes before its end (inside the compressed frame
+/// of a format-2 chunk), without decoding it. Returns the chunk's first position and its
+/// format byte.
+pub fn flip_stored_chunk_byte(
+    dir: &Path,
+    position: Position,
+    offset_from_end: usize,
+) -> Result<(Position, u8), String> {
+    let (db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    let first = chunk_holding(&tree, position)?;
+    let key = chunk_key(first);
+    let mut value = tree
+        .get(key)
+        .map_err(|error| error.to_string())?
+        .ok_or("the chunk vanished")?
+        .to_vec();
+    let byte = value
+        .len()
+        .checked_sub(offset_from_end.saturating_add(1))
+        .filter(|&byte| byte > 0)
+        .ok_or("the offset is beyond the chunk's frame")?;
+    value[byte] ^= 0xff;
+    tree.insert(key, value.as_slice())
+        .map_err(|error| error.to_string())?;
+    db.flush().map_err(|error| error.to_string())?;
+    Ok((Position(first), value[0]))
+}
+
+/// The format byte of every chunk of the closed store at `dir`, in log order.
+pub fn chunk_formats(dir: &Path) -> Result<Vec<u8>, String> {
+    let (_db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    tree.scan_prefix([CHUNK_PREFIX])
+        .map(|entry| {
+            let (_, value) = entry.map_err(|error| error.to_string())?;
+            value
+                .first()
+                .copied()
+                .ok_or_else(|| "an empty chunk value".to_owned())
+        })
+        .collect()
+}
+
+/// Rewrites every chunk of the closed store at `dir` as builds before chunk compression wrote
+/// it (`CHUNK_FORMAT_PLAIN`: the format byte, then the chunk's codec bytes), so tests can check
+/// that such a store still opens. Returns how many chunks it rewrote.
+pub fn rewrite_chunks_uncompressed(dir: &Path) -> Result<usize, String> {
+    let (db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    let mut rewritten = 0;
+    for entry in tree.scan_prefix([CHUNK_PREFIX]) {
+        let (key, value) = entry.map_err(|error| error.to_string())?;
+        let chunk = Chunk::decode(&value).map_err(|error| error.to_string())?;
+        let plain = ledger_domain::codec::encode_versioned(CHUNK_FORMAT_PLAIN, &chunk)
+            .map_err(|error| error.to_string())?;
+        tree.insert(key, plain).map_err(|error| error.to_string())?;
+        rewritten += 1;
+    }
+    db.flush().map_err(|error| error.to_string())?;
+    Ok(rewritten)
 }
 
 /// Decodes `bytes` as each stored value (a chunk and every record in it, a head, metadata) and

@@ -233,7 +233,9 @@ impl SledEventLog {
         let mut durability = Durability::open(&db_dir).map_err(io_error)?;
         durability.sync_everything().map_err(io_error)?;
         verify::check_meta(&tree, &db, &db_dir, &mut durability)?;
-        let recovered = verify::recover(&tree)?;
+        let (recovered, db, tree) = verify::recover((db, tree), || {
+            open_sled(dir, options.cache_bytes).map(|(db, tree, _)| (db, tree))
+        })?;
         head_mark::check(dir, &recovered.head)?;
         head_mark::write(dir, &recovered.head).map_err(io_error)?;
         tracing::info!(

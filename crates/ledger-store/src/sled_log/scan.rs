@@ -3,6 +3,7 @@
 //! `verify` and `verify_dir` all walk the log with [`Scanner`].
 
 use std::collections::VecDeque;
+use std::ops::Bound;
 
 use ledger_domain::ids::Position;
 
@@ -23,7 +24,12 @@ pub(crate) enum ScanItem {
 
 /// Walks the chunks of a tree from position 1 up to `up_to` (inclusive).
 pub(crate) struct Scanner {
-    chunks: sled::Iter,
+    /// `None` while detached from the database (see [`Scanner::detach`]).
+    chunks: Option<sled::Iter>,
+    /// The key of the last chunk read, where a walk resumes on a reopened tree.
+    last_key: Option<sled::IVec>,
+    /// Bytes of chunk values read so far.
+    value_bytes: u64,
     up_to: u64,
     /// The position the next record must have.
     next_position: u64,
@@ -39,7 +45,9 @@ pub(crate) struct Scanner {
 impl Scanner {
     pub fn new(tree: &sled::Tree, up_to: u64) -> Self {
         Self {
-            chunks: tree.scan_prefix([CHUNK_PREFIX]),
+            chunks: Some(tree.scan_prefix([CHUNK_PREFIX])),
+            last_key: None,
+            value_bytes: 0,
             up_to,
             next_position: 1,
             prev_hash: GENESIS_HASH,
@@ -59,9 +67,30 @@ impl Scanner {
         }
     }
 
+    /// Bytes of chunk values read so far.
+    pub fn value_bytes(&self) -> u64 {
+        self.value_bytes
+    }
+
+    /// Lets go of the database (its iterator holds it open); the walk stops here until
+    /// [`Scanner::reattach`].
+    pub fn detach(&mut self) {
+        self.chunks = None;
+    }
+
+    /// Goes on walking in `tree` (the same log in a reopened database) from the chunk after
+    /// the last one read, exactly where the walk in the old tree would have gone on.
+    pub fn reattach(&mut self, tree: &sled::Tree) {
+        let end = Bound::Excluded(sled::IVec::from(&[CHUNK_PREFIX.saturating_add(1)]));
+        self.chunks = Some(match self.last_key.clone() {
+            Some(last) => tree.range((Bound::Excluded(last), end)),
+            None => tree.scan_prefix([CHUNK_PREFIX]),
+        });
+    }
+
     /// Reads the next chunk into `pending`; false when there is none (or it is past `up_to`).
     fn read_chunk(&mut self) -> bool {
-        let (key, value) = match self.chunks.next() {
+        let (key, value) = match self.chunks.as_mut().and_then(Iterator::next) {
             None => return false,
             Some(Err(error)) => {
                 self.problem(None, format!("sled could not read the log: {error}"));
@@ -69,6 +98,10 @@ impl Scanner {
             }
             Some(Ok(entry)) => entry,
         };
+        self.last_key = Some(key.clone());
+        self.value_bytes = self
+            .value_bytes
+            .saturating_add(u64::try_from(value.len()).unwrap_or(u64::MAX));
         let Some(first) = chunk_key_position(&key) else {
             self.problem(
                 None,

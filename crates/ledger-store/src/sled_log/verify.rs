@@ -7,7 +7,7 @@ use std::path::Path;
 use ledger_domain::ids::Position;
 
 use crate::error::OpenError;
-use crate::limits::CACHE_BYTES_DEFAULT;
+use crate::limits::{CACHE_BYTES_DEFAULT, OPEN_WALK_WINDOW_BYTES};
 use crate::record::{CHUNK_PREFIX, HEAD_KEY, HeadValue, LAYOUT_VERSION, META_KEY, MetaValue};
 use crate::types::{Head, Problem, RecordedEvent, VerifyReport};
 
@@ -146,29 +146,54 @@ pub(crate) struct Recovered {
 
 /// Walks the whole log, refusing the first problem: a store never serves a history different
 /// from the one written.
-pub(crate) fn recover(tree: &sled::Tree) -> Result<Recovered, OpenError> {
+///
+/// Every chunk read stays in sled's page cache (sled 0.34 evicts nothing until one of its 256
+/// LRU shards has queued 64 accesses), so after each `OPEN_WALK_WINDOW_BYTES` of chunks the
+/// database in `sled` is closed and opened again with `reopen` (nothing has been written since
+/// the open's sync), and the walk goes on after the last chunk read: the walk holds at most a
+/// window of the log, and `sled` is left holding a fresh database.
+pub(crate) fn recover(
+    sled: (sled::Db, sled::Tree),
+    reopen: impl Fn() -> Result<(sled::Db, sled::Tree), OpenError>,
+) -> Result<(Recovered, sled::Db, sled::Tree), OpenError> {
     let corrupt = |problem: Problem| OpenError::Corrupt {
         position: problem.position,
         detail: problem.message,
     };
+    let (mut db, mut tree) = sled;
     let mut rebuild = Rebuild::default();
-    let mut scanner = Scanner::new(tree, u64::MAX);
-    for item in &mut scanner {
+    let mut scanner = Scanner::new(&tree, u64::MAX);
+    let mut window_end = OPEN_WALK_WINDOW_BYTES;
+    while let Some(item) = scanner.next() {
         match item {
             ScanItem::Chunk(first) => rebuild.chunk(first),
             ScanItem::Record(record) => rebuild.record(&record).map_err(corrupt)?,
             ScanItem::Problem(problem) => return Err(corrupt(problem)),
         }
+        if scanner.value_bytes() >= window_end {
+            // Every handle on the old database goes before it is opened again.
+            scanner.detach();
+            drop(tree);
+            drop(db);
+            (db, tree) = reopen()?;
+            scanner.reattach(&tree);
+            window_end = scanner.value_bytes().saturating_add(OPEN_WALK_WINDOW_BYTES);
+        }
     }
     let head = scanner.head();
-    if let Some(problem) = check_head_value(tree, &head) {
+    drop(scanner);
+    drop(tree);
+    drop(db);
+    let (db, tree) = reopen()?;
+    if let Some(problem) = check_head_value(&tree, &head) {
         return Err(corrupt(problem));
     }
-    Ok(Recovered {
+    let recovered = Recovered {
         indexes: rebuild.indexes,
         head,
         last_recorded_at: rebuild.last_recorded_at,
-    })
+    };
+    Ok((recovered, db, tree))
 }
 
 /// Compares the head value written with the last group to the head the records give.

@@ -177,7 +177,8 @@ impl Writer {
     fn commit(&mut self, group: Vec<Message>) {
         let head = self.shared.head();
         let recorded_at = self.clock.now().max(self.last_recorded_at);
-        let mut stage = Stage::new(head, recorded_at);
+        let events = group.iter().map(Message::events).sum();
+        let mut stage = Stage::new(head, recorded_at, events);
         let mut answers = Vec::with_capacity(group.len());
         {
             let indexes = self.shared.read_indexes();
@@ -320,7 +321,10 @@ struct Sealed {
 }
 
 impl Stage {
-    fn new(head: Head, recorded_at: jiff::Timestamp) -> Self {
+    /// A stage for a group of at most `events` events (sized for them up front: growing the
+    /// maps and the record list while deciding a bulk group cost the writer reallocations and
+    /// rehashes).
+    fn new(head: Head, recorded_at: jiff::Timestamp, events: usize) -> Self {
         let first_position = head.position.get().saturating_add(1);
         Self {
             start_prev_hash: head.hash,
@@ -329,8 +333,8 @@ impl Stage {
             prev_hash: head.hash,
             recorded_at,
             last_recorded_at: recorded_at,
-            records: Vec::new(),
-            event_positions: HashMap::new(),
+            records: Vec::with_capacity(events),
+            event_positions: HashMap::with_capacity(events),
             streams: HashMap::new(),
             counts: OutcomeCounts::default(),
         }

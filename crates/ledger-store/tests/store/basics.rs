@@ -6,7 +6,9 @@ use ledger_store::{
     RecordedEvent, SledEventLog, recompute_hash,
 };
 
-use crate::common::{assert_verifies, event, open, read_everything, request, stream};
+use crate::common::{
+    assert_verifies, event, incompressible_event, open, read_everything, request, stream,
+};
 
 #[tokio::test]
 async fn appends_read_back_in_order_with_a_chained_hash() {
@@ -435,13 +437,14 @@ async fn a_closed_store_refuses_appends_and_another_open_is_refused_while_it_is_
 async fn large_records_that_spill_into_sled_blob_files_are_synced_and_survive() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
-    // Each record is a chunk of its own (> CHUNK_BYTES_TARGET); a sled leaf of ~17 of them is
-    // past the blob threshold, so consolidating it writes a file under log/blobs/.
+    // Each record is a chunk of its own (> CHUNK_BYTES_TARGET) that compression cannot shrink;
+    // a sled leaf of ~17 of them is past the blob threshold, so consolidating it writes a file
+    // under log/blobs/.
     for round in 0..60_u64 {
         log.append(request(
             "process-manuals",
             ExpectedVersion::Any,
-            vec![event(round, 200_000)],
+            vec![incompressible_event(round, 200_000)],
         ))
         .await
         .unwrap();

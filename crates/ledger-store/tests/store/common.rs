@@ -30,6 +30,25 @@ pub fn event(seed: u64, payload_bytes: usize) -> NewEvent {
     }
 }
 
+/// An event whose payload does not compress (like sealed personal fields, which are
+/// ciphertext): bytes of a splitmix64 sequence from `seed`.
+pub fn incompressible_event(seed: u64, payload_bytes: usize) -> NewEvent {
+    let mut state = seed;
+    let mut payload = Vec::with_capacity(payload_bytes + 8);
+    while payload.len() < payload_bytes {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut mixed = state;
+        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        payload.extend_from_slice(&(mixed ^ (mixed >> 31)).to_le_bytes());
+    }
+    payload.truncate(payload_bytes);
+    NewEvent {
+        payload,
+        ..event(seed, 0)
+    }
+}
+
 pub fn request(
     stream_name: &str,
     expected: ExpectedVersion,

@@ -171,3 +171,49 @@ async fn a_log_that_lost_its_tail_is_refused_naming_the_first_missing_position()
         report.problems
     );
 }
+
+#[tokio::test]
+async fn a_log_longer_than_the_open_walk_window_opens_whole_and_names_damage_past_it() {
+    use ledger_store::limits::OPEN_WALK_WINDOW_BYTES;
+
+    // Payloads that do not compress, each a chunk of its own: the walk reopens the database
+    // at least twice on the way.
+    let payload_bytes = 150_000_usize;
+    let events = OPEN_WALK_WINDOW_BYTES * 5 / 2 / payload_bytes as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    for round in 0..events {
+        log.append(request(
+            &format!("process-{}", round % 3),
+            ExpectedVersion::Any,
+            vec![crate::common::incompressible_event(round, payload_bytes)],
+        ))
+        .await
+        .unwrap();
+    }
+    let written = crate::common::read_everything(&log);
+    log.close().await.unwrap();
+    drop(log);
+
+    let log = open(dir.path());
+    assert_eq!(log.head().event_count, events);
+    assert_eq!(crate::common::read_everything(&log), written);
+    crate::common::assert_verifies(&log);
+    log.close().await.unwrap();
+    drop(log);
+
+    let damaged = Position(events - 2);
+    tamper(
+        dir.path(),
+        damaged,
+        Tamper::FlipByte {
+            offset_from_end: 100,
+        },
+    )
+    .unwrap();
+    let error = open_error(dir.path());
+    assert!(
+        matches!(error, OpenError::Corrupt { position: Some(position), .. } if position == damaged),
+        "{error}"
+    );
+}
