@@ -94,6 +94,18 @@ pub enum CommandError {
         expected: u64,
         actual: u64,
     },
+    /// The caller pinned no version, and other writers changed the stream before each of
+    /// [`COMMAND_ATTEMPTS_MAX`] decisions could be appended.
+    #[error(
+        "stream {stream} kept changing while this command was decided: other writers got there \
+         first {attempts} times in a row (it now holds {actual} events); nothing was recorded, \
+         send the command again"
+    )]
+    Contended {
+        stream: StreamId,
+        attempts: usize,
+        actual: u64,
+    },
     #[error("{0}")]
     Invalid(ValidationError),
     #[error("the ledger cannot take writes: {0}")]
@@ -319,6 +331,13 @@ impl Ledger {
                     if meta.expected_version.is_none() && attempt < COMMAND_ATTEMPTS_MAX =>
                 {
                     tracing::debug!(%stream, actual, attempt, "lost a race for the stream; deciding again");
+                }
+                Err(AppendError::Conflict { actual, .. }) if meta.expected_version.is_none() => {
+                    return Err(CommandError::Contended {
+                        stream,
+                        attempts: attempt,
+                        actual,
+                    });
                 }
                 Err(AppendError::Conflict { actual, .. }) => {
                     return Err(CommandError::Conflict {

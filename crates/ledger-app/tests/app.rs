@@ -635,3 +635,47 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
     assert!(format!("{customer:?}").contains("13800138002"));
     reopened.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_racing_for_one_stream_are_recorded_or_told_they_lost_every_race() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path()).await;
+    let customer = CustomerId::new_v7();
+    ledger
+        .execute(
+            register(customer, "周八", "13600136000"),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap();
+    let before = ledger.log().head().position;
+    let writers: Vec<_> = (0..48)
+        .map(|index| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                ledger
+                    .execute(
+                        contact(customer, Channel::Phone, index),
+                        CommandMeta::by(agent()),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for writer in writers {
+        match writer.await.unwrap() {
+            Ok(executed) => {
+                assert_eq!(executed.events.len(), 1);
+                recorded += 1;
+            }
+            // No version was pinned, so a refusal is never "not the expected N".
+            Err(CommandError::Contended { attempts, .. }) => {
+                assert_eq!(attempts, ledger_app::commands::COMMAND_ATTEMPTS_MAX);
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ledger.log().head().position.get(), before.get() + recorded);
+    ledger.close().await.unwrap();
+}

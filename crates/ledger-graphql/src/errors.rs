@@ -36,6 +36,12 @@ pub enum ApiError {
         expected: u64,
         actual: u64,
     },
+    /// Lost every race for the stream; code `CONFLICT` like a pinned version that did not hold.
+    Contended {
+        stream: String,
+        attempts: usize,
+        actual: u64,
+    },
     Rejected {
         reason: &'static str,
         message: String,
@@ -84,7 +90,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation { .. } => "VALIDATION",
-            Self::Conflict { .. } => "CONFLICT",
+            Self::Conflict { .. } | Self::Contended { .. } => "CONFLICT",
             Self::Rejected { .. } => "REJECTED",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Unauthenticated => "UNAUTHENTICATED",
@@ -105,6 +111,13 @@ impl ApiError {
             } => {
                 format!("stream {stream} holds {actual} events, not the expected {expected}")
             }
+            Self::Contended {
+                stream,
+                attempts,
+                actual,
+            } => format!(
+                "stream {stream} kept changing while this command was decided: other writers got there first {attempts} times in a row (it now holds {actual} events); nothing was recorded, send the command again"
+            ),
             Self::Rejected { message, .. } => message.clone(),
             Self::NotFound { what } => format!("{what} does not exist"),
             Self::Unauthenticated => "the request carries no caller; sign in".to_owned(),
@@ -144,6 +157,15 @@ impl From<ApiError> for async_graphql::Error {
                     extensions.set("stream", stream.as_str());
                     // Versions are carried as strings, like positions: they may outgrow Int.
                     extensions.set("expected", expected.to_string());
+                    extensions.set("actual", actual.to_string());
+                }
+                ApiError::Contended {
+                    stream,
+                    attempts,
+                    actual,
+                } => {
+                    extensions.set("stream", stream.as_str());
+                    extensions.set("attempts", *attempts);
                     extensions.set("actual", actual.to_string());
                 }
                 ApiError::Rejected { reason, .. } => extensions.set("reason", *reason),
@@ -215,6 +237,15 @@ impl From<CommandError> for ApiError {
             } => Self::Conflict {
                 stream: stream.to_string(),
                 expected,
+                actual,
+            },
+            CommandError::Contended {
+                stream,
+                attempts,
+                actual,
+            } => Self::Contended {
+                stream: stream.to_string(),
+                attempts,
                 actual,
             },
             CommandError::Invalid(error) => error.into(),
@@ -354,6 +385,33 @@ mod tests {
         }
         .into();
         assert_eq!(extension(&conflict, "actual").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn a_command_that_lost_every_race_says_so_rather_than_naming_a_version_nobody_asked_for() {
+        let contended: async_graphql::Error = ApiError::from(CommandError::Contended {
+            stream: ledger_domain::ids::StreamId::parse("stream", "customer-x").unwrap(),
+            attempts: 5,
+            actual: 9,
+        })
+        .into();
+        assert_eq!(extension(&contended, "code").as_deref(), Some("CONFLICT"));
+        assert_eq!(
+            extension(&contended, "stream").as_deref(),
+            Some("customer-x")
+        );
+        assert_eq!(extension(&contended, "actual").as_deref(), Some("9"));
+        assert!(
+            contended.message.contains("5 times in a row"),
+            "{}",
+            contended.message
+        );
+        assert!(contended.message.contains("send the command again"));
+        assert!(
+            !contended.message.contains("expected"),
+            "{}",
+            contended.message
+        );
     }
 
     #[test]
