@@ -50,7 +50,12 @@ impl TimelineEntry {
     }
 }
 
-#[Object]
+// `serial`: an entry's fields are read from memory and never wait, so resolving them one after
+// the other gives the same answer (in the selection's order, as before) without the
+// `FuturesUnordered` async-graphql builds per object to run fields concurrently: a page of 50
+// entries built 100 of them (entries and edges), about a tenth of the server's CPU. (A plain
+// comment: a doc comment here would become the type's description in the SDL.)
+#[Object(serial)]
 impl TimelineEntry {
     async fn position(&self) -> Position {
         self.entry.position.into()
@@ -197,6 +202,8 @@ pub struct TimelineConnection {
 
 /// One timeline entry and the cursor that pages on from it.
 #[derive(SimpleObject, Debug)]
+// `serial`, as `TimelineEntry`: its fields never wait.
+#[graphql(serial)]
 pub struct TimelineEdge {
     pub cursor: String,
     pub node: TimelineEntry,
