@@ -44,7 +44,14 @@
 //! times its selection) are checked before anything runs; every page has a maximum (asking for
 //! more is a `VALIDATION` error naming the argument, never a shorter page); introspection and
 //! field suggestions are off unless [`ApiOptions::introspection`], and while off, a query for
-//! `__schema` or `__type` is refused as `FORBIDDEN` (`introspection.rs`).
+//! `__schema` or `__type` is refused as `FORBIDDEN` (`introspection.rs`) before it runs.
+//!
+//! # Execution
+//!
+//! [`LedgerSchema`] (`execution.rs`) runs every request: it keeps parsed documents by their text
+//! (bounded, [`execution::CACHED_DOCUMENTS_MAX`]) and refuses introspection while it is off.
+//! The schema has no async-graphql extension, so resolved fields take async-graphql's direct
+//! path rather than its extension chain.
 
 pub mod access;
 pub mod access_records;
@@ -53,6 +60,7 @@ pub mod audit;
 pub mod connection;
 pub mod customers;
 pub mod errors;
+pub mod execution;
 pub mod introspection;
 pub mod marketing;
 pub mod mutations;
@@ -76,11 +84,9 @@ use ledger_app::Ledger;
 
 pub use access::{Caller, Role};
 pub use errors::ApiError;
+pub use execution::LedgerSchema;
 pub use mutations::MutationRoot;
 pub use subscriptions::SubscriptionRoot;
-
-/// The schema the server serves.
-pub type LedgerSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The root query type: customers, service and audit queries.
 #[derive(MergedObject, Debug, Default)]
@@ -181,12 +187,10 @@ pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
     let builder = if options.introspection {
         builder
     } else {
-        builder
-            .disable_introspection()
-            .disable_suggestions()
-            .extension(introspection::RefuseIntrospection)
+        // The refusal of `__schema` and `__type` is `LedgerSchema`'s (`execution.rs`).
+        builder.disable_introspection().disable_suggestions()
     };
-    builder.finish()
+    LedgerSchema::new(builder.finish(), options.introspection)
 }
 
 /// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.

@@ -5,7 +5,13 @@
 //! policy and claim numbers through the domain's mask, in their own fields and where the title
 //! names them. Titles hold nothing else personal (see the timeline crate).
 
-use async_graphql::{ID, Object, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::{
+    ContextSelectionSet, ID, Object, OutputType, Positioned, ServerResult, SimpleObject, Value,
+};
 use customer_timeline::{PageRequest, TIMELINE_PAGE_MAX, TimelineFilter};
 use ledger_domain::ids::CustomerId;
 use ledger_domain::projection::StateRead;
@@ -44,7 +50,12 @@ impl TimelineEntry {
     }
 }
 
-#[Object]
+// `serial`: an entry's fields are read from memory and never wait, so resolving them one after
+// the other gives the same answer (in the selection's order, as before) without the
+// `FuturesUnordered` async-graphql builds per object to run fields concurrently: a page of 50
+// entries built 100 of them (entries and edges), about a tenth of the server's CPU. (A plain
+// comment: a doc comment here would become the type's description in the SDL.)
+#[Object(serial)]
 impl TimelineEntry {
     async fn position(&self) -> Position {
         self.entry.position.into()
@@ -183,7 +194,7 @@ impl TimelineEntry {
 /// A page of a customer's timeline, newest first.
 #[derive(SimpleObject, Debug)]
 pub struct TimelineConnection {
-    pub edges: Vec<TimelineEdge>,
+    pub edges: TimelineEdges,
     pub page_info: PageInfo,
     /// Entries on the whole timeline, whatever the filters.
     pub total_count: i32,
@@ -191,9 +202,55 @@ pub struct TimelineConnection {
 
 /// One timeline entry and the cursor that pages on from it.
 #[derive(SimpleObject, Debug)]
+// `serial`, as `TimelineEntry`: its fields never wait.
+#[graphql(serial)]
 pub struct TimelineEdge {
     pub cursor: String,
     pub node: TimelineEntry,
+}
+
+/// A page's edges: in the schema exactly a `[TimelineEdge!]!`, resolved one edge after the
+/// other.
+///
+/// async-graphql resolves a list's items concurrently (`try_join_all`, a `FuturesOrdered` for
+/// more than 30 items), which for a page of 50 entries whose fields never wait was a tenth of
+/// the server's CPU spent on polling machinery. An entry's fields are all read from memory
+/// (nothing awaits), so resolving the edges in order gives the same answer with none of it.
+/// Errors carry the same path (`ctx.with_index`), and the first error in list order is the
+/// one reported, as a field of an entry cannot fail. (The type information comes from
+/// `Vec<TimelineEdge>`, through async-graphql's doc-hidden `registry`, so the SDL is unchanged;
+/// the SDL drift test would show otherwise.)
+#[derive(Debug, Default)]
+pub struct TimelineEdges(pub Vec<TimelineEdge>);
+
+impl OutputType for TimelineEdges {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<TimelineEdge> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<TimelineEdge> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<TimelineEdge> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let mut values = Vec::with_capacity(self.0.len());
+        for (index, edge) in self.0.iter().enumerate() {
+            let ctx_index = ctx.with_index(index);
+            let value = OutputType::resolve(edge, &ctx_index, field)
+                .await
+                .map_err(|error| ctx_index.set_error_path(error))?;
+            values.push(value);
+        }
+        Ok(Value::List(values))
+    }
 }
 
 /// The timeline field's arguments, as the client sent them.
@@ -267,14 +324,15 @@ pub fn timeline_page(
         .map_err(|error| timeline_error(error, names))?;
     let total = customer_timeline::entry_count(state, customer)?;
     Ok(TimelineConnection {
-        edges: page
-            .entries
-            .into_iter()
-            .map(|(cursor, entry)| TimelineEdge {
-                cursor,
-                node: TimelineEntry::new(entry, masked),
-            })
-            .collect(),
+        edges: TimelineEdges(
+            page.entries
+                .into_iter()
+                .map(|(cursor, entry)| TimelineEdge {
+                    cursor,
+                    node: TimelineEntry::new(entry, masked),
+                })
+                .collect(),
+        ),
         page_info: PageInfo {
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,

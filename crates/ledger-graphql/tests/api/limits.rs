@@ -1,6 +1,7 @@
 //! Limits: page sizes, depth, complexity, introspection, and requests without a caller.
 
-use async_graphql::Request;
+use async_graphql::futures_util::StreamExt;
+use async_graphql::{BatchRequest, BatchResponse, Request};
 use ledger_domain::ids::Position;
 use ledger_graphql::{ApiOptions, ConsistentWith, Role};
 
@@ -129,6 +130,23 @@ async fn introspection_is_off_unless_asked_for() {
     }
     let response = closed.run(Role::Admin, "{ __typename }").await;
     assert_eq!(data(response)["__typename"], "Query");
+    // The refusal comes before execution on every path: a batch, and the websocket's stream.
+    let batch = BatchRequest::Batch(vec![
+        Request::new("{ __typename }").data(caller(Role::Admin)),
+        Request::new(introspection).data(caller(Role::Admin)),
+    ]);
+    let BatchResponse::Batch(answers) = closed.schema.execute_batch(batch).await else {
+        panic!("a batch is answered with a batch");
+    };
+    assert!(answers[0].errors.is_empty(), "{:?}", answers[0].errors);
+    assert_eq!(codes(&answers[1]), ["FORBIDDEN"]);
+    let mut stream = closed
+        .schema
+        .execute_stream(Request::new(introspection).data(caller(Role::Admin)));
+    let answer = stream.next().await.expect("one answer");
+    assert_eq!(codes(&answer), ["FORBIDDEN"]);
+    assert!(stream.next().await.is_none(), "the refusal ends the stream");
+    drop(stream);
     closed.close().await;
 
     let open = Harness::start_with(ApiOptions {
@@ -174,6 +192,45 @@ async fn reading_a_position_past_the_head_is_refused_at_once() {
         extension(&response.errors[0], "field").as_deref(),
         Some("X-Ledger-Consistent-With")
     );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_sent_again_is_parsed_once_and_answers_the_same() {
+    let harness = Harness::start().await;
+    let (customer, position) = harness.register("张三", "13800138000").await;
+    // Wait until the directory and the timeline show the customer.
+    let seen =
+        format!(r#"{{ customer(id: "{customer}") {{ timeline(first: 1) {{ totalCount }} }} }}"#);
+    let seen = harness.run_consistent(Role::Agent, &seen, &position).await;
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    let document = r#"query Screen($id: ID!, $full: Boolean!) {
+        customer(id: $id) { name timeline(first: 5) @include(if: $full) { totalCount } }
+    }"#;
+    let variables = |full: bool| serde_json::json!({ "id": customer, "full": full });
+    let before = harness.schema.cached_documents();
+    let full = harness
+        .run_with(Role::Agent, document, variables(true))
+        .await;
+    let short = harness
+        .run_with(Role::Agent, document, variables(false))
+        .await;
+    let again = harness
+        .run_with(Role::Agent, document, variables(true))
+        .await;
+    assert_eq!(harness.schema.cached_documents(), before + 1);
+    // `@include` removed the timeline from the second request's copy only.
+    let (full, short, again) = (data(full), data(short), data(again));
+    assert!(
+        full["customer"]["timeline"]["totalCount"].is_number(),
+        "{full}"
+    );
+    assert!(short["customer"].get("timeline").is_none(), "{short}");
+    assert_eq!(again, full);
+    // A document that does not parse is not kept, and async-graphql's own error answers it.
+    let broken = harness.run(Role::Agent, "{ customer(id: ").await;
+    assert_eq!(broken.errors.len(), 1, "{:?}", broken.errors);
+    assert_eq!(harness.schema.cached_documents(), before + 1);
     harness.close().await;
 }
 

@@ -131,6 +131,7 @@ pub async fn run(
     };
     let schema = ledger_graphql::build_schema(ledger.clone(), options);
     let state = AppState::new(ledger.clone(), schema, Tokens::from_config(&config));
+    tokio::spawn(crate::server::metrics::upkeep());
     let listen = args.listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

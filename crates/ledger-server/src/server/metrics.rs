@@ -2,9 +2,13 @@
 //! projection lag in events, and the store's size on disk.
 //!
 //! Counters and histograms are recorded as requests happen; gauges of the ledger's state are
-//! sampled when `/metrics` is scraped, so they cost nothing between scrapes.
+//! sampled when `/metrics` is scraped, so they cost nothing between scrapes. Memory stays
+//! bounded without scrapes: [`upkeep`] drains recorded latencies, and operation names beyond
+//! [`OPERATION_LABELS_MAX`] share one label.
 
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use ledger_app::Ledger;
 use ledger_store::EventLog;
@@ -26,9 +30,58 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
+/// How often the recorder folds recorded latencies into their summaries. It keeps every sample
+/// (8 bytes per request) until then; with only scrapes doing it, a server nobody scrapes would
+/// grow by 8 bytes a request forever. Five seconds is the exporter's own default.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Distinct operation names that get their own label; requests of any other name are counted
+/// under [`OTHER_OPERATIONS`]. A deployment's clients use a few dozen names; a client inventing
+/// a fresh one per request would otherwise add series, and memory, without end.
+pub const OPERATION_LABELS_MAX: usize = 128;
+
+/// The longest operation name used as a label (longer ones count under [`OTHER_OPERATIONS`]),
+/// so the labels kept hold at most `OPERATION_LABELS_MAX` × 128 bytes.
+pub const OPERATION_LABEL_BYTES_MAX: usize = 128;
+
+/// The label of requests whose operation name is not labelled on its own.
+pub const OTHER_OPERATIONS: &str = "other";
+
+/// Folds recorded latencies into their summaries every [`UPKEEP_INTERVAL`], for as long as the
+/// server runs.
+pub async fn upkeep() {
+    let handle = handle();
+    let mut interval = tokio::time::interval(UPKEEP_INTERVAL);
+    loop {
+        interval.tick().await;
+        handle.run_upkeep();
+    }
+}
+
+/// The label `operation` is counted under.
+fn operation_label(operation: &str) -> String {
+    static LABELLED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    if operation.len() > OPERATION_LABEL_BYTES_MAX {
+        return OTHER_OPERATIONS.to_owned();
+    }
+    // A panic cannot leave the set half-changed, so a lock poisoned by one is still sound.
+    let mut labelled = LABELLED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if labelled.contains(operation) {
+        return operation.to_owned();
+    }
+    if labelled.len() >= OPERATION_LABELS_MAX {
+        return OTHER_OPERATIONS.to_owned();
+    }
+    labelled.insert(operation.to_owned());
+    operation.to_owned()
+}
+
 /// Records one GraphQL request.
 pub fn record_request(operation: &str, seconds: f64, ok: bool) {
-    let operation = operation.to_owned();
+    let operation = operation_label(operation);
     let outcome = if ok { "ok" } else { "error" };
     metrics::counter!("ledger_graphql_requests_total", "operation" => operation.clone(), "outcome" => outcome).increment(1);
     metrics::histogram!("ledger_graphql_request_duration_seconds", "operation" => operation)
@@ -56,4 +109,25 @@ pub fn render(ledger: &Ledger, store_bytes: u64) -> String {
 #[allow(clippy::cast_precision_loss, clippy::as_conversions)]
 fn lossy(count: u64) -> f64 {
     count as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded_in_number_and_length() {
+        let kept = operation_label("AgentScreen");
+        for fresh in 0..OPERATION_LABELS_MAX {
+            operation_label(&format!("Fresh{fresh}"));
+        }
+        assert_eq!(operation_label("NeverSeenBefore"), OTHER_OPERATIONS);
+        assert_eq!(
+            operation_label(&kept),
+            kept,
+            "a labelled name keeps its label"
+        );
+        let long = "L".repeat(OPERATION_LABEL_BYTES_MAX + 1);
+        assert_eq!(operation_label(&long), OTHER_OPERATIONS);
+    }
 }
