@@ -10,6 +10,11 @@ use ledger_bench::figures::appends;
 use ledger_bench::profile::{CLIENTS, Profile};
 use ledger_bench::run::{Settings, run};
 
+/// jemalloc, as in `contact-ledger`: the import and rebuild figures run in this process, and
+/// they should measure the allocator the ledger ships with.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ledger-bench",
