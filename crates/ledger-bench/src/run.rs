@@ -505,7 +505,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             "- 2: `append_many` in batches of {} requests (the path `import` and `seed` use), group commits of up to 2,048 events, each fdatasynced ({} groups, {} syncs), store closed at the end; PostgreSQL: one multi-row INSERT of 1,000 rows per committed transaction into a table with `UNIQUE (stream, version)`, {:.1} s.\n\
              - 2, write amplification: the import made the process write {} to disk ({:.2}× the raw event bytes) for a store of {} on disk.\n\
              - 3: ledger: {CLIENTS} tokio tasks, each `append` of one event awaited before the next ({:.1} events per fdatasync); PostgreSQL: {CLIENTS} connections on {CLIENTS} threads, each a single-row INSERT committed alone.\n\
-             - 4: {}.{}\n\
+             - 4: {} (each batch read and decoded once for all of them, applied on one thread per core).\n\
              - 5a: `customer_timeline::page` (what the API calls) on the timeline read model; PostgreSQL: `SELECT … WHERE stream = $1 ORDER BY version DESC LIMIT 50` through the unique index (ratio = PostgreSQL p99 / ledger p99).\n\
              - 5b, 6: `wrk --latency` POSTing one GraphQL query by an agent token; 6 looks the customer up by `MOBILE` (the schema's phone kind) and reads the first page. p50 of 5b: {}, of 6: {}.\n\
              - 7: one websocket `screenPop(agent)` subscription; each `recordContact` is POSTed, its answer awaited, then the pop; request sent → pop p99 {}.\n\
@@ -519,18 +519,6 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             bytes(import_disk_bytes),
             events_per_sync,
             rebuilt.method,
-            if rebuilt.per_projection.is_empty() {
-                String::new()
-            } else {
-                let parts: Vec<String> = rebuilt
-                    .per_projection
-                    .iter()
-                    .map(|(name, elapsed)| {
-                        format!("{name} {}", rate(per_second(rebuilt.events, *elapsed)))
-                    })
-                    .collect();
-                format!(" Per projection: {}.", parts.join(", "))
-            },
             latency(api.timeline.p50),
             latency(api.lookup.p50),
             latency(pop_request_p99),
