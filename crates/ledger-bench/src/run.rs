@@ -484,7 +484,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             dataset::SEED,
         ),
         format!(
-            "the issue asks for {ISSUE_LEDGER_EVENTS} events for figures 5 and 8: NOT MEASURED at that scale (at ~2.3 KB per event it needs ~23 GB, and the shared disk must keep 15 GB free; building its read models would take hours at figure 4's rate)"
+            "the issue asks for {ISSUE_LEDGER_EVENTS} events for figures 5 and 8: NOT MEASURED at that scale (at ~2.3 KB per event it needs ~23 GB, and the shared disk must keep 15 GB free)"
         ),
         format!(
             "figure 3: {:?} per side; figure 5: {} reads per side in process, {:?} of wrk ({} threads, {} connections) for 5b and 6; figure 7: {} contacts",
