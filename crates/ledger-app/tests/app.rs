@@ -73,6 +73,21 @@ async fn open(dir: &std::path::Path) -> Ledger {
     ledger
 }
 
+/// A started ledger in `dir` holding one registered customer.
+async fn open_with_customer(
+    dir: &std::path::Path,
+    name: &str,
+    phone: &str,
+) -> (Ledger, CustomerId) {
+    let ledger = open(dir).await;
+    let customer = CustomerId::new_v7();
+    ledger
+        .execute(register(customer, name, phone), CommandMeta::by(agent()))
+        .await
+        .unwrap();
+    (ledger, customer)
+}
+
 async fn settle(ledger: &Ledger) {
     let head = ledger.log().head().position;
     ledger
@@ -456,15 +471,7 @@ async fn a_catch_up_rebuilds_a_changed_projection_while_the_others_resume_in_pla
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_model_as_of_a_past_position_equals_the_one_built_then() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = open(dir.path()).await;
-    let customer = CustomerId::new_v7();
-    ledger
-        .execute(
-            register(customer, "赵六", "13700137000"),
-            CommandMeta::by(agent()),
-        )
-        .await
-        .unwrap();
+    let (ledger, customer) = open_with_customer(dir.path(), "赵六", "13700137000").await;
     ledger
         .execute(
             contact(customer, Channel::Phone, 30),
@@ -639,15 +646,7 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
 #[tokio::test(flavor = "multi_thread")]
 async fn writers_racing_for_one_stream_are_recorded_or_told_they_lost_every_race() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = open(dir.path()).await;
-    let customer = CustomerId::new_v7();
-    ledger
-        .execute(
-            register(customer, "周八", "13600136000"),
-            CommandMeta::by(agent()),
-        )
-        .await
-        .unwrap();
+    let (ledger, customer) = open_with_customer(dir.path(), "周八", "13600136000").await;
     let before = ledger.log().head().position;
     let writers: Vec<_> = (0..48)
         .map(|index| {
