@@ -555,9 +555,16 @@ impl ProjectionRunner {
         progress: &mut dyn FnMut(Position),
     ) -> Result<Position, RunnerError> {
         let head = self.inner.log.head().position;
-        let mut targets = Vec::with_capacity(names.len());
+        let mut targets: Vec<Target<'_>> = Vec::with_capacity(names.len());
         for name in names {
-            targets.push(self.fresh_target(self.slot(name)?)?);
+            let slot = self.slot(name)?;
+            // A name given twice is rebuilt once: a second fresh generation would drop the first.
+            if targets
+                .iter()
+                .all(|target| !std::ptr::eq(target.slot, slot))
+            {
+                targets.push(self.fresh_target(slot)?);
+            }
         }
         self.feed_together(&mut targets, head, progress)?;
         self.switch_rebuilt(&targets, head)?;

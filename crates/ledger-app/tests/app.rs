@@ -353,6 +353,15 @@ async fn incremental_projections_equal_a_rebuild_from_zero_across_a_reopen() {
     assert_eq!(heard.last(), Some(&head), "progress reaches the head");
     assert!(heard.windows(2).all(|pair| pair[0] < pair[1]));
     assert_eq!(dumps(&ledger), incremental, "a joint rebuild differs");
+    // A projection named twice is rebuilt once, whole.
+    let timeline = [names::CUSTOMER_TIMELINE, names::CUSTOMER_TIMELINE];
+    assert_eq!(
+        ledger
+            .runner()
+            .rebuild_with_progress(&timeline, &mut |_| {}),
+        Ok(head)
+    );
+    assert_eq!(dumps(&ledger), incremental, "a rebuild named twice differs");
     // And each equals the same fold into memory, which reads no filter of written keys.
     for (name, dump) in dumps(&ledger) {
         let in_memory: Vec<Entry> = ledger
