@@ -73,6 +73,30 @@ async fn open(dir: &std::path::Path) -> Ledger {
     ledger
 }
 
+/// Opens a ledger in `dir`, registers `count` customers named `name` (mobiles `phone_prefix`
+/// and a 4-digit index), appends every sample event, lets the projections apply it all and
+/// closes it. Returns the customers.
+async fn write_history(
+    dir: &std::path::Path,
+    count: usize,
+    name: &str,
+    phone_prefix: &str,
+) -> Vec<CustomerId> {
+    let customers: Vec<CustomerId> = (0..count).map(|_| CustomerId::new_v7()).collect();
+    let ledger = open(dir).await;
+    for (index, customer) in customers.iter().enumerate() {
+        let phone = format!("{phone_prefix}{index:04}");
+        ledger
+            .execute(register(*customer, name, &phone), CommandMeta::by(agent()))
+            .await
+            .unwrap();
+    }
+    append_samples(ledger.log()).await;
+    settle(&ledger).await;
+    ledger.close().await.unwrap();
+    customers
+}
+
 /// A started ledger in `dir` holding one registered customer.
 async fn open_with_customer(
     dir: &std::path::Path,
@@ -295,23 +319,7 @@ async fn commands_decide_append_and_retry_idempotently() {
 #[tokio::test(flavor = "multi_thread")]
 async fn incremental_projections_equal_a_rebuild_from_zero_across_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let customers: Vec<CustomerId> = (0..12).map(|_| CustomerId::new_v7()).collect();
-    {
-        let ledger = open(dir.path()).await;
-        for (index, customer) in customers.iter().enumerate() {
-            let phone = format!("1390000{:04}", index);
-            ledger
-                .execute(
-                    register(*customer, "王五", &phone),
-                    CommandMeta::by(agent()),
-                )
-                .await
-                .unwrap();
-        }
-        append_samples(ledger.log()).await;
-        settle(&ledger).await;
-        ledger.close().await.unwrap();
-    }
+    let customers = write_history(dir.path(), 12, "王五", "1390000").await;
     // Reopen: the projections resume from their checkpoints while more events arrive.
     let ledger = open(dir.path()).await;
     for (index, customer) in customers.iter().enumerate() {
@@ -405,23 +413,7 @@ impl Projection for Bumped {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_catch_up_rebuilds_a_changed_projection_while_the_others_resume_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let customers: Vec<CustomerId> = (0..3).map(|_| CustomerId::new_v7()).collect();
-    {
-        let ledger = open(dir.path()).await;
-        for (index, customer) in customers.iter().enumerate() {
-            let phone = format!("1380000{index:04}");
-            ledger
-                .execute(
-                    register(*customer, "陈七", &phone),
-                    CommandMeta::by(agent()),
-                )
-                .await
-                .unwrap();
-        }
-        append_samples(ledger.log()).await;
-        settle(&ledger).await;
-        ledger.close().await.unwrap();
-    }
+    write_history(dir.path(), 3, "陈七", "1380000").await;
     let resumed_from = {
         // More history arrives while no runner follows the log.
         let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
