@@ -81,19 +81,24 @@ fn seal_part(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>, Key
         .collect()
 }
 
-/// Seals and appends `chunks` in order, sealing each next chunk while the store writes the one
-/// before; `written` hears each chunk's outcomes (one per request, in order) and may stop the
-/// run with an error of its own.
+/// Seals and appends `planned` in order, in chunks of `chunk_requests` requests (at least one),
+/// sealing each next chunk while the store writes the one before; `written` hears each chunk's
+/// outcomes (one per request, in order) and may stop the run with an error of its own.
 pub async fn append_sealed<L, E>(
     log: &L,
     ring: &KeyRing,
-    chunks: impl IntoIterator<Item = Planned>,
+    planned: impl IntoIterator<Item = (AppendRequest, Event)>,
+    chunk_requests: usize,
     mut written: impl FnMut(Vec<Result<Appended, AppendError>>) -> Result<(), E>,
 ) -> Result<(), BulkError<E>>
 where
     L: EventLog,
 {
-    let mut chunks = chunks.into_iter();
+    let mut planned = planned.into_iter();
+    let mut chunks = std::iter::from_fn(move || {
+        let chunk: Planned = planned.by_ref().take(chunk_requests.max(1)).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    });
     let Some(first) = chunks.next() else {
         return Ok(());
     };
@@ -191,13 +196,14 @@ mod tests {
         let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
         let ring = ring(&log);
         let chunks: Vec<Planned> = (0..4).map(|_| planned(3)).collect();
+        let chunk_len = chunks[0].len();
         let ids: Vec<_> = chunks
             .iter()
             .flatten()
             .map(|(request, _)| request.events[0].event_id)
             .collect();
         let mut heard = 0;
-        append_sealed(&log, &ring, chunks, |outcomes| {
+        append_sealed(&log, &ring, chunks.concat(), chunk_len, |outcomes| {
             heard += 1;
             outcomes
                 .into_iter()
@@ -219,9 +225,11 @@ mod tests {
         let head = log.head().position;
         let chunks: Vec<Planned> = (0..2).map(|_| planned(1)).collect();
         let first_len = chunks[0].len();
-        let stopped = append_sealed(&log, &ring, chunks, |_| Err("refused by the caller"))
-            .await
-            .unwrap_err();
+        let stopped = append_sealed(&log, &ring, chunks.concat(), first_len, |_| {
+            Err("refused by the caller")
+        })
+        .await
+        .unwrap_err();
         assert!(matches!(
             stopped,
             BulkError::Caller("refused by the caller")

@@ -55,9 +55,9 @@ fn raw_event_bytes(log: &SledEventLog) -> Result<u64, String> {
     }
 }
 
-/// Each request with the decoded event sealing reads, in chunks of `IMPORT_CHUNK_REQUESTS`
-/// (what `import` hands `ledger_app::bulk::append_sealed`).
-fn planned(requests: Vec<AppendRequest>) -> Result<Vec<ledger_app::bulk::Planned>, String> {
+/// Each request with the decoded event sealing reads (what `import` hands
+/// `ledger_app::bulk::append_sealed`).
+fn planned(requests: Vec<AppendRequest>) -> Result<ledger_app::bulk::Planned, String> {
     let mut planned = Vec::with_capacity(requests.len());
     for request in requests {
         let [new_event] = request.events.as_slice() else {
@@ -71,12 +71,7 @@ fn planned(requests: Vec<AppendRequest>) -> Result<Vec<ledger_app::bulk::Planned
         .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
         planned.push((request, event));
     }
-    let mut planned = planned.into_iter().peekable();
-    let mut chunks = Vec::new();
-    while planned.peek().is_some() {
-        chunks.push(planned.by_ref().take(IMPORT_CHUNK_REQUESTS).collect());
-    }
-    Ok(chunks)
+    Ok(planned)
 }
 
 pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, String> {
@@ -88,10 +83,10 @@ pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, 
     let written_before = written_bytes()?;
     let started = Instant::now();
     // Decoding the dataset's payloads is timed too: sealing needs the events, as before.
-    let chunks = planned(requests)?;
+    let planned = planned(requests)?;
     let ring = ledger_app::open_keys(&log, crate::bench_keys())
         .map_err(|error| format!("opening the data keys: {error}"))?;
-    ledger_app::bulk::append_sealed(&log, &ring, chunks, |outcomes| {
+    ledger_app::bulk::append_sealed(&log, &ring, planned, IMPORT_CHUNK_REQUESTS, |outcomes| {
         for outcome in outcomes {
             let appended = outcome.map_err(|error| format!("an append was refused: {error}"))?;
             if appended.duplicate {

@@ -319,13 +319,7 @@ async fn write_integrator(
         written: 0,
         already_present: u64::try_from(duplicates).unwrap_or(u64::MAX),
     };
-    let mut pending = requests.into_iter();
-    let chunks = std::iter::from_fn(move || {
-        let chunk: Vec<(AppendRequest, Event)> =
-            pending.by_ref().take(IMPORT_CHUNK_REQUESTS).collect();
-        (!chunk.is_empty()).then_some(chunk)
-    });
-    ledger_app::bulk::append_sealed(store, ring, chunks, |outcomes| {
+    ledger_app::bulk::append_sealed(store, ring, requests, IMPORT_CHUNK_REQUESTS, |outcomes| {
         bar.inc(u64::try_from(outcomes.len()).unwrap_or(u64::MAX));
         for outcome in outcomes {
             let appended = outcome.context("the store refused an event that passed validation")?;

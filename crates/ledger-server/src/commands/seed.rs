@@ -101,17 +101,9 @@ pub async fn run(
         ..keys.options()?
     };
     let ring = ledger_app::open_keys(&store, key_options).context("opening the data keys")?;
-    let mut events = ledger_synth::generate(&config);
-    let chunks = std::iter::from_fn(move || {
-        let chunk: Vec<(AppendRequest, Event)> = events
-            .by_ref()
-            .take(SEED_CHUNK_REQUESTS)
-            .map(planned)
-            .collect();
-        (!chunk.is_empty()).then_some(chunk)
-    });
+    let planned = ledger_synth::generate(&config).map(planned);
     let mut written = 0u64;
-    ledger_app::bulk::append_sealed(&store, &ring, chunks, |outcomes| {
+    ledger_app::bulk::append_sealed(&store, &ring, planned, SEED_CHUNK_REQUESTS, |outcomes| {
         for outcome in outcomes {
             outcome.context("the store refused a generated event")?;
             written += 1;
