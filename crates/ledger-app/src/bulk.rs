@@ -104,11 +104,11 @@ where
     };
     let mut sealed = seal_chunk(ring, first)?;
     loop {
-        let next = chunks.next();
         // `biased`: the append is polled first, so the chunk is handed to the store's writer
-        // thread before this thread starts sealing the next one.
+        // thread before this thread takes the next one from `planned` (which may parse or
+        // generate it) and seals it.
         let (outcomes, next_sealed) = tokio::join!(biased; log.append_many(sealed), async {
-            next.map(|chunk| seal_chunk(ring, chunk)).transpose()
+            chunks.next().map(|chunk| seal_chunk(ring, chunk)).transpose()
         });
         written(outcomes.map_err(BulkError::Store)?).map_err(BulkError::Caller)?;
         match next_sealed? {
