@@ -68,5 +68,6 @@ fi
 cd "$ROOT"
 "$TARGET/release/ledger-bench" run --profile "$PROFILE" --work "$WORK" \
     --server "$TARGET/release/contact-ledger" --misses crates/ledger-bench/MISSES.md \
-    --output "$OUTPUT" ${BENCH_LEDGER_EVENTS:+--ledger-events "$BENCH_LEDGER_EVENTS"}
+    --output "$OUTPUT" ${BENCH_LEDGER_EVENTS:+--ledger-events "$BENCH_LEDGER_EVENTS"} \
+    ${BENCH_SCALE_EVENTS:+--scale-events "$BENCH_SCALE_EVENTS"}
 echo "run.sh: report written to $OUTPUT" >&2

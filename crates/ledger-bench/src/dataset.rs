@@ -3,6 +3,7 @@
 //! customer, whose timeline figures 5 to 7 read. The same events go to both sides: append
 //! requests for the ledger, rows for PostgreSQL.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
@@ -47,8 +48,9 @@ pub struct Dataset {
     pub sample_payload: Vec<u8>,
 }
 
-fn request(synthetic: SyntheticEvent) -> AppendRequest {
-    AppendRequest {
+/// The append request of one synthetic event, beside the event (sealing reads it).
+pub fn planned(synthetic: SyntheticEvent) -> (AppendRequest, Event) {
+    let request = AppendRequest {
         stream: synthetic.stream,
         expected: ExpectedVersion::Any,
         events: vec![NewEvent {
@@ -62,14 +64,32 @@ fn request(synthetic: SyntheticEvent) -> AppendRequest {
             origin: Some("synthetic".to_owned()),
             payload: synthetic.event.encode_payload(),
         }],
-    }
+    };
+    (request, synthetic.event)
 }
 
-/// Customers that keep their identity through the history: never merged away, erased or
+/// What a pass over the history learns: the busy customer, and the first contact (with who
+/// recorded it) that the busy customer's contacts are shaped like.
+#[derive(Debug, Clone)]
+pub struct HistoryFacts {
+    pub hot: HotCustomer,
+    pub template: ContactRecorded,
+    pub actor: StaffId,
+}
+
+/// Picks the busy customer and the contact template from one pass over `events` (streamed:
+/// only the customers registered with a mobile and those that lose their identity are kept).
+///
+/// The busy customer keeps their identity through the history: never merged away, erased or
 /// stripped of an identifier, so their mobile number finds them at the end.
-fn unstable_customers(events: &[SyntheticEvent]) -> HashSet<CustomerId> {
+pub fn scan<E: Borrow<SyntheticEvent>>(
+    events: impl IntoIterator<Item = E>,
+) -> Result<HistoryFacts, String> {
     let mut unstable = HashSet::new();
+    let mut candidates = Vec::new();
+    let mut template = None;
     for synthetic in events {
+        let synthetic = synthetic.borrow();
         match &synthetic.event {
             Event::CustomersMerged(merge) => {
                 unstable.insert(merge.customer_id);
@@ -80,86 +100,79 @@ fn unstable_customers(events: &[SyntheticEvent]) -> HashSet<CustomerId> {
             Event::IdentifierRemoved(removed) => {
                 unstable.insert(removed.customer_id);
             }
-            _ => {}
-        }
-    }
-    unstable
-}
-
-fn hot_customer(events: &[SyntheticEvent]) -> Result<HotCustomer, String> {
-    let unstable = unstable_customers(events);
-    events
-        .iter()
-        .find_map(|synthetic| match &synthetic.event {
-            Event::CustomerRegistered(registered)
-                if !unstable.contains(&registered.customer_id) =>
-            {
-                registered
+            Event::CustomerRegistered(registered) => {
+                if let Some(mobile) = registered
                     .identifiers
                     .iter()
                     .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
-                    .map(|mobile| HotCustomer {
+                {
+                    candidates.push(HotCustomer {
                         id: registered.customer_id,
                         mobile: mobile.value().to_owned(),
-                    })
+                    });
+                }
             }
-            _ => None,
-        })
-        .ok_or_else(|| "the synthetic history has no customer with a stable mobile".to_owned())
+            Event::ContactRecorded(contact) if template.is_none() => {
+                template = Some((contact.clone(), synthetic.actor.clone()));
+            }
+            _ => {}
+        }
+    }
+    let hot = candidates
+        .into_iter()
+        .find(|candidate| !unstable.contains(&candidate.id))
+        .ok_or_else(|| "the synthetic history has no customer with a stable mobile".to_owned())?;
+    let (template, actor) =
+        template.ok_or_else(|| "the synthetic history has no contact".to_owned())?;
+    Ok(HistoryFacts {
+        hot,
+        template,
+        actor,
+    })
 }
 
-/// `HOT_ENTRIES` contacts for `hot`, one a minute after the history ends, shaped like the
+/// `count` contacts for the busy customer, one a minute after `after`, shaped like the
 /// history's first contact but tied to no policy, claim, case or campaign.
-fn hot_contacts(
-    template: &ContactRecorded,
-    actor: &StaffId,
-    hot: &HotCustomer,
+pub fn hot_contacts(
+    facts: &HistoryFacts,
     after: Timestamp,
     count: usize,
-) -> Vec<AppendRequest> {
-    (0..count)
-        .map(|index| {
-            let minutes = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
-            let started_at = after + SignedDuration::from_mins(minutes);
-            let contact = Event::ContactRecorded(ContactRecorded {
-                contact_id: ContactId::new_v7(),
-                customer_id: hot.id,
-                started_at,
-                policy_number: None,
-                claim_number: None,
-                case_id: None,
-                campaign_id: None,
-                enquiry_id: None,
-                ..template.clone()
-            });
-            AppendRequest {
-                stream: StreamId::customer(hot.id),
-                expected: ExpectedVersion::Any,
-                events: vec![NewEvent {
-                    event_id: EventId::new_v7(),
-                    event_type: contact.event_type().to_owned(),
-                    schema_version: contact.schema_version(),
-                    occurred_at: started_at,
-                    actor: actor.clone(),
-                    correlation_id: None,
-                    causation_id: None,
-                    origin: Some("bench".to_owned()),
-                    payload: contact.encode_payload(),
-                }],
-            }
-        })
-        .collect()
+) -> impl Iterator<Item = (AppendRequest, Event)> + use<'_> {
+    (0..count).map(move |index| {
+        let minutes = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
+        let started_at = after + SignedDuration::from_mins(minutes);
+        let contact = Event::ContactRecorded(ContactRecorded {
+            contact_id: ContactId::new_v7(),
+            customer_id: facts.hot.id,
+            started_at,
+            policy_number: None,
+            claim_number: None,
+            case_id: None,
+            campaign_id: None,
+            enquiry_id: None,
+            ..facts.template.clone()
+        });
+        let request = AppendRequest {
+            stream: StreamId::customer(facts.hot.id),
+            expected: ExpectedVersion::Any,
+            events: vec![NewEvent {
+                event_id: EventId::new_v7(),
+                event_type: contact.event_type().to_owned(),
+                schema_version: contact.schema_version(),
+                occurred_at: started_at,
+                actor: facts.actor.clone(),
+                correlation_id: None,
+                causation_id: None,
+                origin: Some("bench".to_owned()),
+                payload: contact.encode_payload(),
+            }],
+        };
+        (request, contact)
+    })
 }
 
-/// `total` events: the history's first `total − hot_entries`, then the busy customer's.
-pub fn build(total: u64, hot_entries: usize) -> Result<Dataset, String> {
-    let hot_count = u64::try_from(hot_entries).map_err(|_| "hot entries overflow".to_owned())?;
-    let synthetic_count = total
-        .checked_sub(hot_count)
-        .filter(|count| *count > 0)
-        .ok_or_else(|| {
-            format!("ledger-events: {total} leaves no room for {hot_entries} hot entries")
-        })?;
+/// The generator's settings for a history of at least `synthetic_count` events.
+pub fn history_config(synthetic_count: u64) -> Result<SynthConfig, String> {
     // The generator writes ~12 events per customer a year; a quarter more customers than that
     // estimate makes sure the history is long enough to cut at `synthetic_count`.
     let per_customer = u64::from(YEARS * ledger_synth::EVENTS_PER_CUSTOMER_PER_YEAR);
@@ -173,34 +186,43 @@ pub fn build(total: u64, hot_entries: usize) -> Result<Dataset, String> {
         ..SynthConfig::default()
     };
     config.check().map_err(|error| error.to_string())?;
+    Ok(config)
+}
+
+/// Events of the history in a ledger of `total` with `hot_entries` busy-customer contacts.
+pub fn synthetic_count(total: u64, hot_entries: usize) -> Result<u64, String> {
+    let hot_count = u64::try_from(hot_entries).map_err(|_| "hot entries overflow".to_owned())?;
+    total
+        .checked_sub(hot_count)
+        .filter(|count| *count > 0)
+        .ok_or_else(|| {
+            format!("ledger-events: {total} leaves no room for {hot_entries} hot entries")
+        })
+}
+
+/// `total` events: the history's first `total − hot_entries`, then the busy customer's.
+pub fn build(total: u64, hot_entries: usize) -> Result<Dataset, String> {
+    let synthetic_count = synthetic_count(total, hot_entries)?;
+    let config = history_config(synthetic_count)?;
     let take = usize::try_from(synthetic_count).map_err(|_| "too many events".to_owned())?;
     let events: Vec<SyntheticEvent> = ledger_synth::generate(&config).take(take).collect();
     if events.len() != take {
         return Err(format!(
-            "the synthetic history of {customers} customers has {} events, not {take}",
+            "the synthetic history of {} customers has {} events, not {take}",
+            config.customers,
             events.len()
         ));
     }
-    let hot = hot_customer(&events)?;
-    let (template, actor) = events
-        .iter()
-        .find_map(|synthetic| match &synthetic.event {
-            Event::ContactRecorded(contact) => Some((contact.clone(), synthetic.actor.clone())),
-            _ => None,
-        })
-        .ok_or_else(|| "the synthetic history has no contact".to_owned())?;
-    let sample_payload = Event::ContactRecorded(template.clone()).encode_payload();
-    let mut requests: Vec<AppendRequest> = events.into_iter().map(request).collect();
-    requests.extend(hot_contacts(
-        &template,
-        &actor,
-        &hot,
-        config.end,
-        hot_entries,
-    ));
+    let facts = scan(&events)?;
+    let sample_payload = Event::ContactRecorded(facts.template.clone()).encode_payload();
+    let mut requests: Vec<AppendRequest> = events
+        .into_iter()
+        .map(|synthetic| planned(synthetic).0)
+        .collect();
+    requests.extend(hot_contacts(&facts, config.end, hot_entries).map(|(request, _)| request));
     Ok(Dataset {
         requests,
-        hot,
+        hot: facts.hot,
         sample_payload,
     })
 }

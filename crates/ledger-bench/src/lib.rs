@@ -6,6 +6,8 @@
 //! - [`profile`]: the two sizes of the suite (`quick` and `full`) and every bound they set.
 //! - [`dataset`]: the synthetic history (`ledger-synth`) plus one busy customer, as append
 //!   requests for the ledger and rows for PostgreSQL.
+//! - [`scale`]: the 10 M-event ledger of figures 5 to 8, streamed from `ledger-synth` once and
+//!   reused by later runs.
 //! - [`figures`]: one module per figure or pair of figures; each returns [`report::Figure`]s.
 //! - [`postgres_side`]: the PostgreSQL schema and the same workloads over the `postgres` client.
 //! - [`server`]: the `contact-ledger serve` child process, a bare HTTP client, and `wrk`.
@@ -18,7 +20,7 @@
 //! `tools/bench/run.sh` starts a throw-away PostgreSQL when none answers, then runs
 //! `ledger-bench run`: the raw disk, the dataset, bulk import (ledger, then PostgreSQL), the
 //! durability check (this binary again under `strace`), concurrent appends, rebuild, the
-//! in-process reads, then a server for the HTTP, subscription and footprint figures; last the
+//! scale ledger (built on the first run), the in-process reads on it, then a server on it for the HTTP, subscription and footprint figures; last the
 //! table and `BENCHMARKS.md`.
 
 pub mod dataset;
@@ -28,6 +30,7 @@ pub mod postgres_side;
 pub mod profile;
 pub mod report;
 pub mod run;
+pub mod scale;
 pub mod server;
 pub mod stats;
 pub mod strace;

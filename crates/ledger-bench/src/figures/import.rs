@@ -75,6 +75,19 @@ fn planned(requests: Vec<AppendRequest>) -> Result<ledger_app::bulk::Planned, St
 }
 
 pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, String> {
+    // Decoding the dataset's payloads is timed too: sealing needs the events, as before.
+    append_all(dir, || planned(requests)).await
+}
+
+/// Appends what `plan` gives (timed from before `plan` runs) into a fresh store at `dir`
+/// through `ledger_app::bulk::append_sealed`, closes it, and reads it back for the raw bytes.
+pub async fn append_all<I>(
+    dir: &Path,
+    plan: impl FnOnce() -> Result<I, String>,
+) -> Result<Imported, String>
+where
+    I: IntoIterator<Item = (AppendRequest, Event)>,
+{
     let log = SledEventLog::open(dir, StoreOptions::default())
         .map_err(|error| format!("opening {}: {error}", dir.display()))?;
     if log.head().event_count != 0 {
@@ -82,8 +95,7 @@ pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, 
     }
     let written_before = written_bytes()?;
     let started = Instant::now();
-    // Decoding the dataset's payloads is timed too: sealing needs the events, as before.
-    let planned = planned(requests)?;
+    let planned = plan()?;
     let ring = ledger_app::open_keys(&log, crate::bench_keys())
         .map_err(|error| format!("opening the data keys: {error}"))?;
     ledger_app::bulk::append_sealed(&log, &ring, planned, IMPORT_CHUNK_REQUESTS, |outcomes| {
