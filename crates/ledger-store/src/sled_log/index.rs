@@ -2,10 +2,10 @@
 //! position (permanent idempotency), stream → positions by version, and the first position of
 //! every chunk (to find the chunk that holds a position without a key per record).
 //!
-//! Memory: per event, one `HashMap<EventId, u64>` entry (24 bytes + 1 control byte, at a load
-//! factor between 7/16 and 7/8) and one `u64` in its stream's vector (8 bytes, up to twice that
-//! just after the vector grows): ~37 to ~80 bytes, ~50 typical. Per stream, a map entry with the
-//! stream id and a vector header (~48 bytes + the id's length). Per chunk, 8 bytes.
+//! Memory: per event, one 8-byte entry of the event id index (`event_ids.rs`: hash bits and
+//! position, ~10 bytes with its buckets' room) and one `u64` in its stream's vector (8 bytes, up
+//! to twice that just after the vector grows): ~20 to ~30 bytes. Per stream, a map entry with
+//! the stream id and a vector header (~48 bytes + the id's length). Per chunk, 8 bytes.
 //! [`Indexes::memory_bytes`] gives the current estimate.
 
 use std::collections::HashMap;
@@ -13,10 +13,13 @@ use std::mem::size_of;
 
 use ledger_domain::ids::{EventId, StreamId};
 
+use super::event_ids::EventIds;
+use crate::error::StoreFailure;
+
 #[derive(Debug, Default)]
 pub(crate) struct Indexes {
-    /// Where each event id was recorded.
-    pub event_positions: HashMap<EventId, u64>,
+    /// Where each event id was recorded (as candidates to confirm: see [`Self::position_of`]).
+    pub event_ids: EventIds,
     /// Each stream's positions; index `v - 1` holds stream version `v`. Increasing.
     pub streams: HashMap<StreamId, Vec<u64>>,
     /// The first position of every chunk, increasing.
@@ -24,6 +27,29 @@ pub(crate) struct Indexes {
 }
 
 impl Indexes {
+    /// Empty indexes sized for a ledger of `events`.
+    pub fn for_events(events: u64) -> Self {
+        Self {
+            event_ids: EventIds::for_events(events),
+            ..Self::default()
+        }
+    }
+
+    /// Where `event_id` was recorded: the candidate whose record `id_at` (the event id at a
+    /// position, read from the log) confirms.
+    pub fn position_of(
+        &self,
+        event_id: EventId,
+        mut id_at: impl FnMut(u64) -> Result<EventId, StoreFailure>,
+    ) -> Result<Option<u64>, StoreFailure> {
+        for candidate in self.event_ids.candidates(event_id) {
+            if id_at(candidate)? == event_id {
+                return Ok(Some(candidate));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn stream_version(&self, stream: &StreamId) -> u64 {
         self.streams
             .get(stream)
@@ -45,7 +71,7 @@ impl Indexes {
 
     /// Adds one record (used while rebuilding; the writer extends in bulk).
     pub fn add(&mut self, position: u64, event_id: EventId, stream: &StreamId) {
-        self.event_positions.insert(event_id, position);
+        self.event_ids.insert(event_id, position);
         match self.streams.get_mut(stream) {
             Some(positions) => positions.push(position),
             None => {
@@ -61,7 +87,9 @@ impl Indexes {
         streams: HashMap<StreamId, Vec<u64>>,
         chunk_starts: &[u64],
     ) {
-        self.event_positions.extend(event_positions);
+        for (event_id, position) in event_positions {
+            self.event_ids.insert(event_id, position);
+        }
         for (stream, positions) in streams {
             self.streams.entry(stream).or_default().extend(positions);
         }
@@ -70,7 +98,7 @@ impl Indexes {
 
     /// An estimate of the heap bytes held, from capacities.
     pub fn memory_bytes(&self) -> u64 {
-        let ids = self.event_positions.capacity() * (size_of::<(EventId, u64)>() + 1);
+        let ids = self.event_ids.memory_bytes();
         let streams = self.streams.capacity() * (size_of::<(StreamId, Vec<u64>)>() + 1);
         let stream_contents: usize = self
             .streams

@@ -3,6 +3,7 @@
 //! and reads in `shared.rs`, recovery and verification in `verify.rs`.
 
 mod durability;
+mod event_ids;
 mod head_mark;
 mod index;
 mod scan;
@@ -508,13 +509,15 @@ impl EventLog for SledEventLog {
     }
 
     fn position_of(&self, event_id: EventId) -> Option<Position> {
-        self.handle
-            .shared
-            .read_indexes()
-            .event_positions
-            .get(&event_id)
-            .copied()
-            .map(Position)
+        // A candidate the index gives is confirmed by reading its record; a store that cannot
+        // read it is failing, and says so, but the answer is still only what could be read.
+        match self.handle.shared.position_of(event_id) {
+            Ok(position) => position.map(Position),
+            Err(failure) => {
+                tracing::error!(%event_id, %failure, "looking up an event id");
+                None
+            }
+        }
     }
 
     fn verify(&self) -> VerifyReport {

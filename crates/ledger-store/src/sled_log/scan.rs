@@ -5,9 +5,11 @@
 use std::collections::VecDeque;
 use std::ops::Bound;
 
-use ledger_domain::ids::Position;
+use ledger_domain::ids::{EventId, Position};
 
-use crate::record::{CHUNK_PREFIX, Chunk, chunk_key_position, decode_record, record_hash};
+use crate::record::{
+    CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, decode_record, record_hash,
+};
 use crate::sled_log::index::Indexes;
 use crate::types::{GENESIS_HASH, Hash, Head, Problem, RecordedEvent};
 
@@ -243,14 +245,28 @@ impl Problems {
 
 /// Rebuilds the indexes from scanned records, checking what only the whole history can tell:
 /// stream versions follow each other from 1 and no event id is recorded twice.
+///
+/// The id index holds hash bits, not ids, so a record whose id meets candidates among the
+/// earlier records is kept as a suspect; [`Rebuild::confirm`] reads the candidates' ids once
+/// the walk is over (a repeated id is found there, a mere hash collision is let go).
 #[derive(Debug, Default)]
 pub(crate) struct Rebuild {
     pub indexes: Indexes,
     /// The latest `recorded_at` seen, so the writer never goes back in time.
     pub last_recorded_at: Option<jiff::Timestamp>,
+    /// Records whose id matched earlier entries: (position, id, the earlier candidates).
+    suspects: Vec<(u64, EventId, Vec<u64>)>,
 }
 
 impl Rebuild {
+    /// A rebuild whose indexes are sized for a log of `events`.
+    pub fn for_events(events: u64) -> Self {
+        Self {
+            indexes: Indexes::for_events(events),
+            ..Self::default()
+        }
+    }
+
     pub fn chunk(&mut self, first_position: u64) {
         self.indexes.chunk_starts.push(first_position);
     }
@@ -267,15 +283,12 @@ impl Rebuild {
                 record.stream, record.stream_version
             ));
         }
-        if let Some(earlier) = self.indexes.event_positions.get(&record.event.event_id) {
-            problem = Some(format!(
-                "event id {} is already recorded at position {earlier}",
-                record.event.event_id
-            ));
-        } else {
-            self.indexes
-                .add(position, record.event.event_id, &record.stream);
+        let event_id = record.event.event_id;
+        let earlier: Vec<u64> = self.indexes.event_ids.candidates(event_id).collect();
+        if !earlier.is_empty() {
+            self.suspects.push((position, event_id, earlier));
         }
+        self.indexes.add(position, event_id, &record.stream);
         self.last_recorded_at = self.last_recorded_at.max(Some(record.recorded_at));
         match problem {
             Some(message) => Err(Problem {
@@ -284,5 +297,140 @@ impl Rebuild {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Reads the ids of the suspects' candidates with `id_at` (from the walked log): a record
+    /// whose id is recorded earlier is a problem at its position. Then gives the buckets' growth
+    /// room back.
+    pub fn confirm(
+        &mut self,
+        mut id_at: impl FnMut(u64) -> Result<EventId, String>,
+    ) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (position, event_id, earlier) in std::mem::take(&mut self.suspects) {
+            for candidate in earlier {
+                let message = match id_at(candidate) {
+                    Ok(found) if found == event_id => {
+                        format!("event id {event_id} is already recorded at position {candidate}")
+                    }
+                    Ok(_) => continue,
+                    Err(error) => format!(
+                        "the record at {candidate}, whose id may repeat this one's, cannot be read: {error}"
+                    ),
+                };
+                problems.push(Problem {
+                    position: Some(Position(position)),
+                    message,
+                });
+                break;
+            }
+        }
+        self.indexes.event_ids.shrink_to_fit();
+        problems
+    }
+}
+
+/// The event id of the record at `position` in `tree`, whose chunks start at `chunk_starts`
+/// (for reads after a walk, before the store is open).
+pub(crate) fn event_id_in(
+    tree: &sled::Tree,
+    chunk_starts: &[u64],
+    position: u64,
+) -> Result<EventId, String> {
+    let start = chunk_starts
+        .partition_point(|&start| start <= position)
+        .checked_sub(1)
+        .map(|index| chunk_starts[index])
+        .ok_or_else(|| format!("no chunk holds position {position}"))?;
+    let value = tree
+        .get(chunk_key(start))
+        .map_err(|error| format!("sled could not read the chunk at {start}: {error}"))?
+        .ok_or_else(|| format!("the chunk at {start} is missing"))?;
+    let chunk = Chunk::decode(&value)
+        .map_err(|error| format!("the chunk at {start} does not decode: {error}"))?;
+    let index = usize::try_from(position - start)
+        .ok()
+        .filter(|&index| index < chunk.records.len())
+        .ok_or_else(|| format!("the chunk at {start} does not hold position {position}"))?;
+    let stored = &chunk.records[index];
+    decode_record(&stored.bytes, chunk.prev_hash_of(index), stored.hash)
+        .map(|record| record.event.event_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_domain::ids::{StaffId, StreamId};
+
+    use super::*;
+    use crate::types::NewEvent;
+
+    fn record(position: u64, version: u64, event_id: EventId) -> RecordedEvent {
+        RecordedEvent {
+            position: Position(position),
+            stream: StreamId::parse("stream", "customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab")
+                .unwrap(),
+            stream_version: version,
+            recorded_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+            prev_hash: GENESIS_HASH,
+            hash: GENESIS_HASH,
+            event: NewEvent {
+                event_id,
+                event_type: "ContactRecorded".into(),
+                schema_version: 1,
+                occurred_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                actor: StaffId::parse("actor", "agent-0042").unwrap(),
+                correlation_id: None,
+                causation_id: None,
+                origin: None,
+                payload: vec![1],
+            },
+        }
+    }
+
+    #[test]
+    fn a_repeated_id_is_confirmed_by_reading_the_earlier_record_and_named_at_the_later() {
+        let repeated = EventId::new_v7();
+        let ids = [EventId::new_v7(), repeated, EventId::new_v7(), repeated];
+        let mut rebuild = Rebuild::for_events(4);
+        for (offset, &id) in ids.iter().enumerate() {
+            let position = u64::try_from(offset).unwrap() + 1;
+            rebuild.record(&record(position, position, id)).unwrap();
+        }
+        let mut reads = Vec::new();
+        let problems = rebuild.confirm(|position| {
+            reads.push(position);
+            Ok(ids[usize::try_from(position - 1).unwrap()])
+        });
+        assert_eq!(reads, [2], "only the suspect's candidate is read");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].position, Some(Position(4)));
+        assert!(
+            problems[0]
+                .message
+                .contains(&format!("{repeated} is already recorded at position 2")),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn a_candidate_with_another_id_is_let_go_and_an_unreadable_one_is_a_problem() {
+        let id = EventId::new_v7();
+        let mut rebuild = Rebuild::for_events(2);
+        rebuild.record(&record(1, 1, id)).unwrap();
+        rebuild.record(&record(2, 2, id)).unwrap();
+        // The read says position 1 holds another id: a hash collision, not a repeat.
+        let other = EventId::new_v7();
+        assert!(rebuild.confirm(|_| Ok(other)).is_empty());
+
+        let mut rebuild = Rebuild::for_events(2);
+        rebuild.record(&record(1, 1, id)).unwrap();
+        rebuild.record(&record(2, 2, id)).unwrap();
+        let problems = rebuild.confirm(|_| Err("the chunk at 1 is missing".into()));
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("cannot be read"),
+            "{problems:?}"
+        );
     }
 }

@@ -113,6 +113,25 @@ impl Shared {
         lock(&self.poison).clone()
     }
 
+    /// The event id recorded at `position`, found through `indexes` (which the caller holds:
+    /// the writer confirms the id index's candidates with it while it decides a group).
+    pub fn event_id_at(&self, indexes: &Indexes, position: u64) -> Result<EventId, StoreFailure> {
+        let start = indexes
+            .chunk_holding(position)
+            .ok_or_else(|| StoreFailure::Corrupt {
+                position: Position(position),
+                detail: "the event id index points before the first chunk".into(),
+            })?;
+        let chunk = self.load_chunk(start)?;
+        Ok(self.serve(&chunk, start, position)?.event.event_id)
+    }
+
+    /// Where `event_id` was recorded, if it was.
+    pub fn position_of(&self, event_id: EventId) -> Result<Option<u64>, StoreFailure> {
+        let indexes = self.read_indexes();
+        indexes.position_of(event_id, |position| self.event_id_at(&indexes, position))
+    }
+
     pub fn load_chunk(&self, first_position: u64) -> Result<Chunk, StoreFailure> {
         let corrupt = |detail: String| StoreFailure::Corrupt {
             position: Position(first_position),

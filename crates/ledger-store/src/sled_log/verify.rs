@@ -14,7 +14,7 @@ use crate::types::{Head, Problem, RecordedEvent, VerifyReport};
 use super::durability::Durability;
 use super::index::{Indexes, len_u64};
 use super::open_sled;
-use super::scan::{Problems, Rebuild, ScanItem, Scanner};
+use super::scan::{Problems, Rebuild, ScanItem, Scanner, event_id_in};
 use super::shared::Shared;
 
 impl Shared {
@@ -71,15 +71,18 @@ impl Shared {
 /// Checks that the indexes point at `record` for its event id and its stream version.
 fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Problems) {
     let position = record.position.get();
-    match indexes.event_positions.get(&record.event.event_id) {
-        Some(&indexed) if indexed == position => {}
-        indexed => problems.at(
+    if !indexes.event_ids.holds(record.event.event_id, position) {
+        let indexed: Vec<u64> = indexes
+            .event_ids
+            .candidates(record.event.event_id)
+            .collect();
+        problems.at(
             position,
             format!(
                 "the event id index maps {} to {indexed:?}, not to this position",
                 record.event.event_id
             ),
-        ),
+        );
     }
     let indexed = usize::try_from(record.stream_version)
         .ok()
@@ -107,9 +110,9 @@ fn check_index_sizes(indexes: &Indexes, up_to: u64, chunks: usize, problems: &mu
     };
     let ids = len_u64(
         indexes
-            .event_positions
-            .values()
-            .filter(|&&position| position <= up_to)
+            .event_ids
+            .positions()
+            .filter(|&position| position <= up_to)
             .count(),
     );
     if ids != up_to {
@@ -161,7 +164,7 @@ pub(crate) fn recover(
         detail: problem.message,
     };
     let (mut db, mut tree) = sled;
-    let mut rebuild = Rebuild::default();
+    let mut rebuild = Rebuild::for_events(stored_head_position(&tree));
     let mut scanner = Scanner::new(&tree, u64::MAX);
     let mut window_end = OPEN_WALK_WINDOW_BYTES;
     while let Some(item) = scanner.next() {
@@ -188,12 +191,30 @@ pub(crate) fn recover(
     if let Some(problem) = check_head_value(&tree, &head) {
         return Err(corrupt(problem));
     }
+    let chunk_starts = rebuild.indexes.chunk_starts.clone();
+    if let Some(problem) = rebuild
+        .confirm(|position| event_id_in(&tree, &chunk_starts, position))
+        .into_iter()
+        .next()
+    {
+        return Err(corrupt(problem));
+    }
     let recovered = Recovered {
         indexes: rebuild.indexes,
         head,
         last_recorded_at: rebuild.last_recorded_at,
     };
     Ok((recovered, db, tree))
+}
+
+/// The position the head value names, or 0 when it is missing or does not decode (the walk
+/// finds out which): only a size hint for the indexes.
+fn stored_head_position(tree: &sled::Tree) -> u64 {
+    tree.get(HEAD_KEY)
+        .ok()
+        .flatten()
+        .and_then(|bytes| HeadValue::decode(&bytes).ok())
+        .map_or(0, |value| value.position)
 }
 
 /// Compares the head value written with the last group to the head the records give.
@@ -306,7 +327,7 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
             "sled could not read the metadata: {error}"
         ))),
     }
-    let mut rebuild = Rebuild::default();
+    let mut rebuild = Rebuild::for_events(stored_head_position(&tree));
     let mut scanner = Scanner::new(&tree, u64::MAX);
     let mut events = 0_u64;
     for item in &mut scanner {
@@ -322,6 +343,11 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
         }
     }
     let head = scanner.head();
+    drop(scanner);
+    let chunk_starts = rebuild.indexes.chunk_starts.clone();
+    for problem in rebuild.confirm(|position| event_id_in(&tree, &chunk_starts, position)) {
+        problems.push(problem);
+    }
     if let Some(problem) = check_head_value(&tree, &head) {
         problems.push(problem);
     }

@@ -18,6 +18,7 @@ use crate::record::{
 };
 use crate::sled_log::Shared;
 use crate::sled_log::durability::Durability;
+use crate::sled_log::event_ids::INDEXED_POSITION_MAX;
 use crate::sled_log::index::{Indexes, len_u64};
 use crate::types::{AppendRequest, Appended, Hash, Head};
 use crate::validate::ImportRecord;
@@ -189,12 +190,12 @@ impl Writer {
                     } => {
                         let outcomes = requests
                             .into_iter()
-                            .map(|request| stage.append(&indexes, request))
+                            .map(|request| stage.append(&indexes, &self.shared, request))
                             .collect();
                         Answer::Append(reply, outcomes)
                     }
                     Message::Import { records, reply, .. } => {
-                        let outcome = stage.import(&indexes, records);
+                        let outcome = stage.import(&indexes, &self.shared, records);
                         Answer::Import(reply, outcome)
                     }
                 });
@@ -340,11 +341,33 @@ impl Stage {
         }
     }
 
-    fn position_of(&self, indexes: &Indexes, event_id: EventId) -> Option<u64> {
-        self.event_positions
-            .get(&event_id)
-            .or_else(|| indexes.event_positions.get(&event_id))
-            .copied()
+    /// Where `event_id` was recorded: staged in this group, or durable (a candidate of the id
+    /// index confirmed by reading its record from `shared`).
+    fn position_of(
+        &self,
+        indexes: &Indexes,
+        shared: &Shared,
+        event_id: EventId,
+    ) -> Result<Option<u64>, StoreFailure> {
+        if let Some(&position) = self.event_positions.get(&event_id) {
+            return Ok(Some(position));
+        }
+        indexes.position_of(event_id, |position| shared.event_id_at(indexes, position))
+    }
+
+    /// Refuses a request or an import of `events` events that would stage a record past
+    /// [`INDEXED_POSITION_MAX`], the id index's limit.
+    fn check_room(&self, events: usize) -> Result<(), String> {
+        let last = self
+            .next_position
+            .saturating_add(len_u64(events))
+            .saturating_sub(1);
+        if last > INDEXED_POSITION_MAX {
+            return Err(format!(
+                "the log can hold records up to position INDEXED_POSITION_MAX = {INDEXED_POSITION_MAX}; these would end at {last}"
+            ));
+        }
+        Ok(())
     }
 
     fn stream_version(&self, indexes: &Indexes, stream: &StreamId) -> u64 {
@@ -384,13 +407,15 @@ impl Stage {
     fn append(
         &mut self,
         indexes: &Indexes,
+        shared: &Shared,
         request: AppendRequest,
     ) -> Result<Appended, AppendError> {
         let known: Vec<Option<u64>> = request
             .events
             .iter()
-            .map(|event| self.position_of(indexes, event.event_id))
-            .collect();
+            .map(|event| self.position_of(indexes, shared, event.event_id))
+            .collect::<Result<_, _>>()
+            .map_err(AppendError::Unavailable)?;
         if known.iter().all(Option::is_some) {
             let positions: Vec<u64> = known.into_iter().flatten().collect();
             let outcome = self.duplicate(indexes, &request, &positions);
@@ -413,6 +438,8 @@ impl Stage {
                 ),
             ));
         }
+        self.check_room(request.events.len())
+            .map_err(|rule| AppendError::invalid("events", rule))?;
         let actual = self.stream_version(indexes, &request.stream);
         if !request.expected.admits(actual) {
             self.counts.conflicts = self.counts.conflicts.saturating_add(1);
@@ -489,6 +516,7 @@ impl Stage {
     fn import(
         &mut self,
         indexes: &Indexes,
+        shared: &Shared,
         records: Vec<ImportRecord>,
     ) -> Result<Head, ImportError> {
         let Some(first) = records.first() else {
@@ -516,6 +544,11 @@ impl Stage {
                 ),
             ));
         }
+        self.check_room(records.len())
+            .map_err(|rule| ImportError::Invalid {
+                field: "records".into(),
+                rule,
+            })?;
         let mut versions: HashMap<&StreamId, u64> = HashMap::new();
         let mut ids = HashSet::with_capacity(records.len());
         for ImportRecord { record, .. } in &records {
@@ -536,7 +569,10 @@ impl Stage {
             }
             versions.insert(&record.stream, record.stream_version);
             let event_id = record.event.event_id;
-            if let Some(earlier) = self.position_of(indexes, event_id) {
+            if let Some(earlier) = self
+                .position_of(indexes, shared, event_id)
+                .map_err(ImportError::Unavailable)?
+            {
                 return Err(rejected(
                     record.position,
                     format!("event id {event_id} is already recorded at position {earlier}"),
