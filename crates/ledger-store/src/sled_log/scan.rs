@@ -300,8 +300,8 @@ impl Rebuild {
     }
 
     /// Reads the ids of the suspects' candidates with `id_at` (from the walked log): a record
-    /// whose id is recorded earlier is a problem at its position. Then gives the buckets' growth
-    /// room back.
+    /// whose id is recorded earlier is a problem at its position. Then gives back the room the
+    /// indexes' vectors grew while the walk pushed entries one by one (up to half of them).
     pub fn confirm(
         &mut self,
         mut id_at: impl FnMut(u64) -> Result<EventId, String>,
@@ -326,6 +326,11 @@ impl Rebuild {
             }
         }
         self.indexes.event_ids.shrink_to_fit();
+        for positions in self.indexes.streams.values_mut() {
+            positions.shrink_to_fit();
+        }
+        self.indexes.streams.shrink_to_fit();
+        self.indexes.chunk_starts.shrink_to_fit();
         problems
     }
 }
