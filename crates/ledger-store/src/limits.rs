@@ -81,13 +81,16 @@ pub const CHUNK_ZSTD_LEVEL: i32 = 1;
 pub const CHUNK_DECODED_BYTES_MAX: usize = CHUNK_BYTES_TARGET + PAYLOAD_BYTES_MAX + 64 * 1024;
 
 /// Bytes of stored chunks the open-time walk reads through one sled instance before it closes
-/// and reopens the database (7–30 ms each here). sled 0.34 keeps every page it has read in
-/// memory until its LRU has seen far more accesses than a walk makes, so without this the
-/// whole log stayed resident after opening (and under the server's peak). 8 MiB is ~50 k
-/// events of compressed chunks, ~20 reopens per million events. Measured on a 347 k-event
-/// store (`examples/open_rss.rs`): resident after open 87 MiB without reopening, 65 MiB with
-/// 32 MiB windows, 44 MiB with 8 MiB, the open no slower (0.7–0.9 s).
-pub const OPEN_WALK_WINDOW_BYTES: u64 = 8 * 1024 * 1024;
+/// and reopens the database. sled 0.34 keeps every page it has read in memory until its LRU has
+/// seen far more accesses than a walk makes, so without this the whole log stayed resident
+/// after opening (and under the server's peak). A reopen costs sled's recovery of the whole
+/// database, read models included: 7–30 ms for a log alone, ~0.4 s with the read models of
+/// 1 M events, ~1.2 s at 10 M. 64 MiB is ~400 k events of compressed chunks: ~2.5 reopens per
+/// million events. Measured (`examples/open_rss.rs`): 8 MiB windows held a 347 k-event log
+/// alone at 44 MiB after open (87 without reopening, 65 with 32 MiB windows), but opened the
+/// bench's 1 M-event ledger in 14.7 s and its 10 M-event one in 468 s; with 64 MiB windows
+/// those take 3.8 s (resident 248 MiB either way) and 92 s (1,674 MiB instead of 1,930).
+pub const OPEN_WALK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
 /// a report of unbounded size.
