@@ -27,8 +27,8 @@ pub const ISSUE_LEDGER_EVENTS: u64 = 10_000_000;
 /// dataset and PostgreSQL's rows: ~1.5 KB per event) and PostgreSQL stores beside it.
 pub const LEDGER_EVENTS_MAX: u64 = 4_000_000;
 
-/// The largest scale ledger (figures 5 to 8), streamed to disk: ~2.3 KB per event with its
-/// read models, so the issue's 10 M take ~23 GB, built once and reused.
+/// The largest scale ledger (figures 5 to 8), streamed to disk: ~2.8 KB per event with its
+/// read models, so the issue's 10 M take ~28 GB, built once and reused.
 pub const SCALE_EVENTS_MAX: u64 = ISSUE_LEDGER_EVENTS;
 
 /// Requests handed to the store per `append_many` in the bulk import, as `seed` does.
