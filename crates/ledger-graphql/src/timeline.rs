@@ -7,10 +7,13 @@
 
 use std::borrow::Cow;
 
-use async_graphql::parser::types::Field;
+use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContextSelectionSet, ID, Object, OutputType, Positioned, ServerResult, SimpleObject, Value,
+    ContainerType, Context, ContextSelectionSet, ID, Name, Object, OutputType, Positioned,
+    ServerResult, SimpleObject, Value,
 };
 use customer_timeline::{PageRequest, TIMELINE_PAGE_MAX, TimelineFilter};
 use ledger_domain::ids::CustomerId;
@@ -220,6 +223,13 @@ pub struct TimelineEdge {
 /// one reported, as a field of an entry cannot fail. (The type information comes from
 /// `Vec<TimelineEdge>`, through async-graphql's doc-hidden `registry`, so the SDL is unchanged;
 /// the SDL drift test would show otherwise.)
+///
+/// When the edges' and entries' selections are plain fields (no fragment, no directive left
+/// after `@skip`/`@include` were applied), which is what the API's screens send, each edge and
+/// entry is built here by [`resolve_plain`] rather than by async-graphql's container
+/// resolution, which boxes a future per field and inserts each value into a map grown one
+/// field at a time with two lookups (a fifth of the server's CPU on a page of 50). Any other
+/// selection goes through async-graphql as before.
 #[derive(Debug, Default)]
 pub struct TimelineEdges(pub Vec<TimelineEdge>);
 
@@ -241,15 +251,128 @@ impl OutputType for TimelineEdges {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
+        let plain = plain_fields(&ctx.item.node).is_some_and(|fields| {
+            fields
+                .filter(|edge_field| edge_field.node.name.node == "node")
+                .all(|node| plain_fields(&node.node.selection_set.node).is_some())
+        });
         let mut values = Vec::with_capacity(self.0.len());
         for (index, edge) in self.0.iter().enumerate() {
             let ctx_index = ctx.with_index(index);
-            let value = OutputType::resolve(edge, &ctx_index, field)
-                .await
-                .map_err(|error| ctx_index.set_error_path(error))?;
+            let value = if plain {
+                resolve_plain(edge, &ctx_index).await
+            } else {
+                OutputType::resolve(edge, &ctx_index, field)
+                    .await
+                    .map_err(|error| ctx_index.set_error_path(error))?
+            };
             values.push(value);
         }
         Ok(Value::List(values))
+    }
+}
+
+/// The fields of a selection set that holds nothing but fields without directives; `None`
+/// when it holds a fragment or a directive.
+fn plain_fields(selection_set: &SelectionSet) -> Option<impl Iterator<Item = &Positioned<Field>>> {
+    let plain = selection_set.items.iter().all(|selection| {
+        matches!(&selection.node, Selection::Field(field) if field.node.directives.is_empty())
+    });
+    plain.then(|| {
+        selection_set
+            .items
+            .iter()
+            .filter_map(|selection| match &selection.node {
+                Selection::Field(field) => Some(field),
+                _ => None,
+            })
+    })
+}
+
+/// An edge or an entry: an object [`resolve_plain`] builds.
+trait PlainObject: ContainerType {
+    /// The value of `field` when it is not simply the object's own resolver's (an edge's
+    /// `node`, built by [`resolve_plain`] too).
+    async fn resolve_own(&self, _ctx: &Context<'_>) -> Option<ServerResult<Option<Value>>> {
+        None
+    }
+}
+
+impl PlainObject for TimelineEntry {}
+
+impl PlainObject for TimelineEdge {
+    async fn resolve_own(&self, ctx: &Context<'_>) -> Option<ServerResult<Option<Value>>> {
+        if ctx.item.node.name.node != "node" {
+            return None;
+        }
+        let ctx_node = ctx.with_selection_set(&ctx.item.node.selection_set);
+        Some(Ok(Some(resolve_plain(&self.node, &ctx_node).await)))
+    }
+}
+
+/// Resolves `object` for a selection of plain fields (see [`plain_fields`]) exactly as
+/// async-graphql's serial container resolution does (`resolve_container_serial`): each field in
+/// the selection's order through the object's own resolver (`__typename` by its type name), a
+/// field's error added to the response and the field left out, a response key selected twice
+/// merged into the first, and `null` for an object none of whose fields resolved. What it
+/// leaves out is the machinery: no boxed future per field, and one map sized once.
+async fn resolve_plain<T: PlainObject + Sync>(object: &T, ctx: &ContextSelectionSet<'_>) -> Value {
+    let items = &ctx.item.node.items;
+    let mut results = IndexMap::with_capacity(items.len());
+    for selection in items {
+        let Selection::Field(field) = &selection.node else {
+            continue;
+        };
+        let ctx_field = ctx.with_field(field);
+        let name = field.node.response_key().node.clone();
+        let resolved = if field.node.name.node == "__typename" {
+            Ok(Some(Value::String(
+                object.introspection_type_name().into_owned(),
+            )))
+        } else {
+            match object.resolve_own(&ctx_field).await {
+                Some(resolved) => resolved,
+                None => object.resolve_field(&ctx_field).await,
+            }
+        };
+        match resolved {
+            Ok(value) => insert_value(&mut results, name, value.unwrap_or_default()),
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    if results.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(results)
+    }
+}
+
+/// async-graphql's `insert_value` (private there): a key resolved twice keeps its first value,
+/// with objects (and lists of objects) merged field by field.
+fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
+    match target.entry(name) {
+        Entry::Vacant(vacant) => {
+            vacant.insert(value);
+        }
+        Entry::Occupied(mut occupied) => match (occupied.get_mut(), value) {
+            (Value::Object(target_map), Value::Object(object)) => {
+                for (key, value) in object {
+                    insert_value(target_map, key, value);
+                }
+            }
+            (Value::List(target_list), Value::List(list)) => {
+                for (index, value) in list.into_iter().enumerate() {
+                    if let (Some(Value::Object(target_map)), Value::Object(object)) =
+                        (target_list.get_mut(index), value)
+                    {
+                        for (key, value) in object {
+                            insert_value(target_map, key, value);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        },
     }
 }
 

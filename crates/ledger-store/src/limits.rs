@@ -119,6 +119,14 @@ pub const ACCESS_QUEUE_RECORDS_MAX: usize = 8192;
 /// and one fdatasync). Bounds the memory and the size of one write.
 pub const ACCESS_BATCH_RECORDS_MAX: usize = 2048;
 
+/// The widest span of read times (`at`) one pack of the by-customer or by-subject access index
+/// covers (`access_log`: a batch's records of one customer, or of one subject, share a key).
+/// A page reads the packs up to this much newer than its upper bound, since they may hold older
+/// records; a batch spans about `ACCESS_FLUSH_INTERVAL_MS`, so one second keeps a batch's
+/// records of one customer in one pack even behind a slow disk, and a page's extra reading to
+/// one second of records.
+pub const ACCESS_PACK_SPAN_MS: u64 = 1_000;
+
 /// How long the access writer gathers records after the first one of a batch before it
 /// commits: an access record is durable at most this long (plus one commit) after the read it
 /// records was answered. 20 ms is at most 50 fdatasyncs a second beside the event log's.

@@ -25,7 +25,10 @@ use crate::label::label;
 pub struct TimelineEntry {
     pub position: Position,
     pub event_id: EventId,
-    /// Business time: when it happened, not when the ledger heard of it.
+    /// Business time: when it happened, not when the ledger heard of it. Stored as jiff
+    /// writes it; read back by `stored_time`, which reads jiff's own shape without jiff's
+    /// general parser.
+    #[serde(deserialize_with = "crate::stored_time::deserialize")]
     pub occurred_at: Timestamp,
     /// The event type's name (`ContactRecorded`): what the `kinds` filter matches.
     pub kind: String,

@@ -53,6 +53,7 @@ mod entry;
 mod keys;
 mod label;
 mod query;
+mod stored_time;
 
 use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
 

@@ -401,3 +401,65 @@ async fn segment_membership_changes_between_two_dates() {
         "renewals move customers in and out"
     );
 }
+
+/// Every field of a timeline entry, some twice or under an alias, as a page's selection.
+const ENTRY_FIELDS: &str = "__typename position eventId occurredAt kind title channel direction
+    topic agent summary outcome policyNumber claimNumber caseId campaignId contactId amount
+    durationSeconds csat nps recordedFor corrected erased again: title kind";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeline_page_of_plain_fields_answers_as_one_through_fragments_does() {
+    // Plain fields take the page's own resolution (`TimelineEdges`); a fragment anywhere in
+    // the edge or the entry sends the page through async-graphql's. Both must give the same
+    // answer, masked or not.
+    let (harness, _) = seeded().await;
+    let customers = query(
+        &harness,
+        Role::Agent,
+        "{ customers(first: 20) { edges { node { id timeline(first: 1) { totalCount } } } } }",
+    )
+    .await;
+    let busiest = customers["customers"]["edges"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .max_by_key(|edge| count(&edge["node"]["timeline"]["totalCount"]))
+        .map(|edge| text(&edge["node"]["id"]))
+        .expect("a customer");
+    let page = |edge: &str| {
+        format!(
+            r#"{{ customer(id: "{busiest}") {{ timeline(first: 50) {{ edges {{ {edge} }} }} }} }}"#
+        )
+    };
+    let plain = page(&format!(
+        "__typename cursor node {{ {ENTRY_FIELDS} }} at: cursor"
+    ));
+    let through_fragments = [
+        page(&format!(
+            "__typename cursor node {{ ... on TimelineEntry {{ {ENTRY_FIELDS} }} }} at: cursor"
+        )),
+        format!(
+            "{} fragment Edge on TimelineEdge {{ __typename cursor node {{ {ENTRY_FIELDS} }} }}",
+            page("...Edge at: cursor")
+        ),
+    ];
+    for role in [Role::Agent, Role::Analyst] {
+        let expected = query(&harness, role, &plain).await;
+        let edges = expected["customer"]["timeline"]["edges"]
+            .as_array()
+            .expect("edges");
+        assert_eq!(edges.len(), 50, "{role:?}");
+        let node = &edges[0]["node"];
+        assert_eq!(node["__typename"], "TimelineEntry");
+        assert_eq!(node["again"], node["title"]);
+        assert_eq!(edges[0]["at"], edges[0]["cursor"]);
+        for document in &through_fragments {
+            assert_eq!(
+                query(&harness, role, document).await,
+                expected,
+                "{role:?}: {document}"
+            );
+        }
+    }
+    harness.close().await;
+}

@@ -11,8 +11,9 @@
 //! 2. The writer thread takes the first record, sleeps out `ACCESS_FLUSH_INTERVAL_MS` (cut
 //!    short by [`AccessLog::sync`] or a close) while more queue up without waking it, takes
 //!    them (at most `ACCESS_BATCH_RECORDS_MAX`), gives each a sequence number from sled's id
-//!    generator, and commits the batch in one transaction over the three trees, then `flush`
-//!    and `fdatasync`.
+//!    generator, and commits the batch in one transaction over the three trees (each record
+//!    under its own key by time; one pack per customer and one per subject of the batch),
+//!    then `flush` and `fdatasync`.
 //! 3. A failed commit poisons the access log: the batch's records are lost (the error log says
 //!    how many) and every later `record` is `Unavailable` until the store is reopened, so no
 //!    read goes on unrecorded.
@@ -26,21 +27,32 @@
 //!
 //! # Storage layout
 //!
-//! Three trees in the log's sled database, every value the whole record (format byte + codec of
-//! [`StoredAccess`]), every key ending in the record's stamp: `at` as i128 nanoseconds with the
-//! sign bit flipped (so keys sort by time), big-endian, then the u64 sequence number.
+//! Three trees in the log's sled database, every key ending in a stamp: `at` as i128
+//! nanoseconds with the sign bit flipped (so keys sort by time), big-endian, then the u64
+//! sequence number.
 //!
-//! | tree | key |
-//! |---|---|
-//! | `access:by-time` | stamp |
-//! | `access:by-customer` | customer id (16 bytes) ‖ stamp |
-//! | `access:by-subject` | subject length (u16 BE) ‖ subject ‖ stamp |
+//! | tree | key | value |
+//! |---|---|---|
+//! | `access:by-time` | the record's stamp | the record |
+//! | `access:by-customer` | customer id (16 bytes) ‖ stamp | a record, or a pack |
+//! | `access:by-subject` | subject length (u16 BE) ‖ subject ‖ stamp | a record, or a pack |
+//!
+//! A record is format 1 (format byte + codec of [`StoredAccess`]). Stores written before packs
+//! hold a record under every key of the two indexes (its own stamp); since then the writer puts
+//! one pack (format 2, [`StoredPack`]) per customer and per subject of a batch: the stamps of
+//! that batch's records of the customer (or subject), oldest first, under the newest one's
+//! stamp, spanning at most `ACCESS_PACK_SPAN_MS` of read times (a batch that spans more is cut
+//! into several packs). The records themselves are only in `access:by-time`. Every sled insert
+//! copies the tree node it lands in, and an index key per record made the writer a seventh of
+//! the server's CPU under a read load; a pack is one insert per customer and subject a batch.
+//! A record under an index key is exactly a pack of one, so a page reads both the same way.
 //!
 //! There is no update or delete: this module writes only new keys, and nothing else in the
 //! ledger opens these trees.
 
 mod writer;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,8 +68,8 @@ use crate::clock::Clock;
 use crate::error::StoreFailure;
 use crate::faults::Faults;
 use crate::limits::{
-    ACCESS_OPERATION_BYTES_MAX, ACCESS_PAGE_MAX, ACCESS_QUEUE_RECORDS_MAX, ACCESS_QUEUE_WAIT_MS,
-    ACCESS_ROLE_BYTES_MAX, ACCESS_SUBJECT_BYTES_MAX,
+    ACCESS_OPERATION_BYTES_MAX, ACCESS_PACK_SPAN_MS, ACCESS_PAGE_MAX, ACCESS_QUEUE_RECORDS_MAX,
+    ACCESS_QUEUE_WAIT_MS, ACCESS_ROLE_BYTES_MAX, ACCESS_SUBJECT_BYTES_MAX,
 };
 use crate::sled_log::Durability;
 
@@ -71,6 +83,8 @@ const BY_CUSTOMER_TREE: &str = "access:by-customer";
 const BY_SUBJECT_TREE: &str = "access:by-subject";
 /// The format byte of a stored access record.
 const RECORD_FORMAT: u8 = 1;
+/// The format byte of a stored pack of stamps.
+const PACK_FORMAT: u8 = 2;
 /// Bytes of a stamp: i128 nanoseconds and a u64 sequence number.
 const STAMP_BYTES: usize = 24;
 
@@ -107,6 +121,13 @@ struct StoredAccess {
     operation: String,
 }
 
+/// The stored form of a pack: the stamps (nanoseconds, sequence number) of one batch's records
+/// of one customer or subject, oldest first; its key ends in the last one.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredPack {
+    stamps: Vec<(i128, u64)>,
+}
+
 /// Where an access record sorts: its time, then its sequence number. Printed as a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AccessStamp {
@@ -115,6 +136,18 @@ pub struct AccessStamp {
 }
 
 impl AccessStamp {
+    /// The earliest stamp there can be.
+    const MIN: Self = Self {
+        at_ns: i128::MIN,
+        sequence: 0,
+    };
+
+    /// The latest stamp there can be.
+    const MAX: Self = Self {
+        at_ns: i128::MAX,
+        sequence: u64::MAX,
+    };
+
     /// The first stamp at `at`: a bound that includes everything at `at` and after.
     fn first_at(at: jiff::Timestamp) -> Self {
         Self {
@@ -386,12 +419,24 @@ impl AccessLog {
                 rule: "the time range must not end before it starts".into(),
             });
         }
-        let (tree, prefix) = match &query.filter {
-            AccessFilter::All => (&self.inner.trees.by_time, Vec::new()),
-            AccessFilter::Customer(customer) => (
-                &self.inner.trees.by_customer,
-                customer.as_uuid().as_bytes().to_vec(),
-            ),
+        // Stamps from `lower` (inclusive) up to `upper` (exclusive; none: every later one).
+        let lower = query.from.map_or(AccessStamp::MIN, AccessStamp::first_at);
+        let upper = match (query.to.map(AccessStamp::first_at), query.after) {
+            (Some(to), Some(after)) => Some(to.min(after)),
+            (bound, None) | (None, bound) => bound,
+        };
+        let range = StampRange { lower, upper };
+        let trees = &self.inner.trees;
+        match &query.filter {
+            AccessFilter::All => page_by_time(&trees.by_time, range, query.first),
+            AccessFilter::Customer(customer) => {
+                let index = Index {
+                    tree: &trees.by_customer,
+                    prefix: customer.as_uuid().as_bytes().to_vec(),
+                    by_time: &trees.by_time,
+                };
+                index.page(range, query.first, |record| record.customer == *customer)
+            }
             AccessFilter::Subject(subject) => {
                 check_text(
                     "subject",
@@ -399,57 +444,265 @@ impl AccessLog {
                     ACCESS_SUBJECT_BYTES_MAX,
                     "ACCESS_SUBJECT_BYTES_MAX",
                 )?;
-                (&self.inner.trees.by_subject, subject_prefix(subject))
+                let index = Index {
+                    tree: &trees.by_subject,
+                    prefix: subject_prefix(subject),
+                    by_time: &trees.by_time,
+                };
+                index.page(range, query.first, |record| record.subject == *subject)
             }
+        }
+    }
+}
+
+/// The stamps a page lists: from `lower` (inclusive) to `upper` (exclusive), or every one
+/// from `lower` on.
+#[derive(Debug, Clone, Copy)]
+struct StampRange {
+    lower: AccessStamp,
+    upper: Option<AccessStamp>,
+}
+
+impl StampRange {
+    fn contains(self, stamp: AccessStamp) -> bool {
+        stamp >= self.lower && self.upper.is_none_or(|upper| stamp < upper)
+    }
+}
+
+fn reading_failure(error: sled::Error) -> AccessError {
+    AccessError::Unavailable(sled_failure("reading access records", error))
+}
+
+/// A page of `access:by-time`: one record a key.
+fn page_by_time(
+    tree: &sled::Tree,
+    range: StampRange,
+    first: usize,
+) -> Result<AccessPage, AccessError> {
+    let lower = Bound::Included(range.lower.bytes().to_vec());
+    let upper = match range.upper {
+        Some(upper) => Bound::Excluded(upper.bytes().to_vec()),
+        None => Bound::Included(AccessStamp::MAX.bytes().to_vec()),
+    };
+    let mut items = Vec::with_capacity(first);
+    for entry in tree.range::<Vec<u8>, _>((lower, upper)).rev() {
+        let (key, value) = entry.map_err(reading_failure)?;
+        if items.len() == first {
+            return Ok(AccessPage {
+                items,
+                has_next_page: true,
+            });
+        }
+        let stamp = AccessStamp::from_bytes(&key)
+            .ok_or_else(|| corrupt("an access key does not end in a stamp"))?;
+        items.push((stamp, record_at(stamp, &value)?));
+    }
+    Ok(AccessPage {
+        items,
+        has_next_page: false,
+    })
+}
+
+/// Decodes the record stored under `stamp`, checking that it says what its key says.
+fn record_at(stamp: AccessStamp, value: &[u8]) -> Result<AccessRecord, AccessError> {
+    let record = decode_record(value)?;
+    // The value must say what its key says: check on the way out as on the way in.
+    if record.at.as_nanosecond() != stamp.at_ns {
+        return Err(corrupt("an access record's time differs from its key"));
+    }
+    Ok(record)
+}
+
+/// One of the two indexes (by customer, by subject), narrowed to one customer or subject.
+struct Index<'a> {
+    tree: &'a sled::Tree,
+    prefix: Vec<u8>,
+    by_time: &'a sled::Tree,
+}
+
+impl Index<'_> {
+    fn key(&self, stamp: AccessStamp) -> Vec<u8> {
+        let mut key = self.prefix.clone();
+        key.extend_from_slice(&stamp.bytes());
+        key
+    }
+
+    /// A page of the records this index lists for its prefix, newest first. `belongs` says
+    /// whether a record is one the index may list under the prefix.
+    ///
+    /// Every value under a key stamped K holds records stamped at most K and at least
+    /// `ACCESS_PACK_SPAN_MS` before it (a pack; an older store's record is a pack of one). So
+    /// the keys read go from `lower` to a span above `upper`, newest first, and once the key
+    /// stamped K is reached, every record still to be found is stamped K or older: the ones
+    /// found above K are listed.
+    fn page(
+        &self,
+        range: StampRange,
+        first: usize,
+        belongs: impl Fn(&AccessRecord) -> bool,
+    ) -> Result<AccessPage, AccessError> {
+        let keys_upper = range.upper.map_or(AccessStamp::MAX, |upper| AccessStamp {
+            at_ns: upper.at_ns.saturating_add(pack_span_ns()),
+            sequence: u64::MAX,
+        });
+        let keys = (
+            Bound::Included(self.key(range.lower)),
+            Bound::Included(self.key(keys_upper)),
+        );
+        let mut page = PageBuilder {
+            found: BTreeMap::new(),
+            items: Vec::with_capacity(first),
+            first,
+            by_time: self.by_time,
+            belongs,
         };
-        let key = |stamp: AccessStamp| {
-            let mut key = prefix.clone();
-            key.extend_from_slice(&stamp.bytes());
-            key
-        };
-        let lower = Bound::Included(key(query.from.map_or(
-            AccessStamp {
-                at_ns: i128::MIN,
-                sequence: 0,
-            },
-            AccessStamp::first_at,
-        )));
-        let to_bound = query.to.map(|to| key(AccessStamp::first_at(to)));
-        let after_bound = query.after.map(key);
-        let upper = match (to_bound, after_bound) {
-            (Some(to), Some(after)) => Bound::Excluded(to.min(after)),
-            (Some(bound), None) | (None, Some(bound)) => Bound::Excluded(bound),
-            (None, None) => Bound::Included(key(AccessStamp {
-                at_ns: i128::MAX,
-                sequence: u64::MAX,
-            })),
-        };
-        let mut items = Vec::with_capacity(query.first);
-        let mut has_next_page = false;
-        for entry in tree.range::<Vec<u8>, _>((lower, upper)).rev() {
-            let (key, value) = entry.map_err(|error| {
-                AccessError::Unavailable(sled_failure("reading access records", error))
-            })?;
-            if items.len() == query.first {
-                has_next_page = true;
-                break;
-            }
-            let stamp = key
-                .get(prefix.len()..)
+        for entry in self.tree.range::<Vec<u8>, _>(keys).rev() {
+            let (key, value) = entry.map_err(reading_failure)?;
+            let key_stamp = key
+                .get(self.prefix.len()..)
                 .and_then(AccessStamp::from_bytes)
                 .ok_or_else(|| corrupt("an access key does not end in a stamp"))?;
-            let record = decode_record(&value)?;
-            // The value must say what its key says: check on the way out as on the way in.
-            if record.at.as_nanosecond() != stamp.at_ns {
-                return Err(corrupt("an access record's time differs from its key"));
+            if page.list_above(Some(key_stamp))? {
+                return Ok(page.finish(true));
             }
-            items.push((stamp, record));
+            match value.first() {
+                Some(&RECORD_FORMAT) => {
+                    let record = record_at(key_stamp, &value)?;
+                    if range.contains(key_stamp) {
+                        page.found.insert(key_stamp, Some(record));
+                    }
+                }
+                Some(&PACK_FORMAT) => {
+                    for stamp in decode_pack(key_stamp, &value)? {
+                        if range.contains(stamp) {
+                            page.found.insert(stamp, None);
+                        }
+                    }
+                }
+                _ => return Err(corrupt("an access index value has an unknown format")),
+            }
         }
-        Ok(AccessPage {
-            items,
-            has_next_page,
-        })
+        let more = page.list_above(None)?;
+        Ok(page.finish(more))
     }
+}
+
+/// A page being gathered from an index: records found but not yet listed, by stamp (with the
+/// record when the index held it), and the records listed so far, newest first.
+struct PageBuilder<'a, F> {
+    found: BTreeMap<AccessStamp, Option<AccessRecord>>,
+    items: Vec<(AccessStamp, AccessRecord)>,
+    first: usize,
+    by_time: &'a sled::Tree,
+    belongs: F,
+}
+
+impl<F: Fn(&AccessRecord) -> bool> PageBuilder<'_, F> {
+    /// Lists the found records stamped above `floor` (every one, without a floor), newest
+    /// first; true when the page is full and another record follows it.
+    fn list_above(&mut self, floor: Option<AccessStamp>) -> Result<bool, AccessError> {
+        while let Some(newest) = self.found.last_entry() {
+            if floor.is_some_and(|floor| *newest.key() <= floor) {
+                break;
+            }
+            if self.items.len() == self.first {
+                return Ok(true);
+            }
+            let (stamp, record) = newest.remove_entry();
+            let record = match record {
+                Some(record) => record,
+                None => {
+                    let value = self
+                        .by_time
+                        .get(stamp.bytes())
+                        .map_err(reading_failure)?
+                        .ok_or_else(|| {
+                            corrupt("an access pack names a record access:by-time does not hold")
+                        })?;
+                    record_at(stamp, &value)?
+                }
+            };
+            if !(self.belongs)(&record) {
+                return Err(corrupt(
+                    "an access index lists a record of another customer or subject",
+                ));
+            }
+            self.items.push((stamp, record));
+        }
+        Ok(false)
+    }
+
+    fn finish(self, has_next_page: bool) -> AccessPage {
+        AccessPage {
+            items: self.items,
+            has_next_page,
+        }
+    }
+}
+
+/// `ACCESS_PACK_SPAN_MS` in a stamp's nanoseconds.
+fn pack_span_ns() -> i128 {
+    i128::from(ACCESS_PACK_SPAN_MS) * 1_000_000
+}
+
+/// The stamps of the pack stored under `key_stamp`, checked against its key as the writer
+/// made it: oldest first, the last one the key's, all within `ACCESS_PACK_SPAN_MS` of it.
+fn decode_pack(key_stamp: AccessStamp, value: &[u8]) -> Result<Vec<AccessStamp>, AccessError> {
+    let pack: StoredPack = codec::decode_versioned(PACK_FORMAT, value)
+        .map_err(|error| corrupt(&format!("an access pack does not decode: {error}")))?;
+    let stamps: Vec<AccessStamp> = pack
+        .stamps
+        .into_iter()
+        .map(|(at_ns, sequence)| AccessStamp { at_ns, sequence })
+        .collect();
+    let ordered = stamps.windows(2).all(|pair| pair[0] < pair[1]);
+    let keyed = stamps.last() == Some(&key_stamp);
+    let spanned = stamps
+        .first()
+        .is_some_and(|oldest| key_stamp.at_ns.saturating_sub(oldest.at_ns) <= pack_span_ns());
+    if !(ordered && keyed && spanned) {
+        return Err(corrupt("an access pack does not match its key"));
+    }
+    Ok(stamps)
+}
+
+/// A key and the value written under it.
+pub(crate) type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The packs of a batch for one index: `stamps` by prefix (a customer's or a subject's),
+/// each prefix's stamps oldest first, cut where they would span more than
+/// `ACCESS_PACK_SPAN_MS`, each pack under its newest stamp.
+fn packs_of(
+    stamps: impl IntoIterator<Item = (Vec<u8>, Vec<AccessStamp>)>,
+) -> Result<Vec<KeyValue>, StoreFailure> {
+    let mut packs = Vec::new();
+    for (prefix, mut stamps) in stamps {
+        stamps.sort_unstable();
+        let mut rest = stamps.as_slice();
+        while let Some(oldest) = rest.first() {
+            let length = rest
+                .iter()
+                .take_while(|stamp| stamp.at_ns.saturating_sub(oldest.at_ns) <= pack_span_ns())
+                .count();
+            let (pack, after) = rest.split_at(length);
+            rest = after;
+            let Some(newest) = pack.last() else {
+                break;
+            };
+            let mut key = prefix.clone();
+            key.extend_from_slice(&newest.bytes());
+            let stored = StoredPack {
+                stamps: pack
+                    .iter()
+                    .map(|stamp| (stamp.at_ns, stamp.sequence))
+                    .collect(),
+            };
+            let value = codec::encode_versioned(PACK_FORMAT, &stored)
+                .map_err(|error| sled_failure("encoding an access pack", error))?;
+            packs.push((key, value));
+        }
+    }
+    Ok(packs)
 }
 
 fn corrupt(detail: &str) -> AccessError {
@@ -522,16 +775,6 @@ fn decode_record(bytes: &[u8]) -> Result<AccessRecord, AccessError> {
     })
 }
 
-/// The three keys of one record, for the writer.
-fn keys_of(record: &AccessRecord, stamp: AccessStamp) -> [Vec<u8>; 3] {
-    let stamp = stamp.bytes();
-    let mut by_customer = record.customer.as_uuid().as_bytes().to_vec();
-    by_customer.extend_from_slice(&stamp);
-    let mut by_subject = subject_prefix(&record.subject);
-    by_subject.extend_from_slice(&stamp);
-    [stamp.to_vec(), by_customer, by_subject]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,5 +822,199 @@ mod tests {
         let short = subject_prefix("agent-1");
         let long = subject_prefix("agent-12");
         assert!(!long.starts_with(&short));
+    }
+}
+
+/// Packs against the records they name: a page of either index, walked with cursors and time
+/// bounds, lists exactly the records the time index lists for that customer or subject, in
+/// its order, whether they were written as packs or, as stores before packs hold them, as a
+/// record under every index key, and whatever order the clock gave their times.
+#[cfg(test)]
+mod pack_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A clock the test sets before each read.
+    #[derive(Debug)]
+    struct SetClock(Mutex<jiff::Timestamp>);
+
+    impl Clock for SetClock {
+        fn now(&self) -> jiff::Timestamp {
+            *lock(&self.0)
+        }
+    }
+
+    const START_MILLISECONDS: i64 = 1_750_000_000_000;
+    const SUBJECTS: [&str; 3] = ["agent-1", "agent-12", "supervisor-1"];
+
+    fn customer(index: u8) -> CustomerId {
+        CustomerId::from_uuid(uuid::Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(index),
+        ))
+    }
+
+    fn time(offset_ms: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(START_MILLISECONDS + offset_ms).unwrap()
+    }
+
+    /// One read: when (milliseconds after the start), which customer, which subject.
+    type Read = (i64, u8, usize);
+
+    /// Writes `reads` as stores did before packs: the whole record under every index key.
+    fn write_unpacked(trees: &Trees, reads: &[Read]) {
+        for &(offset_ms, customer_index, subject_index) in reads {
+            let record = AccessRecord {
+                at: time(offset_ms),
+                subject: SUBJECTS[subject_index].into(),
+                role: "agent".into(),
+                customer: customer(customer_index),
+                operation: "timeline".into(),
+            };
+            let stamp = AccessStamp {
+                at_ns: record.at.as_nanosecond(),
+                sequence: trees.db.generate_id().unwrap(),
+            }
+            .bytes();
+            let value = encode_record(&record).unwrap();
+            trees.by_time.insert(stamp, value.as_slice()).unwrap();
+            let mut by_customer = record.customer.as_uuid().as_bytes().to_vec();
+            by_customer.extend_from_slice(&stamp);
+            trees
+                .by_customer
+                .insert(by_customer, value.as_slice())
+                .unwrap();
+            let mut by_subject = subject_prefix(&record.subject);
+            by_subject.extend_from_slice(&stamp);
+            trees.by_subject.insert(by_subject, value).unwrap();
+        }
+    }
+
+    /// Records `reads` through the writer, as one batch.
+    async fn record_packed(log: &AccessLog, clock: &SetClock, reads: &[Read]) {
+        for &(offset_ms, customer_index, subject_index) in reads {
+            *lock(&clock.0) = time(offset_ms);
+            log.record(AccessRead {
+                subject: SUBJECTS[subject_index].into(),
+                role: "agent".into(),
+                customer: customer(customer_index),
+                operation: "timeline".into(),
+            })
+            .await
+            .unwrap();
+        }
+        log.sync().await.unwrap();
+    }
+
+    /// Every page of `filter` within `from`..`to`, `first` at a time, walked with cursors.
+    fn walk(log: &AccessLog, query: &AccessQuery) -> Vec<(AccessStamp, AccessRecord)> {
+        let mut query = query.clone();
+        let mut listed = Vec::new();
+        loop {
+            let page = log.page(&query).unwrap();
+            assert!(page.items.len() <= query.first);
+            if page.has_next_page {
+                assert_eq!(
+                    page.items.len(),
+                    query.first,
+                    "a page short of `first` says more follow"
+                );
+            }
+            listed.extend(page.items.iter().cloned());
+            match page.items.last() {
+                Some((stamp, _)) if page.has_next_page => query.after = Some(*stamp),
+                _ => return listed,
+            }
+        }
+    }
+
+    fn read_strategy() -> impl Strategy<Value = Read> {
+        (0_i64..4_000, 0_u8..3, 0_usize..SUBJECTS.len())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn index_pages_list_what_the_time_index_lists(
+            batches in proptest::collection::vec(
+                (any::<bool>(), proptest::collection::vec(read_strategy(), 1..12)),
+                1..6,
+            ),
+            bounds in proptest::collection::vec(
+                (proptest::option::of(0_i64..4_000), proptest::option::of(0_i64..4_000), 1_usize..5),
+                4,
+            ),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let db = sled::open(dir.path()).unwrap();
+            let clock = Arc::new(SetClock(Mutex::new(time(0))));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let log = AccessLog::open(db, dir.path(), clock.clone(), Faults::new()).unwrap();
+            runtime.block_on(async {
+                for (unpacked, reads) in &batches {
+                    if *unpacked {
+                        write_unpacked(&log.inner.trees, reads);
+                    } else {
+                        record_packed(&log, &clock, reads).await;
+                    }
+                }
+            });
+            for (from, to, first) in bounds {
+                let (from, to) = match (from, to) {
+                    (Some(from), Some(to)) if to < from => (Some(to), Some(from)),
+                    bounds => bounds,
+                };
+                let query = |filter| AccessQuery {
+                    filter,
+                    from: from.map(time),
+                    to: to.map(time),
+                    after: None,
+                    first,
+                };
+                let everything = walk(&log, &AccessQuery { first: ACCESS_PAGE_MAX, ..query(AccessFilter::All) });
+                for index in 0..3 {
+                    let expected: Vec<_> = everything
+                        .iter()
+                        .filter(|(_, record)| record.customer == customer(index))
+                        .cloned()
+                        .collect();
+                    prop_assert_eq!(walk(&log, &query(AccessFilter::Customer(customer(index)))), expected);
+                }
+                for subject in SUBJECTS {
+                    let expected: Vec<_> = everything
+                        .iter()
+                        .filter(|(_, record)| record.subject == subject)
+                        .cloned()
+                        .collect();
+                    prop_assert_eq!(walk(&log, &query(AccessFilter::Subject(subject.into()))), expected);
+                }
+            }
+            runtime.block_on(log.close()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_batch_spanning_more_than_a_pack_is_cut_into_packs_under_their_newest_stamps() {
+        let stamp = |at_ms: i64, sequence| AccessStamp {
+            at_ns: time(at_ms).as_nanosecond(),
+            sequence,
+        };
+        let span_ms = i64::try_from(ACCESS_PACK_SPAN_MS).unwrap();
+        let stamps = vec![stamp(span_ms + 1, 3), stamp(0, 1), stamp(span_ms, 2)];
+        let packs = packs_of([(b"p".to_vec(), stamps)]).unwrap();
+        let keys: Vec<Vec<u8>> = packs.iter().map(|(key, _)| key.clone()).collect();
+        let key = |stamp: AccessStamp| [b"p".as_slice(), &stamp.bytes()].concat();
+        assert_eq!(keys, [key(stamp(span_ms, 2)), key(stamp(span_ms + 1, 3))]);
+        assert_eq!(
+            decode_pack(stamp(span_ms, 2), &packs[0].1).unwrap(),
+            [stamp(0, 1), stamp(span_ms, 2)]
+        );
+        assert_eq!(
+            decode_pack(stamp(span_ms + 1, 3), &packs[1].1).unwrap(),
+            [stamp(span_ms + 1, 3)]
+        );
+        // Read back under another key, a pack is refused rather than misread.
+        assert!(decode_pack(stamp(span_ms + 1, 3), &packs[0].1).is_err());
     }
 }

@@ -1,9 +1,11 @@
 //! The access writer: one thread that gathers queued access records into batches and commits
-//! each batch in one transaction over the three access trees, then flushes and fdatasyncs.
+//! each batch in one transaction over the three access trees (every record by time, and one
+//! pack of stamps per customer and per subject of the batch), then flushes and fdatasyncs.
 //!
 //! It runs a single-threaded tokio runtime of its own, only to wait on the queue and the flush
 //! interval; the sled and file IO it does blocks that thread alone, never a reader's task.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +19,9 @@ use crate::faults::{FaultPoint, Faults};
 use crate::limits::{ACCESS_BATCH_RECORDS_MAX, ACCESS_FLUSH_INTERVAL_MS};
 use crate::sled_log::Durability;
 
-use super::{AccessRecord, AccessStamp, Trees, encode_record, keys_of, lock};
+use super::{
+    AccessRecord, AccessStamp, KeyValue, Trees, encode_record, lock, packs_of, subject_prefix,
+};
 
 /// What the queue carries.
 #[derive(Debug)]
@@ -133,8 +137,8 @@ impl Writer {
             .check(FaultPoint::AccessWrite)
             .map_err(|error| StoreFailure::io("writing access records", error))?;
         let mut by_time = sled::Batch::default();
-        let mut by_customer = sled::Batch::default();
-        let mut by_subject = sled::Batch::default();
+        let mut by_customer: HashMap<Vec<u8>, Vec<AccessStamp>> = HashMap::new();
+        let mut by_subject: HashMap<Vec<u8>, Vec<AccessStamp>> = HashMap::new();
         for record in records {
             // sled's ids are unique and increase across restarts, so no two records share a
             // stamp and a later record never sorts before an earlier one of the same instant.
@@ -147,12 +151,18 @@ impl Writer {
                 at_ns: record.at.as_nanosecond(),
                 sequence,
             };
-            let value = encode_record(record)?;
-            let [time_key, customer_key, subject_key] = keys_of(record, stamp);
-            by_time.insert(time_key, value.as_slice());
-            by_customer.insert(customer_key, value.as_slice());
-            by_subject.insert(subject_key, value);
+            by_time.insert(stamp.bytes().to_vec(), encode_record(record)?);
+            by_customer
+                .entry(record.customer.as_uuid().as_bytes().to_vec())
+                .or_default()
+                .push(stamp);
+            by_subject
+                .entry(subject_prefix(&record.subject))
+                .or_default()
+                .push(stamp);
         }
+        let by_customer = batch_of(packs_of(by_customer)?);
+        let by_subject = batch_of(packs_of(by_subject)?);
         (
             &self.trees.by_time,
             &self.trees.by_customer,
@@ -172,4 +182,12 @@ impl Writer {
         self.durability.sync()?;
         Ok(())
     }
+}
+
+fn batch_of(pairs: Vec<KeyValue>) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    for (key, value) in pairs {
+        batch.insert(key, value);
+    }
+    batch
 }
