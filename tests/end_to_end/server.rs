@@ -282,3 +282,57 @@ async fn health_and_metrics_report_the_ledger() {
         assert!(text.contains(metric), "{metric} missing from:\n{text}");
     }
 }
+
+/// `/readyz` of an app over `ledger`, polled until it answers something other than "a read
+/// model is being built" (bounded).
+async fn readiness_after_read_models(router: &Router) -> (StatusCode, String) {
+    let mut last = (StatusCode::SERVICE_UNAVAILABLE, String::new());
+    for _ in 0..200 {
+        let response = router
+            .clone()
+            .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        last = (status, String::from_utf8_lossy(&body).into_owned());
+        if !last.1.contains("read model") && !last.1.contains("projections have applied") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_is_not_ready_until_its_merkle_tree_covers_its_starting_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seeded = ledger_tests::run(&["seed", "--data", data.to_str().unwrap(), "--customers", "5"]);
+    assert!(seeded.status.success(), "{}", ledger_tests::stderr(&seeded));
+    let ledger = Ledger::open(
+        &data,
+        StoreOptions::default(),
+        ledger_app::KeyOptions::insecure_for_tests(),
+    )
+    .unwrap();
+    assert!(ledger_store::EventLog::head(ledger.log()).position.get() > 0);
+    ledger.start();
+    let config = Config::generate();
+    let schema =
+        ledger_graphql::build_schema(ledger.clone(), ledger_graphql::ApiOptions::default());
+    let router = app(AppState::new(
+        ledger.clone(),
+        schema,
+        Tokens::from_config(&config),
+    ));
+    // Nothing has built the tree (`serve` starts that on a blocking thread): not ready.
+    let (status, body) = readiness_after_read_models(&router).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body, "not ready: the Merkle tree is being built\n");
+    assert_eq!(ledger.tree_size_now(), Some(0));
+    // What `serve`'s build does: then ready.
+    ledger.tree_head().unwrap();
+    let (status, body) = readiness_after_read_models(&router).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+}

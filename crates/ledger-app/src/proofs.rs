@@ -375,6 +375,11 @@ impl LedgerTree {
         Ok(signed)
     }
 
+    /// The tree's size, unless a catch-up holds it right now (then `None`, without waiting).
+    pub fn size_now(&self) -> Option<u64> {
+        self.tree.try_read().ok().map(|tree| tree.size())
+    }
+
     /// How many hashes the tree holds in memory (multiply by 32 for bytes).
     pub fn hashes_held(&self) -> usize {
         self.read_tree().hashes_held()

@@ -74,6 +74,7 @@ fn planned(requests: Vec<AppendRequest>) -> Result<ledger_app::bulk::Planned, St
     Ok(planned)
 }
 
+/// Figure 2: the dataset's requests into a fresh store at `dir`.
 pub async fn bulk(dir: &Path, requests: Vec<AppendRequest>) -> Result<Imported, String> {
     // Decoding the dataset's payloads is timed too: sealing needs the events, as before.
     append_all(dir, || planned(requests)).await

@@ -6,7 +6,7 @@
 //! | `GET /` , `GET /assets/graphiql/{file}` | GraphiQL, built into the binary |
 //! | `POST /graphql`, `GET /graphql` | GraphQL (GET for queries only) |
 //! | `GET /graphql/ws` | subscriptions over `graphql-transport-ws` |
-//! | `GET /livez`, `GET /readyz` | liveness; readiness (projections caught up, store healthy) |
+//! | `GET /livez`, `GET /readyz` | liveness; readiness (projections caught up, Merkle tree built, store healthy) |
 //! | `GET /metrics` | Prometheus text format |
 //!
 //! Every GraphQL request needs a bearer token; the caller it names goes into the request data,
@@ -280,8 +280,8 @@ async fn livez() -> &'static str {
     "live\n"
 }
 
-/// Ready once every projection has applied the head the server started with, the runner has
-/// not stopped, and the store still takes writes.
+/// Ready once every projection has applied the head the server started with, the Merkle tree
+/// covers that head, the runner has not stopped, and the store still takes writes.
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if let Some(cause) = state.ledger.log().poisoned() {
         return (
@@ -308,6 +308,19 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             format!("not ready: read model {name} is being built\n"),
         )
             .into_response();
+    }
+    // The first build of the Merkle tree reads the whole log on a blocking thread; traffic
+    // during it met p99s of ~260 ms at 10 M events (against ~10 ms after), so a server is not
+    // ready until the tree covers the head it started with.
+    match state.ledger.tree_size_now() {
+        Some(size) if size >= state.ready_at.get() => {}
+        _ => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the Merkle tree is being built\n",
+            )
+                .into_response();
+        }
     }
     let applied = runner.applied();
     if applied < state.ready_at {
