@@ -15,6 +15,7 @@
 //! This crate does no IO and knows nothing of sled, async runtimes or GraphQL.
 
 pub mod aggregates;
+pub mod civil;
 pub mod codec;
 pub mod commands;
 pub mod error;

@@ -129,16 +129,9 @@ pub(crate) fn civil(day: i64) -> (i64, i64, i64) {
     (year, month, day_of_month)
 }
 
-/// The day number of a civil date (H. Hinnant's `days_from_civil`). A day past the end of its
-/// month rolls over into the next (29 February of a common year is 1 March).
+/// The day number of a civil date; a day past the end of its month rolls over into the next.
 pub(crate) fn day_number(year: i64, month: i64, day_of_month: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let shifted_month = (month + 9) % 12;
-    let day_of_year = (153 * shifted_month + 2) / 5 + day_of_month - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    ledger_domain::civil::days_from_civil(year, month, day_of_month)
 }
 
 /// The jiff date of a day number.
