@@ -244,10 +244,8 @@ fn check_free_space(work: &Path, events: u64, reuse: bool) -> Result<(), String>
 struct Reading {
     dir: PathBuf,
     hot: HotCustomer,
-    /// The scale ledger, when figures 5 to 8 read one.
-    scale: Option<scale::ScaleLedger>,
-    /// Why figures 5 to 8 read figure 2's ledger instead of the scale, if they do.
-    not_at_scale: Option<String>,
+    /// The scale ledger figures 5 to 8 read, or why they read figure 2's ledger instead.
+    scale: Result<scale::ScaleLedger, String>,
 }
 
 /// The scale ledger of the profile (built on its first run when the disk can keep
@@ -260,8 +258,7 @@ async fn reading_ledger(
     let main = |not_at_scale: String| Reading {
         dir: dir.to_owned(),
         hot: hot.clone(),
-        scale: None,
-        not_at_scale: Some(not_at_scale),
+        scale: Err(not_at_scale),
     };
     let Some(events) = settings.profile.scale_events else {
         return Ok(main(format!(
@@ -281,8 +278,7 @@ async fn reading_ledger(
     Ok(Reading {
         dir: scale.dir.clone(),
         hot: scale.hot.clone(),
-        scale: Some(scale),
-        not_at_scale: None,
+        scale: Ok(scale),
     })
 }
 
@@ -528,8 +524,8 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
     ));
     let import_ratio_8b = float(import_disk_bytes) / float(imported.raw_bytes.max(1));
     let (log_events, log_bytes, raw_bytes) = match &reading.scale {
-        Some(scale) => (scale.events, scale.log_bytes, scale.raw_bytes),
-        None => (imported.events, import_disk_bytes, imported.raw_bytes),
+        Ok(scale) => (scale.events, scale.log_bytes, scale.raw_bytes),
+        Err(_) => (imported.events, import_disk_bytes, imported.raw_bytes),
     };
     let log_ratio = float(log_bytes) / float(raw_bytes.max(1));
     figures.push(Figure::new(
@@ -552,17 +548,16 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             profile.ledger_events - u64::try_from(HOT_ENTRIES).unwrap_or(0),
             dataset::SEED,
         ),
-        match (&reading.scale, &reading.not_at_scale) {
-            (Some(scale), _) => format!(
+        match &reading.scale {
+            Ok(scale) => format!(
                 "figures 5 to 8: a ledger of {} events built the same way (streamed, never held in memory; {}), which now holds {ledger_events} (figure 7's contacts of earlier runs added); PostgreSQL's page of 5a is read from figure 2's table ({} rows, the same shape: a customer with {HOT_ENTRIES} entries)",
                 scale.events,
                 if scale.built_now { "built by this run" } else { "built by an earlier run and reused" },
                 profile.ledger_events,
             ),
-            (None, Some(why)) => format!(
+            Err(why) => format!(
                 "figures 5 to 8: figure 2's ledger, which now holds {ledger_events} events (figure 7's contacts of earlier runs added): {why}"
             ),
-            (None, None) => format!("figures 5 to 8: figure 2's ledger, now {ledger_events} events"),
         },
         format!(
             "figure 3: {:?} per side; figure 5: {} reads per side in process, {:?} of wrk ({} threads, {} connections) for 5b and 6; figure 7: {} contacts",
@@ -609,7 +604,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             import_ratio_8b,
             bytes(total_bytes),
             float(total_bytes) / float(raw_bytes.max(1)),
-            reading.scale.as_ref().map_or_else(String::new, |scale| format!(
+            reading.scale.as_ref().map_or_else(|_| String::new(), |scale| format!(
                 "\n- the scale ledger's build{}: {} events sealed and appended in {:.1} s ({}), then the first catch-up of every projection in {:.1} s ({}).",
                 if scale.built_now { " (this run)" } else { " (an earlier run)" },
                 scale.events,
