@@ -38,6 +38,9 @@ pub(crate) const CHUNK_PREFIX: u8 = b'c';
 pub(crate) const HEAD_KEY: &[u8] = b"h";
 /// Key of the metadata value, written once when the store is created.
 pub(crate) const META_KEY: &[u8] = b"m";
+/// Key written and removed again by every open (`sled_log::verify::settle`), so absent at
+/// rest; one left by a crash in between is removed by the next open.
+pub(crate) const SETTLE_KEY: &[u8] = b"s";
 
 /// The sled key of the chunk whose first record is at `first_position`.
 pub(crate) fn chunk_key(first_position: u64) -> [u8; 9] {

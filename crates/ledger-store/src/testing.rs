@@ -9,7 +9,7 @@ use crate::types::RecordedEvent;
 
 use crate::limits::CACHE_BYTES_DEFAULT;
 use crate::record::{
-    CHUNK_FORMAT_PLAIN, CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, record_hash,
+    CHUNK_FORMAT_PLAIN, CHUNK_PREFIX, Chunk, SETTLE_KEY, chunk_key, chunk_key_position, record_hash,
 };
 use crate::sled_log::open_sled;
 
@@ -133,6 +133,32 @@ pub fn rewrite_chunks_uncompressed(dir: &Path) -> Result<usize, String> {
     }
     db.flush().map_err(|error| error.to_string())?;
     Ok(rewritten)
+}
+
+/// The keys of the log tree of the closed store at `dir` that are not chunks, in key order.
+pub fn log_keys_beside_chunks(dir: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let (_db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    tree.iter()
+        .keys()
+        .filter(|key| {
+            key.as_ref()
+                .map_or(true, |key| key.first() != Some(&CHUNK_PREFIX))
+        })
+        .map(|key| {
+            key.map(|key| key.to_vec())
+                .map_err(|error| error.to_string())
+        })
+        .collect()
+}
+
+/// Leaves the key an open writes and removes again (`SETTLE_KEY`) in the closed store at
+/// `dir`, as a crash between the two would.
+pub fn leave_settle_key(dir: &Path) -> Result<(), String> {
+    let (db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    tree.insert(SETTLE_KEY, &[])
+        .map_err(|error| error.to_string())?;
+    db.flush().map_err(|error| error.to_string())?;
+    Ok(())
 }
 
 /// Decodes `bytes` as each stored value (a chunk and every record in it, a head, metadata) and

@@ -239,6 +239,9 @@ impl SledEventLog {
         })?;
         head_mark::check(dir, &recovered.head)?;
         head_mark::write(dir, &recovered.head).map_err(io_error)?;
+        let settling = std::time::Instant::now();
+        verify::settle(&tree, &db, &db_dir)?;
+        tracing::debug!(elapsed = ?settling.elapsed(), "sled settled after opening");
         tracing::info!(
             head = recovered.head.position.get(),
             streams = recovered.indexes.streams.len(),

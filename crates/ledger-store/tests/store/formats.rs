@@ -1,9 +1,13 @@
 //! The stored chunk formats: a store written before chunks were compressed (format 1) opens,
 //! reads and takes appends beside compressed chunks (format 2); a compressed chunk with flipped
-//! bytes is refused like any other damage, naming the chunk.
+//! bytes is refused like any other damage, naming the chunk. Opening leaves no key of its own
+//! behind.
 
 use ledger_domain::ids::Position;
-use ledger_store::testing::{chunk_formats, flip_stored_chunk_byte, rewrite_chunks_uncompressed};
+use ledger_store::testing::{
+    chunk_formats, flip_stored_chunk_byte, leave_settle_key, log_keys_beside_chunks,
+    rewrite_chunks_uncompressed,
+};
 use ledger_store::{EventLog, ExpectedVersion, OpenError, SledEventLog};
 
 use crate::common::{
@@ -129,4 +133,24 @@ async fn a_compressed_chunk_with_a_flipped_byte_is_refused_naming_the_chunk() {
             report.problems
         );
     }
+}
+
+/// Opening writes and removes a key of its own so sled settles before the first request
+/// writes (`settle`); at rest the log tree holds chunks, the head and the metadata only, and a
+/// key a crash left in between is gone after the next open.
+#[tokio::test]
+async fn opening_leaves_only_chunks_head_and_metadata_even_after_a_crash_while_settling() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    let at_rest = vec![b"h".to_vec(), b"m".to_vec()];
+    assert_eq!(log_keys_beside_chunks(dir.path()).unwrap(), at_rest);
+
+    leave_settle_key(dir.path()).unwrap();
+    assert_eq!(log_keys_beside_chunks(dir.path()).unwrap().len(), 3);
+    let log = open(dir.path());
+    assert_eq!(read_everything(&log).len(), 120);
+    assert_verifies(&log);
+    log.close().await.unwrap();
+    drop(log);
+    assert_eq!(log_keys_beside_chunks(dir.path()).unwrap(), at_rest);
 }
