@@ -26,8 +26,16 @@ pub const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// `wrk` threads: one per core of the 2-core machine the targets are stated for.
 pub const WRK_THREADS: u32 = 2;
 
-/// `wrk` connections: enough to keep both cores busy through the server's awaits.
+/// `wrk` connections: enough to keep both cores busy through the server's awaits, with room to
+/// spare. A closed loop's mean latency is its connections over its throughput (32 at 10 k/s:
+/// 3.2 ms), so this count also queues requests inside the load generator.
 pub const WRK_CONNECTIONS: u32 = 32;
+
+/// `wrk` connections for figure 5b's second run: few enough that the generator's queue stays
+/// short, enough to keep both cores busy once no request sleeps on a timer. Measured at 10 M
+/// events on a quiet machine: 16 connections 9.76 and 9.81 k/s, p50 1.55 ms, p99 6.0 ms;
+/// 32 connections 9.94 and 9.83 k/s, p50 3.0 ms, p99 8.5 ms.
+pub const WRK_CONNECTIONS_SHALLOW: u32 = 16;
 
 /// A running `contact-ledger serve`.
 #[derive(Debug)]
@@ -270,11 +278,13 @@ pub fn parse_wrk(text: &str) -> Result<WrkSummary, String> {
     })
 }
 
-/// Runs `wrk` against `/graphql` with `body` POSTed by the bench agent; fails on any error.
+/// Runs `wrk` with `connections` against `/graphql`, `body` POSTed by the bench agent; fails on
+/// any error.
 pub fn wrk(
     address: &str,
     body: &serde_json::Value,
     duration: Duration,
+    connections: u32,
     scratch: &Path,
 ) -> Result<WrkSummary, String> {
     let script: PathBuf = scratch.join("post.lua");
@@ -290,7 +300,7 @@ pub fn wrk(
         .map_err(|error| format!("writing {}: {error}", script.display()))?;
     let output = Command::new("wrk")
         .arg(format!("-t{WRK_THREADS}"))
-        .arg(format!("-c{WRK_CONNECTIONS}"))
+        .arg(format!("-c{connections}"))
         .arg(format!("-d{}s", duration.as_secs().max(1)))
         .arg("--latency")
         .arg("-s")
