@@ -288,7 +288,9 @@ impl Rebuild {
         if !earlier.is_empty() {
             self.suspects.push((position, event_id, earlier));
         }
-        self.indexes.add(position, event_id, &record.stream);
+        if let Err(error) = self.indexes.add(position, event_id, &record.stream) {
+            problem = Some(error);
+        }
         self.last_recorded_at = self.last_recorded_at.max(Some(record.recorded_at));
         match problem {
             Some(message) => Err(Problem {
@@ -326,9 +328,6 @@ impl Rebuild {
             }
         }
         self.indexes.event_ids.shrink_to_fit();
-        for positions in self.indexes.streams.values_mut() {
-            positions.shrink_to_fit();
-        }
         self.indexes.streams.shrink_to_fit();
         self.indexes.chunk_starts.shrink_to_fit();
         problems
