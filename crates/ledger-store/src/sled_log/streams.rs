@@ -179,33 +179,38 @@ fn low_byte(value: u32) -> u8 {
     value.to_le_bytes()[0]
 }
 
+/// The value of each lower-case hex digit; `NOT_HEX` for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [NOT_HEX; 256];
+    let mut digit = 0_u8;
+    while digit < 16 {
+        values[b"0123456789abcdef"[digit as usize] as usize] = digit;
+        digit += 1;
+    }
+    values
+};
+
+const NOT_HEX: u8 = 0xff;
+
 /// The 16 bytes of `text` if it is a UUID as `uuid` prints it: lower-case hex in 8-4-4-4-12.
 /// Any other spelling (upper case, no hyphens) is another stream and keeps its 6-bit form.
 fn canonical_uuid(text: &str) -> Option<[u8; 16]> {
     let text = text.as_bytes();
-    if text.len() != 36 {
+    if text.len() != 36 || [8, 13, 18, 23].iter().any(|&at| text[at] != b'-') {
         return None;
     }
     let mut bytes = [0_u8; 16];
-    let mut nibbles = 0_usize;
-    for (index, &byte) in text.iter().enumerate() {
-        if matches!(index, 8 | 13 | 18 | 23) {
-            if byte != b'-' {
-                return None;
-            }
-            continue;
+    let mut digits = text
+        .iter()
+        .enumerate()
+        .filter(|(at, _)| !matches!(at, 8 | 13 | 18 | 23))
+        .map(|(_, &byte)| HEX_VALUES[usize::from(byte)]);
+    for byte in &mut bytes {
+        let (high, low) = (digits.next()?, digits.next()?);
+        if high == NOT_HEX || low == NOT_HEX {
+            return None;
         }
-        let nibble = match byte {
-            b'0'..=b'9' => byte - b'0',
-            b'a'..=b'f' => byte - b'a' + 10,
-            _ => return None,
-        };
-        bytes[nibbles / 2] |= if nibbles.is_multiple_of(2) {
-            nibble << 4
-        } else {
-            nibble
-        };
-        nibbles += 1;
+        *byte = (high << 4) | low;
     }
     Some(bytes)
 }
