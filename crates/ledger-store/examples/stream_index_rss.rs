@@ -286,7 +286,7 @@ fn main() {
         .next()
         .map_or(EVENTS_DEFAULT, |text| text.parse().expect("EVENTS"));
     match which.as_str() {
-        "new" => run(&mut StreamIndexProbe::default(), streams, events),
+        "new" => run(&mut StreamIndexProbe::for_events(events), streams, events),
         "old" => run(&mut OldIndex::default(), streams, events),
         _ => eprintln!("usage: stream_index_rss new|old [STREAMS] [EVENTS]"),
     }

@@ -188,6 +188,11 @@ pub fn encode_stored_values(records: &[RecordedEvent]) -> Vec<Vec<u8>> {
 pub struct StreamIndexProbe(crate::sled_log::streams::StreamIndex);
 
 impl StreamIndexProbe {
+    /// An empty index with room reserved for a log of `events`, as an open's walk makes it.
+    pub fn for_events(events: u64) -> Self {
+        Self(crate::sled_log::streams::StreamIndex::for_events(events))
+    }
+
     /// Appends `positions` (increasing, after the stream's last) to `stream`.
     pub fn extend(
         &mut self,

@@ -32,6 +32,7 @@ impl Indexes {
     pub fn for_events(events: u64) -> Self {
         Self {
             event_ids: EventIds::for_events(events),
+            streams: StreamIndex::for_events(events),
             ..Self::default()
         }
     }

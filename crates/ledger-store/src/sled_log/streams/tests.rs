@@ -224,6 +224,18 @@ fn growth_compacts_and_a_long_stream_stays_exact() {
         index.live_bytes
     );
     assert!(index.version(&hot) > 10_000);
+    index.shrink_to_fit();
+    assert_eq!(
+        index.arena.len(),
+        index.live_bytes,
+        "no garbage after the shrink"
+    );
+    assert!(
+        index.arena.capacity() <= index.arena.len() + index.arena.len() / 8 + BLOB_ALIGN_BYTES,
+        "an eighth of room at most: {} of {}",
+        index.arena.capacity(),
+        index.arena.len()
+    );
     let mut pool: Vec<StreamId> = ids.iter().step_by(97).cloned().collect();
     pool.push(hot.clone());
     let sample: Model = pool
@@ -234,6 +246,18 @@ fn growth_compacts_and_a_long_stream_stays_exact() {
     for id in &pool {
         assert_eq!(index.positions(id).collect::<Vec<_>>(), sample[id], "{id}");
     }
+}
+
+#[test]
+fn an_index_for_a_log_reserves_its_arena_up_front() {
+    let index = StreamIndex::for_events(1_000);
+    assert!(
+        index.arena.capacity() >= 8_000,
+        "{}",
+        index.arena.capacity()
+    );
+    assert_eq!(index.len(), 0);
+    assert!(index.memory_bytes() >= 8_000);
 }
 
 #[test]
