@@ -37,6 +37,7 @@
 //! from the last, once forward, so `positions` is O(n) before its first item, the position at
 //! a version and the version of a position O(n). A stream with one event keeps no delta.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::mem::size_of;
 
@@ -100,6 +101,9 @@ pub(crate) struct StreamIndex {
     categories: Vec<Box<str>>,
     /// The class bytes of every live blob; the rest of the arena is garbage.
     live_bytes: usize,
+    /// Counts the moves of blobs (a blob outgrowing its class, a compaction): a
+    /// [`VersionCursors`] place is only good while this is unchanged.
+    moves: u64,
 }
 
 impl Default for StreamIndex {
@@ -110,6 +114,7 @@ impl Default for StreamIndex {
             arena: Vec::new(),
             categories: Vec::new(),
             live_bytes: 0,
+            moves: 0,
         }
     }
 }
@@ -373,6 +378,26 @@ impl Blob {
     }
 }
 
+/// Streams of at most this many events are read from version 1 by
+/// [`StreamIndex::position_in_order`]; longer ones get a cursor.
+const CURSOR_STREAM_EVENTS_MIN: u32 = 64;
+
+/// Where a walk is in each long stream (see [`StreamIndex::position_in_order`]).
+#[derive(Debug, Default)]
+pub(crate) struct VersionCursors {
+    /// The index's moves when the places were taken.
+    moves: u64,
+    /// Blob → the 0-based index of the position `next` and where its following delta is.
+    places: HashMap<u32, Place>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    index: u32,
+    at: usize,
+    next: u64,
+}
+
 /// A stream's positions, lowest (version 1) first.
 #[derive(Debug, Clone)]
 pub(crate) struct Positions<'a> {
@@ -455,11 +480,59 @@ impl StreamIndex {
     }
 
     fn find(&self, stream: &StreamId) -> Option<Blob> {
+        self.find_unit(stream)
+            .map(|unit| Blob::at(&self.arena, unit))
+    }
+
+    fn find_unit(&self, stream: &StreamId) -> Option<u32> {
         let key = self.key_of(stream)?;
         let hash = self.hasher.hash_one(key.as_slice());
         self.table
             .find(hash, |&unit| key_at(&self.arena, unit) == key.as_slice())
-            .map(|&unit| Blob::at(&self.arena, unit))
+            .copied()
+    }
+
+    /// The position of version `index + 1`, as [`Self::position`], for a walk that asks each
+    /// stream's versions in increasing order (`verify`, over the whole log): `cursors` keeps
+    /// where the walk is in each long stream, so it reads on from there. Amortised O(1) a
+    /// call for such a walk instead of O(n) (Σ n² over a 30 k-event stream is ~10^9 decodes);
+    /// a call out of order, or after a blob moved, starts from version 1 again.
+    pub fn position_in_order(
+        &self,
+        stream: &StreamId,
+        index: usize,
+        cursors: &mut VersionCursors,
+    ) -> Option<u64> {
+        let unit = self.find_unit(stream)?;
+        let blob = Blob::at(&self.arena, unit);
+        if blob.count <= CURSOR_STREAM_EVENTS_MIN {
+            return blob.positions(&self.arena).nth(index);
+        }
+        if cursors.moves != self.moves {
+            cursors.places.clear();
+            cursors.moves = self.moves;
+        }
+        let index_u32 = u32::try_from(index).ok()?;
+        let (mut positions, from) = match cursors.places.get(&unit) {
+            Some(place) if place.index <= index_u32 => (
+                Positions {
+                    arena: &self.arena,
+                    at: place.at,
+                    next: place.next,
+                    left: blob.count.checked_sub(place.index)?,
+                },
+                place.index,
+            ),
+            _ => (blob.positions(&self.arena), 0),
+        };
+        let position = positions.nth(usize::try_from(index_u32 - from).ok()?)?;
+        // Past the last position the iterator does not know the next one: keep the old place.
+        if positions.left > 0 {
+            let (at, next) = (positions.at, positions.next);
+            let index = index_u32 + 1;
+            cursors.places.insert(unit, Place { index, at, next });
+        }
+        Some(position)
     }
 
     /// Streams held.
@@ -604,6 +677,7 @@ impl StreamIndex {
             let moved = self.allocate(new_len)?;
             self.arena.copy_within(blob.start..end, moved);
             self.live_bytes -= class_size(blob.class);
+            self.moves = self.moves.wrapping_add(1);
             let moved_unit = unit_of(moved)?;
             if let Some(slot) = self.table.find_mut(hash, |&held| held == unit) {
                 *slot = moved_unit;
@@ -669,6 +743,7 @@ impl StreamIndex {
             }
         }
         self.live_bytes = write;
+        self.moves = self.moves.wrapping_add(1);
     }
 
     /// Drops the garbage and every spare byte (after an open's rebuild). Spare room is not

@@ -16,6 +16,7 @@ use super::index::{Indexes, len_u64};
 use super::open_sled;
 use super::scan::{Problems, Rebuild, ScanItem, Scanner, event_id_in};
 use super::shared::Shared;
+use super::streams::VersionCursors;
 
 impl Shared {
     /// Walks the log up to the durable head and checks every record and every index entry.
@@ -26,6 +27,7 @@ impl Shared {
         let mut scanner = Scanner::new(&self.tree, up_to);
         let mut chunks = 0_usize;
         let mut events = 0_u64;
+        let mut cursors = VersionCursors::default();
         for item in &mut scanner {
             match item {
                 ScanItem::Problem(problem) => problems.push(problem),
@@ -40,7 +42,7 @@ impl Shared {
                 }
                 ScanItem::Record(record) => {
                     events = events.saturating_add(1);
-                    check_indexed(&self.read_indexes(), &record, &mut problems);
+                    check_indexed(&self.read_indexes(), &record, &mut cursors, &mut problems);
                 }
             }
         }
@@ -69,7 +71,12 @@ impl Shared {
 }
 
 /// Checks that the indexes point at `record` for its event id and its stream version.
-fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Problems) {
+fn check_indexed(
+    indexes: &Indexes,
+    record: &RecordedEvent,
+    cursors: &mut VersionCursors,
+    problems: &mut Problems,
+) {
     let position = record.position.get();
     if !indexes.event_ids.holds(record.event.event_id, position) {
         let indexed: Vec<u64> = indexes
@@ -87,7 +94,11 @@ fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Probl
     let indexed = usize::try_from(record.stream_version)
         .ok()
         .and_then(|version| version.checked_sub(1))
-        .and_then(|index| indexes.streams.position(&record.stream, index));
+        .and_then(|index| {
+            indexes
+                .streams
+                .position_in_order(&record.stream, index, cursors)
+        });
     if indexed != Some(position) {
         problems.at(
             position,
@@ -424,8 +435,9 @@ mod tests {
                 .unwrap();
         }
         let mut problems = Problems::default();
+        let mut cursors = VersionCursors::default();
         for record in &records {
-            check_indexed(&indexes, record, &mut problems);
+            check_indexed(&indexes, record, &mut cursors, &mut problems);
         }
         check_index_sizes(&indexes, 3, 1, &mut problems);
         let problems = problems.into_vec();

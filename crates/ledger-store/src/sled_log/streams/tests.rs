@@ -290,3 +290,56 @@ fn classes_leave_at_most_an_eighth_spare() {
         assert_eq!(class_bytes(class), class, "{len} -> {class}");
     }
 }
+
+#[test]
+fn a_walk_in_version_order_reads_on_from_its_cursor() {
+    let long = stream("campaign-0190a5e2-8c3b-7d4e-9f00-1234567890ab");
+    let others: Vec<StreamId> = (0..50).map(|n| pool_id(2, 2, n)).collect();
+    let mut index = StreamIndex::default();
+    let mut model = Model::new();
+    let mut cursors = VersionCursors::default();
+    let (mut position, mut asked) = (0_u64, 0_usize);
+    for round in 0..3_000_u64 {
+        // Deltas of one to three bytes; other streams between; a compaction now and then.
+        position += 1 + round % 7 * 300;
+        index.extend(&long, &[position]).unwrap();
+        model.entry(long.clone()).or_default().push(position);
+        if round % 3 == 0 {
+            position += 1;
+            let other = &others[usize::try_from(round % 50).unwrap()];
+            index.extend(other, &[position]).unwrap();
+            model.entry(other.clone()).or_default().push(position);
+        }
+        if round % 500 == 499 {
+            index.compact();
+        }
+        // The walk asks every version written so far but, every other round, the last.
+        let held = &model[&long];
+        while asked + usize::try_from(round % 2).unwrap() < held.len() {
+            let found = index.position_in_order(&long, asked, &mut cursors);
+            assert_eq!(found, Some(held[asked]), "version {}", asked + 1);
+            asked += 1;
+        }
+    }
+    assert!(!cursors.places.is_empty(), "the long stream got a cursor");
+    let held = &model[&long];
+    for index_asked in [0, 5, 1_000, 2_999, 64, 65, 2_998] {
+        let found = index.position_in_order(&long, index_asked, &mut cursors);
+        assert_eq!(
+            found,
+            Some(held[index_asked]),
+            "out of order: {index_asked}"
+        );
+    }
+    assert_eq!(index.position_in_order(&long, 3_000, &mut cursors), None);
+    for id in &others {
+        for (offset, &position) in model[id].iter().enumerate() {
+            assert_eq!(
+                index.position_in_order(id, offset, &mut cursors),
+                Some(position)
+            );
+        }
+    }
+    let never = stream("never-1");
+    assert_eq!(index.position_in_order(&never, 0, &mut cursors), None);
+}
