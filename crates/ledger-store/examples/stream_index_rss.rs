@@ -228,6 +228,7 @@ fn run(index: &mut dyn Index, streams: u32, events: u64) {
     let fill_peak = status_kib("VmHWM:");
     drop(order);
     let rss_after = status_kib("VmRSS:");
+    let estimate = index.memory_bytes();
     let ids: Vec<StreamId> = (0..streams).map(stream_id).collect();
     let started = Instant::now();
     let mut held = 0_u64;
@@ -248,7 +249,28 @@ fn run(index: &mut dyn Index, streams: u32, events: u64) {
     }
     let pages = started.elapsed();
     assert_eq!(held, events, "every event is counted once");
+    // After the open: appends to random streams, as the writer makes them. The slowest ones
+    // are those that compacted the index (under the write lock, in the store).
+    let appended = 1_000_000_usize;
+    let mut slow = Vec::new();
+    let started = Instant::now();
+    for offset in 0..appended {
+        let id = &ids[usize::try_from(rng.below(u64::from(streams))).unwrap()];
+        let one = Instant::now();
+        index.add(id, events + offset as u64 + 1);
+        let took = one.elapsed();
+        if took.as_millis() >= 10 {
+            slow.push(format!("{} ms", took.as_millis()));
+        }
+    }
+    let appending = started.elapsed();
     println!("VmRSS while filling: {}", trace.join(", "));
+    println!(
+        "{appended} appends after the fill: {} ns each, then an estimate of {} MiB; appends over 10 ms: [{}]",
+        per(appending, appended),
+        mib(index.memory_bytes() as u64),
+        slow.join(", ")
+    );
     println!(
         "{} streams, {events} events (shuffle order {} MiB, not counted)",
         ids.len(),
@@ -256,7 +278,7 @@ fn run(index: &mut dyn Index, streams: u32, events: u64) {
     );
     println!(
         "estimate {} MiB; resident {} MiB over the baseline (VmRSS {} -> {} MiB); peak while filling {} MiB over the baseline and the order",
-        mib(index.memory_bytes() as u64),
+        mib(estimate as u64),
         mib((rss_after.saturating_sub(rss_before)) << 10),
         mib(rss_before << 10),
         mib(rss_after << 10),

@@ -4,7 +4,7 @@
 //!
 //! Memory: per event, one 8-byte entry of the event id index (`event_ids.rs`: hash bits and
 //! position, ~10 bytes with its buckets' room) and a delta in its stream's blob (1 to 4 bytes,
-//! `streams.rs`). Per stream, a blob of its packed id, count and first position (~30 bytes) and
+//! `streams.rs`). Per stream, a blob of its packed id, count and last position (~30 bytes) and
 //! a table slot (~7 bytes). Per chunk, 8 bytes. [`Indexes::memory_bytes`] gives the current
 //! estimate.
 

@@ -25,7 +25,9 @@
 //! A blob occupies a *class* of bytes ([`class_bytes`]: multiples of 8 up to 128, then steps of
 //! an eighth), so most appends write in place; one that outgrows its class moves the blob to
 //! the arena's end and leaves the old bytes as garbage. When garbage passes a quarter of the
-//! live bytes (and `COMPACT_GARBAGE_BYTES_MIN`), the live blobs slide down in place.
+//! live bytes (and `COMPACT_GARBAGE_BYTES_MIN`), the live blobs slide down in place, under the
+//! indexes' write lock. Measured at the bench's 10 M events (`examples/stream_index_rss.rs`):
+//! one compaction in a million appends to random streams, of 133–146 ms.
 //!
 //! No delta byte is ever 0 (LEB128 continuation bytes have the top bit set, and a delta's
 //! last byte holds its top bits, not 0, since positions grow), and a class's spare bytes are
