@@ -193,12 +193,13 @@ impl StreamIndexProbe {
         Self(crate::sled_log::streams::StreamIndex::for_events(events))
     }
 
-    /// Appends `positions` (increasing, after the stream's last) to `stream`.
+    /// Appends `positions` (increasing, after the stream's last) to `stream`; returns its
+    /// version before.
     pub fn extend(
         &mut self,
         stream: &ledger_domain::ids::StreamId,
         positions: &[u64],
-    ) -> Result<(), String> {
+    ) -> Result<u64, String> {
         self.0.extend(stream, positions)
     }
 

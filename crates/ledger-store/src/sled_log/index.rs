@@ -70,14 +70,15 @@ impl Indexes {
         after.checked_sub(1).map(|index| self.chunk_starts[index])
     }
 
-    /// Adds one record (used while rebuilding; the writer extends in bulk). Fails, naming the
-    /// limit, when the stream index cannot hold it.
+    /// Adds one record (used while rebuilding; the writer extends in bulk) and returns the
+    /// stream's version before it. Fails, naming the limit, when the stream index cannot hold
+    /// it.
     pub fn add(
         &mut self,
         position: u64,
         event_id: EventId,
         stream: &StreamId,
-    ) -> Result<(), String> {
+    ) -> Result<u64, String> {
         self.event_ids.insert(event_id, position);
         self.streams.extend(stream, &[position])
     }

@@ -275,22 +275,19 @@ impl Rebuild {
     /// as it can be, so the walk can go on).
     pub fn record(&mut self, record: &RecordedEvent) -> Result<(), Problem> {
         let position = record.position.get();
-        let held = self.indexes.stream_version(&record.stream);
-        let mut problem = None;
-        if record.stream_version != held.saturating_add(1) {
-            problem = Some(format!(
-                "stream {} holds {held} events before this record, which says it is version {}",
-                record.stream, record.stream_version
-            ));
-        }
         let event_id = record.event.event_id;
         let earlier: Vec<u64> = self.indexes.event_ids.candidates(event_id).collect();
         if !earlier.is_empty() {
             self.suspects.push((position, event_id, earlier));
         }
-        if let Err(error) = self.indexes.add(position, event_id, &record.stream) {
-            problem = Some(error);
-        }
+        let problem = match self.indexes.add(position, event_id, &record.stream) {
+            Ok(held) if record.stream_version != held.saturating_add(1) => Some(format!(
+                "stream {} holds {held} events before this record, which says it is version {}",
+                record.stream, record.stream_version
+            )),
+            Ok(_) => None,
+            Err(error) => Some(error),
+        };
         self.last_recorded_at = self.last_recorded_at.max(Some(record.recorded_at));
         match problem {
             Some(message) => Err(Problem {

@@ -103,7 +103,8 @@ proptest! {
                         next += step;
                     }
                     for (id, positions) in staged {
-                        index.extend(&id, &positions).unwrap();
+                        let before = model.get(&id).map_or(0, Vec::len);
+                        prop_assert_eq!(index.extend(&id, &positions).unwrap(), len_u64(before));
                         model.entry(id).or_default().extend(positions);
                     }
                 }
