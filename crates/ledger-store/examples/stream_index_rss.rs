@@ -6,14 +6,20 @@
 //! prints the index's own estimate, the process's resident set, and the writer's lookups.
 //!
 //! `cargo run --release -p ledger-store --example stream_index_rss -- new|old [STREAMS] [EVENTS]`
+//!
+//! `... -- write DATA_DIR [STREAMS] [EVENTS]` writes the same history (small payloads) into a
+//! new store instead, for `examples/open_rss.rs` to open.
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::mem::size_of;
 use std::time::Instant;
 
-use ledger_domain::ids::StreamId;
+use ledger_domain::ids::{EventId, StaffId, StreamId};
 use ledger_store::testing::StreamIndexProbe;
+use ledger_store::{
+    AppendRequest, EventLog, ExpectedVersion, NewEvent, SledEventLog, StoreOptions,
+};
 
 /// Streams and events of the bench's 10 M ledger (counted from `ledger-synth`, seed 8).
 const STREAMS_DEFAULT: u32 = 1_453_855;
@@ -193,11 +199,10 @@ impl Index for OldIndex {
     }
 }
 
-fn run(index: &mut dyn Index, streams: u32, events: u64) {
-    let mut rng = Rng(0x5eed);
-    let counts = counts(streams, events, &mut rng);
-    let rss_before = status_kib("VmRSS:");
-    // Every event names its stream; shuffled, so streams interleave as in the log.
+/// The stream of every event, in log order: each stream's events, shuffled so streams
+/// interleave as in the log.
+fn event_order(streams: u32, events: u64, rng: &mut Rng) -> Vec<u32> {
+    let counts = counts(streams, events, rng);
     let mut order: Vec<u32> = Vec::with_capacity(usize::try_from(events).unwrap());
     for (number, &count) in counts.iter().enumerate() {
         let number = u32::try_from(number).unwrap();
@@ -207,6 +212,53 @@ fn run(index: &mut dyn Index, streams: u32, events: u64) {
         let other = usize::try_from(rng.below(at as u64 + 1)).unwrap();
         order.swap(at, other);
     }
+    order
+}
+
+/// Writes the history into a new store at `dir`, 4,096 single-event appends at a time.
+fn write(dir: &std::path::Path, streams: u32, events: u64) {
+    let order = event_order(streams, events, &mut Rng(0x5eed));
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let log = SledEventLog::open(dir, StoreOptions::default()).expect("the store opens");
+        let actor = StaffId::parse("actor", "agent-0042").expect("a staff id");
+        let at = jiff::Timestamp::from_second(1_700_000_000).expect("an instant");
+        for batch in order.chunks(4_096) {
+            let requests = batch
+                .iter()
+                .map(|&number| AppendRequest {
+                    stream: stream_id(number),
+                    expected: ExpectedVersion::Any,
+                    events: vec![NewEvent {
+                        event_id: EventId::new_v7(),
+                        event_type: "ContactRecorded".into(),
+                        schema_version: 1,
+                        occurred_at: at,
+                        actor: actor.clone(),
+                        correlation_id: None,
+                        causation_id: None,
+                        origin: None,
+                        payload: vec![7; 120],
+                    }],
+                })
+                .collect();
+            for outcome in log
+                .append_many(requests)
+                .await
+                .expect("the store takes writes")
+            {
+                outcome.expect("every event is appended");
+            }
+        }
+        println!("wrote {} events", log.head().event_count);
+        log.close().await.expect("the store closes");
+    });
+}
+
+fn run(index: &mut dyn Index, streams: u32, events: u64) {
+    let mut rng = Rng(0x5eed);
+    let rss_before = status_kib("VmRSS:");
+    let order = event_order(streams, events, &mut rng);
     let order_kib = status_kib("VmRSS:") - rss_before;
     let started = Instant::now();
     let mut trace = Vec::new();
@@ -301,6 +353,11 @@ fn run(index: &mut dyn Index, streams: u32, events: u64) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_default();
+    let dir = if which == "write" {
+        args.next().map(std::path::PathBuf::from)
+    } else {
+        None
+    };
     let streams = args
         .next()
         .map_or(STREAMS_DEFAULT, |text| text.parse().expect("STREAMS"));
@@ -310,6 +367,9 @@ fn main() {
     match which.as_str() {
         "new" => run(&mut StreamIndexProbe::for_events(events), streams, events),
         "old" => run(&mut OldIndex::default(), streams, events),
-        _ => eprintln!("usage: stream_index_rss new|old [STREAMS] [EVENTS]"),
+        "write" if dir.is_some() => write(&dir.unwrap_or_default(), streams, events),
+        _ => eprintln!(
+            "usage: stream_index_rss new|old [STREAMS] [EVENTS], or write DATA_DIR [STREAMS] [EVENTS]"
+        ),
     }
 }
