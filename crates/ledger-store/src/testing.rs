@@ -207,3 +207,61 @@ pub fn encode_stored_values(records: &[RecordedEvent]) -> Vec<Vec<u8>> {
     };
     vec![chunk.encode(), head.encode(), meta.encode()]
 }
+
+/// The store's stream index on its own, for `examples/stream_index_rss.rs` to fill and measure
+/// (memory and the writer's lookups) without writing a log. Not part of the API.
+#[derive(Debug, Default)]
+pub struct StreamIndexProbe(crate::sled_log::streams::StreamIndex);
+
+impl StreamIndexProbe {
+    /// An empty index with room reserved for a log of `events`, as an open's walk makes it.
+    pub fn for_events(events: u64) -> Self {
+        Self(crate::sled_log::streams::StreamIndex::for_events(events))
+    }
+
+    /// Appends `positions` (increasing, after the stream's last) to `stream`; returns its
+    /// version before.
+    pub fn extend(
+        &mut self,
+        stream: &ledger_domain::ids::StreamId,
+        positions: &[u64],
+    ) -> Result<u64, String> {
+        self.0.extend(stream, positions)
+    }
+
+    /// The stream's version (0 for a stream never written).
+    pub fn version(&self, stream: &ledger_domain::ids::StreamId) -> u64 {
+        self.0.version(stream)
+    }
+
+    /// Up to `max` of the stream's positions from version `from_version`, as `read_stream` takes them.
+    pub fn positions(
+        &self,
+        stream: &ledger_domain::ids::StreamId,
+        from_version: u64,
+        max: usize,
+    ) -> Vec<u64> {
+        let skip = usize::try_from(from_version.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.0.positions(stream).skip(skip).take(max).collect()
+    }
+
+    /// Streams held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no stream is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+
+    /// Drops the garbage and spare room, as an open does after its walk.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    /// The index's own estimate of its heap bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.0.memory_bytes()
+    }
+}

@@ -3,10 +3,10 @@
 //! every chunk (to find the chunk that holds a position without a key per record).
 //!
 //! Memory: per event, one 8-byte entry of the event id index (`event_ids.rs`: hash bits and
-//! position, ~10 bytes with its buckets' room) and one `u64` in its stream's vector (8 bytes, up
-//! to twice that just after the vector grows): ~20 to ~30 bytes. Per stream, a map entry with
-//! the stream id and a vector header (~48 bytes + the id's length). Per chunk, 8 bytes.
-//! [`Indexes::memory_bytes`] gives the current estimate.
+//! position, ~10 bytes with its buckets' room) and a delta in its stream's blob (1 to 4 bytes,
+//! `streams.rs`). Per stream, a blob of its packed id, count and last position (~30 bytes) and
+//! a table slot (~7 bytes). Per chunk, 8 bytes. [`Indexes::memory_bytes`] gives the current
+//! estimate.
 
 use std::collections::HashMap;
 use std::mem::size_of;
@@ -14,14 +14,15 @@ use std::mem::size_of;
 use ledger_domain::ids::{EventId, StreamId};
 
 use super::event_ids::EventIds;
+use super::streams::{Positions, StreamIndex};
 use crate::error::StoreFailure;
 
 #[derive(Debug, Default)]
 pub(crate) struct Indexes {
     /// Where each event id was recorded (as candidates to confirm: see [`Self::position_of`]).
     pub event_ids: EventIds,
-    /// Each stream's positions; index `v - 1` holds stream version `v`. Increasing.
-    pub streams: HashMap<StreamId, Vec<u64>>,
+    /// Each stream's positions by version, increasing.
+    pub streams: StreamIndex,
     /// The first position of every chunk, increasing.
     pub chunk_starts: Vec<u64>,
 }
@@ -31,6 +32,7 @@ impl Indexes {
     pub fn for_events(events: u64) -> Self {
         Self {
             event_ids: EventIds::for_events(events),
+            streams: StreamIndex::for_events(events),
             ..Self::default()
         }
     }
@@ -51,13 +53,12 @@ impl Indexes {
     }
 
     pub fn stream_version(&self, stream: &StreamId) -> u64 {
-        self.streams
-            .get(stream)
-            .map_or(0, |positions| len_u64(positions.len()))
+        self.streams.version(stream)
     }
 
-    pub fn stream_positions(&self, stream: &StreamId) -> &[u64] {
-        self.streams.get(stream).map_or(&[], Vec::as_slice)
+    /// The stream's positions, version 1 first.
+    pub fn stream_positions(&self, stream: &StreamId) -> Positions<'_> {
+        self.streams.positions(stream)
     }
 
     /// The first position of the chunk that holds `position`, if any chunk starts at or before
@@ -69,46 +70,47 @@ impl Indexes {
         after.checked_sub(1).map(|index| self.chunk_starts[index])
     }
 
-    /// Adds one record (used while rebuilding; the writer extends in bulk).
-    pub fn add(&mut self, position: u64, event_id: EventId, stream: &StreamId) {
+    /// Adds one record (used while rebuilding; the writer extends in bulk) and returns the
+    /// stream's version before it. Fails, naming the limit, when the stream index cannot hold
+    /// it.
+    pub fn add(
+        &mut self,
+        position: u64,
+        event_id: EventId,
+        stream: &StreamId,
+    ) -> Result<u64, String> {
         self.event_ids.insert(event_id, position);
-        match self.streams.get_mut(stream) {
-            Some(positions) => positions.push(position),
-            None => {
-                self.streams.insert(stream.clone(), vec![position]);
-            }
-        }
+        self.streams.extend(stream, &[position])
     }
 
-    /// Adds the records of a committed group.
+    /// Adds the records of a committed group. The writer checked the stream index's room before
+    /// it staged them (`StreamIndex::check_room`), so an error here is a broken invariant: every
+    /// other stream of the group is still added, and the first error is returned.
     pub fn extend(
         &mut self,
         event_positions: HashMap<EventId, u64>,
         streams: HashMap<StreamId, Vec<u64>>,
         chunk_starts: &[u64],
-    ) {
+    ) -> Result<(), String> {
         for (event_id, position) in event_positions {
             self.event_ids.insert(event_id, position);
         }
+        let mut first_error = Ok(());
         for (stream, positions) in streams {
-            self.streams.entry(stream).or_default().extend(positions);
+            if let Err(error) = self.streams.extend(&stream, &positions) {
+                first_error = first_error.and(Err(error));
+            }
         }
         self.chunk_starts.extend_from_slice(chunk_starts);
+        first_error
     }
 
     /// An estimate of the heap bytes held, from capacities.
     pub fn memory_bytes(&self) -> u64 {
         let ids = self.event_ids.memory_bytes();
-        let streams = self.streams.capacity() * (size_of::<(StreamId, Vec<u64>)>() + 1);
-        let stream_contents: usize = self
-            .streams
-            .iter()
-            .map(|(stream, positions)| {
-                stream.as_str().len() + positions.capacity() * size_of::<u64>()
-            })
-            .sum();
+        let streams = self.streams.memory_bytes();
         let chunks = self.chunk_starts.capacity() * size_of::<u64>();
-        len_u64(ids + streams + stream_contents + chunks)
+        len_u64(ids + streams + chunks)
     }
 }
 

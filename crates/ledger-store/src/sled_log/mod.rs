@@ -8,6 +8,7 @@ mod head_mark;
 mod index;
 mod scan;
 mod shared;
+pub(crate) mod streams;
 mod verify;
 mod writer;
 

@@ -275,20 +275,19 @@ impl Rebuild {
     /// as it can be, so the walk can go on).
     pub fn record(&mut self, record: &RecordedEvent) -> Result<(), Problem> {
         let position = record.position.get();
-        let held = self.indexes.stream_version(&record.stream);
-        let mut problem = None;
-        if record.stream_version != held.saturating_add(1) {
-            problem = Some(format!(
-                "stream {} holds {held} events before this record, which says it is version {}",
-                record.stream, record.stream_version
-            ));
-        }
         let event_id = record.event.event_id;
         let earlier: Vec<u64> = self.indexes.event_ids.candidates(event_id).collect();
         if !earlier.is_empty() {
             self.suspects.push((position, event_id, earlier));
         }
-        self.indexes.add(position, event_id, &record.stream);
+        let problem = match self.indexes.add(position, event_id, &record.stream) {
+            Ok(held) if record.stream_version != held.saturating_add(1) => Some(format!(
+                "stream {} holds {held} events before this record, which says it is version {}",
+                record.stream, record.stream_version
+            )),
+            Ok(_) => None,
+            Err(error) => Some(error),
+        };
         self.last_recorded_at = self.last_recorded_at.max(Some(record.recorded_at));
         match problem {
             Some(message) => Err(Problem {
@@ -326,9 +325,6 @@ impl Rebuild {
             }
         }
         self.indexes.event_ids.shrink_to_fit();
-        for positions in self.indexes.streams.values_mut() {
-            positions.shrink_to_fit();
-        }
         self.indexes.streams.shrink_to_fit();
         self.indexes.chunk_starts.shrink_to_fit();
         problems

@@ -80,19 +80,23 @@ impl Shared {
     }
 
     /// Adds a durable group to the indexes, then publishes its head: a reader who sees the new
-    /// head finds every index entry up to it.
+    /// head finds every index entry up to it. An index that could not take the group (a limit
+    /// the writer checks before staging) is returned after the head is published: the group is
+    /// durable either way.
     pub fn publish(
         &self,
         head: Head,
         event_positions: HashMap<EventId, u64>,
         streams: HashMap<StreamId, Vec<u64>>,
         chunk_starts: &[u64],
-    ) {
-        self.indexes
+    ) -> Result<(), String> {
+        let extended = self
+            .indexes
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(event_positions, streams, chunk_starts);
         self.state.send_modify(|state| state.head = head);
+        extended
     }
 
     pub fn poison(&self, cause: String) {
@@ -240,12 +244,11 @@ impl Shared {
         let skip = usize::try_from(from_version.saturating_sub(1)).unwrap_or(usize::MAX);
         let located: Vec<(u64, u64)> = {
             let indexes = self.read_indexes();
-            let positions = indexes.stream_positions(stream);
-            positions
-                .iter()
+            indexes
+                .stream_positions(stream)
                 .skip(skip)
                 .take(max)
-                .map(|&position| (position, indexes.chunk_holding(position).unwrap_or(0)))
+                .map(|position| (position, indexes.chunk_holding(position).unwrap_or(0)))
                 .collect()
         };
         let mut records = Vec::with_capacity(located.len());

@@ -18,6 +18,7 @@ use super::index::{Indexes, len_u64};
 use super::open_sled;
 use super::scan::{Problems, Rebuild, ScanItem, Scanner, event_id_in};
 use super::shared::Shared;
+use super::streams::VersionCursors;
 
 impl Shared {
     /// Walks the log up to the durable head and checks every record and every index entry.
@@ -28,6 +29,7 @@ impl Shared {
         let mut scanner = Scanner::new(&self.tree, up_to);
         let mut chunks = 0_usize;
         let mut events = 0_u64;
+        let mut cursors = VersionCursors::default();
         for item in &mut scanner {
             match item {
                 ScanItem::Problem(problem) => problems.push(problem),
@@ -42,7 +44,7 @@ impl Shared {
                 }
                 ScanItem::Record(record) => {
                     events = events.saturating_add(1);
-                    check_indexed(&self.read_indexes(), &record, &mut problems);
+                    check_indexed(&self.read_indexes(), &record, &mut cursors, &mut problems);
                 }
             }
         }
@@ -71,7 +73,12 @@ impl Shared {
 }
 
 /// Checks that the indexes point at `record` for its event id and its stream version.
-fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Problems) {
+fn check_indexed(
+    indexes: &Indexes,
+    record: &RecordedEvent,
+    cursors: &mut VersionCursors,
+    problems: &mut Problems,
+) {
     let position = record.position.get();
     if !indexes.event_ids.holds(record.event.event_id, position) {
         let indexed: Vec<u64> = indexes
@@ -89,7 +96,11 @@ fn check_indexed(indexes: &Indexes, record: &RecordedEvent, problems: &mut Probl
     let indexed = usize::try_from(record.stream_version)
         .ok()
         .and_then(|version| version.checked_sub(1))
-        .and_then(|index| indexes.stream_positions(&record.stream).get(index).copied());
+        .and_then(|index| {
+            indexes
+                .streams
+                .position_in_order(&record.stream, index, cursors)
+        });
     if indexed != Some(position) {
         problems.at(
             position,
@@ -124,8 +135,8 @@ fn check_index_sizes(indexes: &Indexes, up_to: u64, chunks: usize, problems: &mu
     }
     let in_streams: usize = indexes
         .streams
-        .values()
-        .map(|positions| positions.partition_point(|&p| p <= up_to))
+        .each()
+        .map(|positions| positions.take_while(|&p| p <= up_to).count())
         .sum();
     if len_u64(in_streams) != up_to {
         problem(format!(
@@ -404,4 +415,88 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
         head,
         problems,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_domain::ids::{EventId, StaffId, StreamId};
+
+    use super::*;
+    use crate::types::{GENESIS_HASH, NewEvent};
+
+    fn record(position: u64, stream: &StreamId, version: u64) -> RecordedEvent {
+        let at = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+        RecordedEvent {
+            position: Position(position),
+            stream: stream.clone(),
+            stream_version: version,
+            recorded_at: at,
+            prev_hash: GENESIS_HASH,
+            hash: GENESIS_HASH,
+            event: NewEvent {
+                event_id: EventId::new_v7(),
+                event_type: "ContactRecorded".into(),
+                schema_version: 1,
+                occurred_at: at,
+                actor: StaffId::parse("actor", "agent-0042").unwrap(),
+                correlation_id: None,
+                causation_id: None,
+                origin: None,
+                payload: vec![1],
+            },
+        }
+    }
+
+    #[test]
+    fn a_record_the_stream_index_misses_or_misplaces_is_named() {
+        let stream = StreamId::parse("stream", "policy-PXA2024220100000001").unwrap();
+        let other = StreamId::parse("stream", "policy-PXA2024220100000002").unwrap();
+        let records = [
+            record(1, &stream, 1),
+            record(2, &stream, 2),
+            record(3, &other, 1),
+        ];
+        let mut indexes = Indexes::for_events(3);
+        indexes.chunk_starts.push(1);
+        // Position 2 is indexed under the wrong stream; position 3 not at all.
+        for (position, indexed_as) in [(1, &stream), (2, &other)] {
+            let record = &records[usize::try_from(position - 1).unwrap()];
+            indexes
+                .add(position, record.event.event_id, indexed_as)
+                .unwrap();
+        }
+        let mut problems = Problems::default();
+        let mut cursors = VersionCursors::default();
+        for record in &records {
+            check_indexed(&indexes, record, &mut cursors, &mut problems);
+        }
+        check_index_sizes(&indexes, 3, 1, &mut problems);
+        let problems = problems.into_vec();
+        let messages: Vec<&str> = problems
+            .iter()
+            .map(|problem| problem.message.as_str())
+            .collect();
+        assert!(
+            messages.contains(
+                &format!("the stream index maps {stream} version 2 to None, not to this position")
+                    .as_str()
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(
+                &format!(
+                    "the stream index maps {other} version 1 to Some(2), not to this position"
+                )
+                .as_str()
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .contains(&"the stream index holds 2 entries up to position 3, the log 3 records"),
+            "{messages:?}"
+        );
+        assert_eq!(problems[0].position, Some(Position(2)));
+    }
 }

@@ -20,6 +20,7 @@ use crate::sled_log::Shared;
 use crate::sled_log::durability::Durability;
 use crate::sled_log::event_ids::INDEXED_POSITION_MAX;
 use crate::sled_log::index::{Indexes, len_u64};
+use crate::sled_log::streams::STREAM_EVENTS_MAX;
 use crate::types::{AppendRequest, Appended, Hash, Head};
 use crate::validate::ImportRecord;
 
@@ -214,12 +215,22 @@ impl Writer {
                 self.shared
                     .stats
                     .count_group(counts, len_u64(sealed.record_count), blob_syncs);
-                self.shared.publish(
+                let published = self.shared.publish(
                     sealed.head,
                     sealed.event_positions,
                     sealed.streams,
                     &sealed.chunk_starts,
                 );
+                if let Err(error) = published {
+                    // The group is durable, so its callers hear so; but the indexes no longer
+                    // hold every record, so nothing more is written until a reopen rebuilds them.
+                    let cause = format!("the indexes could not take a durable group: {error}");
+                    tracing::error!(%cause, "the event log refuses writes until reopened");
+                    self.poisoned = Some(StoreFailure::Poisoned {
+                        cause: cause.clone(),
+                    });
+                    self.shared.poison(cause);
+                }
                 answers.into_iter().for_each(Answer::send);
             }
             Err(failure) => {
@@ -356,8 +367,15 @@ impl Stage {
     }
 
     /// Refuses a request or an import of `events` events that would stage a record past
-    /// [`INDEXED_POSITION_MAX`], the id index's limit.
-    fn check_room(&self, events: usize) -> Result<(), String> {
+    /// [`INDEXED_POSITION_MAX`], the id index's limit, or that the stream index might not hold
+    /// with the group staged so far (`stream_version`: the version of the request's stream,
+    /// 0 for an import, which checks each stream's version on its own).
+    fn check_room(
+        &self,
+        indexes: &Indexes,
+        events: usize,
+        stream_version: u64,
+    ) -> Result<(), String> {
         let last = self
             .next_position
             .saturating_add(len_u64(events))
@@ -365,6 +383,13 @@ impl Stage {
         if last > INDEXED_POSITION_MAX {
             return Err(format!(
                 "the log can hold records up to position INDEXED_POSITION_MAX = {INDEXED_POSITION_MAX}; these would end at {last}"
+            ));
+        }
+        let staged = len_u64(self.records.len().saturating_add(events));
+        indexes.streams.check_room(staged)?;
+        if stream_version.saturating_add(len_u64(events)) > STREAM_EVENTS_MAX {
+            return Err(format!(
+                "a stream can hold STREAM_EVENTS_MAX = {STREAM_EVENTS_MAX} events; this one holds {stream_version}"
             ));
         }
         Ok(())
@@ -377,11 +402,12 @@ impl Stage {
             .saturating_add(len_u64(staged))
     }
 
-    /// The position of `stream`'s version `index + 1`, durable or staged.
+    /// The position of `stream`'s version `index + 1`, durable or staged. O(index) for a
+    /// durable one (the stream index decodes its deltas from version 1).
     fn stream_position(&self, indexes: &Indexes, stream: &StreamId, index: usize) -> Option<u64> {
-        let durable = indexes.stream_positions(stream);
-        match index.checked_sub(durable.len()) {
-            None => durable.get(index).copied(),
+        let durable = usize::try_from(indexes.stream_version(stream)).unwrap_or(usize::MAX);
+        match index.checked_sub(durable) {
+            None => indexes.streams.position(stream, index),
             Some(staged_index) => self
                 .streams
                 .get(stream)
@@ -390,17 +416,19 @@ impl Stage {
         }
     }
 
-    /// The 0-based index of `position` in `stream`, durable or staged.
+    /// The 0-based index of `position` in `stream`, durable or staged. O(n) in the durable
+    /// stream's length: a scan of its decoded deltas, which stops at the first position not
+    /// below `position` (only retries ask).
     fn stream_index(&self, indexes: &Indexes, stream: &StreamId, position: u64) -> Option<usize> {
-        let durable = indexes.stream_positions(stream);
-        if let Ok(index) = durable.binary_search(&position) {
+        if let Some(index) = indexes.streams.index_of(stream, position) {
             return Some(index);
         }
+        let durable = usize::try_from(indexes.stream_version(stream)).unwrap_or(usize::MAX);
         let staged = self.streams.get(stream)?;
         staged
             .binary_search(&position)
             .ok()
-            .map(|index| durable.len().saturating_add(index))
+            .map(|index| durable.saturating_add(index))
     }
 
     /// Decides one append request: idempotency first, then the expected version, then staging.
@@ -438,9 +466,9 @@ impl Stage {
                 ),
             ));
         }
-        self.check_room(request.events.len())
-            .map_err(|rule| AppendError::invalid("events", rule))?;
         let actual = self.stream_version(indexes, &request.stream);
+        self.check_room(indexes, request.events.len(), actual)
+            .map_err(|rule| AppendError::invalid("events", rule))?;
         if !request.expected.admits(actual) {
             self.counts.conflicts = self.counts.conflicts.saturating_add(1);
             return Err(AppendError::Conflict {
@@ -544,7 +572,7 @@ impl Stage {
                 ),
             ));
         }
-        self.check_room(records.len())
+        self.check_room(indexes, records.len(), 0)
             .map_err(|rule| ImportError::Invalid {
                 field: "records".into(),
                 rule,
@@ -563,6 +591,15 @@ impl Stage {
                         "stream {} holds {held} events, so its next version is {}, not {}",
                         record.stream,
                         held.saturating_add(1),
+                        record.stream_version
+                    ),
+                ));
+            }
+            if record.stream_version > STREAM_EVENTS_MAX {
+                return Err(rejected(
+                    record.position,
+                    format!(
+                        "a stream can hold STREAM_EVENTS_MAX = {STREAM_EVENTS_MAX} events; this record is version {}",
                         record.stream_version
                     ),
                 ));
