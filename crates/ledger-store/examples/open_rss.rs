@@ -7,15 +7,9 @@ use std::time::Instant;
 
 use ledger_store::{EventLog, SledEventLog, StoreOptions};
 
-/// A line of `/proc/self/status` in KiB.
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::status_kib;
 
 fn report(when: &str) {
     println!(

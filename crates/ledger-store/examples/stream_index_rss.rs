@@ -21,6 +21,10 @@ use ledger_store::{
     AppendRequest, EventLog, ExpectedVersion, NewEvent, SledEventLog, StoreOptions,
 };
 
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::status_kib;
+
 /// Streams and events of the bench's 10 M ledger (counted from `ledger-synth`, seed 8).
 const STREAMS_DEFAULT: u32 = 1_453_855;
 const EVENTS_DEFAULT: u64 = 10_000_000;
@@ -104,15 +108,6 @@ fn counts(streams: u32, events: u64, rng: &mut Rng) -> Vec<u64> {
         long += 1;
     }
     counts
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// `bytes` in MiB, one decimal.

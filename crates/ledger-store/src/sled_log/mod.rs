@@ -40,6 +40,37 @@ pub(crate) use self::shared::Shared;
 use self::shared::{Stats, lock};
 use self::writer::{Message, Writer};
 
+/// A record for the unit tests of the open walk and of `verify`, where only its place, stream
+/// and event id matter.
+#[cfg(test)]
+pub(crate) fn test_record(
+    position: u64,
+    stream: &StreamId,
+    version: u64,
+    event_id: EventId,
+) -> RecordedEvent {
+    let at = jiff::Timestamp::from_second(1_700_000_000).expect("a valid second");
+    RecordedEvent {
+        position: Position(position),
+        stream: stream.clone(),
+        stream_version: version,
+        recorded_at: at,
+        prev_hash: crate::types::GENESIS_HASH,
+        hash: crate::types::GENESIS_HASH,
+        event: crate::types::NewEvent {
+            event_id,
+            event_type: "ContactRecorded".into(),
+            schema_version: 1,
+            occurred_at: at,
+            actor: ledger_domain::ids::StaffId::parse("actor", "agent-0042").expect("a staff id"),
+            correlation_id: None,
+            causation_id: None,
+            origin: None,
+            payload: vec![1],
+        },
+    }
+}
+
 /// The directory, inside the data directory, that holds the log's sled database.
 pub const LOG_DIR_NAME: &str = "log";
 

@@ -360,32 +360,14 @@ pub(crate) fn event_id_in(
 
 #[cfg(test)]
 mod tests {
-    use ledger_domain::ids::{StaffId, StreamId};
+    use ledger_domain::ids::StreamId;
 
     use super::*;
-    use crate::types::NewEvent;
 
     fn record(position: u64, version: u64, event_id: EventId) -> RecordedEvent {
-        RecordedEvent {
-            position: Position(position),
-            stream: StreamId::parse("stream", "customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab")
-                .unwrap(),
-            stream_version: version,
-            recorded_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
-            prev_hash: GENESIS_HASH,
-            hash: GENESIS_HASH,
-            event: NewEvent {
-                event_id,
-                event_type: "ContactRecorded".into(),
-                schema_version: 1,
-                occurred_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
-                actor: StaffId::parse("actor", "agent-0042").unwrap(),
-                correlation_id: None,
-                causation_id: None,
-                origin: None,
-                payload: vec![1],
-            },
-        }
+        let stream =
+            StreamId::parse("stream", "customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab").unwrap();
+        super::super::test_record(position, &stream, version, event_id)
     }
 
     #[test]

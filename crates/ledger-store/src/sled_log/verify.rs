@@ -419,32 +419,12 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
 
 #[cfg(test)]
 mod tests {
-    use ledger_domain::ids::{EventId, StaffId, StreamId};
+    use ledger_domain::ids::{EventId, StreamId};
 
     use super::*;
-    use crate::types::{GENESIS_HASH, NewEvent};
 
     fn record(position: u64, stream: &StreamId, version: u64) -> RecordedEvent {
-        let at = jiff::Timestamp::from_second(1_700_000_000).unwrap();
-        RecordedEvent {
-            position: Position(position),
-            stream: stream.clone(),
-            stream_version: version,
-            recorded_at: at,
-            prev_hash: GENESIS_HASH,
-            hash: GENESIS_HASH,
-            event: NewEvent {
-                event_id: EventId::new_v7(),
-                event_type: "ContactRecorded".into(),
-                schema_version: 1,
-                occurred_at: at,
-                actor: StaffId::parse("actor", "agent-0042").unwrap(),
-                correlation_id: None,
-                causation_id: None,
-                origin: None,
-                payload: vec![1],
-            },
-        }
+        super::super::test_record(position, stream, version, EventId::new_v7())
     }
 
     #[test]
