@@ -8,8 +8,11 @@ use async_graphql::{Request, Response, Variables};
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
 use ledger_graphql::{ApiOptions, Caller, ConsistentWith, LedgerSchema, Role, build_schema};
-use ledger_store::StoreOptions;
+use ledger_store::{EventLog, StoreOptions};
 use serde_json::Value;
+
+/// How long [`Harness::mutate`] waits for the projections to apply a write.
+const MUTATION_APPLIED_WAIT: Duration = Duration::from_secs(10);
 
 /// A ledger under test and its schema.
 pub struct Harness {
@@ -71,7 +74,13 @@ impl Harness {
         self.schema.execute(request).await
     }
 
-    /// Runs a mutation as `role` that must succeed, and returns its data.
+    /// Runs a mutation as `role` that must succeed, waits until every projection has applied
+    /// the log up to its write, and returns its data.
+    ///
+    /// The wait is what a client gets from `X-Ledger-Consistent-With`: a test's next read
+    /// (through [`Self::run`], without the header) sees the write. Without it such a read only
+    /// raced the projections; the customer loader's 1 ms batching delay used to win that race
+    /// for it most of the time.
     pub async fn mutate(&self, role: Role, document: &str) -> Value {
         let response = self.run(role, document).await;
         assert!(
@@ -79,6 +88,12 @@ impl Harness {
             "{document}: {:?}",
             response.errors
         );
+        let head = self.ledger.log().head().position;
+        self.ledger
+            .runner()
+            .wait_for(head, MUTATION_APPLIED_WAIT, None)
+            .await
+            .expect("every projection applies the mutation's write");
         data(response)
     }
 
