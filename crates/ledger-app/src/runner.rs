@@ -315,8 +315,7 @@ impl ProjectionRunner {
             let active = store.active(projection.name())?;
             let applied = match &active {
                 Some(space) => space
-                    .meta()?
-                    .filter(|meta| meta.version == projection.version())
+                    .current(projection.version())?
                     .map_or(Position::ZERO, |meta| meta.checkpoint),
                 None => Position::ZERO,
             };
@@ -396,8 +395,8 @@ impl ProjectionRunner {
             .clone()
     }
 
-    /// Brings every projection up to the log's head now (blocking): rebuilds those never built or
-    /// built with another layout version into fresh generations and switches readers to them
+    /// Brings every projection up to the log's head now (blocking): rebuilds those never built,
+    /// built with another layout version or stored before blocks into fresh generations and switches readers to them
     /// when complete; catches the others up in place. All of them read the log together (see
     /// [`Self::feed_together`]). Returns the position reached.
     pub fn catch_up(&self) -> Result<Position, RunnerError> {
@@ -422,8 +421,7 @@ impl ProjectionRunner {
             .clone();
         let current = match &active {
             Some(space) => space
-                .meta()?
-                .filter(|meta| meta.version == projection.version())
+                .current(projection.version())?
                 .map(|meta| (space.clone(), meta)),
             None => None,
         };

@@ -469,6 +469,70 @@ async fn a_catch_up_rebuilds_a_changed_projection_while_the_others_resume_in_pla
     ledger.close().await.unwrap();
 }
 
+/// A ledger whose read models were stored before blocks (one sled key per entry) keeps
+/// answering from them until the catch-up has rebuilt every one in blocks, with the same
+/// entries.
+#[tokio::test(flavor = "multi_thread")]
+async fn read_models_stored_before_blocks_are_read_until_rebuilt_in_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    write_history(dir.path(), 40, "孙八", "1360000").await;
+    let built = {
+        let ledger = open(dir.path()).await;
+        let built = dumps(&ledger);
+        ledger.close().await.unwrap();
+        built
+    };
+    {
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        let store = log.projections();
+        for (name, entries) in &built {
+            let meta = store
+                .active(name)
+                .unwrap()
+                .unwrap()
+                .meta()
+                .unwrap()
+                .unwrap();
+            let entries = entries
+                .iter()
+                .map(|(key, value)| (key.clone(), Some(value.clone())))
+                .collect();
+            ledger_store::testing::store_unpacked_generation(&store, name, &entries, meta).unwrap();
+        }
+        log.close().await.unwrap();
+    }
+    let ledger = Ledger::with_projections(
+        SledEventLog::open(dir.path(), StoreOptions::default()).unwrap(),
+        ledger_app::standard_projections().unwrap(),
+        KeyOptions::insecure_for_tests(),
+    )
+    .unwrap();
+    // Before the catch-up: every projection is due for a rebuild, and readers get the old
+    // entries.
+    for (name, checkpoint) in ledger.runner().checkpoints() {
+        assert_eq!(checkpoint, Position::ZERO, "{name} before the catch-up");
+    }
+    assert_eq!(dumps(&ledger), built);
+    let head = ledger.log().head().position;
+    assert_eq!(ledger.runner().catch_up().unwrap(), head);
+    assert_eq!(
+        dumps(&ledger),
+        built,
+        "the rebuild in blocks changed an entry"
+    );
+    for projection in ledger_app::standard_projections().unwrap() {
+        let reader = ledger.runner().reader(projection.name()).unwrap();
+        let meta = reader.current(projection.version()).unwrap();
+        assert_eq!(
+            meta.map(|meta| meta.checkpoint),
+            Some(head),
+            "{} is not carried forward in blocks",
+            projection.name()
+        );
+    }
+    ledger.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_model_as_of_a_past_position_equals_the_one_built_then() {
     let dir = tempfile::tempdir().unwrap();

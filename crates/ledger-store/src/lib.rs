@@ -95,6 +95,7 @@ pub mod subscription;
 pub mod testing;
 pub mod types;
 mod validate;
+mod varint;
 
 pub use access_log::{
     AccessError, AccessFilter, AccessLog, AccessPage, AccessQuery, AccessRead, AccessRecord,

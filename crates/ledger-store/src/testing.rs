@@ -265,3 +265,16 @@ impl StreamIndexProbe {
         self.0.memory_bytes()
     }
 }
+
+/// Replaces the active generation of projection `name` with one holding `entries` and `meta`
+/// in the layout generations had before blocks: one sled key per entry.
+pub fn store_unpacked_generation(
+    store: &crate::ProjectionStore,
+    name: &str,
+    entries: &crate::Writes,
+    meta: crate::SpaceMeta,
+) -> Result<(), crate::StoreFailure> {
+    let space = store.fresh(name)?.unpacked();
+    space.commit(entries, meta)?;
+    store.activate(&space)
+}

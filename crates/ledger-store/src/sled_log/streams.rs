@@ -46,6 +46,8 @@ use std::mem::size_of;
 use hashbrown::HashTable;
 use ledger_domain::ids::{STREAM_ID_BYTES_MAX, StreamId};
 
+use crate::varint;
+
 /// Blobs start at multiples of this many bytes, and the table counts in these units.
 const BLOB_ALIGN_BYTES: usize = 8;
 
@@ -306,28 +308,6 @@ fn read_u40(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// Reads one LEB128 value at `*at` and moves past it.
-fn read_delta(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value = 0_u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-fn write_delta(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(low_byte(u32::try_from(value & 0x7f).unwrap_or(0)) | 0x80);
-        value >>= 7;
-    }
-    out.push(low_byte(u32::try_from(value).unwrap_or(0)));
-}
-
 /// A blob's parts, read from its start.
 #[derive(Debug, Clone, Copy)]
 struct Blob {
@@ -366,7 +346,7 @@ impl Blob {
         let mut at = self.deltas_start();
         let mut span = 0_u64;
         for _ in 1..self.count {
-            span = span.saturating_add(read_delta(arena, &mut at).unwrap_or(0));
+            span = span.saturating_add(varint::read(arena, &mut at).unwrap_or(0));
         }
         Positions {
             arena,
@@ -431,7 +411,7 @@ impl Iterator for Positions<'_> {
         self.left = self.left.checked_sub(1)?;
         let current = self.next;
         if self.left > 0 {
-            let delta = read_delta(self.arena, &mut self.at).unwrap_or(0);
+            let delta = varint::read(self.arena, &mut self.at).unwrap_or(0);
             self.next = current.saturating_add(delta);
         }
         Some(current)
@@ -629,7 +609,7 @@ impl StreamIndex {
             let delta = delta.ok_or_else(|| {
                 format!("stream {stream}: position {position} does not follow {previous}")
             })?;
-            write_delta(&mut deltas, delta);
+            varint::write(&mut deltas, delta);
             previous = position;
         }
         let written = match found {

@@ -1,0 +1,552 @@
+//! Where projections keep their read models: one sled tree per projection generation, in the
+//! same database as the log, with the checkpoint inside the tree.
+//!
+//! A generation's tree holds the projection's entries packed in blocks (see [`block`]) under
+//! a `b` prefix, and one metadata key `m` (the projection's layout version and the last
+//! position applied). A block's sled key is `b` followed by its lower bound: every projection
+//! key lives in the block with the greatest lower bound not above it, and the first block's
+//! lower bound is the empty key. sled's costs are per key, in CPU and in the memory every open
+//! takes, so packing ~4 KiB of entries a key writes and holds far less than a key an entry.
+//!
+//! A batch of writes and its new metadata go in one `apply_batch`, which sled makes atomic:
+//! after a crash the tree holds the state of some batch boundary together with that boundary's
+//! checkpoint, never state without its checkpoint or the reverse; a reader sees a batch's
+//! blocks all before or all after it.
+//!
+//! Generations written before blocks (metadata format 1) keep one sled key per entry behind a
+//! `d` prefix. They are still read, so readers keep their answers while the runner rebuilds
+//! them in blocks ([`ProjectionSpace::current`] reports them as stale).
+//!
+//! Rebuilds write a new generation while readers keep using the active one; [`activate`]
+//! switches the pointer (one key in the `projections` tree) and drops the old tree, so readers
+//! never see a half-built model.
+//!
+//! Projection state is not fsynced batch by batch: it can always be rebuilt from the log, and
+//! sled's recovery keeps a prefix of batches, so a crash only moves the checkpoint back.
+//!
+//! [`activate`]: ProjectionStore::activate
+
+mod block;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Bound;
+
+use ledger_domain::codec;
+use ledger_domain::ids::Position;
+use ledger_domain::projection::{Entry, Order, StateError, StateRead};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreFailure;
+
+pub use block::BLOCK_BYTES_TARGET;
+
+/// The format byte of a projection pointer, and of the metadata of a generation that keeps a
+/// sled key per entry (written before blocks).
+const META_FORMAT: u8 = 1;
+/// The format byte of the metadata of a generation packed in blocks.
+const META_FORMAT_PACKED: u8 = 2;
+/// The metadata key of a generation tree.
+const META_KEY: &[u8] = b"m";
+/// The prefix of every projection key inside a generation tree written before blocks.
+const DATA_PREFIX: u8 = b'd';
+/// The prefix of every block key inside a packed generation tree.
+const BLOCK_PREFIX: u8 = b'b';
+/// The tree mapping a projection name to its active generation.
+const POINTERS_TREE: &str = "projections";
+/// The longest projection name accepted, in bytes.
+pub const PROJECTION_NAME_BYTES_MAX: usize = 64;
+
+/// What a generation's metadata records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceMeta {
+    /// The projection's layout version the state was built with.
+    pub version: u32,
+    /// The last position applied to this state (`Position::ZERO`: nothing yet).
+    pub checkpoint: Position,
+}
+
+/// The projection keyspaces of one database.
+#[derive(Clone)]
+pub struct ProjectionStore {
+    db: sled::Db,
+}
+
+impl fmt::Debug for ProjectionStore {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ProjectionStore")
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a generation's tree lays out the projection's entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Blocks of entries under [`BLOCK_PREFIX`]: every generation written now.
+    Packed,
+    /// One sled key per entry under [`DATA_PREFIX`]: generations written before blocks.
+    Unpacked,
+}
+
+/// One generation of one projection's state.
+#[derive(Clone)]
+pub struct ProjectionSpace {
+    name: String,
+    generation: u64,
+    tree: sled::Tree,
+    layout: Layout,
+}
+
+impl fmt::Debug for ProjectionSpace {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ProjectionSpace")
+            .field("name", &self.name)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sled_failure(operation: &str, error: sled::Error) -> StoreFailure {
+    StoreFailure::Io {
+        operation: operation.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn tree_name(name: &str, generation: u64) -> String {
+    format!("projection:{name}:{generation}")
+}
+
+impl ProjectionStore {
+    pub(crate) fn new(db: sled::Db) -> Self {
+        Self { db }
+    }
+
+    fn pointers(&self) -> Result<sled::Tree, StoreFailure> {
+        self.db
+            .open_tree(POINTERS_TREE)
+            .map_err(|error| sled_failure("opening the projection pointers", error))
+    }
+
+    fn check_name(name: &str) -> Result<(), StoreFailure> {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if name.is_empty() || name.len() > PROJECTION_NAME_BYTES_MAX || !name.chars().all(allowed) {
+            return Err(StoreFailure::Io {
+                operation: "naming a projection".into(),
+                message: format!(
+                    "{name:?}: a projection name is 1 to {PROJECTION_NAME_BYTES_MAX} of a-z, 0-9 and -"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The generation readers use now, or `None` if the projection was never built.
+    pub fn active(&self, name: &str) -> Result<Option<ProjectionSpace>, StoreFailure> {
+        Self::check_name(name)?;
+        let pointer = self
+            .pointers()?
+            .get(name)
+            .map_err(|error| sled_failure("reading a projection pointer", error))?;
+        let Some(bytes) = pointer else {
+            return Ok(None);
+        };
+        let generation: u64 =
+            codec::decode_versioned(META_FORMAT, &bytes).map_err(|error| StoreFailure::Io {
+                operation: format!("decoding the pointer of {name}"),
+                message: error.to_string(),
+            })?;
+        self.space(name, generation).map(Some)
+    }
+
+    fn space(&self, name: &str, generation: u64) -> Result<ProjectionSpace, StoreFailure> {
+        let tree = self
+            .db
+            .open_tree(tree_name(name, generation))
+            .map_err(|error| sled_failure("opening a projection tree", error))?;
+        let meta = tree
+            .get(META_KEY)
+            .map_err(|error| sled_failure("reading a checkpoint", error))?;
+        let layout = match meta.as_deref().and_then(<[u8]>::first) {
+            Some(&META_FORMAT) => Layout::Unpacked,
+            _ => Layout::Packed,
+        };
+        Ok(ProjectionSpace {
+            name: name.to_owned(),
+            generation,
+            tree,
+            layout,
+        })
+    }
+
+    /// A fresh, empty generation for `name` (not yet active), numbered after every existing
+    /// one. Leftovers of an interrupted rebuild are dropped first.
+    pub fn fresh(&self, name: &str) -> Result<ProjectionSpace, StoreFailure> {
+        Self::check_name(name)?;
+        let active = self.active(name)?.map(|space| space.generation);
+        let prefix = format!("projection:{name}:");
+        let mut newest = active.unwrap_or(0);
+        for existing in self.db.tree_names() {
+            let Some(generation) = existing.strip_prefix(prefix.as_bytes()) else {
+                continue;
+            };
+            let Some(generation) = std::str::from_utf8(generation)
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            newest = newest.max(generation);
+            if Some(generation) != active {
+                self.db
+                    .drop_tree(&existing)
+                    .map_err(|error| sled_failure("dropping a stale projection tree", error))?;
+            }
+        }
+        self.space(name, newest.saturating_add(1))
+    }
+
+    /// Makes `space` the generation readers use, and drops the one it replaces.
+    pub fn activate(&self, space: &ProjectionSpace) -> Result<(), StoreFailure> {
+        let previous = self.active(&space.name)?;
+        let pointer = codec::encode_versioned(META_FORMAT, &space.generation).map_err(|error| {
+            StoreFailure::Io {
+                operation: "encoding a projection pointer".into(),
+                message: error.to_string(),
+            }
+        })?;
+        self.pointers()?
+            .insert(space.name.as_bytes(), pointer)
+            .map_err(|error| sled_failure("switching a projection pointer", error))?;
+        if let Some(previous) = previous.filter(|previous| previous.generation != space.generation)
+        {
+            self.db
+                .drop_tree(tree_name(&previous.name, previous.generation))
+                .map_err(|error| sled_failure("dropping a replaced projection tree", error))?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything sled holds in memory to disk (at shutdown).
+    pub fn flush(&self) -> Result<(), StoreFailure> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|error| sled_failure("flushing projections", error))
+    }
+}
+
+/// Writes gathered for one atomic commit: `Some(value)` puts, `None` deletes.
+pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// `key` behind a one-byte `prefix`: the sled key of an entry ([`DATA_PREFIX`]) or of the
+/// block whose lower bound is `key` ([`BLOCK_PREFIX`]).
+fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
+    let mut prefixed = Vec::with_capacity(key.len() + 1);
+    prefixed.push(prefix);
+    prefixed.extend_from_slice(key);
+    prefixed
+}
+
+fn data_key(key: &[u8]) -> Vec<u8> {
+    prefixed(DATA_PREFIX, key)
+}
+
+fn block_key(key: &[u8]) -> Vec<u8> {
+    prefixed(BLOCK_PREFIX, key)
+}
+
+impl ProjectionSpace {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// This generation written the way generations were before blocks (tests of the upgrade).
+    pub(crate) fn unpacked(mut self) -> Self {
+        self.layout = Layout::Unpacked;
+        self
+    }
+
+    /// The version and checkpoint stored with the state, or `None` for a fresh generation.
+    pub fn meta(&self) -> Result<Option<SpaceMeta>, StoreFailure> {
+        let Some(bytes) = self
+            .tree
+            .get(META_KEY)
+            .map_err(|error| sled_failure("reading a checkpoint", error))?
+        else {
+            return Ok(None);
+        };
+        let format = match self.layout {
+            Layout::Packed => META_FORMAT_PACKED,
+            Layout::Unpacked => META_FORMAT,
+        };
+        codec::decode_versioned(format, &bytes)
+            .map(Some)
+            .map_err(|error| StoreFailure::Io {
+                operation: format!("decoding the checkpoint of {}", self.name),
+                message: error.to_string(),
+            })
+    }
+
+    /// The stored version and checkpoint when this state can be carried forward by a
+    /// projection of layout `version`: built with that version, in blocks. `None` means the
+    /// projection must be rebuilt into a fresh generation.
+    pub fn current(&self, version: u32) -> Result<Option<SpaceMeta>, StoreFailure> {
+        if self.layout != Layout::Packed {
+            return Ok(None);
+        }
+        Ok(self.meta()?.filter(|meta| meta.version == version))
+    }
+
+    /// Applies `writes` and records `meta` in one atomic batch.
+    pub fn commit(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
+        let mut batch = sled::Batch::default();
+        let format = match self.layout {
+            Layout::Packed => {
+                self.pack_writes(writes, &mut batch)
+                    .map_err(|error| StoreFailure::Io {
+                        operation: format!("packing the state of {}", self.name),
+                        message: error.0,
+                    })?;
+                META_FORMAT_PACKED
+            }
+            Layout::Unpacked => {
+                for (key, value) in writes {
+                    match value {
+                        Some(value) => batch.insert(data_key(key), value.as_slice()),
+                        None => batch.remove(data_key(key)),
+                    }
+                }
+                META_FORMAT
+            }
+        };
+        let meta = codec::encode_versioned(format, &meta).map_err(|error| StoreFailure::Io {
+            operation: "encoding a checkpoint".into(),
+            message: error.to_string(),
+        })?;
+        batch.insert(META_KEY, meta);
+        self.tree
+            .apply_batch(batch)
+            .map_err(|error| sled_failure("committing projection state", error))
+    }
+
+    /// Adds to `batch` the blocks `writes` change: each block holding a written key is read
+    /// once, merged with every write that falls in it, and written back, cut into pieces when
+    /// it outgrew [`BLOCK_BYTES_TARGET`] (a piece after the first starts a block at its first
+    /// key), or removed when nothing is left in it.
+    fn pack_writes(&self, writes: &Writes, batch: &mut sled::Batch) -> Result<(), StateError> {
+        let mut pending = writes.iter().peekable();
+        while let Some(&(first, _)) = pending.peek() {
+            let (lower, stored) = match self.floor_block(first)? {
+                Some((lower, stored)) => (lower, Some(stored)),
+                // Before every block (or none yet): a block from the empty key takes it.
+                None => (vec![BLOCK_PREFIX], None),
+            };
+            let upper = self.block_after(&lower, stored.is_some())?;
+            let mut group = Vec::new();
+            while let Some((key, value)) = pending.next_if(|(key, _)| {
+                upper
+                    .as_ref()
+                    .is_none_or(|upper| key.as_slice() < &upper[1..])
+            }) {
+                group.push((key.as_slice(), value.as_deref()));
+            }
+            let old = match &stored {
+                Some(bytes) => block::entries(bytes)?.collect::<Result<Vec<_>, _>>()?,
+                None => Vec::new(),
+            };
+            let merged = merge(&old, &group);
+            let mut pieces = block::pack(&merged).into_iter();
+            match pieces.next() {
+                Some((_, bytes)) => batch.insert(lower, bytes),
+                None if stored.is_some() => batch.remove(lower),
+                None => {}
+            }
+            for (first_key, bytes) in pieces {
+                batch.insert(block_key(first_key), bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// The block that holds `key` if it is stored: its sled key and value.
+    fn floor_block(&self, key: &[u8]) -> Result<Option<(Vec<u8>, sled::IVec)>, StateError> {
+        self.tree
+            .range(vec![BLOCK_PREFIX]..=block_key(key))
+            .next_back()
+            .transpose()
+            .map(|found| found.map(|(lower, bytes)| (lower.to_vec(), bytes)))
+            .map_err(|error| StateError(error.to_string()))
+    }
+
+    /// The sled key of the first block after the one at `lower` (`exists`: whether that block
+    /// is stored, or only about to be).
+    fn block_after(&self, lower: &[u8], exists: bool) -> Result<Option<sled::IVec>, StateError> {
+        let start = if exists {
+            Bound::Excluded(lower.to_vec())
+        } else {
+            Bound::Included(lower.to_vec())
+        };
+        self.tree
+            .range((start, Bound::Excluded(vec![BLOCK_PREFIX + 1])))
+            .next()
+            .transpose()
+            .map(|found| found.map(|(key, _)| key))
+            .map_err(|error| StateError(error.to_string()))
+    }
+
+    /// Every projection key and value in key order: a canonical dump of the read model.
+    pub fn dump(&self) -> Result<Vec<Entry>, StoreFailure> {
+        self.range(&[], &[], Order::Ascending, usize::MAX)
+            .map_err(|error| StoreFailure::Io {
+                operation: format!("reading the state of {}", self.name),
+                message: error.0,
+            })
+    }
+
+    fn range_unpacked(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StateError> {
+        let start = data_key(start);
+        let end = if end.is_empty() {
+            vec![DATA_PREFIX + 1]
+        } else {
+            data_key(end)
+        };
+        let range = self.tree.range(start..end);
+        let strip = |item: sled::Result<(sled::IVec, sled::IVec)>| {
+            item.map(|(key, value)| (key[1..].to_vec(), value.to_vec()))
+                .map_err(|error| StateError(error.to_string()))
+        };
+        match order {
+            Order::Ascending => range.take(limit).map(strip).collect(),
+            Order::Descending => range.rev().take(limit).map(strip).collect(),
+        }
+    }
+
+    /// Entries of `[start, end)` from the blocks that may hold them. Blocks are read one by
+    /// one, not as of one instant: a block split by a commit between two reads shows entries
+    /// already returned again, and they are skipped by key.
+    fn range_packed(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StateError> {
+        let in_range = |key: &[u8]| key >= start && (end.is_empty() || key < end);
+        let blocks_end = if end.is_empty() {
+            vec![BLOCK_PREFIX + 1]
+        } else {
+            block_key(end)
+        };
+        let sled_error = |error: sled::Error| StateError(error.to_string());
+        let mut found: Vec<Entry> = Vec::new();
+        match order {
+            Order::Ascending => {
+                let first = match self.floor_block(start)? {
+                    Some((lower, _)) => lower,
+                    None => vec![BLOCK_PREFIX],
+                };
+                for item in self.tree.range(first..blocks_end) {
+                    let (_, bytes) = item.map_err(sled_error)?;
+                    for entry in block::entries(&bytes)? {
+                        let (key, value) = entry?;
+                        let after_last = found.last().is_none_or(|(last, _)| key > last.as_slice());
+                        if in_range(key) && after_last {
+                            if found.len() == limit {
+                                return Ok(found);
+                            }
+                            found.push((key.to_vec(), value.to_vec()));
+                        }
+                    }
+                }
+            }
+            Order::Descending => {
+                for item in self.tree.range(vec![BLOCK_PREFIX]..blocks_end).rev() {
+                    let (lower, bytes) = item.map_err(sled_error)?;
+                    let entries = block::entries(&bytes)?.collect::<Result<Vec<_>, _>>()?;
+                    for &(key, value) in entries.iter().rev() {
+                        let before_last =
+                            found.last().is_none_or(|(last, _)| key < last.as_slice());
+                        if in_range(key) && before_last {
+                            if found.len() == limit {
+                                return Ok(found);
+                            }
+                            found.push((key.to_vec(), value.to_vec()));
+                        }
+                    }
+                    if &lower[1..] <= start {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A block's entries with sorted `writes` applied (`None` deletes).
+fn merge<'a>(
+    old: &[block::Slice<'a>],
+    writes: &[(&'a [u8], Option<&'a [u8]>)],
+) -> Vec<block::Slice<'a>> {
+    let mut merged = Vec::with_capacity(old.len() + writes.len());
+    let mut old = old.iter().copied().peekable();
+    for &(key, value) in writes {
+        while let Some(kept) = old.next_if(|(stored, _)| *stored < key) {
+            merged.push(kept);
+        }
+        old.next_if(|(stored, _)| *stored == key);
+        if let Some(value) = value {
+            merged.push((key, value));
+        }
+    }
+    merged.extend(old);
+    merged
+}
+
+impl StateRead for ProjectionSpace {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.layout {
+            Layout::Packed => match self.floor_block(key)? {
+                Some((_, bytes)) => Ok(block::find(&bytes, key)?.map(<[u8]>::to_vec)),
+                None => Ok(None),
+            },
+            Layout::Unpacked => self
+                .tree
+                .get(data_key(key))
+                .map(|value| value.map(|value| value.to_vec()))
+                .map_err(|error| StateError(error.to_string())),
+        }
+    }
+
+    fn range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StateError> {
+        if limit == 0 || (!end.is_empty() && start >= end) {
+            return Ok(Vec::new());
+        }
+        match self.layout {
+            Layout::Packed => self.range_packed(start, end, order, limit),
+            Layout::Unpacked => self.range_unpacked(start, end, order, limit),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,200 @@
+use std::collections::BTreeMap;
+
+use ledger_domain::ids::Position;
+use ledger_domain::projection::{Entry, Order, StateRead};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::*;
+
+fn store() -> (tempfile::TempDir, ProjectionStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::Config::new().path(dir.path()).open().unwrap();
+    (dir, ProjectionStore::new(db))
+}
+
+fn meta(checkpoint: u64) -> SpaceMeta {
+    SpaceMeta {
+        version: 3,
+        checkpoint: Position(checkpoint),
+    }
+}
+
+/// The model's answer to a range read.
+fn model_range(
+    model: &BTreeMap<Vec<u8>, Vec<u8>>,
+    start: &[u8],
+    end: &[u8],
+    order: Order,
+    limit: usize,
+) -> Vec<Entry> {
+    let inside = model
+        .iter()
+        .filter(|(key, _)| key.as_slice() >= start && (end.is_empty() || key.as_slice() < end))
+        .map(|(key, value)| (key.clone(), value.clone()));
+    match order {
+        Order::Ascending => inside.take(limit).collect(),
+        Order::Descending => inside.rev().take(limit).collect(),
+    }
+}
+
+/// Every block's sled key and entry count, checking each against its neighbours: entries lie
+/// at or after the block's lower bound and before the next block's, and a block over the
+/// target holds a single entry.
+fn blocks(space: &ProjectionSpace) -> Vec<(Vec<u8>, usize)> {
+    let stored: Vec<(sled::IVec, sled::IVec)> = space
+        .tree
+        .scan_prefix([BLOCK_PREFIX])
+        .map(Result::unwrap)
+        .collect();
+    let mut found = Vec::new();
+    for (index, (lower, bytes)) in stored.iter().enumerate() {
+        let keys: Vec<Vec<u8>> = block::entries(bytes)
+            .unwrap()
+            .map(|entry| entry.unwrap().0.to_vec())
+            .collect();
+        assert!(!keys.is_empty(), "an empty block is stored at {lower:?}");
+        assert!(keys.iter().all(|key| key.as_slice() >= &lower[1..]));
+        if let Some((next, _)) = stored.get(index + 1) {
+            assert!(keys.iter().all(|key| key.as_slice() < &next[1..]));
+        }
+        assert!(bytes.len() <= BLOCK_BYTES_TARGET || keys.len() == 1);
+        found.push((lower.to_vec(), keys.len()));
+    }
+    found
+}
+
+fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+    // A small alphabet, so commits overwrite and delete keys that exist.
+    vec(0_u8..4, 0..5)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Commits of puts and deletes, values from empty to larger than a block: every read
+    /// answers as a sorted map would, and the blocks keep their bounds.
+    #[test]
+    fn a_packed_generation_reads_like_a_sorted_map(
+        commits in vec(
+            vec((key_strategy(), prop_oneof![
+                3 => (0_usize..300).prop_map(Some),
+                1 => Just(Some(5_000)),
+                2 => Just(None),
+            ]), 0..40),
+            1..6,
+        ),
+        queries in vec((key_strategy(), key_strategy(), any::<bool>(), 0_usize..70), 8),
+    ) {
+        let (_dir, store) = store();
+        let space = store.fresh("model").unwrap();
+        let mut model = BTreeMap::new();
+        for (round, writes) in commits.iter().enumerate() {
+            let mut batch = Writes::new();
+            for (key, size) in writes {
+                let value = size.map(|size| vec![u8::try_from(round).unwrap(); size]);
+                match &value {
+                    Some(value) => model.insert(key.clone(), value.clone()),
+                    None => model.remove(key),
+                };
+                batch.insert(key.clone(), value);
+            }
+            space.commit(&batch, meta(round as u64)).unwrap();
+            let stored: Vec<Entry> = model.clone().into_iter().collect();
+            prop_assert_eq!(space.dump().unwrap(), stored);
+            blocks(&space);
+        }
+        for key in model.keys().chain(queries.iter().map(|(key, ..)| key)) {
+            prop_assert_eq!(space.get(key).unwrap(), model.get(key).cloned());
+        }
+        for (start, end, descending, limit) in &queries {
+            let order = if *descending { Order::Descending } else { Order::Ascending };
+            prop_assert_eq!(
+                space.range(start, end, order, *limit).unwrap(),
+                model_range(&model, start, end, order, *limit),
+                "range {:?}..{:?} {:?} limit {}", start, end, order, limit
+            );
+        }
+        prop_assert_eq!(space.meta().unwrap(), Some(meta(commits.len() as u64 - 1)));
+        prop_assert_eq!(space.current(3).unwrap(), Some(meta(commits.len() as u64 - 1)));
+    }
+}
+
+#[test]
+fn growing_ranges_are_cut_into_blocks_near_the_target_and_keys_share_them() {
+    let (_dir, store) = store();
+    let space = store.fresh("timeline").unwrap();
+    // 2,000 entries of ~120 bytes appended in order, in 20 commits, as a timeline grows.
+    for round in 0..20_u64 {
+        let writes: Writes = (0..100_u64)
+            .map(|index| {
+                let key = format!("entry:{:06}", round * 100 + index).into_bytes();
+                (key, Some(vec![7; 100]))
+            })
+            .collect();
+        space.commit(&writes, meta(round)).unwrap();
+    }
+    let blocks = blocks(&space);
+    let entries: usize = blocks.iter().map(|(_, count)| count).sum();
+    assert_eq!(entries, 2_000);
+    // An entry takes 114 bytes (a 12-byte key, 100 bytes of value, a length byte each), and
+    // in-order growth leaves every block but the last full.
+    let per_block = (BLOCK_BYTES_TARGET - 1) / 114;
+    assert_eq!(blocks.len(), 2_000_usize.div_ceil(per_block));
+    // The first block keeps the empty lower bound.
+    assert_eq!(blocks[0].0, vec![BLOCK_PREFIX]);
+    // Deleting every entry leaves no block behind.
+    let deletes: Writes = (0..2_000_u64)
+        .map(|index| (format!("entry:{index:06}").into_bytes(), None))
+        .collect();
+    space.commit(&deletes, meta(20)).unwrap();
+    assert_eq!(space.tree.scan_prefix([BLOCK_PREFIX]).count(), 0);
+    assert_eq!(space.dump().unwrap(), Vec::<Entry>::new());
+}
+
+#[test]
+fn a_generation_written_before_blocks_is_read_as_it_is_and_reported_stale() {
+    let (_dir, store) = store();
+    let entries: Writes = (0..50_u8)
+        .map(|index| (vec![b'k', index], Some(vec![index; 10])))
+        .collect();
+    crate::testing::store_unpacked_generation(&store, "old", &entries, meta(9)).unwrap();
+    let space = store.active("old").unwrap().unwrap();
+    assert_eq!(space.layout, Layout::Unpacked);
+    // Its entries are one sled key each, and no block is stored.
+    assert_eq!(space.tree.scan_prefix([DATA_PREFIX]).count(), 50);
+    assert_eq!(space.tree.scan_prefix([BLOCK_PREFIX]).count(), 0);
+    assert_eq!(space.get(&[b'k', 7]).unwrap(), Some(vec![7; 10]));
+    let last_two = space.prefix(b"k", Order::Descending, 2).unwrap();
+    assert_eq!(last_two[0].0, vec![b'k', 49]);
+    assert_eq!(last_two[1].0, vec![b'k', 48]);
+    assert_eq!(space.dump().unwrap().len(), 50);
+    // Its checkpoint is read, but it cannot be carried forward: it must be rebuilt.
+    assert_eq!(space.meta().unwrap(), Some(meta(9)));
+    assert_eq!(space.current(3).unwrap(), None);
+    // A fresh generation replacing it is packed.
+    let fresh = store.fresh("old").unwrap();
+    assert_eq!(fresh.layout, Layout::Packed);
+    fresh.commit(&entries, meta(9)).unwrap();
+    store.activate(&fresh).unwrap();
+    let active = store.active("old").unwrap().unwrap();
+    assert_eq!(active.layout, Layout::Packed);
+    assert_eq!(active.current(3).unwrap(), Some(meta(9)));
+    assert_eq!(active.dump().unwrap().len(), 50);
+}
+
+#[test]
+fn a_damaged_block_is_an_error_naming_the_projection_not_an_empty_answer() {
+    let (_dir, store) = store();
+    let space = store.fresh("damaged").unwrap();
+    let writes: Writes = [(b"a".to_vec(), Some(b"1".to_vec()))].into_iter().collect();
+    space.commit(&writes, meta(1)).unwrap();
+    space
+        .tree
+        .insert([BLOCK_PREFIX], vec![block::BLOCK_FORMAT, 5, b'a'])
+        .unwrap();
+    let error = space.get(b"a").unwrap_err();
+    assert!(error.0.contains("ends inside an entry"), "{error}");
+    let error = space.commit(&writes, meta(2)).unwrap_err();
+    assert!(error.to_string().contains("damaged"), "{error}");
+}
