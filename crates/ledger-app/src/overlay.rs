@@ -6,19 +6,69 @@ use std::ops::Bound;
 use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite};
 use ledger_store::Writes;
 
+/// What one pending write is counted as beside its key and value: the map's node share and the
+/// two vectors' headers, roughly.
+const ENTRY_OVERHEAD_BYTES: usize = 64;
+
 /// A batch in progress over `base`.
 #[derive(Debug)]
 pub struct Overlay<'a, B: StateRead + ?Sized> {
     base: &'a B,
     writes: Writes,
+    /// What `writes` holds in memory, roughly (see [`Overlay::bytes`]).
+    bytes: usize,
+}
+
+/// The memory one pending write holds, roughly.
+fn held_bytes(key: &[u8], value: Option<&Vec<u8>>) -> usize {
+    key.len() + value.map_or(0, Vec::len) + ENTRY_OVERHEAD_BYTES
+}
+
+/// Writes gathered by an overlay and not committed yet, carried to the next batch's overlay
+/// (a rebuild commits every so many bytes, not every batch).
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub writes: Writes,
+    /// What `writes` holds in memory, roughly (see [`Overlay::bytes`]).
+    pub bytes: usize,
 }
 
 impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
     pub fn new(base: &'a B) -> Self {
+        Self::resume(base, Pending::default())
+    }
+
+    /// A batch that goes on from `pending`, gathered over `base` earlier.
+    pub fn resume(base: &'a B, pending: Pending) -> Self {
         Self {
             base,
-            writes: Writes::new(),
+            writes: pending.writes,
+            bytes: pending.bytes,
         }
+    }
+
+    /// Roughly how much memory the pending writes hold: keys, values and a fixed share a write.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn into_pending(self) -> Pending {
+        Pending {
+            writes: self.writes,
+            bytes: self.bytes,
+        }
+    }
+
+    fn record(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let added = held_bytes(&key, value.as_ref());
+        let value_bytes = value.as_ref().map_or(0, Vec::len);
+        self.bytes = match self.writes.insert(key, value) {
+            // The key and the share were counted with the value replaced.
+            Some(replaced) => {
+                (self.bytes + value_bytes).saturating_sub(replaced.as_ref().map_or(0, Vec::len))
+            }
+            None => self.bytes + added,
+        };
     }
 
     /// How many keys the batch writes or deletes.
@@ -87,11 +137,11 @@ impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
 
 impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
+        self.record(key, Some(value));
     }
 
     fn delete(&mut self, key: &[u8]) {
-        self.writes.insert(key.to_vec(), None);
+        self.record(key.to_vec(), None);
     }
 }
 

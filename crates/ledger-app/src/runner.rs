@@ -23,7 +23,7 @@ use ledger_store::{
 };
 use tokio::sync::watch;
 
-use crate::overlay::Overlay;
+use crate::overlay::{Overlay, Pending};
 use crate::personal::KeyRing;
 use crate::written_keys::{Filtered, WrittenKeys};
 
@@ -34,6 +34,13 @@ use crate::written_keys::{Filtered, WrittenKeys};
 /// ~600 MiB with 16,384 and ~320 MiB with 4,096; 8,192 was as fast as 16,384 there, 4,096
 /// about a fifth slower.
 pub const CATCH_UP_COMMIT_EVENTS: usize = 8_192;
+
+/// How much a projection being rebuilt gathers in memory before it commits (its pending
+/// writes, roughly: keys, values and a share a write). A rebuild is not visible until complete,
+/// so it need not commit every batch, and a block rewritten once for many entries is far less
+/// work than once for each batch that touches it. Eight projections rebuilding together hold
+/// up to eight times this.
+pub const REBUILD_PENDING_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// The most threads a catch-up or rebuild applies projections on (each projection on one
 /// thread at a time); the machine's parallelism when lower.
@@ -184,8 +191,40 @@ struct Target<'a> {
     applied: Position,
     /// A fresh generation readers do not see yet (a rebuild), rather than the active one.
     fresh: bool,
-    /// For a fresh generation, every key committed to it so far (see [`crate::written_keys`]).
-    written: Option<Mutex<WrittenKeys>>,
+    /// For a fresh generation, what its rebuild has gathered.
+    building: Option<Mutex<Building>>,
+}
+
+/// A rebuild's state between batches.
+#[derive(Default)]
+struct Building {
+    /// Every key committed to the fresh generation so far (see [`crate::written_keys`]).
+    written: WrittenKeys,
+    /// Writes not committed yet: up to [`REBUILD_PENDING_BYTES_MAX`].
+    pending: Pending,
+}
+
+impl Building {
+    /// Commits the pending writes with `meta`.
+    fn commit(&mut self, space: &ProjectionSpace, meta: SpaceMeta) -> Result<(), RunnerError> {
+        let pending = std::mem::take(&mut self.pending);
+        space.commit(&pending.writes, meta)?;
+        for (key, value) in &pending.writes {
+            if value.is_some() {
+                self.written.insert(key);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Target<'_> {
+    fn meta(&self, checkpoint: Position) -> SpaceMeta {
+        SpaceMeta {
+            version: self.slot.projection.version(),
+            checkpoint,
+        }
+    }
 }
 
 /// Reads and decodes up to `max` records after `after`, none past `to`, page by page.
@@ -219,38 +258,31 @@ fn apply_in_parallel(
         let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
         let projection = target.slot.projection.as_ref();
         let unseen = &batch[unseen..];
-        let writes = match &target.written {
-            Some(written) => {
-                let mut written = written
+        match &target.building {
+            Some(building) => {
+                let mut building = building
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let Building { written, pending } = &mut *building;
                 let base = Filtered {
                     base: &target.space,
-                    written: &written,
+                    written,
                 };
-                let mut overlay = Overlay::new(&base);
+                let mut overlay = Overlay::resume(&base, std::mem::take(pending));
                 apply_all(projection, unseen, &mut overlay)?;
-                let writes = overlay.into_writes();
-                for (key, value) in &writes {
-                    if value.is_some() {
-                        written.insert(key);
-                    }
+                *pending = overlay.into_pending();
+                if pending.bytes >= REBUILD_PENDING_BYTES_MAX {
+                    building.commit(&target.space, target.meta(last))?;
                 }
-                writes
             }
             None => {
                 let mut overlay = Overlay::new(&target.space);
                 apply_all(projection, unseen, &mut overlay)?;
-                overlay.into_writes()
+                target
+                    .space
+                    .commit(&overlay.into_writes(), target.meta(last))?;
             }
-        };
-        target.space.commit(
-            &writes,
-            SpaceMeta {
-                version: projection.version(),
-                checkpoint: last,
-            },
-        )?;
+        }
         Ok(())
     };
     if threads <= 1 || targets.len() <= 1 {
@@ -431,7 +463,7 @@ impl ProjectionRunner {
                 space,
                 applied: meta.checkpoint,
                 fresh: false,
-                written: None,
+                building: None,
             },
             None => self.fresh_target(slot)?,
         })
@@ -457,7 +489,7 @@ impl ProjectionRunner {
             space,
             applied: Position::ZERO,
             fresh: true,
-            written: Some(Mutex::new(WrittenKeys::new())),
+            building: Some(Mutex::new(Building::default())),
         })
     }
 
@@ -476,8 +508,9 @@ impl ProjectionRunner {
     }
 
     /// Applies the records after each target's position up to `to`, reading and decoding each
-    /// record once for all of them. Every [`CATCH_UP_COMMIT_EVENTS`] events each target commits
-    /// its writes with its checkpoint in one batch; the targets apply a batch on up to
+    /// record once for all of them. Every [`CATCH_UP_COMMIT_EVENTS`] events each in-place target
+    /// commits its writes with its checkpoint in one batch (a rebuild's fresh generation when it
+    /// has gathered [`REBUILD_PENDING_BYTES_MAX`], and at the end); the targets apply a batch on up to
     /// [`CATCH_UP_THREADS_MAX`] threads, since each writes only its own keyspace, while another
     /// thread reads and decodes the next batch. An in-place
     /// target tells its readers each checkpoint; `progress` hears each position all have reached.
@@ -535,6 +568,15 @@ impl ProjectionRunner {
             progress(last);
             batch = next?;
         }
+        // What the rebuilds gathered since their last commit.
+        for target in targets.iter() {
+            if let Some(building) = &target.building {
+                building
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .commit(&target.space, target.meta(target.applied))?;
+            }
+        }
         Ok(())
     }
 
@@ -546,7 +588,7 @@ impl ProjectionRunner {
 
     /// Rebuilds the projections `names` together (each record read and decoded once for all
     /// of them) into fresh generations, switching readers to each when all are complete;
-    /// `progress` hears each position committed on the way. Returns the position reached.
+    /// `progress` hears each position applied on the way. Returns the position reached.
     pub fn rebuild_with_progress(
         &self,
         names: &[&str],
