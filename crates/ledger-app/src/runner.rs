@@ -100,7 +100,16 @@ pub struct ProjectionRunner {
     inner: Arc<Inner>,
 }
 
+/// The sizes a catch-up works in: the constants above, smaller in tests so that a small ledger
+/// spans many batches and rebuild commits.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    batch_events: usize,
+    rebuild_pending_bytes: usize,
+}
+
 struct Inner {
+    sizes: RwLock<Sizes>,
     log: SledEventLog,
     keys: Arc<KeyRing>,
     store: ProjectionStore,
@@ -208,12 +217,12 @@ impl Building {
     /// Commits the pending writes with `meta`.
     fn commit(&mut self, space: &ProjectionSpace, meta: SpaceMeta) -> Result<(), RunnerError> {
         let pending = std::mem::take(&mut self.pending);
-        space.commit(&pending.writes, meta)?;
         for (key, value) in &pending.writes {
             if value.is_some() {
                 self.written.insert(key);
             }
         }
+        space.commit(&pending.writes, meta)?;
         Ok(())
     }
 }
@@ -253,6 +262,7 @@ fn apply_in_parallel(
     batch: &[(RecordedEvent, Event)],
     last: Position,
     threads: usize,
+    rebuild_pending_bytes: usize,
 ) -> Result<(), RunnerError> {
     let apply_one = |target: &Target<'_>| -> Result<(), RunnerError> {
         let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
@@ -271,7 +281,7 @@ fn apply_in_parallel(
                 let mut overlay = Overlay::resume(&base, std::mem::take(pending));
                 apply_all(projection, unseen, &mut overlay)?;
                 *pending = overlay.into_pending();
-                if pending.bytes >= REBUILD_PENDING_BYTES_MAX {
+                if pending.bytes >= rebuild_pending_bytes {
                     building.commit(&target.space, target.meta(last))?;
                 }
             }
@@ -366,8 +376,27 @@ impl ProjectionRunner {
                 slots,
                 by_name,
                 failure: Mutex::new(None),
+                sizes: RwLock::new(Sizes {
+                    batch_events: CATCH_UP_COMMIT_EVENTS,
+                    rebuild_pending_bytes: REBUILD_PENDING_BYTES_MAX,
+                }),
             }),
         })
+    }
+
+    /// Makes catch-ups and rebuilds work in batches of `batch_events` and commit a rebuild at
+    /// `rebuild_pending_bytes`, instead of [`CATCH_UP_COMMIT_EVENTS`] and
+    /// [`REBUILD_PENDING_BYTES_MAX`]: tests use it so that a small ledger spans many batches.
+    #[doc(hidden)]
+    pub fn set_batch_sizes(&self, batch_events: usize, rebuild_pending_bytes: usize) {
+        *self
+            .inner
+            .sizes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Sizes {
+            batch_events: batch_events.max(1),
+            rebuild_pending_bytes,
+        };
     }
 
     /// The registered projections' names, in registration order.
@@ -523,6 +552,11 @@ impl ProjectionRunner {
         let Some(cursor) = targets.iter().map(|target| target.applied).min() else {
             return Ok(());
         };
+        let sizes = *self
+            .inner
+            .sizes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZeroUsize::get)
             .clamp(1, CATCH_UP_THREADS_MAX);
@@ -532,7 +566,7 @@ impl ProjectionRunner {
                 &self.inner.keys,
                 after,
                 to,
-                CATCH_UP_COMMIT_EVENTS,
+                sizes.batch_events,
             )
         };
         let mut batch = if cursor < to {
@@ -555,7 +589,8 @@ impl ProjectionRunner {
                         Ok(Vec::new())
                     }
                 });
-                let applied = apply_in_parallel(&behind, &batch, last, threads);
+                let applied =
+                    apply_in_parallel(&behind, &batch, last, threads, sizes.rebuild_pending_bytes);
                 (applied, join_scoped(next))
             });
             applied?;

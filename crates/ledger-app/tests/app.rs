@@ -469,6 +469,44 @@ async fn a_catch_up_rebuilds_a_changed_projection_while_the_others_resume_in_pla
     ledger.close().await.unwrap();
 }
 
+/// Small batches and rebuild commits every few KiB, so that a small ledger goes through many
+/// of both: the read models equal those of one large batch, and of a fold into memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_small_batches_and_rebuild_commits_build_the_same_read_models() {
+    let dir = tempfile::tempdir().unwrap();
+    write_history(dir.path(), 40, "周九", "1350000").await;
+    let ledger = open(dir.path()).await;
+    settle(&ledger).await;
+    let whole = dumps(&ledger);
+    let head = ledger.log().head().position;
+    assert!(
+        head.get() > 7 * 10,
+        "too few events for many batches: {head}"
+    );
+    ledger.runner().set_batch_sizes(7, 2_048);
+    let names = ledger.runner().names();
+    assert_eq!(
+        ledger
+            .runner()
+            .rebuild_with_progress(&names, &mut |_| {})
+            .unwrap(),
+        head
+    );
+    assert_eq!(dumps(&ledger), whole, "a rebuild in small commits differs");
+    for (name, entries) in &whole {
+        let folded: Vec<Entry> = ledger
+            .runner()
+            .build_as_of(name, head)
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        assert_eq!(&folded, entries, "{name} differs from a fold into memory");
+    }
+    ledger.close().await.unwrap();
+}
+
 /// A ledger whose read models were stored before blocks (one sled key per entry) keeps
 /// answering from them until the catch-up has rebuilt every one in blocks, with the same
 /// entries.
