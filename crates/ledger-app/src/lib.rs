@@ -147,8 +147,9 @@ impl Ledger {
         keys: KeyOptions,
     ) -> Result<Self, LedgerOpenError> {
         let segments = segment_service::SegmentService::for_data_dir(dir)?;
-        let log = SledEventLog::open(dir, options)?;
-        Self::assemble(log, standard_projections()?, segments, keys)
+        let mut leaves = proofs::OpenLeaves::default();
+        let log = SledEventLog::open_visiting(dir, options, &mut |record| leaves.visit(record))?;
+        Self::assemble(log, standard_projections()?, segments, keys, leaves)
     }
 
     /// A ledger over an open log with the given projections.
@@ -163,6 +164,7 @@ impl Ledger {
             projections,
             segment_service::SegmentService::shipped()?,
             keys,
+            proofs::OpenLeaves::default(),
         )
     }
 
@@ -171,12 +173,13 @@ impl Ledger {
         projections: Vec<Arc<dyn Projection>>,
         segments: segment_service::SegmentService,
         keys: KeyOptions,
+        leaves: proofs::OpenLeaves,
     ) -> Result<Self, LedgerOpenError> {
         let keys = Arc::new(open_keys(&log, keys)?);
         let runner = ProjectionRunner::new(log.clone(), projections, keys.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
-                tree: proofs::LedgerTree::new(log.clone()),
+                tree: proofs::LedgerTree::starting_from(log.clone(), leaves),
                 log,
                 keys,
                 runner,

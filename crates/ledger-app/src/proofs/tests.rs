@@ -227,6 +227,48 @@ async fn a_reopened_ledger_rebuilds_the_same_tree() {
     reopened.close().await.expect("the log closes");
 }
 
+/// A ledger opened over an existing log holds its whole tree from the open's walk, before any
+/// request reads the log, and it is the tree a build from the log makes; a record out of order
+/// drops the gathered leaves, and the tree is then built from the log as before.
+#[tokio::test]
+async fn an_opened_ledger_holds_the_tree_of_its_walk() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = log_with(dir.path(), 700).await;
+    let built = LedgerTree::new(log.clone()).head().expect("the head");
+    log.close().await.expect("the log closes");
+    drop(log);
+
+    let ledger = crate::Ledger::open(
+        dir.path(),
+        StoreOptions::default(),
+        crate::KeyOptions::insecure_for_tests(),
+    )
+    .expect("opens");
+    assert_eq!(ledger.tree_size_now(), Some(700));
+    assert_eq!(ledger.tree_head(), Ok(built));
+    let leaves = independent_leaves(ledger.log());
+    let proof = ledger
+        .inclusion_proof(Position(321), None)
+        .expect("a proof");
+    assert_eq!(
+        verify_inclusion(&leaves[320], 320, 700, &proof.proof, &built.root),
+        Ok(())
+    );
+    let records = ledger
+        .log()
+        .read_all(Position(1), 3)
+        .expect("the first records");
+
+    // Out of order: the second record is skipped.
+    let mut leaves = super::OpenLeaves::default();
+    leaves.visit(&records[0]);
+    leaves.visit(&records[2]);
+    let tree = LedgerTree::starting_from(ledger.log().clone(), leaves);
+    assert_eq!(tree.size_now(), Some(0));
+    assert_eq!(tree.head(), Ok(built));
+    ledger.close().await.expect("the ledger closes");
+}
+
 #[tokio::test]
 async fn memory_stays_bounded_by_the_cached_levels() {
     let dir = tempfile::tempdir().expect("a temporary directory");

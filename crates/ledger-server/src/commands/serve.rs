@@ -2,8 +2,9 @@
 //!
 //! Reads `DIR/ledger.toml` (or `--config FILE`); when there is none, writes one with a random
 //! token per role and a random checkpoint signing key, and prints the tokens once. Prints the
-//! checkpoint public key on start, and builds the Merkle tree on a blocking thread so that the
-//! first auditor does not wait for it. Stops on SIGTERM or Ctrl-C: stops accepting, finishes
+//! checkpoint public key on start, and brings the Merkle tree (which the open's walk of the log
+//! already built) up to the head on a blocking thread so that the first auditor does not wait
+//! for it. Stops on SIGTERM or Ctrl-C: stops accepting, finishes
 //! in-flight requests (and so their appends), then drains the store and flushes.
 
 use std::net::SocketAddr;

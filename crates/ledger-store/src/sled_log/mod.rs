@@ -257,6 +257,19 @@ impl SledEventLog {
     /// needed to open; appends are async). Waits up to 2 s for another holder of the database's
     /// lock to let go.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, OpenError> {
+        Self::open_visiting(dir, options, &mut |_| {})
+    }
+
+    /// [`Self::open`], calling `visit` with every record in position order as the open's walk
+    /// reads it (its hash recomputed and its link checked), so that what needs every record
+    /// (the ledger's Merkle tree) gets it from the walk instead of reading the log again. When
+    /// the open fails, what `visit` saw must be dropped: the walk may have found a problem
+    /// after it.
+    pub fn open_visiting(
+        dir: &Path,
+        options: StoreOptions,
+        visit: &mut dyn FnMut(&RecordedEvent),
+    ) -> Result<Self, OpenError> {
         options.check()?;
         let (db, tree, db_dir) = open_sled(dir, options.cache_bytes)?;
         let io_error = |error: std::io::Error| OpenError::Io {
@@ -266,9 +279,11 @@ impl SledEventLog {
         let mut durability = Durability::open(&db_dir).map_err(io_error)?;
         durability.sync_everything().map_err(io_error)?;
         verify::check_meta(&tree, &db, &db_dir, &mut durability)?;
-        let (recovered, db, tree) = verify::recover((db, tree), || {
-            open_sled(dir, options.cache_bytes).map(|(db, tree, _)| (db, tree))
-        })?;
+        let (recovered, db, tree) = verify::recover(
+            (db, tree),
+            || open_sled(dir, options.cache_bytes).map(|(db, tree, _)| (db, tree)),
+            visit,
+        )?;
         head_mark::check(dir, &recovered.head)?;
         head_mark::write(dir, &recovered.head).map_err(io_error)?;
         let settling = std::time::Instant::now();

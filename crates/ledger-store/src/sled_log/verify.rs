@@ -171,6 +171,7 @@ pub(crate) struct Recovered {
 pub(crate) fn recover(
     sled: (sled::Db, sled::Tree),
     reopen: impl Fn() -> Result<(sled::Db, sled::Tree), OpenError>,
+    visit: &mut dyn FnMut(&RecordedEvent),
 ) -> Result<(Recovered, sled::Db, sled::Tree), OpenError> {
     let corrupt = |problem: Problem| OpenError::Corrupt {
         position: problem.position,
@@ -183,7 +184,10 @@ pub(crate) fn recover(
     while let Some(item) = scanner.next() {
         match item {
             ScanItem::Chunk(first) => rebuild.chunk(first),
-            ScanItem::Record(record) => rebuild.record(&record).map_err(corrupt)?,
+            ScanItem::Record(record) => {
+                rebuild.record(&record).map_err(corrupt)?;
+                visit(&record);
+            }
             ScanItem::Problem(problem) => return Err(corrupt(problem)),
         }
         if scanner.value_bytes() >= window_end {
