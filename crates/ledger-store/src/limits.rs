@@ -90,7 +90,11 @@ pub const CHUNK_DECODED_BYTES_MAX: usize = CHUNK_BYTES_TARGET + PAYLOAD_BYTES_MA
 /// alone at 44 MiB after open (87 without reopening, 65 with 32 MiB windows), but opened the
 /// bench's 1 M-event ledger in 14.7 s and its 10 M-event one in 468 s; with 64 MiB windows
 /// those take 3.8 s (resident 248 MiB either way) and 92 s (1,674 MiB instead of 1,930).
-pub const OPEN_WALK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+/// Since the read models are packed in blocks a reopen costs far less (sled's recovery is per
+/// key), and the window is the open's largest share of the peak it can trade: on the 10 M-event
+/// ledger (store alone, system allocator) 64 MiB windows opened in 35.7 s at a peak of 452 MiB,
+/// 32 MiB in 53.9 s at 431 MiB, 16 MiB in 85.0 s at 410 MiB.
+pub const OPEN_WALK_WINDOW_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
 /// a report of unbounded size.
@@ -106,8 +110,12 @@ pub const VERIFY_PROBLEMS_MAX: usize = 1000;
 pub const SLED_SEGMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// Default for `StoreOptions::cache_bytes`: sled's page cache. The log is written once and read
-/// mostly at the tail; 64 MiB keeps recent chunks hot without holding sled's 1 GiB default.
-pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+/// mostly at the tail, and the read models are packed ~4 KiB of entries a key, so 32 MiB keeps
+/// recent chunks and the blocks in use hot without holding sled's 1 GiB default. sled 0.34
+/// overshoots its capacity while a long read goes on. The server on the 10 M-event ledger, by
+/// hand: peak RSS after the timeline load 493 MiB at 32 MiB (with 32 MiB open windows), 509–537
+/// MiB at 64 MiB, with the same 113–136 µs of CPU a timeline page.
+pub const CACHE_BYTES_DEFAULT: u64 = 32 * 1024 * 1024;
 
 /// Access records waiting for the access writer (`access_log`). A record is ~100 bytes, so a
 /// full queue is under 1 MiB; at the writer's pace (thousands of records per batch commit) it
