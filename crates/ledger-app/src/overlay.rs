@@ -15,7 +15,7 @@ const ENTRY_OVERHEAD_BYTES: usize = 64;
 pub struct Overlay<'a, B: StateRead + ?Sized> {
     base: &'a B,
     writes: Writes,
-    /// What `writes` holds in memory, roughly (see [`Overlay::bytes`]).
+    /// What `writes` holds in memory, roughly (see [`Pending::bytes`]).
     bytes: usize,
 }
 
@@ -29,7 +29,7 @@ fn held_bytes(key: &[u8], value: Option<&Vec<u8>>) -> usize {
 #[derive(Debug, Default)]
 pub struct Pending {
     pub writes: Writes,
-    /// What `writes` holds in memory, roughly (see [`Overlay::bytes`]).
+    /// What `writes` holds in memory, roughly: keys, values and a fixed share a write.
     pub bytes: usize,
 }
 
@@ -45,11 +45,6 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
             writes: pending.writes,
             bytes: pending.bytes,
         }
-    }
-
-    /// Roughly how much memory the pending writes hold: keys, values and a fixed share a write.
-    pub fn bytes(&self) -> usize {
-        self.bytes
     }
 
     pub fn into_pending(self) -> Pending {
@@ -150,6 +145,32 @@ mod tests {
     use ledger_domain::projection::MemoryState;
 
     use super::*;
+
+    #[test]
+    fn pending_bytes_follow_what_the_writes_hold_across_resumes() {
+        let base = MemoryState::new();
+        let expected = |pending: &Pending| -> usize {
+            pending
+                .writes
+                .iter()
+                .map(|(key, value)| held_bytes(key, value.as_ref()))
+                .sum()
+        };
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"k1".to_vec(), vec![0; 100]);
+        overlay.put(b"k2".to_vec(), vec![0; 10]);
+        // Replaced by a larger value, then by a deletion.
+        overlay.put(b"k1".to_vec(), vec![0; 300]);
+        overlay.delete(b"k2");
+        let pending = overlay.into_pending();
+        assert_eq!(pending.bytes, expected(&pending));
+        assert_eq!(pending.bytes, 2 + 300 + 2 + 2 * ENTRY_OVERHEAD_BYTES);
+        let mut overlay = Overlay::resume(&base, pending);
+        assert_eq!(overlay.get(b"k1").unwrap(), Some(vec![0; 300]));
+        overlay.put(b"k3".to_vec(), vec![0; 5]);
+        let pending = overlay.into_pending();
+        assert_eq!(pending.bytes, expected(&pending));
+    }
 
     #[test]
     fn reads_see_pending_writes_and_ranges_merge_both_ways() {
