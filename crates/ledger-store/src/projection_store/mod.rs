@@ -250,6 +250,16 @@ fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
     prefixed
 }
 
+/// The sled key before which the keys behind `prefix` up to `end` lie (an empty `end`: every
+/// key behind the prefix).
+fn range_end(prefix: u8, end: &[u8]) -> Vec<u8> {
+    if end.is_empty() {
+        vec![prefix + 1]
+    } else {
+        prefixed(prefix, end)
+    }
+}
+
 fn data_key(key: &[u8]) -> Vec<u8> {
     prefixed(DATA_PREFIX, key)
 }
@@ -417,13 +427,9 @@ impl ProjectionSpace {
         order: Order,
         limit: usize,
     ) -> Result<Vec<Entry>, StateError> {
-        let start = data_key(start);
-        let end = if end.is_empty() {
-            vec![DATA_PREFIX + 1]
-        } else {
-            data_key(end)
-        };
-        let range = self.tree.range(start..end);
+        let range = self
+            .tree
+            .range(data_key(start)..range_end(DATA_PREFIX, end));
         let strip = |item: sled::Result<(sled::IVec, sled::IVec)>| {
             item.map(|(key, value)| (key[1..].to_vec(), value.to_vec()))
                 .map_err(|error| StateError(error.to_string()))
@@ -445,11 +451,7 @@ impl ProjectionSpace {
         limit: usize,
     ) -> Result<Vec<Entry>, StateError> {
         let in_range = |key: &[u8]| key >= start && (end.is_empty() || key < end);
-        let blocks_end = if end.is_empty() {
-            vec![BLOCK_PREFIX + 1]
-        } else {
-            block_key(end)
-        };
+        let blocks_end = range_end(BLOCK_PREFIX, end);
         let sled_error = |error: sled::Error| StateError(error.to_string());
         let mut found: Vec<Entry> = Vec::new();
         match order {

@@ -1,3 +1,6 @@
+//! The packed projection layout against a sorted map, block bounds and sizes, generations
+//! written before blocks, and damaged blocks.
+
 use std::collections::BTreeMap;
 
 use ledger_domain::ids::Position;
