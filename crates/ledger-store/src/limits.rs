@@ -135,6 +135,14 @@ pub const ACCESS_BATCH_RECORDS_MAX: usize = 2048;
 /// one second of records.
 pub const ACCESS_PACK_SPAN_MS: u64 = 1_000;
 
+/// The most access records one pack of `access:by-time` holds (`access_log`: a batch's records
+/// share keys, each pack under its newest stamp and spanning at most `ACCESS_PACK_SPAN_MS`).
+/// sled 0.34 keeps ~26 bytes of memory per key at every open, and a key per record made the
+/// access log the store's largest key count (4.3 M keys after a day of benchmarks on the 10 M
+/// ledger, twice its read models' blocks). Reading one record from an index decodes its pack,
+/// so packs stay small enough for that: 256 records are ~20 ms of a busy server's reads.
+pub const ACCESS_TIME_PACK_RECORDS_MAX: usize = 256;
+
 /// How long the access writer gathers records after the first one of a batch before it
 /// commits: an access record is durable at most this long (plus one commit) after the read it
 /// records was answered. 5 ms is at most 200 fdatasyncs a second beside the event log's.

@@ -33,7 +33,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `access:by-time` | the record's stamp | the record |
+//! | `access:by-time` | the record's stamp, or a pack's newest | a record, or a pack of records |
 //! | `access:by-customer` | customer id (16 bytes) ‖ stamp | a record, or a pack |
 //! | `access:by-subject` | subject length (u16 BE) ‖ subject ‖ stamp | a record, or a pack |
 //!
@@ -46,6 +46,14 @@
 //! copies the tree node it lands in, and an index key per record made the writer a seventh of
 //! the server's CPU under a read load; a pack is one insert per customer and subject a batch.
 //! A record under an index key is exactly a pack of one, so a page reads both the same way.
+//!
+//! `access:by-time` is packed the same way since session 6 (format 3, [`StoredTimePack`]): a
+//! batch's records, oldest first, under the newest one's stamp, at most `ACCESS_PACK_SPAN_MS`
+//! and `ACCESS_TIME_PACK_RECORDS_MAX` a pack. sled's memory is per key, and a key per record
+//! made this tree the store's largest. Packs never overlap: a record stamped at or before the
+//! newest stamp already in the tree (a read whose batch came late) is stored alone under its
+//! own stamp, as every record was before. So a record is found in the first pack at or after
+//! its stamp, or alone under it.
 //!
 //! There is no update or delete: this module writes only new keys, and nothing else in the
 //! ledger opens these trees.
@@ -70,6 +78,7 @@ use crate::faults::Faults;
 use crate::limits::{
     ACCESS_OPERATION_BYTES_MAX, ACCESS_PACK_SPAN_MS, ACCESS_PAGE_MAX, ACCESS_QUEUE_RECORDS_MAX,
     ACCESS_QUEUE_WAIT_MS, ACCESS_ROLE_BYTES_MAX, ACCESS_SUBJECT_BYTES_MAX,
+    ACCESS_TIME_PACK_RECORDS_MAX,
 };
 use crate::sled_log::Durability;
 
@@ -85,6 +94,8 @@ const BY_SUBJECT_TREE: &str = "access:by-subject";
 const RECORD_FORMAT: u8 = 1;
 /// The format byte of a stored pack of stamps.
 const PACK_FORMAT: u8 = 2;
+/// The format byte of a stored pack of records (`access:by-time`).
+const TIME_PACK_FORMAT: u8 = 3;
 /// Bytes of a stamp: i128 nanoseconds and a u64 sequence number.
 const STAMP_BYTES: usize = 24;
 
@@ -126,6 +137,13 @@ struct StoredAccess {
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredPack {
     stamps: Vec<(i128, u64)>,
+}
+
+/// The stored form of a pack of `access:by-time`: records with their sequence numbers, oldest
+/// first; its key is the last one's stamp.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredTimePack {
+    records: Vec<(u64, StoredAccess)>,
 }
 
 /// Where an access record sorts: its time, then its sequence number. Printed as a cursor.
@@ -300,7 +318,18 @@ impl AccessLog {
         let (sender, receiver) = mpsc::channel(ACCESS_QUEUE_RECORDS_MAX);
         let poison = Arc::new(Mutex::new(None));
         let wake = Arc::new(Notify::new());
+        let newest = match trees.by_time.last() {
+            Ok(Some((key, _))) => Some(AccessStamp::from_bytes(&key).ok_or_else(|| {
+                sled_failure(
+                    "opening the access log",
+                    "an access key does not end in a stamp",
+                )
+            })?),
+            Ok(None) => None,
+            Err(error) => return Err(sled_failure("reading the newest access record", error)),
+        };
         let writer = Writer {
+            newest,
             trees: trees.clone(),
             receiver,
             durability,
@@ -473,34 +502,75 @@ fn reading_failure(error: sled::Error) -> AccessError {
     AccessError::Unavailable(sled_failure("reading access records", error))
 }
 
-/// A page of `access:by-time`: one record a key.
+/// A page of `access:by-time`, newest first. A pack under key K holds records from K back to
+/// `ACCESS_PACK_SPAN_MS` before it, as an index's packs do, so it is read the way an index is.
 fn page_by_time(
     tree: &sled::Tree,
     range: StampRange,
     first: usize,
 ) -> Result<AccessPage, AccessError> {
-    let lower = Bound::Included(range.lower.bytes().to_vec());
-    let upper = match range.upper {
-        Some(upper) => Bound::Excluded(upper.bytes().to_vec()),
-        None => Bound::Included(AccessStamp::MAX.bytes().to_vec()),
-    };
-    let mut items = Vec::with_capacity(first);
-    for entry in tree.range::<Vec<u8>, _>((lower, upper)).rev() {
+    let keys_upper = range.upper.map_or(AccessStamp::MAX, |upper| AccessStamp {
+        at_ns: upper.at_ns.saturating_add(pack_span_ns()),
+        sequence: u64::MAX,
+    });
+    let keys = (
+        Bound::Included(range.lower.bytes().to_vec()),
+        Bound::Included(keys_upper.bytes().to_vec()),
+    );
+    let mut page = PageBuilder::new(first, tree, |_: &AccessRecord| true);
+    for entry in tree.range::<Vec<u8>, _>(keys).rev() {
         let (key, value) = entry.map_err(reading_failure)?;
-        if items.len() == first {
-            return Ok(AccessPage {
-                items,
-                has_next_page: true,
-            });
-        }
-        let stamp = AccessStamp::from_bytes(&key)
+        let key_stamp = AccessStamp::from_bytes(&key)
             .ok_or_else(|| corrupt("an access key does not end in a stamp"))?;
-        items.push((stamp, record_at(stamp, &value)?));
+        if page.list_above(Some(key_stamp))? {
+            return Ok(page.finish(true));
+        }
+        for (stamp, record) in time_entries(key_stamp, &value)? {
+            if range.contains(stamp) {
+                page.found.insert(stamp, Some(record));
+            }
+        }
     }
-    Ok(AccessPage {
-        items,
-        has_next_page: false,
-    })
+    let more = page.list_above(None)?;
+    Ok(page.finish(more))
+}
+
+/// The records stored under `key_stamp` in `access:by-time`, oldest first: one record, or a
+/// pack of them, each checked against its stamp.
+fn time_entries(
+    key_stamp: AccessStamp,
+    value: &[u8],
+) -> Result<Vec<(AccessStamp, AccessRecord)>, AccessError> {
+    match value.first() {
+        Some(&RECORD_FORMAT) => Ok(vec![(key_stamp, record_at(key_stamp, value)?)]),
+        Some(&TIME_PACK_FORMAT) => decode_time_pack(key_stamp, value),
+        _ => Err(corrupt("an access:by-time value has an unknown format")),
+    }
+}
+
+/// The record stamped `stamp` in `access:by-time`: alone under its stamp, or in the first pack
+/// after it (packs never overlap; records alone in between are late reads, stored alone).
+fn find_by_time(
+    tree: &sled::Tree,
+    stamp: AccessStamp,
+) -> Result<Vec<(AccessStamp, AccessRecord)>, AccessError> {
+    let missing = || corrupt("an access pack names a record access:by-time does not hold");
+    for entry in tree.range(stamp.bytes().to_vec()..) {
+        let (key, value) = entry.map_err(reading_failure)?;
+        let key_stamp = AccessStamp::from_bytes(&key)
+            .ok_or_else(|| corrupt("an access key does not end in a stamp"))?;
+        let packed = value.first() == Some(&TIME_PACK_FORMAT);
+        if !packed && key_stamp != stamp {
+            continue;
+        }
+        let entries = time_entries(key_stamp, &value)?;
+        return if entries.iter().any(|(found, _)| *found == stamp) {
+            Ok(entries)
+        } else {
+            Err(missing())
+        };
+    }
+    Err(missing())
 }
 
 /// Decodes the record stored under `stamp`, checking that it says what its key says.
@@ -549,13 +619,7 @@ impl Index<'_> {
             Bound::Included(self.key(range.lower)),
             Bound::Included(self.key(keys_upper)),
         );
-        let mut page = PageBuilder {
-            found: BTreeMap::new(),
-            items: Vec::with_capacity(first),
-            first,
-            by_time: self.by_time,
-            belongs,
-        };
+        let mut page = PageBuilder::new(first, self.by_time, belongs);
         for entry in self.tree.range::<Vec<u8>, _>(keys).rev() {
             let (key, value) = entry.map_err(reading_failure)?;
             let key_stamp = key
@@ -594,10 +658,40 @@ struct PageBuilder<'a, F> {
     items: Vec<(AccessStamp, AccessRecord)>,
     first: usize,
     by_time: &'a sled::Tree,
+    /// The last pack of `access:by-time` read for a record: an index pack's records mostly
+    /// come from one batch, so from one pack.
+    last_pack: Vec<(AccessStamp, AccessRecord)>,
     belongs: F,
 }
 
-impl<F: Fn(&AccessRecord) -> bool> PageBuilder<'_, F> {
+impl<'a, F: Fn(&AccessRecord) -> bool> PageBuilder<'a, F> {
+    fn new(first: usize, by_time: &'a sled::Tree, belongs: F) -> Self {
+        Self {
+            found: BTreeMap::new(),
+            items: Vec::with_capacity(first),
+            first,
+            by_time,
+            last_pack: Vec::new(),
+            belongs,
+        }
+    }
+
+    /// The record stamped `stamp`, from the last pack read or from `access:by-time`.
+    fn record(&mut self, stamp: AccessStamp) -> Result<AccessRecord, AccessError> {
+        if let Ok(index) = self
+            .last_pack
+            .binary_search_by_key(&stamp, |(found, _)| *found)
+        {
+            return Ok(self.last_pack[index].1.clone());
+        }
+        self.last_pack = find_by_time(self.by_time, stamp)?;
+        self.last_pack
+            .iter()
+            .find(|(found, _)| *found == stamp)
+            .map(|(_, record)| record.clone())
+            .ok_or_else(|| corrupt("an access pack names a record access:by-time does not hold"))
+    }
+
     /// Lists the found records stamped above `floor` (every one, without a floor), newest
     /// first; true when the page is full and another record follows it.
     fn list_above(&mut self, floor: Option<AccessStamp>) -> Result<bool, AccessError> {
@@ -611,16 +705,7 @@ impl<F: Fn(&AccessRecord) -> bool> PageBuilder<'_, F> {
             let (stamp, record) = newest.remove_entry();
             let record = match record {
                 Some(record) => record,
-                None => {
-                    let value = self
-                        .by_time
-                        .get(stamp.bytes())
-                        .map_err(reading_failure)?
-                        .ok_or_else(|| {
-                            corrupt("an access pack names a record access:by-time does not hold")
-                        })?;
-                    record_at(stamp, &value)?
-                }
+                None => self.record(stamp)?,
             };
             if !(self.belongs)(&record) {
                 return Err(corrupt(
@@ -705,6 +790,66 @@ fn packs_of(
     Ok(packs)
 }
 
+/// The packs of `access:by-time` for `records` (stamped, oldest first): cut where they would
+/// span more than `ACCESS_PACK_SPAN_MS` or hold more than `ACCESS_TIME_PACK_RECORDS_MAX`, each
+/// under its newest stamp.
+fn time_packs_of(records: &[(AccessStamp, &AccessRecord)]) -> Result<Vec<KeyValue>, StoreFailure> {
+    let mut packs = Vec::new();
+    let mut rest = records;
+    while let Some((oldest, _)) = rest.first() {
+        let length = rest
+            .iter()
+            .take(ACCESS_TIME_PACK_RECORDS_MAX)
+            .take_while(|(stamp, _)| stamp.at_ns.saturating_sub(oldest.at_ns) <= pack_span_ns())
+            .count();
+        let (pack, after) = rest.split_at(length);
+        rest = after;
+        let Some((newest, _)) = pack.last() else {
+            break;
+        };
+        let stored = StoredTimePack {
+            records: pack
+                .iter()
+                .map(|(stamp, record)| (stamp.sequence, stored_access(record)))
+                .collect(),
+        };
+        let value = codec::encode_versioned(TIME_PACK_FORMAT, &stored)
+            .map_err(|error| sled_failure("encoding an access:by-time pack", error))?;
+        packs.push((newest.bytes().to_vec(), value));
+    }
+    Ok(packs)
+}
+
+/// The records of the pack stored under `key_stamp`, checked against its key as the writer
+/// made it: oldest first, the last one the key's, all within `ACCESS_PACK_SPAN_MS` of it.
+fn decode_time_pack(
+    key_stamp: AccessStamp,
+    value: &[u8],
+) -> Result<Vec<(AccessStamp, AccessRecord)>, AccessError> {
+    let pack: StoredTimePack = codec::decode_versioned(TIME_PACK_FORMAT, value)
+        .map_err(|error| corrupt(&format!("an access:by-time pack does not decode: {error}")))?;
+    let records = pack
+        .records
+        .into_iter()
+        .map(|(sequence, stored)| {
+            let stamp = AccessStamp {
+                at_ns: stored.at_ns,
+                sequence,
+            };
+            record_of(stored).map(|record| (stamp, record))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ordered = records.windows(2).all(|pair| pair[0].0 < pair[1].0);
+    let keyed = records.last().map(|(stamp, _)| *stamp) == Some(key_stamp);
+    let spanned = records
+        .first()
+        .is_some_and(|(oldest, _)| key_stamp.at_ns.saturating_sub(oldest.at_ns) <= pack_span_ns());
+    if !(ordered && keyed && spanned) {
+        return Err(corrupt("an access:by-time pack does not match its key"));
+    }
+    Ok(records)
+}
+
 fn corrupt(detail: &str) -> AccessError {
     AccessError::Unavailable(sled_failure("reading access records", detail))
 }
@@ -750,20 +895,27 @@ fn check_read(read: &AccessRead) -> Result<(), AccessError> {
 }
 
 fn encode_record(record: &AccessRecord) -> Result<Vec<u8>, StoreFailure> {
-    let stored = StoredAccess {
+    codec::encode_versioned(RECORD_FORMAT, &stored_access(record))
+        .map_err(|error| sled_failure("encoding an access record", error))
+}
+
+fn stored_access(record: &AccessRecord) -> StoredAccess {
+    StoredAccess {
         at_ns: record.at.as_nanosecond(),
         subject: record.subject.clone(),
         role: record.role.clone(),
         customer: *record.customer.as_uuid().as_bytes(),
         operation: record.operation.clone(),
-    };
-    codec::encode_versioned(RECORD_FORMAT, &stored)
-        .map_err(|error| sled_failure("encoding an access record", error))
+    }
 }
 
 fn decode_record(bytes: &[u8]) -> Result<AccessRecord, AccessError> {
     let stored: StoredAccess = codec::decode_versioned(RECORD_FORMAT, bytes)
         .map_err(|error| corrupt(&format!("an access record does not decode: {error}")))?;
+    record_of(stored)
+}
+
+fn record_of(stored: StoredAccess) -> Result<AccessRecord, AccessError> {
     let at = jiff::Timestamp::from_nanosecond(stored.at_ns)
         .map_err(|_| corrupt("an access record's time is out of range"))?;
     Ok(AccessRecord {
@@ -973,6 +1125,28 @@ mod pack_tests {
                     first,
                 };
                 let everything = walk(&log, &AccessQuery { first: ACCESS_PAGE_MAX, ..query(AccessFilter::All) });
+                // The time index lists every record written in the range, newest first (ties
+                // in time by the order they were written).
+                let mut model: Vec<(usize, &Read)> = batches
+                    .iter()
+                    .flat_map(|(_, reads)| reads)
+                    .enumerate()
+                    .filter(|(_, (offset_ms, ..))| {
+                        from.is_none_or(|from| *offset_ms >= from) && to.is_none_or(|to| *offset_ms < to)
+                    })
+                    .collect();
+                model.sort_by_key(|&(order, &(offset_ms, ..))| std::cmp::Reverse((offset_ms, order)));
+                let listed: Vec<(jiff::Timestamp, CustomerId, String)> = everything
+                    .iter()
+                    .map(|(_, record)| (record.at, record.customer, record.subject.clone()))
+                    .collect();
+                let expected: Vec<(jiff::Timestamp, CustomerId, String)> = model
+                    .iter()
+                    .map(|&(_, &(offset_ms, customer_index, subject_index))| {
+                        (time(offset_ms), customer(customer_index), SUBJECTS[subject_index].to_owned())
+                    })
+                    .collect();
+                prop_assert_eq!(listed, expected);
                 for index in 0..3 {
                     let expected: Vec<_> = everything
                         .iter()
@@ -992,6 +1166,60 @@ mod pack_tests {
             }
             runtime.block_on(log.close()).unwrap();
         }
+    }
+
+    /// In-order batches share keys of `access:by-time`; a read older than what the tree holds
+    /// is stored alone, also after a reopen, and every record is found from the indexes.
+    #[test]
+    fn the_time_index_packs_batches_and_stores_late_reads_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let clock = Arc::new(SetClock(Mutex::new(time(0))));
+        let keys = |log: &AccessLog| -> Vec<u8> {
+            log.inner
+                .trees
+                .by_time
+                .iter()
+                .map(|entry| entry.unwrap().1[0])
+                .collect()
+        };
+        let in_order: Vec<Read> = (0..300).map(|index| (index, 0, 0)).collect();
+        let db = sled::open(dir.path()).unwrap();
+        let log = AccessLog::open(db.clone(), dir.path(), clock.clone(), Faults::new()).unwrap();
+        runtime.block_on(record_packed(&log, &clock, &in_order));
+        // 300 records in 300 ms: two packs (at most ACCESS_TIME_PACK_RECORDS_MAX a pack).
+        assert_eq!(keys(&log), [TIME_PACK_FORMAT, TIME_PACK_FORMAT]);
+        runtime.block_on(log.close()).unwrap();
+        drop(log);
+        let log = AccessLog::open(db, dir.path(), clock.clone(), Faults::new()).unwrap();
+        runtime.block_on(record_packed(&log, &clock, &[(150, 1, 1), (5_000, 2, 2)]));
+        // The read at 150 ms is older than the tree's newest: alone under its stamp, which sorts
+        // before the first pack's key (its newest, at 255 ms) though that pack holds older reads.
+        let expected = [
+            RECORD_FORMAT,
+            TIME_PACK_FORMAT,
+            TIME_PACK_FORMAT,
+            TIME_PACK_FORMAT,
+        ];
+        assert_eq!(keys(&log), expected);
+        let all = |filter| AccessQuery {
+            filter,
+            from: None,
+            to: None,
+            after: None,
+            first: ACCESS_PAGE_MAX,
+        };
+        assert_eq!(walk(&log, &all(AccessFilter::All)).len(), 302);
+        let late = walk(&log, &all(AccessFilter::Customer(customer(1))));
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0].1.at, time(150));
+        let first = walk(&log, &all(AccessFilter::Subject(SUBJECTS[0].into())));
+        assert_eq!(first.len(), 300);
+        assert_eq!(first.last().unwrap().1.at, time(0));
+        runtime.block_on(log.close()).unwrap();
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The access writer: one thread that gathers queued access records into batches and commits
-//! each batch in one transaction over the three access trees (every record by time, and one
-//! pack of stamps per customer and per subject of the batch), then flushes and fdatasyncs.
+//! each batch in one transaction over the three access trees (the batch's records in packs by
+//! time, a late one alone; one pack of stamps per customer and per subject of the batch), then
+//! flushes and fdatasyncs.
 //!
 //! It runs a single-threaded tokio runtime of its own, only to wait on the queue and the flush
 //! interval; the sled and file IO it does blocks that thread alone, never a reader's task.
@@ -21,6 +22,7 @@ use crate::sled_log::Durability;
 
 use super::{
     AccessRecord, AccessStamp, KeyValue, Trees, encode_record, lock, packs_of, subject_prefix,
+    time_packs_of,
 };
 
 /// What the queue carries.
@@ -32,6 +34,9 @@ pub(crate) enum Message {
 }
 
 pub(crate) struct Writer {
+    /// The newest stamp in `access:by-time` (a record's or a pack's key): a record stamped at
+    /// or before it is stored alone, so that packs never overlap.
+    pub newest: Option<AccessStamp>,
     pub trees: Trees,
     pub receiver: mpsc::Receiver<Message>,
     pub durability: Durability,
@@ -136,7 +141,7 @@ impl Writer {
         self.faults
             .check(FaultPoint::AccessWrite)
             .map_err(|error| StoreFailure::io("writing access records", error))?;
-        let mut by_time = sled::Batch::default();
+        let mut stamped: Vec<(AccessStamp, &AccessRecord)> = Vec::with_capacity(records.len());
         let mut by_customer: HashMap<Vec<u8>, Vec<AccessStamp>> = HashMap::new();
         let mut by_subject: HashMap<Vec<u8>, Vec<AccessStamp>> = HashMap::new();
         for record in records {
@@ -151,7 +156,7 @@ impl Writer {
                 at_ns: record.at.as_nanosecond(),
                 sequence,
             };
-            by_time.insert(stamp.bytes().to_vec(), encode_record(record)?);
+            stamped.push((stamp, record));
             by_customer
                 .entry(record.customer.as_uuid().as_bytes().to_vec())
                 .or_default()
@@ -161,6 +166,19 @@ impl Writer {
                 .or_default()
                 .push(stamp);
         }
+        stamped.sort_unstable_by_key(|(stamp, _)| *stamp);
+        // Records stamped at or before what the tree already holds go alone under their stamp.
+        let late = self.newest.map_or(0, |newest| {
+            stamped.partition_point(|(stamp, _)| *stamp <= newest)
+        });
+        let mut by_time = sled::Batch::default();
+        for (stamp, record) in &stamped[..late] {
+            by_time.insert(stamp.bytes().to_vec(), encode_record(record)?);
+        }
+        for (key, value) in time_packs_of(&stamped[late..])? {
+            by_time.insert(key, value);
+        }
+        let newest = stamped.last().map(|(stamp, _)| *stamp);
         let by_customer = batch_of(packs_of(by_customer)?);
         let by_subject = batch_of(packs_of(by_subject)?);
         (
@@ -180,6 +198,7 @@ impl Writer {
             .flush()
             .map_err(|error| StoreFailure::io("flushing access records", error))?;
         self.durability.sync()?;
+        self.newest = self.newest.max(newest);
         Ok(())
     }
 }
