@@ -12,8 +12,9 @@
 //!     rebuild them on open and to verify.
 //! - `record.rs`: the stored formats, [`encode_record`] and [`record_hash`].
 //! - [`Subscription`] (`subscription.rs`): catch-up then live, from any position.
-//! - [`ProjectionStore`] (`projection_store.rs`): the read models' trees in the same sled
-//!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`]).
+//! - [`ProjectionStore`] (`projection_store/`): the read models' trees in their own sled
+//!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`] and
+//!   [`READ_MODELS_DIR_NAME`]).
 //! - [`DataKeyStore`] (`data_keys.rs`): the customers' wrapped data keys, in the same database;
 //!   every write durable before it returns.
 //! - [`AccessLog`] (`access_log/`): the append-only record of who read which customer's
@@ -43,9 +44,11 @@
 //! # Storage layout
 //!
 //! One sled `Db` in `DATA_DIR/log/` (files `db`, `conf`, `blobs/`, `snap.*`), 2 MiB segments
-//! (fixed at creation). Besides the projections' trees and the three `access:` trees of the
-//! access records (see [`access_log`]), the log itself is one tree `log` with three kinds of
-//! key:
+//! (fixed at creation), and the read models' in `DATA_DIR/read-models/` (the same files and
+//! segments; see [`READ_MODELS_DIR_NAME`] for why they are apart, and for data directories
+//! that kept them in `log/`). Besides the wrapped data keys and the three `access:` trees of
+//! the access records (see [`access_log`]), the log itself is one tree `log` with three kinds
+//! of key:
 //!
 //! | key | value |
 //! |---|---|
@@ -110,7 +113,7 @@ pub use projection_store::{
     PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta, Writes,
 };
 pub use record::{encode_record, recompute_hash, record_hash};
-pub use sled_log::{LOG_DIR_NAME, SledEventLog, StoreOptions};
+pub use sled_log::{LOG_DIR_NAME, READ_MODELS_DIR_NAME, SledEventLog, StoreOptions};
 pub use subscription::Subscription;
 pub use types::{
     AppendRequest, Appended, ExpectedVersion, GENESIS_HASH, Hash, Head, NewEvent, Problem,

@@ -278,3 +278,12 @@ pub fn store_unpacked_generation(
     space.commit(entries, meta)?;
     store.activate(&space)
 }
+
+/// The projection keyspaces of the log's own database in the CLOSED store at `dir`, where data
+/// directories kept their read models before [`crate::READ_MODELS_DIR_NAME`]: a test writes a
+/// generation there to stand for such a directory (removing `read-models` too), or checks
+/// that nothing was written there.
+pub fn log_database_projections(dir: &Path) -> Result<crate::ProjectionStore, String> {
+    let (db, _, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
+    Ok(crate::ProjectionStore::new(db))
+}

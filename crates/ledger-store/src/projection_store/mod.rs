@@ -124,6 +124,23 @@ impl ProjectionStore {
         Self { db }
     }
 
+    /// Whether `db` holds any projection's generation (without creating anything in it): how
+    /// opening tells a data directory whose read models share the log's database.
+    pub(crate) fn holds_any(db: &sled::Db) -> Result<bool, StoreFailure> {
+        if !db
+            .tree_names()
+            .iter()
+            .any(|name| name.as_ref() == POINTERS_TREE.as_bytes())
+        {
+            return Ok(false);
+        }
+        let pointers = Self::new(db.clone()).pointers()?;
+        let first = pointers
+            .first()
+            .map_err(|error| sled_failure("reading the projection pointers", error))?;
+        Ok(first.is_some())
+    }
+
     fn pointers(&self) -> Result<sled::Tree, StoreFailure> {
         self.db
             .open_tree(POINTERS_TREE)

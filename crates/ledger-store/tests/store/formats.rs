@@ -1,14 +1,18 @@
 //! The stored chunk formats: a store written before chunks were compressed (format 1) opens,
 //! reads and takes appends beside compressed chunks (format 2); a compressed chunk with flipped
 //! bytes is refused like any other damage, naming the chunk. Opening leaves no key of its own
-//! behind.
+//! behind. The read models live in their own database, and a data directory that kept them in
+//! the log's database keeps serving them from there.
 
 use ledger_domain::ids::Position;
 use ledger_store::testing::{
-    chunk_formats, flip_stored_chunk_byte, leave_settle_key, log_keys_beside_chunks,
-    rewrite_chunks_uncompressed,
+    chunk_formats, flip_stored_chunk_byte, leave_settle_key, log_database_projections,
+    log_keys_beside_chunks, rewrite_chunks_uncompressed,
 };
-use ledger_store::{EventLog, ExpectedVersion, OpenError, SledEventLog};
+use ledger_store::{
+    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_DIR_NAME, SledEventLog,
+    SpaceMeta, Writes,
+};
 
 use crate::common::{
     assert_verifies, event, incompressible_event, open, options, read_everything, request,
@@ -153,4 +157,89 @@ async fn opening_leaves_only_chunks_head_and_metadata_even_after_a_crash_while_s
     log.close().await.unwrap();
     drop(log);
     assert_eq!(log_keys_beside_chunks(dir.path()).unwrap(), at_rest);
+}
+
+/// Entries `0..count` of a read model, each value naming `round`.
+fn read_model_writes(round: u8, count: u8) -> Writes {
+    (0..count)
+        .map(|key| (vec![b'k', key], Some(vec![round; 40])))
+        .collect()
+}
+
+/// Writes `writes` as a new active generation of `name` in `store`, then flushes it.
+fn store_generation(store: &ProjectionStore, name: &str, writes: &Writes, checkpoint: u64) {
+    let space = store.fresh(name).unwrap();
+    let meta = SpaceMeta {
+        version: 1,
+        checkpoint: Position(checkpoint),
+    };
+    space.commit(writes, meta).unwrap();
+    store.activate(&space).unwrap();
+    store.flush().unwrap();
+}
+
+/// The entries of `name`'s active generation in `store`, if it has one.
+fn active_entries(store: &ProjectionStore, name: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    store
+        .active(name)
+        .unwrap()
+        .map(|space| space.dump().unwrap())
+}
+
+/// What `writes` holds once committed.
+fn entries_of(writes: &Writes) -> Vec<(Vec<u8>, Vec<u8>)> {
+    writes
+        .iter()
+        .filter_map(|(key, value)| value.clone().map(|value| (key.clone(), value)))
+        .collect()
+}
+
+#[tokio::test]
+async fn read_models_are_kept_in_their_own_database() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    let log = open(dir.path());
+    let writes = read_model_writes(1, 30);
+    store_generation(&log.projections(), "timeline", &writes, 120);
+    log.close().await.unwrap();
+    drop(log);
+
+    assert!(dir.path().join(READ_MODELS_DIR_NAME).join("db").is_file());
+    let in_log = log_database_projections(dir.path()).unwrap();
+    assert_eq!(active_entries(&in_log, "timeline"), None);
+    drop(in_log);
+
+    let log = open(dir.path());
+    assert_eq!(
+        active_entries(&log.projections(), "timeline"),
+        Some(entries_of(&writes))
+    );
+    assert_eq!(read_everything(&log).len(), 120);
+}
+
+#[tokio::test]
+async fn read_models_written_in_the_log_database_are_still_served_from_there() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    // A data directory from before the read models had their own database.
+    std::fs::remove_dir_all(dir.path().join(READ_MODELS_DIR_NAME)).unwrap();
+    let old = read_model_writes(1, 30);
+    let in_log = log_database_projections(dir.path()).unwrap();
+    store_generation(&in_log, "timeline", &old, 120);
+    drop(in_log);
+
+    let log = open(dir.path());
+    let store = log.projections();
+    assert_eq!(active_entries(&store, "timeline"), Some(entries_of(&old)));
+    assert!(!dir.path().join(READ_MODELS_DIR_NAME).exists());
+    // New generations go where the old ones are, so the read models stay in one place.
+    let new = read_model_writes(2, 12);
+    store_generation(&store, "timeline", &new, 120);
+    drop(store);
+    log.close().await.unwrap();
+    drop(log);
+
+    let in_log = log_database_projections(dir.path()).unwrap();
+    assert_eq!(active_entries(&in_log, "timeline"), Some(entries_of(&new)));
+    assert!(!dir.path().join(READ_MODELS_DIR_NAME).exists());
 }
