@@ -102,7 +102,8 @@ pub struct StoreOptions {
     pub clock: Arc<dyn Clock>,
     /// Failpoints (never armed outside tests).
     pub faults: Faults,
-    /// sled's page cache in bytes. Default `CACHE_BYTES_DEFAULT`.
+    /// sled's page cache in bytes, for each of the two databases (the log's and the read
+    /// models'). Default `CACHE_BYTES_DEFAULT`.
     pub cache_bytes: u64,
 }
 
