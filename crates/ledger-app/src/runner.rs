@@ -222,7 +222,8 @@ impl Building {
                 self.written.insert(key);
             }
         }
-        space.commit(&pending.writes, meta)?;
+        // Nobody reads the fresh generation before it is complete, so it need not be one batch.
+        space.commit_unseen(&pending.writes, meta)?;
         Ok(())
     }
 }

@@ -57,6 +57,10 @@ const POINTERS_TREE: &str = "projections";
 /// The longest projection name accepted, in bytes.
 pub const PROJECTION_NAME_BYTES_MAX: usize = 64;
 
+/// The most bytes of blocks one sled batch of [`ProjectionSpace::commit_unseen`] holds before
+/// it is applied (a block can take it past by one block).
+pub const UNSEEN_COMMIT_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
 /// What a generation's metadata records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceMeta {
@@ -333,10 +337,30 @@ impl ProjectionSpace {
 
     /// Applies `writes` and records `meta` in one atomic batch.
     pub fn commit(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
+        self.commit_in_pieces(writes, meta, None)
+    }
+
+    /// Applies `writes` and records `meta` to a generation no reader sees yet (a rebuild's,
+    /// before [`ProjectionStore::activate`]), in sled batches of at most
+    /// [`UNSEEN_COMMIT_BATCH_BYTES`] of blocks, `meta` with the last. A commit into a large
+    /// generation rewrites most of its blocks, and one batch would hold them all in memory
+    /// (gigabytes at 10 M events). A crash between the batches leaves a generation that was
+    /// never activated, which the next [`ProjectionStore::fresh`] drops: its rebuild starts over.
+    pub fn commit_unseen(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
+        self.commit_in_pieces(writes, meta, Some(UNSEEN_COMMIT_BATCH_BYTES))
+    }
+
+    /// [`Self::commit`] in one batch (`piece_bytes` `None`), or [`Self::commit_unseen`].
+    fn commit_in_pieces(
+        &self,
+        writes: &Writes,
+        meta: SpaceMeta,
+        piece_bytes: Option<usize>,
+    ) -> Result<(), StoreFailure> {
         let mut batch = sled::Batch::default();
         let format = match self.layout {
             Layout::Packed => {
-                self.pack_writes(writes, &mut batch)
+                self.pack_writes(writes, &mut batch, piece_bytes)
                     .map_err(|error| StoreFailure::Io {
                         operation: format!("packing the state of {}", self.name),
                         message: error.0,
@@ -366,10 +390,25 @@ impl ProjectionSpace {
     /// Adds to `batch` the blocks `writes` change: each block holding a written key is read
     /// once, merged with every write that falls in it, and written back, cut into pieces when
     /// it outgrew [`BLOCK_BYTES_TARGET`] (a piece after the first starts a block at its first
-    /// key), or removed when nothing is left in it.
-    fn pack_writes(&self, writes: &Writes, batch: &mut sled::Batch) -> Result<(), StateError> {
+    /// key), or removed when nothing is left in it. With `piece_bytes`, `batch` is applied
+    /// whenever it holds that many bytes of blocks, and left empty to go on: the blocks are
+    /// visited in key order and a group's pieces all lie below the next stored block, so what
+    /// is read later is the same either way.
+    fn pack_writes(
+        &self,
+        writes: &Writes,
+        batch: &mut sled::Batch,
+        piece_bytes: Option<usize>,
+    ) -> Result<(), StateError> {
         let mut pending = writes.iter().peekable();
+        let mut batch_bytes = 0_usize;
         while let Some(&(first, _)) = pending.peek() {
+            if piece_bytes.is_some_and(|limit| batch_bytes >= limit) {
+                self.tree
+                    .apply_batch(std::mem::take(batch))
+                    .map_err(|error| StateError(error.to_string()))?;
+                batch_bytes = 0;
+            }
             let (lower, stored) = match self.floor_block(first)? {
                 Some((lower, stored)) => (lower, Some(stored)),
                 // Before every block (or none yet): a block from the empty key takes it.
@@ -391,11 +430,15 @@ impl ProjectionSpace {
             let merged = merge(&old, &group);
             let mut pieces = block::pack(&merged).into_iter();
             match pieces.next() {
-                Some((_, bytes)) => batch.insert(lower, bytes),
+                Some((_, bytes)) => {
+                    batch_bytes += bytes.len();
+                    batch.insert(lower, bytes);
+                }
                 None if stored.is_some() => batch.remove(lower),
                 None => {}
             }
             for (first_key, bytes) in pieces {
+                batch_bytes += bytes.len();
                 batch.insert(block_key(first_key), bytes);
             }
         }

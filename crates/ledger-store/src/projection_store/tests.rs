@@ -76,7 +76,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// Commits of puts and deletes, values from empty to larger than a block: every read
-    /// answers as a sorted map would, and the blocks keep their bounds.
+    /// answers as a sorted map would, and the blocks keep their bounds. The same commits
+    /// applied in pieces (as a rebuild's, `commit_unseen`) leave the very same blocks.
     #[test]
     fn a_packed_generation_reads_like_a_sorted_map(
         commits in vec(
@@ -88,9 +89,11 @@ proptest! {
             1..6,
         ),
         queries in vec((key_strategy(), key_strategy(), any::<bool>(), 0_usize..70), 8),
+        piece_bytes in prop_oneof![Just(1_usize), 1_usize..20_000],
     ) {
         let (_dir, store) = store();
         let space = store.fresh("model").unwrap();
+        let in_pieces = store.fresh("pieces").unwrap();
         let mut model = BTreeMap::new();
         for (round, writes) in commits.iter().enumerate() {
             let mut batch = Writes::new();
@@ -103,9 +106,13 @@ proptest! {
                 batch.insert(key.clone(), value);
             }
             space.commit(&batch, meta(round as u64)).unwrap();
+            in_pieces
+                .commit_in_pieces(&batch, meta(round as u64), Some(piece_bytes))
+                .unwrap();
             let stored: Vec<Entry> = model.clone().into_iter().collect();
             prop_assert_eq!(space.dump().unwrap(), stored);
-            blocks(&space);
+            prop_assert_eq!(blocks(&in_pieces), blocks(&space));
+            prop_assert_eq!(in_pieces.meta().unwrap(), Some(meta(round as u64)));
         }
         for key in model.keys().chain(queries.iter().map(|(key, ..)| key)) {
             prop_assert_eq!(space.get(key).unwrap(), model.get(key).cloned());
