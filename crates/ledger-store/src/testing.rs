@@ -280,8 +280,8 @@ pub fn store_unpacked_generation(
 }
 
 /// The projection keyspaces of the log's own database in the CLOSED store at `dir`, where data
-/// directories kept their read models before [`crate::READ_MODELS_DIR_NAME`]: a test writes a
-/// generation there to stand for such a directory (removing `read-models` too), or checks
+/// directories kept their read models before [`crate::READ_MODELS_DIR_NAME`]: a test that has
+/// removed `read-models` writes a generation there to stand for such a directory, or checks
 /// that nothing was written there.
 pub fn log_database_projections(dir: &Path) -> Result<crate::ProjectionStore, String> {
     let (db, _, _) = open_sled(dir, CACHE_BYTES_DEFAULT).map_err(|error| error.to_string())?;
