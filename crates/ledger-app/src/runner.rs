@@ -10,7 +10,8 @@
 //! applied a position; read-your-writes rests on it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::time::Duration;
 
 use ledger_domain::events::Event;
@@ -42,9 +43,10 @@ pub const CATCH_UP_COMMIT_EVENTS: usize = 8_192;
 /// up to eight times this.
 pub const REBUILD_PENDING_BYTES_MAX: usize = 64 * 1024 * 1024;
 
-/// The most threads a catch-up or rebuild applies projections on (each projection on one
-/// thread at a time); the machine's parallelism when lower.
-pub const CATCH_UP_THREADS_MAX: usize = 8;
+/// Decoded batches waiting for one projection during a catch-up or rebuild: the reader runs at
+/// most this far ahead of the slowest projection, so at most this many batches and two more
+/// (one being applied, one being decoded) are in memory at once.
+pub const BATCHES_AHEAD: usize = 2;
 
 /// Live records applied per commit: whatever became durable together, up to this.
 pub const LIVE_BATCH_EVENTS: usize = 512;
@@ -201,7 +203,7 @@ struct Target<'a> {
     /// A fresh generation readers do not see yet (a rebuild), rather than the active one.
     fresh: bool,
     /// For a fresh generation, what its rebuild has gathered.
-    building: Option<Mutex<Building>>,
+    building: Option<Building>,
 }
 
 /// A rebuild's state between batches.
@@ -256,70 +258,61 @@ fn read_decoded_batch(
     Ok(batch)
 }
 
-/// Applies the records of `batch` each target has not seen and commits them with checkpoint
-/// `last`, spreading the targets over at most `threads` threads.
-fn apply_in_parallel(
-    targets: &[&Target<'_>],
+/// Applies the records of `batch` that `target` has not seen. An in-place target commits them
+/// with the batch's last position as checkpoint and tells its readers; a rebuild commits when it
+/// has gathered `rebuild_pending_bytes`.
+fn apply_batch(
+    target: &mut Target<'_>,
     batch: &[(RecordedEvent, Event)],
-    last: Position,
-    threads: usize,
     rebuild_pending_bytes: usize,
 ) -> Result<(), RunnerError> {
-    let apply_one = |target: &Target<'_>| -> Result<(), RunnerError> {
-        let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
-        let projection = target.slot.projection.as_ref();
-        let unseen = &batch[unseen..];
-        match &target.building {
-            Some(building) => {
-                let mut building = building
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let Building { written, pending } = &mut *building;
-                let base = Filtered {
-                    base: &target.space,
-                    written,
-                };
-                let mut overlay = Overlay::resume(&base, std::mem::take(pending));
-                apply_all(projection, unseen, &mut overlay)?;
-                *pending = overlay.into_pending();
-                if pending.bytes >= rebuild_pending_bytes {
-                    building.commit(&target.space, target.meta(last))?;
-                }
-            }
-            None => {
-                let mut overlay = Overlay::new(&target.space);
-                apply_all(projection, unseen, &mut overlay)?;
-                target
-                    .space
-                    .commit(&overlay.into_writes(), target.meta(last))?;
+    let Some((last, _)) = batch.last() else {
+        return Ok(());
+    };
+    let last = last.position;
+    if target.applied >= last {
+        return Ok(());
+    }
+    let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
+    let unseen = &batch[unseen..];
+    let projection = target.slot.projection.as_ref();
+    let meta = target.meta(last);
+    match &mut target.building {
+        Some(building) => {
+            let Building { written, pending } = building;
+            let base = Filtered {
+                base: &target.space,
+                written,
+            };
+            let mut overlay = Overlay::resume(&base, std::mem::take(pending));
+            apply_all(projection, unseen, &mut overlay)?;
+            *pending = overlay.into_pending();
+            if pending.bytes >= rebuild_pending_bytes {
+                building.commit(&target.space, meta)?;
             }
         }
-        Ok(())
-    };
-    if threads <= 1 || targets.len() <= 1 {
-        return targets.iter().try_for_each(|target| apply_one(target));
+        None => {
+            let mut overlay = Overlay::new(&target.space);
+            apply_all(projection, unseen, &mut overlay)?;
+            target.space.commit(&overlay.into_writes(), meta)?;
+        }
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(targets.len()))
-            .map(|_| {
-                scope.spawn(|| -> Result<(), RunnerError> {
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(target) = targets.get(index) else {
-                            return Ok(());
-                        };
-                        apply_one(target)?;
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(join_scoped)
-            .collect::<Result<Vec<()>, RunnerError>>()
-            .map(drop)
-    })
+    target.applied = last;
+    if !target.fresh {
+        target.slot.applied.send_replace(last);
+    }
+    Ok(())
+}
+
+/// Sets `stop` if the thread holding it unwinds, so that the others of a catch-up stop too.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// What a scoped thread returned; its panic becomes a [`RunnerError::Stopped`].
@@ -519,7 +512,7 @@ impl ProjectionRunner {
             space,
             applied: Position::ZERO,
             fresh: true,
-            building: Some(Mutex::new(Building::default())),
+            building: Some(Building::default()),
         })
     }
 
@@ -538,12 +531,15 @@ impl ProjectionRunner {
     }
 
     /// Applies the records after each target's position up to `to`, reading and decoding each
-    /// record once for all of them. Every [`CATCH_UP_COMMIT_EVENTS`] events each in-place target
-    /// commits its writes with its checkpoint in one batch (a rebuild's fresh generation when it
-    /// has gathered [`REBUILD_PENDING_BYTES_MAX`], and at the end); the targets apply a batch on up to
-    /// [`CATCH_UP_THREADS_MAX`] threads, since each writes only its own keyspace, while another
-    /// thread reads and decodes the next batch. An in-place
-    /// target tells its readers each checkpoint; `progress` hears each position all have reached.
+    /// record once for all of them. One thread reads and decodes batches of
+    /// [`CATCH_UP_COMMIT_EVENTS`] events and hands each to every target; each target applies them
+    /// on a thread of its own (each writes only its own keyspace), so a slow projection or a
+    /// commit holds up no other, and the reader waits only when the slowest has
+    /// [`BATCHES_AHEAD`] batches waiting. An in-place target commits its writes with its
+    /// checkpoint once a batch and tells its readers; a rebuild's fresh generation commits when
+    /// it has gathered [`REBUILD_PENDING_BYTES_MAX`], and at the end. `progress` hears each
+    /// position all targets have reached. A failure anywhere stops every thread at its next
+    /// batch, and the first target's failure (or else the reader's) is returned.
     fn feed_together(
         &self,
         targets: &mut [Target<'_>],
@@ -558,62 +554,81 @@ impl ProjectionRunner {
             .sizes
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .clamp(1, CATCH_UP_THREADS_MAX);
-        let read = |after: Position| {
-            read_decoded_batch(
-                &self.inner.log,
-                &self.inner.keys,
-                after,
-                to,
-                sizes.batch_events,
-            )
-        };
-        let mut batch = if cursor < to {
-            read(cursor)?
-        } else {
-            Vec::new()
-        };
-        while let Some((last, _)) = batch.last() {
-            let last = last.position;
-            let behind: Vec<&Target<'_>> = targets
-                .iter()
-                .filter(|target| target.applied < last)
-                .collect();
-            // The next batch is read and decoded while the projections apply this one.
-            let (applied, next) = std::thread::scope(|scope| {
-                let next = scope.spawn(|| {
-                    if last < to {
-                        read(last)
-                    } else {
-                        Ok(Vec::new())
+        let mut reached: Vec<Position> = targets.iter().map(|target| target.applied).collect();
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        std::thread::scope(|scope| {
+            let (reached_sender, reached_receiver) = mpsc::channel::<(usize, Position)>();
+            let mut feeds = Vec::with_capacity(targets.len());
+            let mut workers = Vec::with_capacity(targets.len());
+            for (index, target) in targets.iter_mut().enumerate() {
+                let (feed, batches) =
+                    mpsc::sync_channel::<Arc<Vec<(RecordedEvent, Event)>>>(BATCHES_AHEAD);
+                feeds.push(feed);
+                let reached_sender = reached_sender.clone();
+                workers.push(scope.spawn(move || -> Result<(), RunnerError> {
+                    let _stop_on_panic = StopOnPanic(stop);
+                    let applied = (|| {
+                        // Ends when the reader is done and has dropped its feeds.
+                        for batch in batches {
+                            if stop.load(Ordering::Relaxed) {
+                                return Ok(());
+                            }
+                            apply_batch(target, &batch, sizes.rebuild_pending_bytes)?;
+                            // Nobody listens any more only once the caller has failed.
+                            let _ = reached_sender.send((index, target.applied));
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            return Ok(());
+                        }
+                        // What the rebuild gathered since its last commit.
+                        let meta = target.meta(target.applied);
+                        match &mut target.building {
+                            Some(building) => building.commit(&target.space, meta),
+                            None => Ok(()),
+                        }
+                    })();
+                    if applied.is_err() {
+                        stop.store(true, Ordering::Relaxed);
                     }
-                });
-                let applied =
-                    apply_in_parallel(&behind, &batch, last, threads, sizes.rebuild_pending_bytes);
-                (applied, join_scoped(next))
+                    applied
+                }));
+            }
+            drop(reached_sender);
+            let inner = &self.inner;
+            let reader = scope.spawn(move || -> Result<(), RunnerError> {
+                let _stop_on_panic = StopOnPanic(stop);
+                let mut after = cursor;
+                while after < to && !stop.load(Ordering::Relaxed) {
+                    let batch =
+                        read_decoded_batch(&inner.log, &inner.keys, after, to, sizes.batch_events)
+                            .inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
+                    let Some((last, _)) = batch.last() else { break };
+                    after = last.position;
+                    let batch = Arc::new(batch);
+                    for feed in &feeds {
+                        // Only a target that failed (and set `stop`) has let go of its feed.
+                        let _ = feed.send(Arc::clone(&batch));
+                    }
+                }
+                Ok(())
             });
-            applied?;
-            for target in targets.iter_mut().filter(|target| target.applied < last) {
-                target.applied = last;
-                if !target.fresh {
-                    target.slot.applied.send_replace(last);
+            let mut reported = cursor;
+            for (index, position) in reached_receiver {
+                reached[index] = position;
+                let least = reached.iter().copied().min().unwrap_or(position);
+                if least > reported {
+                    reported = least;
+                    progress(least);
                 }
             }
-            progress(last);
-            batch = next?;
-        }
-        // What the rebuilds gathered since their last commit.
-        for target in targets.iter() {
-            if let Some(building) = &target.building {
-                building
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .commit(&target.space, target.meta(target.applied))?;
-            }
-        }
-        Ok(())
+            let read = join_scoped(reader);
+            workers
+                .into_iter()
+                .map(join_scoped)
+                .collect::<Result<Vec<()>, RunnerError>>()?;
+            read
+        })
     }
 
     /// Rebuilds one projection from position 0 into a fresh generation and switches readers to

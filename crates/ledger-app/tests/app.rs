@@ -122,13 +122,15 @@ async fn settle(ledger: &Ledger) {
 }
 
 fn dumps(ledger: &Ledger) -> Vec<(String, Vec<Entry>)> {
-    ledger
-        .runner()
-        .names()
-        .into_iter()
+    dumps_of(ledger, &ledger.runner().names())
+}
+
+fn dumps_of(ledger: &Ledger, names: &[&str]) -> Vec<(String, Vec<Entry>)> {
+    names
+        .iter()
         .map(|name| {
             (
-                name.to_owned(),
+                (*name).to_owned(),
                 ledger.runner().reader(name).unwrap().dump().unwrap(),
             )
         })
@@ -505,6 +507,115 @@ async fn many_small_batches_and_rebuild_commits_build_the_same_read_models() {
         assert_eq!(&folded, entries, "{name} differs from a fold into memory");
     }
     ledger.close().await.unwrap();
+}
+
+/// A projection that records every position it applies, and fails (or panics) at `at`.
+struct Breaks {
+    at: Position,
+    panics: bool,
+}
+
+impl Breaks {
+    const NAME: &'static str = "breaks-on-purpose";
+}
+
+impl Projection for Breaks {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn apply(
+        &self,
+        envelope: &ledger_domain::projection::Envelope<'_>,
+        state: &mut dyn ledger_domain::projection::StateWrite,
+    ) -> Result<(), ledger_domain::projection::StateError> {
+        if envelope.position == self.at {
+            assert!(!self.panics, "breaks on purpose at {}", self.at);
+            return Err(ledger_domain::projection::StateError(format!(
+                "refused {} on purpose",
+                self.at
+            )));
+        }
+        state.put(envelope.position.get().to_be_bytes().to_vec(), Vec::new());
+        Ok(())
+    }
+}
+
+/// Rebuilds every standard projection beside a [`Breaks`] one that gives up halfway through
+/// the log, in batches of 7: the rebuild returns the failure (`check`) and switches nothing;
+/// every read model answers as before, and no progress was reported at or past the failure.
+async fn rebuild_beside_a_broken_projection(
+    panics: bool,
+    check: impl FnOnce(ledger_app::RunnerError),
+) {
+    let dir = tempfile::tempdir().unwrap();
+    write_history(dir.path(), 20, "吴十", "1340000").await;
+    let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+    let at = Position(log.head().position.get() / 2);
+    let mut projections = ledger_app::standard_projections().unwrap();
+    projections.push(Arc::new(Breaks { at, panics }));
+    let ledger =
+        Ledger::with_projections(log, projections, KeyOptions::insecure_for_tests()).unwrap();
+    let standard: Vec<&str> = ledger
+        .runner()
+        .names()
+        .into_iter()
+        .filter(|name| *name != Breaks::NAME)
+        .collect();
+    // The standard projections were built as the history was written, the broken one never.
+    let before = dumps_of(&ledger, &standard);
+    let checkpoints = ledger.runner().checkpoints();
+    ledger.runner().set_batch_sizes(7, 2_048);
+    let mut reported = Vec::new();
+    let error = ledger
+        .runner()
+        .rebuild_with_progress(&ledger.runner().names(), &mut |position| {
+            reported.push(position)
+        })
+        .unwrap_err();
+    check(error);
+    assert!(
+        reported.iter().all(|position| *position < at),
+        "progress past the failure at {at}: {reported:?}"
+    );
+    assert!(
+        reported.windows(2).all(|pair| pair[0] < pair[1]),
+        "progress went back: {reported:?}"
+    );
+    assert_eq!(ledger.runner().checkpoints(), checkpoints);
+    assert_eq!(dumps_of(&ledger, &standard), before);
+    assert!(matches!(
+        ledger.runner().reader(Breaks::NAME),
+        Err(ledger_app::RunnerError::NotBuilt(_))
+    ));
+    ledger.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_projection_that_fails_mid_rebuild_stops_it_and_nothing_is_switched() {
+    rebuild_beside_a_broken_projection(false, |error| match error {
+        ledger_app::RunnerError::State { projection, source } => {
+            assert_eq!(projection, Breaks::NAME);
+            assert!(source.0.contains("on purpose"), "{source}");
+        }
+        other => panic!("not the projection's failure: {other:?}"),
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_projection_that_panics_mid_rebuild_stops_it_and_nothing_is_switched() {
+    rebuild_beside_a_broken_projection(true, |error| match error {
+        ledger_app::RunnerError::Stopped { cause, .. } => {
+            assert!(cause.contains("breaks on purpose"), "{cause}");
+        }
+        other => panic!("not the projection's panic: {other:?}"),
+    })
+    .await;
 }
 
 /// A ledger whose read models were stored before blocks (one sled key per entry) keeps
