@@ -14,7 +14,8 @@
 //! - [`Subscription`] (`subscription.rs`): catch-up then live, from any position.
 //! - [`ProjectionStore`] (`projection_store/`): the read models' trees in their own sled
 //!   database, each batch atomic with its checkpoint (see [`SledEventLog::projections`] and
-//!   [`READ_MODELS_DIR_NAME`]).
+//!   [`READ_MODELS_DIR_NAME`]); [`replace_read_models`] swaps in a whole new database built
+//!   beside it (`sled_log/replacement.rs`).
 //! - [`DataKeyStore`] (`data_keys.rs`): the customers' wrapped data keys, in the same database;
 //!   every write durable before it returns.
 //! - [`AccessLog`] (`access_log/`): the append-only record of who read which customer's
@@ -114,7 +115,10 @@ pub use projection_store::{
     UNSEEN_COMMIT_BATCH_BYTES, Writes,
 };
 pub use record::{encode_record, recompute_hash, record_hash};
-pub use sled_log::{LOG_DIR_NAME, READ_MODELS_DIR_NAME, SledEventLog, StoreOptions};
+pub use sled_log::{
+    LOG_DIR_NAME, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME,
+    ReadModelsDb, SledEventLog, StoreOptions, replace_read_models,
+};
 pub use subscription::Subscription;
 pub use types::{
     AppendRequest, Appended, ExpectedVersion, GENESIS_HASH, Hash, Head, NewEvent, Problem,

@@ -116,6 +116,6 @@ fn sync_file(path: &Path) -> io::Result<()> {
 }
 
 /// Fsyncs a directory so the files created in it survive a power loss.
-fn sync_directory(path: &Path) -> io::Result<()> {
+pub(super) fn sync_directory(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }

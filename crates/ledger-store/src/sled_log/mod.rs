@@ -6,6 +6,7 @@ mod durability;
 mod event_ids;
 mod head_mark;
 mod index;
+mod replacement;
 mod scan;
 mod shared;
 pub(crate) mod streams;
@@ -86,6 +87,29 @@ pub const LOG_DIR_NAME: &str = "log";
 /// directories from before this one keep their read models in the log's database.
 pub const READ_MODELS_DIR_NAME: &str = "read-models";
 
+/// Where `replay` of every projection builds a new read models' database, which then replaces
+/// [`READ_MODELS_DIR_NAME`] whole (see [`replace_read_models`]).
+pub const READ_MODELS_NEXT_DIR_NAME: &str = "read-models.next";
+
+/// What [`READ_MODELS_DIR_NAME`] is renamed to while its replacement takes its place, and
+/// removed after.
+pub const READ_MODELS_OLD_DIR_NAME: &str = "read-models.old";
+
+pub use self::replacement::replace_read_models;
+
+/// Which read models' database a store opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadModelsDb {
+    /// The live one: [`READ_MODELS_DIR_NAME`], or the log's database in a data directory from
+    /// before it.
+    #[default]
+    Live,
+    /// A new, empty one in [`READ_MODELS_NEXT_DIR_NAME`], to build every read model into while
+    /// the live one stays as it is; [`replace_read_models`] puts it in the live one's place once
+    /// the store is closed.
+    Replacement,
+}
+
 /// The sled tree that holds chunks, the head and the metadata.
 const TREE_NAME: &str = "log";
 
@@ -105,6 +129,8 @@ pub struct StoreOptions {
     /// sled's page cache in bytes, for each of the two databases (the log's and the read
     /// models'). Default `CACHE_BYTES_DEFAULT`.
     pub cache_bytes: u64,
+    /// Which read models' database to open. Default [`ReadModelsDb::Live`].
+    pub read_models: ReadModelsDb,
 }
 
 impl Default for StoreOptions {
@@ -115,6 +141,7 @@ impl Default for StoreOptions {
             clock: Arc::new(SystemClock),
             faults: Faults::new(),
             cache_bytes: CACHE_BYTES_DEFAULT,
+            read_models: ReadModelsDb::Live,
         }
     }
 }
@@ -205,12 +232,20 @@ fn open_sled_db(db_dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenError> 
 
 /// Opens the database the read models live in: their own, in `dir/read-models`, or the log's
 /// (`log_db`) in a data directory whose read models were written there before they had their
-/// own (see [`READ_MODELS_DIR_NAME`]).
+/// own (see [`READ_MODELS_DIR_NAME`]); or, for `which` = [`ReadModelsDb::Replacement`], a new
+/// one in `dir/read-models.next`. First settles a replacement a crash interrupted.
 fn open_read_models(
     dir: &Path,
     log_db: &sled::Db,
     cache_bytes: u64,
+    which: ReadModelsDb,
 ) -> Result<sled::Db, OpenError> {
+    if let Some(done) = replacement::settle_replacement(dir)? {
+        tracing::warn!(dir = %dir.display(), "{done}, which a crash had interrupted");
+    }
+    if which == ReadModelsDb::Replacement {
+        return open_sled_db(&dir.join(READ_MODELS_NEXT_DIR_NAME), cache_bytes);
+    }
     let own_dir = dir.join(READ_MODELS_DIR_NAME);
     let in_log = !own_dir.exists()
         && ProjectionStore::holds_any(log_db).map_err(|failure| OpenError::Sled {
@@ -341,7 +376,7 @@ impl SledEventLog {
         verify::settle(&tree, &db, &db_dir)?;
         tracing::debug!(elapsed = ?settling.elapsed(), "sled settled after opening");
         // Opened after the walk, whose memory is given back by then.
-        let read_models = open_read_models(dir, &db, options.cache_bytes)?;
+        let read_models = open_read_models(dir, &db, options.cache_bytes, options.read_models)?;
         tracing::info!(
             head = recovered.head.position.get(),
             streams = recovered.indexes.streams.len(),

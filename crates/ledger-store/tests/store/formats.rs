@@ -2,7 +2,8 @@
 //! reads and takes appends beside compressed chunks (format 2); a compressed chunk with flipped
 //! bytes is refused like any other damage, naming the chunk. Opening leaves no key of its own
 //! behind. The read models live in their own database, and a data directory that kept them in
-//! the log's database keeps serving them from there.
+//! the log's database keeps serving them from there. A replacement database built beside the
+//! live one takes its place whole, and an open settles a replacement a crash interrupted.
 
 use ledger_domain::ids::Position;
 use ledger_store::testing::{
@@ -10,8 +11,9 @@ use ledger_store::testing::{
     log_keys_beside_chunks, rewrite_chunks_uncompressed,
 };
 use ledger_store::{
-    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_DIR_NAME, SledEventLog,
-    SpaceMeta, Writes,
+    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_DIR_NAME,
+    READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb, SledEventLog, SpaceMeta,
+    StoreOptions, Writes, replace_read_models,
 };
 
 use crate::common::{
@@ -242,4 +244,148 @@ async fn read_models_written_in_the_log_database_are_still_served_from_there() {
     let in_log = log_database_projections(dir.path()).unwrap();
     assert_eq!(active_entries(&in_log, "timeline"), Some(entries_of(&new)));
     assert!(!dir.path().join(READ_MODELS_DIR_NAME).exists());
+}
+
+/// A closed data directory whose live read models hold `live` as the timeline, and whose
+/// replacement database (`read-models.next`), built by a store opened for it, holds `next`.
+async fn store_with_a_replacement(dir: &std::path::Path, live: &Writes, next: &Writes) {
+    closed_store(dir).await;
+    let log = open(dir);
+    store_generation(&log.projections(), "timeline", live, 120);
+    log.close().await.unwrap();
+    drop(log);
+    let log = SledEventLog::open(
+        dir,
+        StoreOptions {
+            read_models: ReadModelsDb::Replacement,
+            ..options()
+        },
+    )
+    .unwrap();
+    // The replacement starts empty: nothing of the live read models is in it.
+    assert_eq!(active_entries(&log.projections(), "timeline"), None);
+    store_generation(&log.projections(), "timeline", next, 120);
+    log.close().await.unwrap();
+    drop(log);
+}
+
+/// A read model's entries, in key order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The timeline the live read models serve after an open, and which of the replacement's
+/// directories are left.
+fn served_and_left(dir: &std::path::Path) -> (Option<Entries>, Vec<&'static str>) {
+    let log = open(dir);
+    let served = active_entries(&log.projections(), "timeline");
+    assert_eq!(read_everything(&log).len(), 120);
+    let left = [READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME]
+        .into_iter()
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    (served, left)
+}
+
+#[tokio::test]
+async fn a_replacement_database_takes_the_live_ones_place_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
+    store_with_a_replacement(dir.path(), &live, &next).await;
+    assert!(
+        dir.path()
+            .join(READ_MODELS_NEXT_DIR_NAME)
+            .join("db")
+            .is_file()
+    );
+    replace_read_models(dir.path()).unwrap();
+    assert!(!dir.path().join(READ_MODELS_NEXT_DIR_NAME).exists());
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&next)), Vec::new())
+    );
+    // Nothing is left to put in place a second time: an error, and the live ones stay.
+    let again = replace_read_models(dir.path()).unwrap_err();
+    assert!(
+        again.to_string().contains("no rebuilt read models"),
+        "{again}"
+    );
+    assert_eq!(served_and_left(dir.path()).0, Some(entries_of(&next)));
+}
+
+#[tokio::test]
+async fn an_unfinished_replacement_is_removed_and_the_live_read_models_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
+    // A crash before the swap began: the replacement may be incomplete.
+    store_with_a_replacement(dir.path(), &live, &next).await;
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&live)), Vec::new())
+    );
+}
+
+#[tokio::test]
+async fn a_swap_interrupted_between_its_renames_is_finished_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
+    store_with_a_replacement(dir.path(), &live, &next).await;
+    // The live database was set aside, and then the process died.
+    std::fs::rename(
+        dir.path().join(READ_MODELS_DIR_NAME),
+        dir.path().join(READ_MODELS_OLD_DIR_NAME),
+    )
+    .unwrap();
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&next)), Vec::new())
+    );
+}
+
+#[tokio::test]
+async fn a_swap_interrupted_before_removing_the_old_database_removes_it_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
+    store_with_a_replacement(dir.path(), &live, &next).await;
+    for (from, to) in [
+        (READ_MODELS_DIR_NAME, READ_MODELS_OLD_DIR_NAME),
+        (READ_MODELS_NEXT_DIR_NAME, READ_MODELS_DIR_NAME),
+    ] {
+        std::fs::rename(dir.path().join(from), dir.path().join(to)).unwrap();
+    }
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&next)), Vec::new())
+    );
+}
+
+#[tokio::test]
+async fn a_replacement_gives_read_models_kept_in_the_log_database_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    std::fs::remove_dir_all(dir.path().join(READ_MODELS_DIR_NAME)).unwrap();
+    let (old, new) = (read_model_writes(1, 30), read_model_writes(2, 12));
+    let in_log = log_database_projections(dir.path()).unwrap();
+    store_generation(&in_log, "timeline", &old, 120);
+    drop(in_log);
+
+    let log = SledEventLog::open(
+        dir.path(),
+        StoreOptions {
+            read_models: ReadModelsDb::Replacement,
+            ..options()
+        },
+    )
+    .unwrap();
+    store_generation(&log.projections(), "timeline", &new, 120);
+    log.close().await.unwrap();
+    drop(log);
+    replace_read_models(dir.path()).unwrap();
+
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&new)), Vec::new())
+    );
+    assert!(dir.path().join(READ_MODELS_DIR_NAME).join("db").is_file());
+    // The old generation stays, unused, in the log's database.
+    let in_log = log_database_projections(dir.path()).unwrap();
+    assert_eq!(active_entries(&in_log, "timeline"), Some(entries_of(&old)));
 }
