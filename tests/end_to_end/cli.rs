@@ -481,3 +481,80 @@ fn an_export_larger_than_one_import_batch_round_trips() {
         verify_json(source.to_str().unwrap())["headHash"]
     );
 }
+
+/// `replay` of one projection rebuilds it in place, which leaves the old generation's space
+/// free in the database (sled never gives it back); `replay` of every projection builds a new
+/// database and puts it in the old one's place, leaving nothing behind, with the same answers.
+#[test]
+fn replaying_every_projection_replaces_the_read_models_database_whole() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let seeded = run(&["seed", "--data", data, "--customers", "60", "--years", "2"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let read_models = std::path::Path::new(data).join(ledger_store::READ_MODELS_DIR_NAME);
+    let bytes = || walkdir_bytes(&read_models);
+    for _ in 0..3 {
+        let one = run(&[
+            "replay",
+            "--data",
+            data,
+            "--projection",
+            "customer-timeline",
+        ]);
+        assert!(one.status.success(), "{}", stderr(&one));
+        assert!(!stdout(&one).contains("replaced whole"), "{}", stdout(&one));
+    }
+    let churned = bytes();
+
+    let whole = run(&["replay", "--data", data]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let report = stdout(&whole);
+    assert!(
+        report.contains("rebuilt customer-directory, customer-timeline"),
+        "{report}"
+    );
+    assert!(report.contains("was replaced whole"), "{report}");
+    let replaced = bytes();
+    assert!(
+        replaced < churned,
+        "the new database holds {replaced} bytes, the churned one {churned}"
+    );
+    for left in [
+        ledger_store::READ_MODELS_NEXT_DIR_NAME,
+        ledger_store::READ_MODELS_OLD_DIR_NAME,
+    ] {
+        assert!(
+            !std::path::Path::new(data).join(left).exists(),
+            "{left} is left"
+        );
+    }
+    let checked = run(&["replay", "--data", data, "--check"]);
+    assert!(checked.status.success(), "{}", stdout(&checked));
+    let lines = stdout(&checked);
+    assert_eq!(lines.matches(": equal").count(), 8, "{lines}");
+    // A second whole replay builds the same database again, no larger.
+    let again = run(&["replay", "--data", data]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        bytes() <= replaced + replaced / 10,
+        "{} bytes after a second whole replay, {replaced} after the first",
+        bytes()
+    );
+}
+
+/// The bytes of every file under `dir`.
+fn walkdir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                walkdir_bytes(&entry.path())
+            } else {
+                metadata.len()
+            }
+        })
+        .sum()
+}

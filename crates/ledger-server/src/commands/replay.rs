@@ -2,7 +2,11 @@
 //! position for an auditor.
 //!
 //! Without `--to`, the selected projections are rebuilt together (one pass over the log) into
-//! fresh state that replaces the old one when complete (readers never see a half-built model). With `--to P`, each is built as of
+//! fresh state that replaces the old one when complete (readers never see a half-built model).
+//! Every projection at once is rebuilt into a new read models' database
+//! (`read-models.next`), which then replaces `read-models` whole: sled never shrinks a
+//! database, and writes zeros over its free segments at every open, which a rebuild in place
+//! would leave behind (see `ledger_store::replace_read_models`). With `--to P`, each is built as of
 //! position `P` in memory, leaving the live read models alone, and summarised by its entry count
 //! and a blake3 digest of its canonical dump, so two auditors can compare what the ledger said
 //! then.
@@ -14,7 +18,9 @@ use std::time::Instant;
 use anyhow::Context;
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
-use ledger_store::{EventLog, StoreOptions};
+use ledger_store::{
+    EventLog, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, ReadModelsDb, StoreOptions,
+};
 
 use crate::progress;
 
@@ -76,7 +82,18 @@ pub async fn run(
     keys: &crate::keys::MasterKeyArgs,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
+    // Every projection at once goes into a database of its own (see the module docs); the
+    // live one stays as it was until the rebuild is complete.
+    let whole = args.projection.is_none() && args.to.is_none() && !args.check;
+    let options = StoreOptions {
+        read_models: if whole {
+            ReadModelsDb::Replacement
+        } else {
+            ReadModelsDb::Live
+        },
+        ..StoreOptions::default()
+    };
+    let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let names: Vec<String> = match &args.projection {
         Some(name) if ledger.runner().names().contains(&name.as_str()) => vec![name.clone()],
@@ -143,7 +160,36 @@ pub async fn run(
         }
     }
     ledger.close().await.context("closing the ledger")?;
+    if whole {
+        // The store must be gone (and sled's handles with it) before its directory moves.
+        drop(ledger);
+        let live = data.join(READ_MODELS_DIR_NAME);
+        let before = if live.exists() {
+            format!(
+                ", against {} MiB before",
+                mebibytes(super::directory_bytes(&live))
+            )
+        } else {
+            String::new()
+        };
+        ledger_store::replace_read_models(data).with_context(|| {
+            format!(
+                "the rebuilt read models stay in {}; the live ones were not replaced",
+                data.join(READ_MODELS_NEXT_DIR_NAME).display()
+            )
+        })?;
+        println!(
+            "the read models' database in {} was replaced whole: {} MiB{before}",
+            live.display(),
+            mebibytes(super::directory_bytes(&live)),
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes as whole mebibytes, rounded down.
+fn mebibytes(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
 }
 
 /// A count as a float for a rate; exact below 2^53, which any real count is.
