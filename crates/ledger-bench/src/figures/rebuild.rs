@@ -1,5 +1,6 @@
 //! Figure 4: every projection from position 0. On a ledger whose read models were never built,
-//! this is the first catch-up; otherwise every projection is rebuilt into a fresh generation.
+//! this is the first catch-up; otherwise every projection is rebuilt into a fresh generation,
+//! in a new read models' database that replaces the old one afterwards (as `replay` does).
 //! Either way all projections go together (one pass over the log, as `replay` does) and each
 //! applies every event once.
 
@@ -45,6 +46,6 @@ pub fn every_projection(ledger: &Ledger) -> Result<Rebuilt, String> {
     Ok(Rebuilt {
         events,
         elapsed: started.elapsed(),
-        method: "rebuild of every projection together into fresh generations",
+        method: "rebuild of every projection together into fresh generations in a new read models' database, as `replay` does",
     })
 }
