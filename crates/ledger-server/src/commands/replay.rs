@@ -174,8 +174,10 @@ pub async fn run(
         };
         ledger_store::replace_read_models(data).with_context(|| {
             format!(
-                "the rebuilt read models stay in {}; the live ones were not replaced",
-                data.join(READ_MODELS_NEXT_DIR_NAME).display()
+                "putting the read models rebuilt in {} in place: the next open of {} finishes \
+                 the swap, or keeps the live ones if it had not begun",
+                data.join(READ_MODELS_NEXT_DIR_NAME).display(),
+                data.display()
             )
         })?;
         println!(
