@@ -493,7 +493,7 @@ fn replaying_every_projection_replaces_the_read_models_database_whole() {
     let seeded = run(&["seed", "--data", data, "--customers", "60", "--years", "2"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
     let read_models = std::path::Path::new(data).join(ledger_store::READ_MODELS_DIR_NAME);
-    let bytes = || walkdir_bytes(&read_models);
+    let bytes = || ledger_server::commands::directory_bytes(&read_models);
     for _ in 0..3 {
         let one = run(&[
             "replay",
@@ -541,20 +541,4 @@ fn replaying_every_projection_replaces_the_read_models_database_whole() {
         "{} bytes after a second whole replay, {replaced} after the first",
         bytes()
     );
-}
-
-/// The bytes of every file under `dir`.
-fn walkdir_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let entry = entry.unwrap();
-            let metadata = entry.metadata().unwrap();
-            if metadata.is_dir() {
-                walkdir_bytes(&entry.path())
-            } else {
-                metadata.len()
-            }
-        })
-        .sum()
 }
