@@ -145,6 +145,12 @@ impl ProjectionStore {
         Ok(first.is_some())
     }
 
+    /// Whether the sled tree `name` belongs to the read models: the pointers, or a
+    /// projection's generation.
+    pub(crate) fn is_read_model_tree(name: &[u8]) -> bool {
+        name == POINTERS_TREE.as_bytes() || name.starts_with(b"projection:")
+    }
+
     fn pointers(&self) -> Result<sled::Tree, StoreFailure> {
         self.db
             .open_tree(POINTERS_TREE)

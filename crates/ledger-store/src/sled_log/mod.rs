@@ -2,6 +2,7 @@
 //! trait's implementation and closing. The writer thread is in `writer.rs`, the shared state
 //! and reads in `shared.rs`, recovery and verification in `verify.rs`.
 
+mod compaction;
 mod durability;
 mod event_ids;
 mod head_mark;
@@ -87,14 +88,20 @@ pub const LOG_DIR_NAME: &str = "log";
 /// directories from before this one keep their read models in the log's database.
 pub const READ_MODELS_DIR_NAME: &str = "read-models";
 
-/// Where `replay` of every projection builds a new read models' database, which then replaces
-/// [`READ_MODELS_DIR_NAME`] whole (see [`replace_read_models`]).
+/// Where `replay` of every projection builds a new read models' database. It is scratch: the
+/// rebuild is then compacted into [`READ_MODELS_NEXT_DIR_NAME`], and removed once that is in
+/// place (or at the next open, whatever happened).
+pub const READ_MODELS_BUILD_DIR_NAME: &str = "read-models.build";
+
+/// Where a compaction ([`SledEventLog::compact_read_models`]) writes a new read models'
+/// database, which then replaces [`READ_MODELS_DIR_NAME`] whole (see [`replace_read_models`]).
 pub const READ_MODELS_NEXT_DIR_NAME: &str = "read-models.next";
 
 /// What [`READ_MODELS_DIR_NAME`] is renamed to while its replacement takes its place, and
 /// removed after.
 pub const READ_MODELS_OLD_DIR_NAME: &str = "read-models.old";
 
+pub use self::compaction::{COMPACTION_BATCH_BYTES, Compaction};
 pub use self::replacement::replace_read_models;
 
 /// Which read models' database a store opens.
@@ -104,9 +111,10 @@ pub enum ReadModelsDb {
     /// before it.
     #[default]
     Live,
-    /// A new, empty one in [`READ_MODELS_NEXT_DIR_NAME`], to build every read model into while
-    /// the live one stays as it is; [`replace_read_models`] puts it in the live one's place once
-    /// the store is closed.
+    /// A new, empty one in [`READ_MODELS_BUILD_DIR_NAME`], to build every read model into
+    /// while the live one stays as it is; [`SledEventLog::compact_read_models`] then copies it
+    /// into [`READ_MODELS_NEXT_DIR_NAME`], and [`replace_read_models`] puts that in the live
+    /// one's place once the store is closed.
     Replacement,
 }
 
@@ -233,18 +241,22 @@ fn open_sled_db(db_dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenError> 
 /// Opens the database the read models live in: their own, in `dir/read-models`, or the log's
 /// (`log_db`) in a data directory whose read models were written there before they had their
 /// own (see [`READ_MODELS_DIR_NAME`]); or, for `which` = [`ReadModelsDb::Replacement`], a new
-/// one in `dir/read-models.next`. First settles a replacement a crash interrupted.
+/// one in `dir/read-models.build`. First settles a replacement a crash interrupted. Returns
+/// the database, and whether it is the log's.
 fn open_read_models(
     dir: &Path,
     log_db: &sled::Db,
     cache_bytes: u64,
     which: ReadModelsDb,
-) -> Result<sled::Db, OpenError> {
-    if let Some(done) = replacement::settle_replacement(dir)? {
+) -> Result<(sled::Db, bool), OpenError> {
+    for done in replacement::settle_replacement(dir)? {
         tracing::warn!(dir = %dir.display(), "{done}, which a crash had interrupted");
     }
     if which == ReadModelsDb::Replacement {
-        return open_sled_db(&dir.join(READ_MODELS_NEXT_DIR_NAME), cache_bytes);
+        return Ok((
+            open_sled_db(&dir.join(READ_MODELS_BUILD_DIR_NAME), cache_bytes)?,
+            false,
+        ));
     }
     let own_dir = dir.join(READ_MODELS_DIR_NAME);
     let in_log = !own_dir.exists()
@@ -260,9 +272,9 @@ fn open_read_models(
              at every window of the log's walk",
             dir.join(LOG_DIR_NAME).display()
         );
-        return Ok(log_db.clone());
+        return Ok((log_db.clone(), true));
     }
-    open_sled_db(&own_dir, cache_bytes)
+    Ok((open_sled_db(&own_dir, cache_bytes)?, false))
 }
 
 /// The text a panic carried, if any.
@@ -296,6 +308,9 @@ struct Handle {
     access: AccessLog,
     /// The read models' database (see [`READ_MODELS_DIR_NAME`]).
     read_models: sled::Db,
+    /// Whether that is the log's database (a data directory from before they had their own).
+    read_models_in_log: bool,
+    cache_bytes: u64,
     sender: Mutex<Option<mpsc::Sender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     group_events_max: usize,
@@ -376,7 +391,8 @@ impl SledEventLog {
         verify::settle(&tree, &db, &db_dir)?;
         tracing::debug!(elapsed = ?settling.elapsed(), "sled settled after opening");
         // Opened after the walk, whose memory is given back by then.
-        let read_models = open_read_models(dir, &db, options.cache_bytes, options.read_models)?;
+        let (read_models, read_models_in_log) =
+            open_read_models(dir, &db, options.cache_bytes, options.read_models)?;
         tracing::info!(
             head = recovered.head.position.get(),
             streams = recovered.indexes.streams.len(),
@@ -427,6 +443,8 @@ impl SledEventLog {
                 shared,
                 access,
                 read_models,
+                read_models_in_log,
+                cache_bytes: options.cache_bytes,
                 sender: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(thread)),
                 group_events_max: options.group_events_max,
@@ -473,6 +491,20 @@ impl SledEventLog {
     /// Holding one keeps that database open.
     pub fn projections(&self) -> ProjectionStore {
         ProjectionStore::new(self.handle.read_models.clone())
+    }
+
+    /// Copies every read model, in key order, into a new database in
+    /// `DATA/`[`READ_MODELS_NEXT_DIR_NAME`], which [`replace_read_models`] puts in the live one's
+    /// place once this store is closed (see `compaction`'s docs for why). Nothing may write
+    /// the read models meanwhile. From a data directory whose read models are in the log's
+    /// database, only their trees are copied, so that they get a database of their own.
+    pub fn compact_read_models(&self) -> Result<Compaction, StoreFailure> {
+        compaction::copy_into_next(
+            &self.handle.read_models,
+            self.handle.read_models_in_log,
+            &self.handle.dir,
+            self.handle.cache_bytes,
+        )
     }
 
     /// The wrapped data keys (see [`DataKeyStore`]), in the same sled database.

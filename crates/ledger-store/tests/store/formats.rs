@@ -3,7 +3,8 @@
 //! bytes is refused like any other damage, naming the chunk. Opening leaves no key of its own
 //! behind. The read models live in their own database, and a data directory that kept them in
 //! the log's database keeps serving them from there. A replacement database built beside the
-//! live one takes its place whole, and an open settles a replacement a crash interrupted.
+//! live one takes its place whole, and an open settles a replacement a crash interrupted. A
+//! compaction keeps every entry and gives back the space rebuilds left.
 
 use ledger_domain::ids::Position;
 use ledger_store::testing::{
@@ -11,9 +12,9 @@ use ledger_store::testing::{
     log_keys_beside_chunks, rewrite_chunks_uncompressed,
 };
 use ledger_store::{
-    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_DIR_NAME,
-    READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb, SledEventLog, SpaceMeta,
-    StoreOptions, Writes, replace_read_models,
+    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_BUILD_DIR_NAME,
+    READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb,
+    SledEventLog, SpaceMeta, StoreOptions, Writes, replace_read_models,
 };
 
 use crate::common::{
@@ -246,9 +247,23 @@ async fn read_models_written_in_the_log_database_are_still_served_from_there() {
     assert!(!dir.path().join(READ_MODELS_DIR_NAME).exists());
 }
 
+/// How far a replacement got before its store was closed.
+#[derive(Clone, Copy, PartialEq)]
+enum Replacement {
+    /// Built into `read-models.build`, and nothing more.
+    Built,
+    /// Built, then compacted into `read-models.next`.
+    Compacted,
+}
+
 /// A closed data directory whose live read models hold `live` as the timeline, and whose
-/// replacement database (`read-models.next`), built by a store opened for it, holds `next`.
-async fn store_with_a_replacement(dir: &std::path::Path, live: &Writes, next: &Writes) {
+/// replacement, built by a store opened for it, holds `next`.
+async fn store_with_a_replacement(
+    dir: &std::path::Path,
+    live: &Writes,
+    next: &Writes,
+    reached: Replacement,
+) {
     closed_store(dir).await;
     let log = open(dir);
     store_generation(&log.projections(), "timeline", live, 120);
@@ -265,6 +280,11 @@ async fn store_with_a_replacement(dir: &std::path::Path, live: &Writes, next: &W
     // The replacement starts empty: nothing of the live read models is in it.
     assert_eq!(active_entries(&log.projections(), "timeline"), None);
     store_generation(&log.projections(), "timeline", next, 120);
+    if reached == Replacement::Compacted {
+        let copied = log.compact_read_models().unwrap();
+        // sled's default tree, the pointers and the one generation.
+        assert_eq!(copied.trees, 3, "{copied:?}");
+    }
     log.close().await.unwrap();
     drop(log);
 }
@@ -278,10 +298,14 @@ fn served_and_left(dir: &std::path::Path) -> (Option<Entries>, Vec<&'static str>
     let log = open(dir);
     let served = active_entries(&log.projections(), "timeline");
     assert_eq!(read_everything(&log).len(), 120);
-    let left = [READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME]
-        .into_iter()
-        .filter(|name| dir.join(name).exists())
-        .collect();
+    let left = [
+        READ_MODELS_BUILD_DIR_NAME,
+        READ_MODELS_NEXT_DIR_NAME,
+        READ_MODELS_OLD_DIR_NAME,
+    ]
+    .into_iter()
+    .filter(|name| dir.join(name).exists())
+    .collect();
     (served, left)
 }
 
@@ -289,15 +313,14 @@ fn served_and_left(dir: &std::path::Path) -> (Option<Entries>, Vec<&'static str>
 async fn a_replacement_database_takes_the_live_ones_place_whole() {
     let dir = tempfile::tempdir().unwrap();
     let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
-    store_with_a_replacement(dir.path(), &live, &next).await;
-    assert!(
-        dir.path()
-            .join(READ_MODELS_NEXT_DIR_NAME)
-            .join("db")
-            .is_file()
-    );
+    store_with_a_replacement(dir.path(), &live, &next, Replacement::Compacted).await;
+    for built in [READ_MODELS_BUILD_DIR_NAME, READ_MODELS_NEXT_DIR_NAME] {
+        assert!(dir.path().join(built).join("db").is_file(), "{built}");
+    }
     replace_read_models(dir.path()).unwrap();
-    assert!(!dir.path().join(READ_MODELS_NEXT_DIR_NAME).exists());
+    for gone in [READ_MODELS_BUILD_DIR_NAME, READ_MODELS_NEXT_DIR_NAME] {
+        assert!(!dir.path().join(gone).exists(), "{gone}");
+    }
     assert_eq!(
         served_and_left(dir.path()),
         (Some(entries_of(&next)), Vec::new())
@@ -305,7 +328,7 @@ async fn a_replacement_database_takes_the_live_ones_place_whole() {
     // Nothing is left to put in place a second time: an error, and the live ones stay.
     let again = replace_read_models(dir.path()).unwrap_err();
     assert!(
-        again.to_string().contains("no rebuilt read models"),
+        again.to_string().contains("no copied read models"),
         "{again}"
     );
     assert_eq!(served_and_left(dir.path()).0, Some(entries_of(&next)));
@@ -313,21 +336,24 @@ async fn a_replacement_database_takes_the_live_ones_place_whole() {
 
 #[tokio::test]
 async fn an_unfinished_replacement_is_removed_and_the_live_read_models_stay() {
-    let dir = tempfile::tempdir().unwrap();
-    let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
-    // A crash before the swap began: the replacement may be incomplete.
-    store_with_a_replacement(dir.path(), &live, &next).await;
-    assert_eq!(
-        served_and_left(dir.path()),
-        (Some(entries_of(&live)), Vec::new())
-    );
+    // A crash before the swap began, during the rebuild or during the copy: either may be
+    // incomplete.
+    for reached in [Replacement::Built, Replacement::Compacted] {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
+        store_with_a_replacement(dir.path(), &live, &next, reached).await;
+        assert_eq!(
+            served_and_left(dir.path()),
+            (Some(entries_of(&live)), Vec::new())
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_swap_interrupted_between_its_renames_is_finished_at_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
     let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
-    store_with_a_replacement(dir.path(), &live, &next).await;
+    store_with_a_replacement(dir.path(), &live, &next, Replacement::Compacted).await;
     // The live database was set aside, and then the process died.
     std::fs::rename(
         dir.path().join(READ_MODELS_DIR_NAME),
@@ -344,7 +370,7 @@ async fn a_swap_interrupted_between_its_renames_is_finished_at_the_next_open() {
 async fn a_swap_interrupted_before_removing_the_old_database_removes_it_at_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
     let (live, next) = (read_model_writes(1, 30), read_model_writes(2, 12));
-    store_with_a_replacement(dir.path(), &live, &next).await;
+    store_with_a_replacement(dir.path(), &live, &next, Replacement::Compacted).await;
     for (from, to) in [
         (READ_MODELS_DIR_NAME, READ_MODELS_OLD_DIR_NAME),
         (READ_MODELS_NEXT_DIR_NAME, READ_MODELS_DIR_NAME),
@@ -376,6 +402,7 @@ async fn a_replacement_gives_read_models_kept_in_the_log_database_their_own() {
     )
     .unwrap();
     store_generation(&log.projections(), "timeline", &new, 120);
+    log.compact_read_models().unwrap();
     log.close().await.unwrap();
     drop(log);
     replace_read_models(dir.path()).unwrap();
@@ -388,4 +415,114 @@ async fn a_replacement_gives_read_models_kept_in_the_log_database_their_own() {
     // The old generation stays, unused, in the log's database.
     let in_log = log_database_projections(dir.path()).unwrap();
     assert_eq!(active_entries(&in_log, "timeline"), Some(entries_of(&old)));
+}
+
+/// `count` entries of a read model, each value `value_bytes` bytes naming `round`.
+fn large_read_model_writes(round: u8, count: u32, value_bytes: usize) -> Writes {
+    (0..count)
+        .map(|key| (key.to_be_bytes().to_vec(), Some(vec![round; value_bytes])))
+        .collect()
+}
+
+/// What `store` serves for each of `names`: the active generation's metadata and entries.
+fn served(store: &ProjectionStore, names: &[&str]) -> Vec<(Option<SpaceMeta>, Option<Entries>)> {
+    names
+        .iter()
+        .map(|name| {
+            let space = store.active(name).unwrap();
+            (
+                space.as_ref().and_then(|space| space.meta().unwrap()),
+                active_entries(store, name),
+            )
+        })
+        .collect()
+}
+
+/// Bytes of every file under `dir`.
+fn directory_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                directory_bytes(&entry.path())
+            } else {
+                metadata.len()
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn compacting_the_live_read_models_keeps_every_entry_and_gives_back_the_churned_space() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    let names = ["timeline", "directory"];
+    let log = open(dir.path());
+    // Every round replaces both read models with a new generation, as rebuilds do, and sled
+    // never gives the dropped generations' space back.
+    for round in 1..=6 {
+        for (name, count) in names.iter().zip([2_000, 700]) {
+            let writes = large_read_model_writes(round, count, 900);
+            store_generation(&log.projections(), name, &writes, 100 + u64::from(round));
+        }
+    }
+    let before = served(&log.projections(), &names);
+    assert!(
+        before
+            .iter()
+            .all(|(meta, entries)| meta.is_some() && entries.is_some())
+    );
+    let copied = log.compact_read_models().unwrap();
+    assert_eq!(
+        copied.trees, 4,
+        "sled's default tree, the pointers and two generations: {copied:?}"
+    );
+    assert!(copied.live_bytes > 2_700 * 900, "{copied:?}");
+    log.close().await.unwrap();
+    drop(log);
+    let churned = directory_bytes(&dir.path().join(READ_MODELS_DIR_NAME));
+
+    replace_read_models(dir.path()).unwrap();
+    let compacted = directory_bytes(&dir.path().join(READ_MODELS_DIR_NAME));
+    assert!(
+        compacted * 2 < churned,
+        "{compacted} bytes after, {churned} before"
+    );
+    let log = open(dir.path());
+    assert_eq!(served(&log.projections(), &names), before);
+    assert_eq!(read_everything(&log).len(), 120);
+    // The compacted database takes new generations as the old one did.
+    let writes = read_model_writes(9, 20);
+    store_generation(&log.projections(), "timeline", &writes, 130);
+    assert_eq!(
+        active_entries(&log.projections(), "timeline"),
+        Some(entries_of(&writes))
+    );
+}
+
+#[tokio::test]
+async fn compacting_read_models_kept_in_the_log_database_copies_only_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    std::fs::remove_dir_all(dir.path().join(READ_MODELS_DIR_NAME)).unwrap();
+    let writes = read_model_writes(1, 30);
+    let in_log = log_database_projections(dir.path()).unwrap();
+    store_generation(&in_log, "timeline", &writes, 120);
+    drop(in_log);
+
+    let log = open(dir.path());
+    let copied = log.compact_read_models().unwrap();
+    // The pointers and the generation, and none of the log's own trees.
+    assert_eq!((copied.trees, copied.keys), (2, 3), "{copied:?}");
+    log.close().await.unwrap();
+    drop(log);
+    replace_read_models(dir.path()).unwrap();
+
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&writes)), Vec::new())
+    );
+    assert!(dir.path().join(READ_MODELS_DIR_NAME).join("db").is_file());
 }
