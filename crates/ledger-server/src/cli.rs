@@ -35,6 +35,8 @@ enum Command {
     Seed(commands::seed::Args),
     /// Rebuild read models from position 0, or build them as of a past position.
     Replay(commands::replay::Args),
+    /// Rewrite the read models' database compactly (sled never shrinks it); server stopped.
+    Compact(commands::compact::Args),
     /// Append events from an NDJSON file (integrator or export form); `-` reads standard input.
     Import(commands::import::Args),
     /// Write the ledger (or a range of it) as NDJSON in the export form.
@@ -77,6 +79,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(&cli.data, &cli.keys, args).await,
             Command::Seed(args) => commands::seed::run(&cli.data, &cli.keys, args).await,
             Command::Replay(args) => commands::replay::run(&cli.data, &cli.keys, args).await,
+            Command::Compact(args) => commands::compact::run(&cli.data, args).await,
             Command::Import(args) => commands::import::run(&cli.data, &cli.keys, args).await,
             Command::Export(args) => commands::export::run(&cli.data, args).await,
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,

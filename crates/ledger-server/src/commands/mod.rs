@@ -1,5 +1,6 @@
 //! One file per subcommand, each with its `Args` and an async `run`.
 
+pub mod compact;
 pub mod erase;
 pub mod export;
 pub mod import;

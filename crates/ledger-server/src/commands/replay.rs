@@ -4,9 +4,10 @@
 //! Without `--to`, the selected projections are rebuilt together (one pass over the log) into
 //! fresh state that replaces the old one when complete (readers never see a half-built model).
 //! Every projection at once is rebuilt into a new read models' database
-//! (`read-models.next`), which then replaces `read-models` whole: sled never shrinks a
-//! database, and writes zeros over its free segments at every open, which a rebuild in place
-//! would leave behind (see `ledger_store::replace_read_models`). With `--to P`, each is built as of
+//! (`read-models.build`), which is then compacted (see `compact`) into the one that replaces
+//! `read-models` whole: sled never shrinks a database, and reads its whole file and writes
+//! zeros over its free segments at every open, which a rebuild in place would leave behind,
+//! and a rebuild from nothing too (see `ledger_store::replace_read_models`). With `--to P`, each is built as of
 //! position `P` in memory, leaving the live read models alone, and summarised by its entry count
 //! and a blake3 digest of its canonical dump, so two auditors can compare what the ledger said
 //! then.
@@ -18,9 +19,7 @@ use std::time::Instant;
 use anyhow::Context;
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
-use ledger_store::{
-    EventLog, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, ReadModelsDb, StoreOptions,
-};
+use ledger_store::{EventLog, READ_MODELS_DIR_NAME, ReadModelsDb, StoreOptions};
 
 use crate::progress;
 
@@ -159,39 +158,20 @@ pub async fn run(
             );
         }
     }
+    let copied = if whole {
+        Some(super::compact::copy(ledger.log(), data)?)
+    } else {
+        None
+    };
     ledger.close().await.context("closing the ledger")?;
-    if whole {
+    if let Some(copied) = copied {
         // The store must be gone (and sled's handles with it) before its directory moves.
         drop(ledger);
         let live = data.join(READ_MODELS_DIR_NAME);
-        let before = if live.exists() {
-            format!(
-                ", against {} MiB before",
-                mebibytes(super::directory_bytes(&live))
-            )
-        } else {
-            String::new()
-        };
-        ledger_store::replace_read_models(data).with_context(|| {
-            format!(
-                "putting the read models rebuilt in {} in place: the next open of {} finishes \
-                 the swap, or keeps the live ones if it had not begun",
-                data.join(READ_MODELS_NEXT_DIR_NAME).display(),
-                data.display()
-            )
-        })?;
-        println!(
-            "the read models' database in {} was replaced whole: {} MiB{before}",
-            live.display(),
-            mebibytes(super::directory_bytes(&live)),
-        );
+        let before = live.exists().then(|| super::directory_bytes(&live));
+        super::compact::put_in_place(data, &copied, before)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Bytes as whole mebibytes, rounded down.
-fn mebibytes(bytes: u64) -> u64 {
-    bytes / (1024 * 1024)
 }
 
 /// A count as a float for a rate; exact below 2^53, which any real count is.

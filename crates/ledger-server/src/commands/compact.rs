@@ -1,0 +1,92 @@
+//! `contact-ledger compact`: rewrite the read models' database compactly, with the server
+//! stopped.
+//!
+//! sled 0.34.7 never shrinks its file: every rebuild in place (`replay --projection`, a
+//! projection whose layout changed) leaves the old generations' space free, and even a rebuild
+//! from nothing leaves most of its file free. At every open sled reads the whole file and
+//! writes zeros over the free part. A compaction copies every read model in key order into a
+//! new database (`read-models.next`) and swaps it in whole (see
+//! `ledger_store::replace_read_models`); `replay` of every projection ends with one. It needs
+//! room for both databases until the swap. A crash at any point leaves either the old database
+//! or the new one, never a mix (the next open settles it).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use ledger_store::{Compaction, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, SledEventLog};
+
+use super::{directory_bytes, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(data: &Path, _args: Args) -> anyhow::Result<ExitCode> {
+    let log = open_store(data)?;
+    let before = directory_bytes(&data.join(READ_MODELS_DIR_NAME));
+    let compacted = copy(&log, data)?;
+    log.close().await.context("closing the ledger")?;
+    // The store must be gone (and sled's handles with it) before its directory moves.
+    drop(log);
+    put_in_place(data, &compacted, Some(before))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A finished copy of the read models, and how long it took.
+#[derive(Debug)]
+pub struct Copied {
+    what: Compaction,
+    seconds: f64,
+}
+
+/// Copies the read models of the open store `log` (nothing may write them meanwhile) into
+/// `data/read-models.next`.
+pub fn copy(log: &SledEventLog, data: &Path) -> anyhow::Result<Copied> {
+    let started = Instant::now();
+    let spinner = crate::progress::spinner("copying the read models into a compact database");
+    let what = log.compact_read_models().with_context(|| {
+        format!(
+            "copying the read models into {}; the live ones are untouched",
+            data.join(READ_MODELS_NEXT_DIR_NAME).display()
+        )
+    })?;
+    spinner.finish_and_clear();
+    Ok(Copied {
+        what,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Puts the copy in the live read models' place once its store is closed and dropped, and says
+/// what it did: the database's size after, and `before` (bytes) when there was one.
+pub fn put_in_place(data: &Path, copied: &Copied, before: Option<u64>) -> anyhow::Result<()> {
+    let live = data.join(READ_MODELS_DIR_NAME);
+    ledger_store::replace_read_models(data).with_context(|| {
+        format!(
+            "putting the read models copied into {} in place: the next open of {} finishes the \
+             swap, or keeps the live ones if it had not begun",
+            data.join(READ_MODELS_NEXT_DIR_NAME).display(),
+            data.display()
+        )
+    })?;
+    let before = before.map_or_else(String::new, |bytes| {
+        format!(", against {:.1} MiB before", mebibytes(bytes))
+    });
+    println!(
+        "the read models' database in {} was replaced whole by a compact copy: {:.1} MiB{before} \
+         ({:.1} MiB of keys and values in {} keys, copied in {:.1} s)",
+        live.display(),
+        mebibytes(directory_bytes(&live)),
+        mebibytes(copied.what.live_bytes),
+        copied.what.keys,
+        copied.seconds,
+    );
+    Ok(())
+}
+
+/// Bytes as mebibytes.
+#[allow(clippy::cast_precision_loss, clippy::as_conversions)]
+fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
