@@ -31,9 +31,10 @@ pub const FREE_BYTES_MIN: u64 = 15_000_000_000;
 /// tables, deleted when the run ends), so other work on the shared disk never runs out.
 pub const SCRATCH_FREE_BYTES_MIN: u64 = 4_000_000_000;
 
-/// Disk bytes one kept event takes, read models included, with room to spare (measured: 1.8–3.4
-/// GB for 1 M; 22–33.5 GB for 10 M: sled keeps the first catch-up's superseded blocks as free
-/// space, and their share grows with the database).
+/// Disk bytes one event takes at the peak of a ledger's build, read models included, with room
+/// to spare (measured: 1.8–3.4 GB for 1 M; for 10 M, 22 GB at the end of the first catch-up,
+/// whose superseded blocks sled keeps as free space, and 5.75 GB more while the compact copy of
+/// its read models is written, after which ~9 GB are kept).
 pub const LEDGER_BYTES_PER_EVENT_ESTIMATE: u64 = 3_400;
 
 /// Scratch bytes per event: figure 2's log (~450 B measured) and PostgreSQL's row, index and
