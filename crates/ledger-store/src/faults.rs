@@ -1,5 +1,6 @@
 //! Failpoints on every IO step of a group commit (and of an access-record batch), so tests can make a write, a flush or a sync
-//! fail and check that nothing unacknowledged is served and nothing acknowledged is lost.
+//! fail and check that nothing unacknowledged is served and nothing acknowledged is lost; and
+//! one in a read models' compaction, so tests can check that a failed copy leaves nothing behind.
 //!
 //! A [`Faults`] handle is cheap to clone; the test keeps one and passes a clone in
 //! `StoreOptions`. Unarmed, a check is one relaxed atomic load.
@@ -21,15 +22,18 @@ pub enum FaultPoint {
     AfterSync,
     /// Before the access-record writer commits a batch (`access_log`).
     AccessWrite,
+    /// Before a compaction of the read models writes a batch of its copy (`compaction`).
+    CompactionWrite,
 }
 
 impl FaultPoint {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::BeforeWrite,
         Self::BeforeFlush,
         Self::BeforeSync,
         Self::AfterSync,
         Self::AccessWrite,
+        Self::CompactionWrite,
     ];
 
     fn index(self) -> usize {
@@ -39,6 +43,7 @@ impl FaultPoint {
             Self::BeforeSync => 2,
             Self::AfterSync => 3,
             Self::AccessWrite => 4,
+            Self::CompactionWrite => 5,
         }
     }
 
@@ -49,6 +54,7 @@ impl FaultPoint {
             Self::BeforeSync => "before_sync",
             Self::AfterSync => "after_sync",
             Self::AccessWrite => "access_write",
+            Self::CompactionWrite => "compaction_write",
         }
     }
 }

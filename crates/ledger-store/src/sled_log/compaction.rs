@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::READ_MODELS_NEXT_DIR_NAME;
 use crate::error::StoreFailure;
+use crate::faults::{FaultPoint, Faults};
 use crate::projection_store::ProjectionStore;
 
 /// The most key and value bytes one sled batch of the copy holds before it is applied (one
@@ -36,12 +37,15 @@ fn failure(operation: &str, error: impl std::fmt::Display) -> StoreFailure {
 /// Copies the read models in `source` into a new sled database in
 /// `dir/`[`READ_MODELS_NEXT_DIR_NAME`] (removing what an earlier attempt left there) and
 /// flushes it. With `only_read_models`, the source is the log's database of a data directory
-/// from before the read models had their own, and only their trees are copied.
+/// from before the read models had their own, and only their trees are copied. A copy that
+/// fails is removed, so that a full disk gets its room back at once (else the next open
+/// removes it).
 pub(super) fn copy_into_next(
     source: &sled::Db,
     only_read_models: bool,
     dir: &Path,
     cache_bytes: u64,
+    faults: &Faults,
 ) -> Result<Compaction, StoreFailure> {
     let next = dir.join(READ_MODELS_NEXT_DIR_NAME);
     if next.exists() {
@@ -51,6 +55,33 @@ pub(super) fn copy_into_next(
     let destination = super::sled_config(&next, cache_bytes)
         .open()
         .map_err(|error| failure(&format!("creating {}", next.display()), error))?;
+    let copied = copy_trees(source, only_read_models, &destination, faults).and_then(|copied| {
+        destination
+            .flush()
+            .map_err(|error| failure(&format!("flushing {}", next.display()), error))?;
+        Ok(copied)
+    });
+    drop(destination);
+    copied.map_err(|error| match fs::remove_dir_all(&next) {
+        Ok(()) => error,
+        Err(removal) => StoreFailure::Io {
+            operation: format!(
+                "{error}; then removing the partial copy in {}",
+                next.display()
+            ),
+            message: format!("{removal} (the next open removes it)"),
+        },
+    })
+}
+
+/// Copies every tree of `source` (only the read models' with `only_read_models`) into
+/// `destination`, in key order, in batches of [`COMPACTION_BATCH_BYTES`].
+fn copy_trees(
+    source: &sled::Db,
+    only_read_models: bool,
+    destination: &sled::Db,
+    faults: &Faults,
+) -> Result<Compaction, StoreFailure> {
     let mut copied = Compaction {
         trees: 0,
         keys: 0,
@@ -78,17 +109,26 @@ pub(super) fn copy_into_next(
             batch.insert(key, value);
             batch_bytes += bytes;
             if batch_bytes >= COMPACTION_BATCH_BYTES {
-                to.apply_batch(std::mem::take(&mut batch))
-                    .map_err(|error| failure(&format!("writing tree {label}"), error))?;
+                write_batch(&to, std::mem::take(&mut batch), &label, faults)?;
                 batch_bytes = 0;
             }
         }
-        to.apply_batch(batch)
-            .map_err(|error| failure(&format!("writing tree {label}"), error))?;
+        write_batch(&to, batch, &label, faults)?;
         copied.trees += 1;
     }
-    destination
-        .flush()
-        .map_err(|error| failure(&format!("flushing {}", next.display()), error))?;
     Ok(copied)
+}
+
+fn write_batch(
+    tree: &sled::Tree,
+    batch: sled::Batch,
+    label: &str,
+    faults: &Faults,
+) -> Result<(), StoreFailure> {
+    let writing = format!("writing tree {label}");
+    faults
+        .check(FaultPoint::CompactionWrite)
+        .map_err(|error| failure(&writing, error))?;
+    tree.apply_batch(batch)
+        .map_err(|error| failure(&writing, error))
 }

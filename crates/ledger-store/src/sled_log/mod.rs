@@ -311,6 +311,7 @@ struct Handle {
     /// Whether that is the log's database (a data directory from before they had their own).
     read_models_in_log: bool,
     cache_bytes: u64,
+    faults: Faults,
     sender: Mutex<Option<mpsc::Sender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     group_events_max: usize,
@@ -445,6 +446,7 @@ impl SledEventLog {
                 read_models,
                 read_models_in_log,
                 cache_bytes: options.cache_bytes,
+                faults: options.faults.clone(),
                 sender: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(thread)),
                 group_events_max: options.group_events_max,
@@ -504,6 +506,7 @@ impl SledEventLog {
             self.handle.read_models_in_log,
             &self.handle.dir,
             self.handle.cache_bytes,
+            &self.handle.faults,
         )
     }
 

@@ -12,9 +12,10 @@ use ledger_store::testing::{
     log_keys_beside_chunks, rewrite_chunks_uncompressed,
 };
 use ledger_store::{
-    EventLog, ExpectedVersion, OpenError, ProjectionStore, READ_MODELS_BUILD_DIR_NAME,
-    READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb,
-    SledEventLog, SpaceMeta, StoreOptions, Writes, replace_read_models,
+    EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, OpenError, ProjectionStore,
+    READ_MODELS_BUILD_DIR_NAME, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME,
+    READ_MODELS_OLD_DIR_NAME, ReadModelsDb, SledEventLog, SpaceMeta, StoreOptions, Writes,
+    replace_read_models,
 };
 
 use crate::common::{
@@ -525,4 +526,47 @@ async fn compacting_read_models_kept_in_the_log_database_copies_only_theirs() {
         (Some(entries_of(&writes)), Vec::new())
     );
     assert!(dir.path().join(READ_MODELS_DIR_NAME).join("db").is_file());
+}
+
+#[tokio::test]
+async fn a_compaction_that_fails_leaves_no_copy_and_the_live_read_models_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    closed_store(dir.path()).await;
+    let writes = read_model_writes(1, 30);
+    let faults = Faults::new();
+    let log = SledEventLog::open(
+        dir.path(),
+        StoreOptions {
+            faults: faults.clone(),
+            ..options()
+        },
+    )
+    .unwrap();
+    store_generation(&log.projections(), "timeline", &writes, 120);
+    faults.arm(FaultPoint::CompactionWrite, FaultMode::Always);
+    let failed = log.compact_read_models().unwrap_err();
+    assert!(
+        failed
+            .to_string()
+            .contains("injected fault at compaction_write"),
+        "{failed}"
+    );
+    assert!(!dir.path().join(READ_MODELS_NEXT_DIR_NAME).exists());
+    // Nothing to put in place, and the live read models serve as before.
+    assert!(replace_read_models(dir.path()).is_err());
+    assert_eq!(
+        active_entries(&log.projections(), "timeline"),
+        Some(entries_of(&writes))
+    );
+
+    // Once the fault is gone, the same store compacts.
+    faults.disarm_all();
+    assert_eq!(log.compact_read_models().unwrap().keys, 3);
+    log.close().await.unwrap();
+    drop(log);
+    replace_read_models(dir.path()).unwrap();
+    assert_eq!(
+        served_and_left(dir.path()),
+        (Some(entries_of(&writes)), Vec::new())
+    );
 }
