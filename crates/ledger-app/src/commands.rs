@@ -380,7 +380,7 @@ impl Ledger {
         }
     }
 
-    fn decide_with<A: Aggregate>(
+    fn decide_with<A: Aggregate + Clone + Send + 'static>(
         &self,
         stream: &StreamId,
         command: &A::Command,
@@ -391,10 +391,18 @@ impl Ledger {
         Ok((version, events))
     }
 
-    /// Folds a stream into its aggregate; returns the version folded and the state.
-    pub fn load<A: Aggregate>(&self, stream: &StreamId) -> Result<(u64, A), CommandError> {
-        let mut aggregate = A::default();
-        let mut version = 0;
+    /// Folds a stream into its aggregate; returns the version folded and the state. Starts
+    /// from the fold kept by an earlier command, if any (see [`crate::aggregate_cache`]).
+    pub fn load<A: Aggregate + Clone + Send + 'static>(
+        &self,
+        stream: &StreamId,
+    ) -> Result<(u64, A), CommandError> {
+        let destroyed = self.keys().destroyed();
+        let (mut version, mut aggregate) = self
+            .aggregates()
+            .get::<A>(stream, destroyed)
+            .unwrap_or_default();
+        let kept = version;
         loop {
             let page = self.log().read_stream(stream, version + 1, READ_PAGE_MAX)?;
             let Some(last) = page.last() else { break };
@@ -413,6 +421,10 @@ impl Ledger {
             if page.len() < READ_PAGE_MAX {
                 break;
             }
+        }
+        if version > kept {
+            self.aggregates()
+                .put(stream, version, aggregate.clone(), destroyed);
         }
         Ok((version, aggregate))
     }

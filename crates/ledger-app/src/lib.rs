@@ -18,6 +18,7 @@
 //! read model → queries read the read models (after [`runner::ProjectionRunner::wait_for`] when
 //! the caller asked to read its own write).
 
+pub mod aggregate_cache;
 pub mod bulk;
 pub mod commands;
 pub mod overlay;
@@ -128,6 +129,7 @@ struct Inner {
     gate: commands::IdentifierGate,
     tree: proofs::LedgerTree,
     segments: segment_service::SegmentService,
+    aggregates: aggregate_cache::AggregateCache,
 }
 
 impl Ledger {
@@ -185,6 +187,7 @@ impl Ledger {
                 runner,
                 gate: commands::IdentifierGate::default(),
                 segments,
+                aggregates: aggregate_cache::AggregateCache::default(),
             }),
         })
     }
@@ -261,6 +264,11 @@ impl Ledger {
         now: jiff::Timestamp,
     ) -> Result<SignedCheckpoint, TreeFailure> {
         self.inner.tree.signed_checkpoint(key, now)
+    }
+
+    /// The command handler's kept folds (see [`aggregate_cache`]).
+    pub fn aggregates(&self) -> &aggregate_cache::AggregateCache {
+        &self.inner.aggregates
     }
 
     pub(crate) fn identifier_gate(&self) -> &commands::IdentifierGate {

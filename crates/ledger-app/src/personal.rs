@@ -41,6 +41,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -212,6 +213,8 @@ pub struct KeyRing {
     master: Mutex<MasterKey>,
     source: KeySource,
     cache: Mutex<HashMap<String, CachedKey>>,
+    /// How many keys this ring has destroyed (see [`KeyRing::destroyed`]).
+    destroyed: AtomicU64,
 }
 
 impl fmt::Debug for KeyRing {
@@ -253,6 +256,7 @@ impl KeyRing {
             master: Mutex::new(master),
             source,
             cache: Mutex::new(HashMap::new()),
+            destroyed: AtomicU64::new(0),
         })
     }
 
@@ -374,8 +378,16 @@ impl KeyRing {
         self.store.finish_erasing(subject, recorded)?;
         if recorded {
             self.cache_put(subject, CachedKey::Destroyed);
+            self.destroyed.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// How many keys this ring has destroyed since it was opened. Anything that kept personal
+    /// fields it opened earlier (the command handler's aggregates) drops them when this
+    /// changes, so that an erased customer's fields are never used again.
+    pub fn destroyed(&self) -> u64 {
+        self.destroyed.load(Ordering::SeqCst)
     }
 
     /// The subjects whose erasure was started and not finished (after a crash).

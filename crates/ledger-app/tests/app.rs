@@ -892,3 +892,84 @@ async fn writers_racing_for_one_stream_are_recorded_or_told_they_lost_every_race
     assert_eq!(ledger.log().head().position.get(), before.get() + recorded);
     ledger.close().await.unwrap();
 }
+
+/// The customer aggregate folded from the start, without the command handler's kept folds.
+fn fresh_fold(ledger: &Ledger, customer: CustomerId) -> (u64, ledger_domain::aggregates::Customer) {
+    use ledger_domain::aggregates::Aggregate;
+    let stream = ledger_domain::ids::StreamId::customer(customer);
+    let mut aggregate = ledger_domain::aggregates::Customer::default();
+    let records = ledger.log().read_stream(&stream, 1, 1_000).unwrap();
+    for record in &records {
+        aggregate.apply(&ledger_app::runner::decode(ledger.keys(), record).unwrap());
+    }
+    (records.len() as u64, aggregate)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_on_a_long_stream_fold_only_what_is_new_and_forget_it_all_on_an_erasure() {
+    use ledger_app::aggregate_cache::AGGREGATE_CACHE_STREAM_EVENTS_MIN;
+    use ledger_domain::commands::EraseCustomer;
+    use ledger_domain::ids::StreamId;
+    use ledger_domain::kinds::ErasureReason;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, customer) = open_with_customer(dir.path(), "孙七", "13800138077").await;
+    let stream = StreamId::customer(customer);
+    let contacts = i64::try_from(AGGREGATE_CACHE_STREAM_EVENTS_MIN).unwrap() + 5;
+    for minutes in 0..contacts {
+        ledger
+            .execute(
+                contact(customer, Channel::Phone, minutes),
+                CommandMeta::by(agent()),
+            )
+            .await
+            .unwrap();
+    }
+    // Every command past the threshold kept its fold; the next one starts from it.
+    let (streams, events) = ledger.aggregates().size();
+    assert_eq!(streams, 1);
+    assert_eq!(events, u64::try_from(contacts).unwrap());
+    let loaded = ledger
+        .load::<ledger_domain::aggregates::Customer>(&stream)
+        .unwrap();
+    assert_eq!(loaded, fresh_fold(&ledger, customer));
+    assert!(format!("{:?}", loaded.1).contains("孙七"));
+
+    // What a command appends after its load is folded on top of the kept fold at the next.
+    ledger
+        .execute(
+            contact(customer, Channel::WeChat, 1),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap();
+    let loaded = ledger
+        .load::<ledger_domain::aggregates::Customer>(&stream)
+        .unwrap();
+    assert_eq!(loaded, fresh_fold(&ledger, customer));
+
+    let erase = Command::Customer(CustomerCommand::EraseCustomer(EraseCustomer {
+        customer_id: customer,
+        reason: ErasureReason::CustomerRequest,
+    }));
+    ledger
+        .execute(erase, CommandMeta::by(agent()))
+        .await
+        .unwrap();
+    // The kept fold held the name in the clear; after the key is destroyed, a load equals a
+    // fresh fold, whose personal fields no longer open.
+    let loaded = ledger
+        .load::<ledger_domain::aggregates::Customer>(&stream)
+        .unwrap();
+    assert_eq!(loaded, fresh_fold(&ledger, customer));
+    assert!(!format!("{:?}", loaded.1).contains("孙七"));
+    let refused = ledger
+        .execute(
+            contact(customer, Channel::Phone, 2),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, CommandError::Domain(_)), "{refused:?}");
+    ledger.close().await.unwrap();
+}
