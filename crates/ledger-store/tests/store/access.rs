@@ -6,10 +6,10 @@ use ledger_domain::ids::CustomerId;
 use ledger_store::limits::{ACCESS_PAGE_MAX, ACCESS_SUBJECT_BYTES_MAX};
 use ledger_store::{
     AccessError, AccessFilter, AccessLog, AccessQuery, AccessRead, AccessRecord, FaultMode,
-    FaultPoint, Faults, SledEventLog, StoreFailure, StoreOptions,
+    FaultPoint, Faults, StoreFailure,
 };
 
-use crate::common::{open, options};
+use crate::common::{open, open_with_faults};
 
 /// The stepping clock of `options()`: the first reading and the step.
 const START_SECONDS: i64 = 1_750_000_000;
@@ -259,14 +259,7 @@ async fn a_bad_record_is_refused_by_field() {
 async fn a_failed_commit_refuses_every_later_record() {
     let dir = tempfile::tempdir().unwrap();
     let faults = Faults::new();
-    let log = SledEventLog::open(
-        dir.path(),
-        StoreOptions {
-            faults: faults.clone(),
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_with_faults(dir.path(), &faults);
     let customer = CustomerId::new_v7();
     log.access()
         .record(read("agent-1", customer, "kept"))

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use ledger_domain::ids::{EventId, StaffId, StreamId};
 use ledger_store::{
-    AppendRequest, EventLog, ExpectedVersion, NewEvent, RecordedEvent, SledEventLog, SteppingClock,
-    StoreOptions,
+    AppendRequest, EventLog, ExpectedVersion, Faults, NewEvent, RecordedEvent, SledEventLog,
+    SteppingClock, StoreOptions,
 };
 
 pub fn stream(name: &str) -> StreamId {
@@ -74,6 +74,18 @@ pub fn options() -> StoreOptions {
 
 pub fn open(dir: &Path) -> SledEventLog {
     SledEventLog::open(dir, options()).expect("the store opens")
+}
+
+/// Opens the store with `faults` armed by the test.
+pub fn open_with_faults(dir: &Path, faults: &Faults) -> SledEventLog {
+    SledEventLog::open(
+        dir,
+        StoreOptions {
+            faults: faults.clone(),
+            ..options()
+        },
+    )
+    .expect("the store opens")
 }
 
 /// Every record of the log, paged.

@@ -4,27 +4,15 @@
 
 use ledger_domain::ids::Position;
 use ledger_store::{
-    AppendError, EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, SledEventLog,
-    StoreFailure, StoreOptions,
+    AppendError, EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, StoreFailure,
 };
 
-use crate::common::{assert_verifies, event, options, read_everything, request};
-
-fn open_with(dir: &std::path::Path, faults: &Faults) -> SledEventLog {
-    SledEventLog::open(
-        dir,
-        StoreOptions {
-            faults: faults.clone(),
-            ..options()
-        },
-    )
-    .unwrap()
-}
+use crate::common::{assert_verifies, event, open_with_faults, read_everything, request};
 
 async fn a_fault_at(point: FaultPoint) {
     let dir = tempfile::tempdir().unwrap();
     let faults = Faults::new();
-    let log = open_with(dir.path(), &faults);
+    let log = open_with_faults(dir.path(), &faults);
     for round in 0..5 {
         log.append(request(
             "customer-a",
@@ -101,7 +89,7 @@ async fn a_fault_at(point: FaultPoint) {
     ));
     drop(log);
 
-    let log = open_with(dir.path(), &faults);
+    let log = open_with_faults(dir.path(), &faults);
     let records = read_everything(&log);
     assert_eq!(
         records[..5],
@@ -171,7 +159,7 @@ async fn a_fault_after_the_sync_is_still_not_acknowledged() {
 async fn every_caller_of_a_failing_group_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let faults = Faults::new();
-    let log = open_with(dir.path(), &faults);
+    let log = open_with_faults(dir.path(), &faults);
     faults.arm(FaultPoint::BeforeSync, FaultMode::Always);
     let tasks: Vec<_> = (0..32_u64)
         .map(|task| {

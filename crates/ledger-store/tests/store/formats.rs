@@ -19,7 +19,8 @@ use ledger_store::{
 };
 
 use crate::common::{
-    assert_verifies, event, incompressible_event, open, options, read_everything, request,
+    assert_verifies, event, incompressible_event, open, open_with_faults, options, read_everything,
+    request,
 };
 
 /// Format byte of the chunks stores wrote before compression.
@@ -534,14 +535,7 @@ async fn a_compaction_that_fails_leaves_no_copy_and_the_live_read_models_as_they
     closed_store(dir.path()).await;
     let writes = read_model_writes(1, 30);
     let faults = Faults::new();
-    let log = SledEventLog::open(
-        dir.path(),
-        StoreOptions {
-            faults: faults.clone(),
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_with_faults(dir.path(), &faults);
     store_generation(&log.projections(), "timeline", &writes, 120);
     faults.arm(FaultPoint::CompactionWrite, FaultMode::Always);
     let failed = log.compact_read_models().unwrap_err();
