@@ -24,12 +24,11 @@ pub struct Args {}
 
 pub async fn run(data: &Path, _args: Args) -> anyhow::Result<ExitCode> {
     let log = open_store(data)?;
-    let before = directory_bytes(&data.join(READ_MODELS_DIR_NAME));
     let compacted = copy(&log, data)?;
     log.close().await.context("closing the ledger")?;
     // The store must be gone (and sled's handles with it) before its directory moves.
     drop(log);
-    put_in_place(data, &compacted, Some(before))?;
+    put_in_place(data, &compacted)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -59,9 +58,10 @@ pub fn copy(log: &SledEventLog, data: &Path) -> anyhow::Result<Copied> {
 }
 
 /// Puts the copy in the live read models' place once its store is closed and dropped, and says
-/// what it did: the database's size after, and `before` (bytes) when there was one.
-pub fn put_in_place(data: &Path, copied: &Copied, before: Option<u64>) -> anyhow::Result<()> {
+/// what it did: the database's size after, and before when there was one.
+pub fn put_in_place(data: &Path, copied: &Copied) -> anyhow::Result<()> {
     let live = data.join(READ_MODELS_DIR_NAME);
+    let before = live.exists().then(|| directory_bytes(&live));
     ledger_store::replace_read_models(data).with_context(|| {
         format!(
             "putting the read models copied into {} in place: the next open of {} finishes the \

@@ -7,10 +7,10 @@
 //! (`read-models.build`), which is then compacted (see `compact`) into the one that replaces
 //! `read-models` whole: sled never shrinks a database, and reads its whole file and writes
 //! zeros over its free segments at every open, which a rebuild in place would leave behind,
-//! and a rebuild from nothing too (see `ledger_store::replace_read_models`). With `--to P`, each is built as of
-//! position `P` in memory, leaving the live read models alone, and summarised by its entry count
-//! and a blake3 digest of its canonical dump, so two auditors can compare what the ledger said
-//! then.
+//! and a rebuild from nothing too (see `ledger_store::replace_read_models`). With `--to P`,
+//! each is built as of position `P` in memory, leaving the live read models alone, and
+//! summarised by its entry count and a blake3 digest of its canonical dump, so two auditors
+//! can compare what the ledger said then.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::Context;
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
-use ledger_store::{EventLog, READ_MODELS_DIR_NAME, ReadModelsDb, StoreOptions};
+use ledger_store::{EventLog, ReadModelsDb, StoreOptions};
 
 use crate::progress;
 
@@ -167,9 +167,7 @@ pub async fn run(
     if let Some(copied) = copied {
         // The store must be gone (and sled's handles with it) before its directory moves.
         drop(ledger);
-        let live = data.join(READ_MODELS_DIR_NAME);
-        let before = live.exists().then(|| super::directory_bytes(&live));
-        super::compact::put_in_place(data, &copied, before)?;
+        super::compact::put_in_place(data, &copied)?;
     }
     Ok(ExitCode::SUCCESS)
 }

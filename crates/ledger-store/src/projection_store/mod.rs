@@ -54,6 +54,8 @@ const DATA_PREFIX: u8 = b'd';
 const BLOCK_PREFIX: u8 = b'b';
 /// The tree mapping a projection name to its active generation.
 const POINTERS_TREE: &str = "projections";
+/// The start of every generation tree's name (`projection:NAME:GENERATION`).
+const GENERATION_TREE_PREFIX: &str = "projection:";
 /// The longest projection name accepted, in bytes.
 pub const PROJECTION_NAME_BYTES_MAX: usize = 64;
 
@@ -120,7 +122,7 @@ fn sled_failure(operation: &str, error: sled::Error) -> StoreFailure {
 }
 
 fn tree_name(name: &str, generation: u64) -> String {
-    format!("projection:{name}:{generation}")
+    format!("{GENERATION_TREE_PREFIX}{name}:{generation}")
 }
 
 impl ProjectionStore {
@@ -148,7 +150,7 @@ impl ProjectionStore {
     /// Whether the sled tree `name` belongs to the read models: the pointers, or a
     /// projection's generation.
     pub(crate) fn is_read_model_tree(name: &[u8]) -> bool {
-        name == POINTERS_TREE.as_bytes() || name.starts_with(b"projection:")
+        name == POINTERS_TREE.as_bytes() || name.starts_with(GENERATION_TREE_PREFIX.as_bytes())
     }
 
     fn pointers(&self) -> Result<sled::Tree, StoreFailure> {
@@ -213,7 +215,7 @@ impl ProjectionStore {
     pub fn fresh(&self, name: &str) -> Result<ProjectionSpace, StoreFailure> {
         Self::check_name(name)?;
         let active = self.active(name)?.map(|space| space.generation);
-        let prefix = format!("projection:{name}:");
+        let prefix = format!("{GENERATION_TREE_PREFIX}{name}:");
         let mut newest = active.unwrap_or(0);
         for existing in self.db.tree_names() {
             let Some(generation) = existing.strip_prefix(prefix.as_bytes()) else {
