@@ -64,8 +64,8 @@
 //! compression (zstd level `CHUNK_ZSTD_LEVEL`, with the frame's content size and checksum);
 //! sealed payloads and the hashes do not compress, so chunks shrink to ~2/3. The indexes (event id → position, stream → positions, chunk
 //! starts) live in memory, ~55–60 bytes per event measured (see `sled_log/index.rs`), rebuilt on open by
-//! walking every chunk (reopening the database after every `OPEN_WALK_WINDOW_BYTES`, since sled
-//! would keep every page the walk read), which also recomputes the whole hash chain: a store whose records do not
+//! walking every chunk (making sled evict every `WALK_EVICT_BYTES`, since it would keep every
+//! page the walk read), which also recomputes the whole hash chain: a store whose records do not
 //! check out is refused with [`OpenError::Corrupt`] naming the position, so it never serves a
 //! history other than the one written. [`SledEventLog::verify_dir`] reports every problem of a
 //! closed store instead. sled itself recovers a damaged data file by dropping everything after

@@ -80,21 +80,23 @@ pub const CHUNK_ZSTD_LEVEL: i32 = 1;
 /// (a length per record, the previous hash). A test builds the largest chunks the writer can.
 pub const CHUNK_DECODED_BYTES_MAX: usize = CHUNK_BYTES_TARGET + PAYLOAD_BYTES_MAX + 64 * 1024;
 
-/// Bytes of stored chunks the open-time walk reads through one sled instance before it closes
-/// and reopens the database. sled 0.34 keeps every page it has read in memory until its LRU has
-/// seen far more accesses than a walk makes, so without this the whole log stayed resident
-/// after opening (and under the server's peak). A reopen costs sled's recovery of the whole
-/// database, read models included: 7–30 ms for a log alone, ~0.4 s with the read models of
-/// 1 M events, ~1.2 s at 10 M. 64 MiB is ~400 k events of compressed chunks: ~2.5 reopens per
-/// million events. Measured (`examples/open_rss.rs`): 8 MiB windows held a 347 k-event log
-/// alone at 44 MiB after open (87 without reopening, 65 with 32 MiB windows), but opened the
-/// bench's 1 M-event ledger in 14.7 s and its 10 M-event one in 468 s; with 64 MiB windows
-/// those take 3.8 s (resident 248 MiB either way) and 92 s (1,674 MiB instead of 1,930).
-/// Since the read models are packed in blocks a reopen costs far less (sled's recovery is per
-/// key), and the window is the open's largest share of the peak it can trade: on the 10 M-event
-/// ledger (store alone, system allocator) 64 MiB windows opened in 35.7 s at a peak of 452 MiB,
-/// 32 MiB in 53.9 s at 431 MiB, 16 MiB in 85.0 s at 410 MiB.
-pub const OPEN_WALK_WINDOW_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes of stored chunks a walk of the log (opening, `verify`, `verify_dir`) reads between two
+/// nudges of sled's cache. sled 0.34 records every page access in one of its cache's 256 shards
+/// (by page id) and only looks at a shard's accesses, evicting from it, once 64 have queued
+/// there; a walk reads each page only a few times, so its shards hardly ever filled and almost
+/// every page it read stayed in memory. A nudge reads the last chunk's key 65 more times, which
+/// fills that page's shard, so sled evicts from it down to its share of the cache. The nudged
+/// pages fall in every shard in turn, so each shard holds little more than its share. Measured
+/// (`examples/sled_walk_cache.rs`, sled alone): the 10 M-event log walked in 0.72 s at a peak
+/// of 70 MiB with 64 KiB between nudges, against 0.82 s and 1,213 MiB without; the 1 M log,
+/// 40 MiB (76 MiB with 256 KiB between nudges, 176 without). The cache's capacity (1 to
+/// 32 MiB) changed nothing there: sled keeps at least one page in each shard.
+///
+/// The walk used to close and reopen the database every 32 MiB of chunks instead, and sled's
+/// recovery at every open writes zeros over every free segment of the file: live appends free
+/// segments in the log's database, so after ~30 k of them a 10 M-event start wrote 19 GB and
+/// was ready after 48–53 s instead of 27–31.
+pub const WALK_EVICT_BYTES: u64 = 64 * 1024;
 
 /// Problems `verify` lists before it only counts them, so a badly damaged log does not produce
 /// a report of unbounded size.

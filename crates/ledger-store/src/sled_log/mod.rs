@@ -79,13 +79,13 @@ pub const LOG_DIR_NAME: &str = "log";
 
 /// The directory, inside the data directory, that holds the read models' sled database.
 ///
-/// The read models are kept out of the log's database because opening the store walks the log
-/// and reopens that database after every `OPEN_WALK_WINDOW_BYTES`, and sled 0.34.7, at every
-/// open, rebuilds the page table of every tree in the database and writes zeros over every
-/// free segment of its file. Read models are rewritten in bulk and their old generations
-/// dropped, which leaves many free segments: in the log's database, each reopen of the walk
-/// paid for them again (at 1 M events, 9.2 GB written to open 330 MB of log). Data
-/// directories from before this one keep their read models in the log's database.
+/// The read models are kept out of the log's database because sled 0.34.7, at every open,
+/// rebuilds the page table of every tree in the database and writes zeros over every free
+/// segment of its file, and read models are rewritten in bulk and their old generations
+/// dropped, which leaves many free segments. When the open's walk still reopened the log's
+/// database every 32 MiB of chunks, each reopen paid for them again (at 1 M events, 9.2 GB
+/// written to open 330 MB of log). Data directories from before this one keep their read
+/// models in the log's database.
 pub const READ_MODELS_DIR_NAME: &str = "read-models";
 
 /// Where `replay` of every projection builds a new read models' database. It is scratch: the

@@ -3,10 +3,10 @@
 //! `verify` and `verify_dir` all walk the log with [`Scanner`].
 
 use std::collections::VecDeque;
-use std::ops::Bound;
 
 use ledger_domain::ids::{EventId, Position};
 
+use crate::limits::WALK_EVICT_BYTES;
 use crate::record::{
     CHUNK_PREFIX, Chunk, chunk_key, chunk_key_position, decode_record, record_hash,
 };
@@ -24,14 +24,18 @@ pub(crate) enum ScanItem {
     Problem(Problem),
 }
 
-/// Walks the chunks of a tree from position 1 up to `up_to` (inclusive).
+/// sled 0.34's cache looks at a shard's queued accesses once 64 have queued (its
+/// `MAX_QUEUE_ITEMS`); one read more than that always makes it look (see
+/// [`WALK_EVICT_BYTES`]).
+const SLED_LRU_QUEUE_READS: usize = 65;
+
+/// Walks the chunks of a tree from position 1 up to `up_to` (inclusive), nudging sled to evict
+/// what it read every [`WALK_EVICT_BYTES`] of chunks.
 pub(crate) struct Scanner {
-    /// `None` while detached from the database (see [`Scanner::detach`]).
-    chunks: Option<sled::Iter>,
-    /// The key of the last chunk read, where a walk resumes on a reopened tree.
-    last_key: Option<sled::IVec>,
-    /// Bytes of chunk values read so far.
-    value_bytes: u64,
+    tree: sled::Tree,
+    chunks: sled::Iter,
+    /// Bytes of chunk values read since sled was last nudged to evict.
+    unevicted_bytes: u64,
     up_to: u64,
     /// The position the next record must have.
     next_position: u64,
@@ -47,9 +51,9 @@ pub(crate) struct Scanner {
 impl Scanner {
     pub fn new(tree: &sled::Tree, up_to: u64) -> Self {
         Self {
-            chunks: Some(tree.scan_prefix([CHUNK_PREFIX])),
-            last_key: None,
-            value_bytes: 0,
+            tree: tree.clone(),
+            chunks: tree.scan_prefix([CHUNK_PREFIX]),
+            unevicted_bytes: 0,
             up_to,
             next_position: 1,
             prev_hash: GENESIS_HASH,
@@ -69,30 +73,18 @@ impl Scanner {
         }
     }
 
-    /// Bytes of chunk values read so far.
-    pub fn value_bytes(&self) -> u64 {
-        self.value_bytes
-    }
-
-    /// Lets go of the database (its iterator holds it open); the walk stops here until
-    /// [`Scanner::reattach`].
-    pub fn detach(&mut self) {
-        self.chunks = None;
-    }
-
-    /// Goes on walking in `tree` (the same log in a reopened database) from the chunk after
-    /// the last one read, exactly where the walk in the old tree would have gone on.
-    pub fn reattach(&mut self, tree: &sled::Tree) {
-        let end = Bound::Excluded(sled::IVec::from(&[CHUNK_PREFIX.saturating_add(1)]));
-        self.chunks = Some(match self.last_key.clone() {
-            Some(last) => tree.range((Bound::Excluded(last), end)),
-            None => tree.scan_prefix([CHUNK_PREFIX]),
-        });
+    /// Makes sled evict from the cache shard of the page that holds `key` (see
+    /// [`WALK_EVICT_BYTES`]). What the reads return does not matter: a chunk sled cannot read
+    /// is reported by the walk itself.
+    fn nudge_cache(&self, key: &[u8]) {
+        for _ in 0..SLED_LRU_QUEUE_READS {
+            let _ = self.tree.get(key);
+        }
     }
 
     /// Reads the next chunk into `pending`; false when there is none (or it is past `up_to`).
     fn read_chunk(&mut self) -> bool {
-        let (key, value) = match self.chunks.as_mut().and_then(Iterator::next) {
+        let (key, value) = match self.chunks.next() {
             None => return false,
             Some(Err(error)) => {
                 self.problem(None, format!("sled could not read the log: {error}"));
@@ -100,10 +92,13 @@ impl Scanner {
             }
             Some(Ok(entry)) => entry,
         };
-        self.last_key = Some(key.clone());
-        self.value_bytes = self
-            .value_bytes
+        self.unevicted_bytes = self
+            .unevicted_bytes
             .saturating_add(u64::try_from(value.len()).unwrap_or(u64::MAX));
+        if self.unevicted_bytes >= WALK_EVICT_BYTES {
+            self.nudge_cache(&key);
+            self.unevicted_bytes = 0;
+        }
         let Some(first) = chunk_key_position(&key) else {
             self.problem(
                 None,

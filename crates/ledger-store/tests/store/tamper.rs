@@ -173,13 +173,13 @@ async fn a_log_that_lost_its_tail_is_refused_naming_the_first_missing_position()
 }
 
 #[tokio::test]
-async fn a_log_longer_than_the_open_walk_window_opens_whole_and_names_damage_past_it() {
-    use ledger_store::limits::OPEN_WALK_WINDOW_BYTES;
+async fn a_log_walked_past_many_cache_evictions_opens_whole_and_names_damage_past_them() {
+    use ledger_store::limits::WALK_EVICT_BYTES;
 
-    // Payloads that do not compress, each a chunk of its own: the walk reopens the database
-    // at least twice on the way.
+    // Payloads that do not compress, each a chunk of its own: the walk makes sled evict after
+    // every chunk, and dozens of times in all.
     let payload_bytes = 150_000_usize;
-    let events = OPEN_WALK_WINDOW_BYTES * 5 / 2 / payload_bytes as u64;
+    let events = WALK_EVICT_BYTES * 64 / payload_bytes as u64;
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
     for round in 0..events {
