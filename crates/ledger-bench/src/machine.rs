@@ -122,3 +122,14 @@ pub fn bytes_under(path: &Path) -> Result<u64, String> {
     }
     Ok(total)
 }
+
+/// `write_bytes` of `/proc/PROCESS/io` (`self` or a process id): the bytes that process caused
+/// to be written to storage so far.
+pub fn written_bytes(process: &str) -> Result<u64, String> {
+    let path = format!("/proc/{process}/io");
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| format!("{path} has no write_bytes line"))
+}

@@ -42,6 +42,8 @@ pub const WRK_CONNECTIONS_SHALLOW: u32 = 16;
 pub struct Server {
     child: Child,
     pub address: String,
+    /// From the spawn to the first `/readyz` that answered 200.
+    pub ready_after: Duration,
 }
 
 impl Server {
@@ -67,13 +69,15 @@ impl Server {
             .env("LEDGER_MASTER_KEY", crate::BENCH_MASTER_KEY_HEX)
             .spawn()
             .map_err(|error| format!("starting {}: {error}", binary.display()))?;
+        let started = Instant::now();
         let mut server = Self {
             child,
             address: address.to_owned(),
+            ready_after: Duration::ZERO,
         };
-        let started = Instant::now();
         loop {
             if let Ok((200, _)) = request(address, "GET", "/readyz", None, None).await {
+                server.ready_after = started.elapsed();
                 return Ok(server);
             }
             if let Ok(Some(status)) = server.child.try_wait() {
@@ -92,6 +96,11 @@ impl Server {
         let path = format!("/proc/{}/status", self.child.id());
         let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
         peak_rss(&text).ok_or_else(|| format!("{path}: no VmHWM line"))
+    }
+
+    /// The bytes the server has caused to be written to storage so far (`/proc/PID/io`).
+    pub fn written_bytes(&self) -> Result<u64, String> {
+        crate::machine::written_bytes(&self.child.id().to_string())
     }
 
     /// SIGTERM (a clean shutdown: in-flight appends finish), then waits.

@@ -26,16 +26,6 @@ pub struct Imported {
     pub raw_bytes: u64,
 }
 
-/// `write_bytes` of `/proc/self/io`: bytes this process caused to be written to storage.
-fn written_bytes() -> Result<u64, String> {
-    let text = std::fs::read_to_string("/proc/self/io")
-        .map_err(|error| format!("/proc/self/io: {error}"))?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("write_bytes:"))
-        .and_then(|count| count.trim().parse().ok())
-        .ok_or_else(|| "/proc/self/io has no write_bytes line".to_owned())
-}
-
 /// Sums the canonical record bytes of every event in the log.
 fn raw_event_bytes(log: &SledEventLog) -> Result<u64, String> {
     let mut from = Position(1);
@@ -94,7 +84,7 @@ where
     if log.head().event_count != 0 {
         return Err(format!("{} is not an empty ledger", dir.display()));
     }
-    let written_before = written_bytes()?;
+    let written_before = crate::machine::written_bytes("self")?;
     let started = Instant::now();
     let planned = plan()?;
     let ring = ledger_app::open_keys(&log, crate::bench_keys())
@@ -117,7 +107,7 @@ where
         .await
         .map_err(|error| format!("closing the store: {error}"))?;
     let elapsed = started.elapsed();
-    let written_bytes = written_bytes()?.saturating_sub(written_before);
+    let written_bytes = crate::machine::written_bytes("self")?.saturating_sub(written_before);
     drop(log);
     // Read back (not timed) for the raw bytes, from a reopened store: the close above is part
     // of the import, and reads of a closed store are not served.
