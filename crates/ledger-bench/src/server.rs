@@ -14,6 +14,12 @@ pub const AGENT_TOKEN: &str = "bench-agent-token-00000000000000000000";
 /// The agent's subject: contacts recorded with its token are handled by it.
 pub const AGENT: &str = "bench-agent";
 
+/// The bench auditor's bearer token (figure 8 runs `verifyLedger`, an auditor's query).
+pub const AUDITOR_TOKEN: &str = "bench-auditor-token-0000000000000000000";
+
+/// How long `verifyLedger` may take: it walks the whole log (~25 s at 10 M events here).
+pub const VERIFY_WAIT: Duration = Duration::from_secs(600);
+
 /// How long the server may take to open the ledger and answer `/readyz`.
 pub const READY_WAIT: Duration = Duration::from_secs(300);
 
@@ -51,7 +57,7 @@ impl Server {
     pub async fn start(binary: &Path, data: &Path, address: &str) -> Result<Self, String> {
         let config = data.with_extension("bench.toml");
         let text = format!(
-            "[server]\nlisten = \"{address}\"\n\n[[auth.tokens]]\ntoken = \"{AGENT_TOKEN}\"\nrole = \"agent\"\nsubject = \"{AGENT}\"\n"
+            "[server]\nlisten = \"{address}\"\n\n[[auth.tokens]]\ntoken = \"{AGENT_TOKEN}\"\nrole = \"agent\"\nsubject = \"{AGENT}\"\n\n[[auth.tokens]]\ntoken = \"{AUDITOR_TOKEN}\"\nrole = \"auditor\"\nsubject = \"bench-auditor\"\n"
         );
         std::fs::write(&config, text)
             .map_err(|error| format!("writing {}: {error}", config.display()))?;
@@ -76,7 +82,8 @@ impl Server {
             ready_after: Duration::ZERO,
         };
         loop {
-            if let Ok((200, _)) = request(address, "GET", "/readyz", None, None).await {
+            if let Ok((200, _)) = request(address, "GET", "/readyz", None, None, REQUEST_WAIT).await
+            {
                 server.ready_after = started.elapsed();
                 return Ok(server);
             }
@@ -128,13 +135,15 @@ pub fn peak_rss(status: &str) -> Option<u64> {
     kilobytes.checked_mul(1024)
 }
 
-/// One HTTP/1.1 request on a fresh connection (`Connection: close`): status and body.
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`): status and body, or an
+/// error when no whole answer came within `wait`.
 pub async fn request(
     address: &str,
     method: &str,
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
+    wait: Duration,
 ) -> Result<(u16, String), String> {
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(address)
@@ -165,9 +174,9 @@ pub async fn request(
             .map_err(|error| format!("reading the response: {error}"))?;
         parse_response(&response)
     };
-    tokio::time::timeout(REQUEST_WAIT, exchange)
+    tokio::time::timeout(wait, exchange)
         .await
-        .map_err(|_| format!("{method} {path}: no answer within {REQUEST_WAIT:?}"))?
+        .map_err(|_| format!("{method} {path}: no answer within {wait:?}"))?
 }
 
 /// Status and body of a whole `Connection: close` response (plain or chunked body).
@@ -209,12 +218,40 @@ pub fn parse_response(bytes: &[u8]) -> Result<(u16, String), String> {
 
 /// A GraphQL POST by the bench agent; the `data` of a 200 answer without `errors`.
 pub async fn graphql(address: &str, body: &serde_json::Value) -> Result<serde_json::Value, String> {
+    graphql_as(address, AGENT_TOKEN, body, REQUEST_WAIT).await
+}
+
+/// An auditor's `verifyLedger` of the whole log: how long it took and the records it checked.
+/// A report that is not `ok` is an error.
+pub async fn verify_ledger(address: &str) -> Result<(Duration, u64), String> {
+    let body = serde_json::json!({ "query": "{ verifyLedger { ok events problems { position message } } }" });
+    let started = Instant::now();
+    let data = graphql_as(address, AUDITOR_TOKEN, &body, VERIFY_WAIT).await?;
+    let elapsed = started.elapsed();
+    let report = &data["verifyLedger"];
+    let events = report["events"]
+        .as_str()
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| format!("verifyLedger answered no event count: {data}"))?;
+    if report["ok"] != serde_json::Value::Bool(true) {
+        return Err(format!("verifyLedger found problems: {data}"));
+    }
+    Ok((elapsed, events))
+}
+
+async fn graphql_as(
+    address: &str,
+    token: &str,
+    body: &serde_json::Value,
+    wait: Duration,
+) -> Result<serde_json::Value, String> {
     let (status, text) = request(
         address,
         "POST",
         "/graphql",
-        Some(AGENT_TOKEN),
+        Some(token),
         Some(&body.to_string()),
+        wait,
     )
     .await?;
     let answer: serde_json::Value =
