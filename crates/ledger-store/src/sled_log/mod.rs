@@ -267,9 +267,9 @@ fn open_read_models(
     if in_log {
         tracing::warn!(
             "the read models are in the log's database ({}), as data directories written before \
-             `{READ_MODELS_DIR_NAME}` kept them: they are served from there; a new data \
-             directory keeps them apart, so that opening does not recover their pages again \
-             at every window of the log's walk",
+             `{READ_MODELS_DIR_NAME}` kept them: they are served from there; `contact-ledger \
+             compact` (with the server stopped) copies them into a database of their own, \
+             served from then on",
             dir.join(LOG_DIR_NAME).display()
         );
         return Ok((log_db.clone(), true));
