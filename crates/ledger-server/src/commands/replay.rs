@@ -81,18 +81,11 @@ pub async fn run(
     keys: &crate::keys::MasterKeyArgs,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    // Every projection at once goes into a database of its own (see the module docs); the
-    // live one stays as it was until the rebuild is complete.
-    let whole = args.projection.is_none() && args.to.is_none() && !args.check;
-    let options = StoreOptions {
-        read_models: if whole {
-            ReadModelsDb::Replacement
-        } else {
-            ReadModelsDb::Live
-        },
-        ..StoreOptions::default()
-    };
-    let ledger = Ledger::open(data, options, keys.options()?)
+    if args.projection.is_none() && args.to.is_none() && !args.check {
+        rebuild_every_projection(data, keys).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let names: Vec<String> = match &args.projection {
         Some(name) if ledger.runner().names().contains(&name.as_str()) => vec![name.clone()],
@@ -120,10 +113,9 @@ pub async fn run(
             ExitCode::FAILURE
         });
     }
-    let head = ledger.log().head().position;
     match args.to {
         Some(to) => {
-            let to = Position(to.min(head.get()));
+            let to = Position(to.min(ledger.log().head().position.get()));
             for name in &names {
                 let spinner = progress::spinner(&format!("building {name} as of position {to}"));
                 let state = ledger.runner().build_as_of(name, to)?;
@@ -135,41 +127,59 @@ pub async fn run(
                 );
             }
         }
-        None => {
-            // Every selected projection is rebuilt in the same pass over the log.
-            let started = Instant::now();
-            let selected: Vec<&str> = names.iter().map(String::as_str).collect();
-            let bar = progress::bar(head.get(), &format!("rebuilding {}", selected.join(", ")));
-            let reached = ledger
-                .runner()
-                .rebuild_with_progress(&selected, &mut |position| {
-                    bar.set_position(position.get())
-                })?;
-            bar.finish_and_clear();
-            let seconds = started.elapsed().as_secs_f64();
-            let rate = if seconds > 0.0 {
-                f64_of(reached.get()) / seconds
-            } else {
-                0.0
-            };
-            println!(
-                "rebuilt {} up to position {reached} in {seconds:.2} s ({rate:.0} events/s)",
-                selected.join(", ")
-            );
-        }
+        None => rebuild(
+            &ledger,
+            &names.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?,
     }
-    let copied = if whole {
-        Some(super::compact::copy(ledger.log(), data)?)
-    } else {
-        None
-    };
     ledger.close().await.context("closing the ledger")?;
-    if let Some(copied) = copied {
-        // The store must be gone (and sled's handles with it) before its directory moves.
-        drop(ledger);
-        super::compact::put_in_place(data, &copied)?;
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuilds every projection from position 0, in one pass over the log, into a new read models'
+/// database, and puts its compact copy in the live one's place (see the module docs); prints
+/// what it did. `replay` without options, and `seed` after it has written the history. Nothing
+/// else may have the ledger open.
+pub async fn rebuild_every_projection(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+) -> anyhow::Result<()> {
+    // The live read models stay as they were until the rebuild is complete.
+    let options = StoreOptions {
+        read_models: ReadModelsDb::Replacement,
+        ..StoreOptions::default()
+    };
+    let ledger = Ledger::open(data, options, keys.options()?)
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    rebuild(&ledger, &ledger.runner().names())?;
+    let copied = super::compact::copy(ledger.log(), data)?;
+    ledger.close().await.context("closing the ledger")?;
+    // The store must be gone (and sled's handles with it) before its directory moves.
+    drop(ledger);
+    super::compact::put_in_place(data, &copied)
+}
+
+/// Rebuilds the `selected` projections from position 0 in the same pass over the log, with a
+/// progress bar, and says how fast.
+fn rebuild(ledger: &Ledger, selected: &[&str]) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let head = ledger.log().head().position;
+    let bar = progress::bar(head.get(), &format!("rebuilding {}", selected.join(", ")));
+    let reached = ledger
+        .runner()
+        .rebuild_with_progress(selected, &mut |position| bar.set_position(position.get()))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = if seconds > 0.0 {
+        f64_of(reached.get()) / seconds
+    } else {
+        0.0
+    };
+    println!(
+        "rebuilt {} up to position {reached} in {seconds:.2} s ({rate:.0} events/s)",
+        selected.join(", ")
+    );
+    Ok(())
 }
 
 /// A count as a float for a rate; exact below 2^53, which any real count is.

@@ -1,5 +1,6 @@
 //! `contact-ledger seed`: writes a realistic, deterministic history into an empty ledger through
-//! the normal append path, then builds the read models.
+//! the normal append path, then builds every read model as `replay` does (into a new database,
+//! of which only the compact copy is kept).
 //!
 //! Deterministic: the same `--customers`, `--years` and `--seed` give the same bytes and the
 //! same head hash. Ledger time (`recorded_at`) comes from a stepping clock that starts just
@@ -11,9 +12,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use ledger_app::KeyOptions;
 use ledger_app::bulk::BulkError;
 use ledger_app::personal::KeySource;
-use ledger_app::{KeyOptions, Ledger};
 use ledger_domain::events::Event;
 use ledger_store::{
     AppendRequest, EventLog, ExpectedVersion, NewEvent, SledEventLog, SteppingClock, StoreOptions,
@@ -131,25 +132,8 @@ pub async fn run(
         head.hash_hex()
     );
     drop(ring);
-    build_read_models(data, keys)?;
+    // Every read model now, so a server started next is ready at once; built as `replay`
+    // builds them, into a database kept only in its compact copy.
+    super::replay::rebuild_every_projection(data, keys).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Builds every read model now, so a server started next is ready at once.
-fn build_read_models(data: &Path, keys: &crate::keys::MasterKeyArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
-        .context("reopening the ledger")?;
-    let spinner = progress::spinner("building read models");
-    let reached = ledger
-        .runner()
-        .catch_up()
-        .context("building the read models")?;
-    spinner.finish_and_clear();
-    println!(
-        "built {} read models up to position {reached} in {:.1} s",
-        ledger.runner().names().len(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
