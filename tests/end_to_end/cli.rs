@@ -308,6 +308,92 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
     );
 }
 
+/// An import into an empty ledger ends with every read model built as `replay` builds them
+/// (only their compact copy is kept), so a server starts ready; an import into a ledger that
+/// already holds events leaves the new ones to the server's catch-up; without a master key (an
+/// export needs none) the import writes the events and says how to build the read models.
+#[test]
+fn an_import_into_an_empty_ledger_builds_every_read_model_compactly() {
+    let scratch = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(fixture_path()).unwrap();
+    let lines: Vec<&str> = fixture.lines().collect();
+    let (head, tail) = lines.split_at(lines.len() / 2);
+    let part = |name: &str, lines: &[&str]| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    let (first_half, second_half) = (part("first.ndjson", head), part("second.ndjson", tail));
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let checkpoints = |data: &str| -> Vec<u64> {
+        let stats = json_of(&run(&["stats", "--data", data, "--json"]));
+        let checkpoints = stats["projectionCheckpoints"].as_object().unwrap();
+        assert_eq!(checkpoints.len(), 8, "{stats}");
+        checkpoints
+            .values()
+            .map(|at| at.as_u64().unwrap())
+            .collect()
+    };
+
+    let imported = import(data, first_half.to_str().unwrap());
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let report = stdout(&imported);
+    assert!(
+        report.contains("rebuilt customer-directory, customer-timeline"),
+        "{report}"
+    );
+    assert!(
+        report.contains("replaced whole by a compact copy"),
+        "{report}"
+    );
+    let half = u64::try_from(head.len()).unwrap();
+    assert_eq!(checkpoints(data), vec![half; 8]);
+    for left in [
+        ledger_store::READ_MODELS_BUILD_DIR_NAME,
+        ledger_store::READ_MODELS_NEXT_DIR_NAME,
+        ledger_store::READ_MODELS_OLD_DIR_NAME,
+    ] {
+        assert!(
+            !std::path::Path::new(data).join(left).exists(),
+            "{left} is left"
+        );
+    }
+
+    let more = import(data, second_half.to_str().unwrap());
+    assert!(more.status.success(), "{}", stderr(&more));
+    assert!(!stdout(&more).contains("rebuilt"), "{}", stdout(&more));
+    assert_eq!(checkpoints(data), vec![half; 8], "left to the catch-up");
+
+    let export = scratch.path().join("export.ndjson");
+    let exported = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let keyless = scratch.path().join("keyless");
+    let keyless = keyless.to_str().unwrap();
+    let imported = std::process::Command::new(ledger_tests::binary())
+        .env_remove("LEDGER_MASTER_KEY")
+        .args(["import", "--data", keyless, export.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let report = stdout(&imported);
+    assert!(
+        report.contains(&format!("imported {} new events", lines.len())),
+        "{report}"
+    );
+    assert!(
+        report.contains("the read models are not built (no master key given)"),
+        "{report}"
+    );
+    assert_eq!(checkpoints(keyless), vec![0; 8]);
+}
+
 #[test]
 fn stats_count_events_by_type_and_channel() {
     let scratch = tempfile::tempdir().unwrap();

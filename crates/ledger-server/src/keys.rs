@@ -31,6 +31,13 @@ impl MasterKeyArgs {
         }
     }
 
+    /// Whether a master key was given at all (a file, or the environment variable), right or
+    /// wrong: a command that can do without one asks this before [`Self::load`].
+    pub fn is_given(&self) -> bool {
+        self.master_key_file.is_some()
+            || std::env::var_os(ledger_app::personal::MASTER_KEY_ENV).is_some()
+    }
+
     /// Key options for opening a ledger: the master key and random data keys.
     pub fn options(&self) -> anyhow::Result<KeyOptions> {
         Ok(KeyOptions::new(self.load()?))

@@ -4,6 +4,13 @@
 //! as `line N: field: rule` and writes nothing. `--skip-invalid` writes the valid lines
 //! instead and reports the rest. Lines whose event id is already in the ledger are skipped,
 //! so importing the same file again writes nothing.
+//!
+//! An import into an empty ledger (the history an integrator brings when the ledger starts)
+//! then builds every read model as `replay` does, into a database of which only the compact
+//! copy is kept, so the server starts ready. A server's catch-up would build them in place,
+//! into a database several times their size that sled never shrinks. Without a master key
+//! (an export needs none) it says how to build them instead. An import into a ledger that
+//! already holds events leaves the new events to the server's catch-up, as it always did.
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -44,6 +51,7 @@ pub async fn run(
     args: Args,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
+    let was_empty = store.head().event_count == 0;
     let parsed = read_lines(&args.file)?;
     let mut problems = parsed.problems;
     let form = check_one_form(&parsed.lines, &mut problems);
@@ -91,6 +99,24 @@ pub async fn run(
         head.position,
         hex::encode(head.hash)
     );
+    // The store must be gone before the rebuild opens the ledger again.
+    drop(store);
+    if was_empty && summary.written > 0 {
+        if keys.is_given() {
+            super::replay::rebuild_every_projection(data, keys)
+                .await
+                .context(
+                    "the events are imported, but building the read models failed; \
+                     `contact-ledger replay` builds them (a server would, in place, as it starts)",
+                )?;
+        } else {
+            println!(
+                "the read models are not built (no master key given): `contact-ledger replay` \
+                 builds them compactly before the server starts; a server would build them \
+                 in place as it starts"
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
