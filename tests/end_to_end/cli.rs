@@ -19,6 +19,30 @@ fn import(data: &str, file: &str) -> std::process::Output {
     run(&["import", "--data", data, file])
 }
 
+/// Asserts that a command's `report` says every projection was rebuilt in one pass and only
+/// the rebuild's compact copy was kept (what `replay`, `seed` and a first `import` print).
+fn assert_rebuilt_whole(report: &str) {
+    assert!(
+        report.contains("rebuilt customer-directory, customer-timeline"),
+        "{report}"
+    );
+    assert!(
+        report.contains("replaced whole by a compact copy"),
+        "{report}"
+    );
+}
+
+/// Asserts that no scratch, copy or swapped-out read models' database is left in `data`.
+fn assert_nothing_left_beside(data: &std::path::Path) {
+    for left in [
+        ledger_store::READ_MODELS_BUILD_DIR_NAME,
+        ledger_store::READ_MODELS_NEXT_DIR_NAME,
+        ledger_store::READ_MODELS_OLD_DIR_NAME,
+    ] {
+        assert!(!data.join(left).exists(), "{left} is left");
+    }
+}
+
 #[test]
 fn import_verify_export_import_round_trip_reproduces_the_head_hash_and_the_bytes() {
     let scratch = tempfile::tempdir().unwrap();
@@ -338,27 +362,10 @@ fn an_import_into_an_empty_ledger_builds_every_read_model_compactly() {
 
     let imported = import(data, first_half.to_str().unwrap());
     assert!(imported.status.success(), "{}", stderr(&imported));
-    let report = stdout(&imported);
-    assert!(
-        report.contains("rebuilt customer-directory, customer-timeline"),
-        "{report}"
-    );
-    assert!(
-        report.contains("replaced whole by a compact copy"),
-        "{report}"
-    );
+    assert_rebuilt_whole(&stdout(&imported));
     let half = u64::try_from(head.len()).unwrap();
     assert_eq!(checkpoints(data), vec![half; 8]);
-    for left in [
-        ledger_store::READ_MODELS_BUILD_DIR_NAME,
-        ledger_store::READ_MODELS_NEXT_DIR_NAME,
-        ledger_store::READ_MODELS_OLD_DIR_NAME,
-    ] {
-        assert!(
-            !std::path::Path::new(data).join(left).exists(),
-            "{left} is left"
-        );
-    }
+    assert_nothing_left_beside(std::path::Path::new(data));
 
     let more = import(data, second_half.to_str().unwrap());
     assert!(more.status.success(), "{}", stderr(&more));
@@ -483,12 +490,7 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
             seed,
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
-        let text = stdout(&output);
-        assert!(
-            text.contains("rebuilt customer-directory, customer-timeline"),
-            "{text}"
-        );
-        assert!(text.contains("replaced whole by a compact copy"), "{text}");
+        assert_rebuilt_whole(&stdout(&output));
         let verified = verify_json(data.to_str().unwrap());
         assert_eq!(verified["ok"], true, "{verified}");
         verified["headHash"].as_str().unwrap().to_owned()
@@ -518,13 +520,7 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
         seeded <= compact + compact / 10,
         "seed left {seeded} bytes of read models, a compaction of them {compact}"
     );
-    for left in [
-        ledger_store::READ_MODELS_BUILD_DIR_NAME,
-        ledger_store::READ_MODELS_NEXT_DIR_NAME,
-        ledger_store::READ_MODELS_OLD_DIR_NAME,
-    ] {
-        assert!(!one.join(left).exists(), "{left} is left");
-    }
+    assert_nothing_left_beside(&one);
 
     // Seeding writes into an empty ledger only.
     let again = run(&[
@@ -618,18 +614,6 @@ fn compacting_and_replaying_every_projection_replace_the_read_models_database_wh
         assert!(!stdout(&one).contains("replaced whole"), "{}", stdout(&one));
     }
     let churned = bytes();
-    let nothing_left_beside = || {
-        for left in [
-            ledger_store::READ_MODELS_BUILD_DIR_NAME,
-            ledger_store::READ_MODELS_NEXT_DIR_NAME,
-            ledger_store::READ_MODELS_OLD_DIR_NAME,
-        ] {
-            assert!(
-                !std::path::Path::new(data).join(left).exists(),
-                "{left} is left"
-            );
-        }
-    };
     let all_eight_equal = || {
         let checked = run(&["replay", "--data", data, "--check"]);
         assert!(checked.status.success(), "{}", stdout(&checked));
@@ -649,26 +633,18 @@ fn compacting_and_replaying_every_projection_replace_the_read_models_database_wh
         compact * 2 < churned,
         "the compacted database holds {compact} bytes, the churned one {churned}"
     );
-    nothing_left_beside();
+    assert_nothing_left_beside(std::path::Path::new(data));
     all_eight_equal();
 
     let whole = run(&["replay", "--data", data]);
     assert!(whole.status.success(), "{}", stderr(&whole));
-    let report = stdout(&whole);
-    assert!(
-        report.contains("rebuilt customer-directory, customer-timeline"),
-        "{report}"
-    );
-    assert!(
-        report.contains("replaced whole by a compact copy"),
-        "{report}"
-    );
+    assert_rebuilt_whole(&stdout(&whole));
     // The rebuild went into a database of its own, and only its compact copy was kept.
     assert!(
         bytes() <= compact + compact / 10,
         "{} bytes after a whole replay, {compact} after compacting",
         bytes()
     );
-    nothing_left_beside();
+    assert_nothing_left_beside(std::path::Path::new(data));
     all_eight_equal();
 }
