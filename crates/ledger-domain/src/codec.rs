@@ -36,15 +36,48 @@ pub enum CodecError {
 
 /// Encodes `value` with bincode, without a format byte (for values nested inside a record).
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
-    bincode::serde::encode_to_vec(value, config())
-        .map_err(|error| CodecError::Encode(error.to_string()))
+    let mut bytes = Vec::with_capacity(encoded_len(value)?);
+    encode_into(value, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// Encodes `value` into `buffer` (appending), without a format byte.
 pub fn encode_into<T: Serialize>(value: &T, buffer: &mut Vec<u8>) -> Result<(), CodecError> {
-    let bytes = encode(value)?;
-    buffer.extend_from_slice(&bytes);
-    Ok(())
+    bincode::serde::encode_into_writer(value, AppendTo(buffer), config())
+        .map_err(|error| CodecError::Encode(error.to_string()))
+}
+
+/// How many bytes [`encode`] makes of `value`: a first pass that only counts, so the bytes are
+/// then written once into a vector of the right size. bincode's own `encode_to_vec` for serde
+/// types grows its vector from empty, reallocating and copying as it goes (a value of 300 bytes
+/// six times over), and the vectors the codec returns are often kept (pending writes, chunks).
+fn encoded_len<T: Serialize>(value: &T) -> Result<usize, CodecError> {
+    let mut counted = Counted(0);
+    bincode::serde::encode_into_writer(value, &mut counted, config())
+        .map_err(|error| CodecError::Encode(error.to_string()))?;
+    Ok(counted.0)
+}
+
+/// A bincode writer that appends to a vector.
+struct AppendTo<'a>(&'a mut Vec<u8>);
+
+impl bincode::enc::write::Writer for AppendTo<'_> {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// A bincode writer that only counts the bytes it is given.
+struct Counted(usize);
+
+impl bincode::enc::write::Writer for &mut Counted {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        self.0 += bytes.len();
+        Ok(())
+    }
 }
 
 /// Decodes a whole value; trailing bytes are an error, since they mean the bytes are not what
@@ -68,7 +101,8 @@ pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), Co
 
 /// Encodes `value` behind the format byte `format`.
 pub fn encode_versioned<T: Serialize>(format: u8, value: &T) -> Result<Vec<u8>, CodecError> {
-    let mut bytes = vec![format];
+    let mut bytes = Vec::with_capacity(1 + encoded_len(value)?);
+    bytes.push(format);
     encode_into(value, &mut bytes)?;
     Ok(bytes)
 }
@@ -94,6 +128,27 @@ mod tests {
         position: u64,
         name: String,
         tags: Vec<String>,
+    }
+
+    #[test]
+    fn encoding_writes_bincodes_bytes_once_into_a_vector_of_their_size() {
+        let sample = Sample {
+            position: 300,
+            name: "张三".repeat(40),
+            tags: (0..50).map(|tag| format!("tag {tag}")).collect(),
+        };
+        let ours = encode(&sample).unwrap();
+        let theirs = bincode::serde::encode_to_vec(&sample, config()).unwrap();
+        assert_eq!(ours, theirs, "the bytes are bincode's, whatever the writer");
+        assert_eq!(ours.capacity(), ours.len(), "no growth, no slack");
+        let versioned = encode_versioned(9, &sample).unwrap();
+        assert_eq!(versioned[0], 9);
+        assert_eq!(&versioned[1..], theirs.as_slice());
+        assert_eq!(versioned.capacity(), versioned.len());
+        let mut appended = vec![1, 2, 3];
+        encode_into(&sample, &mut appended).unwrap();
+        assert_eq!(&appended[..3], &[1, 2, 3]);
+        assert_eq!(&appended[3..], theirs.as_slice());
     }
 
     #[test]
