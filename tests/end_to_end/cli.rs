@@ -509,7 +509,9 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
 
     // The read models were built as `replay` builds them, into a database of which only the
     // compact copy is kept (built in place, they came out ~1.5 times the size): compacting
-    // them again gives back next to nothing, and nothing is left beside them.
+    // them again gives back next to nothing, and nothing is left beside them. Two compact
+    // copies of the same read models differ by up to ~10% (sled's background flushes land at
+    // different points of the copy), so the bound allows a fifth.
     let one = scratch.path().join("one");
     let read_models = one.join(ledger_store::READ_MODELS_DIR_NAME);
     let seeded = ledger_server::commands::directory_bytes(&read_models);
@@ -517,7 +519,7 @@ fn seeding_is_deterministic_and_builds_the_read_models() {
     assert!(compacted.status.success(), "{}", stderr(&compacted));
     let compact = ledger_server::commands::directory_bytes(&read_models);
     assert!(
-        seeded <= compact + compact / 10,
+        seeded <= compact + compact / 5,
         "seed left {seeded} bytes of read models, a compaction of them {compact}"
     );
     assert_nothing_left_beside(&one);
@@ -639,11 +641,13 @@ fn compacting_and_replaying_every_projection_replace_the_read_models_database_wh
     let whole = run(&["replay", "--data", data]);
     assert!(whole.status.success(), "{}", stderr(&whole));
     assert_rebuilt_whole(&stdout(&whole));
-    // The rebuild went into a database of its own, and only its compact copy was kept.
+    // The rebuild went into a database of its own, and only its compact copy was kept. Two
+    // compact copies differ by up to ~10% (CI saw 1.34 and 1.48 MB), so the bound allows a
+    // fifth; the churned database is about three times the compact one.
+    let after = bytes();
     assert!(
-        bytes() <= compact + compact / 10,
-        "{} bytes after a whole replay, {compact} after compacting",
-        bytes()
+        after <= compact + compact / 5 && after * 2 < churned,
+        "{after} bytes after a whole replay, {compact} after compacting, {churned} churned"
     );
     assert_nothing_left_beside(std::path::Path::new(data));
     all_eight_equal();
