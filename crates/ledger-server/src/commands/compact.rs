@@ -71,22 +71,50 @@ pub fn put_in_place(data: &Path, copied: &Copied) -> anyhow::Result<()> {
         )
     })?;
     let before = before.map_or_else(String::new, |bytes| {
-        format!(", against {:.1} MiB before", mebibytes(bytes))
+        format!(", against {} before", size_text(bytes))
     });
     println!(
-        "the read models' database in {} was replaced whole by a compact copy: {:.1} MiB{before} \
-         ({:.1} MiB of keys and values in {} keys, copied in {:.1} s)",
+        "the read models' database in {} was replaced whole by a compact copy: {}{before} \
+         ({} of keys and values in {} keys, copied in {:.1} s)",
         live.display(),
-        mebibytes(directory_bytes(&live)),
-        mebibytes(copied.what.live_bytes),
+        size_text(directory_bytes(&live)),
+        size_text(copied.what.live_bytes),
         copied.what.keys,
         copied.seconds,
     );
     Ok(())
 }
 
-/// Bytes as mebibytes.
+/// Bytes in the largest binary unit that leaves at least one whole unit (KiB for the few
+/// kilobytes of an empty database, which read "0.0 MiB" before).
 #[allow(clippy::cast_precision_loss, clippy::as_conversions)]
-fn mebibytes(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
+fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_text;
+
+    #[test]
+    fn sizes_read_in_the_largest_unit_with_a_whole_one() {
+        assert_eq!(size_text(0), "0 bytes");
+        assert_eq!(size_text(1023), "1023 bytes");
+        assert_eq!(size_text(1024), "1.0 KiB");
+        assert_eq!(size_text(45 * 1024 + 512), "45.5 KiB");
+        assert_eq!(size_text(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(size_text(5 * 1024 * 1024 * 1024 + 1024 * 1024 * 1024 / 10), "5.1 GiB");
+        assert_eq!(size_text(u64::MAX), "17179869184.0 GiB");
+    }
 }
