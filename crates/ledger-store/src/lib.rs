@@ -111,8 +111,7 @@ pub use error::{AppendError, ImportError, OpenError, StoreFailure};
 pub use faults::{FaultMode, FaultPoint, Faults};
 pub use log::EventLog;
 pub use projection_store::{
-    PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta,
-    UNSEEN_COMMIT_BATCH_BYTES, Writes,
+    PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta, Writes,
 };
 pub use record::{encode_record, recompute_hash, record_hash};
 pub use sled_log::{

@@ -59,10 +59,6 @@ const GENERATION_TREE_PREFIX: &str = "projection:";
 /// The longest projection name accepted, in bytes.
 pub const PROJECTION_NAME_BYTES_MAX: usize = 64;
 
-/// The most bytes of blocks one sled batch of [`ProjectionSpace::commit_unseen`] holds before
-/// it is applied (a block can take it past by one block).
-pub const UNSEEN_COMMIT_BATCH_BYTES: usize = 16 * 1024 * 1024;
-
 /// What a generation's metadata records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceMeta {
@@ -270,6 +266,37 @@ impl ProjectionStore {
 /// Writes gathered for one atomic commit: `Some(value)` puts, `None` deletes.
 pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Where a commit's sled writes go.
+enum Sink<'a> {
+    /// Into one batch the caller applies atomically (a generation readers see).
+    Batch(&'a mut sled::Batch),
+    /// Straight into the tree, key by key (a generation nobody else reads). A block cut in
+    /// pieces is written from its last piece back to the block it was, so that a read between
+    /// two of these writes finds every key it does not change in some block: until the block
+    /// itself is rewritten, its old version still holds the keys of the pieces not yet
+    /// written, and each piece written covers exactly its own keys (the next is already in).
+    Direct(&'a sled::Tree),
+}
+
+impl Sink<'_> {
+    /// Puts `value` at `key`, or removes `key` for `None`.
+    fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), StateError> {
+        match (self, value) {
+            (Sink::Batch(batch), Some(value)) => batch.insert(key, value),
+            (Sink::Batch(batch), None) => batch.remove(key),
+            (Sink::Direct(tree), Some(value)) => {
+                tree.insert(key, value)
+                    .map_err(|error| StateError(error.to_string()))?;
+            }
+            (Sink::Direct(tree), None) => {
+                tree.remove(key)
+                    .map_err(|error| StateError(error.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `key` behind a one-byte `prefix`: the sled key of an entry ([`DATA_PREFIX`]) or of the
 /// block whose lower bound is `key` ([`BLOCK_PREFIX`]).
 fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
@@ -345,30 +372,48 @@ impl ProjectionSpace {
 
     /// Applies `writes` and records `meta` in one atomic batch.
     pub fn commit(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
-        self.commit_in_pieces(writes, meta, None)
+        let mut batch = sled::Batch::default();
+        let meta = self.write_all(writes, meta, &mut Sink::Batch(&mut batch))?;
+        batch.insert(META_KEY, meta);
+        self.tree
+            .apply_batch(batch)
+            .map_err(|error| sled_failure("committing projection state", error))
     }
 
-    /// Applies `writes` and records `meta` to a generation no reader sees yet (a rebuild's,
-    /// before [`ProjectionStore::activate`]), in sled batches of at most
-    /// [`UNSEEN_COMMIT_BATCH_BYTES`] of blocks, `meta` with the last. A commit into a large
-    /// generation rewrites most of its blocks, and one batch would hold them all in memory
-    /// (gigabytes at 10 M events). A crash between the batches leaves a generation that was
-    /// never activated, which the next [`ProjectionStore::fresh`] drops: its rebuild starts over.
+    /// Applies `writes` and then records `meta`, to a generation no reader sees yet (a
+    /// rebuild's, before [`ProjectionStore::activate`]), block by block with sled's single-key
+    /// writes rather than one batch:
+    /// - sled makes a batch atomic with one lock for the whole process: every read of every
+    ///   tree, the log's included, waits while any batch is applied, and a commit into a large
+    ///   generation rewrites most of its blocks (seconds at 1 M events, the other rebuilding
+    ///   projections stalled meanwhile; one batch also held every block in memory, gigabytes
+    ///   at 10 M events);
+    /// - the rebuild goes on folding while this runs, and reads the generation for keys
+    ///   `writes` does not hold (it answers the others from `writes`): each of those keeps its
+    ///   value throughout, because a block cut in pieces is written from its last piece back
+    ///   to the block it was (see [`Sink::Direct`]).
+    ///
+    /// A crash partway leaves a generation that was never activated, which the next
+    /// [`ProjectionStore::fresh`] drops: its rebuild starts over.
     pub fn commit_unseen(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
-        self.commit_in_pieces(writes, meta, Some(UNSEEN_COMMIT_BATCH_BYTES))
+        let meta = self.write_all(writes, meta, &mut Sink::Direct(&self.tree))?;
+        self.tree
+            .insert(META_KEY, meta)
+            .map(|_| ())
+            .map_err(|error| sled_failure("recording a checkpoint", error))
     }
 
-    /// [`Self::commit`] in one batch (`piece_bytes` `None`), or [`Self::commit_unseen`].
-    fn commit_in_pieces(
+    /// Sends `writes` to `sink` in the generation's layout; returns `meta` encoded, for the
+    /// caller to record last.
+    fn write_all(
         &self,
         writes: &Writes,
         meta: SpaceMeta,
-        piece_bytes: Option<usize>,
-    ) -> Result<(), StoreFailure> {
-        let mut batch = sled::Batch::default();
+        sink: &mut Sink<'_>,
+    ) -> Result<Vec<u8>, StoreFailure> {
         let format = match self.layout {
             Layout::Packed => {
-                self.pack_writes(writes, &mut batch, piece_bytes)
+                self.pack_writes(writes, sink)
                     .map_err(|error| StoreFailure::Io {
                         operation: format!("packing the state of {}", self.name),
                         message: error.0,
@@ -377,46 +422,30 @@ impl ProjectionSpace {
             }
             Layout::Unpacked => {
                 for (key, value) in writes {
-                    match value {
-                        Some(value) => batch.insert(data_key(key), value.as_slice()),
-                        None => batch.remove(data_key(key)),
-                    }
+                    sink.put(data_key(key), value.clone())
+                        .map_err(|error| StoreFailure::Io {
+                            operation: format!("writing the state of {}", self.name),
+                            message: error.0,
+                        })?;
                 }
                 META_FORMAT
             }
         };
-        let meta = codec::encode_versioned(format, &meta).map_err(|error| StoreFailure::Io {
+        codec::encode_versioned(format, &meta).map_err(|error| StoreFailure::Io {
             operation: "encoding a checkpoint".into(),
             message: error.to_string(),
-        })?;
-        batch.insert(META_KEY, meta);
-        self.tree
-            .apply_batch(batch)
-            .map_err(|error| sled_failure("committing projection state", error))
+        })
     }
 
-    /// Adds to `batch` the blocks `writes` change: each block holding a written key is read
+    /// Sends to `sink` the blocks `writes` change: each block holding a written key is read
     /// once, merged with every write that falls in it, and written back, cut into pieces when
     /// it outgrew [`BLOCK_BYTES_TARGET`] (a piece after the first starts a block at its first
-    /// key), or removed when nothing is left in it. With `piece_bytes`, `batch` is applied
-    /// whenever it holds that many bytes of blocks, and left empty to go on: the blocks are
-    /// visited in key order and a group's pieces all lie below the next stored block, so what
-    /// is read later is the same either way.
-    fn pack_writes(
-        &self,
-        writes: &Writes,
-        batch: &mut sled::Batch,
-        piece_bytes: Option<usize>,
-    ) -> Result<(), StateError> {
+    /// key), or removed when nothing is left in it. The blocks are visited in key order and a
+    /// group's pieces all lie below the next stored block, so what is read later is the same
+    /// whether the sink applies each group at once or all of them at the end.
+    fn pack_writes(&self, writes: &Writes, sink: &mut Sink<'_>) -> Result<(), StateError> {
         let mut pending = writes.iter().peekable();
-        let mut batch_bytes = 0_usize;
         while let Some(&(first, _)) = pending.peek() {
-            if piece_bytes.is_some_and(|limit| batch_bytes >= limit) {
-                self.tree
-                    .apply_batch(std::mem::take(batch))
-                    .map_err(|error| StateError(error.to_string()))?;
-                batch_bytes = 0;
-            }
             let (lower, stored) = match self.floor_block(first)? {
                 Some((lower, stored)) => (lower, Some(stored)),
                 // Before every block (or none yet): a block from the empty key takes it.
@@ -437,17 +466,16 @@ impl ProjectionSpace {
             };
             let merged = merge(&old, &group);
             let mut pieces = block::pack(&merged).into_iter();
-            match pieces.next() {
-                Some((_, bytes)) => {
-                    batch_bytes += bytes.len();
-                    batch.insert(lower, bytes);
-                }
-                None if stored.is_some() => batch.remove(lower),
-                None => {}
+            let first_piece = pieces.next().map(|(_, bytes)| bytes);
+            // Back to front: see `Sink::Direct`.
+            let later: Vec<(&[u8], Vec<u8>)> = pieces.collect();
+            for (first_key, bytes) in later.into_iter().rev() {
+                sink.put(block_key(first_key), Some(bytes))?;
             }
-            for (first_key, bytes) in pieces {
-                batch_bytes += bytes.len();
-                batch.insert(block_key(first_key), bytes);
+            match first_piece {
+                Some(bytes) => sink.put(lower, Some(bytes))?,
+                None if stored.is_some() => sink.put(lower, None)?,
+                None => {}
             }
         }
         Ok(())
