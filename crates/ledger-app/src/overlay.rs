@@ -82,10 +82,7 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
 
 impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        match self.writes.get(key) {
-            Some(value) => Ok(value.clone()),
-            None => self.base.get(key),
-        }
+        layered_get(&self.writes, self.base, key)
     }
 
     fn range(
@@ -95,39 +92,86 @@ impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
         order: Order,
         limit: usize,
     ) -> Result<Vec<Entry>, StateError> {
-        if !end.is_empty() && start >= end {
-            // An empty range: `BTreeMap::range` (here and in the base) panics on start > end.
-            return Ok(Vec::new());
-        }
-        let upper = if end.is_empty() {
-            Bound::Unbounded
-        } else {
-            Bound::Excluded(end)
-        };
-        // Only the pending writes inside the range, found by the map's own range walk: a scan
-        // of every pending write made each read cost O(batch), so a projection that reads a
-        // range per event took quadratic time in the batch during catch-up and rebuild.
-        let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = self
-            .writes
-            .range::<[u8], _>((Bound::Included(start), upper))
-            .collect();
-        // Every pending key can hide at most one base entry, so this many base entries always
-        // leave `limit` after the overlay is applied.
-        let base = self
-            .base
-            .range(start, end, order, limit.saturating_add(pending.len()))?;
-        let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
-        for (key, value) in pending {
-            match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(match order {
-            Order::Ascending => merged.into_iter().take(limit).collect(),
-            Order::Descending => merged.into_iter().rev().take(limit).collect(),
-        })
+        layered_range(&self.writes, self.base, start, end, order, limit)
     }
+}
+
+/// Writes being committed on another thread, read over the state they are committed to: what
+/// a rebuild reads beneath its new pending writes while its previous commit runs. Until the
+/// commit ends, a key it writes may be in sled in its old or its new value, so these writes
+/// answer for it; every other key is the same in sled before, during and after the commit.
+#[derive(Debug)]
+pub struct Layered<'a, B: StateRead + ?Sized> {
+    pub writes: &'a Writes,
+    pub base: &'a B,
+}
+
+impl<B: StateRead + ?Sized> StateRead for Layered<'_, B> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        layered_get(self.writes, self.base, key)
+    }
+
+    fn range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StateError> {
+        layered_range(self.writes, self.base, start, end, order, limit)
+    }
+}
+
+/// `key` as `writes` leave it over `base`.
+fn layered_get<B: StateRead + ?Sized>(
+    writes: &Writes,
+    base: &B,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>, StateError> {
+    match writes.get(key) {
+        Some(value) => Ok(value.clone()),
+        None => base.get(key),
+    }
+}
+
+/// The entries of `[start, end)` as `writes` leave them over `base`.
+fn layered_range<B: StateRead + ?Sized>(
+    writes: &Writes,
+    base: &B,
+    start: &[u8],
+    end: &[u8],
+    order: Order,
+    limit: usize,
+) -> Result<Vec<Entry>, StateError> {
+    if !end.is_empty() && start >= end {
+        // An empty range: `BTreeMap::range` (here and in the base) panics on start > end.
+        return Ok(Vec::new());
+    }
+    let upper = if end.is_empty() {
+        Bound::Unbounded
+    } else {
+        Bound::Excluded(end)
+    };
+    // Only the writes inside the range, found by the map's own range walk: a scan of every
+    // pending write made each read cost O(batch), so a projection that reads a range per event
+    // took quadratic time in the batch during catch-up and rebuild.
+    let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = writes
+        .range::<[u8], _>((Bound::Included(start), upper))
+        .collect();
+    // Every written key can hide at most one base entry, so this many base entries always
+    // leave `limit` after the writes are applied.
+    let base = base.range(start, end, order, limit.saturating_add(pending.len()))?;
+    let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+    for (key, value) in pending {
+        match value {
+            Some(value) => merged.insert(key.clone(), value.clone()),
+            None => merged.remove(key),
+        };
+    }
+    Ok(match order {
+        Order::Ascending => merged.into_iter().take(limit).collect(),
+        Order::Descending => merged.into_iter().rev().take(limit).collect(),
+    })
 }
 
 impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
@@ -170,6 +214,59 @@ mod tests {
         overlay.put(b"k3".to_vec(), vec![0; 5]);
         let pending = overlay.into_pending();
         assert_eq!(pending.bytes, expected(&pending));
+    }
+
+    /// What a rebuild reads while a commit runs: its pending writes, over the commit's, over
+    /// sled; each level hides or replaces what lies below it, for point reads and ranges.
+    #[test]
+    fn pending_writes_over_a_running_commit_over_the_base_read_as_one_state() {
+        let mut base = MemoryState::new();
+        for key in [b"k1", b"k2", b"k3", b"k4"] {
+            base.put(key.to_vec(), b"base".to_vec());
+        }
+        let mut committing = Writes::new();
+        committing.insert(b"k1".to_vec(), Some(b"committing".to_vec()));
+        committing.insert(b"k2".to_vec(), None);
+        committing.insert(b"k5".to_vec(), Some(b"committing".to_vec()));
+        committing.insert(b"k6".to_vec(), Some(b"committing".to_vec()));
+        let layered = Layered {
+            writes: &committing,
+            base: &base,
+        };
+        let mut overlay = Overlay::new(&layered);
+        overlay.put(b"k2".to_vec(), b"pending".to_vec());
+        overlay.delete(b"k5");
+        let value = |key: &[u8]| overlay.get(key).unwrap();
+        assert_eq!(value(b"k1"), Some(b"committing".to_vec()));
+        assert_eq!(value(b"k2"), Some(b"pending".to_vec()));
+        assert_eq!(value(b"k3"), Some(b"base".to_vec()));
+        assert_eq!(value(b"k5"), None);
+        assert_eq!(value(b"k6"), Some(b"committing".to_vec()));
+        assert_eq!(layered.get(b"k2").unwrap(), None);
+        let entries = overlay.prefix(b"k", Order::Ascending, 10).unwrap();
+        let expected: Vec<Entry> = [
+            ("k1", "committing"),
+            ("k2", "pending"),
+            ("k3", "base"),
+            ("k4", "base"),
+            ("k6", "committing"),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.as_bytes().to_vec(), value.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(entries, expected);
+        // A limit counts what is left after every level: two deletions below it hide nothing
+        // it returns.
+        let last_two = overlay.prefix(b"k", Order::Descending, 2).unwrap();
+        assert_eq!(last_two, vec![expected[4].clone(), expected[3].clone()]);
+        assert_eq!(
+            layered.prefix(b"k", Order::Ascending, 3).unwrap(),
+            vec![
+                (b"k1".to_vec(), b"committing".to_vec()),
+                (b"k3".to_vec(), b"base".to_vec()),
+                (b"k4".to_vec(), b"base".to_vec()),
+            ]
+        );
     }
 
     #[test]
