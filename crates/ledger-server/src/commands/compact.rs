@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(size_text(1024), "1.0 KiB");
         assert_eq!(size_text(45 * 1024 + 512), "45.5 KiB");
         assert_eq!(size_text(3 * 1024 * 1024), "3.0 MiB");
-        assert_eq!(size_text(5 * 1024 * 1024 * 1024 + 1024 * 1024 * 1024 / 10), "5.1 GiB");
+        assert_eq!(
+            size_text(5 * 1024 * 1024 * 1024 + 1024 * 1024 * 1024 / 10),
+            "5.1 GiB"
+        );
         assert_eq!(size_text(u64::MAX), "17179869184.0 GiB");
     }
 }
