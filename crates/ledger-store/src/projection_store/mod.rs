@@ -571,8 +571,17 @@ impl ProjectionSpace {
                 }
             }
             Order::Descending => {
-                for item in self.tree.range(vec![BLOCK_PREFIX]..blocks_end).rev() {
+                // Each block below the last is looked up anew, not walked with one reverse
+                // iterator: sled's iterator keeps a copy of each leaf of its tree as it first
+                // read it, so walking down it would read the higher leaves before a commit
+                // that runs meanwhile and the lower ones after it, and miss the entries the
+                // commit moved from a lower block into new pieces above it. Looked up anew,
+                // each block is read as it is then, and the pieces are written before the
+                // block they came from is cut (see `Sink::Direct`).
+                let mut below = blocks_end;
+                while let Some(item) = self.tree.range(vec![BLOCK_PREFIX]..below).next_back() {
                     let (lower, bytes) = item.map_err(sled_error)?;
+                    below = lower.to_vec();
                     let entries = block::entries(&bytes)?.collect::<Result<Vec<_>, _>>()?;
                     for &(key, value) in entries.iter().rev() {
                         let before_last =
