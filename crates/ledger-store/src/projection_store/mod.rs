@@ -483,12 +483,40 @@ impl ProjectionSpace {
 
     /// The block that holds `key` if it is stored: its sled key and value.
     fn floor_block(&self, key: &[u8]) -> Result<Option<(Vec<u8>, sled::IVec)>, StateError> {
-        self.tree
-            .range(vec![BLOCK_PREFIX]..=block_key(key))
+        self.last_block(Bound::Included(block_key(key)))
+    }
+
+    /// The block with the greatest sled key below `upper`, as it is now though a commit may
+    /// run meanwhile.
+    ///
+    /// sled's iterator keeps a copy of each leaf of its tree as it first reads it, and a
+    /// lookup backwards can cross from one leaf to a lower one: it reads the higher leaf as it
+    /// was before a commit running meanwhile, and the lower as it is after. A block cut in
+    /// pieces would then show cut, with a piece written above it still missing, and the entries
+    /// moved into that piece would read as absent. A commit writes the pieces before it cuts
+    /// the block they came from (see [`Sink::Direct`]), and a forward walk reads lower leaves
+    /// before higher ones, so a forward look from the block found sees every such piece: the
+    /// last block it finds is the answer (usually there is none, and it costs one lookup).
+    fn last_block(
+        &self,
+        upper: Bound<Vec<u8>>,
+    ) -> Result<Option<(Vec<u8>, sled::IVec)>, StateError> {
+        let sled_error = |error: sled::Error| StateError(error.to_string());
+        let first = Bound::Included(vec![BLOCK_PREFIX]);
+        let mut found = self
+            .tree
+            .range((first.clone(), upper.clone()))
             .next_back()
             .transpose()
-            .map(|found| found.map(|(lower, bytes)| (lower.to_vec(), bytes)))
-            .map_err(|error| StateError(error.to_string()))
+            .map_err(sled_error)?;
+        let after = match &found {
+            Some((lower, _)) => Bound::Excluded(lower.to_vec()),
+            None => first,
+        };
+        for later in self.tree.range((after, upper)) {
+            found = Some(later.map_err(sled_error)?);
+        }
+        Ok(found.map(|(lower, bytes)| (lower.to_vec(), bytes)))
     }
 
     /// The sled key of the first block after the one at `lower` (`exists`: whether that block
@@ -571,17 +599,14 @@ impl ProjectionSpace {
                 }
             }
             Order::Descending => {
-                // Each block below the last is looked up anew, not walked with one reverse
-                // iterator: sled's iterator keeps a copy of each leaf of its tree as it first
-                // read it, so walking down it would read the higher leaves before a commit
-                // that runs meanwhile and the lower ones after it, and miss the entries the
-                // commit moved from a lower block into new pieces above it. Looked up anew,
-                // each block is read as it is then, and the pieces are written before the
-                // block they came from is cut (see `Sink::Direct`).
+                // Each block below the last is looked up anew (see `last_block`), not walked
+                // with one reverse iterator: walking down, it would read the higher leaves of
+                // sled's tree before a commit that runs meanwhile and the lower ones after
+                // it, and miss the entries the commit moved from a lower block into new
+                // pieces above it.
                 let mut below = blocks_end;
-                while let Some(item) = self.tree.range(vec![BLOCK_PREFIX]..below).next_back() {
-                    let (lower, bytes) = item.map_err(sled_error)?;
-                    below = lower.to_vec();
+                while let Some((lower, bytes)) = self.last_block(Bound::Excluded(below))? {
+                    below = lower.clone();
                     let entries = block::entries(&bytes)?.collect::<Result<Vec<_>, _>>()?;
                     for &(key, value) in entries.iter().rev() {
                         let before_last =
