@@ -270,7 +270,7 @@ pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 enum Sink<'a> {
     /// Into one batch the caller applies atomically (a generation readers see).
     Batch(&'a mut sled::Batch),
-    /// Straight into the tree, key by key (a generation nobody else reads). A block cut in
+    /// Straight into the tree, key by key (a generation only its own rebuild reads). A block cut in
     /// pieces is written from its last piece back to the block it was, so that a read between
     /// two of these writes finds every key it does not change in some block: until the block
     /// itself is rewritten, its old version still holds the keys of the pieces not yet
@@ -468,8 +468,7 @@ impl ProjectionSpace {
             let mut pieces = block::pack(&merged).into_iter();
             let first_piece = pieces.next().map(|(_, bytes)| bytes);
             // Back to front: see `Sink::Direct`.
-            let later: Vec<(&[u8], Vec<u8>)> = pieces.collect();
-            for (first_key, bytes) in later.into_iter().rev() {
+            for (first_key, bytes) in pieces.rev() {
                 sink.put(block_key(first_key), Some(bytes))?;
             }
             match first_piece {
