@@ -133,3 +133,75 @@ pub fn written_bytes(process: &str) -> Result<u64, String> {
         .and_then(|count| count.trim().parse().ok())
         .ok_or_else(|| format!("{path} has no write_bytes line"))
 }
+
+/// Clock ticks a second in `/proc`'s CPU times (`USER_HZ`, 100 on Linux whatever the kernel's
+/// own tick rate).
+pub const PROC_TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system ticks in a `/proc/…/stat` line: fields 14 and 15, counted after the
+/// parenthesised command name (which may hold spaces).
+fn stat_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// CPU ticks (user + system) this process has used so far, threads that ended included.
+pub fn process_ticks() -> Result<u64, String> {
+    let path = "/proc/self/stat";
+    let stat = std::fs::read_to_string(path).map_err(|error| format!("{path}: {error}"))?;
+    stat_ticks(&stat).ok_or_else(|| format!("{path} has no CPU times"))
+}
+
+/// Each live thread of this process by thread id: its name and the CPU ticks it has used.
+pub fn thread_ticks() -> std::collections::BTreeMap<u64, (String, u64)> {
+    let mut threads = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|tid| tid.parse().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map_or("", |(name, _)| name)
+            .to_owned();
+        if let Some(ticks) = stat_ticks(&stat) {
+            threads.insert(tid, (name, ticks));
+        }
+    }
+    threads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_read_after_a_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        // utime stime ...
+        let stat = "4242 (log flusher (2)) S 1 1 1 0 -1 4194304 10 0 0 0 37 5 0 0 20 0";
+        assert_eq!(stat_ticks(stat), Some(42));
+        assert_eq!(stat_ticks("4242 (cut short) S 1"), None);
+    }
+
+    #[test]
+    fn this_process_and_its_threads_have_cpu_times() {
+        let spin_until = std::time::Instant::now() + std::time::Duration::from_millis(30);
+        while std::time::Instant::now() < spin_until {
+            std::hint::spin_loop();
+        }
+        assert!(process_ticks().unwrap() > 0, "30 ms of spinning shows");
+        let threads = thread_ticks();
+        assert!(!threads.is_empty());
+        assert!(threads.values().any(|(name, _)| !name.is_empty()));
+    }
+}
