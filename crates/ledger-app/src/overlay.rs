@@ -1,21 +1,32 @@
 //! Pending writes over a projection's committed state: what a projection writes while a batch
 //! is applied, visible to its own later reads, committed in one atomic batch at the end.
+//!
+//! A value a fold writes with [`StateWrite::put_typed`] is kept decoded ([`TypedWrites`]) and
+//! carried from batch to batch with the rest of a rebuild's pending writes, so a record the fold
+//! changes at event after event is decoded once and encoded once a commit, not once an event;
+//! [`Pending::settle`] encodes them for the commit. A key is in `writes` or in `typed`, never
+//! both.
 
+use std::collections::HashMap;
 use std::ops::Bound;
 
-use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite};
+use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite, Typed};
 use ledger_store::Writes;
 
 /// What one pending write is counted as beside its key and value: the map's node share and the
 /// two vectors' headers, roughly.
 const ENTRY_OVERHEAD_BYTES: usize = 64;
 
+/// Values written decoded, by key, until they are encoded for a commit.
+pub type TypedWrites = HashMap<Vec<u8>, Box<dyn Typed>>;
+
 /// A batch in progress over `base`.
 #[derive(Debug)]
 pub struct Overlay<'a, B: StateRead + ?Sized> {
     base: &'a B,
     writes: Writes,
-    /// What `writes` holds in memory, roughly (see [`Pending::bytes`]).
+    typed: TypedWrites,
+    /// What `writes` and `typed` hold in memory, roughly (see [`Pending::bytes`]).
     bytes: usize,
 }
 
@@ -24,13 +35,31 @@ fn held_bytes(key: &[u8], value: Option<&Vec<u8>>) -> usize {
     key.len() + value.map_or(0, Vec::len) + ENTRY_OVERHEAD_BYTES
 }
 
+/// The memory one value kept decoded holds, roughly.
+fn typed_held_bytes(key: &[u8], value: &dyn Typed) -> usize {
+    key.len() + value.held_bytes() + ENTRY_OVERHEAD_BYTES
+}
+
 /// Writes gathered by an overlay and not committed yet, carried to the next batch's overlay
 /// (a rebuild commits every so many bytes, not every batch).
 #[derive(Debug, Default)]
 pub struct Pending {
     pub writes: Writes,
-    /// What `writes` holds in memory, roughly: keys, values and a fixed share a write.
+    /// Values kept decoded; [`Pending::settle`] moves them into `writes`.
+    pub typed: TypedWrites,
+    /// What `writes` and `typed` hold in memory, roughly: keys, values and a fixed share a
+    /// write.
     pub bytes: usize,
+}
+
+impl Pending {
+    /// Encodes the values kept decoded into `writes`, which then holds everything to commit.
+    pub fn settle(&mut self) -> Result<(), StateError> {
+        for (key, value) in self.typed.drain() {
+            self.writes.insert(key, Some(value.encode()?));
+        }
+        Ok(())
+    }
 }
 
 impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
@@ -43,6 +72,7 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
         Self {
             base,
             writes: pending.writes,
+            typed: pending.typed,
             bytes: pending.bytes,
         }
     }
@@ -50,11 +80,13 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
     pub fn into_pending(self) -> Pending {
         Pending {
             writes: self.writes,
+            typed: self.typed,
             bytes: self.bytes,
         }
     }
 
     fn record(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.forget_typed(&key);
         let added = held_bytes(&key, value.as_ref());
         let value_bytes = value.as_ref().map_or(0, Vec::len);
         self.bytes = match self.writes.insert(key, value) {
@@ -66,22 +98,40 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
         };
     }
 
+    /// Removes `key`'s decoded value, if any, and its share of the bytes.
+    fn forget_typed(&mut self, key: &[u8]) -> Option<Box<dyn Typed>> {
+        if self.typed.is_empty() {
+            return None;
+        }
+        let value = self.typed.remove(key)?;
+        self.bytes = self
+            .bytes
+            .saturating_sub(typed_held_bytes(key, value.as_ref()));
+        Some(value)
+    }
+
     /// How many keys the batch writes or deletes.
     pub fn len(&self) -> usize {
-        self.writes.len()
+        self.writes.len() + self.typed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.writes.is_empty()
+        self.writes.is_empty() && self.typed.is_empty()
     }
 
-    pub fn into_writes(self) -> Writes {
-        self.writes
+    /// Everything the batch wrote, encoded, for a commit.
+    pub fn into_writes(self) -> Result<Writes, StateError> {
+        let mut pending = self.into_pending();
+        pending.settle()?;
+        Ok(pending.writes)
     }
 }
 
 impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if let Some(value) = self.typed.get(key) {
+            return value.encode().map(Some);
+        }
         layered_get(&self.writes, self.base, key)
     }
 
@@ -92,7 +142,33 @@ impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
         order: Order,
         limit: usize,
     ) -> Result<Vec<Entry>, StateError> {
-        layered_range(&self.writes, self.base, start, end, order, limit)
+        // Decoded values inside the range, encoded: a scan of them all, since the folds that
+        // keep values decoded read them by key, not by range.
+        let mut typed = Vec::new();
+        for (key, value) in &self.typed {
+            if key.as_slice() >= start && (end.is_empty() || key.as_slice() < end) {
+                typed.push((key.clone(), value.encode()?));
+            }
+        }
+        if typed.is_empty() {
+            return layered_range(&self.writes, self.base, start, end, order, limit);
+        }
+        // Every decoded key can hide at most one entry beneath, as in `layered_range`.
+        let beneath = layered_range(
+            &self.writes,
+            self.base,
+            start,
+            end,
+            order,
+            limit.saturating_add(typed.len()),
+        )?;
+        let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
+            beneath.into_iter().collect();
+        merged.extend(typed);
+        Ok(match order {
+            Order::Ascending => merged.into_iter().take(limit).collect(),
+            Order::Descending => merged.into_iter().rev().take(limit).collect(),
+        })
     }
 }
 
@@ -181,6 +257,22 @@ impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
 
     fn delete(&mut self, key: &[u8]) {
         self.record(key.to_vec(), None);
+    }
+
+    fn take_typed(&mut self, key: &[u8]) -> Option<Box<dyn Typed>> {
+        self.forget_typed(key)
+    }
+
+    fn put_typed(&mut self, key: Vec<u8>, value: Box<dyn Typed>) -> Result<(), StateError> {
+        self.forget_typed(&key);
+        if let Some(replaced) = self.writes.remove(&key) {
+            self.bytes = self
+                .bytes
+                .saturating_sub(held_bytes(&key, replaced.as_ref()));
+        }
+        self.bytes += typed_held_bytes(&key, value.as_ref());
+        self.typed.insert(key, value);
+        Ok(())
     }
 }
 
@@ -314,5 +406,86 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// A value kept decoded: its bytes are the number's big-endian digits, and it says it
+    /// holds a kilobyte.
+    #[derive(Debug)]
+    struct Kept(u32);
+
+    impl Typed for Kept {
+        fn encode(&self) -> Result<Vec<u8>, StateError> {
+            Ok(self.0.to_be_bytes().to_vec())
+        }
+
+        fn held_bytes(&self) -> usize {
+            1024
+        }
+    }
+
+    fn kept(value: u32) -> Box<dyn Typed> {
+        Box::new(Kept(value))
+    }
+
+    #[test]
+    fn values_kept_decoded_read_as_their_bytes_until_replaced_and_settle_for_the_commit() {
+        let mut base = MemoryState::new();
+        for key in [b"k1", b"k2", b"k3", b"k4"] {
+            base.put(key.to_vec(), b"base".to_vec());
+        }
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"k2".to_vec(), b"pending".to_vec());
+        overlay.put_typed(b"k2".to_vec(), kept(2)).unwrap();
+        overlay.put_typed(b"k5".to_vec(), kept(5)).unwrap();
+        overlay.put_typed(b"k4".to_vec(), kept(4)).unwrap();
+        overlay.delete(b"k4");
+        assert_eq!(overlay.len(), 2 + 1, "k2 and k5 decoded, k4 deleted");
+        assert_eq!(
+            overlay.bytes,
+            2 * (2 + 1024 + ENTRY_OVERHEAD_BYTES) + held_bytes(b"k4", None)
+        );
+        assert_eq!(
+            overlay.get(b"k2").unwrap(),
+            Some(2_u32.to_be_bytes().to_vec())
+        );
+        assert_eq!(overlay.get(b"k4").unwrap(), None);
+        let ascending = overlay.prefix(b"k", Order::Ascending, 10).unwrap();
+        assert_eq!(
+            ascending,
+            vec![
+                (b"k1".to_vec(), b"base".to_vec()),
+                (b"k2".to_vec(), 2_u32.to_be_bytes().to_vec()),
+                (b"k3".to_vec(), b"base".to_vec()),
+                (b"k5".to_vec(), 5_u32.to_be_bytes().to_vec()),
+            ]
+        );
+        let newest_two = overlay.prefix(b"k", Order::Descending, 2).unwrap();
+        assert_eq!(newest_two, vec![ascending[3].clone(), ascending[2].clone()]);
+        assert_eq!(
+            overlay.range(b"k2", b"k3", Order::Ascending, 10).unwrap(),
+            vec![ascending[1].clone()]
+        );
+
+        // Taken, a value leaves what lies beneath it readable (k2's bytes were replaced, so
+        // the base's) until it is written again.
+        let taken = overlay.take_typed(b"k2").expect("k2 is kept decoded");
+        assert_eq!(overlay.get(b"k2").unwrap(), Some(b"base".to_vec()));
+        assert!(overlay.take_typed(b"k2").is_none());
+        overlay.put_typed(b"k2".to_vec(), taken).unwrap();
+
+        // Carried to the next batch decoded, and encoded only for the commit.
+        let pending = overlay.into_pending();
+        assert_eq!(pending.typed.len(), 2);
+        let mut overlay = Overlay::resume(&base, pending);
+        overlay.put(b"k5".to_vec(), b"bytes again".to_vec());
+        let writes = overlay.into_writes().unwrap();
+        let expected: Writes = [
+            (b"k2".to_vec(), Some(2_u32.to_be_bytes().to_vec())),
+            (b"k4".to_vec(), None),
+            (b"k5".to_vec(), Some(b"bytes again".to_vec())),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(writes, expected);
     }
 }

@@ -241,7 +241,11 @@ impl Building {
         meta: SpaceMeta,
     ) -> Result<(), RunnerError> {
         self.finish_commit()?;
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.settle().map_err(|source| RunnerError::State {
+            projection: projection.to_owned(),
+            source,
+        })?;
         // Before the commit starts: from now on, a key it writes may be in sled.
         for (key, value) in &pending.writes {
             if value.is_some() {
@@ -386,7 +390,11 @@ fn apply_batch(
         None => {
             let mut overlay = Overlay::new(&target.space);
             apply_all(projection, unseen, &mut overlay)?;
-            target.space.commit(&overlay.into_writes(), meta)?;
+            let writes = overlay.into_writes().map_err(|source| RunnerError::State {
+                projection: projection.name().to_owned(),
+                source,
+            })?;
+            target.space.commit(&writes, meta)?;
         }
     }
     target.applied = last;
@@ -884,8 +892,12 @@ impl ProjectionRunner {
             let space = self.reader(slot.projection.name())?;
             let mut overlay = Overlay::new(&space);
             apply_all(slot.projection.as_ref(), &unseen, &mut overlay)?;
+            let writes = overlay.into_writes().map_err(|source| RunnerError::State {
+                projection: slot.projection.name().to_owned(),
+                source,
+            })?;
             space.commit(
-                &overlay.into_writes(),
+                &writes,
                 SpaceMeta {
                     version: slot.projection.version(),
                     checkpoint: last,

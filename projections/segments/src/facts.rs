@@ -8,8 +8,12 @@
 //! fact of each kind that a "last …" metric needs. So a record stays bounded however long the
 //! customer's history grows.
 
+use std::mem::size_of;
+
+use ledger_domain::codec;
 use ledger_domain::ids::{ContactId, CustomerId, StaffId};
 use ledger_domain::kinds::ProductLine;
+use ledger_domain::projection::{StateError, Typed};
 use ledger_domain::values::{Channel, PolicyNumber};
 use serde::{Deserialize, Serialize};
 
@@ -250,6 +254,42 @@ fn prune_answers(answers: &mut Vec<Answer>, cutoff_day: i64) {
         index += 1;
         keep
     });
+}
+
+/// Bytes a text field (a staff id, a policy number) is counted as beside its element: its
+/// heap share, roughly.
+const TEXT_HELD_BYTES: usize = 32;
+
+impl Typed for CustomerFacts {
+    fn encode(&self) -> Result<Vec<u8>, StateError> {
+        codec::encode(self).map_err(|error| {
+            StateError(format!(
+                "segments: the facts of customer {}: {error}",
+                self.customer
+            ))
+        })
+    }
+
+    fn held_bytes(&self) -> usize {
+        fn vector<T>(items: &Vec<T>) -> usize {
+            items.capacity() * size_of::<T>()
+        }
+        let policies: usize = self
+            .policies
+            .iter()
+            .map(|policy| vector(&policy.periods) + TEXT_HELD_BYTES)
+            .sum();
+        size_of::<Self>()
+            + vector(&self.group)
+            + vector(&self.manager)
+            + self.manager.len() * TEXT_HELD_BYTES
+            + vector(&self.policies)
+            + policies
+            + vector(&self.claims_reported)
+            + vector(&self.claim_payments)
+            + vector(&self.contacts)
+            + vector(&self.answers)
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,36 @@ pub trait StateRead {
 pub trait StateWrite: StateRead {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     fn delete(&mut self, key: &[u8]);
+
+    /// Takes the decoded value this state keeps for `key` in place of its bytes, if it keeps
+    /// one (see [`Typed`]); `None` otherwise, and always for a state that keeps only bytes. A
+    /// value taken must be written again (by [`StateWrite::put_typed`], `put` or `delete`)
+    /// before `apply` returns: until then, reads of `key` see what lay beneath it.
+    fn take_typed(&mut self, key: &[u8]) -> Option<Box<dyn Typed>> {
+        let _ = key;
+        None
+    }
+
+    /// Writes `value`: a state that keeps decoded values keeps it decoded until it commits
+    /// (reads of `key` meanwhile see its encoding); any other stores its bytes now.
+    fn put_typed(&mut self, key: Vec<u8>, value: Box<dyn Typed>) -> Result<(), StateError> {
+        let bytes = value.encode()?;
+        self.put(key, bytes);
+        Ok(())
+    }
+}
+
+/// A value a fold reads, changes and writes again at event after event (a customer's record of
+/// facts), which a state may keep decoded between events instead of decoding and encoding it
+/// each time: [`StateWrite::take_typed`] gives it back, and it is encoded once, when the state
+/// commits. Its encoding must be what the fold would `put`, so a rebuild gives the same bytes
+/// either way.
+pub trait Typed: std::any::Any + Send + Sync + std::fmt::Debug {
+    /// The bytes the value is stored as.
+    fn encode(&self) -> Result<Vec<u8>, StateError>;
+
+    /// Roughly the memory the value holds, for the bound on a rebuild's pending writes.
+    fn held_bytes(&self) -> usize;
 }
 
 /// A read model built by folding the log.
