@@ -105,7 +105,9 @@ pub trait StateWrite: StateRead {
 /// facts), which a state may keep decoded between events instead of decoding and encoding it
 /// each time: [`StateWrite::take_typed`] gives it back, and it is encoded once, when the state
 /// commits. Its encoding must be what the fold would `put`, so a rebuild gives the same bytes
-/// either way.
+/// either way. The runner's overlay keeps decoded values in a hash map, and a range read scans
+/// them all: keep values decoded in a fold that reads them by key, not in one that also reads
+/// ranges at each event.
 pub trait Typed: std::any::Any + Send + Sync + std::fmt::Debug {
     /// The bytes the value is stored as.
     fn encode(&self) -> Result<Vec<u8>, StateError>;
