@@ -7,7 +7,7 @@
 //! [`Pending::settle`] encodes them for the commit. A key is in `writes` or in `typed`, never
 //! both.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite, Typed};
@@ -162,13 +162,9 @@ impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
             order,
             limit.saturating_add(typed.len()),
         )?;
-        let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
-            beneath.into_iter().collect();
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = beneath.into_iter().collect();
         merged.extend(typed);
-        Ok(match order {
-            Order::Ascending => merged.into_iter().take(limit).collect(),
-            Order::Descending => merged.into_iter().rev().take(limit).collect(),
-        })
+        Ok(first_in_order(merged, order, limit))
     }
 }
 
@@ -237,17 +233,22 @@ fn layered_range<B: StateRead + ?Sized>(
     // Every written key can hide at most one base entry, so this many base entries always
     // leave `limit` after the writes are applied.
     let base = base.range(start, end, order, limit.saturating_add(pending.len()))?;
-    let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
     for (key, value) in pending {
         match value {
             Some(value) => merged.insert(key.clone(), value.clone()),
             None => merged.remove(key),
         };
     }
-    Ok(match order {
+    Ok(first_in_order(merged, order, limit))
+}
+
+/// The first `limit` entries of `merged` in `order`.
+fn first_in_order(merged: BTreeMap<Vec<u8>, Vec<u8>>, order: Order, limit: usize) -> Vec<Entry> {
+    match order {
         Order::Ascending => merged.into_iter().take(limit).collect(),
         Order::Descending => merged.into_iter().rev().take(limit).collect(),
-    })
+    }
 }
 
 impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
