@@ -8,13 +8,13 @@
 //! a table slot (~7 bytes). Per chunk, 8 bytes. [`Indexes::memory_bytes`] gives the current
 //! estimate.
 
-use std::collections::HashMap;
 use std::mem::size_of;
 
 use ledger_domain::ids::{EventId, StreamId};
 
 use super::event_ids::EventIds;
 use super::streams::{Positions, StreamIndex};
+use super::writer::Staged;
 use crate::error::StoreFailure;
 
 #[derive(Debug, Default)]
@@ -86,23 +86,25 @@ impl Indexes {
     /// Adds the records of a committed group. The writer checked the stream index's room before
     /// it staged them (`StreamIndex::check_room`), so an error here is a broken invariant: every
     /// other stream of the group is still added, and the first error is returned.
-    pub fn extend(
-        &mut self,
-        event_positions: HashMap<EventId, u64>,
-        streams: HashMap<StreamId, Vec<u64>>,
-        chunk_starts: &[u64],
-    ) -> Result<(), String> {
-        for (event_id, position) in event_positions {
+    pub fn extend(&mut self, staged: &Staged, chunk_starts: &[u64]) -> Result<(), String> {
+        for (&event_id, &position) in &staged.event_positions {
             self.event_ids.insert(event_id, position);
         }
         let mut first_error = Ok(());
-        for (stream, positions) in streams {
-            if let Err(error) = self.streams.extend(&stream, &positions) {
+        for (stream, positions) in &staged.streams {
+            if let Err(error) = self.streams.extend(stream, positions) {
                 first_error = first_error.and(Err(error));
             }
         }
         self.chunk_starts.extend_from_slice(chunk_starts);
         first_error
+    }
+
+    /// Whether the chunk starting at `first_position` is indexed (published).
+    pub fn holds_chunk(&self, first_position: u64) -> bool {
+        self.chunk_starts
+            .last()
+            .is_some_and(|&last| last >= first_position)
     }
 
     /// An estimate of the heap bytes held, from capacities.

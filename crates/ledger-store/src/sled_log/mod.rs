@@ -40,7 +40,7 @@ use crate::validate::{check_append, check_import};
 pub(crate) use self::durability::Durability;
 pub(crate) use self::shared::Shared;
 use self::shared::{Stats, lock};
-use self::writer::{Message, Writer};
+use self::writer::{Io, IoStage, Message, Writer};
 
 /// A record for the unit tests of the open walk and of `verify`, where only its place, stream
 /// and event id matter.
@@ -412,19 +412,22 @@ impl SledEventLog {
             stats: Stats::default(),
         });
         let (sender, receiver) = mpsc::channel(options.queue_capacity);
-        let writer = Writer {
+        let io = IoStage::spawn(Io {
             shared: Arc::clone(&shared),
-            receiver,
             durability,
             faults: options.faults.clone(),
-            clock: Arc::clone(&options.clock),
-            group_events_max: options.group_events_max,
-            last_recorded_at: recovered
+        })
+        .map_err(io_error)?;
+        let writer = Writer::new(
+            Arc::clone(&shared),
+            receiver,
+            io,
+            Arc::clone(&options.clock),
+            options.group_events_max,
+            recovered
                 .last_recorded_at
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-            poisoned: None,
-            carried: None,
-        };
+        );
         let thread = std::thread::Builder::new()
             .name("ledger-store-writer".into())
             .spawn(move || writer.run())

@@ -2,7 +2,6 @@
 //! counters — and the read path, which serves only durable records and re-checks each one's
 //! hash before it does.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
@@ -17,7 +16,7 @@ use crate::subscription::{LogState, LogStatus, PageSource};
 use crate::types::{Head, RecordedEvent, StoreStats};
 
 use super::index::{Indexes, len_u64};
-use super::writer::OutcomeCounts;
+use super::writer::{OutcomeCounts, Staged};
 
 /// What the store's threads share: the database, the indexes, the published state, counters.
 pub(crate) struct Shared {
@@ -83,18 +82,12 @@ impl Shared {
     /// head finds every index entry up to it. An index that could not take the group (a limit
     /// the writer checks before staging) is returned after the head is published: the group is
     /// durable either way.
-    pub fn publish(
-        &self,
-        head: Head,
-        event_positions: HashMap<EventId, u64>,
-        streams: HashMap<StreamId, Vec<u64>>,
-        chunk_starts: &[u64],
-    ) -> Result<(), String> {
+    pub fn publish(&self, head: Head, staged: &Staged, chunk_starts: &[u64]) -> Result<(), String> {
         let extended = self
             .indexes
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend(event_positions, streams, chunk_starts);
+            .extend(staged, chunk_starts);
         self.state.send_modify(|state| state.head = head);
         extended
     }

@@ -1,28 +1,35 @@
-//! The single writer: a dedicated thread that owns every append. It drains the bounded queue
-//! into a group, decides each request (idempotency, then expected version), assigns positions,
-//! chains hashes, writes the group as packed chunks in one `apply_batch`, flushes, syncs, and
-//! only then updates the indexes, publishes the new head and answers the callers.
+//! The single writer, in two stages on two threads that own every append. The first drains
+//! the bounded queue into a group, decides each request (idempotency, then expected version),
+//! assigns positions, chains hashes and packs the group into compressed chunks; the second
+//! ([`io`]) writes those chunks in one `apply_batch`, flushes, syncs, and only then updates the
+//! indexes, publishes the new head and answers the callers. A whole group waiting in the queue
+//! (a bulk append) is decided while the one before it is written: its decisions see that
+//! group's ids, stream versions and head as if they were durable already, and none of its
+//! answers is sent before that group has landed, so a failed write refuses both.
+
+mod io;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SendError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use ledger_domain::ids::{EventId, Position, StreamId};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::error::{AppendError, ImportError, StoreFailure};
-use crate::faults::{FaultPoint, Faults};
 use crate::limits::{CHUNK_BYTES_TARGET, GROUP_PAYLOAD_BYTES_MAX};
-use crate::record::{
-    Chunk, HEAD_KEY, HeadValue, StoredRecord, chunk_key, encode_fields, record_hash,
-};
+use crate::record::{Chunk, StoredRecord, encode_fields, record_hash};
 use crate::sled_log::Shared;
-use crate::sled_log::durability::Durability;
 use crate::sled_log::event_ids::INDEXED_POSITION_MAX;
 use crate::sled_log::index::{Indexes, len_u64};
 use crate::sled_log::streams::STREAM_EVENTS_MAX;
 use crate::types::{AppendRequest, Appended, Hash, Head};
 use crate::validate::ImportRecord;
+
+pub(crate) use self::io::Io;
+use self::io::{Handoff, Landed};
 
 /// The outcomes of the requests of one append message, in order.
 pub(crate) type AppendOutcomes = Vec<Result<Appended, AppendError>>;
@@ -120,11 +127,53 @@ impl Answer {
     }
 }
 
+/// The first stage's link to the second: the channel groups are handed over on, the one each
+/// group's landing is reported on, and the thread.
+pub(crate) struct IoStage {
+    handoffs: Option<SyncSender<Handoff>>,
+    landed: Receiver<Landed>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IoStage {
+    /// Starts the second stage on a thread of its own.
+    pub fn spawn(io: Io) -> std::io::Result<Self> {
+        // One group waits at most: the first stage hands a group over only once the one before
+        // it has landed.
+        let (handoffs, handed) = sync_channel(1);
+        let (reports, landed) = sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("ledger-store-io".into())
+            .spawn(move || io.run(handed, reports))?;
+        Ok(Self {
+            handoffs: Some(handoffs),
+            landed,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hangs up and waits for the second stage to make everything durable and end.
+    fn stop(&mut self) {
+        drop(self.handoffs.take());
+        if let Some(thread) = self.thread.take() {
+            // A panic there has refused or answered every caller it held already.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The group handed to the second stage and not yet landed: what deciding the next group
+/// must see of it.
+struct InFlight {
+    head: Head,
+    first_chunk_start: u64,
+    staged: Arc<Staged>,
+}
+
 pub(crate) struct Writer {
     pub shared: Arc<Shared>,
     pub receiver: mpsc::Receiver<Message>,
-    pub durability: Durability,
-    pub faults: Faults,
+    pub io: IoStage,
     pub clock: Arc<dyn Clock>,
     pub group_events_max: usize,
     pub last_recorded_at: jiff::Timestamp,
@@ -132,9 +181,39 @@ pub(crate) struct Writer {
     pub poisoned: Option<StoreFailure>,
     /// A message taken from the queue that did not fit the group; it starts the next one.
     pub carried: Option<Message>,
+    in_flight: Option<InFlight>,
+}
+
+/// Messages taken from the queue to decide together.
+struct Group {
+    messages: Vec<Message>,
+    events: usize,
+    payload_bytes: usize,
 }
 
 impl Writer {
+    /// A writer that hands decided groups to `io`.
+    pub fn new(
+        shared: Arc<Shared>,
+        receiver: mpsc::Receiver<Message>,
+        io: IoStage,
+        clock: Arc<dyn Clock>,
+        group_events_max: usize,
+        last_recorded_at: jiff::Timestamp,
+    ) -> Self {
+        Self {
+            shared,
+            receiver,
+            io,
+            clock,
+            group_events_max,
+            last_recorded_at,
+            poisoned: None,
+            carried: None,
+            in_flight: None,
+        }
+    }
+
     /// Runs until every sender is dropped and the queue is drained.
     pub fn run(mut self) {
         while let Some(first) = self
@@ -142,49 +221,87 @@ impl Writer {
             .take()
             .or_else(|| self.receiver.blocking_recv())
         {
-            let group = self.gather(first);
+            let mut group = Group {
+                events: first.events(),
+                payload_bytes: first.payload_bytes(),
+                messages: vec![first],
+            };
+            if !self.fill(&mut group) && self.in_flight.is_some() {
+                // Not a whole group: wait for the one being written and take what arrives
+                // meanwhile, so concurrent single appends still make one group a write rather
+                // than two halves. Whole groups (a bulk append) are decided during the write.
+                self.land();
+                self.fill(&mut group);
+            }
             match self.poisoned.clone() {
                 Some(failure) => group
+                    .messages
                     .into_iter()
                     .for_each(|message| message.refuse(&failure)),
                 None => self.commit(group),
             }
         }
-        self.finish();
+        self.land();
     }
 
-    /// Takes what is already queued, up to the group limits. The first message always fits.
-    fn gather(&mut self, first: Message) -> Vec<Message> {
-        let mut events = first.events();
-        let mut payload_bytes = first.payload_bytes();
-        let mut group = vec![first];
-        while events < self.group_events_max {
+    /// Takes what is already queued, up to the group limits. Returns whether the group is
+    /// whole (at a limit, or the next message did not fit).
+    fn fill(&mut self, group: &mut Group) -> bool {
+        while self.carried.is_none() && group.events < self.group_events_max {
             let Ok(message) = self.receiver.try_recv() else {
-                break;
+                return false;
             };
-            let fits = events.saturating_add(message.events()) <= self.group_events_max
-                && payload_bytes.saturating_add(message.payload_bytes()) <= GROUP_PAYLOAD_BYTES_MAX;
+            let fits = group.events.saturating_add(message.events()) <= self.group_events_max
+                && group.payload_bytes.saturating_add(message.payload_bytes())
+                    <= GROUP_PAYLOAD_BYTES_MAX;
             if !fits {
                 self.carried = Some(message);
                 break;
             }
-            events = events.saturating_add(message.events());
-            payload_bytes = payload_bytes.saturating_add(message.payload_bytes());
-            group.push(message);
+            group.events = group.events.saturating_add(message.events());
+            group.payload_bytes = group.payload_bytes.saturating_add(message.payload_bytes());
+            group.messages.push(message);
         }
-        group
+        true
     }
 
-    /// Decides, writes and answers one group.
-    fn commit(&mut self, group: Vec<Message>) {
-        let head = self.shared.head();
+    /// Waits for the group in flight, if any, to land; a failure poisons the writer.
+    fn land(&mut self) {
+        if self.in_flight.take().is_none() {
+            return;
+        }
+        let failure = match self.io.landed.recv() {
+            Ok(Ok(())) => return,
+            Ok(Err(failure)) => failure,
+            Err(_) => {
+                let cause = "the event log's write thread stopped".to_string();
+                self.shared.poison(cause.clone());
+                StoreFailure::Poisoned { cause }
+            }
+        };
+        self.poisoned = Some(failure);
+    }
+
+    /// Decides one group, then hands it to the second stage once the group before has landed.
+    fn commit(&mut self, group: Group) {
         let recorded_at = self.clock.now().max(self.last_recorded_at);
-        let events = group.iter().map(Message::events).sum();
-        let mut stage = Stage::new(head, recorded_at, events);
-        let mut answers = Vec::with_capacity(group.len());
-        {
+        let mut answers = Vec::with_capacity(group.messages.len());
+        let stage = {
             let indexes = self.shared.read_indexes();
-            for message in group {
+            // The head the group chains on is the one in flight's; its ids and streams are
+            // looked up with the group's own until the indexes hold them.
+            let (head, prior) = match &self.in_flight {
+                Some(flight) => {
+                    let published = indexes.holds_chunk(flight.first_chunk_start);
+                    (
+                        flight.head,
+                        (!published).then(|| Arc::clone(&flight.staged)),
+                    )
+                }
+                None => (self.shared.head(), None),
+            };
+            let mut stage = Stage::new(head, recorded_at, group.events, prior);
+            for message in group.messages {
                 answers.push(match message {
                     Message::Append {
                         requests, reply, ..
@@ -201,90 +318,51 @@ impl Writer {
                     }
                 });
             }
-        }
+            stage
+        };
         let counts = stage.counts;
-        if stage.records.is_empty() {
+        // Sealed before waiting: compressing the chunks is most of what overlaps the write.
+        let sealed = (!stage.records.is_empty()).then(|| stage.seal());
+        // Every answer may rest on the group in flight (a retry of one of its events, a
+        // version it staged), so none is sent before that group has landed.
+        self.land();
+        if let Some(failure) = &self.poisoned {
+            answers
+                .into_iter()
+                .for_each(|answer| answer.refuse(failure));
+            return;
+        }
+        let Some(sealed) = sealed else {
             self.shared.stats.count_answers(counts);
             answers.into_iter().for_each(Answer::send);
             return;
-        }
-        let sealed = stage.seal();
-        match self.write(&sealed) {
-            Ok(blob_syncs) => {
-                self.last_recorded_at = sealed.last_recorded_at;
-                self.shared
-                    .stats
-                    .count_group(counts, len_u64(sealed.record_count), blob_syncs);
-                let published = self.shared.publish(
-                    sealed.head,
-                    sealed.event_positions,
-                    sealed.streams,
-                    &sealed.chunk_starts,
-                );
-                if let Err(error) = published {
-                    // The group is durable, so its callers hear so; but the indexes no longer
-                    // hold every record, so nothing more is written until a reopen rebuilds them.
-                    let cause = format!("the indexes could not take a durable group: {error}");
-                    tracing::error!(%cause, "the event log refuses writes until reopened");
-                    self.poisoned = Some(StoreFailure::Poisoned {
-                        cause: cause.clone(),
-                    });
-                    self.shared.poison(cause);
-                }
-                answers.into_iter().for_each(Answer::send);
-            }
-            Err(failure) => {
-                tracing::error!(%failure, "group commit failed; the event log refuses writes until reopened");
-                self.poisoned = Some(StoreFailure::Poisoned {
-                    cause: failure.to_string(),
-                });
-                self.shared.poison(failure.to_string());
-                answers
+        };
+        self.last_recorded_at = sealed.last_recorded_at;
+        let in_flight = InFlight {
+            head: sealed.head,
+            first_chunk_start: sealed.chunk_starts.first().copied().unwrap_or(u64::MAX),
+            staged: Arc::clone(&sealed.staged),
+        };
+        let handoff = Handoff {
+            sealed,
+            answers,
+            counts,
+        };
+        let sent = match &self.io.handoffs {
+            Some(handoffs) => handoffs.send(handoff),
+            None => Err(SendError(handoff)),
+        };
+        match sent {
+            Ok(()) => self.in_flight = Some(in_flight),
+            Err(SendError(handoff)) => {
+                let cause = "the event log's write thread stopped".to_string();
+                self.shared.poison(cause.clone());
+                let failure = StoreFailure::Poisoned { cause };
+                handoff
+                    .answers
                     .into_iter()
                     .for_each(|answer| answer.refuse(&failure));
-            }
-        }
-    }
-
-    /// Writes one sealed group and makes it durable. Returns the blob files synced.
-    fn write(&mut self, sealed: &Sealed) -> Result<u64, StoreFailure> {
-        let mut batch = sled::Batch::default();
-        for (first_position, value) in &sealed.chunks {
-            batch.insert(&chunk_key(*first_position)[..], value.as_slice());
-        }
-        batch.insert(HEAD_KEY, HeadValue::of(&sealed.head).encode());
-        let step = |point: FaultPoint, operation: &str| {
-            self.faults
-                .check(point)
-                .map_err(|error| StoreFailure::io(operation, error))
-        };
-        step(FaultPoint::BeforeWrite, "apply_batch")?;
-        self.shared
-            .tree
-            .apply_batch(batch)
-            .map_err(|error| StoreFailure::io("apply_batch", error))?;
-        step(FaultPoint::BeforeFlush, "flush")?;
-        self.shared
-            .db
-            .flush()
-            .map_err(|error| StoreFailure::io("flush", error))?;
-        step(FaultPoint::BeforeSync, "fdatasync of log/db")?;
-        let synced = self.durability.sync()?;
-        step(FaultPoint::AfterSync, "after sync")?;
-        Ok(synced.blob_syncs)
-    }
-
-    /// The queue is closed and drained: make sure everything is durable and say so.
-    fn finish(&mut self) {
-        if self.poisoned.is_none() {
-            let flushed = self
-                .shared
-                .db
-                .flush()
-                .map_err(|error| StoreFailure::io("flush", error));
-            if let Err(failure) = flushed.and_then(|_| self.durability.sync()) {
-                tracing::error!(%failure, "final flush of the event log failed");
-                self.shared.poison(failure.to_string());
+                self.poisoned = Some(failure);
             }
         }
     }
@@ -293,7 +371,9 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         // Runs on a normal end and on a panic alike: subscribers and `close` must not wait for
-        // a writer that is gone.
+        // a writer that is gone. The second stage is stopped first, so everything it wrote is
+        // durable before the store says it closed.
+        self.io.stop();
         self.shared.mark_closed();
     }
 }
@@ -316,9 +396,23 @@ struct Stage {
     recorded_at: jiff::Timestamp,
     last_recorded_at: jiff::Timestamp,
     records: Vec<StoredRecord>,
-    event_positions: HashMap<EventId, u64>,
-    streams: HashMap<StreamId, Vec<u64>>,
+    staged: Staged,
+    /// The group in flight, while the indexes do not hold it yet.
+    prior: Option<Arc<Staged>>,
     counts: OutcomeCounts,
+}
+
+/// What a decided group adds to the indexes once it is durable.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    pub event_positions: HashMap<EventId, u64>,
+    pub streams: HashMap<StreamId, Vec<u64>>,
+}
+
+impl Staged {
+    fn stream(&self, stream: &StreamId) -> &[u64] {
+        self.streams.get(stream).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A decided group, ready to write.
@@ -328,15 +422,19 @@ struct Sealed {
     head: Head,
     record_count: usize,
     last_recorded_at: jiff::Timestamp,
-    event_positions: HashMap<EventId, u64>,
-    streams: HashMap<StreamId, Vec<u64>>,
+    staged: Arc<Staged>,
 }
 
 impl Stage {
     /// A stage for a group of at most `events` events (sized for them up front: growing the
     /// maps and the record list while deciding a bulk group cost the writer reallocations and
     /// rehashes).
-    fn new(head: Head, recorded_at: jiff::Timestamp, events: usize) -> Self {
+    fn new(
+        head: Head,
+        recorded_at: jiff::Timestamp,
+        events: usize,
+        prior: Option<Arc<Staged>>,
+    ) -> Self {
         let first_position = head.position.get().saturating_add(1);
         Self {
             start_prev_hash: head.hash,
@@ -346,21 +444,33 @@ impl Stage {
             recorded_at,
             last_recorded_at: recorded_at,
             records: Vec::with_capacity(events),
-            event_positions: HashMap::with_capacity(events),
-            streams: HashMap::new(),
+            staged: Staged {
+                event_positions: HashMap::with_capacity(events),
+                streams: HashMap::new(),
+            },
+            prior,
             counts: OutcomeCounts::default(),
         }
     }
 
-    /// Where `event_id` was recorded: staged in this group, or durable (a candidate of the id
-    /// index confirmed by reading its record from `shared`).
+    /// The groups staged above the indexes, oldest first: the one in flight, if the indexes do
+    /// not hold it yet, and this one.
+    fn layers(&self) -> impl Iterator<Item = &Staged> {
+        self.prior.as_deref().into_iter().chain([&self.staged])
+    }
+
+    /// Where `event_id` was recorded: staged in this group or the one in flight, or durable (a
+    /// candidate of the id index confirmed by reading its record from `shared`).
     fn position_of(
         &self,
         indexes: &Indexes,
         shared: &Shared,
         event_id: EventId,
     ) -> Result<Option<u64>, StoreFailure> {
-        if let Some(&position) = self.event_positions.get(&event_id) {
+        let staged = self
+            .layers()
+            .find_map(|layer| layer.event_positions.get(&event_id));
+        if let Some(&position) = staged {
             return Ok(Some(position));
         }
         indexes.position_of(event_id, |position| shared.event_id_at(indexes, position))
@@ -385,7 +495,16 @@ impl Stage {
                 "the log can hold records up to position INDEXED_POSITION_MAX = {INDEXED_POSITION_MAX}; these would end at {last}"
             ));
         }
-        let staged = len_u64(self.records.len().saturating_add(events));
+        let in_flight = self
+            .prior
+            .as_ref()
+            .map_or(0, |prior| prior.event_positions.len());
+        let staged = len_u64(
+            self.records
+                .len()
+                .saturating_add(in_flight)
+                .saturating_add(events),
+        );
         indexes.streams.check_room(staged)?;
         if stream_version.saturating_add(len_u64(events)) > STREAM_EVENTS_MAX {
             return Err(format!(
@@ -396,7 +515,7 @@ impl Stage {
     }
 
     fn stream_version(&self, indexes: &Indexes, stream: &StreamId) -> u64 {
-        let staged = self.streams.get(stream).map_or(0, Vec::len);
+        let staged: usize = self.layers().map(|layer| layer.stream(stream).len()).sum();
         indexes
             .stream_version(stream)
             .saturating_add(len_u64(staged))
@@ -406,14 +525,17 @@ impl Stage {
     /// durable one (the stream index decodes its deltas from version 1).
     fn stream_position(&self, indexes: &Indexes, stream: &StreamId, index: usize) -> Option<u64> {
         let durable = usize::try_from(indexes.stream_version(stream)).unwrap_or(usize::MAX);
-        match index.checked_sub(durable) {
-            None => indexes.streams.position(stream, index),
-            Some(staged_index) => self
-                .streams
-                .get(stream)
-                .and_then(|staged| staged.get(staged_index))
-                .copied(),
+        let Some(mut staged_index) = index.checked_sub(durable) else {
+            return indexes.streams.position(stream, index);
+        };
+        for layer in self.layers() {
+            let positions = layer.stream(stream);
+            match positions.get(staged_index) {
+                Some(&position) => return Some(position),
+                None => staged_index = staged_index.saturating_sub(positions.len()),
+            }
         }
+        None
     }
 
     /// The 0-based index of `position` in `stream`, durable or staged. O(n) in the durable
@@ -423,12 +545,15 @@ impl Stage {
         if let Some(index) = indexes.streams.index_of(stream, position) {
             return Some(index);
         }
-        let durable = usize::try_from(indexes.stream_version(stream)).unwrap_or(usize::MAX);
-        let staged = self.streams.get(stream)?;
-        staged
-            .binary_search(&position)
-            .ok()
-            .map(|index| durable.saturating_add(index))
+        let mut before = usize::try_from(indexes.stream_version(stream)).unwrap_or(usize::MAX);
+        for layer in self.layers() {
+            let positions = layer.stream(stream);
+            if let Ok(index) = positions.binary_search(&position) {
+                return Some(before.saturating_add(index));
+            }
+            before = before.saturating_add(positions.len());
+        }
+        None
     }
 
     /// Decides one append request: idempotency first, then the expected version, then staging.
@@ -648,11 +773,11 @@ impl Stage {
         self.records.push(StoredRecord { bytes, hash });
         self.prev_hash = hash;
         self.next_position = position.saturating_add(1);
-        self.event_positions.insert(event_id, position);
-        match self.streams.get_mut(stream) {
+        self.staged.event_positions.insert(event_id, position);
+        match self.staged.streams.get_mut(stream) {
             Some(positions) => positions.push(position),
             None => {
-                self.streams.insert(stream.clone(), vec![position]);
+                self.staged.streams.insert(stream.clone(), vec![position]);
             }
         }
         hash
@@ -709,8 +834,10 @@ impl Stage {
             },
             record_count,
             last_recorded_at: self.last_recorded_at,
-            event_positions: self.event_positions,
-            streams: self.streams,
+            staged: Arc::new(self.staged),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,11 +3,11 @@
 use ledger_domain::ids::Position;
 use ledger_store::{
     AppendError, Appended, EventLog, ExpectedVersion, GENESIS_HASH, Head, ImportError,
-    RecordedEvent, SledEventLog, recompute_hash,
+    RecordedEvent, SledEventLog, StoreOptions, recompute_hash,
 };
 
 use crate::common::{
-    assert_verifies, event, incompressible_event, open, read_everything, request, stream,
+    assert_verifies, event, incompressible_event, open, options, read_everything, request, stream,
 };
 
 #[tokio::test]
@@ -266,6 +266,69 @@ async fn a_retry_inside_the_same_group_is_a_duplicate() {
         Err(AppendError::Conflict { actual: 1, .. })
     ));
     assert_eq!(log.head().position, Position(1));
+}
+
+/// Groups of two events: each whole group is decided while the one before it is written, so
+/// its retries, versions and positions must follow from a group not yet durable.
+#[tokio::test]
+async fn later_groups_of_one_append_many_follow_the_groups_written_before_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let small_groups = StoreOptions {
+        group_events_max: 2,
+        ..options()
+    };
+    let log = SledEventLog::open(dir.path(), small_groups.clone()).unwrap();
+    let first = vec![event(1, 8)];
+    let outcomes = log
+        .append_many(vec![
+            request("customer-a", ExpectedVersion::NoStream, first.clone()),
+            request("customer-a", ExpectedVersion::Exact(1), vec![event(2, 8)]),
+            request("customer-a", ExpectedVersion::NoStream, first.clone()),
+            request("customer-a", ExpectedVersion::Exact(2), vec![event(3, 8)]),
+            request(
+                "customer-b",
+                ExpectedVersion::Any,
+                vec![event(4, 8), event(5, 8)],
+            ),
+            request("customer-a", ExpectedVersion::Exact(2), vec![event(6, 8)]),
+            request("customer-a", ExpectedVersion::Exact(3), vec![event(7, 8)]),
+        ])
+        .await
+        .unwrap();
+    let appended = |first: u64, last: u64, stream_version: u64| {
+        Ok(Appended {
+            first_position: Position(first),
+            last_position: Position(last),
+            stream_version,
+            duplicate: false,
+        })
+    };
+    assert_eq!(outcomes[0], appended(1, 1, 1));
+    assert_eq!(outcomes[1], appended(2, 2, 2));
+    assert_eq!(
+        outcomes[2],
+        Ok(Appended {
+            duplicate: true,
+            ..appended(1, 1, 1).unwrap()
+        })
+    );
+    assert_eq!(outcomes[3], appended(3, 3, 3));
+    assert_eq!(outcomes[4], appended(4, 5, 2));
+    assert!(matches!(
+        outcomes[5],
+        Err(AppendError::Conflict { actual: 3, .. })
+    ));
+    assert_eq!(outcomes[6], appended(6, 6, 4));
+    let versions: Vec<(u64, u64)> = read_everything(&log)
+        .iter()
+        .map(|record| (record.position.get(), record.stream_version))
+        .collect();
+    assert_eq!(versions, [(1, 1), (2, 2), (3, 3), (4, 1), (5, 2), (6, 4)]);
+    log.close().await.unwrap();
+    drop(log);
+    let reopened = SledEventLog::open(dir.path(), small_groups).unwrap();
+    assert_eq!(reopened.head().position, Position(6));
+    assert_verifies(&reopened);
 }
 
 #[tokio::test]

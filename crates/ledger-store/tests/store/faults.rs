@@ -4,10 +4,11 @@
 
 use ledger_domain::ids::Position;
 use ledger_store::{
-    AppendError, EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, StoreFailure,
+    AppendError, EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, SledEventLog,
+    StoreFailure, StoreOptions,
 };
 
-use crate::common::{assert_verifies, event, open_with_faults, read_everything, request};
+use crate::common::{assert_verifies, event, open_with_faults, options, read_everything, request};
 
 async fn a_fault_at(point: FaultPoint) {
     let dir = tempfile::tempdir().unwrap();
@@ -187,4 +188,56 @@ async fn every_caller_of_a_failing_group_is_refused() {
         1,
         "after the first failure nothing reaches the disk"
     );
+}
+
+/// Groups of two events: the second group of one `append_many` is decided while the first is
+/// written; when the first fails, the second is refused too, though nothing failed in it, and
+/// never reaches the disk. After a reopen, each group is whole or absent, in order.
+#[tokio::test]
+async fn a_group_decided_during_a_failing_write_is_refused_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let small_groups = StoreOptions {
+        group_events_max: 2,
+        faults: faults.clone(),
+        ..options()
+    };
+    let log = SledEventLog::open(dir.path(), small_groups.clone()).unwrap();
+    faults.arm(FaultPoint::BeforeSync, FaultMode::Once);
+    let requests: Vec<_> = (0..3_u64)
+        .map(|group| {
+            request(
+                &format!("customer-{group}"),
+                ExpectedVersion::NoStream,
+                vec![event(group * 2, 8), event(group * 2 + 1, 8)],
+            )
+        })
+        .collect();
+    let outcomes = log.append_many(requests.clone()).await.unwrap();
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome, Err(AppendError::Unavailable(_))),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(log.head().position, Position(0));
+    assert_eq!(faults.fired(FaultPoint::BeforeSync), 1);
+    assert!(log.close().await.is_err());
+    drop(log);
+
+    let log = SledEventLog::open(dir.path(), small_groups).unwrap();
+    let present: Vec<_> = read_everything(&log)
+        .iter()
+        .map(|record| record.event.event_id)
+        .collect();
+    let first_group: Vec<_> = requests[0]
+        .events
+        .iter()
+        .map(|event| event.event_id)
+        .collect();
+    assert!(
+        present.is_empty() || present == first_group,
+        "only the failing group may have reached the disk, found {present:?}"
+    );
+    assert_verifies(&log);
 }
