@@ -81,6 +81,13 @@ fn seal_part(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>, Key
         .collect()
 }
 
+/// Requests the `import` command (and figure 2 of `make bench`) hands the store per bulk
+/// append: four of the store's default groups of 2,048 events, so its writer decides and
+/// compresses each next group while the one before is written for three groups in four (the
+/// pipeline drains at the end of each chunk, when the caller hears the chunk's outcomes), and
+/// small enough that the progress bar moves.
+pub const IMPORT_CHUNK_REQUESTS: usize = 8192;
+
 /// Seals and appends `planned` in order, in chunks of `chunk_requests` requests (at least one),
 /// sealing each next chunk while the store writes the one before; `written` hears each chunk's
 /// outcomes (one per request, in order) and may stop the run with an error of its own.

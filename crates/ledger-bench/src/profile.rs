@@ -31,9 +31,6 @@ pub const LEDGER_EVENTS_MAX: u64 = 4_000_000;
 /// read models, so the issue's 10 M take ~28 GB, built once and reused.
 pub const SCALE_EVENTS_MAX: u64 = ISSUE_LEDGER_EVENTS;
 
-/// Requests handed to the store per `append_many` in the bulk import, as `seed` does.
-pub const IMPORT_CHUNK_REQUESTS: usize = 4_096;
-
 /// How a run is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {

@@ -631,7 +631,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
              - 5b, 6: `wrk --latency` POSTing one GraphQL query by an agent token; 6 looks the customer up by `MOBILE` (the schema's phone kind) and reads the first page. 5b runs twice: with {} connections (p50 {}), then with {} (p50 {}); a closed loop's mean latency is its connections over its throughput, so the first run's p99 holds the load generator's own queue and the second is the server's latency at the same load. The target is met when a run serves ≥ 10 k/s with p99 ≤ 5 ms. p50 of 6: {}. 5b follows {:?} of the same load, untimed, right after `/readyz` said ready: {}, p50 {}, p99 {}.\n\
              - 7: one websocket `screenPop(agent)` subscription; each `recordContact` is POSTed, its answer awaited, then the pop; request sent → pop p99 {}.\n\
              - 8: peak RSS is the server's `VmHWM` after 5b–7 and an auditor's `verifyLedger` of all {} records, which took {:.1} s ({} once it was ready, before any request; it was ready after {:.1} s, having written {} while opening the ledger); bytes on disk are every file of the store right after its appends (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); figure 2's store of {} events: {:.2}×. The data directory figures 5–8 read, with every read model (the read models' own sled database beside the log's), is {} ({:.2}× raw).{}",
-            crate::profile::IMPORT_CHUNK_REQUESTS,
+            ledger_app::bulk::IMPORT_CHUNK_REQUESTS,
             imported.groups,
             imported.syncs,
             postgres_elapsed.as_secs_f64(),

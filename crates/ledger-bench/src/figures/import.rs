@@ -9,7 +9,7 @@ use ledger_domain::ids::Position;
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{AppendRequest, EventLog, SledEventLog, StoreOptions, encode_record};
 
-use crate::profile::IMPORT_CHUNK_REQUESTS;
+use ledger_app::bulk::IMPORT_CHUNK_REQUESTS;
 
 /// What one bulk import did.
 #[derive(Debug, Clone, Copy)]

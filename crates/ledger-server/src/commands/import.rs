@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ledger_app::bulk::BulkError;
+use ledger_app::bulk::{BulkError, IMPORT_CHUNK_REQUESTS};
 use ledger_app::personal::KeyRing;
 use ledger_domain::events::Event;
 use ledger_domain::ids::{EventId, StreamId};
@@ -31,10 +31,6 @@ use ledger_store::{
 use super::{open_store, print_problems};
 use crate::interchange::{IntegratorLine, Line, parse_line};
 use crate::progress;
-
-/// Requests handed to the store per bulk append: big enough that a group commit carries
-/// thousands of events, small enough that the progress bar moves.
-pub const IMPORT_CHUNK_REQUESTS: usize = 8192;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
