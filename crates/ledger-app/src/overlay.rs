@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use ledger_domain::projection::{Entry, Order, StateError, StateRead, StateWrite, Typed};
-use ledger_store::Writes;
+use ledger_store::{WriteKey, Writes, write_key};
 
 /// What one pending write is counted as beside its key and value: the map's node share and the
 /// two vectors' headers, roughly.
@@ -56,7 +56,7 @@ impl Pending {
     /// Encodes the values kept decoded into `writes`, which then holds everything to commit.
     pub fn settle(&mut self) -> Result<(), StateError> {
         for (key, value) in self.typed.drain() {
-            self.writes.insert(key, Some(value.encode()?));
+            self.writes.insert(write_key(key), Some(value.encode()?));
         }
         Ok(())
     }
@@ -89,7 +89,7 @@ impl<'a, B: StateRead + ?Sized> Overlay<'a, B> {
         self.forget_typed(&key);
         let added = held_bytes(&key, value.as_ref());
         let value_bytes = value.as_ref().map_or(0, Vec::len);
-        self.bytes = match self.writes.insert(key, value) {
+        self.bytes = match self.writes.insert(write_key(key), value) {
             // The key and the share were counted with the value replaced.
             Some(replaced) => {
                 (self.bytes + value_bytes).saturating_sub(replaced.as_ref().map_or(0, Vec::len))
@@ -227,7 +227,7 @@ fn layered_range<B: StateRead + ?Sized>(
     // Only the writes inside the range, found by the map's own range walk: a scan of every
     // pending write made each read cost O(batch), so a projection that reads a range per event
     // took quadratic time in the batch during catch-up and rebuild.
-    let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = writes
+    let pending: Vec<(&WriteKey, &Option<Vec<u8>>)> = writes
         .range::<[u8], _>((Bound::Included(start), upper))
         .collect();
     // Every written key can hide at most one base entry, so this many base entries always
@@ -236,8 +236,8 @@ fn layered_range<B: StateRead + ?Sized>(
     let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
     for (key, value) in pending {
         match value {
-            Some(value) => merged.insert(key.clone(), value.clone()),
-            None => merged.remove(key),
+            Some(value) => merged.insert(key.to_vec(), value.clone()),
+            None => merged.remove(key.as_slice()),
         };
     }
     Ok(first_in_order(merged, order, limit))
@@ -266,7 +266,7 @@ impl<B: StateRead + ?Sized> StateWrite for Overlay<'_, B> {
 
     fn put_typed(&mut self, key: Vec<u8>, value: Box<dyn Typed>) -> Result<(), StateError> {
         self.forget_typed(&key);
-        if let Some(replaced) = self.writes.remove(&key) {
+        if let Some(replaced) = self.writes.remove(key.as_slice()) {
             self.bytes = self
                 .bytes
                 .saturating_sub(held_bytes(&key, replaced.as_ref()));
@@ -318,10 +318,10 @@ mod tests {
             base.put(key.to_vec(), b"base".to_vec());
         }
         let mut committing = Writes::new();
-        committing.insert(b"k1".to_vec(), Some(b"committing".to_vec()));
-        committing.insert(b"k2".to_vec(), None);
-        committing.insert(b"k5".to_vec(), Some(b"committing".to_vec()));
-        committing.insert(b"k6".to_vec(), Some(b"committing".to_vec()));
+        committing.insert(write_key(b"k1".to_vec()), Some(b"committing".to_vec()));
+        committing.insert(write_key(b"k2".to_vec()), None);
+        committing.insert(write_key(b"k5".to_vec()), Some(b"committing".to_vec()));
+        committing.insert(write_key(b"k6".to_vec()), Some(b"committing".to_vec()));
         let layered = Layered {
             writes: &committing,
             base: &base,
@@ -481,9 +481,12 @@ mod tests {
         overlay.put(b"k5".to_vec(), b"bytes again".to_vec());
         let writes = overlay.into_writes().unwrap();
         let expected: Writes = [
-            (b"k2".to_vec(), Some(2_u32.to_be_bytes().to_vec())),
-            (b"k4".to_vec(), None),
-            (b"k5".to_vec(), Some(b"bytes again".to_vec())),
+            (
+                write_key(b"k2".to_vec()),
+                Some(2_u32.to_be_bytes().to_vec()),
+            ),
+            (write_key(b"k4".to_vec()), None),
+            (write_key(b"k5".to_vec()), Some(b"bytes again".to_vec())),
         ]
         .into_iter()
         .collect();

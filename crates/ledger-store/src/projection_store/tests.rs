@@ -102,7 +102,7 @@ proptest! {
                     Some(value) => model.insert(key.clone(), value.clone()),
                     None => model.remove(key),
                 };
-                batch.insert(key.clone(), value);
+                batch.insert(write_key(key.clone()), value);
             }
             space.commit(&batch, meta(round as u64)).unwrap();
             in_pieces.commit_unseen(&batch, meta(round as u64)).unwrap();
@@ -136,7 +136,7 @@ fn growing_ranges_are_cut_into_blocks_near_the_target_and_keys_share_them() {
         let writes: Writes = (0..100_u64)
             .map(|index| {
                 let key = format!("entry:{:06}", round * 100 + index).into_bytes();
-                (key, Some(vec![7; 100]))
+                (write_key(key), Some(vec![7; 100]))
             })
             .collect();
         space.commit(&writes, meta(round)).unwrap();
@@ -152,7 +152,7 @@ fn growing_ranges_are_cut_into_blocks_near_the_target_and_keys_share_them() {
     assert_eq!(blocks[0].0, vec![BLOCK_PREFIX]);
     // Deleting every entry leaves no block behind.
     let deletes: Writes = (0..2_000_u64)
-        .map(|index| (format!("entry:{index:06}").into_bytes(), None))
+        .map(|index| (write_key(format!("entry:{index:06}").into_bytes()), None))
         .collect();
     space.commit(&deletes, meta(20)).unwrap();
     assert_eq!(space.tree.scan_prefix([BLOCK_PREFIX]).count(), 0);
@@ -163,7 +163,7 @@ fn growing_ranges_are_cut_into_blocks_near_the_target_and_keys_share_them() {
 fn a_generation_written_before_blocks_is_read_as_it_is_and_reported_stale() {
     let (_dir, store) = store();
     let entries: Writes = (0..50_u8)
-        .map(|index| (vec![b'k', index], Some(vec![index; 10])))
+        .map(|index| (write_key(vec![b'k', index]), Some(vec![index; 10])))
         .collect();
     crate::testing::store_unpacked_generation(&store, "old", &entries, meta(9)).unwrap();
     let space = store.active("old").unwrap().unwrap();
@@ -194,7 +194,9 @@ fn a_generation_written_before_blocks_is_read_as_it_is_and_reported_stale() {
 fn a_damaged_block_is_an_error_naming_the_projection_not_an_empty_answer() {
     let (_dir, store) = store();
     let space = store.fresh("damaged").unwrap();
-    let writes: Writes = [(b"a".to_vec(), Some(b"1".to_vec()))].into_iter().collect();
+    let writes: Writes = [(write_key(b"a".to_vec()), Some(b"1".to_vec()))]
+        .into_iter()
+        .collect();
     space.commit(&writes, meta(1)).unwrap();
     space
         .tree
@@ -220,18 +222,18 @@ fn keys_a_commit_does_not_write_read_the_same_throughout_it() {
     let key = |index: u32| format!("k{index:07}").into_bytes();
     let key_of = key;
     let old: Writes = (0..OLD)
-        .map(|index| (key(index * STEP), Some(vec![7; 100])))
+        .map(|index| (write_key(key(index * STEP)), Some(vec![7; 100])))
         .collect();
     space.commit_unseen(&old, meta(1)).unwrap();
     let expected: Vec<Entry> = old
         .iter()
-        .map(|(key, value)| (key.clone(), value.clone().unwrap()))
+        .map(|(key, value)| (key.to_vec(), value.clone().unwrap()))
         .collect();
     let blocks_before = blocks(&space).len();
     // New keys between the old ones: every block grows to STEP times its size.
     let new: Writes = (0..OLD * STEP)
         .filter(|index| index % STEP != 0)
-        .map(|index| (key(index), Some(vec![8; 100])))
+        .map(|index| (write_key(key(index)), Some(vec![8; 100])))
         .collect();
     let done = std::sync::atomic::AtomicBool::new(false);
     let (reads, mismatches) = std::thread::scope(|scope| {
@@ -268,7 +270,7 @@ fn keys_a_commit_does_not_write_read_the_same_throughout_it() {
                     .range(&key_of(low), &key_of(high), order, usize::MAX)
                     .unwrap()
                     .into_iter()
-                    .filter(|(key, _)| old.contains_key(key))
+                    .filter(|(key, _)| old.contains_key(key.as_slice()))
                     .collect();
                 found.sort();
                 if found.iter().collect::<Vec<_>>() != wanted {
@@ -313,4 +315,41 @@ fn keys_a_commit_does_not_write_read_the_same_throughout_it() {
         space.dump().unwrap().len(),
         usize::try_from(OLD * STEP).unwrap()
     );
+}
+
+/// Keys in place and keys on the heap sort, find and range as their bytes, whichever way a map
+/// of them is searched.
+#[test]
+fn write_keys_order_and_find_as_their_bytes_in_place_or_not() {
+    let keys: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![b'a'; WRITE_KEY_INLINE_BYTES - 1],
+        vec![b'a'; WRITE_KEY_INLINE_BYTES],
+        [vec![b'a'; WRITE_KEY_INLINE_BYTES], vec![0]].concat(),
+        vec![b'a'; WRITE_KEY_INLINE_BYTES + 1],
+        vec![b'a'; 200],
+        vec![b'b'],
+    ];
+    assert!(!write_key(keys[2].clone()).spilled());
+    assert!(write_key(keys[3].clone()).spilled());
+    let writes: Writes = keys
+        .iter()
+        .rev()
+        .map(|key| (write_key(key.clone()), Some(key.clone())))
+        .collect();
+    let in_order: Vec<Vec<u8>> = writes.keys().map(|key| key.to_vec()).collect();
+    assert_eq!(in_order, keys, "the keys above are listed in byte order");
+    for key in &keys {
+        assert_eq!(writes.get(key.as_slice()), Some(&Some(key.clone())));
+    }
+    let start = vec![b'a'; WRITE_KEY_INLINE_BYTES];
+    let end = vec![b'a'; 100];
+    let ranged: Vec<Vec<u8>> = writes
+        .range::<[u8], _>((
+            std::ops::Bound::Included(start.as_slice()),
+            std::ops::Bound::Excluded(end.as_slice()),
+        ))
+        .map(|(key, _)| key.to_vec())
+        .collect();
+    assert_eq!(ranged, keys[2..5]);
 }

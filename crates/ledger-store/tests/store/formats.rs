@@ -15,7 +15,7 @@ use ledger_store::{
     EventLog, ExpectedVersion, FaultMode, FaultPoint, Faults, OpenError, ProjectionStore,
     READ_MODELS_BUILD_DIR_NAME, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME,
     READ_MODELS_OLD_DIR_NAME, ReadModelsDb, SledEventLog, SpaceMeta, StoreOptions, Writes,
-    replace_read_models,
+    replace_read_models, write_key,
 };
 
 use crate::common::{
@@ -167,7 +167,7 @@ async fn opening_leaves_only_chunks_head_and_metadata_even_after_a_crash_while_s
 /// Entries `0..count` of a read model, each value naming `round`.
 fn read_model_writes(round: u8, count: u8) -> Writes {
     (0..count)
-        .map(|key| (vec![b'k', key], Some(vec![round; 40])))
+        .map(|key| (write_key(vec![b'k', key]), Some(vec![round; 40])))
         .collect()
 }
 
@@ -195,7 +195,7 @@ fn active_entries(store: &ProjectionStore, name: &str) -> Option<Vec<(Vec<u8>, V
 fn entries_of(writes: &Writes) -> Vec<(Vec<u8>, Vec<u8>)> {
     writes
         .iter()
-        .filter_map(|(key, value)| value.clone().map(|value| (key.clone(), value)))
+        .filter_map(|(key, value)| value.clone().map(|value| (key.to_vec(), value)))
         .collect()
 }
 
@@ -422,7 +422,12 @@ async fn a_replacement_gives_read_models_kept_in_the_log_database_their_own() {
 /// `count` entries of a read model, each value `value_bytes` bytes naming `round`.
 fn large_read_model_writes(round: u8, count: u32, value_bytes: usize) -> Writes {
     (0..count)
-        .map(|key| (key.to_be_bytes().to_vec(), Some(vec![round; value_bytes])))
+        .map(|key| {
+            (
+                write_key(key.to_be_bytes().to_vec()),
+                Some(vec![round; value_bytes]),
+            )
+        })
         .collect()
 }
 
