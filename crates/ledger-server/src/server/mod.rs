@@ -32,7 +32,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
-use ledger_graphql::{Caller, ConsistentWith, LedgerSchema};
+use ledger_graphql::{Caller, ConsistentWith, LedgerSchema, Role};
 use ledger_store::EventLog;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -52,6 +52,20 @@ pub const BATCH_OPERATIONS_MAX: usize = 16;
 /// The longest a GraphQL request over HTTP may run (subscriptions are not bound by it). Read-
 /// your-writes waits at most 5 s inside this.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest an auditor's or an administrator's GraphQL request may run. `verifyLedger`
+/// re-checks the whole chain whatever range it lists, which takes 25–30 s at 10 M events on
+/// the bench's 2-core machine, so it outgrows [`REQUEST_TIMEOUT`] with the ledger. Also the
+/// bound on reading any request's body (the route's timeout runs before the caller is known).
+pub const AUDIT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long a request of a caller in `role` may run.
+pub fn request_timeout(role: Role) -> Duration {
+    match role {
+        Role::Auditor | Role::Admin => AUDIT_REQUEST_TIMEOUT,
+        Role::Agent | Role::Supervisor | Role::Analyst => REQUEST_TIMEOUT,
+    }
+}
 
 /// The header that asks reads to wait until the read models have applied a position.
 pub const CONSISTENT_WITH: HeaderName = HeaderName::from_static("x-ledger-consistent-with");
@@ -97,7 +111,7 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            AUDIT_REQUEST_TIMEOUT,
         ));
     Router::new()
         .route("/", get(assets::index))
@@ -184,7 +198,20 @@ async fn execute(state: &AppState, context: RequestContext, request: BatchReques
             single.data.insert(position);
         }
     }
-    let response = state.schema.execute_batch(request).await;
+    let limit = request_timeout(context.caller.role);
+    let Ok(response) = tokio::time::timeout(limit, state.schema.execute_batch(request)).await
+    else {
+        metrics::record_request(&label, started.elapsed().as_secs_f64(), false);
+        return error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            &format!(
+                "the request ran past its limit of {} s for a {:?} (REQUEST_TIMEOUT, or AUDIT_REQUEST_TIMEOUT for auditors and administrators)",
+                limit.as_secs(),
+                context.caller.role
+            ),
+        );
+    };
     metrics::record_request(&label, started.elapsed().as_secs_f64(), response.is_ok());
     GraphQLResponse::from(response).into_response()
 }
@@ -344,4 +371,22 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An auditor's `verifyLedger` walks the whole log (25–30 s at 10 M events here), so the
+    /// roles that may call it get the long limit; the call centre and analysts keep the short one.
+    #[test]
+    fn only_the_roles_that_verify_the_ledger_get_the_long_request_limit() {
+        for role in Role::ALL {
+            let verifies = matches!(role, Role::Auditor | Role::Admin);
+            let limit = request_timeout(role);
+            assert_eq!(limit == AUDIT_REQUEST_TIMEOUT, verifies, "{role:?}");
+            assert_eq!(limit == REQUEST_TIMEOUT, !verifies, "{role:?}");
+        }
+        assert!(AUDIT_REQUEST_TIMEOUT >= 10 * Duration::from_secs(30));
+    }
 }
