@@ -54,7 +54,7 @@ pub const BATCH_OPERATIONS_MAX: usize = 16;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest an auditor's or an administrator's GraphQL request may run. `verifyLedger`
-/// re-checks the whole chain whatever range it lists, which takes 25–30 s at 10 M events on
+/// re-checks the whole chain whatever range it lists, which takes 25–32 s at 10 M events on
 /// the bench's 2-core machine, so it outgrows [`REQUEST_TIMEOUT`] with the ledger. Also the
 /// bound on reading any request's body (the route's timeout runs before the caller is known).
 pub const AUDIT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
@@ -377,7 +377,7 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 mod tests {
     use super::*;
 
-    /// An auditor's `verifyLedger` walks the whole log (25–30 s at 10 M events here), so the
+    /// An auditor's `verifyLedger` walks the whole log (25–32 s at 10 M events here), so the
     /// roles that may call it get the long limit; the call centre and analysts keep the short one.
     #[test]
     fn only_the_roles_that_verify_the_ledger_get_the_long_request_limit() {
