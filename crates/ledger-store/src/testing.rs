@@ -5,13 +5,29 @@ use std::path::Path;
 
 use ledger_domain::ids::Position;
 
-use crate::types::RecordedEvent;
+use crate::types::{NewEvent, RecordedEvent};
 
 use crate::limits::CACHE_BYTES_DEFAULT;
 use crate::record::{
     CHUNK_FORMAT_PLAIN, CHUNK_PREFIX, Chunk, SETTLE_KEY, chunk_key, chunk_key_position, record_hash,
 };
 use crate::sled_log::open_sled;
+
+/// A `ContactRecorded` event with a fresh id, a fixed business time and actor, from telephony,
+/// carrying `payload`: what the store's tests append.
+pub fn contact_event(payload: Vec<u8>) -> NewEvent {
+    NewEvent {
+        event_id: ledger_domain::ids::EventId::new_v7(),
+        event_type: "ContactRecorded".into(),
+        schema_version: 1,
+        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
+        actor: ledger_domain::ids::StaffId::parse("actor", "agent-0042").expect("a staff id"),
+        correlation_id: None,
+        causation_id: None,
+        origin: Some("telephony".into()),
+        payload,
+    }
+}
 
 /// How to alter the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

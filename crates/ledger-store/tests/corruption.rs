@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 mod support;
 
-use ledger_domain::ids::{EventId, Position, StaffId, StreamId};
+use ledger_domain::ids::{Position, StreamId};
+use ledger_store::testing::contact_event;
 use ledger_store::{AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog};
 
 use support::{Rng, count_from_env, options, seed_from_env};
@@ -32,19 +33,11 @@ const SECTOR_BYTES: u64 = 512;
 fn event(seed: u64) -> NewEvent {
     // Payloads of 40 bytes to ~6 KiB: small records share chunks, large ones span sled pages.
     let length = usize::try_from(40 + (seed * 7919) % 6000).expect("small");
-    NewEvent {
-        event_id: EventId::new_v7(),
-        event_type: "ContactRecorded".into(),
-        schema_version: 1,
-        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
-        actor: StaffId::parse("actor", "agent-0042").expect("a staff id"),
-        correlation_id: None,
-        causation_id: None,
-        origin: Some("telephony".into()),
-        payload: (0..length)
+    contact_event(
+        (0..length)
             .map(|index| u8::try_from((seed + index as u64) % 251).unwrap_or(0))
             .collect(),
-    }
+    )
 }
 
 /// Writes the pristine store and returns each position's hash as written.

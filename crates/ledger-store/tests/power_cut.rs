@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 mod support;
 
-use ledger_domain::ids::{EventId, Position, StaffId, StreamId};
+use ledger_domain::ids::{Position, StreamId};
+use ledger_store::testing::contact_event;
 use ledger_store::{AppendRequest, EventLog, ExpectedVersion, Hash, NewEvent, SledEventLog};
 
 use support::{Rng, count_from_env, options, seed_from_env};
@@ -37,17 +38,12 @@ fn event(rng: &mut Rng) -> NewEvent {
     let length = usize::try_from(1 + rng.below(PAYLOAD_BYTES_MAX)).expect("small");
     let fill = rng.next_u64();
     NewEvent {
-        event_id: EventId::new_v7(),
-        event_type: "ContactRecorded".into(),
-        schema_version: 1,
-        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
-        actor: StaffId::parse("actor", "agent-0042").expect("a staff id"),
-        correlation_id: None,
-        causation_id: None,
         origin: None,
-        payload: (0..length)
-            .map(|index| u8::try_from((fill + index as u64) % 251).unwrap_or(0))
-            .collect(),
+        ..contact_event(
+            (0..length)
+                .map(|index| u8::try_from((fill + index as u64) % 251).unwrap_or(0))
+                .collect(),
+        )
     }
 }
 

@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ledger_domain::ids::{EventId, StaffId, StreamId};
+use ledger_domain::ids::StreamId;
+use ledger_store::testing::contact_event;
 use ledger_store::{
     AppendRequest, EventLog, ExpectedVersion, Faults, NewEvent, RecordedEvent, SledEventLog,
     SteppingClock, StoreOptions,
@@ -15,19 +16,11 @@ pub fn stream(name: &str) -> StreamId {
 
 /// An event with a fresh id and `payload_bytes` bytes derived from `seed`.
 pub fn event(seed: u64, payload_bytes: usize) -> NewEvent {
-    NewEvent {
-        event_id: EventId::new_v7(),
-        event_type: "ContactRecorded".into(),
-        schema_version: 1,
-        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
-        actor: StaffId::parse("actor", "agent-0042").expect("a staff id"),
-        correlation_id: None,
-        causation_id: None,
-        origin: Some("telephony".into()),
-        payload: (0..payload_bytes)
+    contact_event(
+        (0..payload_bytes)
             .map(|index| u8::try_from((seed + index as u64) % 251).unwrap_or(0))
             .collect(),
-    }
+    )
 }
 
 /// An event whose payload does not compress (like sealed personal fields, which are

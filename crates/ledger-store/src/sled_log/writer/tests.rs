@@ -1,25 +1,14 @@
 //! Deciding a group over the one in flight: what the second group decides must be what it
 //! would decide were the first one durable already.
 
-use ledger_domain::ids::{EventId, StaffId};
-
 use super::*;
 use crate::StoreOptions;
 use crate::sled_log::SledEventLog;
+use crate::testing::contact_event;
 use crate::types::{ExpectedVersion, NewEvent};
 
 fn event() -> NewEvent {
-    NewEvent {
-        event_id: EventId::new_v7(),
-        event_type: "ContactRecorded".into(),
-        schema_version: 1,
-        occurred_at: jiff::Timestamp::from_second(1_700_000_000).expect("an instant"),
-        actor: StaffId::parse("actor", "agent-0042").expect("a staff id"),
-        correlation_id: None,
-        causation_id: None,
-        origin: None,
-        payload: vec![7; 40],
-    }
+    contact_event(vec![7; 40])
 }
 
 fn request(expected: ExpectedVersion, events: &[NewEvent]) -> AppendRequest {
