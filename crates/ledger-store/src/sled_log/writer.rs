@@ -171,16 +171,16 @@ struct InFlight {
 }
 
 pub(crate) struct Writer {
-    pub shared: Arc<Shared>,
-    pub receiver: mpsc::Receiver<Message>,
-    pub io: IoStage,
-    pub clock: Arc<dyn Clock>,
-    pub group_events_max: usize,
-    pub last_recorded_at: jiff::Timestamp,
+    shared: Arc<Shared>,
+    receiver: mpsc::Receiver<Message>,
+    io: IoStage,
+    clock: Arc<dyn Clock>,
+    group_events_max: usize,
+    last_recorded_at: jiff::Timestamp,
     /// Set by the first failed write, flush or sync; from then on every message is refused.
-    pub poisoned: Option<StoreFailure>,
+    poisoned: Option<StoreFailure>,
     /// A message taken from the queue that did not fit the group; it starts the next one.
-    pub carried: Option<Message>,
+    carried: Option<Message>,
     in_flight: Option<InFlight>,
 }
 
@@ -273,13 +273,16 @@ impl Writer {
         let failure = match self.io.landed.recv() {
             Ok(Ok(())) => return,
             Ok(Err(failure)) => failure,
-            Err(_) => {
-                let cause = "the event log's write thread stopped".to_string();
-                self.shared.poison(cause.clone());
-                StoreFailure::Poisoned { cause }
-            }
+            Err(_) => self.io_stopped(),
         };
         self.poisoned = Some(failure);
+    }
+
+    /// The second stage is gone (it panicked): poisons the store and says so.
+    fn io_stopped(&self) -> StoreFailure {
+        let cause = "the event log's write thread stopped".to_string();
+        self.shared.poison(cause.clone());
+        StoreFailure::Poisoned { cause }
     }
 
     /// Decides one group, then hands it to the second stage once the group before has landed.
@@ -355,9 +358,7 @@ impl Writer {
         match sent {
             Ok(()) => self.in_flight = Some(in_flight),
             Err(SendError(handoff)) => {
-                let cause = "the event log's write thread stopped".to_string();
-                self.shared.poison(cause.clone());
-                let failure = StoreFailure::Poisoned { cause };
+                let failure = self.io_stopped();
                 handoff
                     .answers
                     .into_iter()
