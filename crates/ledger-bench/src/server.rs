@@ -105,6 +105,11 @@ impl Server {
         peak_rss(&text).ok_or_else(|| format!("{path}: no VmHWM line"))
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The bytes the server has caused to be written to storage so far (`/proc/PID/io`).
     pub fn written_bytes(&self) -> Result<u64, String> {
         crate::machine::written_bytes(&self.child.id().to_string())
