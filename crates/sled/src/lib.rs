@@ -83,7 +83,11 @@
 #![doc(
     html_logo_url = "https://raw.githubusercontent.com/spacejam/sled/master/art/tree_face_anti-transphobia.png"
 )]
-#![deny(
+// contact-ledger: built as a path dependency, so cargo does not cap its lints as it caps a
+// crates.io dependency's, and today's compiler finds what the lists below deny. Allowed, which is
+// what the cap did. See crates/sled/PATCHED.md.
+#![allow(warnings)]
+#![allow(
     missing_docs,
     future_incompatible,
     nonstandard_style,
@@ -94,7 +98,7 @@
     unsafe_code,
     unused_qualifications
 )]
-#![deny(
+#![allow(
     // over time, consider enabling the commented-out lints below
     clippy::cast_lossless,
     clippy::cast_possible_truncation,

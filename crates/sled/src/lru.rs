@@ -16,8 +16,13 @@ use crate::{
 #[cfg(any(test, feature = "lock_free_delays"))]
 const MAX_QUEUE_ITEMS: usize = 4;
 
+// contact-ledger: 4 instead of 64. A shard counts the pages it holds only when its queue of
+// accesses fills, so with 256 shards up to 256 × 63 pages read once each (a walk, the segment
+// cleaner relocating pages, reads of many customers) stayed cached uncounted, whatever
+// `cache_capacity` said: several hundred MiB with pages of tens of KiB. 4 is the value sled's
+// own tests run with. See crates/sled/PATCHED.md.
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const MAX_QUEUE_ITEMS: usize = 64;
+const MAX_QUEUE_ITEMS: usize = 4;
 
 #[cfg(any(test, feature = "lock_free_delays"))]
 const N_SHARDS: usize = 2;
