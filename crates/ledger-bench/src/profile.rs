@@ -51,6 +51,10 @@ pub struct Profile {
     pub http: Duration,
     /// Contacts recorded for figure 7.
     pub screen_pops: usize,
+    /// How long the server is left idle after the load before figure 8a reads its peak: sled's
+    /// segment cleaners go on working after the requests stop, and once raised the resident
+    /// set that way (MISSES §8a).
+    pub idle_after_load: Duration,
 }
 
 impl Profile {
@@ -65,6 +69,7 @@ impl Profile {
         reads: 5_000,
         http: Duration::from_secs(10),
         screen_pops: 500,
+        idle_after_load: Duration::from_secs(30),
     };
 
     /// `make bench-quick`: the same suite, small enough for under two minutes.
@@ -78,6 +83,7 @@ impl Profile {
         reads: 1_000,
         http: Duration::from_secs(3),
         screen_pops: 100,
+        idle_after_load: Duration::from_secs(3),
     };
 
     pub fn named(name: &str) -> Result<Self, String> {

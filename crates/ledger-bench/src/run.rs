@@ -173,6 +173,8 @@ struct ApiFigures {
     /// The auditor's `verifyLedger` before the peak was read: how long, over how many records.
     verify_elapsed: std::time::Duration,
     verified_events: u64,
+    /// The resident set at the end of the idle interval after the load (the peak covers it).
+    idle_rss: u64,
 }
 
 async fn api_figures(
@@ -217,6 +219,9 @@ async fn api_figures(
     // An auditor checking the chain is part of a server's life: the peak covers it.
     progress("figure 8: an auditor's verifyLedger of the whole log");
     let (verify_elapsed, verified_events) = server::verify_ledger(&address).await?;
+    progress("figure 8: the server left idle after the load");
+    tokio::time::sleep(settings.profile.idle_after_load).await;
+    let idle_rss = server.resident_bytes()?;
     let peak_rss = server.peak_rss_bytes()?;
     server.stop();
     Ok(ApiFigures {
@@ -231,6 +236,7 @@ async fn api_figures(
         ready_written,
         verify_elapsed,
         verified_events,
+        idle_rss,
     })
 }
 
@@ -630,7 +636,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
              - 5a: `customer_timeline::page` (what the API calls) on the timeline read model; PostgreSQL: `SELECT … WHERE stream = $1 ORDER BY version DESC LIMIT 50` through the unique index (ratio = PostgreSQL p99 / ledger p99).\n\
              - 5b, 6: `wrk --latency` POSTing one GraphQL query by an agent token; 6 looks the customer up by `MOBILE` (the schema's phone kind) and reads the first page. 5b runs twice: with {} connections (p50 {}), then with {} (p50 {}); a closed loop's mean latency is its connections over its throughput, so the first run's p99 holds the load generator's own queue and the second is the server's latency at the same load. The target is met when a run serves ≥ 10 k/s with p99 ≤ 5 ms. p50 of 6: {}. 5b follows {:?} of the same load, untimed, right after `/readyz` said ready: {}, p50 {}, p99 {}.\n\
              - 7: one websocket `screenPop(agent)` subscription; each `recordContact` is POSTed, its answer awaited, then the pop; request sent → pop p99 {}.\n\
-             - 8: peak RSS is the server's `VmHWM` after 5b–7 and an auditor's `verifyLedger` of all {} records, which took {:.1} s ({} once it was ready, before any request; it was ready after {:.1} s, having written {} while opening the ledger); bytes on disk are every file of the store right after its appends (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); figure 2's store of {} events: {:.2}×. The data directory figures 5–8 read, with every read model (the read models' own sled database beside the log's), is {} ({:.2}× raw).{}",
+             - 8: peak RSS is the server's `VmHWM` after 5b–7, an auditor's `verifyLedger` of all {} records, which took {:.1} s, and {:?} left idle ({} resident at its end; {} once it was ready, before any request; it was ready after {:.1} s, having written {} while opening the ledger); bytes on disk are every file of the store right after its appends (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); figure 2's store of {} events: {:.2}×. The data directory figures 5–8 read, with every read model (the read models' own sled database beside the log's), is {} ({:.2}× raw).{}",
             ledger_app::bulk::IMPORT_CHUNK_REQUESTS,
             imported.groups,
             imported.syncs,
@@ -657,6 +663,8 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             latency(pop_request_p99),
             api.verified_events,
             api.verify_elapsed.as_secs_f64(),
+            settings.profile.idle_after_load,
+            bytes(api.idle_rss),
             bytes(api.ready_rss),
             api.ready_after.as_secs_f64(),
             bytes(api.ready_written),

@@ -105,6 +105,13 @@ impl Server {
         peak_rss(&text).ok_or_else(|| format!("{path}: no VmHWM line"))
     }
 
+    /// The server's resident memory now (`VmRSS`), in bytes.
+    pub fn resident_bytes(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
+        status_bytes(&text, "VmRSS:").ok_or_else(|| format!("{path}: no VmRSS line"))
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -135,7 +142,12 @@ impl Drop for Server {
 
 /// `VmHWM` of a `/proc/PID/status` text, in bytes.
 pub fn peak_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    status_bytes(status, "VmHWM:")
+}
+
+/// The `field` line (`VmRSS:`, in kB) of a `/proc/PID/status` text, in bytes.
+fn status_bytes(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     kilobytes.checked_mul(1024)
 }
@@ -433,5 +445,8 @@ Transfer/sec:     31.00MB
         let status = "Name:\tcontact-ledger\nVmPeak:\t  900000 kB\nVmHWM:\t  123456 kB\n";
         assert_eq!(peak_rss(status), Some(123_456 * 1024));
         assert_eq!(peak_rss("Name: x\n"), None);
+        let status = "VmHWM:\t  123456 kB\nVmRSS:\t  654 kB\n";
+        assert_eq!(status_bytes(status, "VmRSS:"), Some(654 * 1024));
+        assert_eq!(status_bytes(status, "VmSwap:"), None);
     }
 }
