@@ -5,7 +5,9 @@
 //! sled 0.34.7 counts a page against its cache only when that page's shard (one of 256) has
 //! queued 64 accesses, so a walk that reads each leaf once (the open's walk, `verify`, the
 //! segment cleaner relocating pages, reads of many customers) kept up to 256 × 63 leaves
-//! cached and uncounted. The copy in `crates/sled` queues 4 (see its PATCHED.md); this test
+//! cached and uncounted. The copy in `crates/sled` queues 4. And the release split every leaf
+//! at 16 entries whatever their size, so an index of small entries was a page (with its
+//! memory at every open) for every ~9 of them; the copy fills a leaf to 4 KiB first. Each test
 //! fails against the release as published.
 //!
 //! It reads the process's anonymous resident memory, so it is a test binary of its own, and
