@@ -1190,21 +1190,25 @@ mod pack_tests {
         let db = sled::open(dir.path()).unwrap();
         let log = AccessLog::open(db.clone(), dir.path(), clock.clone(), Faults::new()).unwrap();
         runtime.block_on(record_packed(&log, &clock, &in_order));
-        // 300 records in 300 ms: two packs (at most ACCESS_TIME_PACK_RECORDS_MAX a pack).
-        assert_eq!(keys(&log), [TIME_PACK_FORMAT, TIME_PACK_FORMAT]);
+        // 300 records in 300 ms: packs only, at least two (at most ACCESS_TIME_PACK_RECORDS_MAX
+        // a pack). Where the writer cuts its batches depends on timing: on a loaded machine it
+        // may wake before all 300 are queued, and each batch has packs of its own.
+        let packed = keys(&log);
+        assert!(packed.len() >= 2, "{packed:?}");
+        assert!(
+            packed.iter().all(|format| *format == TIME_PACK_FORMAT),
+            "{packed:?}"
+        );
         runtime.block_on(log.close()).unwrap();
         drop(log);
         let log = AccessLog::open(db, dir.path(), clock.clone(), Faults::new()).unwrap();
         runtime.block_on(record_packed(&log, &clock, &[(150, 1, 1), (5_000, 2, 2)]));
-        // The read at 150 ms is older than the tree's newest: alone under its stamp, which sorts
-        // before the first pack's key (its newest, at 255 ms) though that pack holds older reads.
-        let expected = [
-            RECORD_FORMAT,
-            TIME_PACK_FORMAT,
-            TIME_PACK_FORMAT,
-            TIME_PACK_FORMAT,
-        ];
-        assert_eq!(keys(&log), expected);
+        // The read at 150 ms is older than the tree's newest (299 ms): alone under its stamp,
+        // among packs that hold older reads; the read at 5 s is in order, a pack of one.
+        let formats = keys(&log);
+        let count = |wanted: u8| formats.iter().filter(|format| **format == wanted).count();
+        assert_eq!(count(RECORD_FORMAT), 1, "{formats:?}");
+        assert_eq!(count(TIME_PACK_FORMAT), packed.len() + 1, "{formats:?}");
         let all = |filter| AccessQuery {
             filter,
             from: None,
