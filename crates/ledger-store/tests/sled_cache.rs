@@ -38,6 +38,13 @@ const SMALL_DATABASE_MAX_BYTES: u64 = 40_000_000;
 /// One test measures at a time.
 static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The calling test's turn to measure, held until the guard drops.
+fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// `RssAnon` of this process, in bytes: the heap, where sled keeps its cached pages.
 fn anonymous_resident_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
@@ -64,9 +71,7 @@ fn open(path: &std::path::Path) -> sled::Db {
 
 #[test]
 fn a_walk_reading_each_leaf_once_keeps_the_cache_near_its_capacity() {
-    let _turn = MEASURING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = take_turn();
     let dir = tempfile::tempdir().expect("a temporary directory");
     {
         let db = open(dir.path());
@@ -98,9 +103,7 @@ fn a_walk_reading_each_leaf_once_keeps_the_cache_near_its_capacity() {
 
 #[test]
 fn small_entries_in_random_order_fill_their_leaves() {
-    let _turn = MEASURING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = take_turn();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = open(dir.path());
     let tree = db.open_tree("small").expect("a tree");
