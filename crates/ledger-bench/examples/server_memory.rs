@@ -29,18 +29,13 @@ const IDLE_REPORTS: usize = 15;
 const TIMELINE_QUERY: &str = "query Timeline($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
 const LOOKUP_QUERY: &str = "query Lookup($value: String!) { customerByIdentifier(kind: MOBILE, value: $value) { id name timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
 
-/// A `/proc/PID/status` field in KiB.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find(|line| line.starts_with(field))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0)
+/// A `/proc/PID/status` field in bytes, 0 once the process is gone.
+fn status_bytes(pid: u32, field: &str) -> u64 {
+    server::process_status_bytes(pid, field).unwrap_or(0)
 }
 
-fn mib(kib: u64) -> String {
-    format!("{} MiB", kib / 1024)
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes >> 20)
 }
 
 struct Phases {
@@ -56,10 +51,10 @@ impl Phases {
             "{:>7.1} s  {phase:<28} {:>6.1} s  rss {:>8}  highest sampled {:>8}  anon {:>8}  hwm {:>8}",
             self.started.elapsed().as_secs_f64(),
             took.as_secs_f64(),
-            mib(status_kib(self.pid, "VmRSS:")),
+            mib(status_bytes(self.pid, "VmRSS:")),
             mib(highest),
-            mib(status_kib(self.pid, "RssAnon:")),
-            mib(status_kib(self.pid, "VmHWM:")),
+            mib(status_bytes(self.pid, "RssAnon:")),
+            mib(status_bytes(self.pid, "VmHWM:")),
         );
     }
 }
@@ -94,7 +89,7 @@ async fn main() -> Result<(), String> {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                highest.fetch_max(status_kib(pid, "VmRSS:"), Ordering::Relaxed);
+                highest.fetch_max(status_bytes(pid, "VmRSS:"), Ordering::Relaxed);
                 std::thread::sleep(SAMPLE_EVERY);
             }
         })

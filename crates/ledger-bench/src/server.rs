@@ -100,16 +100,12 @@ impl Server {
 
     /// The server's peak resident memory so far (`VmHWM`), in bytes.
     pub fn peak_rss_bytes(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
-        peak_rss(&text).ok_or_else(|| format!("{path}: no VmHWM line"))
+        process_status_bytes(self.child.id(), "VmHWM:")
     }
 
     /// The server's resident memory now (`VmRSS`), in bytes.
     pub fn resident_bytes(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
-        status_bytes(&text, "VmRSS:").ok_or_else(|| format!("{path}: no VmRSS line"))
+        process_status_bytes(self.child.id(), "VmRSS:")
     }
 
     /// The server's process id.
@@ -143,6 +139,13 @@ impl Drop for Server {
 /// `VmHWM` of a `/proc/PID/status` text, in bytes.
 pub fn peak_rss(status: &str) -> Option<u64> {
     status_bytes(status, "VmHWM:")
+}
+
+/// The `field` line (`VmRSS:`, `RssAnon:` ..., in kB) of process `pid`'s status, in bytes.
+pub fn process_status_bytes(pid: u32, field: &str) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
+    status_bytes(&text, field).ok_or_else(|| format!("{path}: no {field} line"))
 }
 
 /// The `field` line (`VmRSS:`, in kB) of a `/proc/PID/status` text, in bytes.
