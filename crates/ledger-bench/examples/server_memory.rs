@@ -1,7 +1,7 @@
 //! Figure 8a's server memory, phase by phase: starts the server on the bench's scale ledger
 //! (WORK/scale-ledger-EVENTS, built by `make bench`), runs the load of figures 5b to 8 in the
-//! same order as the bench (wrk warm-up, the two timeline runs, the caller lookup, the screen
-//! pops, an auditor's `verifyLedger`) and prints the server's resident set (`VmRSS`), its peak
+//! same order as the bench (wrk warm-up, the two timeline runs, the caller lookup, timelines of
+//! customers drawn at random, the screen pops, an auditor's `verifyLedger`) and prints the server's resident set (`VmRSS`), its peak
 //! so far (`VmHWM`) and its anonymous memory after each phase, with the highest resident set a
 //! sampler saw during it (every 250 ms, from `/proc`, which costs the server nothing).
 //!
@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use ledger_bench::figures::subscription;
 use ledger_bench::profile::Profile;
-use ledger_bench::run::{HTTP_WARM_UP, SERVER_ADDRESS};
+use ledger_bench::run::{
+    HTTP_WARM_UP, LOOKUP_QUERY, SERVER_ADDRESS, TIMELINE_QUERY, spread_timelines,
+};
 use ledger_bench::scale;
 use ledger_bench::server::{self, Server, WRK_CONNECTIONS, WRK_CONNECTIONS_SHALLOW};
 use serde_json::json;
@@ -25,9 +27,6 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 /// Reports after the load, 2 s apart: what the server does with its memory once idle.
 const IDLE_REPORTS: usize = 15;
-
-const TIMELINE_QUERY: &str = "query Timeline($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
-const LOOKUP_QUERY: &str = "query Lookup($value: String!) { customerByIdentifier(kind: MOBILE, value: $value) { id name timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
 
 /// A `/proc/PID/status` field in bytes, 0 once the process is gone.
 fn status_bytes(pid: u32, field: &str) -> u64 {
@@ -127,6 +126,13 @@ async fn main() -> Result<(), String> {
         phases.report(phase, began.elapsed());
         println!("           {summary:?}");
     }
+    let began = Instant::now();
+    let (summary, customers) = spread_timelines(&address, profile.http, &scratch).await?;
+    phases.report(
+        &format!("timelines of {customers} customers"),
+        began.elapsed(),
+    );
+    println!("           {summary:?}");
     let began = Instant::now();
     subscription::screen_pops(&address, &ledger.hot, profile.screen_pops).await?;
     phases.report("screen pops", began.elapsed());

@@ -20,6 +20,11 @@ pub const TIMELINE_PAGE: usize = 50;
 /// Entries of the busy customer's timeline in figure 5 (the issue's number).
 pub const HOT_ENTRIES: usize = 10_000;
 
+/// Customers figure 5c draws its timeline reads from: the first of the directory, as many as
+/// a busy day's callers of a regional call centre, and enough that their pages do not fit in
+/// sled's caches (the busy customer's do).
+pub const SPREAD_CUSTOMERS: usize = 50_000;
+
 /// The issue's ledger size for figures 5 and 8 (`Profile::scale_events` of `make bench`).
 pub const ISSUE_LEDGER_EVENTS: u64 = 10_000_000;
 

@@ -15,7 +15,7 @@ use crate::machine;
 use crate::postgres_side;
 use crate::profile::{
     CLIENTS, HOT_ENTRIES, ISSUE_LEDGER_EVENTS, Profile, RAW_RECORD_BYTES, RAW_RECORDS_PER_SYNC,
-    TIMELINE_PAGE,
+    SPREAD_CUSTOMERS, TIMELINE_PAGE,
 };
 use crate::report::{Figure, Report, Verdict, markdown, table};
 use crate::scale;
@@ -145,9 +145,11 @@ fn durability_probe(settings: &Settings, scratch: &Path) -> Result<String, Strin
     ))
 }
 
-const TIMELINE_QUERY: &str = "query Timeline($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
+/// Figure 5's query: the first timeline page of the customer `$id`.
+pub const TIMELINE_QUERY: &str = "query Timeline($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
 
-const LOOKUP_QUERY: &str = "query Lookup($value: String!) { customerByIdentifier(kind: MOBILE, value: $value) { id name timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
+/// Figure 6's query: the customer holding the mobile number `$value`, and its first page.
+pub const LOOKUP_QUERY: &str = "query Lookup($value: String!) { customerByIdentifier(kind: MOBILE, value: $value) { id name timeline(first: 50) { edges { node { position occurredAt kind title channel summary } } } } }";
 
 fn edges(data: &serde_json::Value, root: &str) -> usize {
     data[root]["timeline"]["edges"]
@@ -163,6 +165,9 @@ struct ApiFigures {
     timeline: server::WrkSummary,
     timeline_shallow: server::WrkSummary,
     lookup: server::WrkSummary,
+    /// Figure 5c: timelines of customers drawn at random from `spread_customers`.
+    spread: server::WrkSummary,
+    spread_customers: usize,
     pops: subscription::ScreenPops,
     peak_rss: u64,
     /// Peak RSS once the server was ready (ledger opened, indexes rebuilt), before any load.
@@ -214,6 +219,10 @@ async fn api_figures(
     let timeline_shallow = server::wrk(&address, &timeline, http, shallow, scratch)?;
     progress("figure 6: caller lookup over HTTP (wrk)");
     let lookup = server::wrk(&address, &lookup, http, deep, scratch)?;
+    // Agents answer different callers: the pages of many customers pass through sled's caches
+    // and each read adds an access record of its own, which the busy customer's reads do not.
+    progress("figure 5c: timelines of customers drawn at random over HTTP (wrk)");
+    let (spread, spread_customers) = spread_timelines(&address, http, scratch).await?;
     progress("figure 7: screen pops");
     let pops = subscription::screen_pops(&address, hot, settings.profile.screen_pops).await?;
     // An auditor checking the chain is part of a server's life: the peak covers it.
@@ -229,6 +238,8 @@ async fn api_figures(
         timeline: deep_run,
         timeline_shallow,
         lookup,
+        spread,
+        spread_customers,
         pops,
         peak_rss,
         ready_rss,
@@ -238,6 +249,40 @@ async fn api_figures(
         verified_events,
         idle_rss,
     })
+}
+
+/// Figure 5c's load: the first `SPREAD_CUSTOMERS` customers of the directory (fewer when the
+/// ledger has fewer), each request's timeline page for one drawn at random, for `duration` with
+/// `WRK_CONNECTIONS_SHALLOW` connections. Returns wrk's summary and how many customers it drew
+/// from; a sample of them must answer a page first.
+pub async fn spread_timelines(
+    address: &str,
+    duration: Duration,
+    scratch: &Path,
+) -> Result<(server::WrkSummary, usize), String> {
+    let ids = server::customer_ids(address, SPREAD_CUSTOMERS).await?;
+    for id in [ids.first(), ids.get(ids.len() / 2), ids.last()]
+        .into_iter()
+        .flatten()
+    {
+        let body = json!({ "query": TIMELINE_QUERY, "variables": { "id": id } });
+        let answer = server::graphql(address, &body).await?;
+        if answer["customer"].is_null() {
+            return Err(format!(
+                "customer {id} of the directory has no timeline: {answer}"
+            ));
+        }
+    }
+    let body = json!({ "query": TIMELINE_QUERY, "variables": { "id": null } });
+    let summary = server::wrk_spread(
+        address,
+        &body,
+        &ids,
+        duration,
+        server::WRK_CONNECTIONS_SHALLOW,
+        scratch,
+    )?;
+    Ok((summary, ids.len()))
 }
 
 /// Refuses a run that would leave too little of the shared disk free: a new ledger must leave
@@ -548,6 +593,21 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
         Verdict::of(meets(&api.timeline_shallow) || meets(&api.timeline)),
     ));
     figures.push(Figure::new(
+        "5c",
+        &format!(
+            "timeline page over HTTP, {} customers at random (wrk)",
+            api.spread_customers
+        ),
+        format!(
+            "{} queries, p50 {}, p99 {}",
+            rate(api.spread.requests_per_second),
+            latency(api.spread.p50),
+            latency(api.spread.p99)
+        ),
+        "(no target; 8a covers it)",
+        Verdict::Info,
+    ));
+    figures.push(Figure::new(
         "6",
         "caller lookup (MOBILE) + timeline page, HTTP",
         format!(
@@ -613,7 +673,7 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             ),
         },
         format!(
-            "figure 3: {:?} per side; figure 5: {} reads per side in process, {:?} of wrk ({} threads; {} connections, and {} for 5b's second run) for 5b and 6; figure 7: {} contacts",
+            "figure 3: {:?} per side; figure 5: {} reads per side in process, {:?} of wrk ({} threads; {} connections, and {} for 5b's second run and 5c) for 5b, 5c and 6; figure 7: {} contacts",
             profile.concurrent,
             profile.reads,
             profile.http,
@@ -635,8 +695,9 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
              - 4: {} (each batch read and decoded once for all of them on one thread, and applied by each projection on a thread of its own){}.\n\
              - 5a: `customer_timeline::page` (what the API calls) on the timeline read model; PostgreSQL: `SELECT … WHERE stream = $1 ORDER BY version DESC LIMIT 50` through the unique index (ratio = PostgreSQL p99 / ledger p99).\n\
              - 5b, 6: `wrk --latency` POSTing one GraphQL query by an agent token; 6 looks the customer up by `MOBILE` (the schema's phone kind) and reads the first page. 5b runs twice: with {} connections (p50 {}), then with {} (p50 {}); a closed loop's mean latency is its connections over its throughput, so the first run's p99 holds the load generator's own queue and the second is the server's latency at the same load. The target is met when a run serves ≥ 10 k/s with p99 ≤ 5 ms. p50 of 6: {}. 5b follows {:?} of the same load, untimed, right after `/readyz` said ready: {}, p50 {}, p99 {}.\n\
+             - 5c: after 6, the same query for the first {} customers of the directory (the agent's `customers` pages), each request's customer drawn at random (wrk's Lua, a fixed seed per thread), {} connections: a call centre's spread of callers, whose pages and access records (one a read, where the busy customer's reads share packs) pass through sled's caches.\n\
              - 7: one websocket `screenPop(agent)` subscription; each `recordContact` is POSTed, its answer awaited, then the pop; request sent → pop p99 {}.\n\
-             - 8: peak RSS is the server's `VmHWM` after 5b–7, an auditor's `verifyLedger` of all {} records, which took {:.1} s, and {:?} left idle ({} resident at its end; {} once it was ready, before any request; it was ready after {:.1} s, having written {} while opening the ledger); bytes on disk are every file of the store right after its appends (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); figure 2's store of {} events: {:.2}×. The data directory figures 5–8 read, with every read model (the read models' own sled database beside the log's), is {} ({:.2}× raw).{}",
+             - 8: peak RSS is the server's `VmHWM` after 5b–7 (5c included), an auditor's `verifyLedger` of all {} records, which took {:.1} s, and {:?} left idle ({} resident at its end; {} once it was ready, before any request; it was ready after {:.1} s, having written {} while opening the ledger); bytes on disk are every file of the store right after its appends (the event log alone, no read models yet) against the canonical record bytes of every event (what each hash covers); figure 2's store of {} events: {:.2}×. The data directory figures 5–8 read, with every read model (the read models' own sled database beside the log's), is {} ({:.2}× raw).{}",
             ledger_app::bulk::IMPORT_CHUNK_REQUESTS,
             imported.groups,
             imported.syncs,
@@ -660,6 +721,8 @@ pub async fn run(settings: Settings) -> Result<Report, String> {
             rate(api.warm_up.requests_per_second),
             latency(api.warm_up.p50),
             latency(api.warm_up.p99),
+            api.spread_customers,
+            server::WRK_CONNECTIONS_SHALLOW,
             latency(pop_request_p99),
             api.verified_events,
             api.verify_elapsed.as_secs_f64(),

@@ -353,15 +353,124 @@ pub fn wrk(
     connections: u32,
     scratch: &Path,
 ) -> Result<WrkSummary, String> {
-    let script: PathBuf = scratch.join("post.lua");
-    // Lua's long brackets hold the JSON verbatim (it has no `]]`... unless a query does).
-    let json = body.to_string();
-    if json.contains("]]") {
-        return Err("the request body contains `]]`, which the Lua script cannot quote".to_owned());
-    }
     let lua = format!(
-        "wrk.method = \"POST\"\nwrk.body = [[{json}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {AGENT_TOKEN}\"\n"
+        "{}wrk.body = {}\n",
+        lua_post_headers(),
+        lua_string(&body.to_string())?
     );
+    run_wrk(address, &lua, duration, connections, scratch)
+}
+
+/// Runs `wrk` like [`wrk`], each request for a customer of `ids` drawn at random: `body` is
+/// POSTed with its `variables.id` set to the drawn id. Each `wrk` thread draws from its own
+/// fixed seed, so two runs ask for the same customers in the same order.
+pub fn wrk_spread(
+    address: &str,
+    body: &serde_json::Value,
+    ids: &[String],
+    duration: Duration,
+    connections: u32,
+    scratch: &Path,
+) -> Result<WrkSummary, String> {
+    if ids.is_empty() {
+        return Err("the spread load needs at least one customer id".to_owned());
+    }
+    let (before, after) = around_id(body)?;
+    let ids_file = scratch.join("spread-ids.txt");
+    std::fs::write(&ids_file, ids.join("\n") + "\n")
+        .map_err(|error| format!("writing {}: {error}", ids_file.display()))?;
+    let lua = format!(
+        "{}local before, after = {}, {}\n\
+         local ids = {{}}\n\
+         for line in io.lines({}) do ids[#ids + 1] = line end\n\
+         local threads = 0\n\
+         function setup(thread) threads = threads + 1; thread:set(\"seed\", threads) end\n\
+         function init(args) math.randomseed(seed) end\n\
+         function request() return wrk.format(nil, nil, nil, before .. ids[math.random(#ids)] .. after) end\n",
+        lua_post_headers(),
+        lua_string(&before)?,
+        lua_string(&after)?,
+        lua_string(&ids_file.display().to_string())?,
+    );
+    run_wrk(address, &lua, duration, connections, scratch)
+}
+
+/// The text of `body` before and after its `variables.id`: the request for a customer is the
+/// two with the id (a JSON-safe string: a UUID) between them.
+fn around_id(body: &serde_json::Value) -> Result<(String, String), String> {
+    const ID: &str = "@customer-id@";
+    let mut templated = body.clone();
+    templated["variables"]["id"] = serde_json::Value::String(ID.to_owned());
+    let templated = templated.to_string();
+    let (before, after) = templated
+        .split_once(ID)
+        .ok_or_else(|| format!("the body {templated} lost its id placeholder"))?;
+    Ok((before.to_owned(), after.to_owned()))
+}
+
+/// Up to `max` customer ids, in the directory's order: the agent's `customers` pages of
+/// `CUSTOMER_IDS_PAGE`.
+pub async fn customer_ids(address: &str, max: usize) -> Result<Vec<String>, String> {
+    const QUERY: &str = "query Page($first: Int!, $after: String) { customers(first: $first, after: $after) { edges { cursor node { id } } } }";
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    while ids.len() < max {
+        let first = CUSTOMER_IDS_PAGE.min(max - ids.len());
+        let body =
+            serde_json::json!({ "query": QUERY, "variables": { "first": first, "after": after } });
+        let data = graphql(address, &body).await?;
+        let edges = data["customers"]["edges"]
+            .as_array()
+            .ok_or_else(|| format!("customers answered no edges: {data}"))?;
+        let Some(last) = edges.last() else {
+            break;
+        };
+        after = Some(
+            last["cursor"]
+                .as_str()
+                .ok_or_else(|| format!("a customers edge has no cursor: {last}"))?
+                .to_owned(),
+        );
+        for edge in edges {
+            let id = edge["node"]["id"]
+                .as_str()
+                .ok_or_else(|| format!("a customers edge has no id: {edge}"))?;
+            ids.push(id.to_owned());
+        }
+    }
+    Ok(ids)
+}
+
+/// Customers one `customers` page asks for while the bench gathers ids (the API's maximum).
+pub const CUSTOMER_IDS_PAGE: usize = 100;
+
+/// The Lua lines every POST of the bench agent starts with.
+fn lua_post_headers() -> String {
+    format!(
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {AGENT_TOKEN}\"\n"
+    )
+}
+
+/// `text` as a Lua long-bracket string, which holds it verbatim (no escapes), or an error when
+/// it contains the closing `]]`.
+fn lua_string(text: &str) -> Result<String, String> {
+    if text.contains("]]") {
+        return Err(format!(
+            "{text:?} contains `]]`, which the Lua script cannot quote"
+        ));
+    }
+    Ok(format!("[[{text}]]"))
+}
+
+/// Runs `wrk --latency` with the Lua `script` against `/graphql`; fails on any error.
+fn run_wrk(
+    address: &str,
+    lua: &str,
+    duration: Duration,
+    connections: u32,
+    scratch: &Path,
+) -> Result<WrkSummary, String> {
+    let script: PathBuf = scratch.join("post.lua");
     std::fs::write(&script, lua)
         .map_err(|error| format!("writing {}: {error}", script.display()))?;
     let output = Command::new("wrk")
@@ -419,6 +528,19 @@ Transfer/sec:     31.00MB
         assert_eq!(summary.p50, Duration::from_micros(2_430));
         assert_eq!(summary.p99, Duration::from_micros(612));
         assert_eq!(summary.failures, 0);
+    }
+
+    #[test]
+    fn a_spread_request_is_the_body_with_the_drawn_id_and_lua_strings_refuse_their_end() {
+        let body = serde_json::json!({ "query": "query T($id: ID!) { customer(id: $id) { id } }", "variables": { "id": null } });
+        let (before, after) = around_id(&body).unwrap();
+        let id = "018b8849-971e-74de-bf03-b21e3de5fcbf";
+        let request: serde_json::Value =
+            serde_json::from_str(&format!("{before}{id}{after}")).unwrap();
+        assert_eq!(request["variables"]["id"], id);
+        assert_eq!(request["query"], body["query"]);
+        assert_eq!(lua_string("a \"b\"").unwrap(), "[[a \"b\"]]");
+        assert!(lua_string("x]]y").unwrap_err().contains("`]]`"));
     }
 
     #[test]
