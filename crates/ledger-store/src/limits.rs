@@ -113,13 +113,19 @@ pub const SLED_SEGMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// Default for `StoreOptions::cache_bytes`: sled's page cache, for each of the two databases
 /// (the log's and the read models'). The log is written once and read mostly at the tail, and
-/// the read models are packed ~4 KiB of entries a key, so 32 MiB keeps recent chunks and the
+/// the read models are packed ~4 KiB of entries a key, so 16 MiB keeps recent chunks and the
 /// blocks in use hot without holding sled's 1 GiB default. sled 0.34 overshoots its capacity
 /// while a long read goes on. The server on the 10 M-event ledger, by hand: peak RSS after the
 /// timeline load 493 MiB at 32 MiB (with 32 MiB open windows), 509–537 MiB at 64 MiB, with the
 /// same 113–136 µs of CPU a timeline page, while both shared one database; with the read models
 /// in their own, 396–404 MiB once ready and 450 MiB after the load, 112–113 µs a page.
-pub const CACHE_BYTES_DEFAULT: u64 = 32 * 1024 * 1024;
+/// Pages of many customers are another load: sled's cache counts a page by its bytes in the
+/// log, and a page in memory takes more (each key and value its own allocation), so the heap
+/// grows well past the capacity before eviction holds it. Timelines of 50,000 customers drawn
+/// at random for 100 s (wrk, 16 connections) on the 10 M ledger, same build otherwise: at
+/// 32 MiB the server leveled off at 485–493 MiB (peak 504); at 16 MiB at 441–460 (peak 466),
+/// at the same 8–9.5 k pages/s; the 1 M `replay` took 11.4–11.6 s at either size.
+pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
 
 /// Access records waiting for the access writer (`access_log`). A record is ~100 bytes, so a
 /// full queue is under 1 MiB; at the writer's pace (thousands of records per batch commit) it
