@@ -1,9 +1,10 @@
 //! Figure 8a's server memory, phase by phase: starts the server on the bench's scale ledger
 //! (WORK/scale-ledger-EVENTS, built by `make bench`), runs the load of figures 5b to 8 in the
 //! same order as the bench (wrk warm-up, the two timeline runs, the caller lookup, timelines of
-//! customers drawn at random, the screen pops, an auditor's `verifyLedger`) and prints the server's resident set (`VmRSS`), its peak
-//! so far (`VmHWM`) and its anonymous memory after each phase, with the highest resident set a
-//! sampler saw during it (every 250 ms, from `/proc`, which costs the server nothing).
+//! customers drawn at random, the screen pops, an auditor's `verifyLedger`) and prints the
+//! server's resident set (`VmRSS`), its peak so far (`VmHWM`) and its anonymous memory after
+//! each phase, with the highest resident set a sampler saw during it (every 250 ms, from
+//! `/proc`, which costs the server nothing).
 //!
 //! `cargo run --release -p ledger-bench --example server_memory -- WORK SERVER_BINARY [EVENTS]`
 //!
