@@ -49,7 +49,7 @@ fn add_entries(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<()
             continue;
         }
         targets.push(target);
-        insert(state, target, &slot, entry)?;
+        insert(state, target, &slot, entry, SlotUse::Fresh)?;
         if let Event::ContactRecorded(contact) = envelope.event {
             set_contact_home(state, contact.contact_id, target, slot)?;
         }
@@ -74,7 +74,7 @@ fn merge(
     let slot = slot(envelope.occurred_at, envelope.position);
     for (timeline, view) in [(merged, merged), (survivor, event.survivor_id)] {
         if let Some(entry) = entry_for(envelope, view) {
-            insert(state, timeline, &slot, entry)?;
+            insert(state, timeline, &slot, entry, SlotUse::Fresh)?;
         }
     }
     Ok(())
@@ -96,6 +96,7 @@ fn correct(
             target,
             &slot,
             correction_entry(envelope, event, event.customer_id),
+            SlotUse::Fresh,
         )?;
         return set_contact_home(state, event.contact_id, target, slot);
     };
@@ -153,7 +154,7 @@ fn copy_timeline(
 ) -> Result<(), StateError> {
     walk_timeline(state, from, |state, key, value| {
         let entry: TimelineEntry = keys::decode(key, value)?;
-        insert(state, to, &slot_of(key)?, entry)
+        insert(state, to, &slot_of(key)?, entry, SlotUse::Copied)
     })
 }
 
@@ -184,6 +185,16 @@ fn walk_timeline(
     }
 }
 
+/// Whether the slot an entry is written to may hold an entry already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotUse {
+    /// A slot of the event being applied: its position is in no earlier entry's slot, and the
+    /// event writes each timeline once, so the slot is empty (no read needed to know it).
+    Fresh,
+    /// A slot a merge copies from another timeline, which an earlier copy may have filled.
+    Copied,
+}
+
 /// Writes `entry` at `slot` on `customer`'s timeline, stripped if either the customer or the
 /// one it was recorded for was erased, and counts it if the slot was empty.
 fn insert(
@@ -191,12 +202,15 @@ fn insert(
     customer: CustomerId,
     slot: &Slot,
     mut entry: TimelineEntry,
+    slot_use: SlotUse,
 ) -> Result<(), StateError> {
-    if is_erased(state, customer)? || is_erased(state, entry.recorded_for)? {
+    let recorded_for = entry.recorded_for;
+    if is_erased(state, customer)? || (recorded_for != customer && is_erased(state, recorded_for)?)
+    {
         entry.erase();
     }
     let key = entry_key(customer, slot);
-    if state.get(&key)?.is_none() {
+    if slot_use == SlotUse::Fresh || state.get(&key)?.is_none() {
         let count_key = customer_key(COUNT, customer);
         let count: u64 = keys::read(state, &count_key)?.unwrap_or(0);
         keys::write(state, count_key, &count.saturating_add(1))?;
