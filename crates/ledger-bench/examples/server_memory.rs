@@ -69,12 +69,15 @@ async fn main() -> Result<(), String> {
         Some(text) => text.parse().map_err(|error| format!("EVENTS: {error}"))?,
         None => 10_000_000,
     };
-    let ledger = scale::existing(&work, events)?.ok_or_else(|| {
-        format!(
-            "no scale ledger of {events} events under {}",
-            work.display()
-        )
-    })?;
+    let progress = |step: &str| eprintln!("server_memory: {step}");
+    let ledger = scale::existing(&work, events, &progress)
+        .await?
+        .ok_or_else(|| {
+            format!(
+                "no scale ledger of {events} events under {}",
+                work.display()
+            )
+        })?;
     let profile = Profile::FULL;
     let scratch = std::env::temp_dir().join("server-memory");
     std::fs::create_dir_all(&scratch).map_err(|error| format!("{}: {error}", scratch.display()))?;

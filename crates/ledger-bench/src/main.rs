@@ -80,14 +80,12 @@ async fn scale_ledger(work: &std::path::Path, events: u64) -> Result<(), String>
     let Some(events) = events else {
         return Err("events: must not be 0".to_owned());
     };
-    let scale = match scale::existing(work, events)? {
+    let progress = |step: &str| eprintln!("ledger-bench: {step}");
+    let scale = match scale::existing(work, events, &progress).await? {
         Some(scale) => scale,
         None => {
             scale::room_for(work, events).map_err(|why| format!("events: {why}"))?;
-            scale::build(work, events, HOT_ENTRIES, &|step| {
-                eprintln!("ledger-bench: {step}");
-            })
-            .await?
+            scale::build(work, events, HOT_ENTRIES, &progress).await?
         }
     };
     println!(

@@ -340,7 +340,7 @@ async fn reading_ledger(
             settings.profile.name
         )));
     };
-    let scale = match scale::existing(&settings.work, events)? {
+    let scale = match scale::existing(&settings.work, events, &progress).await? {
         Some(scale) => scale,
         None => {
             if let Err(why) = scale::room_for(&settings.work, events) {

@@ -3,8 +3,12 @@
 //! are built by a first catch-up and copied into a compact database (as `contact-ledger
 //! compact` does: the catch-up leaves most of sled's file free, and the server reads all of it
 //! at every start). It is kept under the work dir, with a marker file holding
-//! what the build measured, and later runs reuse it.
+//! what the build measured and the layout version of each read model, and later runs reuse it.
+//! A later run whose projections have other layout versions brings the read models up to date
+//! first (the stale ones rebuilt, then the copy), so the server the figures measure never
+//! starts with a rebuild: that would be its start-up, and its memory, rather than serving.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -49,6 +53,18 @@ pub struct ScaleLedger {
     pub compaction: Option<Duration>,
     /// Whether this run built it (otherwise an earlier run did).
     pub built_now: bool,
+    /// The layout version of each projection its read models were built with (empty: a
+    /// ledger built before the marker recorded them).
+    pub read_models: BTreeMap<String, u32>,
+}
+
+/// The layout version of each projection the ledger runs, by name.
+pub fn read_model_versions() -> Result<BTreeMap<String, u32>, String> {
+    Ok(ledger_app::standard_projections()
+        .map_err(|error| error.to_string())?
+        .iter()
+        .map(|projection| (projection.name().to_owned(), projection.version()))
+        .collect())
 }
 
 impl ScaleLedger {
@@ -61,6 +77,7 @@ impl ScaleLedger {
             "raw_bytes": self.raw_bytes,
             "append_seconds": self.append.as_secs_f64(),
             "catch_up_seconds": self.catch_up.as_secs_f64(),
+            "read_models": self.read_models,
         });
         if let Some(compaction) = self.compaction {
             value["compact_seconds"] = json!(compaction.as_secs_f64());
@@ -107,12 +124,22 @@ impl ScaleLedger {
                 None
             },
             built_now: false,
+            read_models: match value.get("read_models") {
+                None => BTreeMap::new(),
+                Some(versions) => serde_json::from_value(versions.clone())
+                    .map_err(|error| format!("read_models: {error}"))?,
+            },
         })
     }
 }
 
-/// The scale ledger of `events` under `work`, if an earlier run finished building it.
-pub fn existing(work: &Path, events: u64) -> Result<Option<ScaleLedger>, String> {
+/// The scale ledger of `events` under `work`, if an earlier run finished building it, with
+/// its read models brought up to date when a projection's layout version changed since.
+pub async fn existing(
+    work: &Path,
+    events: u64,
+    progress: &dyn Fn(&str),
+) -> Result<Option<ScaleLedger>, String> {
     let dir = dir(work, events);
     let marker = marker(&dir);
     if !marker.exists() || !dir.exists() {
@@ -122,9 +149,24 @@ pub fn existing(work: &Path, events: u64) -> Result<Option<ScaleLedger>, String>
         .map_err(|error| format!("{}: {error}", marker.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|error| format!("{}: {error}", marker.display()))?;
-    ScaleLedger::from_json(&dir, &value)
-        .map(Some)
-        .map_err(|error| format!("{}: {error}", marker.display()))
+    let mut scale = ScaleLedger::from_json(&dir, &value)
+        .map_err(|error| format!("{}: {error}", marker.display()))?;
+    let versions = read_model_versions()?;
+    if scale.read_models != versions {
+        progress(&format!(
+            "scale ledger: read models built with {:?}, the projections are now {versions:?}: bringing them up to date",
+            scale.read_models
+        ));
+        let (caught_up, compaction) = build_read_models(&scale.dir, progress).await?;
+        progress(&format!(
+            "scale ledger: read models up to date in {:.1} s and copied in {:.1} s",
+            caught_up.as_secs_f64(),
+            compaction.as_secs_f64()
+        ));
+        scale.read_models = versions;
+        write_marker(&scale)?;
+    }
+    Ok(Some(scale))
 }
 
 /// Whether the disk under `work` can take a new scale ledger of `events` and keep
@@ -182,7 +224,37 @@ pub async fn build(
         "scale ledger: {events} events appended in {:.1} s; building every read model (first catch-up)",
         imported.elapsed.as_secs_f64()
     ));
-    let ledger = Ledger::open(&dir, StoreOptions::default(), crate::bench_keys())
+    let (catch_up, compaction) = build_read_models(&dir, progress).await?;
+    let scale = ScaleLedger {
+        dir,
+        events,
+        hot: facts.hot,
+        log_bytes,
+        raw_bytes: imported.raw_bytes,
+        append: imported.elapsed,
+        catch_up,
+        compaction: Some(compaction),
+        built_now: true,
+        read_models: read_model_versions()?,
+    };
+    write_marker(&scale)?;
+    Ok(scale)
+}
+
+fn write_marker(scale: &ScaleLedger) -> Result<(), String> {
+    let marker = marker(&scale.dir);
+    std::fs::write(&marker, format!("{:#}\n", scale.to_json()))
+        .map_err(|error| format!("{}: {error}", marker.display()))
+}
+
+/// Catches up every read model of the ledger in `dir` (building those never built or of
+/// another layout version) and copies them into a compact database; returns how long each
+/// step took.
+async fn build_read_models(
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<(Duration, Duration), String> {
+    let ledger = Ledger::open(dir, StoreOptions::default(), crate::bench_keys())
         .map_err(|error| format!("opening {}: {error}", dir.display()))?;
     let started = Instant::now();
     ledger
@@ -201,32 +273,17 @@ pub async fn build(
         .map_err(|error| format!("compacting the scale ledger's read models: {error}"))?;
     ledger.close().await.map_err(|error| error.to_string())?;
     drop(ledger);
-    ledger_store::replace_read_models(&dir)
+    ledger_store::replace_read_models(dir)
         .map_err(|error| format!("putting the compacted read models in place: {error}"))?;
-    let compaction = started.elapsed();
-    let scale = ScaleLedger {
-        dir,
-        events,
-        hot: facts.hot,
-        log_bytes,
-        raw_bytes: imported.raw_bytes,
-        append: imported.elapsed,
-        catch_up,
-        compaction: Some(compaction),
-        built_now: true,
-    };
-    let marker = marker(&scale.dir);
-    std::fs::write(&marker, format!("{:#}\n", scale.to_json()))
-        .map_err(|error| format!("{}: {error}", marker.display()))?;
-    Ok(scale)
+    Ok((catch_up, started.elapsed()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_marker_reads_back_what_the_build_measured_and_names_a_missing_field() {
+    #[tokio::test]
+    async fn a_marker_reads_back_what_the_build_measured_and_names_a_missing_field() {
         let work = std::env::temp_dir().join(format!("scale-marker-{}", std::process::id()));
         let scale = ScaleLedger {
             dir: dir(&work, 20_000),
@@ -241,6 +298,7 @@ mod tests {
             catch_up: Duration::from_millis(20_250),
             compaction: Some(Duration::from_millis(3_125)),
             built_now: true,
+            read_models: read_model_versions().unwrap(),
         };
         let read = ScaleLedger::from_json(&scale.dir, &scale.to_json()).unwrap();
         assert_eq!(read.hot, scale.hot);
@@ -253,7 +311,10 @@ mod tests {
             (scale.append, scale.catch_up, scale.compaction)
         );
         assert!(!read.built_now);
-        assert!(existing(&work, 20_000).unwrap().is_none());
+        assert_eq!(read.read_models, scale.read_models);
+        assert!(read.read_models.contains_key("performance"));
+        let quiet = |_: &str| {};
+        assert!(existing(&work, 20_000, &quiet).await.unwrap().is_none());
 
         let mut damaged = scale.to_json();
         damaged["raw_bytes"] = serde_json::Value::Null;
@@ -267,7 +328,10 @@ mod tests {
         // A ledger built before the bench compacted it has no compaction to report.
         let mut older = scale.to_json();
         older.as_object_mut().unwrap().remove("compact_seconds");
+        older.as_object_mut().unwrap().remove("read_models");
         let read = ScaleLedger::from_json(&scale.dir, &older).unwrap();
         assert_eq!(read.compaction, None);
+        // Nor versions: its read models count as stale, and the next run rebuilds what changed.
+        assert!(read.read_models.is_empty());
     }
 }
