@@ -39,7 +39,7 @@ impl Performance {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 }
 
 impl Projection for Performance {
@@ -272,12 +272,21 @@ fn contact(state: &mut dyn StateWrite, facts: ContactFacts) -> Result<(), StateE
     Ok(())
 }
 
-/// The customer's account manager at `at`, from the assignments folded so far.
+/// The customer's account manager at `at`, from the assignments folded so far. A contact
+/// usually comes after the customer's latest assignment, whose manager is then the answer
+/// (one point read); only a fact dated before it walks the assignments back from `at`.
 fn manager_at(
     state: &dyn StateWrite,
     customer: CustomerId,
     at: Timestamp,
 ) -> Result<Option<StaffId>, StateError> {
+    let latest: Option<LatestAssignment> = STATE.read(state, &keys::latest_assignment(customer))?;
+    match latest {
+        // No assignment at all: every assignment writes the latest.
+        None => return Ok(None),
+        Some(latest) if latest.at <= at => return Ok(Some(latest.manager)),
+        Some(_) => {}
+    }
     let start = keys::customer_entries(keys::ASSIGNMENT, customer);
     let end = through(keys::ASSIGNMENT, customer, at);
     let Some((key, value)) = state
@@ -313,6 +322,13 @@ pub(crate) struct Assignment {
     pub previous_manager: Option<StaffId>,
 }
 
+/// The instant and manager of a customer's assignment with the greatest key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LatestAssignment {
+    at: Timestamp,
+    manager: StaffId,
+}
+
 fn assigned(
     state: &mut dyn StateWrite,
     at: Timestamp,
@@ -327,6 +343,14 @@ fn assigned(
     };
     let key = keys::customer_entry(keys::ASSIGNMENT, event.customer_id, at, position);
     STATE.write(state, key, &assignment)?;
+    // Keys order assignments by instant, then position; positions only grow as the fold goes,
+    // so this one has the greatest key unless an earlier-folded one is dated after it.
+    let latest_key = keys::latest_assignment(event.customer_id);
+    let latest: Option<LatestAssignment> = STATE.read(state, &latest_key)?;
+    if latest.is_none_or(|latest| latest.at <= at) {
+        let manager = event.manager.clone();
+        STATE.write(state, latest_key, &LatestAssignment { at, manager })?;
+    }
     state.put(keys::staff_index(Role::Manager, &event.manager), Vec::new());
     Ok(())
 }

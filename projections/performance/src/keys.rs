@@ -17,6 +17,7 @@ pub(crate) const CONTACT: &[u8] = b"contact/";
 pub(crate) const AGENT: &[u8] = b"agent/";
 pub(crate) const MANAGER: &[u8] = b"manager/";
 pub(crate) const ASSIGNMENT: &[u8] = b"assignment/";
+pub(crate) const LATEST_ASSIGNMENT: &[u8] = b"latestassignment/";
 pub(crate) const CSAT: &[u8] = b"csat/";
 pub(crate) const SALE_CANDIDATE: &[u8] = b"salecontact/";
 pub(crate) const UNATTRIBUTED: &[u8] = b"unattributed/";
@@ -135,6 +136,11 @@ pub(crate) fn customer_entry(
     let mut key = customer_at(prefix, customer, at);
     key.extend_from_slice(&position.get().to_be_bytes());
     key
+}
+
+/// `latestassignment/{customer}`: the customer's assignment with the greatest key.
+pub(crate) fn latest_assignment(customer: CustomerId) -> Vec<u8> {
+    with_id(LATEST_ASSIGNMENT, &customer.to_string())
 }
 
 /// `salecontact/{customer}`: the customer's latest sale-closing contact.

@@ -30,6 +30,7 @@
 //! | `managerday/{staff}/{day}`, `managermonth/{staff}/{month}` | [`Figures`] of the customers in the manager's book | while not all zero |
 //! | `agent/{staff}`, `manager/{staff}` | empty | from the first fact credited in that role (or the first assignment) |
 //! | `assignment/{customer}/{instant}{position}` | the manager, team lead and previous manager | from `AccountManagerAssigned` |
+//! | `latestassignment/{customer}` | the instant and manager of the customer's assignment with the greatest key | from the first assignment |
 //! | `csat/{customer}/{instant}{position}` | the CSAT score | from `SatisfactionRecorded` with a CSAT |
 //! | `salecontact/{customer}` | agent and start of the customer's latest sale-closing contact | from the first such contact |
 //! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet) | until a sale-closing contact takes it |

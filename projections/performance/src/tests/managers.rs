@@ -203,3 +203,44 @@ fn a_manager_is_credited_with_their_book() {
         ]
     );
 }
+
+#[test]
+fn facts_and_assignments_dated_before_the_latest_assignment_find_the_manager_then() {
+    let company = customer(11);
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-01-01T09:00:00",
+            assigned(company, "am-01", "tl-01", None),
+        )
+        .at(
+            "2025-04-01T09:00:00",
+            assigned(company, "am-02", "tl-01", Some("am-01")),
+        )
+        // Folded after am-02's assignment, dated in am-01's time.
+        .at("2025-02-01T09:00:00", rated(company, None, 2))
+        // A back-dated assignment: am-03 from March, folded after April's.
+        .at(
+            "2025-03-01T09:00:00",
+            assigned(company, "am-03", "tl-01", Some("am-01")),
+        )
+        .at("2025-03-15T09:00:00", rated(company, None, 3))
+        // After every assignment: still am-02, the one dated last.
+        .at("2025-05-01T09:00:00", rated(company, None, 5));
+    let state = ledger.fold();
+    let answers = |manager_id: &str| {
+        let figures = manager(
+            &state,
+            &staff(manager_id),
+            date("2025-01-01"),
+            date("2025-12-31"),
+        )
+        .unwrap()
+        .unwrap()
+        .figures;
+        (figures.csat_sum, figures.csat_answers)
+    };
+    assert_eq!(answers("am-01"), (2, 1));
+    assert_eq!(answers("am-03"), (3, 1));
+    assert_eq!(answers("am-02"), (5, 1));
+}
