@@ -743,7 +743,15 @@ impl ProjectionRunner {
                         let meta = target.meta(target.applied);
                         match &mut target.building {
                             Some(building) => {
-                                building.commit(target.slot.projection.name(), &target.space, meta)
+                                let gathered = building.pending.bytes;
+                                building.commit(
+                                    target.slot.projection.name(),
+                                    &target.space,
+                                    meta,
+                                )?;
+                                // The projections still folding have the budget to themselves.
+                                budget.committed(gathered);
+                                Ok(())
                             }
                             None => Ok(()),
                         }
