@@ -235,6 +235,54 @@ fn a_bad_file_is_reported_line_by_line_and_writes_nothing() {
     );
 }
 
+/// A file of more lines than one parsing block (its lines are parsed on every core, a block
+/// at a time) lists its problems in line order, whichever thread found them.
+#[test]
+fn the_problems_of_a_long_file_are_listed_in_line_order() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let good = registration(&registration_payload("13800138000"));
+    let bad = registration(&registration_payload("12345"));
+    let bad_lines = [2, 9_000, 16_384, 16_385, 19_999];
+    let not_utf8 = 12_000;
+    let mut file = Vec::new();
+    for number in 1..=20_000 {
+        if bad_lines.contains(&number) {
+            file.extend_from_slice(bad.as_bytes());
+        } else if number == not_utf8 {
+            file.extend_from_slice(b"{\"type\":\"\xff\xfe\"}");
+        } else {
+            file.extend_from_slice(good.as_bytes());
+        }
+        file.push(b'\n');
+    }
+    let output = run_with_input(&["import", "--data", data, "-"], &file);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let errors = stderr(&output);
+    let mut expected: Vec<(usize, &str)> = bad_lines
+        .iter()
+        .map(|&number| (number, "payload.identifiers[0].value:"))
+        .collect();
+    expected.push((not_utf8, "(line): not UTF-8 text"));
+    expected.sort_unstable();
+    let listed: Vec<&str> = errors
+        .lines()
+        .filter(|line| line.starts_with("line "))
+        .collect();
+    assert_eq!(listed.len(), expected.len(), "{errors}");
+    for (line, (number, rule)) in listed.iter().zip(&expected) {
+        assert!(
+            line.starts_with(&format!("line {number}: {rule}")),
+            "expected line {number} ({rule}) in order, found {line:?}\n{errors}"
+        );
+    }
+    assert!(
+        errors.contains("6 invalid lines; nothing written"),
+        "{errors}"
+    );
+}
+
 #[test]
 fn skip_invalid_writes_the_valid_lines_and_reports_the_rest() {
     let scratch = tempfile::tempdir().unwrap();

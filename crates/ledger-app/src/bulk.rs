@@ -12,11 +12,54 @@ use ledger_store::{AppendError, AppendRequest, Appended, EventLog, StoreFailure}
 
 use crate::personal::{KeyError, KeyRing};
 
-/// The most threads one chunk is sealed on; the machine's parallelism when lower.
-pub const SEAL_THREADS_MAX: usize = 8;
+/// The most threads a bulk step (sealing a chunk, decoding an import's lines) runs on; the
+/// machine's parallelism when lower.
+pub const BULK_THREADS_MAX: usize = 8;
 
 /// Below this many events a chunk is sealed on the calling thread alone.
 const SEAL_PARALLEL_EVENTS_MIN: usize = 256;
+
+/// Splits `items` into one run of neighbours per core (at most [`BULK_THREADS_MAX`]), runs
+/// `work` on each run on its own thread, and returns the runs' results in the items' order.
+/// Below `parallel_min` items, or on one core, `work` runs once, on the calling thread. A panic
+/// in `work` is resumed on the caller.
+pub fn split_over_cores<T, R>(
+    items: Vec<T>,
+    parallel_min: usize,
+    work: impl Fn(Vec<T>) -> R + Sync,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+{
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, BULK_THREADS_MAX);
+    if threads == 1 || items.len() < parallel_min.max(2) {
+        return vec![work(items)];
+    }
+    let part_len = items.len().div_ceil(threads);
+    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut rest = items.into_iter().peekable();
+    while rest.peek().is_some() {
+        parts.push(rest.by_ref().take(part_len).collect());
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
 
 /// Requests to append, each with the decoded event its payload carries.
 pub type Planned = Vec<(AppendRequest, Event)>;
@@ -41,32 +84,13 @@ pub fn seal_chunk(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>
         .filter_map(|(_, event)| event.data_subject())
         .collect();
     ring.ensure_keys(&subjects)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, SEAL_THREADS_MAX);
-    if threads == 1 || planned.len() < SEAL_PARALLEL_EVENTS_MIN {
-        return seal_part(ring, planned);
+    let mut sealed = Vec::with_capacity(planned.len());
+    for part in split_over_cores(planned, SEAL_PARALLEL_EVENTS_MIN, |part| {
+        seal_part(ring, part)
+    }) {
+        sealed.extend(part?);
     }
-    let part_len = planned.len().div_ceil(threads);
-    let mut parts: Vec<Planned> = Vec::with_capacity(threads);
-    let mut rest = planned.into_iter().peekable();
-    while rest.peek().is_some() {
-        parts.push(rest.by_ref().take(part_len).collect());
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(|| seal_part(ring, part)))
-            .collect();
-        let mut sealed = Vec::new();
-        for worker in workers {
-            match worker.join() {
-                Ok(part) => sealed.extend(part?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok(sealed)
-    })
+    Ok(sealed)
 }
 
 fn seal_part(ring: &KeyRing, planned: Planned) -> Result<Vec<AppendRequest>, KeyError> {
@@ -167,6 +191,34 @@ mod tests {
             KeySource::Random,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn split_over_cores_keeps_the_order_and_uses_one_thread_below_the_minimum() {
+        let items: Vec<u32> = (0..1_000).collect();
+        let cores = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, BULK_THREADS_MAX);
+        let caller = std::thread::current().id();
+        let parts = split_over_cores(items.clone(), 10, |part| {
+            (part, std::thread::current().id() != caller)
+        });
+        assert_eq!(parts.len(), cores, "one run of neighbours per core");
+        assert!(
+            parts.iter().all(|(_, elsewhere)| *elsewhere == (cores > 1)),
+            "each run on a thread of its own when there are several cores"
+        );
+        let joined: Vec<u32> = parts.into_iter().flat_map(|(part, _)| part).collect();
+        assert_eq!(joined, items, "every item once, in order");
+
+        let parts = split_over_cores(items.clone(), 1_001, |part| {
+            (part, std::thread::current().id() == caller)
+        });
+        assert_eq!(
+            parts,
+            vec![(items, true)],
+            "below the minimum: once, on the caller"
+        );
     }
 
     #[test]

@@ -46,22 +46,34 @@ fn raw_event_bytes(log: &SledEventLog) -> Result<u64, String> {
 }
 
 /// Each request with the decoded event sealing reads (what `import` hands
-/// `ledger_app::bulk::append_sealed`).
+/// `ledger_app::bulk::append_sealed`), decoded on every core as `import` parses its lines.
 fn planned(requests: Vec<AppendRequest>) -> Result<ledger_app::bulk::Planned, String> {
     let mut planned = Vec::with_capacity(requests.len());
-    for request in requests {
-        let [new_event] = request.events.as_slice() else {
-            return Err("a dataset request carries more than one event".to_owned());
-        };
-        let event = Event::decode_payload(
-            &new_event.event_type,
-            new_event.schema_version,
-            &new_event.payload,
-        )
-        .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
-        planned.push((request, event));
+    for part in ledger_app::bulk::split_over_cores(requests, DECODE_PARALLEL_MIN, decode_part) {
+        planned.extend(part?);
     }
     Ok(planned)
+}
+
+/// Below this many requests the dataset is decoded on one thread.
+const DECODE_PARALLEL_MIN: usize = 4_096;
+
+fn decode_part(requests: Vec<AppendRequest>) -> Result<ledger_app::bulk::Planned, String> {
+    requests
+        .into_iter()
+        .map(|request| {
+            let [new_event] = request.events.as_slice() else {
+                return Err("a dataset request carries more than one event".to_owned());
+            };
+            let event = Event::decode_payload(
+                &new_event.event_type,
+                new_event.schema_version,
+                &new_event.payload,
+            )
+            .map_err(|error| format!("a dataset payload does not decode: {error}"))?;
+            Ok((request, event))
+        })
+        .collect()
 }
 
 /// Figure 2: the dataset's requests into a fresh store at `dir`.

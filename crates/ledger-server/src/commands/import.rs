@@ -134,26 +134,47 @@ fn read_lines(file: &Path) -> anyhow::Result<Parsed> {
         lines: Vec::new(),
         problems: Vec::new(),
     };
+    let mut block = Vec::with_capacity(PARSE_BLOCK_LINES);
     for (index, text) in reader.lines().enumerate() {
         let number = index + 1;
-        let text = match text {
-            Ok(text) => text,
-            Err(error) => {
-                parsed
-                    .problems
-                    .push(format!("line {number}: (line): not UTF-8 text: {error}"));
-                continue;
-            }
-        };
-        if text.trim().is_empty() {
+        let text = text.map_err(|error| format!("line {number}: (line): not UTF-8 text: {error}"));
+        if text.as_ref().is_ok_and(|text| text.trim().is_empty()) {
             continue;
         }
-        match parse_line(&text) {
-            Ok(line) => parsed.lines.push((number, line)),
-            Err(error) => parsed.problems.push(format!("line {number}: {error}")),
+        block.push((number, text));
+        if block.len() == PARSE_BLOCK_LINES {
+            parse_block(std::mem::take(&mut block), &mut parsed);
         }
     }
+    parse_block(block, &mut parsed);
     Ok(parsed)
+}
+
+/// Lines read before they are parsed together, split over the cores.
+const PARSE_BLOCK_LINES: usize = 16_384;
+
+/// Below this many lines a block is parsed on one thread.
+const PARSE_PARALLEL_MIN: usize = 1_024;
+
+/// Parses a block of numbered lines (or their read errors) on every core, keeping line order
+/// in both the lines and the problems.
+fn parse_block(block: Vec<(usize, Result<String, String>)>, parsed: &mut Parsed) {
+    let parts = ledger_app::bulk::split_over_cores(block, PARSE_PARALLEL_MIN, |part| {
+        part.into_iter()
+            .map(|(number, text)| {
+                let line = text.and_then(|text| {
+                    parse_line(&text).map_err(|error| format!("line {number}: {error}"))
+                });
+                (number, line)
+            })
+            .collect::<Vec<_>>()
+    });
+    for (number, line) in parts.into_iter().flatten() {
+        match line {
+            Ok(line) => parsed.lines.push((number, line)),
+            Err(problem) => parsed.problems.push(problem),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
