@@ -813,7 +813,20 @@ impl ProjectionRunner {
         names: &[&str],
         progress: &mut dyn FnMut(Position),
     ) -> Result<Position, RunnerError> {
-        let head = self.inner.log.head().position;
+        self.rebuild_up_to(names, self.inner.log.head().position, progress)
+    }
+
+    /// [`Self::rebuild_with_progress`] up to position `to` (at most the head) instead of the
+    /// head: what the read models said then, built into fresh generations like any rebuild
+    /// (`replay --to P` and `replay --check` build them so in a scratch database). Readers see
+    /// the rebuilt generations as of `to` once all are complete. Returns the position reached.
+    pub fn rebuild_up_to(
+        &self,
+        names: &[&str],
+        to: Position,
+        progress: &mut dyn FnMut(Position),
+    ) -> Result<Position, RunnerError> {
+        let head = to.min(self.inner.log.head().position);
         let mut targets: Vec<Target<'_>> = Vec::with_capacity(names.len());
         for name in names {
             let slot = self.slot(name)?;

@@ -118,7 +118,7 @@ pub use record::{encode_record, recompute_hash, record_hash};
 pub use sled_log::{
     COMPACTION_BATCH_BYTES, Compaction, LOG_DIR_NAME, READ_MODELS_BUILD_DIR_NAME,
     READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb,
-    SledEventLog, StoreOptions, replace_read_models,
+    SledEventLog, StoreOptions, discard_scratch_read_models, replace_read_models,
 };
 pub use subscription::Subscription;
 pub use types::{

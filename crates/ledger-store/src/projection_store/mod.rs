@@ -563,6 +563,38 @@ impl ProjectionSpace {
             })
     }
 
+    /// Hands `visit` every projection key and value in key order, one block in memory at a
+    /// time (what [`Self::dump`] collects), and returns how many entries it saw: an auditor's
+    /// digest of a read model larger than memory. Meant for a generation nothing commits to
+    /// meanwhile (a closed server's, a finished rebuild's).
+    pub fn for_each_entry(&self, mut visit: impl FnMut(&[u8], &[u8])) -> Result<u64, StoreFailure> {
+        let failure = |message: String| StoreFailure::Io {
+            operation: format!("reading the state of {}", self.name),
+            message,
+        };
+        let mut seen = 0u64;
+        match self.layout {
+            Layout::Packed => {
+                for item in self.tree.range(vec![BLOCK_PREFIX]..vec![BLOCK_PREFIX + 1]) {
+                    let (_, bytes) = item.map_err(|error| failure(error.to_string()))?;
+                    for entry in block::entries(&bytes).map_err(|error| failure(error.0))? {
+                        let (key, value) = entry.map_err(|error| failure(error.0))?;
+                        visit(key, value);
+                        seen += 1;
+                    }
+                }
+            }
+            Layout::Unpacked => {
+                for item in self.tree.range(vec![DATA_PREFIX]..vec![DATA_PREFIX + 1]) {
+                    let (key, value) = item.map_err(|error| failure(error.to_string()))?;
+                    visit(&key[1..], &value);
+                    seen += 1;
+                }
+            }
+        }
+        Ok(seen)
+    }
+
     fn range_unpacked(
         &self,
         start: &[u8],

@@ -107,7 +107,13 @@ proptest! {
             space.commit(&batch, meta(round as u64)).unwrap();
             in_pieces.commit_unseen(&batch, meta(round as u64)).unwrap();
             let stored: Vec<Entry> = model.clone().into_iter().collect();
-            prop_assert_eq!(space.dump().unwrap(), stored);
+            prop_assert_eq!(space.dump().unwrap(), stored.clone());
+            let mut walked = Vec::new();
+            let seen = space
+                .for_each_entry(|key, value| walked.push((key.to_vec(), value.to_vec())))
+                .unwrap();
+            prop_assert_eq!(seen, stored.len() as u64);
+            prop_assert_eq!(walked, stored);
             prop_assert_eq!(blocks(&in_pieces), blocks(&space));
             prop_assert_eq!(in_pieces.meta().unwrap(), Some(meta(round as u64)));
         }
@@ -176,6 +182,16 @@ fn a_generation_written_before_blocks_is_read_as_it_is_and_reported_stale() {
     assert_eq!(last_two[0].0, vec![b'k', 49]);
     assert_eq!(last_two[1].0, vec![b'k', 48]);
     assert_eq!(space.dump().unwrap().len(), 50);
+    let mut walked = Vec::new();
+    let seen = space
+        .for_each_entry(|key, value| walked.push((key.to_vec(), value.to_vec())))
+        .unwrap();
+    assert_eq!(seen, 50);
+    assert_eq!(
+        walked,
+        space.dump().unwrap(),
+        "the same entries in the same order"
+    );
     // Its checkpoint is read, but it cannot be carried forward: it must be rebuilt.
     assert_eq!(space.meta().unwrap(), Some(meta(9)));
     assert_eq!(space.current(3).unwrap(), None);

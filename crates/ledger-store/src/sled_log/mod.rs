@@ -102,7 +102,7 @@ pub const READ_MODELS_NEXT_DIR_NAME: &str = "read-models.next";
 pub const READ_MODELS_OLD_DIR_NAME: &str = "read-models.old";
 
 pub use self::compaction::{COMPACTION_BATCH_BYTES, Compaction};
-pub use self::replacement::replace_read_models;
+pub use self::replacement::{discard_scratch_read_models, replace_read_models};
 
 /// Which read models' database a store opens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

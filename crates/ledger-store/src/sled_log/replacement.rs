@@ -71,6 +71,16 @@ pub(super) fn settle_replacement(dir: &Path) -> Result<Vec<&'static str>, OpenEr
     Ok(done)
 }
 
+/// Removes the scratch read models' database (`dir/read-models.build`) of a store now closed
+/// and dropped that was opened with [`super::ReadModelsDb::Replacement`] only to read what it
+/// built (`replay --check`, `replay --to`); nothing when there is none.
+pub fn discard_scratch_read_models(dir: &Path) -> Result<(), OpenError> {
+    if remove_build(dir)? {
+        sync_directory(dir).map_err(io_failure(dir, "fsync"))?;
+    }
+    Ok(())
+}
+
 /// Removes `dir/read-models.build` if it is there; whether it was.
 fn remove_build(dir: &Path) -> Result<bool, OpenError> {
     let build = dir.join(READ_MODELS_BUILD_DIR_NAME);
