@@ -283,6 +283,46 @@ fn the_problems_of_a_long_file_are_listed_in_line_order() {
     );
 }
 
+/// A line longer than the limit is one problem naming the limit, read past without being held
+/// whole; the lines after it (with `\r\n` breaks too) are read as usual.
+#[test]
+fn a_line_over_the_limit_is_a_problem_and_the_next_lines_are_read() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let limit = ledger_server::interchange::LINE_BYTES_MAX;
+    let good = registration(&registration_payload("13800138000"));
+    let mut file = vec![b'x'; 3 * limit];
+    file.extend_from_slice(b"\r\n");
+    file.extend_from_slice(good.as_bytes());
+    file.extend_from_slice(b"\r\n");
+    // At the limit exactly: not too long (and not JSON).
+    file.extend(std::iter::repeat_n(b' ', limit - 1));
+    file.extend_from_slice(b"x\n");
+    // One byte over, with its line break inside the bytes read for a line.
+    file.extend(std::iter::repeat_n(b' ', limit + 1));
+    file.extend_from_slice(b"\n");
+    let output = run_with_input(&["import", "--data", data, "--skip-invalid", "-"], &file);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(&format!("line 1: (line): a line is at most {limit} bytes")),
+        "{errors}"
+    );
+    assert!(errors.contains("line 3: (json):"), "{errors}");
+    assert!(
+        errors.contains(&format!("line 4: (line): a line is at most {limit} bytes")),
+        "{errors}"
+    );
+    assert!(!errors.contains("line 2:"), "{errors}");
+    assert!(
+        stdout(&output)
+            .contains("imported 1 new events (0 already present, 3 invalid lines skipped)"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 #[test]
 fn skip_invalid_writes_the_valid_lines_and_reports_the_rest() {
     let scratch = tempfile::tempdir().unwrap();
