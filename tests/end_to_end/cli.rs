@@ -420,6 +420,77 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
     );
 }
 
+/// `verify --export` names a line over the limit and a line that is not UTF-8 as problems of
+/// their lines and checks the rest of the file (before, a line that was not UTF-8 stopped it,
+/// and an overlong one was read whole before it was refused).
+#[test]
+fn verify_export_names_unreadable_lines_and_checks_the_rest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let export = scratch.path().join("export.ndjson");
+    assert!(
+        run(&[
+            "export",
+            "--data",
+            data,
+            "--output",
+            export.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let clean = run(&["verify", "--export", export.to_str().unwrap(), "--json"]);
+    assert!(clean.status.success(), "{}", stdout(&clean));
+    let events = json_of(&clean)["events"].as_u64().unwrap();
+
+    let text = std::fs::read(&export).unwrap();
+    let mut lines: Vec<Vec<u8>> = text
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let limit = ledger_server::interchange::LINE_BYTES_MAX;
+    lines.insert(10, vec![b'x'; 2 * limit]);
+    lines.insert(20, b"{\"position\":\"\xff\"}".to_vec());
+    std::fs::write(&export, lines.join(&b'\n')).unwrap();
+
+    let output = run(&["verify", "--export", export.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json_of(&output);
+    assert_eq!(
+        report["events"], events,
+        "every event line was still checked"
+    );
+    let problems: Vec<(u64, String)> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| {
+            (
+                problem["line"].as_u64().unwrap(),
+                problem["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(problems.len(), 2, "{report}");
+    assert_eq!(problems[0].0, 11);
+    assert_eq!(
+        problems[0].1,
+        format!("(line): a line is at most {limit} bytes")
+    );
+    assert_eq!(problems[1].0, 21);
+    assert!(
+        problems[1].1.starts_with("(line): not UTF-8 text"),
+        "{report}"
+    );
+}
+
 /// An import into an empty ledger ends with every read model built as `replay` builds them
 /// (only their compact copy is kept), so a server starts ready; an import into a ledger that
 /// already holds events leaves the new ones to the server's catch-up; without a master key (an

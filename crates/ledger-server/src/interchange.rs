@@ -16,6 +16,8 @@
 //! A line without `eventId` gets one derived from its content (a UUID v8 over the blake3 hash
 //! of the line's canonical JSON), so importing the same file twice writes nothing new.
 
+use std::io::BufRead;
+
 use jiff::Timestamp;
 use ledger_domain::ValidationError;
 use ledger_domain::events::{Event, PayloadError};
@@ -67,6 +69,72 @@ pub struct IntegratorLine {
 pub enum Line {
     Integrator(IntegratorLine),
     Exported(RecordedEvent),
+}
+
+/// A line of a file as read, before it is known to be text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileLine {
+    /// Its bytes without the line break (`\n` or `\r\n`).
+    Bytes(Vec<u8>),
+    /// Longer than [`LINE_BYTES_MAX`]: read past to its end, never held whole.
+    TooLong,
+}
+
+impl FileLine {
+    /// The line as text, or why it cannot be one (the field is `(line)`).
+    pub fn text(self) -> Result<String, ValidationError> {
+        match self {
+            Self::Bytes(bytes) => String::from_utf8(bytes).map_err(|error| {
+                ValidationError::new("(line)", format!("not UTF-8 text: {error}"))
+            }),
+            Self::TooLong => Err(ValidationError::new(
+                "(line)",
+                format!("a line is at most {LINE_BYTES_MAX} bytes"),
+            )),
+        }
+    }
+}
+
+/// The next line of `reader`, `None` at the end of the input (what `import` and `verify
+/// --export` read files with, instead of `BufRead::lines`). A line longer than
+/// [`LINE_BYTES_MAX`] is not held whole, so a file without line breaks cannot fill the memory.
+pub fn read_line(reader: &mut dyn BufRead) -> std::io::Result<Option<FileLine>> {
+    let mut bytes = Vec::new();
+    // A line at the limit with its `\r\n` still fits.
+    let window = u64::try_from(LINE_BYTES_MAX + 2).unwrap_or(u64::MAX);
+    if std::io::Read::take(&mut *reader, window).read_until(b'\n', &mut bytes)? == 0 {
+        return Ok(None);
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    } else if u64::try_from(bytes.len()).unwrap_or(u64::MAX) == window {
+        skip_to_line_end(reader)?;
+        return Ok(Some(FileLine::TooLong));
+    }
+    Ok(Some(if bytes.len() <= LINE_BYTES_MAX {
+        FileLine::Bytes(bytes)
+    } else {
+        FileLine::TooLong
+    }))
+}
+
+/// Reads past the rest of the current line, its line break included.
+fn skip_to_line_end(reader: &mut dyn BufRead) -> std::io::Result<()> {
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(());
+        }
+        if let Some(end) = available.iter().position(|&byte| byte == b'\n') {
+            reader.consume(end + 1);
+            return Ok(());
+        }
+        let skipped = available.len();
+        reader.consume(skipped);
+    }
 }
 
 /// Parses and validates one line. The error names the field (`payload.mobile`, `occurredAt`)

@@ -29,7 +29,7 @@ use ledger_store::{
 };
 
 use super::{open_store, print_problems};
-use crate::interchange::{IntegratorLine, LINE_BYTES_MAX, Line, parse_line};
+use crate::interchange::{IntegratorLine, Line, parse_line, read_line};
 use crate::progress;
 
 #[derive(Debug, clap::Args)]
@@ -140,13 +140,9 @@ fn read_lines(file: &Path) -> anyhow::Result<Parsed> {
         read_line(&mut reader).with_context(|| format!("cannot read {}", file.display()))?
     {
         number += 1;
-        let text = match line {
-            RawLine::Bytes(bytes) => String::from_utf8(bytes)
-                .map_err(|error| format!("line {number}: (line): not UTF-8 text: {error}")),
-            RawLine::TooLong => Err(format!(
-                "line {number}: (line): a line is at most {LINE_BYTES_MAX} bytes"
-            )),
-        };
+        let text = line
+            .text()
+            .map_err(|error| format!("line {number}: {error}"));
         if text.as_ref().is_ok_and(|text| text.trim().is_empty()) {
             continue;
         }
@@ -157,55 +153,6 @@ fn read_lines(file: &Path) -> anyhow::Result<Parsed> {
     }
     parse_block(block, &mut parsed);
     Ok(parsed)
-}
-
-/// A line as read, before it is known to be text.
-enum RawLine {
-    /// Its bytes without the line break (`\n` or `\r\n`).
-    Bytes(Vec<u8>),
-    /// Longer than [`LINE_BYTES_MAX`]: read past to its end, never held whole.
-    TooLong,
-}
-
-/// The next line of `reader`, `None` at the end of the input. A line longer than
-/// [`LINE_BYTES_MAX`] is not held whole, so a file without line breaks cannot fill the memory.
-fn read_line(reader: &mut dyn BufRead) -> std::io::Result<Option<RawLine>> {
-    let mut bytes = Vec::new();
-    // A line at the limit with its `\r\n` still fits.
-    let window = u64::try_from(LINE_BYTES_MAX + 2).unwrap_or(u64::MAX);
-    if std::io::Read::take(&mut *reader, window).read_until(b'\n', &mut bytes)? == 0 {
-        return Ok(None);
-    }
-    if bytes.last() == Some(&b'\n') {
-        bytes.pop();
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
-        }
-    } else if u64::try_from(bytes.len()).unwrap_or(u64::MAX) == window {
-        skip_to_line_end(reader)?;
-        return Ok(Some(RawLine::TooLong));
-    }
-    Ok(Some(if bytes.len() <= LINE_BYTES_MAX {
-        RawLine::Bytes(bytes)
-    } else {
-        RawLine::TooLong
-    }))
-}
-
-/// Reads past the rest of the current line, its line break included.
-fn skip_to_line_end(reader: &mut dyn BufRead) -> std::io::Result<()> {
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(());
-        }
-        if let Some(end) = available.iter().position(|&byte| byte == b'\n') {
-            reader.consume(end + 1);
-            return Ok(());
-        }
-        let skipped = available.len();
-        reader.consume(skipped);
-    }
 }
 
 /// Lines read before they are parsed together, split over the cores.

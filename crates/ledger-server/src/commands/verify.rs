@@ -3,7 +3,6 @@
 //! Exit 0 when everything checks, 1 when anything does not; `--json` prints one object:
 //! `{"ok", "events", "headPosition", "headHash", "problems"}`.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +11,7 @@ use ledger_store::{GENESIS_HASH, Hash, SledEventLog};
 use serde::Serialize;
 
 use super::PROBLEMS_LISTED_MAX;
-use crate::interchange::{Line, parse_line};
+use crate::interchange::{Line, parse_line, read_line};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -138,9 +137,19 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
     let mut problems = Vec::new();
     let mut events = 0u64;
     let mut previous: Option<(u64, Hash)> = None;
-    for (index, text) in std::io::BufReader::new(opened).lines().enumerate() {
-        let number = index + 1;
-        let text = text.with_context(|| format!("reading line {number} of {}", file.display()))?;
+    let mut reader = std::io::BufReader::new(opened);
+    let mut number = 0;
+    while let Some(line) =
+        read_line(&mut reader).with_context(|| format!("cannot read {}", file.display()))?
+    {
+        number += 1;
+        let text = match line.text() {
+            Ok(text) => text,
+            Err(error) => {
+                problems.push(problem(number, None, &error.to_string()));
+                continue;
+            }
+        };
         if text.trim().is_empty() {
             continue;
         }
