@@ -8,6 +8,7 @@
 //! a retry returns the original outcome without deciding again (deciding again could fail, e.g.
 //! "the case is already closed", for a command that in fact succeeded).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,8 +17,10 @@ use ledger_domain::aggregates::{
     Process, ServiceCase,
 };
 use ledger_domain::commands::{Command, CustomerCommand, EraseCustomer};
-use ledger_domain::events::Event;
-use ledger_domain::ids::{CorrelationId, CustomerId, EventId, Position, StaffId, StreamId};
+use ledger_domain::events::{Event, enquiry_stream};
+use ledger_domain::ids::{
+    ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
+};
 use ledger_domain::values::Identifier;
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
@@ -251,27 +254,73 @@ impl Ledger {
         Ok(live)
     }
 
-    /// Erases one customer: marks the erasure, records `CustomerErased`, destroys the key.
+    /// Erases one customer: marks the erasure, records `CustomerErased`, destroys the key, and
+    /// with it the keys of the online enquiries the customer's contacts answered that were
+    /// received from nobody known (sealed under their own keys, they hold the same person's
+    /// name, mobile and plate).
     async fn erase_one(
         &self,
         erase: EraseCustomer,
         meta: CommandMeta,
     ) -> Result<Executed, CommandError> {
         let subject = StreamId::customer(erase.customer_id);
+        let enquiries = self.answered_enquiries(&subject)?;
         let command = Command::Customer(CustomerCommand::EraseCustomer(erase));
         self.keys().begin_erasure(&subject)?;
+        for enquiry in &enquiries {
+            self.keys().begin_erasure_decided_by(enquiry, &subject)?;
+        }
         let outcome = self.execute_command(command, meta).await;
-        match &outcome {
+        let recorded = match &outcome {
             // The store may or may not have made the event durable: the next open decides
             // from the log.
-            Err(CommandError::Unavailable(_)) => {}
-            Ok(_) => {
-                let recorded = stream_holds(self.log(), &subject, "CustomerErased")?;
-                self.keys().finish_erasure(&subject, recorded)?;
-            }
-            Err(_) => self.keys().finish_erasure(&subject, false)?,
+            Err(CommandError::Unavailable(_)) => return outcome,
+            Ok(_) => stream_holds(self.log(), &subject, "CustomerErased")?,
+            Err(_) => false,
+        };
+        for erased in std::iter::once(&subject).chain(&enquiries) {
+            self.keys().finish_erasure(erased, recorded)?;
         }
         outcome
+    }
+
+    /// The streams of the online enquiries received from nobody known (`enquiry-{id}`) that a
+    /// contact in the customer's stream `customer` names as last recorded or corrected (a
+    /// correction that unlinks a wrongly named enquiry leaves that one alone).
+    fn answered_enquiries(&self, customer: &StreamId) -> Result<Vec<StreamId>, CommandError> {
+        let mut links: HashMap<ContactId, EnquiryId> = HashMap::new();
+        let mut version = 0;
+        loop {
+            let page = self
+                .log()
+                .read_stream(customer, version + 1, READ_PAGE_MAX)?;
+            let Some(last) = page.last() else { break };
+            version = last.stream_version;
+            for record in &page {
+                let (contact, enquiry) = match decode(self.keys(), record)? {
+                    Event::ContactRecorded(contact) => (contact.contact_id, contact.enquiry_id),
+                    Event::ContactCorrected(correction) => {
+                        (correction.contact_id, correction.enquiry_id)
+                    }
+                    _ => continue,
+                };
+                match enquiry {
+                    Some(enquiry) => links.insert(contact, enquiry),
+                    None => links.remove(&contact),
+                };
+            }
+            if page.len() < READ_PAGE_MAX {
+                break;
+            }
+        }
+        let mut found: Vec<StreamId> = links
+            .into_values()
+            .map(|enquiry| enquiry_stream(enquiry, None))
+            .filter(|stream| self.log().stream_version(stream) > 0)
+            .collect();
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
 
     async fn execute_command(

@@ -325,16 +325,25 @@ pub fn open_keys(
 ) -> Result<personal::KeyRing, LedgerOpenError> {
     let store = log.data_keys().map_err(personal::KeyError::from)?;
     let ring = personal::KeyRing::open(store, keys.master, keys.source)?;
-    for subject in ring.pending_erasures()? {
-        let stream = ledger_domain::ids::StreamId::parse("subject", &subject).map_err(|_| {
-            personal::KeyError::DamagedKey {
-                subject: subject.clone(),
-            }
-        })?;
-        let recorded = commands::stream_holds(log, &stream, "CustomerErased")
+    for pending in ring.pending_erasures()? {
+        let stream_of = |name: &str| {
+            ledger_domain::ids::StreamId::parse("subject", name).map_err(|_| {
+                personal::KeyError::DamagedKey {
+                    subject: pending.subject.clone(),
+                }
+            })
+        };
+        let subject = stream_of(&pending.subject)?;
+        let decided_by = stream_of(&pending.decided_by)?;
+        let recorded = commands::stream_holds(log, &decided_by, "CustomerErased")
             .map_err(personal::KeyError::from)?;
-        tracing::warn!(%subject, recorded, "finishing an erasure interrupted by a crash");
-        ring.finish_erasure(&stream, recorded)?;
+        tracing::warn!(
+            subject = %pending.subject,
+            decided_by = %pending.decided_by,
+            recorded,
+            "finishing an erasure interrupted by a crash"
+        );
+        ring.finish_erasure(&subject, recorded)?;
     }
     Ok(ring)
 }

@@ -37,6 +37,9 @@
 //! dies in between, [`crate::Ledger::open`] finds the marker and finishes the erasure when the
 //! event is in the log (or forgets it when it is not). From then on the subject's events open as
 //! their redacted bodies ([`Opened::redacted`]), and sealing anything new for it is refused.
+//! Another subject can go with a customer's erasure ([`KeyRing::begin_erasure_decided_by`]: an
+//! anonymous online enquiry the customer's contacts answered); its marker names the customer's
+//! stream, whose `CustomerErased` decides it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -368,7 +371,20 @@ impl KeyRing {
     /// Marks the erasure of `subject` as started (durably), before its `CustomerErased` is
     /// appended.
     pub fn begin_erasure(&self, subject: &StreamId) -> Result<(), KeyError> {
-        Ok(self.store.mark_erasing(subject.as_str())?)
+        self.begin_erasure_decided_by(subject, subject)
+    }
+
+    /// Marks the erasure of `subject` as started (durably), to be decided by the
+    /// `CustomerErased` about to be appended to `decided_by`: an enquiry linked to the customer
+    /// being erased goes with the customer.
+    pub fn begin_erasure_decided_by(
+        &self,
+        subject: &StreamId,
+        decided_by: &StreamId,
+    ) -> Result<(), KeyError> {
+        Ok(self
+            .store
+            .mark_erasing(subject.as_str(), decided_by.as_str())?)
     }
 
     /// Ends an erasure: with `recorded`, destroys the subject's key (a tombstone stays, so
@@ -391,8 +407,16 @@ impl KeyRing {
     }
 
     /// The subjects whose erasure was started and not finished (after a crash).
-    pub fn pending_erasures(&self) -> Result<Vec<String>, KeyError> {
-        Ok(self.store.erasing()?)
+    pub fn pending_erasures(&self) -> Result<Vec<PendingErasure>, KeyError> {
+        Ok(self
+            .store
+            .erasing()?
+            .into_iter()
+            .map(|(subject, decided_by)| PendingErasure {
+                subject,
+                decided_by,
+            })
+            .collect())
     }
 
     /// Whether `subject`'s key was destroyed.
@@ -494,6 +518,14 @@ impl KeyRing {
             .unwrap_or_else(|poison| poison.into_inner())
             .remove(subject);
     }
+}
+
+/// An erasure begun and not finished (after a crash): the subject whose key it destroys, and
+/// the stream whose `CustomerErased` decides whether it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingErasure {
+    pub subject: String,
+    pub decided_by: String,
 }
 
 /// The event a stored payload shows without any key: the whole event when it is plain, the

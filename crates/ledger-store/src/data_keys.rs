@@ -113,23 +113,38 @@ impl DataKeyStore {
         Ok(written)
     }
 
-    /// Marks an erasure of `subject` as started, durably, before its `CustomerErased` is
-    /// appended: if the process dies before the key is destroyed, the next open finds the marker
-    /// and finishes (or forgets) the erasure.
-    pub fn mark_erasing(&self, subject: &str) -> Result<(), StoreFailure> {
+    /// Marks an erasure of `subject` as started, durably, before the `CustomerErased` that
+    /// decides it is appended to the stream `decided_by` (the subject's own, or for an enquiry
+    /// linked to the customer being erased, the customer's): if the process dies before the
+    /// key is destroyed, the next open finds the marker and finishes (or forgets) the erasure.
+    pub fn mark_erasing(&self, subject: &str, decided_by: &str) -> Result<(), StoreFailure> {
+        // A marker of the subject's own erasure holds nothing, as markers always did.
+        let value: &[u8] = if decided_by == subject {
+            &[]
+        } else {
+            decided_by.as_bytes()
+        };
         self.tree
-            .insert(prefixed(ERASING_PREFIX, subject)?, &[])
+            .insert(prefixed(ERASING_PREFIX, subject)?, value)
             .map_err(failure("marking an erasure"))?;
         self.sync()
     }
 
-    /// The subjects with an erasure in progress.
-    pub fn erasing(&self) -> Result<Vec<String>, StoreFailure> {
+    /// The subjects with an erasure in progress, each with the stream whose `CustomerErased`
+    /// decides it.
+    pub fn erasing(&self) -> Result<Vec<(String, String)>, StoreFailure> {
         self.tree
             .scan_prefix([ERASING_PREFIX])
             .map(|entry| {
-                let (key, _) = entry.map_err(failure("reading erasure markers"))?;
-                subject_of(&key)
+                let (key, value) = entry.map_err(failure("reading erasure markers"))?;
+                let subject = subject_of(&key)?;
+                let decided_by = if value.is_empty() {
+                    subject.clone()
+                } else {
+                    String::from_utf8(value.to_vec())
+                        .map_err(|error| StoreFailure::io("reading an erasure marker", error))?
+                };
+                Ok((subject, decided_by))
             })
             .collect()
     }

@@ -65,7 +65,13 @@ fn destroying_a_key_leaves_the_redacted_event_and_refuses_new_personal_data() {
     let bytes = ring.seal(id(), &event).unwrap();
     let subject = event.data_subject().unwrap();
     ring.begin_erasure(&subject).unwrap();
-    assert_eq!(ring.pending_erasures().unwrap(), [subject.to_string()]);
+    assert_eq!(
+        ring.pending_erasures().unwrap(),
+        [super::PendingErasure {
+            subject: subject.to_string(),
+            decided_by: subject.to_string(),
+        }]
+    );
     ring.finish_erasure(&subject, true).unwrap();
     assert!(ring.pending_erasures().unwrap().is_empty());
     assert!(ring.is_erased(&subject).unwrap());

@@ -1,7 +1,8 @@
 //! `contact-ledger erase --customer ID --reason REASON`: the command-line twin of the
-//! `eraseCustomer` mutation. Records `CustomerErased` and destroys the customer's data key, so
-//! their personal fields read as erased everywhere from then on (crypto-shredding), while the
-//! hash chain, proofs and non-personal facts stay as they were. Cannot be undone.
+//! `eraseCustomer` mutation. Records `CustomerErased` and destroys the customer's data key (and
+//! the keys of the anonymous online enquiries their contacts answered), so their personal fields
+//! read as erased everywhere from then on (crypto-shredding), while the hash chain, proofs and
+//! non-personal facts stay as they were. Cannot be undone.
 
 use std::path::Path;
 use std::process::ExitCode;
