@@ -192,6 +192,17 @@ fn registration_payload(mobile: &str) -> String {
     )
 }
 
+/// Asserts that no copy of standard input (`import -`) is left in `data`.
+fn assert_no_spooled_input(data: &str) {
+    let left: Vec<_> = std::fs::read_dir(data)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("import-stdin-"))
+        .collect();
+    assert!(left.is_empty(), "left in {data}: {left:?}");
+}
+
 #[test]
 fn a_bad_file_is_reported_line_by_line_and_writes_nothing() {
     let scratch = tempfile::tempdir().unwrap();
@@ -281,6 +292,7 @@ fn the_problems_of_a_long_file_are_listed_in_line_order() {
         errors.contains("6 invalid lines; nothing written"),
         "{errors}"
     );
+    assert_no_spooled_input(data);
 }
 
 /// A line longer than the limit is one problem naming the limit, read past without being held
@@ -350,6 +362,7 @@ fn skip_invalid_writes_the_valid_lines_and_reports_the_rest() {
         stdout(&output)
     );
     assert_eq!(verify_json(data)["events"], 1);
+    assert_no_spooled_input(data);
 }
 
 #[test]
