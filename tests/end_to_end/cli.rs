@@ -377,17 +377,16 @@ fn a_stale_expected_version_in_a_file_is_an_error_naming_the_line() {
     assert!(stderr(&output).contains("line 1: expectedVersion: stream customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab holds 0 events at this line, not 3"), "{}", stderr(&output));
 }
 
-#[test]
-fn a_changed_byte_in_an_export_is_reported_with_its_line() {
-    let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
+/// Imports the fixture into a ledger under `scratch` and exports it to a file there; the file.
+fn exported_fixture(scratch: &std::path::Path) -> std::path::PathBuf {
+    let data = scratch.join("data");
     let data = data.to_str().unwrap();
     assert!(
         import(data, fixture_path().to_str().unwrap())
             .status
             .success()
     );
-    let export = scratch.path().join("export.ndjson");
+    let export = scratch.join("export.ndjson");
     assert!(
         run(&[
             "export",
@@ -399,6 +398,13 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
         .status
         .success()
     );
+    export
+}
+
+#[test]
+fn a_changed_byte_in_an_export_is_reported_with_its_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let export = exported_fixture(scratch.path());
 
     let text = std::fs::read_to_string(&export).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -439,25 +445,7 @@ fn a_changed_byte_in_an_export_is_reported_with_its_line() {
 #[test]
 fn verify_export_names_unreadable_lines_and_checks_the_rest() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
-    let export = scratch.path().join("export.ndjson");
-    assert!(
-        run(&[
-            "export",
-            "--data",
-            data,
-            "--output",
-            export.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let export = exported_fixture(scratch.path());
     let clean = run(&["verify", "--export", export.to_str().unwrap(), "--json"]);
     assert!(clean.status.success(), "{}", stdout(&clean));
     let events = json_of(&clean)["events"].as_u64().unwrap();
