@@ -112,14 +112,14 @@ async fn summarise_rebuilt(
         .collect()
 }
 
-/// Compares each live read model with a rebuild from 0 to its checkpoint; true when all agree.
+/// Compares each live read model of `ledger` (open on `data`, closed here before the rebuild)
+/// with a rebuild from 0 to its checkpoint; true when all agree.
 async fn check(
+    ledger: Ledger,
     data: &Path,
     keys: &crate::keys::MasterKeyArgs,
     names: &[String],
 ) -> anyhow::Result<bool> {
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let mut wanted = Vec::new();
     let mut live = Vec::new();
     for (name, checkpoint) in ledger.runner().checkpoints() {
@@ -175,18 +175,18 @@ pub async fn run(
             .map(str::to_owned)
             .collect(),
     };
-    if args.check || args.to.is_some() {
+    if args.check {
+        let equal = check(ledger, data, keys, &names).await?;
+        return Ok(if equal {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    if let Some(to) = args.to {
         let head = ledger.log().head().position;
         ledger.close().await.context("closing the ledger")?;
         drop(ledger);
-        let Some(to) = args.to else {
-            let equal = check(data, keys, &names).await?;
-            return Ok(if equal {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
-        };
         let to = Position(to.min(head.get()));
         let wanted: Vec<(String, Position)> = names.iter().map(|name| (name.clone(), to)).collect();
         for ((name, _), summary) in wanted
