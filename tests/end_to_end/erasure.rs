@@ -1,6 +1,7 @@
 //! Crypto-shredding end to end, as an administrator and an auditor would try it on a seeded
 //! ledger: erase customers (one of them a merge survivor, which erases the customer merged into
-//! it too) with `contact-ledger erase`, then
+//! it too) and a web-shop lead from someone nobody knew (`erase --enquiry`) with
+//! `contact-ledger erase`, then
 //! - every read model equals a rebuild from position 0 (`replay --check`), although the rebuild
 //!   sees the erased customers' events redacted from the start;
 //! - `verify` still passes; the export carries only ciphertext of their personal fields, while
@@ -123,6 +124,65 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("erase"), "{}", stderr(&again));
 
+    // A web-shop lead from someone nobody knew is erased on its own; one from a known customer
+    // is not on a stream of its own, so it is not found there; naming both subjects or neither
+    // is refused before anything opens.
+    let erased_enquiries = |lines: &[serde_json::Value]| -> BTreeSet<String> {
+        lines
+            .iter()
+            .filter(|line| text(line, "/type") == "EnquiryErased")
+            .map(|line| text(line, "/payload/enquiryId").to_owned())
+            .collect()
+    };
+    let seeded_erasures = erased_enquiries(&before);
+    let enquiry = |known: bool| {
+        before
+            .iter()
+            .filter(|line| text(line, "/type") == "OnlineEnquiryReceived")
+            .filter(|line| !seeded_erasures.contains(text(line, "/payload/enquiryId")))
+            .find(|line| text(line, "/payload/customerId").is_empty() != known)
+            .map(|line| text(line, "/payload/enquiryId").to_owned())
+            .expect("the seed holds enquiries from known and unknown people")
+    };
+    let erase_enquiry = |id: &str| {
+        run(&[
+            "erase",
+            "--data",
+            data,
+            "--enquiry",
+            id,
+            "--reason",
+            "LEGAL_ORDER",
+        ])
+    };
+    let anonymous = enquiry(false);
+    let output = erase_enquiry(&anonymous);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&format!("erased enquiry {anonymous}")));
+    let again = erase_enquiry(&anonymous);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("while it is erased"),
+        "{}",
+        stderr(&again)
+    );
+    let known = erase_enquiry(&enquiry(true));
+    assert!(!known.status.success());
+    assert!(
+        stderr(&known).contains("does not exist"),
+        "{}",
+        stderr(&known)
+    );
+    for flags in [
+        &["--customer", &erased[0], "--enquiry", &anonymous][..],
+        &[][..],
+    ] {
+        let mut args = vec!["erase", "--data", data, "--reason", "LEGAL_ORDER"];
+        args.extend_from_slice(flags);
+        let refused = run(&args);
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    }
+
     // Live read models (which saw the plain values before the erasure) equal a rebuild that
     // sees the erased customers' events redacted from the start.
     let check = run(&["replay", "--data", data, "--check"]);
@@ -156,6 +216,9 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
             .count()
             >= erased.len()
     );
+    let mut expected = seeded_erasures.clone();
+    expected.insert(anonymous.clone());
+    assert_eq!(erased_enquiries(&after), expected);
     // Erasing the survivor erased the customer merged into it too (the same person).
     let erased_ids: BTreeSet<&str> = after
         .iter()

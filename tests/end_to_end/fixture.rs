@@ -11,6 +11,12 @@ pub fn fixture_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ledger-sample.ndjson")
 }
 
+/// How many events the fixture holds: its head position once imported.
+pub fn fixture_records() -> u64 {
+    let text = std::fs::read_to_string(fixture_path()).expect("the fixture reads");
+    u64::try_from(text.lines().count()).expect("fits")
+}
+
 /// The fixture's lines, as the generator makes them now.
 fn generated() -> String {
     let mut text = String::new();

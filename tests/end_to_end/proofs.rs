@@ -11,7 +11,7 @@ use ledger_server::config::{Config, RoleName};
 use ledger_tests::{run, stderr, stdout};
 use serde_json::{Value, json};
 
-use crate::fixture::fixture_path;
+use crate::fixture::{fixture_path, fixture_records};
 use crate::server::TestApp;
 
 /// The independent verifier, relative to this crate (`tests/`).
@@ -123,13 +123,8 @@ fn the_cli_proofs_pass_the_independent_verifier_and_tampered_ones_fail_it() {
     let config = scratch.path().join("keys.toml");
     import(&data, &fixture_path());
     write_key_config(&config);
-    let records = u64::try_from(
-        std::fs::read_to_string(fixture_path())
-            .expect("the fixture reads")
-            .lines()
-            .count(),
-    )
-    .expect("fits");
+    let records = fixture_records();
+    let last = records.to_string();
 
     let root = proof(&data, &["root"]);
     assert_eq!(size(&root["treeSize"]), records);
@@ -139,7 +134,7 @@ fn the_cli_proofs_pass_the_independent_verifier_and_tampered_ones_fail_it() {
         vec!["--position", "1"],
         vec!["--position", "5"],
         vec!["--position", "600"],
-        vec!["--position", "1201"],
+        vec!["--position", last.as_str()],
         vec!["--position", "5", "--size", "700"],
     ] {
         let mut all = vec!["inclusion"];
@@ -164,7 +159,7 @@ fn the_cli_proofs_pass_the_independent_verifier_and_tampered_ones_fail_it() {
         ),
     );
     // A proof binds a leaf to a root; the size only shapes the path, so a size whose path has
-    // the same shape (1200 for leaf 4 of 1201) passes with the same root. What binds a root to
+    // the same shape (often the head less one, for leaf 4) passes with the same root. What binds a root to
     // its size is the signed checkpoint, tested below.
     assert_invalid(
         "the wrong tree size",
@@ -181,7 +176,7 @@ fn the_cli_proofs_pass_the_independent_verifier_and_tampered_ones_fail_it() {
     );
 
     // Consistency: from the empty tree, a past tree and the whole tree itself.
-    for from in ["0", "1", "600", "700", "1024", "1201"] {
+    for from in ["0", "1", "600", "700", "1024", last.as_str()] {
         let document = proof(&data, &["consistency", "--from", from]);
         assert_valid(&document);
     }
@@ -263,6 +258,10 @@ fn bad_positions_and_sizes_and_a_missing_key_have_clear_exit_codes() {
     let data = scratch.path().join("data");
     import(&data, &fixture_path());
     let data_text = data.to_str().expect("UTF-8");
+    let head = fixture_records();
+    let beyond = (head + 99).to_string();
+    let beyond_head = format!("beyond the ledger's head ({head})");
+    let no_tree = format!("no tree of size {beyond}");
     for (arguments, code, message) in [
         (
             vec!["inclusion", "--position", "0"],
@@ -272,7 +271,7 @@ fn bad_positions_and_sizes_and_a_missing_key_have_clear_exit_codes() {
         (
             vec!["inclusion", "--position", "5000"],
             2,
-            "beyond the ledger's head (1201)",
+            beyond_head.as_str(),
         ),
         (
             vec!["inclusion", "--position", "9", "--size", "8"],
@@ -285,11 +284,11 @@ fn bad_positions_and_sizes_and_a_missing_key_have_clear_exit_codes() {
             "--from 9 is larger than --to 8",
         ),
         (
-            vec!["consistency", "--from", "1300"],
+            vec!["consistency", "--from", beyond.as_str()],
             2,
-            "no tree of size 1300",
+            no_tree.as_str(),
         ),
-        (vec!["root", "--size", "1300"], 2, "no tree of size 1300"),
+        (vec!["root", "--size", beyond.as_str()], 2, no_tree.as_str()),
         (
             vec!["checkpoint"],
             1,
@@ -358,7 +357,7 @@ fn a_checkpoint_kept_outside_proves_the_ledger_only_grew_since() {
     import(&data, &fixture_path());
     let today = proof(&data, &["checkpoint", "--config", config]);
     assert_valid(&today);
-    assert_eq!(size(&today["checkpoint"]["treeSize"]), 1201);
+    assert_eq!(size(&today["checkpoint"]["treeSize"]), fixture_records());
 
     // The proof that today's tree extends the kept one, checked against the kept root (the
     // auditor's own copy, not the one the insurer sends) and today's signed root.
@@ -498,7 +497,8 @@ fn serve_writes_a_signing_key_on_first_start_and_its_checkpoints_verify_with_the
     ))
     .expect("JSON");
     assert_eq!(
-        body["data"]["signedCheckpoint"]["treeSize"], "1201",
+        body["data"]["signedCheckpoint"]["treeSize"],
+        fixture_records().to_string(),
         "{body}"
     );
     // The auditor checks with the key printed at start, not the one in the answer.

@@ -16,7 +16,7 @@ use ledger_domain::aggregates::{
     Aggregate, Campaign, Claim, Customer, CustomerStanding, DecisionContext, Enquiry, Policy,
     Process, ServiceCase,
 };
-use ledger_domain::commands::{Command, CustomerCommand, EraseCustomer};
+use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
 use ledger_domain::events::{Event, enquiry_stream};
 use ledger_domain::ids::{
     ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
@@ -182,12 +182,18 @@ impl Ledger {
     /// An erasure (`EraseCustomer`) also destroys the customer's data key once its
     /// `CustomerErased` is in the log: the erasure is marked first, so a crash in between is
     /// finished on the next open (see [`crate::personal`]). Customers merged into the erased one
-    /// are erased first, each with its own `CustomerErased` and key.
+    /// are erased first, each with its own `CustomerErased` and key. An anonymous enquiry's
+    /// erasure (`EraseEnquiry`) destroys the enquiry's own key the same way, once its
+    /// `EnquiryErased` is in the log.
     pub async fn execute(
         &self,
         command: Command,
         meta: CommandMeta,
     ) -> Result<Executed, CommandError> {
+        if let Command::Enquiry(EnquiryCommand::EraseEnquiry(_)) = &command {
+            let subject = command.stream();
+            return self.erase_subjects(command, meta, &subject, &[]).await;
+        }
         let Command::Customer(CustomerCommand::EraseCustomer(erase)) = &command else {
             return self.execute_command(command, meta).await;
         };
@@ -266,19 +272,33 @@ impl Ledger {
         let subject = StreamId::customer(erase.customer_id);
         let enquiries = self.answered_enquiries(&subject)?;
         let command = Command::Customer(CustomerCommand::EraseCustomer(erase));
-        self.keys().begin_erasure(&subject)?;
-        for enquiry in &enquiries {
-            self.keys().begin_erasure_decided_by(enquiry, &subject)?;
+        self.erase_subjects(command, meta, &subject, &enquiries)
+            .await
+    }
+
+    /// Runs an erasure `command` on `subject`'s stream: marks `subject` and the streams going
+    /// with it (`along`), records the erasure event, then destroys their keys if the event is
+    /// in the log (or forgets the markers if it is not).
+    async fn erase_subjects(
+        &self,
+        command: Command,
+        meta: CommandMeta,
+        subject: &StreamId,
+        along: &[StreamId],
+    ) -> Result<Executed, CommandError> {
+        self.keys().begin_erasure(subject)?;
+        for stream in along {
+            self.keys().begin_erasure_decided_by(stream, subject)?;
         }
         let outcome = self.execute_command(command, meta).await;
         let recorded = match &outcome {
             // The store may or may not have made the event durable: the next open decides
             // from the log.
             Err(CommandError::Unavailable(_)) => return outcome,
-            Ok(_) => stream_holds(self.log(), &subject, "CustomerErased")?,
+            Ok(_) => stream_holds(self.log(), subject, erasure_event(subject))?,
             Err(_) => false,
         };
-        for erased in std::iter::once(&subject).chain(&enquiries) {
+        for erased in std::iter::once(subject).chain(along) {
             self.keys().finish_erasure(erased, recorded)?;
         }
         outcome
@@ -552,6 +572,16 @@ impl Ledger {
         Ok(last
             .first()
             .map_or(Position::ZERO, |record| record.position))
+    }
+}
+
+/// The event whose presence in `stream` decides an erasure marked with it: `EnquiryErased` on
+/// an anonymous enquiry's own stream, `CustomerErased` on a customer's.
+pub fn erasure_event(stream: &StreamId) -> &'static str {
+    if stream.category() == Enquiry::CATEGORY {
+        "EnquiryErased"
+    } else {
+        "CustomerErased"
     }
 }
 

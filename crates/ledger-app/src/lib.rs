@@ -317,8 +317,9 @@ impl Ledger {
 }
 
 /// Opens the key ring over the log's keyspace and finishes any erasure a crash interrupted:
-/// the key is destroyed when the subject's `CustomerErased` is in the log, and the marker
-/// dropped when it is not.
+/// the key is destroyed when the deciding stream's erasure event (`CustomerErased`, or
+/// `EnquiryErased` for an anonymous enquiry) is in the log, and the marker dropped when it is
+/// not.
 pub fn open_keys(
     log: &SledEventLog,
     keys: KeyOptions,
@@ -335,8 +336,9 @@ pub fn open_keys(
         };
         let subject = stream_of(&pending.subject)?;
         let decided_by = stream_of(&pending.decided_by)?;
-        let recorded = commands::stream_holds(log, &decided_by, "CustomerErased")
-            .map_err(personal::KeyError::from)?;
+        let recorded =
+            commands::stream_holds(log, &decided_by, commands::erasure_event(&decided_by))
+                .map_err(personal::KeyError::from)?;
         tracing::warn!(
             subject = %pending.subject,
             decided_by = %pending.decided_by,

@@ -39,7 +39,8 @@
 //! their redacted bodies ([`Opened::redacted`]), and sealing anything new for it is refused.
 //! Another subject can go with a customer's erasure ([`KeyRing::begin_erasure_decided_by`]: an
 //! anonymous online enquiry the customer's contacts answered); its marker names the customer's
-//! stream, whose `CustomerErased` decides it.
+//! stream, whose `CustomerErased` decides it. An anonymous enquiry erased on its own is decided
+//! by its own `EnquiryErased`.
 
 use std::collections::HashMap;
 use std::fmt;

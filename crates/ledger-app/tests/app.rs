@@ -896,15 +896,142 @@ fn anonymous_enquiry(mobile: &str) -> (ledger_domain::ids::EnquiryId, Command) {
     (enquiry, command)
 }
 
-/// The enquiry as its stream's only event opens now.
+/// The enquiry as its stream's first event opens now.
 fn opened_enquiry(ledger: &Ledger, enquiry: ledger_domain::ids::EnquiryId) -> String {
     let stream = ledger_domain::events::enquiry_stream(enquiry, None);
     let records = ledger.log().read_stream(&stream, 1, 10).unwrap();
-    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].event.event_type, "OnlineEnquiryReceived");
     format!(
         "{:?}",
         ledger_app::runner::decode(ledger.keys(), &records[0]).unwrap()
     )
+}
+
+fn erase_enquiry(enquiry: ledger_domain::ids::EnquiryId) -> Command {
+    ledger_domain::commands::EraseEnquiry {
+        enquiry_id: enquiry,
+        reason: ledger_domain::kinds::ErasureReason::CustomerRequest,
+    }
+    .into()
+}
+
+/// A web-shop lead from nobody known, never tied to a customer, is erased on its own: its key
+/// is destroyed once `EnquiryErased` is in its stream, other enquiries keep theirs, and an
+/// enquiry erased already, or one the ledger does not hold, is refused with no marker left.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anonymous_enquiry_is_erased_on_its_own() {
+    use ledger_domain::DomainError;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path()).await;
+    let (erased, received) = anonymous_enquiry("13500135000");
+    let (kept, other) = anonymous_enquiry("13500135001");
+    for command in [received, other] {
+        ledger
+            .execute(command, CommandMeta::by(agent()))
+            .await
+            .unwrap();
+    }
+    let executed = ledger
+        .execute(erase_enquiry(erased), CommandMeta::by(agent()))
+        .await
+        .unwrap();
+    assert_eq!(executed.stream_version, 2);
+    assert_eq!(executed.events[0].event_type(), "EnquiryErased");
+    let stream = |enquiry| ledger_domain::events::enquiry_stream(enquiry, None);
+    assert!(ledger.keys().is_erased(&stream(erased)).unwrap());
+    let opened = opened_enquiry(&ledger, erased);
+    assert!(!opened.contains("13500135000"), "{opened}");
+    assert!(!opened.contains("钱九"), "{opened}");
+    assert!(!ledger.keys().is_erased(&stream(kept)).unwrap());
+    assert!(opened_enquiry(&ledger, kept).contains("13500135001"));
+
+    let again = ledger
+        .execute(erase_enquiry(erased), CommandMeta::by(agent()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            CommandError::Domain(DomainError::InvalidTransition { .. })
+        ),
+        "{again:?}"
+    );
+    let unknown = ledger
+        .execute(
+            erase_enquiry(ledger_domain::ids::EnquiryId::new_v7()),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            unknown,
+            CommandError::Domain(DomainError::NotFound {
+                kind: "enquiry",
+                ..
+            })
+        ),
+        "{unknown:?}"
+    );
+    assert!(ledger.keys().pending_erasures().unwrap().is_empty());
+    // The refused erasures destroyed nothing.
+    assert!(opened_enquiry(&ledger, kept).contains("13500135001"));
+    ledger.close().await.unwrap();
+}
+
+/// A crash between appending `EnquiryErased` and destroying the enquiry's key: the next open
+/// finishes the erasure from the enquiry's own stream.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enquiry_erasure_interrupted_by_a_crash_is_finished_on_open() {
+    use ledger_domain::events::EnquiryErased;
+    use ledger_domain::kinds::ErasureReason;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path()).await;
+    let mut streams = Vec::new();
+    for phone in ["13500135010", "13500135011"] {
+        let (enquiry, received) = anonymous_enquiry(phone);
+        ledger
+            .execute(received, CommandMeta::by(agent()))
+            .await
+            .unwrap();
+        let stream = ledger_domain::events::enquiry_stream(enquiry, None);
+        ledger.keys().begin_erasure(&stream).unwrap();
+        streams.push((enquiry, stream));
+    }
+    // Only the first erasure's event makes it into the log.
+    let (enquiry, stream) = &streams[0];
+    let event: Event = EnquiryErased {
+        enquiry_id: *enquiry,
+        reason: ErasureReason::LegalOrder,
+    }
+    .into();
+    let request = AppendRequest {
+        stream: stream.clone(),
+        expected: ExpectedVersion::Exact(1),
+        events: vec![NewEvent {
+            event_id: EventId::new_v7(),
+            event_type: event.event_type().to_owned(),
+            schema_version: 1,
+            occurred_at: Timestamp::now(),
+            actor: agent(),
+            correlation_id: None,
+            causation_id: None,
+            origin: None,
+            payload: event.encode_payload(),
+        }],
+    };
+    ledger.log().append(request).await.unwrap();
+    ledger.close().await.unwrap();
+    drop(ledger);
+
+    let reopened = open(dir.path()).await;
+    assert!(reopened.keys().pending_erasures().unwrap().is_empty());
+    assert!(reopened.keys().is_erased(&streams[0].1).unwrap());
+    assert!(!reopened.keys().is_erased(&streams[1].1).unwrap());
+    assert!(opened_enquiry(&reopened, streams[1].0).contains("13500135011"));
+    reopened.close().await.unwrap();
 }
 
 /// A web-shop lead that a call-back later tied to a customer holds that customer's name and
@@ -1000,6 +1127,14 @@ async fn erasing_a_customer_erases_the_enquiries_their_contacts_answered() {
         assert!(!ledger.keys().is_erased(&enquiry_stream(kept)).unwrap());
         assert!(opened_enquiry(&ledger, kept).contains("钱九"));
     }
+    // The enquiry erased with the customer still takes its own `EnquiryErased`, so the
+    // marketing read model and an auditor see it erased too.
+    let executed = ledger
+        .execute(erase_enquiry(answered), CommandMeta::by(agent()))
+        .await
+        .unwrap();
+    assert_eq!(executed.events[0].event_type(), "EnquiryErased");
+    assert!(ledger.keys().is_erased(&enquiry_stream(answered)).unwrap());
     assert!(ledger.keys().pending_erasures().unwrap().is_empty());
     ledger.close().await.unwrap();
 }

@@ -431,6 +431,14 @@ pub struct RecordOnlineEnquiry {
     pub message: Option<FreeText>,
 }
 
+/// Erases an anonymous online enquiry's personal data (crypto-shredding): the enquiry from
+/// someone the web shop could not identify, on its own stream. Cannot be undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EraseEnquiry {
+    pub enquiry_id: EnquiryId,
+    pub reason: ErasureReason,
+}
+
 // Process.
 
 /// Publishes a (new version of a) business process.
@@ -497,6 +505,7 @@ streams!(
 streams!(
     RecordOnlineEnquiry => |command| enquiry_stream(command.enquiry_id, command.customer_id)
 );
+streams!(EraseEnquiry => |command| enquiry_stream(command.enquiry_id, None));
 streams!(PublishProcess, RecordProcessTraining => |command| StreamId::process(command.process_id));
 
 /// Declares one aggregate's command enum, with `name()`, `stream()` and a `From` per command.
@@ -605,7 +614,7 @@ command_enum!(
 command_enum!(
     /// Commands handled by the enquiry aggregate (stream `enquiry-{id}`): enquiries from
     /// people the web shop could not identify.
-    EnquiryCommand { RecordOnlineEnquiry }
+    EnquiryCommand { RecordOnlineEnquiry, EraseEnquiry }
 );
 
 /// Any command, grouped by the aggregate that handles it.
@@ -682,6 +691,12 @@ into_command!(Campaign(CampaignCommand):
     LaunchCampaign, IncurCampaignCost, SendCampaignTouch, RecordCampaignResponse, CloseCampaign,
 );
 into_command!(Process(ProcessCommand): PublishProcess, RecordProcessTraining);
+
+impl From<EraseEnquiry> for Command {
+    fn from(command: EraseEnquiry) -> Self {
+        Self::Enquiry(EnquiryCommand::EraseEnquiry(command))
+    }
+}
 
 impl From<RecordOnlineEnquiry> for Command {
     /// An enquiry goes to its customer when the customer is known, to itself otherwise (the

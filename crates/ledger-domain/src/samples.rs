@@ -13,12 +13,12 @@ use crate::events::{
     AccountManagerAssigned, CampaignClosed, CampaignCostIncurred, CampaignLaunched,
     CampaignResponded, CampaignTouchSent, ClaimDocumentsCompleted, ClaimDocumentsRequested,
     ClaimRejected, ClaimReopened, ClaimReported, ClaimSettled, ClaimSurveyed, ConsentChanged,
-    ContactCorrected, ContactRecorded, CustomerErased, CustomerRegistered, CustomersMerged, Event,
-    IdentifierAdded, IdentifierRemoved, OnlineEnquiryReceived, PolicyCancelled, PolicyEndorsed,
-    PolicyIssued, PolicyLapsed, PolicyQuoted, PolicyRenewed, ProcessPublished,
-    ProcessTrainingRecorded, ProfileUpdated, RiskRecommendationFollowedUp, RiskSurveyCompleted,
-    SatisfactionRecorded, ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseEscalated,
-    ServiceCaseOpened, ServiceCaseReopened, ServiceCaseResolved,
+    ContactCorrected, ContactRecorded, CustomerErased, CustomerRegistered, CustomersMerged,
+    EnquiryErased, Event, IdentifierAdded, IdentifierRemoved, OnlineEnquiryReceived,
+    PolicyCancelled, PolicyEndorsed, PolicyIssued, PolicyLapsed, PolicyQuoted, PolicyRenewed,
+    ProcessPublished, ProcessTrainingRecorded, ProfileUpdated, RiskRecommendationFollowedUp,
+    RiskSurveyCompleted, SatisfactionRecorded, ServiceCaseAssigned, ServiceCaseClosed,
+    ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened, ServiceCaseResolved,
 };
 use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId, ProcessId, StaffId};
 use crate::kinds::{
@@ -586,6 +586,11 @@ fn marketing_events() -> Vec<Event> {
                 ProductLine::CommercialVehicleDamage,
             ],
             message: Some(text("想了解新车第一年的保费")),
+        }
+        .into(),
+        EnquiryErased {
+            enquiry_id: enquiry_id(),
+            reason: ErasureReason::CustomerRequest,
         }
         .into(),
     ]

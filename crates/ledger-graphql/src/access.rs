@@ -144,6 +144,7 @@ pub const ACCESS: &[(&str, &[Role])] = &[
     ("correctContact", SUPERVISION),
     ("recordSatisfaction", CALL_CENTRE),
     ("recordEnquiry", CALL_CENTRE),
+    ("eraseEnquiry", ADMIN),
     // Policies.
     ("quotePolicy", ADMIN),
     ("issuePolicy", ADMIN),

@@ -48,7 +48,8 @@ enum Command {
     /// Merkle roots, inclusion and consistency proofs and signed checkpoints, as JSON documents
     /// for `tools/proof_verifier.py json`.
     Proof(commands::proof::Args),
-    /// Erase a customer's personal data: record `CustomerErased` and destroy their data key.
+    /// Erase a customer's personal data (`CustomerErased`), or an anonymous online enquiry's
+    /// (`EnquiryErased`), and destroy the data key.
     Erase(commands::erase::Args),
     /// Make a new master key, or rotate the ledger's data keys to a new one.
     MasterKey(commands::master_key::Args),

@@ -5,7 +5,7 @@
 
 use ledger_domain::events::{
     AccountManagerAssigned, ConsentChanged, CustomerErased, CustomerRegistered, CustomersMerged,
-    IdentifierAdded, IdentifierRemoved, OnlineEnquiryReceived, ProfileUpdated,
+    EnquiryErased, IdentifierAdded, IdentifierRemoved, OnlineEnquiryReceived, ProfileUpdated,
 };
 use ledger_domain::ids::{CustomerId, EnquiryId, StaffId};
 use ledger_domain::kinds::{ContactOutcome, ErasureReason, Priority, ProductLine, ServiceCaseKind};
@@ -667,8 +667,14 @@ impl World {
         if !self.emit(at, &actor, enquiry.customer, event) {
             return;
         }
-        // Some leads are never called back: the gap a supervisor's queue must show.
+        // Some leads are never called back: the gap a supervisor's queue must show. Now and
+        // then someone nobody knew asks for such a lead to be deleted.
         if self.rare(0.15, Rare::UnansweredEnquiry) {
+            if enquiry.customer.is_none() && self.rare(0.1, Rare::EnquiryErasure) {
+                let delay = self.rng.range(DAY, 30 * DAY);
+                let erase_at = clock::business_moment_after(&mut self.rng, at + delay);
+                self.schedule(erase_at, Action::EraseEnquiry(enquiry.id));
+            }
             return;
         }
         let delay = self.rng.range(10 * MINUTE, 2 * DAY);
@@ -1018,6 +1024,16 @@ impl World {
             self.customer_mut(customer).status = Status::Erased;
             self.covered(Rare::Erasure);
         }
+    }
+
+    /// Erases an unanswered lead from someone nobody knew, at their request.
+    pub(crate) fn erase_enquiry(&mut self, enquiry_id: EnquiryId) {
+        let event = EnquiryErased {
+            enquiry_id,
+            reason: ErasureReason::CustomerRequest,
+        };
+        let privacy = self.staff.privacy.clone();
+        self.emit(self.now, &privacy, None, event);
     }
 
     /// An account manager leaves; each of their customers gets a new manager within days

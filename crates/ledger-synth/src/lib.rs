@@ -49,7 +49,8 @@
 //! - six campaigns a year (spring renewal care, new-energy, group employees, win-back, the
 //!   September-October new-car season, winter safety checks) with budget, weekly costs,
 //!   touches on consented channels, responses and attributed premium; web-shop leads called
-//!   back by the call centre, about 15% never;
+//!   back by the call centre, about 15% never (one in ten of those from someone nobody knew is
+//!   erased at their request within a month);
 //! - account managers for companies (one per ~12 companies, under team leads; about 15% of
 //!   managers leave each year and their customers are handed over); about 0.6% of
 //!   individuals register twice with another phone and are merged weeks later; a few

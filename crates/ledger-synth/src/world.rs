@@ -62,6 +62,8 @@ pub(crate) enum Action {
     ProspectEnquiry,
     /// The call-centre calls an online enquiry back.
     EnquiryCallback(u32),
+    /// Someone nobody knew asks for their unanswered web-shop lead to be deleted.
+    EraseEnquiry(EnquiryId),
     CampaignLaunch(u16),
     CampaignTouch(u16, u32),
     CampaignRespond(u16, u32),
@@ -123,10 +125,11 @@ pub(crate) enum Rare {
     IdentifierChange,
     AddressChange,
     UnansweredEnquiry,
+    EnquiryErasure,
     LateSettlement,
 }
 
-const RARE_KINDS: usize = 14;
+const RARE_KINDS: usize = 15;
 
 impl Rare {
     const ALL: [Self; RARE_KINDS] = [
@@ -143,6 +146,7 @@ impl Rare {
         Self::IdentifierChange,
         Self::AddressChange,
         Self::UnansweredEnquiry,
+        Self::EnquiryErasure,
         Self::LateSettlement,
     ];
 
@@ -633,6 +637,7 @@ impl World {
             Action::CaseStep(case) => self.case_step(case),
             Action::ProspectEnquiry => self.prospect_enquiry(),
             Action::EnquiryCallback(enquiry) => self.enquiry_callback(enquiry),
+            Action::EraseEnquiry(enquiry) => self.erase_enquiry(enquiry),
             Action::CampaignLaunch(campaign) => self.launch_campaign(campaign),
             Action::CampaignTouch(campaign, customer) => self.campaign_touch(campaign, customer),
             Action::CampaignRespond(campaign, customer) => {

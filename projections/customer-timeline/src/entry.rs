@@ -177,6 +177,8 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
         Event::ContactCorrected(_) => return None,
         Event::SatisfactionRecorded(event) => satisfaction_entry(envelope, event, recorded_for),
         Event::OnlineEnquiryReceived(event) => enquiry_entry(envelope, event, recorded_for),
+        // An anonymous enquiry's erasure names no customer.
+        Event::EnquiryErased(_) => return None,
         Event::PolicyQuoted(event) => TimelineEntry {
             channel: Some(event.sales_channel),
             policy: Some(event.policy_number.clone()),

@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use ledger_domain::events::{
     CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
-    Event, OnlineEnquiryReceived,
+    EnquiryErased, Event, OnlineEnquiryReceived,
 };
 use ledger_domain::ids::{CampaignId, ContactId, EnquiryId, Position};
 use ledger_domain::kinds::CampaignResponse;
@@ -31,7 +31,7 @@ impl Marketing {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 }
 
 impl Projection for Marketing {
@@ -62,6 +62,7 @@ impl Projection for Marketing {
             Event::OnlineEnquiryReceived(event) => {
                 enquiry_received(state, at, envelope.position, event)
             }
+            Event::EnquiryErased(event) => enquiry_erased(state, at, event),
             Event::ContactRecorded(event) => contact_linked(
                 state,
                 event.contact_id,
@@ -263,6 +264,7 @@ fn enquiry_received(
         received_position: position,
         callbacks: 0,
         first_callback_at: None,
+        erased_at: None,
     };
     STATE.write(state, key, &record)?;
     if let Some(campaign) = event.campaign_id {
@@ -273,6 +275,36 @@ fn enquiry_received(
     // Call-backs may have been folded before the enquiry (an import out of order); the
     // refresh counts them and queues the enquiry only if there are none.
     refresh_enquiry(state, event.enquiry_id, false)
+}
+
+/// An erased enquiry leaves the call-back queue (and its campaign's awaiting count) for good;
+/// its call-backs stay counted. The aggregate erases only an enquiry its stream holds, so the
+/// record is there; a repeat in an imported log keeps the first erasure.
+fn enquiry_erased(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    event: &EnquiryErased,
+) -> Result<(), StateError> {
+    let key = keys::enquiry(event.enquiry_id);
+    let Some(mut record) = STATE.read::<EnquiryRecord, _>(state, &key)? else {
+        return Ok(());
+    };
+    if record.erased_at.is_some() {
+        return Ok(());
+    }
+    let awaiting_before = record.awaiting_callback();
+    record.erased_at = Some(at);
+    STATE.write(state, key, &record)?;
+    if awaiting_before {
+        state.delete(&keys::queue(record.received_at, event.enquiry_id));
+        if let Some(campaign) = record.campaign {
+            update_campaign(state, campaign, |campaign| {
+                campaign.enquiries_awaiting_callback =
+                    campaign.enquiries_awaiting_callback.saturating_sub(1);
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The enquiry a contact calls back, when it does: an outbound contact naming an enquiry.

@@ -28,7 +28,7 @@
 //! | `enquiry/{enquiry id}` | [`EnquiryRecord`] | from `OnlineEnquiryReceived` |
 //! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
 //! | `contact/{contact id}` | the enquiry id it calls back | same; lets a correction undo the link |
-//! | `queue/{received at}/{enquiry id}` | empty | while the enquiry has no call-back |
+//! | `queue/{received at}/{enquiry id}` | empty | while the enquiry has no call-back and is not erased |
 //!
 //! # Decisions
 //!
@@ -56,8 +56,13 @@
 //!   puts the enquiry back in the queue. Contacts folded before their enquiry are kept and
 //!   counted when it arrives. The queue is ordered by the enquiry's `occurred_at` (then id);
 //!   its age is `now − occurred_at`; enquiries received after `now` are not shown.
+//! - **Erasure.** An `EnquiryErased` (an anonymous enquiry's personal data erased on request)
+//!   takes the enquiry out of the queue and its campaign's awaiting count for good, whatever
+//!   contacts name it later; it still counts among the campaign's enquiries, and its call-backs
+//!   stay counted. The record keeps when it was erased.
 //! - **Personal data** (the enquirer's name, mobile, plate and message) is not copied: it is
-//!   sealed under the customer's key in the log and erased with it. An [`EnquiryRecord`]
+//!   sealed in the log under the customer's key (or the enquiry's own, when nobody knew who
+//!   asked) and erased with it. An [`EnquiryRecord`]
 //!   carries the log position of its event so a reader can fetch those fields from there.
 //! - A repeated `CampaignLaunched`, `CampaignClosed` or `OnlineEnquiryReceived` for the same
 //!   id (which the aggregates refuse; an import could hold one) keeps the first.

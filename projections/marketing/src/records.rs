@@ -180,12 +180,15 @@ pub struct EnquiryRecord {
     pub callbacks: u64,
     /// When the first of them started.
     pub first_callback_at: Option<Timestamp>,
+    /// When its personal data was erased (`EnquiryErased`): nobody is to call it back.
+    pub erased_at: Option<Timestamp>,
 }
 
 impl EnquiryRecord {
-    /// Whether nobody has called the enquiry back yet.
+    /// Whether the enquiry waits for a call-back: nobody has called it back yet and its
+    /// personal data is not erased.
     pub fn awaiting_callback(&self) -> bool {
-        self.callbacks == 0
+        self.callbacks == 0 && self.erased_at.is_none()
     }
 }
 

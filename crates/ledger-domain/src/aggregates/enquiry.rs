@@ -1,46 +1,32 @@
 //! The enquiry aggregate (`enquiry-{id}`): an online enquiry from someone the web shop could
-//! not identify. Its stream holds one event; the aggregate exists so that the enquiry id is
-//! recorded once. Enquiries from known customers go to the customer's stream instead (see
+//! not identify. Its stream holds the enquiry and, once its personal data is erased, that
+//! erasure; the aggregate records the enquiry id once and erases an enquiry it holds once. Enquiries from known customers go to the customer's stream instead (see
 //! [`crate::events`] for why neither goes to the campaign's stream).
 
 use super::customer::online_enquiry;
-use super::{Aggregate, DecisionContext, already_exists, emit};
-use crate::commands::EnquiryCommand;
-use crate::events::Event;
+use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use crate::commands::{EnquiryCommand, EraseEnquiry, RecordOnlineEnquiry};
+use crate::events::{EnquiryErased, Event};
 use crate::ids::EnquiryId;
 use crate::{DomainError, ValidationError};
 
-/// Whether the enquiry was received.
+/// Whether the enquiry was received, and whether its personal data was erased.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Enquiry {
     received: Option<EnquiryId>,
+    erased: bool,
 }
 
 impl Enquiry {
     pub fn is_received(&self) -> bool {
         self.received.is_some()
     }
-}
 
-impl Aggregate for Enquiry {
-    type Command = EnquiryCommand;
-    const CATEGORY: &'static str = "enquiry";
-
-    fn apply(&mut self, event: &Event) {
-        match event {
-            Event::OnlineEnquiryReceived(enquiry) if enquiry.customer_id.is_none() => {
-                self.received = Some(enquiry.enquiry_id);
-            }
-            _ => {}
-        }
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 
-    fn handle(
-        &self,
-        command: &EnquiryCommand,
-        _context: &dyn DecisionContext,
-    ) -> Result<Vec<Event>, DomainError> {
-        let EnquiryCommand::RecordOnlineEnquiry(command) = command;
+    fn record(&self, command: &RecordOnlineEnquiry) -> Result<Vec<Event>, DomainError> {
         if command.customer_id.is_some() {
             return Err(ValidationError::new(
                 "customerId",
@@ -53,14 +39,60 @@ impl Aggregate for Enquiry {
         }
         emit(online_enquiry(command))
     }
+
+    /// An enquiry the stream does not hold is not found: one from a known customer is on the
+    /// customer's stream, sealed under the customer's key, and erased with the customer.
+    fn erase(&self, command: &EraseEnquiry) -> Result<Vec<Event>, DomainError> {
+        if self.received.is_none() {
+            return Err(not_found("enquiry", command.enquiry_id));
+        }
+        if self.erased {
+            return Err(invalid_transition(
+                "enquiry",
+                command.enquiry_id,
+                "erase",
+                "erased",
+            ));
+        }
+        emit(EnquiryErased {
+            enquiry_id: command.enquiry_id,
+            reason: command.reason,
+        })
+    }
+}
+
+impl Aggregate for Enquiry {
+    type Command = EnquiryCommand;
+    const CATEGORY: &'static str = "enquiry";
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::OnlineEnquiryReceived(enquiry) if enquiry.customer_id.is_none() => {
+                self.received = Some(enquiry.enquiry_id);
+            }
+            Event::EnquiryErased(_) => self.erased = true,
+            _ => {}
+        }
+    }
+
+    fn handle(
+        &self,
+        command: &EnquiryCommand,
+        _context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            EnquiryCommand::RecordOnlineEnquiry(command) => self.record(command),
+            EnquiryCommand::EraseEnquiry(command) => self.erase(command),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aggregates::testing::given;
-    use crate::commands::RecordOnlineEnquiry;
     use crate::events::OnlineEnquiryReceived;
+    use crate::kinds::ErasureReason;
     use crate::samples;
     use crate::values::Channel;
 
@@ -99,6 +131,53 @@ mod tests {
         given::<Enquiry>(&[received()])
             .when(command())
             .then_error(DomainError::AlreadyExists {
+                kind: "enquiry",
+                id: samples::enquiry_id().to_string(),
+            });
+    }
+
+    fn erase() -> EraseEnquiry {
+        EraseEnquiry {
+            enquiry_id: samples::enquiry_id(),
+            reason: ErasureReason::CustomerRequest,
+        }
+    }
+
+    fn erased() -> Event {
+        EnquiryErased {
+            enquiry_id: samples::enquiry_id(),
+            reason: ErasureReason::CustomerRequest,
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_received_enquiry_is_erased_once() {
+        given::<Enquiry>(&[received()])
+            .when(erase())
+            .then(&[erased()]);
+        given::<Enquiry>(&[received(), erased()])
+            .when(erase())
+            .then_error(DomainError::InvalidTransition {
+                kind: "enquiry",
+                id: samples::enquiry_id().to_string(),
+                action: "erase",
+                state: "erased".into(),
+            });
+        // Nor is an erased enquiry recorded again under its id.
+        given::<Enquiry>(&[received(), erased()])
+            .when(command())
+            .then_error(DomainError::AlreadyExists {
+                kind: "enquiry",
+                id: samples::enquiry_id().to_string(),
+            });
+    }
+
+    #[test]
+    fn an_enquiry_the_stream_does_not_hold_is_not_found() {
+        given::<Enquiry>(&[])
+            .when(erase())
+            .then_error(DomainError::NotFound {
                 kind: "enquiry",
                 id: samples::enquiry_id().to_string(),
             });

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::{Validate, distinct_list, non_negative, period, personal, positive, routing};
 use crate::ValidationError;
 use crate::ids::{CampaignId, ContactId, CustomerId, EnquiryId, StaffId, StreamId};
-use crate::kinds::{CampaignResponse, CostCategory, ProductLine, SegmentName, Title};
+use crate::kinds::{
+    CampaignResponse, CostCategory, ErasureReason, ProductLine, SegmentName, Title,
+};
 use crate::values::{Channel, FreeText, Mobile, Money, PersonName, Plate, PolicyNumber};
 
 /// A campaign was launched: its budget, channels, target segment and period (the plan).
@@ -121,6 +123,18 @@ pub struct OnlineEnquiryReceived {
     pub message: Option<FreeText>,
 }
 
+/// The personal data of an enquiry from someone the web shop could not identify is erased: the
+/// enquiry's own key is destroyed (crypto-shredding), so the name, mobile, plate and message it
+/// carried become unreadable while the hash chain still verifies, and it leaves the call-back
+/// queue. Only on the enquiry's own stream (`enquiry-{id}`): an enquiry from a known customer is
+/// sealed under the customer's key and erased with the customer (`CustomerErased`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnquiryErased {
+    pub enquiry_id: EnquiryId,
+    pub reason: ErasureReason,
+}
+
 routing!(
     CampaignLaunched, CampaignCostIncurred, CampaignClosed
     => |event| StreamId::campaign(event.campaign_id), Vec::new()
@@ -132,6 +146,10 @@ routing!(
 routing!(
     OnlineEnquiryReceived
     => |event| event.stream_id(), event.customer_id.into_iter().collect()
+);
+routing!(
+    EnquiryErased
+    => |event| enquiry_stream(event.enquiry_id, None), Vec::new()
 );
 
 personal!(
@@ -146,9 +164,12 @@ personal!(
         plate,
         message
     },
+    EnquiryErased {},
 );
 
 impl Validate for CampaignTouchSent {}
+
+impl Validate for EnquiryErased {}
 
 impl Validate for CampaignLaunched {
     fn validate(&self) -> Result<(), ValidationError> {

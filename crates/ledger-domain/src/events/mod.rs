@@ -410,6 +410,7 @@ catalogue! {
     CampaignResponded("CampaignResponded", 1),
     CampaignClosed("CampaignClosed", 1),
     OnlineEnquiryReceived("OnlineEnquiryReceived", 1),
+    EnquiryErased("EnquiryErased", 1),
     // Process.
     ProcessPublished("ProcessPublished", 1),
     ProcessTrainingRecorded("ProcessTrainingRecorded", 1),

@@ -108,7 +108,7 @@ fn events_know_their_stream_and_customers() {
             name if name.starts_with("ServiceCase") || name.starts_with("Risk") => "case",
             name if name.starts_with("Campaign") => "campaign",
             name if name.starts_with("Process") => "process",
-            "OnlineEnquiryReceived" => "enquiry",
+            "OnlineEnquiryReceived" | "EnquiryErased" => "enquiry",
             _ => "customer",
         };
         assert_eq!(
@@ -124,7 +124,7 @@ fn events_know_their_stream_and_customers() {
         let is_campaign_or_process = ["CampaignLaunched", "CampaignCostIncurred", "CampaignClosed"]
             .contains(&event.event_type())
             || expected_category == "process"
-            || event.event_type() == "OnlineEnquiryReceived";
+            || expected_category == "enquiry";
         assert_eq!(
             event.customer_ids().is_empty(),
             is_campaign_or_process,

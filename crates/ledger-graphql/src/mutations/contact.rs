@@ -1,10 +1,11 @@
 //! Mutations about contacts with a customer: recording and correcting a contact, a
-//! satisfaction answer, and an online enquiry from the web shop.
+//! satisfaction answer, and an online enquiry from the web shop (and the erasure of one from
+//! someone nobody knew).
 
 use async_graphql::{Context, ID, InputObject, Object};
 use ledger_domain::ValidationError;
 use ledger_domain::commands::{
-    CorrectContact, RecordContact, RecordOnlineEnquiry, RecordSatisfaction,
+    CorrectContact, EraseEnquiry, RecordContact, RecordOnlineEnquiry, RecordSatisfaction,
 };
 use ledger_domain::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId};
 use ledger_domain::values::{
@@ -15,7 +16,9 @@ use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, DateTime};
-use crate::vocabulary::{Channel, ContactOutcome, Direction, ProductLine, Topic, to_domain};
+use crate::vocabulary::{
+    Channel, ContactOutcome, Direction, ErasureReason, ProductLine, Topic, to_domain,
+};
 
 const DURATION_RULE: &str = "a duration is a whole number of seconds, not negative";
 
@@ -225,6 +228,31 @@ impl CommandInput for RecordEnquiryInput {
     }
 }
 
+/// Erases the personal data of an online enquiry from someone the web shop could not
+/// identify (crypto-shredding): its own key is destroyed and it leaves the call-back queue.
+/// An enquiry from a known customer is erased with the customer (`eraseCustomer`). Cannot be
+/// undone.
+#[derive(InputObject, Debug)]
+pub struct EraseEnquiryInput {
+    pub enquiry_id: ID,
+    pub reason: ErasureReason,
+}
+
+impl CommandInput for EraseEnquiryInput {
+    type Command = EraseEnquiry;
+
+    fn into_command(self, _: &CommandContext) -> Result<EraseEnquiry, ValidationError> {
+        Ok(EraseEnquiry {
+            enquiry_id: EnquiryId::parse("input.enquiryId", &self.enquiry_id)?,
+            reason: self.reason.into(),
+        })
+    }
+
+    fn affected(command: &EraseEnquiry) -> Affected {
+        Affected::default().with_id(command.enquiry_id)
+    }
+}
+
 /// Contacts, satisfaction and enquiries.
 #[derive(Debug, Default)]
 pub struct ContactMutations;
@@ -267,6 +295,18 @@ impl ContactMutations {
         &self,
         ctx: &Context<'_>,
         input: RecordEnquiryInput,
+        event_id: Option<ID>,
+        expected_version: Option<Count>,
+    ) -> ApiResult<Recorded> {
+        run(ctx, input, event_id, expected_version).await
+    }
+
+    /// Erases an anonymous online enquiry's personal data (`EraseEnquiry`); `Recorded.id` is
+    /// the enquiry's id.
+    async fn erase_enquiry(
+        &self,
+        ctx: &Context<'_>,
+        input: EraseEnquiryInput,
         event_id: Option<ID>,
         expected_version: Option<Count>,
     ) -> ApiResult<Recorded> {

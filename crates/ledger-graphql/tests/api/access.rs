@@ -80,6 +80,7 @@ fn operations() -> Vec<(&'static str, String)> {
         mutation("correctContact", format!(r#"contactId: "{CONTACT}", customerId: "{CUSTOMER}", agent: "agent-0042", reason: "typo", {contact}"#)),
         mutation("recordSatisfaction", format!(r#"customerId: "{CUSTOMER}", csat: 5"#)),
         mutation("recordEnquiry", r#"channel: WEB, mobile: "13700137000""#.to_owned()),
+        mutation("eraseEnquiry", format!(r#"enquiryId: "{NOBODY}", reason: CUSTOMER_REQUEST"#)),
         mutation("quotePolicy", format!(r#"{policy}, customerId: "{CUSTOMER}", {vehicle}, validUntil: "2025-03-15""#)),
         mutation("issuePolicy", format!(r#"{policy}, customerId: "{CUSTOMER}", {vehicle}"#)),
         mutation("renewPolicy", format!(r#"{policy}, productLines: [COMPULSORY_TRAFFIC], premium: "95000", periodStart: "2026-03-01", periodEnd: "2027-02-28", salesChannel: PHONE"#)),

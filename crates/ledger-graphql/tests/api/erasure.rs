@@ -1,6 +1,7 @@
 //! `eraseCustomer` as an administrator uses it: the customer's data key is destroyed, so their
 //! personal fields read as erased everywhere (timeline, directory, the auditor's raw events)
 //! while the facts stay, nothing new can be recorded for them, and the chain still verifies.
+//! `eraseEnquiry` does the same for a web-shop lead from someone nobody knew.
 
 use ledger_graphql::Role;
 
@@ -90,5 +91,77 @@ async fn an_erased_customer_reads_as_erased_and_accepts_no_new_personal_data() {
     let response = harness.run(Role::Auditor, "{ verifyLedger { ok } }").await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     assert_eq!(data(response)["verifyLedger"]["ok"], true);
+    harness.close().await;
+}
+
+/// `eraseEnquiry`: a web-shop lead from someone nobody knew leaves the call-back queue, its
+/// name and mobile read as erased in the auditor's raw events, other enquiries are untouched, and
+/// a second erasure or an enquiry the ledger does not hold are refused by name.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anonymous_enquiry_is_erased_and_leaves_the_call_back_queue() {
+    let harness = Harness::start().await;
+    let record = |mobile: &str, name: &str| {
+        format!(
+            r#"mutation {{ recordEnquiry(input: {{ channel: WEB, mobile: "{mobile}", name: "{name}", message: "想问续保" }}) {{ id position }} }}"#
+        )
+    };
+    let erased = harness
+        .mutate(Role::Agent, &record("13600136001", "孙七"))
+        .await;
+    let kept = harness
+        .mutate(Role::Agent, &record("13600136002", "周八"))
+        .await;
+    let erased_id = text(&erased["recordEnquiry"]["id"]);
+    let kept_id = text(&kept["recordEnquiry"]["id"]);
+    let queue = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
+    let queued = |response: async_graphql::Response| {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        data(response)["followUps"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|edge| text(&edge["node"]["enquiryId"]))
+            .collect::<Vec<_>>()
+    };
+    let position = text(&kept["recordEnquiry"]["position"]);
+    let before = queued(harness.run_consistent(Role::Agent, queue, &position).await);
+    assert_eq!(before, [erased_id.clone(), kept_id.clone()]);
+
+    let erase = |id: &str| {
+        format!(
+            r#"mutation {{ eraseEnquiry(input: {{ enquiryId: "{id}", reason: CUSTOMER_REQUEST }}) {{ id position streamVersion }} }}"#
+        )
+    };
+    let done = harness.mutate(Role::Admin, &erase(&erased_id)).await;
+    assert_eq!(text(&done["eraseEnquiry"]["id"]), erased_id);
+    assert_eq!(text(&done["eraseEnquiry"]["streamVersion"]), "2");
+    let position = text(&done["eraseEnquiry"]["position"]);
+    let after = queued(harness.run_consistent(Role::Agent, queue, &position).await);
+    assert_eq!(after, [kept_id]);
+
+    let events = r#"{ events(first: 20, types: ["OnlineEnquiryReceived", "EnquiryErased"]) { edges { node { eventType stream payload } } } }"#;
+    let response = harness.run(Role::Auditor, events).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let raw = data(response).to_string();
+    assert!(
+        !raw.contains("13600136001") && !raw.contains("孙七"),
+        "{raw}"
+    );
+    assert!(raw.contains("13600136002") && raw.contains("周八"), "{raw}");
+    assert!(raw.contains("EnquiryErased"), "{raw}");
+
+    let again = harness.run(Role::Admin, &erase(&erased_id)).await;
+    assert_eq!(codes(&again), ["REJECTED"], "{:?}", again.errors);
+    let unknown = harness
+        .run(Role::Admin, &erase("0190a5e2-8c3b-7d4e-9f00-00000000beef"))
+        .await;
+    assert_eq!(codes(&unknown), ["NOT_FOUND"], "{:?}", unknown.errors);
+    let bad = harness.run(Role::Admin, &erase("not-an-id")).await;
+    assert_eq!(codes(&bad), ["VALIDATION"], "{:?}", bad.errors);
+    assert!(
+        bad.errors[0].message.contains("input.enquiryId"),
+        "{:?}",
+        bad.errors
+    );
     harness.close().await;
 }

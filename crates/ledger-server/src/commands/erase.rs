@@ -3,24 +3,33 @@
 //! the keys of the anonymous online enquiries their contacts answered), so their personal fields
 //! read as erased everywhere from then on (crypto-shredding), while the hash chain, proofs and
 //! non-personal facts stay as they were. Cannot be undone.
+//!
+//! `contact-ledger erase --enquiry ID --reason REASON` is the twin of `eraseEnquiry`: it erases
+//! an online enquiry from someone the web shop could not identify (`EnquiryErased`, and the
+//! enquiry's own key).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use ledger_app::{CommandError, CommandMeta, Ledger};
-use ledger_domain::commands::{Command, CustomerCommand, EraseCustomer};
-use ledger_domain::ids::{CustomerId, StaffId};
+use ledger_domain::commands::{Command, EraseCustomer, EraseEnquiry};
+use ledger_domain::ids::{CustomerId, EnquiryId, StaffId};
 use ledger_domain::kinds::ErasureReason;
 use ledger_store::StoreOptions;
 
 use crate::keys::MasterKeyArgs;
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "enquiry"])))]
 pub struct Args {
     /// The customer whose personal data is erased.
     #[arg(long, value_name = "ID")]
-    customer: String,
+    customer: Option<String>,
+    /// The online enquiry from someone nobody knew (its own stream) whose personal data is
+    /// erased. An enquiry from a known customer is erased with the customer.
+    #[arg(long, value_name = "ID")]
+    enquiry: Option<String>,
     /// Why: CUSTOMER_REQUEST (PIPL art. 47), RETENTION_PERIOD_ENDED or LEGAL_ORDER.
     #[arg(long, value_name = "REASON")]
     reason: String,
@@ -30,7 +39,6 @@ pub struct Args {
 }
 
 pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let customer_id = CustomerId::parse("customer", &args.customer)?;
     let reason: ErasureReason =
         serde_json::from_value(serde_json::Value::String(args.reason.clone())).map_err(|_| {
             anyhow::anyhow!(
@@ -38,6 +46,22 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
                 args.reason
             )
         })?;
+    let (command, erased, whose): (Command, String, &str) = match (&args.customer, &args.enquiry) {
+        (Some(customer), None) => {
+            let customer_id = CustomerId::parse("customer", customer)?;
+            let erase = EraseCustomer {
+                customer_id,
+                reason,
+            };
+            (erase.into(), format!("customer {customer_id}"), "their")
+        }
+        (None, Some(enquiry)) => {
+            let enquiry_id = EnquiryId::parse("enquiry", enquiry)?;
+            let erase = EraseEnquiry { enquiry_id, reason };
+            (erase.into(), format!("enquiry {enquiry_id}"), "its")
+        }
+        _ => anyhow::bail!("erase: name one of --customer or --enquiry"),
+    };
     let actor = StaffId::parse("actor", &args.actor)?;
     let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
@@ -46,10 +70,6 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         .runner()
         .catch_up()
         .context("bringing the read models up to date")?;
-    let command = Command::Customer(CustomerCommand::EraseCustomer(EraseCustomer {
-        customer_id,
-        reason,
-    }));
     let outcome = ledger.execute(command, CommandMeta::by(actor)).await;
     let code = match outcome {
         Ok(executed) => {
@@ -58,7 +78,7 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
                 .catch_up()
                 .context("applying the erasure to the read models")?;
             println!(
-                "erased customer {customer_id} at position {}; their data key is destroyed",
+                "erased {erased} at position {}; {whose} data key is destroyed",
                 executed.position
             );
             ExitCode::SUCCESS

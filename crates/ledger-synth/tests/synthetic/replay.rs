@@ -216,6 +216,11 @@ pub fn command_of(event: &Event) -> Command {
             reason: e.reason,
         }
         .into(),
+        Event::EnquiryErased(e) => EraseEnquiry {
+            enquiry_id: e.enquiry_id,
+            reason: e.reason,
+        }
+        .into(),
         Event::ContactRecorded(e) => RecordContact {
             contact_id: e.contact_id,
             customer_id: e.customer_id,

@@ -181,3 +181,60 @@ fn the_queue_pages_and_refuses_bad_cursors() {
         );
     }
 }
+
+fn erased(enquiry: EnquiryId) -> ledger_domain::events::EnquiryErased {
+    ledger_domain::events::EnquiryErased {
+        enquiry_id: enquiry,
+        reason: ledger_domain::kinds::ErasureReason::CustomerRequest,
+    }
+}
+
+#[test]
+fn an_erased_enquiry_leaves_the_queue_for_good() {
+    let mut ledger = three_enquiries();
+    ledger.at("2025-03-07T12:05:00", erased(enquiry_id(1)));
+    let state = ledger.fold();
+    let ids: Vec<_> = queue_of(&state, "2025-03-07T12:30:00")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, vec![enquiry_id(3)]);
+    let record = enquiry_record(&state, enquiry_id(1)).unwrap().unwrap();
+    assert_eq!(record.erased_at, Some(beijing("2025-03-07T12:05:00")));
+    assert!(!record.awaiting_callback());
+    // Still one of the campaign's enquiries, no longer awaiting a call-back.
+    let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
+    assert_eq!(
+        (record.enquiries, record.enquiries_awaiting_callback),
+        (2, 0)
+    );
+
+    // A call-back naming it later, and a correction taking that back, leave it out; a repeated
+    // erasure in an imported log keeps the first.
+    let callback = contact(
+        contact_id(7),
+        customer(1),
+        Some(enquiry_id(1)),
+        Direction::Outbound,
+        "2025-03-07T12:40:00",
+    );
+    let mut unlinked = callback.clone().corrected(text("记错了咨询单"));
+    unlinked.enquiry_id = None;
+    ledger
+        .at("2025-03-07T12:40:00", callback)
+        .at("2025-03-07T12:45:00", unlinked)
+        .at("2025-03-07T12:50:00", erased(enquiry_id(1)));
+    let state = ledger.fold();
+    assert_eq!(
+        queue_of(&state, "2025-03-07T13:00:00")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        vec![enquiry_id(3)]
+    );
+    let record = enquiry_record(&state, enquiry_id(1)).unwrap().unwrap();
+    assert_eq!(record.erased_at, Some(beijing("2025-03-07T12:05:00")));
+    assert_eq!(record.callbacks, 0);
+    let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
+    assert_eq!(record.enquiries_awaiting_callback, 0);
+}
