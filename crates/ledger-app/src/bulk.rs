@@ -6,10 +6,15 @@
 //! durable. Order is kept: a chunk is handed to the store only after the one before it was
 //! answered, and a failure stops the run before the next chunk is written. A chunk's new data
 //! keys are written durably (one sync for all of them) before any of its events is appended.
+//! Erasure events (`CustomerErased`, `EnquiryErased`) mark their subjects before their chunk
+//! is appended and destroy the keys once the whole run is durable, as the `erase` command does
+//! for one (see [`crate::erasure`]).
 
 use ledger_domain::events::Event;
+use ledger_domain::ids::StreamId;
 use ledger_store::{AppendError, AppendRequest, Appended, EventLog, StoreFailure};
 
+use crate::erasure::{self, ErasureError};
 use crate::personal::{KeyError, KeyRing};
 
 /// The most threads a bulk step (sealing a chunk, decoding an import's lines) runs on; the
@@ -71,6 +76,9 @@ pub enum BulkError<E> {
     Keys(#[from] KeyError),
     #[error("the store failed: {0}")]
     Store(StoreFailure),
+    /// Destroying the keys of the subjects the run erased, once it was durable.
+    #[error("finishing the erasures the events record: {0}")]
+    Erasure(#[from] ErasureError),
     /// What the caller's handler of a chunk's outcomes returned.
     #[error("{0}")]
     Caller(E),
@@ -133,20 +141,41 @@ where
     let Some(first) = chunks.next() else {
         return Ok(());
     };
-    let mut sealed = seal_chunk(ring, first)?;
+    let mut sealed = seal_erasing(ring, first)?;
+    let mut erased = Vec::new();
     loop {
+        let (requests, erasing) = sealed;
+        ring.begin_erasures(&erasing)?;
+        erased.extend(erasing);
         // `biased`: the append is polled first, so the chunk is handed to the store's writer
         // thread before this thread takes the next one from `planned` (which may parse or
         // generate it) and seals it.
-        let (outcomes, next_sealed) = tokio::join!(biased; log.append_many(sealed), async {
-            chunks.next().map(|chunk| seal_chunk(ring, chunk)).transpose()
+        let (outcomes, next_sealed) = tokio::join!(biased; log.append_many(requests), async {
+            chunks.next().map(|chunk| seal_erasing(ring, chunk)).transpose()
         });
         written(outcomes.map_err(BulkError::Store)?).map_err(BulkError::Caller)?;
         match next_sealed? {
             Some(next) => sealed = next,
-            None => return Ok(()),
+            None => break,
         }
     }
+    erased.sort();
+    erased.dedup();
+    erasure::finish_recorded(log, ring, &erased)?;
+    Ok(())
+}
+
+/// Seals a chunk, with the subjects its erasure events erase (to be marked before it is
+/// appended: see [`crate::erasure`]).
+fn seal_erasing(
+    ring: &KeyRing,
+    chunk: Planned,
+) -> Result<(Vec<AppendRequest>, Vec<StreamId>), KeyError> {
+    let erasing = chunk
+        .iter()
+        .filter_map(|(_, event)| erasure::erased_subject(event))
+        .collect();
+    Ok((seal_chunk(ring, chunk)?, erasing))
 }
 
 #[cfg(test)]
@@ -157,11 +186,20 @@ mod tests {
     use super::*;
     use crate::personal::{KeySource, MasterKey};
 
-    /// `copies` requests for each sample event, in a fixed order, on their own streams.
+    /// `copies` requests for each sample event but the erasures, in a fixed order, on their
+    /// own streams.
     fn planned(copies: usize) -> Planned {
+        let events: Vec<Event> = samples::sample_events()
+            .into_iter()
+            .filter(|event| erasure::erased_subject(event).is_none())
+            .collect();
+        planned_of(&events, copies)
+    }
+
+    fn planned_of(events: &[Event], copies: usize) -> Planned {
         let mut planned = Vec::new();
         for copy in 0..copies {
-            for event in samples::sample_events() {
+            for event in events.iter().cloned() {
                 let event_id = ledger_domain::ids::EventId::new_v7();
                 let request = AppendRequest {
                     stream: event.stream(),
@@ -297,6 +335,97 @@ mod tests {
             log.head().position.get(),
             head.get() + u64::try_from(first_len).unwrap()
         );
+        log.close().await.unwrap();
+    }
+
+    /// Erasure events in a bulk run destroy their subjects' keys once the run is durable (a
+    /// customer's with the anonymous enquiry their contact answered), not before: events of the
+    /// erased subjects later in the run are still sealed, and open as redacted afterwards.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn erasures_in_a_bulk_run_destroy_their_keys_once_it_is_durable() {
+        use ledger_domain::events::{CustomerErased, EnquiryErased};
+        use ledger_domain::kinds::ErasureReason;
+
+        let dir = tempfile::tempdir().unwrap();
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        let ring = ring(&log);
+        let customer = samples::individual_customer_id();
+        let enquiry = samples::enquiry_id();
+        let mut contact = samples::sample_contact();
+        contact.enquiry_id = Some(enquiry);
+        let received = samples::sample_events()
+            .into_iter()
+            .find(|event| event.event_type() == "OnlineEnquiryReceived")
+            .unwrap();
+        let kept = samples::sample_events()
+            .into_iter()
+            .find(|event| event.event_type() == "CampaignLaunched")
+            .unwrap();
+        let events: Vec<Event> = vec![
+            received,
+            contact.into(),
+            CustomerErased {
+                customer_id: customer,
+                reason: ErasureReason::CustomerRequest,
+            }
+            .into(),
+            // After the erasure, in a later chunk: still sealed, under the key about to go.
+            ledger_domain::events::ContactRecorded {
+                contact_id: ledger_domain::ids::ContactId::new_v7(),
+                ..samples::sample_contact()
+            }
+            .into(),
+            kept,
+        ];
+        let planned = planned_of(&events, 1);
+        append_sealed(&log, &ring, planned.clone(), 2, |outcomes| {
+            outcomes
+                .into_iter()
+                .try_for_each(|outcome| outcome.map(drop))
+        })
+        .await
+        .unwrap();
+        let customer_stream = ledger_domain::ids::StreamId::customer(customer);
+        let enquiry_stream = ledger_domain::events::enquiry_stream(enquiry, None);
+        assert!(ring.is_erased(&customer_stream).unwrap());
+        assert!(ring.is_erased(&enquiry_stream).unwrap());
+        assert!(ring.pending_erasures().unwrap().is_empty());
+        for record in log.read_all(ledger_domain::ids::Position(1), 100).unwrap() {
+            let opened = crate::runner::decode(&ring, &record).unwrap();
+            let text = format!("{opened:?}");
+            assert!(!text.contains("张三") && !text.contains("李四"), "{text}");
+        }
+
+        // An anonymous enquiry's own erasure, in another run.
+        let other = ledger_domain::ids::EnquiryId::new_v7();
+        let mut received = match &events[0] {
+            Event::OnlineEnquiryReceived(received) => received.clone(),
+            _ => unreachable!(),
+        };
+        received.enquiry_id = other;
+        let erased: Event = EnquiryErased {
+            enquiry_id: other,
+            reason: ErasureReason::LegalOrder,
+        }
+        .into();
+        append_sealed(
+            &log,
+            &ring,
+            planned_of(&[received.into(), erased], 1),
+            8,
+            |_| Ok::<_, AppendError>(()),
+        )
+        .await
+        .unwrap();
+        let other_stream = ledger_domain::events::enquiry_stream(other, None);
+        assert!(ring.is_erased(&other_stream).unwrap());
+        // Nothing new is sealed for an erased subject.
+        let refused = append_sealed(&log, &ring, planned_of(&events[3..4], 1), 8, |_| {
+            Ok::<_, AppendError>(())
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(refused, BulkError::Keys(KeyError::Erased { .. })));
         log.close().await.unwrap();
     }
 }

@@ -8,7 +8,6 @@
 //! a retry returns the original outcome without deciding again (deciding again could fail, e.g.
 //! "the case is already closed", for a command that in fact succeeded).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -17,10 +16,8 @@ use ledger_domain::aggregates::{
     Process, ServiceCase,
 };
 use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
-use ledger_domain::events::{Event, enquiry_stream};
-use ledger_domain::ids::{
-    ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
-};
+use ledger_domain::events::Event;
+use ledger_domain::ids::{CorrelationId, CustomerId, EventId, Position, StaffId, StreamId};
 use ledger_domain::values::Identifier;
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
@@ -29,6 +26,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::Ledger;
+use crate::erasure::{self, ErasureError};
 use crate::personal::KeyError;
 use crate::runner::{RunnerError, decode};
 
@@ -119,6 +117,16 @@ pub enum CommandError {
     /// store failed).
     #[error(transparent)]
     Keys(#[from] KeyError),
+}
+
+impl From<ErasureError> for CommandError {
+    fn from(error: ErasureError) -> Self {
+        match error {
+            ErasureError::Store(failure) => Self::Unavailable(failure),
+            ErasureError::Keys(error) => Self::Keys(error),
+            ErasureError::Runner(error) => Self::Runner(error),
+        }
+    }
 }
 
 impl From<StoreFailure> for CommandError {
@@ -270,7 +278,7 @@ impl Ledger {
         meta: CommandMeta,
     ) -> Result<Executed, CommandError> {
         let subject = StreamId::customer(erase.customer_id);
-        let enquiries = self.answered_enquiries(&subject)?;
+        let enquiries = erasure::answered_enquiries(self.log(), self.keys(), &subject)?;
         let command = Command::Customer(CustomerCommand::EraseCustomer(erase));
         self.erase_subjects(command, meta, &subject, &enquiries)
             .await
@@ -295,52 +303,13 @@ impl Ledger {
             // The store may or may not have made the event durable: the next open decides
             // from the log.
             Err(CommandError::Unavailable(_)) => return outcome,
-            Ok(_) => stream_holds(self.log(), subject, erasure_event(subject))?,
+            Ok(_) => erasure::stream_holds(self.log(), subject, erasure::erasure_event(subject))?,
             Err(_) => false,
         };
         for erased in std::iter::once(subject).chain(along) {
             self.keys().finish_erasure(erased, recorded)?;
         }
         outcome
-    }
-
-    /// The streams of the online enquiries received from nobody known (`enquiry-{id}`) that a
-    /// contact in the customer's stream `customer` names as last recorded or corrected (a
-    /// correction that unlinks a wrongly named enquiry leaves that one alone).
-    fn answered_enquiries(&self, customer: &StreamId) -> Result<Vec<StreamId>, CommandError> {
-        let mut links: HashMap<ContactId, EnquiryId> = HashMap::new();
-        let mut version = 0;
-        loop {
-            let page = self
-                .log()
-                .read_stream(customer, version + 1, READ_PAGE_MAX)?;
-            let Some(last) = page.last() else { break };
-            version = last.stream_version;
-            for record in &page {
-                let (contact, enquiry) = match decode(self.keys(), record)? {
-                    Event::ContactRecorded(contact) => (contact.contact_id, contact.enquiry_id),
-                    Event::ContactCorrected(correction) => {
-                        (correction.contact_id, correction.enquiry_id)
-                    }
-                    _ => continue,
-                };
-                match enquiry {
-                    Some(enquiry) => links.insert(contact, enquiry),
-                    None => links.remove(&contact),
-                };
-            }
-            if page.len() < READ_PAGE_MAX {
-                break;
-            }
-        }
-        let mut found: Vec<StreamId> = links
-            .into_values()
-            .map(|enquiry| enquiry_stream(enquiry, None))
-            .filter(|stream| self.log().stream_version(stream) > 0)
-            .collect();
-        found.sort();
-        found.dedup();
-        Ok(found)
     }
 
     async fn execute_command(
@@ -572,41 +541,5 @@ impl Ledger {
         Ok(last
             .first()
             .map_or(Position::ZERO, |record| record.position))
-    }
-}
-
-/// The event whose presence in `stream` decides an erasure marked with it: `EnquiryErased` on
-/// an anonymous enquiry's own stream, `CustomerErased` on a customer's.
-pub fn erasure_event(stream: &StreamId) -> &'static str {
-    if stream.category() == Enquiry::CATEGORY {
-        "EnquiryErased"
-    } else {
-        "CustomerErased"
-    }
-}
-
-/// Whether `stream` holds an event of type `event_type` (read from the envelopes; no payload is
-/// opened).
-pub fn stream_holds(
-    log: &ledger_store::SledEventLog,
-    stream: &StreamId,
-    event_type: &str,
-) -> Result<bool, StoreFailure> {
-    let mut version = 0;
-    loop {
-        let page = log.read_stream(stream, version + 1, READ_PAGE_MAX)?;
-        let Some(last) = page.last() else {
-            return Ok(false);
-        };
-        if page
-            .iter()
-            .any(|record| record.event.event_type == event_type)
-        {
-            return Ok(true);
-        }
-        version = last.stream_version;
-        if page.len() < READ_PAGE_MAX {
-            return Ok(false);
-        }
     }
 }

@@ -21,6 +21,7 @@
 pub mod aggregate_cache;
 pub mod bulk;
 pub mod commands;
+pub mod erasure;
 pub mod overlay;
 pub mod personal;
 pub mod proofs;
@@ -73,6 +74,9 @@ pub enum LedgerOpenError {
     /// The master key is missing or wrong, or a data key does not unwrap.
     #[error("personal data keys: {0}")]
     Keys(#[from] personal::KeyError),
+    /// An erasure interrupted by a crash could not be finished.
+    #[error("finishing an interrupted erasure: {0}")]
+    Erasure(#[from] erasure::ErasureError),
 }
 
 /// How the ledger gets at its data keys: the master key (from configuration or
@@ -336,16 +340,21 @@ pub fn open_keys(
         };
         let subject = stream_of(&pending.subject)?;
         let decided_by = stream_of(&pending.decided_by)?;
-        let recorded =
-            commands::stream_holds(log, &decided_by, commands::erasure_event(&decided_by))
-                .map_err(personal::KeyError::from)?;
         tracing::warn!(
             subject = %pending.subject,
             decided_by = %pending.decided_by,
-            recorded,
             "finishing an erasure interrupted by a crash"
         );
-        ring.finish_erasure(&subject, recorded)?;
+        if subject == decided_by {
+            // A customer's own erasure takes the enquiries their contacts answered with it
+            // (a bulk append marks only the customer).
+            erasure::finish_recorded(log, &ring, std::slice::from_ref(&subject))?;
+        } else {
+            let recorded =
+                erasure::stream_holds(log, &decided_by, erasure::erasure_event(&decided_by))
+                    .map_err(personal::KeyError::from)?;
+            ring.finish_erasure(&subject, recorded)?;
+        }
     }
     Ok(ring)
 }

@@ -388,6 +388,16 @@ impl KeyRing {
             .mark_erasing(subject.as_str(), decided_by.as_str())?)
     }
 
+    /// Marks the erasures of `subjects` as started, each decided by its own stream, durably and
+    /// with one sync (the erasure events of one chunk of a bulk append).
+    pub fn begin_erasures(&self, subjects: &[StreamId]) -> Result<(), KeyError> {
+        let markers: Vec<(&str, &str)> = subjects
+            .iter()
+            .map(|subject| (subject.as_str(), subject.as_str()))
+            .collect();
+        Ok(self.store.mark_erasing_all(&markers)?)
+    }
+
     /// Ends an erasure: with `recorded`, destroys the subject's key (a tombstone stays, so
     /// nothing new is sealed for it); without, forgets the marker.
     pub fn finish_erasure(&self, subject: &StreamId, recorded: bool) -> Result<(), KeyError> {

@@ -839,6 +839,26 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
             .unwrap();
         enquiries.push(stream);
     }
+    // A third enquiry, answered by the erased customer's contact but never marked (as a bulk
+    // append marks only the customer): finishing the customer's erasure takes it too.
+    let (answered, received) = anonymous_enquiry("13800138005");
+    ledger
+        .execute(received, CommandMeta::by(agent()))
+        .await
+        .unwrap();
+    let Command::Customer(CustomerCommand::RecordContact(mut callback)) =
+        contact(erased, Channel::Phone, 3)
+    else {
+        unreachable!()
+    };
+    callback.enquiry_id = Some(answered);
+    ledger
+        .execute(
+            Command::Customer(CustomerCommand::RecordContact(callback)),
+            CommandMeta::by(agent()),
+        )
+        .await
+        .unwrap();
     let event: Event = CustomerErased {
         customer_id: erased,
         reason: ErasureReason::CustomerRequest,
@@ -846,7 +866,7 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
     .into();
     let request = AppendRequest {
         stream: erased_stream.clone(),
-        expected: ExpectedVersion::Exact(1),
+        expected: ExpectedVersion::Exact(2),
         events: vec![NewEvent {
             event_id: EventId::new_v7(),
             event_type: event.event_type().to_owned(),
@@ -870,6 +890,8 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
     assert!(!reopened.keys().is_erased(&kept_stream).unwrap());
     assert!(reopened.keys().is_erased(&enquiries[0]).unwrap());
     assert!(!reopened.keys().is_erased(&enquiries[1]).unwrap());
+    let answered = ledger_domain::events::enquiry_stream(answered, None);
+    assert!(reopened.keys().is_erased(&answered).unwrap());
     // The kept customer's personal data still opens.
     let (_, customer) = reopened
         .load::<ledger_domain::aggregates::Customer>(&kept_stream)

@@ -118,14 +118,27 @@ impl DataKeyStore {
     /// linked to the customer being erased, the customer's): if the process dies before the
     /// key is destroyed, the next open finds the marker and finishes (or forgets) the erasure.
     pub fn mark_erasing(&self, subject: &str, decided_by: &str) -> Result<(), StoreFailure> {
-        // A marker of the subject's own erasure holds nothing, as markers always did.
-        let value: &[u8] = if decided_by == subject {
-            &[]
-        } else {
-            decided_by.as_bytes()
-        };
+        self.mark_erasing_all(&[(subject, decided_by)])
+    }
+
+    /// [`Self::mark_erasing`] for several subjects at once, with one sync (a bulk append's
+    /// chunk can hold several erasures).
+    pub fn mark_erasing_all(&self, markers: &[(&str, &str)]) -> Result<(), StoreFailure> {
+        if markers.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for &(subject, decided_by) in markers {
+            // A marker of the subject's own erasure holds nothing, as markers always did.
+            let value: &[u8] = if decided_by == subject {
+                &[]
+            } else {
+                decided_by.as_bytes()
+            };
+            batch.insert(prefixed(ERASING_PREFIX, subject)?, value);
+        }
         self.tree
-            .insert(prefixed(ERASING_PREFIX, subject)?, value)
+            .apply_batch(batch)
             .map_err(failure("marking an erasure"))?;
         self.sync()
     }
