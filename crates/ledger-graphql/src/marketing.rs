@@ -333,8 +333,8 @@ impl MarketingQueries {
         Ok(::marketing::campaign(&records, id)?.map(|record| Campaign { record }))
     }
 
-    /// Online enquiries nobody has called back yet (no outbound contact names them), oldest
-    /// first, each with its age as of now.
+    /// Online enquiries nobody has called back yet (no outbound contact names them) and not
+    /// erased, oldest first, each with its age as of now.
     #[graphql(
         complexity = "cost(first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]
