@@ -233,6 +233,12 @@ impl fmt::Debug for KeyRing {
 /// A stored wrapped key that is a tombstone: the key was destroyed.
 const TOMBSTONE: &[u8] = &[];
 
+/// Whether `subject`'s key in `store` was destroyed by an erasure; read without the master key
+/// (an import checks its lines before it opens the keys).
+pub fn destroyed_in(store: &DataKeyStore, subject: &StreamId) -> Result<bool, StoreFailure> {
+    Ok(store.get(subject.as_str())?.as_deref() == Some(TOMBSTONE))
+}
+
 impl KeyRing {
     /// Opens the ring over `store`, checking `master` against the stored check value (writing
     /// one for a ledger that has no keys yet).

@@ -32,11 +32,13 @@ use std::sync::Mutex;
 use anyhow::Context;
 use ledger_app::bulk::{BulkError, IMPORT_CHUNK_REQUESTS};
 use ledger_app::personal::KeyRing;
+use ledger_domain::events::Event;
 use ledger_domain::ids::{EventId, StreamId};
 use ledger_store::EventLog;
 use ledger_store::limits::IMPORT_RECORDS_MAX;
 use ledger_store::{
-    AppendRequest, ExpectedVersion, GENESIS_HASH, Hash, Head, RecordedEvent, SledEventLog,
+    AppendRequest, DataKeyStore, ExpectedVersion, GENESIS_HASH, Hash, Head, RecordedEvent,
+    SledEventLog,
 };
 
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
@@ -345,7 +347,7 @@ fn check(store: &SledEventLog, input: &Input) -> anyhow::Result<Checked> {
         held: (input.bytes <= IMPORT_HELD_BYTES_MAX).then(Vec::new),
     };
     let mut form = None;
-    let mut integrator = IntegratorCheck::new(store);
+    let mut integrator = IntegratorCheck::new(store)?;
     let mut export = ExportCheck::new(store);
     let mut blocks = input.blocks(checked.held.is_none())?;
     while let Some(block) = blocks.next_block()? {
@@ -360,7 +362,7 @@ fn check(store: &SledEventLog, input: &Input) -> anyhow::Result<Checked> {
             };
             let first = *form.get_or_insert(Form::of(&line));
             let verdict = match (first, &line) {
-                (Form::Integrator, Line::Integrator(line)) => integrator.check(line),
+                (Form::Integrator, Line::Integrator(line)) => integrator.check(line)?,
                 (Form::Exported, Line::Exported(record)) => export.check(record),
                 _ => Verdict::Problem(format!(
                     "(form): a file is all integrator form or all export form, and the first line is {}",
@@ -388,27 +390,68 @@ fn check(store: &SledEventLog, input: &Input) -> anyhow::Result<Checked> {
     Ok(checked)
 }
 
-/// Integrator lines: an event id already in the store or earlier in the file is skipped, and
-/// an expected version must match the store and the lines before it.
+/// Integrator lines: an event id already in the store or earlier in the file is skipped, an
+/// expected version must match the store and the lines before it, and no line may carry
+/// personal data of someone already erased in the store (it could not be sealed, and the run
+/// would stop partway).
 struct IntegratorCheck<'a> {
     store: &'a SledEventLog,
     versions: HashMap<StreamId, u64>,
     seen: HashSet<EventId>,
+    /// The store's data keys, to tell erased subjects (none while the store is empty), and
+    /// what each subject asked about was found.
+    keys: Option<DataKeyStore>,
+    erased: HashMap<StreamId, bool>,
 }
 
 impl<'a> IntegratorCheck<'a> {
-    fn new(store: &'a SledEventLog) -> Self {
-        Self {
+    fn new(store: &'a SledEventLog) -> anyhow::Result<Self> {
+        let keys = if store.head().event_count == 0 {
+            None
+        } else {
+            Some(store.data_keys().context("reading the data keys")?)
+        };
+        Ok(Self {
             store,
             versions: HashMap::new(),
             seen: HashSet::new(),
-        }
+            keys,
+            erased: HashMap::new(),
+        })
     }
 
-    fn check(&mut self, line: &IntegratorLine) -> Verdict {
+    /// Whether the store erased the data subject of `event` (always false for an event with
+    /// no personal fields).
+    fn erased_subject(&mut self, event: &Event) -> anyhow::Result<Option<StreamId>> {
+        let (Some(keys), Some(subject)) = (&self.keys, event.data_subject()) else {
+            return Ok(None);
+        };
+        let erased = match self.erased.get(&subject) {
+            Some(erased) => *erased,
+            None => {
+                let erased = ledger_app::personal::destroyed_in(keys, &subject)
+                    .context("reading the data keys")?;
+                self.erased.insert(subject.clone(), erased);
+                erased
+            }
+        };
+        Ok(erased.then_some(subject))
+    }
+
+    fn check(&mut self, line: &IntegratorLine) -> anyhow::Result<Verdict> {
         let event_id = line.new_event.event_id;
         if self.store.position_of(event_id).is_some() || !self.seen.insert(event_id) {
-            return Verdict::AlreadyPresent;
+            return Ok(Verdict::AlreadyPresent);
+        }
+        if let Some(subject) = self.erased_subject(&line.event)? {
+            let field = if subject.category() == "customer" {
+                "customerId"
+            } else {
+                "enquiryId"
+            };
+            return Ok(Verdict::Problem(format!(
+                "{field}: the personal data of {subject} was erased; nothing new can be recorded for it"
+            )));
         }
         let stream = &line.stream;
         let current = *self
@@ -418,12 +461,12 @@ impl<'a> IntegratorCheck<'a> {
         if let Some(expected) = line.expected_version
             && expected != current
         {
-            return Verdict::Problem(format!(
+            return Ok(Verdict::Problem(format!(
                 "expectedVersion: stream {stream} holds {current} events at this line, not {expected}"
-            ));
+            )));
         }
         self.versions.insert(stream.clone(), current + 1);
-        Verdict::Write
+        Ok(Verdict::Write)
     }
 }
 
@@ -870,5 +913,50 @@ mod tests {
             assert_eq!(store.head(), logs[0].1, "held: {held}");
             store.close().await.unwrap();
         }
+    }
+
+    /// A line carrying personal data of someone the store already erased is a problem of its
+    /// line, found before anything is written (it could not be sealed); others pass.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_line_for_an_erased_customer_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledEventLog::open(&dir.path().join("data"), StoreOptions::default()).unwrap();
+        let first = dir.path().join("first.ndjson");
+        let lines = registrations(2);
+        std::fs::write(&first, lines.join("\n")).unwrap();
+        let input = Input::open(&first, dir.path()).unwrap();
+        let mut checked = check(&store, &input).unwrap();
+        let ring =
+            ledger_app::open_keys(&store, ledger_app::KeyOptions::insecure_for_tests()).unwrap();
+        write_integrator(&store, &ring, &input, &mut checked)
+            .await
+            .unwrap();
+        let stream_of = |line: &str| match parse_line(line).unwrap() {
+            Line::Integrator(line) => line.stream,
+            Line::Exported(record) => record.stream,
+        };
+        let erased = stream_of(&lines[0]);
+        ring.begin_erasure(&erased).unwrap();
+        ring.finish_erasure(&erased, true).unwrap();
+
+        // Each customer registered again under another name: a new event for each.
+        let again: Vec<String> = lines
+            .iter()
+            .map(|line| line.replace("张三", "张三丰"))
+            .collect();
+        let second = dir.path().join("second.ndjson");
+        std::fs::write(&second, again.join("\n")).unwrap();
+        let input = Input::open(&second, dir.path()).unwrap();
+        let checked = check(&store, &input).unwrap();
+        assert_eq!(checked.problems.total, 1);
+        assert_eq!(
+            checked.problems.listed[0],
+            format!(
+                "line 1: customerId: the personal data of {erased} was erased; nothing new can be recorded for it"
+            )
+        );
+        assert_eq!(checked.to_write, 1);
+        drop(ring);
+        store.close().await.unwrap();
     }
 }
