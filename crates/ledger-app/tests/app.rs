@@ -864,22 +864,7 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
         reason: ErasureReason::CustomerRequest,
     }
     .into();
-    let request = AppendRequest {
-        stream: erased_stream.clone(),
-        expected: ExpectedVersion::Exact(2),
-        events: vec![NewEvent {
-            event_id: EventId::new_v7(),
-            event_type: event.event_type().to_owned(),
-            schema_version: 1,
-            occurred_at: Timestamp::now(),
-            actor: agent(),
-            correlation_id: None,
-            causation_id: None,
-            origin: None,
-            payload: event.encode_payload(),
-        }],
-    };
-    ledger.log().append(request).await.unwrap();
+    append_plain(&ledger, &erased_stream, 2, &event).await;
     // "Crash": close without finishing either erasure.
     ledger.close().await.unwrap();
     drop(ledger);
@@ -898,6 +883,32 @@ async fn an_erasure_interrupted_by_a_crash_is_finished_on_open() {
         .unwrap();
     assert!(format!("{customer:?}").contains("13800138002"));
     reopened.close().await.unwrap();
+}
+
+/// Appends `event` to `stream` behind the command handler's back (its payload plain: erasure
+/// events carry no personal fields), as a crash before the handler's next step would leave it.
+async fn append_plain(
+    ledger: &Ledger,
+    stream: &ledger_domain::ids::StreamId,
+    version: u64,
+    event: &Event,
+) {
+    let request = AppendRequest {
+        stream: stream.clone(),
+        expected: ExpectedVersion::Exact(version),
+        events: vec![NewEvent {
+            event_id: EventId::new_v7(),
+            event_type: event.event_type().to_owned(),
+            schema_version: 1,
+            occurred_at: Timestamp::now(),
+            actor: agent(),
+            correlation_id: None,
+            causation_id: None,
+            origin: None,
+            payload: event.encode_payload(),
+        }],
+    };
+    ledger.log().append(request).await.unwrap();
 }
 
 /// An online enquiry received from nobody known is sealed under its own key.
@@ -1029,22 +1040,7 @@ async fn an_enquiry_erasure_interrupted_by_a_crash_is_finished_on_open() {
         reason: ErasureReason::LegalOrder,
     }
     .into();
-    let request = AppendRequest {
-        stream: stream.clone(),
-        expected: ExpectedVersion::Exact(1),
-        events: vec![NewEvent {
-            event_id: EventId::new_v7(),
-            event_type: event.event_type().to_owned(),
-            schema_version: 1,
-            occurred_at: Timestamp::now(),
-            actor: agent(),
-            correlation_id: None,
-            causation_id: None,
-            origin: None,
-            payload: event.encode_payload(),
-        }],
-    };
-    ledger.log().append(request).await.unwrap();
+    append_plain(&ledger, stream, 1, &event).await;
     ledger.close().await.unwrap();
     drop(ledger);
 
