@@ -334,7 +334,8 @@ impl MarketingQueries {
     }
 
     /// Online enquiries nobody has called back yet (no outbound contact names them) and not
-    /// erased, oldest first, each with its age as of now.
+    /// erased (on their own, or with the customer who sent them or whose contact named them),
+    /// oldest first, each with its age as of now.
     #[graphql(
         complexity = "cost(first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]

@@ -9,9 +9,9 @@
 use jiff::Timestamp;
 use ledger_domain::events::{
     CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
-    EnquiryErased, Event, OnlineEnquiryReceived,
+    Event, OnlineEnquiryReceived,
 };
-use ledger_domain::ids::{CampaignId, ContactId, EnquiryId, Position};
+use ledger_domain::ids::{CampaignId, ContactId, CustomerId, EnquiryId, Position};
 use ledger_domain::kinds::CampaignResponse;
 use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
 use ledger_domain::values::{Direction, Money, PolicyNumber};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::records::{CampaignClosing, CampaignPlan, CampaignRecord, EnquiryRecord};
-use crate::storage::STATE;
+use crate::storage::{STATE, describe};
 
 /// The marketing projection: a pure fold over the log, with no configuration.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,7 +31,7 @@ impl Marketing {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 2;
+    pub const VERSION: u32 = 3;
 }
 
 impl Projection for Marketing {
@@ -62,16 +62,27 @@ impl Projection for Marketing {
             Event::OnlineEnquiryReceived(event) => {
                 enquiry_received(state, at, envelope.position, event)
             }
-            Event::EnquiryErased(event) => enquiry_erased(state, at, event),
+            Event::EnquiryErased(event) => erase_enquiry(state, at, event.enquiry_id),
+            Event::CustomerErased(event) => customer_erased(state, at, event.customer_id),
             Event::ContactRecorded(event) => contact_linked(
                 state,
                 event.contact_id,
-                callback_of(event.direction, event.enquiry_id, event.started_at),
+                link_of(
+                    event.customer_id,
+                    event.direction,
+                    event.enquiry_id,
+                    event.started_at,
+                ),
             ),
             Event::ContactCorrected(event) => contact_linked(
                 state,
                 event.contact_id,
-                callback_of(event.direction, event.enquiry_id, event.started_at),
+                link_of(
+                    event.customer_id,
+                    event.direction,
+                    event.enquiry_id,
+                    event.started_at,
+                ),
             ),
             _ => Ok(()),
         }
@@ -267,6 +278,9 @@ fn enquiry_received(
         erased_at: None,
     };
     STATE.write(state, key, &record)?;
+    if let Some(customer) = event.customer_id {
+        tie(state, customer, event.enquiry_id, true)?;
+    }
     if let Some(campaign) = event.campaign_id {
         update_campaign(state, campaign, |campaign| {
             campaign.enquiries = campaign.enquiries.saturating_add(1);
@@ -279,13 +293,14 @@ fn enquiry_received(
 
 /// An erased enquiry leaves the call-back queue (and its campaign's awaiting count) for good;
 /// its call-backs stay counted. The aggregate erases only an enquiry its stream holds, so the
-/// record is there; a repeat in an imported log keeps the first erasure.
-fn enquiry_erased(
+/// record is there (an enquiry not received yet is left alone); a repeat in an imported log
+/// keeps the first erasure.
+fn erase_enquiry(
     state: &mut dyn StateWrite,
     at: Timestamp,
-    event: &EnquiryErased,
+    enquiry: EnquiryId,
 ) -> Result<(), StateError> {
-    let key = keys::enquiry(event.enquiry_id);
+    let key = keys::enquiry(enquiry);
     let Some(mut record) = STATE.read::<EnquiryRecord, _>(state, &key)? else {
         return Ok(());
     };
@@ -296,7 +311,7 @@ fn enquiry_erased(
     record.erased_at = Some(at);
     STATE.write(state, key, &record)?;
     if awaiting_before {
-        state.delete(&keys::queue(record.received_at, event.enquiry_id));
+        state.delete(&keys::queue(record.received_at, enquiry));
         if let Some(campaign) = record.campaign {
             update_campaign(state, campaign, |campaign| {
                 campaign.enquiries_awaiting_callback =
@@ -307,42 +322,134 @@ fn enquiry_erased(
     Ok(())
 }
 
-/// The enquiry a contact calls back, when it does: an outbound contact naming an enquiry.
-/// Inbound contacts do not count: a customer chasing their enquiry is not a call-back.
-fn callback_of(
-    direction: Direction,
-    enquiry: Option<EnquiryId>,
-    started_at: Timestamp,
-) -> Option<(EnquiryId, Timestamp)> {
-    match (direction, enquiry) {
-        (Direction::Outbound, Some(enquiry)) => Some((enquiry, started_at)),
-        _ => None,
+/// A customer's erasure erases the enquiries whose personal data went with theirs (the ledger
+/// destroys the same keys): those the customer sent, and those from nobody known that a
+/// contact of theirs names as last recorded or corrected. An enquiry another known customer
+/// sent keeps its data, whoever's contact names it.
+fn customer_erased(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    customer: CustomerId,
+) -> Result<(), StateError> {
+    let prefix = keys::asked_by(customer);
+    for (key, _) in STATE.walk_prefix(state, &prefix)? {
+        let enquiry = key
+            .get(prefix.len()..)
+            .and_then(|suffix| std::str::from_utf8(suffix).ok())
+            .and_then(|text| EnquiryId::parse("", text).ok())
+            .ok_or_else(|| {
+                StateError(format!(
+                    "marketing: {} names no enquiry of {customer}",
+                    describe(&key)
+                ))
+            })?;
+        let sender = STATE
+            .read::<EnquiryRecord, _>(state, &keys::enquiry(enquiry))?
+            .map(|record| record.customer);
+        if sender == Some(None) || sender == Some(Some(customer)) {
+            erase_enquiry(state, at, enquiry)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds (`more`) or removes one tie between a customer and an enquiry (see `keys::asked`).
+fn tie(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    enquiry: EnquiryId,
+    more: bool,
+) -> Result<(), StateError> {
+    let key = keys::asked(customer, enquiry);
+    let ties: u64 = STATE.read(state, &key)?.unwrap_or(0);
+    let ties = if more {
+        ties.saturating_add(1)
+    } else {
+        ties.saturating_sub(1)
+    };
+    if ties == 0 {
+        state.delete(&key);
+        Ok(())
+    } else {
+        STATE.write(state, key, &ties)
     }
 }
 
-/// Records what `contact` calls back now (a correction replaces what it called back before).
+/// The enquiry a contact names, in either direction, with the contact's customer and start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct ContactLink {
+    customer: CustomerId,
+    enquiry: EnquiryId,
+    /// An outbound contact: it calls the enquiry back. A customer chasing their enquiry
+    /// (inbound) is not a call-back.
+    outbound: bool,
+    started_at: Timestamp,
+}
+
+impl ContactLink {
+    /// The enquiry the contact calls back and when, when it is a call-back.
+    fn callback(&self) -> Option<(EnquiryId, Timestamp)> {
+        self.outbound.then_some((self.enquiry, self.started_at))
+    }
+
+    fn tie(&self) -> (CustomerId, EnquiryId) {
+        (self.customer, self.enquiry)
+    }
+}
+
+fn link_of(
+    customer: CustomerId,
+    direction: Direction,
+    enquiry: Option<EnquiryId>,
+    started_at: Timestamp,
+) -> Option<ContactLink> {
+    enquiry.map(|enquiry| ContactLink {
+        customer,
+        enquiry,
+        outbound: direction == Direction::Outbound,
+        started_at,
+    })
+}
+
+/// Records what `contact` names now (a correction replaces what it named before): its tie
+/// between customer and enquiry, and its call-back.
 fn contact_linked(
     state: &mut dyn StateWrite,
     contact: ContactId,
-    callback: Option<(EnquiryId, Timestamp)>,
+    link: Option<ContactLink>,
 ) -> Result<(), StateError> {
     let contact_key = keys::contact(contact);
-    let before: Option<EnquiryId> = STATE.read(state, &contact_key)?;
-    if before.is_none() && callback.is_none() {
+    let before: Option<ContactLink> = STATE.read(state, &contact_key)?;
+    if before.is_none() && link.is_none() {
         return Ok(());
     }
-    if let Some(enquiry) = before {
+    if before.as_ref().map(ContactLink::tie) != link.as_ref().map(ContactLink::tie) {
+        if let Some((customer, enquiry)) = before.as_ref().map(ContactLink::tie) {
+            tie(state, customer, enquiry, false)?;
+        }
+        if let Some((customer, enquiry)) = link.as_ref().map(ContactLink::tie) {
+            tie(state, customer, enquiry, true)?;
+        }
+    }
+    match &link {
+        Some(link) => STATE.write(state, contact_key, link)?,
+        None => state.delete(&contact_key),
+    }
+    let called_before = before.as_ref().and_then(ContactLink::callback);
+    let callback = link.as_ref().and_then(ContactLink::callback);
+    if let Some((enquiry, _)) = called_before {
         state.delete(&keys::callback(enquiry, contact));
-        state.delete(&contact_key);
     }
     if let Some((enquiry, started_at)) = callback {
         STATE.write(state, keys::callback(enquiry, contact), &started_at)?;
-        STATE.write(state, contact_key, &enquiry)?;
     }
-    if let Some(enquiry) = before.filter(|before| Some(*before) != callback.map(|(id, _)| id)) {
+    let callback_enquiry = callback.map(|(enquiry, _)| enquiry);
+    if let Some((enquiry, _)) =
+        called_before.filter(|(before, _)| Some(*before) != callback_enquiry)
+    {
         refresh_enquiry(state, enquiry, true)?;
     }
-    if let Some((enquiry, _)) = callback {
+    if let Some(enquiry) = callback_enquiry {
         refresh_enquiry(state, enquiry, true)?;
     }
     Ok(())

@@ -7,7 +7,7 @@
 use std::str;
 
 use jiff::Timestamp;
-use ledger_domain::ids::{CampaignId, ContactId, EnquiryId};
+use ledger_domain::ids::{CampaignId, ContactId, CustomerId, EnquiryId};
 use ledger_domain::values::PolicyNumber;
 
 /// Bytes of an instant inside a key.
@@ -19,6 +19,7 @@ pub(crate) const ENQUIRY: &[u8] = b"enquiry/";
 pub(crate) const CALLBACK: &[u8] = b"callback/";
 pub(crate) const CONTACT: &[u8] = b"contact/";
 pub(crate) const QUEUE: &[u8] = b"queue/";
+pub(crate) const ASKED: &[u8] = b"asked/";
 
 fn join(prefix: &[u8], parts: &[&str]) -> Vec<u8> {
     let mut key = prefix.to_vec();
@@ -61,9 +62,26 @@ pub(crate) fn callback(enquiry: EnquiryId, contact: ContactId) -> Vec<u8> {
     key
 }
 
-/// `contact/{id}`: the enquiry a contact currently calls back (so a correction can undo it).
+/// `contact/{id}`: the enquiry a contact currently names, its customer and whether it calls
+/// the enquiry back (so a correction can undo the link).
 pub(crate) fn contact(id: ContactId) -> Vec<u8> {
     join(CONTACT, &[&id.to_string()])
+}
+
+/// `asked/{customer}/`: the prefix of the enquiries whose personal data goes with the
+/// customer's.
+pub(crate) fn asked_by(customer: CustomerId) -> Vec<u8> {
+    let mut key = join(ASKED, &[&customer.to_string()]);
+    key.push(b'/');
+    key
+}
+
+/// `asked/{customer}/{enquiry}`: how many ties the customer has to the enquiry: sending it,
+/// and each of their contacts that names it.
+pub(crate) fn asked(customer: CustomerId, enquiry: EnquiryId) -> Vec<u8> {
+    let mut key = asked_by(customer);
+    key.extend_from_slice(enquiry.to_string().as_bytes());
+    key
 }
 
 /// The instant as 16 bytes whose byte order is time order.

@@ -27,7 +27,8 @@
 //! | `sale/{campaign id}/{policy number}` | the sale's policy events and purchase responses | from the first of them |
 //! | `enquiry/{enquiry id}` | [`EnquiryRecord`] | from `OnlineEnquiryReceived` |
 //! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
-//! | `contact/{contact id}` | the enquiry id it calls back | same; lets a correction undo the link |
+//! | `contact/{contact id}` | the enquiry it names, its customer, whether it is outbound, its `startedAt` | while the contact names an enquiry, in either direction; lets a correction undo the link |
+//! | `asked/{customer id}/{enquiry id}` | how many ties: the customer sent the enquiry, and each of their contacts that names it | while there is one; finds what a customer's erasure takes with it |
 //! | `queue/{received at}/{enquiry id}` | empty | while the enquiry has no call-back and is not erased |
 //!
 //! # Decisions
@@ -59,7 +60,11 @@
 //! - **Erasure.** An `EnquiryErased` (an anonymous enquiry's personal data erased on request)
 //!   takes the enquiry out of the queue and its campaign's awaiting count for good, whatever
 //!   contacts name it later; it still counts among the campaign's enquiries, and its call-backs
-//!   stay counted. The record keeps when it was erased.
+//!   stay counted. The record keeps when it was erased. A `CustomerErased` does the same to
+//!   every enquiry whose personal data the ledger erases with the customer's: those the
+//!   customer sent, and those from nobody known that a contact of theirs names (inbound or
+//!   outbound) as last recorded or corrected. An enquiry another known customer sent is theirs
+//!   to erase, whoever's contact names it.
 //! - **Personal data** (the enquirer's name, mobile, plate and message) is not copied: it is
 //!   sealed in the log under the customer's key (or the enquiry's own, when nobody knew who
 //!   asked) and erased with it. An [`EnquiryRecord`]

@@ -180,7 +180,8 @@ pub struct EnquiryRecord {
     pub callbacks: u64,
     /// When the first of them started.
     pub first_callback_at: Option<Timestamp>,
-    /// When its personal data was erased (`EnquiryErased`): nobody is to call it back.
+    /// When its personal data was erased (its own `EnquiryErased`, or the `CustomerErased` of
+    /// the customer who sent it or whose contact named it): nobody is to call it back.
     pub erased_at: Option<Timestamp>,
 }
 

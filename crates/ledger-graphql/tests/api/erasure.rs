@@ -165,3 +165,83 @@ async fn an_anonymous_enquiry_is_erased_and_leaves_the_call_back_queue() {
     );
     harness.close().await;
 }
+
+/// `eraseCustomer` takes out of the call-back queue the enquiries whose personal data went with
+/// the customer's: the one the customer sent, and a lead from nobody known that the customer's
+/// own (inbound) contact named; another lead stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customers_erasure_takes_their_enquiries_out_of_the_call_back_queue() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("李四", "13900139000").await;
+    let record = |mobile: &str, customer: Option<&str>| {
+        let customer = customer.map_or(String::new(), |id| format!(r#"customerId: "{id}", "#));
+        format!(
+            r#"mutation {{ recordEnquiry(input: {{ {customer}channel: WEB, mobile: "{mobile}", message: "想问续保" }}) {{ id position }} }}"#
+        )
+    };
+    let named = harness
+        .mutate(Role::Agent, &record("13600136003", None))
+        .await;
+    let sent = harness
+        .mutate(Role::Agent, &record("13900139000", Some(&customer)))
+        .await;
+    let kept = harness
+        .mutate(Role::Agent, &record("13600136004", None))
+        .await;
+    let [named_id, sent_id, kept_id] =
+        [&named, &sent, &kept].map(|answer| text(&answer["recordEnquiry"]["id"]));
+    // The customer rings about the lead they left before they were known.
+    let chased = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE, direction: INBOUND,
+                agent: "agent-0042", startedAt: "2025-03-02T08:00:00Z", durationSeconds: 60, topic: ENQUIRY,
+                summary: "问咨询进度", outcome: RESOLVED, enquiryId: "{named_id}" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let queue = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
+    let queued = |response: async_graphql::Response| {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let mut ids = data(response)["followUps"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|edge| text(&edge["node"]["enquiryId"]))
+            .collect::<Vec<_>>();
+        ids.sort();
+        ids
+    };
+    let position = text(&chased["recordContact"]["position"]);
+    let mut all = vec![named_id.clone(), sent_id, kept_id.clone()];
+    all.sort();
+    assert_eq!(
+        queued(harness.run_consistent(Role::Agent, queue, &position).await),
+        all
+    );
+
+    let erased = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ eraseCustomer(input: {{ customerId: "{customer}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&erased["eraseCustomer"]["position"]);
+    assert_eq!(
+        queued(harness.run_consistent(Role::Agent, queue, &position).await),
+        [kept_id]
+    );
+
+    // The named lead's mobile is gone from the auditor's raw events too; the kept one is not.
+    let events =
+        r#"{ events(first: 20, types: ["OnlineEnquiryReceived"]) { edges { node { payload } } } }"#;
+    let response = harness.run(Role::Auditor, events).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let raw = data(response).to_string();
+    assert!(!raw.contains("13600136003"), "{raw}");
+    assert!(raw.contains("13600136004"), "{raw}");
+    harness.close().await;
+}

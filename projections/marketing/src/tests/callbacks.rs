@@ -238,3 +238,93 @@ fn an_erased_enquiry_leaves_the_queue_for_good() {
     let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
     assert_eq!(record.enquiries_awaiting_callback, 0);
 }
+
+fn customer_erased(customer: CustomerId) -> ledger_domain::events::CustomerErased {
+    ledger_domain::events::CustomerErased {
+        customer_id: customer,
+        reason: ledger_domain::kinds::ErasureReason::CustomerRequest,
+    }
+}
+
+fn erased_at(state: &MemoryState, n: u16) -> Option<Timestamp> {
+    enquiry_record(state, enquiry_id(n))
+        .unwrap()
+        .unwrap()
+        .erased_at
+}
+
+fn queued_ids(state: &MemoryState, now: &str) -> Vec<EnquiryId> {
+    queue_of(state, now).into_iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn a_customers_erasure_takes_the_enquiries_whose_data_went_with_it_out_of_the_queue() {
+    let mut ledger = three_enquiries();
+    ledger
+        // Customer 4 sent enquiry 4 and nobody called back.
+        .at(
+            "2025-03-07T12:10:00",
+            enquiry(enquiry_id(4), Some(customer(4)), None),
+        )
+        // Customer 1's contact names enquiry 2, which customer 2 sent: its data is customer 2's.
+        .at(
+            "2025-03-07T12:15:00",
+            contact(
+                contact_id(3),
+                customer(1),
+                Some(enquiry_id(2)),
+                Direction::Inbound,
+                "2025-03-07T12:14:00",
+            ),
+        );
+    // Customer 5's contact named enquiry 3 by mistake and a correction took the link back.
+    let mistaken = contact(
+        contact_id(5),
+        customer(5),
+        Some(enquiry_id(3)),
+        Direction::Inbound,
+        "2025-03-07T12:20:00",
+    );
+    let mut unlinked = mistaken.clone().corrected(text("记错了咨询单"));
+    unlinked.enquiry_id = None;
+    ledger
+        .at("2025-03-07T12:20:00", mistaken)
+        .at("2025-03-07T12:21:00", unlinked);
+    assert_eq!(
+        queued_ids(&ledger.fold(), "2025-03-07T12:30:00"),
+        vec![enquiry_id(1), enquiry_id(3), enquiry_id(4)]
+    );
+
+    ledger
+        .at("2025-03-07T12:40:00", customer_erased(customer(1)))
+        .at("2025-03-07T12:41:00", customer_erased(customer(4)))
+        .at("2025-03-07T12:42:00", customer_erased(customer(5)));
+    let state = ledger.fold();
+    // Enquiry 1 (from nobody known, named by customer 1's inbound contact) and enquiry 4 left;
+    // enquiry 3, whose link was corrected away, stays.
+    assert_eq!(
+        queued_ids(&state, "2025-03-07T13:00:00"),
+        vec![enquiry_id(3)]
+    );
+    assert_eq!(erased_at(&state, 1), Some(beijing("2025-03-07T12:40:00")));
+    assert_eq!(erased_at(&state, 4), Some(beijing("2025-03-07T12:41:00")));
+    assert_eq!(
+        erased_at(&state, 2),
+        None,
+        "customer 2's enquiry goes with customer 2"
+    );
+    assert_eq!(erased_at(&state, 3), None);
+    let record = campaign(&state, campaign_id(1)).unwrap().unwrap();
+    assert_eq!(
+        (record.enquiries, record.enquiries_awaiting_callback),
+        (2, 0)
+    );
+
+    // The enquiry's own erasure later keeps the first instant; customer 2's erasure takes theirs.
+    ledger
+        .at("2025-03-07T12:50:00", erased(enquiry_id(1)))
+        .at("2025-03-07T12:55:00", customer_erased(customer(2)));
+    let state = ledger.fold();
+    assert_eq!(erased_at(&state, 1), Some(beijing("2025-03-07T12:40:00")));
+    assert_eq!(erased_at(&state, 2), Some(beijing("2025-03-07T12:55:00")));
+}
