@@ -3,6 +3,7 @@
 mod abuse;
 mod api;
 mod cli;
+mod csv_import;
 mod disk_faults;
 mod erasure;
 mod fixture;

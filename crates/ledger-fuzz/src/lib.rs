@@ -1,6 +1,6 @@
 //! Fuzz targets for everything that parses bytes or text from outside: the store's record codec
-//! (stored chunks, heads, metadata), the NDJSON import parser, every identifier validator, and
-//! the segment-rule parser. Each target takes arbitrary bytes and checks its own properties; a
+//! (stored chunks, heads, metadata), the NDJSON import parser, the CSV contacts' conversion,
+//! every identifier validator, and the segment-rule parser. Each target takes arbitrary bytes and checks its own properties; a
 //! panic is the failure a fuzzer looks for.
 //!
 //! cargo-fuzz needs libFuzzer and nightly compiler flags, and only stable Rust is installed (no
@@ -26,7 +26,7 @@ pub struct Target {
     pub run: fn(&[u8]),
 }
 
-pub const TARGETS: [Target; 4] = [
+pub const TARGETS: [Target; 5] = [
     Target {
         name: "record_codec",
         run: record_codec,
@@ -34,6 +34,10 @@ pub const TARGETS: [Target; 4] = [
     Target {
         name: "ndjson_line",
         run: ndjson_line,
+    },
+    Target {
+        name: "contacts_csv",
+        run: contacts_csv,
     },
     Target {
         name: "identifiers",
@@ -60,6 +64,27 @@ pub fn ndjson_line(bytes: &[u8]) {
             !error.rule.is_empty(),
             "a refusal without a rule: {error:?}"
         );
+    }
+}
+
+/// A CSV of contacts (`import --csv`): converted or refused, and every line it writes is an
+/// integrator line the import accepts, one for each row it counts as converted, each refused
+/// row a problem naming its line.
+pub fn contacts_csv(bytes: &[u8]) {
+    let mut out = Vec::new();
+    let Ok(converted) = ledger_server::contacts_csv::convert(bytes, &mut out, |_| true) else {
+        return;
+    };
+    let text = String::from_utf8(out).expect("converted lines are UTF-8");
+    let lines: Vec<&str> = text.lines().filter(|line| !line.is_empty()).collect();
+    assert_eq!(lines.len(), converted.converted, "{text}");
+    for line in lines {
+        if let Err(error) = ledger_server::interchange::parse_line(line) {
+            panic!("a converted row is refused by the import: {error}: {line}");
+        }
+    }
+    for problem in &converted.problems {
+        assert!(problem.starts_with("line "), "{problem}");
     }
 }
 

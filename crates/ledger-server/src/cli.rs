@@ -37,7 +37,8 @@ enum Command {
     Replay(commands::replay::Args),
     /// Rewrite the read models' database compactly (sled never shrinks it); server stopped.
     Compact(commands::compact::Args),
-    /// Append events from an NDJSON file (integrator or export form); `-` reads standard input.
+    /// Append events from an NDJSON file (integrator or export form), or contacts from CSV
+    /// (`--csv`); `-` reads standard input.
     Import(commands::import::Args),
     /// Write the ledger (or a range of it) as NDJSON in the export form.
     Export(commands::export::Args),

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod contacts_csv;
 pub mod interchange;
 pub mod keys;
 pub mod progress;

@@ -42,16 +42,23 @@ use ledger_store::{
 };
 
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
+use crate::contacts_csv;
 use crate::interchange::{FileLine, IntegratorLine, Line, parse_line, read_line};
 use crate::progress;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The NDJSON file to read, or `-` for standard input.
+    /// The file to read (NDJSON, or CSV with `--csv`), or `-` for standard input.
     file: PathBuf,
     /// Write the valid lines and report the invalid ones instead of writing nothing.
     #[arg(long)]
     skip_invalid: bool,
+    /// The file is CSV: one contact a row (`ContactRecorded`) under a header row naming the
+    /// columns (customerId, channel, direction, agent, startedAt, durationSeconds, topic,
+    /// summary, outcome; optionally contactId, policyNumber, claimNumber, caseId, campaignId,
+    /// enquiryId, eventId, occurredAt, actor).
+    #[arg(long)]
+    csv: bool,
 }
 
 pub async fn run(
@@ -61,8 +68,17 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
     let was_empty = store.head().event_count == 0;
-    let input = Input::open(&args.file, data)?;
-    let mut checked = check(&store, &input)?;
+    let mut problems = Problems::default();
+    let input = if args.csv {
+        let (input, converted) = Input::from_csv(&args.file, data, &store)?;
+        for problem in converted.problems {
+            problems.push(problem);
+        }
+        input
+    } else {
+        Input::open(&args.file, data)?
+    };
+    let mut checked = check(&store, &input, problems)?;
     let invalid = checked.problems.total;
     if invalid > 0 {
         checked.problems.print();
@@ -160,6 +176,56 @@ impl Input {
             bytes: size(&spooled)?,
             _spooled: Some(spooled),
         })
+    }
+
+    /// The integrator lines of CSV contacts read from `file` (`-`: standard input), each at its
+    /// row's line, in a file in the data directory removed when this is dropped; with the rows'
+    /// problems (see [`crate::contacts_csv`]).
+    fn from_csv(
+        file: &Path,
+        data: &Path,
+        store: &SledEventLog,
+    ) -> anyhow::Result<(Self, contacts_csv::Converted)> {
+        let mut spool = tempfile::Builder::new()
+            .prefix("import-csv-")
+            .suffix(".ndjson")
+            .tempfile_in(data)
+            .with_context(|| {
+                format!(
+                    "cannot make a file for the CSV's lines in {}",
+                    data.display()
+                )
+            })?;
+        let spinner = progress::spinner("reading the CSV's rows");
+        let converted = if file == Path::new("-") {
+            contacts_csv::convert(
+                std::io::stdin().lock(),
+                spool.as_file_mut(),
+                contacts_csv::known_in(store),
+            )
+        } else {
+            let opened = std::fs::File::open(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            contacts_csv::convert(opened, spool.as_file_mut(), contacts_csv::known_in(store))
+        };
+        spinner.finish_and_clear();
+        let converted = converted.with_context(|| {
+            if file == Path::new("-") {
+                "importing standard input".to_owned()
+            } else {
+                format!("importing {}", file.display())
+            }
+        })?;
+        let spooled = spool.into_temp_path();
+        let bytes = std::fs::metadata(&spooled)
+            .map(|metadata| metadata.len())
+            .context("reading the CSV's lines")?;
+        let input = Self {
+            path: spooled.to_path_buf(),
+            bytes,
+            _spooled: Some(spooled),
+        };
+        Ok((input, converted))
     }
 
     /// Its lines a block at a time, each block digested when `digest` (for a second reading).
@@ -335,11 +401,11 @@ enum Verdict {
 /// Checks every line of `input` against the store and the lines before it (the first
 /// reading): a file is all one form, the first line's; see [`IntegratorCheck`] and
 /// [`ExportCheck`].
-fn check(store: &SledEventLog, input: &Input) -> anyhow::Result<Checked> {
+fn check(store: &SledEventLog, input: &Input, problems: Problems) -> anyhow::Result<Checked> {
     let spinner = progress::spinner("checking every line");
     let mut checked = Checked {
         form: Form::Integrator,
-        problems: Problems::default(),
+        problems,
         accepted: Vec::new(),
         to_write: 0,
         already_present: 0,
@@ -763,7 +829,7 @@ mod tests {
         let mut lines = registrations(PARSE_BLOCK_LINES + 100);
         std::fs::write(&file, lines.join("\n")).unwrap();
         let input = read_twice(Input::open(&file, dir.path()).unwrap());
-        let checked = check(&store, &input).unwrap();
+        let checked = check(&store, &input, Problems::default()).unwrap();
         assert_eq!(checked.problems.total, 0);
         assert_eq!(checked.to_write, u64::try_from(lines.len()).unwrap());
         assert_eq!(checked.digests.len(), 2);
@@ -804,7 +870,7 @@ mod tests {
         lines.push(lines[0].clone());
         std::fs::write(&file, lines.join("\n")).unwrap();
         let input = read_twice(Input::open(&file, dir.path()).unwrap());
-        let checked = check(&store, &input).unwrap();
+        let checked = check(&store, &input, Problems::default()).unwrap();
         assert_eq!(checked.problems.total, 2);
         assert!(checked.problems.listed[0].starts_with("line 4: expectedVersion:"));
         assert!(
@@ -851,7 +917,7 @@ mod tests {
             if !held {
                 input = read_twice(input);
             }
-            let mut checked = check(&store, &input).unwrap();
+            let mut checked = check(&store, &input, Problems::default()).unwrap();
             assert_eq!(checked.held.is_some(), held);
             assert_eq!(checked.digests.is_empty(), held);
             let ring = ledger_app::open_keys(&store, ledger_app::KeyOptions::insecure_for_tests())
@@ -904,7 +970,7 @@ mod tests {
             if !held {
                 input = read_twice(input);
             }
-            let mut checked = check(&store, &input).unwrap();
+            let mut checked = check(&store, &input, Problems::default()).unwrap();
             assert_eq!(checked.form, Form::Exported);
             assert_eq!(checked.problems.total, 0, "{:?}", checked.problems.listed);
             assert_eq!(checked.held.is_some(), held);
@@ -925,7 +991,7 @@ mod tests {
         let lines = registrations(2);
         std::fs::write(&first, lines.join("\n")).unwrap();
         let input = Input::open(&first, dir.path()).unwrap();
-        let mut checked = check(&store, &input).unwrap();
+        let mut checked = check(&store, &input, Problems::default()).unwrap();
         let ring =
             ledger_app::open_keys(&store, ledger_app::KeyOptions::insecure_for_tests()).unwrap();
         write_integrator(&store, &ring, &input, &mut checked)
@@ -947,7 +1013,7 @@ mod tests {
         let second = dir.path().join("second.ndjson");
         std::fs::write(&second, again.join("\n")).unwrap();
         let input = Input::open(&second, dir.path()).unwrap();
-        let checked = check(&store, &input).unwrap();
+        let checked = check(&store, &input, Problems::default()).unwrap();
         assert_eq!(checked.problems.total, 1);
         assert_eq!(
             checked.problems.listed[0],

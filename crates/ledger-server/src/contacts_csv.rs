@@ -1,0 +1,303 @@
+//! `import --csv`: contacts as a call-centre or telephony system exports them, one CSV row a
+//! `ContactRecorded`, turned into integrator lines so they take the import's one path (checked
+//! whole, all or nothing, sealed on the way in, idempotent).
+//!
+//! The first row names the columns: the contact's payload fields as the event catalogue spells
+//! them ([`REQUIRED_COLUMNS`], [`OPTIONAL_COLUMNS`]), in any order, and three of the envelope
+//! ([`ENVELOPE_COLUMNS`]). An empty cell of an optional column leaves the field out. Without a
+//! `contactId` the row gets one derived from its content, as a line without `eventId` gets its
+//! event id, so importing the same file again writes nothing and two identical rows are one
+//! contact. Without `occurredAt` the contact was recorded when it ended (`startedAt` plus
+//! `durationSeconds`); without `actor` it was recorded by `system:import`.
+//!
+//! Each row becomes the integrator line at the row's own line number in a spool file (the lines
+//! in between blank, which the import skips), so every problem the import finds names the CSV's
+//! line: `line N: field: rule`. A row is refused here when a cell breaks its field's rule or its
+//! customer is not in the ledger (a contact needs the customer registered first).
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Read, Write};
+
+use jiff::{SignedDuration, Timestamp};
+use ledger_domain::ValidationError;
+use ledger_domain::events::{Event, PayloadError};
+use ledger_domain::ids::{ContactId, StreamId};
+use ledger_store::EventLog;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::interchange::{LINE_BYTES_MAX, parse_line};
+
+/// Columns every row fills: the contact's required payload fields.
+pub const REQUIRED_COLUMNS: [&str; 9] = [
+    "customerId",
+    "channel",
+    "direction",
+    "agent",
+    "startedAt",
+    "durationSeconds",
+    "topic",
+    "summary",
+    "outcome",
+];
+
+/// Payload fields a row may leave empty.
+pub const OPTIONAL_COLUMNS: [&str; 6] = [
+    "contactId",
+    "policyNumber",
+    "claimNumber",
+    "caseId",
+    "campaignId",
+    "enquiryId",
+];
+
+/// The envelope's fields a row may give; each is optional.
+pub const ENVELOPE_COLUMNS: [&str; 3] = ["eventId", "occurredAt", "actor"];
+
+/// Who recorded a row's contact when the row names nobody.
+pub const DEFAULT_ACTOR: &str = "system:import";
+
+/// The longest row accepted, in bytes, as for an NDJSON line: far above any real contact (a
+/// summary is at most 2,000 characters).
+pub const ROW_BYTES_MAX: usize = LINE_BYTES_MAX;
+
+/// The event a row records.
+const EVENT_TYPE: &str = "ContactRecorded";
+const SCHEMA_VERSION: u16 = 1;
+
+/// What converting a file found: its rows' problems (`line N: field: rule`) in line order, and
+/// how many rows became lines.
+#[derive(Debug, Default)]
+pub struct Converted {
+    pub problems: Vec<String>,
+    pub rows: usize,
+    pub converted: usize,
+}
+
+/// Why a file could not be converted at all (its header, or reading it).
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("line 1: {0}")]
+    Header(ValidationError),
+    #[error("reading the CSV: {0}")]
+    Read(#[from] csv::Error),
+    #[error("writing the converted lines: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Reads CSV contacts from `input` and writes their integrator lines to `out`, each at its row's
+/// line number. `known` says whether the ledger holds a customer's stream.
+pub fn convert(
+    input: impl Read,
+    out: impl Write,
+    mut known: impl FnMut(&StreamId) -> bool,
+) -> Result<Converted, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(input);
+    let columns = Columns::of(reader.headers()?)?;
+    let mut out = BufWriter::new(out);
+    let mut written_lines = 0_u64;
+    let mut converted = Converted::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                converted.rows += 1;
+                let at = error.position().map_or(line, csv::Position::line);
+                converted
+                    .problems
+                    .push(format!("line {at}: (csv): {}", read_problem(&error)));
+                if matches!(error.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(error.into());
+                }
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        converted.rows += 1;
+        match row_line(&columns, &record, &mut known) {
+            Ok(text) => {
+                while written_lines + 1 < line {
+                    out.write_all(b"\n")?;
+                    written_lines += 1;
+                }
+                out.write_all(text.as_bytes())?;
+                out.write_all(b"\n")?;
+                written_lines += 1;
+                converted.converted += 1;
+            }
+            Err(problem) => converted.problems.push(format!("line {line}: {problem}")),
+        }
+    }
+    out.flush()?;
+    Ok(converted)
+}
+
+fn read_problem(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("a row has as many cells as the header: {expected_len}, not {len}"),
+        csv::ErrorKind::Utf8 { .. } => "the file is UTF-8 text".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+/// The header's columns, each at its index.
+struct Columns {
+    names: Vec<String>,
+}
+
+impl Columns {
+    fn of(header: &csv::StringRecord) -> Result<Self, CsvError> {
+        let refuse =
+            |field: &str, rule: String| CsvError::Header(ValidationError::new(field, rule));
+        let names: Vec<String> = header
+            .iter()
+            .enumerate()
+            // A spreadsheet's UTF-8 byte order mark sits before the first name.
+            .map(|(index, name)| {
+                let name = if index == 0 {
+                    name.trim_start_matches('\u{feff}')
+                } else {
+                    name
+                };
+                name.trim().to_owned()
+            })
+            .collect();
+        let allowed = || {
+            REQUIRED_COLUMNS
+                .iter()
+                .chain(&OPTIONAL_COLUMNS)
+                .chain(&ENVELOPE_COLUMNS)
+        };
+        let mut seen = HashSet::new();
+        for name in &names {
+            if !allowed().any(|allowed| allowed == name) {
+                return Err(refuse(
+                    name,
+                    format!(
+                        "not a contact column; the columns are {}",
+                        allowed().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(refuse(name, "a column is named once".to_owned()));
+            }
+        }
+        if let Some(missing) = REQUIRED_COLUMNS.iter().find(|name| !seen.contains(*name)) {
+            return Err(refuse(
+                missing,
+                format!(
+                    "a required column (every row fills {})",
+                    REQUIRED_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        Ok(Self { names })
+    }
+}
+
+/// The integrator line of one row, or its problem (`field: rule`).
+fn row_line(
+    columns: &Columns,
+    record: &csv::StringRecord,
+    known: &mut impl FnMut(&StreamId) -> bool,
+) -> Result<String, ValidationError> {
+    if record.as_slice().len() > ROW_BYTES_MAX {
+        return Err(ValidationError::new(
+            "(row)",
+            format!("a row is at most {ROW_BYTES_MAX} bytes"),
+        ));
+    }
+    let mut payload = Map::new();
+    let mut envelope = Map::new();
+    for (name, cell) in columns.names.iter().zip(record.iter()) {
+        if cell.is_empty() {
+            continue;
+        }
+        let value = if name == "durationSeconds" {
+            Value::from(cell.trim().parse::<u32>().map_err(|_| {
+                ValidationError::new(name, format!("a whole number of seconds, not {cell:?}"))
+            })?)
+        } else {
+            Value::from(cell)
+        };
+        if ENVELOPE_COLUMNS.contains(&name.as_str()) {
+            envelope.insert(name.clone(), value);
+        } else {
+            payload.insert(name.clone(), value);
+        }
+    }
+    if !payload.contains_key("contactId") {
+        let derived = derived_contact_id(&payload);
+        payload.insert("contactId".to_owned(), Value::from(derived.to_string()));
+    }
+    let payload = Value::Object(payload);
+    let event =
+        Event::from_json(EVENT_TYPE, SCHEMA_VERSION, &payload).map_err(|error| match error {
+            PayloadError::Invalid(invalid) => invalid,
+            other => ValidationError::new("(row)", other.to_string()),
+        })?;
+    let Event::ContactRecorded(contact) = &event else {
+        unreachable!("a ContactRecorded payload decodes to a ContactRecorded");
+    };
+    let stream = event.stream();
+    if !known(&stream) {
+        return Err(ValidationError::new(
+            "customerId",
+            format!(
+                "no customer {} in the ledger; register the customer before their contacts",
+                contact.customer_id
+            ),
+        ));
+    }
+    if !envelope.contains_key("occurredAt") {
+        let ended = contact
+            .started_at
+            .checked_add(SignedDuration::from_secs(i64::from(
+                contact.duration_seconds,
+            )))
+            .unwrap_or(Timestamp::MAX);
+        envelope.insert("occurredAt".to_owned(), Value::from(ended.to_string()));
+    }
+    envelope
+        .entry("actor")
+        .or_insert_with(|| Value::from(DEFAULT_ACTOR));
+    envelope.insert("type".to_owned(), Value::from(EVENT_TYPE));
+    envelope.insert("schemaVersion".to_owned(), Value::from(SCHEMA_VERSION));
+    envelope.insert("stream".to_owned(), Value::from(stream.to_string()));
+    envelope.insert("payload".to_owned(), payload);
+    let line = Value::Object(envelope).to_string();
+    // The envelope's cells (`eventId`, `occurredAt`, `actor`) are checked as the import will.
+    parse_line(&line)?;
+    Ok(line)
+}
+
+/// A contact id from the row's payload (UUID v8 over the blake3 hash of its canonical JSON,
+/// beside a tag so it never equals an event id derived from the same bytes).
+fn derived_contact_id(payload: &Map<String, Value>) -> ContactId {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"contact-ledger csv contact\n");
+    hasher.update(Value::Object(payload.clone()).to_string().as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    ContactId::from_uuid(Uuid::new_v8(bytes))
+}
+
+/// Whether the store holds `stream` (a customer with at least one event).
+pub fn known_in<L: EventLog + ?Sized>(log: &L) -> impl FnMut(&StreamId) -> bool + '_ {
+    |stream| log.stream_version(stream) > 0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! CSV rows as a telephony export writes them: header, quoting, line breaks in a summary, empty
+//! optional cells, and each kind of problem named by line and column.
+
+use super::*;
+use crate::interchange::Line;
+
+const CUSTOMER: &str = "0190a5e2-8c3b-7d4e-9f00-000000000001";
+const STRANGER: &str = "0190a5e2-8c3b-7d4e-9f00-000000000002";
+
+const HEADER: &str = "startedAt,customerId,channel,direction,agent,durationSeconds,topic,summary,outcome,policyNumber";
+
+/// Converts `text`, every customer but [`STRANGER`] known; the output's lines by number.
+fn convert_text(text: &str) -> (Converted, Vec<String>) {
+    let mut out = Vec::new();
+    let converted = convert(text.as_bytes(), &mut out, |stream| {
+        !stream.as_str().contains(STRANGER)
+    })
+    .unwrap();
+    let lines = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (converted, lines)
+}
+
+fn contact_of(line: &str) -> (ledger_domain::events::ContactRecorded, String, String) {
+    let Ok(Line::Integrator(line)) = parse_line(line) else {
+        panic!("not an integrator line: {line}");
+    };
+    let Event::ContactRecorded(contact) = line.event else {
+        panic!("not a contact: {:?}", line.event);
+    };
+    (
+        contact,
+        line.new_event.occurred_at.to_string(),
+        line.new_event.actor.to_string(),
+    )
+}
+
+#[test]
+fn rows_become_contacts_at_their_own_line_numbers() {
+    let text = format!(
+        "{HEADER}\n\
+         2025-03-07T09:00:00+08:00,{CUSTOMER},PHONE,INBOUND,agent-0042,185,RENEWAL,\"续保咨询,\n客户要求回电\",CALLBACK_SCHEDULED,\n\
+         2025-03-07T10:00:00Z,{CUSTOMER},WECHAT,OUTBOUND,agent-0043,60,QUOTE,报价,CONVERTED,PDAA2025000001\n"
+    );
+    let (converted, lines) = convert_text(&text);
+    assert!(converted.problems.is_empty(), "{:?}", converted.problems);
+    assert_eq!((converted.rows, converted.converted), (2, 2));
+    // Line 1 is the header; the first row starts on line 2 and runs to line 3 (a line break in
+    // its quoted summary), so the second row is line 4.
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].is_empty() && lines[2].is_empty(), "{lines:?}");
+
+    let (first, occurred_at, actor) = contact_of(&lines[1]);
+    assert_eq!(first.summary.as_str(), "续保咨询,\n客户要求回电");
+    assert_eq!(first.duration_seconds, 185);
+    assert_eq!(
+        first.policy_number, None,
+        "an empty cell leaves the field out"
+    );
+    // Recorded when the call ended, by the import.
+    assert_eq!(occurred_at, "2025-03-07T01:03:05Z");
+    assert_eq!(actor, DEFAULT_ACTOR);
+    let (second, _, _) = contact_of(&lines[3]);
+    assert_eq!(
+        second.policy_number.as_ref().map(|policy| policy.as_str()),
+        Some("PDAA2025000001")
+    );
+    assert_ne!(first.contact_id, second.contact_id);
+
+    // The same file converts to the same bytes: the same contact and event ids again.
+    let (_, again) = convert_text(&text);
+    assert_eq!(again, lines);
+}
+
+#[test]
+fn envelope_columns_and_a_given_contact_id_are_kept() {
+    let contact = "0190a5e2-8c3b-7d4e-9f00-0000000000c1";
+    let text = format!(
+        "\u{feff}contactId,customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome,occurredAt,actor\n\
+         {contact},{CUSTOMER},WALK_IN,INBOUND,agent-0042,2025-03-07T09:00:00Z,600,CLAIM_REPORT,到厅报案,RESOLVED,2025-03-07T12:00:00Z,hall-system\n\
+         ,{CUSTOMER},WALK_IN,INBOUND,agent-0042,2025-03-07T09:00:00Z,600,CLAIM_REPORT,到厅报案,RESOLVED,noon,hall-system\n"
+    );
+    let (converted, lines) = convert_text(&text);
+    // The envelope's cells are checked as the import checks them.
+    assert_eq!(converted.problems.len(), 1, "{:?}", converted.problems);
+    assert!(
+        converted.problems[0].starts_with("line 3: occurredAt: a time is RFC 3339"),
+        "{:?}",
+        converted.problems
+    );
+    let (recorded, occurred_at, actor) = contact_of(&lines[1]);
+    assert_eq!(recorded.contact_id.to_string(), contact);
+    assert_eq!(occurred_at, "2025-03-07T12:00:00Z");
+    assert_eq!(actor, "hall-system");
+}
+
+#[test]
+fn each_bad_row_is_a_problem_named_by_line_and_column_and_the_rest_convert() {
+    let text = format!(
+        "{HEADER}\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,three minutes,ENQUIRY,问,RESOLVED,\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PIGEON,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n\
+         2025-03-07T09:00:00Z,{STRANGER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,,RESOLVED,\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n"
+    );
+    let (converted, lines) = convert_text(&text);
+    assert_eq!((converted.rows, converted.converted), (6, 1));
+    let problems = converted.problems;
+    assert_eq!(problems.len(), 5, "{problems:?}");
+    assert!(
+        problems[0].starts_with("line 2: durationSeconds: a whole number of seconds"),
+        "{problems:?}"
+    );
+    assert!(problems[1].starts_with("line 3: channel: "), "{problems:?}");
+    assert!(
+        problems[2].starts_with(&format!(
+            "line 4: customerId: no customer {STRANGER} in the ledger"
+        )),
+        "{problems:?}"
+    );
+    assert!(
+        problems[3].starts_with("line 5: (csv): a row has as many cells as the header: 10, not 4"),
+        "{problems:?}"
+    );
+    assert!(problems[4].starts_with("line 6: summary: "), "{problems:?}");
+    // The good row is line 7; nothing is written for the bad ones.
+    assert_eq!(lines.len(), 7);
+    assert!(lines[..6].iter().all(String::is_empty), "{lines:?}");
+    contact_of(&lines[6]);
+}
+
+#[test]
+fn a_header_that_is_not_the_contacts_columns_is_refused_by_name() {
+    let refused = |header: &str| {
+        let text = format!("{header}\n");
+        match convert(text.as_bytes(), Vec::new(), |_| true) {
+            Err(CsvError::Header(error)) => error.to_string(),
+            other => panic!("{header}: {other:?}"),
+        }
+    };
+    let unknown = refused(&format!("{HEADER},mood"));
+    assert!(
+        unknown.starts_with("mood: not a contact column"),
+        "{unknown}"
+    );
+    let twice = refused(&format!("{HEADER},summary"));
+    assert!(
+        twice.starts_with("summary: a column is named once"),
+        "{twice}"
+    );
+    let missing =
+        refused("customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary");
+    assert!(
+        missing.starts_with("outcome: a required column"),
+        "{missing}"
+    );
+}
