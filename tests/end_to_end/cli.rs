@@ -11,7 +11,7 @@ fn json_of(output: &std::process::Output) -> Value {
         .unwrap_or_else(|error| panic!("not JSON ({error}): {}", stdout(output)))
 }
 
-fn verify_json(data: &str) -> Value {
+pub(crate) fn verify_json(data: &str) -> Value {
     json_of(&run(&["verify", "--data", data, "--json"]))
 }
 
@@ -192,13 +192,14 @@ fn registration_payload(mobile: &str) -> String {
     )
 }
 
-/// Asserts that no copy of standard input (`import -`) is left in `data`.
-fn assert_no_spooled_input(data: &str) {
+/// Asserts that no file an import spools (a copy of standard input, `import -`, or the lines of
+/// a CSV, `import --csv`) is left in `data`.
+pub(crate) fn assert_no_spooled_input(data: &str) {
     let left: Vec<_> = std::fs::read_dir(data)
         .unwrap()
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("import-stdin-"))
+        .filter(|name| name.starts_with("import-stdin-") || name.starts_with("import-csv-"))
         .collect();
     assert!(left.is_empty(), "left in {data}: {left:?}");
 }

@@ -5,6 +5,8 @@
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
 
+use crate::cli::{assert_no_spooled_input, verify_json};
+
 const CUSTOMER: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
 
 fn registration() -> String {
@@ -19,19 +21,8 @@ fn stats(data: &str) -> Value {
     serde_json::from_str(stdout(&output).trim()).unwrap()
 }
 
-fn head_hash(data: &str) -> String {
-    let output = run(&["verify", "--data", data, "--json"]);
-    let report: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
-    report["headHash"].as_str().unwrap().to_owned()
-}
-
-fn left_spools(data: &str) -> Vec<String> {
-    std::fs::read_dir(data)
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("import-"))
-        .collect()
+fn head_hash(data: &str) -> Value {
+    verify_json(data)["headHash"].clone()
 }
 
 #[test]
@@ -103,7 +94,7 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
         "{errors}"
     );
     assert_eq!(head_hash(data), head);
-    assert!(left_spools(data).is_empty(), "{:?}", left_spools(data));
+    assert_no_spooled_input(data);
 
     // --skip-invalid writes the good row and reports the rest.
     let skipped = run_with_input(
@@ -130,5 +121,5 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
         "{}",
         stderr(&output)
     );
-    assert!(left_spools(data).is_empty(), "{:?}", left_spools(data));
+    assert_no_spooled_input(data);
 }

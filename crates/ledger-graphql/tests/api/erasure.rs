@@ -7,6 +7,32 @@ use ledger_graphql::Role;
 
 use crate::support::{Harness, codes, data, text};
 
+/// The call-back queue's enquiry ids, oldest first.
+const FOLLOW_UPS: &str = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
+
+fn queued(response: async_graphql::Response) -> Vec<String> {
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    data(response)["followUps"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| text(&edge["node"]["enquiryId"]))
+        .collect()
+}
+
+/// Erases `customer` as an administrator; the position of its `CustomerErased`.
+async fn erase_customer(harness: &Harness, customer: &str) -> String {
+    let erased = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ eraseCustomer(input: {{ customerId: "{customer}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    text(&erased["eraseCustomer"]["position"])
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_erased_customer_reads_as_erased_and_accepts_no_new_personal_data() {
     let harness = Harness::start().await;
@@ -39,15 +65,7 @@ async fn an_erased_customer_reads_as_erased_and_accepts_no_new_personal_data() {
     let before = data(response);
     assert!(before.to_string().contains("理赔咨询"), "{before}");
 
-    let erased = harness
-        .mutate(
-            Role::Admin,
-            &format!(
-                r#"mutation {{ eraseCustomer(input: {{ customerId: "{customer}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
-            ),
-        )
-        .await;
-    let position = text(&erased["eraseCustomer"]["position"]);
+    let position = erase_customer(&harness, &customer).await;
 
     // The directory no longer resolves the phone number; the record says erased.
     let lookup = r#"{ customerByIdentifier(kind: MOBILE, value: "13900139000") { id } }"#;
@@ -113,18 +131,12 @@ async fn an_anonymous_enquiry_is_erased_and_leaves_the_call_back_queue() {
         .await;
     let erased_id = text(&erased["recordEnquiry"]["id"]);
     let kept_id = text(&kept["recordEnquiry"]["id"]);
-    let queue = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
-    let queued = |response: async_graphql::Response| {
-        assert!(response.errors.is_empty(), "{:?}", response.errors);
-        data(response)["followUps"]["edges"]
-            .as_array()
-            .expect("edges")
-            .iter()
-            .map(|edge| text(&edge["node"]["enquiryId"]))
-            .collect::<Vec<_>>()
-    };
     let position = text(&kept["recordEnquiry"]["position"]);
-    let before = queued(harness.run_consistent(Role::Agent, queue, &position).await);
+    let before = queued(
+        harness
+            .run_consistent(Role::Agent, FOLLOW_UPS, &position)
+            .await,
+    );
     assert_eq!(before, [erased_id.clone(), kept_id.clone()]);
 
     let erase = |id: &str| {
@@ -136,7 +148,11 @@ async fn an_anonymous_enquiry_is_erased_and_leaves_the_call_back_queue() {
     assert_eq!(text(&done["eraseEnquiry"]["id"]), erased_id);
     assert_eq!(text(&done["eraseEnquiry"]["streamVersion"]), "2");
     let position = text(&done["eraseEnquiry"]["position"]);
-    let after = queued(harness.run_consistent(Role::Agent, queue, &position).await);
+    let after = queued(
+        harness
+            .run_consistent(Role::Agent, FOLLOW_UPS, &position)
+            .await,
+    );
     assert_eq!(after, [kept_id]);
 
     let events = r#"{ events(first: 20, types: ["OnlineEnquiryReceived", "EnquiryErased"]) { edges { node { eventType stream payload } } } }"#;
@@ -201,15 +217,8 @@ async fn a_customers_erasure_takes_their_enquiries_out_of_the_call_back_queue() 
             ),
         )
         .await;
-    let queue = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
-    let queued = |response: async_graphql::Response| {
-        assert!(response.errors.is_empty(), "{:?}", response.errors);
-        let mut ids = data(response)["followUps"]["edges"]
-            .as_array()
-            .expect("edges")
-            .iter()
-            .map(|edge| text(&edge["node"]["enquiryId"]))
-            .collect::<Vec<_>>();
+    let queued = |response| {
+        let mut ids = queued(response);
         ids.sort();
         ids
     };
@@ -217,21 +226,21 @@ async fn a_customers_erasure_takes_their_enquiries_out_of_the_call_back_queue() 
     let mut all = vec![named_id.clone(), sent_id, kept_id.clone()];
     all.sort();
     assert_eq!(
-        queued(harness.run_consistent(Role::Agent, queue, &position).await),
+        queued(
+            harness
+                .run_consistent(Role::Agent, FOLLOW_UPS, &position)
+                .await
+        ),
         all
     );
 
-    let erased = harness
-        .mutate(
-            Role::Admin,
-            &format!(
-                r#"mutation {{ eraseCustomer(input: {{ customerId: "{customer}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
-            ),
-        )
-        .await;
-    let position = text(&erased["eraseCustomer"]["position"]);
+    let position = erase_customer(&harness, &customer).await;
     assert_eq!(
-        queued(harness.run_consistent(Role::Agent, queue, &position).await),
+        queued(
+            harness
+                .run_consistent(Role::Agent, FOLLOW_UPS, &position)
+                .await
+        ),
         [kept_id]
     );
 
