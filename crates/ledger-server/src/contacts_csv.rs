@@ -66,11 +66,10 @@ const EVENT_TYPE: &str = "ContactRecorded";
 const SCHEMA_VERSION: u16 = 1;
 
 /// What converting a file found: its rows' problems (`line N: field: rule`) in line order, and
-/// how many rows became lines.
+/// how many rows became lines (every row read is one or the other).
 #[derive(Debug, Default)]
 pub struct Converted {
     pub problems: Vec<String>,
-    pub rows: usize,
     pub converted: usize,
 }
 
@@ -107,7 +106,6 @@ pub fn convert(
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
-                converted.rows += 1;
                 let at = error.position().map_or(line, csv::Position::line);
                 converted
                     .problems
@@ -122,7 +120,6 @@ pub fn convert(
         if record.iter().all(str::is_empty) {
             continue;
         }
-        converted.rows += 1;
         match row_line(&columns, &record, &mut known) {
             Ok(text) => {
                 while written_lines + 1 < line {
