@@ -58,8 +58,13 @@ pub const ENVELOPE_COLUMNS: [&str; 3] = ["eventId", "occurredAt", "actor"];
 pub const DEFAULT_ACTOR: &str = "system:import";
 
 /// The longest row accepted, in bytes, as for an NDJSON line: far above any real contact (a
-/// summary is at most 2,000 characters).
+/// summary is at most 2,000 characters). A longer row stops the conversion (after it, where the
+/// next row starts depends on quotes nobody can trust), and the reader never holds more of it
+/// than this and one read-ahead buffer ([`READ_AHEAD_BYTES`]).
 pub const ROW_BYTES_MAX: usize = LINE_BYTES_MAX;
+
+/// How far ahead of the row it parses the CSV reader reads (its buffer's capacity).
+const READ_AHEAD_BYTES: usize = 64 * 1024;
 
 /// The event a row records.
 const EVENT_TYPE: &str = "ContactRecorded";
@@ -78,6 +83,8 @@ pub struct Converted {
 pub enum CsvError {
     #[error("line 1: {0}")]
     Header(ValidationError),
+    #[error("line {line}: (row): a row is at most {ROW_BYTES_MAX} bytes; nothing was imported")]
+    RowTooLong { line: u64 },
     #[error("reading the CSV: {0}")]
     Read(#[from] csv::Error),
     #[error("writing the converted lines: {0}")]
@@ -94,29 +101,36 @@ pub fn convert(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(input);
-    let columns = Columns::of(reader.headers()?)?;
+        .buffer_capacity(READ_AHEAD_BYTES)
+        .from_reader(RowBounded::new(input));
+    let columns = Columns::of(reader.headers().map_err(|error| refused_read(error, 1))?)?;
     let mut out = BufWriter::new(out);
     let mut written_lines = 0_u64;
     let mut converted = Converted::default();
     let mut record = csv::StringRecord::new();
     loop {
-        let line = reader.position().line();
+        let start = reader.position().clone();
+        reader.get_mut().row_starts_at(start.byte());
+        let line = start.line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(refused_read(error, line));
+            }
             Err(error) => {
                 let at = error.position().map_or(line, csv::Position::line);
                 converted
                     .problems
                     .push(format!("line {at}: (csv): {}", read_problem(&error)));
-                if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(error.into());
-                }
                 continue;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let row_start = record.position().unwrap_or(&start);
+        let line = row_start.line();
+        if reader.position().byte() - row_start.byte() > ROW_BYTES_MAX as u64 {
+            return Err(CsvError::RowTooLong { line });
+        }
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -136,6 +150,66 @@ pub fn convert(
     }
     out.flush()?;
     Ok(converted)
+}
+
+/// Why reading stopped at the row that starts on `line`: the row's length, or the input's own
+/// failure.
+fn refused_read(error: csv::Error, line: u64) -> CsvError {
+    let too_long = match error.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()),
+        _ => false,
+    };
+    if too_long {
+        CsvError::RowTooLong { line }
+    } else {
+        CsvError::Read(error)
+    }
+}
+
+/// The input, handing the CSV reader at most [`ROW_BYTES_MAX`] and one read-ahead buffer past
+/// the start of the row it parses, so a row without end is refused in bounded memory.
+struct RowBounded<R> {
+    input: R,
+    handed: u64,
+    row_start: u64,
+}
+
+/// The marker of a read refused by [`RowBounded`].
+#[derive(Debug, thiserror::Error)]
+#[error("a row is at most {ROW_BYTES_MAX} bytes")]
+struct RowTooLong;
+
+impl<R> RowBounded<R> {
+    fn new(input: R) -> Self {
+        Self {
+            input,
+            handed: 0,
+            row_start: 0,
+        }
+    }
+
+    fn row_starts_at(&mut self, byte: u64) {
+        self.row_start = byte;
+    }
+}
+
+impl<R: Read> Read for RowBounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let bound = self.row_start + (ROW_BYTES_MAX + READ_AHEAD_BYTES) as u64;
+        let allowed = bound.saturating_sub(self.handed);
+        if allowed == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RowTooLong,
+            ));
+        }
+        let wanted = buf
+            .len()
+            .min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        let read = self.input.read(&mut buf[..wanted])?;
+        self.handed += read as u64;
+        Ok(read)
+    }
 }
 
 fn read_problem(error: &csv::Error) -> String {
@@ -210,12 +284,6 @@ fn row_line(
     record: &csv::StringRecord,
     known: &mut impl FnMut(&StreamId) -> bool,
 ) -> Result<String, ValidationError> {
-    if record.as_slice().len() > ROW_BYTES_MAX {
-        return Err(ValidationError::new(
-            "(row)",
-            format!("a row is at most {ROW_BYTES_MAX} bytes"),
-        ));
-    }
     let mut payload = Map::new();
     let mut envelope = Map::new();
     for (name, cell) in columns.names.iter().zip(record.iter()) {

@@ -160,3 +160,94 @@ fn a_header_that_is_not_the_contacts_columns_is_refused_by_name() {
         "{missing}"
     );
 }
+
+/// A CSV of `rows` good rows, then one whose summary is a quoted cell of `summary_bytes` bytes,
+/// then a good row, produced as it is read (never held whole), counting what was read.
+struct Generated {
+    text: Vec<u8>,
+    at: usize,
+    summary_left: usize,
+    tail: Vec<u8>,
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Generated {
+    fn new(rows: usize, summary_bytes: usize) -> (Self, std::rc::Rc<std::cell::Cell<usize>>) {
+        let good = format!(
+            "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n"
+        );
+        let mut text = format!("{HEADER}\n{}", good.repeat(rows));
+        text.push_str(&format!(
+            "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\""
+        ));
+        let read = std::rc::Rc::default();
+        let generated = Self {
+            text: text.into_bytes(),
+            at: 0,
+            summary_left: summary_bytes,
+            tail: format!("\",RESOLVED,\n{good}").into_bytes(),
+            read: std::rc::Rc::clone(&read),
+        };
+        (generated, read)
+    }
+}
+
+impl Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = if self.at < self.text.len() {
+            let n = buf.len().min(self.text.len() - self.at);
+            buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+            self.at += n;
+            n
+        } else if self.summary_left > 0 {
+            let n = buf.len().min(self.summary_left);
+            buf[..n].fill(b'x');
+            self.summary_left -= n;
+            n
+        } else {
+            let n = buf.len().min(self.tail.len());
+            buf[..n].copy_from_slice(&self.tail[..n]);
+            self.tail.drain(..n);
+            n
+        };
+        self.read.set(self.read.get() + n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_row_over_the_limit_stops_the_conversion_naming_its_line_and_is_never_held_whole() {
+    // 64 MiB in one cell: refused having read at most the limit and the read-ahead past its row.
+    let (input, read) = Generated::new(3, 64 << 20);
+    let refused = convert(input, Vec::new(), |_| true).unwrap_err();
+    assert!(
+        matches!(refused, CsvError::RowTooLong { line: 5 }),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        format!("line 5: (row): a row is at most {ROW_BYTES_MAX} bytes; nothing was imported")
+    );
+    assert!(
+        read.get() <= ROW_BYTES_MAX + 3 * READ_AHEAD_BYTES,
+        "read {} bytes of the input",
+        read.get()
+    );
+    // Just past the limit, inside the read-ahead: the same refusal, not a row skipped.
+    let (input, _) = Generated::new(0, ROW_BYTES_MAX);
+    let refused = convert(input, Vec::new(), |_| true).unwrap_err();
+    assert!(
+        matches!(refused, CsvError::RowTooLong { line: 2 }),
+        "{refused:?}"
+    );
+    // A long summary inside the limit is a row like any other (the summary's own rule refuses it).
+    let (input, _) = Generated::new(1, ROW_BYTES_MAX - 4096);
+    let converted = convert(input, Vec::new(), |_| true).unwrap();
+    assert_eq!(converted.converted, 2, "{:?}", converted.problems);
+    assert_eq!(converted.problems.len(), 1);
+    assert!(
+        converted.problems[0].starts_with("line 3: summary: "),
+        "{:?}",
+        converted.problems
+    );
+}
