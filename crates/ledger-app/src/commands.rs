@@ -349,7 +349,7 @@ impl Ledger {
             let request = AppendRequest {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(expected),
-                events: self.seal_events(&events, &meta)?,
+                events: self.seal_events(&events, &meta, command.business_time())?,
             };
             match self.log().append(request).await {
                 Ok(appended) => {
@@ -468,10 +468,19 @@ impl Ledger {
     }
 
     /// The stored form of a command's events: ids derived from the caller's (or a fresh v7),
-    /// the envelope from `meta`, personal fields sealed under their subject's data key.
-    fn seal_events(&self, events: &[Event], meta: &CommandMeta) -> Result<Vec<NewEvent>, KeyError> {
+    /// the envelope from `meta` (dated `business_time` when the command says when its fact
+    /// happened and `meta` does not), personal fields sealed under their subject's data key.
+    fn seal_events(
+        &self,
+        events: &[Event],
+        meta: &CommandMeta,
+        business_time: Option<Timestamp>,
+    ) -> Result<Vec<NewEvent>, KeyError> {
         let first = meta.event_id.unwrap_or_else(EventId::new_v7);
-        let occurred_at = meta.occurred_at.unwrap_or_else(Timestamp::now);
+        let occurred_at = meta
+            .occurred_at
+            .or(business_time)
+            .unwrap_or_else(Timestamp::now);
         let mut new_events = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let event_id = event_id_for(first, index);

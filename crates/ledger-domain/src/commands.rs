@@ -656,6 +656,21 @@ impl Command {
             Self::Enquiry(command) => command.stream(),
         }
     }
+
+    /// When what the command records happened, when the command itself says so: a contact
+    /// happened when it ended (`startedAt` + `durationSeconds`), whenever an agent enters it.
+    /// `None`: it happens when it is decided (the envelope's `occurredAt` is then now).
+    pub fn business_time(&self) -> Option<Timestamp> {
+        match self {
+            Self::Customer(CustomerCommand::RecordContact(contact)) => contact
+                .started_at
+                .checked_add(jiff::SignedDuration::from_secs(i64::from(
+                    contact.duration_seconds,
+                )))
+                .ok(),
+            _ => None,
+        }
+    }
 }
 
 /// `From<command> for Command` for each command of one aggregate.

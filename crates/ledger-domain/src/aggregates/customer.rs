@@ -22,7 +22,7 @@
 //!   Erasure is the one command a merged customer still accepts: the right to deletion does not
 //!   lapse because the record was a duplicate, and the duplicate's events hold personal data.
 //! - A contact id is recorded once per customer (`AlreadyExists`); only recorded contacts can be
-//!   corrected or rated (`NotFound`); a contact cannot start in the future.
+//!   corrected or rated (`NotFound`); a contact cannot start or end in the future.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -316,11 +316,7 @@ impl Customer {
         if registered.contacts.contains(&command.contact_id) {
             return Err(already_exists("contact", command.contact_id));
         }
-        if !not_in_future(command.started_at, context) {
-            return Err(
-                ValidationError::new("startedAt", "a contact cannot start in the future").into(),
-            );
-        }
+        contact_has_ended(command.started_at, command.duration_seconds, context)?;
         emit(ContactRecorded {
             contact_id: command.contact_id,
             customer_id: command.customer_id,
@@ -349,11 +345,7 @@ impl Customer {
         if !registered.contacts.contains(&command.contact_id) {
             return Err(not_found("contact", command.contact_id));
         }
-        if !not_in_future(command.started_at, context) {
-            return Err(
-                ValidationError::new("startedAt", "a contact cannot start in the future").into(),
-            );
-        }
+        contact_has_ended(command.started_at, command.duration_seconds, context)?;
         emit(ContactCorrected {
             contact_id: command.contact_id,
             customer_id: command.customer_id,
@@ -533,6 +525,30 @@ impl Aggregate for Customer {
             CustomerCommand::RecordOnlineEnquiry(command) => self.record_enquiry(command),
         }
     }
+}
+
+/// A contact is recorded once it has happened: it cannot start, or end, in the future (beyond
+/// the clocks' drift, [`super::CLOCK_SKEW_SECONDS_MAX`]). Its end is when the ledger dates it.
+fn contact_has_ended(
+    started_at: jiff::Timestamp,
+    duration_seconds: u32,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    if !not_in_future(started_at, context) {
+        return Err(
+            ValidationError::new("startedAt", "a contact cannot start in the future").into(),
+        );
+    }
+    let ended =
+        started_at.checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)));
+    if !ended.is_ok_and(|ended| not_in_future(ended, context)) {
+        return Err(ValidationError::new(
+            "durationSeconds",
+            "a contact cannot end in the future: startedAt + durationSeconds is after now",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -479,6 +479,7 @@ fn an_erased_customer_accepts_nothing() {
 #[test]
 fn a_contact_is_recorded_once() {
     given::<Customer>(&[registered()])
+        .at(after_the_contact())
         .when(record_contact())
         .then(&[contact_recorded()]);
     given::<Customer>(&[registered(), contact_recorded()])
@@ -496,12 +497,20 @@ fn a_contact_cannot_start_in_the_future() {
     given::<Customer>(&[registered()])
         .when(command.clone())
         .then_invalid("startedAt");
+    // Nor end there: a contact is recorded once it has happened.
+    command.started_at = samples::sample_time() - SignedDuration::from_secs(60);
+    command.duration_seconds = 3_600;
+    given::<Customer>(&[registered()])
+        .when(command.clone())
+        .then_invalid("durationSeconds");
     // Within the allowed clock skew it is fine.
     command.started_at = samples::sample_time() + SignedDuration::from_secs(60);
+    command.duration_seconds = 240;
     given::<Customer>(&[registered()])
         .when(command)
         .then(&[ContactRecorded {
             started_at: samples::sample_time() + SignedDuration::from_secs(60),
+            duration_seconds: 240,
             ..samples::sample_contact()
         }
         .into()]);
@@ -514,6 +523,11 @@ fn a_contact_record_has_a_bounded_duration() {
     given::<Customer>(&[registered()])
         .when(command)
         .then_invalid("durationSeconds");
+}
+
+/// A time the samples' contact has ended by.
+fn after_the_contact() -> jiff::Timestamp {
+    samples::sample_time() + SignedDuration::from_hours(1)
 }
 
 fn correct_contact() -> CorrectContact {
@@ -547,6 +561,7 @@ fn only_a_recorded_contact_is_corrected() {
         ..samples::sample_contact().corrected(text("方向和主题录错"))
     };
     given::<Customer>(&[registered(), contact_recorded()])
+        .at(after_the_contact())
         .when(correct_contact())
         .then(&[expected.into()]);
     given::<Customer>(&[registered()])
