@@ -252,3 +252,60 @@ async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() 
     assert_eq!(node["id"], recorded["id"]);
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("钱八", "13500135000").await;
+    // A WeChat chat of 2025-06-01, entered months later (补录).
+    let data = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: WECHAT, direction: INBOUND,
+                    agent: "agent-0042", startedAt: "2025-06-01T10:00:00+08:00", durationSeconds: 60, topic: ENQUIRY,
+                    summary: "补录: 六月微信咨询", outcome: RESOLVED }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&data["recordContact"]["position"]);
+    let document = format!(
+        r#"{{ customer(id: "{customer}") {{
+            june: timeline(first: 10, from: "2025-06-01T00:00:00+08:00", to: "2025-06-02T00:00:00+08:00") {{
+                edges {{ node {{ kind occurredAt summary }} }} }}
+            newest: timeline(first: 1) {{ edges {{ node {{ kind }} }} }} }} }}"#
+    );
+    let response = harness
+        .run_consistent(Role::Agent, &document, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let found = &self::data(response)["customer"];
+    let june = found["june"]["edges"].as_array().expect("edges");
+    assert_eq!(june.len(), 1, "{found}");
+    // Dated when it ended: start + 60 s.
+    assert_eq!(text(&june[0]["node"]["occurredAt"]), "2025-06-01T02:01:00Z");
+    // The registration, recorded now, is the newest entry; the old chat sits in June.
+    assert_eq!(
+        text(&found["newest"]["edges"][0]["node"]["kind"]),
+        "CustomerRegistered"
+    );
+
+    // A contact cannot end in the future: it has not happened yet.
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
+    let response = harness
+        .run(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE, direction: INBOUND,
+                    agent: "agent-0042", startedAt: "{started}", durationSeconds: 3600, topic: ENQUIRY,
+                    summary: "仍在通话", outcome: RESOLVED }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    assert_eq!(codes(&response), ["VALIDATION"]);
+    assert_eq!(
+        extension(&response.errors[0], "field").as_deref(),
+        Some("durationSeconds")
+    );
+    harness.close().await;
+}

@@ -109,7 +109,8 @@ impl Harness {
         (text(&recorded["id"]), text(&recorded["position"]))
     }
 
-    /// Records an inbound contact handled by `agent` on `channel`; returns the position.
+    /// Records an inbound contact handled by `agent` on `channel`, a two-minute call that has
+    /// just ended (a contact is dated when it ended); returns the position.
     pub async fn record_contact(
         &self,
         role: Role,
@@ -118,9 +119,10 @@ impl Harness {
         agent: &str,
         summary: &str,
     ) -> String {
+        let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
         let document = format!(
             r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: {channel}, direction: INBOUND,
-                agent: "{agent}", startedAt: "2025-03-01T08:00:00Z", durationSeconds: 120, topic: ENQUIRY,
+                agent: "{agent}", startedAt: "{started}", durationSeconds: 120, topic: ENQUIRY,
                 summary: "{summary}", outcome: RESOLVED }}) {{ position }} }}"#
         );
         text(&self.mutate(role, &document).await["recordContact"]["position"])
