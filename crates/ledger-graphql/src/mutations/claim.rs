@@ -9,9 +9,9 @@ use ledger_domain::commands::{
 };
 use ledger_domain::ids::CustomerId;
 use ledger_domain::kinds::Payee;
-use ledger_domain::values::{ClaimNumber, FreeText, PersonName, Plate, PolicyNumber};
+use ledger_domain::values::{ClaimNumber, PersonName, Plate, PolicyNumber};
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, run, whole};
+use super::{Affected, CommandContext, CommandInput, Recorded, optional, run, whole, written};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, DateTime, Money};
@@ -47,8 +47,8 @@ impl CommandInput for ReportClaimInput {
             policy_number: PolicyNumber::parse("input.policyNumber", &self.policy_number)?,
             customer_id: CustomerId::parse("input.customerId", &self.customer_id)?,
             loss_occurred_at: self.loss_occurred_at.0,
-            location: FreeText::parse("input.location", &self.location)?,
-            description: FreeText::parse("input.description", &self.description)?,
+            location: written("input.location", &self.location)?,
+            description: written("input.description", &self.description)?,
             plate: optional("input.plate", self.plate, Plate::parse)?,
             reported_via: self.reported_via.into(),
             injuries: self.injuries,
@@ -96,7 +96,7 @@ impl CommandInput for SurveyClaimInput {
             surveyor: context.staff_or_caller("input.surveyor", self.surveyor)?,
             on_site: self.on_site,
             assessed_loss: self.assessed_loss.non_negative("input.assessedLoss")?,
-            findings: FreeText::parse("input.findings", &self.findings)?,
+            findings: written("input.findings", &self.findings)?,
         })
     }
 
@@ -202,7 +202,7 @@ impl CommandInput for RejectClaimInput {
         Ok(RejectClaim {
             claim_number: claim_number(&self.claim_number)?,
             reason: self.reason.into(),
-            explanation: FreeText::parse("input.explanation", &self.explanation)?,
+            explanation: written("input.explanation", &self.explanation)?,
         })
     }
 
@@ -224,7 +224,7 @@ impl CommandInput for ReopenClaimInput {
     fn into_command(self, _: &CommandContext) -> Result<ReopenClaim, ValidationError> {
         Ok(ReopenClaim {
             claim_number: claim_number(&self.claim_number)?,
-            reason: FreeText::parse("input.reason", &self.reason)?,
+            reason: written("input.reason", &self.reason)?,
         })
     }
 

@@ -12,7 +12,9 @@ use ledger_domain::values::{
     ClaimNumber, Csat, FreeText, Mobile, Nps, PersonName, Plate, PolicyNumber,
 };
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole, written,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, DateTime};
@@ -66,7 +68,7 @@ impl CommandInput for RecordContactInput {
                 DURATION_RULE,
             )?,
             topic: self.topic.into(),
-            summary: FreeText::parse("input.summary", &self.summary)?,
+            summary: written("input.summary", &self.summary)?,
             outcome: self.outcome.into(),
             policy_number: optional(
                 "input.policyNumber",
@@ -124,7 +126,7 @@ impl CommandInput for CorrectContactInput {
                 DURATION_RULE,
             )?,
             topic: self.topic.into(),
-            summary: FreeText::parse("input.summary", &self.summary)?,
+            summary: written("input.summary", &self.summary)?,
             outcome: self.outcome.into(),
             policy_number: optional(
                 "input.policyNumber",
@@ -135,7 +137,7 @@ impl CommandInput for CorrectContactInput {
             case_id: optional_id("input.caseId", self.case_id, CaseId::parse)?,
             campaign_id: optional_id("input.campaignId", self.campaign_id, CampaignId::parse)?,
             enquiry_id: optional_id("input.enquiryId", self.enquiry_id, EnquiryId::parse)?,
-            reason: FreeText::parse("input.reason", &self.reason)?,
+            reason: written("input.reason", &self.reason)?,
         })
     }
 

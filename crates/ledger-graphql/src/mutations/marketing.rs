@@ -10,7 +10,9 @@ use ledger_domain::ids::{CampaignId, ContactId, CustomerId, StaffId};
 use ledger_domain::kinds::{SegmentName, Title};
 use ledger_domain::values::{FreeText, PolicyNumber};
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, written,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, Date, Money};
@@ -79,7 +81,7 @@ impl CommandInput for IncurCampaignCostInput {
             campaign_id: campaign_id(&self.campaign_id)?,
             amount: self.amount.non_negative("input.amount")?,
             category: self.category.into(),
-            description: FreeText::parse("input.description", &self.description)?,
+            description: written("input.description", &self.description)?,
         })
     }
 

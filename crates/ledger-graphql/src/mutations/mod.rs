@@ -32,7 +32,7 @@ use ledger_app::{CommandMeta, Executed};
 use ledger_domain::ValidationError;
 use ledger_domain::commands::Command;
 use ledger_domain::ids::{CaseId, CustomerId, EventId, StaffId};
-use ledger_domain::values::ClaimNumber;
+use ledger_domain::values::{ClaimNumber, FreeText};
 use uuid::Uuid;
 
 use crate::access::caller;
@@ -162,6 +162,20 @@ pub fn optional_id<T>(
     parse: impl Fn(&str, &str) -> Result<T, ValidationError>,
 ) -> Result<Option<T>, ValidationError> {
     id.map(|id| parse(field, &id)).transpose()
+}
+
+/// A required text written by staff (a summary, a reason, a subject …), checked as the domain's
+/// free text and not blank: an empty summary or correction reason says nothing to the next
+/// reader. (The domain accepts empty free text, since an erased field reads as empty.)
+pub fn written(field: &str, text: &str) -> Result<FreeText, ValidationError> {
+    let text = FreeText::parse(field, text)?;
+    if text.as_str().is_empty() {
+        return Err(ValidationError::new(
+            field,
+            "is written out: not empty or only spaces",
+        ));
+    }
+    Ok(text)
 }
 
 /// An `Int` input that must fit `T` (a duration in seconds, a number of working days).

@@ -6,9 +6,11 @@ use ledger_domain::commands::{
     CancelPolicy, EndorsePolicy, IssuePolicy, LapsePolicy, QuotePolicy, RenewPolicy,
 };
 use ledger_domain::ids::{CampaignId, CustomerId};
-use ledger_domain::values::{FreeText, Plate, PolicyNumber, Vin};
+use ledger_domain::values::{Plate, PolicyNumber, Vin};
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, written,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, Date, Money};
@@ -143,7 +145,7 @@ impl CommandInput for EndorsePolicyInput {
         Ok(EndorsePolicy {
             policy_number: PolicyNumber::parse("input.policyNumber", &self.policy_number)?,
             effective_on: self.effective_on.0,
-            description: FreeText::parse("input.description", &self.description)?,
+            description: written("input.description", &self.description)?,
             plate: optional("input.plate", self.plate, Plate::parse)?,
             product_lines: self.product_lines.as_deref().map(to_domain),
             premium_change: self.premium_change.0,

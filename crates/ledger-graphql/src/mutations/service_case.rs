@@ -9,9 +9,11 @@ use ledger_domain::commands::{
 };
 use ledger_domain::ids::{CaseId, ContactId, CustomerId, StaffId};
 use ledger_domain::kinds::RiskRecommendation;
-use ledger_domain::values::{ClaimNumber, FreeText, PolicyNumber};
+use ledger_domain::values::{ClaimNumber, PolicyNumber};
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole, written,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::{Count, Date, DateTime};
@@ -56,7 +58,7 @@ impl CommandInput for OpenServiceCaseInput {
             customer_id: CustomerId::parse("input.customerId", &self.customer_id)?,
             kind: self.kind.into(),
             priority: self.priority.into(),
-            subject: FreeText::parse("input.subject", &self.subject)?,
+            subject: written("input.subject", &self.subject)?,
             channel: self.channel.into(),
             deadline: self.deadline.0,
             deadline_working_hours: self
@@ -117,7 +119,7 @@ impl CommandInput for EscalateServiceCaseInput {
         Ok(EscalateServiceCase {
             case_id: case_id(&self.case_id)?,
             escalated_to: StaffId::parse("input.escalatedTo", &self.escalated_to)?,
-            reason: FreeText::parse("input.reason", &self.reason)?,
+            reason: written("input.reason", &self.reason)?,
             priority: self.priority.into(),
             deadline: self.deadline.map(|deadline| deadline.0),
         })
@@ -144,7 +146,7 @@ impl CommandInput for ResolveServiceCaseInput {
         Ok(ResolveServiceCase {
             case_id: case_id(&self.case_id)?,
             resolved_by: context.staff_or_caller("input.resolvedBy", self.resolved_by)?,
-            resolution: FreeText::parse("input.resolution", &self.resolution)?,
+            resolution: written("input.resolution", &self.resolution)?,
         })
     }
 
@@ -167,7 +169,7 @@ impl CommandInput for ReopenServiceCaseInput {
     fn into_command(self, _: &CommandContext) -> Result<ReopenServiceCase, ValidationError> {
         Ok(ReopenServiceCase {
             case_id: case_id(&self.case_id)?,
-            reason: FreeText::parse("input.reason", &self.reason)?,
+            reason: written("input.reason", &self.reason)?,
             deadline: self.deadline.0,
         })
     }
@@ -237,7 +239,7 @@ impl CommandInput for CompleteRiskSurveyInput {
                         recommendation.number,
                         U16_RULE,
                     )?,
-                    text: FreeText::parse(
+                    text: written(
                         &format!("input.recommendations[{index}].text"),
                         &recommendation.text,
                     )?,
@@ -248,7 +250,7 @@ impl CommandInput for CompleteRiskSurveyInput {
         Ok(CompleteRiskSurvey {
             case_id: case_id(&self.case_id)?,
             surveyor: context.staff_or_caller("input.surveyor", self.surveyor)?,
-            findings: FreeText::parse("input.findings", &self.findings)?,
+            findings: written("input.findings", &self.findings)?,
             recommendations,
         })
     }
@@ -280,7 +282,7 @@ impl CommandInput for FollowUpRiskRecommendationInput {
             case_id: case_id(&self.case_id)?,
             recommendation: whole("input.recommendation", self.recommendation, U16_RULE)?,
             status: self.status.into(),
-            note: FreeText::parse("input.note", &self.note)?,
+            note: written("input.note", &self.note)?,
             followed_up_by: context.staff_or_caller("input.followedUpBy", self.followed_up_by)?,
         })
     }

@@ -309,3 +309,40 @@ async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
     );
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_required_text_is_written_out_not_blank() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("孙九", "13400134000").await;
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
+    let deadline = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48);
+    for (field, document) in [
+        (
+            "input.summary",
+            format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE, direction: INBOUND,
+                    agent: "agent-0042", startedAt: "{started}", durationSeconds: 60, topic: ENQUIRY,
+                    summary: "  \n ", outcome: RESOLVED }}) {{ position }} }}"#
+            ),
+        ),
+        (
+            "input.subject",
+            format!(
+                r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
+                    subject: "", channel: PHONE, deadline: "{deadline}" }}) {{ position }} }}"#
+            ),
+        ),
+    ] {
+        let response = harness.run(Role::Agent, &document).await;
+        assert_eq!(codes(&response), ["VALIDATION"], "{field}: {response:?}");
+        assert_eq!(
+            extension(&response.errors[0], "field").as_deref(),
+            Some(field)
+        );
+    }
+    let head = harness
+        .run(Role::Auditor, "{ ledger { eventCount } }")
+        .await;
+    assert_eq!(text(&data(head)["ledger"]["eventCount"]), "1");
+    harness.close().await;
+}
