@@ -123,3 +123,88 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
     );
     assert_no_spooled_input(data);
 }
+
+/// A ledger in `scratch` holding the registration of [`CUSTOMER`].
+fn registered_ledger(scratch: &std::path::Path) -> String {
+    let data = scratch.join("data").to_str().unwrap().to_owned();
+    let registered = run_with_input(&["import", "--data", &data, "-"], registration().as_bytes());
+    assert!(registered.status.success(), "{}", stderr(&registered));
+    data
+}
+
+#[test]
+fn a_crlf_csv_names_its_bad_rows_by_their_physical_lines() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = registered_ledger(scratch.path());
+    let header =
+        "customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome";
+    let good = format!(
+        "{CUSTOMER},PHONE,INBOUND,agent-0042,2025-03-09T09:00:00Z,60,ENQUIRY,好的,RESOLVED"
+    );
+    let bad =
+        format!("{CUSTOMER},PHONE,INBOUND,agent-0042,2025-03-09T09:00:00Z,1m,ENQUIRY,问,RESOLVED");
+    for bom in ["", "\u{feff}"] {
+        // The bad rows are physical lines 2 (the first row) and 5.
+        let text = [
+            format!("{bom}{header}"),
+            bad.clone(),
+            good.clone(),
+            good.clone(),
+            bad.clone(),
+        ]
+        .join("\r\n")
+            + "\r\n";
+        let refused = run_with_input(&["import", "--data", &data, "--csv", "-"], text.as_bytes());
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        let problems: Vec<String> = stderr(&refused)
+            .lines()
+            .filter(|line| line.starts_with("line "))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(problems.len(), 2, "BOM {bom:?}: {problems:?}");
+        assert!(
+            problems[0].starts_with("line 2: durationSeconds: "),
+            "BOM {bom:?}: {problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("line 5: durationSeconds: "),
+            "BOM {bom:?}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unclosed_quote_stops_the_import_even_with_skip_invalid() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = registered_ledger(scratch.path());
+    let head = head_hash(&data);
+    let good = format!(
+        "{CUSTOMER},PHONE,INBOUND,agent-0042,2025-03-09T09:00:00Z,60,ENQUIRY,好的,RESOLVED"
+    );
+    let text = [
+        "customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome".to_owned(),
+        format!("{CUSTOMER},PHONE,INBOUND,agent-0042,2025-03-09T09:00:00Z,60,ENQUIRY,\"broken quote,RESOLVED"),
+        good.clone(),
+        good.replace("好的", "好的。"),
+        good.replace("好的", "好的!"),
+    ]
+    .join("\n")
+        + "\n";
+    for arguments in [
+        &["import", "--data", &data, "--csv", "-"][..],
+        &["import", "--data", &data, "--csv", "--skip-invalid", "-"][..],
+    ] {
+        let refused = run_with_input(arguments, text.as_bytes());
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains(
+                "line 2: (csv): a quoted cell opened on this line is never closed; the rows after \
+                 it cannot be read"
+            ),
+            "{}",
+            stderr(&refused)
+        );
+        assert_eq!(head_hash(&data), head);
+        assert_no_spooled_input(&data);
+    }
+}

@@ -15,7 +15,7 @@
 //! line: `line N: field: rule`. A row is refused here when a cell breaks its field's rule or its
 //! customer is not in the ledger (a contact needs the customer registered first).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufWriter, Read, Write};
 
 use jiff::{SignedDuration, Timestamp};
@@ -85,6 +85,10 @@ pub enum CsvError {
     Header(ValidationError),
     #[error("line {line}: (row): a row is at most {ROW_BYTES_MAX} bytes; nothing was imported")]
     RowTooLong { line: u64 },
+    #[error(
+        "line {line}: (csv): a quoted cell opened on this line is never closed; the rows after it cannot be read"
+    )]
+    UnclosedQuote { line: u64 },
     #[error("reading the CSV: {0}")]
     Read(#[from] csv::Error),
     #[error("writing the converted lines: {0}")]
@@ -93,6 +97,11 @@ pub enum CsvError {
 
 /// Reads CSV contacts from `input` and writes their integrator lines to `out`, each at its row's
 /// line number. `known` says whether the ledger holds a customer's stream.
+///
+/// A row's line is the physical line its first cell is on, counted here rather than taken from
+/// the csv crate's `Position::line`: that counts `\n` bytes consumed so far, and a row ending in
+/// `\r\n` is returned before its `\n` is consumed (and blank lines before a row are skipped
+/// after its position is taken), so with CRLF line ends every row read one line early.
 pub fn convert(
     input: impl Read,
     out: impl Write,
@@ -102,33 +111,35 @@ pub fn convert(
         .has_headers(true)
         .flexible(false)
         .buffer_capacity(READ_AHEAD_BYTES)
-        .from_reader(RowBounded::new(input));
-    let columns = Columns::of(reader.headers().map_err(|error| refused_read(error, 1))?)?;
+        .from_reader(Watched::new(input));
+    let header = reader.headers().cloned();
+    refuse_unclosed_quote(&reader)?;
+    let columns = Columns::of(&header.map_err(|error| refused_read(error, 1))?)?;
     let mut out = BufWriter::new(out);
     let mut written_lines = 0_u64;
     let mut converted = Converted::default();
     let mut record = csv::StringRecord::new();
     loop {
-        let start = reader.position().clone();
-        reader.get_mut().row_starts_at(start.byte());
-        let line = start.line();
-        match reader.read_record(&mut record) {
+        let start = reader.position().byte();
+        reader.get_mut().row_starts_at(start);
+        let read = reader.read_record(&mut record);
+        // A quote still open at the end swallowed every row after it: nothing there is a row.
+        refuse_unclosed_quote(&reader)?;
+        let line = reader.get_ref().line_at(start);
+        match read {
             Ok(false) => break,
             Ok(true) => {}
             Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
                 return Err(refused_read(error, line));
             }
             Err(error) => {
-                let at = error.position().map_or(line, csv::Position::line);
                 converted
                     .problems
-                    .push(format!("line {at}: (csv): {}", read_problem(&error)));
+                    .push(format!("line {line}: (csv): {}", read_problem(&error)));
                 continue;
             }
         }
-        let row_start = record.position().unwrap_or(&start);
-        let line = row_start.line();
-        if reader.position().byte() - row_start.byte() > ROW_BYTES_MAX as u64 {
+        if reader.position().byte() - start > ROW_BYTES_MAX as u64 {
             return Err(CsvError::RowTooLong { line });
         }
         if record.iter().all(str::is_empty) {
@@ -152,6 +163,16 @@ pub fn convert(
     Ok(converted)
 }
 
+/// Refuses the file when the input ended inside a quoted cell, naming the line it opened on.
+fn refuse_unclosed_quote<R: Read>(reader: &csv::Reader<Watched<R>>) -> Result<(), CsvError> {
+    match reader.get_ref().unclosed_quote() {
+        Some(opened_at) => Err(CsvError::UnclosedQuote {
+            line: reader.get_ref().line_at(opened_at),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Why reading stopped at the row that starts on `line`: the row's length, or the input's own
 /// failure.
 fn refused_read(error: csv::Error, line: u64) -> CsvError {
@@ -166,34 +187,61 @@ fn refused_read(error: csv::Error, line: u64) -> CsvError {
     }
 }
 
-/// The input, handing the CSV reader at most [`ROW_BYTES_MAX`] and one read-ahead buffer past
-/// the start of the row it parses, so a row without end is refused in bounded memory.
-struct RowBounded<R> {
+/// The input as the CSV reader is handed it: at most [`ROW_BYTES_MAX`] and one read-ahead
+/// buffer past the start of the row it parses, so a row without end is refused in bounded
+/// memory; with its line breaks and its quoting noted on the way, so a row's physical line and
+/// a quoted cell left open at the end are known.
+struct Watched<R> {
     input: R,
     handed: u64,
     row_start: u64,
+    line_breaks: LineBreaks,
+    quoting: Quoting,
+    ended: bool,
 }
 
-/// The marker of a read refused by [`RowBounded`].
+/// The marker of a read refused by [`Watched`].
 #[derive(Debug, thiserror::Error)]
 #[error("a row is at most {ROW_BYTES_MAX} bytes")]
 struct RowTooLong;
 
-impl<R> RowBounded<R> {
+impl<R> Watched<R> {
     fn new(input: R) -> Self {
         Self {
             input,
             handed: 0,
             row_start: 0,
+            line_breaks: LineBreaks::default(),
+            quoting: Quoting::default(),
+            ended: false,
         }
     }
 
+    /// The reader starts a row at `byte`: line breaks before it are only counted from now on.
     fn row_starts_at(&mut self, byte: u64) {
         self.row_start = byte;
+        self.line_breaks.forget_before(byte);
+    }
+
+    /// The physical line (from 1) of the first byte at or after `byte` that is not a line
+    /// break: where a row starting at `byte` begins, as the reader skips blank lines.
+    fn line_at(&self, byte: u64) -> u64 {
+        self.line_breaks.line_at(byte)
+    }
+
+    /// Where the quoted cell the input ended inside was opened, once the input has ended.
+    fn unclosed_quote(&self) -> Option<u64> {
+        if !self.ended {
+            return None;
+        }
+        match self.quoting.state {
+            QuoteState::Quoted => Some(self.quoting.opened_at),
+            _ => None,
+        }
     }
 }
 
-impl<R: Read> Read for RowBounded<R> {
+impl<R: Read> Read for Watched<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let bound = self.row_start + (ROW_BYTES_MAX + READ_AHEAD_BYTES) as u64;
         let allowed = bound.saturating_sub(self.handed);
@@ -207,8 +255,134 @@ impl<R: Read> Read for RowBounded<R> {
             .len()
             .min(usize::try_from(allowed).unwrap_or(usize::MAX));
         let read = self.input.read(&mut buf[..wanted])?;
-        self.handed += read as u64;
+        if read == 0 && wanted > 0 {
+            self.ended = true;
+            self.line_breaks.end();
+        }
+        for &byte in &buf[..read] {
+            self.line_breaks.note(self.handed, byte);
+            self.quoting.note(self.handed, byte);
+            self.handed += 1;
+        }
         Ok(read)
+    }
+}
+
+/// The line breaks handed to the reader since the start of the row it parses, as runs of
+/// consecutive `\r` and `\n` bytes (a row's start can fall inside one: the reader ends a row at
+/// its `\r`, and skips the blank lines before the next). A break is `\n`, `\r\n` or a lone `\r`,
+/// as for the reader. The runs kept are those of one row and its read-ahead, at most half as
+/// many as its bytes.
+#[derive(Debug, Default)]
+struct LineBreaks {
+    /// The breaks of the runs forgotten (every one before the current row).
+    counted: u64,
+    runs: VecDeque<BreakRun>,
+    open: Option<BreakRun>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BreakRun {
+    start: u64,
+    end: u64,
+    breaks: u64,
+    /// The run's last byte is a `\r`, a break of its own unless a `\n` follows.
+    ends_in_cr: bool,
+}
+
+impl LineBreaks {
+    fn note(&mut self, at: u64, byte: u8) {
+        if byte != b'\r' && byte != b'\n' {
+            self.end();
+            return;
+        }
+        let run = self.open.get_or_insert(BreakRun {
+            start: at,
+            end: at,
+            breaks: 0,
+            ends_in_cr: false,
+        });
+        if byte == b'\n' || run.ends_in_cr {
+            run.breaks += 1;
+        }
+        run.ends_in_cr = byte == b'\r';
+        run.end = at + 1;
+    }
+
+    /// The open run ends (a byte that is no line break, or the end of the input).
+    fn end(&mut self) {
+        if let Some(mut run) = self.open.take() {
+            if run.ends_in_cr {
+                run.breaks += 1;
+                run.ends_in_cr = false;
+            }
+            self.runs.push_back(run);
+        }
+    }
+
+    fn forget_before(&mut self, byte: u64) {
+        while let Some(run) = self.runs.front().filter(|run| run.end <= byte) {
+            self.counted += run.breaks;
+            self.runs.pop_front();
+        }
+    }
+
+    fn line_at(&self, byte: u64) -> u64 {
+        let mut breaks = self.counted;
+        for run in self.runs.iter().chain(&self.open) {
+            if run.start > byte {
+                break;
+            }
+            breaks += run.breaks + u64::from(run.ends_in_cr);
+        }
+        breaks + 1
+    }
+}
+
+/// Where the input stands in the CSV's quoting, as the reader sees it: a `"` opens a quoted cell
+/// only as a cell's first byte, `""` inside one is a quote, and one `"` closes it.
+#[derive(Debug, Default)]
+struct Quoting {
+    state: QuoteState,
+    /// The byte the last quoted cell opened at.
+    opened_at: u64,
+    /// A UTF-8 byte order mark is not part of the first cell.
+    past_byte_order_mark: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    #[default]
+    CellStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted cell: a second one is a quote, anything else closes the cell.
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    const BYTE_ORDER_MARK: [u8; 3] = [0xef, 0xbb, 0xbf];
+
+    fn note(&mut self, at: u64, byte: u8) {
+        if !self.past_byte_order_mark {
+            let index = usize::try_from(at).unwrap_or(usize::MAX);
+            if Self::BYTE_ORDER_MARK.get(index) == Some(&byte) {
+                return;
+            }
+            self.past_byte_order_mark = true;
+        }
+        let separator = matches!(byte, b',' | b'\r' | b'\n');
+        self.state = match (self.state, byte) {
+            (QuoteState::Quoted, b'"') => QuoteState::QuoteInQuoted,
+            (QuoteState::Quoted, _) => QuoteState::Quoted,
+            (QuoteState::QuoteInQuoted, b'"') => QuoteState::Quoted,
+            (QuoteState::CellStart, b'"') => {
+                self.opened_at = at;
+                QuoteState::Quoted
+            }
+            (_, _) if separator => QuoteState::CellStart,
+            (_, _) => QuoteState::Unquoted,
+        };
     }
 }
 

@@ -251,3 +251,106 @@ fn a_row_over_the_limit_stops_the_conversion_naming_its_line_and_is_never_held_w
         converted.problems
     );
 }
+
+/// The problems' lines of `text` converted, and the lines its rows were written at.
+fn problem_and_row_lines(text: &str) -> (Vec<String>, Vec<usize>) {
+    let (converted, lines) = convert_text(text);
+    let written = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(index, _)| index + 1)
+        .collect();
+    (converted.problems, written)
+}
+
+#[test]
+fn rows_are_named_by_their_physical_line_whatever_the_line_ends() {
+    let good =
+        format!("2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,");
+    let bad = format!(
+        "2025-03-07T09:00:00Z,{CUSTOMER},PIGEON,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,"
+    );
+    let quoted = format!(
+        "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"两行{{}}摘要\",RESOLVED,"
+    );
+    for (name, bom, end) in [
+        ("LF", "", "\n"),
+        ("CRLF", "", "\r\n"),
+        ("CR", "", "\r"),
+        ("BOM and LF", "\u{feff}", "\n"),
+        ("BOM and CRLF", "\u{feff}", "\r\n"),
+    ] {
+        // Line 1 the header, 2 a good row, 3-4 a row with a line break in a quoted cell,
+        // 5 a bad row, 6 blank, 7 a good row, 8 a bad row.
+        let rows = [
+            format!("{bom}{HEADER}"),
+            good.clone(),
+            quoted.replace("{}", end),
+            bad.clone(),
+            String::new(),
+            good.clone(),
+            bad.clone(),
+        ];
+        let text = rows.join(end) + end;
+        let (problems, written) = problem_and_row_lines(&text);
+        assert_eq!(problems.len(), 2, "{name}: {problems:?}");
+        assert!(
+            problems[0].starts_with("line 5: channel: "),
+            "{name}: {problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("line 8: channel: "),
+            "{name}: {problems:?}"
+        );
+        assert_eq!(written, [2, 3, 7], "{name}");
+    }
+}
+
+#[test]
+fn a_quoted_cell_never_closed_stops_the_conversion_naming_the_line_it_opened_on() {
+    let good =
+        format!("2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,");
+    let broken = format!(
+        "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"broken quote,RESOLVED,"
+    );
+    for end in ["\n", "\r\n"] {
+        // Three good rows after it, each swallowed into its summary.
+        let text = [HEADER, &broken, &good, &good, &good].join(end) + end;
+        let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+        assert!(
+            matches!(refused, CsvError::UnclosedQuote { line: 2 }),
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "line 2: (csv): a quoted cell opened on this line is never closed; the rows after it \
+             cannot be read"
+        );
+        // Opened on the second line of a row whose first cell is quoted and closed.
+        let text = format!(
+            "{HEADER}{end}{good}{end}\"2025-03-07T09:00:00Z\",{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"a{end}b\",RESOLVED,\"PDAA{end}{good}{end}"
+        );
+        let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+        assert!(
+            matches!(refused, CsvError::UnclosedQuote { line: 4 }),
+            "{refused:?}"
+        );
+        // The last row ending inside its quotes, with no line break after it.
+        let text = format!("{HEADER}{end}{good}{end}{broken}");
+        let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+        assert!(
+            matches!(refused, CsvError::UnclosedQuote { line: 3 }),
+            "{refused:?}"
+        );
+    }
+    // Quotes inside an unquoted cell, doubled quotes and a quoted cell closed on the last line
+    // are no open quote.
+    let text = format!(
+        "{HEADER}\n2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,他说\"好\",RESOLVED,\n\
+         2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"他说\"\"好\"\"\",RESOLVED,\"PDAA2025000001\""
+    );
+    let (converted, _) = convert_text(&text);
+    assert!(converted.problems.is_empty(), "{:?}", converted.problems);
+    assert_eq!(converted.converted, 2);
+}
