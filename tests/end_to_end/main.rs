@@ -7,6 +7,7 @@ mod csv_import;
 mod disk_faults;
 mod erasure;
 mod fixture;
+mod http_errors;
 mod kill_loop;
 mod leaks;
 mod live;

@@ -23,6 +23,11 @@ fn role(name: RoleName) -> Role {
     }
 }
 
+/// The `WWW-Authenticate` challenge of a 401: this server takes bearer tokens (RFC 6750 §3).
+/// No `realm` or `error` parameter: one realm, and a missing token and an unknown one are
+/// told apart in the body, not to a crawler probing for tokens.
+pub const BEARER_CHALLENGE: &str = "Bearer";
+
 /// Why a request has no caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthError {

@@ -136,6 +136,55 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A `VALIDATION` error in the GraphQL shape, naming what was wrong (`field`: a header, the
+/// body) and the rule it broke, as every `VALIDATION` error of the API does.
+fn validation_response(status: StatusCode, field: &str, rule: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": "VALIDATION", "field": field, "rule": rule },
+    }] });
+    (status, Json(body)).into_response()
+}
+
+/// The `field` of an error about the request body as a whole (not one of its members).
+pub const BODY_FIELD: &str = "(body)";
+
+/// Why a body was not taken as a GraphQL request. async-graphql-axum's own rejection answers
+/// with a Rust debug dump and no content type; this one answers in the GraphQL shape, keeping
+/// its statuses (413 for a body past [`BODY_BYTES_MAX`], 400 otherwise).
+#[derive(Debug)]
+pub struct BodyRejected(pub async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BodyRejected {
+    fn from(error: async_graphql::ParseRequestError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for BodyRejected {
+    fn into_response(self) -> Response {
+        use async_graphql::ParseRequestError;
+        let (status, rule) = match &self.0 {
+            ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a request body holds at most {BODY_BYTES_MAX} bytes (BODY_BYTES_MAX)"),
+            ),
+            ParseRequestError::UnsupportedBatch => (
+                StatusCode::BAD_REQUEST,
+                "send one request object, not a batch".to_owned(),
+            ),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "a JSON object {\"query\": …, \"variables\": …, \"operationName\": …}, or a JSON array of them (at most BATCH_OPERATIONS_MAX); GET takes the same as URL parameters".to_owned(),
+            ),
+        };
+        // The parser's own words say where the body went wrong ("expected value at line 1
+        // column 1"); they hold nothing of the server's.
+        let message = format!("the request body is not a GraphQL request: {}", self.0);
+        validation_response(status, BODY_FIELD, &rule, &message)
+    }
+}
+
 /// What every operation of a request is given: the caller, and the position to read at.
 #[derive(Debug, Clone)]
 struct RequestContext {
@@ -145,34 +194,54 @@ struct RequestContext {
 
 /// Why a request was refused before any GraphQL ran.
 #[derive(Debug)]
-struct Refused {
-    status: StatusCode,
-    code: &'static str,
-    message: &'static str,
+enum Refused {
+    /// No caller: 401, with the challenge RFC 6750 (§3) asks of a bearer-token resource.
+    Unauthenticated(auth::AuthError),
+    /// `X-Ledger-Consistent-With` is not a position.
+    BadConsistentWith,
 }
+
+/// The rule a `X-Ledger-Consistent-With` value breaks.
+pub const CONSISTENT_WITH_RULE: &str =
+    "a position is a whole number as a decimal string, such as \"42\", as mutations return it";
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        error_response(self.status, self.code, self.message)
+        match self {
+            Self::Unauthenticated(error) => {
+                let mut response =
+                    error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error.message());
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(auth::BEARER_CHALLENGE),
+                );
+                response
+            }
+            Self::BadConsistentWith => validation_response(
+                StatusCode::BAD_REQUEST,
+                "X-Ledger-Consistent-With",
+                CONSISTENT_WITH_RULE,
+                &format!("X-Ledger-Consistent-With: {CONSISTENT_WITH_RULE}"),
+            ),
+        }
     }
 }
 
 fn request_data(state: &AppState, headers: &HeaderMap) -> Result<RequestContext, Refused> {
-    let caller = state.tokens.caller(headers).map_err(|error| Refused {
-        status: StatusCode::UNAUTHORIZED,
-        code: "UNAUTHENTICATED",
-        message: error.message(),
-    })?;
+    let caller = state
+        .tokens
+        .caller(headers)
+        .map_err(Refused::Unauthenticated)?;
     let mut context = RequestContext {
         caller,
         consistent_with: None,
     };
     if let Some(value) = headers.get(CONSISTENT_WITH) {
-        let position = value.to_str().ok().and_then(|text| text.trim().parse::<u64>().ok()).ok_or(Refused {
-            status: StatusCode::BAD_REQUEST,
-            code: "VALIDATION",
-            message: "X-Ledger-Consistent-With: a position is a whole number, as mutations return it",
-        })?;
+        let position = value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .ok_or(Refused::BadConsistentWith)?;
         context.consistent_with = Some(ConsistentWith(Position(position)));
     }
     Ok(context)
@@ -219,13 +288,18 @@ async fn execute(state: &AppState, context: RequestContext, request: BatchReques
 async fn graphql_post(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    request: GraphQLBatchRequest,
+    request: Result<GraphQLBatchRequest<BodyRejected>, BodyRejected>,
 ) -> Response {
     let data = match request_data(&state, &headers) {
         Ok(data) => data,
         Err(refused) => return refused.into_response(),
     };
-    let request = request.into_inner();
+    // The caller is checked first: a client without a token learns nothing, not even that
+    // its body does not parse.
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(rejected) => return rejected.into_response(),
+    };
     if let BatchRequest::Batch(requests) = &request
         && requests.len() > BATCH_OPERATIONS_MAX
     {
@@ -246,13 +320,18 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest<BodyRejected>, BodyRejected>,
 ) -> Response {
     let data = match request_data(&state, &headers) {
         Ok(data) => data,
         Err(refused) => return refused.into_response(),
     };
-    let request = request.into_inner();
+    // The caller is checked first: a client without a token learns nothing, not even that
+    // its body does not parse.
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(rejected) => return rejected.into_response(),
+    };
     if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
         let selected: Vec<OperationType> = document
             .operations
