@@ -49,6 +49,10 @@ pub enum DomainError {
     /// The customer was merged into `survivor` and accepts no new events.
     #[error("customer {customer} was merged into {survivor}; use the survivor")]
     CustomerMerged { customer: String, survivor: String },
+    /// The customer was erased and accepts nothing more: its personal data is gone, and with
+    /// its data key destroyed nothing new could be sealed for it.
+    #[error("customer {customer} is already erased; nothing new can be recorded for it")]
+    CustomerErased { customer: String },
     /// The aggregate does not exist yet (or any more) for this command.
     #[error("{kind} {id} does not exist")]
     NotFound { kind: &'static str, id: String },

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `VALIDATION` | a bad argument or input value, a page above its maximum, a cursor this listing never issued | `field`, `rule` |
 //! | `CONFLICT` | the stream does not hold `expectedVersion` events | `stream`, `expected`, `actual` |
-//! | `REJECTED` | the aggregate's state does not allow the command (already exists, wrong state, identifier owned, customer merged) | `reason` |
+//! | `REJECTED` | the aggregate's state does not allow the command (already exists, wrong state, identifier owned, customer merged, customer erased) | `reason` |
 //! | `NOT_FOUND` | the thing named does not exist (yet) | `what` |
 //! | `UNAUTHENTICATED` | the request carries no caller | |
 //! | `FORBIDDEN` | the caller's role may not use this field or argument | `role`, `field` |
@@ -212,6 +212,10 @@ impl From<DomainError> for ApiError {
             },
             DomainError::CustomerMerged { .. } => Self::Rejected {
                 reason: "CUSTOMER_MERGED",
+                message,
+            },
+            DomainError::CustomerErased { .. } => Self::Rejected {
+                reason: "CUSTOMER_ERASED",
                 message,
             },
             DomainError::AlreadyExists { .. } => Self::Rejected {

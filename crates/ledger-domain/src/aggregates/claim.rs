@@ -12,9 +12,16 @@
 //! `NotFound`, and a command the current state does not allow is `InvalidTransition` (a settled
 //! claim is not surveyed again until it is reopened). A loss cannot be reported before it
 //! happens.
+//!
+//! The claim's policy lives on its own stream; as far as the context can tell (see
+//! [`super::links`]), it must have been issued (`NotFound`), be held by the claim's customer or
+//! a customer merged with it (`policyNumber`), and cover the loss: the loss's Beijing day lies
+//! within one of the policy's periods (`lossOccurredAt`). A claim on another customer's policy
+//! would make the directory find that customer by the policy number.
 
 use std::fmt;
 
+use super::links::held_policy;
 use super::{
     Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
 };
@@ -118,6 +125,24 @@ impl Claim {
             return Err(ValidationError::new(
                 "lossOccurredAt",
                 "a loss cannot be reported before it happens",
+            )
+            .into());
+        }
+        let policy = held_policy(
+            &command.policy_number,
+            command.customer_id,
+            "the claim's customer",
+            context,
+        )?;
+        if let Some(policy) = policy.filter(|policy| !policy.covers(command.loss_occurred_at)) {
+            let periods: Vec<String> = policy.periods.iter().map(ToString::to_string).collect();
+            return Err(ValidationError::new(
+                "lossOccurredAt",
+                format!(
+                    "within the policy's period, Beijing days inclusive: {} covers {}",
+                    command.policy_number,
+                    periods.join(", ")
+                ),
             )
             .into());
         }

@@ -18,7 +18,8 @@
 //!   survivor's read models pick the merge up from the log (the event concerns both customers
 //!   and carries the identifiers that now find the survivor). Merging a customer into itself is
 //!   invalid, and merging an already merged customer is `CustomerMerged`.
-//! - **Erasure.** An erased customer refuses everything (`InvalidTransition`, state `erased`).
+//! - **Erasure.** An erased customer refuses everything, erasure included (`CustomerErased`),
+//!   and so does a merge into an erased survivor.
 //!   Erasure is the one command a merged customer still accepts: the right to deletion does not
 //!   lapse because the record was a duplicate, and the duplicate's events hold personal data.
 //! - A contact id is recorded once per customer (`AlreadyExists`); only recorded contacts can be
@@ -26,9 +27,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::links::{case_of, enquiry_of, held_policy, launched_campaign};
 use super::{
-    Aggregate, CustomerStanding, DecisionContext, already_exists, emit, invalid_transition,
-    not_found, not_in_future,
+    Aggregate, CustomerStanding, DecisionContext, already_exists, emit, not_found, not_in_future,
 };
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, CustomerCommand,
@@ -40,9 +41,9 @@ use crate::events::{
     CustomerRegistered, CustomersMerged, Event, IDENTIFIERS_PER_CUSTOMER_MAX, IdentifierAdded,
     IdentifierRemoved, OnlineEnquiryReceived, ProfileUpdated, SatisfactionRecorded,
 };
-use crate::ids::{ContactId, CustomerId, EnquiryId, StaffId};
+use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId, StaffId};
 use crate::kinds::CustomerKind;
-use crate::values::{Channel, FreeText, Identifier, PersonName};
+use crate::values::{Channel, FreeText, Identifier, PersonName, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "customer";
@@ -121,12 +122,11 @@ impl Customer {
             .is_some_and(|registered| registered.consents.get(&channel).copied().unwrap_or(false))
     }
 
-    /// The registered customer `customer_id`, if it still accepts `action`: it exists, is not
+    /// The registered customer `customer_id`, if it still accepts a command: it exists, is not
     /// erased and (unless `merged_allowed`) was not merged away.
     fn live(
         &self,
         customer_id: CustomerId,
-        action: &'static str,
         merged_allowed: bool,
     ) -> Result<&Registered, DomainError> {
         let registered = match &self.registered {
@@ -134,7 +134,9 @@ impl Customer {
             _ => return Err(not_found(KIND, customer_id)),
         };
         if registered.erased {
-            return Err(invalid_transition(KIND, customer_id, action, "erased"));
+            return Err(DomainError::CustomerErased {
+                customer: customer_id.to_string(),
+            });
         }
         match registered.merged_into {
             Some(survivor) if !merged_allowed => Err(DomainError::CustomerMerged {
@@ -171,7 +173,7 @@ impl Customer {
         command: &AddIdentifier,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "add an identifier to", false)?;
+        let registered = self.live(command.customer_id, false)?;
         if registered.identifiers.contains(&command.identifier) {
             return Ok(Vec::new());
         }
@@ -190,7 +192,7 @@ impl Customer {
     }
 
     fn remove_identifier(&self, command: &RemoveIdentifier) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "remove an identifier from", false)?;
+        let registered = self.live(command.customer_id, false)?;
         if !registered.identifiers.contains(&command.identifier) {
             return Err(not_found("identifier", &command.identifier));
         }
@@ -201,7 +203,7 @@ impl Customer {
     }
 
     fn update_profile(&self, command: &UpdateProfile) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "update the profile of", false)?;
+        let registered = self.live(command.customer_id, false)?;
         let profile = Profile {
             name: command.name.clone(),
             group: command.group.clone(),
@@ -219,7 +221,7 @@ impl Customer {
     }
 
     fn change_consent(&self, command: &ChangeConsent) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "change the consent of", false)?;
+        let registered = self.live(command.customer_id, false)?;
         let current = registered
             .consents
             .get(&command.channel)
@@ -261,16 +263,13 @@ impl Customer {
                 });
             }
             Some(CustomerStanding::Erased) => {
-                return Err(invalid_transition(
-                    "customer",
-                    command.survivor_id,
-                    "merge into",
-                    "erased",
-                ));
+                return Err(DomainError::CustomerErased {
+                    customer: command.survivor_id.to_string(),
+                });
             }
             Some(CustomerStanding::Live) | None => {}
         }
-        let registered = self.live(command.customer_id, "merge", false)?;
+        let registered = self.live(command.customer_id, false)?;
         emit(CustomersMerged {
             customer_id: command.customer_id,
             survivor_id: command.survivor_id,
@@ -283,7 +282,7 @@ impl Customer {
         &self,
         command: &AssignAccountManager,
     ) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "assign an account manager to", false)?;
+        let registered = self.live(command.customer_id, false)?;
         let assignment = (command.manager.clone(), command.team_lead.clone());
         if registered.account_manager.as_ref() == Some(&assignment) {
             return Ok(Vec::new());
@@ -300,7 +299,7 @@ impl Customer {
     }
 
     fn erase(&self, command: &EraseCustomer) -> Result<Vec<Event>, DomainError> {
-        self.live(command.customer_id, "erase", true)?;
+        self.live(command.customer_id, true)?;
         emit(CustomerErased {
             customer_id: command.customer_id,
             reason: command.reason,
@@ -312,11 +311,18 @@ impl Customer {
         command: &RecordContact,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "record a contact with", false)?;
+        let registered = self.live(command.customer_id, false)?;
         if registered.contacts.contains(&command.contact_id) {
             return Err(already_exists("contact", command.contact_id));
         }
         contact_has_ended(command.started_at, command.duration_seconds, context)?;
+        let links = ContactLinks {
+            policy_number: command.policy_number.as_ref(),
+            case_id: command.case_id,
+            campaign_id: command.campaign_id,
+            enquiry_id: command.enquiry_id,
+        };
+        links.check(registered, context)?;
         emit(ContactRecorded {
             contact_id: command.contact_id,
             customer_id: command.customer_id,
@@ -341,11 +347,18 @@ impl Customer {
         command: &CorrectContact,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "correct a contact of", false)?;
+        let registered = self.live(command.customer_id, false)?;
         if !registered.contacts.contains(&command.contact_id) {
             return Err(not_found("contact", command.contact_id));
         }
         contact_has_ended(command.started_at, command.duration_seconds, context)?;
+        let links = ContactLinks {
+            policy_number: command.policy_number.as_ref(),
+            case_id: command.case_id,
+            campaign_id: command.campaign_id,
+            enquiry_id: command.enquiry_id,
+        };
+        links.check(registered, context)?;
         emit(ContactCorrected {
             contact_id: command.contact_id,
             customer_id: command.customer_id,
@@ -367,7 +380,7 @@ impl Customer {
     }
 
     fn record_satisfaction(&self, command: &RecordSatisfaction) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, "record satisfaction of", false)?;
+        let registered = self.live(command.customer_id, false)?;
         let unknown = command
             .contact_id
             .filter(|contact_id| !registered.contacts.contains(contact_id));
@@ -391,11 +404,46 @@ impl Customer {
             )
             .into());
         };
-        let registered = self.live(customer_id, "record an enquiry from", false)?;
+        let registered = self.live(customer_id, false)?;
         if registered.enquiries.contains(&command.enquiry_id) {
             return Err(already_exists("enquiry", command.enquiry_id));
         }
         emit(online_enquiry(command))
+    }
+}
+
+/// What a contact names on other streams, and the rules on it (module docs).
+struct ContactLinks<'a> {
+    policy_number: Option<&'a PolicyNumber>,
+    case_id: Option<CaseId>,
+    campaign_id: Option<CampaignId>,
+    enquiry_id: Option<EnquiryId>,
+}
+
+impl ContactLinks<'_> {
+    fn check(
+        &self,
+        customer: &Registered,
+        context: &dyn DecisionContext,
+    ) -> Result<(), DomainError> {
+        let whose = "the contact's customer";
+        if let Some(number) = self.policy_number {
+            held_policy(number, customer.id, whose, context)?;
+        }
+        if let Some(case) = self.case_id {
+            case_of(case, customer.id, whose, context)?;
+        }
+        if let Some(campaign) = self.campaign_id {
+            launched_campaign(campaign, context)?;
+        }
+        // An enquiry on the customer's own stream is theirs: no need to ask.
+        let asked_elsewhere = self
+            .enquiry_id
+            .filter(|enquiry| !customer.enquiries.contains(enquiry));
+        if let Some(enquiry) = asked_elsewhere {
+            enquiry_of(enquiry, customer.id, whose, context)?;
+        }
+        Ok(())
     }
 }
 

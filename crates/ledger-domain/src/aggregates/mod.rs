@@ -17,15 +17,26 @@
 //! | [`Process`] | `process-{id}` | [`process`] |
 //! | [`Enquiry`] | `enquiry-{id}` (enquiries from people nobody could identify) | [`enquiry`] |
 //!
-//! What an aggregate cannot see (another stream's state) it does not check: that a survivor of a
-//! merge exists, that a claim's policy is in force, that a touched customer exists. The caller
-//! may check those against read models before sending the command; the ledger stays correct
-//! either way because every fact is in the log and projections can show the inconsistency.
+//! What an aggregate cannot see (another stream's state) it asks its [`DecisionContext`] for, and
+//! checks what a wrong answer would harm (module [`links`]):
+//! - a claim's policy must have been issued (`NotFound` otherwise), be held by the claim's
+//!   customer or a customer merged with it (`policyNumber` invalid otherwise), and cover the
+//!   loss: its Beijing date lies within one of the policy's periods (`lossOccurredAt`);
+//! - a contact's links (recorded or corrected): its policy as a claim's; its service case must
+//!   exist and be the customer's; its campaign must exist; its enquiry must exist and have been
+//!   sent by the customer or by nobody known;
+//! - a merge's survivor must exist, not be merged away and not be erased.
+//!
+//! A context that cannot tell (`None`, as synthetic data and imports give) leaves the rule
+//! unchecked: history is imported as events, never through these rules. What no rule checks
+//! (that a touched customer exists, that a contact's claim exists) stays visible in the read
+//! models, since every fact is in the log.
 
 pub mod campaign;
 pub mod claim;
 pub mod customer;
 pub mod enquiry;
+pub mod links;
 pub mod policy;
 pub mod process;
 pub mod service_case;
@@ -42,14 +53,14 @@ pub use campaign::Campaign;
 pub use claim::Claim;
 pub use customer::Customer;
 pub use enquiry::Enquiry;
-pub use policy::Policy;
+pub use policy::{Policy, PolicyFacts, PolicyPeriod};
 pub use process::Process;
 pub use service_case::ServiceCase;
 
 use crate::DomainError;
 use crate::events::{Event, Payload};
-use crate::ids::CustomerId;
-use crate::values::Identifier;
+use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
+use crate::values::{Identifier, PolicyNumber};
 
 /// How far in the future a business time given in a command (a contact's start, a loss) may
 /// lie, in seconds: clocks of telephony and web systems drift, but not by more than minutes.
@@ -87,6 +98,28 @@ pub trait DecisionContext {
     fn customer_standing(&self, _customer: CustomerId) -> Option<CustomerStanding> {
         None
     }
+
+    /// What the ledger knows of the policy `number`, for a claim or contact that names it.
+    /// `None` when this context cannot tell; the rules on the policy are then not checked.
+    fn policy(&self, _number: &PolicyNumber) -> Option<PolicyStanding> {
+        None
+    }
+
+    /// Whose the service case `case` is, for a contact that names it. `None`: cannot tell.
+    fn service_case(&self, _case: CaseId) -> Option<CaseStanding> {
+        None
+    }
+
+    /// Whether the campaign `campaign` was launched, for a contact that names it. `None`:
+    /// cannot tell.
+    fn campaign(&self, _campaign: CampaignId) -> Option<CampaignStanding> {
+        None
+    }
+
+    /// Who sent the online enquiry `enquiry`, for a contact that names it. `None`: cannot tell.
+    fn enquiry(&self, _enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        None
+    }
 }
 
 /// Where another customer stands, as the customer directory sees it.
@@ -100,6 +133,45 @@ pub enum CustomerStanding {
     MergedInto(CustomerId),
     /// Erased.
     Erased,
+}
+
+/// Where a policy stands, as its own stream (`policy-{number}`) tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyStanding {
+    /// Never issued: no such policy, or only quoted.
+    NotIssued,
+    /// Issued (in force, lapsed or cancelled since) to this holder for these periods.
+    Issued(PolicyFacts),
+}
+
+/// Where a service case stands, as its own stream (`case-{id}`) tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStanding {
+    /// No such case was ever opened.
+    Unknown,
+    /// Opened for this customer.
+    Opened { customer: CustomerId },
+}
+
+/// Where a campaign stands, as its own stream (`campaign-{id}`) tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignStanding {
+    /// No such campaign was ever launched.
+    Unknown,
+    /// Launched (running or closed since).
+    Launched,
+}
+
+/// Who sent an online enquiry: its own stream (`enquiry-{id}`) for someone nobody could
+/// identify, the known customer's stream otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnquiryStanding {
+    /// No such enquiry was ever received.
+    Unknown,
+    /// Received from someone nobody could identify.
+    Anonymous,
+    /// Received from this known customer.
+    FromCustomer(CustomerId),
 }
 
 /// The state of an aggregate after `events` (its stream, in order).
@@ -119,6 +191,11 @@ pub struct FixedContext {
     pub owners: BTreeMap<Identifier, CustomerId>,
     /// Customers whose standing is known; the rest are "cannot tell".
     pub standings: BTreeMap<CustomerId, CustomerStanding>,
+    /// Policies whose standing is known; the rest are "cannot tell". So for the maps below.
+    pub policies: BTreeMap<PolicyNumber, PolicyStanding>,
+    pub cases: BTreeMap<CaseId, CaseStanding>,
+    pub campaigns: BTreeMap<CampaignId, CampaignStanding>,
+    pub enquiries: BTreeMap<EnquiryId, EnquiryStanding>,
 }
 
 impl FixedContext {
@@ -128,6 +205,10 @@ impl FixedContext {
             now,
             owners: BTreeMap::new(),
             standings: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            campaigns: BTreeMap::new(),
+            enquiries: BTreeMap::new(),
         }
     }
 
@@ -144,6 +225,34 @@ impl FixedContext {
         self.standings.insert(customer, standing);
         self
     }
+
+    /// The same context, knowing where the policy `number` stands.
+    #[must_use]
+    pub fn with_policy(mut self, number: PolicyNumber, standing: PolicyStanding) -> Self {
+        self.policies.insert(number, standing);
+        self
+    }
+
+    /// The same context, knowing where the service case `case` stands.
+    #[must_use]
+    pub fn with_case(mut self, case: CaseId, standing: CaseStanding) -> Self {
+        self.cases.insert(case, standing);
+        self
+    }
+
+    /// The same context, knowing where the campaign `campaign` stands.
+    #[must_use]
+    pub fn with_campaign(mut self, campaign: CampaignId, standing: CampaignStanding) -> Self {
+        self.campaigns.insert(campaign, standing);
+        self
+    }
+
+    /// The same context, knowing who sent the enquiry `enquiry`.
+    #[must_use]
+    pub fn with_enquiry(mut self, enquiry: EnquiryId, standing: EnquiryStanding) -> Self {
+        self.enquiries.insert(enquiry, standing);
+        self
+    }
 }
 
 impl DecisionContext for FixedContext {
@@ -157,6 +266,22 @@ impl DecisionContext for FixedContext {
 
     fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
         self.standings.get(&customer).copied()
+    }
+
+    fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
+        self.policies.get(number).cloned()
+    }
+
+    fn service_case(&self, case: CaseId) -> Option<CaseStanding> {
+        self.cases.get(&case).copied()
+    }
+
+    fn campaign(&self, campaign: CampaignId) -> Option<CampaignStanding> {
+        self.campaigns.get(&campaign).copied()
+    }
+
+    fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        self.enquiries.get(&enquiry).copied()
     }
 }
 

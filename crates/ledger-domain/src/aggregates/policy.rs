@@ -10,12 +10,20 @@
 //! - Only a policy in force is endorsed, lapsed or cancelled. An endorsement takes effect within
 //!   the period and cannot make the premium negative; a lapse is dated after the period's last
 //!   day; a refund is at most the premium.
+//!
+//! What other streams may know of a policy (its holder and the periods it covered, for a claim
+//! or contact that names it) is [`Policy::standing`]. A period's days are Beijing days
+//! ([`BUSINESS_UTC_OFFSET_HOURS`]), as on a Chinese policy.
 
 use std::fmt;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::{self, TimeZone};
 
-use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use super::{
+    Aggregate, DecisionContext, PolicyStanding, already_exists, emit, invalid_transition, not_found,
+};
 use crate::commands::{
     CancelPolicy, EndorsePolicy, IssuePolicy, LapsePolicy, PolicyCommand, QuotePolicy, RenewPolicy,
 };
@@ -27,6 +35,55 @@ use crate::values::{Money, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "policy";
+
+/// The business's offset from UTC, in hours: Beijing time, UTC+8 all year (China keeps no
+/// daylight saving time). A policy's period runs "from 0:00 on the start day to 24:00 on the
+/// end day" of this clock.
+pub const BUSINESS_UTC_OFFSET_HOURS: i8 = 8;
+
+/// The business (Beijing) calendar day of an instant.
+pub fn business_date(at: Timestamp) -> Date {
+    at.to_zoned(TimeZone::fixed(tz::offset(BUSINESS_UTC_OFFSET_HOURS)))
+        .date()
+}
+
+/// One period of cover, both days inclusive, in business (Beijing) days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyPeriod {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl PolicyPeriod {
+    /// Whether the period covers the instant `at`: its Beijing day is within the period.
+    pub fn covers(&self, at: Timestamp) -> bool {
+        let day = business_date(at);
+        self.start <= day && day <= self.end
+    }
+}
+
+impl fmt::Display for PolicyPeriod {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{} to {}", self.start, self.end)
+    }
+}
+
+/// What a claim or contact naming an issued policy may know of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFacts {
+    /// The customer it was issued to.
+    pub holder: CustomerId,
+    /// Every period it was issued or renewed for, oldest first: a loss in an earlier period is
+    /// still covered by that period when it is reported after the renewal.
+    pub periods: Vec<PolicyPeriod>,
+}
+
+impl PolicyFacts {
+    /// Whether one of the periods covers `at`.
+    pub fn covers(&self, at: Timestamp) -> bool {
+        self.periods.iter().any(|period| period.covers(at))
+    }
+}
 
 /// Where a policy is in its life cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +119,26 @@ struct State {
     premium: Money,
     period_start: Date,
     period_end: Date,
+    /// Every period issued or renewed, oldest first (none while only quoted). One a year:
+    /// bounded by the policy's life.
+    periods: Vec<PolicyPeriod>,
 }
 
 impl Policy {
+    /// What a claim or contact naming this policy may know of it: `NotIssued` until it is
+    /// issued (a quote covers nothing).
+    pub fn standing(&self) -> PolicyStanding {
+        match &self.state {
+            Some(state) if state.status != PolicyStatus::Quoted => {
+                PolicyStanding::Issued(PolicyFacts {
+                    holder: state.customer_id,
+                    periods: state.periods.clone(),
+                })
+            }
+            _ => PolicyStanding::NotIssued,
+        }
+    }
+
     pub fn status(&self) -> Option<PolicyStatus> {
         self.state.as_ref().map(|state| state.status)
     }
@@ -268,6 +342,14 @@ impl Aggregate for Policy {
                 return;
             }
             let number = number.clone();
+            let periods = if status == PolicyStatus::Quoted {
+                Vec::new()
+            } else {
+                vec![PolicyPeriod {
+                    start: period_start,
+                    end: period_end,
+                }]
+            };
             self.state = Some(State {
                 number,
                 customer_id,
@@ -275,6 +357,7 @@ impl Aggregate for Policy {
                 premium,
                 period_start,
                 period_end,
+                periods,
             });
             return;
         }
@@ -287,6 +370,10 @@ impl Aggregate for Policy {
                 state.premium = renewed.premium;
                 state.period_start = renewed.period_start;
                 state.period_end = renewed.period_end;
+                state.periods.push(PolicyPeriod {
+                    start: renewed.period_start,
+                    end: renewed.period_end,
+                });
             }
             Event::PolicyEndorsed(endorsed) if endorsed.policy_number == state.number => {
                 state.premium = endorsed.premium;

@@ -4,7 +4,7 @@
 //! Rules:
 //! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens.
 //! - Only an open case is assigned, escalated or resolved. Assigning it to its assignee again
-//!   records nothing. Resolution records whether the deadline (at the context's `now`) was kept.
+//!   records nothing. An escalation's new deadline, like an opening's, lies after now. Resolution records whether the deadline (at the context's `now`) was kept.
 //! - A case is closed only when resolved: closing an open case means resolving it first, and
 //!   closing a closed case is `InvalidTransition`. A resolved or closed case can be reopened,
 //!   with a new deadline after now.
@@ -76,6 +76,11 @@ impl ServiceCase {
         self.state.as_ref().map(|state| state.status)
     }
 
+    /// The customer the case was opened for.
+    pub fn customer_id(&self) -> Option<CustomerId> {
+        self.state.as_ref().map(|state| state.customer_id)
+    }
+
     pub fn deadline(&self) -> Option<Timestamp> {
         self.state.as_ref().map(|state| state.deadline)
     }
@@ -140,8 +145,15 @@ impl ServiceCase {
         })
     }
 
-    fn escalate(&self, command: &EscalateServiceCase) -> Result<Vec<Event>, DomainError> {
+    fn escalate(
+        &self,
+        command: &EscalateServiceCase,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let state = self.in_status(command.case_id, &[CaseStatus::Open], "escalate")?;
+        if let Some(deadline) = command.deadline {
+            deadline_after_now(deadline, context)?;
+        }
         // u16 escalations of one case is beyond any real case; saturating keeps the fold total.
         let level = state.escalations.saturating_add(1);
         emit(ServiceCaseEscalated {
@@ -328,7 +340,7 @@ impl Aggregate for ServiceCase {
         match command {
             ServiceCaseCommand::OpenServiceCase(command) => self.open(command, context),
             ServiceCaseCommand::AssignServiceCase(command) => self.assign(command),
-            ServiceCaseCommand::EscalateServiceCase(command) => self.escalate(command),
+            ServiceCaseCommand::EscalateServiceCase(command) => self.escalate(command, context),
             ServiceCaseCommand::ResolveServiceCase(command) => self.resolve(command, context),
             ServiceCaseCommand::ReopenServiceCase(command) => self.reopen(command, context),
             ServiceCaseCommand::CloseServiceCase(command) => self.close(command),

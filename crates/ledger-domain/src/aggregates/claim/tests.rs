@@ -4,6 +4,9 @@ use jiff::SignedDuration;
 
 use super::*;
 use crate::aggregates::testing::given;
+use crate::aggregates::{
+    CustomerStanding, FixedContext, PolicyFacts, PolicyPeriod, PolicyStanding,
+};
 use crate::kinds::{ClaimDocument, ClaimRejectionReason, Payee, PayeeKind};
 use crate::samples::{self, name, staff, text};
 use crate::values::{Channel, Money};
@@ -33,6 +36,10 @@ fn report() -> ReportClaim {
 }
 
 fn reported() -> Event {
+    reported_payload().into()
+}
+
+fn reported_payload() -> ClaimReported {
     ClaimReported {
         claim_number: number(),
         policy_number: samples::policy_number(),
@@ -46,7 +53,6 @@ fn reported() -> Event {
         estimated_loss: Some(Money::from_fen(300_000)),
         time_guarantee_working_days: Some(5),
     }
-    .into()
 }
 
 fn survey() -> SurveyClaim {
@@ -330,4 +336,122 @@ fn documents_are_requested_all_at_once_after_the_survey() {
     given::<Claim>(&[reported(), surveyed()])
         .when(none)
         .then_invalid("documents");
+}
+
+// The claim's policy, from its own stream (module docs).
+
+fn period(start: (i16, i8, i8), end: (i16, i8, i8)) -> PolicyPeriod {
+    PolicyPeriod {
+        start: jiff::civil::date(start.0, start.1, start.2),
+        end: jiff::civil::date(end.0, end.1, end.2),
+    }
+}
+
+/// A context in which the claim's policy was issued to `holder` for `periods`.
+fn policy_context(holder: CustomerId, periods: Vec<PolicyPeriod>) -> FixedContext {
+    FixedContext::at(samples::sample_time()).with_policy(
+        samples::policy_number(),
+        PolicyStanding::Issued(PolicyFacts { holder, periods }),
+    )
+}
+
+/// The loss of [`report`] (2024-03-15 08:50 Beijing) lies in this period.
+fn covering() -> PolicyPeriod {
+    period((2023, 3, 16), (2024, 3, 15))
+}
+
+#[test]
+fn a_claim_is_reported_on_the_customers_policy_in_force_at_the_loss() {
+    given::<Claim>(&[])
+        .with_context(policy_context(customer(), vec![covering()]))
+        .when(report())
+        .then(&[reported()]);
+    // Reported after a renewal, a loss of the earlier period is still that period's.
+    let renewed = vec![covering(), period((2024, 3, 16), (2025, 3, 15))];
+    given::<Claim>(&[])
+        .with_context(policy_context(customer(), renewed))
+        .when(report())
+        .then(&[reported()]);
+}
+
+#[test]
+fn a_claim_on_a_policy_never_issued_is_not_found() {
+    let context = FixedContext::at(samples::sample_time())
+        .with_policy(samples::policy_number(), PolicyStanding::NotIssued);
+    given::<Claim>(&[])
+        .with_context(context)
+        .when(report())
+        .then_error(DomainError::NotFound {
+            kind: "policy",
+            id: samples::policy_number().to_string(),
+        });
+}
+
+#[test]
+fn a_claim_on_another_customers_policy_is_refused() {
+    let other = samples::corporate_customer_id();
+    given::<Claim>(&[])
+        .with_context(policy_context(other, vec![covering()]))
+        .when(report())
+        .then_invalid("policyNumber");
+    // The policy's holder was merged into the claim's customer: it is theirs now.
+    given::<Claim>(&[])
+        .with_context(
+            policy_context(other, vec![covering()])
+                .with_standing(other, CustomerStanding::MergedInto(customer())),
+        )
+        .when(report())
+        .then(&[reported()]);
+    // And the other way round: the claim names a duplicate merged into the holder.
+    given::<Claim>(&[])
+        .with_context(
+            policy_context(other, vec![covering()])
+                .with_standing(customer(), CustomerStanding::MergedInto(other)),
+        )
+        .when(report())
+        .then(&[reported()]);
+}
+
+#[test]
+fn a_loss_outside_the_policys_periods_is_refused() {
+    // Issued later: the loss (2024-03-15 Beijing) is the day before the period starts.
+    given::<Claim>(&[])
+        .with_context(policy_context(
+            customer(),
+            vec![period((2024, 3, 16), (2025, 3, 15))],
+        ))
+        .when(report())
+        .then_invalid("lossOccurredAt");
+    // Ended the day before the loss.
+    given::<Claim>(&[])
+        .with_context(policy_context(
+            customer(),
+            vec![period((2023, 3, 15), (2024, 3, 14))],
+        ))
+        .when(report())
+        .then_invalid("lossOccurredAt");
+    // The Beijing day counts, not the UTC one: the period's last second is 15:59:59 UTC...
+    let last_second = samples::timestamp("2024-03-15T15:59:59Z");
+    given::<Claim>(&[])
+        .with_context(policy_context(customer(), vec![covering()]))
+        .at(samples::timestamp("2024-03-16T00:00:00Z"))
+        .when(ReportClaim {
+            loss_occurred_at: last_second,
+            ..report()
+        })
+        .then(&[ClaimReported {
+            loss_occurred_at: last_second,
+            ..reported_payload()
+        }
+        .into()]);
+    // ...and a second later it is 16 March in Beijing, though still 15 March in UTC.
+    let after_midnight = ReportClaim {
+        loss_occurred_at: samples::timestamp("2024-03-15T16:00:00Z"),
+        ..report()
+    };
+    given::<Claim>(&[])
+        .with_context(policy_context(customer(), vec![covering()]))
+        .at(samples::timestamp("2024-03-16T00:00:00Z"))
+        .when(after_midnight)
+        .then_invalid("lossOccurredAt");
 }

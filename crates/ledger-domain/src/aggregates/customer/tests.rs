@@ -3,8 +3,11 @@
 use jiff::SignedDuration;
 
 use super::*;
-use crate::aggregates::FixedContext;
 use crate::aggregates::testing::given;
+use crate::aggregates::{
+    CampaignStanding, CaseStanding, EnquiryStanding, FixedContext, PolicyFacts, PolicyPeriod,
+    PolicyStanding,
+};
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, EraseCustomer,
     MergeCustomers, RecordContact, RecordOnlineEnquiry, RecordSatisfaction, RegisterCustomer,
@@ -380,11 +383,8 @@ fn a_merge_needs_a_survivor_that_exists_and_still_stands() {
     given::<Customer>(&[registered()])
         .with_context(context(CustomerStanding::Erased))
         .when(merge())
-        .then_error(DomainError::InvalidTransition {
-            kind: "customer",
-            id: other_customer().to_string(),
-            action: "merge into",
-            state: "erased".into(),
+        .then_error(DomainError::CustomerErased {
+            customer: other_customer().to_string(),
         });
     given::<Customer>(&[registered()])
         .with_context(context(CustomerStanding::Live))
@@ -446,28 +446,57 @@ fn a_merged_customer_accepts_nothing_but_erasure() {
 #[test]
 fn an_erased_customer_accepts_nothing() {
     let history = [registered(), erased()];
-    let erased_state = |action| DomainError::InvalidTransition {
-        kind: "customer",
-        id: customer().to_string(),
-        action,
-        state: "erased".to_owned(),
+    let already_erased = DomainError::CustomerErased {
+        customer: customer().to_string(),
     };
+    assert!(
+        already_erased.to_string().contains("already erased"),
+        "{already_erased}"
+    );
     given::<Customer>(&history)
         .when(EraseCustomer {
             customer_id: customer(),
             reason: ErasureReason::LegalOrder,
         })
-        .then_error(erased_state("erase"));
+        .then_error(already_erased.clone());
     given::<Customer>(&history)
+        .at(after_the_contact())
         .when(record_contact())
-        .then_error(erased_state("record a contact with"));
+        .then_error(already_erased.clone());
+    given::<Customer>(&history)
+        .when(RecordSatisfaction {
+            customer_id: customer(),
+            contact_id: None,
+            csat: None,
+            nps: Some(Nps::parse("nps", 9).expect("valid")),
+            comment: None,
+        })
+        .then_error(already_erased.clone());
+    given::<Customer>(&history)
+        .when(correct_contact())
+        .then_error(already_erased.clone());
+    given::<Customer>(&history)
+        .when(enquiry())
+        .then_error(already_erased.clone());
+    given::<Customer>(&history)
+        .when(UpdateProfile {
+            customer_id: customer(),
+            name: name("李四"),
+            group: None,
+            address: None,
+        })
+        .then_error(already_erased.clone());
     given::<Customer>(&history)
         .when(MergeCustomers {
             customer_id: customer(),
             survivor_id: other_customer(),
             reason: None,
         })
-        .then_error(erased_state("merge"));
+        .then_error(already_erased.clone());
+    // Erased after a merge: still erased, not merged.
+    given::<Customer>(&[registered(), merged_into_other(), erased()])
+        .when(record_contact())
+        .then_error(already_erased);
     given::<Customer>(&history)
         .when(register())
         .then_error(DomainError::AlreadyExists {
@@ -672,4 +701,184 @@ fn apply_ignores_other_customers_events() {
 
 fn fold_customer(events: &[Event]) -> Customer {
     crate::aggregates::fold(events)
+}
+
+// A contact's links to other streams (module docs, "A contact's links").
+
+fn contact_with_links() -> RecordContact {
+    RecordContact {
+        policy_number: Some(samples::policy_number()),
+        claim_number: None,
+        case_id: Some(samples::case_id()),
+        campaign_id: Some(samples::campaign_id()),
+        enquiry_id: Some(samples::enquiry_id()),
+        ..record_contact()
+    }
+}
+
+fn contact_with_links_recorded() -> Event {
+    ContactRecorded {
+        policy_number: Some(samples::policy_number()),
+        claim_number: None,
+        case_id: Some(samples::case_id()),
+        campaign_id: Some(samples::campaign_id()),
+        enquiry_id: Some(samples::enquiry_id()),
+        ..samples::sample_contact()
+    }
+    .into()
+}
+
+fn issued_to(holder: CustomerId) -> PolicyStanding {
+    PolicyStanding::Issued(PolicyFacts {
+        holder,
+        periods: vec![PolicyPeriod {
+            start: jiff::civil::date(2024, 3, 16),
+            end: jiff::civil::date(2025, 3, 15),
+        }],
+    })
+}
+
+/// A context that knows every link of [`contact_with_links`], each the customer's.
+fn links_context(holder: CustomerId) -> FixedContext {
+    FixedContext::at(after_the_contact())
+        .with_policy(samples::policy_number(), issued_to(holder))
+        .with_case(
+            samples::case_id(),
+            CaseStanding::Opened { customer: holder },
+        )
+        .with_campaign(samples::campaign_id(), CampaignStanding::Launched)
+        .with_enquiry(samples::enquiry_id(), EnquiryStanding::FromCustomer(holder))
+}
+
+#[test]
+fn a_contact_links_to_the_customers_own_policy_case_and_enquiry_and_a_launched_campaign() {
+    given::<Customer>(&[registered()])
+        .with_context(links_context(customer()))
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+    // A context that cannot tell checks nothing.
+    given::<Customer>(&[registered()])
+        .at(after_the_contact())
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+    // An anonymous enquiry may be answered by any customer's contact.
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(customer())
+                .with_enquiry(samples::enquiry_id(), EnquiryStanding::Anonymous),
+        )
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+}
+
+#[test]
+fn a_contact_does_not_link_to_what_does_not_exist() {
+    let not_found = |kind: &'static str, id: String| DomainError::NotFound { kind, id };
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(customer())
+                .with_policy(samples::policy_number(), PolicyStanding::NotIssued),
+        )
+        .when(contact_with_links())
+        .then_error(not_found("policy", samples::policy_number().to_string()));
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(customer()).with_case(samples::case_id(), CaseStanding::Unknown),
+        )
+        .when(contact_with_links())
+        .then_error(not_found("service case", samples::case_id().to_string()));
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(customer())
+                .with_campaign(samples::campaign_id(), CampaignStanding::Unknown),
+        )
+        .when(contact_with_links())
+        .then_error(not_found("campaign", samples::campaign_id().to_string()));
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(customer()).with_enquiry(samples::enquiry_id(), EnquiryStanding::Unknown),
+        )
+        .when(contact_with_links())
+        .then_error(not_found("enquiry", samples::enquiry_id().to_string()));
+}
+
+#[test]
+fn a_contact_does_not_link_to_another_customers_policy_case_or_enquiry() {
+    let others = links_context(customer());
+    given::<Customer>(&[registered()])
+        .with_context(
+            others
+                .clone()
+                .with_policy(samples::policy_number(), issued_to(other_customer())),
+        )
+        .when(contact_with_links())
+        .then_invalid("policyNumber");
+    given::<Customer>(&[registered()])
+        .with_context(others.clone().with_case(
+            samples::case_id(),
+            CaseStanding::Opened {
+                customer: other_customer(),
+            },
+        ))
+        .when(contact_with_links())
+        .then_invalid("caseId");
+    // Another known customer's enquiry: the contact would count as their call-back.
+    given::<Customer>(&[registered()])
+        .with_context(others.with_enquiry(
+            samples::enquiry_id(),
+            EnquiryStanding::FromCustomer(other_customer()),
+        ))
+        .when(contact_with_links())
+        .then_invalid("enquiryId");
+}
+
+#[test]
+fn a_contact_links_to_what_a_customer_merged_with_it_holds() {
+    let duplicate = samples::duplicate_customer_id();
+    // The duplicate was merged into this customer: its policy, case and enquiry are ours.
+    given::<Customer>(&[registered()])
+        .with_context(
+            links_context(duplicate)
+                .with_standing(duplicate, CustomerStanding::MergedInto(customer())),
+        )
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+    // Without the merge the same links are another customer's.
+    given::<Customer>(&[registered()])
+        .with_context(links_context(duplicate).with_standing(duplicate, CustomerStanding::Live))
+        .when(contact_with_links())
+        .then_invalid("policyNumber");
+}
+
+#[test]
+fn an_enquiry_on_the_customers_own_stream_needs_no_context() {
+    let received: Event = online_enquiry(&enquiry()).into();
+    // The context knows nothing of the enquiry yet (a read model behind): the stream suffices.
+    let context =
+        links_context(customer()).with_enquiry(samples::enquiry_id(), EnquiryStanding::Unknown);
+    given::<Customer>(&[registered(), received])
+        .with_context(context)
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+}
+
+#[test]
+fn a_correction_checks_the_links_it_records() {
+    let mut correction = correct_contact();
+    correction.policy_number = Some(samples::policy_number());
+    correction.enquiry_id = Some(samples::enquiry_id());
+    given::<Customer>(&[registered(), contact_recorded()])
+        .with_context(
+            links_context(customer())
+                .with_policy(samples::policy_number(), issued_to(other_customer())),
+        )
+        .when(correction.clone())
+        .then_invalid("policyNumber");
+    given::<Customer>(&[registered(), contact_recorded()])
+        .with_context(links_context(customer()).with_enquiry(
+            samples::enquiry_id(),
+            EnquiryStanding::FromCustomer(other_customer()),
+        ))
+        .when(correction)
+        .then_invalid("enquiryId");
 }

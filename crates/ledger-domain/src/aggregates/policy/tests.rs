@@ -3,6 +3,7 @@
 use jiff::civil::date;
 
 use super::*;
+use crate::aggregates::fold;
 use crate::aggregates::testing::given;
 use crate::kinds::{CancellationReason, ProductLine};
 use crate::samples::{self, text};
@@ -327,4 +328,48 @@ fn a_renewed_lapsed_policy_is_in_force_again() {
     let policy: Policy = crate::aggregates::fold(&[issued(), lapsed(), renewed()]);
     assert_eq!(policy.status(), Some(PolicyStatus::InForce));
     assert_eq!(policy.customer_id(), Some(customer()));
+}
+
+#[test]
+fn a_policy_stands_as_issued_only_once_issued_with_every_period_it_covered() {
+    assert_eq!(fold::<Policy>(&[]).standing(), PolicyStanding::NotIssued);
+    assert_eq!(
+        fold::<Policy>(&[quoted()]).standing(),
+        PolicyStanding::NotIssued,
+        "a quote covers nothing"
+    );
+    let first = PolicyPeriod {
+        start: date(2024, 3, 16),
+        end: date(2025, 3, 15),
+    };
+    assert_eq!(
+        fold::<Policy>(&[quoted(), issued()]).standing(),
+        PolicyStanding::Issued(PolicyFacts {
+            holder: customer(),
+            periods: vec![first],
+        })
+    );
+    let renewed_policy = fold::<Policy>(&[issued(), renewed()]);
+    let PolicyStanding::Issued(facts) = renewed_policy.standing() else {
+        panic!("a renewed policy is issued");
+    };
+    let second = PolicyPeriod {
+        start: date(2025, 3, 16),
+        end: date(2026, 3, 15),
+    };
+    assert_eq!(facts.periods, vec![first, second]);
+}
+
+#[test]
+fn a_period_covers_its_first_and_last_beijing_day_whole() {
+    let period = PolicyPeriod {
+        start: date(2024, 3, 16),
+        end: date(2025, 3, 15),
+    };
+    // 0:00 on the first day in Beijing is 16:00 UTC the day before.
+    assert!(!period.covers(samples::timestamp("2024-03-15T15:59:59Z")));
+    assert!(period.covers(samples::timestamp("2024-03-15T16:00:00Z")));
+    // 24:00 on the last day.
+    assert!(period.covers(samples::timestamp("2025-03-15T15:59:59Z")));
+    assert!(!period.covers(samples::timestamp("2025-03-15T16:00:00Z")));
 }

@@ -210,6 +210,43 @@ fn escalations_count_up_and_may_move_the_deadline() {
 }
 
 #[test]
+fn an_escalation_moves_the_deadline_only_into_the_future() {
+    let escalate = |deadline| EscalateServiceCase {
+        case_id: case(),
+        escalated_to: staff("tl-0002"),
+        reason: text("客户投诉升级"),
+        priority: Priority::Urgent,
+        deadline: Some(deadline),
+    };
+    let past = samples::sample_time() - SignedDuration::from_hours(1);
+    given::<ServiceCase>(&[complaint()])
+        .when(escalate(past))
+        .then_error(ValidationError::new("deadline", "a deadline lies in the future").into());
+    // Now itself is not in the future, as for opening and reopening.
+    given::<ServiceCase>(&[complaint()])
+        .when(escalate(samples::sample_time()))
+        .then_invalid("deadline");
+    // Without a new deadline the case keeps its own, even one that has passed: the escalation
+    // is then the answer to the breach.
+    given::<ServiceCase>(&[complaint()])
+        .at(deadline() + SignedDuration::from_hours(1))
+        .when(EscalateServiceCase {
+            deadline: None,
+            ..escalate(past)
+        })
+        .then(&[ServiceCaseEscalated {
+            case_id: case(),
+            customer_id: customer(),
+            escalated_to: staff("tl-0002"),
+            reason: text("客户投诉升级"),
+            priority: Priority::Urgent,
+            deadline: deadline(),
+            level: 1,
+        }
+        .into()]);
+}
+
+#[test]
 fn resolution_records_whether_the_deadline_was_kept() {
     given::<ServiceCase>(&[complaint()])
         .when(resolve())

@@ -1,0 +1,127 @@
+//! The rules on what a command names from another stream: a claim's or contact's policy, a
+//! contact's service case, campaign and enquiry. Each asks the [`DecisionContext`] and checks
+//! nothing when the context cannot tell (`None`).
+//!
+//! "The customer" of a rule includes the customers merged with it: a policy issued to a
+//! duplicate that was merged into the survivor is the survivor's, and the other way round, so
+//! both sides of a merge are followed to their last survivor and compared.
+
+use super::{
+    CampaignStanding, CaseStanding, CustomerStanding, DecisionContext, EnquiryStanding,
+    PolicyFacts, PolicyStanding, not_found,
+};
+use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
+use crate::values::PolicyNumber;
+use crate::{DomainError, ValidationError};
+
+/// The most merges followed from a customer to its last survivor. A merge into a customer
+/// already merged away is refused, so a chain only grows when a survivor is merged later;
+/// sixteen is far beyond any real chain, and bounds the walk should the directory hold a cycle.
+pub const MERGE_HOPS_MAX: usize = 16;
+
+/// The customer `customer` ends up as after following its merges (at most [`MERGE_HOPS_MAX`]).
+fn last_survivor(customer: CustomerId, context: &dyn DecisionContext) -> CustomerId {
+    let mut current = customer;
+    for _ in 0..MERGE_HOPS_MAX {
+        match context.customer_standing(current) {
+            Some(CustomerStanding::MergedInto(survivor)) => current = survivor,
+            _ => break,
+        }
+    }
+    current
+}
+
+/// Whether `first` and `second` are the same customer, directly or through merges.
+pub fn same_customer(first: CustomerId, second: CustomerId, context: &dyn DecisionContext) -> bool {
+    first == second || last_survivor(first, context) == last_survivor(second, context)
+}
+
+/// The issued policy `number`, held by `customer` (`whose` says who that is in the rule: "the
+/// claim's customer"). `Ok(None)` when the context cannot tell.
+pub fn held_policy(
+    number: &PolicyNumber,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<Option<PolicyFacts>, DomainError> {
+    let Some(standing) = context.policy(number) else {
+        return Ok(None);
+    };
+    let PolicyStanding::Issued(facts) = standing else {
+        return Err(not_found("policy", number));
+    };
+    if !same_customer(facts.holder, customer, context) {
+        return Err(ValidationError::new(
+            "policyNumber",
+            format!(
+                "a policy held by {whose} (or by a customer merged with it); {number} is held by \
+                 another customer"
+            ),
+        )
+        .into());
+    }
+    Ok(Some(facts))
+}
+
+/// Refuses a service case that was never opened, or was opened for another customer.
+pub fn case_of(
+    case: CaseId,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.service_case(case) {
+        None => Ok(()),
+        Some(CaseStanding::Unknown) => Err(not_found("service case", case)),
+        Some(CaseStanding::Opened { customer: owner })
+            if same_customer(owner, customer, context) =>
+        {
+            Ok(())
+        }
+        Some(CaseStanding::Opened { .. }) => Err(ValidationError::new(
+            "caseId",
+            format!(
+                "a service case of {whose} (or of a customer merged with it); {case} is another \
+                 customer's"
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Refuses a campaign that was never launched.
+pub fn launched_campaign(
+    campaign: CampaignId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.campaign(campaign) {
+        Some(CampaignStanding::Unknown) => Err(not_found("campaign", campaign)),
+        Some(CampaignStanding::Launched) | None => Ok(()),
+    }
+}
+
+/// Refuses an enquiry that was never received, or was sent by a known customer other than
+/// `customer`: a contact naming it would count as that customer's call-back and take their
+/// enquiry out of the call-back queue.
+pub fn enquiry_of(
+    enquiry: EnquiryId,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.enquiry(enquiry) {
+        None | Some(EnquiryStanding::Anonymous) => Ok(()),
+        Some(EnquiryStanding::Unknown) => Err(not_found("enquiry", enquiry)),
+        Some(EnquiryStanding::FromCustomer(sender)) if same_customer(sender, customer, context) => {
+            Ok(())
+        }
+        Some(EnquiryStanding::FromCustomer(_)) => Err(ValidationError::new(
+            "enquiryId",
+            format!(
+                "an enquiry sent by {whose} (or by a customer merged with it) or by nobody known; \
+                 {enquiry} was sent by another customer"
+            ),
+        )
+        .into()),
+    }
+}
