@@ -718,7 +718,7 @@ mod tests {
     #[test]
     fn shipped_calendar_loads() {
         let calendar = calendar();
-        assert_eq!(calendar.covered_years(), 2024..=2027);
+        assert_eq!(calendar.covered_years(), 2023..=2027);
         assert_eq!(calendar.provisional_years(), vec![2027]);
         assert_eq!(calendar.time_zone().iana_name(), Some("Asia/Shanghai"));
     }
@@ -927,11 +927,40 @@ mod tests {
     }
 
     #[test]
+    fn the_2023_notice_is_in_the_shipped_calendar() {
+        // 国办发明电〔2022〕16号: Spring Festival 21–27 January with 28 and 29 January (a
+        // weekend) worked; Mid-Autumn and National Day 29 September – 6 October, 7 and 8 October
+        // worked. The demo ledger's three years reach back into 2023.
+        let calendar = calendar();
+        for (day, working) in [
+            ("2023-01-20", true),
+            ("2023-01-27", false),
+            ("2023-01-28", true),
+            ("2023-01-29", true),
+            ("2023-04-05", false),
+            ("2023-04-23", true),
+            ("2023-06-23", false),
+            ("2023-06-25", true),
+            ("2023-10-02", false),
+            ("2023-10-07", true),
+            ("2023-10-08", true),
+            ("2023-12-29", true),
+            ("2023-12-30", false),
+        ] {
+            assert_eq!(
+                calendar.is_working_day(date(day)).ok(),
+                Some(working),
+                "{day}"
+            );
+        }
+    }
+
+    #[test]
     fn years_outside_coverage_are_errors_not_guesses() {
         let calendar = calendar();
-        let before = calendar.is_working_day(date("2023-12-29"));
+        let before = calendar.is_working_day(date("2022-12-29"));
         assert!(
-            matches!(before, Err(CalendarError::YearNotCovered { year: 2023, ref covered }) if *covered == (2024..=2027)),
+            matches!(before, Err(CalendarError::YearNotCovered { year: 2022, ref covered }) if *covered == (2023..=2027)),
             "{before:?}"
         );
         let after = calendar.is_working_day(date("2028-01-03"));
