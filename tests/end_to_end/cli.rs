@@ -898,3 +898,61 @@ fn replay_to_and_check_build_aside_and_name_an_altered_read_model() {
     assert!(altered.ends_with(": DIFFERENT"), "{altered}");
     assert_nothing_left_beside(std::path::Path::new(data));
 }
+
+#[test]
+fn a_data_directory_that_does_not_exist_is_refused_and_not_created() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch.path().join("no-such-ledger");
+    let data = missing.to_str().unwrap();
+    let key_file = scratch.path().join("new-key");
+    std::fs::write(&key_file, "08".repeat(32)).unwrap();
+    let customer = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
+    let commands: [&[&str]; 12] = [
+        &["stats"],
+        &["stats", "--json"],
+        &["export"],
+        &["replay"],
+        &["replay", "--check"],
+        &["replay", "--to", "1"],
+        &["compact"],
+        &["verify"],
+        &["proof", "root"],
+        &["erase", "--customer", customer, "--reason", "LEGAL_ORDER"],
+        &[
+            "master-key",
+            "rotate",
+            "--new-key-file",
+            key_file.to_str().unwrap(),
+        ],
+        &["proof", "inclusion", "--position", "1"],
+    ];
+    for command in commands {
+        let output = run(&[command, &["--data", data]].concat());
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!(
+                "error: no ledger in {data} (the directory does not exist)"
+            )),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert!(!missing.exists(), "{command:?} created {data}");
+    }
+    // An export file is checked without a ledger.
+    let export = scratch.path().join("empty.ndjson");
+    std::fs::write(&export, "").unwrap();
+    let output = run(&[
+        "verify",
+        "--data",
+        data,
+        "--export",
+        export.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!missing.exists());
+}

@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Subcommand};
 
 use crate::commands;
 
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(
     name = "contact-ledger",
     version,
@@ -56,9 +56,40 @@ enum Command {
     MasterKey(commands::master_key::Args),
 }
 
+impl Command {
+    /// Whether the command reads a ledger that must already be in the data directory: all but
+    /// those that start one (`serve`, `seed`, `import`), `verify --export` and `master-key new`.
+    /// Opening the store creates one, so the others are refused before anything opens it.
+    fn reads_an_existing_ledger(&self, matches: &ArgMatches) -> bool {
+        match self {
+            Self::Serve(_) | Self::Seed(_) | Self::Import(_) => false,
+            Self::Verify(args) => args.reads_the_store(),
+            Self::MasterKey(_) => {
+                matches
+                    .subcommand()
+                    .and_then(|(_, master_key)| master_key.subcommand_name())
+                    == Some("rotate")
+            }
+            Self::Replay(_)
+            | Self::Compact(_)
+            | Self::Export(_)
+            | Self::Stats(_)
+            | Self::Proof(_)
+            | Self::Erase(_) => true,
+        }
+    }
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    if cli.command.reads_an_existing_ledger(&matches)
+        && let Err(error) = commands::require_ledger(&cli.data)
+    {
+        eprintln!("error: {error:#}");
+        return ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -20,6 +20,19 @@ use ledger_store::{SledEventLog, StoreOptions};
 /// The most problems listed one per line before the rest are only counted.
 pub const PROBLEMS_LISTED_MAX: usize = 100;
 
+/// Refuses a data directory that does not exist, before anything is created in it: every
+/// command but `import`, `seed` and `serve` (which start a ledger) reads one that is there.
+pub fn require_ledger(data: &Path) -> anyhow::Result<()> {
+    if data.exists() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "no ledger in {} (the directory does not exist)",
+            data.display()
+        )
+    }
+}
+
 /// Opens the store under `data`, naming the directory in any error.
 pub fn open_store(data: &Path) -> anyhow::Result<SledEventLog> {
     SledEventLog::open(data, StoreOptions::default())

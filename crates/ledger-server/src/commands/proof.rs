@@ -88,12 +88,7 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             Request::Checkpoint(signing_key(&path)?)
         }
     };
-    if !data.exists() {
-        anyhow::bail!(
-            "no ledger in {} (the directory does not exist)",
-            data.display()
-        );
-    }
+    super::require_ledger(data)?;
     let store = open_store(data)?;
     let outcome = answer_request(&LedgerTree::new(store.clone()), request);
     store.close().await.context("closing the ledger")?;

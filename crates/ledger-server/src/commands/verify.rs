@@ -54,6 +54,13 @@ impl std::fmt::Display for Problem {
     }
 }
 
+impl Args {
+    /// Whether this checks the ledger in the data directory (not an export file).
+    pub fn reads_the_store(&self) -> bool {
+        self.export.is_none()
+    }
+}
+
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let report = match &args.export {
         Some(file) => verify_export(file)?,
@@ -88,12 +95,7 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn verify_store(data: &Path) -> anyhow::Result<Report> {
-    if !data.exists() {
-        anyhow::bail!(
-            "no ledger in {} (the directory does not exist)",
-            data.display()
-        );
-    }
+    super::require_ledger(data)?;
     // The offline check walks every record of the closed store and reports every problem,
     // where opening the store for service stops at the first one.
     let verified = match SledEventLog::verify_dir(data) {
