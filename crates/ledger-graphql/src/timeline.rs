@@ -376,6 +376,10 @@ fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
     }
 }
 
+/// The rule a timeline request breaks when it pages both ways at once.
+pub const MIXED_DIRECTIONS_RULE: &str =
+    "page forward with first/after or backward with last/before, not both";
+
 /// The timeline field's arguments, as the client sent them.
 #[derive(Debug, Default)]
 pub struct TimelineArguments {
@@ -395,10 +399,13 @@ impl TimelineArguments {
         let forward = self.first.is_some() || self.after.is_some();
         let backward = self.last.is_some() || self.before.is_some();
         if forward && backward {
-            return Err(ApiError::validation(
-                "last",
-                "page with first/after or with last/before, not both",
-            ));
+            // Name an argument the client sent: the backward one, `last` or else `before`.
+            let field = if self.last.is_some() {
+                "last"
+            } else {
+                "before"
+            };
+            return Err(ApiError::validation(field, MIXED_DIRECTIONS_RULE));
         }
         if backward {
             let last = page_size("last", self.last, TIMELINE_PAGE_DEFAULT, TIMELINE_PAGE_MAX)?;

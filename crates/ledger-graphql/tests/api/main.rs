@@ -5,6 +5,7 @@ mod access;
 mod access_log;
 mod audit;
 mod calls;
+mod conformance;
 mod erasure;
 mod limits;
 mod masking;

@@ -1,0 +1,74 @@
+//! What the GraphQL spec and the README promise of every answer: an object that matches no
+//! fragment is `{}`, never `null` in a non-null place; every error, async-graphql's own
+//! included, carries `extensions.code` (and a `VALIDATION` error its `field` and `rule`),
+//! naming an argument the client sent; the README's examples run.
+
+use async_graphql::{Request, ServerError};
+use ledger_graphql::Role;
+use ledger_graphql::timeline::MIXED_DIRECTIONS_RULE;
+
+use crate::support::{Harness, caller, data, extension, next_within};
+
+/// The `code`, `field` and `rule` of an error.
+fn validation_details(error: &ServerError) -> (String, String, String) {
+    let get = |name| extension(error, name).unwrap_or_default();
+    (get("code"), get("field"), get("rule"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paging_both_ways_at_once_names_the_arguments_that_were_sent() {
+    let harness = Harness::start().await;
+    let (customer, position) = harness.register("吴九", "13700137000").await;
+    let as_of = format!(r#"customerAsOf(id: "{customer}", position: "{position}")"#);
+    for (arguments, field) in [
+        (r#"before: "zz", first: 1"#, "before"),
+        (r#"after: "zz", before: "yy""#, "before"),
+        ("first: 1, last: 1", "last"),
+        (r#"after: "zz", last: 2"#, "last"),
+    ] {
+        for root in [format!(r#"customer(id: "{customer}")"#), as_of.clone()] {
+            let document = format!("{{ {root} {{ timeline({arguments}) {{ totalCount }} }} }}");
+            let response = harness.run(Role::Auditor, &document).await;
+            assert_eq!(
+                response.errors.len(),
+                1,
+                "{document}: {:?}",
+                response.errors
+            );
+            let (code, named, rule) = validation_details(&response.errors[0]);
+            assert_eq!(code, "VALIDATION", "{document}");
+            assert_eq!(named, field, "{document}");
+            assert!(arguments.contains(&named), "{document} names {named}");
+            assert_eq!(rule, MIXED_DIRECTIONS_RULE, "{document}");
+        }
+    }
+    harness.close().await;
+}
+
+/// The README's example subscription (quickstart, step 5), as the README spells it.
+fn readme_subscription() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("the README");
+    let start = readme
+        .find("`subscription { ledgerEvents")
+        .expect("the README's ledgerEvents example");
+    let example = &readme[start + 1..];
+    example[..example.find('`').expect("the example's closing backtick")].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_subscription_example_runs() {
+    let harness = Harness::start().await;
+    harness.register("郑十", "13800138000").await;
+    let document = readme_subscription();
+    let request = Request::new(document.as_str()).data(caller(Role::Auditor));
+    let mut events = harness.schema.execute_stream(request);
+    let first = next_within(&mut events, std::time::Duration::from_secs(10))
+        .await
+        .expect("the first event");
+    assert!(first.errors.is_empty(), "{document}: {:?}", first.errors);
+    let event = &data(first)["ledgerEvents"];
+    assert_eq!(event["position"], "1", "{event}");
+    assert_eq!(event["eventType"], "CustomerRegistered", "{event}");
+    harness.close().await;
+}
