@@ -330,7 +330,11 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
                 "{} case opened, {} priority, due {}",
                 label(&event.kind),
                 label(&event.priority),
-                event.deadline
+                match event.deadline_working_hours {
+                    // The service history counts these on the business calendar.
+                    Some(hours) => format!("within {hours} working hours"),
+                    None => beijing_time(event.deadline),
+                }
             ))
         },
         Event::ServiceCaseAssigned(event) => TimelineEntry {
@@ -347,7 +351,7 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
                 event.escalated_to,
                 event.level,
                 label(&event.priority),
-                event.deadline
+                beijing_time(event.deadline)
             ))
         },
         Event::ServiceCaseResolved(event) => {
@@ -367,7 +371,10 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
         Event::ServiceCaseReopened(event) => TimelineEntry {
             case: Some(event.case_id),
             summary: Some(event.reason.to_string()),
-            ..new(format!("Case reopened, due {}", event.deadline))
+            ..new(format!(
+                "Case reopened, due {}",
+                beijing_time(event.deadline)
+            ))
         },
         Event::ServiceCaseClosed(event) => {
             let (outcome, title) = if event.customer_confirmed {
@@ -652,6 +659,16 @@ fn unsigned_yuan(fen: u64) -> String {
         .map(|group| std::str::from_utf8(group).unwrap_or_default())
         .collect();
     format!("{}.{:02}", groups.join(","), fen % 100)
+}
+
+/// A time in a title as the call centre reads its clocks: Beijing time (UTC+8, no daylight
+/// saving since 1991), to the minute.
+fn beijing_time(at: Timestamp) -> String {
+    let offset = jiff::tz::Offset::constant(8);
+    format!(
+        "{} Beijing time",
+        offset.to_datetime(at).strftime("%Y-%m-%d %H:%M")
+    )
 }
 
 #[cfg(test)]

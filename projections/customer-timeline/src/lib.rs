@@ -73,8 +73,9 @@ impl Projection for CustomerTimeline {
         "customer-timeline"
     }
 
+    /// 2: titles give deadlines in Beijing time, and a deadline in working hours as such.
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

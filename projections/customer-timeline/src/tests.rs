@@ -857,7 +857,21 @@ fn every_sample_event_folds() {
     assert!(contact.1.corrected);
     assert_eq!(contact.1.duration_seconds, Some(372));
     assert_eq!(CustomerTimeline.name(), "customer-timeline");
-    assert_eq!(CustomerTimeline.version(), 1);
+    // Deadlines in titles read as the call centre's clocks do.
+    let titles: Vec<&str> = zhang
+        .entries
+        .iter()
+        .map(|(_, entry)| entry.title.as_str())
+        .filter(|title| title.contains(", due "))
+        .collect();
+    assert!(!titles.is_empty());
+    assert!(
+        titles
+            .iter()
+            .all(|title| title.ends_with(" Beijing time") || title.ends_with(" working hours")),
+        "{titles:?}"
+    );
+    assert_eq!(CustomerTimeline.version(), 2);
 }
 
 /// Every path of the fold: contacts, merges, a correction across a merge, erasures.
