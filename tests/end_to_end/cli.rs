@@ -956,3 +956,40 @@ fn a_data_directory_that_does_not_exist_is_refused_and_not_created() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!missing.exists());
 }
+
+#[test]
+fn a_missing_or_wrong_master_key_is_said_once_naming_what_works() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let missing = ledger_tests::command()
+        .env_remove("LEDGER_MASTER_KEY")
+        .args(["stats", "--data", data])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim(),
+        "error: no master key: pass --master-key-file FILE or set LEDGER_MASTER_KEY (64 \
+         hexadecimal characters)"
+    );
+    let wrong = ledger_tests::command()
+        .env("LEDGER_MASTER_KEY", "08".repeat(32))
+        .args(["stats", "--data", data])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    let said = stderr(&wrong);
+    assert!(
+        said.trim_end().ends_with(
+            "the master key does not open this ledger's data keys (wrong key, or keys rotated since)"
+        ),
+        "{said}"
+    );
+    assert_eq!(said.matches("does not open").count(), 1, "{said}");
+}

@@ -87,7 +87,7 @@ pub fn main() -> ExitCode {
     if cli.command.reads_an_existing_ledger(&matches)
         && let Err(error) = commands::require_ledger(&cli.data)
     {
-        eprintln!("error: {error:#}");
+        eprintln!("error: {}", error_text(&error));
         return ExitCode::FAILURE;
     }
     tracing_subscriber::fmt()
@@ -125,8 +125,55 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_text(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error and its causes, outermost first, joined by `: ` as anyhow's `{:#}` joins them, but
+/// each said once: an error that shows its source in its own message (thiserror's `{0}` beside
+/// `#[from]`, as `LedgerOpenError::Keys` does) would otherwise print the source twice.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the master key does not open this ledger's data keys")]
+    struct WrongKey;
+
+    /// Shows its source in its own message, and names it as its source too.
+    #[derive(Debug, thiserror::Error)]
+    #[error("personal data keys: {0}")]
+    struct Keys(#[from] WrongKey);
+
+    #[test]
+    fn a_cause_an_error_already_shows_is_said_once() {
+        let error = anyhow::Error::new(Keys(WrongKey)).context("cannot open the ledger in data");
+        assert_eq!(
+            error_text(&error),
+            "cannot open the ledger in data: personal data keys: the master key does not open \
+             this ledger's data keys"
+        );
+        // Causes that add something are all said, as `{:#}` says them.
+        let error = anyhow::anyhow!("the disk is full")
+            .context("writing the export")
+            .context("export");
+        assert_eq!(error_text(&error), format!("{error:#}"));
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ledger_app::KeyOptions;
-use ledger_app::personal::{KeyError, MasterKey};
+use ledger_app::personal::{MASTER_KEY_ENV, MasterKey};
 
 /// The global `--master-key-file` option.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -24,18 +24,21 @@ impl MasterKeyArgs {
         if let Some(path) = &self.master_key_file {
             return read_key_file(path);
         }
+        // `KeyError::MissingMasterKey` is not used: it speaks of a configuration setting the
+        // command line does not have.
         match MasterKey::from_env()? {
             Some(key) => Ok(key),
-            None => Err(KeyError::MissingMasterKey)
-                .context("pass --master-key-file FILE or set LEDGER_MASTER_KEY"),
+            None => anyhow::bail!(
+                "no master key: pass --master-key-file FILE or set {MASTER_KEY_ENV} (64 \
+                 hexadecimal characters)"
+            ),
         }
     }
 
     /// Whether a master key was given at all (a file, or the environment variable), right or
     /// wrong: a command that can do without one asks this before [`Self::load`].
     pub fn is_given(&self) -> bool {
-        self.master_key_file.is_some()
-            || std::env::var_os(ledger_app::personal::MASTER_KEY_ENV).is_some()
+        self.master_key_file.is_some() || std::env::var_os(MASTER_KEY_ENV).is_some()
     }
 
     /// Key options for opening a ledger: the master key and random data keys.
