@@ -178,6 +178,49 @@ fn seal_erasing(
     Ok((seal_chunk(ring, chunk)?, erasing))
 }
 
+/// The customer directory as its last build left it, for an import's checks of identifier
+/// ownership while no server runs. It may lag the log (an import into a ledger that already
+/// held events leaves its events to the server's catch-up): the caller folds the events after
+/// [`StoredDirectory::checkpoint`] itself.
+#[derive(Debug)]
+pub struct StoredDirectory {
+    space: ledger_store::ProjectionSpace,
+    checkpoint: ledger_domain::ids::Position,
+}
+
+impl StoredDirectory {
+    /// The directory's active generation, or `None` when it was never built or was built with
+    /// another layout (the server rebuilds it then; the caller folds the whole log).
+    pub fn open(store: &ledger_store::SledEventLog) -> Result<Option<Self>, StoreFailure> {
+        use ledger_domain::projection::Projection as _;
+        let layout = customer_directory::CustomerDirectory.version();
+        let Some(space) = store
+            .projections()
+            .active(crate::names::CUSTOMER_DIRECTORY)?
+        else {
+            return Ok(None);
+        };
+        Ok(space.current(layout)?.map(|meta| Self {
+            checkpoint: meta.checkpoint,
+            space,
+        }))
+    }
+
+    /// The last position the directory applied.
+    pub fn checkpoint(&self) -> ledger_domain::ids::Position {
+        self.checkpoint
+    }
+
+    /// The customer holding `identifier` as of [`StoredDirectory::checkpoint`] (the rule "one
+    /// owner per identifier" asks this, as the API's commands do).
+    pub fn identifier_owner(
+        &self,
+        identifier: &ledger_domain::values::Identifier,
+    ) -> Result<Option<ledger_domain::ids::CustomerId>, ledger_domain::projection::StateError> {
+        customer_directory::identifier_owner(&self.space, identifier)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ledger_domain::samples;

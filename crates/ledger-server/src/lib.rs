@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod contacts_csv;
+pub mod import_rules;
 pub mod interchange;
 pub mod keys;
 pub mod progress;

@@ -23,17 +23,17 @@
 //! (an export needs none) it says how to build them instead. An import into a ledger that
 //! already holds events leaves the new events to the server's catch-up, as it always did.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use ledger_app::bulk::{BulkError, IMPORT_CHUNK_REQUESTS};
 use ledger_app::personal::KeyRing;
 use ledger_domain::events::Event;
-use ledger_domain::ids::{EventId, StreamId};
+use ledger_domain::ids::StreamId;
 use ledger_store::EventLog;
 use ledger_store::limits::IMPORT_RECORDS_MAX;
 use ledger_store::{
@@ -43,6 +43,7 @@ use ledger_store::{
 
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
 use crate::contacts_csv;
+use crate::import_rules::{EventIdUse, LedgerRules, StoredLedger};
 use crate::interchange::{FileLine, IntegratorLine, Line, parse_line, read_line};
 use crate::progress;
 
@@ -78,7 +79,12 @@ pub async fn run(
     } else {
         Input::open(&args.file, data)?
     };
-    let mut checked = check(&store, &input, problems)?;
+    let open_ring = || -> anyhow::Result<KeyRing> {
+        // Plain values are sealed on the way in, and the ledger's identifiers read to check
+        // integrator lines: only that form needs the master key.
+        ledger_app::open_keys(&store, keys.options()?).context("opening the data keys")
+    };
+    let mut checked = check(&store, &input, problems, &open_ring)?;
     let invalid = checked.problems.total;
     if invalid > 0 {
         checked.problems.print();
@@ -97,9 +103,10 @@ pub async fn run(
     }
     let summary = match checked.form {
         Form::Integrator => {
-            // Plain values are sealed on the way in: only this form needs the master key.
-            let ring =
-                ledger_app::open_keys(&store, keys.options()?).context("opening the data keys")?;
+            let ring = match checked.ring.take() {
+                Some(ring) => ring,
+                None => Arc::new(open_ring()?),
+            };
             write_integrator(&store, &ring, &input, &mut checked).await?
         }
         Form::Exported => write_exported(&store, &input, &mut checked).await?,
@@ -379,6 +386,8 @@ struct Checked {
     /// The accepted lines, parsed, when the input is at most [`IMPORT_HELD_BYTES_MAX`]; the
     /// digests of its blocks otherwise.
     held: Option<Vec<Line>>,
+    /// The data keys integrator lines were checked with, to seal them with.
+    ring: Option<Arc<KeyRing>>,
 }
 
 impl Checked {
@@ -400,8 +409,13 @@ enum Verdict {
 
 /// Checks every line of `input` against the store and the lines before it (the first
 /// reading): a file is all one form, the first line's; see [`IntegratorCheck`] and
-/// [`ExportCheck`].
-fn check(store: &SledEventLog, input: &Input, problems: Problems) -> anyhow::Result<Checked> {
+/// [`ExportCheck`]. The data keys are opened (`open_ring`) at the first integrator line.
+fn check(
+    store: &SledEventLog,
+    input: &Input,
+    problems: Problems,
+    open_ring: &dyn Fn() -> anyhow::Result<KeyRing>,
+) -> anyhow::Result<Checked> {
     let spinner = progress::spinner("checking every line");
     let mut checked = Checked {
         form: Form::Integrator,
@@ -411,9 +425,10 @@ fn check(store: &SledEventLog, input: &Input, problems: Problems) -> anyhow::Res
         already_present: 0,
         digests: Vec::new(),
         held: (input.bytes <= IMPORT_HELD_BYTES_MAX).then(Vec::new),
+        ring: None,
     };
     let mut form = None;
-    let mut integrator = IntegratorCheck::new(store)?;
+    let mut integrator = None;
     let mut export = ExportCheck::new(store);
     let mut blocks = input.blocks(checked.held.is_none())?;
     while let Some(block) = blocks.next_block()? {
@@ -428,7 +443,15 @@ fn check(store: &SledEventLog, input: &Input, problems: Problems) -> anyhow::Res
             };
             let first = *form.get_or_insert(Form::of(&line));
             let verdict = match (first, &line) {
-                (Form::Integrator, Line::Integrator(line)) => integrator.check(line)?,
+                (Form::Integrator, Line::Integrator(line)) => {
+                    let integrator = match &mut integrator {
+                        Some(integrator) => integrator,
+                        None => {
+                            integrator.insert(IntegratorCheck::new(store, Arc::new(open_ring()?))?)
+                        }
+                    };
+                    integrator.check(number, line)?
+                }
                 (Form::Exported, Line::Exported(record)) => export.check(record),
                 _ => Verdict::Problem(format!(
                     "(form): a file is all integrator form or all export form, and the first line is {}",
@@ -453,17 +476,17 @@ fn check(store: &SledEventLog, input: &Input, problems: Problems) -> anyhow::Res
     }
     spinner.finish_and_clear();
     checked.form = form.unwrap_or(Form::Integrator);
+    checked.ring = integrator.map(|integrator| Arc::clone(integrator.rules.into_facts().ring()));
     Ok(checked)
 }
 
-/// Integrator lines: an event id already in the store or earlier in the file is skipped, an
-/// expected version must match the store and the lines before it, and no line may carry
-/// personal data of someone already erased in the store (it could not be sealed, and the run
-/// would stop partway).
+/// Integrator lines: an event id already in the store or earlier in the file is skipped (the
+/// same event again) or refused (another event), an expected version must match the store and
+/// the lines before it, no line may carry personal data of someone already erased in the store
+/// (it could not be sealed, and the run would stop partway), and every line must keep the
+/// rules the ledger's state decides ([`crate::import_rules`]).
 struct IntegratorCheck<'a> {
-    store: &'a SledEventLog,
-    versions: HashMap<StreamId, u64>,
-    seen: HashSet<EventId>,
+    rules: LedgerRules<StoredLedger<'a>>,
     /// The store's data keys, to tell erased subjects (none while the store is empty), and
     /// what each subject asked about was found.
     keys: Option<DataKeyStore>,
@@ -471,16 +494,14 @@ struct IntegratorCheck<'a> {
 }
 
 impl<'a> IntegratorCheck<'a> {
-    fn new(store: &'a SledEventLog) -> anyhow::Result<Self> {
+    fn new(store: &'a SledEventLog, ring: Arc<KeyRing>) -> anyhow::Result<Self> {
         let keys = if store.head().event_count == 0 {
             None
         } else {
             Some(store.data_keys().context("reading the data keys")?)
         };
         Ok(Self {
-            store,
-            versions: HashMap::new(),
-            seen: HashSet::new(),
+            rules: LedgerRules::new(StoredLedger::open(store, ring)?),
             keys,
             erased: HashMap::new(),
         })
@@ -504,10 +525,11 @@ impl<'a> IntegratorCheck<'a> {
         Ok(erased.then_some(subject))
     }
 
-    fn check(&mut self, line: &IntegratorLine) -> anyhow::Result<Verdict> {
-        let event_id = line.new_event.event_id;
-        if self.store.position_of(event_id).is_some() || !self.seen.insert(event_id) {
-            return Ok(Verdict::AlreadyPresent);
+    fn check(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<Verdict> {
+        match self.rules.event_id(line)? {
+            EventIdUse::New => {}
+            EventIdUse::AlreadyPresent => return Ok(Verdict::AlreadyPresent),
+            EventIdUse::Reused(problem) => return Ok(Verdict::Problem(problem)),
         }
         if let Some(subject) = self.erased_subject(&line.event)? {
             let field = if subject.category() == "customer" {
@@ -520,10 +542,7 @@ impl<'a> IntegratorCheck<'a> {
             )));
         }
         let stream = &line.stream;
-        let current = *self
-            .versions
-            .entry(stream.clone())
-            .or_insert_with(|| self.store.stream_version(stream));
+        let current = self.rules.stream_version(stream)?;
         if let Some(expected) = line.expected_version
             && expected != current
         {
@@ -531,7 +550,10 @@ impl<'a> IntegratorCheck<'a> {
                 "expectedVersion: stream {stream} holds {current} events at this line, not {expected}"
             )));
         }
-        self.versions.insert(stream.clone(), current + 1);
+        if let Some(problem) = self.rules.check(line)? {
+            return Ok(Verdict::Problem(problem));
+        }
+        self.rules.accept(number, line)?;
         Ok(Verdict::Write)
     }
 }
@@ -797,9 +819,20 @@ async fn write_exported(
 
 #[cfg(test)]
 mod tests {
+    use ledger_domain::ids::EventId;
     use ledger_store::StoreOptions;
 
     use super::*;
+
+    /// Opens the store's data keys for [`check`], as the command does with a master key.
+    fn test_keys(store: &SledEventLog) -> impl Fn() -> anyhow::Result<KeyRing> + '_ {
+        || {
+            Ok(ledger_app::open_keys(
+                store,
+                ledger_app::KeyOptions::insecure_for_tests(),
+            )?)
+        }
+    }
 
     /// `input` as a file too large to hold would be: read a second time to be written.
     fn read_twice(mut input: Input) -> Input {
@@ -829,7 +862,7 @@ mod tests {
         let mut lines = registrations(PARSE_BLOCK_LINES + 100);
         std::fs::write(&file, lines.join("\n")).unwrap();
         let input = read_twice(Input::open(&file, dir.path()).unwrap());
-        let checked = check(&store, &input, Problems::default()).unwrap();
+        let checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
         assert_eq!(checked.problems.total, 0);
         assert_eq!(checked.to_write, u64::try_from(lines.len()).unwrap());
         assert_eq!(checked.digests.len(), 2);
@@ -870,7 +903,7 @@ mod tests {
         lines.push(lines[0].clone());
         std::fs::write(&file, lines.join("\n")).unwrap();
         let input = read_twice(Input::open(&file, dir.path()).unwrap());
-        let checked = check(&store, &input, Problems::default()).unwrap();
+        let checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
         assert_eq!(checked.problems.total, 2);
         assert!(checked.problems.listed[0].starts_with("line 4: expectedVersion:"));
         assert!(
@@ -917,11 +950,11 @@ mod tests {
             if !held {
                 input = read_twice(input);
             }
-            let mut checked = check(&store, &input, Problems::default()).unwrap();
+            let mut checked =
+                check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
             assert_eq!(checked.held.is_some(), held);
             assert_eq!(checked.digests.is_empty(), held);
-            let ring = ledger_app::open_keys(&store, ledger_app::KeyOptions::insecure_for_tests())
-                .unwrap();
+            let ring = checked.ring.take().unwrap();
             let summary = write_integrator(&store, &ring, &input, &mut checked)
                 .await
                 .unwrap();
@@ -970,7 +1003,8 @@ mod tests {
             if !held {
                 input = read_twice(input);
             }
-            let mut checked = check(&store, &input, Problems::default()).unwrap();
+            let mut checked =
+                check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
             assert_eq!(checked.form, Form::Exported);
             assert_eq!(checked.problems.total, 0, "{:?}", checked.problems.listed);
             assert_eq!(checked.held.is_some(), held);
@@ -991,9 +1025,8 @@ mod tests {
         let lines = registrations(2);
         std::fs::write(&first, lines.join("\n")).unwrap();
         let input = Input::open(&first, dir.path()).unwrap();
-        let mut checked = check(&store, &input, Problems::default()).unwrap();
-        let ring =
-            ledger_app::open_keys(&store, ledger_app::KeyOptions::insecure_for_tests()).unwrap();
+        let mut checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
+        let ring = checked.ring.take().unwrap();
         write_integrator(&store, &ring, &input, &mut checked)
             .await
             .unwrap();
@@ -1005,15 +1038,21 @@ mod tests {
         ring.begin_erasure(&erased).unwrap();
         ring.finish_erasure(&erased, true).unwrap();
 
-        // Each customer registered again under another name: a new event for each.
+        // Each customer's profile updated to another name: a new event for each.
         let again: Vec<String> = lines
             .iter()
-            .map(|line| line.replace("张三", "张三丰"))
+            .map(|line| {
+                let stream = stream_of(line);
+                let customer = stream.as_str().trim_start_matches("customer-");
+                format!(
+                    r#"{{"type":"ProfileUpdated","schemaVersion":1,"stream":"{stream}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"customerId":"{customer}","name":"张三丰"}}}}"#
+                )
+            })
             .collect();
         let second = dir.path().join("second.ndjson");
         std::fs::write(&second, again.join("\n")).unwrap();
         let input = Input::open(&second, dir.path()).unwrap();
-        let checked = check(&store, &input, Problems::default()).unwrap();
+        let checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
         assert_eq!(checked.problems.total, 1);
         assert_eq!(
             checked.problems.listed[0],

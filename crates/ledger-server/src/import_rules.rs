@@ -1,0 +1,678 @@
+//! The ledger's own rules for an import's integrator lines: what the API's aggregates refuse
+//! because of the ledger's state (a customer registered twice, a contact for nobody, an
+//! identifier another customer holds ...), checked against the ledger folded with the file's
+//! earlier accepted lines, so each line sees what the API would have seen had the lines before
+//! it been commands.
+//!
+//! The rules are phrased as the aggregates phrase them (`ledger_domain::aggregates`), with their
+//! [`DomainError`] wording, as `field: rule`. Only what the ledger's state decides is checked
+//! here; a line's own shape was checked when it was parsed. Export-form lines are history and
+//! are not checked.
+//!
+//! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
+//! rules need (merged, erased, its contact and enquiry ids) are read from the log the first time
+//! a line names the stream; who holds an identifier is the customer directory's answer as of its
+//! checkpoint, with the log's events after the checkpoint folded over it (the read models lag
+//! the log while no server runs: an import into a ledger that held events leaves the new events
+//! to the server's catch-up). State per stream, identifier and event id is a few ids and a
+//! digest, never the events themselves, so memory follows the file's ids, not its bytes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use anyhow::Context;
+use ledger_app::bulk::StoredDirectory;
+use ledger_app::personal::KeyRing;
+use ledger_domain::DomainError;
+use ledger_domain::events::Event;
+use ledger_domain::ids::{ContactId, CustomerId, EnquiryId, EventId, Position, StreamId};
+use ledger_domain::values::Identifier;
+use ledger_store::limits::READ_PAGE_MAX;
+use ledger_store::{EventLog, NewEvent, RecordedEvent, SledEventLog};
+
+use crate::interchange::IntegratorLine;
+
+/// The most events of the log after the customer directory's checkpoint that an import folds to
+/// know who holds each identifier. The fold keeps every identifier those events name (about
+/// 100 bytes each, a few per registration), so a million events is of the order of 100 MB; a
+/// directory further behind is brought up to date by `replay` first, which is also faster.
+pub const DIRECTORY_LAG_EVENTS_MAX: u64 = 1_000_000;
+
+/// The most merges followed from an identifier's holder to its survivor: the directory's own
+/// bound (`customer_directory::MERGE_HOPS_MAX`), for the merges an import folds itself.
+const MERGE_HOPS_MAX: usize = 16;
+
+/// A digest of an event's content: its stream, its envelope (everything but the id and what the
+/// ledger assigns) and its plain payload. Sealing uses a random nonce, so sealed bytes are never
+/// compared; their decoded event is.
+pub type Digest = [u8; 16];
+
+/// What the rules know of one stream: its version and the facts of it that decide.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamFacts {
+    /// The events the stream holds.
+    pub version: u64,
+    /// A policy stream holding only its `PolicyQuoted`: a `PolicyIssued` may still follow.
+    pub quoted_only: bool,
+    /// A customer merged away, into this survivor.
+    pub merged_into: Option<CustomerId>,
+    /// A customer or an anonymous enquiry erased.
+    pub erased: bool,
+    /// A customer's recorded contacts.
+    pub contacts: HashSet<ContactId>,
+    /// A customer's online enquiries.
+    pub enquiries: HashSet<EnquiryId>,
+}
+
+impl StreamFacts {
+    /// Folds one more event of the stream (evolve: no rules).
+    pub fn apply(&mut self, event: &Event) {
+        self.version += 1;
+        self.quoted_only = matches!(event, Event::PolicyQuoted(_)) && self.version == 1;
+        match event {
+            Event::CustomersMerged(merged) => self.merged_into = Some(merged.survivor_id),
+            Event::CustomerErased(_) | Event::EnquiryErased(_) => self.erased = true,
+            Event::ContactRecorded(contact) => {
+                self.contacts.insert(contact.contact_id);
+            }
+            Event::OnlineEnquiryReceived(enquiry) => {
+                self.enquiries.insert(enquiry.enquiry_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether [`StreamFacts::apply`] reads anything of an event of this type beyond counting
+    /// it, so a stored stream decodes only those.
+    fn decides(event_type: &str) -> bool {
+        matches!(
+            event_type,
+            "PolicyQuoted"
+                | "CustomersMerged"
+                | "CustomerErased"
+                | "EnquiryErased"
+                | "ContactRecorded"
+                | "OnlineEnquiryReceived"
+        )
+    }
+}
+
+/// An event the ledger recorded under an id a line names again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub position: Position,
+    pub digest: Digest,
+    /// Its personal fields could not be read (the subject was erased): compare the line's
+    /// content with its personal fields erased.
+    pub redacted: bool,
+}
+
+/// What the rules ask of the ledger as it is before the import.
+pub trait LedgerFacts {
+    /// The stream as the log holds it.
+    fn stream(&mut self, stream: &StreamId) -> anyhow::Result<StreamFacts>;
+
+    /// The customer holding `identifier` in the ledger, after every merge and erasure in it.
+    fn identifier_owner(&mut self, identifier: &Identifier) -> anyhow::Result<Option<CustomerId>>;
+
+    /// The event recorded under `event_id`, if any.
+    fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>>;
+}
+
+/// Who holds which identifier, as a fold of identifier events over an older answer (the
+/// directory's, or the ledger's): holders set here, merges and erasures since.
+#[derive(Debug, Default)]
+pub struct Owners {
+    held: HashMap<Identifier, Option<CustomerId>>,
+    merged: HashMap<CustomerId, CustomerId>,
+    erased: HashSet<CustomerId>,
+}
+
+impl Owners {
+    /// Folds one event (evolve: no rules), as the directory does: a removal frees the
+    /// identifier only when the remover holds it, by this fold or else by `older`.
+    pub fn apply(
+        &mut self,
+        event: &Event,
+        older: impl FnOnce(&Identifier) -> anyhow::Result<Option<CustomerId>>,
+    ) -> anyhow::Result<()> {
+        match event {
+            Event::CustomerRegistered(registered) => {
+                for identifier in &registered.identifiers {
+                    self.held
+                        .insert(identifier.clone(), Some(registered.customer_id));
+                }
+            }
+            Event::IdentifierAdded(added) => {
+                self.held
+                    .insert(added.identifier.clone(), Some(added.customer_id));
+            }
+            Event::IdentifierRemoved(removed) => {
+                let holder = self.held_by(&removed.identifier, || older(&removed.identifier))?;
+                if holder == Some(removed.customer_id) {
+                    self.held.insert(removed.identifier.clone(), None);
+                }
+            }
+            Event::CustomersMerged(merged) => {
+                self.merged.insert(merged.customer_id, merged.survivor_id);
+                for identifier in &merged.identifiers {
+                    self.held
+                        .insert(identifier.clone(), Some(merged.survivor_id));
+                }
+            }
+            Event::CustomerErased(erased) => {
+                self.erased.insert(erased.customer_id);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The holder of `identifier`: the one set here, else `older`'s, followed through the merges
+    /// and erasures folded here. `None` from here means "released".
+    fn held_by(
+        &self,
+        identifier: &Identifier,
+        older: impl FnOnce() -> anyhow::Result<Option<CustomerId>>,
+    ) -> anyhow::Result<Option<CustomerId>> {
+        let holder = match self.held.get(identifier) {
+            Some(holder) => *holder,
+            None => older()?,
+        };
+        let Some(mut holder) = holder else {
+            return Ok(None);
+        };
+        for _ in 0..MERGE_HOPS_MAX {
+            match self.merged.get(&holder) {
+                Some(survivor) => holder = *survivor,
+                None => break,
+            }
+        }
+        Ok((!self.erased.contains(&holder)).then_some(holder))
+    }
+}
+
+/// The digest of an event's content (see [`Digest`]) from its envelope and plain payload bytes.
+pub fn content_digest(stream: &StreamId, envelope: &NewEvent, plain_payload: &[u8]) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_be_bytes());
+        hasher.update(bytes);
+    };
+    field(stream.as_str().as_bytes());
+    field(envelope.event_type.as_bytes());
+    field(&envelope.schema_version.to_be_bytes());
+    field(&envelope.occurred_at.as_nanosecond().to_be_bytes());
+    field(envelope.actor.as_str().as_bytes());
+    let optional = |id: Option<String>| id.unwrap_or_default();
+    field(optional(envelope.correlation_id.map(|id| id.to_string())).as_bytes());
+    field(optional(envelope.causation_id.map(|id| id.to_string())).as_bytes());
+    field(envelope.origin.as_deref().unwrap_or_default().as_bytes());
+    field(plain_payload);
+    let mut digest = [0u8; 16];
+    digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    digest
+}
+
+/// What a line's event id says before its content is checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventIdUse {
+    /// Not recorded, and not on an earlier accepted line.
+    New,
+    /// The very same event is recorded, or on an earlier line: nothing to write.
+    AlreadyPresent,
+    /// Another event has this id: `eventId: …`.
+    Reused(String),
+}
+
+/// The rules folded across one file: the ledger's facts plus the lines accepted so far.
+#[derive(Debug)]
+pub struct LedgerRules<F> {
+    facts: F,
+    streams: HashMap<StreamId, StreamFacts>,
+    owners: Owners,
+    /// Each accepted line's event id, with its line number and content digest.
+    events: HashMap<EventId, (usize, Digest)>,
+}
+
+impl<F: LedgerFacts> LedgerRules<F> {
+    pub fn new(facts: F) -> Self {
+        Self {
+            facts,
+            streams: HashMap::new(),
+            owners: Owners::default(),
+            events: HashMap::new(),
+        }
+    }
+
+    /// The ledger's facts, handed back.
+    pub fn into_facts(self) -> F {
+        self.facts
+    }
+
+    /// Whether the line's event id is new, the same event again (idempotent), or the id of
+    /// another event, in the ledger or on an earlier line.
+    pub fn event_id(&mut self, line: &IntegratorLine) -> anyhow::Result<EventIdUse> {
+        let event_id = line.new_event.event_id;
+        let digest = || content_digest(&line.stream, &line.new_event, &line.new_event.payload);
+        if let Some((earlier, earlier_digest)) = self.events.get(&event_id) {
+            return Ok(if *earlier_digest == digest() {
+                EventIdUse::AlreadyPresent
+            } else {
+                EventIdUse::Reused(format!(
+                    "eventId: {event_id} is already the id of another event (line {earlier})"
+                ))
+            });
+        }
+        let Some(recorded) = self.facts.recorded(event_id)? else {
+            return Ok(EventIdUse::New);
+        };
+        let same = if recorded.redacted {
+            let mut redacted = line.event.clone();
+            redacted.take_personal();
+            recorded.digest
+                == content_digest(&line.stream, &line.new_event, &redacted.encode_payload())
+        } else {
+            recorded.digest == digest()
+        };
+        Ok(if same {
+            EventIdUse::AlreadyPresent
+        } else {
+            EventIdUse::Reused(format!(
+                "eventId: {event_id} is already the id of another event (position {})",
+                recorded.position
+            ))
+        })
+    }
+
+    /// The events `stream` holds at this line: the ledger's and the accepted lines'.
+    pub fn stream_version(&mut self, stream: &StreamId) -> anyhow::Result<u64> {
+        Ok(self.stream_facts(stream)?.version)
+    }
+
+    fn stream_facts(&mut self, stream: &StreamId) -> anyhow::Result<&StreamFacts> {
+        if !self.streams.contains_key(stream) {
+            let facts = self.facts.stream(stream)?;
+            self.streams.insert(stream.clone(), facts);
+        }
+        Ok(&self.streams[stream])
+    }
+
+    /// The first rule of the ledger's state `line` breaks, as `field: rule`; `None` when it
+    /// keeps them all.
+    pub fn check(&mut self, line: &IntegratorLine) -> anyhow::Result<Option<String>> {
+        let stream = &line.stream;
+        let event = &line.event;
+        let facts = self.stream_facts(stream)?.clone_decisive();
+        let Some((kind, field)) = kind_of(stream) else {
+            return Ok(None);
+        };
+        let id = stream
+            .as_str()
+            .split_once('-')
+            .map_or(stream.as_str(), |(_, id)| id);
+        let exists = facts.version > 0;
+        let problem = match creation(event, stream) {
+            Creation::Creates if exists => Some(already_exists(kind, id)),
+            Creation::CreatesAfterQuote if exists && !facts.quoted_only => {
+                Some(already_exists(kind, id))
+            }
+            Creation::Continues if !exists => Some(DomainError::NotFound {
+                kind,
+                id: id.to_owned(),
+            }),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Ok(Some(format!("{field}: {problem}")));
+        }
+        if facts.erased {
+            return Ok(Some(match event {
+                Event::CustomerErased(_) | Event::EnquiryErased(_) => format!(
+                    "{field}: {}",
+                    DomainError::InvalidTransition {
+                        kind,
+                        id: id.to_owned(),
+                        action: "erase",
+                        state: "erased".to_owned(),
+                    }
+                ),
+                _ => format!(
+                    "{field}: the personal data of {stream} was erased; nothing new can be recorded for it"
+                ),
+            }));
+        }
+        if let Some(survivor) = facts.merged_into
+            && !matches!(event, Event::CustomerErased(_))
+        {
+            let merged = DomainError::CustomerMerged {
+                customer: id.to_owned(),
+                survivor: survivor.to_string(),
+            };
+            return Ok(Some(format!("{field}: {merged}")));
+        }
+        self.customer_rules(stream, event)
+    }
+
+    /// The rules of a customer's own stream beyond its existence and standing.
+    fn customer_rules(
+        &mut self,
+        stream: &StreamId,
+        event: &Event,
+    ) -> anyhow::Result<Option<String>> {
+        match event {
+            Event::CustomerRegistered(registered) => {
+                for (index, identifier) in registered.identifiers.iter().enumerate() {
+                    if let Some(owned) =
+                        self.owned_by_another(identifier, registered.customer_id)?
+                    {
+                        return Ok(Some(format!("identifiers[{index}]: {owned}")));
+                    }
+                }
+                return Ok(None);
+            }
+            Event::IdentifierAdded(added) => {
+                let owned = self.owned_by_another(&added.identifier, added.customer_id)?;
+                return Ok(owned.map(|owned| format!("identifier: {owned}")));
+            }
+            _ => {}
+        }
+        let facts = &self.streams[stream];
+        let contact_unknown =
+            |contact: ContactId| (!facts.contacts.contains(&contact)).then_some(contact);
+        let problem = match event {
+            Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
+                Some(("contactId", already_exists("contact", contact.contact_id)))
+            }
+            Event::ContactCorrected(corrected) => contact_unknown(corrected.contact_id)
+                .map(|contact| ("contactId", not_found("contact", contact))),
+            Event::SatisfactionRecorded(rated) => rated
+                .contact_id
+                .and_then(contact_unknown)
+                .map(|contact| ("contactId", not_found("contact", contact))),
+            Event::OnlineEnquiryReceived(enquiry)
+                if stream.category() == "customer"
+                    && facts.enquiries.contains(&enquiry.enquiry_id) =>
+            {
+                Some(("enquiryId", already_exists("enquiry", enquiry.enquiry_id)))
+            }
+            _ => None,
+        };
+        Ok(problem.map(|(field, problem)| format!("{field}: {problem}")))
+    }
+
+    /// `IdentifierOwned` when someone other than `customer` holds `identifier` at this line.
+    fn owned_by_another(
+        &mut self,
+        identifier: &Identifier,
+        customer: CustomerId,
+    ) -> anyhow::Result<Option<DomainError>> {
+        let facts = &mut self.facts;
+        let owner = self
+            .owners
+            .held_by(identifier, || facts.identifier_owner(identifier))?;
+        Ok(owner
+            .filter(|owner| *owner != customer)
+            .map(|owner| DomainError::IdentifierOwned {
+                identifier: identifier.to_string(),
+                owner: owner.to_string(),
+            }))
+    }
+
+    /// Folds an accepted line (evolve: no rules): later lines see it.
+    pub fn accept(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<()> {
+        let digest = content_digest(&line.stream, &line.new_event, &line.new_event.payload);
+        self.events
+            .insert(line.new_event.event_id, (number, digest));
+        let facts = &mut self.facts;
+        self.owners
+            .apply(&line.event, |identifier| facts.identifier_owner(identifier))?;
+        self.stream_facts(&line.stream)?;
+        if let Some(facts) = self.streams.get_mut(&line.stream) {
+            facts.apply(&line.event);
+        }
+        Ok(())
+    }
+}
+
+impl StreamFacts {
+    /// The facts that decide, without the id sets (which [`LedgerRules::check`] reads in place).
+    fn clone_decisive(&self) -> Self {
+        Self {
+            version: self.version,
+            quoted_only: self.quoted_only,
+            merged_into: self.merged_into,
+            erased: self.erased,
+            contacts: HashSet::new(),
+            enquiries: HashSet::new(),
+        }
+    }
+}
+
+/// How an event stands to its stream's existence, as its aggregate decides.
+enum Creation {
+    /// Starts the stream: refused on one that exists (`AlreadyExists`).
+    Creates,
+    /// `PolicyIssued`: starts the stream, or follows its quote.
+    CreatesAfterQuote,
+    /// `ProcessPublished`: the first version or a later one.
+    CreatesOrContinues,
+    /// Needs the stream (`NotFound`).
+    Continues,
+}
+
+fn creation(event: &Event, stream: &StreamId) -> Creation {
+    match event {
+        Event::CustomerRegistered(_)
+        | Event::PolicyQuoted(_)
+        | Event::ClaimReported(_)
+        | Event::ServiceCaseOpened(_)
+        | Event::CampaignLaunched(_) => Creation::Creates,
+        Event::OnlineEnquiryReceived(_) if stream.category() == "enquiry" => Creation::Creates,
+        Event::PolicyIssued(_) => Creation::CreatesAfterQuote,
+        Event::ProcessPublished(_) => Creation::CreatesOrContinues,
+        _ => Creation::Continues,
+    }
+}
+
+/// The aggregate's kind (as its errors name it) and the payload field naming its id, by the
+/// stream's category; `None` for a category no aggregate owns.
+fn kind_of(stream: &StreamId) -> Option<(&'static str, &'static str)> {
+    Some(match stream.category() {
+        "customer" => ("customer", "customerId"),
+        "policy" => ("policy", "policyNumber"),
+        "claim" => ("claim", "claimNumber"),
+        "case" => ("service case", "caseId"),
+        "campaign" => ("campaign", "campaignId"),
+        "process" => ("process", "processId"),
+        "enquiry" => ("enquiry", "enquiryId"),
+        _ => return None,
+    })
+}
+
+fn already_exists(kind: &'static str, id: impl std::fmt::Display) -> DomainError {
+    DomainError::AlreadyExists {
+        kind,
+        id: id.to_string(),
+    }
+}
+
+fn not_found(kind: &'static str, id: impl std::fmt::Display) -> DomainError {
+    DomainError::NotFound {
+        kind,
+        id: id.to_string(),
+    }
+}
+
+/// The ledger's facts from a store: streams read from the log, identifier holders from the
+/// customer directory with the log's events after its checkpoint folded over it.
+pub struct StoredLedger<'a> {
+    store: &'a SledEventLog,
+    ring: Arc<KeyRing>,
+    directory: Option<StoredDirectory>,
+    tail: Owners,
+}
+
+impl std::fmt::Debug for StoredLedger<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("StoredLedger")
+            .field("directory", &self.directory)
+            .field("tail", &self.tail)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> StoredLedger<'a> {
+    /// Opens the directory and folds the log's events after its checkpoint (at most
+    /// [`DIRECTORY_LAG_EVENTS_MAX`] of them).
+    pub fn open(store: &'a SledEventLog, ring: Arc<KeyRing>) -> anyhow::Result<Self> {
+        let head = store.head().position;
+        let directory = if head.get() == 0 {
+            None
+        } else {
+            StoredDirectory::open(store).context("opening the customer directory")?
+        };
+        let from = directory
+            .as_ref()
+            .map_or(Position(1), |directory| directory.checkpoint().next());
+        let lag = (head.get() + 1).saturating_sub(from.get());
+        if lag > DIRECTORY_LAG_EVENTS_MAX {
+            anyhow::bail!(
+                "the customer directory is {lag} events behind the log, more than an import \
+                 folds ({DIRECTORY_LAG_EVENTS_MAX}) to check who holds each identifier: \
+                 `contact-ledger replay --projection customer-directory` brings it up to date"
+            );
+        }
+        let mut tail = Owners::default();
+        let mut next = from;
+        while next <= head {
+            let page = store
+                .read_all(next, READ_PAGE_MAX)
+                .context("reading the log after the customer directory's checkpoint")?;
+            let Some(last) = page.last() else { break };
+            next = last.position.next();
+            for record in &page {
+                if matches!(
+                    record.event.event_type.as_str(),
+                    "CustomerRegistered"
+                        | "IdentifierAdded"
+                        | "IdentifierRemoved"
+                        | "CustomersMerged"
+                        | "CustomerErased"
+                ) {
+                    let event = opened(&ring, record)?.0;
+                    tail.apply(&event, |identifier| {
+                        directory_owner(directory.as_ref(), identifier)
+                    })?;
+                }
+            }
+        }
+        Ok(Self {
+            store,
+            ring,
+            directory,
+            tail,
+        })
+    }
+
+    /// The key ring the facts were read with, for the import's writes.
+    pub fn ring(&self) -> &Arc<KeyRing> {
+        &self.ring
+    }
+}
+
+fn directory_owner(
+    directory: Option<&StoredDirectory>,
+    identifier: &Identifier,
+) -> anyhow::Result<Option<CustomerId>> {
+    match directory {
+        Some(directory) => directory
+            .identifier_owner(identifier)
+            .context("reading the customer directory"),
+        None => Ok(None),
+    }
+}
+
+/// A stored record's event, personal fields opened while its key lives, and whether they were
+/// erased.
+fn opened(ring: &KeyRing, record: &RecordedEvent) -> anyhow::Result<(Event, bool)> {
+    let stored = &record.event;
+    let opened = ring
+        .open_payload(
+            stored.event_id,
+            &stored.event_type,
+            stored.schema_version,
+            &stored.payload,
+        )
+        .with_context(|| format!("decoding the event at position {}", record.position))?;
+    Ok((opened.event, opened.redacted))
+}
+
+impl LedgerFacts for StoredLedger<'_> {
+    fn stream(&mut self, stream: &StreamId) -> anyhow::Result<StreamFacts> {
+        let version = self.store.stream_version(stream);
+        let mut facts = StreamFacts::default();
+        let read_whole = matches!(stream.category(), "customer" | "enquiry")
+            || (stream.category() == "policy" && version == 1);
+        if !read_whole {
+            facts.version = version;
+            return Ok(facts);
+        }
+        while facts.version < version {
+            let page = self
+                .store
+                .read_stream(stream, facts.version + 1, READ_PAGE_MAX)
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.is_empty() {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            for record in &page {
+                let stored = &record.event;
+                if StreamFacts::decides(&stored.event_type) {
+                    let event = ledger_app::personal::open_redacted(
+                        &stored.event_type,
+                        stored.schema_version,
+                        &stored.payload,
+                    )
+                    .with_context(|| {
+                        format!("decoding the event at position {}", record.position)
+                    })?;
+                    facts.apply(&event);
+                } else {
+                    facts.version += 1;
+                    facts.quoted_only = false;
+                }
+            }
+        }
+        Ok(facts)
+    }
+
+    fn identifier_owner(&mut self, identifier: &Identifier) -> anyhow::Result<Option<CustomerId>> {
+        let directory = self.directory.as_ref();
+        self.tail
+            .held_by(identifier, || directory_owner(directory, identifier))
+    }
+
+    fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>> {
+        let Some(position) = self.store.position_of(event_id) else {
+            return Ok(None);
+        };
+        let record = self
+            .store
+            .read_all(position, 1)
+            .with_context(|| format!("reading the event at position {position}"))?
+            .into_iter()
+            .next()
+            .with_context(|| format!("the log has no event at position {position}"))?;
+        let (event, redacted) = opened(&self.ring, &record)?;
+        Ok(Some(Recorded {
+            position,
+            digest: content_digest(&record.stream, &record.event, &event.encode_payload()),
+            redacted,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

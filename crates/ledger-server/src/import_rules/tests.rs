@@ -1,0 +1,495 @@
+//! The import's rules, given a ledger's facts (a map) and the file's earlier lines, when a line
+//! comes, then the problem it is (or none). Lines come from the sample fixture, a history that
+//! keeps every rule, and from small lines written here.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::interchange::{Line, parse_line};
+
+const SAMPLE: &str = include_str!("../../../../tests/fixtures/ledger-sample.ndjson");
+
+/// A ledger's facts held in maps.
+#[derive(Debug, Default)]
+struct Facts {
+    streams: HashMap<StreamId, StreamFacts>,
+    owners: HashMap<Identifier, CustomerId>,
+    recorded: HashMap<EventId, Recorded>,
+}
+
+impl LedgerFacts for Facts {
+    fn stream(&mut self, stream: &StreamId) -> anyhow::Result<StreamFacts> {
+        Ok(self.streams.get(stream).cloned().unwrap_or_default())
+    }
+
+    fn identifier_owner(&mut self, identifier: &Identifier) -> anyhow::Result<Option<CustomerId>> {
+        Ok(self.owners.get(identifier).copied())
+    }
+
+    fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>> {
+        Ok(self.recorded.get(&event_id).cloned())
+    }
+}
+
+/// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
+fn ledger_of(lines: &[IntegratorLine]) -> Facts {
+    let mut facts = Facts::default();
+    for (index, line) in lines.iter().enumerate() {
+        facts
+            .streams
+            .entry(line.stream.clone())
+            .or_default()
+            .apply(&line.event);
+        let mut owners = Owners::default();
+        owners.apply(&line.event, |_| Ok(None)).unwrap();
+        for (identifier, holder) in owners.held {
+            match holder {
+                Some(holder) => facts.owners.insert(identifier, holder),
+                None => facts.owners.remove(&identifier),
+            };
+        }
+        facts.recorded.insert(
+            line.new_event.event_id,
+            Recorded {
+                position: Position(u64::try_from(index).unwrap() + 1),
+                digest: content_digest(&line.stream, &line.new_event, &line.new_event.payload),
+                redacted: false,
+            },
+        );
+    }
+    facts
+}
+
+fn integrator(text: &str) -> IntegratorLine {
+    match parse_line(text).unwrap() {
+        Line::Integrator(line) => line,
+        Line::Exported(_) => panic!("an integrator line was expected: {text}"),
+    }
+}
+
+/// The sample's first line of `event_type`.
+fn sample(event_type: &str) -> IntegratorLine {
+    let tag = format!(r#""type":"{event_type}""#);
+    let text = SAMPLE
+        .lines()
+        .find(|line| line.contains(&tag))
+        .unwrap_or_else(|| panic!("the sample has no {event_type}"));
+    integrator(text)
+}
+
+const ALICE: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
+const BOB: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ac";
+const CONTACT: &str = "0190a5e2-8c3b-7d4e-9f00-00000000c001";
+
+fn registered(customer: &str, mobile: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"CustomerRegistered","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-07T09:30:00+08:00","actor":"agent-0042","payload":{{"customerId":"{customer}","kind":"INDIVIDUAL","name":"张三","identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}}}"#
+    ))
+}
+
+fn identifier_event(event_type: &str, customer: &str, mobile: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"{event_type}","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-07T10:30:00+08:00","actor":"agent-0042","payload":{{"customerId":"{customer}","identifier":{{"kind":"MOBILE","value":"{mobile}"}}}}}}"#
+    ))
+}
+
+fn contact(customer: &str, contact: &str, summary: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
+    ))
+}
+
+fn merged(customer: &str, survivor: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"CustomersMerged","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-09T09:30:00+08:00","actor":"dq-01","payload":{{"customerId":"{customer}","survivorId":"{survivor}","identifiers":[]}}}}"#
+    ))
+}
+
+fn erased(customer: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"CustomerErased","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-10T09:30:00+08:00","actor":"privacy-01","payload":{{"customerId":"{customer}","reason":"CUSTOMER_REQUEST"}}}}"#
+    ))
+}
+
+/// Feeds `lines` in order, accepting each line that keeps the rules; the problems by line
+/// number (from 1).
+fn fold(rules: &mut LedgerRules<Facts>, lines: &[IntegratorLine]) -> Vec<(usize, String)> {
+    let mut problems = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let number = index + 1;
+        match rules.event_id(line).unwrap() {
+            EventIdUse::New => {}
+            EventIdUse::AlreadyPresent => continue,
+            EventIdUse::Reused(problem) => {
+                problems.push((number, problem));
+                continue;
+            }
+        }
+        match rules.check(line).unwrap() {
+            Some(problem) => problems.push((number, problem)),
+            None => rules.accept(number, line).unwrap(),
+        }
+    }
+    problems
+}
+
+fn fold_on(ledger: Facts, lines: &[IntegratorLine]) -> Vec<(usize, String)> {
+    fold(&mut LedgerRules::new(ledger), lines)
+}
+
+#[test]
+fn the_sample_history_keeps_every_rule_and_again_is_already_present() {
+    let lines: Vec<IntegratorLine> = SAMPLE.lines().map(integrator).collect();
+    let mut rules = LedgerRules::new(Facts::default());
+    assert_eq!(fold(&mut rules, &lines), Vec::new());
+    // The same file again, onto the ledger that holds it: every line is already present.
+    let mut again = LedgerRules::new(ledger_of(&lines));
+    for line in &lines {
+        assert_eq!(again.event_id(line).unwrap(), EventIdUse::AlreadyPresent);
+    }
+}
+
+#[test]
+fn registering_a_customer_the_ledger_or_the_file_holds_already_exists() {
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let again = registered(ALICE, "13800000002");
+    assert_eq!(
+        fold_on(ledger, std::slice::from_ref(&again)),
+        [(1, format!("customerId: customer {ALICE} already exists"))]
+    );
+    let lines = [
+        registered(BOB, "13800000003"),
+        registered(BOB, "13800000004"),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(2, format!("customerId: customer {BOB} already exists"))]
+    );
+}
+
+#[test]
+fn an_identifier_another_customer_holds_is_identifier_owned() {
+    // Held in the ledger.
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    assert_eq!(
+        fold_on(ledger, &[registered(BOB, "13800000001")]),
+        [(
+            1,
+            format!("identifiers[0]: Mobile 13800000001 already belongs to customer {ALICE}")
+        )]
+    );
+    // Held by an earlier line of the file, and added to another customer.
+    let lines = [
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        identifier_event("IdentifierAdded", BOB, "13800000001"),
+        // The holder adding it again changes nothing and is no problem.
+        identifier_event("IdentifierAdded", ALICE, "13800000001"),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(
+            3,
+            format!("identifier: Mobile 13800000001 already belongs to customer {ALICE}")
+        )]
+    );
+}
+
+#[test]
+fn an_identifier_is_free_again_once_removed_by_its_holder_or_its_holder_erased() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+    ]);
+    let lines = [
+        // Someone who does not hold it cannot free it.
+        identifier_event("IdentifierRemoved", BOB, "13800000001"),
+        identifier_event("IdentifierAdded", BOB, "13800000001"),
+        identifier_event("IdentifierRemoved", ALICE, "13800000001"),
+        identifier_event("IdentifierAdded", BOB, "13800000001"),
+        erased(BOB),
+        registered("0190a5e2-8c3b-7d4e-9f00-1234567890ad", "13800000002"),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [(
+            2,
+            format!("identifier: Mobile 13800000001 already belongs to customer {ALICE}")
+        )]
+    );
+}
+
+#[test]
+fn an_identifier_of_a_merged_customer_belongs_to_the_survivor() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+    ]);
+    let lines = [
+        merged(ALICE, BOB),
+        identifier_event("IdentifierAdded", BOB, "13800000001"),
+        registered("0190a5e2-8c3b-7d4e-9f00-1234567890ad", "13800000001"),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [(
+            3,
+            format!("identifiers[0]: Mobile 13800000001 already belongs to customer {BOB}")
+        )]
+    );
+}
+
+#[test]
+fn an_event_for_a_customer_nobody_registered_is_not_found() {
+    assert_eq!(
+        fold_on(Facts::default(), &[contact(ALICE, CONTACT, "a call")]),
+        [(1, format!("customerId: customer {ALICE} does not exist"))]
+    );
+    // Registered earlier in the file, it is found.
+    let lines = [
+        registered(ALICE, "13800000001"),
+        contact(ALICE, CONTACT, "a call"),
+    ];
+    assert_eq!(fold_on(Facts::default(), &lines), []);
+}
+
+#[test]
+fn a_contact_id_is_recorded_once_and_only_recorded_contacts_are_corrected() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        contact(ALICE, CONTACT, "a call"),
+    ]);
+    let correction = sample("ContactCorrected");
+    let Event::ContactCorrected(corrected) = &correction.event else {
+        unreachable!()
+    };
+    let mut ledger_with_customer = ledger;
+    ledger_with_customer.streams.insert(
+        correction.stream.clone(),
+        StreamFacts {
+            version: 1,
+            ..StreamFacts::default()
+        },
+    );
+    let lines = [
+        contact(ALICE, CONTACT, "another call"),
+        correction.clone_line(),
+    ];
+    assert_eq!(
+        fold_on(ledger_with_customer, &lines),
+        [
+            (1, format!("contactId: contact {CONTACT} already exists")),
+            (
+                2,
+                format!("contactId: contact {} does not exist", corrected.contact_id)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_merged_customer_accepts_nothing_but_its_erasure() {
+    let lines = [
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        merged(ALICE, BOB),
+        contact(ALICE, CONTACT, "a call"),
+        erased(ALICE),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(
+            4,
+            format!("customerId: customer {ALICE} was merged into {BOB}; use the survivor")
+        )]
+    );
+}
+
+#[test]
+fn an_erased_customer_or_enquiry_is_not_erased_again_and_an_unknown_one_not_at_all() {
+    let lines = [
+        erased(ALICE),
+        registered(ALICE, "13800000001"),
+        erased(ALICE),
+        erased(ALICE).with_actor("privacy-02"),
+        contact(ALICE, CONTACT, "a call"),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [
+            (1, format!("customerId: customer {ALICE} does not exist")),
+            (
+                4,
+                format!("customerId: cannot erase customer {ALICE} while it is erased")
+            ),
+            (
+                5,
+                format!(
+                    "customerId: the personal data of customer-{ALICE} was erased; nothing new can be recorded for it"
+                )
+            ),
+        ]
+    );
+    let erasure = sample("EnquiryErased");
+    let Event::EnquiryErased(enquiry) = &erasure.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        fold_on(Facts::default(), &[erasure.clone_line()]),
+        [(
+            1,
+            format!("enquiryId: enquiry {} does not exist", enquiry.enquiry_id)
+        )]
+    );
+    let mut ledger = Facts::default();
+    let mut held = StreamFacts::default();
+    held.apply(&sample("OnlineEnquiryReceived").event);
+    held.apply(&erasure.event);
+    ledger.streams.insert(erasure.stream.clone(), held);
+    assert_eq!(
+        fold_on(ledger, &[erasure.with_actor("privacy-02")]),
+        [(
+            1,
+            format!(
+                "enquiryId: cannot erase enquiry {} while it is erased",
+                enquiry.enquiry_id
+            )
+        )]
+    );
+}
+
+#[test]
+fn creation_events_refuse_an_existing_stream_and_the_others_need_one() {
+    let reported = sample("ClaimReported");
+    let Event::ClaimReported(claim) = &reported.event else {
+        unreachable!()
+    };
+    let number = claim.claim_number.as_str().to_owned();
+    let mut settled = sample("ClaimSettled");
+    settled = settled.on_stream_of(&reported);
+    let lines = [
+        settled.clone_line(),
+        reported.clone_line(),
+        reported.with_actor("agent-0043"),
+        settled,
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [
+            (1, format!("claimNumber: claim {number} does not exist")),
+            (3, format!("claimNumber: claim {number} already exists")),
+        ]
+    );
+    // A policy is issued after its quote, but not issued twice.
+    let quoted = sample("PolicyQuoted");
+    let issued = sample("PolicyIssued").on_stream_of(&quoted);
+    let lines = [
+        quoted.clone_line(),
+        issued.clone_line(),
+        issued.with_actor("agent-0043"),
+    ];
+    let problems = fold_on(Facts::default(), &lines);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, 3);
+    assert!(problems[0].1.ends_with("already exists"), "{problems:?}");
+}
+
+#[test]
+fn an_event_id_names_one_event_only() {
+    let first = contact(ALICE, CONTACT, "a call");
+    let mut other = contact(
+        ALICE,
+        "0190a5e2-8c3b-7d4e-9f00-00000000c002",
+        "another call",
+    );
+    other.new_event.event_id = first.new_event.event_id;
+    let id = first.new_event.event_id;
+    // Two lines of one file.
+    let lines = [
+        registered(ALICE, "13800000001"),
+        first.clone_line(),
+        first.clone_line(),
+        other.clone_line(),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(
+            4,
+            format!("eventId: {id} is already the id of another event (line 2)")
+        )]
+    );
+    // A line and the ledger.
+    let ledger = ledger_of(&[registered(ALICE, "13800000001"), first.clone_line()]);
+    assert_eq!(
+        fold_on(ledger, &[other.clone_line()]),
+        [(
+            1,
+            format!("eventId: {id} is already the id of another event (position 2)")
+        )]
+    );
+    // An envelope field differs: another event too.
+    let ledger = ledger_of(&[registered(ALICE, "13800000001"), first.clone_line()]);
+    assert_eq!(fold_on(ledger, &[first.with_actor("agent-0043")]).len(), 1);
+    // Recorded for a customer erased since: its personal fields are compared erased.
+    let mut ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let mut redacted = first.event.clone();
+    redacted.take_personal();
+    ledger.recorded.insert(
+        id,
+        Recorded {
+            position: Position(2),
+            digest: content_digest(&first.stream, &first.new_event, &redacted.encode_payload()),
+            redacted: true,
+        },
+    );
+    let mut rules = LedgerRules::new(ledger);
+    assert_eq!(rules.event_id(&first).unwrap(), EventIdUse::AlreadyPresent);
+    assert!(matches!(
+        rules.event_id(&other).unwrap(),
+        EventIdUse::Reused(_)
+    ));
+}
+
+/// Ways to make a line from another in these tests.
+trait LineEdits {
+    fn clone_line(&self) -> IntegratorLine;
+    /// The same event by another actor: another event, with an id of its own.
+    fn with_actor(&self, actor: &str) -> IntegratorLine;
+    /// The same event moved onto `other`'s aggregate (its number or id rewritten).
+    fn on_stream_of(&self, other: &IntegratorLine) -> IntegratorLine;
+}
+
+impl LineEdits for IntegratorLine {
+    fn clone_line(&self) -> IntegratorLine {
+        IntegratorLine {
+            stream: self.stream.clone(),
+            expected_version: self.expected_version,
+            event: self.event.clone(),
+            new_event: self.new_event.clone(),
+        }
+    }
+
+    fn with_actor(&self, actor: &str) -> IntegratorLine {
+        let mut line = self.clone_line();
+        line.new_event.actor = ledger_domain::ids::StaffId::parse("actor", actor).unwrap();
+        line.new_event.event_id = EventId::from_uuid(uuid::Uuid::new_v4());
+        line
+    }
+
+    fn on_stream_of(&self, other: &IntegratorLine) -> IntegratorLine {
+        let mut payload = self.event.to_json();
+        let other_payload = other.event.to_json();
+        for key in ["claimNumber", "policyNumber"] {
+            if let (Some(value), true) = (other_payload.get(key), payload.get(key).is_some()) {
+                payload[key] = value.clone();
+            }
+        }
+        let event = Event::from_json(self.event.event_type(), 1, &payload).unwrap();
+        let mut line = self.clone_line();
+        line.stream = event.stream();
+        line.new_event.payload = event.encode_payload();
+        line.new_event.event_id = EventId::from_uuid(uuid::Uuid::new_v4());
+        line.event = event;
+        line
+    }
+}
