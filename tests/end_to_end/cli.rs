@@ -993,3 +993,79 @@ fn a_missing_or_wrong_master_key_is_said_once_naming_what_works() {
     );
     assert_eq!(said.matches("does not open").count(), 1, "{said}");
 }
+
+#[test]
+fn a_range_export_verifies_on_its_own_naming_the_head_it_continues() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let export = |range: &[&str], name: &str| {
+        let file = scratch.path().join(name);
+        let path = file.to_str().unwrap().to_owned();
+        let output = run(&[&["export", "--data", data, "--output", &path], range].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        path
+    };
+    let first = export(&["--to", "100"], "first.ndjson");
+    let rest = export(&["--from", "101"], "rest.ndjson");
+    let verify_export = |file: &str, json: bool| {
+        let mut arguments = vec!["verify", "--export", file];
+        if json {
+            arguments.push("--json");
+        }
+        run(&arguments)
+    };
+    let first_head = json_of(&verify_export(&first, true))["headHash"].clone();
+    let whole = verify_json(data);
+
+    let checked = verify_export(&rest, false);
+    assert!(checked.status.success(), "{}", stdout(&checked));
+    let said = stdout(&checked);
+    assert!(
+        said.starts_with(&format!(
+            "ok: {} events, positions 101–{}, continuing a ledger whose head was {} (taken on \
+             trust)",
+            whole["headPosition"].as_u64().unwrap() - 100,
+            whole["headPosition"],
+            first_head.as_str().unwrap()
+        )),
+        "{said}"
+    );
+    let report = json_of(&verify_export(&rest, true));
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["firstPosition"], 101, "{report}");
+    assert_eq!(report["continuesHeadHash"], first_head, "{report}");
+    assert_eq!(report["headHash"], whole["headHash"], "{report}");
+
+    // From position 1 the first prevHash is the genesis hash, nothing taken on trust.
+    let report = json_of(&verify_export(&first, true));
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["firstPosition"], 1, "{report}");
+    assert!(report.get("continuesHeadHash").is_none(), "{report}");
+    let text = std::fs::read_to_string(&first).unwrap();
+    let (line, others) = text.split_once('\n').unwrap();
+    let genesis = format!("\"prevHash\":\"{}\"", "0".repeat(64));
+    assert!(line.contains(&genesis), "{line}");
+    let altered = scratch.path().join("altered.ndjson");
+    std::fs::write(
+        &altered,
+        format!(
+            "{}\n{others}",
+            line.replace(&genesis, &format!("\"prevHash\":\"{}\"", "1".repeat(64)))
+        ),
+    )
+    .unwrap();
+    let refused = verify_export(altered.to_str().unwrap(), false);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stdout(&refused)
+            .contains("line 1: position 1: prevHash: position 1 follows the genesis hash"),
+        "{}",
+        stdout(&refused)
+    );
+}

@@ -1,7 +1,10 @@
 //! `contact-ledger verify`: check the store's hash chain and indexes, or an export file offline.
 //!
 //! Exit 0 when everything checks, 1 when anything does not; `--json` prints one object:
-//! `{"ok", "events", "headPosition", "headHash", "problems"}`.
+//! `{"ok", "events", "headPosition", "headHash", "problems"}`, and for an export file also
+//! `"firstPosition"` and, when the export is of a range that starts after position 1,
+//! `"continuesHeadHash"`: the head hash of the ledger it continues, its first `prevHash`, which
+//! the file alone cannot check and is taken on trust.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +33,12 @@ struct Report {
     events: u64,
     head_position: u64,
     head_hash: String,
+    /// An export's first position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_position: Option<u64>,
+    /// The first `prevHash` of an export that starts after position 1, taken on trust.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continues_head_hash: Option<String>,
     problems: Vec<Problem>,
 }
 
@@ -82,8 +91,17 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             );
         }
         let verdict = if report.ok { "ok" } else { "FAILED" };
+        let range = match (report.first_position, &report.continues_head_hash) {
+            (Some(first), Some(continued)) => format!(
+                ", positions {first}–{}, continuing a ledger whose head was {continued} \
+                 (taken on trust)",
+                report.head_position
+            ),
+            (Some(first), None) => format!(", positions {first}–{}", report.head_position),
+            (None, _) => String::new(),
+        };
         println!(
-            "{verdict}: {} events, head position {} hash {}",
+            "{verdict}: {} events{range}, head position {} hash {}",
             report.events, report.head_position, report.head_hash
         );
     }
@@ -106,6 +124,8 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
                 events: 0,
                 head_position: 0,
                 head_hash: hex::encode(GENESIS_HASH),
+                first_position: None,
+                continues_head_hash: None,
                 problems: vec![Problem {
                     line: None,
                     position: None,
@@ -119,6 +139,8 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
         events: verified.events,
         head_position: verified.head.position.get(),
         head_hash: hex::encode(verified.head.hash),
+        first_position: None,
+        continues_head_hash: None,
         problems: verified
             .problems
             .into_iter()
@@ -131,14 +153,18 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
     })
 }
 
-/// Checks an export file without a store: every line parses, positions run on from 1 without a
-/// gap, each `prevHash` is the previous line's `hash`, and every hash recomputes.
+/// Checks an export file without a store: every line parses, positions run on without a gap
+/// from the first line's, each `prevHash` is the previous line's `hash`, and every hash
+/// recomputes. The first line starts the chain: from position 1 its `prevHash` is the genesis
+/// hash; an export of a range (`export --from P`) continues a ledger whose head hash is its
+/// first `prevHash`, which only that ledger can confirm, so it is reported and taken on trust.
 fn verify_export(file: &Path) -> anyhow::Result<Report> {
     let opened =
         std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut problems = Vec::new();
     let mut events = 0u64;
     let mut previous: Option<(u64, Hash)> = None;
+    let mut first: Option<(u64, Hash)> = None;
     let mut reader = std::io::BufReader::new(opened);
     let mut number = 0;
     while let Some(line) =
@@ -172,21 +198,34 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         };
         events += 1;
         let position = record.position.get();
-        let (expected_position, expected_prev) =
-            previous.map_or((1, GENESIS_HASH), |(p, hash)| (p + 1, hash));
-        if position != expected_position {
-            problems.push(problem(
-                number,
-                Some(position),
-                &format!("position: expected {expected_position}"),
-            ));
-        }
-        if record.prev_hash != expected_prev {
-            problems.push(problem(
-                number,
-                Some(position),
-                "prevHash: is not the previous line's hash",
-            ));
+        if let Some((previous_position, previous_hash)) = previous {
+            let expected_position = previous_position + 1;
+            if position != expected_position {
+                problems.push(problem(
+                    number,
+                    Some(position),
+                    &format!("position: expected {expected_position}"),
+                ));
+            }
+            if record.prev_hash != previous_hash {
+                problems.push(problem(
+                    number,
+                    Some(position),
+                    "prevHash: is not the previous line's hash",
+                ));
+            }
+        } else {
+            first = Some((position, record.prev_hash));
+            if position == 1 && record.prev_hash != GENESIS_HASH {
+                problems.push(problem(
+                    number,
+                    Some(position),
+                    &format!(
+                        "prevHash: position 1 follows the genesis hash {}",
+                        hex::encode(GENESIS_HASH)
+                    ),
+                ));
+            }
         }
         if let Err(message) = super::import::check_record_hash(&record) {
             problems.push(problem(number, Some(position), &format!("hash: {message}")));
@@ -199,6 +238,10 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         events,
         head_position,
         head_hash: hex::encode(head_hash),
+        first_position: first.map(|(position, _)| position),
+        continues_head_hash: first
+            .filter(|(position, _)| *position > 1)
+            .map(|(_, prev_hash)| hex::encode(prev_hash)),
         problems,
     })
 }
