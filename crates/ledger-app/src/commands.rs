@@ -1,8 +1,10 @@
 //! Command handling: load the aggregate's stream, decide, append with the version loaded.
 //!
 //! A command names its stream. The handler folds that stream into the aggregate, asks it to
-//! decide (with a context that knows who owns each identifier, from the customer directory),
-//! and appends the resulting events expecting the version it loaded. When another writer got
+//! decide (with a context that knows who owns each identifier and where each customer stands,
+//! from the customer directory, and what the command names on other streams: a policy, case,
+//! campaign or anonymous enquiry folded from its own stream, a known customer's enquiry from
+//! the marketing read model), and appends the resulting events expecting the version it loaded. When another writer got
 //! there first and the caller did not pin a version, it loads and decides again, at most
 //! [`COMMAND_ATTEMPTS_MAX`] times. A caller-supplied `event_id` makes the command idempotent:
 //! a retry returns the original outcome without deciding again (deciding again could fail, e.g.
@@ -12,13 +14,15 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use ledger_domain::aggregates::{
-    Aggregate, Campaign, Claim, Customer, CustomerStanding, DecisionContext, Enquiry, Policy,
-    Process, ServiceCase,
+    Aggregate, Campaign, CampaignStanding, CaseStanding, Claim, Customer, CustomerStanding,
+    DecisionContext, Enquiry, EnquiryStanding, Policy, PolicyStanding, Process, ServiceCase,
 };
 use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
-use ledger_domain::events::Event;
-use ledger_domain::ids::{CorrelationId, CustomerId, EventId, Position, StaffId, StreamId};
-use ledger_domain::values::Identifier;
+use ledger_domain::events::{Event, enquiry_stream, policy_stream};
+use ledger_domain::ids::{
+    CampaignId, CaseId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
+};
+use ledger_domain::values::{Identifier, PolicyNumber};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{AppendError, AppendRequest, EventLog, ExpectedVersion, NewEvent, StoreFailure};
@@ -34,7 +38,8 @@ use crate::runner::{RunnerError, decode};
 pub const COMMAND_ATTEMPTS_MAX: usize = 5;
 
 /// The longest a command waits for the customer directory to catch up before deciding on
-/// identifier ownership.
+/// identifier ownership (and for the marketing read model, before deciding whose an enquiry
+/// a contact names is).
 pub const DIRECTORY_WAIT: Duration = Duration::from_secs(5);
 
 /// The most events one stream may hold for a command to load it.
@@ -140,6 +145,16 @@ impl From<StoreFailure> for CommandError {
 #[derive(Debug, Default)]
 pub struct IdentifierGate(Mutex<()>);
 
+/// Whether `command` is a contact naming an enquiry: who sent a known customer's enquiry is
+/// known from the marketing read model only, which must have applied the head to tell.
+fn names_enquiry(command: &Command) -> bool {
+    match command {
+        Command::Customer(CustomerCommand::RecordContact(contact)) => contact.enquiry_id.is_some(),
+        Command::Customer(CustomerCommand::CorrectContact(contact)) => contact.enquiry_id.is_some(),
+        _ => false,
+    }
+}
+
 fn claims_identifiers(command: &Command) -> bool {
     matches!(
         command,
@@ -181,6 +196,67 @@ impl DecisionContext for Context<'_> {
 
     fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
         self.ledger.customer_standing(customer).ok()
+    }
+
+    fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
+        let policy: Policy = self.fold(&policy_stream(number))?;
+        Some(policy.standing())
+    }
+
+    fn service_case(&self, case: CaseId) -> Option<CaseStanding> {
+        let folded: ServiceCase = self.fold(&StreamId::case(case))?;
+        Some(
+            folded
+                .customer_id()
+                .map_or(CaseStanding::Unknown, |customer| CaseStanding::Opened {
+                    customer,
+                }),
+        )
+    }
+
+    fn campaign(&self, campaign: CampaignId) -> Option<CampaignStanding> {
+        let folded: Campaign = self.fold(&StreamId::campaign(campaign))?;
+        Some(match folded.status() {
+            Some(_) => CampaignStanding::Launched,
+            None => CampaignStanding::Unknown,
+        })
+    }
+
+    /// An anonymous enquiry is on its own stream; a known customer's on that customer's, which
+    /// only the marketing read model can name (`execute_command` waited for it to apply the
+    /// head).
+    fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        let own: Enquiry = self.fold(&enquiry_stream(enquiry, None))?;
+        if own.is_received() {
+            return Some(EnquiryStanding::Anonymous);
+        }
+        let record = self
+            .ledger
+            .runner()
+            .reader(crate::names::MARKETING)
+            .ok()
+            .and_then(|marketing| marketing::enquiry(&marketing, enquiry).ok())?;
+        Some(match record {
+            None => EnquiryStanding::Unknown,
+            Some(record) => record
+                .customer
+                .map_or(EnquiryStanding::Anonymous, EnquiryStanding::FromCustomer),
+        })
+    }
+}
+
+impl Context<'_> {
+    /// Another stream's aggregate, for a rule that names it; `None` (the rule is not checked)
+    /// when the stream cannot be read. The append that follows fails the same way, so nothing
+    /// is recorded unchecked on a failing store.
+    fn fold<A: Aggregate + Clone + Send + 'static>(&self, stream: &StreamId) -> Option<A> {
+        match self.ledger.load::<A>(stream) {
+            Ok((_, aggregate)) => Some(aggregate),
+            Err(error) => {
+                tracing::warn!(%stream, %error, "could not read a stream a command names; its rule is not checked");
+                None
+            }
+        }
     }
 }
 
@@ -229,6 +305,18 @@ impl Ledger {
                 self.log().head().position,
                 DIRECTORY_WAIT,
                 Some(crate::names::CUSTOMER_DIRECTORY),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Waits (at most [`DIRECTORY_WAIT`]) until the marketing read model has applied the head.
+    async fn marketing_at_head(&self) -> Result<(), CommandError> {
+        self.runner()
+            .wait_for(
+                self.log().head().position,
+                DIRECTORY_WAIT,
+                Some(crate::names::MARKETING),
             )
             .await?;
         Ok(())
@@ -331,6 +419,9 @@ impl Ledger {
         } else {
             None
         };
+        if names_enquiry(&command) {
+            self.marketing_at_head().await?;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -25,8 +25,12 @@ fn claim_number(number: &str) -> Result<ClaimNumber, ValidationError> {
 #[derive(InputObject, Debug)]
 pub struct ReportClaimInput {
     pub claim_number: String,
+    /// An issued policy (`NOT_FOUND` otherwise) held by the claim's customer or a customer
+    /// merged with it.
     pub policy_number: String,
     pub customer_id: ID,
+    /// Not in the future, and within one of the policy's periods (Beijing days, both
+    /// inclusive).
     pub loss_occurred_at: DateTime,
     pub location: String,
     pub description: String,

@@ -39,11 +39,15 @@ pub struct RecordContactInput {
     pub topic: Topic,
     pub summary: String,
     pub outcome: ContactOutcome,
+    /// An issued policy held by the contact's customer or a customer merged with it.
     pub policy_number: Option<String>,
     pub claim_number: Option<String>,
+    /// A service case opened for the contact's customer or a customer merged with it.
     pub case_id: Option<ID>,
+    /// A launched campaign.
     pub campaign_id: Option<ID>,
-    /// The online enquiry this contact called back.
+    /// The online enquiry this contact called back: one the contact's customer sent, or one
+    /// from nobody known.
     pub enquiry_id: Option<ID>,
 }
 
@@ -87,7 +91,8 @@ impl CommandInput for RecordContactInput {
     }
 }
 
-/// Corrects a recorded contact: every correctable fact as it should have been, and why.
+/// Corrects a recorded contact: every correctable fact as it should have been, and why. Its
+/// links (policy, case, campaign, enquiry) follow the rules of `recordContact`.
 #[derive(InputObject, Debug)]
 pub struct CorrectContactInput {
     pub contact_id: ID,

@@ -102,7 +102,8 @@ impl CommandInput for AssignServiceCaseInput {
     }
 }
 
-/// Escalates an open case; `deadline` moves the deadline, absent keeps it.
+/// Escalates an open case; `deadline` moves the deadline (to a time in the future), absent
+/// keeps it.
 #[derive(InputObject, Debug)]
 pub struct EscalateServiceCaseInput {
     pub case_id: ID,

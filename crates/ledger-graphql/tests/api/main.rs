@@ -6,6 +6,7 @@ mod access_log;
 mod audit;
 mod calls;
 mod conformance;
+mod cross_checks;
 mod erasure;
 mod limits;
 mod masking;
