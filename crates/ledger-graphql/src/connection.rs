@@ -8,8 +8,18 @@
 //! A page larger than its maximum is a `VALIDATION` error naming the argument and the maximum,
 //! never a shorter page. Complexity counts a page at its requested size (capped at the maximum,
 //! so that an oversized request reaches the resolver and gets that clear error).
+//!
+//! An edge's `node` is non-null, and a node whose selection picks no field for its type (a
+//! union member no fragment names, every field under `@skip`) is `{}`, as the spec's
+//! `ExecuteSelectionSet` gives; see [`NonNullObject`] for why async-graphql alone answers null.
 
-use async_graphql::SimpleObject;
+use std::borrow::Cow;
+
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::{
+    ContextSelectionSet, OutputType, Positioned, ServerResult, SimpleObject, Value,
+};
 
 use crate::errors::{ApiError, ApiResult, page_too_large};
 
@@ -48,9 +58,18 @@ macro_rules! connection {
 
         /// One item of the list, and the cursor that pages on from it.
         #[derive(async_graphql::SimpleObject, Debug)]
+        #[graphql(complex)]
         pub struct $edge {
             pub cursor: String,
+            #[graphql(skip)]
             pub node: $node,
+        }
+
+        #[async_graphql::ComplexObject]
+        impl $edge {
+            async fn node(&self) -> $crate::connection::NonNullObject<'_, $node> {
+                $crate::connection::NonNullObject(&self.node)
+            }
         }
 
         impl $connection {
@@ -65,6 +84,108 @@ macro_rules! connection {
     };
 }
 pub(crate) use connection;
+
+/// An object in a non-null place (an edge's `node`), answered as `{}` when its selection picks
+/// no field for its type, where async-graphql answers `null`.
+///
+/// Since 7.1 (async-graphql PR #1746, "Don't bail early on first error when resolving
+/// containers") async-graphql's `do_resolve_container` answers `null` for an object whose
+/// result map is empty, which happens both when every selected field failed and when nothing
+/// was selected: a `ServiceHistoryItem` that is a `ServiceCase` under `... on Claim { number }`,
+/// or a selection whose every member is under `@skip(if: true)` (async-graphql removes those
+/// before execution). The spec answers the second `{}`, and a `null` where the schema promises
+/// a non-null object is an answer no client should have to expect. This wrapper tells the two apart by the selection, not by
+/// the errors: only when no field applies to the object's type is the `null` made `{}`, so an
+/// object whose fields all failed is still async-graphql's (a `null`, with the errors). The
+/// schema is unchanged: the wrapper is `T` in the SDL.
+#[derive(Debug)]
+pub struct NonNullObject<'a, T>(pub &'a T);
+
+impl<T: OutputType> OutputType for NonNullObject<'_, T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let value = self.0.resolve(ctx, field).await?;
+        Ok(empty_selection_as_object(
+            value,
+            ctx,
+            &self.0.introspection_type_name(),
+        ))
+    }
+}
+
+/// `value` (an object of type `object_type` resolved for `ctx`'s selection), with async-graphql's
+/// `null` for an object none of whose fields was selected made `{}` (see [`NonNullObject`]).
+pub fn empty_selection_as_object(
+    value: Value,
+    ctx: &ContextSelectionSet<'_>,
+    object_type: &str,
+) -> Value {
+    if value == Value::Null && !selects_any_field(ctx, &ctx.item.node, object_type) {
+        Value::Object(Default::default())
+    } else {
+        value
+    }
+}
+
+/// Whether `selection_set` picks any field (`__typename` included) of an object of type
+/// `object_type`: a field, or a fragment whose type condition the object meets and which picks
+/// one. Fragment cycles are refused by validation, so the recursion ends.
+fn selects_any_field(
+    ctx: &ContextSelectionSet<'_>,
+    selection_set: &SelectionSet,
+    object_type: &str,
+) -> bool {
+    let applies = |condition: &str| {
+        condition == object_type
+            || ctx
+                .schema_env
+                .registry
+                .types
+                .get(condition)
+                .is_some_and(|abstract_type| abstract_type.is_possible_type(object_type))
+    };
+    selection_set
+        .items
+        .iter()
+        .any(|selection| match &selection.node {
+            Selection::Field(_) => true,
+            Selection::InlineFragment(fragment) => {
+                fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .is_none_or(|condition| applies(&condition.node.on.node))
+                    && selects_any_field(ctx, &fragment.node.selection_set.node, object_type)
+            }
+            Selection::FragmentSpread(spread) => ctx
+                .query_env
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .is_some_and(|fragment| {
+                    applies(&fragment.node.type_condition.node.on.node)
+                        && selects_any_field(ctx, &fragment.node.selection_set.node, object_type)
+                }),
+        })
+}
 
 /// The size of a page: `requested` (named `argument` in errors), or `default` when absent; more
 /// than `max` or less than zero is a `VALIDATION` error.

@@ -12,8 +12,8 @@ use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContainerType, Context, ContextSelectionSet, ID, Name, Object, OutputType, Positioned,
-    ServerResult, SimpleObject, Value,
+    ComplexObject, ContainerType, Context, ContextSelectionSet, ID, Name, Object, OutputType,
+    Positioned, ServerResult, SimpleObject, Value,
 };
 use customer_timeline::{PageRequest, TIMELINE_PAGE_MAX, TimelineFilter};
 use ledger_domain::ids::CustomerId;
@@ -21,7 +21,7 @@ use ledger_domain::projection::StateRead;
 use ledger_domain::values::{Identifier, IdentifierKind};
 
 use crate::access::MASKED_TEXT;
-use crate::connection::{PageInfo, page_size};
+use crate::connection::{NonNullObject, PageInfo, page_size};
 use crate::errors::{ApiError, ApiResult, PageArguments, timeline_error};
 use crate::scalars::{DateTime, Money, Position, int};
 use crate::vocabulary::{Channel, Direction, Topic, to_domain};
@@ -206,10 +206,20 @@ pub struct TimelineConnection {
 /// One timeline entry and the cursor that pages on from it.
 #[derive(SimpleObject, Debug)]
 // `serial`, as `TimelineEntry`: its fields never wait.
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct TimelineEdge {
     pub cursor: String,
+    #[graphql(skip)]
     pub node: TimelineEntry,
+}
+
+// `node` is `{}`, not async-graphql's `null`, when its selection picks no field (see
+// `NonNullObject`); [`resolve_plain`] does the same on the fast path.
+#[ComplexObject]
+impl TimelineEdge {
+    async fn node(&self) -> NonNullObject<'_, TimelineEntry> {
+        NonNullObject(&self.node)
+    }
 }
 
 /// A page's edges: in the schema exactly a `[TimelineEdge!]!`, resolved one edge after the
@@ -229,7 +239,8 @@ pub struct TimelineEdge {
 /// entry is built here by [`resolve_plain`] rather than by async-graphql's container
 /// resolution, which boxes a future per field and inserts each value into a map grown one
 /// field at a time with two lookups (a fifth of the server's CPU on a page of 50). Any other
-/// selection goes through async-graphql as before.
+/// selection goes through async-graphql as before. Either way an edge or an entry whose
+/// selection picks no field is `{}` (the spec's answer), not `null` in a non-null place.
 #[derive(Debug, Default)]
 pub struct TimelineEdges(pub Vec<TimelineEdge>);
 
@@ -262,7 +273,7 @@ impl OutputType for TimelineEdges {
             let value = if plain {
                 resolve_plain(edge, &ctx_index).await
             } else {
-                OutputType::resolve(edge, &ctx_index, field)
+                OutputType::resolve(&NonNullObject(edge), &ctx_index, field)
                     .await
                     .map_err(|error| ctx_index.set_error_path(error))?
             };
@@ -314,8 +325,10 @@ impl PlainObject for TimelineEdge {
 /// async-graphql's serial container resolution does (`resolve_container_serial`): each field in
 /// the selection's order through the object's own resolver (`__typename` by its type name), a
 /// field's error added to the response and the field left out, a response key selected twice
-/// merged into the first, and `null` for an object none of whose fields resolved. What it
-/// leaves out is the machinery: no boxed future per field, and one map sized once.
+/// merged into the first, and `null` for an object none of whose selected fields resolved
+/// (an object with nothing selected is `{}`, as the spec has it and async-graphql since 7.1
+/// does not, see `NonNullObject`). What it leaves out is the machinery: no boxed future per
+/// field, and one map sized once.
 async fn resolve_plain<T: PlainObject + Sync>(object: &T, ctx: &ContextSelectionSet<'_>) -> Value {
     let items = &ctx.item.node.items;
     let mut results = IndexMap::with_capacity(items.len());
@@ -340,7 +353,7 @@ async fn resolve_plain<T: PlainObject + Sync>(object: &T, ctx: &ContextSelection
             Err(error) => ctx.add_error(error),
         }
     }
-    if results.is_empty() {
+    if results.is_empty() && !items.is_empty() {
         Value::Null
     } else {
         Value::Object(results)

@@ -6,6 +6,7 @@
 use async_graphql::{Request, ServerError};
 use ledger_graphql::Role;
 use ledger_graphql::timeline::MIXED_DIRECTIONS_RULE;
+use serde_json::json;
 
 use crate::support::{Harness, caller, data, extension, next_within};
 
@@ -70,5 +71,109 @@ async fn the_readmes_subscription_example_runs() {
     let event = &data(first)["ledgerEvents"];
     assert_eq!(event["position"], "1", "{event}");
     assert_eq!(event["eventType"], "CustomerRegistered", "{event}");
+    harness.close().await;
+}
+
+/// Registers a customer with one open service case; returns the customer's id and the position
+/// to read at.
+async fn customer_with_a_case(harness: &Harness) -> (String, String) {
+    let (customer, _) = harness.register("王五", "13900139000").await;
+    let open = format!(
+        r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
+            subject: "survey delayed", channel: PHONE, deadline: "2030-03-02T08:00:00Z" }}) {{ position }} }}"#
+    );
+    let recorded = harness.mutate(Role::Agent, &open).await;
+    let position = recorded["openServiceCase"]["position"]
+        .as_str()
+        .expect("a position")
+        .to_owned();
+    (customer, position)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_that_matches_no_fragment_is_an_empty_object_not_null() {
+    let harness = Harness::start().await;
+    let (customer, position) = customer_with_a_case(&harness).await;
+    let history = format!(r#"customer(id: "{customer}") {{ serviceHistory(first: 3)"#);
+    let timeline = format!(r#"customer(id: "{customer}") {{ timeline"#);
+    const HISTORY_NODE: &str = "/customer/serviceHistory/edges/0/node";
+    const TIMELINE_EDGE: &str = "/customer/timeline/edges/0";
+    const TIMELINE_NODE: &str = "/customer/timeline/edges/0/node";
+    // (the document, where its first item is, what that item must be)
+    let cases = [
+        // A union member no fragment names, inline or spread; and the ones that match.
+        (
+            format!("{{ {history} {{ edges {{ node {{ ... on Claim {{ number }} }} }} }} }} }}"),
+            HISTORY_NODE,
+            json!({}),
+        ),
+        (
+            format!(
+                "{{ {history} {{ edges {{ node {{ ...claim }} }} }} }} }} fragment claim on Claim {{ number }}"
+            ),
+            HISTORY_NODE,
+            json!({}),
+        ),
+        (
+            format!(
+                "{{ {history} {{ edges {{ node {{ ... on ServiceCase {{ kind }} ... on Claim {{ number }} }} }} }} }} }}"
+            ),
+            HISTORY_NODE,
+            json!({ "kind": "COMPLAINT" }),
+        ),
+        (
+            format!(
+                "{{ {history} {{ edges {{ node {{ ... on ServiceHistoryItem {{ __typename }} }} }} }} }} }}"
+            ),
+            HISTORY_NODE,
+            json!({ "__typename": "ServiceCase" }),
+        ),
+        // Everything selected is skipped: on the timeline's fast path, through async-graphql's
+        // resolution (a fragment spread), and on an ordinary connection.
+        (
+            format!("{{ {timeline} {{ edges {{ node {{ ... @skip(if: true) {{ kind }} }} }} }} }} }}"),
+            TIMELINE_NODE,
+            json!({}),
+        ),
+        (
+            format!("{{ {timeline} {{ edges {{ node {{ kind @skip(if: true) }} }} }} }} }}"),
+            TIMELINE_NODE,
+            json!({}),
+        ),
+        (
+            format!("{{ {timeline} {{ edges {{ ... @skip(if: true) {{ cursor }} }} }} }} }}"),
+            TIMELINE_EDGE,
+            json!({}),
+        ),
+        (
+            format!(
+                "{{ {timeline} {{ edges {{ ...edge }} }} }} }} fragment edge on TimelineEdge {{ node {{ ... on TimelineEntry @skip(if: true) {{ kind }} }} }}"
+            ),
+            TIMELINE_EDGE,
+            json!({ "node": {} }),
+        ),
+        (
+            "{ serviceCases(status: OPEN, first: 5) { edges { node { ... @include(if: false) { id } } } } }"
+                .to_owned(),
+            "/serviceCases/edges/0/node",
+            json!({}),
+        ),
+    ];
+    for (document, pointer, expected) in cases {
+        let response = harness
+            .run_consistent(Role::Supervisor, &document, &position)
+            .await;
+        assert!(
+            response.errors.is_empty(),
+            "{document}: {:?}",
+            response.errors
+        );
+        let answer = data(response);
+        assert_eq!(
+            answer.pointer(pointer),
+            Some(&expected),
+            "{document}: {answer}"
+        );
+    }
     harness.close().await;
 }
