@@ -18,6 +18,7 @@
 //! | `serviceCases`, `claimsPastGuarantee` | each case or claim of the queue page (policy and claim numbers, survey notes) |
 //! | `serviceCase.customer`, `claim.customer`, `followUp.customer`, `segmentMember.customer`, `recorded.customer` | a nested field returned the customer |
 //! | `segmentMember.name` | a segment member's name |
+//! | `followUp.details` | an enquiry's name, mobile, plate and message, when it was matched to a customer |
 //! | `ledgerEvent.payload` | each customer an event concerns, when its payload is read (`events`, `ledgerEvents`) |
 //! | `customerActivity`, `screenPop` | each subscription delivery, for the customer it is about |
 //!

@@ -5,19 +5,23 @@
 //!
 //! A campaign's status and an enquiry's age depend on the clock and are judged at the moment
 //! of the request. The read model copies no personal data from enquiries (it is sealed in the
-//! log under the customer's key); a follow-up names its customer, whose name is masked for
-//! analysts like everywhere else.
+//! log under the customer's or the enquiry's own key); a follow-up's `details` (name, mobile,
+//! plate, message) are opened from its event when asked for, masked for analysts like
+//! everywhere else, so erasure needs nothing from the read model.
 
 use ::marketing::{CampaignRecord, EnquiryRecord, PAGE_SIZE_MAX, QueryError, QueuedEnquiry};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use jiff::Timestamp;
 use ledger_app::names::MARKETING;
 use ledger_domain::ids::CampaignId;
+use ledger_domain::values::{Identifier, IdentifierKind};
+use ledger_store::EventLog;
 
-use crate::access::RootAccess;
+use crate::access::{RootAccess, masked};
+use crate::access_records::record_read;
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
-use crate::customers::{Customer, load_customer};
+use crate::customers::{Customer, load_customer, shown_name};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money, Position, int};
 use crate::state::state;
@@ -278,6 +282,100 @@ impl FollowUp {
     /// message) are read.
     async fn received_position(&self) -> Position {
         self.enquiry.received_position.into()
+    }
+
+    /// What the person left with the web shop, to call them back: read from the enquiry's
+    /// sealed event, so an erased enquiry's details read as erased. Masked for analysts. A
+    /// caller who sees them unmasked is recorded as reading the matched customer's personal
+    /// data (`followUp.details`); a lead from nobody known has no customer to record it under.
+    async fn details(&self, ctx: &Context<'_>) -> ApiResult<EnquiryDetails> {
+        let state = state(ctx)?;
+        let position = self.enquiry.received_position;
+        let record = state
+            .ledger
+            .log()
+            .read_all(position, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ApiError::unavailable("followUp.details", &"no event at its position")
+            })?;
+        let opened = state
+            .ledger
+            .keys()
+            .open_payload(
+                record.event.event_id,
+                &record.event.event_type,
+                record.event.schema_version,
+                &record.event.payload,
+            )
+            .map_err(|error| ApiError::unavailable("followUp.details", &error))?;
+        let ledger_domain::events::Event::OnlineEnquiryReceived(enquiry) = opened.event else {
+            return Err(ApiError::unavailable(
+                "followUp.details",
+                &format!("position {position} holds a {}", record.event.event_type),
+            ));
+        };
+        if opened.redacted {
+            return Ok(EnquiryDetails::redacted());
+        }
+        let masked = masked(ctx);
+        if let Some(customer) = self.enquiry.customer
+            && !masked
+        {
+            record_read(ctx, customer, "followUp.details").await?;
+        }
+        let shown = |kind: IdentifierKind, value: &str| {
+            if masked {
+                Identifier::parse("value", kind, value)
+                    .map_or_else(|_| "[masked]".to_owned(), |identifier| identifier.mask())
+            } else {
+                value.to_owned()
+            }
+        };
+        Ok(EnquiryDetails {
+            name: enquiry.name.as_ref().map(|name| shown_name(name, masked)),
+            mobile: Some(shown(IdentifierKind::Mobile, enquiry.mobile.as_str())),
+            plate: enquiry
+                .plate
+                .as_ref()
+                .map(|plate| shown(IdentifierKind::Plate, plate.as_str())),
+            message: enquiry.message.as_ref().map(|message| {
+                if masked {
+                    "[masked]".to_owned()
+                } else {
+                    message.to_string()
+                }
+            }),
+            erased: false,
+        })
+    }
+}
+
+/// What a person left with an online enquiry.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct EnquiryDetails {
+    /// The name given, if any.
+    pub name: Option<String>,
+    /// The mobile number to call back (null once erased).
+    pub mobile: Option<String>,
+    /// The plate of the car asked about, if any.
+    pub plate: Option<String>,
+    /// The message left, if any.
+    pub message: Option<String>,
+    /// The enquiry's personal data was erased: every field above is null.
+    pub erased: bool,
+}
+
+impl EnquiryDetails {
+    fn redacted() -> Self {
+        Self {
+            name: None,
+            mobile: None,
+            plate: None,
+            message: None,
+            erased: true,
+        }
     }
 }
 

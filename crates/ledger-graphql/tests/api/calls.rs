@@ -346,3 +346,43 @@ async fn a_required_text_is_written_out_not_blank() {
     assert_eq!(text(&data(head)["ledger"]["eventCount"]), "1");
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_call_back_queue_shows_whom_to_call_and_masks_it_for_analysts() {
+    let harness = Harness::start().await;
+    let sent = harness
+        .mutate(
+            Role::Agent,
+            r#"mutation { recordEnquiry(input: { channel: WEB, mobile: "13700137000", name: "周十",
+                plate: "吉A12345", message: "想问续保价格" }) { position } }"#,
+        )
+        .await;
+    let position = text(&sent["recordEnquiry"]["position"]);
+    let document = "{ followUps(first: 10) { edges { node {
+        customerId details { name mobile plate message erased } } } } }";
+    let details = |response: async_graphql::Response| {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        data(response)["followUps"]["edges"][0]["node"]["details"].clone()
+    };
+    let agent = details(
+        harness
+            .run_consistent(Role::Agent, document, &position)
+            .await,
+    );
+    assert_eq!(
+        agent,
+        serde_json::json!({ "name": "周十", "mobile": "13700137000", "plate": "吉A12345",
+            "message": "想问续保价格", "erased": false })
+    );
+    let analyst = details(
+        harness
+            .run_consistent(Role::Analyst, document, &position)
+            .await,
+    );
+    assert_eq!(
+        analyst,
+        serde_json::json!({ "name": "周*", "mobile": "137****7000", "plate": "吉A***45",
+            "message": "[masked]", "erased": false })
+    );
+    harness.close().await;
+}
