@@ -8,6 +8,7 @@ mod disk_faults;
 mod erasure;
 mod fixture;
 mod http_errors;
+mod import_rules;
 mod kill_loop;
 mod leaks;
 mod live;

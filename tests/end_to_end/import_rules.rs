@@ -1,0 +1,265 @@
+//! `import` of integrator lines keeps the rules the API keeps: into a seeded ledger, a good
+//! file imports (and again writes nothing), and each bad file — a customer registered twice, an
+//! identifier someone holds, a contact for nobody or twice, a merged or erased customer, an
+//! erasure of nobody or twice, an event id naming another event — exits 1 naming its line,
+//! field and rule, with nothing written.
+
+use ledger_tests::{run, stderr, stdout};
+use serde_json::Value;
+
+use crate::cli::verify_json;
+
+const ALICE: &str = "0190a5e2-8c3b-7d4e-9f00-00000000a001";
+const BOB: &str = "0190a5e2-8c3b-7d4e-9f00-00000000b001";
+const CAROL: &str = "0190a5e2-8c3b-7d4e-9f00-00000000c001";
+const DAVE: &str = "0190a5e2-8c3b-7d4e-9f00-00000000d001";
+const EVE: &str = "0190a5e2-8c3b-7d4e-9f00-00000000e001";
+const CONTACT: &str = "0190a5e2-8c3b-7d4e-9f00-0000000c0001";
+const ALICE_MOBILE: &str = "13900000001";
+/// The event id of the good file's contact line.
+const CONTACT_EVENT: &str = "0190a5e2-8c3b-7d4e-9f00-0000000e0005";
+
+fn registered(customer: &str, mobile: &str) -> String {
+    format!(
+        r#"{{"type":"CustomerRegistered","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-07T09:30:00+08:00","actor":"agent-0042","payload":{{"customerId":"{customer}","kind":"INDIVIDUAL","name":"张三","identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}}}"#
+    )
+}
+
+fn contact(customer: &str, contact: &str, summary: &str, event_id: Option<&str>) -> String {
+    let event_id = event_id.map_or(String::new(), |id| format!(r#""eventId":"{id}","#));
+    format!(
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}",{event_id}"occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
+    )
+}
+
+fn merged(customer: &str, survivor: &str, mobile: &str) -> String {
+    format!(
+        r#"{{"type":"CustomersMerged","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-09T09:30:00+08:00","actor":"dq-01","payload":{{"customerId":"{customer}","survivorId":"{survivor}","identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}}}"#
+    )
+}
+
+fn erased(customer: &str, reason: &str) -> String {
+    format!(
+        r#"{{"type":"CustomerErased","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-10T09:30:00+08:00","actor":"privacy-01","payload":{{"customerId":"{customer}","reason":"{reason}"}}}}"#
+    )
+}
+
+fn enquiry_erased(enquiry: &str) -> String {
+    format!(
+        r#"{{"type":"EnquiryErased","schemaVersion":1,"stream":"enquiry-{enquiry}","occurredAt":"2025-03-10T09:30:00+08:00","actor":"privacy-01","payload":{{"enquiryId":"{enquiry}","reason":"CUSTOMER_REQUEST"}}}}"#
+    )
+}
+
+fn import(scratch: &std::path::Path, data: &str, name: &str, lines: &[String]) -> (i32, String) {
+    let file = scratch.join(name);
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let output = run(&["import", "--data", data, file.to_str().unwrap()]);
+    let code = output.status.code().unwrap_or(-1);
+    (code, format!("{}{}", stdout(&output), stderr(&output)))
+}
+
+/// The first customer the seeded ledger registered.
+fn a_seeded_customer(scratch: &std::path::Path, data: &str) -> String {
+    let export = scratch.join("seeded.ndjson");
+    let output = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&export).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["type"] == "CustomerRegistered")
+        .and_then(|line| line["payload"]["customerId"].as_str().map(str::to_owned))
+        .unwrap()
+}
+
+#[test]
+fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    let seeded = run(&["seed", "--data", data, "--customers", "20"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let seeded_customer = a_seeded_customer(scratch.path(), data);
+    let events_before = verify_json(data)["events"].as_u64().unwrap();
+
+    // A good file: new customers, a contact for one of them and for a seeded customer, a
+    // merge and an erasure.
+    let good = [
+        registered(ALICE, ALICE_MOBILE),
+        registered(BOB, "13900000002"),
+        registered(CAROL, "13900000003"),
+        contact(seeded_customer.as_str(), CONTACT, "续保咨询", None),
+        contact(ALICE, CONTACT, "续保咨询", Some(CONTACT_EVENT)),
+        merged(BOB, ALICE, "13900000002"),
+        erased(CAROL, "CUSTOMER_REQUEST"),
+    ];
+    let (code, report) = import(scratch.path(), data, "good.ndjson", &good);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("imported 7 new events (0 already present"),
+        "{report}"
+    );
+    let (code, report) = import(scratch.path(), data, "good.ndjson", &good);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("imported 0 new events (7 already present"),
+        "{report}"
+    );
+    let contact_position = events_before + 5;
+
+    let unknown = "0190a5e2-8c3b-7d4e-9f00-00000000f00d";
+    let bad: Vec<(&str, Vec<String>, String)> = vec![
+        (
+            "registered-twice",
+            vec![registered(&seeded_customer, "13900000009")],
+            format!("line 1: customerId: customer {seeded_customer} already exists"),
+        ),
+        (
+            "identifier-held",
+            vec![registered(DAVE, ALICE_MOBILE)],
+            format!(
+                "line 1: identifiers[0]: Mobile {ALICE_MOBILE} already belongs to customer {ALICE}"
+            ),
+        ),
+        (
+            "identifier-twice-in-the-file",
+            vec![
+                registered(DAVE, "13900000004"),
+                registered(EVE, "13900000004"),
+            ],
+            format!(
+                "line 2: identifiers[0]: Mobile 13900000004 already belongs to customer {DAVE}"
+            ),
+        ),
+        (
+            "contact-for-nobody",
+            vec![contact(DAVE, CONTACT, "问", None)],
+            format!("line 1: customerId: customer {DAVE} does not exist"),
+        ),
+        (
+            "contact-twice",
+            vec![contact(ALICE, CONTACT, "另一通电话", None)],
+            format!("line 1: contactId: contact {CONTACT} already exists"),
+        ),
+        (
+            "merged-away",
+            vec![contact(BOB, CONTACT, "问", None)],
+            format!("line 1: customerId: customer {BOB} was merged into {ALICE}; use the survivor"),
+        ),
+        (
+            "erased-twice",
+            vec![erased(CAROL, "LEGAL_ORDER")],
+            format!("line 1: customerId: cannot erase customer {CAROL} while it is erased"),
+        ),
+        (
+            "erased-twice-in-the-file",
+            vec![
+                erased(ALICE, "CUSTOMER_REQUEST"),
+                erased(ALICE, "LEGAL_ORDER"),
+            ],
+            format!("line 2: customerId: cannot erase customer {ALICE} while it is erased"),
+        ),
+        (
+            "erasing-nobody",
+            vec![erased(unknown, "CUSTOMER_REQUEST")],
+            format!("line 1: customerId: customer {unknown} does not exist"),
+        ),
+        (
+            "erasing-no-enquiry",
+            vec![enquiry_erased(unknown)],
+            format!("line 1: enquiryId: enquiry {unknown} does not exist"),
+        ),
+        (
+            "event-id-of-a-recorded-event",
+            vec![contact(
+                ALICE,
+                "0190a5e2-8c3b-7d4e-9f00-0000000c0002",
+                "另一通电话",
+                Some(CONTACT_EVENT),
+            )],
+            format!(
+                "line 1: eventId: {CONTACT_EVENT} is already the id of another event (position {contact_position})"
+            ),
+        ),
+        (
+            "event-id-twice-in-the-file",
+            vec![
+                contact(
+                    ALICE,
+                    "0190a5e2-8c3b-7d4e-9f00-0000000c0003",
+                    "一",
+                    Some("0190a5e2-8c3b-7d4e-9f00-0000000e0099"),
+                ),
+                contact(
+                    ALICE,
+                    "0190a5e2-8c3b-7d4e-9f00-0000000c0004",
+                    "二",
+                    Some("0190a5e2-8c3b-7d4e-9f00-0000000e0099"),
+                ),
+            ],
+            "line 2: eventId: 0190a5e2-8c3b-7d4e-9f00-0000000e0099 is already the id of another event (line 1)"
+                .to_owned(),
+        ),
+    ];
+    let head = verify_json(data)["headHash"].clone();
+    for (name, lines, problem) in &bad {
+        let (code, report) = import(scratch.path(), data, &format!("{name}.ndjson"), lines);
+        assert_eq!(code, 1, "{name}: {report}");
+        assert!(report.contains(problem.as_str()), "{name}: {report}");
+        assert!(report.contains("nothing written"), "{name}: {report}");
+        assert_eq!(
+            verify_json(data)["headHash"],
+            head,
+            "{name} wrote something"
+        );
+    }
+
+    // With --skip-invalid the valid lines are written and the refused one is not.
+    let (code, report) = import(
+        scratch.path(),
+        data,
+        "mixed.ndjson",
+        &[
+            registered(DAVE, ALICE_MOBILE),
+            registered(EVE, "13900000005"),
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    let skipped = scratch.path().join("mixed.ndjson");
+    let output = run(&[
+        "import",
+        "--data",
+        data,
+        "--skip-invalid",
+        skipped.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output)
+            .contains("imported 1 new events (0 already present, 1 invalid lines skipped)"),
+        "{}",
+        stdout(&output)
+    );
+
+    // Once the read models are rebuilt the directory answers who holds an identifier itself.
+    let replayed = run(&["replay", "--data", data]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let (code, report) = import(
+        scratch.path(),
+        data,
+        "identifier-held-after-replay.ndjson",
+        &[registered(DAVE, "13900000005")],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains(&format!(
+            "line 1: identifiers[0]: Mobile 13900000005 already belongs to customer {EVE}"
+        )),
+        "{report}"
+    );
+}
