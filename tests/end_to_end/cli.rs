@@ -1069,3 +1069,134 @@ fn a_range_export_verifies_on_its_own_naming_the_head_it_continues() {
         stdout(&refused)
     );
 }
+
+#[test]
+fn a_closed_standard_output_is_an_error_not_a_panic() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let commands: [&[&str]; 8] = [
+        &["stats"],
+        &["stats", "--json"],
+        &["verify"],
+        &["verify", "--json"],
+        &["export"],
+        &["proof", "root"],
+        &["replay", "--to", "1"],
+        &["compact"],
+    ];
+    for command in commands {
+        // A pipe whose reader is gone before the command starts, as after `| head -1` read its line.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = ledger_tests::command()
+            .args([command, &["--data", data]].concat())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {said}");
+        assert!(!said.contains("panicked"), "{command:?}: {said}");
+        assert!(
+            said.contains("standard output") || said.contains("writing the export"),
+            "{command:?}: {said}"
+        );
+    }
+}
+
+#[test]
+fn a_position_past_the_head_is_a_wrong_command_line_naming_the_option_and_the_head() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let head = verify_json(data)["headPosition"].as_u64().unwrap();
+    let past = (head + 1).to_string();
+    let far = "999999";
+    for (command, refusal) in [
+        (
+            vec!["export", "--from", past.as_str()],
+            format!("error: --from: {past} is past the head, {head}"),
+        ),
+        (
+            vec!["export", "--to", far],
+            format!("error: --to: {far} is past the head, {head}"),
+        ),
+        (
+            vec!["export", "--from", "1", "--to", far],
+            format!("error: --to: {far} is past the head, {head}"),
+        ),
+        (
+            vec!["replay", "--to", far],
+            format!("error: --to: {far} is past the head, {head}"),
+        ),
+    ] {
+        let output = run(&[&command[..], &["--data", data]].concat());
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output).trim(), refusal, "{command:?}");
+        assert!(
+            stdout(&output).is_empty(),
+            "{command:?}: {}",
+            stdout(&output)
+        );
+    }
+    // The head itself is in range: one event, said in the singular.
+    let head_text = head.to_string();
+    let last = run(&["export", "--data", data, "--from", &head_text]);
+    assert!(last.status.success(), "{}", stderr(&last));
+    assert_eq!(stdout(&last).lines().count(), 1);
+    assert_eq!(
+        stderr(&last).trim(),
+        format!("exported 1 event (positions {head} to {head})")
+    );
+}
+
+#[test]
+fn an_export_that_cannot_be_written_names_the_output_given() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let output = scratch.path().join("no-such-dir").join("x.ndjson");
+    let output = output.to_str().unwrap();
+    let refused = run(&["export", "--data", data, "--output", output]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).starts_with(&format!(
+            "error: --output: cannot write the export to {output} "
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    // An output named `.partial` is not its own scratch file.
+    let partial = scratch.path().join("x.partial");
+    let written = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        partial.to_str().unwrap(),
+    ]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert!(partial.exists());
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 2);
+}

@@ -73,7 +73,7 @@ pub fn put_in_place(data: &Path, copied: &Copied) -> anyhow::Result<()> {
     let before = before.map_or_else(String::new, |bytes| {
         format!(", against {} before", size_text(bytes))
     });
-    println!(
+    print_out!(
         "the read models' database in {} was replaced whole by a compact copy: {}{before} \
          ({} of keys and values in {} keys, copied in {:.1} s)",
         live.display(),
@@ -81,7 +81,7 @@ pub fn put_in_place(data: &Path, copied: &Copied) -> anyhow::Result<()> {
         size_text(copied.what.live_bytes),
         copied.what.keys,
         copied.seconds,
-    );
+    )?;
     Ok(())
 }
 

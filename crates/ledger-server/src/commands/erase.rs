@@ -71,21 +71,20 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         .catch_up()
         .context("bringing the read models up to date")?;
     let outcome = ledger.execute(command, CommandMeta::by(actor)).await;
-    let code = match outcome {
+    let erased = match outcome {
         Ok(executed) => {
             ledger
                 .runner()
                 .catch_up()
                 .context("applying the erasure to the read models")?;
-            println!(
+            Some(format!(
                 "erased {erased} at position {}; {whose} data key is destroyed",
                 executed.position
-            );
-            ExitCode::SUCCESS
+            ))
         }
         Err(error @ (CommandError::Domain(_) | CommandError::Invalid(_))) => {
             eprintln!("erase: refused: {error}");
-            ExitCode::FAILURE
+            None
         }
         Err(error) => {
             ledger.close().await.ok();
@@ -93,5 +92,11 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         }
     };
     ledger.close().await.context("closing the ledger")?;
-    Ok(code)
+    match erased {
+        Some(report) => {
+            print_out!("{report}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::FAILURE),
+    }
 }

@@ -11,7 +11,7 @@ use anyhow::Context;
 use ledger_domain::ids::Position;
 use ledger_store::EventLog;
 
-use super::open_store;
+use super::{open_store, past_the_head};
 use crate::interchange::export_line;
 use crate::progress;
 
@@ -34,19 +34,32 @@ pub struct Args {
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
     let head = store.head().position;
-    let from = Position(args.from.unwrap_or(1).max(1));
-    let to = Position(args.to.unwrap_or(head.get()).min(head.get()));
-    if let (Some(from), Some(to)) = (args.from, args.to)
-        && from > to
-    {
-        eprintln!("error: --from {from} is after --to {to}");
+    let refusal =
+        past_the_head(&[("--from", args.from), ("--to", args.to)], head).or_else(|| {
+            match (args.from, args.to) {
+                (Some(from), Some(to)) if from > to => {
+                    Some(format!("--from {from} is after --to {to}"))
+                }
+                _ => None,
+            }
+        });
+    if let Some(refusal) = refusal {
+        eprintln!("error: {refusal}");
+        store.close().await.context("closing the ledger")?;
         return Ok(ExitCode::from(2));
     }
+    let from = Position(args.from.unwrap_or(1).max(1));
+    let to = Position(args.to.unwrap_or(head.get()));
     let written = match &args.output {
         Some(path) => {
-            let partial = path.with_extension("partial");
-            let file = std::fs::File::create(&partial)
-                .with_context(|| format!("cannot create {}", partial.display()))?;
+            let partial = partial_path(path);
+            let file = std::fs::File::create(&partial).with_context(|| {
+                format!(
+                    "--output: cannot write the export to {} (written first as {})",
+                    path.display(),
+                    partial.display()
+                )
+            })?;
             let mut writer = std::io::BufWriter::new(file);
             let written = write_range(&store, from, to, &mut writer)?;
             let file = writer.into_inner().context("flushing the export")?;
@@ -64,8 +77,17 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     store.close().await.context("closing the ledger")?;
-    eprintln!("exported {written} events (positions {from} to {to})");
+    let events = if written == 1 { "event" } else { "events" };
+    eprintln!("exported {written} {events} (positions {from} to {to})");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where an export to `path` is written until it is complete: beside it, its name and
+/// `.partial`.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
 }
 
 fn write_range(

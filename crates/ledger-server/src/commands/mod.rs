@@ -1,5 +1,12 @@
 //! One file per subcommand, each with its `Args` and an async `run`.
 
+/// `println!` that returns the failure to write (see [`print_out`]) instead of panicking.
+macro_rules! print_out {
+    ($($argument:tt)*) => {
+        $crate::commands::print_out(format_args!($($argument)*))
+    };
+}
+
 pub mod compact;
 pub mod erase;
 pub mod export;
@@ -13,6 +20,8 @@ pub mod stats;
 pub mod verify;
 
 use std::path::Path;
+
+use std::io::Write;
 
 use anyhow::Context;
 use ledger_store::{SledEventLog, StoreOptions};
@@ -37,6 +46,37 @@ pub fn require_ledger(data: &Path) -> anyhow::Result<()> {
 pub fn open_store(data: &Path) -> anyhow::Result<SledEventLog> {
     SledEventLog::open(data, StoreOptions::default())
         .with_context(|| format!("cannot open the ledger in {}", data.display()))
+}
+
+/// Writes `text` and a line break to standard output. A failed write is an error naming it,
+/// where `println!` panics: a reader that stopped reading (`stats | head -1`) closes the pipe,
+/// and the rest of the output has nowhere to go.
+pub fn print_out(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                anyhow::anyhow!(
+                    "standard output: its reader closed it before everything was written"
+                )
+            } else {
+                anyhow::Error::new(error).context("writing to standard output")
+            }
+        })
+}
+
+/// The refusal of the first option whose position is past `head`: a range beyond the head
+/// holds nothing, and clamping it would pass a typo off as an answer.
+pub fn past_the_head(
+    options: &[(&str, Option<u64>)],
+    head: ledger_domain::ids::Position,
+) -> Option<String> {
+    options.iter().find_map(|(option, position)| {
+        position
+            .filter(|position| *position > head.get())
+            .map(|position| format!("{option}: {position} is past the head, {head}"))
+    })
 }
 
 /// Prints problems as `line N: field: rule`, at most [`PROBLEMS_LISTED_MAX`] of them.

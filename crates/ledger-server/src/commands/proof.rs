@@ -119,10 +119,10 @@ fn answer_request(tree: &LedgerTree, request: Request) -> Result<Value, ProofReq
 fn answer(outcome: Result<Value, ProofRequestError>) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(document) => {
-            println!(
+            print_out!(
                 "{}",
                 serde_json::to_string(&document).context("writing the document")?
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(ProofRequestError::Rejected(rejection)) => {

@@ -139,10 +139,13 @@ async fn check(
             "DIFFERENT"
         };
         all_equal &= live == rebuilt;
-        println!(
+        print_out!(
             "{name} at position {checkpoint}: live {} entries {}, rebuilt {} entries {}: {verdict}",
-            live.entries, live.digest, rebuilt.entries, rebuilt.digest
-        );
+            live.entries,
+            live.digest,
+            rebuilt.entries,
+            rebuilt.digest
+        )?;
     }
     Ok(all_equal)
 }
@@ -187,24 +190,30 @@ pub async fn run(
         let head = ledger.log().head().position;
         ledger.close().await.context("closing the ledger")?;
         drop(ledger);
-        let to = Position(to.min(head.get()));
+        if let Some(refusal) = super::past_the_head(&[("--to", Some(to))], head) {
+            eprintln!("error: {refusal}");
+            return Ok(ExitCode::from(2));
+        }
+        let to = Position(to);
         let wanted: Vec<(String, Position)> = names.iter().map(|name| (name.clone(), to)).collect();
         for ((name, _), summary) in wanted
             .iter()
             .zip(summarise_rebuilt(data, keys, &wanted).await?)
         {
-            println!(
+            print_out!(
                 "{name} as of position {to}: {} entries, digest {}",
-                summary.entries, summary.digest
-            );
+                summary.entries,
+                summary.digest
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    rebuild(
+    let rebuilt = rebuild(
         &ledger,
         &names.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
     ledger.close().await.context("closing the ledger")?;
+    print_out!("{rebuilt}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -223,17 +232,19 @@ pub async fn rebuild_every_projection(
     };
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
-    rebuild(&ledger, &ledger.runner().names())?;
+    let rebuilt = rebuild(&ledger, &ledger.runner().names())?;
     let copied = super::compact::copy(ledger.log(), data)?;
     ledger.close().await.context("closing the ledger")?;
     // The store must be gone (and sled's handles with it) before its directory moves.
     drop(ledger);
+    // Said once the work is done, so a closed standard output cannot leave it half done.
+    print_out!("{rebuilt}")?;
     super::compact::put_in_place(data, &copied)
 }
 
 /// Rebuilds the `selected` projections from position 0 in the same pass over the log, with a
-/// progress bar, and says how fast.
-fn rebuild(ledger: &Ledger, selected: &[&str]) -> anyhow::Result<()> {
+/// progress bar; returns what it did and how fast, for the caller to say.
+fn rebuild(ledger: &Ledger, selected: &[&str]) -> anyhow::Result<String> {
     let started = Instant::now();
     let head = ledger.log().head().position;
     let bar = progress::bar(head.get(), &format!("rebuilding {}", selected.join(", ")));
@@ -247,11 +258,10 @@ fn rebuild(ledger: &Ledger, selected: &[&str]) -> anyhow::Result<()> {
     } else {
         0.0
     };
-    println!(
+    Ok(format!(
         "rebuilt {} up to position {reached} in {seconds:.2} s ({rate:.0} events/s)",
         selected.join(", ")
-    );
-    Ok(())
+    ))
 }
 
 /// A count as a float for a rate; exact below 2^53, which any real count is.

@@ -90,28 +90,29 @@ pub async fn run(
     ledger.close().await.context("closing the ledger")?;
     stats.bytes_on_disk = super::directory_bytes(data);
     if args.json {
-        println!(
+        print_out!(
             "{}",
             serde_json::to_string(&stats).context("writing the stats")?
-        );
+        )?;
     } else {
-        println!("events:        {}", stats.events);
-        println!(
+        print_out!("events:        {}", stats.events)?;
+        print_out!(
             "head:          position {} hash {}",
-            stats.head_position, stats.head_hash
-        );
-        println!("bytes on disk: {}", stats.bytes_on_disk);
-        println!("by type:");
+            stats.head_position,
+            stats.head_hash
+        )?;
+        print_out!("bytes on disk: {}", stats.bytes_on_disk)?;
+        print_out!("by type:")?;
         for (name, count) in &stats.by_type {
-            println!("  {name:<32} {count}");
+            print_out!("  {name:<32} {count}")?;
         }
-        println!("projection checkpoints:");
+        print_out!("projection checkpoints:")?;
         for (name, position) in &stats.projection_checkpoints {
-            println!("  {name:<32} {position}");
+            print_out!("  {name:<32} {position}")?;
         }
-        println!("contacts by channel:");
+        print_out!("contacts by channel:")?;
         for (channel, count) in &stats.contacts_by_channel {
-            println!("  {channel:<32} {count}");
+            print_out!("  {channel:<32} {count}")?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -76,19 +76,19 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => verify_store(data).await?,
     };
     if args.json {
-        println!(
+        print_out!(
             "{}",
             serde_json::to_string(&report).context("writing the report")?
-        );
+        )?;
     } else {
         for problem in report.problems.iter().take(PROBLEMS_LISTED_MAX) {
-            println!("{problem}");
+            print_out!("{problem}")?;
         }
         if report.problems.len() > PROBLEMS_LISTED_MAX {
-            println!(
+            print_out!(
                 "... and {} more problems",
                 report.problems.len() - PROBLEMS_LISTED_MAX
-            );
+            )?;
         }
         let verdict = if report.ok { "ok" } else { "FAILED" };
         let range = match (report.first_position, &report.continues_head_hash) {
@@ -100,10 +100,12 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             (Some(first), None) => format!(", positions {first}–{}", report.head_position),
             (None, _) => String::new(),
         };
-        println!(
+        print_out!(
             "{verdict}: {} events{range}, head position {} hash {}",
-            report.events, report.head_position, report.head_hash
-        );
+            report.events,
+            report.head_position,
+            report.head_hash
+        )?;
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
