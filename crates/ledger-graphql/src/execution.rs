@@ -8,6 +8,11 @@
 //! 2. While introspection is off, a document selecting `__schema` or `__type` is refused
 //!    (`introspection.rs`).
 //!
+//! After execution, every error async-graphql reported itself (the document does not parse or
+//! validate, an argument of the wrong type, no operation named) gets the API's
+//! `extensions.code` `VALIDATION`, its `field` and its `rule` ([`complete_errors`]): the API's
+//! own errors always carry them, async-graphql's carry none.
+//!
 //! Neither is an async-graphql extension on purpose: a schema with any extension sends every
 //! resolved field through the extension chain (a registry lookup and a boxed future per field),
 //! which cost about a third of the throughput of a timeline page with introspection off.
@@ -19,9 +24,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::futures_util::stream::{self, BoxStream, FuturesOrdered, StreamExt};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::{
-    BatchRequest, BatchResponse, Data, Executor, Request, Response, Schema, ServerError,
+    BatchRequest, BatchResponse, Data, Executor, Pos, Request, Response, Schema, ServerError,
+    Value as ConstValue,
 };
 
 use crate::{MutationRoot, QueryRoot, SubscriptionRoot, introspection};
@@ -71,7 +77,12 @@ impl LedgerSchema {
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let mut request = request.into();
         match self.prepare(&mut request) {
-            None => self.schema.execute(request).await,
+            None => {
+                // Kept to find the arguments async-graphql's errors point at (see
+                // `complete_errors`); a copy of the text is cheap beside executing it.
+                let query = request.query.clone();
+                complete_errors(self.schema.execute(request).await, &query)
+            }
             Some(refusal) => Response::from_errors(vec![refusal]),
         }
     }
@@ -107,7 +118,12 @@ impl LedgerSchema {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         match self.prepare(&mut request) {
-            None => Executor::execute_stream(&self.schema, request, session_data),
+            None => {
+                let query = request.query.clone();
+                Executor::execute_stream(&self.schema, request, session_data)
+                    .map(move |response| complete_errors(response, &query))
+                    .boxed()
+            }
             Some(refusal) => {
                 let response = Response::from_errors(vec![refusal]);
                 stream::once(async move { response }).boxed()
@@ -124,6 +140,159 @@ impl LedgerSchema {
         }
         introspection::refusal(request.parsed_query().ok()?)
     }
+}
+
+/// The `field` of an error about the document as a whole (it does not parse, it is too deep or
+/// too complex) rather than one of its arguments.
+pub const DOCUMENT_FIELD: &str = "query";
+
+/// The `field` of an error about which operation to run.
+pub const OPERATION_NAME_FIELD: &str = "operationName";
+
+/// `response` with every error given what the API promises of each: `extensions.code`, and for
+/// a `VALIDATION` error its `field` and `rule`.
+///
+/// The API's own errors (`ApiError`) carry all three already. The ones without a code are
+/// async-graphql's own, all about the request: the document does not parse or validate, an
+/// argument has the wrong type or is out of range, no operation is named, a limit is passed.
+/// They are `VALIDATION`. Their `field` is the argument they are about, found from the error:
+/// the path in `Invalid value for argument "first", …` (`channels.0` for a list's item), or the
+/// argument at the error's location (the API's scalars report where the bad value is), or, for
+/// an error located at a field whose argument failed to parse (async-graphql's complexity
+/// check reads `first` and `last` before anything runs, and names neither), the argument of
+/// that field whose value is not of the type named. Otherwise it is the field at the location
+/// (`Unknown field "x"`), `operationName`, or `query`, the document as a whole. Their `rule` is
+/// the scalar's rule when it has one, else async-graphql's message.
+pub fn complete_errors(mut response: Response, query: &str) -> Response {
+    let incomplete = |error: &ServerError| {
+        let code = extension_text(error, "code");
+        code.is_none()
+            || (code.as_deref() == Some("VALIDATION") && extension_text(error, "field").is_none())
+    };
+    if !response.errors.iter().any(incomplete) {
+        return response;
+    }
+    // Only a response with such an error pays for parsing the document again.
+    let document = async_graphql::parser::parse_query(query).ok();
+    let arguments = document.as_ref().map(ArgumentIndex::of).unwrap_or_default();
+    for error in response.errors.iter_mut().filter(|error| incomplete(error)) {
+        let (field, rule) = field_and_rule(error, &arguments);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "VALIDATION");
+        }
+        extensions.set("field", field);
+        if extensions.get("rule").is_none() {
+            extensions.set("rule", rule);
+        }
+    }
+    response
+}
+
+/// An extension of `error` that is a string.
+fn extension_text(error: &ServerError, name: &str) -> Option<String> {
+    match error.extensions.as_ref()?.get(name)? {
+        async_graphql::Value::String(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// The `field` and `rule` of one of async-graphql's errors (see [`complete_errors`]).
+fn field_and_rule(error: &ServerError, arguments: &ArgumentIndex<'_>) -> (String, String) {
+    let message = error.message.as_str();
+    if let Some(rest) = message.strip_prefix("Invalid value for argument \"")
+        && let Some((path, rule)) = rest.split_once("\", ")
+    {
+        return (path.to_owned(), rule.to_owned());
+    }
+    if message.starts_with("Operation name required")
+        || message.starts_with("Unknown operation named")
+    {
+        return (OPERATION_NAME_FIELD.to_owned(), message.to_owned());
+    }
+    let field = error
+        .locations
+        .iter()
+        .find_map(|location| arguments.name_at(*location, message))
+        .unwrap_or(DOCUMENT_FIELD);
+    (field.to_owned(), message.to_owned())
+}
+
+/// Where each argument and field of a document is, to name what an error's location points at.
+#[derive(Default)]
+struct ArgumentIndex<'a> {
+    /// Every argument, by the position of its name and of its value.
+    arguments: HashMap<Pos, &'a str>,
+    /// Every field with arguments or not, by its position.
+    fields: HashMap<Pos, &'a Field>,
+}
+
+impl<'a> ArgumentIndex<'a> {
+    fn of(document: &'a ExecutableDocument) -> Self {
+        let mut index = Self::default();
+        for (_, operation) in document.operations.iter() {
+            index.add(&operation.node.selection_set.node);
+        }
+        for fragment in document.fragments.values() {
+            index.add(&fragment.node.selection_set.node);
+        }
+        index
+    }
+
+    fn add(&mut self, selection_set: &'a SelectionSet) {
+        for selection in &selection_set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    self.fields.insert(field.pos, &field.node);
+                    for (name, value) in &field.node.arguments {
+                        self.arguments.insert(name.pos, name.node.as_str());
+                        self.arguments.insert(value.pos, name.node.as_str());
+                    }
+                    self.add(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => self.add(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+
+    /// The argument (or else the field) at `location`, for an error saying `message`.
+    fn name_at(&self, location: Pos, message: &str) -> Option<&'a str> {
+        if let Some(argument) = self.arguments.get(&location) {
+            return Some(argument);
+        }
+        let field = self.fields.get(&location)?;
+        Some(unparsed_argument(field, message).unwrap_or(field.name.node.as_str()))
+    }
+}
+
+/// The argument of `field` that an input-value error located at the field is about: one whose
+/// literal is not an `Int` when the message is about an `Int`, or else one given by a variable.
+fn unparsed_argument<'a>(field: &'a Field, message: &str) -> Option<&'a str> {
+    let type_name = message
+        .strip_prefix("Failed to parse \"")
+        .or_else(|| message.strip_prefix("Expected input type \""))?
+        .split('"')
+        .next()?;
+    // Each argument's literal, or `None` for a value holding a variable.
+    let literals = || {
+        field
+            .arguments
+            .iter()
+            .map(|(name, value)| (name.node.as_str(), value.node.clone().into_const()))
+    };
+    let is_int = |value: &ConstValue| match value {
+        ConstValue::Number(number) => number
+            .as_i64()
+            .is_some_and(|number| i32::try_from(number).is_ok()),
+        _ => false,
+    };
+    let not_of_type = literals().find(|(_, literal)| {
+        type_name == "Int" && literal.as_ref().is_some_and(|value| !is_int(value))
+    });
+    not_of_type
+        .or_else(|| literals().find(|(_, literal)| literal.is_none()))
+        .map(|(name, _)| name)
 }
 
 /// The websocket handler (`async-graphql-axum`) runs requests through this.

@@ -49,7 +49,9 @@
 //! # Execution
 //!
 //! [`LedgerSchema`] (`execution.rs`) runs every request: it keeps parsed documents by their text
-//! (bounded, [`execution::CACHED_DOCUMENTS_MAX`]) and refuses introspection while it is off.
+//! (bounded, [`execution::CACHED_DOCUMENTS_MAX`]) and refuses introspection while it is off;
+//! it gives async-graphql's own errors (parse, validation, argument types) the API's
+//! `extensions.code` `VALIDATION` with their `field` and `rule` ([`execution::complete_errors`]).
 //! The schema has no async-graphql extension, so resolved fields take async-graphql's direct
 //! path rather than its extension chain.
 

@@ -2,7 +2,9 @@
 //! outgrows a 32-bit `Int`, and an amount in fen outgrows a double's exact integers), `DateTime`
 //! is an RFC 3339 instant and `Date` a calendar day. `JSON` (raw event payloads) is
 //! async-graphql's own. A value that does not parse is an error with `code: VALIDATION` and the
-//! scalar's rule.
+//! scalar's rule; async-graphql gives a scalar no way to know which argument it is parsing, so
+//! `LedgerSchema` adds the argument's name as `field` from the error's location
+//! (`execution::complete_errors`).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use ledger_domain::ids;

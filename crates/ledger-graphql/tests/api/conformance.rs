@@ -177,3 +177,122 @@ async fn an_item_that_matches_no_fragment_is_an_empty_object_not_null() {
     }
     harness.close().await;
 }
+
+/// Asserts that every error of `response` has a code, and each `VALIDATION` error a field and
+/// a rule; returns the `(code, field, rule)` of each.
+fn complete_details(
+    document: &str,
+    response: &async_graphql::Response,
+) -> Vec<(String, String, String)> {
+    assert!(!response.errors.is_empty(), "{document}: no error");
+    response
+        .errors
+        .iter()
+        .map(|error| {
+            let details = validation_details(error);
+            assert!(!details.0.is_empty(), "{document}: no code in {error:?}");
+            if details.0 == "VALIDATION" {
+                assert!(!details.1.is_empty(), "{document}: no field in {error:?}");
+                assert!(!details.2.is_empty(), "{document}: no rule in {error:?}");
+            }
+            details
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("冯十一", "13600136001").await;
+    let timeline = |arguments: &str| {
+        format!(r#"{{ customer(id: "{customer}") {{ timeline({arguments}) {{ totalCount }} }} }}"#)
+    };
+    // (document, the field every error names, a part of the first error's rule)
+    let cases = [
+        (timeline("channels: [TELEPATHY]"), "channels.0", "TELEPATHY"),
+        (timeline(r#"first: "abc""#), "first", "Int"),
+        (timeline("first: 1.5"), "first", "Int"),
+        (timeline("first: 3000000000"), "first", "2147483647"),
+        (
+            timeline(r#"last: 3000000000, before: "zz""#),
+            "last",
+            "2147483647",
+        ),
+        (timeline(r#"from: "yesterday""#), "from", "RFC 3339"),
+        (
+            timeline(r#"from: "2025-01-01T00:00:00Z", to: "soon""#),
+            "to",
+            "RFC 3339",
+        ),
+        (
+            r#"{ agentStats(from: "2025-01-01", to: "2025-02-30") { pageInfo { hasNextPage } } }"#
+                .to_owned(),
+            "to",
+            "YYYY-MM-DD",
+        ),
+        (
+            r#"{ agentStats(from: "01/01/2025", to: "2025-02-01") { pageInfo { hasNextPage } } }"#
+                .to_owned(),
+            "from",
+            "YYYY-MM-DD",
+        ),
+        (
+            "query A { viewer { role } } query B { viewer { role } }".to_owned(),
+            "operationName",
+            "Operation name required",
+        ),
+        ("{ customer(id: ".to_owned(), "query", "expected"),
+        (
+            "{ nothingLikeThis }".to_owned(),
+            "nothingLikeThis",
+            "Unknown field",
+        ),
+        (
+            r#"{ customer(id: "x", bogus: 1) { id } }"#.to_owned(),
+            "bogus",
+            "Unknown argument",
+        ),
+    ];
+    for (document, field, rule) in cases {
+        let response = harness.run(Role::Admin, &document).await;
+        let details = complete_details(&document, &response);
+        for (code, named, _) in &details {
+            assert_eq!(code, "VALIDATION", "{document}: {details:?}");
+            assert_eq!(named, field, "{document}: {details:?}");
+        }
+        assert!(details[0].2.contains(rule), "{document}: {details:?}");
+    }
+
+    // Through variables, and in a subscription.
+    let document = r#"query($from: DateTime) { customer(id: "CUSTOMER") { timeline(from: $from) { totalCount } } }"#
+        .replace("CUSTOMER", &customer);
+    let response = harness
+        .run_with(Role::Admin, &document, json!({ "from": "yesterday" }))
+        .await;
+    let details = complete_details(&document, &response);
+    assert_eq!(details[0].1, "from", "{details:?}");
+    let document = "query($first: Int) { customer(id: \"CUSTOMER\") { timeline(first: $first) { totalCount } } }"
+        .replace("CUSTOMER", &customer);
+    let response = harness
+        .run_with(
+            Role::Admin,
+            &document,
+            json!({ "first": 3_000_000_000_u64 }),
+        )
+        .await;
+    let details = complete_details(&document, &response);
+    assert!(
+        details.iter().all(|(_, field, _)| field == "first"),
+        "{details:?}"
+    );
+    let document = r#"subscription { ledgerEvents(afterPosition: "minus one") { position } }"#;
+    let request = Request::new(document).data(caller(Role::Auditor));
+    let mut events = harness.schema.execute_stream(request);
+    let refused = next_within(&mut events, std::time::Duration::from_secs(10))
+        .await
+        .expect("the refusal");
+    let details = complete_details(document, &refused);
+    assert_eq!(details[0].0, "VALIDATION", "{details:?}");
+    assert_eq!(details[0].1, "afterPosition", "{details:?}");
+    harness.close().await;
+}
