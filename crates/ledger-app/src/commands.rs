@@ -25,7 +25,9 @@ use ledger_domain::ids::{
 use ledger_domain::values::{Identifier, PolicyNumber};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
-use ledger_store::{AppendError, AppendRequest, EventLog, ExpectedVersion, NewEvent, StoreFailure};
+use ledger_store::{
+    AppendError, AppendRequest, EventLog, ExpectedVersion, NewEvent, RecordedEvent, StoreFailure,
+};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -409,7 +411,7 @@ impl Ledger {
         if let Some(first) = meta.event_id
             && let Some(position) = self.log().position_of(first)
         {
-            return self.original_outcome(&stream, first, position);
+            return self.original_outcome(&command, &meta, first, position);
         }
         let _gate = if claims_identifiers(&command) {
             let guard = self.identifier_gate().0.lock().await;
@@ -425,7 +427,10 @@ impl Ledger {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (version, events) = self.decide(&command, &stream, &meta)?;
+            // One reading of the clock decides and dates the events, so a retry decided again
+            // at the events' time (see `original_outcome`) decides the same.
+            let now = meta.occurred_at.unwrap_or_else(Timestamp::now);
+            let (version, events) = self.decide(&command, &stream, now, None)?;
             if events.is_empty() {
                 let position = self.stream_last_position(&stream)?;
                 return Ok(Executed {
@@ -440,7 +445,7 @@ impl Ledger {
             let request = AppendRequest {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(expected),
-                events: self.seal_events(&events, &meta, command.business_time())?,
+                events: self.seal_events(&events, &meta, command.business_time().unwrap_or(now))?,
             };
             match self.log().append(request).await {
                 Ok(appended) => {
@@ -485,27 +490,36 @@ impl Ledger {
         }
     }
 
-    /// Folds the stream into its aggregate and decides; returns the loaded version and the events.
+    /// Folds the stream into its aggregate (all of it, or its first `up_to` events) and decides
+    /// at `now`; returns the version folded and the events.
     fn decide(
         &self,
         command: &Command,
         stream: &StreamId,
-        meta: &CommandMeta,
+        now: Timestamp,
+        up_to: Option<u64>,
     ) -> Result<(u64, Vec<Event>), CommandError> {
-        let context = Context {
-            ledger: self,
-            now: meta.occurred_at.unwrap_or_else(Timestamp::now),
-        };
+        let context = Context { ledger: self, now };
         match command {
-            Command::Customer(command) => self.decide_with::<Customer>(stream, command, &context),
-            Command::Policy(command) => self.decide_with::<Policy>(stream, command, &context),
-            Command::Claim(command) => self.decide_with::<Claim>(stream, command, &context),
-            Command::ServiceCase(command) => {
-                self.decide_with::<ServiceCase>(stream, command, &context)
+            Command::Customer(command) => {
+                self.decide_with::<Customer>(stream, command, &context, up_to)
             }
-            Command::Campaign(command) => self.decide_with::<Campaign>(stream, command, &context),
-            Command::Process(command) => self.decide_with::<Process>(stream, command, &context),
-            Command::Enquiry(command) => self.decide_with::<Enquiry>(stream, command, &context),
+            Command::Policy(command) => {
+                self.decide_with::<Policy>(stream, command, &context, up_to)
+            }
+            Command::Claim(command) => self.decide_with::<Claim>(stream, command, &context, up_to),
+            Command::ServiceCase(command) => {
+                self.decide_with::<ServiceCase>(stream, command, &context, up_to)
+            }
+            Command::Campaign(command) => {
+                self.decide_with::<Campaign>(stream, command, &context, up_to)
+            }
+            Command::Process(command) => {
+                self.decide_with::<Process>(stream, command, &context, up_to)
+            }
+            Command::Enquiry(command) => {
+                self.decide_with::<Enquiry>(stream, command, &context, up_to)
+            }
         }
     }
 
@@ -514,10 +528,38 @@ impl Ledger {
         stream: &StreamId,
         command: &A::Command,
         context: &Context<'_>,
+        up_to: Option<u64>,
     ) -> Result<(u64, Vec<Event>), CommandError> {
-        let (version, aggregate) = self.load::<A>(stream)?;
+        let (version, aggregate) = match up_to {
+            None => self.load::<A>(stream)?,
+            Some(version) => (version, self.load_up_to::<A>(stream, version)?),
+        };
         let events = aggregate.handle(command, context)?;
         Ok((version, events))
+    }
+
+    /// Folds the first `version` events of a stream into its aggregate (the state a command
+    /// was decided on, for a retry's check).
+    fn load_up_to<A: Aggregate>(&self, stream: &StreamId, version: u64) -> Result<A, CommandError> {
+        let mut aggregate = A::default();
+        let mut folded = 0;
+        while folded < version {
+            let page = self.log().read_stream(stream, folded + 1, READ_PAGE_MAX)?;
+            if page.is_empty() {
+                break;
+            }
+            for record in page
+                .iter()
+                .take_while(|record| record.stream_version <= version)
+            {
+                aggregate.apply(&decode(self.keys(), record)?);
+                folded = record.stream_version;
+            }
+            if page.len() < READ_PAGE_MAX {
+                break;
+            }
+        }
+        Ok(aggregate)
     }
 
     /// Folds a stream into its aggregate; returns the version folded and the state. Starts
@@ -559,19 +601,17 @@ impl Ledger {
     }
 
     /// The stored form of a command's events: ids derived from the caller's (or a fresh v7),
-    /// the envelope from `meta` (dated `business_time` when the command says when its fact
-    /// happened and `meta` does not), personal fields sealed under their subject's data key.
+    /// the envelope from `meta` (`meta.occurred_at` if given, else `occurred_at`: when the
+    /// command says its fact happened, or when it was decided), personal fields sealed under
+    /// their subject's data key.
     fn seal_events(
         &self,
         events: &[Event],
         meta: &CommandMeta,
-        business_time: Option<Timestamp>,
+        occurred_at: Timestamp,
     ) -> Result<Vec<NewEvent>, KeyError> {
         let first = meta.event_id.unwrap_or_else(EventId::new_v7);
-        let occurred_at = meta
-            .occurred_at
-            .or(business_time)
-            .unwrap_or_else(Timestamp::now);
+        let occurred_at = meta.occurred_at.unwrap_or(occurred_at);
         let mut new_events = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let event_id = event_id_for(first, index);
@@ -590,13 +630,17 @@ impl Ledger {
         Ok(new_events)
     }
 
-    /// The answer to a retried command: where its events were recorded the first time.
+    /// The answer to a retried command: where its events were recorded the first time. A
+    /// command that is not the one the event id first recorded is refused, so a client reusing
+    /// an id by mistake hears of it instead of losing its command (see `is_same_command`).
     fn original_outcome(
         &self,
-        stream: &StreamId,
+        command: &Command,
+        meta: &CommandMeta,
         first: EventId,
         position: Position,
     ) -> Result<Executed, CommandError> {
+        let stream = &command.stream();
         let record = self
             .log()
             .read_all(position, 1)?
@@ -609,6 +653,17 @@ impl Ledger {
                 format!(
                     "{first} was already used for an event of stream {}, not {stream}",
                     record.stream
+                ),
+            )));
+        }
+        if !self.is_same_command(command, meta, &record)? {
+            return Err(CommandError::Invalid(ValidationError::new(
+                "eventId",
+                format!(
+                    "{first} already recorded another command on this stream (a {} at position \
+                     {position}); a retry sends the same command again, a new command needs a \
+                     new eventId",
+                    record.event.event_type
                 ),
             )));
         }
@@ -630,6 +685,45 @@ impl Ledger {
             events: Vec::new(),
             duplicate: true,
         })
+    }
+
+    /// Whether `command` is the one that recorded `record` (the first event of the command
+    /// its event id names): decided again on the stream as it stood before `record`, at
+    /// `record`'s time, it yields `record`'s event. When that cannot be told it is taken to be
+    /// (a retry is the common case): the personal fields were erased since, or the decision
+    /// now fails because of what other streams hold since (an identifier it claimed is taken
+    /// — by it).
+    fn is_same_command(
+        &self,
+        command: &Command,
+        meta: &CommandMeta,
+        record: &RecordedEvent,
+    ) -> Result<bool, CommandError> {
+        let stored = &record.event;
+        let opened = self
+            .keys()
+            .open_payload(
+                stored.event_id,
+                &stored.event_type,
+                stored.schema_version,
+                &stored.payload,
+            )
+            .map_err(|error| RunnerError::Undecodable {
+                position: record.position,
+                event_type: stored.event_type.clone(),
+                version: stored.schema_version,
+                detail: error.to_string(),
+            })?;
+        if opened.redacted {
+            return Ok(true);
+        }
+        let now = meta.occurred_at.unwrap_or(stored.occurred_at);
+        let before = record.stream_version.saturating_sub(1);
+        match self.decide(command, &record.stream, now, Some(before)) {
+            Ok((_, decided)) => Ok(decided.first() == Some(&opened.event)),
+            Err(CommandError::Domain(_) | CommandError::Invalid(_)) => Ok(true),
+            Err(other) => Err(other),
+        }
     }
 
     fn stream_last_position(&self, stream: &StreamId) -> Result<Position, CommandError> {

@@ -201,16 +201,21 @@ async fn commands_decide_append_and_retry_idempotently() {
         event_id: Some(event_id),
         ..CommandMeta::by(agent())
     };
-    let recorded = ledger
-        .execute(contact(zhang, Channel::Phone, 5), meta.clone())
-        .await
-        .unwrap();
-    let retried = ledger
-        .execute(contact(zhang, Channel::Phone, 5), meta)
-        .await
-        .unwrap();
+    let command = contact(zhang, Channel::Phone, 5);
+    let recorded = ledger.execute(command.clone(), meta.clone()).await.unwrap();
+    let retried = ledger.execute(command, meta.clone()).await.unwrap();
     assert!(retried.duplicate && !recorded.duplicate);
     assert_eq!(retried.position, recorded.position);
+    assert_eq!(ledger.log().head().position, recorded.position);
+    // Another contact under the same id is not a retry: refused, not dropped.
+    let reused = ledger
+        .execute(contact(zhang, Channel::Phone, 5), meta)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&reused, CommandError::Invalid(error) if error.field == "eventId"),
+        "{reused:?}"
+    );
     assert_eq!(ledger.log().head().position, recorded.position);
 
     // A stale expected version is a conflict naming both versions.

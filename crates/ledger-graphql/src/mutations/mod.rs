@@ -5,7 +5,8 @@
 //! string parsed by the domain's own parser (a bad value is `VALIDATION` naming
 //! `input.<field>` and the domain's rule), plus two optional arguments:
 //! - `eventId`: makes the mutation idempotent. A retry with the same id returns the original
-//!   position with `duplicate: true` and records nothing. When a command creates something
+//!   position with `duplicate: true` and records nothing; the same id with another command (a
+//!   different contact, another mutation) is `VALIDATION` on `eventId`. When a command creates something
 //!   whose id the client left out (a customer, contact, case, campaign, process, enquiry), the
 //!   new id is the event id's UUID when an `eventId` is given, so a retry names the same thing;
 //!   otherwise a fresh UUID v7.

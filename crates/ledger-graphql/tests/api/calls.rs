@@ -386,3 +386,57 @@ async fn the_call_back_queue_shows_whom_to_call_and_masks_it_for_analysts() {
     );
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_id_reused_for_another_command_is_refused_not_taken_for_a_retry() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("吴十一", "13300133000").await;
+    let event_id = "0190a5e2-8c3b-7d4e-9f00-00000000e101";
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(300);
+    let contact = |summary: &str| {
+        format!(
+            r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE, direction: INBOUND,
+                agent: "agent-0042", startedAt: "{started}", durationSeconds: 60, topic: ENQUIRY,
+                summary: "{summary}", outcome: RESOLVED }}, eventId: "{event_id}") {{ position duplicate }} }}"#
+        )
+    };
+    let first = harness.mutate(Role::Agent, &contact("问续保")).await;
+    // The same command again is a retry.
+    let retry = harness.mutate(Role::Agent, &contact("问续保")).await;
+    assert_eq!(retry["recordContact"]["duplicate"], true);
+    assert_eq!(
+        retry["recordContact"]["position"],
+        first["recordContact"]["position"]
+    );
+    // Another contact, or another command, under the same id is refused: taking it for a
+    // retry would drop it silently.
+    let other_contact = harness.run(Role::Agent, &contact("问理赔")).await;
+    let withdrawal = harness
+        .run(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ changeConsent(input: {{ customerId: "{customer}", channel: WECHAT, granted: false }},
+                    eventId: "{event_id}") {{ position duplicate }} }}"#
+            ),
+        )
+        .await;
+    for refused in [other_contact, withdrawal] {
+        assert_eq!(codes(&refused), ["VALIDATION"], "{refused:?}");
+        assert_eq!(
+            extension(&refused.errors[0], "field").as_deref(),
+            Some("eventId")
+        );
+        assert!(
+            refused.errors[0]
+                .message
+                .contains("already recorded another command"),
+            "{:?}",
+            refused.errors
+        );
+    }
+    let head = harness
+        .run(Role::Auditor, "{ ledger { eventCount } }")
+        .await;
+    assert_eq!(text(&data(head)["ledger"]["eventCount"]), "2");
+    harness.close().await;
+}
