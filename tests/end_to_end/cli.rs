@@ -1200,3 +1200,142 @@ fn an_export_that_cannot_be_written_names_the_output_given() {
     assert!(partial.exists());
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 2);
 }
+
+#[test]
+fn erase_refuses_bad_option_values_as_a_wrong_command_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let customer = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
+    for (flags, option, rule) in [
+        (
+            [
+                "--customer",
+                customer,
+                "--reason",
+                "BECAUSE",
+                "--actor",
+                "admin",
+            ],
+            "--reason <REASON>",
+            "a reason is one of CUSTOMER_REQUEST, RETENTION_PERIOD_ENDED, LEGAL_ORDER",
+        ),
+        (
+            [
+                "--customer",
+                "nope",
+                "--reason",
+                "LEGAL_ORDER",
+                "--actor",
+                "admin",
+            ],
+            "--customer <ID>",
+            "must be a UUID",
+        ),
+        (
+            [
+                "--enquiry",
+                "nope",
+                "--reason",
+                "LEGAL_ORDER",
+                "--actor",
+                "admin",
+            ],
+            "--enquiry <ID>",
+            "must be a UUID",
+        ),
+        (
+            [
+                "--customer",
+                customer,
+                "--reason",
+                "LEGAL_ORDER",
+                "--actor",
+                "bad actor",
+            ],
+            "--actor <STAFF>",
+            "a staff or system id is",
+        ),
+    ] {
+        let head = verify_json(data)["headHash"].clone();
+        let output = run(&[&["erase", "--data", data][..], &flags].concat());
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {said}");
+        assert!(said.contains(option), "{flags:?}: {said}");
+        assert!(said.contains(rule), "{flags:?}: {said}");
+        assert_eq!(verify_json(data)["headHash"], head, "{flags:?}");
+    }
+}
+
+#[test]
+fn erasing_an_enquiry_a_known_customer_sent_names_the_customer_to_erase() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let fixture = std::fs::read_to_string(fixture_path()).unwrap();
+    let (enquiry, customer) = fixture
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|line| line["type"] == "OnlineEnquiryReceived")
+        .find_map(|line| {
+            let customer = line["payload"]["customerId"].as_str()?.to_owned();
+            Some((line["payload"]["enquiryId"].as_str()?.to_owned(), customer))
+        })
+        .expect("the fixture holds an enquiry from a known customer");
+    let head = verify_json(data)["headHash"].clone();
+    let refused = run(&[
+        "erase",
+        "--data",
+        data,
+        "--enquiry",
+        &enquiry,
+        "--reason",
+        "CUSTOMER_REQUEST",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert!(
+        said.contains(&format!(
+            "erase: refused: enquiry {enquiry} does not exist on a stream of its own: customer \
+             {customer} sent it"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("(erase --customer {customer})")),
+        "{said}"
+    );
+    assert_eq!(verify_json(data)["headHash"], head);
+    // An enquiry nobody sent is simply not there.
+    let unknown = "0190a5e2-8c3b-7d4e-9f00-00000000beef";
+    let refused = run(&[
+        "erase",
+        "--data",
+        data,
+        "--enquiry",
+        unknown,
+        "--reason",
+        "CUSTOMER_REQUEST",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!("enquiry {unknown} does not exist")),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !stderr(&refused).contains("--customer"),
+        "{}",
+        stderr(&refused)
+    );
+}
