@@ -14,14 +14,14 @@
 //! happens.
 //!
 //! The claim's policy lives on its own stream; as far as the context can tell (see
-//! [`super::links`]), it must have been issued (`NotFound`), be held by the claim's customer or
-//! a customer merged with it (`policyNumber`), and cover the loss: the loss's Beijing day lies
+//! [`super::links`]), it must exist (`NotFound`) and have been issued, not only quoted, to the
+//! claim's customer or a customer merged with it (`policyNumber`), and cover the loss: the loss's Beijing day lies
 //! within one of the policy's periods (`lossOccurredAt`). A claim on another customer's policy
 //! would make the directory find that customer by the policy number.
 
 use std::fmt;
 
-use super::links::held_policy;
+use super::links::issued_policy;
 use super::{
     Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
 };
@@ -128,7 +128,7 @@ impl Claim {
             )
             .into());
         }
-        let policy = held_policy(
+        let policy = issued_policy(
             &command.policy_number,
             command.customer_id,
             "the claim's customer",

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::links::{case_of, enquiry_of, held_policy, launched_campaign};
+use super::links::{case_of, customers_policy, enquiry_of, launched_campaign};
 use super::{
     Aggregate, CustomerStanding, DecisionContext, already_exists, emit, not_found, not_in_future,
 };
@@ -428,7 +428,7 @@ impl ContactLinks<'_> {
     ) -> Result<(), DomainError> {
         let whose = "the contact's customer";
         if let Some(number) = self.policy_number {
-            held_policy(number, customer.id, whose, context)?;
+            customers_policy(number, customer.id, whose, context)?;
         }
         if let Some(case) = self.case_id {
             case_of(case, customer.id, whose, context)?;

@@ -36,31 +36,63 @@ pub fn same_customer(first: CustomerId, second: CustomerId, context: &dyn Decisi
     first == second || last_survivor(first, context) == last_survivor(second, context)
 }
 
-/// The issued policy `number`, held by `customer` (`whose` says who that is in the rule: "the
-/// claim's customer"). `Ok(None)` when the context cannot tell.
-pub fn held_policy(
+/// The policy `number`, issued to `customer` (`whose` says who that is in the rule: "the
+/// claim's customer"): a quote covers nothing. `Ok(None)` when the context cannot tell.
+pub fn issued_policy(
     number: &PolicyNumber,
     customer: CustomerId,
     whose: &str,
     context: &dyn DecisionContext,
 ) -> Result<Option<PolicyFacts>, DomainError> {
-    let Some(standing) = context.policy(number) else {
-        return Ok(None);
-    };
-    let PolicyStanding::Issued(facts) = standing else {
-        return Err(not_found("policy", number));
-    };
-    if !same_customer(facts.holder, customer, context) {
-        return Err(ValidationError::new(
+    match context.policy(number) {
+        None => Ok(None),
+        Some(PolicyStanding::Unknown) => Err(not_found("policy", number)),
+        Some(PolicyStanding::Quoted { .. }) => Err(ValidationError::new(
             "policyNumber",
-            format!(
-                "a policy held by {whose} (or by a customer merged with it); {number} is held by \
-                 another customer"
-            ),
+            format!("a policy issued to {whose}; {number} was only quoted"),
         )
-        .into());
+        .into()),
+        Some(PolicyStanding::Issued(facts)) => {
+            held_by(number, facts.holder, customer, whose, context)?;
+            Ok(Some(facts))
+        }
     }
-    Ok(Some(facts))
+}
+
+/// Refuses a policy (issued or quoted) that does not exist or is another customer's.
+pub fn customers_policy(
+    number: &PolicyNumber,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.policy(number) {
+        None => Ok(()),
+        Some(PolicyStanding::Unknown) => Err(not_found("policy", number)),
+        Some(
+            PolicyStanding::Quoted { holder } | PolicyStanding::Issued(PolicyFacts { holder, .. }),
+        ) => held_by(number, holder, customer, whose, context),
+    }
+}
+
+fn held_by(
+    number: &PolicyNumber,
+    holder: CustomerId,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    if same_customer(holder, customer, context) {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        "policyNumber",
+        format!(
+            "a policy held by {whose} (or by a customer merged with it); {number} is held by \
+             another customer"
+        ),
+    )
+    .into())
 }
 
 /// Refuses a service case that was never opened, or was opened for another customer.

@@ -19,12 +19,14 @@
 //!
 //! What an aggregate cannot see (another stream's state) it asks its [`DecisionContext`] for, and
 //! checks what a wrong answer would harm (module [`links`]):
-//! - a claim's policy must have been issued (`NotFound` otherwise), be held by the claim's
-//!   customer or a customer merged with it (`policyNumber` invalid otherwise), and cover the
-//!   loss: its Beijing date lies within one of the policy's periods (`lossOccurredAt`);
-//! - a contact's links (recorded or corrected): its policy as a claim's; its service case must
-//!   exist and be the customer's; its campaign must exist; its enquiry must exist and have been
-//!   sent by the customer or by nobody known;
+//! - a claim's policy must exist (`NotFound` otherwise), have been issued, not only quoted, to
+//!   the claim's customer or a customer merged with it (`policyNumber` invalid otherwise), and
+//!   cover the loss: its Beijing date lies within one of the policy's periods
+//!   (`lossOccurredAt`);
+//! - a contact's links (recorded or corrected): its policy must exist and be the customer's (a
+//!   quote will do: a sales call is about one); its service case must exist and be the
+//!   customer's; its campaign must exist; its enquiry must exist and have been sent by the
+//!   customer or by nobody known;
 //! - a merge's survivor must exist, not be merged away and not be erased.
 //!
 //! A context that cannot tell (`None`, as synthetic data and imports give) leaves the rule
@@ -138,8 +140,10 @@ pub enum CustomerStanding {
 /// Where a policy stands, as its own stream (`policy-{number}`) tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyStanding {
-    /// Never issued: no such policy, or only quoted.
-    NotIssued,
+    /// No such policy number was ever quoted or issued.
+    Unknown,
+    /// Quoted to this customer, never issued: it covers nothing yet.
+    Quoted { holder: CustomerId },
     /// Issued (in force, lapsed or cancelled since) to this holder for these periods.
     Issued(PolicyFacts),
 }

@@ -125,17 +125,17 @@ struct State {
 }
 
 impl Policy {
-    /// What a claim or contact naming this policy may know of it: `NotIssued` until it is
-    /// issued (a quote covers nothing).
+    /// What a claim or contact naming this policy may know of it.
     pub fn standing(&self) -> PolicyStanding {
         match &self.state {
-            Some(state) if state.status != PolicyStatus::Quoted => {
-                PolicyStanding::Issued(PolicyFacts {
-                    holder: state.customer_id,
-                    periods: state.periods.clone(),
-                })
-            }
-            _ => PolicyStanding::NotIssued,
+            None => PolicyStanding::Unknown,
+            Some(state) if state.status == PolicyStatus::Quoted => PolicyStanding::Quoted {
+                holder: state.customer_id,
+            },
+            Some(state) => PolicyStanding::Issued(PolicyFacts {
+                holder: state.customer_id,
+                periods: state.periods.clone(),
+            }),
         }
     }
 

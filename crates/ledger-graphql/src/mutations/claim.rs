@@ -25,8 +25,8 @@ fn claim_number(number: &str) -> Result<ClaimNumber, ValidationError> {
 #[derive(InputObject, Debug)]
 pub struct ReportClaimInput {
     pub claim_number: String,
-    /// An issued policy (`NOT_FOUND` otherwise) held by the claim's customer or a customer
-    /// merged with it.
+    /// A policy that exists (`NOT_FOUND` otherwise), issued (not only quoted) to the claim's
+    /// customer or a customer merged with it.
     pub policy_number: String,
     pub customer_id: ID,
     /// Not in the future, and within one of the policy's periods (Beijing days, both

@@ -39,7 +39,7 @@ pub struct RecordContactInput {
     pub topic: Topic,
     pub summary: String,
     pub outcome: ContactOutcome,
-    /// An issued policy held by the contact's customer or a customer merged with it.
+    /// A policy issued or quoted to the contact's customer or a customer merged with it.
     pub policy_number: Option<String>,
     pub claim_number: Option<String>,
     /// A service case opened for the contact's customer or a customer merged with it.

@@ -375,16 +375,22 @@ fn a_claim_is_reported_on_the_customers_policy_in_force_at_the_loss() {
 }
 
 #[test]
-fn a_claim_on_a_policy_never_issued_is_not_found() {
-    let context = FixedContext::at(samples::sample_time())
-        .with_policy(samples::policy_number(), PolicyStanding::NotIssued);
+fn a_claim_on_a_policy_never_issued_is_refused() {
+    let context = |standing| {
+        FixedContext::at(samples::sample_time()).with_policy(samples::policy_number(), standing)
+    };
     given::<Claim>(&[])
-        .with_context(context)
+        .with_context(context(PolicyStanding::Unknown))
         .when(report())
         .then_error(DomainError::NotFound {
             kind: "policy",
             id: samples::policy_number().to_string(),
         });
+    // A quote, even the customer's own, covers nothing.
+    given::<Claim>(&[])
+        .with_context(context(PolicyStanding::Quoted { holder: customer() }))
+        .when(report())
+        .then_invalid("policyNumber");
 }
 
 #[test]

@@ -777,7 +777,7 @@ fn a_contact_does_not_link_to_what_does_not_exist() {
     given::<Customer>(&[registered()])
         .with_context(
             links_context(customer())
-                .with_policy(samples::policy_number(), PolicyStanding::NotIssued),
+                .with_policy(samples::policy_number(), PolicyStanding::Unknown),
         )
         .when(contact_with_links())
         .then_error(not_found("policy", samples::policy_number().to_string()));
@@ -800,6 +800,22 @@ fn a_contact_does_not_link_to_what_does_not_exist() {
         )
         .when(contact_with_links())
         .then_error(not_found("enquiry", samples::enquiry_id().to_string()));
+}
+
+#[test]
+fn a_contact_may_name_the_customers_quote() {
+    let quote = |holder| {
+        links_context(customer())
+            .with_policy(samples::policy_number(), PolicyStanding::Quoted { holder })
+    };
+    given::<Customer>(&[registered()])
+        .with_context(quote(customer()))
+        .when(contact_with_links())
+        .then(&[contact_with_links_recorded()]);
+    given::<Customer>(&[registered()])
+        .with_context(quote(other_customer()))
+        .when(contact_with_links())
+        .then_invalid("policyNumber");
 }
 
 #[test]

@@ -331,11 +331,11 @@ fn a_renewed_lapsed_policy_is_in_force_again() {
 }
 
 #[test]
-fn a_policy_stands_as_issued_only_once_issued_with_every_period_it_covered() {
-    assert_eq!(fold::<Policy>(&[]).standing(), PolicyStanding::NotIssued);
+fn a_policy_stands_as_quoted_until_issued_and_then_with_every_period_it_covered() {
+    assert_eq!(fold::<Policy>(&[]).standing(), PolicyStanding::Unknown);
     assert_eq!(
         fold::<Policy>(&[quoted()]).standing(),
-        PolicyStanding::NotIssued,
+        PolicyStanding::Quoted { holder: customer() },
         "a quote covers nothing"
     );
     let first = PolicyPeriod {
