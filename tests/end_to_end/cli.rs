@@ -1339,3 +1339,82 @@ fn erasing_an_enquiry_a_known_customer_sent_names_the_customer_to_erase() {
         stderr(&refused)
     );
 }
+
+/// The `proof` subcommands the README's command-line table says print a document for the
+/// proof verifier: the backquoted words of the clause that names it.
+fn proof_subcommands_the_readme_sends_to_the_verifier() -> Vec<String> {
+    const VERIFIER_CALL: &str = "for `python3 tools/proof_verifier.py json`";
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README is readable");
+    let row = readme
+        .lines()
+        .find(|line| line.starts_with("| `contact-ledger proof root"))
+        .expect("the README's table has a row for `proof`");
+    let clause_end = row.find(VERIFIER_CALL).expect("the row names the verifier");
+    let clause_start = row[..clause_end].rfind("; ").map_or(0, |start| start + 2);
+    row[clause_start..clause_end]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|quoted| {
+            let words = quoted.trim_start_matches("contact-ledger proof ");
+            words.split_whitespace().next().map(str::to_owned)
+        })
+        .collect()
+}
+
+#[test]
+fn every_proof_the_readme_sends_to_the_verifier_verifies() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let config = scratch.path().join("keys.toml");
+    // RFC 8032's first test seed.
+    std::fs::write(
+        &config,
+        "[proofs]\nsigning_key = \"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60\"\n",
+    )
+    .unwrap();
+    let subcommands = proof_subcommands_the_readme_sends_to_the_verifier();
+    assert!(!subcommands.is_empty());
+    for subcommand in &subcommands {
+        let arguments: Vec<&str> = match subcommand.as_str() {
+            "root" => vec!["root"],
+            "inclusion" => vec!["inclusion", "--position", "3"],
+            "consistency" => vec!["consistency", "--from", "2"],
+            "checkpoint" => vec!["checkpoint", "--config", config.to_str().unwrap()],
+            other => panic!("the README names a proof subcommand there is not: {other}"),
+        };
+        let document = run(&[&["proof", "--data", data][..], &arguments].concat());
+        assert!(document.status.success(), "{}", stderr(&document));
+        let verified = run_verifier(stdout(&document).as_bytes());
+        assert!(
+            verified.status.success(),
+            "proof {subcommand}: {}{}",
+            stdout(&verified),
+            stderr(&verified)
+        );
+    }
+}
+
+/// `python3 tools/proof_verifier.py json` on `document`.
+fn run_verifier(document: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../tools/proof_verifier.py"),
+            "json",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 can be started");
+    child.stdin.take().unwrap().write_all(document).unwrap();
+    child.wait_with_output().unwrap()
+}

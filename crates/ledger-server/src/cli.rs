@@ -46,8 +46,8 @@ enum Command {
     Verify(commands::verify::Args),
     /// Event counts by type and channel, the head, projection checkpoints, the size on disk.
     Stats(commands::stats::Args),
-    /// Merkle roots, inclusion and consistency proofs and signed checkpoints, as JSON documents
-    /// for `tools/proof_verifier.py json`.
+    /// Merkle roots, and inclusion and consistency proofs and signed checkpoints as JSON
+    /// documents for `tools/proof_verifier.py json` (a root alone is not one).
     Proof(commands::proof::Args),
     /// Erase a customer's personal data (`CustomerErased`), or an anonymous online enquiry's
     /// (`EnquiryErased`), and destroy the data key.
