@@ -364,6 +364,14 @@ impl Customer {
         crate::segments::customer_segments(ctx, self.record.id).await
     }
 
+    /// The customer's policies (and those of customers merged into it), by number: each with
+    /// its latest period, premium, product lines and where it stands today. Those in force, and
+    /// those whose latest period ended within the segments' retention (800 days); older ones
+    /// are on the timeline. Empty once the customer is erased. Numbers masked for analysts.
+    async fn policies(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::segments::CustomerPolicy>> {
+        crate::segments::customer_policies(ctx, self.record.id).await
+    }
+
     /// The customer's figures today (premium in force, contacts, CSAT, RFM ...); null when
     /// the segments read model does not know the customer.
     async fn metrics(&self, ctx: &Context<'_>) -> ApiResult<Option<CustomerMetrics>> {

@@ -119,6 +119,88 @@ pub async fn customer_metrics(
         .map(CustomerMetrics::from))
 }
 
+/// Where a customer's policy stands today (Beijing date).
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyState {
+    /// Its latest period covers today.
+    InForce,
+    /// Issued or renewed for a period that starts later.
+    NotStarted,
+    /// Its latest period ended and no renewal, lapse or cancellation is recorded yet.
+    Expired,
+    /// Not renewed: recorded as lapsed.
+    Lapsed,
+    /// Cancelled before its period's end.
+    Cancelled,
+}
+
+/// A customer's policy: its latest period and terms.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CustomerPolicy {
+    /// The policy number (masked for analysts).
+    pub number: String,
+    /// The customer the policy was issued to: this customer, or one merged into it.
+    pub holder_id: ID,
+    pub state: PolicyState,
+    /// The latest period issued or renewed, both days inclusive.
+    pub period_start: Date,
+    pub period_end: Date,
+    /// The premium of the latest terms (as issued, or after the last endorsement).
+    pub premium: Money,
+    pub product_lines: Vec<crate::vocabulary::ProductLine>,
+    /// The first day not in force, when the policy lapsed or was cancelled.
+    pub ended_on: Option<Date>,
+}
+
+/// The policies of `customer` (or of its survivor, with those of the customers merged into
+/// it), as the segments read model keeps them.
+pub async fn customer_policies(
+    ctx: &Context<'_>,
+    customer: CustomerId,
+) -> ApiResult<Vec<CustomerPolicy>> {
+    let segments_state = state(ctx)?.read_model(ctx, SEGMENTS).await?;
+    let policies = ::segments::customer_policies(&segments_state, customer)?;
+    let today = ledger_domain::aggregates::policy::business_date(Timestamp::now());
+    let masked = masked(ctx);
+    Ok(policies
+        .into_iter()
+        .map(|policy| {
+            let state = match policy.ended {
+                Some((on, lapsed)) if on <= today => {
+                    if lapsed {
+                        PolicyState::Lapsed
+                    } else {
+                        PolicyState::Cancelled
+                    }
+                }
+                _ if today < policy.period_start => PolicyState::NotStarted,
+                _ if policy.period_end < today => PolicyState::Expired,
+                _ => PolicyState::InForce,
+            };
+            let number = if masked {
+                ledger_domain::values::Identifier::parse(
+                    "number",
+                    ledger_domain::values::IdentifierKind::PolicyNumber,
+                    policy.number.as_str(),
+                )
+                .map_or_else(|_| "[masked]".to_owned(), |number| number.mask())
+            } else {
+                policy.number.to_string()
+            };
+            CustomerPolicy {
+                number,
+                holder_id: ID(policy.holder.to_string()),
+                state,
+                period_start: Date(policy.period_start),
+                period_end: Date(policy.period_end),
+                premium: Money(policy.premium),
+                product_lines: policy.product_lines.into_iter().map(Into::into).collect(),
+                ended_on: policy.ended.map(|(on, _)| Date(on)),
+            }
+        })
+        .collect())
+}
+
 /// One page of the members of the segment `name` as customers (`customers(segment:)`),
 /// premium highest first.
 pub async fn segment_customers(

@@ -112,7 +112,8 @@ pub use metrics::{
     FREQUENCY_WINDOW_DAYS, KEY_ACCOUNTS_PREMIUM_PERCENT, LAPSE_WINDOW_DAYS, RFM_SCORE_MAX, Rfm,
 };
 pub use query::{
-    customer_metrics, customer_segments, membership_changes, segment_members, segments, survivor,
+    CustomerPolicy, customer_metrics, customer_policies, customer_segments, membership_changes,
+    segment_members, segments, survivor,
 };
 pub use rules::{
     DESCRIPTION_CHARS_MAX, RULE_CHARS_MAX, RULES_FILE_BYTES_MAX, RuleError, SEGMENTS_MAX,

@@ -3,10 +3,16 @@
 //! [`SegmentEngine`](crate::SegmentEngine) instead, which caches the snapshot these build.
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use ledger_domain::ids::CustomerId;
+use ledger_domain::kinds::ProductLine;
 use ledger_domain::projection::{StateError, StateRead};
+use ledger_domain::values::{Money, PolicyNumber};
 
-use crate::fold::owner;
+use crate::days::date_of_day;
+use crate::facts::CustomerFacts;
+use crate::fold::{owner, read};
+use crate::keys;
 use crate::metrics::CustomerMetrics;
 use crate::rules::SegmentRules;
 use crate::snapshot::{self, Changes, Page, SegmentError, SegmentSummary};
@@ -29,6 +35,68 @@ pub fn customer_metrics(
     Ok(customers
         .into_iter()
         .find(|metrics| metrics.customer == customer))
+}
+
+/// A customer's policy as the segments' facts keep it: its latest period and terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerPolicy {
+    pub number: PolicyNumber,
+    /// The customer the policy events name (a duplicate merged into the customer keeps its own).
+    pub holder: CustomerId,
+    /// The latest period issued or renewed, both days inclusive (Beijing dates).
+    pub period_start: Date,
+    pub period_end: Date,
+    /// The premium and product lines of the latest terms (as issued or last endorsed).
+    pub premium: Money,
+    pub product_lines: Vec<ProductLine>,
+    /// When the latest period ended early or was not renewed: the first day not in force, and
+    /// whether it lapsed (rather than being cancelled).
+    pub ended: Option<(Date, bool)>,
+}
+
+/// The policies of the customer (or its survivor, with those of the customers merged into
+/// it), policy number order: those in force and those whose latest period ended within the
+/// facts' retention ([`RETENTION_DAYS`](crate::RETENTION_DAYS)); older ones are dropped by
+/// the fold and only the timeline still shows them. Empty once the customer is erased (the
+/// numbers are personal data and are not kept).
+pub fn customer_policies(
+    state: &dyn StateRead,
+    customer: CustomerId,
+) -> Result<Vec<CustomerPolicy>, StateError> {
+    let customer = owner(state, customer)?;
+    let Some(facts) = read::<CustomerFacts>(state, &keys::customer(customer))? else {
+        return Ok(Vec::new());
+    };
+    let mut policies: Vec<CustomerPolicy> = facts
+        .policies
+        .iter()
+        .filter_map(|policy| {
+            let number = policy.number.clone()?;
+            let period = policy.periods.last()?;
+            let terms = period.terms.last();
+            Some(CustomerPolicy {
+                number,
+                holder: policy.holder,
+                period_start: date_of_day(period.start_day),
+                period_end: date_of_day(period.end_day),
+                premium: Money::from_fen(terms.map_or(0, |terms| terms.premium_fen)),
+                product_lines: terms.map_or_else(Vec::new, |terms| {
+                    ProductLine::ALL
+                        .iter()
+                        .enumerate()
+                        .filter(|(index, _)| terms.lines & (1 << index) != 0)
+                        .map(|(_, line)| *line)
+                        .collect()
+                }),
+                ended: period
+                    .ended
+                    .as_ref()
+                    .map(|ended| (date_of_day(ended.on_day), ended.lapsed)),
+            })
+        })
+        .collect();
+    policies.sort_by(|a, b| a.number.as_str().cmp(b.number.as_str()));
+    Ok(policies)
 }
 
 /// Every segment's name, description, size and shares as of `as_of`'s Beijing day.

@@ -440,3 +440,103 @@ async fn an_event_id_reused_for_another_command_is_refused_not_taken_for_a_retry
     assert_eq!(text(&data(head)["ledger"]["eventCount"]), "2");
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_sees_the_callers_policies_and_what_they_cover() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("郑十二", "13200132000").await;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date();
+    let issue = |number: &str, start: jiff::civil::Date, lines: &str, premium: &str| {
+        let end = start
+            .checked_add(jiff::Span::new().years(1))
+            .and_then(|date| date.yesterday())
+            .expect("a year on");
+        format!(
+            r#"mutation {{ issuePolicy(input: {{ policyNumber: "{number}", customerId: "{customer}",
+                productLines: [{lines}], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "{premium}",
+                periodStart: "{start}", periodEnd: "{end}", salesChannel: PHONE }}) {{ position }} }}"#
+        )
+    };
+    let started = today
+        .checked_sub(jiff::Span::new().days(30))
+        .expect("a date");
+    let starts = today
+        .checked_add(jiff::Span::new().days(20))
+        .expect("a date");
+    harness
+        .mutate(
+            Role::Admin,
+            &issue(
+                "PXA2026220100000077",
+                started,
+                "COMPULSORY_TRAFFIC, COMMERCIAL_THIRD_PARTY_LIABILITY",
+                "365000",
+            ),
+        )
+        .await;
+    let last = harness
+        .mutate(
+            Role::Admin,
+            &issue("PXA2026220100000088", starts, "COMPULSORY_TRAFFIC", "95000"),
+        )
+        .await;
+    let position = text(&last["issuePolicy"]["position"]);
+    let document = format!(
+        r#"{{ customer(id: "{customer}") {{ policies {{ number holderId state periodStart periodEnd
+            premium productLines endedOn }} }} }}"#
+    );
+    let policies = |response: async_graphql::Response| {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        data(response)["customer"]["policies"].clone()
+    };
+    let seen = policies(
+        harness
+            .run_consistent(Role::Agent, &document, &position)
+            .await,
+    );
+    assert_eq!(seen.as_array().map(Vec::len), Some(2), "{seen}");
+    assert_eq!(text(&seen[0]["number"]), "PXA2026220100000077");
+    assert_eq!(text(&seen[0]["holderId"]), customer);
+    assert_eq!(seen[0]["state"], "IN_FORCE");
+    assert_eq!(text(&seen[0]["periodStart"]), started.to_string());
+    assert_eq!(text(&seen[0]["premium"]), "365000");
+    assert_eq!(
+        seen[0]["productLines"],
+        serde_json::json!(["COMPULSORY_TRAFFIC", "COMMERCIAL_THIRD_PARTY_LIABILITY"])
+    );
+    assert!(seen[0]["endedOn"].is_null());
+    assert_eq!(seen[1]["state"], "NOT_STARTED");
+    // Analysts see the cover, not the numbers.
+    let masked = policies(
+        harness
+            .run_consistent(Role::Analyst, &document, &position)
+            .await,
+    );
+    assert_ne!(text(&masked[0]["number"]), "PXA2026220100000077");
+    assert!(text(&masked[0]["number"]).ends_with("0077"), "{masked}");
+    assert_eq!(masked[0]["premium"], seen[0]["premium"]);
+    // Cancelled today: no longer in force, and the day it ended.
+    let cancelled = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ cancelPolicy(input: {{ policyNumber: "PXA2026220100000077", cancelledOn: "{today}",
+                    reason: CUSTOMER_REQUEST, refund: "0" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let seen = policies(
+        harness
+            .run_consistent(
+                Role::Agent,
+                &document,
+                &text(&cancelled["cancelPolicy"]["position"]),
+            )
+            .await,
+    );
+    assert_eq!(seen[0]["state"], "CANCELLED");
+    assert_eq!(text(&seen[0]["endedOn"]), today.to_string());
+    harness.close().await;
+}
