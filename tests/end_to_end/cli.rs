@@ -1418,3 +1418,30 @@ fn run_verifier(document: &[u8]) -> std::process::Output {
     child.stdin.take().unwrap().write_all(document).unwrap();
     child.wait_with_output().unwrap()
 }
+
+#[test]
+fn one_event_is_said_in_the_singular() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        import(data, fixture_path().to_str().unwrap())
+            .status
+            .success()
+    );
+    let file = scratch.path().join("one.ndjson");
+    let file = file.to_str().unwrap();
+    let exported = run(&["export", "--data", data, "--to", "1", "--output", file]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert_eq!(
+        stderr(&exported).trim(),
+        "exported 1 event (positions 1 to 1)"
+    );
+    let verified = run(&["verify", "--export", file]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).starts_with("ok: 1 event, positions 1–1, head position 1 hash "),
+        "{}",
+        stdout(&verified)
+    );
+}

@@ -75,11 +75,11 @@ pub fn put_in_place(data: &Path, copied: &Copied) -> anyhow::Result<()> {
     });
     print_out!(
         "the read models' database in {} was replaced whole by a compact copy: {}{before} \
-         ({} of keys and values in {} keys, copied in {:.1} s)",
+         ({} of keys and values in {}, copied in {:.1} s)",
         live.display(),
         size_text(directory_bytes(&live)),
         size_text(copied.what.live_bytes),
-        copied.what.keys,
+        super::counted(copied.what.keys, "key", "keys"),
         copied.seconds,
     )?;
     Ok(())
@@ -97,7 +97,7 @@ fn size_text(bytes: u64) -> String {
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} bytes")
+        super::counted(bytes, "byte", "bytes")
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
@@ -110,6 +110,7 @@ mod tests {
     #[test]
     fn sizes_read_in_the_largest_unit_with_a_whole_one() {
         assert_eq!(size_text(0), "0 bytes");
+        assert_eq!(size_text(1), "1 byte");
         assert_eq!(size_text(1023), "1023 bytes");
         assert_eq!(size_text(1024), "1.0 KiB");
         assert_eq!(size_text(45 * 1024 + 512), "45.5 KiB");

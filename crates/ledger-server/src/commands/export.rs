@@ -77,8 +77,10 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     store.close().await.context("closing the ledger")?;
-    let events = if written == 1 { "event" } else { "events" };
-    eprintln!("exported {written} {events} (positions {from} to {to})");
+    eprintln!(
+        "exported {} (positions {from} to {to})",
+        super::counted(written, "event", "events")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -79,6 +79,12 @@ pub fn past_the_head(
     })
 }
 
+/// `count` and its noun, in the singular for one: `1 event`, `2 events`.
+pub fn counted(count: impl Into<u64>, one: &str, many: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Prints problems as `line N: field: rule`, at most [`PROBLEMS_LISTED_MAX`] of them.
 pub fn print_problems(problems: &[String]) {
     for problem in problems.iter().take(PROBLEMS_LISTED_MAX) {
@@ -86,8 +92,12 @@ pub fn print_problems(problems: &[String]) {
     }
     if problems.len() > PROBLEMS_LISTED_MAX {
         eprintln!(
-            "... and {} more problems",
-            problems.len() - PROBLEMS_LISTED_MAX
+            "... and {} more",
+            counted(
+                u64::try_from(problems.len() - PROBLEMS_LISTED_MAX).unwrap_or(u64::MAX),
+                "problem",
+                "problems"
+            )
         );
     }
 }
@@ -105,4 +115,16 @@ pub fn directory_bytes(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn one_is_said_in_the_singular() {
+        assert_eq!(counted(0_u64, "event", "events"), "0 events");
+        assert_eq!(counted(1_u64, "event", "events"), "1 event");
+        assert_eq!(counted(2_u64, "entry", "entries"), "2 entries");
+    }
 }

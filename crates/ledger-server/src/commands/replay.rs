@@ -140,10 +140,10 @@ async fn check(
         };
         all_equal &= live == rebuilt;
         print_out!(
-            "{name} at position {checkpoint}: live {} entries {}, rebuilt {} entries {}: {verdict}",
-            live.entries,
+            "{name} at position {checkpoint}: live {} {}, rebuilt {} {}: {verdict}",
+            super::counted(live.entries, "entry", "entries"),
             live.digest,
-            rebuilt.entries,
+            super::counted(rebuilt.entries, "entry", "entries"),
             rebuilt.digest
         )?;
     }
@@ -201,8 +201,8 @@ pub async fn run(
             .zip(summarise_rebuilt(data, keys, &wanted).await?)
         {
             print_out!(
-                "{name} as of position {to}: {} entries, digest {}",
-                summary.entries,
+                "{name} as of position {to}: {}, digest {}",
+                super::counted(summary.entries, "entry", "entries"),
                 summary.digest
             )?;
         }

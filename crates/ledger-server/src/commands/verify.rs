@@ -13,7 +13,7 @@ use anyhow::Context;
 use ledger_store::{GENESIS_HASH, Hash, SledEventLog};
 use serde::Serialize;
 
-use super::PROBLEMS_LISTED_MAX;
+use super::{PROBLEMS_LISTED_MAX, counted};
 use crate::interchange::{Line, parse_line, read_line};
 
 #[derive(Debug, clap::Args)]
@@ -85,10 +85,9 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             print_out!("{problem}")?;
         }
         if report.problems.len() > PROBLEMS_LISTED_MAX {
-            print_out!(
-                "... and {} more problems",
-                report.problems.len() - PROBLEMS_LISTED_MAX
-            )?;
+            let more =
+                u64::try_from(report.problems.len() - PROBLEMS_LISTED_MAX).unwrap_or(u64::MAX);
+            print_out!("... and {} more", counted(more, "problem", "problems"))?;
         }
         let verdict = if report.ok { "ok" } else { "FAILED" };
         let range = match (report.first_position, &report.continues_head_hash) {
@@ -101,8 +100,8 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             (None, _) => String::new(),
         };
         print_out!(
-            "{verdict}: {} events{range}, head position {} hash {}",
-            report.events,
+            "{verdict}: {}{range}, head position {} hash {}",
+            counted(report.events, "event", "events"),
             report.head_position,
             report.head_hash
         )?;
