@@ -75,9 +75,16 @@ pub enum OpenError {
     /// The directory or a file in it could not be created, opened or synced.
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
-    /// sled refused to open the database (including: another process holds it open).
+    /// sled refused to open the database.
     #[error("sled could not open {}: {message}", path.display())]
     Sled { path: PathBuf, message: String },
+    /// Another process holds the database open (a running `serve`, or another command).
+    #[error(
+        "{} is open in another process (a running `contact-ledger serve`, or another command on \
+         the same data directory); stop it first",
+        path.display()
+    )]
+    InUse { path: PathBuf },
     /// The stored log is not what was written. The store refuses to serve it.
     #[error("the log is corrupt at {}: {detail}", describe(*position))]
     Corrupt {

@@ -233,6 +233,9 @@ fn open_sled_db(db_dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenError> 
             Err(error) if is_lock_error(&error) && started.elapsed() < OPEN_LOCK_WAIT => {
                 std::thread::sleep(OPEN_LOCK_RETRY);
             }
+            Err(error) if is_lock_error(&error) => {
+                return Err(OpenError::InUse { path: db_dir });
+            }
             Err(error) => return Err(sled_error(error)),
         }
     }

@@ -524,3 +524,19 @@ async fn large_records_that_spill_into_sled_blob_files_are_synced_and_survive() 
     assert_eq!(read_everything(&log), before);
     assert_verifies(&log);
 }
+
+#[tokio::test]
+async fn a_store_open_elsewhere_is_refused_naming_the_likely_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let refused = SledEventLog::open(dir.path(), options()).unwrap_err();
+    assert!(
+        matches!(&refused, ledger_store::OpenError::InUse { path } if path.ends_with("log")),
+        "{refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("is open in another process"),
+        "{refused}"
+    );
+    log.close().await.unwrap();
+}
