@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use ledger_server::config::RoleName;
-use ledger_server::server::{BODY_FIELD, CONSISTENT_WITH_RULE};
+use ledger_server::server::{BODY_BYTES_MAX, BODY_FIELD, CONSISTENT_WITH_RULE};
 use serde_json::{Value, json};
 
 use crate::server::TestApp;
@@ -117,4 +117,46 @@ async fn a_401_challenges_the_client_to_send_a_bearer_token() {
     let (status, headers, _) = app.send(get).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_past_the_limit_is_a_413_in_the_graphql_shape_with_or_without_its_length() {
+    let app = TestApp::new().await;
+    let body = json!({ "query": format!("{{ ledger {{ headPosition }} }} #{}", "x".repeat(BODY_BYTES_MAX)) })
+        .to_string();
+    for declare_length in [true, false] {
+        let mut request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", app.token(RoleName::Auditor)),
+            );
+        if declare_length {
+            request = request.header(header::CONTENT_LENGTH, body.len());
+        }
+        let (status, headers, answer) = app
+            .send(request.body(Body::from(body.clone())).unwrap())
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "length declared: {declare_length}"
+        );
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "application/json",
+            "length declared: {declare_length}"
+        );
+        let answer: Value = serde_json::from_slice(&answer).expect("a JSON answer");
+        let extensions = &answer["errors"][0]["extensions"];
+        assert_eq!(extensions["code"], "VALIDATION", "{answer}");
+        assert_eq!(extensions["field"], BODY_FIELD, "{answer}");
+        assert!(
+            extensions["rule"]
+                .as_str()
+                .unwrap()
+                .contains(&BODY_BYTES_MAX.to_string()),
+            "{answer}"
+        );
+    }
 }

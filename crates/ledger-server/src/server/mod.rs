@@ -122,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(graphql)
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(axum::middleware::map_response(body_limit_in_graphql_shape))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -146,6 +147,32 @@ fn validation_response(status: StatusCode, field: &str, rule: &str, message: &st
     (status, Json(body)).into_response()
 }
 
+/// The text of tower-http's error for a body past its limit (`http_body_util::LengthLimitError`).
+const BODY_LIMIT_ERROR: &str = "length limit exceeded";
+
+/// The rule a body past [`BODY_BYTES_MAX`] breaks.
+fn body_bytes_rule() -> String {
+    format!("a request body holds at most {BODY_BYTES_MAX} bytes (BODY_BYTES_MAX)")
+}
+
+/// A 413 of the body limit, which answers before any handler when the declared length is too
+/// long, in the GraphQL shape as every other refusal (tower-http's own is plain text).
+async fn body_limit_in_graphql_shape(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    validation_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        BODY_FIELD,
+        &body_bytes_rule(),
+        "the request body is too large",
+    )
+}
+
 /// The `field` of an error about the request body as a whole (not one of its members).
 pub const BODY_FIELD: &str = "(body)";
 
@@ -165,10 +192,12 @@ impl IntoResponse for BodyRejected {
     fn into_response(self) -> Response {
         use async_graphql::ParseRequestError;
         let (status, rule) = match &self.0 {
-            ParseRequestError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("a request body holds at most {BODY_BYTES_MAX} bytes (BODY_BYTES_MAX)"),
-            ),
+            ParseRequestError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, body_bytes_rule()),
+            // A body sent without its length meets the limit while it is read, and reaches
+            // here as the read's error, by its text only (async-graphql-axum keeps no type).
+            ParseRequestError::Io(error) if error.to_string().contains(BODY_LIMIT_ERROR) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, body_bytes_rule())
+            }
             ParseRequestError::UnsupportedBatch => (
                 StatusCode::BAD_REQUEST,
                 "send one request object, not a batch".to_owned(),
