@@ -5,7 +5,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use ledger_server::config::RoleName;
-use ledger_server::server::{BODY_BYTES_MAX, BODY_FIELD, CONSISTENT_WITH_RULE};
+use ledger_server::server::{
+    BATCH_OPERATIONS_MAX, BODY_BYTES_MAX, BODY_FIELD, CONSISTENT_WITH_RULE,
+};
 use serde_json::{Value, json};
 
 use crate::server::TestApp;
@@ -159,4 +161,24 @@ async fn a_body_past_the_limit_is_a_413_in_the_graphql_shape_with_or_without_its
             "{answer}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_past_its_limit_names_the_body_and_the_rule() {
+    let app = TestApp::new().await;
+    let batch: Vec<Value> = (0..=BATCH_OPERATIONS_MAX)
+        .map(|_| json!({ "query": "{ ledger { headPosition } }" }))
+        .collect();
+    let (status, body) = app
+        .graphql(Some(RoleName::Auditor), Value::Array(batch), &[])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let extensions = &body["errors"][0]["extensions"];
+    assert_eq!(extensions["code"], "VALIDATION", "{body}");
+    assert_eq!(extensions["field"], BODY_FIELD, "{body}");
+    assert_eq!(
+        extensions["rule"],
+        format!("a batch carries at most {BATCH_OPERATIONS_MAX} operations"),
+        "{body}"
+    );
 }

@@ -11,6 +11,13 @@
 //!
 //! Every GraphQL request needs a bearer token; the caller it names goes into the request data,
 //! with `X-Ledger-Consistent-With: <position>` as [`ConsistentWith`] for read-your-writes.
+//!
+//! A request refused before any GraphQL runs is answered in the GraphQL shape, as JSON, with
+//! `extensions.code` like every error of the API: no caller is 401 `UNAUTHENTICATED` with
+//! `WWW-Authenticate: Bearer`; a bad `X-Ledger-Consistent-With`, a body that is not a GraphQL
+//! request ([`BodyRejected`]), one past [`BODY_BYTES_MAX`] (413) or a batch past
+//! [`BATCH_OPERATIONS_MAX`] are `VALIDATION` naming the `field` (the header, `(body)`) and the
+//! `rule`.
 
 pub mod assets;
 pub mod auth;
@@ -332,13 +339,12 @@ async fn graphql_post(
     if let BatchRequest::Batch(requests) = &request
         && requests.len() > BATCH_OPERATIONS_MAX
     {
-        return error_response(
+        let rule = format!("a batch carries at most {BATCH_OPERATIONS_MAX} operations");
+        return validation_response(
             StatusCode::BAD_REQUEST,
-            "VALIDATION",
-            &format!(
-                "a batch carries at most {BATCH_OPERATIONS_MAX} operations, this one {}",
-                requests.len()
-            ),
+            BODY_FIELD,
+            &rule,
+            &format!("{rule}, this one {}", requests.len()),
         );
     }
     execute(&state, data, request).await
