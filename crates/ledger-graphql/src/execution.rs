@@ -281,14 +281,16 @@ fn unparsed_argument<'a>(field: &'a Field, message: &str) -> Option<&'a str> {
             .iter()
             .map(|(name, value)| (name.node.as_str(), value.node.clone().into_const()))
     };
-    let is_int = |value: &ConstValue| match value {
+    // What an optional `Int` argument takes: null, or a whole number that fits 32 bits.
+    let fits_int = |value: &ConstValue| match value {
+        ConstValue::Null => true,
         ConstValue::Number(number) => number
             .as_i64()
             .is_some_and(|number| i32::try_from(number).is_ok()),
         _ => false,
     };
     let not_of_type = literals().find(|(_, literal)| {
-        type_name == "Int" && literal.as_ref().is_some_and(|value| !is_int(value))
+        type_name == "Int" && literal.as_ref().is_some_and(|value| !fits_int(value))
     });
     not_of_type
         .or_else(|| literals().find(|(_, literal)| literal.is_none()))

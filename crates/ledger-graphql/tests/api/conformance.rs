@@ -214,6 +214,11 @@ async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
         (timeline("first: 1.5"), "first", "Int"),
         (timeline("first: 3000000000"), "first", "2147483647"),
         (
+            timeline("first: null, last: 3000000000"),
+            "last",
+            "2147483647",
+        ),
+        (
             timeline(r#"last: 3000000000, before: "zz""#),
             "last",
             "2147483647",
