@@ -37,6 +37,7 @@ use crate::timeline::{
 };
 use crate::vocabulary::{Channel, CustomerKind, IdentifierKind};
 use customer_timeline::TIMELINE_PAGE_MAX;
+use ledger_domain::values::PERSON_NAME_CHARS_MAX;
 use service_history::PAGE_SIZE_MAX as HISTORY_PAGE_MAX;
 
 /// Customers per page when `first` is not given.
@@ -482,6 +483,18 @@ impl CustomerQueries {
                 ));
             }
             return crate::segments::segment_customers(ctx, segment, first, after).await;
+        }
+        if let Some(search) = &search
+            && search.chars().count() > PERSON_NAME_CHARS_MAX
+        {
+            return Err(ApiError::validation(
+                "search",
+                format!(
+                    "a name prefix is at most {PERSON_NAME_CHARS_MAX} characters, as a name is; \
+                     this has {}",
+                    search.chars().count()
+                ),
+            ));
         }
         let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
         let page = match &search {

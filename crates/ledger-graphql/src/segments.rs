@@ -86,7 +86,22 @@ pub async fn snapshot(
         api.wait_for(position, Some(SEGMENTS)).await?;
     }
     let ledger = api.ledger.clone();
-    let as_of = as_of.map_or_else(Timestamp::now, |instant| instant.0);
+    let now = Timestamp::now();
+    let as_of = as_of.map_or(now, |instant| instant.0);
+    let latest = now
+        .checked_add(jiff::SignedDuration::from_secs(
+            ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX,
+        ))
+        .unwrap_or(now);
+    if as_of > latest {
+        return Err(ApiError::validation(
+            "asOf",
+            format!(
+                "segments are evaluated as of now or earlier, not {as_of}: the facts of a later \
+                 day are not known yet"
+            ),
+        ));
+    }
     let minimum = minimum.unwrap_or(Position::ZERO);
     tokio::task::spawn_blocking(move || ledger.segments().snapshot(ledger.runner(), as_of, minimum))
         .await
@@ -504,6 +519,7 @@ impl SegmentQueries {
         name: String,
         as_of: Option<DateTime>,
     ) -> ApiResult<Option<Segment>> {
+        ledger_domain::kinds::SegmentName::parse("name", &name)?;
         if state(ctx)?.ledger.segments().rules().get(&name).is_none() {
             return Ok(None);
         }

@@ -39,7 +39,7 @@ const TEMPLATES: &[Template] = &[
         month: 3,
         day: 1,
         length_days: 61,
-        segment: "renewal-due",
+        segment: "renewal-due-30d",
         channels: &[Channel::Phone, Channel::WeChat, Channel::App],
         reach: 0.7,
         description: "到期前 30 天电话与微信提醒续保，续保送免费洗车",
@@ -150,7 +150,7 @@ impl World {
             return false;
         }
         match segment {
-            "renewal-due" => customer.policies.iter().any(|&policy| {
+            "renewal-due-30d" => customer.policies.iter().any(|&policy| {
                 let record = self.policy(policy);
                 record.status == PolicyStatus::Active
                     && (start_day..=end_day + 30).contains(&record.end_day)

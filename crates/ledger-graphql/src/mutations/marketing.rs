@@ -14,8 +14,9 @@ use super::{
     Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, written,
 };
 use crate::access::RootAccess;
-use crate::errors::ApiResult;
+use crate::errors::{ApiError, ApiResult};
 use crate::scalars::{Count, Date, Money};
+use crate::state::state;
 use crate::vocabulary::{CampaignResponse, Channel, CostCategory, to_domain};
 
 fn campaign_id(id: &ID) -> Result<CampaignId, ValidationError> {
@@ -187,6 +188,25 @@ impl MarketingMutations {
         event_id: Option<ID>,
         expected_version: Option<Count>,
     ) -> ApiResult<Recorded> {
+        // A campaign aimed at a segment no rule defines would reach nobody, and its figures
+        // could not be read against the segment.
+        let segments = state(ctx)?.ledger.segments();
+        if segments.rules().get(input.target_segment.trim()).is_none() {
+            let known: Vec<&str> = segments
+                .rules()
+                .rules()
+                .iter()
+                .map(|rule| rule.name())
+                .collect();
+            return Err(ApiError::validation(
+                "input.targetSegment",
+                format!(
+                    "a segment the rules define ({}), not {:?}",
+                    known.join(", "),
+                    input.target_segment
+                ),
+            ));
+        }
         run(ctx, input, event_id, expected_version).await
     }
 

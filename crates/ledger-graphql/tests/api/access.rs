@@ -102,7 +102,7 @@ fn operations() -> Vec<(&'static str, String)> {
         mutation("closeServiceCase", format!(r#"caseId: "{CASE}", customerConfirmed: true"#)),
         mutation("completeRiskSurvey", format!(r#"caseId: "{CASE}", findings: "f""#)),
         mutation("followUpRiskRecommendation", format!(r#"caseId: "{CASE}", recommendation: 1, status: IN_PROGRESS, note: "n""#)),
-        mutation("launchCampaign", r#"name: "续保季", budget: "100000", channels: [PHONE], targetSegment: "renewal-due", periodStart: "2025-03-01", periodEnd: "2025-03-31", owner: "mkt-01""#.to_owned()),
+        mutation("launchCampaign", r#"name: "续保季", budget: "100000", channels: [PHONE], targetSegment: "renewal-due-30d", periodStart: "2025-03-01", periodEnd: "2025-03-31", owner: "mkt-01""#.to_owned()),
         mutation("incurCampaignCost", format!(r#"campaignId: "{CAMPAIGN}", amount: "100", category: SMS, description: "d""#)),
         mutation("sendCampaignTouch", format!(r#"campaignId: "{CAMPAIGN}", customerId: "{CUSTOMER}", channel: PHONE"#)),
         mutation("recordCampaignResponse", format!(r#"campaignId: "{CAMPAIGN}", customerId: "{CUSTOMER}", response: INTERESTED, channel: PHONE, premiumWon: "0""#)),
@@ -153,7 +153,7 @@ async fn setup(harness: &Harness) {
         .mutate(Role::Admin, &format!(r#"mutation {{ openServiceCase(input: {{ caseId: "{CASE}", customerId: "{CUSTOMER}", kind: RISK_SURVEY, priority: NORMAL, subject: "s", channel: PHONE, deadline: "2030-03-02T08:00:00Z" }}) {{ id }} }}"#))
         .await;
     harness
-        .mutate(Role::Admin, &format!(r#"mutation {{ launchCampaign(input: {{ campaignId: "{CAMPAIGN}", name: "续保季", budget: "100000", channels: [PHONE], targetSegment: "renewal-due", periodStart: "2025-03-01", periodEnd: "2030-03-31", owner: "mkt-01" }}) {{ id }} }}"#))
+        .mutate(Role::Admin, &format!(r#"mutation {{ launchCampaign(input: {{ campaignId: "{CAMPAIGN}", name: "续保季", budget: "100000", channels: [PHONE], targetSegment: "renewal-due-30d", periodStart: "2025-03-01", periodEnd: "2030-03-31", owner: "mkt-01" }}) {{ id }} }}"#))
         .await;
     harness
         .mutate(Role::Admin, &format!(r#"mutation {{ publishProcess(input: {{ processId: "{PROCESS}", title: "理赔", department: "客服", version: 1, owner: "ops-01" }}) {{ id }} }}"#))

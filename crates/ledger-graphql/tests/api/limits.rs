@@ -260,3 +260,53 @@ fragment TypeRef on __Type {
     ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
 }
 "#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_argument_past_what_can_be_known_or_named_is_refused_naming_it() {
+    let harness = Harness::start().await;
+    let long = "张".repeat(101);
+    let future = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 400);
+    let cases = [
+        (
+            Role::Agent,
+            format!(r#"{{ customers(search: "{long}") {{ edges {{ cursor }} }} }}"#),
+            "search",
+        ),
+        (
+            Role::Analyst,
+            format!(r#"{{ segment(name: "{}") {{ size }} }}"#, "a".repeat(65)),
+            "name",
+        ),
+        (
+            Role::Analyst,
+            format!(r#"{{ segment(name: "at-risk", asOf: "{future}") {{ size }} }}"#),
+            "asOf",
+        ),
+        (
+            Role::Admin,
+            r#"mutation { launchCampaign(input: { name: "续保季", budget: "100000", channels: [PHONE],
+                targetSegment: "no-such-segment", periodStart: "2025-03-01", periodEnd: "2025-03-31",
+                owner: "mkt-01" }) { id } }"#
+                .to_owned(),
+            "input.targetSegment",
+        ),
+    ];
+    for (role, document, field) in cases {
+        let response = harness.run(role, &document).await;
+        assert_eq!(codes(&response), ["VALIDATION"], "{field}: {response:?}");
+        assert_eq!(
+            extension(&response.errors[0], "field").as_deref(),
+            Some(field)
+        );
+    }
+    // A well-formed name no rule defines is simply no segment.
+    let unknown = harness
+        .run(
+            Role::Analyst,
+            r#"{ segment(name: "no-such-segment") { size } }"#,
+        )
+        .await;
+    assert!(unknown.errors.is_empty(), "{:?}", unknown.errors);
+    assert!(data(unknown)["segment"].is_null());
+    harness.close().await;
+}
