@@ -5,6 +5,8 @@
 //! - A quote is the first event of its policy number; quoting an existing policy is
 //!   `AlreadyExists`. A policy is issued once, quoted first or not; issuing it again is
 //!   `AlreadyExists`.
+//! - A quote, an issue or a renewal is for a premium above zero and a period of at most a year
+//!   ([`POLICY_PERIOD_DAYS_MAX`]).
 //! - Only an issued policy that was not cancelled is renewed (in force, or lapsed and won back);
 //!   the new period starts after the current period's last day.
 //! - Only a policy in force is endorsed, lapsed or cancelled. An endorsement takes effect within
@@ -66,6 +68,33 @@ impl fmt::Display for PolicyPeriod {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{} to {}", self.start, self.end)
     }
+}
+
+/// The longest period a motor policy is written for, in days: a year (a leap year's 366).
+/// 交强险 and commercial motor cover are annual; a short-term policy is shorter.
+pub const POLICY_PERIOD_DAYS_MAX: i32 = 366;
+
+/// The terms a quote, an issue or a renewal writes: a premium to pay, for at most a year.
+/// (Imported history is taken as recorded: the event's own rules only ask for a premium that is
+/// not negative and a period that ends after it starts.)
+fn written_terms(premium: Money, start: Date, end: Date) -> Result<(), DomainError> {
+    if premium.fen() <= 0 {
+        return Err(ValidationError::new("premium", "a premium is more than zero").into());
+    }
+    let days = start
+        .until(end)
+        .map_or(i32::MAX, |span| span.get_days().saturating_add(1));
+    if days > POLICY_PERIOD_DAYS_MAX {
+        return Err(ValidationError::new(
+            "periodEnd",
+            format!(
+                "a motor policy covers at most {POLICY_PERIOD_DAYS_MAX} days; {start} to {end} is \
+                 {days}"
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// What a claim or contact naming an issued policy may know of it.
@@ -170,6 +199,7 @@ impl Policy {
         if self.state.is_some() {
             return Err(already_exists(KIND, &command.policy_number));
         }
+        written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyQuoted {
             policy_number: command.policy_number.clone(),
             customer_id: command.customer_id,
@@ -193,6 +223,7 @@ impl Policy {
         {
             return Err(already_exists(KIND, &command.policy_number));
         }
+        written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyIssued {
             policy_number: command.policy_number.clone(),
             customer_id: command.customer_id,
@@ -220,6 +251,7 @@ impl Policy {
             )
             .into());
         }
+        written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyRenewed {
             policy_number: command.policy_number.clone(),
             customer_id: state.customer_id,

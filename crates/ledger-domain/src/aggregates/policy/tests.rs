@@ -373,3 +373,30 @@ fn a_period_covers_its_first_and_last_beijing_day_whole() {
     assert!(period.covers(samples::timestamp("2025-03-15T15:59:59Z")));
     assert!(!period.covers(samples::timestamp("2025-03-15T16:00:00Z")));
 }
+
+#[test]
+fn a_policy_is_written_for_a_premium_and_at_most_a_year() {
+    let mut free = issue();
+    free.premium = Money::from_fen(0);
+    given::<Policy>(&[]).when(free).then_invalid("premium");
+    let mut ten_years = issue();
+    ten_years.period_end = ten_years
+        .period_start
+        .checked_add(jiff::Span::new().years(10))
+        .unwrap();
+    given::<Policy>(&[])
+        .when(ten_years)
+        .then_invalid("periodEnd");
+    // A leap year's 366 days is a year.
+    let mut leap = issue();
+    leap.period_start = jiff::civil::date(2024, 1, 1);
+    leap.period_end = jiff::civil::date(2024, 12, 31);
+    let decided = Policy::default().handle(
+        &leap.into(),
+        &crate::aggregates::FixedContext::at(samples::sample_time()),
+    );
+    assert!(
+        decided.as_ref().is_ok_and(|events| events.len() == 1),
+        "{decided:?}"
+    );
+}
