@@ -107,21 +107,33 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => commands::serve::run(&cli.data, &cli.keys, args).await,
-            Command::Seed(args) => commands::seed::run(&cli.data, &cli.keys, args).await,
-            Command::Replay(args) => commands::replay::run(&cli.data, &cli.keys, args).await,
-            Command::Compact(args) => commands::compact::run(&cli.data, args).await,
-            Command::Import(args) => commands::import::run(&cli.data, &cli.keys, args).await,
-            Command::Export(args) => commands::export::run(&cli.data, args).await,
-            Command::Verify(args) => commands::verify::run(&cli.data, args).await,
-            Command::Stats(args) => commands::stats::run(&cli.data, &cli.keys, args).await,
-            Command::Proof(args) => commands::proof::run(&cli.data, args).await,
-            Command::Erase(args) => commands::erase::run(&cli.data, &cli.keys, args).await,
-            Command::MasterKey(args) => commands::master_key::run(&cli.data, &cli.keys, args).await,
-        }
+    report_a_closed_standard_output_as_an_error();
+    let run = std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            match cli.command {
+                Command::Serve(args) => commands::serve::run(&cli.data, &cli.keys, args).await,
+                Command::Seed(args) => commands::seed::run(&cli.data, &cli.keys, args).await,
+                Command::Replay(args) => commands::replay::run(&cli.data, &cli.keys, args).await,
+                Command::Compact(args) => commands::compact::run(&cli.data, args).await,
+                Command::Import(args) => commands::import::run(&cli.data, &cli.keys, args).await,
+                Command::Export(args) => commands::export::run(&cli.data, args).await,
+                Command::Verify(args) => commands::verify::run(&cli.data, args).await,
+                Command::Stats(args) => commands::stats::run(&cli.data, &cli.keys, args).await,
+                Command::Proof(args) => commands::proof::run(&cli.data, args).await,
+                Command::Erase(args) => commands::erase::run(&cli.data, &cli.keys, args).await,
+                Command::MasterKey(args) => {
+                    commands::master_key::run(&cli.data, &cli.keys, args).await
+                }
+            }
+        })
     });
+    let outcome = match std::panic::catch_unwind(run) {
+        Ok(outcome) => outcome,
+        Err(panic) if is_closed_standard_output(panic.as_ref()) => {
+            return ExitCode::FAILURE;
+        }
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     match outcome {
         Ok(code) => code,
         Err(error) => {
@@ -129,6 +141,34 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The start of the message `println!` panics with when standard output cannot be written.
+const STDOUT_PANIC_PREFIX: &str = "failed printing to stdout";
+
+/// The commands print through `print_out!`, which returns a failed write as an error; a
+/// `println!` left anywhere panics instead when the reader has closed standard output
+/// (`seed | head -1`). This says it as `print_out!` does, in place of the panic's report, and
+/// [`main`] turns the unwinding (which drops, so closes, what the command held) into exit 1.
+fn report_a_closed_standard_output_as_an_error() {
+    let default_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        match info
+            .payload_as_str()
+            .and_then(|message| message.strip_prefix(STDOUT_PANIC_PREFIX))
+        {
+            Some(why) => eprintln!("error: standard output{why}"),
+            None => default_report(info),
+        }
+    }));
+}
+
+fn is_closed_standard_output(panic: &(dyn std::any::Any + Send)) -> bool {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied());
+    message.is_some_and(|message| message.starts_with(STDOUT_PANIC_PREFIX))
 }
 
 /// An error and its causes, outermost first, joined by `: ` as anyhow's `{:#}` joins them, but
