@@ -120,15 +120,29 @@ pub trait LedgerFacts {
 }
 
 /// Who holds which identifier, as a fold of identifier events over an older answer (the
-/// directory's, or the ledger's): holders set here, merges and erasures since.
+/// directory's, or the ledger's): holders set here, merges and erasures since. An identifier is
+/// kept as 128 bits of two hashes under this process's random keys, not as its text: 16 bytes
+/// and no allocation a registration's identifier, and no collision anyone can aim for.
 #[derive(Debug, Default)]
 pub struct Owners {
-    held: HashMap<Identifier, Option<CustomerId>>,
+    held: HashMap<u128, Option<CustomerId>>,
     merged: HashMap<CustomerId, CustomerId>,
     erased: HashSet<CustomerId>,
+    keys: [std::hash::RandomState; 2],
 }
 
 impl Owners {
+    fn key(&self, identifier: &Identifier) -> u128 {
+        use std::hash::BuildHasher as _;
+        let [high, low] = &self.keys;
+        (u128::from(high.hash_one(identifier)) << 64) | u128::from(low.hash_one(identifier))
+    }
+
+    fn hold(&mut self, identifier: &Identifier, holder: Option<CustomerId>) {
+        let key = self.key(identifier);
+        self.held.insert(key, holder);
+    }
+
     /// Folds one event (evolve: no rules), as the directory does: a removal frees the
     /// identifier only when the remover holds it, by this fold or else by `older`.
     pub fn apply(
@@ -139,25 +153,22 @@ impl Owners {
         match event {
             Event::CustomerRegistered(registered) => {
                 for identifier in &registered.identifiers {
-                    self.held
-                        .insert(identifier.clone(), Some(registered.customer_id));
+                    self.hold(identifier, Some(registered.customer_id));
                 }
             }
             Event::IdentifierAdded(added) => {
-                self.held
-                    .insert(added.identifier.clone(), Some(added.customer_id));
+                self.hold(&added.identifier, Some(added.customer_id));
             }
             Event::IdentifierRemoved(removed) => {
                 let holder = self.held_by(&removed.identifier, || older(&removed.identifier))?;
                 if holder == Some(removed.customer_id) {
-                    self.held.insert(removed.identifier.clone(), None);
+                    self.hold(&removed.identifier, None);
                 }
             }
             Event::CustomersMerged(merged) => {
                 self.merged.insert(merged.customer_id, merged.survivor_id);
                 for identifier in &merged.identifiers {
-                    self.held
-                        .insert(identifier.clone(), Some(merged.survivor_id));
+                    self.hold(identifier, Some(merged.survivor_id));
                 }
             }
             Event::CustomerErased(erased) => {
@@ -175,7 +186,7 @@ impl Owners {
         identifier: &Identifier,
         older: impl FnOnce() -> anyhow::Result<Option<CustomerId>>,
     ) -> anyhow::Result<Option<CustomerId>> {
-        let holder = match self.held.get(identifier) {
+        let holder = match self.held.get(&self.key(identifier)) {
             Some(holder) => *holder,
             None => older()?,
         };
@@ -254,9 +265,8 @@ impl<F: LedgerFacts> LedgerRules<F> {
     /// another event, in the ledger or on an earlier line.
     pub fn event_id(&mut self, line: &IntegratorLine) -> anyhow::Result<EventIdUse> {
         let event_id = line.new_event.event_id;
-        let digest = || content_digest(&line.stream, &line.new_event, &line.new_event.payload);
         if let Some((earlier, earlier_digest)) = self.events.get(&event_id) {
-            return Ok(if *earlier_digest == digest() {
+            return Ok(if *earlier_digest == line.digest {
                 EventIdUse::AlreadyPresent
             } else {
                 EventIdUse::Reused(format!(
@@ -273,7 +283,7 @@ impl<F: LedgerFacts> LedgerRules<F> {
             recorded.digest
                 == content_digest(&line.stream, &line.new_event, &redacted.encode_payload())
         } else {
-            recorded.digest == digest()
+            recorded.digest == line.digest
         };
         Ok(if same {
             EventIdUse::AlreadyPresent
@@ -285,168 +295,153 @@ impl<F: LedgerFacts> LedgerRules<F> {
         })
     }
 
-    /// The events `stream` holds at this line: the ledger's and the accepted lines'.
-    pub fn stream_version(&mut self, stream: &StreamId) -> anyhow::Result<u64> {
-        Ok(self.stream_facts(stream)?.version)
-    }
-
-    fn stream_facts(&mut self, stream: &StreamId) -> anyhow::Result<&StreamFacts> {
-        if !self.streams.contains_key(stream) {
-            let facts = self.facts.stream(stream)?;
-            self.streams.insert(stream.clone(), facts);
-        }
-        Ok(&self.streams[stream])
-    }
-
-    /// The first rule of the ledger's state `line` breaks, as `field: rule`; `None` when it
-    /// keeps them all.
-    pub fn check(&mut self, line: &IntegratorLine) -> anyhow::Result<Option<String>> {
-        let stream = &line.stream;
-        let event = &line.event;
-        let facts = self.stream_facts(stream)?.clone_decisive();
-        let Some((kind, field)) = kind_of(stream) else {
-            return Ok(None);
-        };
-        let id = stream
-            .as_str()
-            .split_once('-')
-            .map_or(stream.as_str(), |(_, id)| id);
-        let exists = facts.version > 0;
-        let problem = match creation(event, stream) {
-            Creation::Creates if exists => Some(already_exists(kind, id)),
-            Creation::CreatesAfterQuote if exists && !facts.quoted_only => {
-                Some(already_exists(kind, id))
-            }
-            Creation::Continues if !exists => Some(DomainError::NotFound {
-                kind,
-                id: id.to_owned(),
-            }),
-            _ => None,
-        };
-        if let Some(problem) = problem {
-            return Ok(Some(format!("{field}: {problem}")));
-        }
-        if facts.erased {
-            return Ok(Some(match event {
-                Event::CustomerErased(_) | Event::EnquiryErased(_) => format!(
-                    "{field}: {}",
-                    DomainError::InvalidTransition {
-                        kind,
-                        id: id.to_owned(),
-                        action: "erase",
-                        state: "erased".to_owned(),
-                    }
-                ),
-                _ => format!(
-                    "{field}: the personal data of {stream} was erased; nothing new can be recorded for it"
-                ),
-            }));
-        }
-        if let Some(survivor) = facts.merged_into
-            && !matches!(event, Event::CustomerErased(_))
-        {
-            let merged = DomainError::CustomerMerged {
-                customer: id.to_owned(),
-                survivor: survivor.to_string(),
-            };
-            return Ok(Some(format!("{field}: {merged}")));
-        }
-        self.customer_rules(stream, event)
-    }
-
-    /// The rules of a customer's own stream beyond its existence and standing.
-    fn customer_rules(
+    /// Decides line `number` (whose event id is new): the first rule of the ledger's state it
+    /// breaks, as `field: rule` — its expected version first — or `None`, and then the line is
+    /// folded in (evolve: no rules) for the lines after it to see.
+    pub fn decide(
         &mut self,
-        stream: &StreamId,
-        event: &Event,
+        number: usize,
+        line: &IntegratorLine,
     ) -> anyhow::Result<Option<String>> {
-        match event {
-            Event::CustomerRegistered(registered) => {
-                for (index, identifier) in registered.identifiers.iter().enumerate() {
-                    if let Some(owned) =
-                        self.owned_by_another(identifier, registered.customer_id)?
-                    {
-                        return Ok(Some(format!("identifiers[{index}]: {owned}")));
-                    }
-                }
-                return Ok(None);
-            }
-            Event::IdentifierAdded(added) => {
-                let owned = self.owned_by_another(&added.identifier, added.customer_id)?;
-                return Ok(owned.map(|owned| format!("identifier: {owned}")));
-            }
-            _ => {}
+        let Self {
+            facts: ledger,
+            streams,
+            owners,
+            events,
+        } = self;
+        let stream = &line.stream;
+        // One look-up of the stream a line: a miss reads it from the ledger once.
+        if !streams.contains_key(stream) {
+            let read = ledger.stream(stream)?;
+            streams.insert(stream.clone(), read);
         }
-        let facts = &self.streams[stream];
-        let contact_unknown =
-            |contact: ContactId| (!facts.contacts.contains(&contact)).then_some(contact);
-        let problem = match event {
-            Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
-                Some(("contactId", already_exists("contact", contact.contact_id)))
-            }
-            Event::ContactCorrected(corrected) => contact_unknown(corrected.contact_id)
-                .map(|contact| ("contactId", not_found("contact", contact))),
-            Event::SatisfactionRecorded(rated) => rated
-                .contact_id
-                .and_then(contact_unknown)
-                .map(|contact| ("contactId", not_found("contact", contact))),
-            Event::OnlineEnquiryReceived(enquiry)
-                if stream.category() == "customer"
-                    && facts.enquiries.contains(&enquiry.enquiry_id) =>
-            {
-                Some(("enquiryId", already_exists("enquiry", enquiry.enquiry_id)))
-            }
-            _ => None,
-        };
-        Ok(problem.map(|(field, problem)| format!("{field}: {problem}")))
-    }
-
-    /// `IdentifierOwned` when someone other than `customer` holds `identifier` at this line.
-    fn owned_by_another(
-        &mut self,
-        identifier: &Identifier,
-        customer: CustomerId,
-    ) -> anyhow::Result<Option<DomainError>> {
-        let facts = &mut self.facts;
-        let owner = self
-            .owners
-            .held_by(identifier, || facts.identifier_owner(identifier))?;
-        Ok(owner
-            .filter(|owner| *owner != customer)
-            .map(|owner| DomainError::IdentifierOwned {
-                identifier: identifier.to_string(),
-                owner: owner.to_string(),
-            }))
-    }
-
-    /// Folds an accepted line (evolve: no rules): later lines see it.
-    pub fn accept(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<()> {
-        let digest = content_digest(&line.stream, &line.new_event, &line.new_event.payload);
-        self.events
-            .insert(line.new_event.event_id, (number, digest));
-        let facts = &mut self.facts;
-        self.owners
-            .apply(&line.event, |identifier| facts.identifier_owner(identifier))?;
-        self.stream_facts(&line.stream)?;
-        if let Some(facts) = self.streams.get_mut(&line.stream) {
-            facts.apply(&line.event);
+        let facts = streams
+            .get_mut(stream)
+            .expect("the stream's facts were just read");
+        if let Some(expected) = line.expected_version
+            && expected != facts.version
+        {
+            return Ok(Some(format!(
+                "expectedVersion: stream {stream} holds {} events at this line, not {expected}",
+                facts.version
+            )));
         }
-        Ok(())
+        if let Some(problem) = check(facts, owners, ledger, line)? {
+            return Ok(Some(problem));
+        }
+        events.insert(line.new_event.event_id, (number, line.digest));
+        owners.apply(&line.event, |identifier| {
+            ledger.identifier_owner(identifier)
+        })?;
+        facts.apply(&line.event);
+        Ok(None)
     }
 }
 
-impl StreamFacts {
-    /// The facts that decide, without the id sets (which [`LedgerRules::check`] reads in place).
-    fn clone_decisive(&self) -> Self {
-        Self {
-            version: self.version,
-            quoted_only: self.quoted_only,
-            merged_into: self.merged_into,
-            erased: self.erased,
-            contacts: HashSet::new(),
-            enquiries: HashSet::new(),
+/// The first rule of the ledger's state `line` breaks, given its stream's `facts` and who holds
+/// which identifier (`owners` over `ledger`), as `field: rule`.
+fn check(
+    facts: &StreamFacts,
+    owners: &Owners,
+    ledger: &mut impl LedgerFacts,
+    line: &IntegratorLine,
+) -> anyhow::Result<Option<String>> {
+    let stream = &line.stream;
+    let event = &line.event;
+    let Some((kind, field)) = kind_of(stream) else {
+        return Ok(None);
+    };
+    let id = stream
+        .as_str()
+        .split_once('-')
+        .map_or(stream.as_str(), |(_, id)| id);
+    let exists = facts.version > 0;
+    let problem = match creation(event, stream) {
+        Creation::Creates if exists => Some(already_exists(kind, id)),
+        Creation::CreatesAfterQuote if exists && !facts.quoted_only => {
+            Some(already_exists(kind, id))
         }
+        Creation::Continues if !exists => Some(not_found(kind, id)),
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        return Ok(Some(format!("{field}: {problem}")));
     }
+    if facts.erased {
+        return Ok(Some(match event {
+            Event::CustomerErased(_) | Event::EnquiryErased(_) => format!(
+                "{field}: {}",
+                DomainError::InvalidTransition {
+                    kind,
+                    id: id.to_owned(),
+                    action: "erase",
+                    state: "erased".to_owned(),
+                }
+            ),
+            _ => format!(
+                "{field}: the personal data of {stream} was erased; nothing new can be recorded for it"
+            ),
+        }));
+    }
+    if let Some(survivor) = facts.merged_into
+        && !matches!(event, Event::CustomerErased(_))
+    {
+        let merged = DomainError::CustomerMerged {
+            customer: id.to_owned(),
+            survivor: survivor.to_string(),
+        };
+        return Ok(Some(format!("{field}: {merged}")));
+    }
+    customer_rules(facts, owners, ledger, line)
+}
+
+/// The rules of a customer's own stream beyond its existence and standing.
+fn customer_rules(
+    facts: &StreamFacts,
+    owners: &Owners,
+    ledger: &mut impl LedgerFacts,
+    line: &IntegratorLine,
+) -> anyhow::Result<Option<String>> {
+    let mut owned_by_another = |identifier: &Identifier, customer: CustomerId| {
+        let owner = owners.held_by(identifier, || ledger.identifier_owner(identifier))?;
+        anyhow::Ok(owner.filter(|owner| *owner != customer).map(|owner| {
+            DomainError::IdentifierOwned {
+                identifier: identifier.to_string(),
+                owner: owner.to_string(),
+            }
+        }))
+    };
+    let contact_unknown =
+        |contact: ContactId| (!facts.contacts.contains(&contact)).then_some(contact);
+    let problem = match &line.event {
+        Event::CustomerRegistered(registered) => {
+            for (index, identifier) in registered.identifiers.iter().enumerate() {
+                if let Some(owned) = owned_by_another(identifier, registered.customer_id)? {
+                    return Ok(Some(format!("identifiers[{index}]: {owned}")));
+                }
+            }
+            None
+        }
+        Event::IdentifierAdded(added) => owned_by_another(&added.identifier, added.customer_id)?
+            .map(|owned| ("identifier", owned)),
+        Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
+            Some(("contactId", already_exists("contact", contact.contact_id)))
+        }
+        Event::ContactCorrected(corrected) => contact_unknown(corrected.contact_id)
+            .map(|contact| ("contactId", not_found("contact", contact))),
+        Event::SatisfactionRecorded(rated) => rated
+            .contact_id
+            .and_then(contact_unknown)
+            .map(|contact| ("contactId", not_found("contact", contact))),
+        Event::OnlineEnquiryReceived(enquiry)
+            if line.stream.category() == "customer"
+                && facts.enquiries.contains(&enquiry.enquiry_id) =>
+        {
+            Some(("enquiryId", already_exists("enquiry", enquiry.enquiry_id)))
+        }
+        _ => None,
+    };
+    Ok(problem.map(|(field, problem)| format!("{field}: {problem}")))
 }
 
 /// How an event stands to its stream's existence, as its aggregate decides.

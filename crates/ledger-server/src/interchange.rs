@@ -62,6 +62,9 @@ pub struct IntegratorLine {
     pub expected_version: Option<u64>,
     pub event: Event,
     pub new_event: NewEvent,
+    /// The digest of its content (`import_rules::content_digest`), taken while the lines are
+    /// parsed on every core, for the check that an event id names one event only.
+    pub digest: crate::import_rules::Digest,
 }
 
 /// A validated line: either form.
@@ -159,11 +162,17 @@ pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
     }
     let common = parse_common(&raw, canonical_id)?;
     if !exported {
+        let digest = crate::import_rules::content_digest(
+            &common.stream,
+            &common.new_event,
+            &common.new_event.payload,
+        );
         return Ok(Line::Integrator(IntegratorLine {
             stream: common.stream,
             expected_version: raw.expected_version,
             event: common.event,
             new_event: common.new_event,
+            digest,
         }));
     }
     if raw.event_id.is_none() {

@@ -3,7 +3,9 @@
 //! Every line is validated before anything is written: on any problem the command lists them
 //! as `line N: field: rule` and writes nothing. `--skip-invalid` writes the valid lines
 //! instead and reports the rest. Lines whose event id is already in the ledger are skipped,
-//! so importing the same file again writes nothing.
+//! so importing the same file again writes nothing. Integrator lines must also keep the rules
+//! the ledger's state decides, as the API's commands do (see [`crate::import_rules`]): each
+//! sees the ledger and the file's earlier accepted lines.
 //!
 //! A file of up to [`IMPORT_HELD_BYTES_MAX`] is checked whole and its parsed lines held until
 //! they are written. A larger one is read twice, never held whole: the first reading checks
@@ -541,20 +543,10 @@ impl<'a> IntegratorCheck<'a> {
                 "{field}: the personal data of {subject} was erased; nothing new can be recorded for it"
             )));
         }
-        let stream = &line.stream;
-        let current = self.rules.stream_version(stream)?;
-        if let Some(expected) = line.expected_version
-            && expected != current
-        {
-            return Ok(Verdict::Problem(format!(
-                "expectedVersion: stream {stream} holds {current} events at this line, not {expected}"
-            )));
-        }
-        if let Some(problem) = self.rules.check(line)? {
-            return Ok(Verdict::Problem(problem));
-        }
-        self.rules.accept(number, line)?;
-        Ok(Verdict::Write)
+        Ok(match self.rules.decide(number, line)? {
+            Some(problem) => Verdict::Problem(problem),
+            None => Verdict::Write,
+        })
     }
 }
 
@@ -746,6 +738,7 @@ async fn write_integrator(
             expected_version,
             new_event,
             event,
+            digest: _,
         }) => Some((
             AppendRequest {
                 stream,

@@ -13,7 +13,8 @@ const SAMPLE: &str = include_str!("../../../../tests/fixtures/ledger-sample.ndjs
 #[derive(Debug, Default)]
 struct Facts {
     streams: HashMap<StreamId, StreamFacts>,
-    owners: HashMap<Identifier, CustomerId>,
+    /// Who holds which identifier: the ledger's own fold.
+    owners: Owners,
     recorded: HashMap<EventId, Recorded>,
 }
 
@@ -23,7 +24,7 @@ impl LedgerFacts for Facts {
     }
 
     fn identifier_owner(&mut self, identifier: &Identifier) -> anyhow::Result<Option<CustomerId>> {
-        Ok(self.owners.get(identifier).copied())
+        self.owners.held_by(identifier, || Ok(None))
     }
 
     fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>> {
@@ -40,14 +41,7 @@ fn ledger_of(lines: &[IntegratorLine]) -> Facts {
             .entry(line.stream.clone())
             .or_default()
             .apply(&line.event);
-        let mut owners = Owners::default();
-        owners.apply(&line.event, |_| Ok(None)).unwrap();
-        for (identifier, holder) in owners.held {
-            match holder {
-                Some(holder) => facts.owners.insert(identifier, holder),
-                None => facts.owners.remove(&identifier),
-            };
-        }
+        facts.owners.apply(&line.event, |_| Ok(None)).unwrap();
         facts.recorded.insert(
             line.new_event.event_id,
             Recorded {
@@ -125,9 +119,8 @@ fn fold(rules: &mut LedgerRules<Facts>, lines: &[IntegratorLine]) -> Vec<(usize,
                 continue;
             }
         }
-        match rules.check(line).unwrap() {
-            Some(problem) => problems.push((number, problem)),
-            None => rules.accept(number, line).unwrap(),
+        if let Some(problem) = rules.decide(number, line).unwrap() {
+            problems.push((number, problem));
         }
     }
     problems
@@ -466,6 +459,7 @@ impl LineEdits for IntegratorLine {
             expected_version: self.expected_version,
             event: self.event.clone(),
             new_event: self.new_event.clone(),
+            digest: self.digest,
         }
     }
 
@@ -473,6 +467,7 @@ impl LineEdits for IntegratorLine {
         let mut line = self.clone_line();
         line.new_event.actor = ledger_domain::ids::StaffId::parse("actor", actor).unwrap();
         line.new_event.event_id = EventId::from_uuid(uuid::Uuid::new_v4());
+        line.digest = content_digest(&line.stream, &line.new_event, &line.new_event.payload);
         line
     }
 
@@ -490,6 +485,7 @@ impl LineEdits for IntegratorLine {
         line.new_event.payload = event.encode_payload();
         line.new_event.event_id = EventId::from_uuid(uuid::Uuid::new_v4());
         line.event = event;
+        line.digest = content_digest(&line.stream, &line.new_event, &line.new_event.payload);
         line
     }
 }
