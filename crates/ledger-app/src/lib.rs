@@ -67,16 +67,36 @@ pub enum LedgerOpenError {
     #[error("the business calendar: {0}")]
     Calendar(String),
     /// A segment rule that does not load (`segments.toml`): its file, segment, line and column.
+    /// (Its message is part of this one, so it is not also a `source`: a chain printed whole
+    /// would say it twice. The same for `Keys` and `Erasure`.)
     #[error("the segment rules: {0}")]
-    SegmentRules(#[from] segments::RuleError),
+    SegmentRules(segments::RuleError),
     #[error("cannot read the segment rules {path}: {message}")]
     SegmentRulesFile { path: String, message: String },
     /// The master key is missing or wrong, or a data key does not unwrap.
     #[error("personal data keys: {0}")]
-    Keys(#[from] personal::KeyError),
+    Keys(personal::KeyError),
     /// An erasure interrupted by a crash could not be finished.
     #[error("finishing an interrupted erasure: {0}")]
-    Erasure(#[from] erasure::ErasureError),
+    Erasure(erasure::ErasureError),
+}
+
+impl From<segments::RuleError> for LedgerOpenError {
+    fn from(error: segments::RuleError) -> Self {
+        Self::SegmentRules(error)
+    }
+}
+
+impl From<personal::KeyError> for LedgerOpenError {
+    fn from(error: personal::KeyError) -> Self {
+        Self::Keys(error)
+    }
+}
+
+impl From<erasure::ErasureError> for LedgerOpenError {
+    fn from(error: erasure::ErasureError) -> Self {
+        Self::Erasure(error)
+    }
 }
 
 /// How the ledger gets at its data keys: the master key (from configuration or

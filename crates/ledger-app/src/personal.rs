@@ -68,7 +68,7 @@ const DERIVED_KEY_CONTEXT: &str = "contact-ledger 2026 derived data key v1";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error(
-        "no master key: set {MASTER_KEY_ENV} (64 hexadecimal characters) or `master_key_file` under [personal] in ledger.toml"
+        "no master key: pass --master-key-file FILE or set {MASTER_KEY_ENV} (64 hexadecimal characters)"
     )]
     MissingMasterKey,
     #[error("{field}: a master key is 64 hexadecimal characters (32 bytes)")]
