@@ -12,6 +12,10 @@
 //! | `PROJECTION_LAGGING` | a read model had not applied the position the request must see in time | `projection`, `applied`, `wanted` |
 //! | `NOT_CONFIGURED` | the server is not set up for this (`signedCheckpoint` without a signing key) | `what` |
 //! | `UNAVAILABLE` | the store or a projection failed; the detail goes to the log, not the client | |
+//!
+//! async-graphql's own errors (a value that does not parse as its type, an unknown enum value,
+//! an operation name missing) carry none of these; `execution::complete_errors` gives each a
+//! `VALIDATION` code, the argument as `field` where the error says which, and a `rule`.
 
 use async_graphql::ErrorExtensions;
 use customer_directory::SearchError;
