@@ -500,28 +500,43 @@ fn not_found(kind: &'static str, id: impl std::fmt::Display) -> DomainError {
 }
 
 /// The ledger's facts from a store: streams read from the log, identifier holders from the
-/// customer directory with the log's events after its checkpoint folded over it.
+/// customer directory with the log's events after its checkpoint folded over it. That fold is
+/// made at the first question about an identifier, so a file without any (contacts from a
+/// CSV, say) never pays for it.
 pub struct StoredLedger<'a> {
     store: &'a SledEventLog,
     ring: Arc<KeyRing>,
-    directory: Option<StoredDirectory>,
-    tail: Owners,
+    /// The directory and the log's events after its checkpoint, once asked for.
+    owners: Option<(Option<StoredDirectory>, Owners)>,
 }
 
 impl std::fmt::Debug for StoredLedger<'_> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("StoredLedger")
-            .field("directory", &self.directory)
-            .field("tail", &self.tail)
+            .field("owners", &self.owners)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a> StoredLedger<'a> {
+    pub fn new(store: &'a SledEventLog, ring: Arc<KeyRing>) -> Self {
+        Self {
+            store,
+            ring,
+            owners: None,
+        }
+    }
+
+    /// The key ring the facts were read with, for the import's writes.
+    pub fn ring(&self) -> &Arc<KeyRing> {
+        &self.ring
+    }
+
     /// Opens the directory and folds the log's events after its checkpoint (at most
     /// [`DIRECTORY_LAG_EVENTS_MAX`] of them).
-    pub fn open(store: &'a SledEventLog, ring: Arc<KeyRing>) -> anyhow::Result<Self> {
+    fn directory_and_tail(&self) -> anyhow::Result<(Option<StoredDirectory>, Owners)> {
+        let store = self.store;
         let head = store.head().position;
         let directory = if head.get() == 0 {
             None
@@ -556,24 +571,14 @@ impl<'a> StoredLedger<'a> {
                         | "CustomersMerged"
                         | "CustomerErased"
                 ) {
-                    let event = opened(&ring, record)?.0;
+                    let event = opened(&self.ring, record)?.0;
                     tail.apply(&event, |identifier| {
                         directory_owner(directory.as_ref(), identifier)
                     })?;
                 }
             }
         }
-        Ok(Self {
-            store,
-            ring,
-            directory,
-            tail,
-        })
-    }
-
-    /// The key ring the facts were read with, for the import's writes.
-    pub fn ring(&self) -> &Arc<KeyRing> {
-        &self.ring
+        Ok((directory, tail))
     }
 }
 
@@ -644,9 +649,13 @@ impl LedgerFacts for StoredLedger<'_> {
     }
 
     fn identifier_owner(&mut self, identifier: &Identifier) -> anyhow::Result<Option<CustomerId>> {
-        let directory = self.directory.as_ref();
-        self.tail
-            .held_by(identifier, || directory_owner(directory, identifier))
+        if self.owners.is_none() {
+            self.owners = Some(self.directory_and_tail()?);
+        }
+        let (directory, tail) = self.owners.as_ref().expect("just folded");
+        tail.held_by(identifier, || {
+            directory_owner(directory.as_ref(), identifier)
+        })
     }
 
     fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>> {

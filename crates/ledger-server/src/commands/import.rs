@@ -503,7 +503,7 @@ impl<'a> IntegratorCheck<'a> {
             Some(store.data_keys().context("reading the data keys")?)
         };
         Ok(Self {
-            rules: LedgerRules::new(StoredLedger::open(store, ring)?),
+            rules: LedgerRules::new(StoredLedger::new(store, ring)),
             keys,
             erased: HashMap::new(),
         })
