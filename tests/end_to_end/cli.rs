@@ -330,7 +330,7 @@ fn a_line_over_the_limit_is_a_problem_and_the_next_lines_are_read() {
     assert!(!errors.contains("line 2:"), "{errors}");
     assert!(
         stdout(&output)
-            .contains("imported 1 new events (0 already present, 3 invalid lines skipped)"),
+            .contains("imported 1 new event (0 already present, 3 invalid lines skipped)"),
         "{}",
         stdout(&output)
     );
@@ -358,7 +358,7 @@ fn skip_invalid_writes_the_valid_lines_and_reports_the_rest() {
         stderr(&output)
     );
     assert!(
-        stdout(&output).contains("imported 1 new events"),
+        stdout(&output).contains("imported 1 new event ("),
         "{}",
         stdout(&output)
     );

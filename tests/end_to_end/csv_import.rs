@@ -104,7 +104,7 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
     assert!(skipped.status.success(), "{}", stderr(&skipped));
     assert!(
         stdout(&skipped)
-            .contains("imported 1 new events (0 already present, 2 invalid lines skipped)"),
+            .contains("imported 1 new event (0 already present, 2 invalid lines skipped)"),
         "{}",
         stdout(&skipped)
     );

@@ -154,7 +154,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
         (
             "erased-twice",
             vec![erased(CAROL, "LEGAL_ORDER")],
-            format!("line 1: customerId: cannot erase customer {CAROL} while it is erased"),
+            format!("line 1: customerId: customer {CAROL} is already erased; nothing new can be recorded for it"),
         ),
         (
             "erased-twice-in-the-file",
@@ -162,7 +162,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
                 erased(ALICE, "CUSTOMER_REQUEST"),
                 erased(ALICE, "LEGAL_ORDER"),
             ],
-            format!("line 2: customerId: cannot erase customer {ALICE} while it is erased"),
+            format!("line 2: customerId: customer {ALICE} is already erased; nothing new can be recorded for it"),
         ),
         (
             "erasing-nobody",
@@ -241,7 +241,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output)
-            .contains("imported 1 new events (0 already present, 1 invalid lines skipped)"),
+            .contains("imported 1 new event (0 already present, 1 invalid line skipped)"),
         "{}",
         stdout(&output)
     );

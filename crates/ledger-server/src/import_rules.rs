@@ -369,13 +369,25 @@ fn check(
     }
     if facts.erased {
         return Ok(Some(match event {
-            Event::CustomerErased(_) | Event::EnquiryErased(_) => format!(
+            Event::CustomerErased(_) => format!(
+                "{field}: {}",
+                DomainError::CustomerErased {
+                    customer: id.to_owned(),
+                }
+            ),
+            Event::EnquiryErased(_) => format!(
                 "{field}: {}",
                 DomainError::InvalidTransition {
                     kind,
                     id: id.to_owned(),
                     action: "erase",
                     state: "erased".to_owned(),
+                }
+            ),
+            _ if kind == "customer" => format!(
+                "{field}: {}",
+                DomainError::CustomerErased {
+                    customer: id.to_owned(),
                 }
             ),
             _ => format!(

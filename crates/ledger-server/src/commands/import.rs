@@ -90,15 +90,17 @@ pub async fn run(
     let invalid = checked.problems.total;
     if invalid > 0 {
         checked.problems.print();
-        if !args.skip_invalid {
-            eprintln!(
-                "import: {invalid} invalid lines; nothing written (use --skip-invalid to write the valid lines)"
-            );
+        let lines = super::counted(invalid as u64, "invalid line", "invalid lines");
+        if checked.form == Form::Exported {
+            // A ledger's copy holds its chain: a line left out breaks every hash after it.
+            eprintln!("import: {lines}; nothing written (an export is imported whole)");
             store.close().await.context("closing the ledger")?;
             return Ok(ExitCode::FAILURE);
         }
-        if checked.form == Form::Exported {
-            eprintln!("import: an export must be imported whole; nothing written");
+        if !args.skip_invalid {
+            eprintln!(
+                "import: {lines}; nothing written (use --skip-invalid to write the valid lines)"
+            );
             store.close().await.context("closing the ledger")?;
             return Ok(ExitCode::FAILURE);
         }
@@ -116,9 +118,10 @@ pub async fn run(
     let head = store.head();
     store.close().await.context("closing the ledger")?;
     println!(
-        "imported {} new events ({} already present, {invalid} invalid lines skipped); head position {} hash {}",
-        summary.written,
+        "imported {} ({} already present, {} skipped); head position {} hash {}",
+        super::counted(summary.written as u64, "new event", "new events"),
         summary.already_present,
+        super::counted(invalid as u64, "invalid line", "invalid lines"),
         head.position,
         hex::encode(head.hash)
     );

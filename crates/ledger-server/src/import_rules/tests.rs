@@ -313,12 +313,14 @@ fn an_erased_customer_or_enquiry_is_not_erased_again_and_an_unknown_one_not_at_a
             (1, format!("customerId: customer {ALICE} does not exist")),
             (
                 4,
-                format!("customerId: cannot erase customer {ALICE} while it is erased")
+                format!(
+                    "customerId: customer {ALICE} is already erased; nothing new can be recorded for it"
+                )
             ),
             (
                 5,
                 format!(
-                    "customerId: the personal data of customer-{ALICE} was erased; nothing new can be recorded for it"
+                    "customerId: customer {ALICE} is already erased; nothing new can be recorded for it"
                 )
             ),
         ]
