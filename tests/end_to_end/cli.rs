@@ -207,13 +207,8 @@ pub(crate) fn assert_no_spooled_input(data: &str) {
 #[test]
 fn a_bad_file_is_reported_line_by_line_and_writes_nothing() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let before = verify_json(data);
 
     let bad_mobile = registration(&registration_payload("12345"));
@@ -378,8 +373,8 @@ fn a_stale_expected_version_in_a_file_is_an_error_naming_the_line() {
     assert!(stderr(&output).contains("line 1: expectedVersion: stream customer-0190a5e2-8c3b-7d4e-9f00-1234567890ab holds 0 events at this line, not 3"), "{}", stderr(&output));
 }
 
-/// Imports the fixture into a ledger under `scratch` and exports it to a file there; the file.
-fn exported_fixture(scratch: &std::path::Path) -> std::path::PathBuf {
+/// A ledger holding the sample fixture, in `scratch/data`: its data directory.
+fn fixture_ledger(scratch: &std::path::Path) -> String {
     let data = scratch.join("data");
     let data = data.to_str().unwrap();
     assert!(
@@ -387,6 +382,13 @@ fn exported_fixture(scratch: &std::path::Path) -> std::path::PathBuf {
             .status
             .success()
     );
+    data.to_owned()
+}
+
+/// Imports the fixture into a ledger under `scratch` and exports it to a file there; the file.
+fn exported_fixture(scratch: &std::path::Path) -> std::path::PathBuf {
+    let data = fixture_ledger(scratch);
+    let data = data.as_str();
     let export = scratch.join("export.ndjson");
     assert!(
         run(&[
@@ -565,13 +567,8 @@ fn an_import_into_an_empty_ledger_builds_every_read_model_compactly() {
 #[test]
 fn stats_count_events_by_type_and_channel() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let stats = json_of(&run(&["stats", "--data", data, "--json"]));
     let fixture = std::fs::read_to_string(fixture_path()).unwrap();
     let contacts = fixture
@@ -960,13 +957,8 @@ fn a_data_directory_that_does_not_exist_is_refused_and_not_created() {
 #[test]
 fn a_missing_or_wrong_master_key_is_said_once_naming_what_works() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let missing = ledger_tests::command()
         .env_remove("LEDGER_MASTER_KEY")
         .args(["stats", "--data", data])
@@ -997,13 +989,8 @@ fn a_missing_or_wrong_master_key_is_said_once_naming_what_works() {
 #[test]
 fn a_range_export_verifies_on_its_own_naming_the_head_it_continues() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let export = |range: &[&str], name: &str| {
         let file = scratch.path().join(name);
         let path = file.to_str().unwrap().to_owned();
@@ -1073,13 +1060,8 @@ fn a_range_export_verifies_on_its_own_naming_the_head_it_continues() {
 #[test]
 fn a_closed_standard_output_is_an_error_not_a_panic() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     // `master-key new` prints with `println!`, which the command line's panic hook catches.
     let commands: [&[&str]; 9] = [
         &["master-key", "new"],
@@ -1115,13 +1097,8 @@ fn a_closed_standard_output_is_an_error_not_a_panic() {
 #[test]
 fn a_position_past_the_head_is_a_wrong_command_line_naming_the_option_and_the_head() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let head = verify_json(data)["headPosition"].as_u64().unwrap();
     let past = (head + 1).to_string();
     let far = "999999";
@@ -1171,13 +1148,8 @@ fn a_position_past_the_head_is_a_wrong_command_line_naming_the_option_and_the_he
 #[test]
 fn an_export_that_cannot_be_written_names_the_output_given() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let output = scratch.path().join("no-such-dir").join("x.ndjson");
     let output = output.to_str().unwrap();
     let refused = run(&["export", "--data", data, "--output", output]);
@@ -1206,13 +1178,8 @@ fn an_export_that_cannot_be_written_names_the_output_given() {
 #[test]
 fn erase_refuses_bad_option_values_as_a_wrong_command_line() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let customer = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
     for (flags, option, rule) in [
         (
@@ -1277,13 +1244,8 @@ fn erase_refuses_bad_option_values_as_a_wrong_command_line() {
 #[test]
 fn erasing_an_enquiry_a_known_customer_sent_names_the_customer_to_erase() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let fixture = std::fs::read_to_string(fixture_path()).unwrap();
     let (enquiry, customer) = fixture
         .lines()
@@ -1368,13 +1330,8 @@ fn proof_subcommands_the_readme_sends_to_the_verifier() -> Vec<String> {
 #[test]
 fn every_proof_the_readme_sends_to_the_verifier_verifies() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let config = scratch.path().join("keys.toml");
     // RFC 8032's first test seed.
     std::fs::write(
@@ -1424,13 +1381,8 @@ fn run_verifier(document: &[u8]) -> std::process::Output {
 #[test]
 fn one_event_is_said_in_the_singular() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
-    assert!(
-        import(data, fixture_path().to_str().unwrap())
-            .status
-            .success()
-    );
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
     let file = scratch.path().join("one.ndjson");
     let file = file.to_str().unwrap();
     let exported = run(&["export", "--data", data, "--to", "1", "--output", file]);

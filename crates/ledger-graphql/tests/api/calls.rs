@@ -3,7 +3,7 @@
 
 use ledger_graphql::Role;
 
-use crate::support::{Harness, codes, data, extension, text};
+use crate::support::{Harness, assert_invalid, codes, data, extension, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_finds_a_caller_by_phone_in_another_format_and_sees_every_channel_newest_first() {
@@ -170,11 +170,7 @@ async fn a_bad_value_is_a_validation_error_naming_the_input_field_and_the_domain
             serde_json::json!({ "input": { "kind": "INDIVIDUAL", "name": "赵六", "address": "bell\u{7}" } }),
         )
         .await;
-    assert_eq!(codes(&with_variables), ["VALIDATION"]);
-    assert_eq!(
-        extension(&with_variables.errors[0], "field").as_deref(),
-        Some("input.address")
-    );
+    assert_invalid(&with_variables, "input.address");
 
     let response = harness
         .run(Role::Agent, r#"{ customer(id: "42") { id } }"#)
@@ -186,11 +182,7 @@ async fn a_bad_value_is_a_validation_error_naming_the_input_field_and_the_domain
             r#"{ customerByIdentifier(kind: MOBILE, value: "12345") { id } }"#,
         )
         .await;
-    assert_eq!(codes(&response), ["VALIDATION"]);
-    assert_eq!(
-        extension(&response.errors[0], "field").as_deref(),
-        Some("value")
-    );
+    assert_invalid(&response, "value");
     harness.close().await;
 }
 
@@ -302,11 +294,7 @@ async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
             ),
         )
         .await;
-    assert_eq!(codes(&response), ["VALIDATION"]);
-    assert_eq!(
-        extension(&response.errors[0], "field").as_deref(),
-        Some("durationSeconds")
-    );
+    assert_invalid(&response, "durationSeconds");
     harness.close().await;
 }
 
@@ -334,11 +322,7 @@ async fn a_required_text_is_written_out_not_blank() {
         ),
     ] {
         let response = harness.run(Role::Agent, &document).await;
-        assert_eq!(codes(&response), ["VALIDATION"], "{field}: {response:?}");
-        assert_eq!(
-            extension(&response.errors[0], "field").as_deref(),
-            Some(field)
-        );
+        assert_invalid(&response, field);
     }
     let head = harness
         .run(Role::Auditor, "{ ledger { eventCount } }")
@@ -421,11 +405,7 @@ async fn an_event_id_reused_for_another_command_is_refused_not_taken_for_a_retry
         )
         .await;
     for refused in [other_contact, withdrawal] {
-        assert_eq!(codes(&refused), ["VALIDATION"], "{refused:?}");
-        assert_eq!(
-            extension(&refused.errors[0], "field").as_deref(),
-            Some("eventId")
-        );
+        assert_invalid(&refused, "eventId");
         assert!(
             refused.errors[0]
                 .message

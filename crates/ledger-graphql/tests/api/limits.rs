@@ -5,7 +5,7 @@ use async_graphql::{BatchRequest, BatchResponse, Request};
 use ledger_domain::ids::Position;
 use ledger_graphql::{ApiOptions, ConsistentWith, Role};
 
-use crate::support::{Harness, caller, codes, data, extension};
+use crate::support::{Harness, assert_invalid, caller, codes, data, extension};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_above_its_maximum_is_a_validation_error_naming_the_argument_and_the_maximum() {
@@ -187,11 +187,7 @@ async fn reading_a_position_past_the_head_is_refused_at_once() {
         .data(caller(Role::Agent))
         .data(ConsistentWith(Position(1_000)));
     let response = harness.schema.execute(request).await;
-    assert_eq!(codes(&response), ["VALIDATION"]);
-    assert_eq!(
-        extension(&response.errors[0], "field").as_deref(),
-        Some("X-Ledger-Consistent-With")
-    );
+    assert_invalid(&response, "X-Ledger-Consistent-With");
     harness.close().await;
 }
 
@@ -293,11 +289,7 @@ async fn an_argument_past_what_can_be_known_or_named_is_refused_naming_it() {
     ];
     for (role, document, field) in cases {
         let response = harness.run(role, &document).await;
-        assert_eq!(codes(&response), ["VALIDATION"], "{field}: {response:?}");
-        assert_eq!(
-            extension(&response.errors[0], "field").as_deref(),
-            Some(field)
-        );
+        assert_invalid(&response, field);
     }
     // A well-formed name no rule defines is simply no segment.
     let unknown = harness

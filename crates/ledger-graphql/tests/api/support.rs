@@ -194,6 +194,17 @@ pub fn codes(response: &Response) -> Vec<String> {
 }
 
 /// One extension of an error, as text.
+/// Asserts that `response` is one `VALIDATION` error naming `field`.
+#[track_caller]
+pub fn assert_invalid(response: &Response, field: &str) {
+    assert_eq!(codes(response), ["VALIDATION"], "{field}: {response:?}");
+    assert_eq!(
+        extension(&response.errors[0], "field").as_deref(),
+        Some(field),
+        "{response:?}"
+    );
+}
+
 pub fn extension(error: &async_graphql::ServerError, name: &str) -> Option<String> {
     let value = error.extensions.as_ref()?.get(name)?;
     Some(match value {
