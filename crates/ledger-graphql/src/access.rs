@@ -234,6 +234,17 @@ impl Guard for RootAccess {
 /// Personal text as a masked caller sees it: present, but not readable.
 pub const MASKED_TEXT: &str = "[masked]";
 
+/// Free text as a caller sees it: [`MASKED_TEXT`] for analysts.
+pub fn shown_text(text: Option<&ledger_domain::values::FreeText>, masked: bool) -> Option<String> {
+    text.map(|text| {
+        if masked {
+            MASKED_TEXT.to_owned()
+        } else {
+            text.to_string()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

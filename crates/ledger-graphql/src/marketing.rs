@@ -17,7 +17,7 @@ use ledger_domain::ids::CampaignId;
 use ledger_domain::values::{Identifier, IdentifierKind};
 use ledger_store::EventLog;
 
-use crate::access::{RootAccess, masked};
+use crate::access::{MASKED_TEXT, RootAccess, masked, shown_text};
 use crate::access_records::record_read;
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
@@ -328,7 +328,7 @@ impl FollowUp {
         let shown = |kind: IdentifierKind, value: &str| {
             if masked {
                 Identifier::parse("value", kind, value)
-                    .map_or_else(|_| "[masked]".to_owned(), |identifier| identifier.mask())
+                    .map_or_else(|_| MASKED_TEXT.to_owned(), |identifier| identifier.mask())
             } else {
                 value.to_owned()
             }
@@ -340,13 +340,7 @@ impl FollowUp {
                 .plate
                 .as_ref()
                 .map(|plate| shown(IdentifierKind::Plate, plate.as_str())),
-            message: enquiry.message.as_ref().map(|message| {
-                if masked {
-                    "[masked]".to_owned()
-                } else {
-                    message.to_string()
-                }
-            }),
+            message: shown_text(enquiry.message.as_ref(), masked),
             erased: false,
         })
     }

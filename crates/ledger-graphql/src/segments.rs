@@ -198,7 +198,10 @@ pub async fn customer_policies(
                     ledger_domain::values::IdentifierKind::PolicyNumber,
                     policy.number.as_str(),
                 )
-                .map_or_else(|_| "[masked]".to_owned(), |number| number.mask())
+                .map_or_else(
+                    |_| crate::access::MASKED_TEXT.to_owned(),
+                    |number| number.mask(),
+                )
             } else {
                 policy.number.to_string()
             };

@@ -18,7 +18,7 @@ use service_history::{
     PAGE_SIZE_MAX,
 };
 
-use crate::access::{MASKED_TEXT, RootAccess, masked, require};
+use crate::access::{MASKED_TEXT, RootAccess, masked, require, shown_text};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, page_size};
 use crate::customers::{Customer, load_customer};
@@ -165,6 +165,18 @@ impl ServiceCase {
             .map(|number| shown_number(IdentifierKind::ClaimNumber, number.as_str(), masked))
     }
 
+    /// What the case is about, as opened (masked for analysts); null once the customer's
+    /// personal data is erased.
+    async fn subject(&self, ctx: &Context<'_>) -> Option<String> {
+        shown_text(self.record.subject.as_ref(), masked(ctx))
+    }
+
+    /// How the current cycle was resolved (masked for analysts); null while open, and once
+    /// erased.
+    async fn resolution(&self, ctx: &Context<'_>) -> Option<String> {
+        shown_text(self.record.resolution.as_ref(), masked(ctx))
+    }
+
     /// The contact during which the case was opened.
     async fn opening_contact_id(&self) -> Option<ID> {
         self.record.opening_contact.map(|id| ID(id.to_string()))
@@ -181,13 +193,7 @@ impl ServiceCase {
                 .iter()
                 .map(|recommendation| RiskRecommendation {
                     number: i32::from(recommendation.number),
-                    text: recommendation.text.as_ref().map(|text| {
-                        if masked {
-                            MASKED_TEXT.to_owned()
-                        } else {
-                            text.to_string()
-                        }
-                    }),
+                    text: shown_text(recommendation.text.as_ref(), masked),
                     due_on: recommendation.due_on.into(),
                     followed_up: recommendation.followed_up,
                     status: recommendation.status.map(Into::into),

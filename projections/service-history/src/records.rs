@@ -73,6 +73,10 @@ pub struct CaseRecord {
     pub claim_number: Option<ClaimNumber>,
     /// The contact during which the case was opened; it is not a response.
     pub opening_contact: Option<ContactId>,
+    /// What the case is about, as opened; `None` once the customer's personal data is erased.
+    pub subject: Option<FreeText>,
+    /// How the current cycle was resolved; `None` while open, and once erased.
+    pub resolution: Option<FreeText>,
     /// The risk survey of a `RISK_SURVEY` case, once completed.
     pub risk_survey: Option<RiskSurveyRecord>,
     /// Why a calendar-derived field is missing or fell back to the recorded value.

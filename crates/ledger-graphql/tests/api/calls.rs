@@ -224,7 +224,7 @@ async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() 
     assert_eq!(recorded["serviceCase"]["customer"]["name"], "周八");
     let position = text(&recorded["position"]);
 
-    let queue = r#"{ serviceCases(status: OPEN, first: 10) { edges { node { id customer { name } policyNumber } } } }"#;
+    let queue = r#"{ serviceCases(status: OPEN, first: 10) { edges { node { id customer { name } policyNumber subject resolution } } } }"#;
     let response = harness
         .run_consistent(Role::Supervisor, queue, &position)
         .await;
@@ -232,6 +232,9 @@ async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() 
     let edges = data(response)["serviceCases"]["edges"].clone();
     assert_eq!(edges[0]["node"]["id"], recorded["id"]);
     assert_eq!(edges[0]["node"]["policyNumber"], "PDAA2025220100001");
+    // A supervisor's queue says what each case is about.
+    assert_eq!(edges[0]["node"]["subject"], "survey delayed");
+    assert!(edges[0]["node"]["resolution"].is_null());
 
     let history = format!(
         r#"{{ customer(id: "{customer}") {{ serviceHistory(first: 5) {{ edges {{ node {{ __typename ... on ServiceCase {{ id }} }} }} }} }} }}"#
@@ -242,6 +245,42 @@ async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() 
     let node = data(response)["customer"]["serviceHistory"]["edges"][0]["node"].clone();
     assert_eq!(node["__typename"], "ServiceCase");
     assert_eq!(node["id"], recorded["id"]);
+
+    let case = text(&recorded["id"]);
+    let resolved = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ resolveServiceCase(input: {{ caseId: "{case}", resolution: "已重新安排查勘" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&resolved["resolveServiceCase"]["position"]);
+    let case_text = format!(
+        r#"{{ customer(id: "{customer}") {{ serviceHistory(first: 5) {{ edges {{ node {{ ... on ServiceCase {{ subject resolution }} }} }} }} }} }}"#
+    );
+    let shown = |response: async_graphql::Response| {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        data(response)["customer"]["serviceHistory"]["edges"][0]["node"].clone()
+    };
+    let agent = shown(
+        harness
+            .run_consistent(Role::Agent, &case_text, &position)
+            .await,
+    );
+    assert_eq!(
+        agent,
+        serde_json::json!({ "subject": "survey delayed", "resolution": "已重新安排查勘" })
+    );
+    let analyst = shown(
+        harness
+            .run_consistent(Role::Analyst, &case_text, &position)
+            .await,
+    );
+    assert_eq!(
+        analyst,
+        serde_json::json!({ "subject": "[masked]", "resolution": "[masked]" })
+    );
     harness.close().await;
 }
 

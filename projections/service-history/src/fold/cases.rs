@@ -12,7 +12,7 @@ use ledger_domain::events::{
     ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened,
     ServiceCaseResolved,
 };
-use ledger_domain::ids::CaseId;
+use ledger_domain::ids::{CaseId, CustomerId};
 use ledger_domain::projection::{StateError, StateWrite};
 use ledger_domain::values::Direction;
 
@@ -78,6 +78,8 @@ impl ServiceHistory {
             policy_number: event.policy_number.clone(),
             claim_number: event.claim_number.clone(),
             opening_contact: event.contact_id,
+            subject: (!is_erased(state, event.customer_id)?).then(|| event.subject.clone()),
+            resolution: None,
             risk_survey: None,
             calendar_notes: Vec::new(),
             cycle_opened_at: opened_at,
@@ -138,11 +140,13 @@ impl ServiceHistory {
         resolved_at: Timestamp,
         event: &ServiceCaseResolved,
     ) -> Result<(), StateError> {
+        let erased = is_erased(state, event.customer_id)?;
         update_case(state, event.case_id, |record| {
             if record.status != CaseStatus::Open {
                 return;
             }
             self.responded(record, resolved_at);
+            record.resolution = (!erased).then(|| event.resolution.clone());
             let breached = resolved_at > record.deadline;
             record.status = CaseStatus::Resolved;
             record.resolved_at = Some(resolved_at);
@@ -206,7 +210,7 @@ impl ServiceHistory {
         completed_at: Timestamp,
         event: &RiskSurveyCompleted,
     ) -> Result<(), StateError> {
-        let erased = state.get(&keys::erased(event.customer_id))?.is_some();
+        let erased = is_erased(state, event.customer_id)?;
         update_case(state, event.case_id, |record| {
             if record.risk_survey.is_some() {
                 // A case is surveyed once; the aggregate refuses a second survey.
@@ -321,4 +325,9 @@ fn update_case(
         &record_key,
     );
     STATE.write(state, record_key, &record)
+}
+
+/// Whether the customer's personal data was erased: the text of their cases is not kept.
+fn is_erased(state: &dyn StateWrite, customer: CustomerId) -> Result<bool, StateError> {
+    Ok(state.get(&keys::erased(customer))?.is_some())
 }

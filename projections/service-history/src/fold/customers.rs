@@ -48,7 +48,8 @@ pub(super) fn merged(
     STATE.write(state, keys::merged(merged), &survivor)
 }
 
-/// Drops the free text of the erased customer's records (risk recommendations) and marks
+/// Drops the free text of the erased customer's records (subjects, resolutions, risk
+/// recommendations) and marks
 /// the customer, so a survey recorded later keeps no text either. Records of other customers
 /// in the same history (a survivor's own cases) keep theirs: their text is sealed under
 /// their own key.
@@ -66,11 +67,12 @@ pub(super) fn erased(state: &mut dyn StateWrite, event: &CustomerErased) -> Resu
         if record.customer != customer {
             continue;
         }
-        let Some(survey) = record.risk_survey.as_mut() else {
-            continue;
-        };
-        for recommendation in &mut survey.recommendations {
-            recommendation.text = None;
+        record.subject = None;
+        record.resolution = None;
+        if let Some(survey) = record.risk_survey.as_mut() {
+            for recommendation in &mut survey.recommendations {
+                recommendation.text = None;
+            }
         }
         STATE.write(state, record_key, &record)?;
     }

@@ -59,6 +59,8 @@ fn fresh(
         policy_number: None,
         claim_number: None,
         opening_contact: None,
+        subject: Some(text("咨询理赔进度")),
+        resolution: None,
         risk_survey: None,
         calendar_notes: Vec::new(),
         cycle_opened_at: beijing(opened),
@@ -177,6 +179,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
             time_to_resolution_seconds: Some(9 * 3600),
             breached: Some(true),
             late_resolutions: 1,
+            resolution: Some(text("已答复客户")),
             ..fresh(late, opened_at, due, due, Some(8))
         }
     );
@@ -184,6 +187,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
         record(&state, on_time),
         CaseRecord {
             status: CaseStatus::Closed,
+            resolution: Some(text("已答复客户")),
             first_response_at: Some(beijing("2025-03-10T16:00:00")),
             resolved_at: Some(beijing("2025-03-10T16:00:00")),
             closed_at: Some(beijing("2025-03-11T09:00:00")),
@@ -427,7 +431,7 @@ fn an_escalation_moves_the_deadline_only_when_it_names_a_new_one() {
 }
 
 #[test]
-fn risk_survey_recommendations_carry_their_follow_ups_and_lose_their_text_on_erasure() {
+fn risk_survey_recommendations_carry_their_follow_ups_and_cases_lose_their_text_on_erasure() {
     let (survey_case, other_case) = (case_id(1), case_id(2));
     let recommendation = |number: u16, words: &str| RiskRecommendation {
         number,
@@ -555,6 +559,12 @@ fn risk_survey_recommendations_carry_their_follow_ups_and_lose_their_text_on_era
         },
     );
     let state = fold(&ledger);
+    // The case's own text goes too; the other customer's stays.
+    assert_eq!(record(&state, survey_case).subject, None);
+    assert_eq!(
+        record(&state, other_case).subject,
+        Some(text("咨询理赔进度"))
+    );
     let erased = record(&state, survey_case).risk_survey.unwrap();
     assert!(erased.recommendations.iter().all(|r| r.text.is_none()));
     assert_eq!(
