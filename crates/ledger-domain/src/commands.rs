@@ -52,13 +52,38 @@ pub struct RemoveIdentifier {
     pub identifier: Identifier,
 }
 
-/// Replaces the customer's profile (name, group, address) with this one.
+/// Changes the customer's profile: each part kept, cleared or set as the command says, so
+/// correcting a name's typo leaves the group and the address as they were.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateProfile {
     pub customer_id: CustomerId,
-    pub name: PersonName,
-    pub group: Option<PersonName>,
-    pub address: Option<FreeText>,
+    /// The new name; `None` keeps the current one (a customer always has a name).
+    pub name: Option<PersonName>,
+    pub group: Edit<PersonName>,
+    pub address: Edit<FreeText>,
+}
+
+/// What a command does to one optional part of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Edit<T> {
+    /// Leaves it as it is.
+    #[default]
+    Keep,
+    /// Removes it.
+    Clear,
+    /// Sets it to this.
+    Set(T),
+}
+
+impl<T: Clone> Edit<T> {
+    /// The part after the edit, given what it is now.
+    pub fn applied_to(&self, current: Option<&T>) -> Option<T> {
+        match self {
+            Self::Keep => current.cloned(),
+            Self::Clear => None,
+            Self::Set(value) => Some(value.clone()),
+        }
+    }
 }
 
 /// Records that the customer granted or withdrew marketing consent on a channel.

@@ -204,10 +204,11 @@ impl Customer {
 
     fn update_profile(&self, command: &UpdateProfile) -> Result<Vec<Event>, DomainError> {
         let registered = self.live(command.customer_id, false)?;
+        let current = &registered.profile;
         let profile = Profile {
-            name: command.name.clone(),
-            group: command.group.clone(),
-            address: command.address.clone(),
+            name: command.name.clone().unwrap_or_else(|| current.name.clone()),
+            group: command.group.applied_to(current.group.as_ref()),
+            address: command.address.applied_to(current.address.as_ref()),
         };
         if profile == registered.profile {
             return Ok(Vec::new());

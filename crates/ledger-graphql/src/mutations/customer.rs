@@ -1,10 +1,10 @@
 //! Mutations of the customer aggregate: registration, identifiers, profile, consent, merges,
 //! account managers and erasure.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use ledger_domain::ValidationError;
 use ledger_domain::commands::{
-    AddIdentifier, AssignAccountManager, ChangeConsent, EraseCustomer, MergeCustomers,
+    AddIdentifier, AssignAccountManager, ChangeConsent, Edit, EraseCustomer, MergeCustomers,
     RegisterCustomer, RemoveIdentifier, UpdateProfile,
 };
 use ledger_domain::ids::{CustomerId, StaffId};
@@ -119,13 +119,30 @@ impl CommandInput for RemoveIdentifierInput {
     }
 }
 
-/// Replaces the customer's profile (name, group, address): absent means none.
+/// Changes the customer's profile: a field left out stays as it is, `null` removes an optional
+/// one, so correcting a name leaves the group and the address alone.
 #[derive(InputObject, Debug)]
 pub struct UpdateProfileInput {
     pub customer_id: ID,
-    pub name: String,
-    pub group: Option<String>,
-    pub address: Option<String>,
+    /// The new name; left out, the name stays as it is.
+    pub name: Option<String>,
+    /// The company group (集团客户): left out, it stays as it is; `null` removes it.
+    pub group: MaybeUndefined<String>,
+    /// The address: left out, it stays as it is; `null` removes it.
+    pub address: MaybeUndefined<String>,
+}
+
+/// What an optional input field asks of a part of a record: left out keeps it, `null` clears it.
+fn edit<T>(
+    field: &str,
+    value: MaybeUndefined<String>,
+    parse: impl Fn(&str, &str) -> Result<T, ValidationError>,
+) -> Result<Edit<T>, ValidationError> {
+    Ok(match value {
+        MaybeUndefined::Undefined => Edit::Keep,
+        MaybeUndefined::Null => Edit::Clear,
+        MaybeUndefined::Value(value) => Edit::Set(parse(field, &value)?),
+    })
 }
 
 impl CommandInput for UpdateProfileInput {
@@ -134,9 +151,9 @@ impl CommandInput for UpdateProfileInput {
     fn into_command(self, _: &CommandContext) -> Result<UpdateProfile, ValidationError> {
         Ok(UpdateProfile {
             customer_id: customer_id("input.customerId", &self.customer_id)?,
-            name: PersonName::parse("input.name", &self.name)?,
-            group: optional("input.group", self.group, PersonName::parse)?,
-            address: optional("input.address", self.address, FreeText::parse)?,
+            name: optional("input.name", self.name, PersonName::parse)?,
+            group: edit("input.group", self.group, PersonName::parse)?,
+            address: edit("input.address", self.address, FreeText::parse)?,
         })
     }
 

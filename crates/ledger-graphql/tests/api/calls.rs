@@ -559,3 +559,35 @@ async fn an_agent_sees_the_callers_policies_and_what_they_cover() {
     assert_eq!(text(&seen[0]["endedOn"]), today.to_string());
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn correcting_a_name_keeps_the_group_and_null_removes_it() {
+    let harness = Harness::start().await;
+    let registered = harness
+        .mutate(
+            Role::Agent,
+            r#"mutation { registerCustomer(input: { kind: INDIVIDUAL, name: "王小二", group: "中国第一汽车集团有限公司",
+                address: "长春市" }) { id } }"#,
+        )
+        .await;
+    let customer = text(&registered["registerCustomer"]["id"]);
+    let update = |fields: &str| {
+        format!(
+            r#"mutation {{ updateProfile(input: {{ customerId: "{customer}", {fields} }}) {{
+                customer {{ name group }} }} }}"#
+        )
+    };
+    let renamed = harness
+        .mutate(Role::Agent, &update(r#"name: "王晓二""#))
+        .await;
+    assert_eq!(
+        renamed["updateProfile"]["customer"],
+        serde_json::json!({ "name": "王晓二", "group": "中国第一汽车集团有限公司" })
+    );
+    let left_the_group = harness.mutate(Role::Agent, &update("group: null")).await;
+    assert_eq!(
+        left_the_group["updateProfile"]["customer"],
+        serde_json::json!({ "name": "王晓二", "group": null })
+    );
+    harness.close().await;
+}

@@ -188,9 +188,9 @@ pub fn command_of(event: &Event) -> Command {
         .into(),
         Event::ProfileUpdated(e) => UpdateProfile {
             customer_id: e.customer_id,
-            name: e.name,
-            group: e.group,
-            address: e.address,
+            name: Some(e.name),
+            group: e.group.map_or(Edit::Clear, Edit::Set),
+            address: e.address.map_or(Edit::Clear, Edit::Set),
         }
         .into(),
         Event::ConsentChanged(e) => ChangeConsent {

@@ -9,7 +9,7 @@ use crate::aggregates::{
     PolicyStanding,
 };
 use crate::commands::{
-    AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, EraseCustomer,
+    AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, Edit, EraseCustomer,
     MergeCustomers, RecordContact, RecordOnlineEnquiry, RecordSatisfaction, RegisterCustomer,
     RemoveIdentifier, UpdateProfile,
 };
@@ -250,9 +250,9 @@ fn commands_for_an_unregistered_customer_are_not_found() {
 fn a_profile_update_replaces_the_profile_and_a_repeat_changes_nothing() {
     let update = UpdateProfile {
         customer_id: customer(),
-        name: name("张三"),
-        group: Some(name("中国第一汽车集团有限公司")),
-        address: Some(text("长春市")),
+        name: Some(name("张三")),
+        group: Edit::Set(name("中国第一汽车集团有限公司")),
+        address: Edit::Set(text("长春市")),
     };
     let updated = ProfileUpdated {
         customer_id: customer(),
@@ -263,9 +263,25 @@ fn a_profile_update_replaces_the_profile_and_a_repeat_changes_nothing() {
     given::<Customer>(&[registered()])
         .when(update.clone())
         .then(&[updated.clone().into()]);
-    given::<Customer>(&[registered(), updated.into()])
+    given::<Customer>(&[registered(), updated.clone().into()])
         .when(update)
         .then_nothing();
+    // A name corrected alone keeps the group and the address; a part cleared is cleared.
+    let renamed = UpdateProfile {
+        customer_id: customer(),
+        name: Some(name("张叁")),
+        group: Edit::Keep,
+        address: Edit::Clear,
+    };
+    given::<Customer>(&[registered(), updated.into()])
+        .when(renamed)
+        .then(&[ProfileUpdated {
+            customer_id: customer(),
+            name: name("张叁"),
+            group: Some(name("中国第一汽车集团有限公司")),
+            address: None,
+        }
+        .into()]);
 }
 
 #[test]
@@ -481,9 +497,9 @@ fn an_erased_customer_accepts_nothing() {
     given::<Customer>(&history)
         .when(UpdateProfile {
             customer_id: customer(),
-            name: name("李四"),
-            group: None,
-            address: None,
+            name: Some(name("李四")),
+            group: Edit::Keep,
+            address: Edit::Keep,
         })
         .then_error(already_erased.clone());
     given::<Customer>(&history)
