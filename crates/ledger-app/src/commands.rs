@@ -689,10 +689,12 @@ impl Ledger {
 
     /// Whether `command` is the one that recorded `record` (the first event of the command
     /// its event id names): decided again on the stream as it stood before `record`, at
-    /// `record`'s time, it yields `record`'s event. When that cannot be told it is taken to be
-    /// (a retry is the common case): the personal fields were erased since, or the decision
-    /// now fails because of what other streams hold since (an identifier it claimed is taken
-    /// — by it).
+    /// `record`'s time, it yields `record`'s event (with its personal fields erased, when they
+    /// were erased since). When the stream as it stood then cannot decide it (another command
+    /// on a stream the id created: a contact under the registration's id, a cancellation
+    /// under the issue's), the stream as it stands now must at least yield an event of the
+    /// same type. Only when neither can decide is the retry taken on trust: what other streams
+    /// hold has moved on (an identifier it claimed is taken — by it).
     fn is_same_command(
         &self,
         command: &Command,
@@ -714,14 +716,30 @@ impl Ledger {
                 version: stored.schema_version,
                 detail: error.to_string(),
             })?;
-        if opened.redacted {
-            return Ok(true);
-        }
+        let as_stored = |event: &Event| {
+            let mut event = event.clone();
+            if opened.redacted {
+                event.take_personal();
+            }
+            event
+        };
         let now = meta.occurred_at.unwrap_or(stored.occurred_at);
         let before = record.stream_version.saturating_sub(1);
+        let undecidable = |error: &CommandError| {
+            matches!(error, CommandError::Domain(_) | CommandError::Invalid(_))
+        };
         match self.decide(command, &record.stream, now, Some(before)) {
-            Ok((_, decided)) => Ok(decided.first() == Some(&opened.event)),
-            Err(CommandError::Domain(_) | CommandError::Invalid(_)) => Ok(true),
+            Ok((_, decided)) => {
+                return Ok(decided.first().map(as_stored).as_ref() == Some(&opened.event));
+            }
+            Err(error) if undecidable(&error) => {}
+            Err(other) => return Err(other),
+        }
+        match self.decide(command, &record.stream, Timestamp::now(), None) {
+            Ok((_, decided)) => Ok(decided
+                .first()
+                .is_none_or(|event| event.event_type() == stored.event_type)),
+            Err(error) if undecidable(&error) => Ok(true),
             Err(other) => Err(other),
         }
     }

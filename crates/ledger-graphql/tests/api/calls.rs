@@ -443,7 +443,41 @@ async fn an_event_id_reused_for_another_command_is_refused_not_taken_for_a_retry
             ),
         )
         .await;
-    for refused in [other_contact, withdrawal] {
+    // A contact under the id that registered the customer: the stream as it stood before the
+    // registration cannot decide it, the stream now yields another type of event.
+    let registration = "0190a5e2-8c3b-7d4e-9f00-00000000e102";
+    let registered = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ registerCustomer(input: {{ kind: INDIVIDUAL, name: "吴十二" }}, eventId: "{registration}") {{ id }} }}"#
+            ),
+        )
+        .await;
+    let newcomer = text(&registered["registerCustomer"]["id"]);
+    let under_registration = harness
+        .run(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{newcomer}", channel: PHONE, direction: INBOUND,
+                    agent: "agent-0042", startedAt: "{started}", durationSeconds: 60, topic: ENQUIRY,
+                    summary: "首次来电", outcome: RESOLVED }}, eventId: "{registration}") {{ position duplicate }} }}"#
+            ),
+        )
+        .await;
+    // Once the customer is erased, what is not personal still tells another contact apart.
+    harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ eraseCustomer(input: {{ customerId: "{customer}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let after_erasure = harness
+        .run(Role::Agent, &contact("问续保").replace("PHONE", "WECHAT"))
+        .await;
+    for refused in [other_contact, withdrawal, under_registration, after_erasure] {
         assert_invalid(&refused, "eventId");
         assert!(
             refused.errors[0]
@@ -453,10 +487,14 @@ async fn an_event_id_reused_for_another_command_is_refused_not_taken_for_a_retry
             refused.errors
         );
     }
+    // The same contact after the erasure is still its retry.
+    let retry = harness.mutate(Role::Agent, &contact("问续保")).await;
+    assert_eq!(retry["recordContact"]["duplicate"], true);
     let head = harness
         .run(Role::Auditor, "{ ledger { eventCount } }")
         .await;
-    assert_eq!(text(&data(head)["ledger"]["eventCount"]), "2");
+    // The registration and contact, the second registration, the erasure.
+    assert_eq!(text(&data(head)["ledger"]["eventCount"]), "4");
     harness.close().await;
 }
 
