@@ -196,8 +196,19 @@ impl DecisionContext for Context<'_> {
         self.now
     }
 
+    /// From the customer's own stream, not the directory: a customer registered a moment ago
+    /// is known before the read model has applied it.
     fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
-        self.ledger.customer_standing(customer).ok()
+        let folded: Customer = self.fold(&StreamId::customer(customer))?;
+        Some(if folded.id() != Some(customer) {
+            CustomerStanding::Unknown
+        } else if folded.is_erased() {
+            CustomerStanding::Erased
+        } else {
+            folded
+                .merged_into()
+                .map_or(CustomerStanding::Live, CustomerStanding::MergedInto)
+        })
     }
 
     fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {

@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use super::links::new_business_for;
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{
     CampaignCommand, CloseCampaign, IncurCampaignCost, LaunchCampaign, RecordCampaignResponse,
@@ -227,13 +228,19 @@ impl Aggregate for Campaign {
     fn handle(
         &self,
         command: &CampaignCommand,
-        _context: &dyn DecisionContext,
+        context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         match command {
             CampaignCommand::LaunchCampaign(command) => self.launch(command),
             CampaignCommand::IncurCampaignCost(command) => self.incur_cost(command),
-            CampaignCommand::SendCampaignTouch(command) => self.send_touch(command),
-            CampaignCommand::RecordCampaignResponse(command) => self.record_response(command),
+            CampaignCommand::SendCampaignTouch(command) => {
+                new_business_for(command.customer_id, context)?;
+                self.send_touch(command)
+            }
+            CampaignCommand::RecordCampaignResponse(command) => {
+                new_business_for(command.customer_id, context)?;
+                self.record_response(command)
+            }
             CampaignCommand::CloseCampaign(command) => self.close(command),
         }
     }

@@ -22,6 +22,7 @@
 use std::fmt;
 
 use super::links::issued_policy;
+use super::links::new_business_for;
 use super::{
     Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
 };
@@ -121,6 +122,7 @@ impl Claim {
         if self.state.is_some() {
             return Err(already_exists(KIND, &command.claim_number));
         }
+        new_business_for(command.customer_id, context)?;
         if !not_in_future(command.loss_occurred_at, context) {
             return Err(ValidationError::new(
                 "lossOccurredAt",

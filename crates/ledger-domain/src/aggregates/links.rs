@@ -32,6 +32,29 @@ fn last_survivor(customer: CustomerId, context: &dyn DecisionContext) -> Custome
 }
 
 /// Whether `first` and `second` are the same customer, directly or through merges.
+/// The customer a new record is for (a quote, a policy, a claim, a case, a campaign's touch or
+/// response): registered, not merged away (the survivor takes new business) and not erased.
+/// A context that cannot tell does not check.
+pub fn new_business_for(
+    customer: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.customer_standing(customer) {
+        Some(CustomerStanding::Unknown) => Err(DomainError::NotFound {
+            kind: "customer",
+            id: customer.to_string(),
+        }),
+        Some(CustomerStanding::MergedInto(survivor)) => Err(DomainError::CustomerMerged {
+            customer: customer.to_string(),
+            survivor: survivor.to_string(),
+        }),
+        Some(CustomerStanding::Erased) => Err(DomainError::CustomerErased {
+            customer: customer.to_string(),
+        }),
+        Some(CustomerStanding::Live) | None => Ok(()),
+    }
+}
+
 pub fn same_customer(first: CustomerId, second: CustomerId, context: &dyn DecisionContext) -> bool {
     first == second || last_survivor(first, context) == last_survivor(second, context)
 }

@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 
+use super::links::new_business_for;
 use super::{
     Aggregate, DecisionContext, PolicyStanding, already_exists, emit, invalid_transition, not_found,
 };
@@ -423,11 +424,17 @@ impl Aggregate for Policy {
     fn handle(
         &self,
         command: &PolicyCommand,
-        _context: &dyn DecisionContext,
+        context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         match command {
-            PolicyCommand::QuotePolicy(command) => self.quote(command),
-            PolicyCommand::IssuePolicy(command) => self.issue(command),
+            PolicyCommand::QuotePolicy(command) => {
+                new_business_for(command.customer_id, context)?;
+                self.quote(command)
+            }
+            PolicyCommand::IssuePolicy(command) => {
+                new_business_for(command.customer_id, context)?;
+                self.issue(command)
+            }
             PolicyCommand::RenewPolicy(command) => self.renew(command),
             PolicyCommand::EndorsePolicy(command) => self.endorse(command),
             PolicyCommand::LapsePolicy(command) => self.lapse(command),

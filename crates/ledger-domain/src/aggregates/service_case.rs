@@ -17,6 +17,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 
+use super::links::new_business_for;
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{
     AssignServiceCase, CloseServiceCase, CompleteRiskSurvey, EscalateServiceCase,
@@ -116,6 +117,7 @@ impl ServiceCase {
         if self.state.is_some() {
             return Err(already_exists(KIND, command.case_id));
         }
+        new_business_for(command.customer_id, context)?;
         deadline_after_now(command.deadline, context)?;
         emit(ServiceCaseOpened {
             case_id: command.case_id,

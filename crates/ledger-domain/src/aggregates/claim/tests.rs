@@ -408,14 +408,41 @@ fn a_claim_on_another_customers_policy_is_refused() {
         )
         .when(report())
         .then(&[reported()]);
-    // And the other way round: the claim names a duplicate merged into the holder.
+    // The other way round, the claim names a duplicate merged into the holder: new business
+    // goes to the survivor, as a contact does.
     given::<Claim>(&[])
         .with_context(
             policy_context(other, vec![covering()])
                 .with_standing(customer(), CustomerStanding::MergedInto(other)),
         )
         .when(report())
-        .then(&[reported()]);
+        .then_error(DomainError::CustomerMerged {
+            customer: customer().to_string(),
+            survivor: other.to_string(),
+        });
+    // Nor for a customer never registered, or erased.
+    for (standing, error) in [
+        (
+            CustomerStanding::Unknown,
+            DomainError::NotFound {
+                kind: "customer",
+                id: customer().to_string(),
+            },
+        ),
+        (
+            CustomerStanding::Erased,
+            DomainError::CustomerErased {
+                customer: customer().to_string(),
+            },
+        ),
+    ] {
+        given::<Claim>(&[])
+            .with_context(
+                policy_context(customer(), vec![covering()]).with_standing(customer(), standing),
+            )
+            .when(report())
+            .then_error(error);
+    }
 }
 
 #[test]
