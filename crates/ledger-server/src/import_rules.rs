@@ -329,6 +329,14 @@ impl<F: LedgerFacts> LedgerRules<F> {
         if let Some(problem) = check(facts, owners, ledger, line)? {
             return Ok(Some(problem));
         }
+        if let Event::CustomersMerged(merged) = &line.event
+            && let Some(problem) = merge_rules(merged, streams, owners, ledger)?
+        {
+            return Ok(Some(problem));
+        }
+        let facts = streams
+            .get_mut(stream)
+            .expect("the stream's facts were read above");
         events.insert(line.new_event.event_id, (number, line.digest));
         owners.apply(&line.event, |identifier| {
             ledger.identifier_owner(identifier)
@@ -405,6 +413,57 @@ fn check(
         return Ok(Some(format!("{field}: {merged}")));
     }
     customer_rules(facts, owners, ledger, line)
+}
+
+/// A merge's rules beyond the merged customer's own standing, as the API's decide them: the
+/// survivor is registered, not merged away (which also refuses a cycle) and not erased, and
+/// every identifier the merge moves is one the merged customer holds — a merge that listed
+/// another customer's mobile would hand it to the survivor.
+fn merge_rules(
+    merged: &ledger_domain::events::CustomersMerged,
+    streams: &mut HashMap<StreamId, StreamFacts>,
+    owners: &Owners,
+    ledger: &mut impl LedgerFacts,
+) -> anyhow::Result<Option<String>> {
+    let survivor = merged.survivor_id;
+    let survivor_stream = StreamId::customer(survivor);
+    if !streams.contains_key(&survivor_stream) {
+        let read = ledger.stream(&survivor_stream)?;
+        streams.insert(survivor_stream.clone(), read);
+    }
+    let facts = &streams[&survivor_stream];
+    let refused = if survivor == merged.customer_id || facts.version == 0 {
+        Some(not_found("customer", survivor))
+    } else if facts.erased {
+        Some(DomainError::CustomerErased {
+            customer: survivor.to_string(),
+        })
+    } else {
+        facts
+            .merged_into
+            .map(|further| DomainError::CustomerMerged {
+                customer: survivor.to_string(),
+                survivor: further.to_string(),
+            })
+    };
+    if let Some(refused) = refused {
+        return Ok(Some(format!("survivorId: {refused}")));
+    }
+    for (index, identifier) in merged.identifiers.iter().enumerate() {
+        let holder = owners.held_by(identifier, || ledger.identifier_owner(identifier))?;
+        if holder != Some(merged.customer_id) {
+            let held = holder.map_or_else(
+                || "nobody holds it".to_owned(),
+                |holder| format!("customer {holder} holds it"),
+            );
+            return Ok(Some(format!(
+                "identifiers[{index}]: a merge moves the merged customer's own identifiers; \
+                 customer {} does not hold {identifier} ({held})",
+                merged.customer_id
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The rules of a customer's own stream beyond its existence and standing.

@@ -491,3 +491,47 @@ impl LineEdits for IntegratorLine {
         line
     }
 }
+
+/// A merge of `customer` into `survivor` moving `mobile`.
+fn merged_moving(customer: &str, survivor: &str, mobile: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"CustomersMerged","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-09T09:30:00+08:00","actor":"dq-01","payload":{{"customerId":"{customer}","survivorId":"{survivor}","identifiers":[{{"kind":"MOBILE","value":"{mobile}"}}]}}}}"#
+    ))
+}
+
+#[test]
+fn a_merge_needs_a_live_survivor_and_moves_only_the_merged_customers_identifiers() {
+    const CAROL: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ad";
+    const NOBODY: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ae";
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        registered(CAROL, "13800000003"),
+    ]);
+    let lines = [
+        // Bob's mobile is not Alice's to move.
+        merged_moving(ALICE, CAROL, "13800000002"),
+        // Nobody registered the survivor.
+        merged(ALICE, NOBODY),
+        // Accepted: Alice into Carol with her own mobile ...
+        merged_moving(ALICE, CAROL, "13800000001"),
+        // ... after which Alice is no survivor (this would close a cycle).
+        merged(CAROL, ALICE),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (
+                1,
+                format!(
+                    "identifiers[0]: a merge moves the merged customer's own identifiers; customer {ALICE} does not hold Mobile 13800000002 (customer {BOB} holds it)"
+                )
+            ),
+            (2, format!("survivorId: customer {NOBODY} does not exist")),
+            (
+                4,
+                format!("survivorId: customer {ALICE} was merged into {CAROL}; use the survivor")
+            ),
+        ]
+    );
+}
