@@ -940,6 +940,31 @@ fn a_data_directory_that_does_not_exist_is_refused_and_not_created() {
         );
         assert!(!missing.exists(), "{command:?} created {data}");
     }
+    // A directory that holds no ledger (a mistyped --data pointing somewhere real) is no ledger
+    // either, and nothing is written into it.
+    let elsewhere = scratch.path().join("documents");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("notes.txt"), "not a ledger").unwrap();
+    for command in commands {
+        let output = run(&[command, &["--data", elsewhere.to_str().unwrap()]].concat());
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("(it holds no log/"),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            std::fs::read_dir(&elsewhere).unwrap().count(),
+            1,
+            "{command:?} wrote into {}",
+            elsewhere.display()
+        );
+    }
     // An export file is checked without a ledger.
     let export = scratch.path().join("empty.ndjson");
     std::fs::write(&export, "").unwrap();
@@ -1091,6 +1116,16 @@ fn a_closed_standard_output_is_an_error_not_a_panic() {
             said.contains("standard output") || said.contains("writing the export"),
             "{command:?}: {said}"
         );
+        // Standard error the same closed pipe (`2>&1 | head -1`): nowhere to say it, exit 1.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = ledger_tests::command()
+            .args([command, &["--data", data]].concat())
+            .stdout(writer.try_clone().unwrap())
+            .stderr(writer)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command:?}, both closed");
     }
 }
 

@@ -137,7 +137,11 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {}", error_text(&error));
+            // Not `eprintln!`: standard error may be the closed pipe the error is about.
+            let _ = std::io::Write::write_fmt(
+                &mut std::io::stderr(),
+                format_args!("error: {}\n", error_text(&error)),
+            );
             ExitCode::FAILURE
         }
     }
@@ -153,22 +157,31 @@ const STDOUT_PANIC_PREFIX: &str = "failed printing to stdout";
 fn report_a_closed_standard_output_as_an_error() {
     let default_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        match info
-            .payload_as_str()
-            .and_then(|message| message.strip_prefix(STDOUT_PANIC_PREFIX))
-        {
-            Some(why) => eprintln!("error: standard output{why}"),
-            None => default_report(info),
+        let message = info.payload_as_str().unwrap_or_default();
+        if let Some(why) = message.strip_prefix(STDOUT_PANIC_PREFIX) {
+            // Standard error may be the same closed pipe (`2>&1 | head`): nothing to panic on.
+            let _ = std::io::Write::write_fmt(
+                &mut std::io::stderr(),
+                format_args!("error: standard output{why}\n"),
+            );
+        } else if !message.starts_with(STDERR_PANIC_PREFIX) {
+            default_report(info);
         }
     }));
 }
+
+/// How std's `eprintln!` panics when standard error is closed: there is nowhere left to say
+/// anything, so the command ends with exit 1 and no report.
+const STDERR_PANIC_PREFIX: &str = "failed printing to stderr";
 
 fn is_closed_standard_output(panic: &(dyn std::any::Any + Send)) -> bool {
     let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied());
-    message.is_some_and(|message| message.starts_with(STDOUT_PANIC_PREFIX))
+    message.is_some_and(|message| {
+        message.starts_with(STDOUT_PANIC_PREFIX) || message.starts_with(STDERR_PANIC_PREFIX)
+    })
 }
 
 /// An error and its causes, outermost first, joined by `: ` as anyhow's `{:#}` joins them, but

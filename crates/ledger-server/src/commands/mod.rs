@@ -32,14 +32,21 @@ pub const PROBLEMS_LISTED_MAX: usize = 100;
 /// Refuses a data directory that does not exist, before anything is created in it: every
 /// command but `import`, `seed` and `serve` (which start a ledger) reads one that is there.
 pub fn require_ledger(data: &Path) -> anyhow::Result<()> {
-    if data.exists() {
-        Ok(())
-    } else {
+    if !data.exists() {
         anyhow::bail!(
             "no ledger in {} (the directory does not exist)",
             data.display()
         )
     }
+    if !data.join(ledger_store::LOG_DIR_NAME).is_dir() {
+        anyhow::bail!(
+            "no ledger in {} (it holds no {}/: a mistyped --data, or a ledger not yet seeded or \
+             imported)",
+            data.display(),
+            ledger_store::LOG_DIR_NAME
+        )
+    }
+    Ok(())
 }
 
 /// Opens the store under `data`, naming the directory in any error.
