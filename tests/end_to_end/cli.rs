@@ -1434,3 +1434,97 @@ fn one_event_is_said_in_the_singular() {
         stdout(&verified)
     );
 }
+
+#[test]
+fn the_input_a_killed_import_left_is_removed_at_the_next_open() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
+    // An import from standard input, killed while it copies its input into the data directory.
+    let mut import = ledger_tests::command()
+        .args(["import", "--data", data, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = import.stdin.take().unwrap();
+    let line = std::fs::read_to_string(fixture_path()).unwrap();
+    let spooled = || {
+        std::fs::read_dir(data).unwrap().flatten().any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("import-stdin-")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !spooled() {
+        assert!(std::time::Instant::now() < deadline, "no spool appeared");
+        std::io::Write::write_all(&mut input, line.as_bytes()).unwrap();
+    }
+    import.kill().unwrap();
+    import.wait().unwrap();
+    drop(input);
+    assert!(spooled(), "the killed import's copy of its input is there");
+    // The next command that opens the ledger removes it.
+    let output = scratch.path().join("export.ndjson");
+    let exported = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert_no_spooled_input(data);
+}
+
+#[test]
+fn an_export_goes_into_a_pipe_as_it_is_and_never_onto_a_directory() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let scratch = tempfile::tempdir().unwrap();
+    let data = fixture_ledger(scratch.path());
+    let data = data.as_str();
+    // A named pipe (as /dev/stdout or a device would be): written into, not replaced.
+    let fifo = scratch.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let exported = run(&["export", "--data", data, "--output", fifo.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let read = reader.join().unwrap();
+    assert_eq!(read.lines().count(), fixture_path_lines());
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // A directory is a wrong command line, and nothing is left beside it.
+    let directory = scratch.path().join("exports");
+    std::fs::create_dir(&directory).unwrap();
+    let refused = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        directory.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("is a directory"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!scratch.path().join("exports.partial").exists());
+}
+
+/// The number of lines in the sample fixture.
+fn fixture_path_lines() -> usize {
+    std::fs::read_to_string(fixture_path())
+        .unwrap()
+        .lines()
+        .count()
+}

@@ -50,7 +50,33 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     }
     let from = Position(args.from.unwrap_or(1).max(1));
     let to = Position(args.to.unwrap_or(head.get()));
+    let existing = args
+        .output
+        .as_deref()
+        .and_then(|path| std::fs::metadata(path).ok());
+    if existing.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+        eprintln!(
+            "error: --output: {} is a directory; name a file",
+            args.output.as_deref().unwrap_or(Path::new("")).display()
+        );
+        store.close().await.context("closing the ledger")?;
+        return Ok(ExitCode::from(2));
+    }
     let written = match &args.output {
+        // A device or a pipe (`--output /dev/stdout`, a FIFO) is written as it is: renaming a
+        // finished file over it would replace the device itself.
+        Some(path) if existing.is_some_and(|metadata| !metadata.is_file()) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| {
+                    format!("--output: cannot write the export to {}", path.display())
+                })?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = write_range(&store, from, to, &mut writer)?;
+            writer.flush().context("writing the export")?;
+            written
+        }
         Some(path) => {
             let partial = partial_path(path);
             let file = std::fs::File::create(&partial).with_context(|| {

@@ -64,6 +64,12 @@ pub struct Args {
     csv: bool,
 }
 
+/// The names of the files an import copies standard input, or a CSV's converted lines, into
+/// (in the data directory, removed when the import ends; see
+/// [`super::remove_interrupted_spools`] for an import killed before it could).
+pub const STDIN_SPOOL_PREFIX: &str = "import-stdin-";
+pub const CSV_SPOOL_PREFIX: &str = "import-csv-";
+
 pub async fn run(
     data: &Path,
     keys: &crate::keys::MasterKeyArgs,
@@ -171,7 +177,7 @@ impl Input {
             });
         }
         let mut spool = tempfile::Builder::new()
-            .prefix("import-stdin-")
+            .prefix(STDIN_SPOOL_PREFIX)
             .suffix(".ndjson")
             .tempfile_in(data)
             .with_context(|| {
@@ -199,7 +205,7 @@ impl Input {
         store: &SledEventLog,
     ) -> anyhow::Result<(Self, contacts_csv::Converted)> {
         let mut spool = tempfile::Builder::new()
-            .prefix("import-csv-")
+            .prefix(CSV_SPOOL_PREFIX)
             .suffix(".ndjson")
             .tempfile_in(data)
             .with_context(|| {

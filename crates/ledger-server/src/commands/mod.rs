@@ -49,10 +49,37 @@ pub fn require_ledger(data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the store under `data`, naming the directory in any error.
+/// Opens the store under `data`, naming the directory in any error, and removes what an
+/// interrupted import left there.
 pub fn open_store(data: &Path) -> anyhow::Result<SledEventLog> {
-    SledEventLog::open(data, StoreOptions::default())
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))
+    let store = SledEventLog::open(data, StoreOptions::default())
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    remove_interrupted_spools(data)?;
+    Ok(store)
+}
+
+/// Removes the copies of standard input and the converted CSV lines an import left in the
+/// data directory when it was killed (Ctrl-C, SIGKILL) before it could remove them: they hold
+/// the input's personal data in the clear, which no erasure reaches. Called with the store
+/// open, whose lock means no import is running.
+pub fn remove_interrupted_spools(data: &Path) -> anyhow::Result<()> {
+    let entries =
+        std::fs::read_dir(data).with_context(|| format!("cannot list {}", data.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", data.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let spooled = [import::STDIN_SPOOL_PREFIX, import::CSV_SPOOL_PREFIX]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            && name.ends_with(".ndjson");
+        if spooled {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+            tracing::warn!(file = %name, "removed the input an interrupted import left in the data directory");
+        }
+    }
+    Ok(())
 }
 
 /// Writes `text` and a line break to standard output. A failed write is an error naming it,

@@ -120,6 +120,7 @@ pub async fn run(
     };
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    super::remove_interrupted_spools(data)?;
     let runner = ledger.start();
     build_tree(&ledger);
     let checkpoint_key = config
