@@ -149,7 +149,7 @@ pub enum PolicyState {
     Cancelled,
 }
 
-/// A customer's policy: its latest period and terms.
+/// A customer's policy: the period that matters today and its terms.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerPolicy {
     /// The policy number (masked for analysts).
@@ -157,10 +157,11 @@ pub struct CustomerPolicy {
     /// The customer the policy was issued to: this customer, or one merged into it.
     pub holder_id: ID,
     pub state: PolicyState,
-    /// The latest period issued or renewed, both days inclusive.
+    /// The period covering today (else the latest begun, else the next to begin), both days
+    /// inclusive: a renewal made ahead of time does not hide the cover in force.
     pub period_start: Date,
     pub period_end: Date,
-    /// The premium of the latest terms (as issued, or after the last endorsement).
+    /// The premium of that period's latest terms (as issued, or after the last endorsement).
     pub premium: Money,
     pub product_lines: Vec<crate::vocabulary::ProductLine>,
     /// The first day not in force, when the policy lapsed or was cancelled.
@@ -174,8 +175,8 @@ pub async fn customer_policies(
     customer: CustomerId,
 ) -> ApiResult<Vec<CustomerPolicy>> {
     let segments_state = state(ctx)?.read_model(ctx, SEGMENTS).await?;
-    let policies = ::segments::customer_policies(&segments_state, customer)?;
     let today = ledger_domain::aggregates::policy::business_date(Timestamp::now());
+    let policies = ::segments::customer_policies(&segments_state, customer, today)?;
     let masked = masked(ctx);
     Ok(policies
         .into_iter()

@@ -55,24 +55,43 @@ pub struct CustomerPolicy {
 }
 
 /// The policies of the customer (or its survivor, with those of the customers merged into
-/// it), policy number order: those in force and those whose latest period ended within the
-/// facts' retention ([`RETENTION_DAYS`](crate::RETENTION_DAYS)); older ones are dropped by
-/// the fold and only the timeline still shows them. Empty once the customer is erased (the
-/// numbers are personal data and are not kept).
+/// it), policy number order, as of `today` (a Beijing date): for each, the period covering
+/// today (else the latest begun, else the next to begin: a renewal made ahead of time does not
+/// hide the cover in force) and its latest terms, and the day it ended early if it lapsed or
+/// was cancelled. Those in force and those whose latest period ended within the facts'
+/// retention ([`RETENTION_DAYS`](crate::RETENTION_DAYS)); older ones are dropped by the fold
+/// and only the timeline still shows them. Empty once the customer is erased (the numbers are
+/// personal data and are not kept).
 pub fn customer_policies(
     state: &dyn StateRead,
     customer: CustomerId,
+    today: Date,
 ) -> Result<Vec<CustomerPolicy>, StateError> {
     let customer = owner(state, customer)?;
     let Some(facts) = read::<CustomerFacts>(state, &keys::customer(customer))? else {
         return Ok(Vec::new());
     };
+    let today = crate::days::day_of_date(today);
     let mut policies: Vec<CustomerPolicy> = facts
         .policies
         .iter()
         .filter_map(|policy| {
             let number = policy.number.clone()?;
-            let period = policy.periods.last()?;
+            let periods = &policy.periods;
+            let period = periods
+                .iter()
+                .find(|period| period.start_day <= today && today <= period.end_day)
+                .or_else(|| {
+                    periods
+                        .iter()
+                        .rev()
+                        .find(|period| period.start_day <= today)
+                })
+                .or_else(|| periods.first())?;
+            let ended = periods
+                .iter()
+                .filter_map(|period| period.ended.as_ref())
+                .max_by_key(|ended| ended.recorded_day);
             let terms = period.terms.last();
             Some(CustomerPolicy {
                 number,
@@ -88,10 +107,7 @@ pub fn customer_policies(
                         .map(|(_, line)| *line)
                         .collect()
                 }),
-                ended: period
-                    .ended
-                    .as_ref()
-                    .map(|ended| (date_of_day(ended.on_day), ended.lapsed)),
+                ended: ended.map(|ended| (date_of_day(ended.on_day), ended.lapsed)),
             })
         })
         .collect();

@@ -322,6 +322,27 @@ impl Policy {
 
     fn cancel(&self, command: &CancelPolicy) -> Result<Vec<Event>, DomainError> {
         let state = self.in_status(&command.policy_number, &[PolicyStatus::InForce], "cancel")?;
+        // The first day without cover falls in a period of the policy, or the day after its
+        // last: a cancellation dated before the policy began cancels nothing that was.
+        let within = state.periods.iter().any(|period| {
+            period.start <= command.cancelled_on
+                && period
+                    .end
+                    .tomorrow()
+                    .is_ok_and(|after| command.cancelled_on <= after)
+        });
+        if !within {
+            let periods: Vec<String> = state.periods.iter().map(ToString::to_string).collect();
+            return Err(ValidationError::new(
+                "cancelledOn",
+                format!(
+                    "a cancellation takes effect within the policy's cover ({}), not on {}",
+                    periods.join(", "),
+                    command.cancelled_on
+                ),
+            )
+            .into());
+        }
         if command.refund > state.premium {
             return Err(ValidationError::new(
                 "refund",
@@ -416,6 +437,13 @@ impl Aggregate for Policy {
             }
             Event::PolicyCancelled(cancelled) if cancelled.policy_number == state.number => {
                 state.status = PolicyStatus::Cancelled;
+                // No cover from the cancellation day on: a period it cuts ends the day before,
+                // one it precedes (a renewal ahead of time) never begins.
+                let ended = cancelled.cancelled_on.yesterday().unwrap_or(Date::MIN);
+                state.periods.retain(|period| period.start <= ended);
+                for period in &mut state.periods {
+                    period.end = period.end.min(ended);
+                }
             }
             _ => {}
         }

@@ -574,6 +574,39 @@ async fn an_agent_sees_the_callers_policies_and_what_they_cover() {
     assert_ne!(text(&masked[0]["number"]), "PXA2026220100000077");
     assert!(text(&masked[0]["number"]).ends_with("0077"), "{masked}");
     assert_eq!(masked[0]["premium"], seen[0]["premium"]);
+    // Renewed ahead of time: the cover in force still shows, not next year's.
+    let next_start = seen[0]["periodEnd"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::civil::Date>()
+        .unwrap()
+        .tomorrow()
+        .unwrap();
+    let next_end = next_start
+        .checked_add(jiff::Span::new().years(1))
+        .and_then(|date| date.yesterday())
+        .unwrap();
+    let renewed = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ renewPolicy(input: {{ policyNumber: "PXA2026220100000077", productLines: [COMPULSORY_TRAFFIC],
+                    premium: "99000", periodStart: "{next_start}", periodEnd: "{next_end}", salesChannel: PHONE }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let seen = policies(
+        harness
+            .run_consistent(
+                Role::Agent,
+                &document,
+                &text(&renewed["renewPolicy"]["position"]),
+            )
+            .await,
+    );
+    assert_eq!(seen[0]["state"], "IN_FORCE", "{seen}");
+    assert_eq!(text(&seen[0]["periodStart"]), started.to_string());
+    assert_eq!(text(&seen[0]["premium"]), "365000");
     // Cancelled today: no longer in force, and the day it ended.
     let cancelled = harness
         .mutate(

@@ -400,3 +400,32 @@ fn a_policy_is_written_for_a_premium_and_at_most_a_year() {
         "{decided:?}"
     );
 }
+
+#[test]
+fn a_cancellation_takes_effect_within_the_cover_and_ends_it() {
+    // Issued 2024-03-16 to 2025-03-15: a cancellation dated before that cancels nothing.
+    let mut early = cancel(Money::from_fen(0));
+    early.cancelled_on = date(2023, 6, 1);
+    given::<Policy>(&[issued()])
+        .when(early)
+        .then_invalid("cancelledOn");
+    // Cancelled from 2024-09-01: covered up to 2024-08-31 and not after.
+    let PolicyStanding::Issued(facts) = fold::<Policy>(&[issued(), cancelled()]).standing() else {
+        panic!("a cancelled policy was issued");
+    };
+    assert_eq!(
+        facts.periods,
+        vec![PolicyPeriod {
+            start: date(2024, 3, 16),
+            end: date(2024, 8, 31),
+        }]
+    );
+    // Renewed ahead of time, then cancelled within the first period: the renewal never begins.
+    let PolicyStanding::Issued(facts) =
+        fold::<Policy>(&[issued(), renewed(), cancelled()]).standing()
+    else {
+        panic!("a cancelled policy was issued");
+    };
+    assert_eq!(facts.periods.len(), 1);
+    assert_eq!(facts.periods[0].end, date(2024, 8, 31));
+}
