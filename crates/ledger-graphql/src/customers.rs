@@ -484,6 +484,15 @@ impl CustomerQueries {
             }
             return crate::segments::segment_customers(ctx, segment, first, after).await;
         }
+        if search
+            .as_deref()
+            .is_some_and(|search| search.trim().is_empty())
+        {
+            return Err(ApiError::validation(
+                "search",
+                "a name prefix is not blank; leave search out to list every customer",
+            ));
+        }
         if let Some(search) = &search
             && search.chars().count() > PERSON_NAME_CHARS_MAX
         {

@@ -29,7 +29,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::links::{case_of, customers_policy, enquiry_of, launched_campaign};
 use super::{
-    Aggregate, CustomerStanding, DecisionContext, already_exists, emit, not_found, not_in_future,
+    Aggregate, CLOCK_SKEW_SECONDS_MAX, CustomerStanding, DecisionContext, already_exists, emit,
+    not_found, not_in_future,
 };
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, CustomerCommand,
@@ -577,23 +578,31 @@ impl Aggregate for Customer {
 }
 
 /// A contact is recorded once it has happened: it cannot start, or end, in the future (beyond
-/// the clocks' drift, [`super::CLOCK_SKEW_SECONDS_MAX`]). Its end is when the ledger dates it.
+/// the clocks' drift, [`CLOCK_SKEW_SECONDS_MAX`]). Its end is when the ledger dates it.
 fn contact_has_ended(
     started_at: jiff::Timestamp,
     duration_seconds: u32,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
     if !not_in_future(started_at, context) {
-        return Err(
-            ValidationError::new("startedAt", "a contact cannot start in the future").into(),
-        );
+        return Err(ValidationError::new(
+            "startedAt",
+            format!(
+                "a contact cannot start in the future (more than {CLOCK_SKEW_SECONDS_MAX} s, \
+                     the clocks' drift, after now)"
+            ),
+        )
+        .into());
     }
     let ended =
         started_at.checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)));
     if !ended.is_ok_and(|ended| not_in_future(ended, context)) {
         return Err(ValidationError::new(
             "durationSeconds",
-            "a contact cannot end in the future: startedAt + durationSeconds is after now",
+            format!(
+                "a contact cannot end in the future: startedAt + durationSeconds is more than \
+                 {CLOCK_SKEW_SECONDS_MAX} s (the clocks' drift) after now"
+            ),
         )
         .into());
     }

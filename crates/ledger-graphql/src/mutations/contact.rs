@@ -8,12 +8,11 @@ use ledger_domain::commands::{
     CorrectContact, EraseEnquiry, RecordContact, RecordOnlineEnquiry, RecordSatisfaction,
 };
 use ledger_domain::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId};
-use ledger_domain::values::{
-    ClaimNumber, Csat, FreeText, Mobile, Nps, PersonName, Plate, PolicyNumber,
-};
+use ledger_domain::values::{ClaimNumber, Csat, Mobile, Nps, PersonName, Plate, PolicyNumber};
 
 use super::{
-    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole, written,
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, optional_written, run,
+    whole, written,
 };
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
@@ -177,7 +176,7 @@ impl CommandInput for RecordSatisfactionInput {
                 .nps
                 .map(|score| Nps::parse("input.nps", i64::from(score)))
                 .transpose()?,
-            comment: optional("input.comment", self.comment, FreeText::parse)?,
+            comment: optional_written("input.comment", self.comment)?,
         })
     }
 
@@ -222,7 +221,7 @@ impl CommandInput for RecordEnquiryInput {
             mobile: Mobile::parse("input.mobile", &self.mobile)?,
             plate: optional("input.plate", self.plate, Plate::parse)?,
             product_lines: to_domain(&self.product_lines),
-            message: optional("input.message", self.message, FreeText::parse)?,
+            message: optional_written("input.message", self.message)?,
         })
     }
 

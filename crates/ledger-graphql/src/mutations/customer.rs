@@ -8,9 +8,11 @@ use ledger_domain::commands::{
     RegisterCustomer, RemoveIdentifier, UpdateProfile,
 };
 use ledger_domain::ids::{CustomerId, StaffId};
-use ledger_domain::values::{FreeText, Identifier, PersonName};
+use ledger_domain::values::{Identifier, PersonName};
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, run};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_written, run, written,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::Count;
@@ -65,7 +67,7 @@ impl CommandInput for RegisterCustomerInput {
             kind: self.kind.into(),
             name: PersonName::parse("input.name", &self.name)?,
             group: optional("input.group", self.group, PersonName::parse)?,
-            address: optional("input.address", self.address, FreeText::parse)?,
+            address: optional_written("input.address", self.address)?,
             identifiers,
         })
     }
@@ -153,7 +155,7 @@ impl CommandInput for UpdateProfileInput {
             customer_id: customer_id("input.customerId", &self.customer_id)?,
             name: optional("input.name", self.name, PersonName::parse)?,
             group: edit("input.group", self.group, PersonName::parse)?,
-            address: edit("input.address", self.address, FreeText::parse)?,
+            address: edit("input.address", self.address, written)?,
         })
     }
 
@@ -201,7 +203,7 @@ impl CommandInput for MergeCustomersInput {
         Ok(MergeCustomers {
             customer_id: customer_id("input.customerId", &self.customer_id)?,
             survivor_id: customer_id("input.survivorId", &self.survivor_id)?,
-            reason: optional("input.reason", self.reason, FreeText::parse)?,
+            reason: optional_written("input.reason", self.reason)?,
         })
     }
 

@@ -8,10 +8,11 @@ use ledger_domain::commands::{
 };
 use ledger_domain::ids::{CampaignId, ContactId, CustomerId, StaffId};
 use ledger_domain::kinds::{SegmentName, Title};
-use ledger_domain::values::{FreeText, PolicyNumber};
+use ledger_domain::values::PolicyNumber;
 
 use super::{
-    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, written,
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, optional_written, run,
+    written,
 };
 use crate::access::RootAccess;
 use crate::errors::{ApiError, ApiResult};
@@ -31,7 +32,7 @@ pub struct LaunchCampaignInput {
     pub name: String,
     pub budget: Money,
     pub channels: Vec<Channel>,
-    /// The segment targeted: `key-accounts`, `renewal-due` ...
+    /// The segment targeted, one the segment rules define: `key-accounts`, `renewal-due-30d` ...
     pub target_segment: String,
     pub period_start: Date,
     pub period_end: Date,
@@ -56,7 +57,7 @@ impl CommandInput for LaunchCampaignInput {
             period_start: self.period_start.0,
             period_end: self.period_end.0,
             owner: StaffId::parse("input.owner", &self.owner)?,
-            description: optional("input.description", self.description, FreeText::parse)?,
+            description: optional_written("input.description", self.description)?,
         })
     }
 
@@ -166,7 +167,7 @@ impl CommandInput for CloseCampaignInput {
     fn into_command(self, _: &CommandContext) -> Result<CloseCampaign, ValidationError> {
         Ok(CloseCampaign {
             campaign_id: campaign_id(&self.campaign_id)?,
-            summary: optional("input.summary", self.summary, FreeText::parse)?,
+            summary: optional_written("input.summary", self.summary)?,
         })
     }
 

@@ -179,6 +179,16 @@ pub fn written(field: &str, text: &str) -> Result<FreeText, ValidationError> {
     Ok(text)
 }
 
+/// An optional text written by staff or a customer (a comment, an address, a message): left
+/// out or null for none, and when given, written out — a blank one would be stored as an
+/// empty text that reads as if erased.
+pub fn optional_written(
+    field: &str,
+    text: Option<String>,
+) -> Result<Option<FreeText>, ValidationError> {
+    text.map(|text| written(field, &text)).transpose()
+}
+
 /// An `Int` input that must fit `T` (a duration in seconds, a number of working days).
 pub fn whole<T: TryFrom<i32>>(field: &str, value: i32, rule: &str) -> Result<T, ValidationError> {
     T::try_from(value).map_err(|_| ValidationError::new(field, rule))

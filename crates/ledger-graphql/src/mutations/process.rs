@@ -6,9 +6,11 @@ use ledger_domain::ValidationError;
 use ledger_domain::commands::{PublishProcess, RecordProcessTraining};
 use ledger_domain::ids::{ProcessId, StaffId};
 use ledger_domain::kinds::Title;
-use ledger_domain::values::FreeText;
 
-use super::{Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole};
+use super::{
+    Affected, CommandContext, CommandInput, Recorded, optional, optional_id, optional_written, run,
+    whole,
+};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
 use crate::scalars::Count;
@@ -52,7 +54,7 @@ impl CommandInput for PublishProcessInput {
             parent: optional_id("input.parent", self.parent, ProcessId::parse)?,
             links,
             owner: StaffId::parse("input.owner", &self.owner)?,
-            summary: optional("input.summary", self.summary, FreeText::parse)?,
+            summary: optional_written("input.summary", self.summary)?,
         })
     }
 

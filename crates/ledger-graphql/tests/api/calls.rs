@@ -353,6 +353,12 @@ async fn a_required_text_is_written_out_not_blank() {
             ),
         ),
         (
+            "input.comment",
+            format!(
+                r#"mutation {{ recordSatisfaction(input: {{ customerId: "{customer}", csat: 4, comment: " " }}) {{ position }} }}"#
+            ),
+        ),
+        (
             "input.subject",
             format!(
                 r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,

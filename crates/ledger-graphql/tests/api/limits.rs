@@ -269,6 +269,11 @@ async fn an_argument_past_what_can_be_known_or_named_is_refused_naming_it() {
             "search",
         ),
         (
+            Role::Agent,
+            r#"{ customers(search: "   ") { edges { cursor } } }"#.to_owned(),
+            "search",
+        ),
+        (
             Role::Analyst,
             format!(r#"{{ segment(name: "{}") {{ size }} }}"#, "a".repeat(65)),
             "name",
