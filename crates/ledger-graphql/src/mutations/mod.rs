@@ -38,7 +38,7 @@ use uuid::Uuid;
 
 use crate::access::caller;
 use crate::customers::{Customer, load_customer};
-use crate::errors::ApiResult;
+use crate::errors::{ApiError, ApiResult};
 use crate::scalars::{Count, Position};
 use crate::service::{Claim, ServiceCase};
 use crate::state::state;
@@ -217,8 +217,31 @@ pub async fn run<I: CommandInput>(
         expected_version: expected_version.map(|version| version.0),
         ..CommandMeta::by(actor)
     };
-    let executed = state(ctx)?.ledger.execute(command.into(), meta).await?;
+    let executed = state(ctx)?
+        .ledger
+        .execute(command.into(), meta)
+        .await
+        .map_err(|error| in_the_input(error.into()))?;
     Ok(Recorded { executed, affected })
+}
+
+/// A domain rule's error names the command's field as the domain spells it (`premium`,
+/// `identifiers[1]`); the client sent it as a field of `input`, so it is named that way, as the
+/// input's own parse errors are. The mutation's own arguments (`eventId`, `expectedVersion`)
+/// and the store's (`stream`) keep their names.
+fn in_the_input(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Validation { field, rule }
+            if !field.starts_with("input.")
+                && !matches!(field.as_str(), "eventId" | "expectedVersion" | "stream") =>
+        {
+            ApiError::Validation {
+                field: format!("input.{field}"),
+                rule,
+            }
+        }
+        other => other,
+    }
 }
 
 /// What a mutation recorded.

@@ -333,7 +333,7 @@ async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
             ),
         )
         .await;
-    assert_invalid(&response, "durationSeconds");
+    assert_invalid(&response, "input.durationSeconds");
     harness.close().await;
 }
 

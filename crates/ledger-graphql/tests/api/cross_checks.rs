@@ -94,7 +94,7 @@ async fn a_claim_names_an_issued_policy_of_its_customer_that_covers_the_loss() {
         .await;
     assert_eq!(
         refusal(&response),
-        refused("VALIDATION", Some("policyNumber"))
+        refused("VALIDATION", Some("input.policyNumber"))
     );
     let rule = extension(&response.errors[0], "rule").unwrap_or_default();
     assert!(
@@ -112,7 +112,7 @@ async fn a_claim_names_an_issued_policy_of_its_customer_that_covers_the_loss() {
         .await;
     assert_eq!(
         refusal(&response),
-        refused("VALIDATION", Some("lossOccurredAt"))
+        refused("VALIDATION", Some("input.lossOccurredAt"))
     );
     let rule = extension(&response.errors[0], "rule").unwrap_or_default();
     assert!(
@@ -145,7 +145,7 @@ async fn a_contact_links_only_to_what_exists_and_is_its_customers() {
         .await;
     assert_eq!(
         refusal(&response),
-        refused("VALIDATION", Some("policyNumber"))
+        refused("VALIDATION", Some("input.policyNumber"))
     );
     let never_issued = r#"policyNumber: "PDAA2025220199999""#;
     let response = harness
@@ -174,7 +174,10 @@ async fn a_contact_links_only_to_what_exists_and_is_its_customers() {
         .await;
     let case = format!(r#"caseId: "{}""#, text(&opened["openServiceCase"]["id"]));
     let response = harness.run(Role::Agent, &contact_with(&other, &case)).await;
-    assert_eq!(refusal(&response), refused("VALIDATION", Some("caseId")));
+    assert_eq!(
+        refusal(&response),
+        refused("VALIDATION", Some("input.caseId"))
+    );
 
     // The holder's own links are accepted.
     harness
@@ -203,7 +206,10 @@ async fn a_call_back_of_another_customers_enquiry_leaves_it_in_the_queue() {
     let link = format!(r#"enquiryId: "{enquiry_id}""#);
 
     let response = harness.run(Role::Agent, &contact_with(&other, &link)).await;
-    assert_eq!(refusal(&response), refused("VALIDATION", Some("enquiryId")));
+    assert_eq!(
+        refusal(&response),
+        refused("VALIDATION", Some("input.enquiryId"))
+    );
     let follow_ups = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
     let response = harness.run(Role::Agent, follow_ups).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
@@ -238,7 +244,10 @@ async fn an_escalation_refuses_a_deadline_in_the_past_as_opening_does() {
     let response = harness
         .run(Role::Agent, &open("2020-01-01T00:00:00Z"))
         .await;
-    assert_eq!(refusal(&response), refused("VALIDATION", Some("deadline")));
+    assert_eq!(
+        refusal(&response),
+        refused("VALIDATION", Some("input.deadline"))
+    );
     let opening_rule = extension(&response.errors[0], "rule");
 
     let opened = harness
@@ -254,7 +263,10 @@ async fn an_escalation_refuses_a_deadline_in_the_past_as_opening_does() {
     let response = harness
         .run(Role::Supervisor, &escalate("2020-01-01T00:00:00Z"))
         .await;
-    assert_eq!(refusal(&response), refused("VALIDATION", Some("deadline")));
+    assert_eq!(
+        refusal(&response),
+        refused("VALIDATION", Some("input.deadline"))
+    );
     assert_eq!(extension(&response.errors[0], "rule"), opening_rule);
     harness
         .mutate(Role::Supervisor, &escalate("2030-03-01T08:00:00Z"))
