@@ -1528,3 +1528,30 @@ fn fixture_path_lines() -> usize {
         .lines()
         .count()
 }
+
+#[test]
+fn a_ledger_a_running_server_holds_is_named_as_held_not_as_failed() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = fixture_ledger(scratch.path());
+    let server = crate::live::Server::start(std::path::Path::new(&data), &[]);
+    for command in [
+        &["verify"][..],
+        &["verify", "--json"],
+        &["stats"],
+        &["export"],
+    ] {
+        let output = run(&[command, &["--data", data.as_str()]].concat());
+        assert_eq!(output.status.code(), Some(1), "{command:?}");
+        assert!(
+            stderr(&output).contains("is open in another process"),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !stdout(&output).contains("FAILED") && !stdout(&output).contains("\"ok\":false"),
+            "{command:?} reported a verdict: {}",
+            stdout(&output)
+        );
+    }
+    drop(server);
+}

@@ -119,6 +119,11 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
     // where opening the store for service stops at the first one.
     let verified = match SledEventLog::verify_dir(data) {
         Ok(verified) => verified,
+        // Not a verdict on the ledger: it could not be read at all.
+        Err(error @ ledger_store::OpenError::InUse { .. }) => {
+            return Err(anyhow::Error::new(error)
+                .context(format!("cannot open the ledger in {}", data.display())));
+        }
         Err(error) => {
             return Ok(Report {
                 ok: false,
