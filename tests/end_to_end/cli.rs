@@ -1555,3 +1555,31 @@ fn a_ledger_a_running_server_holds_is_named_as_held_not_as_failed() {
     }
     drop(server);
 }
+
+#[test]
+fn an_import_whose_output_is_closed_still_builds_the_read_models() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = ledger_tests::command()
+        .args(["import", "--data", data.to_str().unwrap()])
+        .arg(fixture_path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("standard output"),
+        "{}",
+        stderr(&output)
+    );
+    let stats = json_of(&run(&["stats", "--data", data.to_str().unwrap(), "--json"]));
+    let head = stats["headPosition"].as_u64().unwrap();
+    let checkpoints = stats["projectionCheckpoints"].as_object().unwrap();
+    assert!(!checkpoints.is_empty());
+    for (name, checkpoint) in checkpoints {
+        assert_eq!(checkpoint.as_u64(), Some(head), "{name}: {stats}");
+    }
+}

@@ -91,13 +91,22 @@ pub fn print_out(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
         .and_then(|()| stdout.flush())
         .map_err(|error| {
             if error.kind() == std::io::ErrorKind::BrokenPipe {
-                anyhow::anyhow!(
-                    "standard output: its reader closed it before everything was written"
-                )
+                anyhow::Error::new(ClosedOutput)
             } else {
                 anyhow::Error::new(error).context("writing to standard output")
             }
         })
+}
+
+/// Standard output's reader closed it: what is left to say has nowhere to go, though the
+/// work it reports may be done.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output: its reader closed it before everything was written")]
+pub struct ClosedOutput;
+
+/// Whether `error` is only that standard output was closed.
+pub fn is_closed_output(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.is::<ClosedOutput>())
 }
 
 /// The refusal of the first option whose position is past `head`: a range beyond the head

@@ -237,9 +237,11 @@ pub async fn rebuild_every_projection(
     ledger.close().await.context("closing the ledger")?;
     // The store must be gone (and sled's handles with it) before its directory moves.
     drop(ledger);
-    // Said once the work is done, so a closed standard output cannot leave it half done.
-    print_out!("{rebuilt}")?;
-    super::compact::put_in_place(data, &copied)
+    // Said now, but a closed standard output fails the command only once the rebuilt read
+    // models are in place: it cannot leave the work half done.
+    let said = print_out!("{rebuilt}");
+    super::compact::put_in_place(data, &copied)?;
+    said
 }
 
 /// Rebuilds the `selected` projections from position 0 in the same pass over the log, with a
