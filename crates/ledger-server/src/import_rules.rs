@@ -498,6 +498,22 @@ fn customer_rules(
         Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
             Some(("contactId", already_exists("contact", contact.contact_id)))
         }
+        Event::ContactRecorded(ledger_domain::events::ContactRecorded {
+            started_at,
+            duration_seconds,
+            ..
+        })
+        | Event::ContactCorrected(ledger_domain::events::ContactCorrected {
+            started_at,
+            duration_seconds,
+            ..
+        }) if ends_in_the_future(*started_at, *duration_seconds) => {
+            return Ok(Some(format!(
+                "durationSeconds: a contact cannot end in the future: startedAt + durationSeconds \
+                 is more than {} s (the clocks' drift) after now",
+                ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX
+            )));
+        }
         Event::ContactCorrected(corrected) => contact_unknown(corrected.contact_id)
             .map(|contact| ("contactId", not_found("contact", contact))),
         Event::SatisfactionRecorded(rated) => rated
@@ -513,6 +529,19 @@ fn customer_rules(
         _ => None,
     };
     Ok(problem.map(|(field, problem)| format!("{field}: {problem}")))
+}
+
+/// Whether a contact started at `started_at` for `duration_seconds` ends later than now and the
+/// clocks' drift: history is what happened, and this has not yet.
+fn ends_in_the_future(started_at: jiff::Timestamp, duration_seconds: u32) -> bool {
+    let latest = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(
+            ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX,
+        ))
+        .unwrap_or(jiff::Timestamp::MAX);
+    started_at
+        .checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)))
+        .is_ok_and(|ended| ended > latest)
 }
 
 /// How an event stands to its stream's existence, as its aggregate decides.

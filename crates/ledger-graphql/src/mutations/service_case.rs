@@ -63,7 +63,16 @@ impl CommandInput for OpenServiceCaseInput {
             deadline: self.deadline.0,
             deadline_working_hours: self
                 .deadline_working_hours
-                .map(|hours| whole("input.deadlineWorkingHours", hours, U16_RULE))
+                .map(|hours| {
+                    whole(
+                        "input.deadlineWorkingHours",
+                        hours,
+                        &format!(
+                            "a deadline is 1 to {} working hours",
+                            ledger_domain::events::DEADLINE_WORKING_HOURS_MAX
+                        ),
+                    )
+                })
                 .transpose()?,
             policy_number: optional(
                 "input.policyNumber",

@@ -88,8 +88,12 @@ fn identifier_event(event_type: &str, customer: &str, mobile: &str) -> Integrato
 }
 
 fn contact(customer: &str, contact: &str, summary: &str) -> IntegratorLine {
+    contact_started(customer, contact, summary, "2025-03-08T09:00:00+08:00")
+}
+
+fn contact_started(customer: &str, contact: &str, summary: &str, started: &str) -> IntegratorLine {
     integrator(&format!(
-        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"{started}","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
     ))
 }
 
@@ -533,5 +537,19 @@ fn a_merge_needs_a_live_survivor_and_moves_only_the_merged_customers_identifiers
                 format!("survivorId: customer {ALICE} was merged into {CAROL}; use the survivor")
             ),
         ]
+    );
+}
+
+#[test]
+fn a_contact_that_has_not_happened_yet_is_no_history() {
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let future = contact_started(ALICE, CONTACT, "还没打的电话", "2099-01-01T09:00:00+08:00");
+    let problems = fold_on(ledger, &[future]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .1
+            .starts_with("durationSeconds: a contact cannot end in the future"),
+        "{problems:?}"
     );
 }
