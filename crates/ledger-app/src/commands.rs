@@ -14,15 +14,16 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use ledger_domain::aggregates::{
-    Aggregate, Campaign, CampaignStanding, CaseStanding, Claim, Customer, CustomerStanding,
-    DecisionContext, Enquiry, EnquiryStanding, Policy, PolicyStanding, Process, ServiceCase,
+    Aggregate, Campaign, CampaignStanding, CaseStanding, Claim, ClaimStanding, Customer,
+    CustomerStanding, DecisionContext, Enquiry, EnquiryStanding, Policy, PolicyStanding, Process,
+    ServiceCase,
 };
 use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
-use ledger_domain::events::{Event, enquiry_stream, policy_stream};
+use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
     CampaignId, CaseId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
 };
-use ledger_domain::values::{Identifier, PolicyNumber};
+use ledger_domain::values::{ClaimNumber, Identifier, PolicyNumber};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{
@@ -214,6 +215,17 @@ impl DecisionContext for Context<'_> {
     fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
         let policy: Policy = self.fold(&policy_stream(number))?;
         Some(policy.standing())
+    }
+
+    fn claim(&self, number: &ClaimNumber) -> Option<ClaimStanding> {
+        let folded: Claim = self.fold(&claim_stream(number))?;
+        Some(
+            folded
+                .customer_id()
+                .map_or(ClaimStanding::Unknown, |customer| ClaimStanding::Reported {
+                    customer,
+                }),
+        )
     }
 
     fn service_case(&self, case: CaseId) -> Option<CaseStanding> {

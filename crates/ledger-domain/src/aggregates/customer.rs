@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::links::{case_of, customers_policy, enquiry_of, launched_campaign};
+use super::links::{case_of, claim_of, customers_policy, enquiry_of, launched_campaign};
 use super::{
     Aggregate, CLOCK_SKEW_SECONDS_MAX, CustomerStanding, DecisionContext, already_exists, emit,
     not_found, not_in_future,
@@ -44,7 +44,7 @@ use crate::events::{
 };
 use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId, StaffId};
 use crate::kinds::CustomerKind;
-use crate::values::{Channel, FreeText, Identifier, PersonName, PolicyNumber};
+use crate::values::{Channel, ClaimNumber, FreeText, Identifier, PersonName, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "customer";
@@ -320,6 +320,7 @@ impl Customer {
         contact_has_ended(command.started_at, command.duration_seconds, context)?;
         let links = ContactLinks {
             policy_number: command.policy_number.as_ref(),
+            claim_number: command.claim_number.as_ref(),
             case_id: command.case_id,
             campaign_id: command.campaign_id,
             enquiry_id: command.enquiry_id,
@@ -356,6 +357,7 @@ impl Customer {
         contact_has_ended(command.started_at, command.duration_seconds, context)?;
         let links = ContactLinks {
             policy_number: command.policy_number.as_ref(),
+            claim_number: command.claim_number.as_ref(),
             case_id: command.case_id,
             campaign_id: command.campaign_id,
             enquiry_id: command.enquiry_id,
@@ -417,6 +419,7 @@ impl Customer {
 /// What a contact names on other streams, and the rules on it (module docs).
 struct ContactLinks<'a> {
     policy_number: Option<&'a PolicyNumber>,
+    claim_number: Option<&'a ClaimNumber>,
     case_id: Option<CaseId>,
     campaign_id: Option<CampaignId>,
     enquiry_id: Option<EnquiryId>,
@@ -431,6 +434,9 @@ impl ContactLinks<'_> {
         let whose = "the contact's customer";
         if let Some(number) = self.policy_number {
             customers_policy(number, customer.id, whose, context)?;
+        }
+        if let Some(number) = self.claim_number {
+            claim_of(number, customer.id, whose, context)?;
         }
         if let Some(case) = self.case_id {
             case_of(case, customer.id, whose, context)?;

@@ -7,11 +7,11 @@
 //! both sides of a merge are followed to their last survivor and compared.
 
 use super::{
-    CampaignStanding, CaseStanding, CustomerStanding, DecisionContext, EnquiryStanding,
-    PolicyFacts, PolicyStanding, not_found,
+    CampaignStanding, CaseStanding, ClaimStanding, CustomerStanding, DecisionContext,
+    EnquiryStanding, PolicyFacts, PolicyStanding, not_found,
 };
 use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
-use crate::values::PolicyNumber;
+use crate::values::{ClaimNumber, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 /// The most merges followed from a customer to its last survivor. A merge into a customer
@@ -137,6 +137,32 @@ pub fn case_of(
             "caseId",
             format!(
                 "a service case of {whose} (or of a customer merged with it); {case} is another \
+                 customer's"
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Refuses a claim that was never reported, or was reported for another customer.
+pub fn claim_of(
+    number: &ClaimNumber,
+    customer: CustomerId,
+    whose: &str,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.claim(number) {
+        None => Ok(()),
+        Some(ClaimStanding::Unknown) => Err(not_found("claim", number)),
+        Some(ClaimStanding::Reported { customer: owner })
+            if same_customer(owner, customer, context) =>
+        {
+            Ok(())
+        }
+        Some(ClaimStanding::Reported { .. }) => Err(ValidationError::new(
+            "claimNumber",
+            format!(
+                "a claim of {whose} (or of a customer merged with it); {number} is another \
                  customer's"
             ),
         )

@@ -24,15 +24,17 @@
 //!   cover the loss: its Beijing date lies within one of the policy's periods
 //!   (`lossOccurredAt`);
 //! - a contact's links (recorded or corrected): its policy must exist and be the customer's (a
-//!   quote will do: a sales call is about one); its service case must exist and be the
-//!   customer's; its campaign must exist; its enquiry must exist and have been sent by the
-//!   customer or by nobody known;
-//! - a merge's survivor must exist, not be merged away and not be erased.
+//!   quote will do: a sales call is about one); its claim and its service case must exist and
+//!   be the customer's; its campaign must exist; its enquiry must exist and have been sent by
+//!   the customer or by nobody known;
+//! - a merge's survivor must exist, not be merged away and not be erased;
+//! - new business (a quote, a policy, a claim, a service case, a campaign's touch or response)
+//!   is for a customer registered, not merged away and not erased (`links::new_business_for`).
 //!
-//! A context that cannot tell (`None`, as synthetic data and imports give) leaves the rule
-//! unchecked: history is imported as events, never through these rules. What no rule checks
-//! (that a touched customer exists, that a contact's claim exists) stays visible in the read
-//! models, since every fact is in the log.
+//! A context that cannot tell (`None`, as synthetic data gives) leaves the rule unchecked:
+//! history is imported as events, never through these rules (the import checks its own,
+//! `ledger-server`'s `import_rules`). What no rule checks stays visible in the read models,
+//! since every fact is in the log.
 
 pub mod campaign;
 pub mod claim;
@@ -62,7 +64,7 @@ pub use service_case::ServiceCase;
 use crate::DomainError;
 use crate::events::{Event, Payload};
 use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
-use crate::values::{Identifier, PolicyNumber};
+use crate::values::{ClaimNumber, Identifier, PolicyNumber};
 
 /// How far in the future a business time given in a command (a contact's start, a loss) may
 /// lie, in seconds: clocks of telephony and web systems drift, but not by more than minutes.
@@ -112,6 +114,11 @@ pub trait DecisionContext {
         None
     }
 
+    /// Whose the claim `number` is, for a contact that names it. `None`: cannot tell.
+    fn claim(&self, _number: &ClaimNumber) -> Option<ClaimStanding> {
+        None
+    }
+
     /// Whether the campaign `campaign` was launched, for a contact that names it. `None`:
     /// cannot tell.
     fn campaign(&self, _campaign: CampaignId) -> Option<CampaignStanding> {
@@ -155,6 +162,15 @@ pub enum CaseStanding {
     Unknown,
     /// Opened for this customer.
     Opened { customer: CustomerId },
+}
+
+/// Whose a claim is, as its own stream (`claim-{number}`) tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimStanding {
+    /// No such claim was ever reported.
+    Unknown,
+    /// Reported for this customer.
+    Reported { customer: CustomerId },
 }
 
 /// Where a campaign stands, as its own stream (`campaign-{id}`) tells.

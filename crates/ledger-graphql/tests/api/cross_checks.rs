@@ -179,11 +179,37 @@ async fn a_contact_links_only_to_what_exists_and_is_its_customers() {
         refused("VALIDATION", Some("input.caseId"))
     );
 
+    // A claim: one never reported is not found; the holder's is not the other customer's.
+    let response = harness
+        .run(
+            Role::Agent,
+            &contact_with(&holder, r#"claimNumber: "CDAA2025220199999""#),
+        )
+        .await;
+    assert_eq!(refusal(&response).0, "NOT_FOUND");
+    harness
+        .mutate(
+            Role::Agent,
+            &report_claim(
+                "CDAA2025220100077",
+                POLICY,
+                &holder,
+                "2025-06-01T10:00:00+08:00",
+            ),
+        )
+        .await;
+    let claim = r#"claimNumber: "CDAA2025220100077""#;
+    let response = harness.run(Role::Agent, &contact_with(&other, claim)).await;
+    assert_eq!(
+        refusal(&response),
+        refused("VALIDATION", Some("input.claimNumber"))
+    );
+
     // The holder's own links are accepted.
     harness
         .mutate(
             Role::Agent,
-            &contact_with(&holder, &format!("{policy}, {case}")),
+            &contact_with(&holder, &format!("{policy}, {case}, {claim}")),
         )
         .await;
     harness.close().await;
