@@ -25,7 +25,8 @@ use jiff::tz::{self, TimeZone};
 
 use super::links::new_business_for;
 use super::{
-    Aggregate, DecisionContext, PolicyStanding, already_exists, emit, invalid_transition, not_found,
+    Aggregate, CustomerStanding, DecisionContext, PolicyStanding, already_exists, emit,
+    invalid_transition, not_found,
 };
 use crate::commands::{
     CancelPolicy, EndorsePolicy, IssuePolicy, LapsePolicy, PolicyCommand, QuotePolicy, RenewPolicy,
@@ -463,7 +464,18 @@ impl Aggregate for Policy {
                 new_business_for(command.customer_id, context)?;
                 self.issue(command)
             }
-            PolicyCommand::RenewPolicy(command) => self.renew(command),
+            PolicyCommand::RenewPolicy(command) => {
+                // A renewal is new business: not for someone whose data was erased (nobody
+                // could be told of it, and nothing personal could be sealed for it).
+                if let Some(holder) = self.customer_id()
+                    && context.customer_standing(holder) == Some(CustomerStanding::Erased)
+                {
+                    return Err(DomainError::CustomerErased {
+                        customer: holder.to_string(),
+                    });
+                }
+                self.renew(command)
+            }
             PolicyCommand::EndorsePolicy(command) => self.endorse(command),
             PolicyCommand::LapsePolicy(command) => self.lapse(command),
             PolicyCommand::CancelPolicy(command) => self.cancel(command),

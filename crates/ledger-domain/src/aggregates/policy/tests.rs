@@ -429,3 +429,16 @@ fn a_cancellation_takes_effect_within_the_cover_and_ends_it() {
     assert_eq!(facts.periods.len(), 1);
     assert_eq!(facts.periods[0].end, date(2024, 8, 31));
 }
+
+#[test]
+fn a_policy_of_an_erased_customer_is_not_renewed() {
+    given::<Policy>(&[issued()])
+        .with_context(
+            crate::aggregates::FixedContext::at(samples::sample_time())
+                .with_standing(customer(), crate::aggregates::CustomerStanding::Erased),
+        )
+        .when(renew())
+        .then_error(DomainError::CustomerErased {
+            customer: customer().to_string(),
+        });
+}
