@@ -128,6 +128,12 @@ impl Harness {
         text(&self.mutate(role, &document).await["recordContact"]["position"])
     }
 
+    /// How many events the ledger holds, as the auditor reads it.
+    pub async fn event_count(&self) -> String {
+        let head = self.run(Role::Auditor, "{ ledger { eventCount } }").await;
+        text(&data(head)["ledger"]["eventCount"])
+    }
+
     pub async fn close(self) {
         self.ledger.close().await.expect("the ledger closes");
     }
