@@ -123,7 +123,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
             "identifier-held",
             vec![registered(DAVE, ALICE_MOBILE)],
             format!(
-                "line 1: identifiers[0]: Mobile {ALICE_MOBILE} already belongs to customer {ALICE}"
+                "line 1: identifiers[0]: MOBILE {ALICE_MOBILE} already belongs to customer {ALICE}"
             ),
         ),
         (
@@ -133,7 +133,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
                 registered(EVE, "13900000004"),
             ],
             format!(
-                "line 2: identifiers[0]: Mobile 13900000004 already belongs to customer {DAVE}"
+                "line 2: identifiers[0]: MOBILE 13900000004 already belongs to customer {DAVE}"
             ),
         ),
         (
@@ -258,7 +258,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
     assert_eq!(code, 1, "{report}");
     assert!(
         report.contains(&format!(
-            "line 1: identifiers[0]: Mobile 13900000005 already belongs to customer {EVE}"
+            "line 1: identifiers[0]: MOBILE 13900000005 already belongs to customer {EVE}"
         )),
         "{report}"
     );

@@ -358,6 +358,24 @@ pub enum IdentifierKind {
     ClaimNumber,
 }
 
+impl IdentifierKind {
+    /// The kind as the API and the event schemas spell it (`MOBILE`, `ID_CARD` …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Mobile => "MOBILE",
+            Self::Landline => "LANDLINE",
+            Self::WeChat => "WECHAT",
+            Self::Email => "EMAIL",
+            Self::IdCard => "ID_CARD",
+            Self::SocialCreditCode => "SOCIAL_CREDIT_CODE",
+            Self::Plate => "PLATE",
+            Self::Vin => "VIN",
+            Self::PolicyNumber => "POLICY_NUMBER",
+            Self::ClaimNumber => "CLAIM_NUMBER",
+        }
+    }
+}
+
 /// One identifier of a customer: its kind and its normalised value. Built only through
 /// [`Identifier::parse`], so the value always passed its kind's rule.
 #[derive(
@@ -437,7 +455,7 @@ impl crate::personal::Erase for Identifier {
 
 impl fmt::Display for Identifier {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{:?} {}", self.kind, self.value)
+        write!(formatter, "{} {}", self.kind.name(), self.value)
     }
 }
 
@@ -577,6 +595,17 @@ mod tests {
             crate::codec::decode::<Identifier>(&bytes).unwrap(),
             identifier
         );
+    }
+
+    #[test]
+    fn an_identifier_reads_with_its_kind_spelt_as_the_api_spells_it() {
+        for kind in KINDS {
+            let serde_name = serde_json::to_value(kind).unwrap();
+            assert_eq!(serde_name.as_str(), Some(kind.name()), "{kind:?}");
+        }
+        let identifier =
+            Identifier::parse("value", IdentifierKind::IdCard, "11010519491231002x").unwrap();
+        assert_eq!(identifier.to_string(), "ID_CARD 11010519491231002X");
     }
 
     proptest! {

@@ -172,7 +172,7 @@ fn an_identifier_another_customer_holds_is_identifier_owned() {
         fold_on(ledger, &[registered(BOB, "13800000001")]),
         [(
             1,
-            format!("identifiers[0]: Mobile 13800000001 already belongs to customer {ALICE}")
+            format!("identifiers[0]: MOBILE 13800000001 already belongs to customer {ALICE}")
         )]
     );
     // Held by an earlier line of the file, and added to another customer.
@@ -187,7 +187,7 @@ fn an_identifier_another_customer_holds_is_identifier_owned() {
         fold_on(Facts::default(), &lines),
         [(
             3,
-            format!("identifier: Mobile 13800000001 already belongs to customer {ALICE}")
+            format!("identifier: MOBILE 13800000001 already belongs to customer {ALICE}")
         )]
     );
 }
@@ -211,7 +211,7 @@ fn an_identifier_is_free_again_once_removed_by_its_holder_or_its_holder_erased()
         fold_on(ledger, &lines),
         [(
             2,
-            format!("identifier: Mobile 13800000001 already belongs to customer {ALICE}")
+            format!("identifier: MOBILE 13800000001 already belongs to customer {ALICE}")
         )]
     );
 }
@@ -231,7 +231,7 @@ fn an_identifier_of_a_merged_customer_belongs_to_the_survivor() {
         fold_on(ledger, &lines),
         [(
             3,
-            format!("identifiers[0]: Mobile 13800000001 already belongs to customer {BOB}")
+            format!("identifiers[0]: MOBILE 13800000001 already belongs to customer {BOB}")
         )]
     );
 }
@@ -528,7 +528,7 @@ fn a_merge_needs_a_live_survivor_and_moves_only_the_merged_customers_identifiers
             (
                 1,
                 format!(
-                    "identifiers[0]: a merge moves the merged customer's own identifiers; customer {ALICE} does not hold Mobile 13800000002 (customer {BOB} holds it)"
+                    "identifiers[0]: a merge moves the merged customer's own identifiers; customer {ALICE} does not hold MOBILE 13800000002 (customer {BOB} holds it)"
                 )
             ),
             (2, format!("survivorId: customer {NOBODY} does not exist")),
