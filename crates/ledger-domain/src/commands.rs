@@ -687,12 +687,9 @@ impl Command {
     /// `None`: it happens when it is decided (the envelope's `occurredAt` is then now).
     pub fn business_time(&self) -> Option<Timestamp> {
         match self {
-            Self::Customer(CustomerCommand::RecordContact(contact)) => contact
-                .started_at
-                .checked_add(jiff::SignedDuration::from_secs(i64::from(
-                    contact.duration_seconds,
-                )))
-                .ok(),
+            Self::Customer(CustomerCommand::RecordContact(contact)) => {
+                crate::events::contact_ended_at(contact.started_at, contact.duration_seconds)
+            }
             _ => None,
         }
     }

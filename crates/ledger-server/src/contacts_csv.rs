@@ -18,7 +18,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufWriter, Read, Write};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use ledger_domain::ValidationError;
 use ledger_domain::events::{Event, PayloadError};
 use ledger_domain::ids::{ContactId, StreamId};
@@ -501,12 +501,7 @@ fn row_line(
         ));
     }
     if !envelope.contains_key("occurredAt") {
-        let ended = contact
-            .started_at
-            .checked_add(SignedDuration::from_secs(i64::from(
-                contact.duration_seconds,
-            )))
-            .unwrap_or(Timestamp::MAX);
+        let ended = contact.ended_at().unwrap_or(Timestamp::MAX);
         envelope.insert("occurredAt".to_owned(), Value::from(ended.to_string()));
     }
     envelope

@@ -539,9 +539,8 @@ fn ends_in_the_future(started_at: jiff::Timestamp, duration_seconds: u32) -> boo
             ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX,
         ))
         .unwrap_or(jiff::Timestamp::MAX);
-    started_at
-        .checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)))
-        .is_ok_and(|ended| ended > latest)
+    ledger_domain::events::contact_ended_at(started_at, duration_seconds)
+        .is_some_and(|ended| ended > latest)
 }
 
 /// How an event stands to its stream's existence, as its aggregate decides.

@@ -7,8 +7,8 @@ use ledger_domain::projection::{Envelope, Order, StateError, StateRead, StateWri
 
 use crate::entry::{TimelineEntry, correction_entry, entry_for};
 use crate::keys::{
-    self, COUNT, ContactHome, ERASED, REDIRECT, Slot, contact_key, customer_key, entry_key, slot,
-    slot_of, timeline_end, timeline_prefix,
+    self, COUNT, ContactHome, ERASED, REDIRECT, Slot, contact_key, customer_key, entry_key,
+    moved_slot, slot, slot_of, timeline_end, timeline_prefix,
 };
 
 /// The most merge redirects followed from a customer to the timeline that receives its events.
@@ -88,9 +88,10 @@ fn correct(
     state: &mut dyn StateWrite,
 ) -> Result<(), StateError> {
     let home: Option<ContactHome> = keys::read(state, &contact_key(event.contact_id))?;
+    let ended = event.ended_at().unwrap_or(envelope.occurred_at);
     let Some(home) = home else {
         let target = route(state, event.customer_id)?;
-        let slot = slot(envelope.occurred_at, envelope.position);
+        let slot = slot(ended, envelope.position);
         insert(
             state,
             target,
@@ -100,6 +101,9 @@ fn correct(
         )?;
         return set_contact_home(state, event.contact_id, target, slot);
     };
+    // A corrected start or duration moves the entry (and every copy of it) to its new time;
+    // its position still orders it among entries of the same time.
+    let moved = moved_slot(&home.slot, ended);
     let mut timelines = vec![home.customer];
     timelines.extend(redirects(state, home.customer)?);
     for customer in timelines {
@@ -113,7 +117,19 @@ fn correct(
         if is_erased(state, customer)? || is_erased(state, entry.recorded_for)? {
             entry.erase();
         }
-        keys::write(state, key, &entry)?;
+        if moved == home.slot {
+            keys::write(state, key, &entry)?;
+        } else {
+            state.delete(&key);
+            keys::write(state, entry_key(customer, &moved), &entry)?;
+        }
+    }
+    if moved != home.slot {
+        let home = ContactHome {
+            customer: home.customer,
+            slot: moved,
+        };
+        keys::write(state, contact_key(event.contact_id), &home)?;
     }
     Ok(())
 }

@@ -98,10 +98,15 @@ impl TimelineEntry {
         self.erased = true;
     }
 
-    /// Replaces a contact's facts with a correction's, keeping the entry's place in time.
+    /// Replaces a contact's facts with a correction's, its time included: a contact is dated
+    /// when it ended, so a corrected start or duration dates it anew (the fold moves the entry
+    /// to its new place in time).
     pub fn correct(&mut self, correction: &ContactCorrected) {
         let facts = ContactFacts::of_correction(correction);
         facts.fill(self);
+        if let Some(ended) = correction.ended_at() {
+            self.occurred_at = ended;
+        }
         self.corrected = true;
         if self.erased {
             self.erase();

@@ -36,6 +36,13 @@ pub fn slot(occurred_at: Timestamp, position: Position) -> Slot {
     slot
 }
 
+/// `slot` moved to `occurred_at`, keeping its position (what orders entries of equal time).
+pub fn moved_slot(slot: &Slot, occurred_at: Timestamp) -> Slot {
+    let mut moved = *slot;
+    moved[..16].copy_from_slice(&time_bytes(occurred_at));
+    moved
+}
+
 /// The first 16 bytes of a slot: every slot at `at` sorts at or after these bytes, and every
 /// slot before `at` sorts before them.
 pub fn time_bytes(at: Timestamp) -> [u8; 16] {

@@ -18,7 +18,7 @@
 //! |---|---|
 //! | `E` ‖ customer id ‖ occurred_at ‖ position | [`TimelineEntry`] |
 //! | `M` ‖ merged customer id | the survivor its merge named |
-//! | `C` ‖ contact id | the timeline and slot its entry was first written to |
+//! | `C` ‖ contact id | the timeline its entry was first written to, and the entry's slot |
 //! | `X` ‖ customer id | empty: the customer was erased |
 //! | `N` ‖ customer id | the number of entries on its timeline (`u64`) |
 //!
@@ -42,7 +42,9 @@
 //!   stay. Entries arriving later for an erased customer are stripped as they are written, so
 //!   a rebuild that no longer can read the erased customer's sealed fields writes the same.
 //! - `ContactCorrected` rewrites the contact's entry, wherever merges copied it, with the
-//!   corrected facts and `corrected: true`; the entry keeps its place in time.
+//!   corrected facts and `corrected: true`. A contact is dated when it ended, so a corrected
+//!   `startedAt` or `durationSeconds` moves the entry (and its copies) to the corrected end,
+//!   keeping its position as the tie-break; the contact's `C` key follows it.
 //!
 //! Values are encoded with [`ledger_domain::codec`]; the layout is version 1.
 //!
@@ -74,8 +76,9 @@ impl Projection for CustomerTimeline {
     }
 
     /// 2: titles give deadlines in Beijing time, and a deadline in working hours as such.
+    /// 3: a correction of a contact's time moves its entry to the corrected time.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

@@ -691,7 +691,11 @@ fn a_correction_replaces_the_contact_wherever_it_was_copied() {
             .find(|(_, entry)| entry.contact == Some(contact_id(1)))
             .unwrap();
         assert!(corrected.corrected);
-        assert_eq!(corrected.position, Position(4), "the entry keeps its place");
+        assert_eq!(
+            corrected.position,
+            Position(4),
+            "the entry keeps its position"
+        );
         assert_eq!(corrected.kind, "ContactRecorded");
         assert_eq!(corrected.title, "Inbound WECHAT conversation — COMPLAINT");
         assert_eq!(corrected.summary.as_deref(), Some("客户投诉理赔进度慢"));
@@ -705,6 +709,67 @@ fn a_correction_replaces_the_contact_wherever_it_was_copied() {
             .len(),
         10
     );
+}
+
+#[test]
+fn a_correction_of_a_contact_s_time_moves_its_entry_wherever_it_was_copied() {
+    let mut history = merged_history();
+    // Contact 1 was the duplicate's, copied to 张三 by the merge; it was entered with the
+    // wrong date: it took place a month earlier and lasted five minutes.
+    let original = contact(
+        DUPLICATE,
+        1,
+        Channel::Phone,
+        Direction::Inbound,
+        Topic::Enquiry,
+        "contact 1",
+    );
+    let started = samples::sample_time() - SignedDuration::from_hours(24 * 30);
+    let ended = started + SignedDuration::from_secs(300);
+    history.record(
+        ContactRecorded {
+            started_at: started,
+            duration_seconds: 300,
+            ..original.clone()
+        }
+        .corrected(text("日期录入错误")),
+    );
+    let around = |at: Timestamp| TimelineFilter {
+        from: Some(at),
+        to: Some(at + SignedDuration::from_secs(1)),
+        ..TimelineFilter::default()
+    };
+    let state = history.fold(&CustomerTimeline);
+    for timeline in [ZHANG, DUPLICATE] {
+        let entries = read(&state, timeline, &TimelineFilter::default()).entries;
+        let (_, oldest) = entries.last().unwrap();
+        assert_eq!(oldest.contact, Some(contact_id(1)), "now the oldest entry");
+        assert_eq!(oldest.occurred_at, ended);
+        assert_eq!(oldest.position, Position(4));
+        let moved = entries
+            .iter()
+            .filter(|(_, entry)| entry.contact == Some(contact_id(1)))
+            .count();
+        assert_eq!(moved, 1, "moved, not copied");
+        assert_eq!(positions(&read(&state, timeline, &around(ended))), [4]);
+    }
+    assert_eq!(entry_count(&state, customer(ZHANG)).unwrap(), 10);
+
+    // Corrected again, to when it was first said to end: the entry follows again.
+    let first_end = original.ended_at().unwrap();
+    history.record(original.corrected(text("改回")));
+    let state = history.fold(&CustomerTimeline);
+    for timeline in [ZHANG, DUPLICATE] {
+        assert!(read(&state, timeline, &around(ended)).entries.is_empty());
+        let page = read(&state, timeline, &around(first_end));
+        let (_, entry) = page
+            .entries
+            .iter()
+            .find(|(_, entry)| entry.contact == Some(contact_id(1)))
+            .unwrap();
+        assert_eq!(entry.occurred_at, first_end);
+    }
+    assert_eq!(entry_count(&state, customer(ZHANG)).unwrap(), 10);
 }
 
 /// A state that counts the reads made through it.
@@ -871,7 +936,7 @@ fn every_sample_event_folds() {
             .all(|title| title.ends_with(" Beijing time") || title.ends_with(" working hours")),
         "{titles:?}"
     );
-    assert_eq!(CustomerTimeline.version(), 2);
+    assert_eq!(CustomerTimeline.version(), 3);
 }
 
 /// Every path of the fold: contacts, merges, a correction across a merge, erasures.

@@ -600,9 +600,8 @@ fn contact_has_ended(
         )
         .into());
     }
-    let ended =
-        started_at.checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)));
-    if !ended.is_ok_and(|ended| not_in_future(ended, context)) {
+    let ended = crate::events::contact_ended_at(started_at, duration_seconds);
+    if !ended.is_some_and(|ended| not_in_future(ended, context)) {
         return Err(ValidationError::new(
             "durationSeconds",
             format!(

@@ -299,7 +299,28 @@ fn contact_duration(duration_seconds: u32) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// When a contact that started at `started_at` and lasted `duration_seconds` ended: the time
+/// a contact is dated by (its envelope's `occurredAt`, its place on the timeline). `None` past
+/// the last representable instant.
+pub fn contact_ended_at(started_at: Timestamp, duration_seconds: u32) -> Option<Timestamp> {
+    started_at
+        .checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)))
+        .ok()
+}
+
+impl ContactCorrected {
+    /// When the corrected contact ended (see [`contact_ended_at`]).
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        contact_ended_at(self.started_at, self.duration_seconds)
+    }
+}
+
 impl ContactRecorded {
+    /// When the contact ended (see [`contact_ended_at`]).
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        contact_ended_at(self.started_at, self.duration_seconds)
+    }
+
     /// The correction that replaces this record with `self`'s facts, for `reason`.
     pub fn corrected(&self, reason: FreeText) -> ContactCorrected {
         ContactCorrected {

@@ -300,7 +300,7 @@ async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
     let document = format!(
         r#"{{ customer(id: "{customer}") {{
             june: timeline(first: 10, from: "2025-06-01T00:00:00+08:00", to: "2025-06-02T00:00:00+08:00") {{
-                edges {{ node {{ kind occurredAt summary }} }} }}
+                edges {{ node {{ kind occurredAt summary contactId }} }} }}
             newest: timeline(first: 1) {{ edges {{ node {{ kind }} }} }} }} }}"#
     );
     let response = harness
@@ -317,6 +317,36 @@ async fn a_contact_entered_after_the_fact_is_dated_when_it_happened() {
         text(&found["newest"]["edges"][0]["node"]["kind"]),
         "CustomerRegistered"
     );
+
+    // The date was mistyped: the chat was on 1 May. Corrected (by a supervisor), it moves to
+    // May.
+    let contact = text(&june[0]["node"]["contactId"]);
+    let data = harness
+        .mutate(
+            Role::Supervisor,
+            &format!(
+                r#"mutation {{ correctContact(input: {{ contactId: "{contact}", customerId: "{customer}", channel: WECHAT,
+                    direction: INBOUND, agent: "agent-0042", startedAt: "2025-05-01T10:00:00+08:00", durationSeconds: 60,
+                    topic: ENQUIRY, summary: "补录: 五月微信咨询", outcome: RESOLVED, reason: "日期录错" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&data["correctContact"]["position"]);
+    let document = document.replace("june:", "may: timeline(first: 10, from: \"2025-05-01T00:00:00+08:00\", to: \"2025-05-02T00:00:00+08:00\") { edges { node { kind occurredAt summary corrected } } } june:");
+    let response = harness
+        .run_consistent(Role::Agent, &document, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let found = &self::data(response)["customer"];
+    assert_eq!(
+        found["june"]["edges"].as_array().map(Vec::len),
+        Some(0),
+        "{found}"
+    );
+    let may = &found["may"]["edges"][0]["node"];
+    assert_eq!(text(&may["occurredAt"]), "2025-05-01T02:01:00Z", "{found}");
+    assert_eq!(may["corrected"], true);
+    assert_eq!(text(&may["summary"]), "补录: 五月微信咨询");
 
     // A contact cannot end in the future: it has not happened yet.
     let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
