@@ -27,10 +27,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::links::{case_of, claim_of, customers_policy, enquiry_of, launched_campaign};
+use super::links::{
+    case_of, claim_of, customers_policy, enquiry_of, launched_campaign, same_customer,
+};
 use super::{
-    Aggregate, CLOCK_SKEW_SECONDS_MAX, CustomerStanding, DecisionContext, already_exists, emit,
-    not_found, not_in_future,
+    Aggregate, CLOCK_SKEW_SECONDS_MAX, ClaimStanding, CustomerStanding, DecisionContext,
+    PolicyFacts, PolicyStanding, already_exists, emit, not_found, not_in_future,
 };
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, CustomerCommand,
@@ -44,7 +46,9 @@ use crate::events::{
 };
 use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId, StaffId};
 use crate::kinds::CustomerKind;
-use crate::values::{Channel, ClaimNumber, FreeText, Identifier, PersonName, PolicyNumber};
+use crate::values::{
+    Channel, ClaimNumber, FreeText, Identifier, IdentifierKind, PersonName, PolicyNumber,
+};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "customer";
@@ -470,18 +474,49 @@ pub(super) fn online_enquiry(command: &RecordOnlineEnquiry) -> OnlineEnquiryRece
     }
 }
 
-/// Refuses an identifier the directory says another customer holds.
+/// Refuses an identifier the directory says another customer holds, and a policy or claim
+/// number whose own stream names another customer (one not merged with this one) as its holder:
+/// a caller quoting the number would be shown the wrong person.
 fn not_owned_by_another(
     identifier: &Identifier,
     customer_id: CustomerId,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
+    let owned = |owner: CustomerId| DomainError::IdentifierOwned {
+        identifier: identifier.to_string(),
+        owner: owner.to_string(),
+    };
     match context.identifier_owner(identifier) {
-        Some(owner) if owner != customer_id => Err(DomainError::IdentifierOwned {
-            identifier: identifier.to_string(),
-            owner: owner.to_string(),
-        }),
+        Some(owner) if owner != customer_id => return Err(owned(owner)),
+        _ => {}
+    }
+    match record_holder(identifier, context) {
+        Some(holder) if !same_customer(holder, customer_id, context) => Err(owned(holder)),
         _ => Ok(()),
+    }
+}
+
+/// The customer a policy or claim number belongs to, as the policy's or claim's own stream
+/// says; `None` for other kinds, for a number nobody quoted, issued or reported, and when the
+/// context cannot tell.
+fn record_holder(identifier: &Identifier, context: &dyn DecisionContext) -> Option<CustomerId> {
+    match identifier.kind() {
+        IdentifierKind::PolicyNumber => {
+            let number = PolicyNumber::parse("value", identifier.value()).ok()?;
+            match context.policy(&number)? {
+                PolicyStanding::Quoted { holder }
+                | PolicyStanding::Issued(PolicyFacts { holder, .. }) => Some(holder),
+                PolicyStanding::Unknown => None,
+            }
+        }
+        IdentifierKind::ClaimNumber => {
+            let number = ClaimNumber::parse("value", identifier.value()).ok()?;
+            match context.claim(&number)? {
+                ClaimStanding::Reported { customer } => Some(customer),
+                ClaimStanding::Unknown => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -214,6 +214,7 @@ pub struct FixedContext {
     /// Policies whose standing is known; the rest are "cannot tell". So for the maps below.
     pub policies: BTreeMap<PolicyNumber, PolicyStanding>,
     pub cases: BTreeMap<CaseId, CaseStanding>,
+    pub claims: BTreeMap<ClaimNumber, ClaimStanding>,
     pub campaigns: BTreeMap<CampaignId, CampaignStanding>,
     pub enquiries: BTreeMap<EnquiryId, EnquiryStanding>,
 }
@@ -227,6 +228,7 @@ impl FixedContext {
             standings: BTreeMap::new(),
             policies: BTreeMap::new(),
             cases: BTreeMap::new(),
+            claims: BTreeMap::new(),
             campaigns: BTreeMap::new(),
             enquiries: BTreeMap::new(),
         }
@@ -257,6 +259,13 @@ impl FixedContext {
     #[must_use]
     pub fn with_case(mut self, case: CaseId, standing: CaseStanding) -> Self {
         self.cases.insert(case, standing);
+        self
+    }
+
+    /// The same context, knowing whose the claim `number` is.
+    #[must_use]
+    pub fn with_claim(mut self, number: ClaimNumber, standing: ClaimStanding) -> Self {
+        self.claims.insert(number, standing);
         self
     }
 
@@ -294,6 +303,10 @@ impl DecisionContext for FixedContext {
 
     fn service_case(&self, case: CaseId) -> Option<CaseStanding> {
         self.cases.get(&case).copied()
+    }
+
+    fn claim(&self, number: &ClaimNumber) -> Option<ClaimStanding> {
+        self.claims.get(number).copied()
     }
 
     fn campaign(&self, campaign: CampaignId) -> Option<CampaignStanding> {

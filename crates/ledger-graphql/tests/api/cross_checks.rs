@@ -127,6 +127,31 @@ async fn a_claim_names_an_issued_policy_of_its_customer_that_covers_the_loss() {
             &report_claim("RDAA2025220100004", POLICY, &holder, "2025-02-28T16:00:00Z"),
         )
         .await;
+    assert_eq!(policy_holder(&harness).await, Value::from(holder.clone()));
+
+    // The holder's policy and claim numbers are theirs though nobody registered them as
+    // identifiers: another customer cannot take them, so a caller quoting one finds the holder.
+    let register = format!(
+        r#"mutation {{ registerCustomer(input: {{ kind: INDIVIDUAL, name: "王五",
+            identifiers: [{{ kind: POLICY_NUMBER, value: "{POLICY}" }}] }}) {{ id }} }}"#
+    );
+    let add = format!(
+        r#"mutation {{ addIdentifier(input: {{ customerId: "{other}",
+            identifier: {{ kind: CLAIM_NUMBER, value: "RDAA2025220100004" }} }}) {{ position }} }}"#
+    );
+    for document in [register, add] {
+        let response = harness.run(Role::Agent, &document).await;
+        assert_eq!(
+            refusal(&response),
+            refused("REJECTED", Some("IDENTIFIER_OWNED")),
+            "{document}"
+        );
+        assert!(
+            response.errors[0].message.contains(&holder),
+            "{:?}",
+            response.errors
+        );
+    }
     assert_eq!(policy_holder(&harness).await, Value::from(holder));
     harness.close().await;
 }

@@ -5,8 +5,8 @@ use jiff::SignedDuration;
 use super::*;
 use crate::aggregates::testing::given;
 use crate::aggregates::{
-    CampaignStanding, CaseStanding, EnquiryStanding, FixedContext, PolicyFacts, PolicyPeriod,
-    PolicyStanding,
+    CampaignStanding, CaseStanding, ClaimStanding, EnquiryStanding, FixedContext, PolicyFacts,
+    PolicyPeriod, PolicyStanding,
 };
 use crate::commands::{
     AddIdentifier, AssignAccountManager, ChangeConsent, CorrectContact, Edit, EraseCustomer,
@@ -130,6 +130,70 @@ fn registering_with_another_customers_identifier_names_the_owner() {
             identifier: taken.to_string(),
             owner: other_customer().to_string(),
         });
+}
+
+#[test]
+fn another_customers_policy_or_claim_number_is_theirs_though_nobody_registered_it() {
+    let policy = identifier(
+        IdentifierKind::PolicyNumber,
+        samples::policy_number().as_str(),
+    );
+    let claim = identifier(
+        IdentifierKind::ClaimNumber,
+        samples::claim_number().as_str(),
+    );
+    let context = |holder: CustomerId| {
+        FixedContext::at(samples::sample_time())
+            .with_policy(samples::policy_number(), PolicyStanding::Quoted { holder })
+            .with_claim(
+                samples::claim_number(),
+                ClaimStanding::Reported { customer: holder },
+            )
+    };
+    for number in [policy, claim] {
+        let register = RegisterCustomer {
+            identifiers: vec![number.clone()],
+            ..register()
+        };
+        given::<Customer>(&[])
+            .with_context(context(other_customer()))
+            .when(register.clone())
+            .then_error(DomainError::IdentifierOwned {
+                identifier: number.to_string(),
+                owner: other_customer().to_string(),
+            });
+        let add = AddIdentifier {
+            customer_id: customer(),
+            identifier: number.clone(),
+        };
+        given::<Customer>(&[registered()])
+            .with_context(context(other_customer()))
+            .when(add.clone())
+            .then_error(DomainError::IdentifierOwned {
+                identifier: number.to_string(),
+                owner: other_customer().to_string(),
+            });
+        // The holder's own number, or one of a customer merged into the holder, is theirs.
+        given::<Customer>(&[registered()])
+            .with_context(context(customer()))
+            .when(add.clone())
+            .then(&[IdentifierAdded {
+                customer_id: customer(),
+                identifier: number.clone(),
+            }
+            .into()]);
+        given::<Customer>(&[registered()])
+            .with_context(
+                context(other_customer())
+                    .with_standing(other_customer(), CustomerStanding::MergedInto(customer())),
+            )
+            .when(add)
+            .then(&[IdentifierAdded {
+                customer_id: customer(),
+                identifier: number,
+            }
+            .into()]);
+    }
 }
 
 #[test]
