@@ -60,6 +60,8 @@ pub struct StreamFacts {
     pub erased: bool,
     /// A customer's recorded contacts.
     pub contacts: HashSet<ContactId>,
+    /// A customer's contacts with a satisfaction answer (one a contact).
+    pub rated: HashSet<ContactId>,
     /// A customer's online enquiries.
     pub enquiries: HashSet<EnquiryId>,
 }
@@ -74,6 +76,9 @@ impl StreamFacts {
             Event::CustomerErased(_) | Event::EnquiryErased(_) => self.erased = true,
             Event::ContactRecorded(contact) => {
                 self.contacts.insert(contact.contact_id);
+            }
+            Event::SatisfactionRecorded(answer) => {
+                self.rated.extend(answer.contact_id);
             }
             Event::OnlineEnquiryReceived(enquiry) => {
                 self.enquiries.insert(enquiry.enquiry_id);
@@ -92,6 +97,7 @@ impl StreamFacts {
                 | "CustomerErased"
                 | "EnquiryErased"
                 | "ContactRecorded"
+                | "SatisfactionRecorded"
                 | "OnlineEnquiryReceived"
         )
     }
@@ -403,8 +409,18 @@ fn check(
             ),
         }));
     }
+    // A merged customer takes its erasure, and corrections and ratings of the contacts it
+    // recorded (its history, as the API allows).
+    let own_contact =
+        |contact: Option<ContactId>| contact.is_some_and(|c| facts.contacts.contains(&c));
+    let merged_may_take = match event {
+        Event::CustomerErased(_) => true,
+        Event::ContactCorrected(corrected) => own_contact(Some(corrected.contact_id)),
+        Event::SatisfactionRecorded(answer) => own_contact(answer.contact_id),
+        _ => false,
+    };
     if let Some(survivor) = facts.merged_into
-        && !matches!(event, Event::CustomerErased(_))
+        && !merged_may_take
     {
         let merged = DomainError::CustomerMerged {
             customer: id.to_owned(),
@@ -516,10 +532,16 @@ fn customer_rules(
         }
         Event::ContactCorrected(corrected) => contact_unknown(corrected.contact_id)
             .map(|contact| ("contactId", not_found("contact", contact))),
-        Event::SatisfactionRecorded(rated) => rated
-            .contact_id
-            .and_then(contact_unknown)
-            .map(|contact| ("contactId", not_found("contact", contact))),
+        Event::SatisfactionRecorded(rated) => match rated.contact_id {
+            Some(contact) if facts.rated.contains(&contact) => {
+                return Ok(Some(format!(
+                    "contactId: one satisfaction answer a contact; contact {contact} already has one"
+                )));
+            }
+            contact => contact
+                .and_then(contact_unknown)
+                .map(|contact| ("contactId", not_found("contact", contact))),
+        },
         Event::OnlineEnquiryReceived(enquiry)
             if line.stream.category() == "customer"
                 && facts.enquiries.contains(&enquiry.enquiry_id) =>

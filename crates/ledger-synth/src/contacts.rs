@@ -5,7 +5,9 @@
 use ledger_domain::events::{ContactRecorded, SatisfactionRecorded};
 use ledger_domain::ids::{CampaignId, CaseId, ContactId, EnquiryId, StaffId};
 use ledger_domain::kinds::{ContactOutcome, Priority, ServiceCaseKind};
-use ledger_domain::values::{Channel, ClaimNumber, Csat, Direction, Nps, PolicyNumber, Topic};
+use ledger_domain::values::{
+    Channel, ClaimNumber, Csat, Direction, FreeText, Nps, PolicyNumber, Topic,
+};
 
 use crate::clock::{self, MINUTE};
 use crate::names::summaries;
@@ -214,8 +216,15 @@ impl World {
         let chat = matches!(plan.channel, Channel::WeChat | Channel::App);
         if by_person && chat && plan.outcome != ContactOutcome::NoAnswer && self.rng.chance(0.12) {
             let at = ended + self.rng.range(MINUTE, 30 * MINUTE);
-            let survey = self.staff.systems.survey.clone();
-            self.satisfaction(plan.customer, Some(contact_id), at, false, &survey);
+            if plan.topic == Topic::Feedback {
+                // A survey contact gets its one answer from `survey_call` (a contact takes one
+                // satisfaction answer); the answer is still drawn, so the seed's later draws
+                // stay as they were.
+                self.draw_answer(plan.customer, false);
+            } else {
+                let survey = self.staff.systems.survey.clone();
+                self.satisfaction(plan.customer, Some(contact_id), at, false, &survey);
+            }
         }
         Some(Recorded {
             id: contact_id,
@@ -224,8 +233,8 @@ impl World {
         })
     }
 
-    /// A satisfaction answer drawn from the customer's mood: CSAT around the mood, NPS
-    /// following CSAT. Returns the CSAT given, if the answer is inside the history.
+    /// A satisfaction answer drawn from the customer's mood (see [`Self::draw_answer`]).
+    /// Returns the CSAT given, if the answer is inside the history.
     pub(crate) fn satisfaction(
         &mut self,
         customer: u32,
@@ -234,6 +243,25 @@ impl World {
         with_nps: bool,
         actor: &StaffId,
     ) -> Option<u8> {
+        let (csat, nps, comment) = self.draw_answer(customer, with_nps);
+        let event = SatisfactionRecorded {
+            customer_id: self.customer(customer).id,
+            contact_id: contact,
+            csat: Some(csat),
+            nps,
+            comment,
+        };
+        self.emit(at, actor, Some(customer), event)
+            .then(|| csat.get())
+    }
+
+    /// A satisfaction answer from the customer's mood: CSAT around the mood, NPS following
+    /// CSAT, and now and then a comment.
+    fn draw_answer(
+        &mut self,
+        customer: u32,
+        with_nps: bool,
+    ) -> (Csat, Option<Nps>, Option<FreeText>) {
         let mood = self.customer(customer).mood;
         let csat_score = round_clamped(mood + 0.75 * self.rng.normal(), 1, 5);
         let nps_score = round_clamped(
@@ -258,15 +286,7 @@ impl World {
             ]))),
             _ => None,
         };
-        let event = SatisfactionRecorded {
-            customer_id: self.customer(customer).id,
-            contact_id: contact,
-            csat: Some(csat),
-            nps,
-            comment,
-        };
-        self.emit(at, actor, Some(customer), event)
-            .then(|| csat.get())
+        (csat, nps, comment)
     }
 
     /// An outbound survey call and the answer, if the customer picks up.

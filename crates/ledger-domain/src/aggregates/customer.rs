@@ -14,7 +14,7 @@
 //!   and appends one `CustomersMerged { customerId: merged, survivorId }` to the merged
 //!   customer's stream: one command appends to one stream, and it is the merged side whose
 //!   behaviour changes. From then on the merged customer refuses every command with
-//!   `CustomerMerged`, naming the survivor. The survivor's stream is not written to; the
+//!   `CustomerMerged`, naming the survivor, but a correction or rating of a contact it recorded. The survivor's stream is not written to; the
 //!   survivor's read models pick the merge up from the log (the event concerns both customers
 //!   and carries the identifiers that now find the survivor). Merging a customer into itself is
 //!   invalid, and merging an already merged customer is `CustomerMerged`.
@@ -23,7 +23,12 @@
 //!   Erasure is the one command a merged customer still accepts: the right to deletion does not
 //!   lapse because the record was a duplicate, and the duplicate's events hold personal data.
 //! - A contact id is recorded once per customer (`AlreadyExists`); only recorded contacts can be
-//!   corrected or rated (`NotFound`); a contact cannot start or end in the future.
+//!   corrected or rated (`NotFound`), a contact takes one satisfaction answer, and a contact
+//!   cannot start or end in the future. A merged customer's own contacts stay on its stream and
+//!   are still corrected and rated there (its history, not new business).
+//! - A registered identifier that is a policy or claim number is also checked against the
+//!   policy's or claim's own stream: its holder's, or a customer merged with the holder.
+//! - An enquiry, or a contact, naming a campaign needs it launched.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,6 +74,8 @@ struct Registered {
     consents: BTreeMap<Channel, bool>,
     account_manager: Option<(StaffId, StaffId)>,
     contacts: BTreeSet<ContactId>,
+    /// Contacts a satisfaction answer was recorded about: one answer a contact.
+    rated: BTreeSet<ContactId>,
     enquiries: BTreeSet<EnquiryId>,
     merged_into: Option<CustomerId>,
     erased: bool,
@@ -125,6 +132,13 @@ impl Customer {
         self.registered
             .as_ref()
             .is_some_and(|registered| registered.consents.get(&channel).copied().unwrap_or(false))
+    }
+
+    /// Whether this customer's stream recorded the contact `contact_id`.
+    fn recorded(&self, contact_id: ContactId) -> bool {
+        self.registered
+            .as_ref()
+            .is_some_and(|registered| registered.contacts.contains(&contact_id))
     }
 
     /// The registered customer `customer_id`, if it still accepts a command: it exists, is not
@@ -354,7 +368,9 @@ impl Customer {
         command: &CorrectContact,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, false)?;
+        // A contact recorded before a merge stays on the merged customer's stream, and is
+        // corrected there: history of the merged record, not new business.
+        let registered = self.live(command.customer_id, self.recorded(command.contact_id))?;
         if !registered.contacts.contains(&command.contact_id) {
             return Err(not_found("contact", command.contact_id));
         }
@@ -388,12 +404,24 @@ impl Customer {
     }
 
     fn record_satisfaction(&self, command: &RecordSatisfaction) -> Result<Vec<Event>, DomainError> {
-        let registered = self.live(command.customer_id, false)?;
-        let unknown = command
+        // An answer about a contact the merged customer recorded goes with that contact.
+        let merged_allowed = command
             .contact_id
-            .filter(|contact_id| !registered.contacts.contains(contact_id));
-        if let Some(contact_id) = unknown {
-            return Err(not_found("contact", contact_id));
+            .is_some_and(|contact_id| self.recorded(contact_id));
+        let registered = self.live(command.customer_id, merged_allowed)?;
+        if let Some(contact_id) = command.contact_id {
+            if !registered.contacts.contains(&contact_id) {
+                return Err(not_found("contact", contact_id));
+            }
+            if registered.rated.contains(&contact_id) {
+                return Err(ValidationError::new(
+                    "contactId",
+                    format!(
+                        "one satisfaction answer a contact; contact {contact_id} already has one"
+                    ),
+                )
+                .into());
+            }
         }
         emit(SatisfactionRecorded {
             customer_id: command.customer_id,
@@ -404,7 +432,11 @@ impl Customer {
         })
     }
 
-    fn record_enquiry(&self, command: &RecordOnlineEnquiry) -> Result<Vec<Event>, DomainError> {
+    fn record_enquiry(
+        &self,
+        command: &RecordOnlineEnquiry,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let Some(customer_id) = command.customer_id else {
             return Err(ValidationError::new(
                 "customerId",
@@ -415,6 +447,9 @@ impl Customer {
         let registered = self.live(customer_id, false)?;
         if registered.enquiries.contains(&command.enquiry_id) {
             return Err(already_exists("enquiry", command.enquiry_id));
+        }
+        if let Some(campaign) = command.campaign_id {
+            launched_campaign(campaign, context)?;
         }
         emit(online_enquiry(command))
     }
@@ -541,6 +576,7 @@ impl Aggregate for Customer {
                 consents: BTreeMap::new(),
                 account_manager: None,
                 contacts: BTreeSet::new(),
+                rated: BTreeSet::new(),
                 enquiries: BTreeSet::new(),
                 merged_into: None,
                 erased: false,
@@ -589,6 +625,9 @@ impl Aggregate for Customer {
             Event::ContactRecorded(contact) => {
                 state.contacts.insert(contact.contact_id);
             }
+            Event::SatisfactionRecorded(answer) => {
+                state.rated.extend(answer.contact_id);
+            }
             Event::OnlineEnquiryReceived(enquiry) => {
                 state.enquiries.insert(enquiry.enquiry_id);
             }
@@ -613,7 +652,7 @@ impl Aggregate for Customer {
             CustomerCommand::RecordContact(command) => self.record_contact(command, context),
             CustomerCommand::CorrectContact(command) => self.correct_contact(command, context),
             CustomerCommand::RecordSatisfaction(command) => self.record_satisfaction(command),
-            CustomerCommand::RecordOnlineEnquiry(command) => self.record_enquiry(command),
+            CustomerCommand::RecordOnlineEnquiry(command) => self.record_enquiry(command, context),
         }
     }
 }

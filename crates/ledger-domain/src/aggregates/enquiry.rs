@@ -1,9 +1,11 @@
 //! The enquiry aggregate (`enquiry-{id}`): an online enquiry from someone the web shop could
 //! not identify. Its stream holds the enquiry and, once its personal data is erased, that
-//! erasure; the aggregate records the enquiry id once and erases an enquiry it holds once. Enquiries from known customers go to the customer's stream instead (see
-//! [`crate::events`] for why neither goes to the campaign's stream).
+//! erasure; the aggregate records the enquiry id once and erases an enquiry it holds once, and its campaign, when it names one, must have been launched. Enquiries from known
+//! customers go to the customer's stream instead (see [`crate::events`] for why neither goes
+//! to the campaign's stream).
 
 use super::customer::online_enquiry;
+use super::links::launched_campaign;
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{EnquiryCommand, EraseEnquiry, RecordOnlineEnquiry};
 use crate::events::{EnquiryErased, Event};
@@ -26,7 +28,11 @@ impl Enquiry {
         self.erased
     }
 
-    fn record(&self, command: &RecordOnlineEnquiry) -> Result<Vec<Event>, DomainError> {
+    fn record(
+        &self,
+        command: &RecordOnlineEnquiry,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         if command.customer_id.is_some() {
             return Err(ValidationError::new(
                 "customerId",
@@ -36,6 +42,9 @@ impl Enquiry {
         }
         if self.received.is_some() {
             return Err(already_exists("enquiry", command.enquiry_id));
+        }
+        if let Some(campaign) = command.campaign_id {
+            launched_campaign(campaign, context)?;
         }
         emit(online_enquiry(command))
     }
@@ -78,10 +87,10 @@ impl Aggregate for Enquiry {
     fn handle(
         &self,
         command: &EnquiryCommand,
-        _context: &dyn DecisionContext,
+        context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         match command {
-            EnquiryCommand::RecordOnlineEnquiry(command) => self.record(command),
+            EnquiryCommand::RecordOnlineEnquiry(command) => self.record(command, context),
             EnquiryCommand::EraseEnquiry(command) => self.erase(command),
         }
     }
@@ -133,6 +142,21 @@ mod tests {
             .then_error(DomainError::AlreadyExists {
                 kind: "enquiry",
                 id: samples::enquiry_id().to_string(),
+            });
+    }
+
+    #[test]
+    fn an_anonymous_enquiry_names_only_a_launched_campaign() {
+        use crate::aggregates::{CampaignStanding, FixedContext};
+        given::<Enquiry>(&[])
+            .with_context(
+                FixedContext::at(samples::sample_time())
+                    .with_campaign(samples::campaign_id(), CampaignStanding::Unknown),
+            )
+            .when(command())
+            .then_error(DomainError::NotFound {
+                kind: "campaign",
+                id: samples::campaign_id().to_string(),
             });
     }
 

@@ -284,6 +284,63 @@ fn a_contact_id_is_recorded_once_and_only_recorded_contacts_are_corrected() {
     );
 }
 
+fn rated(customer: &str, contact: Option<&str>, csat: u8) -> IntegratorLine {
+    let about = contact.map_or(String::new(), |contact| {
+        format!(r#""contactId":"{contact}","#)
+    });
+    integrator(&format!(
+        r#"{{"type":"SatisfactionRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T10:30:00+08:00","actor":"system:survey","payload":{{"customerId":"{customer}",{about}"csat":{csat}}}}}"#
+    ))
+}
+
+#[test]
+fn a_contact_takes_one_satisfaction_answer() {
+    let lines = [
+        registered(ALICE, "13800000001"),
+        contact(ALICE, CONTACT, "a call"),
+        rated(ALICE, Some(CONTACT), 4),
+        rated(ALICE, None, 4),
+        // The same answer again is a retry, already present; another one is refused.
+        rated(ALICE, Some(CONTACT), 4),
+        rated(ALICE, Some(CONTACT), 2),
+        rated(ALICE, None, 2),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(
+            6,
+            format!(
+                "contactId: one satisfaction answer a contact; contact {CONTACT} already has one"
+            )
+        )]
+    );
+}
+
+#[test]
+fn a_merged_customer_s_contacts_are_still_corrected_and_rated() {
+    let correction = |customer: &str| {
+        integrator(&format!(
+            r#"{{"type":"ContactCorrected","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-10T09:30:00+08:00","actor":"qa-01","payload":{{"contactId":"{CONTACT}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":90,"topic":"RENEWAL","summary":"a call","outcome":"RESOLVED","reason":"时长录错"}}}}"#
+        ))
+    };
+    let lines = [
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        contact(ALICE, CONTACT, "a call"),
+        merged(ALICE, BOB),
+        correction(ALICE),
+        rated(ALICE, Some(CONTACT), 4),
+        rated(ALICE, None, 4),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(
+            7,
+            format!("customerId: customer {ALICE} was merged into {BOB}; use the survivor")
+        )]
+    );
+}
+
 #[test]
 fn a_merged_customer_accepts_nothing_but_its_erasure() {
     let lines = [

@@ -125,6 +125,21 @@ fn every_stream_replays_through_its_aggregate() {
 }
 
 #[test]
+fn a_contact_takes_at_most_one_satisfaction_answer() {
+    for history in every_history() {
+        let mut rated = std::collections::HashSet::new();
+        for synthetic in history {
+            if let Event::SatisfactionRecorded(answer) = &synthetic.event
+                && let Some(contact) = answer.contact_id
+            {
+                assert!(rated.insert(contact), "contact {contact} rated twice");
+            }
+        }
+        assert!(!rated.is_empty());
+    }
+}
+
+#[test]
 fn events_are_ordered_inside_the_history_with_unique_time_ordered_ids() {
     let config = book_config();
     let (start, end) = (config.start(), config.end);

@@ -733,6 +733,114 @@ fn satisfaction_needs_a_score_and_a_known_contact() {
         .into()]);
 }
 
+#[test]
+fn a_contact_takes_one_satisfaction_answer() {
+    let answer = SatisfactionRecorded {
+        customer_id: customer(),
+        contact_id: Some(samples::contact_id()),
+        csat: Some(Csat::parse("csat", 2).expect("valid")),
+        nps: None,
+        comment: None,
+    };
+    let again = RecordSatisfaction {
+        customer_id: customer(),
+        contact_id: Some(samples::contact_id()),
+        csat: Some(Csat::parse("csat", 5).expect("valid")),
+        nps: None,
+        comment: None,
+    };
+    given::<Customer>(&[registered(), contact_recorded(), answer.into()])
+        .when(again.clone())
+        .then_invalid("contactId");
+    // An answer about no contact in particular may come any number of times.
+    let general = SatisfactionRecorded {
+        contact_id: None,
+        ..answer_about_nothing()
+    };
+    given::<Customer>(&[registered(), contact_recorded(), general.clone().into()])
+        .when(RecordSatisfaction {
+            contact_id: None,
+            ..again
+        })
+        .then(&[SatisfactionRecorded {
+            csat: Some(Csat::parse("csat", 5).expect("valid")),
+            ..general
+        }
+        .into()]);
+}
+
+fn answer_about_nothing() -> SatisfactionRecorded {
+    SatisfactionRecorded {
+        customer_id: customer(),
+        contact_id: None,
+        csat: Some(Csat::parse("csat", 4).expect("valid")),
+        nps: None,
+        comment: None,
+    }
+}
+
+#[test]
+fn a_merged_customer_s_own_contacts_are_still_corrected_and_rated_on_its_stream() {
+    let history = [registered(), contact_recorded(), merged_into_other()];
+    let expected = ContactCorrected {
+        direction: Direction::Outbound,
+        topic: Topic::Complaint,
+        outcome: ContactOutcome::Resolved,
+        ..samples::sample_contact().corrected(text("方向和主题录错"))
+    };
+    given::<Customer>(&history)
+        .at(after_the_contact())
+        .when(correct_contact())
+        .then(&[expected.into()]);
+    let rating = RecordSatisfaction {
+        customer_id: customer(),
+        contact_id: Some(samples::contact_id()),
+        csat: Some(Csat::parse("csat", 3).expect("valid")),
+        nps: None,
+        comment: None,
+    };
+    given::<Customer>(&history)
+        .when(rating.clone())
+        .then(&[SatisfactionRecorded {
+            contact_id: Some(samples::contact_id()),
+            csat: rating.csat,
+            ..answer_about_nothing()
+        }
+        .into()]);
+    // Anything else is new business for the survivor.
+    given::<Customer>(&history)
+        .when(RecordSatisfaction {
+            contact_id: None,
+            ..rating
+        })
+        .then_error(DomainError::CustomerMerged {
+            customer: customer().to_string(),
+            survivor: other_customer().to_string(),
+        });
+}
+
+#[test]
+fn an_enquiry_names_only_a_launched_campaign() {
+    let command = RecordOnlineEnquiry {
+        campaign_id: Some(samples::campaign_id()),
+        ..enquiry()
+    };
+    let context = |standing| {
+        FixedContext::at(samples::sample_time()).with_campaign(samples::campaign_id(), standing)
+    };
+    given::<Customer>(&[registered()])
+        .with_context(context(CampaignStanding::Unknown))
+        .when(command.clone())
+        .then_error(DomainError::NotFound {
+            kind: "campaign",
+            id: samples::campaign_id().to_string(),
+        });
+    given::<Customer>(&[registered()])
+        .with_context(context(CampaignStanding::Launched))
+        .when(command.clone())
+        .then(&[online_enquiry(&command).into()]);
+}
+
 fn enquiry() -> RecordOnlineEnquiry {
     RecordOnlineEnquiry {
         enquiry_id: samples::enquiry_id(),
