@@ -21,9 +21,10 @@ use ledger_domain::aggregates::{
 use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
-    CampaignId, CaseId, CorrelationId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
+    CampaignId, CaseId, ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position,
+    StaffId, StreamId,
 };
-use ledger_domain::values::{ClaimNumber, Identifier, PolicyNumber};
+use ledger_domain::values::{Channel, ClaimNumber, Identifier, PolicyNumber};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{
@@ -210,6 +211,16 @@ impl DecisionContext for Context<'_> {
                 .merged_into()
                 .map_or(CustomerStanding::Live, CustomerStanding::MergedInto)
         })
+    }
+
+    fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {
+        let folded: Customer = self.fold(&StreamId::customer(customer))?;
+        Some(folded.has_consent(channel))
+    }
+
+    fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
+        let folded: Customer = self.fold(&StreamId::customer(customer))?;
+        Some(folded.has_contact(contact))
     }
 
     fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {

@@ -127,6 +127,11 @@ impl Customer {
             .map(|(manager, lead)| (manager, lead))
     }
 
+    /// Whether the customer's stream recorded the contact `contact_id`.
+    pub fn has_contact(&self, contact_id: ContactId) -> bool {
+        self.recorded(contact_id)
+    }
+
     /// Whether the customer has consented to marketing on `channel`.
     pub fn has_consent(&self, channel: Channel) -> bool {
         self.registered

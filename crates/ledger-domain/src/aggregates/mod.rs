@@ -48,7 +48,7 @@ pub mod service_case;
 #[cfg(test)]
 mod testing;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -63,8 +63,8 @@ pub use service_case::ServiceCase;
 
 use crate::DomainError;
 use crate::events::{Event, Payload};
-use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
-use crate::values::{ClaimNumber, Identifier, PolicyNumber};
+use crate::ids::{CampaignId, CaseId, ContactId, CustomerId, EnquiryId};
+use crate::values::{Channel, ClaimNumber, Identifier, PolicyNumber};
 
 /// How far in the future a business time given in a command (a contact's start, a loss) may
 /// lie, in seconds: clocks of telephony and web systems drift, but not by more than minutes.
@@ -127,6 +127,18 @@ pub trait DecisionContext {
 
     /// Who sent the online enquiry `enquiry`, for a contact that names it. `None`: cannot tell.
     fn enquiry(&self, _enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        None
+    }
+
+    /// Whether `customer` consents to marketing on `channel` (opt-in: never asked is no), for
+    /// a campaign's touch. `None`: cannot tell.
+    fn marketing_consent(&self, _customer: CustomerId, _channel: Channel) -> Option<bool> {
+        None
+    }
+
+    /// Whether `customer`'s own stream recorded the contact `contact`, for a record that names
+    /// it. `None`: cannot tell.
+    fn recorded_contact(&self, _customer: CustomerId, _contact: ContactId) -> Option<bool> {
         None
     }
 }
@@ -217,6 +229,10 @@ pub struct FixedContext {
     pub claims: BTreeMap<ClaimNumber, ClaimStanding>,
     pub campaigns: BTreeMap<CampaignId, CampaignStanding>,
     pub enquiries: BTreeMap<EnquiryId, EnquiryStanding>,
+    /// Customers whose marketing consents are known (a channel missing is no consent).
+    pub consents: BTreeMap<CustomerId, BTreeMap<Channel, bool>>,
+    /// Customers whose recorded contacts are known.
+    pub contacts: BTreeMap<CustomerId, BTreeSet<ContactId>>,
 }
 
 impl FixedContext {
@@ -231,6 +247,8 @@ impl FixedContext {
             claims: BTreeMap::new(),
             campaigns: BTreeMap::new(),
             enquiries: BTreeMap::new(),
+            consents: BTreeMap::new(),
+            contacts: BTreeMap::new(),
         }
     }
 
@@ -276,6 +294,23 @@ impl FixedContext {
         self
     }
 
+    /// The same context, knowing `customer`'s marketing consents (`granted` channels; any
+    /// other is no consent).
+    #[must_use]
+    pub fn with_consents(mut self, customer: CustomerId, granted: &[Channel]) -> Self {
+        let consents = granted.iter().map(|channel| (*channel, true)).collect();
+        self.consents.insert(customer, consents);
+        self
+    }
+
+    /// The same context, knowing the contacts `customer`'s stream recorded.
+    #[must_use]
+    pub fn with_contacts(mut self, customer: CustomerId, contacts: &[ContactId]) -> Self {
+        self.contacts
+            .insert(customer, contacts.iter().copied().collect());
+        self
+    }
+
     /// The same context, knowing who sent the enquiry `enquiry`.
     #[must_use]
     pub fn with_enquiry(mut self, enquiry: EnquiryId, standing: EnquiryStanding) -> Self {
@@ -315,6 +350,15 @@ impl DecisionContext for FixedContext {
 
     fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
         self.enquiries.get(&enquiry).copied()
+    }
+
+    fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {
+        let consents = self.consents.get(&customer)?;
+        Some(consents.get(&channel).copied().unwrap_or(false))
+    }
+
+    fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
+        Some(self.contacts.get(&customer)?.contains(&contact))
     }
 }
 

@@ -2,7 +2,9 @@
 //! or closed, with a deadline whose breach is recorded when the case is resolved.
 //!
 //! Rules:
-//! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens.
+//! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens, for a
+//!   live customer; the policy, claim and contact it names exist and are that customer's (a
+//!   policy or claim of a customer merged with it counts).
 //! - Only an open case is assigned, escalated or resolved. Assigning it to its assignee again
 //!   records nothing. An escalation's new deadline, like an opening's, lies after now. Resolution records whether the deadline (at the context's `now`) was kept.
 //! - A case is closed only when resolved: closing an open case means resolving it first, and
@@ -17,7 +19,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 
-use super::links::new_business_for;
+use super::links::{claim_of, customers_policy, new_business_for};
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{
     AssignServiceCase, CloseServiceCase, CompleteRiskSurvey, EscalateServiceCase,
@@ -119,6 +121,22 @@ impl ServiceCase {
         }
         new_business_for(command.customer_id, context)?;
         deadline_after_now(command.deadline, context)?;
+        let whose = "the case's customer";
+        if let Some(policy) = &command.policy_number {
+            customers_policy(policy, command.customer_id, whose, context)?;
+        }
+        if let Some(claim) = &command.claim_number {
+            claim_of(claim, command.customer_id, whose, context)?;
+        }
+        if let Some(contact) = command.contact_id
+            && context.recorded_contact(command.customer_id, contact) == Some(false)
+        {
+            return Err(ValidationError::new(
+                "contactId",
+                format!("a contact recorded for the case's customer; {contact} is not one"),
+            )
+            .into());
+        }
         emit(ServiceCaseOpened {
             case_id: command.case_id,
             customer_id: command.customer_id,

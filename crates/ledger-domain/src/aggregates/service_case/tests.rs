@@ -145,6 +145,73 @@ fn a_case_is_opened_once_with_a_future_deadline() {
 }
 
 #[test]
+fn a_case_names_only_its_customers_policy_claim_and_contact() {
+    use crate::aggregates::{ClaimStanding, FixedContext, PolicyStanding};
+    let other = samples::corporate_customer_id();
+    let context = |holder: CustomerId| {
+        FixedContext::at(samples::sample_time())
+            .with_policy(samples::policy_number(), PolicyStanding::Quoted { holder })
+            .with_claim(
+                samples::claim_number(),
+                ClaimStanding::Reported { customer: holder },
+            )
+            .with_contacts(customer(), &[samples::contact_id()])
+    };
+    let linked = OpenServiceCase {
+        policy_number: Some(samples::policy_number()),
+        claim_number: Some(samples::claim_number()),
+        contact_id: Some(samples::contact_id()),
+        ..open(ServiceCaseKind::Complaint)
+    };
+    given::<ServiceCase>(&[])
+        .with_context(context(customer()))
+        .when(linked.clone())
+        .then(&[ServiceCaseOpened {
+            policy_number: Some(samples::policy_number()),
+            claim_number: Some(samples::claim_number()),
+            contact_id: Some(samples::contact_id()),
+            case_id: case(),
+            customer_id: customer(),
+            kind: ServiceCaseKind::Complaint,
+            priority: Priority::Normal,
+            subject: text("咨询"),
+            channel: Channel::Phone,
+            deadline: deadline(),
+            deadline_working_hours: Some(4),
+        }
+        .into()]);
+    given::<ServiceCase>(&[])
+        .with_context(context(other))
+        .when(linked.clone())
+        .then_invalid("policyNumber");
+    given::<ServiceCase>(&[])
+        .with_context(context(other))
+        .when(OpenServiceCase {
+            policy_number: None,
+            ..linked.clone()
+        })
+        .then_invalid("claimNumber");
+    given::<ServiceCase>(&[])
+        .with_context(FixedContext::at(samples::sample_time()).with_contacts(customer(), &[]))
+        .when(OpenServiceCase {
+            policy_number: None,
+            claim_number: None,
+            ..linked.clone()
+        })
+        .then_invalid("contactId");
+    given::<ServiceCase>(&[])
+        .with_context(
+            FixedContext::at(samples::sample_time())
+                .with_policy(samples::policy_number(), PolicyStanding::Unknown),
+        )
+        .when(linked)
+        .then_error(DomainError::NotFound {
+            kind: "policy",
+            id: samples::policy_number().to_string(),
+        });
+}
+
+#[test]
 fn assigning_names_the_previous_assignee_and_a_repeat_changes_nothing() {
     let assign = |who: &str| AssignServiceCase {
         case_id: case(),
