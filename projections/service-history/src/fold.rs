@@ -47,7 +47,8 @@ impl ServiceHistory {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 2;
+    /// 3: a reopened case's old resolution is cleared.
+    pub const VERSION: u32 = 3;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).

@@ -183,6 +183,7 @@ impl ServiceHistory {
             record.deadline = event.deadline;
             record.recorded_deadline = event.deadline;
             record.resolved_at = None;
+            record.resolution = None;
             record.closed_at = None;
             record.breached = None;
             record.time_to_resolution_seconds = None;
