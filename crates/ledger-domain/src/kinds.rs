@@ -30,6 +30,14 @@ macro_rules! vocabulary {
         impl $name {
             /// Every variant, in declaration (and bincode index) order.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The variant as JSON and GraphQL spell it (`CLAIM_FORM`), for messages.
+            pub fn wire_name(self) -> String {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(name)) => name,
+                    _ => format!("{self:?}"),
+                }
+            }
         }
     };
 }

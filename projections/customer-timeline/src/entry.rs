@@ -280,9 +280,10 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
             direction: Some(Direction::Outbound),
             claim: Some(event.claim_number.clone()),
             ..new(format!(
-                "Claim {}: {} documents requested via {}",
+                "Claim {}: {} document{} requested via {}",
                 event.claim_number,
                 event.documents.len(),
+                if event.documents.len() == 1 { "" } else { "s" },
                 label(&event.requested_via)
             ))
         },

@@ -77,8 +77,9 @@ impl Projection for CustomerTimeline {
 
     /// 2: titles give deadlines in Beijing time, and a deadline in working hours as such.
     /// 3: a correction of a contact's time moves its entry to the corrected time.
+    /// 4: "1 document requested", not "1 documents".
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

@@ -936,7 +936,26 @@ fn every_sample_event_folds() {
             .all(|title| title.ends_with(" Beijing time") || title.ends_with(" working hours")),
         "{titles:?}"
     );
-    assert_eq!(CustomerTimeline.version(), 3);
+    // A count's noun agrees with it.
+    let requested = zhang
+        .entries
+        .iter()
+        .find(|(_, entry)| entry.kind == "ClaimDocumentsRequested")
+        .map(|(_, entry)| entry.title.as_str())
+        .unwrap();
+    let count: usize = requested
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap();
+    let noun = if count == 1 {
+        " document requested"
+    } else {
+        " documents requested"
+    };
+    assert!(requested.contains(&format!("{count}{noun}")), "{requested}");
+    assert_eq!(CustomerTimeline.version(), 4);
 }
 
 /// Every path of the fold: contacts, merges, a correction across a merge, erasures.

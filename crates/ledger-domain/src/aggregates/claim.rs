@@ -19,6 +19,7 @@
 //! within one of the policy's periods (`lossOccurredAt`). A claim on another customer's policy
 //! would make the directory find that customer by the policy number.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use super::links::issued_policy;
@@ -35,6 +36,7 @@ use crate::events::{
     ClaimSettled, ClaimSurveyed, Event,
 };
 use crate::ids::CustomerId;
+use crate::kinds::ClaimDocument;
 use crate::values::{ClaimNumber, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
@@ -65,7 +67,7 @@ impl fmt::Display for ClaimStatus {
             Self::Reported => "reported",
             Self::Surveyed => "surveyed",
             Self::DocumentsRequested => "awaiting documents",
-            Self::DocumentsCompleted => "documents complete",
+            Self::DocumentsCompleted => "awaiting a decision (documents complete)",
             Self::Settled => "settled",
             Self::Rejected => "rejected",
             Self::Reopened => "reopened",
@@ -85,6 +87,8 @@ struct State {
     policy_number: PolicyNumber,
     customer_id: CustomerId,
     status: ClaimStatus,
+    /// The documents the open request asked for: completing them needs every one.
+    requested: BTreeSet<ClaimDocument>,
 }
 
 impl Claim {
@@ -196,6 +200,22 @@ impl Claim {
     ) -> Result<Vec<Event>, DomainError> {
         let allowed = [ClaimStatus::DocumentsRequested];
         let state = self.in_status(&command.claim_number, &allowed, "complete the documents of")?;
+        let missing: Vec<String> = state
+            .requested
+            .iter()
+            .filter(|document| !command.documents.contains(document))
+            .map(|document| document.wire_name())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ValidationError::new(
+                "documents",
+                format!(
+                    "every requested document, received; still missing: {}",
+                    missing.join(", ")
+                ),
+            )
+            .into());
+        }
         emit(ClaimDocumentsCompleted {
             claim_number: command.claim_number.clone(),
             customer_id: state.customer_id,
@@ -261,6 +281,7 @@ impl Aggregate for Claim {
                 policy_number: reported.policy_number.clone(),
                 customer_id: reported.customer_id,
                 status: ClaimStatus::Reported,
+                requested: BTreeSet::new(),
             });
             return;
         }
@@ -282,6 +303,10 @@ impl Aggregate for Claim {
         };
         if *number == state.number {
             state.status = status;
+            state.requested = match event {
+                Event::ClaimDocumentsRequested(event) => event.documents.iter().copied().collect(),
+                _ => BTreeSet::new(),
+            };
         }
     }
 

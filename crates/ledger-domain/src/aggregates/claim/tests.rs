@@ -243,6 +243,44 @@ fn an_unreported_claim_cannot_be_handled() {
 }
 
 #[test]
+fn documents_are_complete_only_when_every_requested_one_is_received() {
+    let requested = [reported(), surveyed(), documents_requested()];
+    given::<Claim>(&requested)
+        .when(CompleteClaimDocuments {
+            claim_number: number(),
+            documents: vec![ClaimDocument::ClaimForm],
+        })
+        .then_error(DomainError::Validation(crate::ValidationError::new(
+            "documents",
+            "every requested document, received; still missing: REPAIR_INVOICE",
+        )));
+    // More than was asked for is fine.
+    let more = vec![
+        ClaimDocument::ClaimForm,
+        ClaimDocument::RepairInvoice,
+        ClaimDocument::Photos,
+    ];
+    given::<Claim>(&requested)
+        .when(CompleteClaimDocuments {
+            claim_number: number(),
+            documents: more.clone(),
+        })
+        .then(&[ClaimDocumentsCompleted {
+            claim_number: number(),
+            customer_id: customer(),
+            documents: more,
+        }
+        .into()]);
+    // A claim with its documents complete says what it is waiting for in words.
+    given::<Claim>(&through_documents())
+        .when(complete_documents())
+        .then_error(transition(
+            "complete the documents of",
+            "awaiting a decision (documents complete)",
+        ));
+}
+
+#[test]
 fn a_claim_is_settled_only_with_complete_documents() {
     given::<Claim>(&[reported()])
         .when(settle())
