@@ -266,7 +266,10 @@ fn the_open_queue_is_ordered_by_deadline_and_follows_resolutions_and_reopenings(
     assert_eq!(reopened.status, CaseStatus::Open);
     assert_eq!(reopened.reopened_count, 1);
     assert_eq!(reopened.resolved_at, None);
-    assert_eq!(reopened.resolution, None, "an open case has no resolution yet");
+    assert_eq!(
+        reopened.resolution, None,
+        "an open case has no resolution yet"
+    );
     assert_eq!(reopened.deadline, beijing("2025-03-14T12:00:00"));
     // Monday 09:05 to Tuesday 10:00 open: 7h25m + 1h30m.
     assert_eq!(
