@@ -6,7 +6,8 @@
 //!   live customer; the policy, claim and contact it names exist and are that customer's (a
 //!   policy or claim of a customer merged with it counts).
 //! - Only an open case is assigned, escalated or resolved. Assigning it to its assignee again
-//!   records nothing. An escalation's new deadline, like an opening's, lies after now. Resolution records whether the deadline (at the context's `now`) was kept.
+//!   records nothing. An escalation keeps or raises the priority, and its new deadline, like an
+//!   opening's, lies after now. Resolution records whether the deadline (at the context's `now`) was kept.
 //! - A case is closed only when resolved: closing an open case means resolving it first, and
 //!   closing a closed case is `InvalidTransition`. A resolved or closed case can be reopened,
 //!   with a new deadline after now.
@@ -32,7 +33,7 @@ use crate::events::{
     ServiceCaseResolved,
 };
 use crate::ids::{CaseId, CustomerId, StaffId};
-use crate::kinds::ServiceCaseKind;
+use crate::kinds::{Priority, ServiceCaseKind};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "service case";
@@ -67,6 +68,7 @@ struct State {
     customer_id: CustomerId,
     kind: ServiceCaseKind,
     status: CaseStatus,
+    priority: Priority,
     deadline: Timestamp,
     assignee: Option<StaffId>,
     escalations: u16,
@@ -173,6 +175,16 @@ impl ServiceCase {
         let state = self.in_status(command.case_id, &[CaseStatus::Open], "escalate")?;
         if let Some(deadline) = command.deadline {
             deadline_after_now(deadline, context)?;
+        }
+        if command.priority < state.priority {
+            return Err(ValidationError::new(
+                "priority",
+                format!(
+                    "an escalation keeps or raises the priority; the case is {}",
+                    state.priority.wire_name()
+                ),
+            )
+            .into());
         }
         // u16 escalations of one case is beyond any real case; saturating keeps the fold total.
         let level = state.escalations.saturating_add(1);
@@ -312,6 +324,7 @@ impl Aggregate for ServiceCase {
                 customer_id: opened.customer_id,
                 kind: opened.kind,
                 status: CaseStatus::Open,
+                priority: opened.priority,
                 deadline: opened.deadline,
                 assignee: None,
                 escalations: 0,
@@ -328,6 +341,7 @@ impl Aggregate for ServiceCase {
             }
             Event::ServiceCaseEscalated(escalated) if escalated.case_id == state.id => {
                 state.escalations = escalated.level;
+                state.priority = escalated.priority;
                 state.deadline = escalated.deadline;
                 state.assignee = Some(escalated.escalated_to.clone());
             }

@@ -277,6 +277,44 @@ fn escalations_count_up_and_may_move_the_deadline() {
 }
 
 #[test]
+fn an_escalation_keeps_or_raises_the_priority() {
+    let escalate = |priority| EscalateServiceCase {
+        case_id: case(),
+        escalated_to: staff("tl-0002"),
+        reason: text("客户投诉升级"),
+        priority,
+        deadline: None,
+    };
+    // Opened NORMAL: LOW is a step down.
+    given::<ServiceCase>(&[complaint()])
+        .when(escalate(Priority::Low))
+        .then_error(DomainError::Validation(ValidationError::new(
+            "priority",
+            "an escalation keeps or raises the priority; the case is NORMAL",
+        )));
+    let urgent = ServiceCaseEscalated {
+        case_id: case(),
+        customer_id: customer(),
+        escalated_to: staff("tl-0002"),
+        reason: text("客户投诉升级"),
+        priority: Priority::Urgent,
+        deadline: deadline(),
+        level: 1,
+    };
+    given::<ServiceCase>(&[complaint()])
+        .when(escalate(Priority::Normal))
+        .then(&[ServiceCaseEscalated {
+            priority: Priority::Normal,
+            ..urgent.clone()
+        }
+        .into()]);
+    // Once URGENT, a second escalation cannot lower it to HIGH.
+    given::<ServiceCase>(&[complaint(), urgent.into()])
+        .when(escalate(Priority::High))
+        .then_invalid("priority");
+}
+
+#[test]
 fn an_escalation_moves_the_deadline_only_into_the_future() {
     let escalate = |deadline| EscalateServiceCase {
         case_id: case(),
