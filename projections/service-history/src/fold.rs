@@ -48,7 +48,8 @@ impl ServiceHistory {
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
     /// 3: a reopened case's old resolution is cleared.
-    pub const VERSION: u32 = 3;
+    /// 4: a deadline replaced by an escalation or a reopening is no longer "in working hours".
+    pub const VERSION: u32 = 4;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).

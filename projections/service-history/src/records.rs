@@ -48,7 +48,8 @@ pub struct CaseRecord {
     pub deadline: Timestamp,
     /// The deadline as the last event that set it recorded it.
     pub recorded_deadline: Timestamp,
-    /// The deadline as promised to the customer, when it was promised in working hours.
+    /// The deadline as promised to the customer, when it was promised in working hours and
+    /// is still in force (an escalation's or reopening's new deadline is an instant).
     pub deadline_working_hours: Option<u16>,
     /// See the crate documentation for what counts as a first response.
     pub first_response_at: Option<Timestamp>,

@@ -129,6 +129,8 @@ impl ServiceHistory {
             if event.deadline != record.recorded_deadline {
                 record.deadline = event.deadline;
                 record.recorded_deadline = event.deadline;
+                // The new deadline is an instant, no longer the promise in working hours.
+                record.deadline_working_hours = None;
             }
             self.responded(record, at);
         })
@@ -182,6 +184,7 @@ impl ServiceHistory {
             record.cycle_opened_at = reopened_at;
             record.deadline = event.deadline;
             record.recorded_deadline = event.deadline;
+            record.deadline_working_hours = None;
             record.resolved_at = None;
             record.resolution = None;
             record.closed_at = None;

@@ -417,6 +417,7 @@ fn an_escalation_moves_the_deadline_only_when_it_names_a_new_one() {
     assert_eq!(first.owner, Some(staff("lead-0001")));
     assert_eq!(first.priority, Priority::High);
     assert_eq!(first.escalation_level, 1);
+    assert_eq!(first.deadline_working_hours, Some(8), "still the promise");
     assert_eq!(
         first.first_response_at,
         Some(beijing("2025-03-10T09:00:00"))
@@ -430,6 +431,10 @@ fn an_escalation_moves_the_deadline_only_when_it_names_a_new_one() {
     assert_eq!(second.deadline, beijing("2025-03-10T12:00:00"));
     assert_eq!(second.recorded_deadline, beijing("2025-03-10T12:00:00"));
     assert_eq!(second.escalation_level, 2);
+    assert_eq!(
+        second.deadline_working_hours, None,
+        "a new instant, not 8 hours"
+    );
     assert_eq!(
         ids(&open_cases_by_deadline(&state, None, 10).unwrap()),
         vec![id]
