@@ -6,13 +6,20 @@
 //! - Costs and touches are recorded only while the campaign runs (launched, not closed); a
 //!   touch uses one of the campaign's channels. Each cost carries the running total and whether
 //!   it is now over budget.
+//! - A touch goes only on a channel the customer consented to marketing on: consent is opt-in,
+//!   so a channel never granted (or withdrawn) is refused (`channel`). A context that cannot
+//!   tell the customer's consents does not check.
 //! - Responses are accepted from launch on, also after closing: a customer may answer after
 //!   the campaign ends, and the premium won still counts towards it.
+//! - A `PURCHASED` response names the policy bought (`policyNumber`), since its premium counts
+//!   as won; any policy a response names exists and is the responding customer's (or a
+//!   customer's merged with it), so premium cannot be won with another customer's policy or a
+//!   number nobody issued.
 //! - A campaign is closed once; the closing event carries the figures as they stand.
 
 use std::fmt;
 
-use super::links::new_business_for;
+use super::links::{customers_policy, new_business_for};
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{
     CampaignCommand, CloseCampaign, IncurCampaignCost, LaunchCampaign, RecordCampaignResponse,
@@ -23,6 +30,7 @@ use crate::events::{
     Event,
 };
 use crate::ids::CampaignId;
+use crate::kinds::CampaignResponse;
 use crate::values::{Channel, Money};
 use crate::{DomainError, ValidationError};
 
@@ -130,12 +138,28 @@ impl Campaign {
         })
     }
 
-    fn send_touch(&self, command: &SendCampaignTouch) -> Result<Vec<Event>, DomainError> {
+    fn send_touch(
+        &self,
+        command: &SendCampaignTouch,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let state = self.running(command.campaign_id, "send a touch for")?;
         if !state.channels.contains(&command.channel) {
             return Err(ValidationError::new(
                 "channel",
                 "a touch uses one of the campaign's channels",
+            )
+            .into());
+        }
+        if context.marketing_consent(command.customer_id, command.channel) == Some(false) {
+            return Err(ValidationError::new(
+                "channel",
+                format!(
+                    "a touch goes only on a channel the customer consented to marketing on \
+                     (opt-in: granted with changeConsent); customer {} has not consented to {}",
+                    command.customer_id,
+                    channel_name(command.channel)
+                ),
             )
             .into());
         }
@@ -148,8 +172,28 @@ impl Campaign {
         })
     }
 
-    fn record_response(&self, command: &RecordCampaignResponse) -> Result<Vec<Event>, DomainError> {
+    fn record_response(
+        &self,
+        command: &RecordCampaignResponse,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         self.launched(command.campaign_id)?;
+        match &command.policy_number {
+            Some(number) => customers_policy(
+                number,
+                command.customer_id,
+                "the responding customer",
+                context,
+            )?,
+            None if command.response == CampaignResponse::Purchased => {
+                return Err(ValidationError::new(
+                    "policyNumber",
+                    "a PURCHASED response names the policy bought, whose premium it wins",
+                )
+                .into());
+            }
+            None => {}
+        }
         emit(CampaignResponded {
             campaign_id: command.campaign_id,
             customer_id: command.customer_id,
@@ -171,6 +215,14 @@ impl Campaign {
             premium_won: state.premium_won,
             summary: command.summary.clone(),
         })
+    }
+}
+
+/// A channel as the API and the event schemas spell it (`WECHAT`), for messages.
+fn channel_name(channel: Channel) -> String {
+    match serde_json::to_value(channel) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{channel:?}"),
     }
 }
 
@@ -235,11 +287,11 @@ impl Aggregate for Campaign {
             CampaignCommand::IncurCampaignCost(command) => self.incur_cost(command),
             CampaignCommand::SendCampaignTouch(command) => {
                 new_business_for(command.customer_id, context)?;
-                self.send_touch(command)
+                self.send_touch(command, context)
             }
             CampaignCommand::RecordCampaignResponse(command) => {
                 new_business_for(command.customer_id, context)?;
-                self.record_response(command)
+                self.record_response(command, context)
             }
             CampaignCommand::CloseCampaign(command) => self.close(command),
         }

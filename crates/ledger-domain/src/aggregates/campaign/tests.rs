@@ -4,6 +4,7 @@ use jiff::civil::date;
 
 use super::*;
 use crate::aggregates::testing::given;
+use crate::aggregates::{CustomerStanding, FixedContext, PolicyFacts, PolicyStanding};
 use crate::kinds::{CampaignResponse, CostCategory, SegmentName};
 use crate::samples::{self, staff, text, title};
 use crate::values::Channel;
@@ -76,7 +77,7 @@ fn touch(channel: Channel) -> SendCampaignTouch {
     }
 }
 
-fn touched() -> Event {
+fn touched_event() -> CampaignTouchSent {
     CampaignTouchSent {
         campaign_id: campaign(),
         customer_id: samples::individual_customer_id(),
@@ -84,7 +85,10 @@ fn touched() -> Event {
         agent: None,
         contact_id: None,
     }
-    .into()
+}
+
+fn touched() -> Event {
+    touched_event().into()
 }
 
 fn respond(fen: i64) -> RecordCampaignResponse {
@@ -242,4 +246,113 @@ fn closing_records_the_figures_and_happens_once() {
         .when(close())
         .then_error(transition("close", "closed"));
     given::<Campaign>(&[]).when(close()).then_error(not_found());
+}
+
+fn customer() -> crate::ids::CustomerId {
+    samples::individual_customer_id()
+}
+
+fn other_customer() -> crate::ids::CustomerId {
+    samples::corporate_customer_id()
+}
+
+/// A context that knows the sample policy stands as `standing`.
+fn knowing_policy(standing: PolicyStanding) -> FixedContext {
+    FixedContext::at(samples::sample_time()).with_policy(samples::policy_number(), standing)
+}
+
+fn issued_to(holder: crate::ids::CustomerId) -> PolicyStanding {
+    PolicyStanding::Issued(PolicyFacts {
+        holder,
+        periods: Vec::new(),
+    })
+}
+
+#[test]
+fn a_touch_goes_only_on_a_channel_the_customer_consented_to() {
+    let consented =
+        FixedContext::at(samples::sample_time()).with_consents(customer(), &[Channel::WeChat]);
+    given::<Campaign>(&[launched()])
+        .with_context(consented.clone())
+        .when(touch(Channel::WeChat))
+        .then(&[touched()]);
+    // Phone is one of the campaign's channels, but the customer never opted in to it.
+    given::<Campaign>(&[launched()])
+        .with_context(consented)
+        .when(touch(Channel::Phone))
+        .then_invalid("channel");
+    // Consent is opt-in: a customer known to have granted nothing is touched on no channel,
+    // and the refusal says which rule and which channel.
+    let none_granted = FixedContext::at(samples::sample_time()).with_consents(customer(), &[]);
+    let campaign: Campaign = crate::aggregates::fold(&[launched()]);
+    match campaign.handle(&touch(Channel::WeChat).into(), &none_granted) {
+        Err(DomainError::Validation(error)) => {
+            assert_eq!(error.field, "channel");
+            assert!(error.rule.contains("consented"), "{}", error.rule);
+            assert!(error.rule.contains("WECHAT"), "{}", error.rule);
+        }
+        other => panic!("expected a refusal on channel, got {other:?}"),
+    }
+    // A context that cannot tell the consents does not check.
+    given::<Campaign>(&[launched()])
+        .when(touch(Channel::Phone))
+        .then(&[CampaignTouchSent {
+            channel: Channel::Phone,
+            ..touched_event()
+        }
+        .into()]);
+}
+
+#[test]
+fn a_purchase_names_the_policy_bought() {
+    let unnamed = RecordCampaignResponse {
+        policy_number: None,
+        ..respond(486_000)
+    };
+    given::<Campaign>(&[launched()])
+        .when(unnamed)
+        .then_invalid("policyNumber");
+    // Other answers need no policy.
+    let interested = RecordCampaignResponse {
+        response: CampaignResponse::Interested,
+        policy_number: None,
+        ..respond(0)
+    };
+    given::<Campaign>(&[launched()])
+        .when(interested)
+        .then(&[CampaignResponded {
+            campaign_id: campaign(),
+            customer_id: customer(),
+            response: CampaignResponse::Interested,
+            channel: Channel::Phone,
+            premium_won: Money::ZERO,
+            policy_number: None,
+        }
+        .into()]);
+}
+
+#[test]
+fn a_response_names_a_policy_of_the_responding_customer() {
+    given::<Campaign>(&[launched()])
+        .with_context(knowing_policy(issued_to(customer())))
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
+    given::<Campaign>(&[launched()])
+        .with_context(knowing_policy(PolicyStanding::Unknown))
+        .when(respond(486_000))
+        .then_error(DomainError::NotFound {
+            kind: "policy",
+            id: samples::policy_number().to_string(),
+        });
+    given::<Campaign>(&[launched()])
+        .with_context(knowing_policy(issued_to(other_customer())))
+        .when(respond(486_000))
+        .then_invalid("policyNumber");
+    // A policy issued to a duplicate merged into the responding customer is theirs.
+    let merged = knowing_policy(issued_to(other_customer()))
+        .with_standing(other_customer(), CustomerStanding::MergedInto(customer()));
+    given::<Campaign>(&[launched()])
+        .with_context(merged)
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
 }
