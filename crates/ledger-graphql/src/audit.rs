@@ -477,7 +477,8 @@ impl AuditQueries {
     }
 
     /// The customer's timeline as it stood right after `position`, rebuilt from the log without
-    /// touching the live read model. Refused past the head, and beyond `AS_OF_EVENTS_MAX`
+    /// touching the live read model. Personal text erased since then reads as erased
+    /// (`erased: true`, no summary): the erasure destroyed it. Refused past the head, and beyond `AS_OF_EVENTS_MAX`
     /// events to replay.
     async fn customer_as_of(
         &self,
@@ -506,7 +507,11 @@ impl AuditQueries {
         }
         let at = position.0;
         let timeline = heavy_read(state, move |ledger| {
-            Ok(ledger.runner().build_as_of(CUSTOMER_TIMELINE, at)?)
+            let mut past = ledger.runner().build_as_of(CUSTOMER_TIMELINE, at)?;
+            // Personal text erased since reads as erased, not as the blanks it decodes to.
+            let live = ledger.runner().reader(CUSTOMER_TIMELINE)?;
+            customer_timeline::strip_erased_since(&mut past, &live, customer)?;
+            Ok(past)
         })
         .await?;
         record_read(ctx, customer, "customerAsOf").await?;

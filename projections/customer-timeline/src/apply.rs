@@ -162,6 +162,36 @@ fn rewrite_timeline(
     })
 }
 
+/// Strips, on `customer`'s timeline in `past` (the timeline rebuilt to an earlier position),
+/// every entry whose customer the `live` timeline knows as erased: erasure destroyed the
+/// personal text since, so a past view cannot show it, and says so (`erased`) instead of
+/// showing the blanks the destroyed fields decode to.
+pub fn strip_erased_since(
+    past: &mut dyn StateWrite,
+    live: &dyn StateRead,
+    customer: CustomerId,
+) -> Result<(), StateError> {
+    let owner_erased = is_erased(live, customer)?;
+    let mut others = std::collections::HashMap::new();
+    walk_timeline(past, customer, |state, key, value| {
+        let mut entry: TimelineEntry = keys::decode(key, value)?;
+        let erased = owner_erased
+            || match others.get(&entry.recorded_for) {
+                Some(erased) => *erased,
+                None => {
+                    let erased = is_erased(live, entry.recorded_for)?;
+                    others.insert(entry.recorded_for, erased);
+                    erased
+                }
+            };
+        if erased && !(entry.erased && entry.summary.is_none()) {
+            entry.erase();
+            keys::write(state, key.to_vec(), &entry)?;
+        }
+        Ok(())
+    })
+}
+
 /// Copies every entry of `from`'s timeline to the same slots on `to`'s.
 fn copy_timeline(
     state: &mut dyn StateWrite,

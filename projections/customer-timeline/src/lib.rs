@@ -59,7 +59,7 @@ mod stored_time;
 
 use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
 
-pub use apply::MERGE_HOPS_MAX;
+pub use apply::{MERGE_HOPS_MAX, strip_erased_since};
 pub use entry::TimelineEntry;
 pub use query::{
     PageRequest, TIMELINE_PAGE_MAX, TIMELINE_SCAN_MAX, TimelineError, TimelineFilter, TimelinePage,

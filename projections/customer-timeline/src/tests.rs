@@ -772,6 +772,35 @@ fn a_correction_of_a_contact_s_time_moves_its_entry_wherever_it_was_copied() {
     assert_eq!(entry_count(&state, customer(ZHANG)).unwrap(), 10);
 }
 
+#[test]
+fn a_past_timeline_shows_as_erased_what_was_erased_since() {
+    let history = merged_history();
+    let mut past = history.fold(&CustomerTimeline);
+    let mut later = history;
+    later.record(CustomerErased {
+        customer_id: customer(DUPLICATE),
+        reason: ErasureReason::CustomerRequest,
+    });
+    let live = later.fold(&CustomerTimeline);
+    crate::strip_erased_since(&mut past, &live, customer(ZHANG)).unwrap();
+    let entries = read(&past, ZHANG, &TimelineFilter::default()).entries;
+    assert_eq!(entries.len(), 10);
+    for (_, entry) in &entries {
+        let duplicates = entry.recorded_for == customer(DUPLICATE);
+        assert_eq!(entry.erased, duplicates, "{entry:?}");
+        assert_eq!(entry.summary.is_none(), duplicates, "{entry:?}");
+    }
+    // The owner erased: everything on the timeline.
+    crate::strip_erased_since(&mut past, &live, customer(DUPLICATE)).unwrap();
+    let entries = read(&past, DUPLICATE, &TimelineFilter::default()).entries;
+    assert!(!entries.is_empty());
+    assert!(
+        entries
+            .iter()
+            .all(|(_, entry)| entry.erased && entry.summary.is_none())
+    );
+}
+
 /// A state that counts the reads made through it.
 struct CountingState<'a> {
     inner: &'a MemoryState,

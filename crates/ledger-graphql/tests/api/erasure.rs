@@ -92,6 +92,21 @@ async fn an_erased_customer_reads_as_erased_and_accepts_no_new_personal_data() {
     assert!(!after.to_string().contains("理赔咨询"), "{after}");
     assert!(after.to_string().contains("renewal question"), "{after}");
 
+    // The auditor's view as of before the erasure says the text was erased since, rather than
+    // showing the blanks the destroyed fields decode to.
+    let as_of = format!(
+        r#"{{ customerAsOf(id: "{customer}", position: "{last}") {{ timeline(first: 10) {{ edges {{ node {{ kind summary erased }} }} }} }} }}"#
+    );
+    let response = harness.run(Role::Auditor, &as_of).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let past = data(response)["customerAsOf"]["timeline"]["edges"].clone();
+    let nodes = past.as_array().expect("edges");
+    assert_eq!(nodes.len(), 2, "{past}");
+    for edge in nodes {
+        assert_eq!(edge["node"]["erased"], true, "{past}");
+        assert!(edge["node"]["summary"].is_null(), "{past}");
+    }
+
     // Nothing new can be recorded for the erased customer.
     let refused = harness
         .run(
