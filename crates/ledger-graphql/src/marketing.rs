@@ -177,13 +177,33 @@ impl Campaign {
             .collect()
     }
 
-    /// Policies issued or renewed attributed to the campaign.
+    /// Policies issued or renewed attributed to the campaign, cancelled later or not.
     async fn conversions(&self) -> i32 {
         int(self.record.conversions)
     }
 
+    /// The premium of those conversions, gross: as written, before any refund. A sale later
+    /// cancelled stays in it; what its cancellation returned is `premiumRefunded`, and
+    /// `premiumKept` is what remains.
     async fn premium_won(&self) -> Money {
         self.record.premium_won.into()
+    }
+
+    /// Conversions cancelled later: policies whose latest sale the campaign is credited with
+    /// and that were cancelled since.
+    async fn cancellations(&self) -> i32 {
+        int(self.record.cancellations)
+    }
+
+    /// The premium those cancellations returned to the customers (each at most what its sale
+    /// won).
+    async fn premium_refunded(&self) -> Money {
+        self.record.premium_refunded.into()
+    }
+
+    /// `premiumWon − premiumRefunded`: the premium the campaign kept, which ROI is computed on.
+    async fn premium_kept(&self) -> Money {
+        self.record.premium_kept().into()
     }
 
     /// Cost per conversion, rounded down to the fen; null before the first conversion.
@@ -191,8 +211,8 @@ impl Campaign {
         self.record.cost_per_conversion().map(Into::into)
     }
 
-    /// `(premiumWon − cost) / cost` in basis points (15000 is 150%), rounded down; null while
-    /// nothing was spent.
+    /// `(premiumKept − cost) / cost`, the return on the premium kept after refunds, in basis
+    /// points (15000 is 150%), rounded down; null while nothing was spent.
     async fn roi_basis_points(&self) -> Option<i32> {
         self.record.roi().map(|roi| {
             let points = roi.basis_points();

@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use ledger_domain::events::{
     CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
-    Event, OnlineEnquiryReceived,
+    Event, OnlineEnquiryReceived, PolicyCancelled,
 };
 use ledger_domain::ids::{CampaignId, ContactId, CustomerId, EnquiryId, Position};
 use ledger_domain::kinds::CampaignResponse;
@@ -31,7 +31,7 @@ impl Marketing {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 3;
+    pub const VERSION: u32 = 4;
 }
 
 impl Projection for Marketing {
@@ -51,14 +51,21 @@ impl Projection for Marketing {
             Event::CampaignTouchSent(event) => touch_sent(state, event),
             Event::CampaignResponded(event) => responded(state, event),
             Event::CampaignClosed(event) => closed(state, at, event),
-            Event::PolicyIssued(event) => match event.campaign_id {
-                Some(campaign) => policy_sold(state, campaign, &event.policy_number, event.premium),
-                None => Ok(()),
-            },
-            Event::PolicyRenewed(event) => match event.campaign_id {
-                Some(campaign) => policy_sold(state, campaign, &event.policy_number, event.premium),
-                None => Ok(()),
-            },
+            Event::PolicyIssued(event) => policy_sold(
+                state,
+                event.campaign_id,
+                &event.policy_number,
+                event.premium,
+                SaleKind::Issue,
+            ),
+            Event::PolicyRenewed(event) => policy_sold(
+                state,
+                event.campaign_id,
+                &event.policy_number,
+                event.premium,
+                SaleKind::Renewal,
+            ),
+            Event::PolicyCancelled(event) => policy_cancelled(state, event),
             Event::OnlineEnquiryReceived(event) => {
                 enquiry_received(state, at, envelope.position, event)
             }
@@ -165,10 +172,13 @@ fn responded(state: &mut dyn StateWrite, event: &CampaignResponded) -> Result<()
         return Ok(());
     }
     match &event.policy_number {
-        Some(policy) => update_sale(state, event.campaign_id, policy, |sale| {
-            sale.purchase_responses = sale.purchase_responses.saturating_add(1);
-            sale.response_premium = plus(sale.response_premium, event.premium_won);
-        }),
+        Some(policy) => {
+            update_sale(state, event.campaign_id, policy, |sale| {
+                sale.purchase_responses = sale.purchase_responses.saturating_add(1);
+                sale.response_premium = plus(sale.response_premium, event.premium_won);
+            })?;
+            credit_response(state, event.campaign_id, policy, event.premium_won)
+        }
         // A purchase that names no policy cannot meet its policy event: it counts on its own.
         None => update_campaign(state, event.campaign_id, |record| {
             record.conversions = record.conversions.saturating_add(1);
@@ -220,15 +230,90 @@ impl Sale {
     }
 }
 
+/// Whether a policy event starts the policy or a new period of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SaleKind {
+    Issue,
+    Renewal,
+}
+
+/// A policy issued or renewed: counted for the campaign it names, and the campaign credited
+/// with the policy's latest sale set (see [`Credit`]).
 fn policy_sold(
+    state: &mut dyn StateWrite,
+    campaign: Option<CampaignId>,
+    policy: &PolicyNumber,
+    premium: Money,
+    kind: SaleKind,
+) -> Result<(), StateError> {
+    let key = keys::credit(policy);
+    let Some(campaign) = campaign else {
+        // A renewal nobody's campaign won: a later cancellation takes back this period, not
+        // the campaign's. An issue naming no campaign keeps a credit a purchase response made
+        // for its quote (the response named the policy before it was issued).
+        let credit: Option<Credit> = STATE.read(state, &key)?;
+        if credit.is_some_and(|credit| kind == SaleKind::Renewal || !credit.by_response) {
+            state.delete(&key);
+        }
+        return Ok(());
+    };
+    update_sale(state, campaign, policy, |sale| {
+        sale.policy_events = sale.policy_events.saturating_add(1);
+        sale.policy_premium = plus(sale.policy_premium, premium);
+    })?;
+    let credit = Credit {
+        campaign,
+        premium,
+        by_response: false,
+    };
+    STATE.write(state, key, &credit)
+}
+
+/// The campaign credited with a policy's latest sale, and the premium that sale won: what a
+/// cancellation's refund is set against. Written by the policy event that names a campaign
+/// (the policy system is the record of the sale) or, when none does, by the first purchase
+/// response that names the policy; a renewal naming no campaign, and the cancellation itself,
+/// remove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Credit {
+    campaign: CampaignId,
+    premium: Money,
+    /// Made by a purchase response rather than a policy event.
+    by_response: bool,
+}
+
+/// A purchase response credits its campaign with the policy's sale, unless the sale is
+/// already credited (to a policy event's campaign, or to an earlier response).
+fn credit_response(
     state: &mut dyn StateWrite,
     campaign: CampaignId,
     policy: &PolicyNumber,
     premium: Money,
 ) -> Result<(), StateError> {
-    update_sale(state, campaign, policy, |sale| {
-        sale.policy_events = sale.policy_events.saturating_add(1);
-        sale.policy_premium = plus(sale.policy_premium, premium);
+    let key = keys::credit(policy);
+    if state.get(&key)?.is_some() {
+        return Ok(());
+    }
+    let credit = Credit {
+        campaign,
+        premium,
+        by_response: true,
+    };
+    STATE.write(state, key, &credit)
+}
+
+/// A cancelled policy whose latest sale a campaign is credited with: the refund (at most the
+/// premium that sale won) is shown beside the campaign's premium won, once.
+fn policy_cancelled(state: &mut dyn StateWrite, event: &PolicyCancelled) -> Result<(), StateError> {
+    let key = keys::credit(&event.policy_number);
+    let Some(credit) = STATE.read::<Credit, _>(state, &key)? else {
+        return Ok(());
+    };
+    state.delete(&key);
+    let refunded = Money::from_fen(event.refund.fen().clamp(0, credit.premium.fen().max(0)));
+    update_campaign(state, credit.campaign, |record| {
+        record.cancellations = record.cancellations.saturating_add(1);
+        record.premium_refunded = plus(record.premium_refunded, refunded);
     })
 }
 

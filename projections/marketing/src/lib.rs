@@ -1,5 +1,6 @@
 //! The marketing projection (seed 4.2.1 ①, ②): per campaign its budget, cost to date,
-//! touches by channel, responses, conversions, premium won, cost per conversion and ROI, and
+//! touches by channel, responses, conversions, premium won and refunded on cancellation, cost
+//! per conversion and ROI, and
 //! where it stands in plan → execution → feedback; and the call-back queue of online
 //! enquiries from the web shop that nobody has called back yet, oldest first.
 //!
@@ -25,6 +26,7 @@
 //! |---|---|---|
 //! | `campaign/{campaign id}` | [`CampaignRecord`] | from the first event naming the campaign |
 //! | `sale/{campaign id}/{policy number}` | the sale's policy events and purchase responses | from the first of them |
+//! | `credit/{policy number}` | the campaign credited with the policy's latest sale and that sale's premium | from that sale until the policy is cancelled or renewed without a campaign |
 //! | `enquiry/{enquiry id}` | [`EnquiryRecord`] | from `OnlineEnquiryReceived` |
 //! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
 //! | `contact/{contact id}` | the enquiry it names, its customer, whether it is outbound, its `startedAt` | while the contact names an enquiry, in either direction; lets a correction undo the link |
@@ -43,10 +45,22 @@
 //!   only otherwise; the result does not depend on which arrives first. A purchase response
 //!   that names no policy counts on its own. Each issue or renewal of the policy that names
 //!   the campaign is one conversion.
+//! - **Cancellations.** Premium won stays gross: a sale later cancelled stays a conversion and
+//!   its premium stays won, and the refund its `PolicyCancelled` carries is shown beside it
+//!   (`premium_refunded`, with `cancellations`), so an analyst sees both what was sold and
+//!   what came back. The refund goes to the campaign credited with the policy's *latest*
+//!   sale, the period the cancellation takes back: the campaign its last issue or renewal
+//!   named, or, when that event named none, the campaign whose purchase response named the
+//!   policy (a quote bought through the campaign and issued without naming it). A renewal
+//!   naming no campaign ends the credit: its period was nobody's campaign's sale. A refund
+//!   counts at most the premium that sale won (a refund can cover a renewal paid ahead), and
+//!   once per sale. Known limit: a purchase response folded after a later renewal that named
+//!   no campaign credits that renewal's period.
 //! - **Responses** are every `CampaignResponded`, whatever the response, also after closing.
-//! - **ROI** is `(premium won − cost) / cost`, returned as the exact fraction [`Roi`] with
-//!   [`Roi::basis_points`] rounded down; none while the cost is zero. Cost per conversion is
-//!   in fen rounded down. Nothing stored is a float.
+//! - **ROI** is `(premium won − premium refunded − cost) / cost`, on the premium the campaign
+//!   kept, returned as the exact fraction [`Roi`] with [`Roi::basis_points`] rounded down and
+//!   never saturated; none while the cost is zero. Cost per conversion is in fen rounded down.
+//!   Nothing stored is a float.
 //! - **Status** at a reader's `now` (Beijing date, UTC+8): planned before `periodStart`,
 //!   executing from then until `CampaignClosed` (also past `periodEnd`: a campaign executes
 //!   until its feedback is closed), closed after; "not launched" for a campaign the log only

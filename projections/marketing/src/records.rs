@@ -43,8 +43,15 @@ pub struct CampaignRecord {
     /// Policies issued or renewed attributed to the campaign (see the crate docs for how a
     /// purchase response and a policy event for the same policy count once).
     pub conversions: u64,
-    /// The premium of those conversions, in fen.
+    /// The premium of those conversions, in fen: gross, as written, before any refund.
     pub premium_won: Money,
+    /// Of those conversions, how many were cancelled later (`PolicyCancelled` of a policy whose
+    /// latest sale the campaign is credited with).
+    pub cancellations: u64,
+    /// The premium those cancellations returned to the customers, in fen (each refund at most
+    /// the premium the sale won). `premium_won − premium_refunded` is the premium the campaign
+    /// kept, which ROI is computed on.
+    pub premium_refunded: Money,
     /// Online enquiries that name the campaign, and how many of them await a call-back.
     pub enquiries: u64,
     pub enquiries_awaiting_callback: u64,
@@ -91,22 +98,25 @@ pub enum CampaignStatus {
     Closed,
 }
 
-/// Return on investment as an exact fraction: `(premium won − cost) / cost`.
+/// Return on investment as an exact fraction: `(premium won − premium refunded − cost) /
+/// cost`, the premium the campaign kept against what it cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Roi {
-    /// Premium won minus cost, in fen (saturating at the ends of `i64`).
-    pub net_fen: i64,
+    /// Premium kept (won minus refunded) minus cost, in fen. Each term is an `i64` of fen, so
+    /// the difference is exact in `i128`.
+    pub net_fen: i128,
     /// The cost, in fen; always more than zero.
     pub cost_fen: i64,
 }
 
 impl Roi {
     /// The ROI in basis points (1/100 of a percent), rounded down (towards negative
-    /// infinity), saturating at the ends of `i64`: an ROI of exactly 150% is 15,000.
-    pub fn basis_points(&self) -> i64 {
-        let scaled = i128::from(self.net_fen) * 10_000;
-        let rounded = scaled.div_euclid(i128::from(self.cost_fen));
-        i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+    /// infinity): an ROI of exactly 150% is 15,000. Exact, never saturated: a net of at most
+    /// 2^65 fen times 10,000 fits an `i128` with room to spare, and a campaign that cost one
+    /// fen can have an ROI far beyond an `i64` of basis points' worth of percent.
+    pub fn basis_points(&self) -> i128 {
+        let scaled = self.net_fen * 10_000;
+        scaled.div_euclid(i128::from(self.cost_fen))
     }
 }
 
@@ -124,6 +134,8 @@ impl CampaignRecord {
             responses_by_kind: BTreeMap::new(),
             conversions: 0,
             premium_won: Money::ZERO,
+            cancellations: 0,
+            premium_refunded: Money::ZERO,
             enquiries: 0,
             enquiries_awaiting_callback: 0,
         }
@@ -139,10 +151,21 @@ impl CampaignRecord {
         }
     }
 
-    /// `(premium won − cost) / cost`, or `None` while nothing was spent.
+    /// The premium the campaign kept: won minus refunded on cancellation, in fen.
+    pub fn premium_kept(&self) -> Money {
+        Money::from_fen(
+            self.premium_won
+                .fen()
+                .saturating_sub(self.premium_refunded.fen()),
+        )
+    }
+
+    /// `(premium won − premium refunded − cost) / cost`, or `None` while nothing was spent.
     pub fn roi(&self) -> Option<Roi> {
         (self.cost.fen() > 0).then(|| Roi {
-            net_fen: self.premium_won.fen().saturating_sub(self.cost.fen()),
+            net_fen: i128::from(self.premium_won.fen())
+                - i128::from(self.premium_refunded.fen())
+                - i128::from(self.cost.fen()),
             cost_fen: self.cost.fen(),
         })
     }
@@ -207,12 +230,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn basis_points_round_down_and_saturate() {
+    fn basis_points_round_down_and_never_saturate() {
         let roi = |net_fen, cost_fen| Roi { net_fen, cost_fen }.basis_points();
         assert_eq!(roi(150, 100), 15_000);
         assert_eq!(roi(1, 3), 3_333);
         assert_eq!(roi(-1, 3), -3_334);
         assert_eq!(roi(-100, 100), -10_000);
-        assert_eq!(roi(i64::MAX, 1), i64::MAX);
+        // Far beyond i64 basis points, and exact.
+        assert_eq!(roi(i128::from(i64::MAX), 1), i128::from(i64::MAX) * 10_000);
+    }
+
+    #[test]
+    fn roi_is_on_the_premium_kept_after_refunds() {
+        let mut record = CampaignRecord::new(
+            CampaignId::parse("", "0190a5e2-8c3b-7d4e-9f00-000000000101").unwrap(),
+        );
+        record.cost = Money::from_fen(100_000);
+        record.premium_won = Money::from_fen(500_000);
+        record.premium_refunded = Money::from_fen(300_000);
+        assert_eq!(record.premium_kept(), Money::from_fen(200_000));
+        assert_eq!(record.roi().map(|roi| roi.basis_points()), Some(10_000));
     }
 }

@@ -1,7 +1,8 @@
 //! Campaign figures: cost, touches by channel, responses, conversions counted once per sale,
 //! premium won, ROI and cost per conversion; the status at a reader's `now`; pages.
 
-use ledger_domain::events::{CampaignClosed, PolicyRenewed};
+use ledger_domain::events::{CampaignClosed, PolicyCancelled, PolicyRenewed};
+use ledger_domain::kinds::CancellationReason;
 
 use super::*;
 use crate::{CampaignStatus, PAGE_SIZE_MAX, QueryError, Roi, campaign, campaigns};
@@ -274,4 +275,159 @@ fn campaigns_page_in_id_order_and_refuse_bad_requests() {
         );
     }
     assert!(campaigns(&state, None, PAGE_SIZE_MAX).is_ok());
+}
+
+fn cancelled(policy: PolicyNumber, customer: CustomerId, refund_fen: i64) -> PolicyCancelled {
+    PolicyCancelled {
+        policy_number: policy,
+        customer_id: customer,
+        cancelled_on: date("2025-06-01"),
+        reason: CancellationReason::CustomerRequest,
+        refund: Money::from_fen(refund_fen),
+    }
+}
+
+fn renewed(
+    policy: PolicyNumber,
+    customer: CustomerId,
+    premium_fen: i64,
+    campaign: Option<CampaignId>,
+) -> PolicyRenewed {
+    PolicyRenewed {
+        policy_number: policy,
+        customer_id: customer,
+        product_lines: vec![ProductLine::CompulsoryTraffic],
+        premium: Money::from_fen(premium_fen),
+        previous_premium: Money::from_fen(premium_fen),
+        period_start: date("2026-04-01"),
+        period_end: date("2027-03-31"),
+        sales_channel: Channel::Phone,
+        campaign_id: campaign,
+    }
+}
+
+#[test]
+fn a_cancelled_sale_shows_its_refund_beside_the_premium_won_and_roi_is_on_what_was_kept() {
+    let c = campaign_id(1);
+    let mut ledger = busy_campaign();
+    // Policy 1 (issued through the campaign for 500,000) is cancelled with 300,000 refunded.
+    ledger.at(
+        "2025-05-01T10:00:00",
+        cancelled(policy_number(1), customer(2), 300_000),
+    );
+    let record = campaign(&ledger.fold(), c).unwrap().unwrap();
+    // The conversion and the gross premium stay; the refund stands beside them.
+    assert_eq!(
+        (record.conversions, record.premium_won),
+        (3, Money::from_fen(1_000_000))
+    );
+    assert_eq!(
+        (record.cancellations, record.premium_refunded),
+        (1, Money::from_fen(300_000))
+    );
+    assert_eq!(record.premium_kept(), Money::from_fen(700_000));
+    // (700,000 kept − 300,000 cost) / 300,000 = 133.33...%.
+    assert_eq!(record.roi().unwrap().basis_points(), 13_333);
+
+    // A second cancellation of the same sale (an imported repeat) is not counted again, and a
+    // policy sold without the campaign refunds nothing to it.
+    ledger
+        .at(
+            "2025-05-02T10:00:00",
+            cancelled(policy_number(1), customer(2), 300_000),
+        )
+        .at(
+            "2025-05-03T10:00:00",
+            cancelled(policy_number(3), customer(6), 999_000),
+        );
+    let again = campaign(&ledger.fold(), c).unwrap().unwrap();
+    assert_eq!(again, record);
+}
+
+#[test]
+fn a_refund_goes_to_the_campaign_credited_with_the_period_it_takes_back() {
+    let (first, second) = (campaign_id(1), campaign_id(2));
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-03-01T09:00:00",
+            launched(first, 1_000_000, "2025-03-01"),
+        )
+        .at(
+            "2025-03-01T09:00:00",
+            launched(second, 1_000_000, "2025-03-01"),
+        )
+        .at(
+            "2025-03-05T10:00:00",
+            issued(policy_number(1), customer(1), 400_000, Some(first)),
+        )
+        .at(
+            "2025-03-06T10:00:00",
+            issued(policy_number(2), customer(2), 400_000, Some(first)),
+        )
+        // Policy 1 is renewed through the second campaign, policy 2 with no campaign.
+        .at(
+            "2026-03-05T10:00:00",
+            renewed(policy_number(1), customer(1), 450_000, Some(second)),
+        )
+        .at(
+            "2026-03-06T10:00:00",
+            renewed(policy_number(2), customer(2), 450_000, None),
+        )
+        // A refund larger than the sale's premium (a renewal paid ahead) counts up to it.
+        .at(
+            "2026-05-01T10:00:00",
+            cancelled(policy_number(1), customer(1), 600_000),
+        )
+        .at(
+            "2026-05-02T10:00:00",
+            cancelled(policy_number(2), customer(2), 200_000),
+        );
+    let state = ledger.fold();
+    let first_record = campaign(&state, first).unwrap().unwrap();
+    let second_record = campaign(&state, second).unwrap().unwrap();
+    assert_eq!(
+        (first_record.cancellations, first_record.premium_refunded),
+        (0, Money::ZERO)
+    );
+    assert_eq!(
+        (second_record.cancellations, second_record.premium_refunded),
+        (1, Money::from_fen(450_000))
+    );
+}
+
+#[test]
+fn a_sale_known_only_from_its_purchase_response_is_refunded_too() {
+    let c = campaign_id(1);
+    let mut ledger = Ledger::new();
+    ledger
+        .at("2025-03-01T09:00:00", launched(c, 1_000_000, "2025-03-01"))
+        // The response names the quote; the policy system issues it naming no campaign.
+        .at(
+            "2025-03-05T10:00:00",
+            response(
+                c,
+                customer(1),
+                CampaignResponse::Purchased,
+                300_000,
+                Some(policy_number(1)),
+            ),
+        )
+        .at(
+            "2025-03-05T10:05:00",
+            issued(policy_number(1), customer(1), 300_000, None),
+        )
+        .at(
+            "2025-04-05T10:00:00",
+            cancelled(policy_number(1), customer(1), 250_000),
+        );
+    let record = campaign(&ledger.fold(), c).unwrap().unwrap();
+    assert_eq!(
+        (record.conversions, record.premium_won),
+        (1, Money::from_fen(300_000))
+    );
+    assert_eq!(
+        (record.cancellations, record.premium_refunded),
+        (1, Money::from_fen(250_000))
+    );
 }
