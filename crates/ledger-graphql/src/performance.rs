@@ -73,9 +73,17 @@ pub struct StaffStats {
     pub complaints: i32,
     /// Contacts handled whose outcome was `CONVERTED`.
     pub converted_contacts: i32,
-    /// Policies issued or renewed credited to the member of staff.
+    /// Policies issued or renewed credited to the member of staff, on the day of the sale,
+    /// cancelled later or not.
     pub conversions: i32,
+    /// The premium of those sales, gross: as written, before any refund.
     pub premium_won: Money,
+    /// Cancellations, on the day they happened, of policies whose latest sale was credited
+    /// to the member of staff (whenever that sale was).
+    pub cancellations: i32,
+    /// The premium those cancellations refunded (each at most what its sale won): the
+    /// claw-back beside `premiumWon`, counted in the range the cancellation falls in.
+    pub premium_refunded: Money,
 }
 
 impl From<StaffFigures> for StaffStats {
@@ -87,6 +95,8 @@ impl From<StaffFigures> for StaffStats {
             converted_contacts,
             conversions,
             premium_won,
+            cancellations,
+            premium_refunded,
             ..
         } = &figures;
         Self {
@@ -106,6 +116,8 @@ impl From<StaffFigures> for StaffStats {
             converted_contacts: int(*converted_contacts),
             conversions: int(*conversions),
             premium_won: (*premium_won).into(),
+            cancellations: int(*cancellations),
+            premium_refunded: (*premium_refunded).into(),
         }
     }
 }

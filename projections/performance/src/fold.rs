@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use ledger_domain::events::{
-    AccountManagerAssigned, ContactCorrected, ContactRecorded, Event, SatisfactionRecorded,
+    AccountManagerAssigned, ContactCorrected, ContactRecorded, Event, PolicyCancelled,
+    SatisfactionRecorded,
 };
 use ledger_domain::ids::{ContactId, CustomerId, Position, StaffId};
 use ledger_domain::kinds::ContactOutcome;
 use ledger_domain::projection::{Envelope, Order, Projection, StateError, StateWrite};
-use ledger_domain::values::{Channel, Money, Topic};
+use ledger_domain::values::{Channel, Money, PolicyNumber, Topic};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, Role};
@@ -39,7 +40,7 @@ impl Performance {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 2;
+    pub const VERSION: u32 = 3;
 }
 
 impl Projection for Performance {
@@ -59,11 +60,14 @@ impl Projection for Performance {
             Event::SatisfactionRecorded(event) => satisfaction(state, at, position, event),
             Event::AccountManagerAssigned(event) => assigned(state, at, position, event),
             Event::PolicyIssued(event) => {
-                sold(state, event.customer_id, at, position, event.premium)
+                let sale = Sale::new(event.customer_id, &event.policy_number, event.premium);
+                sold(state, at, position, &sale)
             }
             Event::PolicyRenewed(event) => {
-                sold(state, event.customer_id, at, position, event.premium)
+                let sale = Sale::new(event.customer_id, &event.policy_number, event.premium);
+                sold(state, at, position, &sale)
             }
+            Event::PolicyCancelled(event) => cancelled(state, at, event),
             _ => Ok(()),
         }
     }
@@ -404,6 +408,52 @@ struct SaleCandidate {
 struct UnattributedSale {
     at: Timestamp,
     premium: Money,
+    policy: PolicyNumber,
+    /// The policy's cancellation, when it came while the sale still waited: credited with the
+    /// sale to whoever takes it.
+    refund: Option<Refund>,
+}
+
+/// A cancellation's share of a member of staff's figures: when, and the premium returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Refund {
+    at: Timestamp,
+    amount: Money,
+}
+
+/// Who was credited with a policy's latest sale (issue or renewal) and what it won: a
+/// cancellation of the policy shows its refund against the same staff. Replaced by each sale
+/// of the policy, removed by its cancellation (so a repeat counts once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PolicyCredit {
+    premium: Money,
+    manager: Option<StaffId>,
+    seller: Seller,
+}
+
+/// The agent (or account manager) credited with a sale as a seller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Seller {
+    Staff(StaffId),
+    /// Nobody yet: the sale waits under this `unattributed/` key.
+    Waiting(Vec<u8>),
+}
+
+/// One policy sale: the customer, the policy and the premium it won.
+struct Sale<'a> {
+    customer: CustomerId,
+    policy: &'a PolicyNumber,
+    premium: Money,
+}
+
+impl<'a> Sale<'a> {
+    fn new(customer: CustomerId, policy: &'a PolicyNumber, premium: Money) -> Self {
+        Self {
+            customer,
+            policy,
+            premium,
+        }
+    }
 }
 
 fn attribution_window() -> SignedDuration {
@@ -418,24 +468,31 @@ fn sale_figures(premium: Money) -> Figures {
     }
 }
 
+fn refund_figures(amount: Money) -> Figures {
+    Figures {
+        cancellations: 1,
+        premium_refunded: amount,
+        ..Figures::default()
+    }
+}
+
 fn sold(
     state: &mut dyn StateWrite,
-    customer: CustomerId,
     at: Timestamp,
     position: Position,
-    premium: Money,
+    sale: &Sale<'_>,
 ) -> Result<(), StateError> {
-    let sale = sale_figures(premium);
+    let figures = sale_figures(sale.premium);
     let day = beijing_date(at);
-    let manager = manager_at(state, customer, at)?;
+    let manager = manager_at(state, sale.customer, at)?;
     if let Some(manager) = &manager {
-        bucket(state, Role::Manager, manager, day, &sale, Sign::Add)?;
+        bucket(state, Role::Manager, manager, day, &figures, Sign::Add)?;
     }
-    let seller = match manager {
-        Some(manager) => Some(manager),
+    let seller = match &manager {
+        Some(manager) => Some(manager.clone()),
         None => {
             let candidate: Option<SaleCandidate> =
-                STATE.read(state, &keys::sale_candidate(customer))?;
+                STATE.read(state, &keys::sale_candidate(sale.customer))?;
             candidate
                 .filter(|candidate| {
                     candidate.started_at <= at
@@ -444,11 +501,61 @@ fn sold(
                 .map(|candidate| candidate.agent)
         }
     };
-    match seller {
-        Some(seller) => bucket(state, Role::Agent, &seller, day, &sale, Sign::Add),
+    let seller = match seller {
+        Some(seller) => {
+            bucket(state, Role::Agent, &seller, day, &figures, Sign::Add)?;
+            Seller::Staff(seller)
+        }
         None => {
-            let key = keys::customer_entry(keys::UNATTRIBUTED, customer, at, position);
-            STATE.write(state, key, &UnattributedSale { at, premium })
+            let key = keys::customer_entry(keys::UNATTRIBUTED, sale.customer, at, position);
+            let waiting = UnattributedSale {
+                at,
+                premium: sale.premium,
+                policy: sale.policy.clone(),
+                refund: None,
+            };
+            STATE.write(state, key.clone(), &waiting)?;
+            Seller::Waiting(key)
+        }
+    };
+    let credit = PolicyCredit {
+        premium: sale.premium,
+        manager,
+        seller,
+    };
+    STATE.write(state, keys::policy_credit(sale.policy), &credit)
+}
+
+/// A cancelled policy: its refund (at most what its latest sale won) is shown, on the day of
+/// the cancellation, against the staff credited with that sale; a sale still waiting for its
+/// seller carries the refund to whoever takes it.
+fn cancelled(
+    state: &mut dyn StateWrite,
+    at: Timestamp,
+    event: &PolicyCancelled,
+) -> Result<(), StateError> {
+    let key = keys::policy_credit(&event.policy_number);
+    let Some(credit) = STATE.read::<PolicyCredit, _>(state, &key)? else {
+        return Ok(());
+    };
+    state.delete(&key);
+    let refund = Refund {
+        at,
+        amount: Money::from_fen(event.refund.fen().clamp(0, credit.premium.fen().max(0))),
+    };
+    let figures = refund_figures(refund.amount);
+    let day = beijing_date(at);
+    if let Some(manager) = &credit.manager {
+        bucket(state, Role::Manager, manager, day, &figures, Sign::Add)?;
+    }
+    match credit.seller {
+        Seller::Staff(seller) => bucket(state, Role::Agent, &seller, day, &figures, Sign::Add),
+        Seller::Waiting(waiting_key) => {
+            let Some(mut waiting) = STATE.read::<UnattributedSale, _>(state, &waiting_key)? else {
+                return Ok(());
+            };
+            waiting.refund = Some(refund);
+            STATE.write(state, waiting_key, &waiting)
         }
     }
 }
@@ -484,6 +591,20 @@ fn sale_closed(state: &mut dyn StateWrite, facts: &ContactFacts) -> Result<(), S
             &figures,
             Sign::Add,
         )?;
+        if let Some(refund) = sale.refund {
+            let figures = refund_figures(refund.amount);
+            let day = beijing_date(refund.at);
+            bucket(state, Role::Agent, &facts.agent, day, &figures, Sign::Add)?;
+        }
+        // The policy's credit now names the agent, unless a later sale or the cancellation
+        // replaced or removed it.
+        let credit_key = keys::policy_credit(&sale.policy);
+        if let Some(mut credit) = STATE.read::<PolicyCredit, _>(state, &credit_key)?
+            && credit.seller == Seller::Waiting(key.clone())
+        {
+            credit.seller = Seller::Staff(facts.agent.clone());
+            STATE.write(state, credit_key, &credit)?;
+        }
         state.delete(&key);
     }
     Ok(())

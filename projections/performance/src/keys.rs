@@ -12,6 +12,7 @@ use std::str;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use ledger_domain::ids::{ContactId, CustomerId, Position, StaffId};
+use ledger_domain::values::PolicyNumber;
 
 pub(crate) const CONTACT: &[u8] = b"contact/";
 pub(crate) const AGENT: &[u8] = b"agent/";
@@ -21,6 +22,7 @@ pub(crate) const LATEST_ASSIGNMENT: &[u8] = b"latestassignment/";
 pub(crate) const CSAT: &[u8] = b"csat/";
 pub(crate) const SALE_CANDIDATE: &[u8] = b"salecontact/";
 pub(crate) const UNATTRIBUTED: &[u8] = b"unattributed/";
+pub(crate) const POLICY_CREDIT: &[u8] = b"policycredit/";
 
 /// Whose figures a bucket holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,6 +148,12 @@ pub(crate) fn latest_assignment(customer: CustomerId) -> Vec<u8> {
 /// `salecontact/{customer}`: the customer's latest sale-closing contact.
 pub(crate) fn sale_candidate(customer: CustomerId) -> Vec<u8> {
     with_id(SALE_CANDIDATE, &customer.to_string())
+}
+
+/// `policycredit/{policy number}`: who was credited with the policy's latest sale, so its
+/// cancellation's refund is shown against the same staff (see `fold::PolicyCredit`).
+pub(crate) fn policy_credit(policy: &PolicyNumber) -> Vec<u8> {
+    with_id(POLICY_CREDIT, policy.as_str())
 }
 
 /// Whether `suffix` is a staff id in its canonical spelling.

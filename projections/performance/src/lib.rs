@@ -2,7 +2,8 @@
 //! each corporate customer (who, from when to when, under which team lead) with the
 //! customer's average CSAT in the 90 days before and after each handover; and, per agent and
 //! per account manager, for any range of days, the figures an incentive scheme needs:
-//! contacts handled by channel, handling time, CSAT, complaints, conversions and premium won.
+//! contacts handled by channel, handling time, CSAT, complaints, conversions and premium won,
+//! and the cancellations of those sales with the premium they refunded.
 //!
 //! # Components
 //!
@@ -33,7 +34,8 @@
 //! | `latestassignment/{customer}` | the instant and manager of the customer's assignment with the greatest key | from the first assignment |
 //! | `csat/{customer}/{instant}{position}` | the CSAT score | from `SatisfactionRecorded` with a CSAT |
 //! | `salecontact/{customer}` | agent and start of the customer's latest sale-closing contact | from the first such contact |
-//! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet) | until a sale-closing contact takes it |
+//! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet), its policy, and its cancellation's refund if one came meanwhile | until a sale-closing contact takes it |
+//! | `policycredit/{policy number}` | who was credited with the policy's latest sale (manager, seller or the `unattributed/` key it waits under) and its premium | from the sale until the policy's cancellation |
 //!
 //! # Decisions
 //!
@@ -62,6 +64,13 @@
 //!   `unattributed/` for a sale-closing contact folded later (contacts are recorded when they
 //!   end, often after the policy system's event) that started within the window before it.
 //!   A credit once made stays: a later correction of the contact does not move it.
+//! - **Cancellations.** Premium won stays gross: a sale later cancelled stays a conversion on
+//!   the day it was made. Its `PolicyCancelled` adds a cancellation and the refund (at most
+//!   what the sale won) to the staff credited with the policy's *latest* sale (the manager,
+//!   and the seller), on the day of the cancellation: the claw-back an incentive scheme
+//!   applies in the month it happens. A sale still waiting for its seller keeps the refund
+//!   with it, and the contact that takes the sale takes the refund too. A repeated
+//!   cancellation counts once.
 //! - **Handovers** are assignments that change the manager or the team lead (the seed: a team
 //!   lead's change moves satisfaction too), and a first assignment whose event names a
 //!   previous manager. Before is `[at − 90 days, at)`, after `[at, at + 90 days)`, days of

@@ -44,8 +44,14 @@ pub struct Figures {
     pub converted_contacts: u64,
     /// Policies issued or renewed attributed (see the crate docs for the rule).
     pub conversions: u64,
-    /// Their premium, in fen.
+    /// Their premium, in fen: gross, as written, cancelled later or not.
     pub premium_won: Money,
+    /// Policies whose latest sale was credited here and that were cancelled, counted on the
+    /// day of the cancellation.
+    pub cancellations: u64,
+    /// The premium those cancellations returned, in fen (each at most what the sale won), on
+    /// the day of the cancellation: the claw-back beside the premium won.
+    pub premium_refunded: Money,
 }
 
 /// An average CSAT as an exact fraction: `sum / answers`.
@@ -106,6 +112,12 @@ impl Figures {
                 .fen()
                 .saturating_add(other.premium_won.fen()),
         );
+        self.cancellations = self.cancellations.saturating_add(other.cancellations);
+        self.premium_refunded = Money::from_fen(
+            self.premium_refunded
+                .fen()
+                .saturating_add(other.premium_refunded.fen()),
+        );
     }
 
     /// Takes out `other`, which was added before (a contact corrected, a rating added to a
@@ -132,6 +144,12 @@ impl Figures {
             self.premium_won
                 .fen()
                 .saturating_sub(other.premium_won.fen()),
+        );
+        self.cancellations = self.cancellations.saturating_sub(other.cancellations);
+        self.premium_refunded = Money::from_fen(
+            self.premium_refunded
+                .fen()
+                .saturating_sub(other.premium_refunded.fen()),
         );
     }
 }

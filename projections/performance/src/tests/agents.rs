@@ -146,6 +146,7 @@ fn an_agents_month_adds_up_exactly() {
             converted_contacts: 1,
             conversions: 1,
             premium_won: Money::from_fen(450_000),
+            ..Figures::default()
         }
     );
     assert_eq!(figures.contacts(), 3);
@@ -313,5 +314,136 @@ fn agent_stats_page_by_staff_id_and_refuse_bad_requests() {
             date("2025-01-01")
         )
         .is_ok()
+    );
+}
+
+#[test]
+fn a_cancelled_sale_shows_its_refund_against_the_agent_on_the_day_of_the_cancellation() {
+    let renewer = customer(2);
+    let mut ledger = march();
+    // The renewal agent-0042 was credited with (450,000 on 3 March) is cancelled in May.
+    ledger.at(
+        "2025-05-10T10:00:00",
+        cancelled(policy_number(2), renewer, 200_000),
+    );
+    let state = ledger.fold();
+    let march_figures = figures_of(&state, "agent-0042", "2025-03-01", "2025-03-31");
+    assert_eq!(
+        (march_figures.conversions, march_figures.premium_won),
+        (1, Money::from_fen(450_000)),
+        "the sale stays where it was made"
+    );
+    assert_eq!(
+        (march_figures.cancellations, march_figures.premium_refunded),
+        (0, Money::ZERO)
+    );
+    let may = figures_of(&state, "agent-0042", "2025-05-01", "2025-05-31");
+    assert_eq!(
+        (may.cancellations, may.premium_refunded),
+        (1, Money::from_fen(200_000))
+    );
+    let spring = figures_of(&state, "agent-0042", "2025-03-01", "2025-05-31");
+    assert_eq!(
+        (spring.premium_won, spring.premium_refunded),
+        (Money::from_fen(450_000), Money::from_fen(200_000))
+    );
+
+    // A repeat of the cancellation counts once; a policy nobody was credited with refunds
+    // nothing to anyone.
+    ledger
+        .at(
+            "2025-05-11T10:00:00",
+            cancelled(policy_number(2), renewer, 200_000),
+        )
+        .at(
+            "2025-05-12T10:00:00",
+            cancelled(policy_number(4), renewer, 50_000),
+        );
+    let state = ledger.fold();
+    assert_eq!(
+        figures_of(&state, "agent-0042", "2025-03-01", "2025-05-31"),
+        spring
+    );
+}
+
+#[test]
+fn a_refund_counts_at_most_the_premium_of_the_sale() {
+    let renewer = customer(2);
+    let mut ledger = march();
+    ledger.at(
+        "2025-05-10T10:00:00",
+        cancelled(policy_number(2), renewer, 900_000),
+    );
+    let may = figures_of(&ledger.fold(), "agent-0042", "2025-05-01", "2025-05-31");
+    assert_eq!(may.premium_refunded, Money::from_fen(450_000));
+}
+
+#[test]
+fn a_sale_cancelled_while_waiting_for_its_seller_takes_its_refund_to_them() {
+    let buyer = customer(7);
+    let mut ledger = Ledger::new();
+    ledger
+        // The policy system's event comes first; nobody closed a sale with the buyer yet.
+        .at(
+            "2025-03-10T10:00:00",
+            issued(policy_number(7), buyer, 300_000),
+        )
+        .at(
+            "2025-03-20T10:00:00",
+            cancelled(policy_number(7), buyer, 120_000),
+        )
+        // The converted quote call that made the sale, recorded late.
+        .at(
+            "2025-03-21T09:00:00",
+            contact(
+                contact_id(7),
+                buyer,
+                "agent-0007",
+                "2025-03-09T15:00:00",
+                Channel::Phone,
+                400,
+                Topic::Quote,
+                ContactOutcome::Converted,
+            ),
+        );
+    let state = ledger.fold();
+    let figures = figures_of(&state, "agent-0007", "2025-03-01", "2025-03-31");
+    assert_eq!(
+        (
+            figures.conversions,
+            figures.premium_won,
+            figures.cancellations,
+            figures.premium_refunded
+        ),
+        (1, Money::from_fen(300_000), 1, Money::from_fen(120_000))
+    );
+
+    // Taken by the call before its cancellation, the refund follows the credit as well.
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-03-10T10:00:00",
+            issued(policy_number(7), buyer, 300_000),
+        )
+        .at(
+            "2025-03-11T09:00:00",
+            contact(
+                contact_id(7),
+                buyer,
+                "agent-0007",
+                "2025-03-09T15:00:00",
+                Channel::Phone,
+                400,
+                Topic::Quote,
+                ContactOutcome::Converted,
+            ),
+        )
+        .at(
+            "2025-03-20T10:00:00",
+            cancelled(policy_number(7), buyer, 120_000),
+        );
+    assert_eq!(
+        figures_of(&ledger.fold(), "agent-0007", "2025-03-01", "2025-03-31"),
+        figures
     );
 }

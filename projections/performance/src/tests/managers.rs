@@ -165,6 +165,7 @@ fn a_manager_is_credited_with_their_book() {
             converted_contacts: 0,
             conversions: 1,
             premium_won: Money::from_fen(2_000_000),
+            ..Figures::default()
         }
     );
     // The renewal is the manager's sale as an agent too; the contact is agent-0042's.
@@ -243,4 +244,36 @@ fn facts_and_assignments_dated_before_the_latest_assignment_find_the_manager_the
     assert_eq!(answers("am-01"), (2, 1));
     assert_eq!(answers("am-03"), (3, 1));
     assert_eq!(answers("am-02"), (5, 1));
+}
+
+#[test]
+fn a_cancelled_fleet_renewal_shows_its_refund_against_the_manager_it_was_credited_to() {
+    let company = customer(10);
+    let mut ledger = fleet();
+    // Cancelled after the customer moved to am-02: the refund stays with am-01, whose sale it was.
+    ledger.at(
+        "2025-10-01T10:00:00",
+        cancelled(policy_number(1), company, 500_000),
+    );
+    let state = ledger.fold();
+    let (from, to) = (date("2025-10-01"), date("2025-10-31"));
+    let book = manager(&state, &staff("am-01"), from, to)
+        .unwrap()
+        .unwrap()
+        .figures;
+    let sold = agent(&state, &staff("am-01"), from, to)
+        .unwrap()
+        .unwrap()
+        .figures;
+    for figures in [book, sold] {
+        assert_eq!(
+            (figures.cancellations, figures.premium_refunded),
+            (1, Money::from_fen(500_000))
+        );
+    }
+    let successor = manager(&state, &staff("am-02"), from, to)
+        .unwrap()
+        .unwrap()
+        .figures;
+    assert_eq!(successor.cancellations, 0);
 }

@@ -10,11 +10,11 @@ mod synthetic;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use ledger_domain::events::{
-    AccountManagerAssigned, ContactRecorded, Event, PolicyIssued, PolicyRenewed,
+    AccountManagerAssigned, ContactRecorded, Event, PolicyCancelled, PolicyIssued, PolicyRenewed,
     SatisfactionRecorded,
 };
 use ledger_domain::ids::{ContactId, CustomerId, EventId, Position, StaffId, StreamId};
-use ledger_domain::kinds::{ContactOutcome, ProductLine};
+use ledger_domain::kinds::{CancellationReason, ContactOutcome, ProductLine};
 use ledger_domain::projection::{Envelope, MemoryState, Projection, StateWrite};
 use ledger_domain::samples::{plate, staff, text, vin};
 use ledger_domain::values::{Channel, Csat, Direction, Money, PolicyNumber, Topic};
@@ -208,5 +208,19 @@ pub(crate) fn renewed(
         period_end: date("2026-03-31"),
         sales_channel: Channel::Phone,
         campaign_id: None,
+    }
+}
+
+pub(crate) fn cancelled(
+    policy: PolicyNumber,
+    customer: CustomerId,
+    refund_fen: i64,
+) -> PolicyCancelled {
+    PolicyCancelled {
+        policy_number: policy,
+        customer_id: customer,
+        cancelled_on: date("2025-06-01"),
+        reason: CancellationReason::VehicleSold,
+        refund: Money::from_fen(refund_fen),
     }
 }
