@@ -1305,13 +1305,13 @@ fn erasing_an_enquiry_a_known_customer_sent_names_the_customer_to_erase() {
     let said = stderr(&refused);
     assert!(
         said.contains(&format!(
-            "erase: refused: enquiry {enquiry} does not exist on a stream of its own: customer \
-             {customer} sent it"
+            "erase: refused: enquiryId: an enquiry from someone nobody knew (erased on its own); \
+             {enquiry} was sent by customer {customer}"
         )),
         "{said}"
     );
     assert!(
-        said.contains(&format!("(erase --customer {customer})")),
+        said.contains(&format!("(erase customer {customer} instead)")),
         "{said}"
     );
     assert_eq!(verify_json(data)["headHash"], head);

@@ -6,7 +6,10 @@
 
 use super::customer::online_enquiry;
 use super::links::launched_campaign;
-use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
+use super::{
+    Aggregate, DecisionContext, EnquiryStanding, already_exists, emit, invalid_transition,
+    not_found,
+};
 use crate::commands::{EnquiryCommand, EraseEnquiry, RecordOnlineEnquiry};
 use crate::events::{EnquiryErased, Event};
 use crate::ids::EnquiryId;
@@ -50,10 +53,28 @@ impl Enquiry {
     }
 
     /// An enquiry the stream does not hold is not found: one from a known customer is on the
-    /// customer's stream, sealed under the customer's key, and erased with the customer.
-    fn erase(&self, command: &EraseEnquiry) -> Result<Vec<Event>, DomainError> {
+    /// customer's stream, sealed under the customer's key, and erased with the customer, which
+    /// the refusal says when the context knows the sender.
+    fn erase(
+        &self,
+        command: &EraseEnquiry,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         if self.received.is_none() {
-            return Err(not_found("enquiry", command.enquiry_id));
+            let enquiry = command.enquiry_id;
+            return Err(match context.enquiry(enquiry) {
+                Some(EnquiryStanding::FromCustomer(customer)) => ValidationError::new(
+                    "enquiryId",
+                    format!(
+                        "an enquiry from someone nobody knew (erased on its own); {enquiry} was \
+                         sent by customer {customer}, so it is on the customer's stream, sealed \
+                         under their data key, and is erased with them (erase customer \
+                         {customer} instead)"
+                    ),
+                )
+                .into(),
+                _ => not_found("enquiry", enquiry),
+            });
         }
         if self.erased {
             return Err(invalid_transition(
@@ -91,7 +112,7 @@ impl Aggregate for Enquiry {
     ) -> Result<Vec<Event>, DomainError> {
         match command {
             EnquiryCommand::RecordOnlineEnquiry(command) => self.record(command, context),
-            EnquiryCommand::EraseEnquiry(command) => self.erase(command),
+            EnquiryCommand::EraseEnquiry(command) => self.erase(command, context),
         }
     }
 }
@@ -140,6 +161,36 @@ mod tests {
         given::<Enquiry>(&[received()])
             .when(command())
             .then_error(DomainError::AlreadyExists {
+                kind: "enquiry",
+                id: samples::enquiry_id().to_string(),
+            });
+    }
+
+    #[test]
+    fn a_known_customers_enquiry_is_erased_with_the_customer_which_the_refusal_says() {
+        use crate::aggregates::FixedContext;
+        let customer = samples::individual_customer_id();
+        let error = given::<Enquiry>(&[])
+            .with_context(FixedContext::at(samples::sample_time()).with_enquiry(
+                samples::enquiry_id(),
+                EnquiryStanding::FromCustomer(customer),
+            ))
+            .when(erase())
+            .error();
+        let DomainError::Validation(error) = error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(error.field, "enquiryId");
+        assert!(
+            error
+                .rule
+                .contains(&format!("(erase customer {customer} instead)")),
+            "{error}"
+        );
+        // Nobody sent it: not found.
+        given::<Enquiry>(&[])
+            .when(erase())
+            .then_error(DomainError::NotFound {
                 kind: "enquiry",
                 id: samples::enquiry_id().to_string(),
             });

@@ -103,6 +103,15 @@ impl<A: Aggregate> Then<A> {
         }
     }
 
+    /// The command was refused; the error, for checks of its words.
+    #[track_caller]
+    pub(crate) fn error(self) -> DomainError {
+        match self.result {
+            Ok(events) => panic!("expected an error, got events {events:?}"),
+            Err(error) => error,
+        }
+    }
+
     /// The command was refused as invalid input naming `field`.
     #[track_caller]
     pub(crate) fn then_invalid(self, field: &str) {

@@ -5,7 +5,7 @@
 
 use ledger_graphql::Role;
 
-use crate::support::{Harness, codes, data, text};
+use crate::support::{Harness, assert_invalid, codes, data, text};
 
 /// The call-back queue's enquiry ids, oldest first.
 const FOLLOW_UPS: &str = "{ followUps(first: 100) { edges { node { enquiryId } } } }";
@@ -221,6 +221,24 @@ async fn a_customers_erasure_takes_their_enquiries_out_of_the_call_back_queue() 
         .await;
     let [named_id, sent_id, kept_id] =
         [&named, &sent, &kept].map(|answer| text(&answer["recordEnquiry"]["id"]));
+    // The enquiry the customer sent is theirs: it is not erased on its own, and the refusal
+    // says whom to erase.
+    let refused = harness
+        .run(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ eraseEnquiry(input: {{ enquiryId: "{sent_id}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    assert_invalid(&refused, "input.enquiryId");
+    assert!(
+        refused.errors[0]
+            .message
+            .contains(&format!("(erase customer {customer} instead)")),
+        "{:?}",
+        refused.errors
+    );
     // The customer rings about the lead they left before they were known.
     let chased = harness
         .mutate(

@@ -13,17 +13,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ledger_app::{CommandError, CommandMeta, Ledger};
-use ledger_domain::DomainError;
 use ledger_domain::commands::{Command, EraseCustomer, EraseEnquiry};
-use ledger_domain::events::Event;
-use ledger_domain::ids::{CustomerId, EnquiryId, Position, StaffId};
+use ledger_domain::ids::{CustomerId, EnquiryId, StaffId};
 use ledger_domain::kinds::ErasureReason;
-use ledger_store::{EventLog, SledEventLog, StoreOptions};
+use ledger_store::StoreOptions;
 
 use crate::keys::MasterKeyArgs;
-
-/// Records read per page while looking for an enquiry's sender.
-const SENDER_PAGE_RECORDS: usize = 4096;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "enquiry"])))]
@@ -105,17 +100,6 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
                 executed.position
             ))
         }
-        Err(CommandError::Domain(DomainError::NotFound { .. }))
-            if let Some(enquiry_id) = args.enquiry
-                && let Some(customer_id) = sender_of(ledger.log(), enquiry_id)? =>
-        {
-            eprintln!(
-                "erase: refused: enquiry {enquiry_id} does not exist on a stream of its own: \
-                 customer {customer_id} sent it, so it is on the customer's stream, sealed under \
-                 their data key, and is erased with them (erase --customer {customer_id})"
-            );
-            None
-        }
         Err(error @ (CommandError::Domain(_) | CommandError::Invalid(_))) => {
             eprintln!("erase: refused: {error}");
             None
@@ -132,36 +116,5 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
             Ok(ExitCode::SUCCESS)
         }
         None => Ok(ExitCode::FAILURE),
-    }
-}
-
-/// The customer who sent the online enquiry `enquiry`, when the log holds its
-/// `OnlineEnquiryReceived` on a customer's stream: the erasure of an enquiry looks only at the
-/// enquiry's own stream, where an anonymous one is. Read from the log, page by page, and only
-/// once an erasure was refused, so no erasure waits for it.
-fn sender_of(log: &SledEventLog, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>> {
-    let mut next = Position(1);
-    loop {
-        let page = log
-            .read_all(next, SENDER_PAGE_RECORDS)
-            .context("reading the ledger for the enquiry's sender")?;
-        let Some(last) = page.last() else {
-            return Ok(None);
-        };
-        next = last.position.next();
-        for record in &page {
-            let event = &record.event;
-            if event.event_type != "OnlineEnquiryReceived" {
-                continue;
-            }
-            if let Ok(Event::OnlineEnquiryReceived(received)) = ledger_app::personal::open_redacted(
-                &event.event_type,
-                event.schema_version,
-                &event.payload,
-            ) && received.enquiry_id == enquiry
-            {
-                return Ok(received.customer_id);
-            }
-        }
     }
 }
