@@ -10,7 +10,10 @@
 //! everywhere else, so erasure needs nothing from the read model.
 
 use ::marketing::{CampaignRecord, EnquiryRecord, PAGE_SIZE_MAX, QueryError, QueuedEnquiry};
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputValueError, InputValueResult, Object, Scalar, ScalarType, SimpleObject,
+    Value,
+};
 use jiff::Timestamp;
 use ledger_app::names::MARKETING;
 use ledger_domain::ids::CampaignId;
@@ -36,6 +39,36 @@ fn marketing_error(error: QueryError) -> ApiError {
         QueryError::PageTooLarge { max, .. } => page_too_large("first", max),
         QueryError::BadCursor => bad_cursor("after"),
         QueryError::State(error) => error.into(),
+    }
+}
+
+/// A ratio in basis points (1/100 of a percent) as a decimal string, exact and unbounded:
+/// `"15000"` is 150%. An ROI outgrows a 32-bit `Int` as soon as a campaign wins more than
+/// about 214,748 times what it cost (a first cost of a few yuan against a sale), and even a
+/// 64-bit one for a cost of one fen, so it travels as text like `Money`, never saturated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasisPoints(pub i128);
+
+const BASIS_POINTS_RULE: &str =
+    "basis points are a whole number as a decimal string, such as \"15000\" for 150%";
+
+#[Scalar(name = "BasisPoints")]
+/// A ratio in basis points (1/100 of a percent) as a decimal string of any size: `"15000"` is
+/// 150%, `"-10000"` is −100%.
+impl ScalarType for BasisPoints {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let text = match &value {
+            Value::String(text) => text.trim().to_owned(),
+            Value::Number(number) => number.to_string(),
+            _ => return Err(InputValueError::custom(BASIS_POINTS_RULE)),
+        };
+        text.parse::<i128>()
+            .map(Self)
+            .map_err(|_| InputValueError::custom(BASIS_POINTS_RULE))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
     }
 }
 
@@ -212,12 +245,10 @@ impl Campaign {
     }
 
     /// `(premiumKept − cost) / cost`, the return on the premium kept after refunds, in basis
-    /// points (15000 is 150%), rounded down; null while nothing was spent.
-    async fn roi_basis_points(&self) -> Option<i32> {
-        self.record.roi().map(|roi| {
-            let points = roi.basis_points();
-            i32::try_from(points).unwrap_or(if points < 0 { i32::MIN } else { i32::MAX })
-        })
+    /// points (`"15000"` is 150%), rounded down, exact however large; null while nothing was
+    /// spent.
+    async fn roi_basis_points(&self) -> Option<BasisPoints> {
+        self.record.roi().map(|roi| BasisPoints(roi.basis_points()))
     }
 
     /// Online enquiries that name the campaign, and how many of them await a call-back.

@@ -9,6 +9,7 @@ mod conformance;
 mod cross_checks;
 mod erasure;
 mod limits;
+mod marketing_rules;
 mod masking;
 mod proofs;
 mod read_models;
