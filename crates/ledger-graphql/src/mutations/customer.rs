@@ -127,7 +127,8 @@ impl CommandInput for RemoveIdentifierInput {
 pub struct UpdateProfileInput {
     pub customer_id: ID,
     /// The new name; left out, the name stays as it is.
-    pub name: Option<String>,
+    // A customer always has a name: `null` is refused (not ignored).
+    pub name: MaybeUndefined<String>,
     /// The company group (集团客户): left out, it stays as it is; `null` removes it.
     pub group: MaybeUndefined<String>,
     /// The address: left out, it stays as it is; `null` removes it.
@@ -153,7 +154,16 @@ impl CommandInput for UpdateProfileInput {
     fn into_command(self, _: &CommandContext) -> Result<UpdateProfile, ValidationError> {
         Ok(UpdateProfile {
             customer_id: customer_id("input.customerId", &self.customer_id)?,
-            name: optional("input.name", self.name, PersonName::parse)?,
+            name: match self.name {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => {
+                    return Err(ValidationError::new(
+                        "input.name",
+                        "a customer always has a name: leave it out to keep it, or give the new one",
+                    ));
+                }
+                MaybeUndefined::Value(name) => Some(PersonName::parse("input.name", &name)?),
+            },
             group: edit("input.group", self.group, PersonName::parse)?,
             address: edit("input.address", self.address, written)?,
         })

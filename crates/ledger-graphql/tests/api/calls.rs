@@ -687,5 +687,8 @@ async fn correcting_a_name_keeps_the_group_and_null_removes_it() {
         left_the_group["updateProfile"]["customer"],
         serde_json::json!({ "name": "王晓二", "group": null })
     );
+    // A customer always has a name: null is refused, not ignored.
+    let nameless = harness.run(Role::Agent, &update("name: null")).await;
+    assert_invalid(&nameless, "input.name");
     harness.close().await;
 }
