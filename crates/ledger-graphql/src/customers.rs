@@ -90,6 +90,22 @@ pub async fn load_customer(
     Ok(Some(Customer::new(record)))
 }
 
+/// The customer a record (a case, a claim) names, as they are now: the final survivor when
+/// they were merged away, since the survivor holds the whole history and takes new business.
+pub async fn load_linked_customer(
+    ctx: &Context<'_>,
+    id: CustomerId,
+    operation: &str,
+) -> ApiResult<Option<Customer>> {
+    let state = state(ctx)?;
+    if let Some(position) = crate::state::consistent_with(ctx) {
+        state.wait_for(position, Some(CUSTOMER_DIRECTORY)).await?;
+    }
+    let directory = state.ledger.runner().reader(CUSTOMER_DIRECTORY)?;
+    let current = customer_directory::survivor(&directory, id)?;
+    load_customer(ctx, current, operation).await
+}
+
 /// A customer, individual or corporate, as the customer directory knows them.
 #[derive(Debug, Clone)]
 pub struct Customer {

@@ -21,7 +21,7 @@ use service_history::{
 use crate::access::{MASKED_TEXT, RootAccess, masked, require, shown_text};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, page_size};
-use crate::customers::{Customer, load_customer};
+use crate::customers::{Customer, load_linked_customer};
 use crate::errors::{ApiResult, PageArguments, history_error};
 use crate::scalars::{Date, DateTime, Money, int};
 use crate::state::state;
@@ -70,8 +70,10 @@ impl ServiceCase {
         ID(self.record.customer.to_string())
     }
 
+    /// The customer as they are now: the survivor when the one the case was opened for was
+    /// merged away (`customerId` keeps that one).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        load_customer(ctx, self.record.customer, "serviceCase.customer").await
+        load_linked_customer(ctx, self.record.customer, "serviceCase.customer").await
     }
 
     async fn kind(&self) -> ServiceCaseKind {
@@ -270,8 +272,10 @@ impl Claim {
         ID(self.record.customer.to_string())
     }
 
+    /// The customer as they are now: the survivor when the one the claim was reported for was
+    /// merged away (`customerId` keeps that one).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        load_customer(ctx, self.record.customer, "claim.customer").await
+        load_linked_customer(ctx, self.record.customer, "claim.customer").await
     }
 
     async fn status(&self) -> ClaimStatus {

@@ -208,6 +208,16 @@ async fn a_command_the_state_does_not_allow_is_rejected_or_not_found() {
 async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() {
     let harness = Harness::start().await;
     let (customer, _) = harness.register("周八", "13500135000").await;
+    harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ issuePolicy(input: {{ policyNumber: "PDAA2025220100001", customerId: "{customer}",
+                productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
+                periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
+            ),
+        )
+        .await;
     let open = format!(
         r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
             subject: "survey delayed", channel: PHONE, deadline: "2030-03-02T08:00:00Z", policyNumber: "PDAA2025220100001" }}) {{
@@ -277,6 +287,48 @@ async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() 
     assert_eq!(
         analyst,
         serde_json::json!({ "subject": "[masked]", "resolution": "[masked]" })
+    );
+
+    // A case opened for a duplicate record, merged since: the queue links to the survivor,
+    // who holds the whole history, and still says whom it was opened for.
+    let (duplicate, _) = harness.register("周 八", "13500135001").await;
+    let opened = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ openServiceCase(input: {{ customerId: "{duplicate}", kind: CONSULTATION, priority: NORMAL,
+                subject: "续保咨询", channel: PHONE, deadline: "2030-03-02T08:00:00Z" }}) {{ id }} }}"#
+            ),
+        )
+        .await;
+    let duplicate_case = text(&opened["openServiceCase"]["id"]);
+    let merged = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ mergeCustomers(input: {{ customerId: "{duplicate}", survivorId: "{customer}" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&merged["mergeCustomers"]["position"]);
+    let linked = r#"{ serviceCases(status: OPEN, first: 10) { edges { node { id customerId customer { id mergedInto } } } } }"#;
+    let response = harness
+        .run_consistent(Role::Supervisor, linked, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let edges = data(response)["serviceCases"]["edges"].clone();
+    let node = edges
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| &edge["node"])
+        .find(|node| node["id"] == duplicate_case.as_str())
+        .expect("the duplicate's case is open")
+        .clone();
+    assert_eq!(
+        node,
+        serde_json::json!({ "id": duplicate_case, "customerId": duplicate,
+            "customer": { "id": customer, "mergedInto": null } })
     );
     harness.close().await;
 }
