@@ -270,6 +270,8 @@ pub struct CustomerMetrics {
     pub group: bool,
     /// The account manager's staff id.
     pub account_manager: Option<String>,
+    /// Erased by the day: the customer is in no segment and outside the book the others are
+    /// ranked in (RFM 1, not a key account).
     pub erased: bool,
     /// Annualised premium of the policies in force.
     pub premium_in_force: Money,
@@ -435,12 +437,13 @@ impl Segment {
         int_of(self.summary.size, false)
     }
 
-    /// Members over all customers known on the day.
+    /// Members over all customers known on the day and not erased (an erased customer cannot
+    /// be contacted and is in no segment).
     async fn share_of_customers(&self) -> f64 {
         self.summary.share_of_customers
     }
 
-    /// Members with premium in force over customers with premium in force.
+    /// Members with premium in force over customers (not erased) with premium in force.
     async fn share_of_policyholders(&self) -> f64 {
         self.summary.share_of_policyholders
     }
@@ -584,6 +587,7 @@ pub struct SegmentChanges {
     pub to: Date,
     /// Members on `to` that were not members on `from` (new customers included).
     pub entered: Vec<ID>,
-    /// Members on `from` that are not members on `to` (customers merged away included).
+    /// Members on `from` that are not members on `to` (customers merged away or erased
+    /// included).
     pub left: Vec<ID>,
 }

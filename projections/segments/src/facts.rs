@@ -48,8 +48,10 @@ pub(crate) struct CustomerFacts {
     pub pruned_contact_day: Option<i64>,
     /// Satisfaction answers in the order recorded.
     pub answers: Vec<Answer>,
-    /// The customer's personal data was erased: identifiers (policy numbers) are gone.
-    pub erased: bool,
+    /// The day the customer's personal data was erased, if it was: identifiers (policy
+    /// numbers) are gone, and from that day the customer cannot be contacted, so it is in no
+    /// segment.
+    pub erased_day: Option<i64>,
 }
 
 /// A value that holds from `day` on.
@@ -145,7 +147,7 @@ impl CustomerFacts {
             contacts: Vec::new(),
             pruned_contact_day: None,
             answers: Vec::new(),
-            erased: false,
+            erased_day: None,
         }
     }
 

@@ -37,7 +37,7 @@ impl Segments {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 }
 
 impl Projection for Segments {
@@ -179,13 +179,15 @@ impl Fold<'_> {
         })
     }
 
-    /// Drops the customer's identifiers (its policy numbers) and marks its record erased if
-    /// it is the customer's own. Numbers stay: premiums, counts and scores are not personal.
+    /// Drops the customer's identifiers (its policy numbers) and marks its record erased, on
+    /// the day of the erasure, if it is the customer's own (a duplicate merged into a live
+    /// survivor leaves the survivor contactable). Numbers stay: premiums, counts and scores
+    /// are not personal.
     fn erased(&mut self, event: &CustomerErased) -> Result<(), StateError> {
         let customer = event.customer_id;
-        self.update(customer, |facts, _| {
+        self.update(customer, |facts, day| {
             if facts.customer == customer {
-                facts.erased = true;
+                facts.erased_day = Some(facts.erased_day.map_or(day, |erased| erased.min(day)));
             }
             for policy in &mut facts.policies {
                 if policy.holder == customer {

@@ -60,6 +60,13 @@
 //!   worse) / customers`, so ties score alike.
 //! - Key accounts: customers by premium in force, highest first (then id), up to the one at
 //!   which the running total first reaches 80% of all premium in force.
+//! - Erased customers: from the Beijing day of their `CustomerErased` a customer is outside
+//!   the book segments are drawn from. They cannot be contacted (a campaign's touch is
+//!   refused), so no rule, built-in or an analyst's, makes them members; they are in no
+//!   denominator (customers, policyholders, premium in force) and in no ranking (RFM and key
+//!   accounts compare the others only). Their metrics can still be read (`erased` is true).
+//!   As of a day before the erasure they are customers like any other, so membership changes
+//!   across it list them as having left.
 //!
 //! # Rules (CEL)
 //!

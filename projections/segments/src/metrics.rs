@@ -56,7 +56,8 @@ pub struct CustomerMetrics {
     /// A member of the carmaker group (集团客户).
     pub group: bool,
     pub account_manager: Option<StaffId>,
-    /// The customer's personal data was erased; its figures remain.
+    /// The customer's personal data was erased by the day: its figures remain, but it is in
+    /// no segment and outside the book the others are ranked in.
     pub erased: bool,
     /// Annualised premium of the policies in force, in fen.
     pub premium_in_force_fen: i64,
@@ -156,7 +157,7 @@ pub(crate) fn of_customer(facts: &CustomerFacts, day: i64) -> Option<CustomerMet
         corporate: facts.corporate,
         group: value_on(&facts.group, day).unwrap_or(false),
         account_manager: value_on(&facts.manager, day),
-        erased: facts.erased,
+        erased: facts.erased_day.is_some_and(|erased| erased <= day),
         premium_in_force_fen: policies.premium_fen,
         policies_active: policies.active,
         product_lines: policies.lines.count_ones(),
@@ -263,6 +264,10 @@ fn annualised(premium_fen: i64, days: i64) -> i64 {
 /// Sets the population-wide figures on `customers` (every customer known on the same day)
 /// and sorts them in member order: premium in force, highest first, then customer id.
 ///
+/// The book these figures compare with is the customers not erased on the day: an erased
+/// customer cannot be contacted, is in no segment, and keeps RFM scores of 1 and no
+/// key-account place, so its old figures move nobody else's.
+///
 /// - `in_key_accounts`: walking that order, the customers up to and including the one at
 ///   which the running total first reaches 80% of all premium in force: the smallest set that
 ///   holds 80% (ties broken by customer id).
@@ -273,10 +278,11 @@ pub(crate) fn rank(customers: &mut [CustomerMetrics]) {
     customers.sort_by_key(|metrics| (Reverse(metrics.premium_in_force_fen), metrics.customer));
     let total: i128 = customers
         .iter()
+        .filter(|metrics| !metrics.erased)
         .map(|metrics| i128::from(metrics.premium_in_force_fen.max(0)))
         .sum();
     let mut running = 0_i128;
-    for metrics in customers.iter_mut() {
+    for metrics in customers.iter_mut().filter(|metrics| !metrics.erased) {
         if metrics.premium_in_force_fen <= 0
             || running * 100 >= total * KEY_ACCOUNTS_PREMIUM_PERCENT
         {
@@ -297,6 +303,9 @@ pub(crate) fn rank(customers: &mut [CustomerMetrics]) {
     let frequency_scores = scores(customers, frequency);
     let monetary_scores = scores(customers, monetary);
     for (index, metrics) in customers.iter_mut().enumerate() {
+        if metrics.erased {
+            continue;
+        }
         metrics.rfm = Rfm {
             recency: recency_scores[index],
             frequency: frequency_scores[index],
@@ -305,9 +314,14 @@ pub(crate) fn rank(customers: &mut [CustomerMetrics]) {
     }
 }
 
-/// Each customer's quintile score of `value` (higher values better).
+/// Each customer's quintile score of `value` (higher values better) among the customers not
+/// erased (an erased customer's score is computed the same way, and not used).
 fn scores(customers: &[CustomerMetrics], value: impl Fn(&CustomerMetrics) -> i64) -> Vec<u8> {
-    let mut sorted: Vec<i64> = customers.iter().map(&value).collect();
+    let mut sorted: Vec<i64> = customers
+        .iter()
+        .filter(|metrics| !metrics.erased)
+        .map(&value)
+        .collect();
     sorted.sort_unstable();
     let count = u64::try_from(sorted.len()).unwrap_or(u64::MAX).max(1);
     customers

@@ -68,7 +68,7 @@ pub struct SegmentSummary {
     pub rule: String,
     /// Members.
     pub size: usize,
-    /// Members over all customers known on the day.
+    /// Members over all customers known on the day and not erased.
     pub share_of_customers: f64,
     /// Members with premium in force over customers with premium in force (the customer
     /// pyramid's "share of customers").
@@ -98,7 +98,8 @@ pub struct Changes {
     pub to: Date,
     /// Members on `to` that were not members on `from` (new customers included).
     pub entered: Vec<CustomerId>,
-    /// Members on `from` that are not members on `to` (customers merged away included).
+    /// Members on `from` that are not members on `to` (customers merged away or erased
+    /// included).
     pub left: Vec<CustomerId>,
 }
 
@@ -108,9 +109,12 @@ pub struct SegmentSnapshot {
     as_of: Date,
     /// The log position the state had reached, when the evaluator knew it.
     position: Option<Position>,
-    /// Member order: premium in force, highest first, then customer id.
+    /// Member order: premium in force, highest first, then customer id. Erased customers are
+    /// here (a customer's metrics can be read) but in no segment and in none of the totals.
     customers: Vec<CustomerMetrics>,
     index: HashMap<CustomerId, usize>,
+    /// Customers not erased on the day: the book segments are drawn from.
+    book_customers: usize,
     total_premium_fen: i64,
     policyholders: usize,
     segments: Vec<Evaluated>,
@@ -194,6 +198,11 @@ pub fn evaluate(
         .collect();
     let root = Context::default();
     for (index, metrics) in customers.iter().enumerate() {
+        // An erased customer cannot be contacted (a campaign's touch is refused), so no rule,
+        // built-in or an analyst's, makes it a member.
+        if metrics.erased {
+            continue;
+        }
         let mut scope = root.new_inner_scope();
         variables::bind(&mut scope, metrics);
         for (rule, segment) in rules.rules().iter().zip(&mut segments) {
@@ -225,18 +234,21 @@ impl SegmentSnapshot {
             .enumerate()
             .map(|(index, metrics)| (metrics.customer, index))
             .collect();
-        let total_premium_fen = customers.iter().fold(0_i64, |sum, metrics| {
+        let book = customers.iter().filter(|metrics| !metrics.erased);
+        let total_premium_fen = book.clone().fold(0_i64, |sum, metrics| {
             sum.saturating_add(metrics.premium_in_force_fen)
         });
-        let policyholders = customers
-            .iter()
+        let policyholders = book
+            .clone()
             .filter(|metrics| metrics.premium_in_force_fen > 0)
             .count();
+        let book_customers = book.count();
         Self {
             as_of,
             position: None,
             customers,
             index,
+            book_customers,
             total_premium_fen,
             policyholders,
             segments,
@@ -261,16 +273,18 @@ impl SegmentSnapshot {
         self.as_of
     }
 
-    /// Customers known on the day.
+    /// Customers known on the day and not erased: the book segments are drawn from, and the
+    /// denominator of `share_of_customers`.
     pub fn customer_count(&self) -> usize {
-        self.customers.len()
+        self.book_customers
     }
 
-    /// Customers with premium in force on the day.
+    /// Customers not erased with premium in force on the day.
     pub fn policyholder_count(&self) -> usize {
         self.policyholders
     }
 
+    /// The premium in force of the customers not erased on the day, in fen.
     pub fn total_premium_fen(&self) -> i64 {
         self.total_premium_fen
     }
@@ -423,7 +437,7 @@ impl SegmentSnapshot {
             description: segment.description.clone(),
             rule: segment.rule.clone(),
             size: segment.members.len(),
-            share_of_customers: share(segment.members.len(), self.customers.len()),
+            share_of_customers: share(segment.members.len(), self.book_customers),
             share_of_policyholders: share(members_with_premium, self.policyholders),
             share_of_premium: if self.total_premium_fen > 0 {
                 to_f64(segment.premium_fen) / to_f64(self.total_premium_fen)

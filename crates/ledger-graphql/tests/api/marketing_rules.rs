@@ -250,3 +250,46 @@ async fn roi_is_exact_beyond_a_32_bit_int() {
     assert_eq!(text(&campaign["roiBasisPoints"]), "9999990000");
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erased_customer_is_in_no_segment_and_not_counted_in_its_share() {
+    let harness = Harness::start().await;
+    let (kept, _) = harness.register("张三", "13800138000").await;
+    let (erased, _) = harness.register("李四", "13900139000").await;
+    // Both barely satisfied: at risk.
+    for customer in [&kept, &erased] {
+        harness
+            .mutate(
+                Role::Agent,
+                &format!(
+                    r#"mutation {{ recordSatisfaction(input: {{ customerId: "{customer}", csat: 2 }}) {{ position }} }}"#
+                ),
+            )
+            .await;
+    }
+    harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ eraseCustomer(input: {{ customerId: "{erased}", reason: CUSTOMER_REQUEST }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let response = harness
+        .run(
+            Role::Analyst,
+            r#"{ segment(name: "at-risk") { size shareOfCustomers members { edges { node { customerId } } } } }"#,
+        )
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let segment = data(response)["segment"].clone();
+    assert_eq!(
+        segment,
+        serde_json::json!({
+            "size": 1,
+            "shareOfCustomers": 1.0,
+            "members": { "edges": [{ "node": { "customerId": kept } }] },
+        })
+    );
+    harness.close().await;
+}

@@ -347,3 +347,68 @@ rule = 'policies_active == 0 || premium_in_force_fen / (product_lines - 2) > 600
     assert!(error.contains("zero"), "{error}");
     assert_eq!(members(&snapshot, "premium-per-policy"), ["c1", "c4", "c8"]);
 }
+
+/// The book with c1 (the group company, the largest key account) erased on 2025-06-01.
+fn book_with_c1_erased() -> Ledger {
+    let mut ledger = book();
+    ledger.on(
+        "2025-06-01",
+        ledger_domain::events::CustomerErased {
+            customer_id: customer(1),
+            reason: ledger_domain::kinds::ErasureReason::CustomerRequest,
+        },
+    );
+    ledger
+}
+
+#[test]
+fn an_erased_customer_is_in_no_segment_and_in_no_denominator() {
+    let ledger = book_with_c1_erased();
+    let everyone = "[[segment]]\nname = \"everyone\"\ndescription = \"d\"\nrule = 'true'\n";
+    let analyst = SegmentRules::from_toml("analyst.toml", everyone).unwrap();
+    let state = fold(&ledger);
+
+    let snapshot = evaluate(&state, &analyst, end_of(AS_OF)).unwrap();
+    // An analyst's rule true for everyone holds every customer but the erased one: the book
+    // is seven customers, and they are all of it.
+    assert_eq!(snapshot.customer_count(), 7);
+    let summary = snapshot.summary("everyone").unwrap();
+    assert_eq!((summary.size, summary.share_of_customers), (7, 1.0));
+    assert_eq!(summary.share_of_premium, 1.0);
+    assert!(!members(&snapshot, "everyone").contains(&"c1".to_owned()));
+    // Its figures can still be read; it is ranked with nobody.
+    let metrics = snapshot.customer(customer(1)).unwrap();
+    assert!(metrics.erased && !metrics.in_key_accounts);
+    assert_eq!(
+        snapshot.customer_segments(customer(1)),
+        Vec::<String>::new()
+    );
+
+    // The built-in segments leave it out too, and the key accounts are the rest's 80%.
+    let snapshot = snapshot_of(&ledger, AS_OF);
+    assert_eq!(
+        (snapshot.policyholder_count(), snapshot.total_premium_fen()),
+        (5, 300_000)
+    );
+    assert_eq!(members(&snapshot, "group-customers"), ["c2"]);
+    assert_eq!(members(&snapshot, "key-accounts"), ["c2", "c3", "c5", "c6"]);
+    let group = snapshot.summary("group-customers").unwrap();
+    assert_eq!(group.share_of_customers, 1.0 / 7.0);
+}
+
+#[test]
+fn an_erased_customer_leaves_its_segments_on_the_day_of_the_erasure() {
+    let ledger = book_with_c1_erased();
+    let before = snapshot_of(&ledger, "2025-05-31");
+    assert_eq!(members(&before, "group-customers"), ["c1", "c2"]);
+    let changes = membership_changes(
+        &fold(&ledger),
+        &SegmentRules::shipped().unwrap(),
+        "group-customers",
+        end_of("2025-05-31"),
+        end_of(AS_OF),
+    )
+    .unwrap();
+    assert_eq!(names(changes.left), ["c1"]);
+    assert!(changes.entered.is_empty());
+}
