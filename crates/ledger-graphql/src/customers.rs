@@ -213,13 +213,20 @@ impl Customer {
         self.record.group.as_ref().map(ToString::to_string)
     }
 
-    /// The identifiers the customer holds (at most `IDENTIFIERS_PER_CUSTOMER_MAX`), sorted.
-    async fn identifiers(&self, ctx: &Context<'_>) -> Vec<CustomerIdentifier> {
+    /// The identifiers the customer holds (at most `IDENTIFIERS_PER_CUSTOMER_MAX`), sorted;
+    /// `linked` as `knownIdentifiers` says it.
+    async fn identifiers(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerIdentifier>> {
         let masked = masked(ctx);
+        let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
         self.record
             .identifiers
             .iter()
-            .map(|identifier| CustomerIdentifier::new(identifier, true, false, masked))
+            .map(|identifier| {
+                let linked =
+                    customer_directory::owned_identifier(&directory, self.record.id, identifier)?
+                        .is_some_and(|owned| owned.linked);
+                Ok(CustomerIdentifier::new(identifier, true, linked, masked))
+            })
             .collect()
     }
 

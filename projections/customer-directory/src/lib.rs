@@ -75,7 +75,7 @@ use ledger_domain::projection::{Envelope, Projection, StateError, StateWrite};
 
 pub use query::{
     MERGE_HOPS_MAX, NAME_SEARCH_PAGE_MAX, Page, SearchError, customer, customers, identifier_owner,
-    identifiers_of, resolve, search_by_name, survivor,
+    identifiers_of, owned_identifier, resolve, search_by_name, survivor,
 };
 pub use record::{AccountManager, Consent, CustomerRecord, OwnedIdentifier};
 

@@ -67,6 +67,16 @@ pub fn identifier_owner(
     Ok(read_owners(state, identifier)?.held)
 }
 
+/// How `customer` knows `identifier` (held, linked, both), as [`identifiers_of`] lists it;
+/// `None` when it does not.
+pub fn owned_identifier(
+    state: &dyn StateRead,
+    customer: CustomerId,
+    identifier: &Identifier,
+) -> Result<Option<OwnedIdentifier>, StateError> {
+    keys::read(state, &keys::owned_key(customer, identifier))
+}
+
 /// The customer's record, if it was registered.
 pub fn customer(
     state: &dyn StateRead,

@@ -744,3 +744,54 @@ async fn correcting_a_name_keeps_the_group_and_null_removes_it() {
     assert_invalid(&nameless, "input.name");
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_identifier_that_a_policy_also_names_is_linked_in_both_lists() {
+    let harness = Harness::start().await;
+    let registered = harness
+        .mutate(
+            Role::Agent,
+            r#"mutation { registerCustomer(input: { kind: INDIVIDUAL, name: "郑九",
+                identifiers: [{ kind: PLATE, value: "吉A12345" }, { kind: MOBILE, value: "13500135009" }] }) { id } }"#,
+        )
+        .await;
+    let customer = text(&registered["registerCustomer"]["id"]);
+    let issued = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ issuePolicy(input: {{ policyNumber: "PDAA2025220100009", customerId: "{customer}",
+                productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
+                periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&issued["issuePolicy"]["position"]);
+    let document = format!(
+        r#"{{ customer(id: "{customer}") {{ identifiers {{ kind value held linked }}
+            knownIdentifiers(first: 20) {{ edges {{ node {{ kind value held linked }} }} }} }} }}"#
+    );
+    let response = harness
+        .run_consistent(Role::Agent, &document, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let found = data(response)["customer"].clone();
+    let held = found["identifiers"]
+        .as_array()
+        .expect("identifiers")
+        .clone();
+    let known: Vec<serde_json::Value> = found["knownIdentifiers"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect();
+    let plate =
+        serde_json::json!({ "kind": "PLATE", "value": "吉A12345", "held": true, "linked": true });
+    assert!(held.contains(&plate), "{found}");
+    // Every held identifier reads the same in both lists.
+    for identifier in &held {
+        assert!(known.contains(identifier), "{identifier} in {found}");
+    }
+    harness.close().await;
+}
