@@ -17,16 +17,27 @@
 //! to the server's catch-up). State per stream, identifier and event id is a few ids and a
 //! digest, never the events themselves, so memory follows the file's ids, not its bytes.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use anyhow::Context;
 use ledger_app::bulk::StoredDirectory;
 use ledger_app::personal::KeyRing;
 use ledger_domain::DomainError;
-use ledger_domain::events::Event;
-use ledger_domain::ids::{ContactId, CustomerId, EnquiryId, EventId, Position, StreamId};
-use ledger_domain::values::Identifier;
+use ledger_domain::aggregates::links::{
+    case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
+    new_business_for,
+};
+use ledger_domain::aggregates::{
+    CampaignStanding, CaseStanding, ClaimStanding, CustomerStanding, DecisionContext,
+    EnquiryStanding, PolicyFacts, PolicyPeriod, PolicyStanding,
+};
+use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
+use ledger_domain::ids::{
+    CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StreamId,
+};
+use ledger_domain::values::{ClaimNumber, Identifier, PolicyNumber};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, NewEvent, RecordedEvent, SledEventLog};
 
@@ -64,6 +75,11 @@ pub struct StreamFacts {
     pub rated: HashSet<ContactId>,
     /// A customer's online enquiries.
     pub enquiries: HashSet<EnquiryId>,
+    /// The customer a policy was quoted or issued to, a claim reported for, a case opened for:
+    /// what a line naming it from another stream is checked against.
+    pub customer: Option<CustomerId>,
+    /// A policy's periods of cover, issued or renewed, oldest first (none while only quoted).
+    pub periods: Vec<PolicyPeriod>,
 }
 
 impl StreamFacts {
@@ -83,6 +99,20 @@ impl StreamFacts {
             Event::OnlineEnquiryReceived(enquiry) => {
                 self.enquiries.insert(enquiry.enquiry_id);
             }
+            Event::PolicyQuoted(quoted) => self.customer = Some(quoted.customer_id),
+            Event::PolicyIssued(issued) => {
+                self.customer = Some(issued.customer_id);
+                self.periods = vec![PolicyPeriod {
+                    start: issued.period_start,
+                    end: issued.period_end,
+                }];
+            }
+            Event::PolicyRenewed(renewed) => self.periods.push(PolicyPeriod {
+                start: renewed.period_start,
+                end: renewed.period_end,
+            }),
+            Event::ClaimReported(reported) => self.customer = Some(reported.customer_id),
+            Event::ServiceCaseOpened(opened) => self.customer = Some(opened.customer_id),
             _ => {}
         }
     }
@@ -99,6 +129,10 @@ impl StreamFacts {
                 | "ContactRecorded"
                 | "SatisfactionRecorded"
                 | "OnlineEnquiryReceived"
+                | "PolicyIssued"
+                | "PolicyRenewed"
+                | "ClaimReported"
+                | "ServiceCaseOpened"
         )
     }
 }
@@ -123,6 +157,13 @@ pub trait LedgerFacts {
 
     /// The event recorded under `event_id`, if any.
     fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>>;
+
+    /// The customers the ledger merged directly into `survivor` (each merge's `survivorId`).
+    fn merged_into(&mut self, survivor: CustomerId) -> anyhow::Result<Vec<CustomerId>>;
+
+    /// The known customer whose stream received the online enquiry `enquiry`, if any (an
+    /// anonymous enquiry is on its own stream, which [`LedgerFacts::stream`] tells).
+    fn enquiry_sender(&mut self, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>>;
 }
 
 /// Who holds which identifier, as a fold of identifier events over an older answer (the
@@ -250,6 +291,41 @@ pub struct LedgerRules<F> {
     owners: Owners,
     /// Each accepted line's event id, with its line number and content digest.
     events: HashMap<EventId, (usize, Digest)>,
+    /// What the accepted lines say across streams (merges, known customers' enquiries).
+    across: Across,
+    /// What accepted lines named that was nowhere yet, by line number, decided by
+    /// [`LedgerRules::finish`].
+    forward: Vec<(usize, Named)>,
+}
+
+/// What the file's accepted lines say across streams, which no one stream's facts hold: who
+/// was merged into whom (for an erasure), and which known customer sent an enquiry (for a
+/// contact naming it).
+#[derive(Debug, Default)]
+struct Across {
+    /// Survivor → the customers merged directly into it, in line order.
+    merged_into: HashMap<CustomerId, Vec<CustomerId>>,
+    /// Online enquiry → the known customer whose stream received it.
+    enquiry_senders: HashMap<EnquiryId, CustomerId>,
+}
+
+impl Across {
+    /// Folds one event (evolve: no rules).
+    fn apply_event(&mut self, event: &Event) {
+        match event {
+            Event::CustomersMerged(merged) => self
+                .merged_into
+                .entry(merged.survivor_id)
+                .or_default()
+                .push(merged.customer_id),
+            Event::OnlineEnquiryReceived(enquiry) => {
+                if let Some(customer) = enquiry.customer_id {
+                    self.enquiry_senders.insert(enquiry.enquiry_id, customer);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl<F: LedgerFacts> LedgerRules<F> {
@@ -259,7 +335,33 @@ impl<F: LedgerFacts> LedgerRules<F> {
             streams: HashMap::new(),
             owners: Owners::default(),
             events: HashMap::new(),
+            across: Across::default(),
+            forward: Vec::new(),
         }
+    }
+
+    /// Once every line was decided: the lines that named something nowhere at their line
+    /// (see [`link_rules`]), decided now that the whole file is folded in, as
+    /// `(line number, field: rule)` in line order. A line refused here was folded in for the
+    /// lines after it; writing only what the rest accepts (`--skip-invalid`) decides the file
+    /// again without it.
+    pub fn finish(&mut self) -> anyhow::Result<Vec<(usize, String)>> {
+        let Self {
+            facts: ledger,
+            streams,
+            across,
+            forward,
+            ..
+        } = self;
+        let links = Links::new(streams, ledger, across, jiff::Timestamp::now());
+        let problems = forward
+            .drain(..)
+            .filter_map(|(number, named)| {
+                named.decide(&links).err().map(|problem| (number, problem))
+            })
+            .collect();
+        links.finish()?;
+        Ok(problems)
     }
 
     /// The ledger's facts, handed back.
@@ -314,6 +416,8 @@ impl<F: LedgerFacts> LedgerRules<F> {
             streams,
             owners,
             events,
+            across,
+            forward,
         } = self;
         let stream = &line.stream;
         // One look-up of the stream a line: a miss reads it from the ledger once.
@@ -340,6 +444,15 @@ impl<F: LedgerFacts> LedgerRules<F> {
         {
             return Ok(Some(problem));
         }
+        let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
+        let decided = link_rules(&links, line)
+            .and_then(|named_forward| erasure_rules(&links, line).map_or(Ok(named_forward), Err));
+        links.finish()?;
+        let named_forward = match decided {
+            Ok(named_forward) => named_forward,
+            Err(problem) => return Ok(Some(problem)),
+        };
+        forward.extend(named_forward.into_iter().map(|named| (number, named)));
         let facts = streams
             .get_mut(stream)
             .expect("the stream's facts were read above");
@@ -348,6 +461,7 @@ impl<F: LedgerFacts> LedgerRules<F> {
             ledger.identifier_owner(identifier)
         })?;
         facts.apply(&line.event);
+        across.apply_event(&line.event);
         Ok(None)
     }
 }
@@ -553,6 +667,480 @@ fn customer_rules(
     Ok(problem.map(|(field, problem)| format!("{field}: {problem}")))
 }
 
+/// A [`DecisionContext`] over the ledger's facts and the file's accepted lines, so that the
+/// aggregates' own rules on what a command names from another stream
+/// (`ledger_domain::aggregates::links`) decide a line as they decide the API's command, in
+/// their words. A stream a rule asks about is read from the ledger at the first question and
+/// kept, as a line's own stream is; a failure to read it is kept for [`Links::finish`] while
+/// the rule is told "cannot tell".
+struct Links<'a, F> {
+    streams: RefCell<&'a mut HashMap<StreamId, StreamFacts>>,
+    ledger: RefCell<&'a mut F>,
+    across: &'a Across,
+    now: jiff::Timestamp,
+    failure: RefCell<Option<anyhow::Error>>,
+}
+
+impl<'a, F: LedgerFacts> Links<'a, F> {
+    fn new(
+        streams: &'a mut HashMap<StreamId, StreamFacts>,
+        ledger: &'a mut F,
+        across: &'a Across,
+        now: jiff::Timestamp,
+    ) -> Self {
+        Self {
+            streams: RefCell::new(streams),
+            ledger: RefCell::new(ledger),
+            across,
+            now,
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// The first failure to read the ledger while deciding, if any.
+    fn finish(self) -> anyhow::Result<()> {
+        match self.failure.into_inner() {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+
+    fn kept<T>(&self, read: anyhow::Result<T>) -> Option<T> {
+        match read {
+            Ok(value) => Some(value),
+            Err(failure) => {
+                self.failure.borrow_mut().get_or_insert(failure);
+                None
+            }
+        }
+    }
+
+    /// `read` of `stream`'s facts, the ledger's read at the first question.
+    fn stream<T>(&self, stream: &StreamId, read: impl FnOnce(&StreamFacts) -> T) -> Option<T> {
+        let mut streams = self.streams.borrow_mut();
+        if !streams.contains_key(stream) {
+            let facts = self.kept(self.ledger.borrow_mut().stream(stream))?;
+            streams.insert(stream.clone(), facts);
+        }
+        streams.get(stream).map(read)
+    }
+
+    /// The customers merged directly into `survivor`: the ledger's, then the file's.
+    fn merged_into(&self, survivor: CustomerId) -> Option<Vec<CustomerId>> {
+        let mut merged = self.kept(self.ledger.borrow_mut().merged_into(survivor))?;
+        let in_file = self.across.merged_into.get(&survivor);
+        merged.extend(in_file.into_iter().flatten().copied());
+        Some(merged)
+    }
+
+    /// The customer a policy, claim or case stream names, by its stream's facts: `Unknown`
+    /// when the stream holds nothing.
+    fn held<T>(
+        &self,
+        stream: &StreamId,
+        unknown: T,
+        known: impl FnOnce(&StreamFacts, CustomerId) -> T,
+    ) -> Option<T> {
+        self.stream(stream, |facts| match facts.customer {
+            _ if facts.version == 0 => Some(unknown),
+            Some(customer) => Some(known(facts, customer)),
+            // A stream whose first event names no customer: cannot tell.
+            None => None,
+        })
+        .flatten()
+    }
+}
+
+impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
+    /// Not asked by the rules on links: who holds an identifier is [`Owners`]' answer.
+    fn identifier_owner(&self, _identifier: &Identifier) -> Option<CustomerId> {
+        None
+    }
+
+    /// The line's business time.
+    fn now(&self) -> jiff::Timestamp {
+        self.now
+    }
+
+    fn customer_standing(&self, customer: CustomerId) -> Option<CustomerStanding> {
+        self.stream(&StreamId::customer(customer), |facts| {
+            if facts.version == 0 {
+                CustomerStanding::Unknown
+            } else if facts.erased {
+                CustomerStanding::Erased
+            } else {
+                facts
+                    .merged_into
+                    .map_or(CustomerStanding::Live, CustomerStanding::MergedInto)
+            }
+        })
+    }
+
+    fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
+        self.stream(&StreamId::customer(customer), |facts| {
+            facts.contacts.contains(&contact)
+        })
+    }
+
+    fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
+        self.held(
+            &policy_stream(number),
+            PolicyStanding::Unknown,
+            |facts, holder| {
+                if facts.quoted_only {
+                    PolicyStanding::Quoted { holder }
+                } else {
+                    PolicyStanding::Issued(PolicyFacts {
+                        holder,
+                        periods: facts.periods.clone(),
+                    })
+                }
+            },
+        )
+    }
+
+    fn claim(&self, number: &ClaimNumber) -> Option<ClaimStanding> {
+        self.held(
+            &claim_stream(number),
+            ClaimStanding::Unknown,
+            |_, customer| ClaimStanding::Reported { customer },
+        )
+    }
+
+    fn service_case(&self, case: CaseId) -> Option<CaseStanding> {
+        self.held(
+            &StreamId::case(case),
+            CaseStanding::Unknown,
+            |_, customer| CaseStanding::Opened { customer },
+        )
+    }
+
+    fn campaign(&self, campaign: CampaignId) -> Option<CampaignStanding> {
+        // A campaign's stream starts with its launch.
+        self.stream(&StreamId::campaign(campaign), |facts| {
+            if facts.version == 0 {
+                CampaignStanding::Unknown
+            } else {
+                CampaignStanding::Launched
+            }
+        })
+    }
+
+    /// An anonymous enquiry is on its own stream; a known customer's on that customer's, found
+    /// among the file's lines or else in the ledger.
+    fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        let anonymous = self.stream(&enquiry_stream(enquiry, None), |facts| facts.version > 0)?;
+        if anonymous {
+            return Some(EnquiryStanding::Anonymous);
+        }
+        if let Some(sender) = self.across.enquiry_senders.get(&enquiry) {
+            return Some(EnquiryStanding::FromCustomer(*sender));
+        }
+        let sender = self.kept(self.ledger.borrow_mut().enquiry_sender(enquiry))?;
+        Some(sender.map_or(EnquiryStanding::Unknown, EnquiryStanding::FromCustomer))
+    }
+}
+
+/// A link rule's refusal as `field: rule`: a validation error names its field itself.
+fn in_field<T>(field: &str, decided: Result<T, DomainError>) -> Result<T, String> {
+    decided.map_err(|refused| match refused {
+        DomainError::Validation(invalid) => invalid.to_string(),
+        refused => format!("{field}: {refused}"),
+    })
+}
+
+/// Something a line names on another stream, with the rule on it (module
+/// `ledger_domain::aggregates::links`), for the customer `customer` ("whose" in the rule's
+/// words).
+#[derive(Debug, Clone)]
+enum Named {
+    /// A contact's or case's policy: it exists and is the customer's (a quote will do).
+    Policy {
+        number: PolicyNumber,
+        customer: CustomerId,
+        whose: &'static str,
+    },
+    /// A claim's policy: issued to the customer, and covering the loss.
+    ClaimsPolicy {
+        number: PolicyNumber,
+        customer: CustomerId,
+        loss_occurred_at: jiff::Timestamp,
+    },
+    Claim {
+        number: ClaimNumber,
+        customer: CustomerId,
+        whose: &'static str,
+    },
+    Case {
+        case: CaseId,
+        customer: CustomerId,
+        whose: &'static str,
+    },
+    Campaign(CampaignId),
+    Enquiry {
+        enquiry: EnquiryId,
+        customer: CustomerId,
+        whose: &'static str,
+    },
+    /// A case's contact: one its customer's stream recorded, on an earlier line or in the
+    /// ledger (never a later one: the case is opened about a contact already made).
+    CaseContact {
+        contact: ContactId,
+        customer: CustomerId,
+    },
+}
+
+impl Named {
+    /// Whether what it names is nowhere yet, in the ledger or on an earlier line.
+    fn absent<F: LedgerFacts>(&self, links: &Links<'_, F>) -> bool {
+        match self {
+            Self::Policy { number, .. } | Self::ClaimsPolicy { number, .. } => {
+                links.policy(number) == Some(PolicyStanding::Unknown)
+            }
+            Self::Claim { number, .. } => links.claim(number) == Some(ClaimStanding::Unknown),
+            Self::Case { case, .. } => links.service_case(*case) == Some(CaseStanding::Unknown),
+            Self::Campaign(campaign) => {
+                links.campaign(*campaign) == Some(CampaignStanding::Unknown)
+            }
+            Self::Enquiry { enquiry, .. } => {
+                links.enquiry(*enquiry) == Some(EnquiryStanding::Unknown)
+            }
+            Self::CaseContact { .. } => false,
+        }
+    }
+
+    /// The rule on it, as `field: rule`.
+    fn decide(&self, context: &dyn DecisionContext) -> Result<(), String> {
+        match self {
+            Self::Policy {
+                number,
+                customer,
+                whose,
+            } => in_field(
+                "policyNumber",
+                customers_policy(number, *customer, whose, context),
+            ),
+            Self::ClaimsPolicy {
+                number,
+                customer,
+                loss_occurred_at,
+            } => {
+                let whose = "the claim's customer";
+                let policy = in_field(
+                    "policyNumber",
+                    issued_policy(number, *customer, whose, context),
+                )?;
+                match policy.filter(|policy| !policy.covers(*loss_occurred_at)) {
+                    Some(policy) => {
+                        let periods: Vec<String> =
+                            policy.periods.iter().map(ToString::to_string).collect();
+                        Err(format!(
+                            "lossOccurredAt: within the policy's period, Beijing days inclusive: \
+                             {number} covers {}",
+                            periods.join(", ")
+                        ))
+                    }
+                    None => Ok(()),
+                }
+            }
+            Self::Claim {
+                number,
+                customer,
+                whose,
+            } => in_field("claimNumber", claim_of(number, *customer, whose, context)),
+            Self::Case {
+                case,
+                customer,
+                whose,
+            } => in_field("caseId", case_of(*case, *customer, whose, context)),
+            Self::Campaign(campaign) => {
+                in_field("campaignId", launched_campaign(*campaign, context))
+            }
+            Self::Enquiry {
+                enquiry,
+                customer,
+                whose,
+            } => in_field("enquiryId", enquiry_of(*enquiry, *customer, whose, context)),
+            Self::CaseContact { contact, customer } => {
+                if context.recorded_contact(*customer, *contact) == Some(false) {
+                    Err(format!(
+                        "contactId: a contact recorded for the case's customer; {contact} is not one"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// What a contact names on other streams, in the order `ContactLinks::check` checks them.
+fn contact_names<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    line: &IntegratorLine,
+    [policy, claim, case, campaign, enquiry]: [Option<Named>; 5],
+) -> Vec<Named> {
+    // An enquiry on the customer's own stream is theirs: no need to ask.
+    let enquiry = enquiry.filter(|named| match named {
+        Named::Enquiry { enquiry, .. } => !links
+            .stream(&line.stream, |facts| facts.enquiries.contains(enquiry))
+            .unwrap_or(false),
+        _ => true,
+    });
+    [policy, claim, case, campaign, enquiry]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// What `line` names on other streams, and the rules its aggregate decides before them (the
+/// customer new business is for, a case's contact), as `field: rule` when broken.
+fn names_of<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    line: &IntegratorLine,
+) -> Result<Vec<Named>, String> {
+    let contact = |customer: CustomerId,
+                   policy: Option<&PolicyNumber>,
+                   claim: Option<&ClaimNumber>,
+                   case: Option<CaseId>,
+                   campaign: Option<CampaignId>,
+                   enquiry: Option<EnquiryId>| {
+        let whose = "the contact's customer";
+        contact_names(
+            links,
+            line,
+            [
+                policy.map(|number| Named::Policy {
+                    number: number.clone(),
+                    customer,
+                    whose,
+                }),
+                claim.map(|number| Named::Claim {
+                    number: number.clone(),
+                    customer,
+                    whose,
+                }),
+                case.map(|case| Named::Case {
+                    case,
+                    customer,
+                    whose,
+                }),
+                campaign.map(Named::Campaign),
+                enquiry.map(|enquiry| Named::Enquiry {
+                    enquiry,
+                    customer,
+                    whose,
+                }),
+            ],
+        )
+    };
+    Ok(match &line.event {
+        Event::ContactRecorded(recorded) => contact(
+            recorded.customer_id,
+            recorded.policy_number.as_ref(),
+            recorded.claim_number.as_ref(),
+            recorded.case_id,
+            recorded.campaign_id,
+            recorded.enquiry_id,
+        ),
+        Event::ContactCorrected(corrected) => contact(
+            corrected.customer_id,
+            corrected.policy_number.as_ref(),
+            corrected.claim_number.as_ref(),
+            corrected.case_id,
+            corrected.campaign_id,
+            corrected.enquiry_id,
+        ),
+        Event::ServiceCaseOpened(opened) => {
+            let customer = opened.customer_id;
+            in_field("customerId", new_business_for(customer, links))?;
+            let whose = "the case's customer";
+            let policy = opened.policy_number.iter().map(|number| Named::Policy {
+                number: number.clone(),
+                customer,
+                whose,
+            });
+            let claim = opened.claim_number.iter().map(|number| Named::Claim {
+                number: number.clone(),
+                customer,
+                whose,
+            });
+            let contact = opened
+                .contact_id
+                .map(|contact| Named::CaseContact { contact, customer });
+            policy.chain(claim).chain(contact).collect()
+        }
+        Event::ClaimReported(reported) => {
+            in_field("customerId", new_business_for(reported.customer_id, links))?;
+            vec![Named::ClaimsPolicy {
+                number: reported.policy_number.clone(),
+                customer: reported.customer_id,
+                loss_occurred_at: reported.loss_occurred_at,
+            }]
+        }
+        Event::CampaignTouchSent(touch) => {
+            in_field("customerId", new_business_for(touch.customer_id, links))?;
+            Vec::new()
+        }
+        Event::CampaignResponded(response) => {
+            in_field("customerId", new_business_for(response.customer_id, links))?;
+            Vec::new()
+        }
+        Event::OnlineEnquiryReceived(enquiry) => enquiry
+            .campaign_id
+            .map(Named::Campaign)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The first rule on what `line` names on other streams that it breaks, as `field: rule`, else
+/// what it names that is nowhere yet: a later line of the file may create it (history comes in
+/// business-time order, and the call that leads to a quote or a claim starts before either is
+/// recorded), so it is decided once the whole file is read ([`LedgerRules::finish`]).
+fn link_rules<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    line: &IntegratorLine,
+) -> Result<Vec<Named>, String> {
+    let mut forward = Vec::new();
+    for named in names_of(links, line)? {
+        if named.absent(links) {
+            forward.push(named);
+        } else {
+            named.decide(links)?;
+        }
+    }
+    Ok(forward)
+}
+
+/// An erasure of a customer others were merged into. The API's `eraseCustomer` erases each of
+/// them first (the same person, whose records hold the same personal data); an imported
+/// erasure cannot, so it needs each of them erased already, in the ledger or on an earlier
+/// line, and names the first that is not (merges followed through merges).
+fn erasure_rules<F: LedgerFacts>(links: &Links<'_, F>, line: &IntegratorLine) -> Option<String> {
+    let Event::CustomerErased(erased) = &line.event else {
+        return None;
+    };
+    let mut seen = HashSet::from([erased.customer_id]);
+    let mut pending = VecDeque::from([erased.customer_id]);
+    while let Some(survivor) = pending.pop_front() {
+        for merged in links.merged_into(survivor)? {
+            if !seen.insert(merged) {
+                continue;
+            }
+            if !links.stream(&StreamId::customer(merged), |facts| facts.erased)? {
+                return Some(format!(
+                    "customerId: customer {merged} was merged into this customer and is not \
+                     erased; erase it first (an earlier line)"
+                ));
+            }
+            pending.push_back(merged);
+        }
+    }
+    None
+}
+
 /// Whether a contact started at `started_at` for `duration_seconds` ends later than now and the
 /// clocks' drift: history is what happened, and this has not yet.
 fn ends_in_the_future(started_at: jiff::Timestamp, duration_seconds: u32) -> bool {
@@ -629,6 +1217,8 @@ pub struct StoredLedger<'a> {
     ring: Arc<KeyRing>,
     /// The directory and the log's events after its checkpoint, once asked for.
     owners: Option<(Option<StoredDirectory>, Owners)>,
+    /// The log's merges and known customers' enquiries, once asked for.
+    across: Option<Across>,
 }
 
 impl std::fmt::Debug for StoredLedger<'_> {
@@ -646,6 +1236,7 @@ impl<'a> StoredLedger<'a> {
             store,
             ring,
             owners: None,
+            across: None,
         }
     }
 
@@ -703,6 +1294,51 @@ impl<'a> StoredLedger<'a> {
     }
 }
 
+impl StoredLedger<'_> {
+    /// What the log says across streams ([`Across`]): a walk of the whole log that decodes
+    /// only its merges and online enquiries. Only an erasure of a customer the ledger holds,
+    /// or a contact naming an enquiry that neither its own stream nor the file tells, asks
+    /// for it, so an import pays for the walk at most once and most never do. (The customer
+    /// directory knows merges too, but this crate reads only its identifiers; and who sent a
+    /// known customer's enquiry only the marketing read model knows.)
+    fn across(&mut self) -> anyhow::Result<&Across> {
+        if self.across.is_none() {
+            let mut across = Across::default();
+            let head = self.store.head().position;
+            let mut next = Position(1);
+            while next <= head {
+                let page = self
+                    .store
+                    .read_all(next, READ_PAGE_MAX)
+                    .context("reading the log's merges and enquiries")?;
+                let Some(last) = page.last() else { break };
+                next = last.position.next();
+                for record in &page {
+                    let stored = &record.event;
+                    let decides = match stored.event_type.as_str() {
+                        "CustomersMerged" => true,
+                        "OnlineEnquiryReceived" => record.stream.category() == "customer",
+                        _ => false,
+                    };
+                    if decides {
+                        let event = ledger_app::personal::open_redacted(
+                            &stored.event_type,
+                            stored.schema_version,
+                            &stored.payload,
+                        )
+                        .with_context(|| {
+                            format!("decoding the event at position {}", record.position)
+                        })?;
+                        across.apply_event(&event);
+                    }
+                }
+            }
+            self.across = Some(across);
+        }
+        Ok(self.across.as_ref().expect("just walked"))
+    }
+}
+
 fn directory_owner(
     directory: Option<&StoredDirectory>,
     identifier: &Identifier,
@@ -734,16 +1370,22 @@ impl LedgerFacts for StoredLedger<'_> {
     fn stream(&mut self, stream: &StreamId) -> anyhow::Result<StreamFacts> {
         let version = self.store.stream_version(stream);
         let mut facts = StreamFacts::default();
-        let read_whole = matches!(stream.category(), "customer" | "enquiry")
-            || (stream.category() == "policy" && version == 1);
-        if !read_whole {
-            facts.version = version;
-            return Ok(facts);
-        }
-        while facts.version < version {
+        // A claim's or case's first event names its customer, and nothing after it decides; a
+        // policy's quote, issue and renewals are a handful a year.
+        let read_up_to = match stream.category() {
+            "customer" | "enquiry" | "policy" => version,
+            "claim" | "case" => version.min(1),
+            _ => 0,
+        };
+        while facts.version < read_up_to {
             let page = self
                 .store
-                .read_stream(stream, facts.version + 1, READ_PAGE_MAX)
+                .read_stream(
+                    stream,
+                    facts.version + 1,
+                    READ_PAGE_MAX
+                        .min(usize::try_from(read_up_to - facts.version).unwrap_or(usize::MAX)),
+                )
                 .with_context(|| format!("reading stream {stream}"))?;
             if page.is_empty() {
                 anyhow::bail!("stream {stream} ends before its version {version}");
@@ -766,6 +1408,10 @@ impl LedgerFacts for StoredLedger<'_> {
                 }
             }
         }
+        if version > read_up_to {
+            facts.quoted_only = false;
+        }
+        facts.version = version;
         Ok(facts)
     }
 
@@ -796,6 +1442,22 @@ impl LedgerFacts for StoredLedger<'_> {
             digest: content_digest(&record.stream, &record.event, &event.encode_payload()),
             redacted,
         }))
+    }
+
+    fn merged_into(&mut self, survivor: CustomerId) -> anyhow::Result<Vec<CustomerId>> {
+        // A merge names a survivor the ledger holds: a customer it never registered has none.
+        if self.store.stream_version(&StreamId::customer(survivor)) == 0 {
+            return Ok(Vec::new());
+        }
+        let merged = self.across()?.merged_into.get(&survivor);
+        Ok(merged.cloned().unwrap_or_default())
+    }
+
+    fn enquiry_sender(&mut self, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>> {
+        if self.store.head().event_count == 0 {
+            return Ok(None);
+        }
+        Ok(self.across()?.enquiry_senders.get(&enquiry).copied())
     }
 }
 

@@ -16,6 +16,8 @@ struct Facts {
     /// Who holds which identifier: the ledger's own fold.
     owners: Owners,
     recorded: HashMap<EventId, Recorded>,
+    /// What the ledger's events say across streams.
+    across: Across,
 }
 
 impl LedgerFacts for Facts {
@@ -30,6 +32,19 @@ impl LedgerFacts for Facts {
     fn recorded(&mut self, event_id: EventId) -> anyhow::Result<Option<Recorded>> {
         Ok(self.recorded.get(&event_id).cloned())
     }
+
+    fn merged_into(&mut self, survivor: CustomerId) -> anyhow::Result<Vec<CustomerId>> {
+        Ok(self
+            .across
+            .merged_into
+            .get(&survivor)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn enquiry_sender(&mut self, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>> {
+        Ok(self.across.enquiry_senders.get(&enquiry).copied())
+    }
 }
 
 /// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
@@ -42,6 +57,7 @@ fn ledger_of(lines: &[IntegratorLine]) -> Facts {
             .or_default()
             .apply(&line.event);
         facts.owners.apply(&line.event, |_| Ok(None)).unwrap();
+        facts.across.apply_event(&line.event);
         facts.recorded.insert(
             line.new_event.event_id,
             Recorded {
@@ -69,6 +85,17 @@ fn sample(event_type: &str) -> IntegratorLine {
         .find(|line| line.contains(&tag))
         .unwrap_or_else(|| panic!("the sample has no {event_type}"));
     integrator(text)
+}
+
+/// The sample's lines before its first line of `event_type`: a ledger holding what that line
+/// names.
+fn sample_before(event_type: &str) -> Vec<IntegratorLine> {
+    let tag = format!(r#""type":"{event_type}""#);
+    SAMPLE
+        .lines()
+        .take_while(|line| !line.contains(&tag))
+        .map(integrator)
+        .collect()
 }
 
 const ALICE: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ab";
@@ -127,6 +154,8 @@ fn fold(rules: &mut LedgerRules<Facts>, lines: &[IntegratorLine]) -> Vec<(usize,
             problems.push((number, problem));
         }
     }
+    problems.extend(rules.finish().unwrap());
+    problems.sort_by_key(|(number, _)| *number);
     problems
 }
 
@@ -429,8 +458,9 @@ fn creation_events_refuse_an_existing_stream_and_the_others_need_one() {
         reported.with_actor("agent-0043"),
         settled,
     ];
+    // The claim's customer and policy are in the ledger.
     assert_eq!(
-        fold_on(Facts::default(), &lines),
+        fold_on(ledger_of(&sample_before("ClaimReported")), &lines),
         [
             (1, format!("claimNumber: claim {number} does not exist")),
             (3, format!("claimNumber: claim {number} already exists")),
@@ -608,5 +638,301 @@ fn a_contact_that_has_not_happened_yet_is_no_history() {
             .1
             .starts_with("durationSeconds: a contact cannot end in the future"),
         "{problems:?}"
+    );
+}
+
+/// The sample's first line of `event_type` with `payload`'s fields set, on the stream its
+/// event names, without an event id (so one is derived from its content).
+fn edited(event_type: &str, payload: &[(&str, serde_json::Value)]) -> IntegratorLine {
+    let tag = format!(r#""type":"{event_type}""#);
+    let text = SAMPLE.lines().find(|line| line.contains(&tag)).unwrap();
+    let mut line: serde_json::Value = serde_json::from_str(text).unwrap();
+    line.as_object_mut().unwrap().remove("eventId");
+    for (key, value) in payload {
+        line["payload"][*key] = value.clone();
+    }
+    let event = Event::from_json(event_type, 1, &line["payload"]).unwrap();
+    line["stream"] = event.stream().as_str().into();
+    integrator(&line.to_string())
+}
+
+const POLICY: &str = "PXA2025220100000901";
+const CLAIM: &str = "CXA2025220100000901";
+const CASE: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca5e1";
+const CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca301";
+const ENQUIRY: &str = "0190a5e2-8c3b-7d4e-9f00-0000000e9001";
+
+fn policy_issued(number: &str, customer: &str) -> IntegratorLine {
+    edited(
+        "PolicyIssued",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-01-01".into()),
+            ("periodEnd", "2025-12-31".into()),
+        ],
+    )
+}
+
+fn claim_reported(number: &str, policy: &str, customer: &str, loss: &str) -> IntegratorLine {
+    edited(
+        "ClaimReported",
+        &[
+            ("claimNumber", number.into()),
+            ("policyNumber", policy.into()),
+            ("customerId", customer.into()),
+            ("lossOccurredAt", loss.into()),
+        ],
+    )
+}
+
+/// A contact of `customer` naming `field` (policyNumber, claimNumber, caseId, campaignId or
+/// enquiryId) as `value`.
+fn contact_naming(customer: &str, contact: &str, field: &str, value: &str) -> IntegratorLine {
+    let mut line: serde_json::Value =
+        serde_json::from_str(&self::contact_text(customer, contact)).unwrap();
+    line["payload"][field] = value.into();
+    integrator(&line.to_string())
+}
+
+fn contact_text(customer: &str, contact: &str) -> String {
+    format!(
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"a call","outcome":"RESOLVED"}}}}"#
+    )
+}
+
+fn contact_id(index: u32) -> String {
+    format!("0190a5e2-8c3b-7d4e-9f00-00000000c{index:03}")
+}
+
+#[test]
+fn an_erasure_of_a_survivor_waits_for_the_customers_merged_into_it() {
+    const CAROL: &str = "0190a5e2-8c3b-7d4e-9f00-1234567890ad";
+    // Bob was merged into Alice in the ledger.
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            merged(BOB, ALICE),
+        ])
+    };
+    let refusal = |customer: &str| {
+        format!(
+            "customerId: customer {customer} was merged into this customer and is not erased; \
+             erase it first (an earlier line)"
+        )
+    };
+    assert_eq!(fold_on(ledger(), &[erased(ALICE)]), [(1, refusal(BOB))]);
+    // Bob erased first, on an earlier line: Alice's erasure follows.
+    assert_eq!(fold_on(ledger(), &[erased(BOB), erased(ALICE)]), []);
+    // Bob erased in the ledger already.
+    let mut erased_in_ledger = ledger();
+    erased_in_ledger
+        .streams
+        .get_mut(&StreamId::customer(BOB.parse().unwrap()))
+        .unwrap()
+        .apply(&erased(BOB).event);
+    assert_eq!(fold_on(erased_in_ledger, &[erased(ALICE)]), []);
+    // Through a merge: Carol into Bob, then Bob into Alice, on the file's lines.
+    let lines = [
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        registered(CAROL, "13800000003"),
+        merged(CAROL, BOB),
+        merged(BOB, ALICE),
+        erased(BOB),
+        erased(ALICE),
+        erased(CAROL),
+        erased(BOB).with_actor("privacy-02"),
+        erased(ALICE).with_actor("privacy-02"),
+    ];
+    assert_eq!(
+        fold_on(Facts::default(), &lines),
+        [(6, refusal(CAROL)), (7, refusal(BOB))]
+    );
+}
+
+#[test]
+fn a_contact_names_only_what_exists_and_is_its_customers() {
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            policy_issued(POLICY, BOB),
+            claim_reported(CLAIM, POLICY, BOB, "2025-03-01T01:00:00Z"),
+        ])
+    };
+    let nobody = "0190a5e2-8c3b-7d4e-9f00-00000000dead";
+    let lines = [
+        contact_naming(ALICE, &contact_id(1), "policyNumber", "PXA2025220100000999"),
+        contact_naming(ALICE, &contact_id(2), "policyNumber", POLICY),
+        contact_naming(ALICE, &contact_id(3), "claimNumber", CLAIM),
+        contact_naming(ALICE, &contact_id(4), "caseId", nobody),
+        contact_naming(ALICE, &contact_id(5), "campaignId", nobody),
+        contact_naming(ALICE, &contact_id(6), "enquiryId", nobody),
+        // Bob's own are his.
+        contact_naming(BOB, &contact_id(7), "policyNumber", POLICY),
+        contact_naming(BOB, &contact_id(8), "claimNumber", CLAIM),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (
+                1,
+                "policyNumber: policy PXA2025220100000999 does not exist".to_owned()
+            ),
+            (
+                2,
+                format!(
+                    "policyNumber: a policy held by the contact's customer (or by a customer \
+                     merged with it); {POLICY} is held by another customer"
+                )
+            ),
+            (
+                3,
+                format!(
+                    "claimNumber: a claim of the contact's customer (or of a customer merged \
+                     with it); {CLAIM} is another customer's"
+                )
+            ),
+            (4, format!("caseId: service case {nobody} does not exist")),
+            (5, format!("campaignId: campaign {nobody} does not exist")),
+            (6, format!("enquiryId: enquiry {nobody} does not exist")),
+        ]
+    );
+    // Once Bob is merged into Alice, his policy is hers too; a correction is checked the same.
+    let correction = |customer: &str, contact: &str, policy: &str| {
+        let mut line: serde_json::Value =
+            serde_json::from_str(&contact_text(customer, contact)).unwrap();
+        line["type"] = "ContactCorrected".into();
+        line["payload"]["policyNumber"] = policy.into();
+        line["payload"]["reason"] = "录错".into();
+        integrator(&line.to_string())
+    };
+    let lines = [
+        merged(BOB, ALICE),
+        contact_naming(ALICE, &contact_id(2), "policyNumber", POLICY),
+        correction(ALICE, &contact_id(2), "PXA2025220100000999"),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [(
+            3,
+            "policyNumber: policy PXA2025220100000999 does not exist".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_contact_may_name_what_a_later_line_creates_for_its_customer() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+    ]);
+    // The call comes first, the policy it sold is issued after it: history's order. A policy
+    // issued later to someone else is still someone else's.
+    let lines = [
+        contact_naming(ALICE, &contact_id(1), "policyNumber", POLICY),
+        contact_naming(BOB, &contact_id(2), "policyNumber", POLICY),
+        policy_issued(POLICY, ALICE),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [(
+            2,
+            format!(
+                "policyNumber: a policy held by the contact's customer (or by a customer merged \
+                 with it); {POLICY} is held by another customer"
+            )
+        )]
+    );
+}
+
+#[test]
+fn a_claim_case_touch_and_enquiry_name_what_the_api_would_accept() {
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            policy_issued(POLICY, BOB),
+            contact(ALICE, CONTACT, "a call"),
+        ])
+    };
+    let nobody = "0190a5e2-8c3b-7d4e-9f00-00000000dead";
+    let case = |policy: Option<&str>, contact: Option<&str>| {
+        edited(
+            "ServiceCaseOpened",
+            &[
+                ("caseId", CASE.into()),
+                ("customerId", ALICE.into()),
+                (
+                    "policyNumber",
+                    policy.map_or(serde_json::Value::Null, Into::into),
+                ),
+                ("claimNumber", serde_json::Value::Null),
+                (
+                    "contactId",
+                    contact.map_or(serde_json::Value::Null, Into::into),
+                ),
+            ],
+        )
+    };
+    let lines = [
+        claim_reported(CLAIM, POLICY, ALICE, "2025-03-01T01:00:00Z"),
+        claim_reported(CLAIM, POLICY, BOB, "2026-03-01T01:00:00Z"),
+        claim_reported(CLAIM, POLICY, nobody, "2025-03-01T01:00:00Z"),
+        case(Some(POLICY), None),
+        case(None, Some(&contact_id(9))),
+        edited(
+            "OnlineEnquiryReceived",
+            &[
+                ("enquiryId", ENQUIRY.into()),
+                ("campaignId", CAMPAIGN.into()),
+            ],
+        ),
+        edited("CampaignLaunched", &[("campaignId", CAMPAIGN.into())]),
+        edited(
+            "CampaignTouchSent",
+            &[
+                ("campaignId", CAMPAIGN.into()),
+                ("customerId", nobody.into()),
+            ],
+        ),
+        case(None, Some(CONTACT)),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (
+                1,
+                format!(
+                    "policyNumber: a policy held by the claim's customer (or by a customer \
+                     merged with it); {POLICY} is held by another customer"
+                )
+            ),
+            (
+                2,
+                format!(
+                    "lossOccurredAt: within the policy's period, Beijing days inclusive: \
+                     {POLICY} covers 2025-01-01 to 2025-12-31"
+                )
+            ),
+            (3, format!("customerId: customer {nobody} does not exist")),
+            (
+                4,
+                format!(
+                    "policyNumber: a policy held by the case's customer (or by a customer merged \
+                     with it); {POLICY} is held by another customer"
+                )
+            ),
+            (
+                5,
+                format!(
+                    "contactId: a contact recorded for the case's customer; {} is not one",
+                    contact_id(9)
+                )
+            ),
+            (8, format!("customerId: customer {nobody} does not exist")),
+        ]
     );
 }
