@@ -75,13 +75,43 @@ pub async fn run(
     keys: &crate::keys::MasterKeyArgs,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
+    // The outermost directory of `data` that is not there yet: the import creates it.
+    let created = data
+        .ancestors()
+        .take_while(|directory| !directory.as_os_str().is_empty() && !directory.exists())
+        .last()
+        .map(Path::to_owned);
+    let mut wrote = false;
+    let imported = import(data, keys, args, &mut wrote).await;
+    if let Some(created) = created.filter(|_| !wrote)
+        && !matches!(imported, Ok(ExitCode::SUCCESS))
+    {
+        // A refused import leaves no empty ledger where there was none: a retry with a
+        // mistyped --data would otherwise find one and write into it.
+        std::fs::remove_dir_all(&created).with_context(|| {
+            format!(
+                "the import wrote nothing, but removing {} it created failed",
+                created.display()
+            )
+        })?;
+    }
+    imported
+}
+
+/// [`run`], saying in `wrote` whether it began writing events.
+async fn import(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: Args,
+    wrote: &mut bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
     let was_empty = store.head().event_count == 0;
     let mut problems = Problems::default();
     let input = if args.csv {
         let (input, converted) = Input::from_csv(&args.file, data, &store)?;
         for problem in converted.problems {
-            problems.push(problem);
+            problems.push_text(problem);
         }
         input
     } else {
@@ -92,7 +122,24 @@ pub async fn run(
         // integrator lines: only that form needs the master key.
         ledger_app::open_keys(&store, keys.options()?).context("opening the data keys")
     };
-    let mut checked = check(&store, &input, problems, &open_ring)?;
+    let mut checked = check(&store, &input, problems.clone(), &open_ring)?;
+    // Written lines must keep the rules without the ones refused: a line refused only once the
+    // whole file was read was folded in for the lines after it, so those are decided again
+    // without it (each reading refuses more, or ends).
+    let mut refused = HashMap::new();
+    let mut readings = 1;
+    while args.skip_invalid && !checked.late.is_empty() {
+        if readings == CHECK_READINGS_MAX {
+            anyhow::bail!(
+                "import: lines refused once the whole file was read left others refused in \
+                 turn, {CHECK_READINGS_MAX} readings over; nothing written (import without \
+                 --skip-invalid to list them)"
+            );
+        }
+        refused.extend(std::mem::take(&mut checked.late));
+        checked = check_refusing(&store, &input, problems.clone(), &open_ring, &refused)?;
+        readings += 1;
+    }
     let invalid = checked.problems.total;
     if invalid > 0 {
         checked.problems.print();
@@ -111,6 +158,7 @@ pub async fn run(
             return Ok(ExitCode::FAILURE);
         }
     }
+    *wrote = true;
     let summary = match checked.form {
         Form::Integrator => {
             let ring = match checked.ring.take() {
@@ -269,6 +317,11 @@ impl Input {
 /// memory.
 pub const IMPORT_HELD_BYTES_MAX: u64 = 256 * 1024 * 1024;
 
+/// The most readings of a file `--skip-invalid` checks, each without the lines the one before
+/// refused only once the whole file was read; a chain of lines naming what a refused line
+/// would have created ends within a few.
+const CHECK_READINGS_MAX: usize = 8;
+
 /// Lines read before they are parsed together, split over the cores.
 const PARSE_BLOCK_LINES: usize = 16_384;
 
@@ -330,7 +383,9 @@ impl Blocks {
             part.into_iter()
                 .map(|(number, text)| {
                     let line = text.and_then(|text| {
-                        parse_line(&text).map_err(|error| format!("line {number}: {error}"))
+                        parse_line(&text).map_err(|error| {
+                            format!("line {number}: {}", within_the_line(error.to_string()))
+                        })
                     });
                     (number, line)
                 })
@@ -341,6 +396,18 @@ impl Blocks {
             digest: self.digest.then(|| digest.finalize()),
         }))
     }
+}
+
+/// A JSON parser's problem as a line's: serde places it `at line 1 column N` of the text it
+/// was given, which is one NDJSON line, whose own number the problem already leads with.
+fn within_the_line(problem: String) -> String {
+    let Some((before, column)) = problem.rsplit_once(" at line 1 column ") else {
+        return problem;
+    };
+    if column.is_empty() || !column.bytes().all(|byte| byte.is_ascii_digit()) {
+        return problem;
+    }
+    format!("{before} at column {column}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,25 +432,51 @@ impl Form {
     }
 }
 
-/// The problems found, the first [`PROBLEMS_LISTED_MAX`] of them kept to list.
-#[derive(Default)]
+/// The problems found, each `line N: field: rule`, the [`PROBLEMS_LISTED_MAX`] of the lowest
+/// line numbers kept to list in line order: they are found out of it (a CSV's rows before the
+/// rules, a line refused once the whole file is read).
+#[derive(Default, Clone)]
 struct Problems {
-    listed: Vec<String>,
+    /// The kept problems by line number (and the order found, for one line's several); a
+    /// max-heap, so the highest line is dropped first once more than the listed are found.
+    kept: std::collections::BinaryHeap<(usize, usize, String)>,
     total: usize,
 }
 
 impl Problems {
-    fn push(&mut self, problem: String) {
-        if self.listed.len() < PROBLEMS_LISTED_MAX {
-            self.listed.push(problem);
+    /// A problem of line `number`.
+    fn push(&mut self, number: usize, problem: String) {
+        self.kept.push((number, self.total, problem));
+        if self.kept.len() > PROBLEMS_LISTED_MAX {
+            self.kept.pop();
         }
         self.total += 1;
     }
 
+    /// A problem as its text says it, `line N: …` (a CSV row's, from its conversion).
+    fn push_text(&mut self, problem: String) {
+        let number = problem
+            .strip_prefix("line ")
+            .and_then(|rest| rest.split_once(':'))
+            .and_then(|(number, _)| number.parse().ok())
+            .unwrap_or(usize::MAX);
+        self.push(number, problem);
+    }
+
+    /// The kept problems in line order.
+    fn listed(&self) -> Vec<String> {
+        let mut kept: Vec<&(usize, usize, String)> = self.kept.iter().collect();
+        kept.sort();
+        kept.into_iter()
+            .map(|(_, _, problem)| problem.clone())
+            .collect()
+    }
+
     fn print(&self) {
-        print_problems(&self.listed);
-        if self.total > self.listed.len() {
-            eprintln!("... and {} more problems", self.total - self.listed.len());
+        let listed = self.listed();
+        print_problems(&listed);
+        if self.total > listed.len() {
+            eprintln!("... and {} more problems", self.total - listed.len());
         }
     }
 }
@@ -399,14 +492,37 @@ struct Checked {
     /// Lines skipped because their event is already in the store (or earlier in the file).
     already_present: u64,
     digests: Vec<blake3::Hash>,
-    /// The accepted lines, parsed, when the input is at most [`IMPORT_HELD_BYTES_MAX`]; the
-    /// digests of its blocks otherwise.
-    held: Option<Vec<Line>>,
+    /// The accepted lines, parsed, by line number, when the input is at most
+    /// [`IMPORT_HELD_BYTES_MAX`]; the digests of its blocks otherwise.
+    held: Option<Vec<(usize, Line)>>,
+    /// Lines refused only once the whole file was read (see [`LedgerRules::finish`]), with
+    /// their problem (`field: rule`).
+    late: HashMap<usize, String>,
     /// The data keys integrator lines were checked with, to seal them with.
     ring: Option<Arc<KeyRing>>,
 }
 
 impl Checked {
+    /// Refuses lines accepted when they were read, now that the whole file is: they are not
+    /// written.
+    fn refuse_late(&mut self, late: Vec<(usize, String)>) {
+        for (number, problem) in late {
+            if let Some(accepted) = number
+                .checked_sub(1)
+                .and_then(|index| self.accepted.get_mut(index))
+            {
+                *accepted = false;
+            }
+            self.to_write = self.to_write.saturating_sub(1);
+            self.problems
+                .push(number, format!("line {number}: {problem}"));
+            self.late.insert(number, problem);
+        }
+        if let Some(held) = &mut self.held {
+            held.retain(|(number, _)| !self.late.contains_key(number));
+        }
+    }
+
     fn accepts(&self, number: usize) -> bool {
         number
             .checked_sub(1)
@@ -432,6 +548,19 @@ fn check(
     problems: Problems,
     open_ring: &dyn Fn() -> anyhow::Result<KeyRing>,
 ) -> anyhow::Result<Checked> {
+    check_refusing(store, input, problems, open_ring, &HashMap::new())
+}
+
+/// [`check`], with the lines of `refused` refused as they say, never decided nor folded in
+/// for the lines after them: a second reading for `--skip-invalid`, when lines were refused
+/// only once the whole file was read ([`Checked::late`]).
+fn check_refusing(
+    store: &SledEventLog,
+    input: &Input,
+    problems: Problems,
+    open_ring: &dyn Fn() -> anyhow::Result<KeyRing>,
+    refused: &HashMap<usize, String>,
+) -> anyhow::Result<Checked> {
     let spinner = progress::spinner("checking every line");
     let mut checked = Checked {
         form: Form::Integrator,
@@ -441,6 +570,7 @@ fn check(
         already_present: 0,
         digests: Vec::new(),
         held: (input.bytes <= IMPORT_HELD_BYTES_MAX).then(Vec::new),
+        late: HashMap::new(),
         ring: None,
     };
     let mut form = None;
@@ -453,12 +583,15 @@ fn check(
             let line = match line {
                 Ok(line) => line,
                 Err(problem) => {
-                    checked.problems.push(problem);
+                    checked.problems.push(number, problem);
                     continue;
                 }
             };
             let first = *form.get_or_insert(Form::of(&line));
             let verdict = match (first, &line) {
+                (Form::Integrator, Line::Integrator(_)) if refused.contains_key(&number) => {
+                    Verdict::Problem(refused[&number].clone())
+                }
                 (Form::Integrator, Line::Integrator(line)) => {
                     let integrator = match &mut integrator {
                         Some(integrator) => integrator,
@@ -480,15 +613,19 @@ fn check(
                     checked.accepted[number - 1] = true;
                     checked.to_write += 1;
                     if let Some(held) = &mut checked.held {
-                        held.push(line);
+                        held.push((number, line));
                     }
                 }
                 Verdict::AlreadyPresent => checked.already_present += 1,
-                Verdict::Problem(problem) => {
-                    checked.problems.push(format!("line {number}: {problem}"))
-                }
+                Verdict::Problem(problem) => checked
+                    .problems
+                    .push(number, format!("line {number}: {problem}")),
             }
         }
+    }
+    if let Some(integrator) = &mut integrator {
+        let late = integrator.rules.finish()?;
+        checked.refuse_late(late);
     }
     spinner.finish_and_clear();
     checked.form = form.unwrap_or(Form::Integrator);
@@ -699,7 +836,7 @@ fn accepted_lines<'a>(
     failure: &'a Mutex<Option<anyhow::Error>>,
 ) -> anyhow::Result<Box<dyn Iterator<Item = Line> + Send + 'a>> {
     Ok(match checked.held.take() {
-        Some(held) => Box::new(held.into_iter()),
+        Some(held) => Box::new(held.into_iter().map(|(_, line)| line)),
         None => Box::new(Accepted::new(input, checked, failure)?),
     })
 }
@@ -912,9 +1049,9 @@ mod tests {
         let input = read_twice(Input::open(&file, dir.path()).unwrap());
         let checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
         assert_eq!(checked.problems.total, 2);
-        assert!(checked.problems.listed[0].starts_with("line 4: expectedVersion:"));
+        assert!(checked.problems.listed()[0].starts_with("line 4: expectedVersion:"));
         assert!(
-            checked.problems.listed[1]
+            checked.problems.listed()[1]
                 .starts_with(&format!("line {}: expectedVersion:", PARSE_BLOCK_LINES + 5))
         );
         assert_eq!(checked.already_present, 1);
@@ -1013,7 +1150,7 @@ mod tests {
             let mut checked =
                 check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
             assert_eq!(checked.form, Form::Exported);
-            assert_eq!(checked.problems.total, 0, "{:?}", checked.problems.listed);
+            assert_eq!(checked.problems.total, 0, "{:?}", checked.problems.listed());
             assert_eq!(checked.held.is_some(), held);
             let summary = write_exported(&store, &input, &mut checked).await.unwrap();
             assert_eq!(summary.written, logs[0].1.event_count);
@@ -1062,7 +1199,7 @@ mod tests {
         let checked = check(&store, &input, Problems::default(), &test_keys(&store)).unwrap();
         assert_eq!(checked.problems.total, 1);
         assert_eq!(
-            checked.problems.listed[0],
+            checked.problems.listed()[0],
             format!(
                 "line 1: customerId: the personal data of {erased} was erased; nothing new can be recorded for it"
             )
