@@ -1,10 +1,11 @@
 //! `import` of integrator lines keeps the rules the API keeps: into a seeded ledger, a good
 //! file imports (and again writes nothing), and each bad file — a customer registered twice, an
 //! identifier someone holds, a contact for nobody or twice, a merged or erased customer, an
-//! erasure of nobody or twice, an event id naming another event — exits 1 naming its line,
-//! field and rule, with nothing written.
+//! erasure of nobody or twice, an erasure of a customer others were merged into before them, a
+//! contact naming a policy nobody issued or another customer's, an event id naming another
+//! event — exits 1 naming its line, field and rule, with nothing written.
 
-use ledger_tests::{run, stderr, stdout};
+use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
 
 use crate::cli::verify_json;
@@ -58,6 +59,41 @@ fn import(scratch: &std::path::Path, data: &str, name: &str, lines: &[String]) -
     (code, format!("{}{}", stdout(&output), stderr(&output)))
 }
 
+/// A policy number nobody quoted or issued.
+const NO_POLICY: &str = "PXA2025220100000999";
+
+/// A contact of `customer` naming `value` as its `field` (policyNumber, claimNumber, ...).
+fn contact_naming(customer: &str, field: &str, value: &str) -> String {
+    let mut line: Value = serde_json::from_str(&contact(
+        customer,
+        "0190a5e2-8c3b-7d4e-9f00-0000000c0100",
+        "问保单",
+        None,
+    ))
+    .unwrap();
+    line["payload"][field] = value.into();
+    line.to_string()
+}
+
+/// The first policy the seeded ledger issued (to one of its own customers).
+fn a_seeded_policy(scratch: &std::path::Path, data: &str) -> String {
+    let export = scratch.join("seeded-policies.ndjson");
+    let output = run(&[
+        "export",
+        "--data",
+        data,
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&export).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["type"] == "PolicyIssued")
+        .and_then(|line| line["payload"]["policyNumber"].as_str().map(str::to_owned))
+        .unwrap()
+}
+
 /// The first customer the seeded ledger registered.
 fn a_seeded_customer(scratch: &std::path::Path, data: &str) -> String {
     let export = scratch.join("seeded.ndjson");
@@ -85,6 +121,7 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
     let seeded = run(&["seed", "--data", data, "--customers", "20"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
     let seeded_customer = a_seeded_customer(scratch.path(), data);
+    let seeded_policy = a_seeded_policy(scratch.path(), data);
     let events_before = verify_json(data)["events"].as_u64().unwrap();
 
     // A good file: new customers, a contact for one of them and for a seeded customer, a
@@ -159,10 +196,33 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
         (
             "erased-twice-in-the-file",
             vec![
-                erased(ALICE, "CUSTOMER_REQUEST"),
-                erased(ALICE, "LEGAL_ORDER"),
+                registered(DAVE, "13900000004"),
+                erased(DAVE, "CUSTOMER_REQUEST"),
+                erased(DAVE, "LEGAL_ORDER"),
             ],
-            format!("line 2: customerId: customer {ALICE} is already erased; nothing new can be recorded for it"),
+            format!("line 3: customerId: customer {DAVE} is already erased; nothing new can be recorded for it"),
+        ),
+        (
+            // Bob was merged into Alice: the API erases him with her, an import first.
+            "erasing-a-survivor-before-the-merged",
+            vec![erased(ALICE, "CUSTOMER_REQUEST")],
+            format!(
+                "line 1: customerId: customer {BOB} was merged into this customer and is not \
+                 erased; erase it first (an earlier line)"
+            ),
+        ),
+        (
+            "contact-naming-no-policy",
+            vec![contact_naming(ALICE, "policyNumber", NO_POLICY)],
+            format!("line 1: policyNumber: policy {NO_POLICY} does not exist"),
+        ),
+        (
+            "contact-naming-another-customers-policy",
+            vec![contact_naming(ALICE, "policyNumber", &seeded_policy)],
+            format!(
+                "line 1: policyNumber: a policy held by the contact's customer (or by a customer \
+                 merged with it); {seeded_policy} is held by another customer"
+            ),
         ),
         (
             "erasing-nobody",
@@ -261,5 +321,79 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
             "line 1: identifiers[0]: MOBILE 13900000005 already belongs to customer {EVE}"
         )),
         "{report}"
+    );
+}
+
+/// Problems are listed in line order, however they were found: a line naming a policy is
+/// refused only once the whole file is read (a later line could issue it), a line's JSON as
+/// soon as it is parsed, a CSV's rows before the rules. A refused import into a data directory
+/// that was not there leaves none behind. A CSV row is held to the same rules as a line.
+#[test]
+fn problems_come_in_line_order_and_a_refused_import_leaves_no_new_ledger() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("new").join("data");
+    let data = data.to_str().unwrap();
+    let lines = [
+        registered(ALICE, ALICE_MOBILE),
+        contact_naming(ALICE, "policyNumber", NO_POLICY),
+        "{1:2}".to_owned(),
+        registered(BOB, ALICE_MOBILE),
+    ];
+    let (code, report) = import(scratch.path(), data, "new.ndjson", &lines);
+    assert_eq!(code, 1, "{report}");
+    let expected = [
+        format!("line 2: policyNumber: policy {NO_POLICY} does not exist"),
+        "line 3: (json): not a valid event line: key must be a string at column 2".to_owned(),
+        format!(
+            "line 4: identifiers[0]: MOBILE {ALICE_MOBILE} already belongs to customer {ALICE}"
+        ),
+    ];
+    let found: Vec<usize> = expected
+        .iter()
+        .map(|problem| {
+            report
+                .find(problem.as_str())
+                .unwrap_or_else(|| panic!("{problem} is not in {report}"))
+        })
+        .collect();
+    assert!(found.is_sorted(), "out of line order: {report}");
+    assert!(report.contains("nothing written"), "{report}");
+    assert!(
+        !scratch.path().join("new").exists(),
+        "the refused import left the directory it created"
+    );
+
+    // A CSV's row naming a policy nobody issued is refused as a line is.
+    let registered_alice = run_with_input(
+        &["import", "--data", data, "-"],
+        registered(ALICE, ALICE_MOBILE).as_bytes(),
+    );
+    assert!(
+        registered_alice.status.success(),
+        "{}",
+        stderr(&registered_alice)
+    );
+    let calls = scratch.path().join("calls.csv");
+    std::fs::write(
+        &calls,
+        format!(
+            "customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome,policyNumber\r\n\
+             {ALICE},PHONE,INBOUND,agent-0042,2025-03-08T09:00:00+08:00,60,RENEWAL,续保咨询,RESOLVED,\r\n\
+             {ALICE},PHONE,INBOUND,agent-0042,2025-03-08T10:00:00+08:00,60,RENEWAL,续保咨询,RESOLVED,{NO_POLICY}\r\n"
+        ),
+    )
+    .unwrap();
+    let output = run(&["import", "--data", data, "--csv", calls.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "line 3: policyNumber: policy {NO_POLICY} does not exist"
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        scratch.path().join("new").exists(),
+        "a ledger that was there stays"
     );
 }
