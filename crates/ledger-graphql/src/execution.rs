@@ -49,6 +49,14 @@ pub struct LedgerSchema {
     schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
     documents: Arc<DocumentCache>,
     introspection: bool,
+    limits: Limits,
+}
+
+/// The document limits the schema was built with, for the words of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub depth_max: usize,
+    pub complexity_max: usize,
 }
 
 impl std::fmt::Debug for LedgerSchema {
@@ -65,11 +73,13 @@ impl LedgerSchema {
     pub(crate) fn new(
         schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
         introspection: bool,
+        limits: Limits,
     ) -> Self {
         Self {
             schema,
             documents: Arc::new(DocumentCache::default()),
             introspection,
+            limits,
         }
     }
 
@@ -81,7 +91,7 @@ impl LedgerSchema {
                 // Kept to find the arguments async-graphql's errors point at (see
                 // `complete_errors`); a copy of the text is cheap beside executing it.
                 let query = request.query.clone();
-                complete_errors(self.schema.execute(request).await, &query)
+                complete_errors(self.schema.execute(request).await, &query, self.limits)
             }
             Some(refusal) => Response::from_errors(vec![refusal]),
         }
@@ -120,8 +130,9 @@ impl LedgerSchema {
         match self.prepare(&mut request) {
             None => {
                 let query = request.query.clone();
+                let limits = self.limits;
                 Executor::execute_stream(&self.schema, request, session_data)
-                    .map(move |response| complete_errors(response, &query))
+                    .map(move |response| complete_errors(response, &query, limits))
                     .boxed()
             }
             Some(refusal) => {
@@ -163,7 +174,7 @@ pub const OPERATION_NAME_FIELD: &str = "operationName";
 /// that field whose value is not of the type named. Otherwise it is the field at the location
 /// (`Unknown field "x"`), `operationName`, or `query`, the document as a whole. Their `rule` is
 /// the scalar's rule when it has one, else async-graphql's message.
-pub fn complete_errors(mut response: Response, query: &str) -> Response {
+pub fn complete_errors(mut response: Response, query: &str, limits: Limits) -> Response {
     let incomplete = |error: &ServerError| {
         let code = extension_text(error, "code");
         code.is_none()
@@ -176,6 +187,9 @@ pub fn complete_errors(mut response: Response, query: &str) -> Response {
     let document = async_graphql::parser::parse_query(query).ok();
     let arguments = document.as_ref().map(ArgumentIndex::of).unwrap_or_default();
     for error in response.errors.iter_mut().filter(|error| incomplete(error)) {
+        if let Some(limit) = limit_passed(&error.message, limits) {
+            error.message = limit;
+        }
         let (field, rule) = field_and_rule(error, &arguments);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
@@ -187,6 +201,23 @@ pub fn complete_errors(mut response: Response, query: &str) -> Response {
         }
     }
     response
+}
+
+/// async-graphql's words for a document over one of the API's limits, with the limit named:
+/// it says only "Query is too complex." or "Query is nested too deep.".
+fn limit_passed(message: &str, limits: Limits) -> Option<String> {
+    match message {
+        "Query is too complex." => Some(format!(
+            "the query is too complex: its cost is at most COMPLEXITY_MAX = {} (a page costs \
+             its size times what each item selects); ask for smaller pages or fewer fields",
+            limits.complexity_max
+        )),
+        "Query is nested too deep." => Some(format!(
+            "the query is nested too deep: at most DEPTH_MAX = {} levels of selections",
+            limits.depth_max
+        )),
+        _ => None,
+    }
 }
 
 /// An extension of `error` that is a string.

@@ -192,7 +192,11 @@ pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
         // The refusal of `__schema` and `__type` is `LedgerSchema`'s (`execution.rs`).
         builder.disable_introspection().disable_suggestions()
     };
-    LedgerSchema::new(builder.finish(), options.introspection)
+    let limits = execution::Limits {
+        depth_max: options.depth_max,
+        complexity_max: options.complexity_max,
+    };
+    LedgerSchema::new(builder.finish(), options.introspection, limits)
 }
 
 /// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.

@@ -69,7 +69,7 @@ async fn queries_too_deep_or_too_complex_are_refused_before_they_run() {
         response
             .errors
             .iter()
-            .any(|error| error.message.contains("complex")),
+            .any(|error| error.message.contains("COMPLEXITY_MAX = 10000")),
         "{:?}",
         response.errors
     );
@@ -101,7 +101,7 @@ async fn queries_too_deep_or_too_complex_are_refused_before_they_run() {
         response
             .errors
             .iter()
-            .any(|error| error.message.contains("nested")),
+            .any(|error| error.message.contains("at most DEPTH_MAX = 4 levels")),
         "{:?}",
         response.errors
     );
