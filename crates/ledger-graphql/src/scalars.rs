@@ -62,6 +62,9 @@ pub struct Money(pub values::Money);
 const MONEY_RULE: &str =
     "an amount is a whole number of fen as a decimal string, such as \"345600\" for ¥3,456.00";
 
+const MONEY_RANGE_RULE: &str = "an amount is at most 9223372036854775807 fen in size (a signed \
+     64-bit number of fen, about ¥92 quadrillion)";
+
 #[Scalar(name = "Money")]
 /// An amount in integer fen (CNY cents) as a decimal string: `"345600"` is ¥3,456.00.
 impl ScalarType for Money {
@@ -69,7 +72,13 @@ impl ScalarType for Money {
         let text = decimal_text(&value).ok_or_else(|| invalid(MONEY_RULE))?;
         text.parse::<i64>()
             .map(|fen| Self(values::Money::from_fen(fen)))
-            .map_err(|_| invalid(MONEY_RULE))
+            .map_err(|error| match error.kind() {
+                // A whole number, only too large for 64 bits: say so.
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    invalid(MONEY_RANGE_RULE)
+                }
+                _ => invalid(MONEY_RULE),
+            })
     }
 
     fn to_value(&self) -> Value {
@@ -202,6 +211,16 @@ mod tests {
         assert_eq!(money.0.fen(), -12_000);
         assert!(money.non_negative("refund").is_err());
         assert!(<Money as ScalarType>::parse(Value::String("12.5".into())).is_err());
+        // A whole number too large for the range is told the range, not the format.
+        let huge = <Money as ScalarType>::parse(Value::String("99999999999999999999".into()))
+            .err()
+            .map(|error| {
+                error
+                    .into_server_error(async_graphql::Pos::default())
+                    .message
+            })
+            .unwrap_or_default();
+        assert!(huge.contains("at most 9223372036854775807 fen"), "{huge}");
     }
 
     #[test]
