@@ -368,7 +368,8 @@ fn validate_title(text: &str) -> Result<String, String> {
     let length = text.chars().count();
     if length == 0 || length > TITLE_CHARS_MAX || text.chars().any(char::is_control) {
         return Err(format!(
-            "a title is 1 to {TITLE_CHARS_MAX} characters without control characters"
+            "a name, title or department is 1 to {TITLE_CHARS_MAX} characters (trimmed) \
+             without control characters"
         ));
     }
     Ok(text.to_owned())
@@ -402,7 +403,14 @@ mod tests {
             "2024 续保季"
         );
         for bad in ["", "   ", "a\u{7}b", &"长".repeat(TITLE_CHARS_MAX + 1)] {
-            assert_eq!(Title::parse("title", bad).unwrap_err().field, "title");
+            let error = Title::parse("title", bad).unwrap_err();
+            assert_eq!(error.field, "title");
+            assert!(
+                error
+                    .rule
+                    .starts_with("a name, title or department is 1 to"),
+                "{error}"
+            );
         }
         assert!(Title::parse("title", &"长".repeat(TITLE_CHARS_MAX)).is_ok());
     }
