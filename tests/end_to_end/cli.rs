@@ -1,7 +1,7 @@
 //! The CLI round trip: import → verify → export → import elsewhere → the same head hash;
 //! bad files give line-numbered errors and leave the store unchanged; tampering is found.
 
-use ledger_tests::{run, run_with_input, stderr, stdout};
+use ledger_tests::{command, run, run_with_input, stderr, stdout};
 use serde_json::Value;
 
 use crate::fixture::fixture_path;
@@ -585,6 +585,24 @@ fn stats_count_events_by_type_and_channel() {
     assert_eq!(by_channel, u64::try_from(contacts).unwrap());
     assert!(stats["bytesOnDisk"].as_u64().unwrap() > 0);
     assert_eq!(stats["events"], fixture.lines().count());
+}
+
+#[test]
+fn logs_into_a_pipe_are_plain_text() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = fixture_ledger(scratch.path());
+    let output = command()
+        .env("RUST_LOG", "debug")
+        .args(["stats", "--data", &data])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let logged = stderr(&output);
+    assert!(logged.contains("DEBUG"), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "colour codes in a pipe: {logged:?}"
+    );
 }
 
 #[test]
