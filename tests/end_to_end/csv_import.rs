@@ -15,6 +15,18 @@ fn registration() -> String {
     )
 }
 
+/// The customer registered and quoted the policy the calls name (a contact names only a
+/// policy that exists and is its customer's).
+fn registration_and_quote() -> String {
+    format!(
+        "{}\n{}\n",
+        registration(),
+        format_args!(
+            r#"{{"type":"PolicyQuoted","schemaVersion":1,"stream":"policy-PDAA2025000001","occurredAt":"2025-03-07T10:00:00+08:00","actor":"agent-0043","payload":{{"customerId":"{CUSTOMER}","policyNumber":"PDAA2025000001","productLines":["COMPULSORY_TRAFFIC"],"plate":"吉A12345","vin":"LSVAM4187C2184847","premium":95000,"periodStart":"2025-03-10","periodEnd":"2026-03-09","salesChannel":"PHONE","validUntil":"2025-03-20","campaignId":null}}}}"#
+        )
+    )
+}
+
 fn stats(data: &str) -> Value {
     let output = run(&["stats", "--data", data, "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -30,7 +42,10 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let data = data.to_str().unwrap();
-    let registered = run_with_input(&["import", "--data", data, "-"], registration().as_bytes());
+    let registered = run_with_input(
+        &["import", "--data", data, "-"],
+        registration_and_quote().as_bytes(),
+    );
     assert!(registered.status.success(), "{}", stderr(&registered));
 
     let calls = scratch.path().join("calls.csv");
@@ -52,7 +67,7 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
         stdout(&output)
     );
     let counted = stats(data);
-    assert_eq!(counted["events"], 3, "{counted}");
+    assert_eq!(counted["events"], 4, "{counted}");
     assert_eq!(counted["byType"]["ContactRecorded"], 2, "{counted}");
     assert_eq!(counted["contactsByChannel"]["PHONE"], 1, "{counted}");
     assert_eq!(counted["contactsByChannel"]["WECHAT"], 1, "{counted}");
