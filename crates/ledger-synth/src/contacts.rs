@@ -218,9 +218,10 @@ impl World {
             let at = ended + self.rng.range(MINUTE, 30 * MINUTE);
             if plan.topic == Topic::Feedback {
                 // A survey contact gets its one answer from `survey_call` (a contact takes one
-                // satisfaction answer); the answer is still drawn, so the seed's later draws
-                // stay as they were.
+                // satisfaction answer); the answer and its event id are still drawn, so the
+                // seed's later draws stay as they were.
                 self.draw_answer(plan.customer, false);
+                self.skip_emit(at);
             } else {
                 let survey = self.staff.systems.survey.clone();
                 self.satisfaction(plan.customer, Some(contact_id), at, false, &survey);

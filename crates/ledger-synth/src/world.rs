@@ -544,6 +544,15 @@ impl World {
         true
     }
 
+    /// Draws what [`World::emit`] would draw for an event at `at` that is not recorded after
+    /// all, so every later draw of the seed stays as it was.
+    pub(crate) fn skip_emit(&mut self, at: i64) {
+        let at = at.max(self.now);
+        if at <= self.end {
+            let _ = issuer::uuid_at(&mut self.rng, at);
+        }
+    }
+
     /// Whether a rare outcome happens: with `probability`, or always at its first
     /// opportunity in a coverage run.
     ///
