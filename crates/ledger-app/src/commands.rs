@@ -215,6 +215,25 @@ impl DecisionContext for Context<'_> {
         })
     }
 
+    /// The shipped business calendar, the one `service-history` measures deadlines on, so a
+    /// case's deadline in working hours is the instant the read model holds it to.
+    fn working_hours_deadline(
+        &self,
+        from: Timestamp,
+        hours: u16,
+    ) -> Option<Result<Timestamp, String>> {
+        static CALENDAR: std::sync::OnceLock<Option<service_history::BusinessCalendar>> =
+            std::sync::OnceLock::new();
+        let calendar = CALENDAR
+            .get_or_init(|| service_history::BusinessCalendar::shipped().ok())
+            .as_ref()?;
+        Some(
+            calendar
+                .add_working_hours(from, u32::from(hours))
+                .map_err(|error| format!("a deadline on the business calendar: {error}")),
+        )
+    }
+
     fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {
         let folded: Customer = self.fold(&StreamId::customer(customer))?;
         Some(folded.has_consent(channel))

@@ -312,7 +312,8 @@ pub struct ReopenClaim {
 
 // Service case.
 
-/// Opens a service case with a deadline.
+/// Opens a service case with a deadline: an instant, or a number of working hours from now
+/// on the business calendar (the context computes it), or both when they agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenServiceCase {
     pub case_id: CaseId,
@@ -321,7 +322,7 @@ pub struct OpenServiceCase {
     pub priority: Priority,
     pub subject: FreeText,
     pub channel: Channel,
-    pub deadline: Timestamp,
+    pub deadline: Option<Timestamp>,
     pub deadline_working_hours: Option<u16>,
     pub policy_number: Option<PolicyNumber>,
     pub claim_number: Option<ClaimNumber>,

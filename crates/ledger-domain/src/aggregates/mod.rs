@@ -141,6 +141,17 @@ pub trait DecisionContext {
     fn recorded_contact(&self, _customer: CustomerId, _contact: ContactId) -> Option<bool> {
         None
     }
+
+    /// When `hours` working hours from `from` end on the business calendar, for a deadline
+    /// promised in working hours; `Err` says why the calendar cannot tell (a year it does not
+    /// cover). `None`: this context has no calendar.
+    fn working_hours_deadline(
+        &self,
+        _from: Timestamp,
+        _hours: u16,
+    ) -> Option<Result<Timestamp, String>> {
+        None
+    }
 }
 
 /// Where another customer stands, as the customer directory sees it.
@@ -233,6 +244,8 @@ pub struct FixedContext {
     pub consents: BTreeMap<CustomerId, BTreeMap<Channel, bool>>,
     /// Customers whose recorded contacts are known.
     pub contacts: BTreeMap<CustomerId, BTreeSet<ContactId>>,
+    /// Deadlines in working hours from `now`, by the hours, as a calendar would give them.
+    pub working_hours: BTreeMap<u16, Timestamp>,
 }
 
 impl FixedContext {
@@ -249,6 +262,7 @@ impl FixedContext {
             enquiries: BTreeMap::new(),
             consents: BTreeMap::new(),
             contacts: BTreeMap::new(),
+            working_hours: BTreeMap::new(),
         }
     }
 
@@ -311,6 +325,14 @@ impl FixedContext {
         self
     }
 
+    /// The same context, with a calendar on which `hours` working hours from `now` end at
+    /// `deadline`.
+    #[must_use]
+    pub fn with_working_hours(mut self, hours: u16, deadline: Timestamp) -> Self {
+        self.working_hours.insert(hours, deadline);
+        self
+    }
+
     /// The same context, knowing who sent the enquiry `enquiry`.
     #[must_use]
     pub fn with_enquiry(mut self, enquiry: EnquiryId, standing: EnquiryStanding) -> Self {
@@ -359,6 +381,19 @@ impl DecisionContext for FixedContext {
 
     fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
         Some(self.contacts.get(&customer)?.contains(&contact))
+    }
+
+    /// Knows only deadlines from `now` it was given (a calendar with no such entry cannot
+    /// tell).
+    fn working_hours_deadline(
+        &self,
+        from: Timestamp,
+        hours: u16,
+    ) -> Option<Result<Timestamp, String>> {
+        if from != self.now {
+            return None;
+        }
+        self.working_hours.get(&hours).copied().map(Ok)
     }
 }
 

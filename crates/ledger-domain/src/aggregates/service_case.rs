@@ -2,7 +2,9 @@
 //! or closed, with a deadline whose breach is recorded when the case is resolved.
 //!
 //! Rules:
-//! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens, for a
+//! - A case is opened once (`AlreadyExists`), with a deadline after the moment it opens (an
+//!   instant, or working hours the context's business calendar turns into one; both must
+//!   agree within the clocks' drift), for a
 //!   live customer; the policy, claim and contact it names exist and are that customer's (a
 //!   policy or claim of a customer merged with it counts).
 //! - Only an open case is assigned, escalated or resolved. Assigning it to its assignee again
@@ -122,7 +124,8 @@ impl ServiceCase {
             return Err(already_exists(KIND, command.case_id));
         }
         new_business_for(command.customer_id, context)?;
-        deadline_after_now(command.deadline, context)?;
+        let deadline = opening_deadline(command, context)?;
+        deadline_after_now(deadline, context)?;
         let whose = "the case's customer";
         if let Some(policy) = &command.policy_number {
             customers_policy(policy, command.customer_id, whose, context)?;
@@ -146,7 +149,7 @@ impl ServiceCase {
             priority: command.priority,
             subject: command.subject.clone(),
             channel: command.channel,
-            deadline: command.deadline,
+            deadline,
             deadline_working_hours: command.deadline_working_hours,
             policy_number: command.policy_number.clone(),
             claim_number: command.claim_number.clone(),
@@ -293,6 +296,56 @@ impl ServiceCase {
             note: command.note.clone(),
             followed_up_by: command.followed_up_by.clone(),
         })
+    }
+}
+
+/// How far a deadline sent with its working hours may lie from the calendar's: the clocks'
+/// drift between the caller's reading of now and the ledger's.
+const DEADLINE_AGREEMENT_SECONDS_MAX: i64 = super::CLOCK_SKEW_SECONDS_MAX;
+
+/// The deadline a case opens with: the instant sent, or the end of its working hours from now
+/// on the business calendar, or the instant when it agrees with the calendar.
+fn opening_deadline(
+    command: &OpenServiceCase,
+    context: &dyn DecisionContext,
+) -> Result<Timestamp, DomainError> {
+    let calendar = command
+        .deadline_working_hours
+        .and_then(|hours| Some((hours, context.working_hours_deadline(context.now(), hours)?)));
+    let calendar = match calendar {
+        Some((_, Err(why))) => {
+            return Err(ValidationError::new("deadlineWorkingHours", why).into());
+        }
+        Some((hours, Ok(deadline))) => Some((hours, deadline)),
+        None => None,
+    };
+    match (command.deadline, calendar) {
+        (Some(sent), Some((hours, deadline))) => {
+            let apart = sent.duration_since(deadline).as_secs().abs();
+            if apart > DEADLINE_AGREEMENT_SECONDS_MAX {
+                return Err(ValidationError::new(
+                    "deadline",
+                    format!(
+                        "the deadline of {hours} working hours from now on the business \
+                         calendar, {deadline}; leave deadline out to take it, or send it"
+                    ),
+                )
+                .into());
+            }
+            Ok(sent)
+        }
+        (None, Some((_, deadline))) => Ok(deadline),
+        (Some(sent), None) => Ok(sent),
+        (None, None) if command.deadline_working_hours.is_some() => Err(ValidationError::new(
+            "deadline",
+            "an instant, where the business calendar cannot be read",
+        )
+        .into()),
+        (None, None) => Err(ValidationError::new(
+            "deadline",
+            "a case has a deadline: an instant, or deadlineWorkingHours on the business calendar",
+        )
+        .into()),
     }
 }
 

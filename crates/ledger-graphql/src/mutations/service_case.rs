@@ -35,9 +35,12 @@ pub struct OpenServiceCaseInput {
     pub priority: Priority,
     pub subject: String,
     pub channel: Channel,
-    pub deadline: DateTime,
-    /// The deadline as promised in working hours, when it was (the business calendar then
-    /// sets the deadline in force).
+    /// The deadline as an instant. Left out with `deadlineWorkingHours`, it is the end of those
+    /// working hours from now on the business calendar (what the case is held to); sent with
+    /// them, it must agree with the calendar within 5 minutes.
+    pub deadline: Option<DateTime>,
+    /// The deadline as promised in working hours, when it was: the business calendar (working
+    /// hours, public holidays, make-up working days) turns it into the instant.
     pub deadline_working_hours: Option<i32>,
     pub policy_number: Option<String>,
     pub claim_number: Option<String>,
@@ -60,7 +63,7 @@ impl CommandInput for OpenServiceCaseInput {
             priority: self.priority.into(),
             subject: written("input.subject", &self.subject)?,
             channel: self.channel.into(),
-            deadline: self.deadline.0,
+            deadline: self.deadline.map(|deadline| deadline.0),
             deadline_working_hours: self
                 .deadline_working_hours
                 .map(|hours| {

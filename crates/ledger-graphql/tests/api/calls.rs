@@ -795,3 +795,38 @@ async fn a_held_identifier_that_a_policy_also_names_is_linked_in_both_lists() {
     }
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deadline_in_working_hours_is_the_business_calendars_everywhere() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("冯十", "13500135010").await;
+    let open = |deadline: &str| {
+        format!(
+            r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
+            subject: "查勘迟到", channel: PHONE, deadlineWorkingHours: 8{deadline} }}) {{
+            position serviceCase {{ openedAt deadline deadlineWorkingHours }} }} }}"#
+        )
+    };
+    let opened = harness.mutate(Role::Agent, &open("")).await;
+    let case = &opened["openServiceCase"]["serviceCase"];
+    let opened_at: jiff::Timestamp = text(&case["openedAt"]).parse().unwrap();
+    let calendar = service_history::BusinessCalendar::shipped().unwrap();
+    let expected = calendar.add_working_hours(opened_at, 8).unwrap();
+    assert_eq!(text(&case["deadline"]), expected.to_string(), "{case}");
+    assert_eq!(case["deadlineWorkingHours"], 8);
+
+    // An instant that the calendar does not agree with is refused, naming the calendar's.
+    let wrong = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(8 * 24);
+    let refused = harness
+        .run(Role::Agent, &open(&format!(r#", deadline: "{wrong}""#)))
+        .await;
+    assert_invalid(&refused, "input.deadline");
+    assert!(
+        refused.errors[0]
+            .message
+            .contains("8 working hours from now"),
+        "{:?}",
+        refused.errors
+    );
+    harness.close().await;
+}

@@ -382,7 +382,7 @@ pub fn command_of(event: &Event) -> Command {
             priority: e.priority,
             subject: e.subject,
             channel: e.channel,
-            deadline: e.deadline,
+            deadline: Some(e.deadline),
             deadline_working_hours: e.deadline_working_hours,
             policy_number: e.policy_number,
             claim_number: e.claim_number,

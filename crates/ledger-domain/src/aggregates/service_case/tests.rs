@@ -29,7 +29,7 @@ fn open(kind: ServiceCaseKind) -> OpenServiceCase {
         priority: Priority::Normal,
         subject: text("咨询"),
         channel: Channel::Phone,
-        deadline: deadline(),
+        deadline: Some(deadline()),
         deadline_working_hours: Some(4),
         policy_number: None,
         claim_number: None,
@@ -38,6 +38,10 @@ fn open(kind: ServiceCaseKind) -> OpenServiceCase {
 }
 
 fn opened(kind: ServiceCaseKind) -> Event {
+    opened_payload(kind).into()
+}
+
+fn opened_payload(kind: ServiceCaseKind) -> ServiceCaseOpened {
     ServiceCaseOpened {
         case_id: case(),
         customer_id: customer(),
@@ -51,7 +55,6 @@ fn opened(kind: ServiceCaseKind) -> Event {
         claim_number: None,
         contact_id: None,
     }
-    .into()
 }
 
 fn complaint() -> Event {
@@ -142,6 +145,57 @@ fn a_case_is_opened_once_with_a_future_deadline() {
     given::<ServiceCase>(&[])
         .when(too_long)
         .then_invalid("deadlineWorkingHours");
+}
+
+#[test]
+fn a_deadline_in_working_hours_is_the_business_calendars() {
+    use crate::aggregates::FixedContext;
+    // On the calendar, 4 working hours from now end at `deadline()`.
+    let calendar = FixedContext::at(samples::sample_time()).with_working_hours(4, deadline());
+    let in_hours = OpenServiceCase {
+        deadline: None,
+        ..open(ServiceCaseKind::Complaint)
+    };
+    given::<ServiceCase>(&[])
+        .with_context(calendar.clone())
+        .when(in_hours.clone())
+        .then(&[complaint()]);
+    // Sent with its instant, the two agree within the clocks' drift ...
+    let close_enough = OpenServiceCase {
+        deadline: Some(deadline() + SignedDuration::from_secs(60)),
+        ..open(ServiceCaseKind::Complaint)
+    };
+    given::<ServiceCase>(&[])
+        .with_context(calendar.clone())
+        .when(close_enough)
+        .then(&[ServiceCaseOpened {
+            deadline: deadline() + SignedDuration::from_secs(60),
+            ..opened_payload(ServiceCaseKind::Complaint)
+        }
+        .into()]);
+    // ... or the instant is refused, naming the calendar's.
+    let disagreeing = OpenServiceCase {
+        deadline: Some(deadline() + SignedDuration::from_hours(30)),
+        ..open(ServiceCaseKind::Complaint)
+    };
+    let error = given::<ServiceCase>(&[])
+        .with_context(calendar)
+        .when(disagreeing)
+        .error();
+    assert!(
+        error.to_string().contains(&deadline().to_string()),
+        "{error}"
+    );
+    // Without a calendar, the hours alone cannot make an instant; and a case needs one.
+    given::<ServiceCase>(&[])
+        .when(in_hours.clone())
+        .then_invalid("deadline");
+    given::<ServiceCase>(&[])
+        .when(OpenServiceCase {
+            deadline_working_hours: None,
+            ..in_hours
+        })
+        .then_invalid("deadline");
 }
 
 #[test]
