@@ -18,7 +18,9 @@ use ledger_domain::aggregates::{
     CustomerStanding, DecisionContext, Enquiry, EnquiryStanding, Policy, PolicyStanding, Process,
     ServiceCase,
 };
-use ledger_domain::commands::{Command, CustomerCommand, EnquiryCommand, EraseCustomer};
+use ledger_domain::commands::{
+    ClaimCommand, Command, CustomerCommand, EnquiryCommand, EraseCustomer, PolicyCommand,
+};
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
     CampaignId, CaseId, ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position,
@@ -161,6 +163,9 @@ fn names_enquiry(command: &Command) -> bool {
     }
 }
 
+/// Whether `command` gives a customer an identifier (a registered one, or the number of a
+/// policy or claim it creates): such commands are decided one at a time, on a directory at
+/// the head, so two cannot give one number to two customers.
 fn claims_identifiers(command: &Command) -> bool {
     matches!(
         command,
@@ -168,7 +173,8 @@ fn claims_identifiers(command: &Command) -> bool {
             CustomerCommand::RegisterCustomer(_)
                 | CustomerCommand::AddIdentifier(_)
                 | CustomerCommand::MergeCustomers(_)
-        )
+        ) | Command::Policy(PolicyCommand::QuotePolicy(_) | PolicyCommand::IssuePolicy(_))
+            | Command::Claim(ClaimCommand::ReportClaim(_))
     )
 }
 

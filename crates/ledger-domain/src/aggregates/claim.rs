@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::links::issued_policy;
-use super::links::new_business_for;
+use super::links::{new_business_for, number_not_held_by_another};
 use super::{
     Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
 };
@@ -37,7 +37,7 @@ use crate::events::{
 };
 use crate::ids::CustomerId;
 use crate::kinds::ClaimDocument;
-use crate::values::{ClaimNumber, PolicyNumber};
+use crate::values::{ClaimNumber, Identifier, IdentifierKind, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "claim";
@@ -127,6 +127,12 @@ impl Claim {
             return Err(already_exists(KIND, &command.claim_number));
         }
         new_business_for(command.customer_id, context)?;
+        let number = Identifier::parse(
+            "claimNumber",
+            IdentifierKind::ClaimNumber,
+            command.claim_number.as_str(),
+        )?;
+        number_not_held_by_another(&number, command.customer_id, context)?;
         if !not_in_future(command.loss_occurred_at, context) {
             return Err(ValidationError::new(
                 "lossOccurredAt",

@@ -11,7 +11,7 @@ use super::{
     EnquiryStanding, PolicyFacts, PolicyStanding, not_found,
 };
 use crate::ids::{CampaignId, CaseId, CustomerId, EnquiryId};
-use crate::values::{ClaimNumber, PolicyNumber};
+use crate::values::{ClaimNumber, Identifier, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 /// The most merges followed from a customer to its last survivor. A merge into a customer
@@ -167,6 +167,25 @@ pub fn claim_of(
             ),
         )
         .into()),
+    }
+}
+
+/// Refuses a policy or claim number that another customer (not one merged with `customer`)
+/// holds as a registered identifier: quoting, issuing or reporting it for `customer` would
+/// leave the caller lookup by that number finding the other one.
+pub fn number_not_held_by_another(
+    identifier: &Identifier,
+    customer: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    match context.identifier_owner(identifier) {
+        Some(owner) if !same_customer(owner, customer, context) => {
+            Err(DomainError::IdentifierOwned {
+                identifier: identifier.to_string(),
+                owner: owner.to_string(),
+            })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 
-use super::links::new_business_for;
+use super::links::{new_business_for, number_not_held_by_another};
 use super::{
     Aggregate, CustomerStanding, DecisionContext, PolicyStanding, already_exists, emit,
     invalid_transition, not_found,
@@ -35,7 +35,7 @@ use crate::events::{
     Event, PolicyCancelled, PolicyEndorsed, PolicyIssued, PolicyLapsed, PolicyQuoted, PolicyRenewed,
 };
 use crate::ids::CustomerId;
-use crate::values::{Money, PolicyNumber};
+use crate::values::{Identifier, IdentifierKind, Money, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "policy";
@@ -364,6 +364,21 @@ impl Policy {
     }
 }
 
+/// Refuses a policy number another customer holds as a registered identifier (see
+/// [`number_not_held_by_another`]).
+fn number_is_theirs(
+    number: &PolicyNumber,
+    customer: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let identifier = Identifier::parse(
+        "policyNumber",
+        IdentifierKind::PolicyNumber,
+        number.as_str(),
+    )?;
+    number_not_held_by_another(&identifier, customer, context)
+}
+
 impl Aggregate for Policy {
     type Command = PolicyCommand;
     const CATEGORY: &'static str = "policy";
@@ -458,10 +473,12 @@ impl Aggregate for Policy {
         match command {
             PolicyCommand::QuotePolicy(command) => {
                 new_business_for(command.customer_id, context)?;
+                number_is_theirs(&command.policy_number, command.customer_id, context)?;
                 self.quote(command)
             }
             PolicyCommand::IssuePolicy(command) => {
                 new_business_for(command.customer_id, context)?;
+                number_is_theirs(&command.policy_number, command.customer_id, context)?;
                 self.issue(command)
             }
             PolicyCommand::RenewPolicy(command) => {

@@ -378,3 +378,61 @@ async fn every_command_for_an_erased_customer_answers_customer_erased() {
     }
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_one_customer_registered_is_not_issued_or_reported_for_another() {
+    let harness = Harness::start().await;
+    let (holder, _) = harness.register("陈一", "13800138011").await;
+    let (other, _) = harness.register("陈二", "13800138012").await;
+    // The other customer's number was registered from a legacy system before the policy
+    // (and a claim) reached the ledger.
+    for (kind, value) in [
+        ("POLICY_NUMBER", POLICY),
+        ("CLAIM_NUMBER", "RDAA2025220100009"),
+    ] {
+        harness
+            .mutate(
+                Role::Agent,
+                &format!(
+                    r#"mutation {{ addIdentifier(input: {{ customerId: "{other}",
+                    identifier: {{ kind: {kind}, value: "{value}" }} }}) {{ position }} }}"#
+                ),
+            )
+            .await;
+    }
+    let issue = format!(
+        r#"mutation {{ issuePolicy(input: {{ policyNumber: "{POLICY}", customerId: "{holder}",
+        productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
+        periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
+    );
+    let response = harness.run(Role::Admin, &issue).await;
+    assert_eq!(
+        refusal(&response),
+        refused("REJECTED", Some("IDENTIFIER_OWNED"))
+    );
+    assert!(
+        response.errors[0].message.contains(&other),
+        "{:?}",
+        response.errors
+    );
+    // The lookup by the number still finds the one who registered it.
+    assert_eq!(policy_holder(&harness).await, Value::from(other.clone()));
+
+    // Issued to that customer, the claim number they registered is theirs to report; for
+    // anyone else it is refused.
+    issue_policy(&harness, &other).await;
+    let response = harness
+        .run(
+            Role::Agent,
+            &report_claim("RDAA2025220100009", POLICY, &holder, "2025-06-01T08:00:00Z"),
+        )
+        .await;
+    assert_eq!(refusal(&response).0, "REJECTED");
+    harness
+        .mutate(
+            Role::Agent,
+            &report_claim("RDAA2025220100009", POLICY, &other, "2025-06-01T08:00:00Z"),
+        )
+        .await;
+    harness.close().await;
+}

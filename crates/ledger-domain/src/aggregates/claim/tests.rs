@@ -526,3 +526,18 @@ fn a_loss_outside_the_policys_periods_is_refused() {
         .when(after_midnight)
         .then_invalid("lossOccurredAt");
 }
+
+#[test]
+fn a_claim_number_another_customer_holds_as_an_identifier_is_not_reported_for_this_one() {
+    use crate::aggregates::FixedContext;
+    use crate::values::{Identifier, IdentifierKind};
+    let claim = Identifier::parse("value", IdentifierKind::ClaimNumber, number().as_str()).unwrap();
+    let other = samples::corporate_customer_id();
+    given::<Claim>(&[])
+        .with_context(FixedContext::at(samples::sample_time()).with_owner(claim.clone(), other))
+        .when(report())
+        .then_error(DomainError::IdentifierOwned {
+            identifier: claim.to_string(),
+            owner: other.to_string(),
+        });
+}

@@ -442,3 +442,39 @@ fn a_policy_of_an_erased_customer_is_not_renewed() {
             customer: customer().to_string(),
         });
 }
+
+#[test]
+fn a_policy_number_another_customer_holds_as_an_identifier_is_not_quoted_or_issued_to_this_one() {
+    use crate::aggregates::{CustomerStanding, FixedContext};
+    use crate::values::{Identifier, IdentifierKind};
+    let number = Identifier::parse(
+        "value",
+        IdentifierKind::PolicyNumber,
+        samples::policy_number().as_str(),
+    )
+    .unwrap();
+    let other = samples::corporate_customer_id();
+    let held_by =
+        |owner| FixedContext::at(samples::sample_time()).with_owner(number.clone(), owner);
+    let owned = DomainError::IdentifierOwned {
+        identifier: number.to_string(),
+        owner: other.to_string(),
+    };
+    given::<Policy>(&[])
+        .with_context(held_by(other))
+        .when(quote())
+        .then_error(owned.clone());
+    given::<Policy>(&[])
+        .with_context(held_by(other))
+        .when(issue())
+        .then_error(owned);
+    // The holder's own number, or one a customer merged with the holder registered, is fine.
+    given::<Policy>(&[])
+        .with_context(held_by(customer()))
+        .when(issue())
+        .then(&[issued()]);
+    given::<Policy>(&[])
+        .with_context(held_by(other).with_standing(other, CustomerStanding::MergedInto(customer())))
+        .when(issue())
+        .then(&[issued()]);
+}
