@@ -24,7 +24,7 @@ use crate::access::{MASKED_TEXT, RootAccess, masked, shown_text};
 use crate::access_records::record_read;
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
-use crate::customers::{Customer, load_customer, shown_name};
+use crate::customers::{Customer, load_linked_customer, shown_name};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money, Position, int};
 use crate::state::state;
@@ -297,9 +297,11 @@ impl FollowUp {
         self.enquiry.customer.map(|id| ID(id.to_string()))
     }
 
+    /// The customer as they are now: the survivor when the one who sent it was merged away
+    /// (`customerId` keeps that one), so the call-back goes to the record that takes contacts.
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
         match self.enquiry.customer {
-            Some(id) => load_customer(ctx, id, "followUp.customer").await,
+            Some(id) => load_linked_customer(ctx, id, "followUp.customer").await,
             None => Ok(None),
         }
     }

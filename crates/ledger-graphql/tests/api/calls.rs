@@ -830,3 +830,40 @@ async fn a_deadline_in_working_hours_is_the_business_calendars_everywhere() {
     );
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_back_of_a_merged_customers_enquiry_leads_to_the_survivor() {
+    let harness = Harness::start().await;
+    let (survivor, _) = harness.register("卫十一", "13500135011").await;
+    let (duplicate, _) = harness.register("卫 十一", "13500135012").await;
+    let sent = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordEnquiry(input: {{ customerId: "{duplicate}", channel: WEB, mobile: "13500135012",
+                message: "想问续保" }}) {{ id }} }}"#
+            ),
+        )
+        .await;
+    let enquiry = text(&sent["recordEnquiry"]["id"]);
+    let merged = harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ mergeCustomers(input: {{ customerId: "{duplicate}", survivorId: "{survivor}" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let position = text(&merged["mergeCustomers"]["position"]);
+    let queue =
+        "{ followUps(first: 10) { edges { node { enquiryId customerId customer { id } } } } }";
+    let response = harness
+        .run_consistent(Role::Supervisor, queue, &position)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    assert_eq!(
+        data(response)["followUps"]["edges"][0]["node"],
+        serde_json::json!({ "enquiryId": enquiry, "customerId": duplicate, "customer": { "id": survivor } })
+    );
+    harness.close().await;
+}
