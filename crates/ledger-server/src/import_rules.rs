@@ -793,6 +793,9 @@ impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
                     PolicyStanding::Issued(PolicyFacts {
                         holder,
                         periods: facts.periods.clone(),
+                        // Not followed through endorsements here: a response's premium is not
+                        // checked on import.
+                        premium: None,
                     })
                 }
             },

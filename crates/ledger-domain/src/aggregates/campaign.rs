@@ -17,9 +17,10 @@
 //!   number nobody issued.
 //! - A campaign is closed once; the closing event carries the figures as they stand.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
-use super::links::{customers_policy, new_business_for};
+use super::links::{customers_policy, issued_policy, new_business_for};
 use super::{Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found};
 use crate::commands::{
     CampaignCommand, CloseCampaign, IncurCampaignCost, LaunchCampaign, RecordCampaignResponse,
@@ -31,7 +32,7 @@ use crate::events::{
 };
 use crate::ids::CampaignId;
 use crate::kinds::CampaignResponse;
-use crate::values::{Channel, Money};
+use crate::values::{Channel, Money, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
 const KIND: &str = "campaign";
@@ -68,6 +69,8 @@ struct State {
     touches: u64,
     responses: u64,
     premium_won: Money,
+    /// Policies a PURCHASED response named: each is won once.
+    purchased: BTreeSet<PolicyNumber>,
 }
 
 impl Campaign {
@@ -177,8 +180,11 @@ impl Campaign {
         command: &RecordCampaignResponse,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        self.launched(command.campaign_id)?;
+        let state = self.launched(command.campaign_id)?;
         match &command.policy_number {
+            Some(number) if command.response == CampaignResponse::Purchased => {
+                purchase_of(state, command, number, context)?;
+            }
             Some(number) => customers_policy(
                 number,
                 command.customer_id,
@@ -226,6 +232,43 @@ fn channel_name(channel: Channel) -> String {
     }
 }
 
+/// The rules of a PURCHASED response naming `number`: the policy was issued to the responding
+/// customer (or a customer merged with them), it is won once in a campaign, and the premium won
+/// is its premium, when the context knows it.
+fn purchase_of(
+    state: &State,
+    command: &RecordCampaignResponse,
+    number: &PolicyNumber,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let policy = issued_policy(
+        number,
+        command.customer_id,
+        "the responding customer",
+        context,
+    )?;
+    if state.purchased.contains(number) {
+        return Err(ValidationError::new(
+            "policyNumber",
+            format!("a policy is won once in a campaign; {number} was already recorded as bought"),
+        )
+        .into());
+    }
+    if let Some(premium) = policy.and_then(|policy| policy.premium)
+        && premium != command.premium_won
+    {
+        return Err(ValidationError::new(
+            "premiumWon",
+            format!(
+                "the premium of the policy bought: {number} is for {} fen",
+                premium.fen()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl Aggregate for Campaign {
     type Command = CampaignCommand;
     const CATEGORY: &'static str = "campaign";
@@ -248,6 +291,7 @@ impl Aggregate for Campaign {
                 touches: 0,
                 responses: 0,
                 premium_won: Money::ZERO,
+                purchased: BTreeSet::new(),
             });
             return;
         }
@@ -263,6 +307,11 @@ impl Aggregate for Campaign {
             }
             Event::CampaignResponded(response) if response.campaign_id == state.id => {
                 state.responses = state.responses.saturating_add(1);
+                if response.response == CampaignResponse::Purchased
+                    && let Some(number) = &response.policy_number
+                {
+                    state.purchased.insert(number.clone());
+                }
                 // Beyond i64 fen (92 quadrillion yuan) no campaign goes; saturate rather than
                 // fail, since a fold cannot fail.
                 state.premium_won = state

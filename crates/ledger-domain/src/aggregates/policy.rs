@@ -107,6 +107,8 @@ pub struct PolicyFacts {
     /// Every period it was issued or renewed for, oldest first: a loss in an earlier period is
     /// still covered by that period when it is reported after the renewal.
     pub periods: Vec<PolicyPeriod>,
+    /// Its current premium, when the context knows it.
+    pub premium: Option<Money>,
 }
 
 impl PolicyFacts {
@@ -166,6 +168,7 @@ impl Policy {
             Some(state) => PolicyStanding::Issued(PolicyFacts {
                 holder: state.customer_id,
                 periods: state.periods.clone(),
+                premium: Some(state.premium),
             }),
         }
     }

@@ -127,7 +127,11 @@ pub struct RecordCampaignResponseInput {
     pub customer_id: ID,
     pub response: CampaignResponse,
     pub channel: Channel,
+    /// For a PURCHASED response, the premium of the policy bought (checked against it); for any
+    /// other, usually 0.
     pub premium_won: Money,
+    /// The responding customer's policy. A PURCHASED response names the policy bought: issued
+    /// to them, and won once in a campaign.
     pub policy_number: Option<String>,
 }
 

@@ -123,6 +123,15 @@ async fn a_response_names_a_policy_of_the_responding_customer_and_a_purchase_nam
         .await;
     assert_invalid(&response, "input.policyNumber");
 
+    // Another amount than the policy's premium.
+    let response = harness
+        .run(
+            Role::Supervisor,
+            &respond(&holder, "PURCHASED", "123", Some(POLICY)),
+        )
+        .await;
+    assert_invalid(&response, "input.premiumWon");
+
     // None of those won anything; the holder's own purchase does, and an answer that buys
     // nothing needs no policy.
     assert_eq!(figures(&harness).await["premiumWon"], "0");
@@ -140,6 +149,14 @@ async fn a_response_names_a_policy_of_the_responding_customer_and_a_purchase_nam
         (&campaign["conversions"], &campaign["premiumWon"]),
         (&Value::from(1), &Value::from("480000"))
     );
+    // A policy is won once in a campaign.
+    let response = harness
+        .run(
+            Role::Supervisor,
+            &respond(&holder, "PURCHASED", "480000", Some(POLICY)),
+        )
+        .await;
+    assert_invalid(&response, "input.policyNumber");
     harness.close().await;
 }
 

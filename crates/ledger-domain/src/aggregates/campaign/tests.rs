@@ -265,6 +265,7 @@ fn issued_to(holder: crate::ids::CustomerId) -> PolicyStanding {
     PolicyStanding::Issued(PolicyFacts {
         holder,
         periods: Vec::new(),
+        premium: None,
     })
 }
 
@@ -355,4 +356,36 @@ fn a_response_names_a_policy_of_the_responding_customer() {
         .with_context(merged)
         .when(respond(486_000))
         .then(&[responded(486_000)]);
+}
+
+#[test]
+fn a_purchase_wins_an_issued_policy_once_and_its_premium() {
+    let priced = |fen| {
+        knowing_policy(PolicyStanding::Issued(PolicyFacts {
+            holder: customer(),
+            periods: Vec::new(),
+            premium: Some(Money::from_fen(fen)),
+        }))
+    };
+    given::<Campaign>(&[launched()])
+        .with_context(priced(486_000))
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
+    // Another amount than the policy's premium.
+    given::<Campaign>(&[launched()])
+        .with_context(priced(486_000))
+        .when(respond(123))
+        .then_invalid("premiumWon");
+    // The same policy bought again in this campaign.
+    given::<Campaign>(&[launched(), responded(486_000)])
+        .with_context(priced(486_000))
+        .when(respond(486_000))
+        .then_invalid("policyNumber");
+    // Only quoted: nothing was bought yet.
+    given::<Campaign>(&[launched()])
+        .with_context(knowing_policy(PolicyStanding::Quoted {
+            holder: customer(),
+        }))
+        .when(respond(486_000))
+        .then_invalid("policyNumber");
 }

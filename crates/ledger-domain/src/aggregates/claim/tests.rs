@@ -389,7 +389,11 @@ fn period(start: (i16, i8, i8), end: (i16, i8, i8)) -> PolicyPeriod {
 fn policy_context(holder: CustomerId, periods: Vec<PolicyPeriod>) -> FixedContext {
     FixedContext::at(samples::sample_time()).with_policy(
         samples::policy_number(),
-        PolicyStanding::Issued(PolicyFacts { holder, periods }),
+        PolicyStanding::Issued(PolicyFacts {
+            holder,
+            periods,
+            premium: None,
+        }),
     )
 }
 

@@ -923,6 +923,7 @@ fn issued_to(holder: CustomerId) -> PolicyStanding {
             start: jiff::civil::date(2024, 3, 16),
             end: jiff::civil::date(2025, 3, 15),
         }],
+        premium: None,
     })
 }
 
