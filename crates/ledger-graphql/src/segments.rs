@@ -48,7 +48,9 @@ fn int_i64(value: i64) -> i32 {
 }
 
 /// A segments error as the client sees it.
-fn segment_error(error: SegmentReadError) -> ApiError {
+/// `as_of_field` names the argument an evaluation day too early came from (`asOf`, or
+/// `segmentChanges`' `from`).
+fn segment_error(error: SegmentReadError, as_of_field: &str) -> ApiError {
     match error {
         SegmentReadError::Runner(error) => error.into(),
         SegmentReadError::Segment(error) => match error {
@@ -56,7 +58,7 @@ fn segment_error(error: SegmentReadError) -> ApiError {
             SegmentError::PageTooLarge { max, .. } => page_too_large("first", max),
             SegmentError::BadCursor => bad_cursor("after"),
             SegmentError::AsOfTooEarly { as_of, earliest } => ApiError::validation(
-                "asOf",
+                as_of_field,
                 format!("metrics can be computed as of {earliest} or later, not {as_of}"),
             ),
             SegmentError::RangeReversed { .. } => {
@@ -86,27 +88,34 @@ pub async fn snapshot(
         api.wait_for(position, Some(SEGMENTS)).await?;
     }
     let ledger = api.ledger.clone();
+    let as_of = as_of.map_or_else(Timestamp::now, |instant| instant.0);
+    not_in_future("asOf", as_of)?;
+    let minimum = minimum.unwrap_or(Position::ZERO);
+    tokio::task::spawn_blocking(move || ledger.segments().snapshot(ledger.runner(), as_of, minimum))
+        .await
+        .map_err(|error| ApiError::unavailable("segment evaluation", &error))?
+        .map_err(|error| segment_error(error, "asOf"))
+}
+
+/// Refuses an evaluation instant later than now (and the clocks' drift): the facts of a later
+/// day are not known yet.
+fn not_in_future(field: &str, instant: Timestamp) -> ApiResult<()> {
     let now = Timestamp::now();
-    let as_of = as_of.map_or(now, |instant| instant.0);
     let latest = now
         .checked_add(jiff::SignedDuration::from_secs(
             ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX,
         ))
         .unwrap_or(now);
-    if as_of > latest {
+    if instant > latest {
         return Err(ApiError::validation(
-            "asOf",
+            field,
             format!(
-                "segments are evaluated as of now or earlier, not {as_of}: the facts of a later \
+                "segments are evaluated as of now or earlier, not {instant}: the facts of a later \
                  day are not known yet"
             ),
         ));
     }
-    let minimum = minimum.unwrap_or(Position::ZERO);
-    tokio::task::spawn_blocking(move || ledger.segments().snapshot(ledger.runner(), as_of, minimum))
-        .await
-        .map_err(|error| ApiError::unavailable("segment evaluation", &error))?
-        .map_err(segment_error)
+    Ok(())
 }
 
 /// The customer whose facts hold `customer`'s (itself, or the survivor of a merge).
@@ -232,7 +241,7 @@ pub async fn segment_customers(
     let page = snapshot(ctx, None)
         .await?
         .members(name, after.as_deref(), first)
-        .map_err(|error| segment_error(error.into()))?;
+        .map_err(|error| segment_error(error.into(), "asOf"))?;
     let mut items = Vec::with_capacity(page.items.len());
     for (cursor, metrics) in page.items {
         // A customer the segments read model knows from a policy event before their
@@ -481,7 +490,7 @@ impl Segment {
         let page = self
             .snapshot
             .members(&self.summary.name, after.as_deref(), first)
-            .map_err(|error| segment_error(error.into()))?;
+            .map_err(|error| segment_error(error.into(), "asOf"))?;
         let items = page
             .items
             .into_iter()
@@ -533,7 +542,7 @@ impl SegmentQueries {
         let snapshot = snapshot(ctx, as_of).await?;
         let summary = snapshot
             .summary(&name)
-            .map_err(|error| segment_error(error.into()))?;
+            .map_err(|error| segment_error(error.into(), "asOf"))?;
         Ok(Some(Segment { snapshot, summary }))
     }
 
@@ -551,6 +560,8 @@ impl SegmentQueries {
         if api.ledger.segments().rules().get(&name).is_none() {
             return Err(ApiError::not_found(format!("segment {name}")));
         }
+        not_in_future("from", from.0)?;
+        not_in_future("to", to.0)?;
         if let Some(position) = consistent_with(ctx) {
             api.wait_for(position, Some(SEGMENTS)).await?;
         }
@@ -562,7 +573,7 @@ impl SegmentQueries {
         })
         .await
         .map_err(|error| ApiError::unavailable("segment evaluation", &error))?
-        .map_err(segment_error)?;
+        .map_err(|error| segment_error(error, "from"))?;
         Ok(SegmentChanges {
             segment: changes.segment,
             from: changes.from.into(),

@@ -396,6 +396,30 @@ async fn segment_membership_changes_between_two_dates() {
         !listed("entered").is_empty() && !listed("left").is_empty(),
         "renewals move customers in and out"
     );
+
+    // The future is not known yet: a `to` past now is refused, naming `to`; a `from` before
+    // the earliest day metrics are kept for names `from`.
+    let ask = |from: &str, to: &str| {
+        format!(
+            r#"{{ segmentChanges(name: "key-accounts", from: "{from}", to: "{to}") {{ left }} }}"#
+        )
+    };
+    let future = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
+    let response = harness
+        .run(
+            Role::Analyst,
+            &ask("2026-06-01T00:00:00Z", &future.to_string()),
+        )
+        .await;
+    assert_invalid(&response, "to");
+    let response = harness
+        .run(
+            Role::Analyst,
+            &ask("1990-01-01T00:00:00Z", "2026-06-01T00:00:00Z"),
+        )
+        .await;
+    assert_invalid(&response, "from");
+    harness.close().await;
 }
 
 /// Every field of a timeline entry, some twice or under an alias, as a page's selection.
