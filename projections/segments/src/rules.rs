@@ -138,6 +138,15 @@ impl SegmentRules {
                 error.message().to_owned(),
             )
         })?;
+        if parsed.segment.is_empty() {
+            return Err(at(
+                0..0,
+                None,
+                "a rules file defines at least one segment (`[[segment]]`); remove the file to \
+                 use the shipped rules"
+                    .to_owned(),
+            ));
+        }
         if parsed.segment.len() > SEGMENTS_MAX {
             let extra = parsed.segment[SEGMENTS_MAX].name.span();
             return Err(at(

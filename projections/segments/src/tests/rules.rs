@@ -12,6 +12,14 @@ fn segment(name: &str, rule_line: &str) -> String {
 }
 
 #[test]
+fn a_rules_file_without_a_segment_is_refused_not_taken_for_no_segments() {
+    for text in ["", "# only a comment\n"] {
+        let error = rejected(text);
+        assert!(error.message.contains("at least one segment"), "{error}");
+    }
+}
+
+#[test]
 fn the_shipped_rules_load() {
     let rules = SegmentRules::shipped().unwrap();
     let names: Vec<&str> = rules.rules().iter().map(|rule| rule.name()).collect();
