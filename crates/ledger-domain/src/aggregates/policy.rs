@@ -76,12 +76,30 @@ impl fmt::Display for PolicyPeriod {
 /// 交强险 and commercial motor cover are annual; a short-term policy is shorter.
 pub const POLICY_PERIOD_DAYS_MAX: i32 = 366;
 
+/// The largest premium one policy (one vehicle's cover for a year) is written for: ¥10,000,000,
+/// in fen. The costliest private cover is a few hundred thousand yuan; beyond this a number is
+/// a typing error (fen for yuan, a digit too many), and one such policy would make its holder
+/// the book's only key account.
+pub const POLICY_PREMIUM_FEN_MAX: i64 = 1_000_000_000;
+
 /// The terms a quote, an issue or a renewal writes: a premium to pay, for at most a year.
 /// (Imported history is taken as recorded: the event's own rules only ask for a premium that is
 /// not negative and a period that ends after it starts.)
+fn premium_too_large(field: &str) -> ValidationError {
+    ValidationError::new(
+        field,
+        format!(
+            "a policy's premium is at most POLICY_PREMIUM_FEN_MAX = {POLICY_PREMIUM_FEN_MAX} fen (¥10,000,000)"
+        ),
+    )
+}
+
 fn written_terms(premium: Money, start: Date, end: Date) -> Result<(), DomainError> {
     if premium.fen() <= 0 {
         return Err(ValidationError::new("premium", "a premium is more than zero").into());
+    }
+    if premium.fen() > POLICY_PREMIUM_FEN_MAX {
+        return Err(premium_too_large("premium").into());
     }
     let days = start
         .until(end)
@@ -293,6 +311,9 @@ impl Policy {
             )
             .into());
         };
+        if premium.fen() > POLICY_PREMIUM_FEN_MAX {
+            return Err(premium_too_large("premiumChange").into());
+        }
         emit(PolicyEndorsed {
             policy_number: command.policy_number.clone(),
             customer_id: state.customer_id,

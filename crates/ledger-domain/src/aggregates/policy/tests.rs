@@ -75,6 +75,10 @@ fn issue() -> IssuePolicy {
 }
 
 fn issued() -> Event {
+    issued_payload().into()
+}
+
+fn issued_payload() -> PolicyIssued {
     PolicyIssued {
         policy_number: number(),
         customer_id: customer(),
@@ -87,7 +91,6 @@ fn issued() -> Event {
         sales_channel: Channel::Phone,
         campaign_id: None,
     }
-    .into()
 }
 
 fn renew() -> RenewPolicy {
@@ -380,6 +383,17 @@ fn a_policy_is_written_for_a_premium_and_at_most_a_year() {
     let mut free = issue();
     free.premium = Money::from_fen(0);
     given::<Policy>(&[]).when(free).then_invalid("premium");
+    // A digit too many: one vehicle's cover is not a quadrillion yuan.
+    let mut typo = issue();
+    typo.premium = Money::from_fen(POLICY_PREMIUM_FEN_MAX + 1);
+    given::<Policy>(&[]).when(typo).then_invalid("premium");
+    let mut top = issue();
+    top.premium = Money::from_fen(POLICY_PREMIUM_FEN_MAX);
+    given::<Policy>(&[]).when(top.clone()).then(&[PolicyIssued {
+        premium: Money::from_fen(POLICY_PREMIUM_FEN_MAX),
+        ..issued_payload()
+    }
+    .into()]);
     let mut ten_years = issue();
     ten_years.period_end = ten_years
         .period_start
