@@ -1606,3 +1606,38 @@ fn an_import_whose_output_is_closed_still_builds_the_read_models() {
         assert_eq!(checkpoint.as_u64(), Some(head), "{name}: {stats}");
     }
 }
+
+/// A ledger moved by export and import has no data keys for the customers it brought: their
+/// personal fields read as erased, nothing new is sealed for them (a key made here would not
+/// open their records, and a rebuild would stop on them), and the read models still rebuild.
+#[test]
+fn an_imported_export_takes_no_new_personal_data_for_the_customers_it_brought() {
+    let scratch = tempfile::tempdir().unwrap();
+    let export = exported_fixture(scratch.path());
+    let copy = scratch.path().join("copy");
+    let copy = copy.to_str().unwrap();
+    let imported = import(copy, export.to_str().unwrap());
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let fixture = std::fs::read_to_string(fixture_path()).unwrap();
+    let customer = fixture
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["type"] == "CustomerRegistered")
+        .and_then(|line| line["payload"]["customerId"].as_str().map(str::to_owned))
+        .unwrap();
+    let contact = format!(
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2026-11-01T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"0190a5e2-8c3b-7d4e-9f00-00000000c0c0","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2026-11-01T09:00:00+08:00","durationSeconds":60,"topic":"ENQUIRY","summary":"迁移后的来电","outcome":"RESOLVED"}}}}"#
+    );
+    let refused = run_with_input(&["import", "--data", copy, "-"], contact.as_bytes());
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "line 1: customerId: the personal data of customer-{customer} came from another \
+             ledger's export without its data key"
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    let checked = run(&["replay", "--data", copy, "--check"]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+}

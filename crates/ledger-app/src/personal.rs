@@ -81,6 +81,11 @@ pub enum KeyError {
     DamagedKey { subject: String },
     #[error("the personal data of {subject} was erased; nothing new can be recorded for it")]
     Erased { subject: String },
+    #[error(
+        "the personal data of {subject} came from another ledger's export without its data key: \
+         it reads as erased here, and nothing new can be recorded for it"
+    )]
+    Foreign { subject: String },
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }
@@ -209,6 +214,8 @@ pub enum OpenPayloadError {
 enum CachedKey {
     Live([u8; KEY_BYTES]),
     Destroyed,
+    /// The subject's records were sealed by another ledger, whose key this one does not hold.
+    Foreign,
 }
 
 /// The data keys of one ledger, unwrapped on demand and cached. Cheap to share behind an `Arc`.
@@ -233,10 +240,43 @@ impl fmt::Debug for KeyRing {
 /// A stored wrapped key that is a tombstone: the key was destroyed.
 const TOMBSTONE: &[u8] = &[];
 
+/// A stored entry that holds no key: the subject's sealed records came from another ledger's
+/// export, and its key did not travel with them. Its records open as erased; a key made here
+/// would not open them (and replay would stop on them), so none is made, and nothing new is
+/// sealed for the subject. A wrapped key is 72 bytes, so this is never one.
+const FOREIGN: &[u8] = b"foreign";
+
 /// Whether `subject`'s key in `store` was destroyed by an erasure; read without the master key
 /// (an import checks its lines before it opens the keys).
 pub fn destroyed_in(store: &DataKeyStore, subject: &StreamId) -> Result<bool, StoreFailure> {
     Ok(store.get(subject.as_str())?.as_deref() == Some(TOMBSTONE))
+}
+
+/// Whether `subject`'s records in `store` were sealed by another ledger (see [`FOREIGN`]); read
+/// without the master key.
+pub fn foreign_in(store: &DataKeyStore, subject: &StreamId) -> Result<bool, StoreFailure> {
+    Ok(store.get(subject.as_str())?.as_deref() == Some(FOREIGN))
+}
+
+/// Records, durably, that `subjects`' sealed records come from another ledger, for each that has
+/// no key (nor tombstone) here: an import of an export does this before it appends them, needing
+/// no master key. A subject with a key keeps it.
+pub fn mark_foreign<'a>(
+    store: &DataKeyStore,
+    subjects: impl IntoIterator<Item = &'a StreamId>,
+) -> Result<(), StoreFailure> {
+    let mut marks: Vec<(String, Vec<u8>)> = Vec::new();
+    for subject in subjects {
+        if store.get(subject.as_str())?.is_none()
+            && !marks.iter().any(|(name, _)| name == subject.as_str())
+        {
+            marks.push((subject.as_str().to_owned(), FOREIGN.to_vec()));
+        }
+    }
+    if !marks.is_empty() {
+        store.insert_new(&marks)?;
+    }
+    Ok(())
 }
 
 impl KeyRing {
@@ -255,7 +295,13 @@ impl KeyRing {
                 }
             }
             None => {
-                if !store.all()?.is_empty() {
+                // Entries that hold no key (tombstones, foreign markers an import wrote without
+                // a master key) need no check value.
+                let keys = store.all()?;
+                if keys
+                    .iter()
+                    .any(|(_, wrapped)| wrapped != TOMBSTONE && wrapped != FOREIGN)
+                {
                     return Err(KeyError::WrongMasterKey);
                 }
                 store.rewrap_all(&wrap_with(&master, CHECK_PLAINTEXT), &[])?;
@@ -447,7 +493,7 @@ impl KeyRing {
         let old = self.master();
         let mut rewrapped = Vec::new();
         for (subject, wrapped) in self.store.all()? {
-            if wrapped == TOMBSTONE {
+            if wrapped == TOMBSTONE || wrapped == FOREIGN {
                 continue;
             }
             let key = unwrap_key(&old, &subject, &wrapped)?;
@@ -472,6 +518,11 @@ impl KeyRing {
     fn key_for_sealing(&self, subject: &str) -> Result<[u8; KEY_BYTES], KeyError> {
         if let Some(key) = self.load(subject)? {
             return Ok(key);
+        }
+        if let Some(CachedKey::Foreign) = self.cached(subject) {
+            return Err(KeyError::Foreign {
+                subject: subject.to_owned(),
+            });
         }
         if self.has_tombstone(subject)? {
             return Err(KeyError::Erased {
@@ -499,7 +550,7 @@ impl KeyRing {
     fn load(&self, subject: &str) -> Result<Option<[u8; KEY_BYTES]>, KeyError> {
         match self.cached(subject) {
             Some(CachedKey::Live(key)) => return Ok(Some(key)),
-            Some(CachedKey::Destroyed) => return Ok(None),
+            Some(CachedKey::Destroyed | CachedKey::Foreign) => return Ok(None),
             None => {}
         }
         let Some(wrapped) = self.store.get(subject)? else {
@@ -507,6 +558,10 @@ impl KeyRing {
         };
         if wrapped == TOMBSTONE {
             self.cache_put(subject, CachedKey::Destroyed);
+            return Ok(None);
+        }
+        if wrapped == FOREIGN {
+            self.cache_put(subject, CachedKey::Foreign);
             return Ok(None);
         }
         let key = unwrap_key(&self.master(), subject, &wrapped)?;

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `VALIDATION` | a bad argument or input value, a page above its maximum, a cursor this listing never issued | `field`, `rule` |
 //! | `CONFLICT` | the stream does not hold `expectedVersion` events | `stream`, `expected`, `actual` |
-//! | `REJECTED` | the aggregate's state does not allow the command (already exists, wrong state, identifier owned, customer merged, customer erased) | `reason` |
+//! | `REJECTED` | the aggregate's state does not allow the command (already exists, wrong state, identifier owned, customer merged, customer erased, a customer whose data key stayed with the ledger it was exported from: `DATA_KEY_ELSEWHERE`) | `reason` |
 //! | `NOT_FOUND` | the thing named does not exist (yet) | `what` |
 //! | `UNAUTHENTICATED` | the request carries no caller | |
 //! | `FORBIDDEN` | the caller's role may not use this field or argument | `role`, `field` |
@@ -264,6 +264,10 @@ impl From<CommandError> for ApiError {
                 message: format!(
                     "the personal data of {subject} was erased; nothing new can be recorded for it"
                 ),
+            },
+            CommandError::Keys(error @ KeyError::Foreign { .. }) => Self::Rejected {
+                reason: "DATA_KEY_ELSEWHERE",
+                message: error.to_string(),
             },
             CommandError::Keys(error) => Self::unavailable("data keys", &error),
         }

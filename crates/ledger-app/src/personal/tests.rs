@@ -180,3 +180,39 @@ fn derived_keys_seal_the_same_bytes_in_two_ledgers() {
     let subject = StreamId::customer(samples::individual_customer_id());
     assert_eq!(contact().data_subject(), Some(subject));
 }
+
+#[test]
+fn records_sealed_by_another_ledger_read_as_erased_and_no_key_is_made_for_their_subject() {
+    // Sealed by one ledger ...
+    let origin_dir = tempfile::tempdir().unwrap();
+    let origin = store(origin_dir.path());
+    let origin_ring = ring(&origin, MasterKey::insecure_for_tests()).unwrap();
+    let event = contact();
+    let bytes = origin_ring.seal(id(), &event).unwrap();
+    let subject = event.data_subject().unwrap();
+
+    // ... imported into another, which marks the subject without a master key: a ring opened
+    // later on that store needs no check value for the mark.
+    let dir = tempfile::tempdir().unwrap();
+    let log = store(dir.path());
+    let keys = log.data_keys().unwrap();
+    super::mark_foreign(&keys, [&subject]).unwrap();
+    assert!(super::foreign_in(&keys, &subject).unwrap());
+    let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
+    assert!(open(&ring, &event, &bytes).redacted);
+    assert!(matches!(
+        ring.seal(EventId::new_v7(), &event),
+        Err(KeyError::Foreign { .. })
+    ));
+    ring.ensure_keys([&subject]).unwrap();
+    assert!(
+        super::foreign_in(&keys, &subject).unwrap(),
+        "no key was made"
+    );
+    assert!(open(&ring, &event, &bytes).redacted);
+    // A subject with a key of its own keeps it.
+    let other = StreamId::customer(samples::corporate_customer_id());
+    ring.ensure_keys([&other]).unwrap();
+    super::mark_foreign(&keys, [&other]).unwrap();
+    assert!(!super::foreign_in(&keys, &other).unwrap());
+}

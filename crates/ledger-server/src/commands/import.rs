@@ -640,10 +640,20 @@ fn check_refusing(
 /// rules the ledger's state decides ([`crate::import_rules`]).
 struct IntegratorCheck<'a> {
     rules: LedgerRules<StoredLedger<'a>>,
-    /// The store's data keys, to tell erased subjects (none while the store is empty), and
-    /// what each subject asked about was found.
+    /// The store's data keys, to tell erased subjects and those whose key stayed with the
+    /// ledger they were exported from (none while the store is empty), and what each subject
+    /// asked about was found.
     keys: Option<DataKeyStore>,
-    erased: HashMap<StreamId, bool>,
+    erased: HashMap<StreamId, Option<Closed>>,
+}
+
+/// Why nothing new can be sealed for a data subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closed {
+    /// Its key was destroyed by an erasure.
+    Erased,
+    /// Its records came from another ledger's export; the key did not.
+    Foreign,
 }
 
 impl<'a> IntegratorCheck<'a> {
@@ -660,22 +670,31 @@ impl<'a> IntegratorCheck<'a> {
         })
     }
 
-    /// Whether the store erased the data subject of `event` (always false for an event with
-    /// no personal fields).
-    fn erased_subject(&mut self, event: &Event) -> anyhow::Result<Option<StreamId>> {
+    /// The data subject of `event`, when nothing new can be sealed for it here, and why
+    /// (never for an event with no personal fields).
+    fn closed_subject(&mut self, event: &Event) -> anyhow::Result<Option<(StreamId, Closed)>> {
         let (Some(keys), Some(subject)) = (&self.keys, event.data_subject()) else {
             return Ok(None);
         };
-        let erased = match self.erased.get(&subject) {
-            Some(erased) => *erased,
+        let closed = match self.erased.get(&subject) {
+            Some(closed) => *closed,
             None => {
-                let erased = ledger_app::personal::destroyed_in(keys, &subject)
-                    .context("reading the data keys")?;
-                self.erased.insert(subject.clone(), erased);
-                erased
+                let closed = if ledger_app::personal::destroyed_in(keys, &subject)
+                    .context("reading the data keys")?
+                {
+                    Some(Closed::Erased)
+                } else if ledger_app::personal::foreign_in(keys, &subject)
+                    .context("reading the data keys")?
+                {
+                    Some(Closed::Foreign)
+                } else {
+                    None
+                };
+                self.erased.insert(subject.clone(), closed);
+                closed
             }
         };
-        Ok(erased.then_some(subject))
+        Ok(closed.map(|closed| (subject, closed)))
     }
 
     fn check(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<Verdict> {
@@ -684,15 +703,21 @@ impl<'a> IntegratorCheck<'a> {
             EventIdUse::AlreadyPresent => return Ok(Verdict::AlreadyPresent),
             EventIdUse::Reused(problem) => return Ok(Verdict::Problem(problem)),
         }
-        if let Some(subject) = self.erased_subject(&line.event)? {
+        if let Some((subject, closed)) = self.closed_subject(&line.event)? {
             let field = if subject.category() == "customer" {
                 "customerId"
             } else {
                 "enquiryId"
             };
-            return Ok(Verdict::Problem(format!(
-                "{field}: the personal data of {subject} was erased; nothing new can be recorded for it"
-            )));
+            let why = match closed {
+                Closed::Erased => ledger_app::personal::KeyError::Erased {
+                    subject: subject.to_string(),
+                },
+                Closed::Foreign => ledger_app::personal::KeyError::Foreign {
+                    subject: subject.to_string(),
+                },
+            };
+            return Ok(Verdict::Problem(format!("{field}: {why}")));
         }
         Ok(match self.rules.decide(number, line)? {
             Some(problem) => Verdict::Problem(problem),
@@ -936,9 +961,13 @@ async fn write_exported(
         Line::Exported(record) => Some(record),
         Line::Integrator(_) => None,
     });
+    let keys = store.data_keys().context("reading the data keys")?;
     let mut chunk: Vec<RecordedEvent> = records.by_ref().take(IMPORT_RECORDS_MAX).collect();
     while !chunk.is_empty() {
         let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        // The chunk's sealed records came with no data key: their subjects are marked before
+        // the records land, so a key made here later cannot make them unreadable.
+        mark_foreign_subjects(&keys, &chunk)?;
         // `biased`: the chunk goes to the store's writer thread first, and the next one is
         // read and parsed on this thread while it is written.
         let (imported, next) = tokio::join!(biased; store.import_recorded(chunk), async {
@@ -959,6 +988,28 @@ async fn write_exported(
         written,
         already_present,
     })
+}
+
+/// Marks, durably, the data subjects of `records`' sealed payloads that have no key here (see
+/// [`ledger_app::personal::mark_foreign`]).
+fn mark_foreign_subjects(keys: &DataKeyStore, records: &[RecordedEvent]) -> anyhow::Result<()> {
+    let subjects: std::collections::BTreeSet<StreamId> = records
+        .iter()
+        .filter(|record| {
+            record.event.payload.first() == Some(&ledger_domain::events::PAYLOAD_SEALED)
+        })
+        .filter_map(|record| {
+            ledger_app::personal::open_redacted(
+                &record.event.event_type,
+                record.event.schema_version,
+                &record.event.payload,
+            )
+            .ok()?
+            .data_subject()
+        })
+        .collect();
+    ledger_app::personal::mark_foreign(keys, &subjects)
+        .context("marking the imported data subjects")
 }
 
 #[cfg(test)]
