@@ -268,6 +268,23 @@ impl CustomerAsOf {
     }
 }
 
+/// Refuses a position past the ledger's head named by `field`: a cursor of another ledger (or
+/// of this one before a restore) would otherwise read as "nothing more", and a feed started
+/// there would skip what comes before it.
+pub fn not_past_head(
+    field: &str,
+    position: ledger_domain::ids::Position,
+    head: ledger_domain::ids::Position,
+) -> ApiResult<()> {
+    if position > head {
+        return Err(ApiError::validation(
+            field,
+            format!("position {position} is past the ledger's head ({head})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that every name in `types` is an event type.
 pub fn check_event_types(field: &str, types: &[String]) -> ApiResult<()> {
     match types
@@ -414,6 +431,7 @@ impl AuditQueries {
         let types = types.unwrap_or_default();
         check_event_types("types", &types)?;
         let after = after.map_or(ledger_domain::ids::Position::ZERO, |after| after.0);
+        not_past_head("after", after, state(ctx)?.ledger.log().head().position)?;
         events_page(
             state(ctx)?.ledger.log(),
             after,

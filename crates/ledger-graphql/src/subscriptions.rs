@@ -34,7 +34,7 @@ use ledger_store::{EventLog, RecordedEvent, StoreFailure, Subscription as LogSub
 
 use crate::access::{Caller, RootAccess, caller, masked, require};
 use crate::access_records::record_for;
-use crate::audit::{LedgerEvent, check_event_types};
+use crate::audit::{LedgerEvent, check_event_types, not_past_head};
 use crate::customers::Customer;
 use crate::errors::{ApiError, ApiResult};
 use crate::scalars::{DateTime, Position};
@@ -226,6 +226,7 @@ impl SubscriptionRoot {
         check_event_types("types", &types)?;
         let log = state.ledger.log();
         let after = after_position.map_or_else(|| log.head().position, |after| after.0);
+        not_past_head("afterPosition", after, log.head().position)?;
         let subscription = log.subscribe(after.next());
         Ok(stream::unfold(
             Some((subscription, types)),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_graphql::Request;
 use ledger_graphql::Role;
 
-use crate::support::{Harness, caller, codes, data, next_within, text};
+use crate::support::{Harness, assert_invalid, caller, codes, data, next_within, text};
 
 /// Long enough for a write to become durable and reach a subscriber on a busy test machine.
 const DELIVERY_WAIT: Duration = Duration::from_secs(10);
@@ -71,6 +71,24 @@ async fn ledger_events_deliver_every_record_once_across_catch_up_and_live() {
         .await
         .expect("the second registration");
     assert_eq!(text(&data(response)["ledgerEvents"]["position"]), "3");
+
+    // A position past the head (a cursor of another ledger) is refused, not a feed that would
+    // skip what comes before it; so is a page of events after it.
+    let request =
+        Request::new(r#"subscription { ledgerEvents(afterPosition: "99") { position } }"#)
+            .data(caller(Role::Auditor));
+    let mut refused = harness.schema.execute_stream(request);
+    let response = next_within(&mut refused, DELIVERY_WAIT)
+        .await
+        .expect("a refusal");
+    assert_invalid(&response, "afterPosition");
+    let response = harness
+        .run(
+            Role::Auditor,
+            r#"{ events(after: "99") { edges { cursor } } }"#,
+        )
+        .await;
+    assert_invalid(&response, "after");
     harness.close().await;
 }
 
