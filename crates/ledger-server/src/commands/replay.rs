@@ -78,6 +78,28 @@ async fn summarise_rebuilt(
     };
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let built = build_and_summarise(&ledger, wanted);
+    let closed = ledger.close().await.context("closing the ledger");
+    // The store must be gone (and sled's handles with it) before its directory goes; it goes
+    // whether or not the rebuild succeeded, so a failed check leaves no scratch behind.
+    drop(ledger);
+    let discarded =
+        ledger_store::discard_scratch_read_models(data).context("removing the scratch read models");
+    let summaries = built?;
+    closed?;
+    discarded?;
+    summaries
+        .into_iter()
+        .map(|summary| summary.context("a projection was not built"))
+        .collect()
+}
+
+/// The rebuilds of [`summarise_rebuilt`], in `ledger`'s scratch read models, and their
+/// summaries in `wanted`'s order.
+fn build_and_summarise(
+    ledger: &Ledger,
+    wanted: &[(String, Position)],
+) -> anyhow::Result<Vec<Option<Summary>>> {
     let mut positions: Vec<Position> = wanted.iter().map(|(_, to)| *to).collect();
     positions.sort_unstable();
     positions.dedup();
@@ -102,14 +124,7 @@ async fn summarise_rebuilt(
             }
         }
     }
-    ledger.close().await.context("closing the ledger")?;
-    // The store must be gone (and sled's handles with it) before its directory goes.
-    drop(ledger);
-    ledger_store::discard_scratch_read_models(data).context("removing the scratch read models")?;
-    summaries
-        .into_iter()
-        .map(|summary| summary.context("a projection was not built"))
-        .collect()
+    Ok(summaries)
 }
 
 /// Compares each live read model of `ledger` (open on `data`, closed here before the rebuild)
