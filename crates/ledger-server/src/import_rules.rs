@@ -484,6 +484,16 @@ fn check(
         .split_once('-')
         .map_or(stream.as_str(), |(_, id)| id);
     let exists = facts.version > 0;
+    // An erasure of an enquiry a known customer sent: its stream is the customer's, as the
+    // API says in these words.
+    if let Event::EnquiryErased(erased) = event
+        && !exists
+        && let Some(customer) = ledger.enquiry_sender(erased.enquiry_id)?
+    {
+        let why =
+            ledger_domain::aggregates::enquiry::erased_with_its_sender(erased.enquiry_id, customer);
+        return Ok(Some(format!("{}: {}", why.field, why.rule)));
+    }
     let problem = match creation(event, stream) {
         Creation::Creates if exists => Some(already_exists(kind, id)),
         Creation::CreatesAfterQuote if exists && !facts.quoted_only => {

@@ -12,8 +12,21 @@ use super::{
 };
 use crate::commands::{EnquiryCommand, EraseEnquiry, RecordOnlineEnquiry};
 use crate::events::{EnquiryErased, Event};
-use crate::ids::EnquiryId;
+use crate::ids::{CustomerId, EnquiryId};
 use crate::{DomainError, ValidationError};
+
+/// Why the enquiry `enquiry`, sent by the known customer `customer`, is not erased on its own
+/// (the API, the CLI and import say it in these words).
+pub fn erased_with_its_sender(enquiry: EnquiryId, customer: CustomerId) -> ValidationError {
+    ValidationError::new(
+        "enquiryId",
+        format!(
+            "an enquiry from someone nobody knew (erased on its own); {enquiry} was sent by \
+             customer {customer}, so it is on the customer's stream, sealed under their data \
+             key, and is erased with them (erase customer {customer} instead)"
+        ),
+    )
+}
 
 /// Whether the enquiry was received, and whether its personal data was erased.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,16 +76,9 @@ impl Enquiry {
         if self.received.is_none() {
             let enquiry = command.enquiry_id;
             return Err(match context.enquiry(enquiry) {
-                Some(EnquiryStanding::FromCustomer(customer)) => ValidationError::new(
-                    "enquiryId",
-                    format!(
-                        "an enquiry from someone nobody knew (erased on its own); {enquiry} was \
-                         sent by customer {customer}, so it is on the customer's stream, sealed \
-                         under their data key, and is erased with them (erase customer \
-                         {customer} instead)"
-                    ),
-                )
-                .into(),
+                Some(EnquiryStanding::FromCustomer(customer)) => {
+                    erased_with_its_sender(enquiry, customer).into()
+                }
                 _ => not_found("enquiry", enquiry),
             });
         }

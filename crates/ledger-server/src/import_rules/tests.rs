@@ -936,3 +936,26 @@ fn a_claim_case_touch_and_enquiry_name_what_the_api_would_accept() {
         ]
     );
 }
+
+#[test]
+fn an_erasure_of_a_known_customers_enquiry_names_the_customer_to_erase() {
+    const ENQUIRY: &str = "0190a5e2-8c3b-7d4e-9f00-00000000e0e1";
+    let sent = integrator(&format!(
+        r#"{{"type":"OnlineEnquiryReceived","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"2025-03-08T10:00:00+08:00","actor":"system:web","payload":{{"enquiryId":"{ENQUIRY}","customerId":"{ALICE}","channel":"WEB","mobile":"13800000001","productLines":[]}}}}"#
+    ));
+    let ledger = ledger_of(&[registered(ALICE, "13800000001"), sent]);
+    let erasure = integrator(&format!(
+        r#"{{"type":"EnquiryErased","schemaVersion":1,"stream":"enquiry-{ENQUIRY}","occurredAt":"2025-03-09T10:00:00+08:00","actor":"privacy-01","payload":{{"enquiryId":"{ENQUIRY}","reason":"CUSTOMER_REQUEST"}}}}"#
+    ));
+    let problems = fold_on(ledger, &[erasure]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .1
+            .starts_with("enquiryId: an enquiry from someone nobody knew")
+            && problems[0]
+                .1
+                .ends_with(&format!("(erase customer {ALICE} instead)")),
+        "{problems:?}"
+    );
+}
