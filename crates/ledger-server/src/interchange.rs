@@ -140,6 +140,18 @@ fn skip_to_line_end(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
+/// A JSON parser's problem as a line's: serde places it `at line 1 column N` of the text it
+/// was given, which is one NDJSON line, whose own number the caller leads with.
+pub fn within_the_line(problem: &str) -> String {
+    let Some((before, column)) = problem.rsplit_once(" at line 1 column ") else {
+        return problem.to_owned();
+    };
+    if column.is_empty() || !column.bytes().all(|byte| byte.is_ascii_digit()) {
+        return problem.to_owned();
+    }
+    format!("{before} at column {column}")
+}
+
 /// Parses and validates one line. The error names the field (`payload.mobile`, `occurredAt`)
 /// and the rule.
 pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
@@ -150,7 +162,14 @@ pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
         ));
     }
     let raw: RawLine = serde_json::from_str(text).map_err(|error| {
-        ValidationError::new("(json)", format!("not a valid event line: {error}"))
+        let problem = if error.classify() == serde_json::error::Category::Data
+            && !text.trim_start().starts_with('{')
+        {
+            "a line is one JSON object, an event (`{\"type\": …, \"payload\": {…}}`)".to_owned()
+        } else {
+            within_the_line(&error.to_string())
+        };
+        ValidationError::new("(json)", format!("not a valid event line: {problem}"))
     })?;
     let canonical_id = || derived_event_id(text);
     let exported = raw.hash.is_some() || raw.position.is_some() || raw.prev_hash.is_some();
@@ -364,7 +383,7 @@ fn parse_hash(field: &str, text: &str) -> Result<Hash, ValidationError> {
 /// canonical JSON (keys sorted, no white space), so the same content always gets the same id.
 fn derived_event_id(text: &str) -> Result<EventId, ValidationError> {
     let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|error| ValidationError::new("(json)", error.to_string()))?;
+        .map_err(|error| ValidationError::new("(json)", within_the_line(&error.to_string())))?;
     let canonical = serde_json::to_vec(&value)
         .map_err(|error| ValidationError::new("(json)", error.to_string()))?;
     let digest = blake3::hash(&canonical);
@@ -444,4 +463,34 @@ pub fn export_line(record: &RecordedEvent) -> Result<String, ExportError> {
         hash: hex::encode(record.hash),
     };
     Ok(serde_json::to_string(&line).expect("an export line is plain JSON and always serialises"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_line;
+
+    /// The problem of a line that is not an event, as `line N: …` will lead it.
+    fn problem(text: &str) -> String {
+        match parse_line(text) {
+            Ok(_) => panic!("{text} parsed"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_event_is_told_so_in_its_own_columns() {
+        // A JSON error is placed in the line's columns: the line's number is the caller's.
+        let truncated = problem(r#"{"type":"ContactRecorded","payload":{"summary":"cut"#);
+        assert!(truncated.contains("at column "), "{truncated}");
+        assert!(!truncated.contains("line 1"), "{truncated}");
+        // Not an object at all: what a line is, not a parser's type names.
+        for text in ["[]", "42", r#""text""#] {
+            let said = problem(text);
+            assert!(
+                said.contains("a line is one JSON object, an event"),
+                "{said}"
+            );
+            assert!(!said.contains("RawLine"), "{said}");
+        }
+    }
 }

@@ -383,9 +383,7 @@ impl Blocks {
             part.into_iter()
                 .map(|(number, text)| {
                     let line = text.and_then(|text| {
-                        parse_line(&text).map_err(|error| {
-                            format!("line {number}: {}", within_the_line(error.to_string()))
-                        })
+                        parse_line(&text).map_err(|error| format!("line {number}: {error}"))
                     });
                     (number, line)
                 })
@@ -396,18 +394,6 @@ impl Blocks {
             digest: self.digest.then(|| digest.finalize()),
         }))
     }
-}
-
-/// A JSON parser's problem as a line's: serde places it `at line 1 column N` of the text it
-/// was given, which is one NDJSON line, whose own number the problem already leads with.
-fn within_the_line(problem: String) -> String {
-    let Some((before, column)) = problem.rsplit_once(" at line 1 column ") else {
-        return problem;
-    };
-    if column.is_empty() || !column.bytes().all(|byte| byte.is_ascii_digit()) {
-        return problem;
-    }
-    format!("{before} at column {column}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
