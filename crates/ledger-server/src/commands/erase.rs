@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ledger_app::{CommandError, CommandMeta, Ledger};
+use ledger_app::{CommandError, CommandMeta};
 use ledger_domain::commands::{Command, EraseCustomer, EraseEnquiry};
 use ledger_domain::ids::{CustomerId, EnquiryId, StaffId};
 use ledger_domain::kinds::ErasureReason;
@@ -81,8 +81,7 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         _ => anyhow::bail!("erase: name one of --customer or --enquiry"),
     };
     let actor = args.actor;
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let ledger = super::open_ledger(data, StoreOptions::default(), keys.options()?)?;
     // The decision asks the directory where the customer stands.
     ledger
         .runner()

@@ -58,6 +58,19 @@ pub fn open_store(data: &Path) -> anyhow::Result<SledEventLog> {
     Ok(store)
 }
 
+/// Opens the ledger in `data` (its store, read models and keys) as a command does, and removes
+/// what an interrupted import left there (see [`remove_interrupted_spools`]).
+pub fn open_ledger(
+    data: &Path,
+    options: StoreOptions,
+    keys: ledger_app::KeyOptions,
+) -> anyhow::Result<ledger_app::Ledger> {
+    let ledger = ledger_app::Ledger::open(data, options, keys)
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    remove_interrupted_spools(data)?;
+    Ok(ledger)
+}
+
 /// Removes the copies of standard input and the converted CSV lines an import left in the
 /// data directory when it was killed (Ctrl-C, SIGKILL) before it could remove them: they hold
 /// the input's personal data in the clear, which no erasure reaches. Called with the store

@@ -76,8 +76,7 @@ async fn summarise_rebuilt(
         read_models: ReadModelsDb::Replacement,
         ..StoreOptions::default()
     };
-    let ledger = Ledger::open(data, options, keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let ledger = super::open_ledger(data, options, keys.options()?)?;
     let built = build_and_summarise(&ledger, wanted);
     let closed = ledger.close().await.context("closing the ledger");
     // The store must be gone (and sled's handles with it) before its directory goes; it goes
@@ -174,8 +173,7 @@ pub async fn run(
         rebuild_every_projection(data, keys).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let ledger = super::open_ledger(data, StoreOptions::default(), keys.options()?)?;
     let names: Vec<String> = match &args.projection {
         Some(name) if ledger.runner().names().contains(&name.as_str()) => vec![name.clone()],
         Some(name) => {
@@ -245,8 +243,7 @@ pub async fn rebuild_every_projection(
         read_models: ReadModelsDb::Replacement,
         ..StoreOptions::default()
     };
-    let ledger = Ledger::open(data, options, keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let ledger = super::open_ledger(data, options, keys.options()?)?;
     let rebuilt = rebuild(&ledger, &ledger.runner().names())?;
     let copied = super::compact::copy(ledger.log(), data)?;
     ledger.close().await.context("closing the ledger")?;

@@ -11,7 +11,6 @@ use ledger_domain::ids::Position;
 use ledger_store::EventLog;
 use serde::Serialize;
 
-use ledger_app::Ledger;
 use ledger_store::StoreOptions;
 
 /// Records read per page while counting.
@@ -42,8 +41,7 @@ pub async fn run(
     keys: &crate::keys::MasterKeyArgs,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(data, StoreOptions::default(), keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    let ledger = super::open_ledger(data, StoreOptions::default(), keys.options()?)?;
     let store = ledger.log();
     let head = store.head();
     let mut stats = Stats {
