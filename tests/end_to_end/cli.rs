@@ -1177,6 +1177,14 @@ fn a_position_past_the_head_is_a_wrong_command_line_naming_the_option_and_the_he
             vec!["replay", "--to", far],
             format!("error: --to: {far} is past the head, {head}"),
         ),
+        (
+            vec!["export", "--to", "0"],
+            "error: --to: positions start at 1".to_owned(),
+        ),
+        (
+            vec!["export", "--from", "0"],
+            "error: --from: positions start at 1".to_owned(),
+        ),
     ] {
         let output = run(&[&command[..], &["--data", data]].concat());
         assert_eq!(

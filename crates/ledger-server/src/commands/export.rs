@@ -37,6 +37,8 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let refusal =
         past_the_head(&[("--from", args.from), ("--to", args.to)], head).or_else(|| {
             match (args.from, args.to) {
+                (Some(0), _) => Some("--from: positions start at 1".to_owned()),
+                (_, Some(0)) => Some("--to: positions start at 1".to_owned()),
                 (Some(from), Some(to)) if from > to => {
                     Some(format!("--from {from} is after --to {to}"))
                 }
