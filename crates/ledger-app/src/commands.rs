@@ -240,14 +240,6 @@ impl DecisionContext for Context<'_> {
         )
     }
 
-    /// From the marketing read model, which marks an enquiry erased with the customer whose
-    /// contact answered it (`execute_command` waited for it to apply the head).
-    fn enquiry_erased(&self, enquiry: EnquiryId) -> Option<bool> {
-        let marketing = self.ledger.runner().reader(crate::names::MARKETING).ok()?;
-        let record = marketing::enquiry(&marketing, enquiry).ok()??;
-        Some(record.erased_at.is_some())
-    }
-
     fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {
         let folded: Customer = self.fold(&StreamId::customer(customer))?;
         Some(folded.has_consent(channel))

@@ -82,9 +82,7 @@ impl Enquiry {
                 _ => not_found("enquiry", enquiry),
             });
         }
-        // Erased on its own stream, or with the customer whose contact answered it (which
-        // destroyed its key too): nothing is left to erase.
-        if self.erased || context.enquiry_erased(command.enquiry_id) == Some(true) {
+        if self.erased {
             return Err(invalid_transition(
                 "enquiry",
                 command.enquiry_id,
@@ -201,22 +199,6 @@ mod tests {
             .then_error(DomainError::NotFound {
                 kind: "enquiry",
                 id: samples::enquiry_id().to_string(),
-            });
-    }
-
-    #[test]
-    fn an_enquiry_erased_with_the_customer_who_answered_it_is_not_erased_again() {
-        use crate::aggregates::FixedContext;
-        let mut context = FixedContext::at(samples::sample_time());
-        context.erased_enquiries.insert(samples::enquiry_id());
-        given::<Enquiry>(&[received()])
-            .with_context(context)
-            .when(erase())
-            .then_error(DomainError::InvalidTransition {
-                kind: "enquiry",
-                id: samples::enquiry_id().to_string(),
-                action: "erase",
-                state: "erased".into(),
             });
     }
 

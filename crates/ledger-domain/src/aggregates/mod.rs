@@ -130,13 +130,6 @@ pub trait DecisionContext {
         None
     }
 
-    /// Whether the personal data of the enquiry `enquiry` was erased by any means (its own
-    /// erasure, or that of the customer whose contact answered it), for its erasure. `None`:
-    /// cannot tell.
-    fn enquiry_erased(&self, _enquiry: EnquiryId) -> Option<bool> {
-        None
-    }
-
     /// Whether `customer` consents to marketing on `channel` (opt-in: never asked is no), for
     /// a campaign's touch. `None`: cannot tell.
     fn marketing_consent(&self, _customer: CustomerId, _channel: Channel) -> Option<bool> {
@@ -253,8 +246,6 @@ pub struct FixedContext {
     pub contacts: BTreeMap<CustomerId, BTreeSet<ContactId>>,
     /// Deadlines in working hours from `now`, by the hours, as a calendar would give them.
     pub working_hours: BTreeMap<u16, Timestamp>,
-    /// Enquiries whose personal data is known erased (the rest: cannot tell).
-    pub erased_enquiries: BTreeSet<EnquiryId>,
 }
 
 impl FixedContext {
@@ -272,7 +263,6 @@ impl FixedContext {
             consents: BTreeMap::new(),
             contacts: BTreeMap::new(),
             working_hours: BTreeMap::new(),
-            erased_enquiries: BTreeSet::new(),
         }
     }
 
@@ -391,10 +381,6 @@ impl DecisionContext for FixedContext {
 
     fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
         Some(self.contacts.get(&customer)?.contains(&contact))
-    }
-
-    fn enquiry_erased(&self, enquiry: EnquiryId) -> Option<bool> {
-        self.erased_enquiries.contains(&enquiry).then_some(true)
     }
 
     /// Knows only deadlines from `now` it was given (a calendar with no such entry cannot
