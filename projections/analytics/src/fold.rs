@@ -2,7 +2,8 @@
 //! correction changes its facts.
 
 use ledger_domain::codec;
-use ledger_domain::events::{ContactCorrected, ContactRecorded, Event};
+use ledger_domain::events::{ContactCorrected, ContactRecorded, Event, ServiceCaseOpened};
+use ledger_domain::ids::ContactId;
 use ledger_domain::projection::{Envelope, Projection, StateError, StateRead, StateWrite};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,7 +23,8 @@ impl Analytics {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 1;
+    /// 2: a contact a service case was opened from is not resolved at first contact.
+    pub const VERSION: u32 = 2;
 }
 
 impl Projection for Analytics {
@@ -38,6 +40,10 @@ impl Projection for Analytics {
         match envelope.event {
             Event::ContactRecorded(event) => recorded(state, event),
             Event::ContactCorrected(event) => corrected(state, event),
+            Event::ServiceCaseOpened(ServiceCaseOpened {
+                contact_id: Some(contact),
+                ..
+            }) => case_opened_from(state, *contact),
             _ => Ok(()),
         }
     }
@@ -50,7 +56,9 @@ fn recorded(state: &mut dyn StateWrite, event: &ContactRecorded) -> Result<(), S
     if state.get(&key)?.is_some() {
         return Ok(());
     }
-    let counted = ContactFacts::from(event).counted();
+    let mut facts = ContactFacts::from(event);
+    facts.linked_to_case |= opened_a_case(state, event.contact_id)?;
+    let counted = facts.counted();
     add(state, &counted)?;
     write(state, key, &counted)
 }
@@ -63,10 +71,39 @@ fn corrected(state: &mut dyn StateWrite, event: &ContactCorrected) -> Result<(),
     let Some(old) = read::<CountedContact>(state, &key)? else {
         return Ok(());
     };
-    let new = ContactFacts::from(event).counted();
+    let mut facts = ContactFacts::from(event);
+    facts.linked_to_case |= opened_a_case(state, event.contact_id)?;
+    let new = facts.counted();
     if new == old {
         return Ok(());
     }
+    subtract(state, &old)?;
+    add(state, &new)?;
+    write(state, key, &new)
+}
+
+/// Whether a service case was opened from `contact`.
+fn opened_a_case(state: &dyn StateWrite, contact: ContactId) -> Result<bool, StateError> {
+    Ok(state.get(&keys::case_opened(contact))?.is_some())
+}
+
+/// A service case opened from `contact`: the contact did not settle the matter by itself, so
+/// it no longer counts as resolved at first contact (now, or when it is recorded later).
+fn case_opened_from(state: &mut dyn StateWrite, contact: ContactId) -> Result<(), StateError> {
+    let marker = keys::case_opened(contact);
+    if state.get(&marker)?.is_some() {
+        return Ok(());
+    }
+    state.put(marker, Vec::new());
+    let key = keys::contact(contact);
+    let Some(old) = read::<CountedContact>(state, &key)? else {
+        return Ok(());
+    };
+    if old.counts.resolved_at_first_contact == 0 {
+        return Ok(());
+    }
+    let mut new = old;
+    new.counts.resolved_at_first_contact = 0;
     subtract(state, &old)?;
     add(state, &new)?;
     write(state, key, &new)

@@ -9,6 +9,9 @@ use ledger_domain::values::Channel;
 pub(crate) const HOUR: u8 = b'H';
 pub(crate) const DAY: u8 = b'D';
 pub(crate) const CONTACT: u8 = b'C';
+/// Contacts a service case was opened from (`ServiceCaseOpened.contactId`): not resolved at
+/// first contact, whichever of the two the log holds first.
+pub(crate) const CASE_OPENED: u8 = b'K';
 
 /// Bytes of an hour or day number inside a key.
 const NUMBER_BYTES: usize = 8;
@@ -52,6 +55,14 @@ pub(crate) fn parse_bucket(tag: u8, key: &[u8]) -> Option<(i64, Channel)> {
 pub(crate) fn contact(id: ContactId) -> Vec<u8> {
     let mut key = Vec::with_capacity(17);
     key.push(CONTACT);
+    key.extend_from_slice(id.as_uuid().as_bytes());
+    key
+}
+
+/// `K ‖ contact id`: a service case was opened from the contact.
+pub(crate) fn case_opened(id: ContactId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(17);
+    key.push(CASE_OPENED);
     key.extend_from_slice(id.as_uuid().as_bytes());
     key
 }

@@ -6,7 +6,7 @@
 //!
 //! - [`Analytics`] (module `fold`): the [`Projection`](ledger_domain::projection::Projection)
 //!   named `analytics`, a pure fold of `ContactRecorded` and `ContactCorrected` into hour and
-//!   day buckets per channel. No clock: a contact is bucketed by its own `started_at`.
+//!   day buckets per channel (and of the `contactId` of `ServiceCaseOpened`, for FCR). No clock: a contact is bucketed by its own `started_at`.
 //! - [`Counters`], [`DayCounters`], [`CountedContact`] (module `counters`): what the buckets
 //!   hold, and how one contact counts.
 //! - [`query`]: [`channel_stats`] and [`busiest_hours`], functions over
@@ -23,6 +23,7 @@
 //! | `H` ‖ hour ‖ channel | [`Counters`] | while the hour has contacts on the channel |
 //! | `D` ‖ Beijing day ‖ channel | [`DayCounters`]: the day's counters and contacts per hour of day | while the day has contacts on the channel |
 //! | `C` ‖ contact id | [`CountedContact`]: its hour, channel and contribution | for every contact (about 40 bytes each) |
+//! | `K` ‖ contact id | empty: a service case was opened from the contact | for every such contact |
 //!
 //! An hour is counted from the Unix epoch; since Beijing is UTC+8, a whole number of hours,
 //! Beijing hours are UTC hours and only the hour of day and the day boundaries shift (see
@@ -57,8 +58,10 @@
 //! - **Complaint**: a contact whose topic is `COMPLAINT`; the complaint rate is complaints
 //!   over contacts, both directions.
 //! - **First-contact resolution** (FCR): among inbound contacts that were served (outcome not
-//!   `ABANDONED`), the share with outcome `RESOLVED` and no linked service case. A contact that
-//!   opened or chased a case did not settle the matter by itself; outbound contacts are the
+//!   `ABANDONED`), the share with outcome `RESOLVED` and no linked service case: neither one it
+//!   names (`caseId`) nor one opened from it (`ServiceCaseOpened.contactId`, folded in
+//!   whichever order the two arrive). A contact that opened or chased a case did not settle
+//!   the matter by itself; outbound contacts are the
 //!   insurer's own calls, not a customer's first contact. This needs nothing but the contact
 //!   itself, so it is exact per bucket and can be summed over any range.
 //! - **Corrections** move the contact's counts from the buckets of its old facts to those of

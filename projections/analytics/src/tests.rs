@@ -478,3 +478,55 @@ fn on_the_synthetic_book_the_buckets_add_up_to_the_contacts_in_the_log() {
     assert!((8..=17).contains(&busiest), "{by_hour:?}");
     assert!(months.iter().any(|row| row.channel == Channel::WeChat));
 }
+
+/// A case opened from contact `n` (its `contactId`), for the sample customer.
+fn case_opened_from(n: u16) -> ledger_domain::events::ServiceCaseOpened {
+    ledger_domain::events::ServiceCaseOpened {
+        case_id: CaseId::parse("case", &format!("0190a5e2-8c3b-7d4e-9f00-2000000{n:05x}")).unwrap(),
+        customer_id: customer(),
+        kind: ledger_domain::kinds::ServiceCaseKind::Complaint,
+        priority: ledger_domain::kinds::Priority::Normal,
+        subject: text("投诉"),
+        channel: Channel::Phone,
+        deadline: beijing("2025-03-12T17:30:00"),
+        deadline_working_hours: None,
+        policy_number: None,
+        claim_number: None,
+        contact_id: Some(contact_id(n)),
+    }
+}
+
+#[test]
+fn a_contact_a_case_was_opened_from_is_not_resolved_at_first_contact_in_either_order() {
+    let nine = |ledger: &Ledger| {
+        let rows = channel_stats(
+            &fold(ledger),
+            beijing("2025-03-10T09:00:00"),
+            beijing("2025-03-10T10:00:00"),
+            BucketSize::Hour,
+        )
+        .unwrap();
+        let row = row(&rows, "2025-03-10T09:00:00", Channel::Phone).clone();
+        (row.first_contacts, row.resolved_at_first_contact)
+    };
+    // The week's 09:00 hour: 4 served, 2 resolved (contacts 1 and 5).
+    let mut after = week();
+    after.record(case_opened_from(1));
+    assert_eq!(nine(&after), (4, 1));
+    // A correction of the contact keeps it linked to the case.
+    after.record(
+        ContactRecorded {
+            duration_seconds: 150,
+            ..contact(1, "2025-03-10T09:05:00", 120)
+        }
+        .corrected(text("时长")),
+    );
+    assert_eq!(nine(&after), (4, 1));
+    // The case first (an import out of order), then the contact.
+    let mut before = Ledger::default();
+    before.record(case_opened_from(5));
+    for event in week().events {
+        before.record(event.event);
+    }
+    assert_eq!(nine(&before), (4, 1));
+}
