@@ -208,16 +208,7 @@ async fn a_command_the_state_does_not_allow_is_rejected_or_not_found() {
 async fn a_case_opened_in_a_call_shows_in_the_queue_and_the_customers_history() {
     let harness = Harness::start().await;
     let (customer, _) = harness.register("周八", "13500135000").await;
-    harness
-        .mutate(
-            Role::Admin,
-            &format!(
-                r#"mutation {{ issuePolicy(input: {{ policyNumber: "PDAA2025220100001", customerId: "{customer}",
-                productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
-                periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
-            ),
-        )
-        .await;
+    harness.issue_policy("PDAA2025220100001", &customer).await;
     let open = format!(
         r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
             subject: "survey delayed", channel: PHONE, deadline: "2030-03-02T08:00:00Z", policyNumber: "PDAA2025220100001" }}) {{
@@ -756,17 +747,7 @@ async fn a_held_identifier_that_a_policy_also_names_is_linked_in_both_lists() {
         )
         .await;
     let customer = text(&registered["registerCustomer"]["id"]);
-    let issued = harness
-        .mutate(
-            Role::Admin,
-            &format!(
-                r#"mutation {{ issuePolicy(input: {{ policyNumber: "PDAA2025220100009", customerId: "{customer}",
-                productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
-                periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
-            ),
-        )
-        .await;
-    let position = text(&issued["issuePolicy"]["position"]);
+    let position = harness.issue_policy("PDAA2025220100009", &customer).await;
     let document = format!(
         r#"{{ customer(id: "{customer}") {{ identifiers {{ kind value held linked }}
             knownIdentifiers(first: 20) {{ edges {{ node {{ kind value held linked }} }} }} }} }}"#

@@ -6,7 +6,7 @@
 use ledger_graphql::Role;
 use serde_json::Value;
 
-use crate::support::{Harness, codes, data, extension, text};
+use crate::support::{self, Harness, codes, data, extension, text};
 
 const POLICY: &str = "PDAA2025220100001";
 
@@ -24,16 +24,7 @@ fn refused(code: &str, detail: Option<&str>) -> (String, Option<String>) {
 
 /// Issues `POLICY` to `holder` for 2025-03-01 to 2026-02-28.
 async fn issue_policy(harness: &Harness, holder: &str) {
-    harness
-        .mutate(
-            Role::Admin,
-            &format!(
-                r#"mutation {{ issuePolicy(input: {{ policyNumber: "{POLICY}", customerId: "{holder}",
-                productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
-                periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
-            ),
-        )
-        .await;
+    harness.issue_policy(POLICY, holder).await;
 }
 
 fn report_claim(claim: &str, policy: &str, customer: &str, loss: &str) -> String {
@@ -400,12 +391,9 @@ async fn a_number_one_customer_registered_is_not_issued_or_reported_for_another(
             )
             .await;
     }
-    let issue = format!(
-        r#"mutation {{ issuePolicy(input: {{ policyNumber: "{POLICY}", customerId: "{holder}",
-        productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
-        periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
-    );
-    let response = harness.run(Role::Admin, &issue).await;
+    let response = harness
+        .run(Role::Admin, &support::issue_policy(POLICY, &holder))
+        .await;
     assert_eq!(
         refusal(&response),
         refused("REJECTED", Some("IDENTIFIER_OWNED"))

@@ -128,6 +128,15 @@ impl Harness {
         text(&self.mutate(role, &document).await["recordContact"]["position"])
     }
 
+    /// Issues the policy `number` to `holder` as an administrator (compulsory traffic cover
+    /// of 吉A12345 for 2025-03-01 to 2026-02-28, ¥950); returns the position.
+    pub async fn issue_policy(&self, number: &str, holder: &str) -> String {
+        let data = self
+            .mutate(Role::Admin, &issue_policy(number, holder))
+            .await;
+        text(&data["issuePolicy"]["position"])
+    }
+
     /// How many events the ledger holds, as the auditor reads it.
     pub async fn event_count(&self) -> String {
         let head = self.run(Role::Auditor, "{ ledger { eventCount } }").await;
@@ -228,4 +237,13 @@ pub async fn next_within(
         .await
         .ok()
         .flatten()
+}
+
+/// The `issuePolicy` mutation of [`Harness::issue_policy`], for a test that expects it refused.
+pub fn issue_policy(number: &str, holder: &str) -> String {
+    format!(
+        r#"mutation {{ issuePolicy(input: {{ policyNumber: "{number}", customerId: "{holder}",
+        productLines: [COMPULSORY_TRAFFIC], plate: "吉A12345", vin: "LSVAM4187C2184847", premium: "95000",
+        periodStart: "2025-03-01", periodEnd: "2026-02-28", salesChannel: PHONE }}) {{ position }} }}"#
+    )
 }
