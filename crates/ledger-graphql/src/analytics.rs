@@ -119,7 +119,8 @@ impl AnalyticsQueries {
     }
 
     /// Contacts on every channel per Beijing hour of day over `[from, to)`: 24 counts, index 0
-    /// being 00:00-01:00.
+    /// being 00:00-01:00. Like `channelStats`, the range is widened to whole hours (a contact
+    /// counts in the hour it started).
     async fn busiest_hours(
         &self,
         ctx: &Context<'_>,

@@ -148,7 +148,8 @@ impl ScreenPop {
         &self.customer
     }
 
-    /// The customer's latest timeline entries, newest first (the new contact among them).
+    /// The customer's latest timeline entries, newest first: the new contact among them, unless
+    /// it was entered after the fact and newer entries fill the list.
     async fn recent_entries(&self) -> &[TimelineEntry] {
         &self.recent
     }
