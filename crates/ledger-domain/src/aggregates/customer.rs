@@ -129,7 +129,9 @@ impl Customer {
 
     /// Whether the customer's stream recorded the contact `contact_id`.
     pub fn has_contact(&self, contact_id: ContactId) -> bool {
-        self.recorded(contact_id)
+        self.registered
+            .as_ref()
+            .is_some_and(|registered| registered.contacts.contains(&contact_id))
     }
 
     /// Whether the customer has consented to marketing on `channel`.
@@ -137,13 +139,6 @@ impl Customer {
         self.registered
             .as_ref()
             .is_some_and(|registered| registered.consents.get(&channel).copied().unwrap_or(false))
-    }
-
-    /// Whether this customer's stream recorded the contact `contact_id`.
-    fn recorded(&self, contact_id: ContactId) -> bool {
-        self.registered
-            .as_ref()
-            .is_some_and(|registered| registered.contacts.contains(&contact_id))
     }
 
     /// The registered customer `customer_id`, if it still accepts a command: it exists, is not
@@ -375,7 +370,7 @@ impl Customer {
     ) -> Result<Vec<Event>, DomainError> {
         // A contact recorded before a merge stays on the merged customer's stream, and is
         // corrected there: history of the merged record, not new business.
-        let registered = self.live(command.customer_id, self.recorded(command.contact_id))?;
+        let registered = self.live(command.customer_id, self.has_contact(command.contact_id))?;
         if !registered.contacts.contains(&command.contact_id) {
             return Err(not_found("contact", command.contact_id));
         }
@@ -412,7 +407,7 @@ impl Customer {
         // An answer about a contact the merged customer recorded goes with that contact.
         let merged_allowed = command
             .contact_id
-            .is_some_and(|contact_id| self.recorded(contact_id));
+            .is_some_and(|contact_id| self.has_contact(contact_id));
         let registered = self.live(command.customer_id, merged_allowed)?;
         if let Some(contact_id) = command.contact_id {
             if !registered.contacts.contains(&contact_id) {
