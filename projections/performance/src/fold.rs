@@ -17,7 +17,7 @@ use ledger_domain::events::{
 };
 use ledger_domain::ids::{ContactId, CustomerId, Position, StaffId};
 use ledger_domain::kinds::ContactOutcome;
-use ledger_domain::projection::{Envelope, Order, Projection, StateError, StateWrite};
+use ledger_domain::projection::{Envelope, Order, Projection, StateError, StateWrite, prefix_end};
 use ledger_domain::values::{Channel, Money, PolicyNumber, Topic};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ impl Performance {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 3;
+    pub const VERSION: u32 = 4;
 }
 
 impl Projection for Performance {
@@ -55,8 +55,12 @@ impl Projection for Performance {
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
         let (at, position) = (envelope.occurred_at, envelope.position);
         match envelope.event {
-            Event::ContactRecorded(event) => contact(state, ContactFacts::recorded(event)),
-            Event::ContactCorrected(event) => contact(state, ContactFacts::corrected(event)),
+            Event::ContactRecorded(event) => {
+                contact(state, ContactFacts::recorded(event), Fold::Recorded)
+            }
+            Event::ContactCorrected(event) => {
+                contact(state, ContactFacts::corrected(event), Fold::Corrected)
+            }
             Event::SatisfactionRecorded(event) => satisfaction(state, at, position, event),
             Event::AccountManagerAssigned(event) => assigned(state, at, position, event),
             Event::PolicyIssued(event) => {
@@ -264,14 +268,30 @@ fn update_contact(
     STATE.write(state, key, &record)
 }
 
-fn contact(state: &mut dyn StateWrite, facts: ContactFacts) -> Result<(), StateError> {
+/// Whether a contact's facts come from its record or from a correction of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    Recorded,
+    Corrected,
+}
+
+fn contact(state: &mut dyn StateWrite, facts: ContactFacts, fold: Fold) -> Result<(), StateError> {
     let manager = manager_at(state, facts.customer, facts.started_at)?;
+    let mut previous = None;
     update_contact(state, facts.contact, |record| {
-        record.facts = Some(facts.clone());
+        previous = record.facts.replace(facts.clone());
         record.manager = manager;
     })?;
+    // Later sales are credited by the contact's facts as they stand now.
+    if let Some(previous) = previous.filter(ContactFacts::closes_a_sale) {
+        state.delete(&keys::sale_candidate(
+            previous.customer,
+            previous.started_at,
+            previous.contact,
+        ));
+    }
     if facts.closes_a_sale() {
-        sale_closed(state, &facts)?;
+        sale_closed(state, &facts, fold)?;
     }
     Ok(())
 }
@@ -300,21 +320,16 @@ fn manager_at(
     else {
         return Ok(None);
     };
-    let assignment: Assignment = ledger_domain::codec::decode(&value).map_err(|error| {
-        StateError(format!(
-            "performance: {}: {error}",
-            crate::storage::describe(&key)
-        ))
-    })?;
+    let assignment: Assignment = decode(&key, &value)?;
     Ok(Some(assignment.manager))
 }
 
-/// The first key after every `{prefix}{customer}/{instant}{position}` entry at or before `at`.
+/// The first key after every `{prefix}{customer}/{instant}...` entry at or before `at`,
+/// whatever follows the instant.
 fn through(prefix: &[u8], customer: CustomerId, at: Timestamp) -> Vec<u8> {
-    let mut key = keys::customer_at(prefix, customer, at);
-    // Above every 8-byte position that follows the instant.
-    key.extend_from_slice(&[0xff; 9]);
-    key
+    let at = keys::customer_at(prefix, customer, at);
+    // The key holds the customer id and a `/`, so it is not all 0xff bytes and has an end.
+    prefix_end(&at).unwrap_or(at)
 }
 
 /// One account-manager assignment, kept per customer under the instant it occurred.
@@ -395,23 +410,59 @@ fn satisfaction(
     Ok(())
 }
 
-/// The latest sale-closing contact of a customer, whose agent later sales are credited to.
+/// A sale-closing contact as a seller: its agent, when it started and its id. Of two such
+/// contacts the later is the one that started later, or, at the same instant, the one with
+/// the greater id: a total order, so which contact a sale is credited to does not depend on
+/// the order they were folded in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct SaleCandidate {
+struct Closer {
     agent: StaffId,
     started_at: Timestamp,
+    contact: ContactId,
 }
 
-/// A sale nobody could be credited with when it was folded; a sale-closing contact folded
-/// later that started at most [`SALE_ATTRIBUTION_DAYS`] before it takes it.
+impl Closer {
+    fn of(facts: &ContactFacts) -> Self {
+        Self {
+            agent: facts.agent.clone(),
+            started_at: facts.started_at,
+            contact: facts.contact,
+        }
+    }
+
+    /// The contact's place in the order of sale-closing contacts (see [`Closer`]).
+    fn order(&self) -> (Timestamp, ContactId) {
+        (self.started_at, self.contact)
+    }
+
+    /// Whether a sale at `at` can be credited to this contact: it started at most
+    /// [`SALE_ATTRIBUTION_DAYS`] before the sale, and not after it.
+    fn can_take(&self, at: Timestamp) -> bool {
+        self.started_at <= at && at <= saturating_add(self.started_at, attribution_window())
+    }
+}
+
+/// A policy sale as the projection keeps it while its seller may still change: when, its log
+/// position (with the instant, its key), the premium it won, the policy, and the policy's
+/// cancellation when it was credited along with the sale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct UnattributedSale {
+struct KeptSale {
     at: Timestamp,
+    position: Position,
     premium: Money,
     policy: PolicyNumber,
-    /// The policy's cancellation, when it came while the sale still waited: credited with the
-    /// sale to whoever takes it.
+    /// The policy's cancellation, when it came while this was the policy's latest sale: it
+    /// goes with the sale to whoever takes it.
     refund: Option<Refund>,
+}
+
+/// A sale credited to a sale-closing contact's agent (`creditedsale/`): a contact folded later
+/// that is later than `closer` (see [`Closer`]) and can take the sale takes it, figures,
+/// refund and all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CreditedSale {
+    sale: KeptSale,
+    closer: Closer,
 }
 
 /// A cancellation's share of a member of staff's figures: when, and the premium returned.
@@ -431,10 +482,14 @@ struct PolicyCredit {
     seller: Seller,
 }
 
-/// The agent (or account manager) credited with a sale as a seller.
+/// Who is credited with a sale as its seller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Seller {
+    /// The customer's account manager (rule 1): never moves.
     Staff(StaffId),
+    /// The agent of a sale-closing contact: the closer of the [`CreditedSale`] under this
+    /// `creditedsale/` key, who changes when a later contact takes the sale.
+    Contact(Vec<u8>),
     /// Nobody yet: the sale waits under this `unattributed/` key.
     Waiting(Vec<u8>),
 }
@@ -476,6 +531,60 @@ fn refund_figures(amount: Money) -> Figures {
     }
 }
 
+/// Adds a kept sale, and its refund if it has one, to (or takes them from) `agent`'s figures:
+/// the sale on its day, the refund on the day of the cancellation.
+fn credit_agent(
+    state: &mut dyn StateWrite,
+    agent: &StaffId,
+    sale: &KeptSale,
+    sign: Sign,
+) -> Result<(), StateError> {
+    let figures = sale_figures(sale.premium);
+    bucket(
+        state,
+        Role::Agent,
+        agent,
+        beijing_date(sale.at),
+        &figures,
+        sign,
+    )?;
+    if let Some(refund) = sale.refund {
+        let figures = refund_figures(refund.amount);
+        let day = beijing_date(refund.at);
+        bucket(state, Role::Agent, agent, day, &figures, sign)?;
+    }
+    Ok(())
+}
+
+/// The customer's latest sale-closing contact (see [`Closer`]) that started at or before
+/// `at`, among those folded so far: one range read.
+fn latest_closer(
+    state: &dyn StateWrite,
+    customer: CustomerId,
+    at: Timestamp,
+) -> Result<Option<Closer>, StateError> {
+    let start = keys::customer_entries(keys::SALE_CANDIDATE, customer);
+    let end = through(keys::SALE_CANDIDATE, customer, at);
+    let Some((key, value)) = state
+        .range(&start, &end, Order::Descending, 1)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    decode(&key, &value).map(Some)
+}
+
+/// Decodes a value read by a range read, naming its key when it fails.
+fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StateError> {
+    ledger_domain::codec::decode(value).map_err(|error| {
+        StateError(format!(
+            "performance: {}: {error}",
+            crate::storage::describe(key)
+        ))
+    })
+}
+
 fn sold(
     state: &mut dyn StateWrite,
     at: Timestamp,
@@ -485,38 +594,29 @@ fn sold(
     let figures = sale_figures(sale.premium);
     let day = beijing_date(at);
     let manager = manager_at(state, sale.customer, at)?;
-    if let Some(manager) = &manager {
-        bucket(state, Role::Manager, manager, day, &figures, Sign::Add)?;
-    }
-    let seller = match &manager {
-        Some(manager) => Some(manager.clone()),
-        None => {
-            let candidate: Option<SaleCandidate> =
-                STATE.read(state, &keys::sale_candidate(sale.customer))?;
-            candidate
-                .filter(|candidate| {
-                    candidate.started_at <= at
-                        && at <= saturating_add(candidate.started_at, attribution_window())
-                })
-                .map(|candidate| candidate.agent)
-        }
+    let kept = KeptSale {
+        at,
+        position,
+        premium: sale.premium,
+        policy: sale.policy.clone(),
+        refund: None,
     };
-    let seller = match seller {
-        Some(seller) => {
-            bucket(state, Role::Agent, &seller, day, &figures, Sign::Add)?;
-            Seller::Staff(seller)
-        }
-        None => {
-            let key = keys::customer_entry(keys::UNATTRIBUTED, sale.customer, at, position);
-            let waiting = UnattributedSale {
-                at,
-                premium: sale.premium,
-                policy: sale.policy.clone(),
-                refund: None,
-            };
-            STATE.write(state, key.clone(), &waiting)?;
-            Seller::Waiting(key)
-        }
+    let seller = if let Some(manager) = &manager {
+        bucket(state, Role::Manager, manager, day, &figures, Sign::Add)?;
+        bucket(state, Role::Agent, manager, day, &figures, Sign::Add)?;
+        Seller::Staff(manager.clone())
+    } else if let Some(closer) =
+        latest_closer(state, sale.customer, at)?.filter(|closer| closer.can_take(at))
+    {
+        credit_agent(state, &closer.agent, &kept, Sign::Add)?;
+        let key = keys::customer_entry(keys::CREDITED_SALE, sale.customer, at, position);
+        let credited = CreditedSale { sale: kept, closer };
+        STATE.write(state, key.clone(), &credited)?;
+        Seller::Contact(key)
+    } else {
+        let key = keys::customer_entry(keys::UNATTRIBUTED, sale.customer, at, position);
+        STATE.write(state, key.clone(), &kept)?;
+        Seller::Waiting(key)
     };
     let credit = PolicyCredit {
         premium: sale.premium,
@@ -527,8 +627,8 @@ fn sold(
 }
 
 /// A cancelled policy: its refund (at most what its latest sale won) is shown, on the day of
-/// the cancellation, against the staff credited with that sale; a sale still waiting for its
-/// seller carries the refund to whoever takes it.
+/// the cancellation, against the staff credited with that sale; a sale whose seller may still
+/// change (a contact's, or one still waiting) carries the refund to whoever takes it.
 fn cancelled(
     state: &mut dyn StateWrite,
     at: Timestamp,
@@ -550,8 +650,17 @@ fn cancelled(
     }
     match credit.seller {
         Seller::Staff(seller) => bucket(state, Role::Agent, &seller, day, &figures, Sign::Add),
+        Seller::Contact(credited_key) => {
+            let Some(mut credited) = STATE.read::<CreditedSale, _>(state, &credited_key)? else {
+                return Ok(());
+            };
+            let agent = &credited.closer.agent;
+            bucket(state, Role::Agent, agent, day, &figures, Sign::Add)?;
+            credited.sale.refund = Some(refund);
+            STATE.write(state, credited_key, &credited)
+        }
         Seller::Waiting(waiting_key) => {
-            let Some(mut waiting) = STATE.read::<UnattributedSale, _>(state, &waiting_key)? else {
+            let Some(mut waiting) = STATE.read::<KeptSale, _>(state, &waiting_key)? else {
                 return Ok(());
             };
             waiting.refund = Some(refund);
@@ -560,51 +669,86 @@ fn cancelled(
     }
 }
 
-/// Remembers a sale-closing contact and credits its agent with the customer's sales that
-/// were folded earlier without anyone to credit and happened within the window after it.
-fn sale_closed(state: &mut dyn StateWrite, facts: &ContactFacts) -> Result<(), StateError> {
-    let key = keys::sale_candidate(facts.customer);
-    let current: Option<SaleCandidate> = STATE.read(state, &key)?;
-    if current.is_none_or(|current| current.started_at <= facts.started_at) {
-        let candidate = SaleCandidate {
-            agent: facts.agent.clone(),
-            started_at: facts.started_at,
-        };
-        STATE.write(state, key, &candidate)?;
-    }
-    let start = keys::customer_at(keys::UNATTRIBUTED, facts.customer, facts.started_at);
+/// Remembers a sale-closing contact for the customer's later sales and credits its agent with
+/// the sales it can take that were folded before it: those credited to an earlier contact
+/// (only when the contact is recorded: a correction moves no credit) and those that waited
+/// for a seller. Both are read from the window after the contact started, never beyond it.
+fn sale_closed(
+    state: &mut dyn StateWrite,
+    facts: &ContactFacts,
+    fold: Fold,
+) -> Result<(), StateError> {
+    let closer = Closer::of(facts);
+    let candidate = keys::sale_candidate(facts.customer, facts.started_at, facts.contact);
+    STATE.write(state, candidate, &closer)?;
     let window_end = saturating_add(facts.started_at, attribution_window());
-    let end = through(keys::UNATTRIBUTED, facts.customer, window_end);
+    if fold == Fold::Recorded {
+        take_credited_sales(state, facts.customer, &closer, window_end)?;
+    }
+    take_waiting_sales(state, facts.customer, &closer, window_end)
+}
+
+/// Moves to `closer`'s agent the customer's sales in `[closer started, window_end]` that were
+/// credited to an earlier contact: it closed them, as the latest sale-closing contact before
+/// them, and was recorded after them (contacts are recorded when they end).
+fn take_credited_sales(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    closer: &Closer,
+    window_end: Timestamp,
+) -> Result<(), StateError> {
+    let start = keys::customer_at(keys::CREDITED_SALE, customer, closer.started_at);
+    let end = through(keys::CREDITED_SALE, customer, window_end);
     for (key, value) in walk_range(state, &start, &end)? {
-        let sale: UnattributedSale = ledger_domain::codec::decode(&value).map_err(|error| {
-            StateError(format!(
-                "performance: {}: {error}",
-                crate::storage::describe(&key)
-            ))
-        })?;
-        let figures = sale_figures(sale.premium);
-        bucket(
-            state,
-            Role::Agent,
-            &facts.agent,
-            beijing_date(sale.at),
-            &figures,
-            Sign::Add,
-        )?;
-        if let Some(refund) = sale.refund {
-            let figures = refund_figures(refund.amount);
-            let day = beijing_date(refund.at);
-            bucket(state, Role::Agent, &facts.agent, day, &figures, Sign::Add)?;
+        let mut credited: CreditedSale = decode(&key, &value)?;
+        if credited.closer.order() >= closer.order() {
+            continue;
         }
-        // The policy's credit now names the agent, unless a later sale or the cancellation
-        // replaced or removed it.
+        if credited.closer.agent != closer.agent {
+            credit_agent(
+                state,
+                &credited.closer.agent,
+                &credited.sale,
+                Sign::Subtract,
+            )?;
+            credit_agent(state, &closer.agent, &credited.sale, Sign::Add)?;
+        }
+        // The policy's credit names this key, so a later cancellation finds the new agent.
+        credited.closer = closer.clone();
+        STATE.write(state, key, &credited)?;
+    }
+    Ok(())
+}
+
+/// Credits `closer`'s agent with the customer's sales in `[closer started, window_end]` that
+/// waited for a seller, each with its refund if the policy was cancelled meanwhile.
+fn take_waiting_sales(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    closer: &Closer,
+    window_end: Timestamp,
+) -> Result<(), StateError> {
+    let start = keys::customer_at(keys::UNATTRIBUTED, customer, closer.started_at);
+    let end = through(keys::UNATTRIBUTED, customer, window_end);
+    for (key, value) in walk_range(state, &start, &end)? {
+        let sale: KeptSale = decode(&key, &value)?;
+        credit_agent(state, &closer.agent, &sale, Sign::Add)?;
+        let credited_key =
+            keys::customer_entry(keys::CREDITED_SALE, customer, sale.at, sale.position);
+        // The policy's credit now names the contact's credit, unless a later sale or the
+        // cancellation replaced or removed it.
         let credit_key = keys::policy_credit(&sale.policy);
         if let Some(mut credit) = STATE.read::<PolicyCredit, _>(state, &credit_key)?
             && credit.seller == Seller::Waiting(key.clone())
         {
-            credit.seller = Seller::Staff(facts.agent.clone());
+            credit.seller = Seller::Contact(credited_key.clone());
             STATE.write(state, credit_key, &credit)?;
         }
+        let credited = CreditedSale {
+            sale,
+            closer: closer.clone(),
+        };
+        STATE.write(state, credited_key, &credited)?;
         state.delete(&key);
     }
     Ok(())

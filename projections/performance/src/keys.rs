@@ -22,6 +22,7 @@ pub(crate) const LATEST_ASSIGNMENT: &[u8] = b"latestassignment/";
 pub(crate) const CSAT: &[u8] = b"csat/";
 pub(crate) const SALE_CANDIDATE: &[u8] = b"salecontact/";
 pub(crate) const UNATTRIBUTED: &[u8] = b"unattributed/";
+pub(crate) const CREDITED_SALE: &[u8] = b"creditedsale/";
 pub(crate) const POLICY_CREDIT: &[u8] = b"policycredit/";
 
 /// Whose figures a bucket holds.
@@ -145,9 +146,18 @@ pub(crate) fn latest_assignment(customer: CustomerId) -> Vec<u8> {
     with_id(LATEST_ASSIGNMENT, &customer.to_string())
 }
 
-/// `salecontact/{customer}`: the customer's latest sale-closing contact.
-pub(crate) fn sale_candidate(customer: CustomerId) -> Vec<u8> {
-    with_id(SALE_CANDIDATE, &customer.to_string())
+/// `salecontact/{customer}/{instant}{contact id}`: one of the customer's sale-closing
+/// contacts, under when it started and then its id (its UUID's 16 bytes, whose byte order is
+/// the id's order), so the greatest key at or before an instant is the latest contact by
+/// (start, id).
+pub(crate) fn sale_candidate(
+    customer: CustomerId,
+    started_at: Timestamp,
+    contact: ContactId,
+) -> Vec<u8> {
+    let mut key = customer_at(SALE_CANDIDATE, customer, started_at);
+    key.extend_from_slice(contact.as_uuid().as_bytes());
+    key
 }
 
 /// `policycredit/{policy number}`: who was credited with the policy's latest sale, so its
@@ -189,6 +199,29 @@ mod tests {
                 month_bucket(Role::Agent, &staff, earlier)
                     <= month_bucket(Role::Agent, &staff, later)
             );
+        }
+    }
+
+    #[test]
+    fn sale_candidates_sort_by_start_then_contact_id() {
+        let customer = CustomerId::parse("", "0190a5e2-8c3b-7d4e-9f00-100000000001").unwrap();
+        let contact = |text: &str| ContactId::parse("", text).unwrap();
+        let (low, high) = (
+            contact("0190a5e2-8c3b-7d4e-9f00-4000000000ff"),
+            contact("0190a5e2-8c3b-7d4e-9f00-400000000100"),
+        );
+        let (earlier, later): (Timestamp, Timestamp) = (
+            "2025-03-10T02:00:00Z".parse().unwrap(),
+            "2025-03-10T02:00:00.000000001Z".parse().unwrap(),
+        );
+        let keys = [
+            sale_candidate(customer, earlier, low),
+            sale_candidate(customer, earlier, high),
+            sale_candidate(customer, later, low),
+        ];
+        assert!(low < high);
+        for pair in keys.windows(2) {
+            assert!(pair[0] < pair[1], "{pair:?}");
         }
     }
 

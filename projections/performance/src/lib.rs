@@ -33,9 +33,10 @@
 //! | `assignment/{customer}/{instant}{position}` | the manager, team lead and previous manager | from `AccountManagerAssigned` |
 //! | `latestassignment/{customer}` | the instant and manager of the customer's assignment with the greatest key | from the first assignment |
 //! | `csat/{customer}/{instant}{position}` | the CSAT score | from `SatisfactionRecorded` with a CSAT |
-//! | `salecontact/{customer}` | agent and start of the customer's latest sale-closing contact | from the first such contact |
+//! | `salecontact/{customer}/{instant}{contact id}` | agent, start and id of one of the customer's sale-closing contacts, under its start (the contact id as its UUID's 16 bytes) | while the contact, as recorded or last corrected, closes a sale |
 //! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet), its policy, and its cancellation's refund if one came meanwhile | until a sale-closing contact takes it |
-//! | `policycredit/{policy number}` | who was credited with the policy's latest sale (manager, seller or the `unattributed/` key it waits under) and its premium | from the sale until the policy's cancellation |
+//! | `creditedsale/{customer}/{instant}{position}` | a sale credited to a sale-closing contact: the sale (premium, policy, its cancellation's refund if credited with it) and the contact's agent, start and id | from the credit on: a sale-closing contact recorded any time later (a call entered late, an import of history) that started after the credited one and at or before the sale can still take it |
+//! | `policycredit/{policy number}` | who was credited with the policy's latest sale (the manager, or the `creditedsale/` key naming the contact's agent, or the `unattributed/` key it waits under) and its premium | from the sale until the policy's cancellation |
 //!
 //! # Decisions
 //!
@@ -59,18 +60,29 @@
 //!   credited to (1) the customer's account manager at the time of the sale, when it has one
 //!   (corporate customers); else (2) the agent of the customer's latest *sale-closing contact*
 //!   — a `RENEWAL` or `QUOTE` contact by a person with outcome `CONVERTED`, in either direction
-//!   (an inbound call can close a sale as well as an outbound one) — that started at most
-//!   [`SALE_ATTRIBUTION_DAYS`] before the sale; else (3) nobody, and the sale waits under
-//!   `unattributed/` for a sale-closing contact folded later (contacts are recorded when they
-//!   end, often after the policy system's event) that started within the window before it.
-//!   A credit once made stays: a later correction of the contact does not move it.
+//!   (an inbound call can close a sale as well as an outbound one) — that started at or before
+//!   the sale and at most [`SALE_ATTRIBUTION_DAYS`] before it, among the contacts folded so
+//!   far; else (3) nobody, and the sale waits under `unattributed/` for a sale-closing contact
+//!   folded later that started within the window before it. Contacts are recorded when they
+//!   end, often after the policy system's event: so when a sale-closing contact folded later
+//!   started after the one the sale was credited to (and at or before the sale, within the
+//!   window), it closed the sale, and the sale moves to its agent — the conversion and premium
+//!   on the sale's day, and the refund on its own day if the policy's cancellation was already
+//!   credited with it; the policy's credit then names the new agent, so a later cancellation
+//!   claws back from them. Of two contacts that started at the same instant the later is the
+//!   one with the greater contact id, so the credit does not depend on the order the contacts
+//!   and the sale were folded in. A sale credited to a manager (rule 1) never moves. A
+//!   correction of a contact moves no credit, neither to it nor away from it (its sales stay
+//!   with the agent first credited); it can still take a sale that waits, and later sales
+//!   follow its corrected facts. A contact reads only the customer's sales within the window
+//!   after it started, never all of them.
 //! - **Cancellations.** Premium won stays gross: a sale later cancelled stays a conversion on
 //!   the day it was made. Its `PolicyCancelled` adds a cancellation and the refund (at most
 //!   what the sale won) to the staff credited with the policy's *latest* sale (the manager,
 //!   and the seller), on the day of the cancellation: the claw-back an incentive scheme
-//!   applies in the month it happens. A sale still waiting for its seller keeps the refund
-//!   with it, and the contact that takes the sale takes the refund too. A repeated
-//!   cancellation counts once.
+//!   applies in the month it happens. A sale still waiting for its seller, or credited to a
+//!   contact, keeps the refund with it, and the contact that takes the sale takes the refund
+//!   too. A repeated cancellation counts once.
 //! - **Handovers** are assignments that change the manager or the team lead (the seed: a team
 //!   lead's change moves satisfaction too), and a first assignment whose event names a
 //!   previous manager. Before is `[at − 90 days, at)`, after `[at, at + 90 days)`, days of

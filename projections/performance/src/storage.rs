@@ -6,8 +6,8 @@ use ledger_domain::projection::storage::StateCodec;
 pub(crate) use ledger_domain::projection::storage::describe;
 use ledger_domain::projection::{Entry, Order, StateError, StateRead, prefix_end};
 
-/// Entries read per step of a walk (a customer's assignments, satisfaction answers or
-/// unattributed sales). Bounds the memory of one step; a walk takes as many steps as the range
+/// Entries read per step of a walk (a customer's assignments, satisfaction answers, or sales
+/// unattributed or credited to a contact). Bounds the memory of one step; a walk takes as many steps as the range
 /// has entries.
 pub(crate) const WALK_BATCH_ENTRIES: usize = 256;
 

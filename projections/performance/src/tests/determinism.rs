@@ -45,6 +45,25 @@ fn busy_ledger() -> Ledger {
                 ContactOutcome::Converted,
             ),
         )
+        // The sale agent-0007 was credited with is cancelled, and then the call that closed
+        // it is recorded late: the sale and its refund move to agent-0042.
+        .at(
+            "2025-03-10T10:10:00",
+            cancelled(policy_number(3), someone, 100_000),
+        )
+        .at(
+            "2025-03-10T10:20:00",
+            contact(
+                contact_id(3),
+                someone,
+                "agent-0042",
+                "2025-03-10T09:30:00",
+                Channel::Phone,
+                1_800,
+                Topic::Renewal,
+                ContactOutcome::Converted,
+            ),
+        )
         .at(
             "2025-03-15T10:00:00",
             renewed(policy_number(1), company, 2_000_000),

@@ -3,6 +3,7 @@
 //! projection builds; and sane figures over a realistic synthetic history.
 
 mod agents;
+mod closing;
 mod determinism;
 mod managers;
 mod synthetic;
