@@ -655,6 +655,37 @@ fn a_store_whose_record_bytes_were_altered_fails_verify_naming_the_position() {
 }
 
 #[test]
+fn a_deleted_head_mark_fails_verify_until_an_auditor_accepts_the_head() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = fixture_ledger(scratch.path());
+    let mark = std::path::Path::new(&data).join(ledger_store::HEAD_MARK_FILE_NAME);
+    std::fs::remove_file(&mark).unwrap();
+
+    let verified = run(&["verify", "--data", &data]);
+    assert_eq!(verified.status.code(), Some(1), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("log-head is missing"),
+        "{}",
+        stdout(&verified)
+    );
+    let exported = run(&["export", "--data", &data]);
+    assert_eq!(exported.status.code(), Some(1));
+    assert!(
+        stderr(&exported).contains("verify --accept-head"),
+        "{}",
+        stderr(&exported)
+    );
+
+    let accepted = run(&["verify", "--data", &data, "--accept-head", "--json"]);
+    assert!(accepted.status.success(), "{}", stdout(&accepted));
+    let report = json_of(&accepted);
+    assert_eq!(report["headMarkWritten"], true, "{report}");
+    assert!(mark.exists());
+    assert!(run(&["verify", "--data", &data]).status.success());
+    assert!(run(&["export", "--data", &data]).status.success());
+}
+
+#[test]
 fn seeding_is_deterministic_and_builds_the_read_models() {
     let scratch = tempfile::tempdir().unwrap();
     let head_of = |name: &str, seed: &str| {

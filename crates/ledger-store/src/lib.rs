@@ -71,7 +71,8 @@
 //! closed store instead. sled itself recovers a damaged data file by dropping everything after
 //! the first message it cannot read, which the chain cannot see; so the head as of the last
 //! open or close is also kept outside sled, in `DATA_DIR/log-head` (`sled_log/head_mark.rs`),
-//! and a log that ends before it is refused naming the first missing position. Opening costs ~2 µs per record (decode, rehash, index): ~2 s per
+//! and a log that ends before it is refused naming the first missing position (so is a missing
+//! mark, once the store has kept one; `verify --accept-head` writes it again). Opening costs ~2 µs per record (decode, rehash, index): ~2 s per
 //! million events. Reads re-check each served record's hash as well.
 //!
 //! # What durability means here
@@ -116,9 +117,10 @@ pub use projection_store::{
 };
 pub use record::{encode_record, recompute_hash, record_hash};
 pub use sled_log::{
-    COMPACTION_BATCH_BYTES, Compaction, LOG_DIR_NAME, READ_MODELS_BUILD_DIR_NAME,
-    READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME, READ_MODELS_OLD_DIR_NAME, ReadModelsDb,
-    SledEventLog, StoreOptions, discard_scratch_read_models, replace_read_models,
+    COMPACTION_BATCH_BYTES, Compaction, HEAD_MARK_FILE_NAME, LOG_DIR_NAME,
+    READ_MODELS_BUILD_DIR_NAME, READ_MODELS_DIR_NAME, READ_MODELS_NEXT_DIR_NAME,
+    READ_MODELS_OLD_DIR_NAME, ReadModelsDb, SledEventLog, StoreOptions,
+    discard_scratch_read_models, replace_read_models,
 };
 pub use subscription::Subscription;
 pub use types::{

@@ -41,6 +41,10 @@ pub(crate) const META_KEY: &[u8] = b"m";
 /// Key written and removed again by every open (`sled_log::verify::settle`), so absent at
 /// rest; one left by a crash in between is removed by the next open.
 pub(crate) const SETTLE_KEY: &[u8] = b"s";
+/// Key written (empty) the first time an open has written the head mark beside the store
+/// (`sled_log/head_mark.rs`): from then on, a missing mark file is refused, not taken for a
+/// store that never had one.
+pub(crate) const MARK_KEPT_KEY: &[u8] = b"k";
 
 /// The sled key of the chunk whose first record is at `first_position`.
 pub(crate) fn chunk_key(first_position: u64) -> [u8; 9] {
@@ -595,5 +599,6 @@ mod tests {
         assert_eq!(chunk_key_position(&chunk_key(1 << 40)), Some(1 << 40));
         assert_eq!(chunk_key_position(HEAD_KEY), None);
         assert_eq!(chunk_key_position(META_KEY), None);
+        assert_eq!(chunk_key_position(MARK_KEPT_KEY), None);
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ledger_store::{GENESIS_HASH, Hash, SledEventLog};
+use ledger_store::{GENESIS_HASH, HEAD_MARK_FILE_NAME, Hash, SledEventLog};
 use serde::Serialize;
 
 use super::{PROBLEMS_LISTED_MAX, counted};
@@ -24,6 +24,11 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// When nothing but the head mark (`DATA_DIR/log-head`) is wrong, write it again for the
+    /// head the check found, so the store opens: after the file was lost, or to accept a log
+    /// that ends before its mark (its last records lost). Any other problem: nothing written.
+    #[arg(long, conflicts_with = "export")]
+    accept_head: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +44,10 @@ struct Report {
     /// The first `prevHash` of an export that starts after position 1, taken on trust.
     #[serde(skip_serializing_if = "Option::is_none")]
     continues_head_hash: Option<String>,
+    /// With `--accept-head`: whether the head mark was written (only when nothing else was
+    /// wrong).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_mark_written: Option<bool>,
     problems: Vec<Problem>,
 }
 
@@ -73,7 +82,7 @@ impl Args {
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let report = match &args.export {
         Some(file) => verify_export(file)?,
-        None => verify_store(data).await?,
+        None => verify_store(data, args.accept_head).await?,
     };
     if args.json {
         print_out!(
@@ -105,6 +114,16 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
             report.head_position,
             report.head_hash
         )?;
+        match report.head_mark_written {
+            Some(true) => print_out!(
+                "the head mark ({HEAD_MARK_FILE_NAME}) now records position {}: the store opens at this head",
+                report.head_position
+            )?,
+            Some(false) => print_out!(
+                "the head mark ({HEAD_MARK_FILE_NAME}) was not written: the log has the problems above"
+            )?,
+            None => {}
+        }
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
@@ -113,11 +132,16 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn verify_store(data: &Path) -> anyhow::Result<Report> {
+async fn verify_store(data: &Path, accept_head: bool) -> anyhow::Result<Report> {
     super::require_ledger(data)?;
     // The offline check walks every record of the closed store and reports every problem,
     // where opening the store for service stops at the first one.
-    let verified = match SledEventLog::verify_dir(data) {
+    let verified = if accept_head {
+        SledEventLog::accept_head(data)
+    } else {
+        SledEventLog::verify_dir(data)
+    };
+    let verified = match verified {
         Ok(verified) => verified,
         // Not a verdict on the ledger: it could not be read at all.
         Err(error @ ledger_store::OpenError::InUse { .. }) => {
@@ -132,6 +156,7 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
                 head_hash: hex::encode(GENESIS_HASH),
                 first_position: None,
                 continues_head_hash: None,
+                head_mark_written: accept_head.then_some(false),
                 problems: vec![Problem {
                     line: None,
                     position: None,
@@ -147,6 +172,7 @@ async fn verify_store(data: &Path) -> anyhow::Result<Report> {
         head_hash: hex::encode(verified.head.hash),
         first_position: None,
         continues_head_hash: None,
+        head_mark_written: accept_head.then_some(verified.ok),
         problems: verified
             .problems
             .into_iter()
@@ -248,6 +274,7 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
         continues_head_hash: first
             .filter(|(position, _)| *position > 1)
             .map(|(_, prev_hash)| hex::encode(prev_hash)),
+        head_mark_written: None,
         problems,
     })
 }

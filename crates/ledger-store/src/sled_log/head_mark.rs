@@ -10,6 +10,13 @@
 //! A crash after appends leaves the mark behind the head, never ahead of it, so it never
 //! refuses a store that is merely newer. Writing it costs one small file and an fsync per open
 //! and close, nothing per append.
+//!
+//! A missing mark is refused too, once the store has kept one: the first open that writes it
+//! also writes `MARK_KEPT_KEY` inside sled, so deleting the file cannot turn the check off
+//! (a store that never had a mark, new or older than marks, passes and gets one). Where the log
+//! is known to be intact, or its loss is accepted, `verify --accept-head`
+//! ([`SledEventLog::accept_head`](super::SledEventLog::accept_head)) writes the mark again for
+//! the head the walk found, when nothing but the mark is wrong.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -18,7 +25,7 @@ use std::path::{Path, PathBuf};
 use ledger_domain::ids::Position;
 
 use crate::error::OpenError;
-use crate::record::HeadValue;
+use crate::record::{HeadValue, MARK_KEPT_KEY};
 use crate::types::Head;
 
 /// The mark's file name in the data directory.
@@ -39,32 +46,41 @@ pub(crate) fn write(dir: &Path, head: &Head) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Checks the recovered `head` against the mark; a store without a mark (new, or written before
-/// marks existed) passes.
-pub(crate) fn check(dir: &Path, head: &Head) -> Result<(), OpenError> {
-    let bytes = match std::fs::read(path(dir)) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => {
+/// Checks the recovered `head` against the mark; a store without a mark passes only when it
+/// never kept one (new, or written before marks existed: see [`MARK_KEPT_KEY`]).
+pub(crate) fn check(dir: &Path, tree: &sled::Tree, head: &Head) -> Result<(), OpenError> {
+    let mark = match read(dir, tree) {
+        Mark::Absent => return Ok(()),
+        Mark::Missing(detail) | Mark::Undecodable(detail) => {
+            return Err(OpenError::Corrupt {
+                position: None,
+                detail,
+            });
+        }
+        Mark::Unreadable(error) => {
             return Err(OpenError::Io {
                 path: path(dir),
                 message: error.to_string(),
             });
         }
+        Mark::Found(mark) => mark,
     };
-    let mark = HeadValue::decode(&bytes).map_err(|error| OpenError::Corrupt {
-        position: None,
-        detail: format!(
-            "{} does not decode ({error}); if the log itself is intact, `verify` shows its head, and removing that file accepts it",
-            path(dir).display()
-        ),
-    })?;
     problem(head, &mark).map_or(Ok(()), |(position, detail)| {
         Err(OpenError::Corrupt {
             position: Some(position),
             detail,
         })
     })
+}
+
+/// Records inside sled that this store keeps a head mark, once it has written one: from then
+/// on a missing mark file is refused. Needs no sync of its own: lost in a crash, it is only
+/// written again by the next open.
+pub(crate) fn remember_kept(tree: &sled::Tree) -> sled::Result<()> {
+    if tree.get(MARK_KEPT_KEY)?.is_none() {
+        tree.insert(MARK_KEPT_KEY, &[])?;
+    }
+    Ok(())
 }
 
 /// What is wrong when the log ends before the mark, or at it with another hash.
@@ -74,7 +90,7 @@ pub(crate) fn problem(head: &Head, mark: &HeadValue) -> Option<(Position, String
         return Some((
             Position(position + 1),
             format!(
-                "the log ends at position {position}, but it held {} records when it was last opened or closed: records {} to {} are missing (damaged files)",
+                "the log ends at position {position}, but it held {} records when it was last opened or closed: records {} to {} are missing (damaged files): restore the directory from a copy, or accept the loss with `contact-ledger verify --accept-head`",
                 mark.position,
                 position + 1,
                 mark.position
@@ -93,8 +109,47 @@ pub(crate) fn problem(head: &Head, mark: &HeadValue) -> Option<(Position, String
     })
 }
 
-/// The mark in `dir`, if there is one that decodes (for `verify_dir`).
-pub(crate) fn read(dir: &Path) -> Option<Result<HeadValue, String>> {
-    let bytes = std::fs::read(path(dir)).ok()?;
-    Some(HeadValue::decode(&bytes).map_err(|error| error.to_string()))
+/// What `dir` holds for a head mark.
+pub(crate) enum Mark {
+    /// None, and the store never kept one.
+    Absent,
+    /// None, though the store kept one: why that is refused.
+    Missing(String),
+    /// A file that does not decode: why that is refused.
+    Undecodable(String),
+    /// The file could not be read.
+    Unreadable(io::Error),
+    Found(HeadValue),
+}
+
+/// The mark in `dir` (for opening and for `verify_dir`).
+pub(crate) fn read(dir: &Path, tree: &sled::Tree) -> Mark {
+    let file = path(dir);
+    let remedy = "if the log itself is intact, or its loss is accepted, \
+                  `contact-ledger verify --accept-head` writes the mark again for the head it finds";
+    match std::fs::read(&file) {
+        Ok(bytes) => match HeadValue::decode(&bytes) {
+            Ok(mark) => Mark::Found(mark),
+            Err(error) => Mark::Undecodable(format!(
+                "the head mark {} does not decode ({error}); {remedy}",
+                file.display()
+            )),
+        },
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            // An unreadable key counts as kept: refusing is the safe side.
+            if matches!(tree.get(MARK_KEPT_KEY), Ok(None)) {
+                Mark::Absent
+            } else {
+                Mark::Missing(format!(
+                    "the head mark {} is missing, though this store has kept one since it was \
+                     first opened (it is rewritten at every open and close, so it was removed, \
+                     or the directory is an incomplete copy): without it a log that lost its \
+                     last records cannot be told from a whole one; restore the file from where \
+                     the directory came from, or: {remedy}",
+                    file.display()
+                ))
+            }
+        }
+        Err(error) => Mark::Unreadable(error),
+    }
 }

@@ -102,6 +102,7 @@ pub const READ_MODELS_NEXT_DIR_NAME: &str = "read-models.next";
 pub const READ_MODELS_OLD_DIR_NAME: &str = "read-models.old";
 
 pub use self::compaction::{COMPACTION_BATCH_BYTES, Compaction};
+pub use self::head_mark::HEAD_MARK_FILE_NAME;
 pub use self::replacement::{discard_scratch_read_models, replace_read_models};
 
 /// Which read models' database a store opens.
@@ -389,8 +390,12 @@ impl SledEventLog {
             || open_sled(dir, options.cache_bytes).map(|(db, tree, _)| (db, tree)),
             visit,
         )?;
-        head_mark::check(dir, &recovered.head)?;
+        head_mark::check(dir, &tree, &recovered.head)?;
         head_mark::write(dir, &recovered.head).map_err(io_error)?;
+        head_mark::remember_kept(&tree).map_err(|error| OpenError::Sled {
+            path: db_dir.clone(),
+            message: error.to_string(),
+        })?;
         let settling = std::time::Instant::now();
         verify::settle(&tree, &db, &db_dir)?;
         tracing::debug!(elapsed = ?settling.elapsed(), "sled settled after opening");
@@ -465,7 +470,16 @@ impl SledEventLog {
     /// chain, and reports every problem it finds (where opening stops at the first). For the
     /// offline `verify` command.
     pub fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
-        verify::verify_dir(dir)
+        verify::verify_dir(dir, verify::MarkCheck::Check)
+    }
+
+    /// `verify --accept-head`: checks the closed store in `dir` as [`Self::verify_dir`] does,
+    /// but for its head mark (`DATA_DIR/log-head`), and when nothing else is wrong writes the
+    /// mark again for the head the walk found, so the store opens: after the mark file was
+    /// lost, or to accept a log that ends before its mark (its last records lost). The report
+    /// says what was found; with any other problem nothing is written.
+    pub fn accept_head(dir: &Path) -> Result<VerifyReport, OpenError> {
+        verify::verify_dir(dir, verify::MarkCheck::Rewrite)
     }
 
     /// Stops taking appends, lets the writer drain the queue, flush and sync, and waits for it.

@@ -227,6 +227,10 @@ impl Problems {
         });
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty()
+    }
+
     pub fn into_vec(mut self) -> Vec<Problem> {
         if self.unlisted > 0 {
             self.listed.push(Problem {

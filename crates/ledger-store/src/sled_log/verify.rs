@@ -14,6 +14,7 @@ use crate::record::{
 use crate::types::{Head, Problem, RecordedEvent, VerifyReport};
 
 use super::durability::Durability;
+use super::head_mark::Mark;
 use super::index::{Indexes, len_u64};
 use super::open_sled;
 use super::scan::{Problems, Rebuild, ScanItem, Scanner, event_id_in};
@@ -343,7 +344,51 @@ fn problem_without_position(message: String) -> Problem {
 /// Checks a closed store without starting a writer: walks every record, recomputing the
 /// chain, and reports every problem it finds (where opening stops at the first). For the
 /// offline `verify` command.
-pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
+/// What [`verify_dir`] does with the head mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MarkCheck {
+    /// Reports what is wrong with it.
+    Check,
+    /// Leaves it out of the check and, when nothing else is wrong, writes it again for the
+    /// head the walk found.
+    Rewrite,
+}
+
+fn check_mark(dir: &Path, tree: &sled::Tree, head: &Head, problems: &mut Problems) {
+    match super::head_mark::read(dir, tree) {
+        Mark::Found(mark) => {
+            if let Some((position, message)) = super::head_mark::problem(head, &mark) {
+                problems.push(Problem {
+                    position: Some(position),
+                    message,
+                });
+            }
+        }
+        Mark::Absent => {}
+        Mark::Missing(message) | Mark::Undecodable(message) => {
+            problems.push(problem_without_position(message));
+        }
+        Mark::Unreadable(error) => problems.push(problem_without_position(format!(
+            "the head mark ({}) cannot be read: {error}",
+            super::head_mark::HEAD_MARK_FILE_NAME
+        ))),
+    }
+}
+
+fn rewrite_mark(dir: &Path, tree: &sled::Tree, head: &Head) -> Result<(), OpenError> {
+    super::head_mark::write(dir, head).map_err(|error| OpenError::Io {
+        path: dir.join(super::head_mark::HEAD_MARK_FILE_NAME),
+        message: error.to_string(),
+    })?;
+    super::head_mark::remember_kept(tree)
+        .and_then(|()| tree.flush().map(|_| ()))
+        .map_err(|error| OpenError::Sled {
+            path: dir.to_owned(),
+            message: error.to_string(),
+        })
+}
+
+pub(crate) fn verify_dir(dir: &Path, mark_check: MarkCheck) -> Result<VerifyReport, OpenError> {
     let (_db, tree, _) = open_sled(dir, CACHE_BYTES_DEFAULT)?;
     let mut problems = Problems::default();
     match tree.get(META_KEY) {
@@ -388,21 +433,17 @@ pub(crate) fn verify_dir(dir: &Path) -> Result<VerifyReport, OpenError> {
     if let Some(problem) = check_head_value(&tree, &head) {
         problems.push(problem);
     }
-    match super::head_mark::read(dir) {
-        Some(Ok(mark)) => {
-            if let Some((position, message)) = super::head_mark::problem(&head, &mark) {
-                problems.push(Problem {
-                    position: Some(position),
-                    message,
-                });
-            }
+    let problems = match mark_check {
+        MarkCheck::Check => {
+            check_mark(dir, &tree, &head, &mut problems);
+            problems
         }
-        Some(Err(error)) => problems.push(problem_without_position(format!(
-            "the head mark ({}) does not decode: {error}",
-            super::head_mark::HEAD_MARK_FILE_NAME
-        ))),
-        None => {}
-    }
+        MarkCheck::Rewrite if problems.is_empty() => {
+            rewrite_mark(dir, &tree, &head)?;
+            problems
+        }
+        MarkCheck::Rewrite => problems,
+    };
     let problems = problems.into_vec();
     Ok(VerifyReport {
         ok: problems.is_empty(),

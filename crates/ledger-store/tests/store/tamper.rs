@@ -173,6 +173,83 @@ async fn a_log_that_lost_its_tail_is_refused_naming_the_first_missing_position()
 }
 
 #[tokio::test]
+async fn a_deleted_head_mark_is_refused_until_verify_accepts_the_head() {
+    // Deleting the mark must not turn off the check it makes: a store that kept one says so.
+    let dir = closed_store().await;
+    let mark = dir.path().join(ledger_store::HEAD_MARK_FILE_NAME);
+    std::fs::remove_file(&mark).unwrap();
+
+    let error = open_error(dir.path());
+    assert!(
+        matches!(error, OpenError::Corrupt { position: None, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("log-head is missing"), "{error}");
+    assert!(
+        error.to_string().contains("verify --accept-head"),
+        "{error}"
+    );
+    let report = SledEventLog::verify_dir(dir.path()).unwrap();
+    assert!(!report.ok);
+    assert!(
+        report.problems[0].message.contains("is missing"),
+        "{:?}",
+        report.problems
+    );
+    assert!(!mark.exists(), "verify alone writes nothing");
+
+    let accepted = SledEventLog::accept_head(dir.path()).unwrap();
+    assert!(accepted.ok, "{:?}", accepted.problems);
+    assert_eq!(accepted.events, 60);
+    let log = open(dir.path());
+    assert_eq!(log.head().position, Position(60));
+    log.close().await.unwrap();
+    drop(log);
+    assert!(SledEventLog::verify_dir(dir.path()).unwrap().ok);
+}
+
+#[tokio::test]
+async fn accepting_the_head_takes_a_shorter_log_but_not_a_damaged_one() {
+    // A log that lost its tail opens again only by an explicit acceptance of the loss.
+    let longer = closed_store().await;
+    let shorter = tempfile::tempdir().unwrap();
+    let log = open(shorter.path());
+    for round in 0..30_u64 {
+        log.append(request(
+            "customer-a",
+            ExpectedVersion::Any,
+            vec![event(round, 100)],
+        ))
+        .await
+        .unwrap();
+    }
+    log.close().await.unwrap();
+    drop(log);
+    let mark = ledger_store::HEAD_MARK_FILE_NAME;
+    std::fs::copy(longer.path().join(mark), shorter.path().join(mark)).unwrap();
+    open_error(shorter.path());
+    assert!(SledEventLog::accept_head(shorter.path()).unwrap().ok);
+    let log = open(shorter.path());
+    assert_eq!(log.head().position, Position(30));
+    log.close().await.unwrap();
+
+    // A damaged record is not accepted: the mark stays as it was and the store stays refused.
+    let damaged = closed_store().await;
+    std::fs::remove_file(damaged.path().join(mark)).unwrap();
+    tamper(
+        damaged.path(),
+        Position(37),
+        Tamper::FlipByte { offset_from_end: 5 },
+    )
+    .unwrap();
+    let report = SledEventLog::accept_head(damaged.path()).unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.problems[0].position, Some(Position(37)));
+    assert!(!damaged.path().join(mark).exists());
+    open_error(damaged.path());
+}
+
+#[tokio::test]
 async fn a_log_walked_past_many_cache_evictions_opens_whole_and_names_damage_past_them() {
     use ledger_store::limits::WALK_EVICT_BYTES;
 
