@@ -30,7 +30,7 @@ use crate::events::{
     CampaignClosed, CampaignCostIncurred, CampaignLaunched, CampaignResponded, CampaignTouchSent,
     Event,
 };
-use crate::ids::CampaignId;
+use crate::ids::{CampaignId, CustomerId};
 use crate::kinds::CampaignResponse;
 use crate::values::{Channel, Money, PolicyNumber};
 use crate::{DomainError, ValidationError};
@@ -154,18 +154,7 @@ impl Campaign {
             )
             .into());
         }
-        if context.marketing_consent(command.customer_id, command.channel) == Some(false) {
-            return Err(ValidationError::new(
-                "channel",
-                format!(
-                    "a touch goes only on a channel the customer consented to marketing on \
-                     (opt-in: granted with changeConsent); customer {} has not consented to {}",
-                    command.customer_id,
-                    channel_name(command.channel)
-                ),
-            )
-            .into());
-        }
+        consented_to(command.customer_id, command.channel, context)?;
         emit(CampaignTouchSent {
             campaign_id: command.campaign_id,
             customer_id: command.customer_id,
@@ -181,22 +170,17 @@ impl Campaign {
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         let state = self.launched(command.campaign_id)?;
+        purchase_names_its_policy(command.response, command.policy_number.as_ref())?;
         match &command.policy_number {
-            Some(number) if command.response == CampaignResponse::Purchased => {
-                purchase_of(state, command, number, context)?;
-            }
-            Some(number) => customers_policy(
+            Some(number) if command.response == CampaignResponse::Purchased => purchase_of(
                 number,
                 command.customer_id,
-                "the responding customer",
+                command.premium_won,
+                state.purchased.contains(number),
                 context,
             )?,
-            None if command.response == CampaignResponse::Purchased => {
-                return Err(ValidationError::new(
-                    "policyNumber",
-                    "a PURCHASED response names the policy bought, whose premium it wins",
-                )
-                .into());
+            Some(number) => {
+                customers_policy(number, command.customer_id, RESPONDING_CUSTOMER, context)?;
             }
             None => {}
         }
@@ -232,22 +216,60 @@ fn channel_name(channel: Channel) -> String {
     }
 }
 
-/// The rules of a PURCHASED response naming `number`: the policy was issued to the responding
-/// customer (or a customer merged with them), it is won once in a campaign, and the premium won
-/// is its premium, when the context knows it.
-fn purchase_of(
-    state: &State,
-    command: &RecordCampaignResponse,
-    number: &PolicyNumber,
+/// Who the rules on a response's policy call its customer.
+pub const RESPONDING_CUSTOMER: &str = "the responding customer";
+
+/// A touch goes only on a channel `customer` consented to marketing on: consent is opt-in, so
+/// a channel never granted (or withdrawn) is refused. A context that cannot tell does not
+/// check. (Also the import's rule for a touch, `ledger-server`'s `import_rules`.)
+pub fn consented_to(
+    customer: CustomerId,
+    channel: Channel,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
-    let policy = issued_policy(
-        number,
-        command.customer_id,
-        "the responding customer",
-        context,
-    )?;
-    if state.purchased.contains(number) {
+    if context.marketing_consent(customer, channel) == Some(false) {
+        return Err(ValidationError::new(
+            "channel",
+            format!(
+                "a touch goes only on a channel the customer consented to marketing on \
+                 (opt-in: granted with changeConsent); customer {customer} has not consented to {}",
+                channel_name(channel)
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A `PURCHASED` response names the policy bought (`policy_number`), since its premium counts
+/// as won.
+pub fn purchase_names_its_policy(
+    response: CampaignResponse,
+    policy_number: Option<&PolicyNumber>,
+) -> Result<(), DomainError> {
+    if response == CampaignResponse::Purchased && policy_number.is_none() {
+        return Err(ValidationError::new(
+            "policyNumber",
+            "a PURCHASED response names the policy bought, whose premium it wins",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The rules of a PURCHASED response of `customer` naming `number` for `premium_won`: the
+/// policy was issued to the responding customer (or a customer merged with them), it is won
+/// once in a campaign (`already_bought`: an earlier PURCHASED response of the campaign named
+/// it), and the premium won is its premium, when the context knows it.
+pub fn purchase_of(
+    number: &PolicyNumber,
+    customer: CustomerId,
+    premium_won: Money,
+    already_bought: bool,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let policy = issued_policy(number, customer, RESPONDING_CUSTOMER, context)?;
+    if already_bought {
         return Err(ValidationError::new(
             "policyNumber",
             format!("a policy is won once in a campaign; {number} was already recorded as bought"),
@@ -255,7 +277,7 @@ fn purchase_of(
         .into());
     }
     if let Some(premium) = policy.and_then(|policy| policy.premium)
-        && premium != command.premium_won
+        && premium != premium_won
     {
         return Err(ValidationError::new(
             "premiumWon",
