@@ -3,7 +3,9 @@
 //! identifier someone holds, a contact for nobody or twice, a merged or erased customer, an
 //! erasure of nobody or twice, an erasure of a customer others were merged into before them, a
 //! contact naming a policy nobody issued or another customer's, an event id naming another
-//! event — exits 1 naming its line, field and rule, with nothing written.
+//! event, a campaign touch on a channel its customer never consented to, a campaign response
+//! naming another customer's policy, a purchase for the wrong premium or bought twice — exits 1
+//! naming its line, field and rule, with nothing written.
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
@@ -395,5 +397,191 @@ fn problems_come_in_line_order_and_a_refused_import_leaves_no_new_ledger() {
     assert!(
         scratch.path().join("new").exists(),
         "a ledger that was there stays"
+    );
+}
+
+/// A campaign the marketing tests launch, on the phone, WeChat and e-mail.
+const CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca301";
+const ALICE_POLICY: &str = "PXA2025220100000901";
+const BOB_POLICY: &str = "PXA2025220100000902";
+
+fn campaign_launched() -> String {
+    format!(
+        r#"{{"type":"CampaignLaunched","schemaVersion":1,"stream":"campaign-{CAMPAIGN}","occurredAt":"2025-03-01T09:00:00+08:00","actor":"mkt-03","payload":{{"campaignId":"{CAMPAIGN}","name":"2025 春季续保","budget":2000000,"channels":["PHONE","WECHAT","EMAIL"],"targetSegment":"renewal-due","periodStart":"2025-03-01","periodEnd":"2025-04-30","owner":"mkt-03"}}}}"#
+    )
+}
+
+fn consent(customer: &str, channel: &str) -> String {
+    format!(
+        r#"{{"type":"ConsentChanged","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-07T10:00:00+08:00","actor":"agent-0042","payload":{{"customerId":"{customer}","channel":"{channel}","granted":true}}}}"#
+    )
+}
+
+fn touch(customer: &str, channel: &str) -> String {
+    format!(
+        r#"{{"type":"CampaignTouchSent","schemaVersion":1,"stream":"campaign-{CAMPAIGN}","occurredAt":"2025-03-10T10:00:00+08:00","actor":"agent-0042","payload":{{"campaignId":"{CAMPAIGN}","customerId":"{customer}","channel":"{channel}","agent":"agent-0042"}}}}"#
+    )
+}
+
+/// A policy issued to `customer` for `premium_fen`, for the vehicle `plate` and `vin`.
+fn policy_issued(
+    number: &str,
+    customer: &str,
+    premium_fen: i64,
+    [plate, vin]: [&str; 2],
+) -> String {
+    format!(
+        r#"{{"type":"PolicyIssued","schemaVersion":1,"stream":"policy-{number}","occurredAt":"2025-03-01T10:00:00+08:00","actor":"system:policy","payload":{{"policyNumber":"{number}","customerId":"{customer}","plate":"{plate}","vin":"{vin}","productLines":["COMPULSORY_TRAFFIC"],"premium":{premium_fen},"periodStart":"2025-03-01","periodEnd":"2026-02-28","salesChannel":"PHONE"}}}}"#
+    )
+}
+
+/// `customer`'s `response` on `channel` (two responses on different channels differ).
+fn responded(
+    customer: &str,
+    response: &str,
+    channel: &str,
+    policy: &str,
+    premium_fen: i64,
+) -> String {
+    format!(
+        r#"{{"type":"CampaignResponded","schemaVersion":1,"stream":"campaign-{CAMPAIGN}","occurredAt":"2025-03-12T10:00:00+08:00","actor":"system:marketing","payload":{{"campaignId":"{CAMPAIGN}","customerId":"{customer}","response":"{response}","channel":"{channel}","policyNumber":"{policy}","premiumWon":{premium_fen}}}}}"#
+    )
+}
+
+/// A ledger of Alice and Bob (Alice consented to phone marketing), the campaign, and a policy
+/// each (Alice's for 100,000 fen, Bob's for 90,000).
+fn marketing_ledger(scratch: &std::path::Path) -> String {
+    let data = scratch.join("data").to_str().unwrap().to_owned();
+    let lines = [
+        registered(ALICE, ALICE_MOBILE),
+        registered(BOB, "13900000002"),
+        campaign_launched(),
+        consent(ALICE, "PHONE"),
+        policy_issued(
+            ALICE_POLICY,
+            ALICE,
+            100_000,
+            ["吉A8601E", "LFVCTHTU8R1687553"],
+        ),
+        policy_issued(BOB_POLICY, BOB, 90_000, ["吉ECL045", "LFW8P32D6KN850354"]),
+    ];
+    let (code, report) = import(scratch, &data, "marketing.ndjson", &lines);
+    assert_eq!(code, 0, "{report}");
+    data
+}
+
+/// Imports `lines` expecting each of `problems` refused, and nothing written.
+fn refused(scratch: &std::path::Path, data: &str, name: &str, lines: &[String], problem: &str) {
+    let head = verify_json(data)["headHash"].clone();
+    let (code, report) = import(scratch, data, &format!("{name}.ndjson"), lines);
+    assert_eq!(code, 1, "{name}: {report}");
+    assert!(report.contains(problem), "{name}: {report}");
+    assert!(report.contains("nothing written"), "{name}: {report}");
+    assert_eq!(
+        verify_json(data)["headHash"],
+        head,
+        "{name} wrote something"
+    );
+}
+
+#[test]
+fn a_campaign_touch_goes_only_on_a_channel_its_customer_consented_to() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+
+    refused(
+        scratch.path(),
+        &data,
+        "touch-without-consent",
+        &[touch(ALICE, "PHONE"), touch(BOB, "PHONE")],
+        &format!(
+            "line 2: channel: a touch goes only on a channel the customer consented to marketing \
+             on (opt-in: granted with changeConsent); customer {BOB} has not consented to PHONE"
+        ),
+    );
+    // Alice's consent is in the ledger; Bob's is granted on an earlier line of the file.
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "touches-with-consent.ndjson",
+        &[
+            touch(ALICE, "PHONE"),
+            consent(BOB, "WECHAT"),
+            touch(BOB, "WECHAT"),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("imported 3 new events (0 already present"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_campaign_response_names_its_customers_policy_and_a_purchase_wins_it_once_for_its_premium() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+
+    refused(
+        scratch.path(),
+        &data,
+        "response-with-another-customers-policy",
+        &[responded(ALICE, "INTERESTED", "PHONE", BOB_POLICY, 0)],
+        &format!(
+            "line 1: policyNumber: a policy held by the responding customer (or by a customer \
+             merged with it); {BOB_POLICY} is held by another customer"
+        ),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "purchase-with-a-wrong-premium",
+        &[responded(ALICE, "PURCHASED", "PHONE", ALICE_POLICY, 99_000)],
+        &format!(
+            "line 1: premiumWon: the premium of the policy bought: {ALICE_POLICY} is for 100000 \
+             fen"
+        ),
+    );
+    let won_once = |line: usize| {
+        format!(
+            "line {line}: policyNumber: a policy is won once in a campaign; {ALICE_POLICY} was \
+             already recorded as bought"
+        )
+    };
+    refused(
+        scratch.path(),
+        &data,
+        "purchased-twice-in-the-file",
+        &[
+            responded(ALICE, "PURCHASED", "PHONE", ALICE_POLICY, 100_000),
+            responded(ALICE, "PURCHASED", "WECHAT", ALICE_POLICY, 100_000),
+        ],
+        &won_once(2),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "purchased.ndjson",
+        &[responded(
+            ALICE,
+            "PURCHASED",
+            "PHONE",
+            ALICE_POLICY,
+            100_000,
+        )],
+    );
+    assert_eq!(code, 0, "{report}");
+    refused(
+        scratch.path(),
+        &data,
+        "purchased-again",
+        &[responded(
+            ALICE,
+            "PURCHASED",
+            "WECHAT",
+            ALICE_POLICY,
+            100_000,
+        )],
+        &won_once(1),
     );
 }

@@ -10,11 +10,12 @@
 //! are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
-//! rules need (merged, erased, its contact and enquiry ids) are read from the log the first time
-//! a line names the stream; who holds an identifier is the customer directory's answer as of its
-//! checkpoint, with the log's events after the checkpoint folded over it (the read models lag
-//! the log while no server runs: an import into a ledger that held events leaves the new events
-//! to the server's catch-up). State per stream, identifier and event id is a few ids and a
+//! rules need (merged, erased, its contact and enquiry ids, its marketing consents, a policy's
+//! premium) are read from the log the first time a line names the stream, and a campaign's
+//! purchases the first time a PURCHASED response of it asks; who holds an identifier is the
+//! customer directory's answer as of its checkpoint, with the log's events after the checkpoint
+//! folded over it (the read models lag the log while no server runs: an import into a ledger
+//! that held events leaves the new events to the server's catch-up). State per stream, identifier and event id is a few ids and a
 //! digest, never the events themselves, so memory follows the file's ids, not its bytes.
 
 use std::cell::RefCell;
@@ -25,6 +26,9 @@ use anyhow::Context;
 use ledger_app::bulk::StoredDirectory;
 use ledger_app::personal::KeyRing;
 use ledger_domain::DomainError;
+use ledger_domain::aggregates::campaign::{
+    RESPONDING_CUSTOMER, consented_to, purchase_names_its_policy, purchase_of,
+};
 use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
@@ -37,7 +41,8 @@ use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
     CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StreamId,
 };
-use ledger_domain::values::{ClaimNumber, Identifier, PolicyNumber};
+use ledger_domain::kinds::CampaignResponse;
+use ledger_domain::values::{Channel, ClaimNumber, Identifier, Money, PolicyNumber};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, NewEvent, RecordedEvent, SledEventLog};
 
@@ -80,6 +85,21 @@ pub struct StreamFacts {
     pub customer: Option<CustomerId>,
     /// A policy's periods of cover, issued or renewed, oldest first (none while only quoted).
     pub periods: Vec<PolicyPeriod>,
+    /// A customer's marketing consents, as its last `ConsentChanged` on each channel left them
+    /// (a channel never mentioned is no consent: opt-in).
+    pub consents: HashMap<Channel, bool>,
+    /// A policy's premium now: quoted, issued, renewed or endorsed.
+    pub premium: Option<Money>,
+    /// The premium a policy was issued for: what a PURCHASED response on a line before the
+    /// issue is held to (see [`Links::premiums_as_issued`]).
+    pub issued_premium: Option<Money>,
+    /// The policies a campaign's PURCHASED responses named, each won once: the file's accepted
+    /// lines', and the ledger's once `ledger_purchases_read`.
+    pub purchased: HashSet<PolicyNumber>,
+    /// Whether the ledger's PURCHASED responses of a campaign are in `purchased`. A campaign's
+    /// stream is mostly touches, so it is read for them only when a PURCHASED line asks
+    /// ([`LedgerFacts::purchased`]).
+    pub ledger_purchases_read: bool,
 }
 
 impl StreamFacts {
@@ -99,18 +119,36 @@ impl StreamFacts {
             Event::OnlineEnquiryReceived(enquiry) => {
                 self.enquiries.insert(enquiry.enquiry_id);
             }
-            Event::PolicyQuoted(quoted) => self.customer = Some(quoted.customer_id),
+            Event::ConsentChanged(changed) => {
+                self.consents.insert(changed.channel, changed.granted);
+            }
+            Event::PolicyQuoted(quoted) => {
+                self.customer = Some(quoted.customer_id);
+                self.premium = Some(quoted.premium);
+            }
             Event::PolicyIssued(issued) => {
                 self.customer = Some(issued.customer_id);
                 self.periods = vec![PolicyPeriod {
                     start: issued.period_start,
                     end: issued.period_end,
                 }];
+                self.premium = Some(issued.premium);
+                self.issued_premium = Some(issued.premium);
             }
-            Event::PolicyRenewed(renewed) => self.periods.push(PolicyPeriod {
-                start: renewed.period_start,
-                end: renewed.period_end,
-            }),
+            Event::PolicyRenewed(renewed) => {
+                self.periods.push(PolicyPeriod {
+                    start: renewed.period_start,
+                    end: renewed.period_end,
+                });
+                self.premium = Some(renewed.premium);
+            }
+            Event::PolicyEndorsed(endorsed) => self.premium = Some(endorsed.premium),
+            Event::CampaignResponded(response)
+                if response.response == CampaignResponse::Purchased =>
+            {
+                self.purchased
+                    .extend(response.policy_number.iter().cloned());
+            }
             Event::ClaimReported(reported) => self.customer = Some(reported.customer_id),
             Event::ServiceCaseOpened(opened) => self.customer = Some(opened.customer_id),
             _ => {}
@@ -129,8 +167,11 @@ impl StreamFacts {
                 | "ContactRecorded"
                 | "SatisfactionRecorded"
                 | "OnlineEnquiryReceived"
+                | "ConsentChanged"
                 | "PolicyIssued"
                 | "PolicyRenewed"
+                | "PolicyEndorsed"
+                | "CampaignResponded"
                 | "ClaimReported"
                 | "ServiceCaseOpened"
         )
@@ -164,6 +205,9 @@ pub trait LedgerFacts {
     /// The known customer whose stream received the online enquiry `enquiry`, if any (an
     /// anonymous enquiry is on its own stream, which [`LedgerFacts::stream`] tells).
     fn enquiry_sender(&mut self, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>>;
+
+    /// The policies the ledger's PURCHASED responses of `campaign` named.
+    fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>>;
 }
 
 /// Who holds which identifier, as a fold of identifier events over an older answer (the
@@ -353,7 +397,8 @@ impl<F: LedgerFacts> LedgerRules<F> {
             forward,
             ..
         } = self;
-        let links = Links::new(streams, ledger, across, jiff::Timestamp::now());
+        let links =
+            Links::new(streams, ledger, across, jiff::Timestamp::now()).with_premiums_as_issued();
         let problems = forward
             .drain(..)
             .filter_map(|(number, named)| {
@@ -688,6 +733,11 @@ struct Links<'a, F> {
     ledger: RefCell<&'a mut F>,
     across: &'a Across,
     now: jiff::Timestamp,
+    /// A policy's premium is the one it was issued for, not its premium now: true once the
+    /// whole file is folded in ([`LedgerRules::finish`]), where a PURCHASED response is decided
+    /// that named a policy a later line issued. What was bought is the policy as issued; an
+    /// endorsement or renewal after it does not change what the response won.
+    premiums_as_issued: bool,
     failure: RefCell<Option<anyhow::Error>>,
 }
 
@@ -703,8 +753,16 @@ impl<'a, F: LedgerFacts> Links<'a, F> {
             ledger: RefCell::new(ledger),
             across,
             now,
+            premiums_as_issued: false,
             failure: RefCell::new(None),
         }
+    }
+
+    /// The same, with each policy's premium the one it was issued for (see
+    /// [`Links::premiums_as_issued`]).
+    fn with_premiums_as_issued(mut self) -> Self {
+        self.premiums_as_issued = true;
+        self
     }
 
     /// The first failure to read the ledger while deciding, if any.
@@ -733,6 +791,20 @@ impl<'a, F: LedgerFacts> Links<'a, F> {
             streams.insert(stream.clone(), facts);
         }
         streams.get(stream).map(read)
+    }
+
+    /// Whether an earlier PURCHASED response of `campaign`, in the ledger or on an earlier line,
+    /// named `number`. The ledger's are read at the first question about the campaign.
+    fn bought(&self, campaign: CampaignId, number: &PolicyNumber) -> Option<bool> {
+        let stream = StreamId::campaign(campaign);
+        if !self.stream(&stream, |facts| facts.ledger_purchases_read)? {
+            let in_ledger = self.kept(self.ledger.borrow_mut().purchased(campaign))?;
+            let mut streams = self.streams.borrow_mut();
+            let facts = streams.get_mut(&stream)?;
+            facts.purchased.extend(in_ledger);
+            facts.ledger_purchases_read = true;
+        }
+        self.stream(&stream, |facts| facts.purchased.contains(number))
     }
 
     /// The customers merged directly into `survivor`: the ledger's, then the file's.
@@ -792,6 +864,13 @@ impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
         })
     }
 
+    /// As the customer's stream left it, in the ledger and on the file's earlier lines.
+    fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {
+        self.stream(&StreamId::customer(customer), |facts| {
+            facts.consents.get(&channel).copied().unwrap_or(false)
+        })
+    }
+
     fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
         self.held(
             &policy_stream(number),
@@ -803,9 +882,11 @@ impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
                     PolicyStanding::Issued(PolicyFacts {
                         holder,
                         periods: facts.periods.clone(),
-                        // Not followed through endorsements here: a response's premium is not
-                        // checked on import.
-                        premium: None,
+                        premium: if self.premiums_as_issued {
+                            facts.issued_premium
+                        } else {
+                            facts.premium
+                        },
                     })
                 }
             },
@@ -890,6 +971,15 @@ enum Named {
         whose: &'static str,
     },
     Campaign(CampaignId),
+    /// A PURCHASED response's policy: issued to the customer, won once in the campaign
+    /// (`already_bought` is decided at the response's line: an earlier PURCHASED response of the
+    /// campaign named it), for its premium.
+    Purchase {
+        number: PolicyNumber,
+        customer: CustomerId,
+        premium_won: Money,
+        already_bought: bool,
+    },
     Enquiry {
         enquiry: EnquiryId,
         customer: CustomerId,
@@ -907,7 +997,9 @@ impl Named {
     /// Whether what it names is nowhere yet, in the ledger or on an earlier line.
     fn absent<F: LedgerFacts>(&self, links: &Links<'_, F>) -> bool {
         match self {
-            Self::Policy { number, .. } | Self::ClaimsPolicy { number, .. } => {
+            Self::Policy { number, .. }
+            | Self::ClaimsPolicy { number, .. }
+            | Self::Purchase { number, .. } => {
                 links.policy(number) == Some(PolicyStanding::Unknown)
             }
             Self::Claim { number, .. } => links.claim(number) == Some(ClaimStanding::Unknown),
@@ -969,6 +1061,15 @@ impl Named {
             Self::Campaign(campaign) => {
                 in_field("campaignId", launched_campaign(*campaign, context))
             }
+            Self::Purchase {
+                number,
+                customer,
+                premium_won,
+                already_bought,
+            } => in_field(
+                "policyNumber",
+                purchase_of(number, *customer, *premium_won, *already_bought, context),
+            ),
             Self::Enquiry {
                 enquiry,
                 customer,
@@ -1093,11 +1194,15 @@ fn names_of<F: LedgerFacts>(
         }
         Event::CampaignTouchSent(touch) => {
             in_field("customerId", new_business_for(touch.customer_id, links))?;
+            in_field(
+                "channel",
+                consented_to(touch.customer_id, touch.channel, links),
+            )?;
             Vec::new()
         }
         Event::CampaignResponded(response) => {
             in_field("customerId", new_business_for(response.customer_id, links))?;
-            Vec::new()
+            response_names(links, response)?
         }
         Event::OnlineEnquiryReceived(enquiry) => enquiry
             .campaign_id
@@ -1106,6 +1211,38 @@ fn names_of<F: LedgerFacts>(
             .collect(),
         _ => Vec::new(),
     })
+}
+
+/// What a campaign response names: the responding customer's policy, or for a PURCHASED one
+/// the policy bought, whose campaign's earlier purchases are looked at now, at its line.
+fn response_names<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    response: &ledger_domain::events::CampaignResponded,
+) -> Result<Vec<Named>, String> {
+    in_field(
+        "policyNumber",
+        purchase_names_its_policy(response.response, response.policy_number.as_ref()),
+    )?;
+    let Some(number) = &response.policy_number else {
+        return Ok(Vec::new());
+    };
+    let customer = response.customer_id;
+    Ok(vec![if response.response == CampaignResponse::Purchased {
+        Named::Purchase {
+            number: number.clone(),
+            customer,
+            premium_won: response.premium_won,
+            // Cannot tell (the campaign's stream could not be read): the failure ends the
+            // import (`Links::finish`).
+            already_bought: links.bought(response.campaign_id, number).unwrap_or(false),
+        }
+    } else {
+        Named::Policy {
+            number: number.clone(),
+            customer,
+            whose: RESPONDING_CUSTOMER,
+        }
+    }])
 }
 
 /// The first rule on what `line` names on other streams that it breaks, as `field: rule`, else
@@ -1471,6 +1608,47 @@ impl LedgerFacts for StoredLedger<'_> {
             return Ok(None);
         }
         Ok(self.across()?.enquiry_senders.get(&enquiry).copied())
+    }
+
+    /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line
+    /// names; only its responses are decoded.
+    fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>> {
+        let stream = StreamId::campaign(campaign);
+        let version = self.store.stream_version(&stream);
+        let mut purchased = HashSet::new();
+        let mut read = 0;
+        while read < version {
+            let page = self
+                .store
+                .read_stream(
+                    &stream,
+                    read + 1,
+                    READ_PAGE_MAX.min(usize::try_from(version - read).unwrap_or(usize::MAX)),
+                )
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.is_empty() {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            for record in &page {
+                read += 1;
+                let stored = &record.event;
+                if stored.event_type != "CampaignResponded" {
+                    continue;
+                }
+                let event = ledger_app::personal::open_redacted(
+                    &stored.event_type,
+                    stored.schema_version,
+                    &stored.payload,
+                )
+                .with_context(|| format!("decoding the event at position {}", record.position))?;
+                if let Event::CampaignResponded(response) = event
+                    && response.response == CampaignResponse::Purchased
+                {
+                    purchased.extend(response.policy_number);
+                }
+            }
+        }
+        Ok(purchased)
     }
 }
 

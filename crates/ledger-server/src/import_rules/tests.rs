@@ -45,6 +45,15 @@ impl LedgerFacts for Facts {
     fn enquiry_sender(&mut self, enquiry: EnquiryId) -> anyhow::Result<Option<CustomerId>> {
         Ok(self.across.enquiry_senders.get(&enquiry).copied())
     }
+
+    fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>> {
+        let stream = StreamId::campaign(campaign);
+        Ok(self
+            .streams
+            .get(&stream)
+            .map(|facts| facts.purchased.clone())
+            .unwrap_or_default())
+    }
 }
 
 /// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
@@ -957,5 +966,341 @@ fn an_erasure_of_a_known_customers_enquiry_names_the_customer_to_erase() {
                 .1
                 .ends_with(&format!("(erase customer {ALICE} instead)")),
         "{problems:?}"
+    );
+}
+
+fn campaign_launched(campaign: &str) -> IntegratorLine {
+    edited("CampaignLaunched", &[("campaignId", campaign.into())])
+}
+
+fn consent(customer: &str, channel: &str, granted: bool) -> IntegratorLine {
+    edited(
+        "ConsentChanged",
+        &[
+            ("customerId", customer.into()),
+            ("channel", channel.into()),
+            ("granted", granted.into()),
+        ],
+    )
+}
+
+/// A touch of `customer` on `channel` (one of the sample campaign's channels) in `campaign`.
+fn touch(campaign: &str, customer: &str, channel: &str) -> IntegratorLine {
+    edited(
+        "CampaignTouchSent",
+        &[
+            ("campaignId", campaign.into()),
+            ("customerId", customer.into()),
+            ("channel", channel.into()),
+        ],
+    )
+}
+
+fn no_consent(customer: &str, channel: &str) -> String {
+    format!(
+        "channel: a touch goes only on a channel the customer consented to marketing on (opt-in: \
+         granted with changeConsent); customer {customer} has not consented to {channel}"
+    )
+}
+
+#[test]
+fn a_touch_goes_only_on_a_channel_its_customer_consented_to_as_of_its_line() {
+    const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    // Alice granted PHONE in the ledger; Bob never granted anything.
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            campaign_launched(CAMPAIGN),
+            consent(ALICE, "PHONE", true),
+        ])
+    };
+    let lines = [
+        touch(CAMPAIGN, ALICE, "PHONE"),
+        touch(CAMPAIGN, ALICE, "WECHAT"),
+        touch(CAMPAIGN, BOB, "PHONE"),
+        // Granted on an earlier line: the touch after it goes.
+        consent(BOB, "EMAIL", true),
+        touch(CAMPAIGN, BOB, "EMAIL"),
+        // Withdrawn: no more touches on it.
+        consent(ALICE, "PHONE", false),
+        campaign_launched(OTHER_CAMPAIGN),
+        touch(OTHER_CAMPAIGN, ALICE, "PHONE"),
+        // Granted only on a later line: the touch before it went without consent.
+        touch(OTHER_CAMPAIGN, BOB, "WECHAT"),
+        consent(BOB, "WECHAT", true),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (2, no_consent(ALICE, "WECHAT")),
+            (3, no_consent(BOB, "PHONE")),
+            (8, no_consent(ALICE, "PHONE")),
+            (9, no_consent(BOB, "WECHAT")),
+        ]
+    );
+}
+
+const OTHER_POLICY: &str = "PXA2025220100000902";
+
+fn issued_for(number: &str, customer: &str, premium_fen: i64) -> IntegratorLine {
+    edited(
+        "PolicyIssued",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-01-01".into()),
+            ("periodEnd", "2025-12-31".into()),
+            ("premium", premium_fen.into()),
+        ],
+    )
+}
+
+fn quoted_for(number: &str, customer: &str) -> IntegratorLine {
+    edited(
+        "PolicyQuoted",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-01-01".into()),
+            ("periodEnd", "2025-12-31".into()),
+        ],
+    )
+}
+
+fn endorsed(number: &str, customer: &str, premium_fen: i64) -> IntegratorLine {
+    edited(
+        "PolicyEndorsed",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("premium", premium_fen.into()),
+        ],
+    )
+}
+
+/// `customer`'s response to `campaign` on `channel` (so two responses differ), naming `policy`
+/// and winning `premium_fen`.
+fn responded(
+    campaign: &str,
+    customer: &str,
+    response: &str,
+    channel: &str,
+    policy: Option<&str>,
+    premium_fen: i64,
+) -> IntegratorLine {
+    edited(
+        "CampaignResponded",
+        &[
+            ("campaignId", campaign.into()),
+            ("customerId", customer.into()),
+            ("response", response.into()),
+            ("channel", channel.into()),
+            (
+                "policyNumber",
+                policy.map_or(serde_json::Value::Null, Into::into),
+            ),
+            ("premiumWon", premium_fen.into()),
+        ],
+    )
+}
+
+fn held_by_another(number: &str) -> String {
+    format!(
+        "policyNumber: a policy held by the responding customer (or by a customer merged with \
+         it); {number} is held by another customer"
+    )
+}
+
+#[test]
+fn a_response_names_the_responding_customers_policy_and_a_purchase_wins_it_once_for_its_premium() {
+    const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    const QUOTED: &str = "PXA2025220100000903";
+    // Alice bought POLICY (endorsed since to 120,000 fen), Bob holds OTHER_POLICY; Alice's
+    // purchase of POLICY is already recorded in CAMPAIGN.
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            campaign_launched(CAMPAIGN),
+            campaign_launched(OTHER_CAMPAIGN),
+            issued_for(POLICY, ALICE, 100_000),
+            endorsed(POLICY, ALICE, 120_000),
+            issued_for(OTHER_POLICY, BOB, 90_000),
+            quoted_for(QUOTED, ALICE),
+            responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", Some(POLICY), 120_000),
+        ])
+    };
+    let lines = [
+        responded(
+            CAMPAIGN,
+            ALICE,
+            "INTERESTED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            0,
+        ),
+        responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", None, 0),
+        responded(
+            CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+        responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", Some(QUOTED), 100_000),
+        responded(
+            CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "WECHAT",
+            Some(POLICY),
+            120_000,
+        ),
+        responded(
+            OTHER_CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "PHONE",
+            Some(POLICY),
+            100_000,
+        ),
+        // Its premium now, endorsed: won in the other campaign, once.
+        responded(
+            OTHER_CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "WECHAT",
+            Some(POLICY),
+            120_000,
+        ),
+        responded(
+            OTHER_CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "EMAIL",
+            Some(POLICY),
+            120_000,
+        ),
+        // Bob's own, and his interest in it.
+        responded(
+            OTHER_CAMPAIGN,
+            BOB,
+            "INTERESTED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            0,
+        ),
+        responded(
+            OTHER_CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (1, held_by_another(OTHER_POLICY)),
+            (
+                2,
+                "policyNumber: a PURCHASED response names the policy bought, whose premium it wins"
+                    .to_owned()
+            ),
+            (3, held_by_another(OTHER_POLICY)),
+            (
+                4,
+                format!(
+                    "policyNumber: a policy issued to the responding customer; {QUOTED} was only \
+                     quoted"
+                )
+            ),
+            (
+                5,
+                format!(
+                    "policyNumber: a policy is won once in a campaign; {POLICY} was already \
+                     recorded as bought"
+                )
+            ),
+            (
+                6,
+                format!("premiumWon: the premium of the policy bought: {POLICY} is for 120000 fen")
+            ),
+            (
+                8,
+                format!(
+                    "policyNumber: a policy is won once in a campaign; {POLICY} was already \
+                     recorded as bought"
+                )
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_purchase_may_name_a_policy_a_later_line_issues_and_is_held_to_it_as_issued() {
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            campaign_launched(CAMPAIGN),
+        ])
+    };
+    // The response comes first, the policy it sold is issued after it, and endorsed later:
+    // what was bought is the policy as issued.
+    let lines = [
+        responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", Some(POLICY), 100_000),
+        issued_for(POLICY, ALICE, 100_000),
+        endorsed(POLICY, ALICE, 120_000),
+    ];
+    assert_eq!(fold_on(ledger(), &lines), []);
+    // A wrong premium, another customer's policy, a second purchase, or one never issued are
+    // refused once the whole file is read.
+    let lines = [
+        responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", Some(POLICY), 90_000),
+        responded(
+            CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            80_000,
+        ),
+        responded(
+            CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "WECHAT",
+            Some(OTHER_POLICY),
+            80_000,
+        ),
+        responded(
+            CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "EMAIL",
+            Some("PXA2025220100000999"),
+            1,
+        ),
+        issued_for(POLICY, ALICE, 100_000),
+        issued_for(OTHER_POLICY, ALICE, 80_000),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (
+                1,
+                format!("premiumWon: the premium of the policy bought: {POLICY} is for 100000 fen")
+            ),
+            (2, held_by_another(OTHER_POLICY)),
+            (3, held_by_another(OTHER_POLICY)),
+            (
+                4,
+                "policyNumber: policy PXA2025220100000999 does not exist".to_owned()
+            ),
+        ]
     );
 }
