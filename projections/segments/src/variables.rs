@@ -14,128 +14,213 @@ use crate::metrics::{CHANNELS, CustomerMetrics, Rfm};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variable {
     pub name: &'static str,
-    /// The CEL type: `int`, `double`, `bool`, `map(string, int)`; `… or null` when the metric
-    /// can be absent.
-    pub cel_type: &'static str,
+    /// What the variable holds; loading checks every comparison in a rule against it.
+    pub kind: VariableKind,
+    /// The metric can be absent: the variable is then null.
+    pub nullable: bool,
     pub meaning: &'static str,
 }
+
+/// What a variable holds, as far as a rule's comparisons are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableKind {
+    /// A whole number; `min` and `max` (inclusive) are its bounds where the metric has them
+    /// (a count is never negative, a CSAT answer is 1 to 5), so that a comparison no value
+    /// within them can satisfy is refused when the rules are loaded.
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Double,
+    Bool,
+    /// `contacts_90d`: a map from every channel's key ([`channel_key`]) to a count.
+    ChannelCounts,
+}
+
+impl Variable {
+    /// The CEL type: `int`, `double`, `bool`, `map(string, int)`; `… or null` when the metric
+    /// can be absent.
+    pub const fn cel_type(&self) -> &'static str {
+        match (self.kind, self.nullable) {
+            (VariableKind::Int { .. }, false) => "int",
+            (VariableKind::Int { .. }, true) => "int or null",
+            (VariableKind::Double, false) => "double",
+            (VariableKind::Double, true) => "double or null",
+            (VariableKind::Bool, false) => "bool",
+            (VariableKind::Bool, true) => "bool or null",
+            (VariableKind::ChannelCounts, false) => "map(string, int)",
+            (VariableKind::ChannelCounts, true) => "map(string, int) or null",
+        }
+    }
+
+    /// The variable named `name`, if there is one.
+    pub fn named(name: &str) -> Option<&'static Variable> {
+        VARIABLES.iter().find(|variable| variable.name == name)
+    }
+}
+
+/// An int without known bounds.
+const INT: VariableKind = VariableKind::Int {
+    min: None,
+    max: None,
+};
+
+/// A count: never negative.
+const COUNT: VariableKind = VariableKind::Int {
+    min: Some(0),
+    max: None,
+};
+
+/// A score or answer on a fixed scale, `min` to `max`.
+const fn scale(min: i64, max: i64) -> VariableKind {
+    VariableKind::Int {
+        min: Some(min),
+        max: Some(max),
+    }
+}
+
+/// The product lines there are (`ProductLine::ALL`): a customer holds at most all of them.
+const PRODUCT_LINES_MAX: i64 = 14;
 
 /// Every variable a segment rule can use. Any other identifier in a rule is rejected when the
 /// rules are loaded. Windows are Beijing calendar days ending on the as-of day.
 pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "premium_in_force_fen",
-        cel_type: "int",
+        kind: INT,
+        nullable: false,
         meaning: "annualised premium of the policies in force, in fen",
     },
     Variable {
         name: "policies_active",
-        cel_type: "int",
+        kind: COUNT,
+        nullable: false,
         meaning: "policies in force",
     },
     Variable {
         name: "product_lines",
-        cel_type: "int",
+        kind: scale(0, PRODUCT_LINES_MAX),
+        nullable: false,
         meaning: "distinct product lines across the policies in force",
     },
     Variable {
         name: "days_to_next_renewal",
-        cel_type: "int or null",
+        kind: INT,
+        nullable: true,
         meaning: "days until the first policy in force not yet renewed comes up for renewal; null without one",
     },
     Variable {
         name: "lapsed_not_renewed",
-        cel_type: "bool",
+        kind: VariableKind::Bool,
+        nullable: false,
         meaning: "a policy lapsed in the last 365 days and was not renewed",
     },
     Variable {
         name: "claims_12m",
-        cel_type: "int",
+        kind: COUNT,
+        nullable: false,
         meaning: "claims reported in the last 365 days",
     },
     Variable {
         name: "claims_paid_12m_fen",
-        cel_type: "int",
+        kind: INT,
+        nullable: false,
         meaning: "claim payments in the last 365 days, in fen",
     },
     Variable {
         name: "loss_ratio",
-        cel_type: "double or null",
+        kind: VariableKind::Double,
+        nullable: true,
         meaning: "claims_paid_12m_fen / premium_in_force_fen; null without premium in force",
     },
     Variable {
         name: "contacts_90d",
-        cel_type: "map(string, int)",
+        kind: VariableKind::ChannelCounts,
+        nullable: false,
         meaning: "contacts in the last 90 days per channel, every channel present: contacts_90d.PHONE, .WEB, .WECHAT, .SELF_SERVICE_TERMINAL, .WALK_IN, .EMAIL, .FAX, .POST, .APP",
     },
     Variable {
         name: "contacts_90d_total",
-        cel_type: "int",
+        kind: COUNT,
+        nullable: false,
         meaning: "contacts in the last 90 days, all channels",
     },
     Variable {
         name: "contacts_365d",
-        cel_type: "int",
+        kind: COUNT,
+        nullable: false,
         meaning: "contacts in the last 365 days, all channels",
     },
     Variable {
         name: "complaints_180d",
-        cel_type: "int",
+        kind: COUNT,
+        nullable: false,
         meaning: "contacts about a complaint in the last 180 days",
     },
     Variable {
         name: "last_csat",
-        cel_type: "int or null",
+        kind: scale(1, 5),
+        nullable: true,
         meaning: "the latest CSAT answer, 1 to 5; null if the customer never gave one",
     },
     Variable {
         name: "last_nps",
-        cel_type: "int or null",
+        kind: scale(0, 10),
+        nullable: true,
         meaning: "the latest NPS answer, 0 to 10; null if the customer never gave one",
     },
     Variable {
         name: "days_since_last_contact",
-        cel_type: "int or null",
+        kind: INT,
+        nullable: true,
         meaning: "days since the latest contact; null if the customer was never contacted",
     },
     Variable {
         name: "days_since_registered",
-        cel_type: "int",
+        kind: INT,
+        nullable: false,
         meaning: "days since the customer registered (or first appeared in the ledger)",
     },
     Variable {
         name: "group",
-        cel_type: "bool",
+        kind: VariableKind::Bool,
+        nullable: false,
         meaning: "a member of the carmaker group",
     },
     Variable {
         name: "corporate",
-        cel_type: "bool",
+        kind: VariableKind::Bool,
+        nullable: false,
         meaning: "a company rather than a person",
     },
     Variable {
         name: "has_account_manager",
-        cel_type: "bool",
+        kind: VariableKind::Bool,
+        nullable: false,
         meaning: "an account manager is assigned",
     },
     Variable {
         name: "rfm_recency",
-        cel_type: "int",
+        kind: scale(1, 5),
+        nullable: false,
         meaning: "1 to 5 by quintile of days since the latest contact, 5 the most recent",
     },
     Variable {
         name: "rfm_frequency",
-        cel_type: "int",
+        kind: scale(1, 5),
+        nullable: false,
         meaning: "1 to 5 by quintile of contacts in the last 365 days, 5 the most",
     },
     Variable {
         name: "rfm_monetary",
-        cel_type: "int",
+        kind: scale(1, 5),
+        nullable: false,
         meaning: "1 to 5 by quintile of premium in force, 5 the highest",
     },
     Variable {
         name: "in_key_accounts",
-        cel_type: "bool",
+        kind: VariableKind::Bool,
+        nullable: false,
         meaning: "in the smallest set of customers holding 80% of the premium in force",
     },
 ];
@@ -303,4 +388,38 @@ pub(crate) fn probes() -> [(&'static str, CustomerMetrics); 2] {
         ),
         ("a customer with every metric present", present),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_domain::kinds::ProductLine;
+
+    use super::*;
+
+    #[test]
+    fn the_product_lines_bound_is_the_number_of_product_lines() {
+        assert_eq!(
+            usize::try_from(PRODUCT_LINES_MAX).unwrap(),
+            ProductLine::ALL.len()
+        );
+    }
+
+    #[test]
+    fn the_documented_types_name_nullable_variables_or_null() {
+        let documented: Vec<(&str, &str)> = VARIABLES
+            .iter()
+            .map(|variable| (variable.name, variable.cel_type()))
+            .filter(|(_, cel_type)| cel_type.ends_with("or null"))
+            .collect();
+        assert_eq!(
+            documented,
+            [
+                ("days_to_next_renewal", "int or null"),
+                ("loss_ratio", "double or null"),
+                ("last_csat", "int or null"),
+                ("last_nps", "int or null"),
+                ("days_since_last_contact", "int or null"),
+            ]
+        );
+    }
 }

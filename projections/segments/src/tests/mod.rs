@@ -5,6 +5,8 @@
 mod book;
 mod determinism;
 mod metrics;
+mod rule_layout;
+mod rule_types;
 mod rules;
 mod segments;
 mod synthetic;
