@@ -105,3 +105,80 @@ fn read_models_after_kill_9_and_restart_equal_a_rebuild_from_zero() {
     let verified = run(&["verify", "--data", data]);
     assert!(verified.status.success(), "{}", stdout(&verified));
 }
+
+/// Copies the directory `from` to `to` (which must not exist), with `cp -a`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+}
+
+#[test]
+fn read_models_ahead_of_a_restored_log_are_rebuilt_not_served() {
+    // An operator restores the log (and its head mark) from a backup and leaves the newer
+    // read models in place: they hold events the log does not, at positions new appends take.
+    let scratch = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(crate::fixture::fixture_path()).unwrap();
+    let lines: Vec<&str> = fixture.lines().collect();
+    let half = lines.len() / 2;
+    let newer = scratch.path().join("newer");
+    let restored = scratch.path().join("restored");
+    for (part, range) in [(0, &lines[..half]), (1, &lines[half..])] {
+        let file = scratch.path().join(format!("part{part}.ndjson"));
+        std::fs::write(&file, range.join("\n") + "\n").unwrap();
+        let imported = run(&[
+            "import",
+            "--data",
+            newer.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        if part == 0 {
+            copy_dir(&newer, &restored);
+        }
+    }
+    // An import into a ledger that has events leaves its read models to the server.
+    let replayed = run(&["replay", "--data", newer.to_str().unwrap()]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    std::fs::remove_dir_all(restored.join("read-models")).unwrap();
+    copy_dir(&newer.join("read-models"), &restored.join("read-models"));
+    let restored = restored.to_str().unwrap();
+
+    let stats = run(&["stats", "--data", restored, "--json"]);
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    assert_eq!(stats["headPosition"], half as u64);
+    for (name, checkpoint) in stats["projectionCheckpoints"].as_object().unwrap() {
+        assert_eq!(checkpoint, 0, "{name} is served from records the log lacks");
+    }
+
+    let (mut child, address) = serve(restored);
+    assert!(
+        (0..400).any(|_| ready(&address) || {
+            std::thread::sleep(Duration::from_millis(50));
+            false
+        }),
+        "the server never became ready"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let checked = run(&["replay", "--data", restored, "--check"]);
+    let report = stdout(&checked);
+    assert!(checked.status.success(), "{report}{}", stderr(&checked));
+    assert_eq!(
+        report.matches(": equal").count(),
+        report.lines().count(),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("customer-timeline at position {half}:")),
+        "{report}"
+    );
+}

@@ -495,16 +495,31 @@ impl ProjectionRunner {
         keys: Arc<KeyRing>,
     ) -> Result<Self, RunnerError> {
         let store = log.projections();
+        let head = log.head().position;
         let mut slots = Vec::with_capacity(projections.len());
         let mut by_name = HashMap::new();
         for projection in projections {
-            let active = store.active(projection.name())?;
-            let applied = match &active {
+            let mut active = store.active(projection.name())?;
+            let mut applied = match &active {
                 Some(space) => space
                     .current(projection.version())?
                     .map_or(Position::ZERO, |meta| meta.checkpoint),
                 None => Position::ZERO,
             };
+            if applied > head {
+                // Folded from records this log does not hold (the log was restored from a copy
+                // without its read models, or replaced): serving them would show events that
+                // are not in the ledger, and hide those appended at the same positions. Nobody
+                // reads them; the catch-up builds a fresh generation from position 0.
+                tracing::warn!(
+                    projection = projection.name(),
+                    checkpoint = applied.get(),
+                    head = head.get(),
+                    "the read model is ahead of the log's head: not served, rebuilding from position 0"
+                );
+                active = None;
+                applied = Position::ZERO;
+            }
             by_name.insert(projection.name(), slots.len());
             slots.push(Slot {
                 projection,
