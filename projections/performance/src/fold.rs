@@ -40,7 +40,7 @@ impl Performance {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 4;
+    pub const VERSION: u32 = 5;
 }
 
 impl Projection for Performance {
@@ -55,12 +55,8 @@ impl Projection for Performance {
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
         let (at, position) = (envelope.occurred_at, envelope.position);
         match envelope.event {
-            Event::ContactRecorded(event) => {
-                contact(state, ContactFacts::recorded(event), Fold::Recorded)
-            }
-            Event::ContactCorrected(event) => {
-                contact(state, ContactFacts::corrected(event), Fold::Corrected)
-            }
+            Event::ContactRecorded(event) => contact(state, ContactFacts::recorded(event)),
+            Event::ContactCorrected(event) => contact(state, ContactFacts::corrected(event)),
             Event::SatisfactionRecorded(event) => satisfaction(state, at, position, event),
             Event::AccountManagerAssigned(event) => assigned(state, at, position, event),
             Event::PolicyIssued(event) => {
@@ -268,30 +264,23 @@ fn update_contact(
     STATE.write(state, key, &record)
 }
 
-/// Whether a contact's facts come from its record or from a correction of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fold {
-    Recorded,
-    Corrected,
-}
-
-fn contact(state: &mut dyn StateWrite, facts: ContactFacts, fold: Fold) -> Result<(), StateError> {
+/// A contact recorded or corrected: its shares move to its facts as they stand now, and so
+/// does the credit of the sales it closed (see [`sale_closer_changed`]).
+fn contact(state: &mut dyn StateWrite, facts: ContactFacts) -> Result<(), StateError> {
     let manager = manager_at(state, facts.customer, facts.started_at)?;
     let mut previous = None;
     update_contact(state, facts.contact, |record| {
         previous = record.facts.replace(facts.clone());
         record.manager = manager;
     })?;
-    // Later sales are credited by the contact's facts as they stand now.
-    if let Some(previous) = previous.filter(ContactFacts::closes_a_sale) {
-        state.delete(&keys::sale_candidate(
-            previous.customer,
-            previous.started_at,
-            previous.contact,
-        ));
-    }
-    if facts.closes_a_sale() {
-        sale_closed(state, &facts, fold)?;
+    let was_closer = previous
+        .as_ref()
+        .filter(|previous| previous.closes_a_sale())
+        .map(Closer::of);
+    let closer = facts.closes_a_sale().then(|| Closer::of(&facts));
+    // A correction of the contact's duration, channel or CSAT changes no sale's credit.
+    if was_closer != closer {
+        sale_closer_changed(state, facts.customer, was_closer.as_ref(), closer.as_ref())?;
     }
     Ok(())
 }
@@ -456,9 +445,10 @@ struct KeptSale {
     refund: Option<Refund>,
 }
 
-/// A sale credited to a sale-closing contact's agent (`creditedsale/`): a contact folded later
-/// that is later than `closer` (see [`Closer`]) and can take the sale takes it, figures,
-/// refund and all.
+/// A sale credited to a sale-closing contact's agent (`creditedsale/`): a contact folded (or
+/// corrected) later that is later than `closer` (see [`Closer`]) and can take the sale takes
+/// it, figures, refund and all; a correction of `closer`'s contact credits it again. `closer`
+/// is always the contact as it stands now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct CreditedSale {
     sale: KeptSale,
@@ -669,28 +659,130 @@ fn cancelled(
     }
 }
 
-/// Remembers a sale-closing contact for the customer's later sales and credits its agent with
-/// the sales it can take that were folded before it: those credited to an earlier contact
-/// (only when the contact is recorded: a correction moves no credit) and those that waited
-/// for a seller. Both are read from the window after the contact started, never beyond it.
-fn sale_closed(
+/// A contact of `customer` became a sale-closing contact (`was` none, `now` some: recorded,
+/// or corrected to close a sale), stopped being one (corrected: outcome, topic, or a
+/// `system:` agent), or was corrected as one (another agent or start). The customer's
+/// sale-closing contacts are kept as they stand now; the sales credited to the contact as it
+/// was are credited again by the rule, among the contacts folded so far; and the contact as
+/// it is now takes the sales it can take that were folded before it, as a contact recorded
+/// with these facts would have. Every read is within the window after the contact started,
+/// as it was and as it is.
+fn sale_closer_changed(
     state: &mut dyn StateWrite,
-    facts: &ContactFacts,
-    fold: Fold,
+    customer: CustomerId,
+    was: Option<&Closer>,
+    now: Option<&Closer>,
 ) -> Result<(), StateError> {
-    let closer = Closer::of(facts);
-    let candidate = keys::sale_candidate(facts.customer, facts.started_at, facts.contact);
-    STATE.write(state, candidate, &closer)?;
-    let window_end = saturating_add(facts.started_at, attribution_window());
-    if fold == Fold::Recorded {
-        take_credited_sales(state, facts.customer, &closer, window_end)?;
+    if let Some(was) = was {
+        state.delete(&keys::sale_candidate(customer, was.started_at, was.contact));
     }
-    take_waiting_sales(state, facts.customer, &closer, window_end)
+    if let Some(now) = now {
+        let candidate = keys::sale_candidate(customer, now.started_at, now.contact);
+        STATE.write(state, candidate, now)?;
+    }
+    // After the candidates are updated, so the contact's corrected facts compete too.
+    if let Some(was) = was {
+        recredit_sales_of(state, customer, was)?;
+    }
+    if let Some(now) = now {
+        let window_end = saturating_add(now.started_at, attribution_window());
+        take_credited_sales(state, customer, now, window_end)?;
+        take_waiting_sales(state, customer, now, window_end)?;
+    }
+    Ok(())
+}
+
+/// Credits again, by the rule, each of the customer's sales credited to the contact `was`
+/// (its closer as it stood before a correction): to the latest sale-closing contact folded so
+/// far that started at or before the sale, within the window (the contact as corrected, when
+/// it still can), or back to waiting under `unattributed/` when none can. Every sale credited
+/// to a contact is within the window after the contact started, and its closer is the
+/// contact as it stands (each correction re-credits), so only that window is read.
+fn recredit_sales_of(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    was: &Closer,
+) -> Result<(), StateError> {
+    let window_end = saturating_add(was.started_at, attribution_window());
+    let start = keys::customer_at(keys::CREDITED_SALE, customer, was.started_at);
+    let end = through(keys::CREDITED_SALE, customer, window_end);
+    for (key, value) in walk_range(state, &start, &end)? {
+        let credited: CreditedSale = decode(&key, &value)?;
+        if credited.closer.contact != was.contact {
+            continue;
+        }
+        let at = credited.sale.at;
+        match latest_closer(state, customer, at)?.filter(|closer| closer.can_take(at)) {
+            Some(closer) => move_credited_sale(state, key, credited, &closer)?,
+            None => unattribute(state, customer, &key, credited)?,
+        }
+    }
+    Ok(())
+}
+
+/// Moves a sale credited to a contact (under `key`) to `closer`: its figures and refund go to
+/// `closer`'s agent when that is another agent. The policy's credit names `key`, so a later
+/// cancellation finds the new agent.
+fn move_credited_sale(
+    state: &mut dyn StateWrite,
+    key: Vec<u8>,
+    mut credited: CreditedSale,
+    closer: &Closer,
+) -> Result<(), StateError> {
+    if credited.closer.agent != closer.agent {
+        let sale = &credited.sale;
+        credit_agent(state, &credited.closer.agent, sale, Sign::Subtract)?;
+        credit_agent(state, &closer.agent, sale, Sign::Add)?;
+    }
+    credited.closer = closer.clone();
+    STATE.write(state, key, &credited)
+}
+
+/// Takes a sale credited to a contact (under `credited_key`) from its agent, figures and
+/// refund, and leaves it waiting for a seller under `unattributed/`, refund and all.
+fn unattribute(
+    state: &mut dyn StateWrite,
+    customer: CustomerId,
+    credited_key: &[u8],
+    credited: CreditedSale,
+) -> Result<(), StateError> {
+    let CreditedSale { sale, closer } = credited;
+    credit_agent(state, &closer.agent, &sale, Sign::Subtract)?;
+    let waiting_key = keys::customer_entry(keys::UNATTRIBUTED, customer, sale.at, sale.position);
+    let from = Seller::Contact(credited_key.to_vec());
+    repoint_policy_credit(
+        state,
+        &sale.policy,
+        &from,
+        Seller::Waiting(waiting_key.clone()),
+    )?;
+    STATE.write(state, waiting_key, &sale)?;
+    state.delete(credited_key);
+    Ok(())
+}
+
+/// Makes the policy's credit name `to` where it named `from`; a later sale of the policy or
+/// its cancellation may have replaced or removed it meanwhile, and then it is left alone.
+fn repoint_policy_credit(
+    state: &mut dyn StateWrite,
+    policy: &PolicyNumber,
+    from: &Seller,
+    to: Seller,
+) -> Result<(), StateError> {
+    let credit_key = keys::policy_credit(policy);
+    if let Some(mut credit) = STATE.read::<PolicyCredit, _>(state, &credit_key)?
+        && credit.seller == *from
+    {
+        credit.seller = to;
+        STATE.write(state, credit_key, &credit)?;
+    }
+    Ok(())
 }
 
 /// Moves to `closer`'s agent the customer's sales in `[closer started, window_end]` that were
 /// credited to an earlier contact: it closed them, as the latest sale-closing contact before
-/// them, and was recorded after them (contacts are recorded when they end).
+/// them, and was recorded (contacts are recorded when they end) or corrected to these facts
+/// after them.
 fn take_credited_sales(
     state: &mut dyn StateWrite,
     customer: CustomerId,
@@ -700,22 +792,10 @@ fn take_credited_sales(
     let start = keys::customer_at(keys::CREDITED_SALE, customer, closer.started_at);
     let end = through(keys::CREDITED_SALE, customer, window_end);
     for (key, value) in walk_range(state, &start, &end)? {
-        let mut credited: CreditedSale = decode(&key, &value)?;
-        if credited.closer.order() >= closer.order() {
-            continue;
+        let credited: CreditedSale = decode(&key, &value)?;
+        if credited.closer.order() < closer.order() {
+            move_credited_sale(state, key, credited, closer)?;
         }
-        if credited.closer.agent != closer.agent {
-            credit_agent(
-                state,
-                &credited.closer.agent,
-                &credited.sale,
-                Sign::Subtract,
-            )?;
-            credit_agent(state, &closer.agent, &credited.sale, Sign::Add)?;
-        }
-        // The policy's credit names this key, so a later cancellation finds the new agent.
-        credited.closer = closer.clone();
-        STATE.write(state, key, &credited)?;
     }
     Ok(())
 }
@@ -735,15 +815,9 @@ fn take_waiting_sales(
         credit_agent(state, &closer.agent, &sale, Sign::Add)?;
         let credited_key =
             keys::customer_entry(keys::CREDITED_SALE, customer, sale.at, sale.position);
-        // The policy's credit now names the contact's credit, unless a later sale or the
-        // cancellation replaced or removed it.
-        let credit_key = keys::policy_credit(&sale.policy);
-        if let Some(mut credit) = STATE.read::<PolicyCredit, _>(state, &credit_key)?
-            && credit.seller == Seller::Waiting(key.clone())
-        {
-            credit.seller = Seller::Contact(credited_key.clone());
-            STATE.write(state, credit_key, &credit)?;
-        }
+        let from = Seller::Waiting(key.clone());
+        let to = Seller::Contact(credited_key.clone());
+        repoint_policy_credit(state, &sale.policy, &from, to)?;
         let credited = CreditedSale {
             sale,
             closer: closer.clone(),

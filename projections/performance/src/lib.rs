@@ -34,8 +34,8 @@
 //! | `latestassignment/{customer}` | the instant and manager of the customer's assignment with the greatest key | from the first assignment |
 //! | `csat/{customer}/{instant}{position}` | the CSAT score | from `SatisfactionRecorded` with a CSAT |
 //! | `salecontact/{customer}/{instant}{contact id}` | agent, start and id of one of the customer's sale-closing contacts, under its start (the contact id as its UUID's 16 bytes) | while the contact, as recorded or last corrected, closes a sale |
-//! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet), its policy, and its cancellation's refund if one came meanwhile | until a sale-closing contact takes it |
-//! | `creditedsale/{customer}/{instant}{position}` | a sale credited to a sale-closing contact: the sale (premium, policy, its cancellation's refund if credited with it) and the contact's agent, start and id | from the credit on: a sale-closing contact recorded any time later (a call entered late, an import of history) that started after the credited one and at or before the sale can still take it |
+//! | `unattributed/{customer}/{instant}{position}` | a sale nobody was credited with (yet), its policy, and its cancellation's refund if one came meanwhile | from the sale, or from a correction that left the contact credited with it no longer able to take it and no other contact that can, until a sale-closing contact takes it |
+//! | `creditedsale/{customer}/{instant}{position}` | a sale credited to a sale-closing contact: the sale (premium, policy, its cancellation's refund if credited with it) and the contact's agent, start and id as the contact stands now | from the credit on: a sale-closing contact recorded or corrected any time later (a call entered late, an import of history) that started after the credited one and at or before the sale can still take it, and a correction of the credited contact credits it again; until such a correction leaves no contact to take it (it waits under `unattributed/` again) |
 //! | `policycredit/{policy number}` | who was credited with the policy's latest sale (the manager, or the `creditedsale/` key naming the contact's agent, or the `unattributed/` key it waits under) and its premium | from the sale until the policy's cancellation |
 //!
 //! # Decisions
@@ -44,7 +44,8 @@
 //!   sale on the day of its policy event; a manager's CSAT answer on the day it was given.
 //! - **Contacts handled** are `ContactRecorded` by a person: agents named `system:...`
 //!   (self-service) are no one's work and no one's sale. A `ContactCorrected` replaces the
-//!   contact's facts: its figures move to the corrected agent, day, channel and duration.
+//!   contact's facts: its figures move to the corrected agent, day, channel and duration, and
+//!   the sales it closed follow (see Conversions).
 //! - **Complaints** are contacts handled whose topic is `COMPLAINT`; **converted contacts**
 //!   those whose outcome is `CONVERTED`.
 //! - **CSAT for agents**: a `SatisfactionRecorded` naming a contact counts for the contact's
@@ -71,11 +72,19 @@
 //!   credited with it; the policy's credit then names the new agent, so a later cancellation
 //!   claws back from them. Of two contacts that started at the same instant the later is the
 //!   one with the greater contact id, so the credit does not depend on the order the contacts
-//!   and the sale were folded in. A sale credited to a manager (rule 1) never moves. A
-//!   correction of a contact moves no credit, neither to it nor away from it (its sales stay
-//!   with the agent first credited); it can still take a sale that waits, and later sales
-//!   follow its corrected facts. A contact reads only the customer's sales within the window
-//!   after it started, never all of them.
+//!   and the sale were folded in. A sale credited to a manager (rule 1) never moves.
+//!   **Corrections** move the credit as if the contact had been recorded with its corrected
+//!   facts: the sales credited to the contact are credited again by rule 2 among the contacts
+//!   folded so far — to the corrected agent when the contact still closes a sale and still
+//!   started within the window at or before the sale (unless the corrected start now puts
+//!   another sale-closing contact after it), else to the latest other sale-closing contact
+//!   that can take the sale, else back to waiting under `unattributed/` — each with its
+//!   refund, and the policy's credit follows; and a contact corrected into a sale-closing
+//!   contact (or to a later start) takes the sales it can take, as a contact folded later
+//!   does. A correction that changes neither the agent, the start nor whether the contact
+//!   closes a sale moves no sale. A contact (as recorded, and as it was and is at a
+//!   correction) reads only the customer's sales within the window after it started, never
+//!   all of them.
 //! - **Cancellations.** Premium won stays gross: a sale later cancelled stays a conversion on
 //!   the day it was made. Its `PolicyCancelled` adds a cancellation and the refund (at most
 //!   what the sale won) to the staff credited with the policy's *latest* sale (the manager,

@@ -86,6 +86,36 @@ fn busy_ledger() -> Ledger {
             )
             .corrected(text("坐席记错")),
         )
+        // The call that took the sale was agent-0099's: the sale and its refund move again.
+        .at(
+            "2025-04-03T09:00:00",
+            contact(
+                contact_id(3),
+                someone,
+                "agent-0099",
+                "2025-03-10T09:30:00",
+                Channel::Phone,
+                1_800,
+                Topic::Renewal,
+                ContactOutcome::Converted,
+            )
+            .corrected(text("坐席记错")),
+        )
+        // agent-0007's quote was declined after all: a renewal within its window waits.
+        .at(
+            "2025-04-04T09:00:00",
+            contact(
+                contact_id(2),
+                someone,
+                "agent-0007",
+                "2025-03-09T16:00:00",
+                Channel::Phone,
+                400,
+                Topic::Quote,
+                ContactOutcome::Declined,
+            )
+            .corrected(text("结果记错")),
+        )
         .at("2025-04-10T09:00:00", rated(company, None, 2));
     ledger
 }

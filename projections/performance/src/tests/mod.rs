@@ -4,6 +4,7 @@
 
 mod agents;
 mod closing;
+mod corrections;
 mod determinism;
 mod managers;
 mod synthetic;
