@@ -36,7 +36,12 @@
 //! appended, then [`KeyRing::finish_erasure`] replaces the key by a tombstone. If the process
 //! dies in between, [`crate::Ledger::open`] finds the marker and finishes the erasure when the
 //! event is in the log (or forgets it when it is not). From then on the subject's events open as
-//! their redacted bodies ([`Opened::redacted`]), and sealing anything new for it is refused.
+//! their redacted bodies ([`Opened::redacted`]), and sealing anything new for it is refused —
+//! except an event with nothing to seal: one whose personal fields all hold their erased values
+//! already (a supervisor finishing an erased customer's open case or claim, the text left out,
+//! as the domain requires of such work). It is stored as [`PAYLOAD_SEALED`] with its redacted
+//! body and an empty ciphertext (a real one is never empty: it holds at least the 16-byte tag),
+//! so it reads like every other event of the subject: redacted, since the key is gone.
 //! Another subject can go with a customer's erasure ([`KeyRing::begin_erasure_decided_by`]: an
 //! anonymous online enquiry the customer's contacts answered); its marker names the customer's
 //! stream, whose `CustomerErased` decides it. An anonymous enquiry erased on its own is decided
@@ -322,7 +327,12 @@ impl KeyRing {
         let Some(subject) = event.data_subject() else {
             return Ok(event.encode_payload());
         };
-        let key = self.key_for_sealing(subject.as_str())?;
+        let key = match self.key_for_sealing(subject.as_str()) {
+            Err(KeyError::Erased { .. }) if holds_nothing_personal(event) => {
+                return Ok(redacted_only(event));
+            }
+            key => key?,
+        };
         Ok(seal_with(&key, subject.as_str(), event_id, event))
     }
 
@@ -618,6 +628,25 @@ pub fn open_redacted(
 /// The sealed body of a stored payload, or why it does not decode.
 pub fn decode_sealed(bytes: &[u8]) -> Result<SealedBody, PayloadError> {
     codec::decode_versioned(PAYLOAD_SEALED, bytes).map_err(PayloadError::Codec)
+}
+
+/// Whether every personal field of `event` holds its erased value already, so sealing it would
+/// seal nothing.
+fn holds_nothing_personal(event: &Event) -> bool {
+    let mut redacted = event.clone();
+    redacted.take_personal();
+    redacted == *event
+}
+
+/// The stored payload for `event`, whose personal fields are erased already, of an erased
+/// subject: its redacted body and nothing sealed (see the module docs).
+fn redacted_only(event: &Event) -> Vec<u8> {
+    debug_assert!(holds_nothing_personal(event));
+    let body = SealedBody {
+        redacted: event.encode_body(),
+        ciphertext: Vec::new(),
+    };
+    codec::encode_versioned(PAYLOAD_SEALED, &body).expect("a sealed body always encodes")
 }
 
 /// The stored payload for `event` with its personal fields sealed under `key`.

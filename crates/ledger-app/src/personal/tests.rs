@@ -97,6 +97,40 @@ fn destroying_a_key_leaves_the_redacted_event_and_refuses_new_personal_data() {
 }
 
 #[test]
+fn an_erased_subjects_event_with_nothing_personal_left_is_stored_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = store(dir.path());
+    let ring = ring(&log, MasterKey::insecure_for_tests()).unwrap();
+    let event = contact();
+    let subject = event.data_subject().unwrap();
+    let mut blank = event.clone();
+    blank.take_personal();
+    // Before the erasure, a blank event is sealed like any other.
+    let live = ring.seal(id(), &blank).unwrap();
+    assert!(!open(&ring, &blank, &live).redacted);
+    ring.begin_erasure(&subject).unwrap();
+    ring.finish_erasure(&subject, true).unwrap();
+
+    // A supervisor finishing the erased customer's work sends no text: nothing to seal.
+    let bytes = ring.seal(id(), &blank).unwrap();
+    assert_eq!(bytes.first(), Some(&PAYLOAD_SEALED));
+    let body = super::decode_sealed(&bytes).unwrap();
+    assert!(body.ciphertext.is_empty());
+    let opened = open(&ring, &blank, &bytes);
+    assert!(opened.redacted);
+    assert_eq!(opened.event, blank);
+    assert_eq!(
+        super::open_redacted(blank.event_type(), blank.schema_version(), &bytes).unwrap(),
+        blank
+    );
+    // Anything personal is still refused.
+    assert!(matches!(
+        ring.seal(EventId::new_v7(), &event),
+        Err(KeyError::Erased { .. })
+    ));
+}
+
+#[test]
 fn a_forgotten_erasure_keeps_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let log = store(dir.path());
