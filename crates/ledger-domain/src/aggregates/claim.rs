@@ -18,12 +18,20 @@
 //! claim's customer or a customer merged with it (`policyNumber`), and cover the loss: the loss's Beijing day lies
 //! within one of the policy's periods (`lossOccurredAt`). A claim on another customer's policy
 //! would make the directory find that customer by the policy number.
+//!
+//! An erased customer's open claim can be finished without recording anything personal, on the
+//! service-case rule ([`super::service_case`]): requesting and completing documents carry no
+//! personal field and are accepted as for anyone; a survey's `findings`, a settlement's
+//! `payee.name` and a rejection's `explanation` are left out for an erased customer (refused,
+//! naming the field, when sent) and written out for a live one. A claim of an erased customer
+//! is not reopened (`CustomerErased`), as none is reported.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use super::links::issued_policy;
 use super::links::{new_business_for, number_not_held_by_another};
+use super::service_case::{WorkText, not_started_again_for_erased, work_text};
 use super::{
     Aggregate, DecisionContext, already_exists, emit, invalid_transition, not_found, not_in_future,
 };
@@ -148,12 +156,17 @@ impl Claim {
         )?;
         if let Some(policy) = policy.filter(|policy| !policy.covers(command.loss_occurred_at)) {
             let periods: Vec<String> = policy.periods.iter().map(ToString::to_string).collect();
+            // A policy cancelled on its first day keeps no period: it never covered a day.
+            let cover = if periods.is_empty() {
+                "was cancelled from its first day and covers no day".to_owned()
+            } else {
+                format!("covers {}", periods.join(", "))
+            };
             return Err(ValidationError::new(
                 "lossOccurredAt",
                 format!(
-                    "within the policy's period, Beijing days inclusive: {} covers {}",
+                    "within the policy's period, Beijing days inclusive: {} {cover}",
                     command.policy_number,
-                    periods.join(", ")
                 ),
             )
             .into());
@@ -173,9 +186,19 @@ impl Claim {
         })
     }
 
-    fn survey(&self, command: &SurveyClaim) -> Result<Vec<Event>, DomainError> {
+    fn survey(
+        &self,
+        command: &SurveyClaim,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let allowed = [ClaimStatus::Reported, ClaimStatus::Reopened];
         let state = self.in_status(&command.claim_number, &allowed, "survey")?;
+        let findings = WorkText {
+            field: "findings",
+            left_out: command.findings.is_erased(),
+            mutation: "surveyClaim",
+        };
+        work_text(findings, state.customer_id, context)?;
         emit(ClaimSurveyed {
             claim_number: command.claim_number.clone(),
             customer_id: state.customer_id,
@@ -229,9 +252,19 @@ impl Claim {
         })
     }
 
-    fn settle(&self, command: &SettleClaim) -> Result<Vec<Event>, DomainError> {
+    fn settle(
+        &self,
+        command: &SettleClaim,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let allowed = [ClaimStatus::DocumentsCompleted];
         let state = self.in_status(&command.claim_number, &allowed, "settle")?;
+        let payee_name = WorkText {
+            field: "payee.name",
+            left_out: command.payee.name.is_erased(),
+            mutation: "settleClaim",
+        };
+        work_text(payee_name, state.customer_id, context)?;
         emit(ClaimSettled {
             claim_number: command.claim_number.clone(),
             customer_id: state.customer_id,
@@ -241,7 +274,11 @@ impl Claim {
         })
     }
 
-    fn reject(&self, command: &RejectClaim) -> Result<Vec<Event>, DomainError> {
+    fn reject(
+        &self,
+        command: &RejectClaim,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let allowed = [
             ClaimStatus::Reported,
             ClaimStatus::Surveyed,
@@ -250,6 +287,12 @@ impl Claim {
             ClaimStatus::Reopened,
         ];
         let state = self.in_status(&command.claim_number, &allowed, "reject")?;
+        let explanation = WorkText {
+            field: "explanation",
+            left_out: command.explanation.is_erased(),
+            mutation: "rejectClaim",
+        };
+        work_text(explanation, state.customer_id, context)?;
         emit(ClaimRejected {
             claim_number: command.claim_number.clone(),
             customer_id: state.customer_id,
@@ -258,9 +301,14 @@ impl Claim {
         })
     }
 
-    fn reopen(&self, command: &ReopenClaim) -> Result<Vec<Event>, DomainError> {
+    fn reopen(
+        &self,
+        command: &ReopenClaim,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let allowed = [ClaimStatus::Settled, ClaimStatus::Rejected];
         let state = self.in_status(&command.claim_number, &allowed, "reopen")?;
+        not_started_again_for_erased(state.customer_id, context)?;
         emit(ClaimReopened {
             claim_number: command.claim_number.clone(),
             customer_id: state.customer_id,
@@ -323,12 +371,12 @@ impl Aggregate for Claim {
     ) -> Result<Vec<Event>, DomainError> {
         match command {
             ClaimCommand::ReportClaim(command) => self.report(command, context),
-            ClaimCommand::SurveyClaim(command) => self.survey(command),
+            ClaimCommand::SurveyClaim(command) => self.survey(command, context),
             ClaimCommand::RequestClaimDocuments(command) => self.request_documents(command),
             ClaimCommand::CompleteClaimDocuments(command) => self.complete_documents(command),
-            ClaimCommand::SettleClaim(command) => self.settle(command),
-            ClaimCommand::RejectClaim(command) => self.reject(command),
-            ClaimCommand::ReopenClaim(command) => self.reopen(command),
+            ClaimCommand::SettleClaim(command) => self.settle(command, context),
+            ClaimCommand::RejectClaim(command) => self.reject(command, context),
+            ClaimCommand::ReopenClaim(command) => self.reopen(command, context),
         }
     }
 }

@@ -16,6 +16,14 @@
 //! - A risk survey is completed once, on an open `RISK_SURVEY` case. Its recommendations are
 //!   followed up by number at any time afterwards, even after the case is closed, because loss
 //!   prevention goes on long after the survey.
+//! - An erased customer's open work can be finished, and nothing personal is recorded doing
+//!   it (their data key is gone, so nothing personal could be sealed): a transition that
+//!   carries no free text (assign, close) is accepted as for anyone, and one that does
+//!   (escalate's `reason`, resolve's `resolution`) is accepted with the text left out (its
+//!   erased value, which leaves nothing to seal) and refused, naming the field, with it. A live
+//!   customer's transitions carry their text written out. Nothing is started again for an
+//!   erased customer: reopening, completing a risk survey and following up its recommendations
+//!   are `CustomerErased`, as opening a case is.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -37,6 +45,8 @@ use crate::events::{
 use crate::ids::{CaseId, CustomerId, StaffId};
 use crate::kinds::{Priority, ServiceCaseKind};
 use crate::{DomainError, ValidationError};
+
+use super::CustomerStanding;
 
 const KIND: &str = "service case";
 
@@ -176,6 +186,15 @@ impl ServiceCase {
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         let state = self.in_status(command.case_id, &[CaseStatus::Open], "escalate")?;
+        work_text(
+            WorkText {
+                field: "reason",
+                left_out: command.reason.is_erased(),
+                mutation: "escalateServiceCase",
+            },
+            state.customer_id,
+            context,
+        )?;
         if let Some(deadline) = command.deadline {
             deadline_after_now(deadline, context)?;
         }
@@ -208,6 +227,15 @@ impl ServiceCase {
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
         let state = self.in_status(command.case_id, &[CaseStatus::Open], "resolve")?;
+        work_text(
+            WorkText {
+                field: "resolution",
+                left_out: command.resolution.is_erased(),
+                mutation: "resolveServiceCase",
+            },
+            state.customer_id,
+            context,
+        )?;
         emit(ServiceCaseResolved {
             case_id: command.case_id,
             customer_id: state.customer_id,
@@ -224,6 +252,7 @@ impl ServiceCase {
     ) -> Result<Vec<Event>, DomainError> {
         let allowed = [CaseStatus::Resolved, CaseStatus::Closed];
         let state = self.in_status(command.case_id, &allowed, "reopen")?;
+        not_started_again_for_erased(state.customer_id, context)?;
         deadline_after_now(command.deadline, context)?;
         emit(ServiceCaseReopened {
             case_id: command.case_id,
@@ -243,9 +272,14 @@ impl ServiceCase {
         })
     }
 
-    fn complete_survey(&self, command: &CompleteRiskSurvey) -> Result<Vec<Event>, DomainError> {
+    fn complete_survey(
+        &self,
+        command: &CompleteRiskSurvey,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let action = "complete a risk survey on";
         let state = self.in_status(command.case_id, &[CaseStatus::Open], action)?;
+        not_started_again_for_erased(state.customer_id, context)?;
         if state.kind != ServiceCaseKind::RiskSurvey {
             return Err(invalid_transition(
                 KIND,
@@ -271,11 +305,16 @@ impl ServiceCase {
         })
     }
 
-    fn follow_up(&self, command: &FollowUpRiskRecommendation) -> Result<Vec<Event>, DomainError> {
+    fn follow_up(
+        &self,
+        command: &FollowUpRiskRecommendation,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         let state = self
             .state
             .as_ref()
             .ok_or_else(|| not_found(KIND, command.case_id))?;
+        not_started_again_for_erased(state.customer_id, context)?;
         let Some(recommendations) = &state.recommendations else {
             return Err(invalid_transition(
                 KIND,
@@ -347,6 +386,67 @@ fn opening_deadline(
         )
         .into()),
     }
+}
+
+/// A transition's free text, as the rule on an erased customer's work sees it.
+pub(super) struct WorkText {
+    /// The command's field, as the API names it within the input (`resolution`, `payee.name`).
+    pub field: &'static str,
+    /// Whether the text was left out: the command carries its erased value.
+    pub left_out: bool,
+    /// The mutation to send again without the text.
+    pub mutation: &'static str,
+}
+
+/// Whether `customer` was erased, as far as the context can tell (a context that cannot tell
+/// takes the customer for live, so the text is required).
+fn is_erased(customer: CustomerId, context: &dyn DecisionContext) -> bool {
+    context.customer_standing(customer) == Some(CustomerStanding::Erased)
+}
+
+/// The rule on the free text of a transition of `customer`'s work: written out for a live
+/// customer (an empty text would read as erased); left out for an erased one, whose data key is
+/// gone, so the work is finished without recording anything personal.
+pub(super) fn work_text(
+    text: WorkText,
+    customer: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let WorkText {
+        field,
+        left_out,
+        mutation,
+    } = text;
+    match (is_erased(customer, context), left_out) {
+        (true, false) => Err(ValidationError::new(
+            field,
+            format!(
+                "customer {customer} was erased: no text can be recorded; send {mutation} \
+                 without {field}"
+            ),
+        )
+        .into()),
+        (false, true) => Err(ValidationError::new(
+            field,
+            "is written out; only an erased customer's work is finished without it",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to start work again for an erased customer (a reopening, a survey, a follow-up):
+/// their open work can be finished, but nothing new is begun for them.
+pub(super) fn not_started_again_for_erased(
+    customer: CustomerId,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    if is_erased(customer, context) {
+        return Err(DomainError::CustomerErased {
+            customer: customer.to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn deadline_after_now(
@@ -431,8 +531,12 @@ impl Aggregate for ServiceCase {
             ServiceCaseCommand::ResolveServiceCase(command) => self.resolve(command, context),
             ServiceCaseCommand::ReopenServiceCase(command) => self.reopen(command, context),
             ServiceCaseCommand::CloseServiceCase(command) => self.close(command),
-            ServiceCaseCommand::CompleteRiskSurvey(command) => self.complete_survey(command),
-            ServiceCaseCommand::FollowUpRiskRecommendation(command) => self.follow_up(command),
+            ServiceCaseCommand::CompleteRiskSurvey(command) => {
+                self.complete_survey(command, context)
+            }
+            ServiceCaseCommand::FollowUpRiskRecommendation(command) => {
+                self.follow_up(command, context)
+            }
         }
     }
 }

@@ -1,5 +1,9 @@
 //! Mutations of the claim aggregate: first notice of loss, survey, documents, settlement,
 //! rejection, reopening. `Recorded.claim` is the claim after the write.
+//!
+//! An erased customer's open claim can be finished: surveyed, settled and rejected with the
+//! text (`findings`, `payee.name`, `explanation`) left out, since nothing personal can be
+//! recorded for them; documents carry none. A live customer's text is required.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use ledger_domain::ValidationError;
@@ -7,10 +11,12 @@ use ledger_domain::commands::{
     CompleteClaimDocuments, RejectClaim, ReopenClaim, ReportClaim, RequestClaimDocuments,
     SettleClaim, SurveyClaim,
 };
+use ledger_domain::events::TIME_GUARANTEE_WORKING_DAYS_MAX;
 use ledger_domain::ids::CustomerId;
 use ledger_domain::kinds::Payee;
 use ledger_domain::values::{ClaimNumber, PersonName, Plate, PolicyNumber};
 
+use super::service_case::work_text;
 use super::{Affected, CommandContext, CommandInput, Recorded, optional, run, whole, written};
 use crate::access::RootAccess;
 use crate::errors::ApiResult;
@@ -38,7 +44,7 @@ pub struct ReportClaimInput {
     pub reported_via: Channel,
     pub injuries: bool,
     pub estimated_loss: Option<Money>,
-    /// A time guarantee promised to the customer, in working days.
+    /// A time guarantee promised to the customer: 1 to 60 working days.
     pub time_guarantee_working_days: Option<i32>,
 }
 
@@ -66,7 +72,10 @@ impl CommandInput for ReportClaimInput {
                     whole(
                         "input.timeGuaranteeWorkingDays",
                         days,
-                        "a number of working days, 0 to 65535",
+                        &format!(
+                            "a time guarantee is 1 to {TIME_GUARANTEE_WORKING_DAYS_MAX} working \
+                             days"
+                        ),
                     )
                 })
                 .transpose()?,
@@ -88,7 +97,9 @@ pub struct SurveyClaimInput {
     pub surveyor: Option<String>,
     pub on_site: bool,
     pub assessed_loss: Money,
-    pub findings: String,
+    /// What the survey found; required, except for an erased customer's claim, where it is
+    /// left out (nothing personal can be recorded for them).
+    pub findings: Option<String>,
 }
 
 impl CommandInput for SurveyClaimInput {
@@ -100,7 +111,7 @@ impl CommandInput for SurveyClaimInput {
             surveyor: context.staff_or_caller("input.surveyor", self.surveyor)?,
             on_site: self.on_site,
             assessed_loss: self.assessed_loss.non_negative("input.assessedLoss")?,
-            findings: written("input.findings", &self.findings)?,
+            findings: work_text("input.findings", self.findings)?,
         })
     }
 
@@ -159,7 +170,18 @@ impl CommandInput for CompleteClaimDocumentsInput {
 #[derive(InputObject, Debug)]
 pub struct PayeeInput {
     pub kind: PayeeKind,
-    pub name: String,
+    /// Required, except when settling an erased customer's claim, where it is left out
+    /// (nothing personal can be recorded for them; the kind stays).
+    pub name: Option<String>,
+}
+
+/// The payee's name: parsed when sent; left out, its erased value (an empty name, which no
+/// parsed one can be), which the domain accepts only for an erased customer's claim.
+fn payee_name(name: Option<String>) -> Result<PersonName, ValidationError> {
+    match name {
+        Some(name) => PersonName::parse("input.payee.name", &name),
+        None => PersonName::try_from(String::new()),
+    }
 }
 
 /// Settles and pays the claim.
@@ -180,7 +202,7 @@ impl CommandInput for SettleClaimInput {
             amount: self.amount.non_negative("input.amount")?,
             payee: Payee {
                 kind: self.payee.kind.into(),
-                name: PersonName::parse("input.payee.name", &self.payee.name)?,
+                name: payee_name(self.payee.name)?,
             },
             direct_payment: self.direct_payment,
         })
@@ -196,7 +218,9 @@ impl CommandInput for SettleClaimInput {
 pub struct RejectClaimInput {
     pub claim_number: String,
     pub reason: ClaimRejectionReason,
-    pub explanation: String,
+    /// Why, in words; required, except for an erased customer's claim, where it is left out
+    /// (nothing personal can be recorded for them; the reason code stays).
+    pub explanation: Option<String>,
 }
 
 impl CommandInput for RejectClaimInput {
@@ -206,7 +230,7 @@ impl CommandInput for RejectClaimInput {
         Ok(RejectClaim {
             claim_number: claim_number(&self.claim_number)?,
             reason: self.reason.into(),
-            explanation: written("input.explanation", &self.explanation)?,
+            explanation: work_text("input.explanation", self.explanation)?,
         })
     }
 

@@ -1,5 +1,9 @@
 //! Mutations of the service-case aggregate: open, assign, escalate, resolve, reopen, close, and
 //! the risk survey with its follow-ups. `Recorded.serviceCase` is the case after the write.
+//!
+//! An erased customer's open case can be finished: assigned, escalated and resolved with the
+//! text (`reason`, `resolution`) left out, since nothing personal can be recorded for them,
+//! then closed. A live customer's text is required.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use ledger_domain::ValidationError;
@@ -9,7 +13,7 @@ use ledger_domain::commands::{
 };
 use ledger_domain::ids::{CaseId, ContactId, CustomerId, StaffId};
 use ledger_domain::kinds::RiskRecommendation;
-use ledger_domain::values::{ClaimNumber, PolicyNumber};
+use ledger_domain::values::{ClaimNumber, FreeText, PolicyNumber};
 
 use super::{
     Affected, CommandContext, CommandInput, Recorded, optional, optional_id, run, whole, written,
@@ -23,6 +27,16 @@ const U16_RULE: &str = "a whole number from 0 to 65535";
 
 fn case_id(id: &ID) -> Result<CaseId, ValidationError> {
     CaseId::parse("input.caseId", id)
+}
+
+/// The free text of a transition of a customer's work: written out when sent; left out, its
+/// erased value (the empty text no written one can be), which the domain accepts only for an
+/// erased customer's work and refuses, naming the field, for a live customer's.
+pub(super) fn work_text(field: &str, text: Option<String>) -> Result<FreeText, ValidationError> {
+    match text {
+        Some(text) => written(field, &text),
+        None => FreeText::parse(field, ""),
+    }
 }
 
 /// Opens a service case with a deadline.
@@ -120,7 +134,9 @@ impl CommandInput for AssignServiceCaseInput {
 pub struct EscalateServiceCaseInput {
     pub case_id: ID,
     pub escalated_to: String,
-    pub reason: String,
+    /// Why; required, except for an erased customer's case, where it is left out (nothing
+    /// personal can be recorded for them).
+    pub reason: Option<String>,
     pub priority: Priority,
     pub deadline: Option<DateTime>,
 }
@@ -132,7 +148,7 @@ impl CommandInput for EscalateServiceCaseInput {
         Ok(EscalateServiceCase {
             case_id: case_id(&self.case_id)?,
             escalated_to: StaffId::parse("input.escalatedTo", &self.escalated_to)?,
-            reason: written("input.reason", &self.reason)?,
+            reason: work_text("input.reason", self.reason)?,
             priority: self.priority.into(),
             deadline: self.deadline.map(|deadline| deadline.0),
         })
@@ -149,7 +165,9 @@ pub struct ResolveServiceCaseInput {
     pub case_id: ID,
     /// Who resolved it; the caller when left out.
     pub resolved_by: Option<String>,
-    pub resolution: String,
+    /// How it was resolved; required, except for an erased customer's case, where it is left
+    /// out (nothing personal can be recorded for them).
+    pub resolution: Option<String>,
 }
 
 impl CommandInput for ResolveServiceCaseInput {
@@ -159,7 +177,7 @@ impl CommandInput for ResolveServiceCaseInput {
         Ok(ResolveServiceCase {
             case_id: case_id(&self.case_id)?,
             resolved_by: context.staff_or_caller("input.resolvedBy", self.resolved_by)?,
-            resolution: written("input.resolution", &self.resolution)?,
+            resolution: work_text("input.resolution", self.resolution)?,
         })
     }
 

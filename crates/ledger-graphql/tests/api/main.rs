@@ -7,6 +7,7 @@ mod audit;
 mod calls;
 mod conformance;
 mod cross_checks;
+mod erased_work;
 mod erasure;
 mod limits;
 mod marketing_rules;

@@ -545,3 +545,147 @@ fn a_claim_number_another_customer_holds_as_an_identifier_is_not_reported_for_th
             owner: other.to_string(),
         });
 }
+
+#[test]
+fn a_policy_cancelled_on_its_first_day_is_said_to_cover_no_day() {
+    let error = given::<Claim>(&[])
+        .with_context(policy_context(customer(), Vec::new()))
+        .when(report())
+        .error();
+    let DomainError::Validation(error) = error else {
+        panic!("expected a validation error, got {error:?}");
+    };
+    assert_eq!(error.field, "lossOccurredAt");
+    assert!(
+        error
+            .rule
+            .ends_with(" was cancelled from its first day and covers no day"),
+        "{error}"
+    );
+    assert!(!error.rule.contains("covers ,"), "{error}");
+}
+
+/// A context in which the claim's customer was erased.
+fn erased() -> FixedContext {
+    FixedContext::at(samples::sample_time()).with_standing(customer(), CustomerStanding::Erased)
+}
+
+/// `text`'s erased value: what a command carries when the text was left out.
+fn left_out<T: crate::personal::Erase>(mut text: T) -> T {
+    text.erase();
+    text
+}
+
+#[test]
+fn an_erased_customers_claim_is_finished_with_its_texts_left_out() {
+    let survey_blank = SurveyClaim {
+        findings: left_out(text("x")),
+        ..survey()
+    };
+    let surveyed_blank = ClaimSurveyed {
+        claim_number: number(),
+        customer_id: customer(),
+        surveyor: staff("surveyor-0011"),
+        on_site: false,
+        assessed_loss: Money::from_fen(265_000),
+        findings: left_out(text("x")),
+    };
+    given::<Claim>(&[reported()])
+        .with_context(erased())
+        .when(survey_blank.clone())
+        .then(&[surveyed_blank.clone().into()]);
+    // Documents carry nothing personal.
+    given::<Claim>(&[reported(), surveyed_blank.into()])
+        .with_context(erased())
+        .when(request_documents())
+        .then(&[documents_requested()]);
+    given::<Claim>(&[reported(), surveyed(), documents_requested()])
+        .with_context(erased())
+        .when(complete_documents())
+        .then(&[documents_completed()]);
+    let blank_payee = Payee {
+        kind: PayeeKind::RepairShop,
+        name: left_out(name("x")),
+    };
+    given::<Claim>(&through_documents())
+        .with_context(erased())
+        .when(SettleClaim {
+            payee: blank_payee.clone(),
+            ..settle()
+        })
+        .then(&[ClaimSettled {
+            claim_number: number(),
+            customer_id: customer(),
+            amount: Money::from_fen(265_000),
+            payee: blank_payee,
+            direct_payment: true,
+        }
+        .into()]);
+    given::<Claim>(&[reported()])
+        .with_context(erased())
+        .when(RejectClaim {
+            explanation: left_out(text("x")),
+            ..reject()
+        })
+        .then(&[ClaimRejected {
+            claim_number: number(),
+            customer_id: customer(),
+            reason: ClaimRejectionReason::NotCovered,
+            explanation: left_out(text("x")),
+        }
+        .into()]);
+}
+
+#[test]
+fn an_erased_customers_claim_takes_no_text_and_a_live_ones_needs_it() {
+    // Sent for an erased customer, the text is refused by name.
+    let error = given::<Claim>(&[reported()])
+        .with_context(erased())
+        .when(survey())
+        .error();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "findings: customer {} was erased: no text can be recorded; send surveyClaim without \
+             findings",
+            customer()
+        )
+    );
+    given::<Claim>(&through_documents())
+        .with_context(erased())
+        .when(settle())
+        .then_invalid("payee.name");
+    given::<Claim>(&[reported()])
+        .with_context(erased())
+        .when(reject())
+        .then_invalid("explanation");
+    // Left out for a live customer, it is refused too: an empty text reads as erased.
+    given::<Claim>(&[reported()])
+        .when(SurveyClaim {
+            findings: left_out(text("x")),
+            ..survey()
+        })
+        .then_invalid("findings");
+    given::<Claim>(&[reported()])
+        .when(RejectClaim {
+            explanation: left_out(text("x")),
+            ..reject()
+        })
+        .then_invalid("explanation");
+    given::<Claim>(&through_documents())
+        .when(SettleClaim {
+            payee: Payee {
+                kind: PayeeKind::Insured,
+                name: left_out(name("x")),
+            },
+            ..settle()
+        })
+        .then_invalid("payee.name");
+    // Nothing is started again for an erased customer.
+    given::<Claim>(&[reported(), rejected()])
+        .with_context(erased())
+        .when(reopen())
+        .then_error(DomainError::CustomerErased {
+            customer: customer().to_string(),
+        });
+}

@@ -568,3 +568,133 @@ fn recommendations_are_followed_up_by_number_even_after_closing() {
             "not surveyed yet",
         ));
 }
+
+/// A context in which the case's customer was erased.
+fn erased() -> crate::aggregates::FixedContext {
+    crate::aggregates::FixedContext::at(samples::sample_time())
+        .with_standing(customer(), crate::aggregates::CustomerStanding::Erased)
+}
+
+/// `text`'s erased value: what a command carries when the text was left out.
+fn left_out(text: crate::values::FreeText) -> crate::values::FreeText {
+    let mut text = text;
+    crate::personal::Erase::erase(&mut text);
+    text
+}
+
+fn escalate() -> EscalateServiceCase {
+    EscalateServiceCase {
+        case_id: case(),
+        escalated_to: staff("supervisor-07"),
+        reason: text("客户投诉升级"),
+        priority: Priority::Urgent,
+        deadline: None,
+    }
+}
+
+#[test]
+fn an_erased_customers_open_case_is_finished_with_its_texts_left_out() {
+    let resolve_blank = ResolveServiceCase {
+        resolution: left_out(text("x")),
+        ..resolve()
+    };
+    let resolved_blank: Event = ServiceCaseResolved {
+        case_id: case(),
+        customer_id: customer(),
+        resolved_by: staff("agent-0042"),
+        resolution: left_out(text("x")),
+        within_deadline: false,
+    }
+    .into();
+    // After the deadline: assigned, escalated and resolved (breached), then closed.
+    let late = deadline() + SignedDuration::from_hours(1);
+    given::<ServiceCase>(&[complaint()])
+        .with_context(erased())
+        .at(late)
+        .when(AssignServiceCase {
+            case_id: case(),
+            assignee: staff("supervisor-07"),
+        })
+        .then(&[ServiceCaseAssigned {
+            case_id: case(),
+            customer_id: customer(),
+            assignee: staff("supervisor-07"),
+            previous_assignee: None,
+        }
+        .into()]);
+    given::<ServiceCase>(&[complaint()])
+        .with_context(erased())
+        .at(late)
+        .when(EscalateServiceCase {
+            reason: left_out(text("x")),
+            ..escalate()
+        })
+        .then(&[ServiceCaseEscalated {
+            case_id: case(),
+            customer_id: customer(),
+            escalated_to: staff("supervisor-07"),
+            reason: left_out(text("x")),
+            priority: Priority::Urgent,
+            deadline: deadline(),
+            level: 1,
+        }
+        .into()]);
+    given::<ServiceCase>(&[complaint()])
+        .with_context(erased())
+        .at(late)
+        .when(resolve_blank)
+        .then(std::slice::from_ref(&resolved_blank));
+    let case = given::<ServiceCase>(&[complaint(), resolved_blank])
+        .with_context(erased())
+        .when(close())
+        .then(&[closed()]);
+    assert_eq!(case.status(), Some(CaseStatus::Closed));
+}
+
+#[test]
+fn an_erased_customers_case_takes_no_text_and_a_live_ones_needs_it() {
+    let error = given::<ServiceCase>(&[complaint()])
+        .with_context(erased())
+        .when(resolve())
+        .error();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "resolution: customer {} was erased: no text can be recorded; send \
+             resolveServiceCase without resolution",
+            customer()
+        )
+    );
+    given::<ServiceCase>(&[complaint()])
+        .with_context(erased())
+        .when(escalate())
+        .then_invalid("reason");
+    given::<ServiceCase>(&[complaint()])
+        .when(ResolveServiceCase {
+            resolution: left_out(text("x")),
+            ..resolve()
+        })
+        .then_invalid("resolution");
+    given::<ServiceCase>(&[complaint()])
+        .when(EscalateServiceCase {
+            reason: left_out(text("x")),
+            ..escalate()
+        })
+        .then_invalid("reason");
+    // Nothing is started again for an erased customer.
+    let erased_error = DomainError::CustomerErased {
+        customer: customer().to_string(),
+    };
+    given::<ServiceCase>(&[complaint(), resolved(true)])
+        .with_context(erased())
+        .when(reopen())
+        .then_error(erased_error.clone());
+    given::<ServiceCase>(&[opened(ServiceCaseKind::RiskSurvey)])
+        .with_context(erased())
+        .when(complete_survey())
+        .then_error(erased_error.clone());
+    given::<ServiceCase>(&[opened(ServiceCaseKind::RiskSurvey), survey_completed()])
+        .with_context(erased())
+        .when(follow_up(1))
+        .then_error(erased_error);
+}
