@@ -5,6 +5,9 @@
 //! - A quote is the first event of its policy number; quoting an existing policy is
 //!   `AlreadyExists`. A policy is issued once, quoted first or not; issuing it again is
 //!   `AlreadyExists`.
+//! - A quote is valid until a day that is not yet past (Beijing days, by the decision's clock).
+//!   Issuing under a quoted number issues that quote: to the customer it was quoted to (or one
+//!   merged with it), and not after its `validUntil`.
 //! - A quote, an issue or a renewal is for a premium above zero and a period of at most a year
 //!   ([`POLICY_PERIOD_DAYS_MAX`]).
 //! - Only an issued policy that was not cancelled is renewed (in force, or lapsed and won back);
@@ -23,7 +26,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 
-use super::links::{new_business_for, number_not_held_by_another};
+use super::links::{new_business_for, number_not_held_by_another, same_customer};
 use super::{
     Aggregate, CustomerStanding, DecisionContext, PolicyStanding, already_exists, emit,
     invalid_transition, not_found,
@@ -173,6 +176,8 @@ struct State {
     /// Every period issued or renewed, oldest first (none while only quoted). One a year:
     /// bounded by the policy's life.
     periods: Vec<PolicyPeriod>,
+    /// The last day (Beijing) a quote may be issued on; `None` once issued.
+    valid_until: Option<Date>,
 }
 
 impl Policy {
@@ -218,9 +223,24 @@ impl Policy {
         Ok(state)
     }
 
-    fn quote(&self, command: &QuotePolicy) -> Result<Vec<Event>, DomainError> {
+    fn quote(
+        &self,
+        command: &QuotePolicy,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         if self.state.is_some() {
             return Err(already_exists(KIND, &command.policy_number));
+        }
+        let today = business_date(context.now());
+        if command.valid_until < today {
+            return Err(ValidationError::new(
+                "validUntil",
+                format!(
+                    "a quote is valid until today ({today}, Beijing) or a later day, not {}",
+                    command.valid_until
+                ),
+            )
+            .into());
         }
         written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyQuoted {
@@ -238,13 +258,16 @@ impl Policy {
         })
     }
 
-    fn issue(&self, command: &IssuePolicy) -> Result<Vec<Event>, DomainError> {
-        if self
-            .state
-            .as_ref()
-            .is_some_and(|state| state.status != PolicyStatus::Quoted)
-        {
-            return Err(already_exists(KIND, &command.policy_number));
+    fn issue(
+        &self,
+        command: &IssuePolicy,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
+        if let Some(state) = &self.state {
+            if state.status != PolicyStatus::Quoted {
+                return Err(already_exists(KIND, &command.policy_number));
+            }
+            quote_stands_for(state, command, context)?;
         }
         written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyIssued {
@@ -388,6 +411,42 @@ impl Policy {
     }
 }
 
+/// Refuses to issue the quote `state` to another customer than the one it was quoted to (or a
+/// customer merged with it), or after its last valid day: an issue under a quoted number is
+/// that quote taken up, and the number is the quoted customer's to find them by.
+fn quote_stands_for(
+    state: &State,
+    command: &IssuePolicy,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let number = &command.policy_number;
+    if !same_customer(state.customer_id, command.customer_id, context) {
+        return Err(ValidationError::new(
+            "customerId",
+            format!(
+                "policy {number} was quoted to customer {}: it is issued to that customer (or a \
+                 customer merged with it), not to {}",
+                state.customer_id, command.customer_id
+            ),
+        )
+        .into());
+    }
+    let today = business_date(context.now());
+    if let Some(valid_until) = state.valid_until
+        && valid_until < today
+    {
+        return Err(ValidationError::new(
+            "policyNumber",
+            format!(
+                "the quote of {number} expired: its validUntil was {valid_until} and today is \
+                 {today} (Beijing); quote it again under a new policy number"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Refuses a policy number another customer holds as a registered identifier (see
 /// [`number_not_held_by_another`]).
 fn number_is_theirs(
@@ -444,6 +503,10 @@ impl Aggregate for Policy {
                     end: period_end,
                 }]
             };
+            let valid_until = match event {
+                Event::PolicyQuoted(quoted) => Some(quoted.valid_until),
+                _ => None,
+            };
             self.state = Some(State {
                 number,
                 customer_id,
@@ -452,6 +515,7 @@ impl Aggregate for Policy {
                 period_start,
                 period_end,
                 periods,
+                valid_until,
             });
             return;
         }
@@ -498,12 +562,12 @@ impl Aggregate for Policy {
             PolicyCommand::QuotePolicy(command) => {
                 new_business_for(command.customer_id, context)?;
                 number_is_theirs(&command.policy_number, command.customer_id, context)?;
-                self.quote(command)
+                self.quote(command, context)
             }
             PolicyCommand::IssuePolicy(command) => {
                 new_business_for(command.customer_id, context)?;
                 number_is_theirs(&command.policy_number, command.customer_id, context)?;
-                self.issue(command)
+                self.issue(command, context)
             }
             PolicyCommand::RenewPolicy(command) => {
                 // A renewal is new business: not for someone whose data was erased (nobody

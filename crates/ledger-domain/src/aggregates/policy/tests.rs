@@ -43,6 +43,10 @@ fn quote() -> QuotePolicy {
 }
 
 fn quoted() -> Event {
+    quoted_payload().into()
+}
+
+fn quoted_payload() -> PolicyQuoted {
     PolicyQuoted {
         policy_number: number(),
         customer_id: customer(),
@@ -56,7 +60,6 @@ fn quoted() -> Event {
         campaign_id: None,
         valid_until: date(2024, 3, 31),
     }
-    .into()
 }
 
 fn issue() -> IssuePolicy {
@@ -492,4 +495,80 @@ fn a_policy_number_another_customer_holds_as_an_identifier_is_not_quoted_or_issu
         .with_context(held_by(other).with_standing(other, CustomerStanding::MergedInto(customer())))
         .when(issue())
         .then(&[issued()]);
+}
+
+#[test]
+fn a_quote_is_valid_until_today_or_a_later_beijing_day() {
+    // 2024-03-15T01:30Z is 09:30 on the 15th in Beijing.
+    let mut command = quote();
+    command.valid_until = date(2024, 3, 14);
+    let error = given::<Policy>(&[]).when(command.clone()).error();
+    let DomainError::Validation(error) = error else {
+        panic!("expected a validation error, got {error:?}");
+    };
+    assert_eq!(error.field, "validUntil");
+    assert!(error.rule.contains("2024-03-15"), "{error}");
+    // Valid until the end of today is fine; a quote given just after Beijing midnight is already
+    // on the next day.
+    command.valid_until = date(2024, 3, 15);
+    given::<Policy>(&[])
+        .when(command.clone())
+        .then(&[PolicyQuoted {
+            valid_until: date(2024, 3, 15),
+            ..quoted_payload()
+        }
+        .into()]);
+    given::<Policy>(&[])
+        .at(samples::timestamp("2024-03-15T16:00:00Z"))
+        .when(command)
+        .then_invalid("validUntil");
+}
+
+#[test]
+fn a_quote_is_issued_to_the_customer_it_was_quoted_to_or_one_merged_with_it() {
+    use crate::aggregates::{CustomerStanding, FixedContext};
+    let other = samples::corporate_customer_id();
+    let mut command = issue();
+    command.customer_id = other;
+    let error = given::<Policy>(&[quoted()]).when(command.clone()).error();
+    let DomainError::Validation(error) = error else {
+        panic!("expected a validation error, got {error:?}");
+    };
+    assert_eq!(error.field, "customerId");
+    assert!(
+        error.rule.contains(&customer().to_string()) && error.rule.contains(&other.to_string()),
+        "names both customers: {error}"
+    );
+    // The quoted customer was merged into `other` since: the survivor takes the quote up.
+    let merged = FixedContext::at(samples::sample_time())
+        .with_standing(customer(), CustomerStanding::MergedInto(other));
+    given::<Policy>(&[quoted()])
+        .with_context(merged)
+        .when(command)
+        .then(&[PolicyIssued {
+            customer_id: other,
+            ..issued_payload()
+        }
+        .into()]);
+}
+
+#[test]
+fn a_quote_past_its_valid_until_day_is_not_issued() {
+    // The quote is valid until 2024-03-31: the whole of that Beijing day, and not after.
+    given::<Policy>(&[quoted()])
+        .at(samples::timestamp("2024-03-31T15:59:59Z"))
+        .when(issue())
+        .then(&[issued()]);
+    let error = given::<Policy>(&[quoted()])
+        .at(samples::timestamp("2024-03-31T16:00:00Z"))
+        .when(issue())
+        .error();
+    let DomainError::Validation(error) = error else {
+        panic!("expected a validation error, got {error:?}");
+    };
+    assert_eq!(error.field, "policyNumber");
+    assert!(
+        error.rule.contains("validUntil was 2024-03-31") && error.rule.contains("quote it again"),
+        "{error}"
+    );
 }
