@@ -108,19 +108,94 @@ pub struct DateTime(pub jiff::Timestamp);
 
 const DATE_TIME_RULE: &str = "an instant is RFC 3339 with an offset, such as 2025-03-01T08:30:00Z";
 
+const DATE_TIME_OFFSET_RULE: &str = "an instant's offset is Z or ±hh:mm (RFC 3339), hours 00 to 23 \
+     and minutes 00 to 59, such as +08:00";
+
+/// The most digits of a second's fraction an instant may carry: nanoseconds, the precision the
+/// ledger keeps (RFC 3339 itself sets no bound).
+const SECOND_FRACTION_DIGITS_MAX: usize = 9;
+
+const DATE_TIME_FRACTION_RULE: &str = "an instant's fraction of a second has at most \
+     SECOND_FRACTION_DIGITS_MAX = 9 digits (nanoseconds)";
+
+/// The bytes of `YYYY-MM-DDThh:mm:ss`, the part of an RFC 3339 instant before its fraction of a
+/// second and its offset.
+const DATE_TIME_SECONDS_BYTES: usize = 19;
+
+/// Why `text` is not an RFC 3339 `date-time`, or `None` when its shape is one (whether the day
+/// and time exist is jiff's to say). jiff's own parser also takes what RFC 3339 does not: an
+/// offset of up to ±25:59:59, with seconds, or without its colon (`+0800`), which would be
+/// taken at its word as a wrong instant.
+fn rfc_3339_problem(text: &str) -> Option<&'static str> {
+    let bytes = text.as_bytes();
+    if bytes.len() < DATE_TIME_SECONDS_BYTES {
+        return Some(DATE_TIME_RULE);
+    }
+    let (date_time, mut rest) = bytes.split_at(DATE_TIME_SECONDS_BYTES);
+    // `T` separates the day and the time; RFC 3339 also allows `t` and, for readability, a
+    // space (its section 5.6).
+    let shape_fits = date_time
+        .iter()
+        .zip(b"dddd-dd-ddTdd:dd:dd")
+        .all(|(byte, expected)| match expected {
+            b'd' => byte.is_ascii_digit(),
+            b'T' => matches!(byte, b'T' | b't' | b' '),
+            other => byte == other,
+        });
+    if !shape_fits {
+        return Some(DATE_TIME_RULE);
+    }
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return Some(DATE_TIME_RULE);
+        }
+        if digits > SECOND_FRACTION_DIGITS_MAX {
+            return Some(DATE_TIME_FRACTION_RULE);
+        }
+        rest = &fraction[digits..];
+    }
+    match rest {
+        b"Z" | b"z" => None,
+        [b'+' | b'-', hours @ .., b':', minute_tens, minute_units] if hours.len() == 2 => {
+            let two_digits = |tens: u8, units: u8| {
+                (tens.is_ascii_digit() && units.is_ascii_digit())
+                    .then(|| (tens - b'0') * 10 + (units - b'0'))
+            };
+            let hours = two_digits(hours[0], hours[1]);
+            let minutes = two_digits(*minute_tens, *minute_units);
+            match (hours, minutes) {
+                (Some(hours), Some(minutes)) if hours <= 23 && minutes <= 59 => None,
+                _ => Some(DATE_TIME_OFFSET_RULE),
+            }
+        }
+        [b'+' | b'-', ..] => Some(DATE_TIME_OFFSET_RULE),
+        _ => Some(DATE_TIME_RULE),
+    }
+}
+
 #[Scalar(
     name = "DateTime",
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
 )]
-/// An instant in RFC 3339 with an offset; the API answers in UTC (`Z`).
+/// An instant in RFC 3339 with an offset, `Z` or `±hh:mm` (hours 00 to 23, minutes 00 to 59):
+/// `"2025-03-01T16:30:00+08:00"`; at most 9 digits of a second's fraction. The API answers in
+/// UTC (`Z`).
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => text
-                .trim()
-                .parse::<jiff::Timestamp>()
-                .map(Self)
-                .map_err(|_| invalid(DATE_TIME_RULE)),
+            Value::String(text) => {
+                let text = text.trim();
+                if let Some(rule) = rfc_3339_problem(text) {
+                    return Err(invalid(rule));
+                }
+                text.parse::<jiff::Timestamp>()
+                    .map(Self)
+                    .map_err(|_| invalid(DATE_TIME_RULE))
+            }
             _ => Err(invalid(DATE_TIME_RULE)),
         }
     }
@@ -237,5 +312,79 @@ mod tests {
         assert_eq!(day.to_value(), Value::String("2025-02-28".into()));
         assert!(<Date as ScalarType>::parse(Value::String("2025-02-30".into())).is_err());
         assert_eq!(int(u64::MAX), i32::MAX);
+    }
+
+    /// The rule a `DateTime` input is refused with (its `rule` extension), or `None` when it
+    /// parses.
+    fn date_time_refusal(text: &str) -> Option<String> {
+        let error = <DateTime as ScalarType>::parse(Value::String(text.into()))
+            .err()?
+            .into_server_error(async_graphql::Pos::default());
+        match error.extensions?.get("rule")? {
+            Value::String(rule) => Some(rule.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    #[test]
+    fn an_instant_has_an_rfc_3339_offset_or_none_at_all() {
+        for refused in [
+            "2026-11-28T05:00:00+25:00",
+            "2026-11-28T05:00:00+24:00",
+            "2026-11-28T05:00:00+99:00",
+            "2026-11-28T05:00:00+08:60",
+            "2026-11-28T05:00:00+08:00:30",
+            "2026-11-28T05:00:00+0800",
+            "2026-11-28T05:00:00+08",
+            "2026-11-28T05:00:00-8:00",
+        ] {
+            assert_eq!(
+                date_time_refusal(refused).as_deref(),
+                Some(DATE_TIME_OFFSET_RULE),
+                "{refused}"
+            );
+        }
+        for refused in [
+            "2026-11-28T05:00+08:00",
+            "2026-11-28T05:00:00",
+            "2026-11-28T05:00:00.Z",
+            "2026-11-28T05:00:00Z[Asia/Shanghai]",
+            "2026-11-28T05:00:00 +08:00",
+            "20261128T050000Z",
+        ] {
+            assert_eq!(
+                date_time_refusal(refused).as_deref(),
+                Some(DATE_TIME_RULE),
+                "{refused}"
+            );
+        }
+        assert_eq!(
+            date_time_refusal("2026-11-28T05:00:00.1234567891Z").as_deref(),
+            Some(DATE_TIME_FRACTION_RULE)
+        );
+        // A day or time that does not exist has the right shape and is still refused.
+        assert_eq!(
+            date_time_refusal("2026-02-30T05:00:00Z").as_deref(),
+            Some(DATE_TIME_RULE)
+        );
+        for (accepted, instant) in [
+            ("2026-11-28T05:00:00+23:59", "2026-11-27T05:01:00Z"),
+            ("2026-11-28T05:00:00-23:59", "2026-11-29T04:59:00Z"),
+            ("2026-11-28T05:00:00-00:00", "2026-11-28T05:00:00Z"),
+            ("2026-11-28t05:00:00z", "2026-11-28T05:00:00Z"),
+            ("2026-11-28 13:00:00+08:00", "2026-11-28T05:00:00Z"),
+            (
+                "2026-11-28T05:00:00.123456789Z",
+                "2026-11-28T05:00:00.123456789Z",
+            ),
+            (" 2026-11-28T13:00:00+08:00 ", "2026-11-28T05:00:00Z"),
+        ] {
+            let parsed = <DateTime as ScalarType>::parse(Value::String(accepted.into()));
+            assert_eq!(
+                parsed.map(|instant| instant.to_value()).ok(),
+                Some(Value::String(instant.into())),
+                "{accepted}"
+            );
+        }
     }
 }
