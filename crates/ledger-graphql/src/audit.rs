@@ -497,7 +497,8 @@ impl AuditQueries {
     /// The customer's timeline as it stood right after `position`, rebuilt from the log without
     /// touching the live read model. Personal text erased since then reads as erased
     /// (`erased: true`, no summary): the erasure destroyed it. Refused past the head, and beyond `AS_OF_EVENTS_MAX`
-    /// events to replay.
+    /// events to replay. `NOT_FOUND` when the customer did not exist then: never registered, or
+    /// registered after `position` (the error names the position it was registered at).
     async fn customer_as_of(
         &self,
         ctx: &Context<'_>,
@@ -524,6 +525,7 @@ impl AuditQueries {
             ));
         }
         let at = position.0;
+        existed_at(state.ledger.log(), customer, at)?;
         let timeline = heavy_read(state, move |ledger| {
             let mut past = ledger.runner().build_as_of(CUSTOMER_TIMELINE, at)?;
             // Personal text erased since reads as erased, not as the blanks it decodes to.
@@ -538,6 +540,28 @@ impl AuditQueries {
             position: at,
             timeline: Arc::new(timeline),
         })
+    }
+}
+
+/// Refuses a customer that did not exist right after `position`: never registered, or
+/// registered later (the first event of its stream, its registration, is past `position`). An
+/// empty timeline would not tell an auditor a wrong id from a customer with no history then.
+fn existed_at(
+    log: &SledEventLog,
+    customer: CustomerId,
+    position: ledger_domain::ids::Position,
+) -> ApiResult<()> {
+    let registered = log
+        .read_stream(&StreamId::customer(customer), 1, 1)?
+        .first()
+        .map(|record| record.position);
+    match registered {
+        None => Err(ApiError::not_found(format!("customer {customer}"))),
+        Some(registered) if registered > position => Err(ApiError::not_found(format!(
+            "customer {customer} as of position {position} (it was registered later, at \
+             position {registered})"
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
