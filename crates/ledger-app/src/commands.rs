@@ -250,6 +250,24 @@ impl DecisionContext for Context<'_> {
         Some(folded.has_contact(contact))
     }
 
+    /// The customer timeline names the customer a contact's entry was first written to; that
+    /// customer's own stream confirms it recorded the contact, so a read model that lags says
+    /// nothing rather than something wrong (a contact recorded moments ago, before the timeline
+    /// applied it, is then not found). Asked only when a command names a contact its
+    /// customer's stream did not record.
+    fn contact_recorder(&self, contact: ContactId) -> Option<CustomerId> {
+        let timeline = self
+            .ledger
+            .runner()
+            .reader(crate::names::CUSTOMER_TIMELINE)
+            .ok()?;
+        let candidate = customer_timeline::contact_timeline(&timeline, contact)
+            .ok()
+            .flatten()?;
+        let folded: Customer = self.fold(&StreamId::customer(candidate))?;
+        folded.has_contact(contact).then_some(candidate)
+    }
+
     fn policy(&self, number: &PolicyNumber) -> Option<PolicyStanding> {
         let policy: Policy = self.fold(&policy_stream(number))?;
         Some(policy.standing())

@@ -63,7 +63,7 @@ pub use apply::{MERGE_HOPS_MAX, strip_erased_since};
 pub use entry::TimelineEntry;
 pub use query::{
     PageRequest, TIMELINE_PAGE_MAX, TIMELINE_SCAN_MAX, TimelineError, TimelineFilter, TimelinePage,
-    entry_count, page,
+    contact_timeline, entry_count, page,
 };
 
 /// The customer-timeline projection. Stateless: everything lives in the state it is given.

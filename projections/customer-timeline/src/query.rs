@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use ledger_domain::events::CATALOGUE;
-use ledger_domain::ids::CustomerId;
+use ledger_domain::ids::{ContactId, CustomerId};
 use ledger_domain::projection::{Order, StateError, StateRead};
 use ledger_domain::values::Channel;
 
@@ -132,6 +132,18 @@ pub fn page(
 /// How many entries `customer`'s timeline holds (for a connection's total count).
 pub fn entry_count(state: &dyn StateRead, customer: CustomerId) -> Result<u64, StateError> {
     Ok(keys::read(state, &customer_key(COUNT, customer))?.unwrap_or(0))
+}
+
+/// The customer whose timeline the contact `contact`'s entry was first written to: the
+/// customer whose stream recorded it (its survivor, for a contact that arrived after its
+/// customer was merged away); `None` when no contact of that id was applied. For a command
+/// that names a contact under another customer's id, to say whose it is.
+pub fn contact_timeline(
+    state: &dyn StateRead,
+    contact: ContactId,
+) -> Result<Option<CustomerId>, StateError> {
+    let home: Option<keys::ContactHome> = keys::read(state, &keys::contact_key(contact))?;
+    Ok(home.map(|home| home.customer))
 }
 
 fn check(filter: &TimelineFilter, request: &PageRequest) -> Result<(), TimelineError> {

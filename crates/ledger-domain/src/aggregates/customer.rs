@@ -25,7 +25,10 @@
 //! - A contact id is recorded once per customer (`AlreadyExists`); only recorded contacts can be
 //!   corrected or rated (`NotFound`), a contact takes one satisfaction answer, and a contact
 //!   cannot start or end in the future. A merged customer's own contacts stay on its stream and
-//!   are still corrected and rated there (its history, not new business).
+//!   are still corrected and rated there (its history, not new business). A contact another
+//!   customer's stream recorded, named under this customer's id (a merged customer's contact
+//!   seen on its survivor's timeline, or the other way round), is invalid `contactId`, naming
+//!   the customer whose id the correction or rating takes.
 //! - A registered identifier that is a policy or claim number is also checked against the
 //!   policy's or claim's own stream: its holder's, or a customer merged with the holder.
 //! - An enquiry, or a contact, naming a campaign needs it launched.
@@ -163,6 +166,37 @@ impl Customer {
                 survivor: survivor.to_string(),
             }),
             _ => Ok(registered),
+        }
+    }
+
+    /// The registered customer `customer_id`, for a correction or rating (`action`, as the
+    /// refusal tells the caller to do it) of the contact `contact_id` its stream recorded. A
+    /// contact recorded before a merge stays on the merged customer's stream and is corrected
+    /// and rated there: history of the merged record, not new business. A contact another
+    /// customer's stream recorded (one the caller sees on a survivor's timeline, say) is refused
+    /// naming that customer, whose id the command takes.
+    fn recorded_here(
+        &self,
+        customer_id: CustomerId,
+        contact_id: ContactId,
+        action: &str,
+        context: &dyn DecisionContext,
+    ) -> Result<&Registered, DomainError> {
+        let registered = self.live(customer_id, true)?;
+        if registered.contacts.contains(&contact_id) {
+            return Ok(registered);
+        }
+        if let Some(recorder) = context.contact_recorder(contact_id)
+            && recorder != customer_id
+        {
+            return Err(recorded_by_another(contact_id, recorder, action, context));
+        }
+        match registered.merged_into {
+            Some(survivor) => Err(DomainError::CustomerMerged {
+                customer: customer_id.to_string(),
+                survivor: survivor.to_string(),
+            }),
+            None => Err(not_found("contact", contact_id)),
         }
     }
 
@@ -368,12 +402,12 @@ impl Customer {
         command: &CorrectContact,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        // A contact recorded before a merge stays on the merged customer's stream, and is
-        // corrected there: history of the merged record, not new business.
-        let registered = self.live(command.customer_id, self.has_contact(command.contact_id))?;
-        if !registered.contacts.contains(&command.contact_id) {
-            return Err(not_found("contact", command.contact_id));
-        }
+        let registered = self.recorded_here(
+            command.customer_id,
+            command.contact_id,
+            "correct it",
+            context,
+        )?;
         contact_has_ended(command.started_at, command.duration_seconds, context)?;
         let links = ContactLinks {
             policy_number: command.policy_number.as_ref(),
@@ -403,16 +437,19 @@ impl Customer {
         })
     }
 
-    fn record_satisfaction(&self, command: &RecordSatisfaction) -> Result<Vec<Event>, DomainError> {
-        // An answer about a contact the merged customer recorded goes with that contact.
-        let merged_allowed = command
-            .contact_id
-            .is_some_and(|contact_id| self.has_contact(contact_id));
-        let registered = self.live(command.customer_id, merged_allowed)?;
+    fn record_satisfaction(
+        &self,
+        command: &RecordSatisfaction,
+        context: &dyn DecisionContext,
+    ) -> Result<Vec<Event>, DomainError> {
         if let Some(contact_id) = command.contact_id {
-            if !registered.contacts.contains(&contact_id) {
-                return Err(not_found("contact", contact_id));
-            }
+            // An answer about a contact goes with that contact, on the stream that recorded it.
+            let registered = self.recorded_here(
+                command.customer_id,
+                contact_id,
+                "record its answer",
+                context,
+            )?;
             if registered.rated.contains(&contact_id) {
                 return Err(ValidationError::new(
                     "contactId",
@@ -422,6 +459,8 @@ impl Customer {
                 )
                 .into());
             }
+        } else {
+            self.live(command.customer_id, false)?;
         }
         emit(SatisfactionRecorded {
             customer_id: command.customer_id,
@@ -492,6 +531,30 @@ impl ContactLinks<'_> {
         }
         Ok(())
     }
+}
+
+/// Refuses a correction or rating of `contact` under another customer's id than `recorder`'s,
+/// whose stream recorded it: `action` (on `customerId` `recorder`) is what to do instead.
+fn recorded_by_another(
+    contact: ContactId,
+    recorder: CustomerId,
+    action: &str,
+    context: &dyn DecisionContext,
+) -> DomainError {
+    let rule = match context.customer_standing(recorder) {
+        Some(CustomerStanding::Erased) => format!(
+            "contact {contact} is customer {recorder}'s contact, and {recorder} was erased: \
+             nothing more is recorded about it"
+        ),
+        Some(CustomerStanding::MergedInto(survivor)) => format!(
+            "contact {contact} is customer {recorder}'s contact (merged into {survivor}): \
+             {action} on customerId {recorder}"
+        ),
+        _ => format!(
+            "contact {contact} is customer {recorder}'s contact: {action} on customerId {recorder}"
+        ),
+    };
+    ValidationError::new("contactId", rule).into()
 }
 
 /// The event recording `command` (shared with the enquiry aggregate).
@@ -651,7 +714,9 @@ impl Aggregate for Customer {
             CustomerCommand::EraseCustomer(command) => self.erase(command),
             CustomerCommand::RecordContact(command) => self.record_contact(command, context),
             CustomerCommand::CorrectContact(command) => self.correct_contact(command, context),
-            CustomerCommand::RecordSatisfaction(command) => self.record_satisfaction(command),
+            CustomerCommand::RecordSatisfaction(command) => {
+                self.record_satisfaction(command, context)
+            }
             CustomerCommand::RecordOnlineEnquiry(command) => self.record_enquiry(command, context),
         }
     }

@@ -142,6 +142,13 @@ pub trait DecisionContext {
         None
     }
 
+    /// The customer whose own stream recorded the contact `contact`, for a correction or
+    /// rating that names it under another customer's id, to say whose it is. `None` when no
+    /// customer recorded it or this context cannot tell (the contact is then not found).
+    fn contact_recorder(&self, _contact: ContactId) -> Option<CustomerId> {
+        None
+    }
+
     /// When `hours` working hours from `from` end on the business calendar, for a deadline
     /// promised in working hours; `Err` says why the calendar cannot tell (a year it does not
     /// cover). `None`: this context has no calendar.
@@ -381,6 +388,14 @@ impl DecisionContext for FixedContext {
 
     fn recorded_contact(&self, customer: CustomerId, contact: ContactId) -> Option<bool> {
         Some(self.contacts.get(&customer)?.contains(&contact))
+    }
+
+    /// The first customer (by id) whose known contacts hold `contact`.
+    fn contact_recorder(&self, contact: ContactId) -> Option<CustomerId> {
+        self.contacts
+            .iter()
+            .find(|(_, contacts)| contacts.contains(&contact))
+            .map(|(customer, _)| *customer)
     }
 
     /// Knows only deadlines from `now` it was given (a calendar with no such entry cannot

@@ -38,6 +38,10 @@ fn register() -> RegisterCustomer {
 }
 
 fn registered() -> Event {
+    registered_payload().into()
+}
+
+fn registered_payload() -> CustomerRegistered {
     CustomerRegistered {
         customer_id: customer(),
         kind: CustomerKind::Individual,
@@ -46,7 +50,6 @@ fn registered() -> Event {
         address: None,
         identifiers: identifiers(),
     }
-    .into()
 }
 
 fn mobile(value: &str) -> Identifier {
@@ -817,6 +820,119 @@ fn a_merged_customer_s_own_contacts_are_still_corrected_and_rated_on_its_stream(
             customer: customer().to_string(),
             survivor: other_customer().to_string(),
         });
+}
+
+/// The rule of the `contactId` refusal `error` is.
+#[track_caller]
+fn contact_refusal(error: DomainError) -> String {
+    match error {
+        DomainError::Validation(error) if error.field == "contactId" => error.rule,
+        other => panic!("expected a validation error on contactId, got {other:?}"),
+    }
+}
+
+#[test]
+fn another_customers_contact_is_refused_naming_whose_it_is_and_the_id_to_use() {
+    let contact = samples::contact_id();
+    let merged = customer();
+    let survivor = other_customer();
+    let survivor_registered: [Event; 1] = [CustomerRegistered {
+        customer_id: survivor,
+        ..registered_payload()
+    }
+    .into()];
+    // The merged customer's contact, seen on the survivor's timeline and named under its id.
+    let context = FixedContext::at(after_the_contact())
+        .with_contacts(merged, &[contact])
+        .with_standing(merged, CustomerStanding::MergedInto(survivor));
+    let under_survivor = CorrectContact {
+        customer_id: survivor,
+        ..correct_contact()
+    };
+    let rule = contact_refusal(
+        given::<Customer>(&survivor_registered)
+            .with_context(context.clone())
+            .when(under_survivor)
+            .error(),
+    );
+    assert_eq!(
+        rule,
+        format!(
+            "contact {contact} is customer {merged}'s contact (merged into {survivor}): correct \
+             it on customerId {merged}"
+        )
+    );
+    let rating = RecordSatisfaction {
+        customer_id: survivor,
+        contact_id: Some(contact),
+        csat: Some(Csat::parse("csat", 3).expect("valid")),
+        nps: None,
+        comment: None,
+    };
+    let rule = contact_refusal(
+        given::<Customer>(&survivor_registered)
+            .with_context(context)
+            .when(rating.clone())
+            .error(),
+    );
+    assert!(
+        rule.ends_with(&format!("record its answer on customerId {merged}")),
+        "{rule}"
+    );
+    // The survivor's contact named under the merged customer's id: correct it on the
+    // survivor's, not "use the survivor" for the merged customer's own business.
+    let context = FixedContext::at(after_the_contact())
+        .with_contacts(survivor, &[contact])
+        .with_standing(survivor, CustomerStanding::Live);
+    let rule = contact_refusal(
+        given::<Customer>(&[registered(), merged_into_other()])
+            .with_context(context)
+            .when(correct_contact())
+            .error(),
+    );
+    assert_eq!(
+        rule,
+        format!(
+            "contact {contact} is customer {survivor}'s contact: correct it on customerId {survivor}"
+        )
+    );
+    // Nobody's contact: not found, as before; on a merged customer, new business refused.
+    given::<Customer>(&survivor_registered)
+        .at(after_the_contact())
+        .when(RecordSatisfaction {
+            customer_id: survivor,
+            ..rating
+        })
+        .then_error(DomainError::NotFound {
+            kind: "contact",
+            id: contact.to_string(),
+        });
+    given::<Customer>(&[registered(), merged_into_other()])
+        .at(after_the_contact())
+        .when(correct_contact())
+        .then_error(DomainError::CustomerMerged {
+            customer: merged.to_string(),
+            survivor: survivor.to_string(),
+        });
+}
+
+#[test]
+fn an_erased_customers_contact_named_under_another_id_says_it_was_erased() {
+    let contact = samples::contact_id();
+    let erased_customer = samples::duplicate_customer_id();
+    let context = FixedContext::at(after_the_contact())
+        .with_contacts(erased_customer, &[contact])
+        .with_standing(erased_customer, CustomerStanding::Erased);
+    let rule = contact_refusal(
+        given::<Customer>(&[registered()])
+            .with_context(context)
+            .when(correct_contact())
+            .error(),
+    );
+    assert!(
+        rule.contains(&format!("{erased_customer} was erased")),
+        "{rule}"
+    );
 }
 
 #[test]
