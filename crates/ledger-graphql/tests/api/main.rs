@@ -3,6 +3,7 @@
 
 mod access;
 mod access_log;
+mod agent_rules;
 mod audit;
 mod calls;
 mod conformance;
