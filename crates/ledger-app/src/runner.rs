@@ -25,7 +25,7 @@ use ledger_store::{
 use tokio::sync::watch;
 
 use crate::overlay::{Layered, Overlay, Pending};
-use crate::personal::KeyRing;
+use crate::personal::{KeyRing, Opened};
 use crate::written_keys::{Filtered, WrittenKeys};
 
 /// Events applied between two commits while catching up: large batches make a rebuild fast;
@@ -142,6 +142,13 @@ impl std::fmt::Debug for ProjectionRunner {
 /// Personal fields come back whole while the subject's data key lives, erased once it was
 /// destroyed (see [`crate::personal`]).
 pub fn decode(keys: &KeyRing, record: &RecordedEvent) -> Result<Event, RunnerError> {
+    open(keys, record).map(|opened| opened.event)
+}
+
+/// [`decode`], saying whether the personal fields came back erased ([`Opened::redacted`]): the
+/// subject's data key was destroyed, or stayed in the ledger an import came from. The folds
+/// learn it from [`Envelope::redacted`].
+pub fn open(keys: &KeyRing, record: &RecordedEvent) -> Result<Opened, RunnerError> {
     let event = &record.event;
     keys.open_payload(
         event.event_id,
@@ -149,7 +156,6 @@ pub fn decode(keys: &KeyRing, record: &RecordedEvent) -> Result<Event, RunnerErr
         event.schema_version,
         &event.payload,
     )
-    .map(|opened| opened.event)
     .map_err(|error| RunnerError::Undecodable {
         position: record.position,
         event_type: event.event_type.clone(),
@@ -158,13 +164,13 @@ pub fn decode(keys: &KeyRing, record: &RecordedEvent) -> Result<Event, RunnerErr
     })
 }
 
-/// Folds `records` (with their decoded events) into `state` through `projection`.
+/// Folds `records` (with their opened events) into `state` through `projection`.
 fn apply_all(
     projection: &dyn Projection,
-    batch: &[(RecordedEvent, Event)],
+    batch: &[(RecordedEvent, Opened)],
     state: &mut dyn StateWrite,
 ) -> Result<(), RunnerError> {
-    for (record, event) in batch {
+    for (record, opened) in batch {
         let envelope = Envelope {
             position: record.position,
             stream: &record.stream,
@@ -173,7 +179,8 @@ fn apply_all(
             occurred_at: record.event.occurred_at,
             recorded_at: record.recorded_at,
             actor: &record.event.actor,
-            event,
+            event: &opened.event,
+            redacted: opened.redacted,
         };
         projection
             .apply(&envelope, state)
@@ -192,11 +199,11 @@ fn read_decoded(
     from: Position,
     to: Position,
     max: usize,
-) -> Result<Vec<(RecordedEvent, Event)>, RunnerError> {
+) -> Result<Vec<(RecordedEvent, Opened)>, RunnerError> {
     let page = log.read_all(from, max.min(READ_PAGE_MAX))?;
     page.into_iter()
         .take_while(|record| record.position <= to)
-        .map(|record| decode(keys, &record).map(|event| (record, event)))
+        .map(|record| open(keys, &record).map(|opened| (record, opened)))
         .collect()
 }
 
@@ -377,8 +384,8 @@ fn read_decoded_batch(
     after: Position,
     to: Position,
     max: usize,
-) -> Result<Vec<(RecordedEvent, Event)>, RunnerError> {
-    let mut batch: Vec<(RecordedEvent, Event)> = Vec::new();
+) -> Result<Vec<(RecordedEvent, Opened)>, RunnerError> {
+    let mut batch: Vec<(RecordedEvent, Opened)> = Vec::new();
     let mut cursor = after;
     while batch.len() < max && cursor < to {
         let page = read_decoded(log, keys, cursor.next(), to, max - batch.len())?;
@@ -394,7 +401,7 @@ fn read_decoded_batch(
 /// `budget` says so.
 fn apply_batch(
     target: &mut Target<'_>,
-    batch: &[(RecordedEvent, Event)],
+    batch: &[(RecordedEvent, Opened)],
     budget: &RebuildBudget,
 ) -> Result<(), RunnerError> {
     let Some((last, _)) = batch.last() else {
@@ -736,7 +743,7 @@ impl ProjectionRunner {
             let mut workers = Vec::with_capacity(targets.len());
             for (index, target) in targets.iter_mut().enumerate() {
                 let (feed, batches) =
-                    mpsc::sync_channel::<Arc<Vec<(RecordedEvent, Event)>>>(BATCHES_AHEAD);
+                    mpsc::sync_channel::<Arc<Vec<(RecordedEvent, Opened)>>>(BATCHES_AHEAD);
                 feeds.push(feed);
                 let reached_sender = reached_sender.clone();
                 workers.push(scope.spawn(move || -> Result<(), RunnerError> {
@@ -963,9 +970,9 @@ impl ProjectionRunner {
 
     /// Applies live records to every projection that has not seen them, one commit each.
     fn apply_live(&self, records: Vec<RecordedEvent>) -> Result<(), RunnerError> {
-        let batch: Vec<(RecordedEvent, Event)> = records
+        let batch: Vec<(RecordedEvent, Opened)> = records
             .into_iter()
-            .map(|record| decode(&self.inner.keys, &record).map(|event| (record, event)))
+            .map(|record| open(&self.inner.keys, &record).map(|opened| (record, opened)))
             .collect::<Result<_, _>>()?;
         let Some((last, _)) = batch.last() else {
             return Ok(());
@@ -973,7 +980,7 @@ impl ProjectionRunner {
         let last = last.position;
         for slot in &self.inner.slots {
             let applied = *slot.applied.borrow();
-            let unseen: Vec<(RecordedEvent, Event)> = batch
+            let unseen: Vec<(RecordedEvent, Opened)> = batch
                 .iter()
                 .filter(|(record, _)| record.position > applied)
                 .cloned()

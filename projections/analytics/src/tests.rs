@@ -63,6 +63,7 @@ fn apply(state: &mut MemoryState, events: &[Recorded]) {
             recorded_at: recorded.occurred_at,
             actor: &recorded.actor,
             event: &recorded.event,
+            redacted: false,
         };
         Analytics.apply(&envelope, state).unwrap();
     }
@@ -432,6 +433,7 @@ fn on_the_synthetic_book_the_buckets_add_up_to_the_contacts_in_the_log() {
             recorded_at: synthetic.occurred_at,
             actor: &synthetic.actor,
             event: &synthetic.event,
+            redacted: false,
         };
         Analytics.apply(&envelope, &mut state).unwrap();
     }

@@ -49,7 +49,8 @@ impl ServiceHistory {
     /// changes, so the runner rebuilds.
     /// 3: a reopened case's old resolution is cleared.
     /// 4: a deadline replaced by an escalation or a reopening is no longer "in working hours".
-    pub const VERSION: u32 = 4;
+    /// 5: an event that reads redacted keeps no text (a case's subject was kept blank).
+    pub const VERSION: u32 = 5;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).
@@ -109,14 +110,20 @@ impl Projection for ServiceHistory {
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
         let at = envelope.occurred_at;
+        // An event that reads redacted keeps no text: its personal fields could not be opened
+        // (its customer's key was destroyed, or stayed in the ledger this one was imported
+        // from), and read as erased, as an erased customer's do.
+        let text_kept = !envelope.redacted;
         match envelope.event {
-            Event::ServiceCaseOpened(event) => self.case_opened(state, at, event),
+            Event::ServiceCaseOpened(event) => self.case_opened(state, at, event, text_kept),
             Event::ServiceCaseAssigned(event) => self.case_assigned(state, at, event),
             Event::ServiceCaseEscalated(event) => self.case_escalated(state, at, event),
-            Event::ServiceCaseResolved(event) => self.case_resolved(state, at, event),
+            Event::ServiceCaseResolved(event) => self.case_resolved(state, at, event, text_kept),
             Event::ServiceCaseReopened(event) => self.case_reopened(state, at, event),
             Event::ServiceCaseClosed(event) => self.case_closed(state, at, event),
-            Event::RiskSurveyCompleted(event) => self.risk_survey_completed(state, at, event),
+            Event::RiskSurveyCompleted(event) => {
+                self.risk_survey_completed(state, at, event, text_kept)
+            }
             Event::RiskRecommendationFollowedUp(event) => {
                 self.risk_recommendation_followed_up(state, at, event)
             }

@@ -82,8 +82,13 @@
 //! - **Merges**: the merged customer's history entries move under the survivor, and later
 //!   events naming the merged customer are filed under the survivor. Records keep the
 //!   customer their events name.
-//! - **Erasure**: free text kept on records (risk recommendations) is personal data sealed
-//!   under the customer's key, so `CustomerErased` removes it from that customer's records.
+//! - **Erasure**: free text kept on records (subjects, resolutions, risk recommendations) is
+//!   personal data sealed under the customer's key, so `CustomerErased` removes it from that
+//!   customer's records. An event that reads redacted
+//!   ([`Envelope::redacted`](ledger_domain::projection::Envelope::redacted): its customer's key
+//!   was destroyed, or stayed in the ledger this one was imported from) keeps no text either,
+//!   as if its customer were erased: a rebuild after an erasure writes what the live fold
+//!   wrote, and a case of a customer whose key is elsewhere has no subject, not a blank one.
 //! - **Configuration**: the calendar and the guarantee table are inputs of the fold. Their
 //!   texts are fingerprinted into the projection's version, so a build with new holiday data
 //!   rebuilds the read model on start and past deadlines derive from the same data as new ones.

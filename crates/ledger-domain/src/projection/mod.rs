@@ -37,6 +37,13 @@ pub struct Envelope<'a> {
     pub recorded_at: Timestamp,
     pub actor: &'a StaffId,
     pub event: &'a Event,
+    /// The event's personal fields could not be opened, and hold their erased values (see
+    /// [`crate::personal`]): its data subject's key was destroyed (the customer was erased), or
+    /// is held by the ledger this one's history was exported from. They read as erased: a fold
+    /// treats them as it treats an erased customer's, so a rebuild, which no longer can open an
+    /// erased customer's earlier events, writes what the live fold wrote once it saw the
+    /// erasure, and a customer whose key stayed in another ledger reads as erased, not blank.
+    pub redacted: bool,
 }
 
 /// The state could not be read or written (a disk error under the runner's store). Not a

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Envelope, MemoryState, Projection, StateWrite};
 use crate::events::Event;
-use crate::ids::{EventId, Position, StaffId, StreamId};
+use crate::ids::{CustomerId, EventId, Position, StaffId, StreamId};
 use crate::samples;
 
 /// One event as the log would hold it.
@@ -18,6 +18,9 @@ pub struct Recorded {
     pub occurred_at: Timestamp,
     pub actor: StaffId,
     pub event: Event,
+    /// The event reads redacted: its personal fields are erased, as the runner hands over an
+    /// event whose data key is gone ([`Envelope::redacted`]).
+    pub redacted: bool,
 }
 
 impl Recorded {
@@ -31,6 +34,7 @@ impl Recorded {
             recorded_at: self.occurred_at,
             actor: &self.actor,
             event: &self.event,
+            redacted: self.redacted,
         }
     }
 }
@@ -75,8 +79,40 @@ impl History {
             occurred_at: at,
             actor: samples::staff("system:test"),
             event,
+            redacted: false,
         });
         at
+    }
+
+    /// Records `event` a minute after the previous one as the runner hands it over when its
+    /// data subject's key is gone (erased, or held by the ledger it was exported from): its
+    /// personal fields erased, and the envelope saying so.
+    pub fn record_redacted(&mut self, event: impl Into<Event>) -> Timestamp {
+        let mut event = event.into();
+        event.take_personal();
+        let at = self.record(event);
+        if let Some(last) = self.recorded.last_mut() {
+            last.redacted = true;
+        }
+        at
+    }
+
+    /// This history as a rebuild reads it once the data keys of `subjects` are gone (destroyed
+    /// by their erasure, or left in the ledger an export came from): every event whose personal
+    /// fields are sealed under one of their keys arrives redacted.
+    pub fn with_keys_gone(&self, subjects: &[CustomerId]) -> Self {
+        let mut rebuilt = self.clone();
+        for recorded in &mut rebuilt.recorded {
+            let subject = recorded.event.data_subject();
+            if subjects
+                .iter()
+                .any(|customer| subject.as_ref() == Some(&StreamId::customer(*customer)))
+            {
+                recorded.event.take_personal();
+                recorded.redacted = true;
+            }
+        }
+        rebuilt
     }
 
     /// Folds every event into a fresh state.

@@ -25,6 +25,7 @@ fn synthetic_state() -> (MemoryState, Timestamp, Timestamp) {
             recorded_at: synthetic.occurred_at,
             actor: &synthetic.actor,
             event: &synthetic.event,
+            redacted: false,
         };
         Marketing.apply(&envelope, &mut state).unwrap();
     }

@@ -30,6 +30,7 @@ fn a_synthetic_history_gives_every_agent_figures_and_shows_handovers() {
             recorded_at: synthetic.occurred_at,
             actor: &synthetic.actor,
             event: &synthetic.event,
+            redacted: false,
         };
         Performance.apply(&envelope, &mut state).unwrap();
         match &synthetic.event {

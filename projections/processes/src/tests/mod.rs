@@ -40,6 +40,7 @@ impl Recorded {
             recorded_at: self.occurred_at,
             actor: &self.actor,
             event: &self.event,
+            redacted: false,
         }
     }
 }

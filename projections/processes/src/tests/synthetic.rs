@@ -27,6 +27,7 @@ fn the_synthetic_network_has_its_two_orphans_and_incomplete_training() {
             recorded_at: synthetic.occurred_at,
             actor: &synthetic.actor,
             event: &synthetic.event,
+            redacted: false,
         };
         Processes.apply(&envelope, &mut state).unwrap();
     }

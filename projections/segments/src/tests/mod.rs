@@ -79,6 +79,7 @@ pub(crate) fn apply(state: &mut MemoryState, events: &[Recorded]) {
             recorded_at: recorded.occurred_at,
             actor: &recorded.actor,
             event: &recorded.event,
+            redacted: false,
         };
         Segments.apply(&envelope, state).unwrap();
     }

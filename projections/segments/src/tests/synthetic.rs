@@ -22,6 +22,7 @@ fn apply(state: &mut MemoryState, events: &[SyntheticEvent], first_position: usi
             recorded_at: synthetic.occurred_at,
             actor: &synthetic.actor,
             event: &synthetic.event,
+            redacted: false,
         };
         Segments.apply(&envelope, state).unwrap();
     }

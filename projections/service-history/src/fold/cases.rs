@@ -44,11 +44,14 @@ pub(crate) fn queue_keys(record: &CaseRecord) -> Vec<Vec<u8>> {
 }
 
 impl ServiceHistory {
+    /// Opens the case; its subject is kept when `text_kept` (the event did not read redacted)
+    /// and its customer was not erased.
     pub(super) fn case_opened(
         &self,
         state: &mut dyn StateWrite,
         opened_at: Timestamp,
         event: &ServiceCaseOpened,
+        text_kept: bool,
     ) -> Result<(), StateError> {
         let record_key = keys::case(event.case_id);
         if state.get(&record_key)?.is_some() {
@@ -78,7 +81,8 @@ impl ServiceHistory {
             policy_number: event.policy_number.clone(),
             claim_number: event.claim_number.clone(),
             opening_contact: event.contact_id,
-            subject: (!is_erased(state, event.customer_id)?).then(|| event.subject.clone()),
+            subject: (text_kept && !is_erased(state, event.customer_id)?)
+                .then(|| event.subject.clone()),
             resolution: None,
             risk_survey: None,
             calendar_notes: Vec::new(),
@@ -136,13 +140,15 @@ impl ServiceHistory {
         })
     }
 
+    /// Resolves an open case; its resolution is kept as [`Self::case_opened`] keeps a subject.
     pub(super) fn case_resolved(
         &self,
         state: &mut dyn StateWrite,
         resolved_at: Timestamp,
         event: &ServiceCaseResolved,
+        text_kept: bool,
     ) -> Result<(), StateError> {
-        let erased = is_erased(state, event.customer_id)?;
+        let erased = !text_kept || is_erased(state, event.customer_id)?;
         update_case(state, event.case_id, |record| {
             if record.status != CaseStatus::Open {
                 return;
@@ -208,13 +214,16 @@ impl ServiceHistory {
         })
     }
 
+    /// Records the case's risk survey; the recommendations' text is kept as
+    /// [`Self::case_opened`] keeps a subject.
     pub(super) fn risk_survey_completed(
         &self,
         state: &mut dyn StateWrite,
         completed_at: Timestamp,
         event: &RiskSurveyCompleted,
+        text_kept: bool,
     ) -> Result<(), StateError> {
-        let erased = is_erased(state, event.customer_id)?;
+        let erased = !text_kept || is_erased(state, event.customer_id)?;
         update_case(state, event.case_id, |record| {
             if record.risk_survey.is_some() {
                 // A case is surveyed once; the aggregate refuses a second survey.

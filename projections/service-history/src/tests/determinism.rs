@@ -14,7 +14,7 @@ use ledger_domain::samples::{plate, vin};
 use super::*;
 
 /// A log touching every kind of event the projection folds.
-fn busy_ledger() -> Ledger {
+pub(super) fn busy_ledger() -> Ledger {
     let (c1, c2, c3) = (case_id(1), case_id(2), case_id(3));
     let (someone, duplicate) = (customer(1), customer(2));
     let mut ledger = Ledger::new();

@@ -7,6 +7,7 @@ mod claims;
 mod customers;
 mod determinism;
 mod pages;
+mod redacted;
 
 use jiff::Timestamp;
 use ledger_domain::events::{
@@ -14,7 +15,7 @@ use ledger_domain::events::{
     ContactRecorded, Event, ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseOpened,
     ServiceCaseReopened, ServiceCaseResolved,
 };
-use ledger_domain::ids::{CaseId, ContactId, CustomerId, EventId, Position, StaffId};
+use ledger_domain::ids::{CaseId, ContactId, CustomerId, EventId, Position, StaffId, StreamId};
 use ledger_domain::kinds::{ContactOutcome, Payee, PayeeKind, Priority, ServiceCaseKind};
 use ledger_domain::projection::{Envelope, MemoryState, Projection};
 use ledger_domain::samples::{name, staff, text};
@@ -29,6 +30,9 @@ pub(crate) struct Recorded {
     pub occurred_at: Timestamp,
     pub actor: StaffId,
     pub event: Event,
+    /// Its personal fields read erased: the runner could not open them (see
+    /// [`ledger_domain::projection::Envelope::redacted`]).
+    pub redacted: bool,
 }
 
 /// A hand-made log: events in the order they are recorded, positions from 1.
@@ -50,8 +54,38 @@ impl Ledger {
             occurred_at: beijing(local),
             actor: staff("agent-0001"),
             event: event.into(),
+            redacted: false,
         });
         self
+    }
+
+    /// [`Ledger::at`], the event reading as the runner hands it over when its customer's key
+    /// is gone (erased, or left in the ledger it was exported from): its personal fields
+    /// erased, and the envelope saying so.
+    pub fn at_redacted(&mut self, local: &str, event: impl Into<Event>) -> &mut Self {
+        self.at(local, event);
+        if let Some(last) = self.events.last_mut() {
+            last.event.take_personal();
+            last.redacted = true;
+        }
+        self
+    }
+
+    /// This log as a rebuild reads it once the keys of `customers` are gone: every event
+    /// sealed under one of them arrives redacted.
+    pub fn with_keys_gone(&self, customers: &[CustomerId]) -> Self {
+        let mut rebuilt = self.clone();
+        for recorded in &mut rebuilt.events {
+            let subject = recorded.event.data_subject();
+            if customers
+                .iter()
+                .any(|customer| subject == Some(StreamId::customer(*customer)))
+            {
+                recorded.event.take_personal();
+                recorded.redacted = true;
+            }
+        }
+        rebuilt
     }
 }
 
@@ -73,6 +107,7 @@ pub(crate) fn apply(projection: &ServiceHistory, state: &mut MemoryState, events
             recorded_at: recorded.occurred_at,
             actor: &recorded.actor,
             event: &recorded.event,
+            redacted: recorded.redacted,
         };
         projection.apply(&envelope, state).unwrap();
     }
