@@ -17,11 +17,23 @@ use crate::record::{AccountManager, Consent, CustomerRecord, IdentifierOwners, O
 const ERASURE_CHUNK_ENTRIES: usize = 1_024;
 
 pub fn apply(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
+    fold(envelope, state)?;
+    if envelope.redacted {
+        // The personal fields are sealed under the key of the event's data subject (the last
+        // customer it names, as `Event::data_subject` says): that customer reads as erased.
+        if let Some(&subject) = envelope.event.customer_ids().last() {
+            unreadable(state, subject)?;
+        }
+    }
+    Ok(())
+}
+
+fn fold(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
     let at = envelope.occurred_at;
     match envelope.event {
-        Event::CustomerRegistered(event) => register(state, event, at),
+        Event::CustomerRegistered(event) => register(state, event, at, envelope.redacted),
         Event::IdentifierAdded(event) => {
-            if is_erased(state, event.customer_id)? {
+            if erasure_recorded(state, event.customer_id)? {
                 return Ok(());
             }
             set_holder(state, &event.identifier, Some(event.customer_id))
@@ -33,9 +45,12 @@ pub fn apply(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), 
             }
             set_holder(state, &event.identifier, None)
         }
-        Event::ProfileUpdated(event) => update_live_record(state, event.customer_id, |record| {
-            record.name = Some(event.name.clone());
-            record.group = event.group.clone();
+        Event::ProfileUpdated(event) => update_record(state, event.customer_id, |record| {
+            // Personal: never written into a record that reads as erased.
+            if !record.erased {
+                record.name = Some(event.name.clone());
+                record.group = event.group.clone();
+            }
         }),
         Event::ConsentChanged(event) => update_live_record(state, event.customer_id, |record| {
             let consent = Consent {
@@ -107,10 +122,13 @@ pub fn apply(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), 
     }
 }
 
+/// Registers the customer. A registration that reads redacted registers a customer that reads
+/// as erased from the start: no name, no group, no identifiers (their values are erased).
 fn register(
     state: &mut dyn StateWrite,
     event: &CustomerRegistered,
     at: Timestamp,
+    redacted: bool,
 ) -> Result<(), StateError> {
     // The aggregate registers a customer once; a second registration changes nothing here
     // either, so the fold stays total whatever the log holds.
@@ -120,14 +138,14 @@ fn register(
     let record = CustomerRecord {
         id: event.customer_id,
         kind: event.kind,
-        name: Some(event.name.clone()),
-        group: event.group.clone(),
+        name: (!redacted).then(|| event.name.clone()),
+        group: event.group.clone().filter(|_| !redacted),
         identifiers: Vec::new(),
         account_manager: None,
         consents: Vec::new(),
         merged_into: None,
         merged_from: Vec::new(),
-        erased: false,
+        erased: redacted,
         registered_at: at,
         erased_at: None,
     };
@@ -166,7 +184,7 @@ fn merge(state: &mut dyn StateWrite, event: &CustomersMerged) -> Result<(), Stat
 }
 
 /// Forgets everything personal about `customer`: every identifier entry it holds or is linked
-/// to, its name and group, and its place in name search.
+/// to, its name and group, and its place in name search; records when.
 fn erase(
     state: &mut dyn StateWrite,
     customer: CustomerId,
@@ -214,13 +232,14 @@ fn link_policy(
     )
 }
 
-/// Links each `(kind, value)` to `customer`, unless the customer was erased.
+/// Links each `(kind, value)` to `customer`, unless the customer was erased. An erased value
+/// (a plate or VIN of an event that reads redacted) is no identifier and is skipped.
 fn link_all(
     state: &mut dyn StateWrite,
     customer: CustomerId,
     identifiers: &[(IdentifierKind, &str)],
 ) -> Result<(), StateError> {
-    if is_erased(state, customer)? {
+    if erasure_recorded(state, customer)? {
         return Ok(());
     }
     for &(kind, value) in identifiers {
@@ -235,12 +254,16 @@ fn link_all(
 }
 
 /// Makes `holder` (or nobody) the holder of `identifier`, keeping the reverse index and the
-/// records of the previous and the new holder in step.
+/// records of the previous and the new holder in step. An erased identifier (of an event that
+/// reads redacted) changes nothing: its value is gone, and it is nobody's key.
 fn set_holder(
     state: &mut dyn StateWrite,
     identifier: &Identifier,
     holder: Option<CustomerId>,
 ) -> Result<(), StateError> {
+    if identifier.is_erased() {
+        return Ok(());
+    }
     let mut owners = read_owners(state, identifier)?;
     if owners.held == holder {
         return Ok(());
@@ -318,8 +341,28 @@ fn update_owned(
     }
 }
 
-fn is_erased<S: StateRead + ?Sized>(state: &S, customer: CustomerId) -> Result<bool, StateError> {
-    Ok(read_record(state, customer)?.is_some_and(|record| record.erased))
+/// Whether `customer`'s erasure was recorded (`CustomerErased`): nothing about them is linked
+/// or changed any more. A customer that only reads as erased (see [`unreadable`]) still takes
+/// non-personal facts, as the live fold took them before the erasure.
+fn erasure_recorded<S: StateRead + ?Sized>(
+    state: &S,
+    customer: CustomerId,
+) -> Result<bool, StateError> {
+    Ok(read_record(state, customer)?.is_some_and(|record| record.erasure_recorded()))
+}
+
+/// `customer`'s personal fields cannot be opened (an event of theirs read redacted): their
+/// data key was destroyed, or stayed in the ledger this one was imported from. The record reads
+/// as erased, as an erased customer's does (no name, no group, out of name search), without an
+/// erasure time, since no erasure was recorded. Their identifiers were never indexed (their
+/// values are erased); any indexed before the key went are forgotten by the `CustomerErased`
+/// that destroyed it.
+fn unreadable(state: &mut dyn StateWrite, customer: CustomerId) -> Result<(), StateError> {
+    update_record(state, customer, |record| {
+        record.name = None;
+        record.group = None;
+        record.erased = true;
+    })
 }
 
 /// Applies `change` to the record of `customer`, if it is registered.
@@ -339,15 +382,15 @@ fn update_record(
     Ok(())
 }
 
-/// Like [`update_record`], but leaves an erased record alone: nothing personal is written back
-/// into it, whatever arrives later.
+/// Like [`update_record`], but leaves the record of a customer whose erasure was recorded
+/// alone, whatever arrives later.
 fn update_live_record(
     state: &mut dyn StateWrite,
     customer: CustomerId,
     change: impl FnOnce(&mut CustomerRecord),
 ) -> Result<(), StateError> {
     update_record(state, customer, |record| {
-        if !record.erased {
+        if !record.erasure_recorded() {
             change(record);
         }
     })

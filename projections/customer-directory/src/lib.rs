@@ -60,6 +60,15 @@
 //! name from search, and keeps a record of non-personal facts (kind, dates, account manager,
 //! consents, merges) with `erased` set. Later linking events for an erased customer are ignored.
 //!
+//! An event that reads redacted ([`Envelope::redacted`]: its data subject's key was destroyed,
+//! or stayed in the ledger this one was imported from) gives nothing personal: its name is not
+//! written, its identifiers (erased values) are not indexed, and its data subject's record reads
+//! as erased (`erased` set, no name or group, out of name search) with no `erased_at`, since no
+//! erasure was recorded here. Non-personal facts (consents, account manager, merges, policy
+//! and claim numbers) are still folded, as they were before a real erasure, so a rebuild that
+//! can no longer open an erased customer's earlier events writes what the live fold wrote; and
+//! a customer whose key is elsewhere is still found by a policy or claim number.
+//!
 //! Values are encoded with [`ledger_domain::codec`]; the layout is version 1.
 //!
 //! [`Identifier::parse`]: ledger_domain::values::Identifier::parse
@@ -88,8 +97,10 @@ impl Projection for CustomerDirectory {
         "customer-directory"
     }
 
+    /// 2: an event that reads redacted leaves its data subject reading as erased (no name,
+    /// no identifiers indexed), not with blank ones.
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

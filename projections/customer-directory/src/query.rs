@@ -43,7 +43,9 @@ pub enum SearchError {
 
 /// The customer `identifier` finds: its holder, or else the customer a policy or claim event
 /// linked it to, followed through merges to the final survivor. `None` when nobody has it or
-/// when that survivor was erased.
+/// when that survivor was erased. A survivor whose personal data reads as erased only because
+/// its data key is not in this ledger is found (by what is not personal: policy and claim
+/// numbers), and its record says `erased`.
 pub fn resolve(
     state: &dyn StateRead,
     identifier: &Identifier,
@@ -53,7 +55,7 @@ pub fn resolve(
         return Ok(None);
     };
     let survivor = survivor(state, direct)?;
-    let erased = customer(state, survivor)?.is_some_and(|record| record.erased);
+    let erased = customer(state, survivor)?.is_some_and(|record| record.erasure_recorded());
     Ok((!erased).then_some(survivor))
 }
 

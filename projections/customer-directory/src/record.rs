@@ -11,11 +11,16 @@ use serde::{Deserialize, Serialize};
 ///
 /// Once `erased` is set the record keeps only non-personal facts: `name`, `group` and
 /// `identifiers` are empty, and the customer is gone from name search.
+///
+/// `erased` says the customer's personal data reads as erased here: it was erased
+/// (`CustomerErased`, at `erased_at`), or it cannot be opened in this ledger because the
+/// customer's data key stayed in the ledger the history was exported from (an `import` of an
+/// export into a new ledger); then `erased_at` is `None`, since nothing was erased here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerRecord {
     pub id: CustomerId,
     pub kind: CustomerKind,
-    /// The person's or company's name; `None` once erased.
+    /// The person's or company's name; `None` once erased (or unreadable here).
     pub name: Option<PersonName>,
     /// The group company the customer belongs to (集团客户), if any.
     pub group: Option<PersonName>,
@@ -31,9 +36,12 @@ pub struct CustomerRecord {
     pub merged_into: Option<CustomerId>,
     /// The customers merged into this one, in the order of their merges.
     pub merged_from: Vec<CustomerId>,
+    /// The personal data reads as erased: erased, or its data key is not in this ledger.
     pub erased: bool,
     /// When the customer was registered (business time).
     pub registered_at: Timestamp,
+    /// When the customer was erased (business time); `None` for a customer whose personal data
+    /// reads as erased only because its data key is not in this ledger.
     pub erased_at: Option<Timestamp>,
 }
 
@@ -42,6 +50,12 @@ impl CustomerRecord {
     /// erased.
     pub fn is_listed(&self) -> bool {
         self.name.is_some() && self.merged_into.is_none() && !self.erased
+    }
+
+    /// Whether the customer's erasure was recorded (`CustomerErased`), rather than their
+    /// personal data reading as erased only because their data key is not in this ledger.
+    pub fn erasure_recorded(&self) -> bool {
+        self.erased_at.is_some()
     }
 }
 
