@@ -114,7 +114,8 @@ fn correct(
             continue;
         };
         entry.correct(event);
-        if is_erased(state, customer)? || is_erased(state, entry.recorded_for)? {
+        if envelope.redacted || is_erased(state, customer)? || is_erased(state, entry.recorded_for)?
+        {
             entry.erase();
         }
         if moved == home.slot {

@@ -58,7 +58,9 @@ pub struct TimelineEntry {
     pub recorded_for: CustomerId,
     /// A `ContactCorrected` replaced the facts of this contact.
     pub corrected: bool,
-    /// The personal data of `recorded_for` (or of the timeline's owner) was erased.
+    /// The personal data of `recorded_for` (or of the timeline's owner) was erased, or the
+    /// event's could not be opened here (its data key stayed in the ledger it was exported
+    /// from): either way `summary` is `None`.
     pub erased: bool,
 }
 
@@ -116,10 +118,10 @@ impl TimelineEntry {
 
 /// The entry for `envelope` on the timeline of `recorded_for`, the customer the event names.
 /// `None` for the events that are not entries: corrections (they change an entry instead) and
-/// events that name no customer.
+/// events that name no customer. An event that reads redacted gives an erased entry.
 pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<TimelineEntry> {
     let new = |title: String| TimelineEntry::new(envelope, recorded_for, title);
-    let entry = match envelope.event {
+    let mut entry = match envelope.event {
         Event::CustomerRegistered(event) => TimelineEntry {
             summary: Some(event.name.to_string()),
             ..new(format!("Customer registered ({})", label(&event.kind)))
@@ -451,11 +453,14 @@ pub fn entry_for(envelope: &Envelope<'_>, recorded_for: CustomerId) -> Option<Ti
         | Event::ProcessPublished(_)
         | Event::ProcessTrainingRecorded(_) => return None,
     };
+    if envelope.redacted {
+        entry.erase();
+    }
     Some(entry)
 }
 
 /// The entry for a correction of a contact the timeline never saw (its record is missing from
-/// the log): the corrected facts, flagged as corrected.
+/// the log): the corrected facts, flagged as corrected (and erased, when it reads redacted).
 pub fn correction_entry(
     envelope: &Envelope<'_>,
     event: &ContactCorrected,
@@ -463,6 +468,9 @@ pub fn correction_entry(
 ) -> TimelineEntry {
     let mut entry = TimelineEntry::new(envelope, recorded_for, String::new());
     entry.correct(event);
+    if envelope.redacted {
+        entry.erase();
+    }
     entry
 }
 

@@ -41,6 +41,13 @@
 //!   `erased`; kinds, channels, amounts, dates and titles (which never hold personal data)
 //!   stay. Entries arriving later for an erased customer are stripped as they are written, so
 //!   a rebuild that no longer can read the erased customer's sealed fields writes the same.
+//! - An event that reads redacted ([`Envelope::redacted`]: its data subject's key was
+//!   destroyed, or stayed in the ledger this one was imported from) gives entries already
+//!   stripped (`erased`, no `summary`), and so does a correction that reads redacted. A
+//!   rebuild after an erasure reads the erased customer's earlier events so, and writes what
+//!   the live fold wrote once it stripped them; a customer whose key is elsewhere shows erased
+//!   entries, not blank ones. An entry of an event with nothing personal (a consent change)
+//!   arrives whole: nothing of it was erased.
 //! - `ContactCorrected` rewrites the contact's entry, wherever merges copied it, with the
 //!   corrected facts and `corrected: true`. A contact is dated when it ended, so a corrected
 //!   `startedAt` or `durationSeconds` moves the entry (and its copies) to the corrected end,
@@ -78,8 +85,9 @@ impl Projection for CustomerTimeline {
     /// 2: titles give deadlines in Beijing time, and a deadline in working hours as such.
     /// 3: a correction of a contact's time moves its entry to the corrected time.
     /// 4: "1 document requested", not "1 documents".
+    /// 5: an event that reads redacted gives an erased entry, not one with a blank summary.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

@@ -1,5 +1,6 @@
 //! Tests of the customer timeline: given hand-made events, then exactly these pages.
 
+mod redacted;
 mod support;
 
 use std::cell::Cell;
@@ -984,7 +985,7 @@ fn every_sample_event_folds() {
         " documents requested"
     };
     assert!(requested.contains(&format!("{count}{noun}")), "{requested}");
-    assert_eq!(CustomerTimeline.version(), 4);
+    assert_eq!(CustomerTimeline.version(), 5);
 }
 
 /// Every path of the fold: contacts, merges, a correction across a merge, erasures.
