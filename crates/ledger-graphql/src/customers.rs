@@ -199,7 +199,7 @@ impl Customer {
         self.record.kind.into()
     }
 
-    /// The person's or company's name (masked for analysts); null once erased.
+    /// The person's or company's name (masked for analysts); null once erased (`erased`).
     async fn name(&self, ctx: &Context<'_>) -> Option<String> {
         let masked = masked(ctx);
         self.record
@@ -316,7 +316,11 @@ impl Customer {
             .collect()
     }
 
-    /// The customer's personal data was erased.
+    /// The customer's personal data reads as erased: it was erased (`erasedAt` says when), or
+    /// it cannot be opened in this ledger, whose history was imported from an export while the
+    /// customer's data key stayed in the ledger that exported it (`erasedAt` is null: nothing
+    /// was erased here). Either way the name, group and identifiers are gone, and so is the
+    /// personal text of the timeline and of service cases.
     async fn erased(&self) -> bool {
         self.record.erased
     }
@@ -325,6 +329,8 @@ impl Customer {
         self.record.registered_at.into()
     }
 
+    /// When the customer was erased; null when not, also when the personal data reads as
+    /// erased only because its data key is in the ledger this one was imported from.
     async fn erased_at(&self) -> Option<DateTime> {
         self.record.erased_at.map(Into::into)
     }

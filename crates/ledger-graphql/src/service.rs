@@ -168,7 +168,8 @@ impl ServiceCase {
     }
 
     /// What the case is about, as opened (masked for analysts); null once the customer's
-    /// personal data is erased.
+    /// personal data is erased, or when it cannot be opened in this ledger (the customer's
+    /// `erased` says which).
     async fn subject(&self, ctx: &Context<'_>) -> Option<String> {
         shown_text(self.record.subject.as_ref(), masked(ctx))
     }

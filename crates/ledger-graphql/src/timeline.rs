@@ -188,7 +188,9 @@ impl TimelineEntry {
         self.entry.corrected
     }
 
-    /// The personal data of the customer it was recorded for was erased.
+    /// The personal data of the customer it was recorded for was erased, or cannot be opened
+    /// in this ledger (the customer's data key stayed in the ledger this one's history was
+    /// exported from): `summary` is null.
     async fn erased(&self) -> bool {
         self.entry.erased
     }
