@@ -7,6 +7,7 @@ mod csv_import;
 mod disk_faults;
 mod erasure;
 mod fixture;
+mod foreign_subjects;
 mod http_errors;
 mod import_rules;
 mod kill_loop;
