@@ -164,6 +164,31 @@ impl PersonName {
     }
 }
 
+/// The rule of a text written by staff or a customer (see [`FreeText::written`]).
+pub const WRITTEN_OUT_RULE: &str = "is written out: not empty or only spaces";
+
+impl FreeText {
+    /// A text written by staff or a customer (a summary, a reason, a comment), checked as free
+    /// text and not blank: an empty summary or correction reason says nothing to the next
+    /// reader, and a blank personal text would be stored as an empty one, which reads as if
+    /// erased. (Free text itself may be empty, since an erased field reads as empty.) The API's
+    /// rule for every text it takes, and the import's for every such text of a line.
+    pub fn written(field: &str, text: &str) -> Result<Self, ValidationError> {
+        let text = Self::parse(field, text)?;
+        text.written_out(field)?;
+        Ok(text)
+    }
+
+    /// Refuses a blank text where one is written ([`FreeText::written`]), for a text already
+    /// parsed (parsing trims it, so only spaces leave it empty).
+    pub fn written_out(&self, field: &str) -> Result<(), ValidationError> {
+        if self.0.is_empty() {
+            return Err(ValidationError::new(field, WRITTEN_OUT_RULE));
+        }
+        Ok(())
+    }
+}
+
 /// An amount of money in integer fen (CNY cents). Never a float.
 #[derive(
     Debug,

@@ -95,9 +95,7 @@ impl Campaign {
         action: &'static str,
     ) -> Result<&State, DomainError> {
         let state = self.launched(campaign_id)?;
-        if state.status != CampaignStatus::Running {
-            return Err(invalid_transition(KIND, campaign_id, action, state.status));
-        }
+        still_running(campaign_id, state.status, action)?;
         Ok(state)
     }
 
@@ -125,7 +123,7 @@ impl Campaign {
     }
 
     fn incur_cost(&self, command: &IncurCampaignCost) -> Result<Vec<Event>, DomainError> {
-        let state = self.running(command.campaign_id, "incur a cost on")?;
+        let state = self.running(command.campaign_id, INCUR_A_COST)?;
         let Some(total_cost) = state.total_cost.checked_add(command.amount) else {
             return Err(
                 ValidationError::new("amount", "the campaign's total cost would overflow").into(),
@@ -146,14 +144,8 @@ impl Campaign {
         command: &SendCampaignTouch,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        let state = self.running(command.campaign_id, "send a touch for")?;
-        if !state.channels.contains(&command.channel) {
-            return Err(ValidationError::new(
-                "channel",
-                "a touch uses one of the campaign's channels",
-            )
-            .into());
-        }
+        let state = self.running(command.campaign_id, SEND_A_TOUCH)?;
+        on_its_channels(&state.channels, command.channel)?;
         consented_to(command.customer_id, command.channel, context)?;
         emit(CampaignTouchSent {
             campaign_id: command.campaign_id,
@@ -195,7 +187,7 @@ impl Campaign {
     }
 
     fn close(&self, command: &CloseCampaign) -> Result<Vec<Event>, DomainError> {
-        let state = self.running(command.campaign_id, "close")?;
+        let state = self.running(command.campaign_id, CLOSE)?;
         emit(CampaignClosed {
             campaign_id: command.campaign_id,
             budget: state.budget,
@@ -214,6 +206,36 @@ fn channel_name(channel: Channel) -> String {
         Ok(serde_json::Value::String(name)) => name,
         _ => format!("{channel:?}"),
     }
+}
+
+/// The actions recorded only while a campaign runs, as its refusal names them ("cannot send a
+/// touch for campaign … while it is closed").
+pub const SEND_A_TOUCH: &str = "send a touch for";
+pub const INCUR_A_COST: &str = "incur a cost on";
+pub const CLOSE: &str = "close";
+
+/// Costs, touches and the close are recorded only while the campaign runs: `status` is
+/// `campaign_id`'s, and `action` one of [`SEND_A_TOUCH`], [`INCUR_A_COST`], [`CLOSE`]. (Also the
+/// import's rule, `ledger-server`'s `import_rules`.)
+pub fn still_running(
+    campaign_id: CampaignId,
+    status: CampaignStatus,
+    action: &'static str,
+) -> Result<(), DomainError> {
+    if status != CampaignStatus::Running {
+        return Err(invalid_transition(KIND, campaign_id, action, status));
+    }
+    Ok(())
+}
+
+/// A touch uses one of the campaign's `channels`. (Also the import's rule.)
+pub fn on_its_channels(channels: &[Channel], channel: Channel) -> Result<(), DomainError> {
+    if !channels.contains(&channel) {
+        return Err(
+            ValidationError::new("channel", "a touch uses one of the campaign's channels").into(),
+        );
+    }
+    Ok(())
 }
 
 /// Who the rules on a response's policy call its customer.

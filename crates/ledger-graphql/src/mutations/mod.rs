@@ -166,17 +166,10 @@ pub fn optional_id<T>(
 }
 
 /// A required text written by staff (a summary, a reason, a subject …), checked as the domain's
-/// free text and not blank: an empty summary or correction reason says nothing to the next
-/// reader. (The domain accepts empty free text, since an erased field reads as empty.)
+/// free text and not blank: the domain's rule ([`FreeText::written`]), which `import` keeps
+/// for the same fields.
 pub fn written(field: &str, text: &str) -> Result<FreeText, ValidationError> {
-    let text = FreeText::parse(field, text)?;
-    if text.as_str().is_empty() {
-        return Err(ValidationError::new(
-            field,
-            "is written out: not empty or only spaces",
-        ));
-    }
-    Ok(text)
+    FreeText::written(field, text)
 }
 
 /// An optional text written by staff or a customer (a comment, an address, a message): left
