@@ -4,7 +4,9 @@
 //! erasure of nobody or twice, an erasure of a customer others were merged into before them, a
 //! contact naming a policy nobody issued or another customer's, an event id naming another
 //! event, a campaign touch on a channel its customer never consented to, a campaign response
-//! naming another customer's policy, a purchase for the wrong premium or bought twice — exits 1
+//! naming another customer's policy, a purchase for the wrong premium or bought twice, a blank
+//! text (NDJSON or CSV), a line dated in the future or a contact not dated when it ended, a touch
+//! on a closed campaign or off its channels, a claim on a policy after its cancellation — exits 1
 //! naming its line, field and rule, with nothing written.
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
@@ -31,7 +33,7 @@ fn registered(customer: &str, mobile: &str) -> String {
 fn contact(customer: &str, contact: &str, summary: &str, event_id: Option<&str>) -> String {
     let event_id = event_id.map_or(String::new(), |id| format!(r#""eventId":"{id}","#));
     format!(
-        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}",{event_id}"occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}",{event_id}"occurredAt":"2025-03-08T09:01:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
     )
 }
 
@@ -584,4 +586,184 @@ fn a_campaign_response_names_its_customers_policy_and_a_purchase_wins_it_once_fo
         )],
         &won_once(1),
     );
+}
+
+#[test]
+fn a_blank_text_is_refused_in_ndjson_and_csv() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let unwritten = "line 1: summary: is written out: not empty or only spaces";
+    for (name, summary) in [("empty-summary", ""), ("spaces-summary", "   ")] {
+        refused(
+            scratch.path(),
+            &data,
+            name,
+            &[contact(ALICE, CONTACT, summary, None)],
+            unwritten,
+        );
+    }
+    let head = verify_json(&data)["headHash"].clone();
+    let calls = scratch.path().join("blank-summary.csv");
+    std::fs::write(
+        &calls,
+        format!(
+            "customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome\n\
+             {ALICE},PHONE,INBOUND,agent-0042,2025-03-08T09:00:00+08:00,60,RENEWAL,续保咨询,RESOLVED\n\
+             {ALICE},PHONE,INBOUND,agent-0042,2025-03-08T10:00:00+08:00,60,RENEWAL,\"   \",RESOLVED\n"
+        ),
+    )
+    .unwrap();
+    let output = run(&["import", "--data", &data, "--csv", calls.to_str().unwrap()]);
+    let report = format!("{}{}", stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    // The import refuses it as the API does; the CSV reader may refuse a blank cell first.
+    assert!(
+        report.contains("line 3: summary: is written out: not empty or only spaces")
+            || report.contains("line 3: summary: is required"),
+        "{report}"
+    );
+    assert_eq!(
+        verify_json(&data)["headHash"],
+        head,
+        "the CSV wrote something"
+    );
+}
+
+/// `line` with its `occurredAt` set to `occurred`.
+fn dated(line: &str, occurred: &str) -> String {
+    let mut line: Value = serde_json::from_str(line).unwrap();
+    line["occurredAt"] = occurred.into();
+    line.to_string()
+}
+
+#[test]
+fn an_integrator_line_is_dated_as_the_api_dates_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let mut call: Value = serde_json::from_str(&contact(ALICE, CONTACT, "续保咨询", None)).unwrap();
+    call["payload"]["startedAt"] = "2026-11-02T09:00:00+08:00".into();
+    let call = call.to_string();
+    refused(
+        scratch.path(),
+        &data,
+        "contact-dated-in-the-future",
+        &[dated(&call, "2099-01-01T00:00:00Z")],
+        "line 1: occurredAt: a contact is dated when it ended, startedAt + durationSeconds \
+         (2026-11-02T01:01:00Z), not 2099-01-01T00:00:00Z",
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "contact-dated-before-it-started",
+        &[dated(&call, "2020-01-01T00:00:00Z")],
+        "line 1: occurredAt: a contact is dated when it ended, startedAt + durationSeconds \
+         (2026-11-02T01:01:00Z), not 2020-01-01T00:00:00Z",
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "consent-dated-in-the-future",
+        &[dated(&consent(ALICE, "WECHAT"), "2099-01-01T00:00:00Z")],
+        "line 1: occurredAt: an event is dated when it happened, not in the future: \
+         2099-01-01T00:00:00Z is more than 300 s (the clocks' drift) after now",
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "dated-when-it-ended.ndjson",
+        &[dated(&call, "2026-11-02T01:01:00Z")],
+    );
+    assert_eq!(code, 0, "{report}");
+}
+
+fn campaign_closed() -> String {
+    format!(
+        r#"{{"type":"CampaignClosed","schemaVersion":1,"stream":"campaign-{CAMPAIGN}","occurredAt":"2025-05-01T09:00:00+08:00","actor":"mkt-03","payload":{{"campaignId":"{CAMPAIGN}","budget":2000000,"totalCost":0,"touches":1,"responses":0,"premiumWon":0,"summary":"春季续保活动结束"}}}}"#
+    )
+}
+
+fn interested(customer: &str) -> String {
+    format!(
+        r#"{{"type":"CampaignResponded","schemaVersion":1,"stream":"campaign-{CAMPAIGN}","occurredAt":"2025-05-02T10:00:00+08:00","actor":"system:marketing","payload":{{"campaignId":"{CAMPAIGN}","customerId":"{customer}","response":"INTERESTED","channel":"PHONE","premiumWon":0}}}}"#
+    )
+}
+
+#[test]
+fn a_campaign_touch_goes_on_one_of_its_channels_while_it_runs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+
+    refused(
+        scratch.path(),
+        &data,
+        "touch-off-the-campaigns-channels",
+        &[consent(ALICE, "APP"), touch(ALICE, "APP")],
+        "line 2: channel: a touch uses one of the campaign's channels",
+    );
+    // Closed in the ledger, a response after the close: the campaign's stream is read from
+    // its end.
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "closed.ndjson",
+        &[touch(ALICE, "PHONE"), campaign_closed(), interested(ALICE)],
+    );
+    assert_eq!(code, 0, "{report}");
+    refused(
+        scratch.path(),
+        &data,
+        "touch-after-the-close",
+        &[touch(BOB, "EMAIL")],
+        &format!(
+            "line 1: campaignId: cannot send a touch for campaign {CAMPAIGN} while it is closed"
+        ),
+    );
+}
+
+fn cancelled_on(day: &str) -> String {
+    format!(
+        r#"{{"type":"PolicyCancelled","schemaVersion":1,"stream":"policy-{ALICE_POLICY}","occurredAt":"{day}T10:00:00+08:00","actor":"system:policy","payload":{{"policyNumber":"{ALICE_POLICY}","customerId":"{ALICE}","cancelledOn":"{day}","reason":"VEHICLE_SOLD","refund":50000}}}}"#
+    )
+}
+
+fn claim_on_alices_policy(number: &str, loss: &str) -> String {
+    format!(
+        r#"{{"type":"ClaimReported","schemaVersion":1,"stream":"claim-{number}","occurredAt":"2025-07-02T10:00:00+08:00","actor":"agent-0001","payload":{{"claimNumber":"{number}","customerId":"{ALICE}","policyNumber":"{ALICE_POLICY}","lossOccurredAt":"{loss}","location":"长春市人民大街与解放大路交汇处","description":"追尾前车，前保险杠受损","estimatedLoss":300000,"injuries":false,"plate":"吉A8601E","reportedVia":"PHONE"}}}}"#
+    )
+}
+
+#[test]
+fn a_claim_on_a_cancelled_policy_is_covered_only_until_the_cancellation() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "cancelled.ndjson",
+        &[cancelled_on("2025-06-01")],
+    );
+    assert_eq!(code, 0, "{report}");
+    refused(
+        scratch.path(),
+        &data,
+        "claim-after-the-cancellation",
+        &[claim_on_alices_policy(
+            "CXA2025220100000901",
+            "2025-07-01T01:00:00Z",
+        )],
+        &format!(
+            "line 1: lossOccurredAt: within the policy's period, Beijing days inclusive: \
+             {ALICE_POLICY} covers 2025-03-01 to 2025-05-31"
+        ),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "claim-before-the-cancellation.ndjson",
+        &[claim_on_alices_policy(
+            "CXA2025220100000902",
+            "2025-05-01T01:00:00Z",
+        )],
+    );
+    assert_eq!(code, 0, "{report}");
 }

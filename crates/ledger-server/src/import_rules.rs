@@ -5,14 +5,16 @@
 //! it been commands.
 //!
 //! The rules are phrased as the aggregates phrase them (`ledger_domain::aggregates`), with their
-//! [`DomainError`] wording, as `field: rule`. Only what the ledger's state decides is checked
-//! here; a line's own shape was checked when it was parsed. Export-form lines are history and
-//! are not checked.
+//! [`DomainError`] wording, as `field: rule`. A line's own shape was checked when it was
+//! parsed; besides what the ledger's state decides, only the API's rules a parsed payload does
+//! not keep are checked here: its texts written out ([`unwritten_text`]) and its date
+//! ([`dating_rules`]). Export-form lines are history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
 //! rules need (merged, erased, its contact and enquiry ids, its marketing consents, a policy's
-//! premium) are read from the log the first time a line names the stream, and a campaign's
-//! purchases the first time a PURCHASED response of it asks; who holds an identifier is the
+//! premium and periods, a campaign's channels and whether it closed) are read from the log the
+//! first time a line names the stream, and a campaign's purchases the first time a PURCHASED
+//! response of it asks; who holds an identifier is the
 //! customer directory's answer as of its checkpoint, with the log's events after the checkpoint
 //! folded over it (the read models lag the log while no server runs: an import into a ledger
 //! that held events leaves the new events to the server's catch-up). State per stream, identifier and event id is a few ids and a
@@ -27,22 +29,24 @@ use ledger_app::bulk::StoredDirectory;
 use ledger_app::personal::KeyRing;
 use ledger_domain::DomainError;
 use ledger_domain::aggregates::campaign::{
-    RESPONDING_CUSTOMER, consented_to, purchase_names_its_policy, purchase_of,
+    CLOSE, CampaignStatus, INCUR_A_COST, RESPONDING_CUSTOMER, SEND_A_TOUCH, consented_to,
+    on_its_channels, purchase_names_its_policy, purchase_of, still_running,
 };
 use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
 };
 use ledger_domain::aggregates::{
-    CampaignStanding, CaseStanding, ClaimStanding, CustomerStanding, DecisionContext,
-    EnquiryStanding, PolicyFacts, PolicyPeriod, PolicyStanding,
+    Aggregate, CLOCK_SKEW_SECONDS_MAX, CampaignStanding, CaseStanding, ClaimStanding,
+    CustomerStanding, DecisionContext, EnquiryStanding, Policy, PolicyFacts, PolicyPeriod,
+    PolicyStanding,
 };
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
     CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StreamId,
 };
 use ledger_domain::kinds::CampaignResponse;
-use ledger_domain::values::{Channel, ClaimNumber, Identifier, Money, PolicyNumber};
+use ledger_domain::values::{Channel, ClaimNumber, FreeText, Identifier, Money, PolicyNumber};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, NewEvent, RecordedEvent, SledEventLog};
 
@@ -83,8 +87,9 @@ pub struct StreamFacts {
     /// The customer a policy was quoted or issued to, a claim reported for, a case opened for:
     /// what a line naming it from another stream is checked against.
     pub customer: Option<CustomerId>,
-    /// A policy's periods of cover, issued or renewed, oldest first (none while only quoted).
-    pub periods: Vec<PolicyPeriod>,
+    /// A policy as the policy aggregate folds it, for its periods of cover: issued or renewed,
+    /// oldest first (none while only quoted), and cut short by a cancellation as the API's are.
+    pub policy: Policy,
     /// A customer's marketing consents, as its last `ConsentChanged` on each channel left them
     /// (a channel never mentioned is no consent: opt-in).
     pub consents: HashMap<Channel, bool>,
@@ -100,6 +105,10 @@ pub struct StreamFacts {
     /// stream is mostly touches, so it is read for them only when a PURCHASED line asks
     /// ([`LedgerFacts::purchased`]).
     pub ledger_purchases_read: bool,
+    /// A campaign's channels, as launched: a touch uses one of them.
+    pub campaign_channels: Vec<Channel>,
+    /// A campaign closed: it takes no more costs, touches or close, only responses.
+    pub campaign_closed: bool,
 }
 
 impl StreamFacts {
@@ -107,6 +116,9 @@ impl StreamFacts {
     pub fn apply(&mut self, event: &Event) {
         self.version += 1;
         self.quoted_only = matches!(event, Event::PolicyQuoted(_)) && self.version == 1;
+        if StreamFacts::of_a_policy(event) {
+            self.policy.apply(event);
+        }
         match event {
             Event::CustomersMerged(merged) => self.merged_into = Some(merged.survivor_id),
             Event::CustomerErased(_) | Event::EnquiryErased(_) => self.erased = true,
@@ -128,20 +140,10 @@ impl StreamFacts {
             }
             Event::PolicyIssued(issued) => {
                 self.customer = Some(issued.customer_id);
-                self.periods = vec![PolicyPeriod {
-                    start: issued.period_start,
-                    end: issued.period_end,
-                }];
                 self.premium = Some(issued.premium);
                 self.issued_premium = Some(issued.premium);
             }
-            Event::PolicyRenewed(renewed) => {
-                self.periods.push(PolicyPeriod {
-                    start: renewed.period_start,
-                    end: renewed.period_end,
-                });
-                self.premium = Some(renewed.premium);
-            }
+            Event::PolicyRenewed(renewed) => self.premium = Some(renewed.premium),
             Event::PolicyEndorsed(endorsed) => self.premium = Some(endorsed.premium),
             Event::CampaignResponded(response)
                 if response.response == CampaignResponse::Purchased =>
@@ -151,7 +153,32 @@ impl StreamFacts {
             }
             Event::ClaimReported(reported) => self.customer = Some(reported.customer_id),
             Event::ServiceCaseOpened(opened) => self.customer = Some(opened.customer_id),
+            Event::CampaignLaunched(launched) => {
+                self.campaign_channels.clone_from(&launched.channels);
+            }
+            Event::CampaignClosed(_) => self.campaign_closed = true,
             _ => {}
+        }
+    }
+
+    /// Whether the policy aggregate folds `event` ([`StreamFacts::policy`]).
+    fn of_a_policy(event: &Event) -> bool {
+        matches!(
+            event,
+            Event::PolicyQuoted(_)
+                | Event::PolicyIssued(_)
+                | Event::PolicyRenewed(_)
+                | Event::PolicyEndorsed(_)
+                | Event::PolicyLapsed(_)
+                | Event::PolicyCancelled(_)
+        )
+    }
+
+    /// A policy's periods of cover, as the policy aggregate tells a claim naming it.
+    fn policy_periods(&self) -> Vec<PolicyPeriod> {
+        match self.policy.standing() {
+            PolicyStanding::Issued(issued) => issued.periods,
+            PolicyStanding::Unknown | PolicyStanding::Quoted { .. } => Vec::new(),
         }
     }
 
@@ -171,6 +198,10 @@ impl StreamFacts {
                 | "PolicyIssued"
                 | "PolicyRenewed"
                 | "PolicyEndorsed"
+                | "PolicyLapsed"
+                | "PolicyCancelled"
+                | "CampaignLaunched"
+                | "CampaignClosed"
                 | "CampaignResponded"
                 | "ClaimReported"
                 | "ServiceCaseOpened"
@@ -489,6 +520,12 @@ impl<F: LedgerFacts> LedgerRules<F> {
         {
             return Ok(Some(problem));
         }
+        if let Some(problem) = dating_rules(line, jiff::Timestamp::now()) {
+            return Ok(Some(problem));
+        }
+        if let Some(unwritten) = unwritten_text(&line.event) {
+            return Ok(Some(unwritten.to_string()));
+        }
         let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
         let decided = link_rules(&links, line)
             .and_then(|named_forward| erasure_rules(&links, line).map_or(Ok(named_forward), Err));
@@ -597,7 +634,34 @@ fn check(
         };
         return Ok(Some(format!("{field}: {merged}")));
     }
+    if let Err(problem) = campaign_rules(facts, &line.event) {
+        return Ok(Some(problem));
+    }
     customer_rules(facts, owners, ledger, line)
+}
+
+/// The rules of a campaign's own stream, as `Campaign` decides them: costs, touches and the
+/// close only while it runs, and a touch on one of its channels.
+fn campaign_rules(facts: &StreamFacts, event: &Event) -> Result<(), String> {
+    let (campaign, action) = match event {
+        Event::CampaignTouchSent(touch) => (touch.campaign_id, SEND_A_TOUCH),
+        Event::CampaignCostIncurred(cost) => (cost.campaign_id, INCUR_A_COST),
+        Event::CampaignClosed(closed) => (closed.campaign_id, CLOSE),
+        _ => return Ok(()),
+    };
+    let status = if facts.campaign_closed {
+        CampaignStatus::Closed
+    } else {
+        CampaignStatus::Running
+    };
+    in_field("campaignId", still_running(campaign, status, action))?;
+    if let Event::CampaignTouchSent(touch) = event {
+        in_field(
+            "channel",
+            on_its_channels(&facts.campaign_channels, touch.channel),
+        )?;
+    }
+    Ok(())
 }
 
 /// A merge's rules beyond the merged customer's own standing, as the API's decide them: the
@@ -881,7 +945,7 @@ impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
                 } else {
                     PolicyStanding::Issued(PolicyFacts {
                         holder,
-                        periods: facts.periods.clone(),
+                        periods: facts.policy_periods(),
                         premium: if self.premiums_as_issued {
                             facts.issued_premium
                         } else {
@@ -1039,10 +1103,16 @@ impl Named {
                     Some(policy) => {
                         let periods: Vec<String> =
                             policy.periods.iter().map(ToString::to_string).collect();
+                        // A policy cancelled on its first day keeps no period: it never
+                        // covered a day.
+                        let cover = if periods.is_empty() {
+                            "was cancelled from its first day and covers no day".to_owned()
+                        } else {
+                            format!("covers {}", periods.join(", "))
+                        };
                         Err(format!(
                             "lossOccurredAt: within the policy's period, Beijing days inclusive: \
-                             {number} covers {}",
-                            periods.join(", ")
+                             {number} {cover}"
                         ))
                     }
                     None => Ok(()),
@@ -1291,6 +1361,163 @@ fn erasure_rules<F: LedgerFacts>(links: &Links<'_, F>, line: &IntegratorLine) ->
     None
 }
 
+/// When a line says its event happened (`occurredAt`), as the API dates what it records: never
+/// later than `now` and the clocks' drift (the API dates an event when it decides it, or a
+/// contact when it ended); a contact exactly when it ended, `startedAt + durationSeconds`; a
+/// correction when it is made, which is after the contact it describes ended (the API refuses a
+/// corrected contact that ends after the correction's now). The first broken, as `field: rule`.
+fn dating_rules(line: &IntegratorLine, now: jiff::Timestamp) -> Option<String> {
+    let occurred_at = line.new_event.occurred_at;
+    let drift = jiff::SignedDuration::from_secs(CLOCK_SKEW_SECONDS_MAX);
+    let latest = |at: jiff::Timestamp| at.checked_add(drift).unwrap_or(jiff::Timestamp::MAX);
+    if let Event::ContactRecorded(contact) = &line.event {
+        let ended =
+            ledger_domain::events::contact_ended_at(contact.started_at, contact.duration_seconds);
+        if ended != Some(occurred_at) {
+            let ended = ended.map_or_else(
+                || "past the last instant the ledger dates".to_owned(),
+                |ended| ended.to_string(),
+            );
+            return Some(format!(
+                "occurredAt: a contact is dated when it ended, startedAt + durationSeconds \
+                 ({ended}), not {occurred_at}"
+            ));
+        }
+    }
+    if occurred_at > latest(now) {
+        return Some(format!(
+            "occurredAt: an event is dated when it happened, not in the future: {occurred_at} \
+             is more than {CLOCK_SKEW_SECONDS_MAX} s (the clocks' drift) after now"
+        ));
+    }
+    if let Event::ContactCorrected(corrected) = &line.event {
+        if corrected.started_at > latest(occurred_at) {
+            return Some(format!(
+                "startedAt: a contact cannot start after it is corrected: {} is more than \
+                 {CLOCK_SKEW_SECONDS_MAX} s (the clocks' drift) after the correction's \
+                 occurredAt, {occurred_at}",
+                corrected.started_at
+            ));
+        }
+        let ended = ledger_domain::events::contact_ended_at(
+            corrected.started_at,
+            corrected.duration_seconds,
+        );
+        if ended.is_none_or(|ended| ended > latest(occurred_at)) {
+            let ended = ended.map_or_else(
+                || "past the last instant the ledger dates".to_owned(),
+                |ended| ended.to_string(),
+            );
+            return Some(format!(
+                "durationSeconds: a contact cannot end after it is corrected: startedAt + \
+                 durationSeconds ({ended}) is more than {CLOCK_SKEW_SECONDS_MAX} s (the clocks' \
+                 drift) after the correction's occurredAt, {occurred_at}"
+            ));
+        }
+    }
+    None
+}
+
+/// The first text of `event` written by staff or a customer that is blank, as the API refuses
+/// it ([`FreeText::written`]): every free text of the catalogue is one the API takes written
+/// out (an optional one when given), so every one is checked here. Each event type is named,
+/// so that a new one decides its own.
+fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
+    fn first_unwritten(
+        texts: &[(&str, Option<&FreeText>)],
+    ) -> Option<ledger_domain::ValidationError> {
+        texts
+            .iter()
+            .find_map(|(field, text)| text.and_then(|text| text.written_out(field).err()))
+    }
+    match event {
+        Event::CustomerRegistered(registered) => {
+            first_unwritten(&[("address", registered.address.as_ref())])
+        }
+        Event::ProfileUpdated(updated) => first_unwritten(&[("address", updated.address.as_ref())]),
+        Event::CustomersMerged(merged) => first_unwritten(&[("reason", merged.reason.as_ref())]),
+        Event::ContactRecorded(contact) => first_unwritten(&[("summary", Some(&contact.summary))]),
+        Event::ContactCorrected(corrected) => first_unwritten(&[
+            ("summary", Some(&corrected.summary)),
+            ("reason", Some(&corrected.reason)),
+        ]),
+        Event::SatisfactionRecorded(answer) => {
+            first_unwritten(&[("comment", answer.comment.as_ref())])
+        }
+        Event::PolicyEndorsed(endorsed) => {
+            first_unwritten(&[("description", Some(&endorsed.description))])
+        }
+        Event::ClaimReported(reported) => first_unwritten(&[
+            ("location", Some(&reported.location)),
+            ("description", Some(&reported.description)),
+        ]),
+        Event::ClaimSurveyed(surveyed) => {
+            first_unwritten(&[("findings", Some(&surveyed.findings))])
+        }
+        Event::ClaimRejected(rejected) => {
+            first_unwritten(&[("explanation", Some(&rejected.explanation))])
+        }
+        Event::ClaimReopened(reopened) => first_unwritten(&[("reason", Some(&reopened.reason))]),
+        Event::ServiceCaseOpened(opened) => first_unwritten(&[("subject", Some(&opened.subject))]),
+        Event::ServiceCaseEscalated(escalated) => {
+            first_unwritten(&[("reason", Some(&escalated.reason))])
+        }
+        Event::ServiceCaseResolved(resolved) => {
+            first_unwritten(&[("resolution", Some(&resolved.resolution))])
+        }
+        Event::ServiceCaseReopened(reopened) => {
+            first_unwritten(&[("reason", Some(&reopened.reason))])
+        }
+        Event::RiskSurveyCompleted(survey) => {
+            first_unwritten(&[("findings", Some(&survey.findings))]).or_else(|| {
+                survey
+                    .recommendations
+                    .iter()
+                    .enumerate()
+                    .find_map(|(index, recommendation)| {
+                        let field = format!("recommendations[{index}].text");
+                        recommendation.text.written_out(&field).err()
+                    })
+            })
+        }
+        Event::RiskRecommendationFollowedUp(followed) => {
+            first_unwritten(&[("note", Some(&followed.note))])
+        }
+        Event::CampaignLaunched(launched) => {
+            first_unwritten(&[("description", launched.description.as_ref())])
+        }
+        Event::CampaignCostIncurred(cost) => {
+            first_unwritten(&[("description", Some(&cost.description))])
+        }
+        Event::CampaignClosed(closed) => first_unwritten(&[("summary", closed.summary.as_ref())]),
+        Event::OnlineEnquiryReceived(enquiry) => {
+            first_unwritten(&[("message", enquiry.message.as_ref())])
+        }
+        Event::ProcessPublished(published) => {
+            first_unwritten(&[("summary", published.summary.as_ref())])
+        }
+        Event::IdentifierAdded(_)
+        | Event::IdentifierRemoved(_)
+        | Event::ConsentChanged(_)
+        | Event::AccountManagerAssigned(_)
+        | Event::CustomerErased(_)
+        | Event::PolicyQuoted(_)
+        | Event::PolicyIssued(_)
+        | Event::PolicyRenewed(_)
+        | Event::PolicyLapsed(_)
+        | Event::PolicyCancelled(_)
+        | Event::ClaimDocumentsRequested(_)
+        | Event::ClaimDocumentsCompleted(_)
+        | Event::ClaimSettled(_)
+        | Event::ServiceCaseAssigned(_)
+        | Event::ServiceCaseClosed(_)
+        | Event::CampaignTouchSent(_)
+        | Event::CampaignResponded(_)
+        | Event::EnquiryErased(_)
+        | Event::ProcessTrainingRecorded(_) => None,
+    }
+}
+
 /// Whether a contact started at `started_at` for `duration_seconds` ends later than now and the
 /// clocks' drift: history is what happened, and this has not yet.
 fn ends_in_the_future(started_at: jiff::Timestamp, duration_seconds: u32) -> bool {
@@ -1445,6 +1672,35 @@ impl<'a> StoredLedger<'a> {
 }
 
 impl StoredLedger<'_> {
+    /// Whether the campaign `stream` (of `version` events) was closed, read from its end: only
+    /// responses follow a close (costs, touches and a second close need it running), so the
+    /// last event that is not a response tells, and only the types of the events after it are
+    /// read. A campaign's stream is mostly touches, which this never walks.
+    fn campaign_closed(&self, stream: &StreamId, version: u64) -> anyhow::Result<bool> {
+        // The versions not yet looked at are 2..=unread (version 1 is the launch).
+        let mut unread = version;
+        while unread > 1 {
+            let count = READ_PAGE_MAX.min(usize::try_from(unread - 1).unwrap_or(usize::MAX));
+            let from = unread + 1 - u64::try_from(count).unwrap_or(u64::MAX);
+            let page = self
+                .store
+                .read_stream(stream, from, count)
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.len() != count {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            for record in page.iter().rev() {
+                match record.event.event_type.as_str() {
+                    "CampaignResponded" => {}
+                    "CampaignClosed" => return Ok(true),
+                    _ => return Ok(false),
+                }
+            }
+            unread = from - 1;
+        }
+        Ok(false)
+    }
+
     /// What the log says across streams ([`Across`]): a walk of the whole log that decodes
     /// only its merges and online enquiries. Only an erasure of a customer the ledger holds,
     /// or a contact naming an enquiry that neither its own stream nor the file tells, asks
@@ -1520,11 +1776,12 @@ impl LedgerFacts for StoredLedger<'_> {
     fn stream(&mut self, stream: &StreamId) -> anyhow::Result<StreamFacts> {
         let version = self.store.stream_version(stream);
         let mut facts = StreamFacts::default();
-        // A claim's or case's first event names its customer, and nothing after it decides; a
+        // A claim's, case's or campaign's first event names its customer or a campaign's
+        // channels, and nothing after it decides (a campaign's close is found from its end); a
         // policy's quote, issue and renewals are a handful a year.
         let read_up_to = match stream.category() {
             "customer" | "enquiry" | "policy" => version,
-            "claim" | "case" => version.min(1),
+            "claim" | "case" | "campaign" => version.min(1),
             _ => 0,
         };
         while facts.version < read_up_to {
@@ -1560,6 +1817,9 @@ impl LedgerFacts for StoredLedger<'_> {
         }
         if version > read_up_to {
             facts.quoted_only = false;
+        }
+        if stream.category() == "campaign" {
+            facts.campaign_closed = self.campaign_closed(stream, version)?;
         }
         facts.version = version;
         Ok(facts)

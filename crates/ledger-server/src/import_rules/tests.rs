@@ -127,9 +127,26 @@ fn contact(customer: &str, contact: &str, summary: &str) -> IntegratorLine {
     contact_started(customer, contact, summary, "2025-03-08T09:00:00+08:00")
 }
 
+/// A contact of a minute from `started`, dated when it ended, as the API dates it.
 fn contact_started(customer: &str, contact: &str, summary: &str, started: &str) -> IntegratorLine {
+    let ended = started
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .checked_add(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    contact_dated(customer, contact, summary, started, &ended.to_string())
+}
+
+/// A contact of a minute from `started`, dated `occurred`.
+fn contact_dated(
+    customer: &str,
+    contact: &str,
+    summary: &str,
+    started: &str,
+    occurred: &str,
+) -> IntegratorLine {
     integrator(&format!(
-        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"{started}","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"{occurred}","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"{started}","durationSeconds":60,"topic":"RENEWAL","summary":"{summary}","outcome":"RESOLVED"}}}}"#
     ))
 }
 
@@ -706,7 +723,7 @@ fn contact_naming(customer: &str, contact: &str, field: &str, value: &str) -> In
 
 fn contact_text(customer: &str, contact: &str) -> String {
     format!(
-        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:30:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"a call","outcome":"RESOLVED"}}}}"#
+        r#"{{"type":"ContactRecorded","schemaVersion":1,"stream":"customer-{customer}","occurredAt":"2025-03-08T09:01:00+08:00","actor":"agent-0042","payload":{{"contactId":"{contact}","customerId":"{customer}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"2025-03-08T09:00:00+08:00","durationSeconds":60,"topic":"RENEWAL","summary":"a call","outcome":"RESOLVED"}}}}"#
     )
 }
 
@@ -1300,6 +1317,368 @@ fn a_purchase_may_name_a_policy_a_later_line_issues_and_is_held_to_it_as_issued(
             (
                 4,
                 "policyNumber: policy PXA2025220100000999 does not exist".to_owned()
+            ),
+        ]
+    );
+}
+
+/// Every leaf of a payload that is a text or null: its path as the import names a field
+/// (`summary`, `recommendations[0].text`, `payee.name`), and its JSON pointer.
+fn text_leaves(value: &serde_json::Value, path: &str, leaves: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields {
+                let name = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                text_leaves(field, &name, leaves);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                text_leaves(item, &format!("{path}[{index}]"), leaves);
+            }
+        }
+        serde_json::Value::String(_) | serde_json::Value::Null => {
+            let pointer = format!("/{}", path.replace(['.', '['], "/").replace(']', ""));
+            leaves.push((path.to_owned(), pointer));
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_text_the_api_takes_written_out_is_refused_blank() {
+    // Each text or null field of every sample event, made blank: where the event still parses
+    // (as a line's payload is parsed, strictly), the field is free text, which the API takes
+    // only written out, so the import refuses it naming the field.
+    let mut refused = std::collections::BTreeSet::new();
+    for text in SAMPLE.lines() {
+        let line: serde_json::Value = serde_json::from_str(text).unwrap();
+        let event_type = line["type"].as_str().unwrap();
+        let mut leaves = Vec::new();
+        text_leaves(&line["payload"], "", &mut leaves);
+        for (name, pointer) in leaves {
+            for blank in ["", "   "] {
+                let mut payload = line["payload"].clone();
+                *payload.pointer_mut(&pointer).unwrap() = blank.into();
+                let Ok(event) =
+                    ledger_domain::personal::strict(|| Event::from_json(event_type, 1, &payload))
+                else {
+                    continue;
+                };
+                let problem = unwritten_text(&event)
+                    .unwrap_or_else(|| panic!("{event_type}.{name} = {blank:?} was accepted"));
+                assert_eq!(
+                    problem.to_string(),
+                    format!("{name}: is written out: not empty or only spaces")
+                );
+                refused.insert(format!("{event_type}.{name}"));
+            }
+        }
+    }
+    // The texts the API takes through `written` (crates/ledger-graphql/src/mutations).
+    let expected = [
+        "CampaignClosed.summary",
+        "CampaignCostIncurred.description",
+        "CampaignLaunched.description",
+        "ClaimRejected.explanation",
+        "ClaimReopened.reason",
+        "ClaimReported.description",
+        "ClaimReported.location",
+        "ClaimSurveyed.findings",
+        "ContactCorrected.reason",
+        "ContactCorrected.summary",
+        "ContactRecorded.summary",
+        "CustomerRegistered.address",
+        "CustomersMerged.reason",
+        "OnlineEnquiryReceived.message",
+        "PolicyEndorsed.description",
+        "ProcessPublished.summary",
+        "ProfileUpdated.address",
+        "RiskRecommendationFollowedUp.note",
+        "RiskSurveyCompleted.findings",
+        "RiskSurveyCompleted.recommendations[0].text",
+        "SatisfactionRecorded.comment",
+        "ServiceCaseEscalated.reason",
+        "ServiceCaseOpened.subject",
+        "ServiceCaseReopened.reason",
+        "ServiceCaseResolved.resolution",
+    ];
+    let refused: Vec<&str> = refused
+        .iter()
+        .map(String::as_str)
+        .filter(|field| !field.contains("recommendations[") || field.contains("[0]"))
+        .collect();
+    assert_eq!(refused, expected);
+}
+
+#[test]
+fn a_blank_text_is_refused_on_its_line_and_a_written_one_taken() {
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let correction = |summary: &str, reason: &str| {
+        let mut line: serde_json::Value =
+            serde_json::from_str(&contact_text(ALICE, CONTACT)).unwrap();
+        line["type"] = "ContactCorrected".into();
+        line["payload"]["summary"] = summary.into();
+        line["payload"]["reason"] = reason.into();
+        integrator(&line.to_string())
+    };
+    let unwritten = |field: &str| format!("{field}: is written out: not empty or only spaces");
+    let lines = [
+        contact(ALICE, CONTACT, ""),
+        contact(ALICE, CONTACT, "   "),
+        contact(ALICE, CONTACT, " 续保咨询 "),
+        correction("续保咨询", " "),
+        correction("\t", "时长录错"),
+        correction("续保咨询", "时长录错"),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (1, unwritten("summary")),
+            (2, unwritten("summary")),
+            (4, unwritten("reason")),
+            (5, unwritten("summary")),
+        ]
+    );
+}
+
+/// Alice's consent to marketing on `channel`, dated `occurred`.
+fn consent_dated(channel: &str, occurred: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"ConsentChanged","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"{occurred}","actor":"agent-0042","payload":{{"customerId":"{ALICE}","channel":"{channel}","granted":true}}}}"#
+    ))
+}
+
+/// A correction of `CONTACT` to start at `started` for `duration` seconds, dated `occurred`.
+fn correction_dated(started: &str, duration: u32, occurred: &str) -> IntegratorLine {
+    integrator(&format!(
+        r#"{{"type":"ContactCorrected","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"{occurred}","actor":"qa-01","payload":{{"contactId":"{CONTACT}","customerId":"{ALICE}","channel":"PHONE","direction":"INBOUND","agent":"agent-0042","startedAt":"{started}","durationSeconds":{duration},"topic":"RENEWAL","summary":"a call","outcome":"RESOLVED","reason":"时长录错"}}}}"#
+    ))
+}
+
+#[test]
+fn a_line_is_dated_as_the_api_dates_it() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        contact(ALICE, CONTACT, "a call"),
+    ]);
+    let started = "2026-11-02T09:00:00+08:00";
+    let lines = [
+        // A contact is dated when it ended: not later, not earlier, not before it started.
+        contact_dated(
+            ALICE,
+            &contact_id(11),
+            "a call",
+            started,
+            "2099-01-01T00:00:00Z",
+        ),
+        contact_dated(
+            ALICE,
+            &contact_id(12),
+            "a call",
+            started,
+            "2020-01-01T00:00:00Z",
+        ),
+        contact_dated(
+            ALICE,
+            &contact_id(13),
+            "a call",
+            started,
+            "2026-11-02T01:01:00Z",
+        ),
+        // Nothing is dated in the future, beyond the clocks' drift.
+        consent_dated("PHONE", "2099-01-01T00:00:00Z"),
+        consent_dated("PHONE", "2025-03-07T10:00:00+08:00"),
+        // A correction is made after the contact it describes ended (within the drift).
+        correction_dated(
+            "2025-03-08T09:00:00+08:00",
+            600,
+            "2025-03-08T09:04:59+08:00",
+        ),
+        correction_dated("2025-03-09T09:00:00+08:00", 60, "2025-03-08T10:00:00+08:00"),
+        correction_dated(
+            "2025-03-08T09:00:00+08:00",
+            600,
+            "2025-03-08T09:06:00+08:00",
+        ),
+        correction_dated("2025-03-08T09:00:00+08:00", 90, "2099-01-01T00:00:00Z"),
+    ];
+    let now_drift = format!(
+        "is more than {} s (the clocks' drift) after now",
+        ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX
+    );
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (
+                1,
+                "occurredAt: a contact is dated when it ended, startedAt + durationSeconds \
+                 (2026-11-02T01:01:00Z), not 2099-01-01T00:00:00Z"
+                    .to_owned()
+            ),
+            (
+                2,
+                "occurredAt: a contact is dated when it ended, startedAt + durationSeconds \
+                 (2026-11-02T01:01:00Z), not 2020-01-01T00:00:00Z"
+                    .to_owned()
+            ),
+            (
+                4,
+                format!(
+                    "occurredAt: an event is dated when it happened, not in the future: \
+                     2099-01-01T00:00:00Z {now_drift}"
+                )
+            ),
+            (
+                6,
+                "durationSeconds: a contact cannot end after it is corrected: startedAt + \
+                 durationSeconds (2025-03-08T01:10:00Z) is more than 300 s (the clocks' drift) \
+                 after the correction's occurredAt, 2025-03-08T01:04:59Z"
+                    .to_owned()
+            ),
+            (
+                7,
+                "startedAt: a contact cannot start after it is corrected: \
+                 2025-03-09T01:00:00Z is more than 300 s (the clocks' drift) after the \
+                 correction's occurredAt, 2025-03-08T02:00:00Z"
+                    .to_owned()
+            ),
+            (
+                9,
+                format!(
+                    "occurredAt: an event is dated when it happened, not in the future: \
+                     2099-01-01T00:00:00Z {now_drift}"
+                )
+            ),
+        ]
+    );
+}
+
+fn campaign_event(event_type: &str, campaign: &str) -> IntegratorLine {
+    edited(event_type, &[("campaignId", campaign.into())])
+}
+
+/// Alice's answer to `campaign`, naming no policy.
+fn interested(campaign: &str) -> IntegratorLine {
+    edited(
+        "CampaignResponded",
+        &[
+            ("campaignId", campaign.into()),
+            ("customerId", ALICE.into()),
+            ("response", "INTERESTED".into()),
+            ("policyNumber", serde_json::Value::Null),
+            ("premiumWon", 0.into()),
+        ],
+    )
+}
+
+#[test]
+fn a_touch_goes_on_one_of_a_running_campaigns_channels() {
+    const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    // The sample's campaign runs on the phone, WeChat and e-mail; the other one is closed in
+    // the ledger, a response after its close.
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        consent(ALICE, "PHONE", true),
+        consent(ALICE, "APP", true),
+        campaign_launched(CAMPAIGN),
+        campaign_launched(OTHER_CAMPAIGN),
+        campaign_event("CampaignClosed", OTHER_CAMPAIGN),
+        interested(OTHER_CAMPAIGN),
+    ]);
+    let closed = |campaign: &str, action: &str| {
+        format!("campaignId: cannot {action} campaign {campaign} while it is closed")
+    };
+    let lines = [
+        touch(CAMPAIGN, ALICE, "PHONE"),
+        // Consented to, but not one of the campaign's channels; nor consented to: the
+        // campaign's channels are checked first, as the API does.
+        touch(CAMPAIGN, ALICE, "APP"),
+        touch(CAMPAIGN, ALICE, "FAX"),
+        touch(OTHER_CAMPAIGN, ALICE, "PHONE"),
+        campaign_event("CampaignCostIncurred", OTHER_CAMPAIGN),
+        campaign_event("CampaignClosed", OTHER_CAMPAIGN).with_actor("mkt-04"),
+        // Closed on an earlier line: it takes responses, and nothing else.
+        campaign_event("CampaignClosed", CAMPAIGN),
+        touch(CAMPAIGN, ALICE, "PHONE").with_actor("agent-0043"),
+        interested(CAMPAIGN),
+    ];
+    let off_channels = "channel: a touch uses one of the campaign's channels".to_owned();
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (2, off_channels.clone()),
+            (3, off_channels),
+            (4, closed(OTHER_CAMPAIGN, "send a touch for")),
+            (5, closed(OTHER_CAMPAIGN, "incur a cost on")),
+            (6, closed(OTHER_CAMPAIGN, "close")),
+            (8, closed(CAMPAIGN, "send a touch for")),
+        ]
+    );
+}
+
+fn cancelled(number: &str, customer: &str, on: &str) -> IntegratorLine {
+    edited(
+        "PolicyCancelled",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("cancelledOn", on.into()),
+        ],
+    )
+}
+
+#[test]
+fn a_claim_on_a_cancelled_policy_is_covered_only_until_the_cancellation() {
+    const CANCELLED_FIRST_DAY: &str = "PXA2025220100000903";
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        policy_issued(POLICY, ALICE),
+        cancelled(POLICY, ALICE, "2025-06-01"),
+        policy_issued(OTHER_POLICY, ALICE),
+        policy_issued(CANCELLED_FIRST_DAY, ALICE),
+        cancelled(CANCELLED_FIRST_DAY, ALICE, "2025-01-01"),
+    ]);
+    let claim = |index: u32, policy: &str, loss: &str| {
+        claim_reported(&format!("CXA20252201000009{index:02}"), policy, ALICE, loss)
+    };
+    let lines = [
+        // 2025-05-31 and 2025-06-01 in Beijing.
+        claim(1, POLICY, "2025-05-31T15:00:00Z"),
+        claim(2, POLICY, "2025-05-31T16:00:00Z"),
+        claim(3, POLICY, "2025-07-01T01:00:00Z"),
+        // Cancelled on an earlier line of the file.
+        claim(4, OTHER_POLICY, "2025-07-01T01:00:00Z"),
+        cancelled(OTHER_POLICY, ALICE, "2025-07-01"),
+        claim(5, OTHER_POLICY, "2025-07-01T01:00:00Z"),
+        claim(6, CANCELLED_FIRST_DAY, "2025-01-01T01:00:00Z"),
+    ];
+    let within = "lossOccurredAt: within the policy's period, Beijing days inclusive:";
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (
+                2,
+                format!("{within} {POLICY} covers 2025-01-01 to 2025-05-31")
+            ),
+            (
+                3,
+                format!("{within} {POLICY} covers 2025-01-01 to 2025-05-31")
+            ),
+            (
+                6,
+                format!("{within} {OTHER_POLICY} covers 2025-01-01 to 2025-06-30")
+            ),
+            (
+                7,
+                format!(
+                    "{within} {CANCELLED_FIRST_DAY} was cancelled from its first day and covers \
+                     no day"
+                )
             ),
         ]
     );
