@@ -89,6 +89,21 @@ pub enum CsvError {
         "line {line}: (csv): a quoted cell opened on this line is never closed; the rows after it cannot be read"
     )]
     UnclosedQuote { line: u64 },
+    /// RFC 4180 allows only a separator or a line end after a quoted cell's closing quote. The
+    /// csv crate reads on, taking the rest as part of the cell: after a stray opening quote, the
+    /// next row's first quote "closes" the cell and the rows between become one summary.
+    #[error(
+        "line {line}: {column}: text after the closing quote of a quoted cell (character \
+         {character}; the cell opened on line {opened_line}): RFC 4180 allows only a separator \
+         or a line end there, and a quote inside a quoted cell is doubled (\"\"); a stray \
+         quote reads the rows after it into one cell, so nothing was imported"
+    )]
+    TextAfterClosingQuote {
+        line: u64,
+        character: u64,
+        opened_line: u64,
+        column: String,
+    },
     #[error("reading the CSV: {0}")]
     Read(#[from] csv::Error),
     #[error("writing the converted lines: {0}")]
@@ -113,7 +128,7 @@ pub fn convert(
         .buffer_capacity(READ_AHEAD_BYTES)
         .from_reader(Watched::new(input));
     let header = reader.headers().cloned();
-    refuse_unclosed_quote(&reader)?;
+    refuse_broken_quoting(&reader, None)?;
     let columns = Columns::of(&header.map_err(|error| refused_read(error, 1))?)?;
     let mut out = BufWriter::new(out);
     let mut written_lines = 0_u64;
@@ -123,8 +138,9 @@ pub fn convert(
         let start = reader.position().byte();
         reader.get_mut().row_starts_at(start);
         let read = reader.read_record(&mut record);
-        // A quote still open at the end swallowed every row after it: nothing there is a row.
-        refuse_unclosed_quote(&reader)?;
+        // A quote still open at the end swallowed every row after it, and one closed with text
+        // after it most likely swallowed the rows up to there: neither leaves rows to trust.
+        refuse_broken_quoting(&reader, Some(&columns))?;
         let line = reader.get_ref().line_at(start);
         match read {
             Ok(false) => break,
@@ -142,7 +158,7 @@ pub fn convert(
         if reader.position().byte() - start > ROW_BYTES_MAX as u64 {
             return Err(CsvError::RowTooLong { line });
         }
-        if record.iter().all(str::is_empty) {
+        if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
         match row_line(&columns, &record, &mut known) {
@@ -163,11 +179,35 @@ pub fn convert(
     Ok(converted)
 }
 
-/// Refuses the file when the input ended inside a quoted cell, naming the line it opened on.
-fn refuse_unclosed_quote<R: Read>(reader: &csv::Reader<Watched<R>>) -> Result<(), CsvError> {
-    match reader.get_ref().unclosed_quote() {
+/// Refuses the file when the input ended inside a quoted cell, naming the line it opened on,
+/// or when text followed a quoted cell's closing quote anywhere the reader was handed, naming
+/// that line, character and column (`columns`, once the header is read).
+fn refuse_broken_quoting<R: Read>(
+    reader: &csv::Reader<Watched<R>>,
+    columns: Option<&Columns>,
+) -> Result<(), CsvError> {
+    let watched = reader.get_ref();
+    // Before the columns are known only the header's own bytes are judged, so that a row's
+    // problem names its column.
+    let judged = |at: u64| columns.is_some() || at < reader.position().byte();
+    if let Some(malformed) = watched
+        .quoting
+        .text_after_closing_quote
+        .filter(|malformed| judged(malformed.at))
+    {
+        let column = columns
+            .and_then(|columns| columns.names.get(malformed.cell))
+            .map_or_else(|| "(csv)".to_owned(), Clone::clone);
+        return Err(CsvError::TextAfterClosingQuote {
+            line: watched.line_at(malformed.at),
+            character: malformed.character,
+            opened_line: watched.line_at(malformed.opened_at),
+            column,
+        });
+    }
+    match watched.unclosed_quote() {
         Some(opened_at) => Err(CsvError::UnclosedQuote {
-            line: reader.get_ref().line_at(opened_at),
+            line: watched.line_at(opened_at),
         }),
         None => Ok(()),
     }
@@ -340,14 +380,34 @@ impl LineBreaks {
 }
 
 /// Where the input stands in the CSV's quoting, as the reader sees it: a `"` opens a quoted cell
-/// only as a cell's first byte, `""` inside one is a quote, and one `"` closes it.
+/// only as a cell's first byte, `""` inside one is a quote, and one `"` closes it; after the
+/// closing quote RFC 4180 allows only a separator or a line end (here, spaces too, which the
+/// cell's trimming drops), which the reader does not check (it reads the rest into the cell),
+/// so the first byte that breaks that is kept here.
 #[derive(Debug, Default)]
 struct Quoting {
     state: QuoteState,
     /// The byte the last quoted cell opened at.
     opened_at: u64,
+    /// The index of the cell the input is in, within its record.
+    cell: usize,
+    /// The characters read so far of the physical line the input is on.
+    character: u64,
+    /// The first byte after a closing quote that is neither a separator nor a line end.
+    text_after_closing_quote: Option<TextAfterClosingQuote>,
     /// A UTF-8 byte order mark is not part of the first cell.
     past_byte_order_mark: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TextAfterClosingQuote {
+    at: u64,
+    /// Its character on its physical line, from 1.
+    character: u64,
+    /// The index of the cell it is in.
+    cell: usize,
+    /// Where that cell's opening quote is.
+    opened_at: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -358,6 +418,9 @@ enum QuoteState {
     Quoted,
     /// A `"` inside a quoted cell: a second one is a quote, anything else closes the cell.
     QuoteInQuoted,
+    /// Spaces after a closing quote, which the cell's trimming drops: a separator or a line end
+    /// must still come before any other text.
+    SpacesAfterClosingQuote,
 }
 
 impl Quoting {
@@ -371,7 +434,13 @@ impl Quoting {
             }
             self.past_byte_order_mark = true;
         }
-        let separator = matches!(byte, b',' | b'\r' | b'\n');
+        let line_end = matches!(byte, b'\r' | b'\n');
+        if line_end {
+            self.character = 0;
+        } else if byte & 0xc0 != 0x80 {
+            // A UTF-8 continuation byte is part of the character before it.
+            self.character += 1;
+        }
         self.state = match (self.state, byte) {
             (QuoteState::Quoted, b'"') => QuoteState::QuoteInQuoted,
             (QuoteState::Quoted, _) => QuoteState::Quoted,
@@ -380,7 +449,27 @@ impl Quoting {
                 self.opened_at = at;
                 QuoteState::Quoted
             }
-            (_, _) if separator => QuoteState::CellStart,
+            (_, b',') => {
+                self.cell += 1;
+                QuoteState::CellStart
+            }
+            (_, _) if line_end => {
+                self.cell = 0;
+                QuoteState::CellStart
+            }
+            (QuoteState::QuoteInQuoted | QuoteState::SpacesAfterClosingQuote, b' ' | b'\t') => {
+                QuoteState::SpacesAfterClosingQuote
+            }
+            (QuoteState::QuoteInQuoted | QuoteState::SpacesAfterClosingQuote, _) => {
+                self.text_after_closing_quote
+                    .get_or_insert(TextAfterClosingQuote {
+                        at,
+                        character: self.character,
+                        cell: self.cell,
+                        opened_at: self.opened_at,
+                    });
+                QuoteState::Unquoted
+            }
             (_, _) => QuoteState::Unquoted,
         };
     }
@@ -461,9 +550,13 @@ fn row_line(
     let mut payload = Map::new();
     let mut envelope = Map::new();
     for (name, cell) in columns.names.iter().zip(record.iter()) {
+        // Every cell is read without the spaces around it, as the ledger reads its text and
+        // ids: a spreadsheet's padding is no part of a value, in a code or a summary alike.
+        let cell = cell.trim();
         if cell.is_empty() {
             continue;
         }
+        refuse_a_row_inside(columns, name, cell)?;
         let value = if name == "durationSeconds" {
             Value::from(cell.trim().parse::<u32>().map_err(|_| {
                 ValidationError::new(name, format!("a whole number of seconds, not {cell:?}"))
@@ -515,6 +608,31 @@ fn row_line(
     // The envelope's cells (`eventId`, `occurredAt`, `actor`) are checked as the import will.
     parse_line(&line)?;
     Ok(line)
+}
+
+/// Refuses a cell holding a line break followed by a line with as many commas as a whole row
+/// has separators: legal RFC 4180, but almost surely a stray quote that read the next rows into
+/// this cell and was closed, by chance, right before a separator or a line end.
+fn refuse_a_row_inside(columns: &Columns, name: &str, cell: &str) -> Result<(), ValidationError> {
+    // Every header names at least the required columns, so a row has at least 8 separators.
+    let separators = columns.names.len().saturating_sub(1);
+    let row_like = cell
+        .lines()
+        .skip(1)
+        .position(|line| line.bytes().filter(|&byte| byte == b',').count() >= separators);
+    match row_like {
+        Some(index) => Err(ValidationError::new(
+            name,
+            format!(
+                "the cell's line {} holds {separators} commas or more, as a whole row does: a \
+                 stray quote reads the rows after it into one cell, so the row is refused \
+                 rather than read as one contact (a text that holds such a line is written \
+                 without its commas)",
+                index + 2
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A contact id from the row's payload (UUID v8 over the blake3 hash of its canonical JSON,

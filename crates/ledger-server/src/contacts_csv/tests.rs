@@ -354,3 +354,73 @@ fn a_quoted_cell_never_closed_stops_the_conversion_naming_the_line_it_opened_on(
     assert!(converted.problems.is_empty(), "{:?}", converted.problems);
     assert_eq!(converted.converted, 2);
 }
+
+#[test]
+fn text_after_a_closing_quote_stops_the_conversion_naming_its_line_character_and_column() {
+    let good =
+        format!("2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,");
+    let stray = format!(
+        "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"客户说明天再打,RESOLVED,"
+    );
+    let closed_on_the_next_row = format!(
+        "2025-03-07T10:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"回复\",RESOLVED,"
+    );
+    for end in ["\n", "\r\n", "\r"] {
+        let text = [HEADER, &good, &stray, &closed_on_the_next_row, &good].join(end) + end;
+        let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+        let CsvError::TextAfterClosingQuote {
+            line,
+            character,
+            opened_line,
+            column,
+        } = &refused
+        else {
+            panic!("{refused:?}");
+        };
+        // `2025-03-07T10:00:00Z,` is 21 characters, the customer 37, then
+        // `PHONE,INBOUND,agent-0042,60,ENQUIRY,"` 37: 回 is the 96th.
+        assert_eq!(
+            (*line, *character, *opened_line, column.as_str()),
+            (4, 96, 3, "summary"),
+            "{end:?}"
+        );
+    }
+    // A space after the closing quote and then text is text after it too.
+    let text = [HEADER, &good.replace(",问,", ",\"问\" 了,")].join("\n");
+    let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            CsvError::TextAfterClosingQuote {
+                line: 2,
+                character: 99,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // In the header, before the columns are known.
+    let text = format!("\"startedAt\"x,{}\n{good}\n", &HEADER["startedAt,".len()..]);
+    let refused = convert(text.as_bytes(), Vec::new(), |_| true).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .starts_with("line 1: (csv): text after the closing quote of a quoted cell (character 12; the cell opened on line 1)"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn cells_are_read_without_their_surrounding_spaces() {
+    let padded = format!(
+        "{HEADER}\n 2025-03-07T09:00:00Z ,\t{CUSTOMER} , PHONE , INBOUND , agent-0042 , 60 , ENQUIRY ,\" 问 \" , RESOLVED ,  \n"
+    );
+    let plain = format!(
+        "{HEADER}\n2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n"
+    );
+    let (converted, padded_lines) = convert_text(&padded);
+    assert!(converted.problems.is_empty(), "{:?}", converted.problems);
+    let (_, plain_lines) = convert_text(&plain);
+    // The same line: the same contact id, event id and values.
+    assert_eq!(padded_lines, plain_lines);
+}
