@@ -32,6 +32,12 @@ pub struct Args {
 }
 
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(output) = &args.output
+        && let Some(refusal) = inside_the_data_directory(output, data)
+    {
+        eprintln!("error: --output: {refusal}");
+        return Ok(ExitCode::from(2));
+    }
     let store = open_store(data)?;
     let head = store.head().position;
     let refusal =
@@ -110,6 +116,47 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         super::counted(written, "event", "events")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `output` may not be written: it lies inside the data directory `data`, whose files are
+/// the ledger's own (an export renamed over `log/db` replaced the event log). Both are resolved
+/// as the file system will (symbolic links, `..`), `output` through its nearest ancestor that
+/// exists, since the file and even its directory may not exist yet.
+pub fn inside_the_data_directory(output: &Path, data: &Path) -> Option<String> {
+    let data = std::fs::canonicalize(data).ok()?;
+    // The path itself when it exists (a link to a file inside), and as its directory and
+    // name: the export is written beside it and renamed onto that name.
+    let resolved = [std::fs::canonicalize(output).ok(), resolved_path(output)];
+    resolved
+        .into_iter()
+        .flatten()
+        .any(|resolved| resolved.starts_with(&data))
+        .then(|| {
+            format!(
+                "{} is (or resolves to) a path inside the data directory {}, which holds the \
+                 ledger's own files; write the export outside it",
+                output.display(),
+                data.display()
+            )
+        })
+}
+
+/// `path` with its nearest existing ancestor resolved canonically and the rest appended.
+fn resolved_path(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(resolved) = std::fs::canonicalize(existing) {
+            return Some(
+                rest.into_iter()
+                    .rev()
+                    .fold(resolved, |path, part| path.join(part)),
+            );
+        }
+        rest.push(existing.file_name()?);
+        existing = existing.parent()?;
+    }
 }
 
 /// Where an export to `path` is written until it is complete: beside it, its name and
