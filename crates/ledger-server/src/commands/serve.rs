@@ -1,7 +1,8 @@
 //! `contact-ledger serve`: the GraphQL API, subscriptions and GraphiQL over HTTP.
 //!
 //! Reads `DIR/ledger.toml` (or `--config FILE`); when there is none, writes one with a random
-//! token per role and a random checkpoint signing key, and prints the tokens once. Prints the
+//! token per role and a random checkpoint signing key, and prints the tokens once, after the
+//! ledger has opened and the address is taken (a server that does not start writes none). Prints the
 //! checkpoint public key on start, and brings the Merkle tree (which the open's walk of the log
 //! already built) up to the head on a blocking thread so that the first auditor does not wait
 //! for it. Stops on SIGTERM or Ctrl-C: stops accepting, finishes
@@ -37,31 +38,32 @@ pub struct Args {
     show_tokens: bool,
 }
 
-/// The config at `path`, or a new one written there (its tokens printed once).
-fn load_or_create_config(path: &Path, show_tokens: bool) -> anyhow::Result<Config> {
-    let (config, created) = if path.exists() {
-        (Config::load(path)?, false)
+/// The config at `path`, read and checked now; `None` when there is none yet (one is written
+/// once the ledger is open and the address taken).
+fn load_config(path: &Path) -> anyhow::Result<Option<Config>> {
+    if path.exists() {
+        Ok(Some(Config::load(path)?))
     } else {
-        let config = Config::generate();
-        config.write_new(path)?;
-        (config, true)
-    };
-    if created || show_tokens {
-        let note = if created { "written now to" } else { "kept in" };
-        println!(
-            "Bearer tokens, one per role ({note} {}; paste one into GraphiQL's Headers tab):",
-            path.display()
-        );
-        for token in &config.auth.tokens {
-            println!(
-                "  {:<10} {}  ({})",
-                token.role.as_str(),
-                token.token,
-                token.subject
-            );
-        }
+        Ok(None)
     }
-    Ok(config)
+}
+
+/// Prints the config's bearer tokens: once when it is written, or on every start with
+/// `--show-tokens`.
+fn print_tokens(path: &Path, config: &Config, created: bool) {
+    let note = if created { "written now to" } else { "kept in" };
+    println!(
+        "Bearer tokens, one per role ({note} {}; paste one into GraphiQL's Headers tab):",
+        path.display()
+    );
+    for token in &config.auth.tokens {
+        println!(
+            "  {:<10} {}  ({})",
+            token.role.as_str(),
+            token.token,
+            token.subject
+        );
+    }
 }
 
 /// A mobile number some customer in the ledger holds, for the example lookup.
@@ -113,7 +115,15 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let config_path = args.config.unwrap_or_else(|| data.join("ledger.toml"));
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let config = load_or_create_config(&config_path, args.show_tokens)?;
+    // A config that is there is checked before the (long) open; a new one is written, and its
+    // tokens printed, only once the ledger has opened and the address is taken, so a server
+    // that never starts (a damaged ledger, a wrong key, a busy port) leaves no secrets behind.
+    let existing = load_config(&config_path)?;
+    let created = existing.is_none();
+    let config = existing.unwrap_or_else(Config::generate);
+    let checkpoint_key = config
+        .checkpoint_key()
+        .with_context(|| format!("{}: proofs.signing_key", config_path.display()))?;
     let options = StoreOptions {
         faults: test_fault_hook()?,
         ..StoreOptions::default()
@@ -121,11 +131,18 @@ pub async fn run(
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     super::remove_interrupted_spools(data)?;
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    if created {
+        config.write_new(&config_path)?;
+    }
+    if created || args.show_tokens {
+        print_tokens(&config_path, &config, created);
+    }
     let runner = ledger.start();
     build_tree(&ledger);
-    let checkpoint_key = config
-        .checkpoint_key()
-        .with_context(|| format!("{}: proofs.signing_key", config_path.display()))?;
     let options = ApiOptions {
         introspection: config.server.introspection,
         checkpoint_key: checkpoint_key.clone(),
@@ -134,10 +151,6 @@ pub async fn run(
     let schema = ledger_graphql::build_schema(ledger.clone(), options);
     let state = AppState::new(ledger.clone(), schema, Tokens::from_config(&config));
     tokio::spawn(crate::server::metrics::upkeep());
-    let listen = args.listen.unwrap_or(config.server.listen);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
