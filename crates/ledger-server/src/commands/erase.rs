@@ -14,9 +14,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ledger_app::{CommandError, CommandMeta};
 use ledger_domain::commands::{Command, EraseCustomer, EraseEnquiry};
-use ledger_domain::ids::{CustomerId, EnquiryId, StaffId};
+use ledger_domain::ids::{CustomerId, EnquiryId, Position, StaffId, StreamId};
 use ledger_domain::kinds::ErasureReason;
-use ledger_store::StoreOptions;
+use ledger_store::limits::READ_PAGE_MAX;
+use ledger_store::{EventLog, StoreOptions};
 
 use crate::keys::MasterKeyArgs;
 
@@ -80,6 +81,7 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         }
         _ => anyhow::bail!("erase: name one of --customer or --enquiry"),
     };
+    let stream = command.stream();
     let actor = args.actor;
     let ledger = super::open_ledger(data, StoreOptions::default(), keys.options()?)?;
     // The decision asks the directory where the customer stands.
@@ -100,7 +102,14 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
             ))
         }
         Err(error @ (CommandError::Domain(_) | CommandError::Invalid(_))) => {
-            eprintln!("erase: refused: {error}");
+            // Where it was erased only words the refusal: a failed read leaves the domain's.
+            match erased_at(&ledger, &stream).ok().flatten() {
+                Some(position) => eprintln!(
+                    "erase: refused: {erased} was already erased, at position {position}; {whose} \
+                     data key is destroyed and there is nothing left to erase"
+                ),
+                None => eprintln!("erase: refused: {error}"),
+            }
             None
         }
         Err(error) => {
@@ -115,5 +124,29 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
             Ok(ExitCode::SUCCESS)
         }
         None => Ok(ExitCode::FAILURE),
+    }
+}
+
+/// Where `stream` recorded its erasure (`CustomerErased`, `EnquiryErased`), if it did: a
+/// refusal to erase it again says so, rather than the state machine's words.
+fn erased_at(ledger: &ledger_app::Ledger, stream: &StreamId) -> anyhow::Result<Option<Position>> {
+    let mut from_version = 0;
+    loop {
+        let page = ledger
+            .log()
+            .read_stream(stream, from_version, READ_PAGE_MAX)
+            .context("reading the stream")?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        from_version = last.stream_version + 1;
+        if let Some(erasure) = page.iter().find(|record| {
+            matches!(
+                record.event.event_type.as_str(),
+                "CustomerErased" | "EnquiryErased"
+            )
+        }) {
+            return Ok(Some(erasure.position));
+        }
     }
 }
