@@ -111,12 +111,12 @@ fn a_csv_of_calls_becomes_contacts_once_and_bad_rows_are_named_by_line() {
     assert_eq!(head_hash(data), head);
     assert_no_spooled_input(data);
 
-    // --skip-invalid writes the good row and reports the rest.
+    // --skip-invalid writes the good row, reports the rest, and exits 1 for them.
     let skipped = run_with_input(
         &["import", "--data", data, "--csv", "--skip-invalid", "-"],
         bad.as_bytes(),
     );
-    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert_eq!(skipped.status.code(), Some(1), "{}", stderr(&skipped));
     assert!(
         stdout(&skipped)
             .contains("imported 1 new event (0 already present, 2 invalid lines skipped)"),

@@ -10,6 +10,7 @@ mod fixture;
 mod foreign_subjects;
 mod http_errors;
 mod import_rules;
+mod integrator;
 mod kill_loop;
 mod leaks;
 mod live;

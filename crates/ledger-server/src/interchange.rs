@@ -98,6 +98,20 @@ impl FileLine {
     }
 }
 
+/// The UTF-8 byte order mark some editors and spreadsheets write at the start of a text file.
+pub const BYTE_ORDER_MARK: [u8; 3] = [0xef, 0xbb, 0xbf];
+
+/// Skips a UTF-8 byte order mark at the start of `reader`, before its first line is read: it is
+/// no part of that line's JSON. Says whether there was one. (A reader whose first fill holds
+/// fewer than its three bytes is taken to have none.)
+pub fn skip_byte_order_mark(reader: &mut dyn BufRead) -> std::io::Result<bool> {
+    let marked = reader.fill_buf()?.starts_with(&BYTE_ORDER_MARK);
+    if marked {
+        reader.consume(BYTE_ORDER_MARK.len());
+    }
+    Ok(marked)
+}
+
 /// The next line of `reader`, `None` at the end of the input (what `import` and `verify
 /// --export` read files with, instead of `BufRead::lines`). A line longer than
 /// [`LINE_BYTES_MAX`] is not held whole, so a file without line breaks cannot fill the memory.

@@ -35,7 +35,7 @@ use anyhow::Context;
 use ledger_app::bulk::{BulkError, IMPORT_CHUNK_REQUESTS};
 use ledger_app::personal::KeyRing;
 use ledger_domain::events::Event;
-use ledger_domain::ids::StreamId;
+use ledger_domain::ids::{Position, StreamId};
 use ledger_store::EventLog;
 use ledger_store::limits::IMPORT_RECORDS_MAX;
 use ledger_store::{
@@ -46,7 +46,9 @@ use ledger_store::{
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
 use crate::contacts_csv;
 use crate::import_rules::{EventIdUse, LedgerRules, StoredLedger};
-use crate::interchange::{FileLine, IntegratorLine, Line, parse_line, read_line};
+use crate::interchange::{
+    FileLine, IntegratorLine, Line, parse_line, read_line, skip_byte_order_mark,
+};
 use crate::progress;
 
 #[derive(Debug, clap::Args)]
@@ -106,7 +108,6 @@ async fn import(
     wrote: &mut bool,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(data)?;
-    let was_empty = store.head().event_count == 0;
     let mut problems = Problems::default();
     let input = if args.csv {
         let (input, converted) = Input::from_csv(&args.file, data, &store)?;
@@ -170,6 +171,7 @@ async fn import(
         Form::Exported => write_exported(&store, &input, &mut checked).await?,
     };
     let head = store.head();
+    let applied = read_models_applied(&store)?;
     store.close().await.context("closing the ledger")?;
     // Said now, but a closed standard output fails the command only once the read models
     // below are built: the events are in the ledger either way.
@@ -184,26 +186,71 @@ async fn import(
     // The store must be gone before the rebuild opens the ledger again.
     drop(store);
     drop(input);
-    if was_empty && summary.written > 0 {
-        if keys.is_given() {
-            match super::replay::rebuild_every_projection(data, keys).await {
-                // Built and in place; only saying so failed, as the summary above did.
-                Err(error) if super::is_closed_output(&error) => {}
-                built => built.context(
-                    "the events are imported, but building the read models failed; \
-                     `contact-ledger replay` builds them (a server would, in place, as it starts)",
-                )?,
-            }
-        } else {
-            print_out!(
-                "the read models are not built (no master key given): `contact-ledger replay` \
-                 builds them compactly before the server starts; a server would build them \
-                 in place as it starts"
-            )?;
-        }
+    match applied {
+        // No read model holds anything: an import into an empty ledger, or one whose first
+        // build was interrupted (killed while building them, the same file imported again
+        // writes nothing new). They are built whole, as `replay` builds them.
+        None if head.event_count > 0 => build_read_models(data, keys).await?,
+        Some(applied) if applied < head.position => print_out!(
+            "the read models stand at position {applied}, behind the head: a server applies the \
+             rest as it starts (`contact-ledger replay` rebuilds them compactly instead)"
+        )?,
+        _ => {}
     }
     reported?;
+    if invalid > 0 {
+        // A run that dropped lines is told from a clean one by its exit code, as README's
+        // exit codes say: 1, problems found.
+        eprintln!(
+            "import: {} skipped (listed above); the valid lines are written",
+            super::counted(invalid as u64, "invalid line", "invalid lines")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How far the read models have applied the log: `None` when none of them holds anything
+/// (never built, or a build killed before it was put in place), the least checkpoint
+/// otherwise.
+fn read_models_applied(store: &SledEventLog) -> anyhow::Result<Option<Position>> {
+    let projections = store.projections();
+    let mut checkpoints = Vec::new();
+    for projection in ledger_app::standard_projections().context("listing the read models")? {
+        let name = projection.name();
+        let meta = projections
+            .active(name)
+            .and_then(|space| space.map(|space| space.meta()).transpose())
+            .map(Option::flatten)
+            .with_context(|| format!("reading the checkpoint of {name}"))?;
+        checkpoints.push(meta.map_or(Position::ZERO, |meta| meta.checkpoint));
+    }
+    if checkpoints
+        .iter()
+        .all(|checkpoint| *checkpoint == Position::ZERO)
+    {
+        return Ok(None);
+    }
+    Ok(checkpoints.into_iter().min())
+}
+
+/// Builds every read model as `replay` does, or says how to when there is no master key.
+async fn build_read_models(data: &Path, keys: &crate::keys::MasterKeyArgs) -> anyhow::Result<()> {
+    if !keys.is_given() {
+        return print_out!(
+            "the read models are not built (no master key given): `contact-ledger replay` \
+             builds them compactly before the server starts; a server would build them \
+             in place as it starts"
+        );
+    }
+    match super::replay::rebuild_every_projection(data, keys).await {
+        // Built and in place; only saying so failed, as the summary above did.
+        Err(error) if super::is_closed_output(&error) => Ok(()),
+        built => built.context(
+            "the events are imported, but building the read models failed; \
+             `contact-ledger replay` builds them (a server would, in place, as it starts)",
+        ),
+    }
 }
 
 /// The file to import, which is read twice: the one named, or standard input copied into a file
@@ -303,8 +350,12 @@ impl Input {
     fn blocks(&self, digest: bool) -> anyhow::Result<Blocks> {
         let opened = std::fs::File::open(&self.path)
             .with_context(|| format!("cannot read {}", self.path.display()))?;
+        let mut reader = BufReader::new(opened);
+        // An editor's byte order mark before the first line is no part of its JSON.
+        skip_byte_order_mark(&mut reader)
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
         Ok(Blocks {
-            reader: BufReader::new(opened),
+            reader,
             path: self.path.clone(),
             number: 0,
             digest,
@@ -370,7 +421,15 @@ impl Blocks {
             }
             let text = line
                 .text()
-                .map_err(|error| format!("line {number}: {error}"));
+                .map_err(|error| format!("line {number}: {error}"))
+                .and_then(|text| match text.strip_prefix('\u{feff}') {
+                    // The file's own mark was skipped before its first line was read.
+                    Some(_) => Err(format!(
+                        "line {number}: (line): starts with a byte order mark (U+FEFF), which \
+                         only the file's first line may"
+                    )),
+                    None => Ok(text),
+                });
             if text.as_ref().is_ok_and(|text| text.trim().is_empty()) {
                 continue;
             }
