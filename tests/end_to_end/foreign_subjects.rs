@@ -165,3 +165,87 @@ fn a_customer_whose_data_key_stayed_in_the_exporting_ledger_reads_as_erased_not_
     let checked = run(&["replay", "--data", copy.to_str().unwrap(), "--check"]);
     assert!(checked.status.success(), "{}", stderr(&checked));
 }
+
+#[test]
+fn erasing_a_survivor_in_the_copy_erases_the_customers_merged_into_it() {
+    // The merged customer reads as erased in the copy (its key is elsewhere), but its erasure
+    // was never recorded: erasing the survivor must record it, as it would in the original.
+    let scratch = tempfile::tempdir().unwrap();
+    let (original, copy) = (scratch.path().join("original"), scratch.path().join("copy"));
+    let export = scratch.path().join("export.ndjson");
+    for arguments in [
+        vec![
+            "import",
+            "--data",
+            original.to_str().unwrap(),
+            fixture_path().to_str().unwrap(),
+        ],
+        vec![
+            "export",
+            "--data",
+            original.to_str().unwrap(),
+            "--output",
+            export.to_str().unwrap(),
+        ],
+        vec![
+            "import",
+            "--data",
+            copy.to_str().unwrap(),
+            export.to_str().unwrap(),
+        ],
+    ] {
+        let output = run(&arguments);
+        assert!(
+            output.status.success(),
+            "{arguments:?}: {}",
+            stderr(&output)
+        );
+    }
+    let fixture = std::fs::read_to_string(fixture_path()).unwrap();
+    let lines: Vec<Value> = fixture
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let erased: HashSet<&str> = lines
+        .iter()
+        .filter(|line| line["type"] == "CustomerErased")
+        .filter_map(|line| line["payload"]["customerId"].as_str())
+        .collect();
+    let (merged, survivor) = lines
+        .iter()
+        .filter(|line| line["type"] == "CustomersMerged")
+        .map(|line| {
+            let payload = &line["payload"];
+            (
+                payload["customerId"].as_str().unwrap(),
+                payload["survivorId"].as_str().unwrap(),
+            )
+        })
+        .find(|(merged, survivor)| !erased.contains(merged) && !erased.contains(survivor))
+        .expect("the fixture merges two customers it does not erase");
+
+    let output = run(&[
+        "erase",
+        "--data",
+        copy.to_str().unwrap(),
+        "--customer",
+        survivor,
+        "--reason",
+        "CUSTOMER_REQUEST",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = (lines.len() + 1).to_string();
+    let exported = run(&["export", "--data", copy.to_str().unwrap(), "--from", &after]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let erasures: Vec<String> = ledger_tests::stdout(&exported)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|line| line["type"] == "CustomerErased")
+        .map(|line| line["payload"]["customerId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        erasures,
+        [merged, survivor],
+        "merged first, then the survivor"
+    );
+}

@@ -430,7 +430,7 @@ impl Ledger {
         let mut live = Vec::with_capacity(found.len());
         for customer in found {
             let record = customer_directory::customer(&directory, customer).map_err(state_error)?;
-            if record.is_some_and(|record| !record.erased) {
+            if record.is_some_and(|record| !record.erasure_recorded()) {
                 live.push(customer);
             }
         }

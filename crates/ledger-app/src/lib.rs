@@ -325,7 +325,7 @@ impl Ledger {
         })?;
         Ok(match record {
             None => CustomerStanding::Unknown,
-            Some(record) if record.erased => CustomerStanding::Erased,
+            Some(record) if record.erasure_recorded() => CustomerStanding::Erased,
             Some(record) => record
                 .merged_into
                 .map_or(CustomerStanding::Live, CustomerStanding::MergedInto),
