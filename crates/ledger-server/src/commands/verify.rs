@@ -14,7 +14,7 @@ use ledger_store::{GENESIS_HASH, HEAD_MARK_FILE_NAME, Hash, SledEventLog};
 use serde::Serialize;
 
 use super::{PROBLEMS_LISTED_MAX, counted};
-use crate::interchange::{Line, parse_line, read_line};
+use crate::interchange::{Line, parse_line, read_line, skip_byte_order_mark};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -198,6 +198,8 @@ fn verify_export(file: &Path) -> anyhow::Result<Report> {
     let mut previous: Option<(u64, Hash)> = None;
     let mut first: Option<(u64, Hash)> = None;
     let mut reader = std::io::BufReader::new(opened);
+    // As `import` reads it: a byte order mark an editor put at the start is no part of line 1.
+    skip_byte_order_mark(&mut reader).with_context(|| format!("cannot read {}", file.display()))?;
     let mut number = 0;
     while let Some(line) =
         read_line(&mut reader).with_context(|| format!("cannot read {}", file.display()))?
