@@ -110,6 +110,11 @@ fn erased_customers_read_as_erased_everywhere_and_the_ledger_still_verifies() {
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
         assert!(stdout(&output).contains("data key is destroyed"));
+        assert!(
+            stdout(&output).contains("run `master-key rotate` and destroy the old key file"),
+            "{}",
+            stdout(&output)
+        );
     }
     // Erasing again is refused with the rule, not a crash.
     let again = run(&[

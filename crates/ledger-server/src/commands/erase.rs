@@ -97,7 +97,10 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
                 .catch_up()
                 .context("applying the erasure to the read models")?;
             Some(format!(
-                "erased {erased} at position {}; {whose} data key is destroyed",
+                "erased {erased} at position {}; {whose} data key is destroyed\n\
+                 (its old wrapped bytes stay in log/db until sled reuses their space: the erasure \
+                 is final on disk once this master key is gone; after erasures, run \
+                 `master-key rotate` and destroy the old key file and its copies)",
                 executed.position
             ))
         }
