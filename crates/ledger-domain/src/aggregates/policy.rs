@@ -209,6 +209,22 @@ impl Policy {
         self.state.as_ref().map(|state| state.premium)
     }
 
+    /// Refuses an issue of this policy to `customer`, at the context's `now`, that does not take
+    /// up its quote (see [`quote_stands_for`]); nothing to refuse while it is not only quoted.
+    /// `issuePolicy`'s rule on a quoted number, and the import's on a `PolicyIssued` line.
+    pub fn issued_as_quoted(
+        &self,
+        customer: CustomerId,
+        context: &dyn DecisionContext,
+    ) -> Result<(), DomainError> {
+        match &self.state {
+            Some(state) if state.status == PolicyStatus::Quoted => {
+                quote_stands_for(state, customer, context)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The existing policy `number`, if its status is one of `allowed` for `action`.
     fn in_status(
         &self,
@@ -231,17 +247,7 @@ impl Policy {
         if self.state.is_some() {
             return Err(already_exists(KIND, &command.policy_number));
         }
-        let today = business_date(context.now());
-        if command.valid_until < today {
-            return Err(ValidationError::new(
-                "validUntil",
-                format!(
-                    "a quote is valid until today ({today}, Beijing) or a later day, not {}",
-                    command.valid_until
-                ),
-            )
-            .into());
-        }
+        quote_valid_until(command.valid_until, context.now())?;
         written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyQuoted {
             policy_number: command.policy_number.clone(),
@@ -263,12 +269,12 @@ impl Policy {
         command: &IssuePolicy,
         context: &dyn DecisionContext,
     ) -> Result<Vec<Event>, DomainError> {
-        if let Some(state) = &self.state {
-            if state.status != PolicyStatus::Quoted {
-                return Err(already_exists(KIND, &command.policy_number));
-            }
-            quote_stands_for(state, command, context)?;
+        if let Some(state) = &self.state
+            && state.status != PolicyStatus::Quoted
+        {
+            return Err(already_exists(KIND, &command.policy_number));
         }
+        self.issued_as_quoted(command.customer_id, context)?;
         written_terms(command.premium, command.period_start, command.period_end)?;
         emit(PolicyIssued {
             policy_number: command.policy_number.clone(),
@@ -416,17 +422,17 @@ impl Policy {
 /// that quote taken up, and the number is the quoted customer's to find them by.
 fn quote_stands_for(
     state: &State,
-    command: &IssuePolicy,
+    customer: CustomerId,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
-    let number = &command.policy_number;
-    if !same_customer(state.customer_id, command.customer_id, context) {
+    let number = &state.number;
+    if !same_customer(state.customer_id, customer, context) {
         return Err(ValidationError::new(
             "customerId",
             format!(
                 "policy {number} was quoted to customer {}: it is issued to that customer (or a \
-                 customer merged with it), not to {}",
-                state.customer_id, command.customer_id
+                 customer merged with it), not to {customer}",
+                state.customer_id
             ),
         )
         .into());
@@ -440,6 +446,22 @@ fn quote_stands_for(
             format!(
                 "the quote of {number} expired: its validUntil was {valid_until} and today is \
                  {today} (Beijing); quote it again under a new policy number"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Refuses a quote valid until a day already past at `now` (Beijing days): `quotePolicy`'s
+/// rule, and the import's on a `PolicyQuoted` line, dated by its `occurredAt`.
+pub fn quote_valid_until(valid_until: Date, now: Timestamp) -> Result<(), DomainError> {
+    let today = business_date(now);
+    if valid_until < today {
+        return Err(ValidationError::new(
+            "validUntil",
+            format!(
+                "a quote is valid until today ({today}, Beijing) or a later day, not {valid_until}"
             ),
         )
         .into());

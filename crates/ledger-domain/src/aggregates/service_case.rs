@@ -389,12 +389,13 @@ fn opening_deadline(
 }
 
 /// A transition's free text, as the rule on an erased customer's work sees it.
-pub(super) struct WorkText {
+#[derive(Debug)]
+pub struct WorkText {
     /// The command's field, as the API names it within the input (`resolution`, `payee.name`).
     pub field: &'static str,
     /// Whether the text was left out: the command carries its erased value.
     pub left_out: bool,
-    /// The mutation to send again without the text.
+    /// The mutation to send again without the text (for an import's line, its event type).
     pub mutation: &'static str,
 }
 
@@ -407,7 +408,7 @@ fn is_erased(customer: CustomerId, context: &dyn DecisionContext) -> bool {
 /// The rule on the free text of a transition of `customer`'s work: written out for a live
 /// customer (an empty text would read as erased); left out for an erased one, whose data key is
 /// gone, so the work is finished without recording anything personal.
-pub(super) fn work_text(
+pub fn work_text(
     text: WorkText,
     customer: CustomerId,
     context: &dyn DecisionContext,
@@ -437,7 +438,7 @@ pub(super) fn work_text(
 
 /// Refuses to start work again for an erased customer (a reopening, a survey, a follow-up):
 /// their open work can be finished, but nothing new is begun for them.
-pub(super) fn not_started_again_for_erased(
+pub fn not_started_again_for_erased(
     customer: CustomerId,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
