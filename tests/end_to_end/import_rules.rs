@@ -6,8 +6,10 @@
 //! event, a campaign touch on a channel its customer never consented to, a campaign response
 //! naming another customer's policy, a purchase for the wrong premium or bought twice, a blank
 //! text (NDJSON or CSV), a line dated in the future or a contact not dated when it ended, a touch
-//! on a closed campaign or off its channels, a claim on a policy after its cancellation — exits 1
-//! naming its line, field and rule, with nothing written.
+//! on a closed campaign or off its channels, a claim on a policy after its cancellation, a quote
+//! past on its own day or issued to another customer or after it expired, an erased customer's
+//! work finished with a text or started again — exits 1 naming its line, field and rule, with
+//! nothing written; an erased customer's open work is finished with its texts left out.
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
@@ -283,7 +285,8 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
         );
     }
 
-    // With --skip-invalid the valid lines are written and the refused one is not.
+    // With --skip-invalid the valid lines are written and the refused one is not, and the run
+    // exits 1 for the line it skipped.
     let (code, report) = import(
         scratch.path(),
         data,
@@ -302,7 +305,13 @@ fn integrator_lines_the_api_would_refuse_are_refused_by_line_and_write_nothing()
         "--skip-invalid",
         skipped.to_str().unwrap(),
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("import: 1 invalid line skipped (listed above); the valid lines are written"),
+        "{}",
+        stderr(&output)
+    );
     assert!(
         stdout(&output)
             .contains("imported 1 new event (0 already present, 1 invalid line skipped)"),
@@ -766,4 +775,195 @@ fn a_claim_on_a_cancelled_policy_is_covered_only_until_the_cancellation() {
         )],
     );
     assert_eq!(code, 0, "{report}");
+}
+
+/// A policy number quoted in the quote tests.
+const QUOTED_POLICY: &str = "PXA2025220100000903";
+
+/// `QUOTED_POLICY` quoted to `customer` on `occurred`, valid until `valid_until`.
+fn quoted(customer: &str, occurred: &str, valid_until: &str) -> String {
+    format!(
+        r#"{{"type":"PolicyQuoted","schemaVersion":1,"stream":"policy-{QUOTED_POLICY}","occurredAt":"{occurred}","actor":"agent-0042","payload":{{"policyNumber":"{QUOTED_POLICY}","customerId":"{customer}","plate":"吉A8601E","vin":"LFVCTHTU8R1687553","productLines":["COMPULSORY_TRAFFIC"],"premium":100000,"periodStart":"2025-04-01","periodEnd":"2026-03-31","salesChannel":"PHONE","validUntil":"{valid_until}"}}}}"#
+    )
+}
+
+/// `QUOTED_POLICY` issued to `customer` on `occurred`, on the quote's terms.
+fn issued_as_quoted(customer: &str, occurred: &str) -> String {
+    let issued = policy_issued(
+        QUOTED_POLICY,
+        customer,
+        100_000,
+        ["吉A8601E", "LFVCTHTU8R1687553"],
+    );
+    let mut line: Value = serde_json::from_str(&dated(&issued, occurred)).unwrap();
+    line["payload"]["periodStart"] = "2025-04-01".into();
+    line["payload"]["periodEnd"] = "2026-03-31".into();
+    line.to_string()
+}
+
+#[test]
+fn a_quote_is_valid_from_its_line_s_day_and_issued_to_its_customer_until_it_expires() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    refused(
+        scratch.path(),
+        &data,
+        "quote-already-past",
+        &[quoted(ALICE, "2025-03-20T10:00:00+08:00", "2025-03-19")],
+        "line 1: validUntil: a quote is valid until today (2025-03-20, Beijing) or a later day, \
+         not 2025-03-19",
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "issued-to-another-on-a-later-line",
+        &[
+            quoted(ALICE, "2025-03-20T10:00:00+08:00", "2025-03-31"),
+            issued_as_quoted(BOB, "2025-03-21T10:00:00+08:00"),
+        ],
+        &format!(
+            "line 2: customerId: policy {QUOTED_POLICY} was quoted to customer {ALICE}: it is \
+             issued to that customer (or a customer merged with it), not to {BOB}"
+        ),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "quote.ndjson",
+        &[quoted(ALICE, "2025-03-20T10:00:00+08:00", "2025-03-31")],
+    );
+    assert_eq!(code, 0, "{report}");
+    refused(
+        scratch.path(),
+        &data,
+        "issued-to-another",
+        &[issued_as_quoted(BOB, "2025-03-21T10:00:00+08:00")],
+        &format!("line 1: customerId: policy {QUOTED_POLICY} was quoted to customer {ALICE}"),
+    );
+    // 00:30 on 1 April in Beijing is still 31 March in UTC: the quote's days are Beijing days.
+    refused(
+        scratch.path(),
+        &data,
+        "issued-after-the-quote-expired",
+        &[issued_as_quoted(ALICE, "2025-04-01T00:30:00+08:00")],
+        &format!(
+            "line 1: policyNumber: the quote of {QUOTED_POLICY} expired: its validUntil was \
+             2025-03-31 and today is 2025-04-01 (Beijing); quote it again under a new policy \
+             number"
+        ),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "issued-on-the-quote-s-last-day.ndjson",
+        &[issued_as_quoted(ALICE, "2025-03-31T23:30:00+08:00")],
+    );
+    assert_eq!(code, 0, "{report}");
+}
+
+const CASE: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca5e1";
+const CLAIM: &str = "CXA2025220100000903";
+
+fn case_opened() -> String {
+    format!(
+        r#"{{"type":"ServiceCaseOpened","schemaVersion":1,"stream":"case-{CASE}","occurredAt":"2025-05-02T10:00:00+08:00","actor":"agent-0001","payload":{{"caseId":"{CASE}","customerId":"{ALICE}","kind":"COMPLAINT","priority":"NORMAL","subject":"理赔进度投诉","channel":"PHONE","deadline":"2025-05-09T10:00:00+08:00","deadlineWorkingHours":null,"policyNumber":null,"claimNumber":null,"contactId":null}}}}"#
+    )
+}
+
+/// A transition of Alice's case or claim, its `field` text set to `text`.
+fn finishing(event_type: &str, field: &str, text: &str) -> String {
+    let payload = match event_type {
+        "ServiceCaseEscalated" => format!(
+            r#""caseId":"{CASE}","customerId":"{ALICE}","escalatedTo":"tl-01","priority":"HIGH","deadline":"2025-05-09T10:00:00+08:00","level":1"#
+        ),
+        "ServiceCaseResolved" => format!(
+            r#""caseId":"{CASE}","customerId":"{ALICE}","resolvedBy":"agent-0001","withinDeadline":true"#
+        ),
+        "ServiceCaseReopened" => format!(
+            r#""caseId":"{CASE}","customerId":"{ALICE}","deadline":"2025-05-20T10:00:00+08:00""#
+        ),
+        "ClaimSurveyed" => format!(
+            r#""claimNumber":"{CLAIM}","customerId":"{ALICE}","surveyor":"claims-002","onSite":true,"assessedLoss":250000"#
+        ),
+        "ClaimRejected" => {
+            format!(r#""claimNumber":"{CLAIM}","customerId":"{ALICE}","reason":"NOT_COVERED""#)
+        }
+        other => panic!("no payload for {other}"),
+    };
+    let stream = if event_type.starts_with("Claim") {
+        format!("claim-{CLAIM}")
+    } else {
+        format!("case-{CASE}")
+    };
+    format!(
+        r#"{{"type":"{event_type}","schemaVersion":1,"stream":"{stream}","occurredAt":"2025-05-03T10:00:00+08:00","actor":"claims-002","payload":{{{payload},"{field}":"{text}"}}}}"#
+    )
+}
+
+#[test]
+fn an_erased_customer_s_open_work_is_finished_with_its_texts_left_out() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "open-work.ndjson",
+        &[
+            claim_on_alices_policy(CLAIM, "2025-05-01T01:00:00Z"),
+            case_opened(),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    // Alice erased on an earlier line: a text written for her could not be sealed.
+    let erasure = erased(ALICE, "CUSTOMER_REQUEST");
+    refused(
+        scratch.path(),
+        &data,
+        "erased-work-with-a-text",
+        &[
+            erasure.clone(),
+            finishing("ServiceCaseEscalated", "reason", "处理进度滞后"),
+        ],
+        &format!(
+            "line 2: reason: customer {ALICE} was erased: no text can be recorded; send \
+             ServiceCaseEscalated without reason (an empty text, \"\")"
+        ),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "erased-work-started-again",
+        &[
+            erasure.clone(),
+            finishing("ServiceCaseReopened", "reason", "客户再次投诉"),
+        ],
+        &format!(
+            "line 2: customerId: customer {ALICE} is already erased; nothing new can be \
+             recorded for it"
+        ),
+    );
+    // A live customer's work texts are written out.
+    refused(
+        scratch.path(),
+        &data,
+        "live-work-without-a-text",
+        &[finishing("ServiceCaseResolved", "resolution", "")],
+        "line 1: resolution: is written out; only an erased customer's work is finished \
+         without it",
+    );
+    // With the texts left out, the erased customer's work is finished.
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "erased-work-finished.ndjson",
+        &[
+            erasure,
+            finishing("ServiceCaseEscalated", "reason", ""),
+            finishing("ServiceCaseResolved", "resolution", ""),
+            finishing("ClaimSurveyed", "findings", ""),
+            finishing("ClaimRejected", "explanation", ""),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("imported 5 new events"), "{report}");
 }

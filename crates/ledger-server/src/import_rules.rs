@@ -8,7 +8,10 @@
 //! [`DomainError`] wording, as `field: rule`. A line's own shape was checked when it was
 //! parsed; besides what the ledger's state decides, only the API's rules a parsed payload does
 //! not keep are checked here: its texts written out ([`unwritten_text`]) and its date
-//! ([`dating_rules`]). Export-form lines are history and are not checked.
+//! ([`dating_rules`]). Where the API decides by its clock (a quote's `validUntil`, an issue
+//! after the quote expired), a line is decided at its own `occurredAt` ([`quote_rules`]); an
+//! erased customer's open work is finished with its texts left out, empty on the line
+//! ([`erased_work_rules`]). Export-form lines are history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
 //! rules need (merged, erased, its contact and enquiry ids, its marketing consents, a policy's
@@ -36,6 +39,8 @@ use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
 };
+use ledger_domain::aggregates::policy::quote_valid_until;
+use ledger_domain::aggregates::service_case::{WorkText, not_started_again_for_erased, work_text};
 use ledger_domain::aggregates::{
     Aggregate, CLOCK_SKEW_SECONDS_MAX, CampaignStanding, CaseStanding, ClaimStanding,
     CustomerStanding, DecisionContext, EnquiryStanding, Policy, PolicyFacts, PolicyPeriod,
@@ -527,7 +532,9 @@ impl<F: LedgerFacts> LedgerRules<F> {
             return Ok(Some(unwritten.to_string()));
         }
         let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
-        let decided = link_rules(&links, line)
+        let decided = quote_rules(&links, line)
+            .and_then(|()| erased_work_rules(&links, line))
+            .and_then(|()| link_rules(&links, line))
             .and_then(|named_forward| erasure_rules(&links, line).map_or(Ok(named_forward), Err));
         links.finish()?;
         let named_forward = match decided {
@@ -1334,6 +1341,122 @@ fn link_rules<F: LedgerFacts>(
     Ok(forward)
 }
 
+/// A quote's rules, as `quotePolicy` and `issuePolicy` decide them with the line's `occurredAt`
+/// as their moment (the API's is its clock; a line's is the day it happened): a quote is valid
+/// until that day or a later one, and an issue under a quoted number takes up that quote — for
+/// the customer it was quoted to (or one merged with it), not after its `validUntil`.
+fn quote_rules<F: LedgerFacts>(links: &Links<'_, F>, line: &IntegratorLine) -> Result<(), String> {
+    match &line.event {
+        Event::PolicyQuoted(quoted) => in_field(
+            "validUntil",
+            quote_valid_until(quoted.valid_until, links.now()),
+        ),
+        Event::PolicyIssued(issued) => {
+            // The policy as its stream holds it: the ledger's, then the file's earlier lines.
+            let Some(policy) = links.stream(&line.stream, |facts| facts.policy.clone()) else {
+                // Cannot tell (the stream could not be read): the failure ends the import.
+                return Ok(());
+            };
+            in_field(
+                "policyNumber",
+                policy.issued_as_quoted(issued.customer_id, links),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The rules on an erased customer's open case or claim, as the service-case and claim
+/// aggregates decide them (`ledger_domain::aggregates::service_case`): its work is finished
+/// without anything personal — an escalation's `reason`, a resolution's `resolution`, a
+/// survey's `findings`, a settlement's `payee.name` and a rejection's `explanation` are left
+/// out (an empty text, `""`) for an erased customer and written out for a live one — and
+/// nothing is started again for them (a reopening, a risk survey, a follow-up). The customer is
+/// the one the case or claim was opened for, as the aggregate knows it.
+fn erased_work_rules<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    line: &IntegratorLine,
+) -> Result<(), String> {
+    let text = |field: &'static str, left_out: bool, customer: CustomerId| {
+        let text = WorkText {
+            field,
+            left_out,
+            mutation: line.event.event_type(),
+        };
+        (text, customer)
+    };
+    let (text, named) = match &line.event {
+        Event::ServiceCaseEscalated(escalated) => text(
+            "reason",
+            escalated.reason.is_erased(),
+            escalated.customer_id,
+        ),
+        Event::ServiceCaseResolved(resolved) => text(
+            "resolution",
+            resolved.resolution.is_erased(),
+            resolved.customer_id,
+        ),
+        Event::ClaimSurveyed(surveyed) => text(
+            "findings",
+            surveyed.findings.is_erased(),
+            surveyed.customer_id,
+        ),
+        Event::ClaimSettled(settled) => text(
+            "payee.name",
+            settled.payee.name.is_erased(),
+            settled.customer_id,
+        ),
+        Event::ClaimRejected(rejected) => text(
+            "explanation",
+            rejected.explanation.is_erased(),
+            rejected.customer_id,
+        ),
+        Event::ServiceCaseReopened(ledger_domain::events::ServiceCaseReopened {
+            customer_id,
+            ..
+        })
+        | Event::ClaimReopened(ledger_domain::events::ClaimReopened { customer_id, .. })
+        | Event::RiskSurveyCompleted(ledger_domain::events::RiskSurveyCompleted {
+            customer_id,
+            ..
+        })
+        | Event::RiskRecommendationFollowedUp(
+            ledger_domain::events::RiskRecommendationFollowedUp { customer_id, .. },
+        ) => {
+            let customer = work_customer(links, line, *customer_id);
+            return in_field("customerId", not_started_again_for_erased(customer, links));
+        }
+        _ => return Ok(()),
+    };
+    let (field, left_out) = (text.field, text.left_out);
+    let customer = work_customer(links, line, named);
+    work_text(text, customer, links).map_err(|refused| match refused {
+        DomainError::Validation(invalid) if left_out => invalid.to_string(),
+        // Written out for an erased customer. An integrator leaves a text out by sending it
+        // empty; a payee's name cannot be empty on a line (a name is 1 character or more), so
+        // that settlement is the API's to record.
+        DomainError::Validation(invalid) if field == "payee.name" => format!(
+            "{invalid} (a line cannot leave a payee's name out: settle the claim through the \
+             API's settleClaim)"
+        ),
+        DomainError::Validation(invalid) => format!("{invalid} (an empty text, \"\")"),
+        refused => format!("customerId: {refused}"),
+    })
+}
+
+/// The customer a case or claim line's work is for: the one its stream was opened for, as its
+/// aggregate decides with it, else (a stream the file opens later) the one the line names.
+fn work_customer<F: LedgerFacts>(
+    links: &Links<'_, F>,
+    line: &IntegratorLine,
+    named: CustomerId,
+) -> CustomerId {
+    links
+        .stream(&line.stream, |facts| facts.customer)
+        .flatten()
+        .unwrap_or(named)
+}
+
 /// An erasure of a customer others were merged into. The API's `eraseCustomer` erases each of
 /// them first (the same person, whose records hold the same personal data); an imported
 /// erasure cannot, so it needs each of them erased already, in the ledger or on an earlier
@@ -1420,8 +1543,9 @@ fn dating_rules(line: &IntegratorLine, now: jiff::Timestamp) -> Option<String> {
 
 /// The first text of `event` written by staff or a customer that is blank, as the API refuses
 /// it ([`FreeText::written`]): every free text of the catalogue is one the API takes written
-/// out (an optional one when given), so every one is checked here. Each event type is named,
-/// so that a new one decides its own.
+/// out (an optional one when given), so every one is checked here, but the texts of an erased
+/// customer's work, left out for them ([`erased_work_rules`]). Each event type is named, so
+/// that a new one decides its own.
 fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
     fn first_unwritten(
         texts: &[(&str, Option<&FreeText>)],
@@ -1451,20 +1575,8 @@ fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
             ("location", Some(&reported.location)),
             ("description", Some(&reported.description)),
         ]),
-        Event::ClaimSurveyed(surveyed) => {
-            first_unwritten(&[("findings", Some(&surveyed.findings))])
-        }
-        Event::ClaimRejected(rejected) => {
-            first_unwritten(&[("explanation", Some(&rejected.explanation))])
-        }
         Event::ClaimReopened(reopened) => first_unwritten(&[("reason", Some(&reopened.reason))]),
         Event::ServiceCaseOpened(opened) => first_unwritten(&[("subject", Some(&opened.subject))]),
-        Event::ServiceCaseEscalated(escalated) => {
-            first_unwritten(&[("reason", Some(&escalated.reason))])
-        }
-        Event::ServiceCaseResolved(resolved) => {
-            first_unwritten(&[("resolution", Some(&resolved.resolution))])
-        }
         Event::ServiceCaseReopened(reopened) => {
             first_unwritten(&[("reason", Some(&reopened.reason))])
         }
@@ -1496,6 +1608,12 @@ fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
         Event::ProcessPublished(published) => {
             first_unwritten(&[("summary", published.summary.as_ref())])
         }
+        // Work texts: left out for an erased customer, written out for a live one, which only
+        // the customer's standing decides ([`erased_work_rules`]).
+        Event::ServiceCaseEscalated(_)
+        | Event::ServiceCaseResolved(_)
+        | Event::ClaimSurveyed(_)
+        | Event::ClaimRejected(_) => None,
         Event::IdentifierAdded(_)
         | Event::IdentifierRemoved(_)
         | Event::ConsentChanged(_)

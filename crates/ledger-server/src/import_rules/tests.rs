@@ -1349,6 +1349,15 @@ fn text_leaves(value: &serde_json::Value, path: &str, leaves: &mut Vec<(String, 
     }
 }
 
+/// The free texts of an erased customer's work: written out for a live customer, left out for an
+/// erased one ([`erased_work_rules`]), so no blank rule of their own.
+const WORK_TEXTS: [&str; 4] = [
+    "ClaimRejected.explanation",
+    "ClaimSurveyed.findings",
+    "ServiceCaseEscalated.reason",
+    "ServiceCaseResolved.resolution",
+];
+
 #[test]
 fn every_text_the_api_takes_written_out_is_refused_blank() {
     // Each text or null field of every sample event, made blank: where the event still parses
@@ -1369,6 +1378,11 @@ fn every_text_the_api_takes_written_out_is_refused_blank() {
                 else {
                     continue;
                 };
+                if WORK_TEXTS.contains(&format!("{event_type}.{name}").as_str()) {
+                    // Left out for an erased customer: the customer's standing decides.
+                    assert_eq!(unwritten_text(&event), None, "{event_type}.{name}");
+                    continue;
+                }
                 let problem = unwritten_text(&event)
                     .unwrap_or_else(|| panic!("{event_type}.{name} = {blank:?} was accepted"));
                 assert_eq!(
@@ -1379,16 +1393,15 @@ fn every_text_the_api_takes_written_out_is_refused_blank() {
             }
         }
     }
-    // The texts the API takes through `written` (crates/ledger-graphql/src/mutations).
+    // The texts the API takes through `written` (crates/ledger-graphql/src/mutations), but the
+    // work texts.
     let expected = [
         "CampaignClosed.summary",
         "CampaignCostIncurred.description",
         "CampaignLaunched.description",
-        "ClaimRejected.explanation",
         "ClaimReopened.reason",
         "ClaimReported.description",
         "ClaimReported.location",
-        "ClaimSurveyed.findings",
         "ContactCorrected.reason",
         "ContactCorrected.summary",
         "ContactRecorded.summary",
@@ -1402,10 +1415,8 @@ fn every_text_the_api_takes_written_out_is_refused_blank() {
         "RiskSurveyCompleted.findings",
         "RiskSurveyCompleted.recommendations[0].text",
         "SatisfactionRecorded.comment",
-        "ServiceCaseEscalated.reason",
         "ServiceCaseOpened.subject",
         "ServiceCaseReopened.reason",
-        "ServiceCaseResolved.resolution",
     ];
     let refused: Vec<&str> = refused
         .iter()
@@ -1681,5 +1692,283 @@ fn a_claim_on_a_cancelled_policy_is_covered_only_until_the_cancellation() {
                 )
             ),
         ]
+    );
+}
+
+/// The sample's first line of `event_type` with `payload`'s fields set, dated `occurred`.
+fn edited_at(
+    event_type: &str,
+    occurred: &str,
+    payload: &[(&str, serde_json::Value)],
+) -> IntegratorLine {
+    let mut line: serde_json::Value =
+        serde_json::from_str(&edited(event_type, payload).to_json_text()).unwrap();
+    line["occurredAt"] = occurred.into();
+    integrator(&line.to_string())
+}
+
+trait LineText {
+    /// The line as an integrator writes it, without an event id.
+    fn to_json_text(&self) -> String;
+}
+
+impl LineText for IntegratorLine {
+    fn to_json_text(&self) -> String {
+        serde_json::json!({
+            "type": self.event.event_type(),
+            "schemaVersion": 1,
+            "stream": self.stream.as_str(),
+            "occurredAt": self.new_event.occurred_at.to_string(),
+            "actor": self.new_event.actor.as_str(),
+            "payload": self.event.to_json(),
+        })
+        .to_string()
+    }
+}
+
+/// `number` quoted to `customer` on `occurred`, valid until `valid_until`.
+fn quoted_until(number: &str, customer: &str, occurred: &str, valid_until: &str) -> IntegratorLine {
+    edited_at(
+        "PolicyQuoted",
+        occurred,
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-04-01".into()),
+            ("periodEnd", "2026-03-31".into()),
+            ("validUntil", valid_until.into()),
+        ],
+    )
+}
+
+/// `number` issued to `customer` on `occurred`.
+fn issued_at(number: &str, customer: &str, occurred: &str) -> IntegratorLine {
+    edited_at(
+        "PolicyIssued",
+        occurred,
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-04-01".into()),
+            ("periodEnd", "2026-03-31".into()),
+        ],
+    )
+}
+
+#[test]
+fn a_quote_is_valid_from_its_line_s_day_and_issued_as_quoted_until_it_expires() {
+    // Given Alice and Bob, and POLICY quoted to Alice until 15 March (Beijing) in the ledger.
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            quoted_until(POLICY, ALICE, "2025-03-01T10:00:00+08:00", "2025-03-15"),
+        ])
+    };
+    let quoted_to_alice = format!(
+        "customerId: policy {POLICY} was quoted to customer {ALICE}: it is issued to that \
+         customer (or a customer merged with it), not to {BOB}"
+    );
+    let expired = |number: &str| {
+        format!(
+            "policyNumber: the quote of {number} expired: its validUntil was 2025-03-15 and \
+             today is 2025-03-16 (Beijing); quote it again under a new policy number"
+        )
+    };
+    // When quotes and issues come, then a quote past on its own day, an issue to another
+    // customer and one after the quote's last day (a Beijing day: 00:30 on the 16th is still
+    // the 15th in UTC) are refused, in the API's words.
+    let lines = [
+        quoted_until(OTHER_POLICY, BOB, "2025-03-01T08:30:00+08:00", "2025-02-28"),
+        quoted_until(OTHER_POLICY, BOB, "2025-03-01T08:30:00+08:00", "2025-03-01"),
+        issued_at(POLICY, BOB, "2025-03-02T09:00:00+08:00"),
+        issued_at(POLICY, ALICE, "2025-03-16T00:30:00+08:00"),
+        issued_at(OTHER_POLICY, ALICE, "2025-03-01T15:00:00+08:00"),
+        issued_at(OTHER_POLICY, BOB, "2025-03-02T09:00:00+08:00"),
+        issued_at(POLICY, ALICE, "2025-03-15T23:30:00+08:00"),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (
+                1,
+                "validUntil: a quote is valid until today (2025-03-01, Beijing) or a later \
+                 day, not 2025-02-28"
+                    .to_owned()
+            ),
+            (3, quoted_to_alice),
+            (4, expired(POLICY)),
+            (
+                5,
+                format!(
+                    "customerId: policy {OTHER_POLICY} was quoted to customer {BOB}: it is issued \
+                     to that customer (or a customer merged with it), not to {ALICE}"
+                )
+            ),
+            (
+                6,
+                format!(
+                    "policyNumber: the quote of {OTHER_POLICY} expired: its validUntil was \
+                     2025-03-01 and today is 2025-03-02 (Beijing); quote it again under a new \
+                     policy number"
+                )
+            ),
+        ]
+    );
+    // A customer merged with the quoted one takes the quote up: Alice merged into Bob, in the
+    // ledger or on an earlier line.
+    let lines = [
+        merged(ALICE, BOB),
+        issued_at(POLICY, BOB, "2025-03-10T09:00:00+08:00"),
+    ];
+    assert_eq!(fold_on(ledger(), &lines), []);
+    let mut merged_in_ledger = vec![
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+        quoted_until(POLICY, ALICE, "2025-03-01T10:00:00+08:00", "2025-03-15"),
+    ];
+    merged_in_ledger.push(merged(ALICE, BOB));
+    let lines = [issued_at(POLICY, BOB, "2025-03-10T09:00:00+08:00")];
+    assert_eq!(fold_on(ledger_of(&merged_in_ledger), &lines), []);
+}
+
+/// Alice's case CASE, opened in the ledger.
+fn case_opened(customer: &str) -> IntegratorLine {
+    edited(
+        "ServiceCaseOpened",
+        &[
+            ("caseId", CASE.into()),
+            ("customerId", customer.into()),
+            ("policyNumber", serde_json::Value::Null),
+            ("claimNumber", serde_json::Value::Null),
+            ("contactId", serde_json::Value::Null),
+        ],
+    )
+}
+
+/// A line of `event_type` on `customer`'s case CASE or claim CLAIM, with `payload`'s fields set.
+fn work(event_type: &str, customer: &str, payload: &[(&str, serde_json::Value)]) -> IntegratorLine {
+    let key = if event_type.starts_with("Claim") {
+        ("claimNumber", CLAIM.into())
+    } else {
+        ("caseId", CASE.into())
+    };
+    let mut fields = vec![key, ("customerId", customer.into())];
+    fields.extend(payload.iter().cloned());
+    edited(event_type, &fields)
+}
+
+/// Every transition of an erased customer's open work an integrator may send, with its texts
+/// left out (`""`) or written (`text`), and the field each leaves out.
+fn finishing_work(customer: &str, text: &str) -> Vec<IntegratorLine> {
+    vec![
+        work("ServiceCaseEscalated", customer, &[("reason", text.into())]),
+        work(
+            "ServiceCaseResolved",
+            customer,
+            &[("resolution", text.into())],
+        ),
+        work("ClaimSurveyed", customer, &[("findings", text.into())]),
+        work("ClaimRejected", customer, &[("explanation", text.into())]),
+    ]
+}
+
+#[test]
+fn an_erased_customer_s_work_is_finished_with_its_texts_left_out_and_nothing_started_again() {
+    // Given Alice's open case and reported claim, and Alice erased: in the ledger, or on an
+    // earlier line of the file.
+    let work_of = |customer: &str| {
+        vec![
+            registered(customer, "13800000001"),
+            case_opened(customer),
+            claim_reported(CLAIM, POLICY, customer, "2025-03-01T10:00:00+08:00"),
+        ]
+    };
+    let mut erased_in_ledger = work_of(ALICE);
+    erased_in_ledger.push(erased(ALICE));
+    let erased_on_an_earlier_line = || {
+        let mut lines = vec![erased(ALICE)];
+        lines.extend(finishing_work(ALICE, ""));
+        lines
+    };
+    // When the work is finished with the texts left out, then every line is taken.
+    assert_eq!(
+        fold_on(ledger_of(&erased_in_ledger), &finishing_work(ALICE, "")),
+        []
+    );
+    assert_eq!(
+        fold_on(ledger_of(&work_of(ALICE)), &erased_on_an_earlier_line()),
+        []
+    );
+    // When a text is written, then it is refused naming the field: nothing personal can be
+    // sealed for an erased customer.
+    let written = |field: &str, event_type: &str| {
+        format!(
+            "{field}: customer {ALICE} was erased: no text can be recorded; send {event_type} \
+             without {field} (an empty text, \"\")"
+        )
+    };
+    let mut lines = finishing_work(ALICE, "客户要求处理");
+    lines.push(work(
+        "ClaimSettled",
+        ALICE,
+        &[(
+            "payee",
+            serde_json::json!({"kind": "INSURED", "name": "张三"}),
+        )],
+    ));
+    assert_eq!(
+        fold_on(ledger_of(&erased_in_ledger), &lines),
+        [
+            (1, written("reason", "ServiceCaseEscalated")),
+            (2, written("resolution", "ServiceCaseResolved")),
+            (3, written("findings", "ClaimSurveyed")),
+            (4, written("explanation", "ClaimRejected")),
+            (
+                5,
+                format!(
+                    "payee.name: customer {ALICE} was erased: no text can be recorded; send \
+                     ClaimSettled without payee.name (a line cannot leave a payee's name out: \
+                     settle the claim through the API's settleClaim)"
+                )
+            ),
+        ]
+    );
+    // When work would start again, then it is refused: nothing new is begun for them.
+    let lines = [
+        work("ServiceCaseReopened", ALICE, &[]),
+        work("ClaimReopened", ALICE, &[]),
+        work("RiskRecommendationFollowedUp", ALICE, &[]),
+    ];
+    let erased_customer = format!(
+        "customerId: customer {ALICE} is already erased; nothing new can be recorded for it"
+    );
+    assert_eq!(
+        fold_on(ledger_of(&erased_in_ledger), &lines),
+        [
+            (1, erased_customer.clone()),
+            (2, erased_customer.clone()),
+            (3, erased_customer),
+        ]
+    );
+    // A live customer's texts are written out; left out, each is refused naming its field.
+    let left_out = |field: &str| {
+        format!("{field}: is written out; only an erased customer's work is finished without it")
+    };
+    assert_eq!(
+        fold_on(ledger_of(&work_of(BOB)), &finishing_work(BOB, "  ")),
+        [
+            (1, left_out("reason")),
+            (2, left_out("resolution")),
+            (3, left_out("findings")),
+            (4, left_out("explanation")),
+        ]
+    );
+    assert_eq!(
+        fold_on(
+            ledger_of(&work_of(BOB)),
+            &finishing_work(BOB, "客户要求处理")
+        ),
+        []
     );
 }
