@@ -631,8 +631,8 @@ pub fn decode_sealed(bytes: &[u8]) -> Result<SealedBody, PayloadError> {
 }
 
 /// Whether every personal field of `event` holds its erased value already, so sealing it would
-/// seal nothing.
-fn holds_nothing_personal(event: &Event) -> bool {
+/// seal nothing (an erased subject still takes such an event: see [`KeyRing::seal`]).
+pub fn holds_nothing_personal(event: &Event) -> bool {
     let mut redacted = event.clone();
     redacted.take_personal();
     redacted == *event

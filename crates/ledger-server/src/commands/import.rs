@@ -739,7 +739,11 @@ impl<'a> IntegratorCheck<'a> {
                 closed
             }
         };
-        Ok(closed.map(|closed| (subject, closed)))
+        // An erased subject still takes an event with nothing personal in it (an erased
+        // customer's open work finished without its text); the import's rules decide those.
+        let sealable =
+            closed == Some(Closed::Erased) && ledger_app::personal::holds_nothing_personal(event);
+        Ok(closed.filter(|_| !sealable).map(|closed| (subject, closed)))
     }
 
     fn check(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<Verdict> {
