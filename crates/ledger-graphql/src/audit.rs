@@ -453,7 +453,8 @@ impl AuditQueries {
 
     /// Recomputes the whole hash chain and checks every index against the records. `from` and
     /// `to` (inclusive, default the whole log) bound which problems are listed; the check always
-    /// covers the whole log, since a chain cannot be checked from its middle.
+    /// covers the whole log, since a chain cannot be checked from its middle. Either past the
+    /// head is refused, as a range the ledger does not hold.
     async fn verify_ledger(
         &self,
         ctx: &Context<'_>,
@@ -461,6 +462,12 @@ impl AuditQueries {
         to: Option<Position>,
     ) -> ApiResult<VerifyReport> {
         let state = state(ctx)?;
+        let head = state.ledger.log().head().position;
+        for (field, position) in [("from", from), ("to", to)] {
+            if let Some(position) = position {
+                not_past_head(field, position.0, head)?;
+            }
+        }
         let from = from.map_or(ledger_domain::ids::Position(1), |from| from.0);
         let to = to.map_or(ledger_domain::ids::Position(u64::MAX), |to| to.0);
         if to < from {

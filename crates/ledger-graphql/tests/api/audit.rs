@@ -28,6 +28,22 @@ async fn the_auditor_verifies_the_ledger_and_reads_the_raw_log() {
     );
     assert_eq!(text(&verified["ledger"]["headPosition"]), last);
     assert_eq!(text(&verified["ledger"]["headHash"]).len(), 64);
+    // A range past the head is one the ledger does not hold: refused, not cut to the head.
+    for range in ["to: \"999999\"", "from: \"999999\""] {
+        let past = harness
+            .run(
+                Role::Auditor,
+                &format!("{{ verifyLedger({range}) {{ ok }} }}"),
+            )
+            .await;
+        let field = range.split(':').next().unwrap();
+        assert_invalid(&past, field);
+        assert!(
+            past.errors[0].message.contains("past the ledger's head"),
+            "{:?}",
+            past.errors
+        );
+    }
 
     let page = data(
         harness
