@@ -763,7 +763,12 @@ fn customer_rules(
             started_at,
             duration_seconds,
             ..
-        }) if ends_in_the_future(*started_at, *duration_seconds) => {
+        }) if started_too_early(*started_at).is_some()
+            || ends_in_the_future(*started_at, *duration_seconds) =>
+        {
+            if let Some(rule) = started_too_early(*started_at) {
+                return Ok(Some(format!("startedAt: {rule}")));
+            }
             return Ok(Some(format!(
                 "durationSeconds: a contact cannot end in the future: startedAt + durationSeconds \
                  is more than {} s (the clocks' drift) after now",
@@ -1634,6 +1639,10 @@ fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
         | Event::EnquiryErased(_)
         | Event::ProcessTrainingRecorded(_) => None,
     }
+}
+
+fn started_too_early(started_at: jiff::Timestamp) -> Option<String> {
+    ledger_domain::aggregates::contact_started_too_early(started_at)
 }
 
 /// Whether a contact started at `started_at` for `duration_seconds` ends later than now and the

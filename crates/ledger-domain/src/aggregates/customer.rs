@@ -723,12 +723,16 @@ impl Aggregate for Customer {
 }
 
 /// A contact is recorded once it has happened: it cannot start, or end, in the future (beyond
-/// the clocks' drift, [`CLOCK_SKEW_SECONDS_MAX`]). Its end is when the ledger dates it.
+/// the clocks' drift, [`CLOCK_SKEW_SECONDS_MAX`]), nor before 1990
+/// ([`super::CONTACT_STARTED_AT_EARLIEST_SECONDS`]). Its end is when the ledger dates it.
 fn contact_has_ended(
     started_at: jiff::Timestamp,
     duration_seconds: u32,
     context: &dyn DecisionContext,
 ) -> Result<(), DomainError> {
+    if let Some(rule) = super::contact_started_too_early(started_at) {
+        return Err(ValidationError::new("startedAt", rule).into());
+    }
     if !not_in_future(started_at, context) {
         return Err(ValidationError::new(
             "startedAt",

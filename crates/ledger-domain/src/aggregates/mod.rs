@@ -70,6 +70,23 @@ use crate::values::{Channel, ClaimNumber, Identifier, PolicyNumber};
 /// lie, in seconds: clocks of telephony and web systems drift, but not by more than minutes.
 pub const CLOCK_SKEW_SECONDS_MAX: i64 = 300;
 
+/// The earliest start of a contact the ledger takes, in seconds since the Unix epoch:
+/// 1990-01-01 00:00 Beijing time. No contact centre's records an insurer migrates are older; a
+/// start before it is a slip (`1026` typed for `2026`, or a system's zero date, 1970-01-01) that
+/// would put the contact outside every figure and at the far end of the timeline.
+pub const CONTACT_STARTED_AT_EARLIEST_SECONDS: i64 = 631_123_200;
+
+/// Why a contact cannot start at `started_at`, when it starts before
+/// [`CONTACT_STARTED_AT_EARLIEST_SECONDS`] (the API's `startedAt` rule, which `import` keeps).
+pub fn contact_started_too_early(started_at: jiff::Timestamp) -> Option<String> {
+    (started_at.as_second() < CONTACT_STARTED_AT_EARLIEST_SECONDS).then(|| {
+        format!(
+            "a contact starts on 1990-01-01 (Beijing time) or later \
+             (CONTACT_STARTED_AT_EARLIEST_SECONDS); {started_at} is before it"
+        )
+    })
+}
+
 /// One aggregate: state folded from its stream, and the rules for its commands.
 pub trait Aggregate: Default {
     type Command;

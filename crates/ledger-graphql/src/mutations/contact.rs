@@ -33,6 +33,8 @@ pub struct RecordContactInput {
     pub direction: Direction,
     /// The agent who handled it; the caller when left out.
     pub agent: Option<String>,
+    /// When it started: not in the future (beyond the clocks' drift), nor before 1990-01-01
+    /// Beijing time (`CONTACT_STARTED_AT_EARLIEST_SECONDS`: a start before it is a slip).
     pub started_at: DateTime,
     pub duration_seconds: i32,
     pub topic: Topic,

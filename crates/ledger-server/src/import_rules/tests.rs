@@ -667,6 +667,20 @@ fn a_contact_that_has_not_happened_yet_is_no_history() {
     );
 }
 
+#[test]
+fn a_contact_started_before_1990_is_a_slip() {
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let slipped = contact_started(ALICE, CONTACT, "上世纪的电话", "1970-01-01T08:00:00+08:00");
+    let problems = fold_on(ledger, &[slipped]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .1
+            .starts_with("startedAt: a contact starts on 1990-01-01 (Beijing time) or later"),
+        "{problems:?}"
+    );
+}
+
 /// The sample's first line of `event_type` with `payload`'s fields set, on the stream its
 /// event names, without an event id (so one is derived from its content).
 fn edited(event_type: &str, payload: &[(&str, serde_json::Value)]) -> IntegratorLine {

@@ -603,6 +603,28 @@ fn a_contact_is_recorded_once() {
 }
 
 #[test]
+fn a_contact_cannot_start_before_1990() {
+    // A system's zero date or a slipped century: outside every figure, at the timeline's end.
+    let mut command = record_contact();
+    for slip in ["1970-01-01T00:00:00Z", "1989-12-31T15:59:59Z"] {
+        command.started_at = slip.parse().unwrap();
+        given::<Customer>(&[registered()])
+            .when(command.clone())
+            .then_invalid("startedAt");
+    }
+    // The first second of 1990 in Beijing is history.
+    command.started_at = "1989-12-31T16:00:00Z".parse().unwrap();
+    let started_at = command.started_at;
+    given::<Customer>(&[registered()])
+        .when(command)
+        .then(&[ContactRecorded {
+            started_at,
+            ..samples::sample_contact()
+        }
+        .into()]);
+}
+
+#[test]
 fn a_contact_cannot_start_in_the_future() {
     let mut command = record_contact();
     command.started_at = samples::sample_time() + SignedDuration::from_hours(1);
