@@ -35,6 +35,7 @@ use ledger_domain::aggregates::campaign::{
     CLOSE, CampaignStatus, INCUR_A_COST, RESPONDING_CUSTOMER, SEND_A_TOUCH, consented_to,
     on_its_channels, purchase_names_its_policy, purchase_of, still_running,
 };
+use ledger_domain::aggregates::contact_started_too_early;
 use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
@@ -763,10 +764,10 @@ fn customer_rules(
             started_at,
             duration_seconds,
             ..
-        }) if started_too_early(*started_at).is_some()
+        }) if contact_started_too_early(*started_at).is_some()
             || ends_in_the_future(*started_at, *duration_seconds) =>
         {
-            if let Some(rule) = started_too_early(*started_at) {
+            if let Some(rule) = contact_started_too_early(*started_at) {
                 return Ok(Some(format!("startedAt: {rule}")));
             }
             return Ok(Some(format!(
@@ -1639,10 +1640,6 @@ fn unwritten_text(event: &Event) -> Option<ledger_domain::ValidationError> {
         | Event::EnquiryErased(_)
         | Event::ProcessTrainingRecorded(_) => None,
     }
-}
-
-fn started_too_early(started_at: jiff::Timestamp) -> Option<String> {
-    ledger_domain::aggregates::contact_started_too_early(started_at)
 }
 
 /// Whether a contact started at `started_at` for `duration_seconds` ends later than now and the

@@ -24,6 +24,28 @@ async fn closed_store() -> tempfile::TempDir {
     dir
 }
 
+/// A closed store of 30 events beside the head mark of a 60-event store: to sled and to the
+/// chain, a store that lost records 31..60.
+async fn store_that_lost_its_tail() -> tempfile::TempDir {
+    let longer = closed_store().await;
+    let shorter = tempfile::tempdir().unwrap();
+    let log = open(shorter.path());
+    for round in 0..30_u64 {
+        log.append(request(
+            "customer-a",
+            ExpectedVersion::Any,
+            vec![event(round, 100)],
+        ))
+        .await
+        .unwrap();
+    }
+    log.close().await.unwrap();
+    drop(log);
+    let mark = ledger_store::HEAD_MARK_FILE_NAME;
+    std::fs::copy(longer.path().join(mark), shorter.path().join(mark)).unwrap();
+    shorter
+}
+
 fn open_error(dir: &std::path::Path) -> OpenError {
     SledEventLog::open(dir, options()).expect_err("a tampered store must not open")
 }
@@ -127,25 +149,7 @@ async fn verify_on_an_open_store_checks_records_and_indexes() {
 async fn a_log_that_lost_its_tail_is_refused_naming_the_first_missing_position() {
     // A store that lost records 31..60 looks, to sled and to the chain, like one that never had
     // them; only the head mark written when the longer store was closed tells them apart.
-    let longer = closed_store().await;
-    let shorter = tempfile::tempdir().unwrap();
-    let log = open(shorter.path());
-    for round in 0..30_u64 {
-        log.append(request(
-            "customer-a",
-            ExpectedVersion::Any,
-            vec![event(round, 100)],
-        ))
-        .await
-        .unwrap();
-    }
-    log.close().await.unwrap();
-    drop(log);
-    std::fs::copy(
-        longer.path().join("log-head"),
-        shorter.path().join("log-head"),
-    )
-    .unwrap();
+    let shorter = store_that_lost_its_tail().await;
 
     let error = open_error(shorter.path());
     assert!(
@@ -211,22 +215,8 @@ async fn a_deleted_head_mark_is_refused_until_verify_accepts_the_head() {
 #[tokio::test]
 async fn accepting_the_head_takes_a_shorter_log_but_not_a_damaged_one() {
     // A log that lost its tail opens again only by an explicit acceptance of the loss.
-    let longer = closed_store().await;
-    let shorter = tempfile::tempdir().unwrap();
-    let log = open(shorter.path());
-    for round in 0..30_u64 {
-        log.append(request(
-            "customer-a",
-            ExpectedVersion::Any,
-            vec![event(round, 100)],
-        ))
-        .await
-        .unwrap();
-    }
-    log.close().await.unwrap();
-    drop(log);
+    let shorter = store_that_lost_its_tail().await;
     let mark = ledger_store::HEAD_MARK_FILE_NAME;
-    std::fs::copy(longer.path().join(mark), shorter.path().join(mark)).unwrap();
     open_error(shorter.path());
     assert!(SledEventLog::accept_head(shorter.path()).unwrap().ok);
     let log = open(shorter.path());
