@@ -27,10 +27,10 @@ use async_graphql::futures_util::stream::{self, BoxStream, FuturesOrdered, Strea
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::{
     BatchRequest, BatchResponse, Data, Executor, Pos, Request, Response, Schema, ServerError,
-    Value as ConstValue,
+    Value as ConstValue, Variables,
 };
 
-use crate::{MutationRoot, QueryRoot, SubscriptionRoot, introspection};
+use crate::{MutationRoot, QueryRoot, SubscriptionRoot, introspection, scalars};
 
 /// Documents kept at most. A deployment's clients send a few dozen distinct documents (their
 /// screens); when a client sends ever new texts (hand-written queries, a scanner), the cache
@@ -89,9 +89,10 @@ impl LedgerSchema {
         match self.prepare(&mut request) {
             None => {
                 // Kept to find the arguments async-graphql's errors point at (see
-                // `complete_errors`); a copy of the text is cheap beside executing it.
-                let query = request.query.clone();
-                complete_errors(self.schema.execute(request).await, &query, self.limits)
+                // `complete_errors`); a copy of the text and the variables is cheap beside
+                // executing them.
+                let sent = Sent::of(&request);
+                complete_errors(self.schema.execute(request).await, &sent, self.limits)
             }
             Some(refusal) => Response::from_errors(vec![refusal]),
         }
@@ -129,10 +130,10 @@ impl LedgerSchema {
     ) -> BoxStream<'static, Response> {
         match self.prepare(&mut request) {
             None => {
-                let query = request.query.clone();
+                let sent = Sent::of(&request);
                 let limits = self.limits;
                 Executor::execute_stream(&self.schema, request, session_data)
-                    .map(move |response| complete_errors(response, &query, limits))
+                    .map(move |response| complete_errors(response, &sent, limits))
                     .boxed()
             }
             Some(refusal) => {
@@ -160,6 +161,22 @@ pub const DOCUMENT_FIELD: &str = "query";
 /// The `field` of an error about which operation to run.
 pub const OPERATION_NAME_FIELD: &str = "operationName";
 
+/// What a request sent, kept to name what async-graphql's errors are about.
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    pub query: String,
+    pub variables: Variables,
+}
+
+impl Sent {
+    pub fn of(request: &Request) -> Self {
+        Self {
+            query: request.query.clone(),
+            variables: request.variables.clone(),
+        }
+    }
+}
+
 /// `response` with every error given what the API promises of each: `extensions.code`, and for
 /// a `VALIDATION` error its `field` and `rule`.
 ///
@@ -167,14 +184,15 @@ pub const OPERATION_NAME_FIELD: &str = "operationName";
 /// async-graphql's own, all about the request: the document does not parse or validate, an
 /// argument has the wrong type or is out of range, no operation is named, a limit is passed.
 /// They are `VALIDATION`. Their `field` is the argument they are about, found from the error:
-/// the path in `Invalid value for argument "first", …` (`channels.0` for a list's item), or the
+/// the path in `Invalid value for argument "first", …` (`channels.0` for a list's item,
+/// `input.startedAt` for an input object's field), or the
 /// argument at the error's location (the API's scalars report where the bad value is), or, for
 /// an error located at a field whose argument failed to parse (async-graphql's complexity
 /// check reads `first` and `last` before anything runs, and names neither), the argument of
 /// that field whose value is not of the type named. Otherwise it is the field at the location
 /// (`Unknown field "x"`), `operationName`, or `query`, the document as a whole. Their `rule` is
 /// the scalar's rule when it has one, else async-graphql's message.
-pub fn complete_errors(mut response: Response, query: &str, limits: Limits) -> Response {
+pub fn complete_errors(mut response: Response, sent: &Sent, limits: Limits) -> Response {
     let incomplete = |error: &ServerError| {
         let code = extension_text(error, "code");
         code.is_none()
@@ -184,13 +202,13 @@ pub fn complete_errors(mut response: Response, query: &str, limits: Limits) -> R
         return response;
     }
     // Only a response with such an error pays for parsing the document again.
-    let document = async_graphql::parser::parse_query(query).ok();
+    let document = async_graphql::parser::parse_query(&sent.query).ok();
     let arguments = document.as_ref().map(ArgumentIndex::of).unwrap_or_default();
     for error in response.errors.iter_mut().filter(|error| incomplete(error)) {
         if let Some(limit) = limit_passed(&error.message, limits) {
             error.message = limit;
         }
-        let (field, rule) = field_and_rule(error, &arguments);
+        let (field, rule) = field_and_rule(error, &arguments, &sent.variables);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "VALIDATION");
@@ -229,12 +247,35 @@ fn extension_text(error: &ServerError, name: &str) -> Option<String> {
 }
 
 /// The `field` and `rule` of one of async-graphql's errors (see [`complete_errors`]).
-fn field_and_rule(error: &ServerError, arguments: &ArgumentIndex<'_>) -> (String, String) {
+///
+/// A value one of the API's scalars refuses is reported by async-graphql's validation as
+/// `expected type "DateTime"` (the scalars' `is_valid`, which lets it name the input object's
+/// field); the rule is then the scalar's own, found by parsing the value again, and the message
+/// says the field and that rule.
+fn field_and_rule(
+    error: &mut ServerError,
+    arguments: &ArgumentIndex<'_>,
+    variables: &Variables,
+) -> (String, String) {
     let message = error.message.as_str();
     if let Some(rest) = message.strip_prefix("Invalid value for argument \"")
         && let Some((path, rule)) = rest.split_once("\", ")
     {
-        return (path.to_owned(), rule.to_owned());
+        let (path, rule) = (path.to_owned(), rule.to_owned());
+        let scalar_rule = scalar_of(&rule).and_then(|type_name| {
+            let value = error
+                .locations
+                .iter()
+                .find_map(|location| arguments.value_at(*location, &path, variables))?;
+            scalars::broken_rule(type_name, &value)
+        });
+        return match scalar_rule {
+            Some(scalar_rule) => {
+                error.message = format!("{path}: {scalar_rule}");
+                (path, scalar_rule)
+            }
+            None => (path, rule),
+        };
     }
     if message.starts_with("Operation name required")
         || message.starts_with("Unknown operation named")
@@ -249,11 +290,18 @@ fn field_and_rule(error: &ServerError, arguments: &ArgumentIndex<'_>) -> (String
     (field.to_owned(), message.to_owned())
 }
 
+/// The type named by async-graphql's `expected type "T"`.
+fn scalar_of(rule: &str) -> Option<&str> {
+    rule.strip_prefix("expected type \"")?.strip_suffix('"')
+}
+
 /// Where each argument and field of a document is, to name what an error's location points at.
 #[derive(Default)]
 struct ArgumentIndex<'a> {
     /// Every argument, by the position of its name and of its value.
     arguments: HashMap<Pos, &'a str>,
+    /// The field of every argument, by the position of the argument's name.
+    argument_fields: HashMap<Pos, &'a Field>,
     /// Every field with arguments or not, by its position.
     fields: HashMap<Pos, &'a Field>,
 }
@@ -277,6 +325,7 @@ impl<'a> ArgumentIndex<'a> {
                     self.fields.insert(field.pos, &field.node);
                     for (name, value) in &field.node.arguments {
                         self.arguments.insert(name.pos, name.node.as_str());
+                        self.argument_fields.insert(name.pos, &field.node);
                         self.arguments.insert(value.pos, name.node.as_str());
                     }
                     self.add(&field.node.selection_set.node);
@@ -285,6 +334,34 @@ impl<'a> ArgumentIndex<'a> {
                 Selection::FragmentSpread(_) => {}
             }
         }
+    }
+
+    /// The value at `path` (`input.startedAt`, `channels.0`) of the argument named at
+    /// `location`, its variables replaced by what the request sent.
+    fn value_at(&self, location: Pos, path: &str, variables: &Variables) -> Option<ConstValue> {
+        let mut steps = path.split('.');
+        if steps.next()? != *self.arguments.get(&location)? {
+            return None;
+        }
+        let (_, value) = self
+            .argument_fields
+            .get(&location)?
+            .arguments
+            .iter()
+            .find(|(name, _)| name.pos == location)?;
+        let argument = value
+            .node
+            .clone()
+            .into_const_with(|name| variables.get(&name).cloned().ok_or(()))
+            .ok()?;
+        steps.try_fold(argument, |value, step| match value {
+            ConstValue::Object(mut fields) => fields.swap_remove(step),
+            ConstValue::List(mut items) => {
+                let index = step.parse::<usize>().ok()?;
+                (index < items.len()).then(|| items.swap_remove(index))
+            }
+            _ => None,
+        })
     }
 
     /// The argument (or else the field) at `location`, for an error saying `message`.

@@ -2,9 +2,9 @@
 //! outgrows a 32-bit `Int`, and an amount in fen outgrows a double's exact integers), `DateTime`
 //! is an RFC 3339 instant and `Date` a calendar day. `JSON` (raw event payloads) is
 //! async-graphql's own. A value that does not parse is an error with `code: VALIDATION` and the
-//! scalar's rule; async-graphql gives a scalar no way to know which argument it is parsing, so
-//! `LedgerSchema` adds the argument's name as `field` from the error's location
-//! (`execution::complete_errors`).
+//! scalar's rule, and its `field` is the argument or the input object's field holding it
+//! (`input.startedAt`): each scalar's `is_valid` lets async-graphql's validation find the value
+//! and its path, and `execution::complete_errors` adds the scalar's rule ([`broken_rule`]).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use ledger_domain::ids;
@@ -15,6 +15,33 @@ fn invalid<T: async_graphql::InputType>(rule: &str) -> InputValueError<T> {
     InputValueError::custom(rule)
         .with_extension("code", "VALIDATION")
         .with_extension("rule", rule)
+}
+
+/// The rule `value` breaks as a `type_name`, one of the API's scalars; `None` when it parses
+/// or the type is not one of them. async-graphql's validation finds such a value through each
+/// scalar's `is_valid` and says only `expected type "DateTime"`; `execution::complete_errors`
+/// tells the rule with this.
+pub fn broken_rule(type_name: &str, value: &Value) -> Option<String> {
+    fn rule_of<T: async_graphql::InputType>(error: InputValueError<T>) -> String {
+        let error = error.into_server_error(async_graphql::Pos::default());
+        match error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("rule"))
+        {
+            Some(Value::String(rule)) => rule.clone(),
+            _ => error.message,
+        }
+    }
+    let value = value.clone();
+    match type_name {
+        "Position" => <Position as ScalarType>::parse(value).err().map(rule_of),
+        "Money" => <Money as ScalarType>::parse(value).err().map(rule_of),
+        "DateTime" => <DateTime as ScalarType>::parse(value).err().map(rule_of),
+        "Date" => <Date as ScalarType>::parse(value).err().map(rule_of),
+        "Count" => <Count as ScalarType>::parse(value).err().map(rule_of),
+        _ => None,
+    }
 }
 
 /// The text of a string input, or the decimal text of an integer input (clients that send
@@ -37,6 +64,10 @@ const POSITION_RULE: &str =
 #[Scalar(name = "Position")]
 /// A position in the ledger's log, as a decimal string: `"42"`.
 impl ScalarType for Position {
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         let text = decimal_text(&value).ok_or_else(|| invalid(POSITION_RULE))?;
         text.parse::<u64>()
@@ -68,6 +99,10 @@ const MONEY_RANGE_RULE: &str = "an amount is at most 9223372036854775807 fen in 
 #[Scalar(name = "Money")]
 /// An amount in integer fen (CNY cents) as a decimal string: `"345600"` is ¥3,456.00.
 impl ScalarType for Money {
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         let text = decimal_text(&value).ok_or_else(|| invalid(MONEY_RULE))?;
         text.parse::<i64>()
@@ -185,6 +220,10 @@ fn rfc_3339_problem(text: &str) -> Option<&'static str> {
 /// `"2025-03-01T16:30:00+08:00"`; at most 9 digits of a second's fraction. The API answers in
 /// UTC (`Z`).
 impl ScalarType for DateTime {
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => {
@@ -220,6 +259,10 @@ const DATE_RULE: &str = "a date is YYYY-MM-DD, such as 2025-03-01";
 #[Scalar(name = "Date")]
 /// A calendar day, `YYYY-MM-DD` (policy periods, due dates).
 impl ScalarType for Date {
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => jiff::civil::Date::strptime("%Y-%m-%d", text.trim())
@@ -250,6 +293,10 @@ const COUNT_RULE: &str = "a count is a decimal string such as \"42\"";
 #[Scalar(name = "Count")]
 /// A count that may outgrow a 32-bit `Int`, as a decimal string: `"1048576"`.
 impl ScalarType for Count {
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         let text = decimal_text(&value).ok_or_else(|| invalid(COUNT_RULE))?;
         text.parse::<u64>()

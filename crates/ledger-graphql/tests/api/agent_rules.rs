@@ -199,9 +199,7 @@ async fn a_contact_start_with_an_offset_rfc_3339_does_not_allow_is_refused() {
                 ),
             )
             .await;
-        // async-graphql tells a scalar's parse error by its argument only, `input`: the rule
-        // says what was wrong.
-        assert_invalid(&response, "input");
+        assert_invalid(&response, "input.startedAt");
         assert!(
             rule(&response).contains("±hh:mm"),
             "{offset}: {:?}",

@@ -276,6 +276,52 @@ async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
         .await;
     let details = complete_details(&document, &response);
     assert_eq!(details[0].1, "from", "{details:?}");
+    // A scalar inside an input object names the object's field, with the scalar's rule, as a
+    // literal and through a variable (async-graphql alone named only `input`).
+    let record = |started_at: &str| {
+        format!(
+            r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE,
+                direction: INBOUND, startedAt: {started_at}, durationSeconds: 5,
+                topic: CLAIM_REPORT, summary: "x", outcome: RESOLVED }}) {{ position }} }}"#
+        )
+    };
+    for document in [record(r#""2025-13-01T00:00:00Z""#), record("20250101")] {
+        let response = harness.run(Role::Agent, &document).await;
+        let details = complete_details(&document, &response);
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert_eq!(details[0].1, "input.startedAt", "{details:?}");
+        assert!(details[0].2.contains("RFC 3339"), "{details:?}");
+        assert!(
+            response.errors[0].message.starts_with("input.startedAt: "),
+            "{:?}",
+            response.errors[0]
+        );
+    }
+    let document = record("$at").replace("mutation {", "mutation($at: DateTime!) {");
+    let response = harness
+        .run_with(
+            Role::Agent,
+            &document,
+            json!({ "at": "2025-03-01T08:30:00+25:00" }),
+        )
+        .await;
+    let details = complete_details(&document, &response);
+    assert_eq!(details[0].1, "input.startedAt", "{details:?}");
+    assert!(details[0].2.contains("offset"), "{details:?}");
+    let document =
+        "mutation($input: RecordContactInput!) { recordContact(input: $input) { position } }";
+    let input = json!({
+        "customerId": customer, "channel": "PHONE", "direction": "INBOUND",
+        "startedAt": "yesterday", "durationSeconds": 5, "topic": "CLAIM_REPORT",
+        "summary": "x", "outcome": "RESOLVED",
+    });
+    let response = harness
+        .run_with(Role::Agent, document, json!({ "input": input }))
+        .await;
+    let details = complete_details(document, &response);
+    assert_eq!(details[0].1, "input.startedAt", "{details:?}");
+    assert!(details[0].2.contains("RFC 3339"), "{details:?}");
+
     let document = "query($first: Int) { customer(id: \"CUSTOMER\") { timeline(first: $first) { totalCount } } }"
         .replace("CUSTOMER", &customer);
     let response = harness
