@@ -6,14 +6,18 @@ use ledger_domain::events::{CustomerRegistered, CustomersMerged, Event};
 use ledger_domain::ids::CustomerId;
 use ledger_domain::projection::{Envelope, Order, StateError, StateRead, StateWrite};
 use ledger_domain::values::{Identifier, IdentifierKind};
+use serde::de::DeserializeOwned;
 
-use crate::keys::{self, customer_key, identifier_key, name_key, owned_key, record_key};
+use crate::keys::{
+    self, customer_key, identifier_key, name_key, owned_key, record_key, superseded_key,
+};
 use crate::query::{final_survivor, read_owners, record_of as read_record};
 use crate::record::{AccountManager, Consent, CustomerRecord, IdentifierOwners, OwnedIdentifier};
 
 /// How many reverse-index entries erasure reads at a time. Erasure walks every identifier the
-/// customer holds or is linked to (a fleet can have thousands of plates and policies); reading
-/// them in chunks keeps each read small without bounding how many there may be.
+/// customer holds, is linked to or was linked to before a later link (a fleet can have
+/// thousands of plates and policies); reading them in chunks keeps each read small without
+/// bounding how many there may be.
 const ERASURE_CHUNK_ENTRIES: usize = 1_024;
 
 pub fn apply(envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {
@@ -184,33 +188,34 @@ fn merge(state: &mut dyn StateWrite, event: &CustomersMerged) -> Result<(), Stat
 }
 
 /// Forgets everything personal about `customer`: every identifier entry it holds or is linked
-/// to, its name and group, and its place in name search; records when.
+/// to, its place in the links of every identifier (an identifier linked to it goes back to the
+/// customer linked before), its name and group, and its place in name search; records when.
 fn erase(
     state: &mut dyn StateWrite,
     customer: CustomerId,
     at: Timestamp,
 ) -> Result<(), StateError> {
-    let prefix = customer_key(keys::OWNED, customer);
-    // Each round deletes what it read, so the next read starts at the first entry left; the
-    // loop ends when none is.
-    loop {
-        let entries = state.prefix(&prefix, Order::Ascending, ERASURE_CHUNK_ENTRIES)?;
-        if entries.is_empty() {
-            break;
-        }
-        for (key, value) in entries {
-            let owned: OwnedIdentifier = keys::decode(&key, &value)?;
+    take_all(
+        state,
+        &customer_key(keys::SUPERSEDED, customer),
+        |state, identifier: Identifier| {
+            let mut owners = read_owners(state, &identifier)?;
+            unlink(state, &identifier, &mut owners, customer)?;
+            write_owners(state, &identifier, &owners)
+        },
+    )?;
+    take_all(
+        state,
+        &customer_key(keys::OWNED, customer),
+        |state, owned: OwnedIdentifier| {
             let mut owners = read_owners(state, &owned.identifier)?;
             if owners.held == Some(customer) {
                 owners.held = None;
             }
-            if owners.linked == Some(customer) {
-                owners.linked = None;
-            }
-            write_owners(state, &owned.identifier, owners)?;
-            state.delete(&key);
-        }
-    }
+            unlink(state, &owned.identifier, &mut owners, customer)?;
+            write_owners(state, &owned.identifier, &owners)
+        },
+    )?;
     update_record(state, customer, |record| {
         record.name = None;
         record.group = None;
@@ -218,6 +223,55 @@ fn erase(
         record.erased = true;
         record.erased_at = Some(at);
     })
+}
+
+/// Deletes every entry under `prefix`, handing each value to `take` first.
+fn take_all<T: DeserializeOwned>(
+    state: &mut dyn StateWrite,
+    prefix: &[u8],
+    mut take: impl FnMut(&mut dyn StateWrite, T) -> Result<(), StateError>,
+) -> Result<(), StateError> {
+    // Each round deletes what it read, so the next read starts at the first entry left; the
+    // loop ends when none is. `take` writes no key under `prefix` (it changes other customers'
+    // entries and the identifiers'), so it cannot keep the loop going.
+    loop {
+        let entries = state.prefix(prefix, Order::Ascending, ERASURE_CHUNK_ENTRIES)?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        for (key, value) in entries {
+            take(state, keys::decode(&key, &value)?)?;
+            state.delete(&key);
+        }
+    }
+}
+
+/// Takes `erased` out of the links of `identifier`. If the identifier was linked to them, it
+/// goes back to the customer linked before (the last one left), whose superseded link becomes
+/// the link again, as a rebuild that cannot read `erased`'s plates and VINs finds it. The
+/// caller writes `owners`.
+fn unlink(
+    state: &mut dyn StateWrite,
+    identifier: &Identifier,
+    owners: &mut IdentifierOwners,
+    erased: CustomerId,
+) -> Result<(), StateError> {
+    let was_linked = owners.linked() == Some(erased);
+    owners.links.retain(|&linked| linked != erased);
+    let Some(previous) = owners.linked().filter(|_| was_linked) else {
+        return Ok(());
+    };
+    // Every erasure takes its customer out of every link it is in, and an erased customer's
+    // later events link nothing: one left in the links means the state is corrupt.
+    if erasure_recorded(state, previous)? {
+        return Err(StateError(format!(
+            "customer-directory: a {:?} would be linked back to customer {previous}, whose \
+             erasure was recorded",
+            identifier.kind()
+        )));
+    }
+    state.delete(&superseded_key(previous, identifier));
+    update_owned(state, previous, identifier, |owned| owned.linked = true)
 }
 
 fn link_policy(
@@ -283,38 +337,46 @@ fn set_holder(
         })?;
     }
     owners.held = holder;
-    write_owners(state, identifier, owners)
+    write_owners(state, identifier, &owners)
 }
 
-/// Links `identifier` to `customer`, unlinking it from whoever it was linked to before.
+/// Links `identifier` to `customer`. The customer it was linked to before keeps a superseded
+/// link (in the identifier's links and in the reverse index erasure walks), so that erasing
+/// `customer` gives the identifier back to them.
 fn set_linked(
     state: &mut dyn StateWrite,
     identifier: &Identifier,
     customer: CustomerId,
 ) -> Result<(), StateError> {
     let mut owners = read_owners(state, identifier)?;
-    if owners.linked == Some(customer) {
+    if owners.linked() == Some(customer) {
         return Ok(());
     }
-    if let Some(previous) = owners.linked {
+    if let Some(previous) = owners.linked() {
         update_owned(state, previous, identifier, |owned| owned.linked = false)?;
+        keys::write(state, superseded_key(previous, identifier), identifier)?;
     }
+    // A customer linking the identifier again moves to the end of its links.
+    if let Some(index) = owners.links.iter().position(|&linked| linked == customer) {
+        owners.links.remove(index);
+        state.delete(&superseded_key(customer, identifier));
+    }
+    owners.links.push(customer);
     update_owned(state, customer, identifier, |owned| owned.linked = true)?;
-    owners.linked = Some(customer);
-    write_owners(state, identifier, owners)
+    write_owners(state, identifier, &owners)
 }
 
 fn write_owners(
     state: &mut dyn StateWrite,
     identifier: &Identifier,
-    owners: IdentifierOwners,
+    owners: &IdentifierOwners,
 ) -> Result<(), StateError> {
     let key = identifier_key(identifier);
     if owners.is_empty() {
         state.delete(&key);
         Ok(())
     } else {
-        keys::write(state, key, &owners)
+        keys::write(state, key, owners)
     }
 }
 

@@ -15,6 +15,10 @@ pub const IDENTIFIER: u8 = b'I';
 pub const OWNED: u8 = b'O';
 /// The name index: `N` ‖ lower-cased name ‖ `0x00` ‖ customer id.
 pub const NAME: u8 = b'N';
+/// Customer → identifiers a later link took from them, which erasing that later customer gives
+/// back (the reverse index erasure walks to take the customer out of the identifiers' links):
+/// `S` ‖ customer id ‖ kind tag ‖ value.
+pub const SUPERSEDED: u8 = b'S';
 
 /// Separates a name from the customer id in a name key; names never contain it.
 pub const NAME_SEPARATOR: u8 = 0x00;
@@ -66,6 +70,12 @@ pub fn identifier_key(identifier: &Identifier) -> Vec<u8> {
 
 pub fn owned_key(customer: CustomerId, identifier: &Identifier) -> Vec<u8> {
     let mut key = customer_key(OWNED, customer);
+    key.extend_from_slice(&identifier_suffix(identifier));
+    key
+}
+
+pub fn superseded_key(customer: CustomerId, identifier: &Identifier) -> Vec<u8> {
+    let mut key = customer_key(SUPERSEDED, customer);
     key.extend_from_slice(&identifier_suffix(identifier));
     key
 }

@@ -23,7 +23,10 @@
 //!   `ClaimReported`. A later linking event for the same identifier moves it to the newer
 //!   customer (a car sold on, a plate re-issued). They never override a held identifier and are
 //!   not part of the ownership rule: a second-hand car's plate must stay registrable by its new
-//!   owner even though the old owner's policy once named it.
+//!   owner even though the old owner's policy once named it. An identifier is linked to the
+//!   last customer not erased whose readable event named it: erasing the customer it is linked
+//!   to gives it back to the customer linked before, as a rebuild finds it (one that reads the
+//!   erased customer's events redacted, and so never saw them name a plate or VIN).
 //!
 //! The mobile and plate typed into a web-shop enquiry (`OnlineEnquiryReceived`) are not indexed:
 //! a lead form proves nothing about who holds the number.
@@ -39,8 +42,9 @@
 //! | key | value |
 //! |---|---|
 //! | `R` ‖ customer id | [`CustomerRecord`] |
-//! | `I` ‖ kind tag ‖ value | who holds and who is linked to the identifier |
+//! | `I` ‖ kind tag ‖ value | who holds the identifier, and the customers it was linked to, the one it is linked to last |
 //! | `O` ‖ customer id ‖ kind tag ‖ value | the identifier, and whether the customer holds it or is linked to it (the reverse index erasure walks) |
+//! | `S` ‖ customer id ‖ kind tag ‖ value | the identifier, which was linked to the customer before a later link took it (erasure walks these too) |
 //! | `N` ‖ lower-cased name ‖ `0x00` ‖ customer id | empty: the name index, live customers only |
 //!
 //! Names never contain `0x00` (control characters are refused by [`PersonName`]), so the
@@ -56,9 +60,13 @@
 //! ignored, and so is one whose survivor's own chain of merges is longer than
 //! [`MERGE_HOPS_MAX`] (the domain should refuse both; the fold must stay total).
 //!
-//! `CustomerErased` deletes every identifier entry the customer holds or is linked to, drops the
-//! name from search, and keeps a record of non-personal facts (kind, dates, account manager,
-//! consents, merges) with `erased` set. Later linking events for an erased customer are ignored.
+//! `CustomerErased` deletes every identifier entry the customer holds or is linked to, takes the
+//! customer out of the links of every identifier (one linked to them goes back to the customer
+//! linked before, if any is left), drops the name from search, and keeps a record of
+//! non-personal facts (kind, dates, account manager, consents, merges) with `erased` set.
+//! Later linking events for an erased customer are ignored, so an erased customer is never
+//! linked again. A merged customer keeps its links, and an identifier that goes back to it
+//! finds its survivor.
 //!
 //! An event that reads redacted ([`Envelope::redacted`]: its data subject's key was destroyed,
 //! or stayed in the ledger this one was imported from) gives nothing personal: its name is not
@@ -67,9 +75,12 @@
 //! erasure was recorded here. Non-personal facts (consents, account manager, merges, policy
 //! and claim numbers) are still folded, as they were before a real erasure, so a rebuild that
 //! can no longer open an erased customer's earlier events writes what the live fold wrote; and
-//! a customer whose key is elsewhere is still found by a policy or claim number.
+//! a customer whose key is elsewhere is still found by a policy or claim number. Such a
+//! customer never named a plate or VIN here, so none goes back to it when another customer is
+//! erased; a policy or claim number it named does, like any link.
 //!
-//! Values are encoded with [`ledger_domain::codec`]; the layout is version 1.
+//! Values are encoded with [`ledger_domain::codec`]; the layout is the projection's version
+//! (see [`CustomerDirectory`]'s `version`).
 //!
 //! [`Identifier::parse`]: ledger_domain::values::Identifier::parse
 //! [`IdentifierKind`]: ledger_domain::values::IdentifierKind
@@ -97,10 +108,14 @@ impl Projection for CustomerDirectory {
         "customer-directory"
     }
 
+    /// The layout version of what `apply` writes; bump it when the layout or a derivation
+    /// changes, so the runner rebuilds.
     /// 2: an event that reads redacted leaves its data subject reading as erased (no name,
     /// no identifiers indexed), not with blank ones.
+    /// 3: an identifier keeps every customer it was linked to (`I`, and the `S` index), and
+    /// erasing the one it is linked to gives it back to the one before, as a rebuild does.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, envelope: &Envelope<'_>, state: &mut dyn StateWrite) -> Result<(), StateError> {

@@ -51,7 +51,7 @@ pub fn resolve(
     identifier: &Identifier,
 ) -> Result<Option<CustomerId>, StateError> {
     let owners = read_owners(state, identifier)?;
-    let Some(direct) = owners.held.or(owners.linked) else {
+    let Some(direct) = owners.held.or(owners.linked()) else {
         return Ok(None);
     };
     let survivor = survivor(state, direct)?;

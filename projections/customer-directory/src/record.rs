@@ -85,15 +85,35 @@ pub struct OwnedIdentifier {
     pub linked: bool,
 }
 
-/// Who an identifier leads to: the customer holding it and the customer it was last linked to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Who an identifier leads to: the customer holding it and the customers it was linked to.
+///
+/// An identifier is linked to the last customer not erased whose readable event named it. A
+/// rebuild that reads an erased customer's events redacted never sees their plates and VINs
+/// (erased values), so for it the link never moved to them; the live fold, which did move it,
+/// must reach the same answer once they are erased, and so it keeps every customer the link
+/// could go back to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct IdentifierOwners {
     pub held: Option<CustomerId>,
-    pub linked: Option<CustomerId>,
+    /// The customers policy and claim events linked the identifier to, each once, in the order
+    /// of their latest link: a customer linking it again moves to the end, an erased customer
+    /// is taken out. The last is the one it is linked to ([`IdentifierOwners::linked`]).
+    ///
+    /// Unbounded, like a record's `merged_from` and `consents`: it grows only when a customer
+    /// not in it yet links the identifier (a car's owners and claimants over its years, tens
+    /// even for a fleet's plate) and shrinks at each erasure. A cap would have to forget
+    /// someone, and the link would then go back to the wrong customer, or to nobody, where a
+    /// rebuild finds the right one.
+    pub links: Vec<CustomerId>,
 }
 
 impl IdentifierOwners {
+    /// The customer the identifier is linked to now: the last of [`IdentifierOwners::links`].
+    pub fn linked(&self) -> Option<CustomerId> {
+        self.links.last().copied()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.held.is_none() && self.linked.is_none()
+        self.held.is_none() && self.links.is_empty()
     }
 }

@@ -1,5 +1,6 @@
 //! Tests of the customer directory: given hand-made events, then exactly this read model.
 
+mod links;
 mod redacted;
 mod support;
 
@@ -678,7 +679,7 @@ fn every_sample_event_folds() {
         Some(samples::corporate_customer_id())
     );
     assert_eq!(CustomerDirectory.name(), "customer-directory");
-    assert_eq!(CustomerDirectory.version(), 2);
+    assert_eq!(CustomerDirectory.version(), 3);
 }
 
 /// A history touching every path of the fold: registrations, additions, removals, renames,
