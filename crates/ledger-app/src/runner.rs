@@ -1,13 +1,15 @@
 //! The projection runner: feeds every registered projection the log, in order, exactly once.
 //!
 //! Each projection's state lives in its own keyspace (a [`ProjectionSpace`]) with its checkpoint
-//! beside it, written in the same atomic batch as the state derived from the events up to it.
-//! On start, a projection that was never built, or whose layout version changed, is rebuilt
-//! from position 0 into a fresh generation that replaces the old one only when complete, so
-//! readers never see a half-built model. Then one task follows the log: it catches up in large
-//! batches (one commit per [`CATCH_UP_COMMIT_EVENTS`] events) and then applies live records as
-//! they become durable. [`ProjectionRunner::wait_for`] resolves when the projections have
-//! applied a position; read-your-writes rests on it.
+//! beside it, and the hash of the log record at the checkpoint, written in the same atomic batch
+//! as the state derived from the events up to it. On start, a projection that was never built,
+//! or whose layout version changed, is rebuilt from position 0 into a fresh generation that
+//! replaces the old one only when complete, so readers never see a half-built model; one folded
+//! from another history than the log's (see [`ProjectionRunner::new`]) is not served and is
+//! rebuilt too. Then one task follows the log: it catches up in large batches (one commit per
+//! [`CATCH_UP_COMMIT_EVENTS`] events) and then applies live records as they become durable.
+//! [`ProjectionRunner::wait_for`] resolves when the projections have applied a position;
+//! read-your-writes rests on it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,8 +20,9 @@ use ledger_domain::events::Event;
 use ledger_domain::ids::Position;
 use ledger_domain::projection::{Envelope, MemoryState, Projection, StateError, StateWrite};
 use ledger_store::limits::READ_PAGE_MAX;
+use ledger_store::projection_store::StoredMeta;
 use ledger_store::{
-    EventLog, ProjectionSpace, ProjectionStore, RecordedEvent, SledEventLog, SpaceMeta,
+    EventLog, Hash, Head, ProjectionSpace, ProjectionStore, RecordedEvent, SledEventLog, SpaceMeta,
     StoreFailure, Writes,
 };
 use tokio::sync::watch;
@@ -213,6 +216,8 @@ struct Target<'a> {
     space: ProjectionSpace,
     /// The last position applied to `space`.
     applied: Position,
+    /// The hash of the log record at `applied`, when known (see [`StoredMeta`]).
+    applied_hash: Option<Hash>,
     /// A fresh generation readers do not see yet (a rebuild), rather than the active one.
     fresh: bool,
     /// For a fresh generation, what its rebuild has gathered.
@@ -250,7 +255,7 @@ impl Building {
         &mut self,
         projection: &'static str,
         space: &ProjectionSpace,
-        meta: SpaceMeta,
+        meta: StoredMeta,
     ) -> Result<(), RunnerError> {
         self.finish_commit()?;
         let mut pending = std::mem::take(&mut self.pending);
@@ -309,7 +314,7 @@ impl Building {
         &mut self,
         projection: &'static str,
         space: &ProjectionSpace,
-        meta: SpaceMeta,
+        meta: StoredMeta,
     ) -> Result<(), RunnerError> {
         self.commit_behind(projection, space, meta)?;
         self.finish_commit()
@@ -369,10 +374,15 @@ impl RebuildBudget {
 }
 
 impl Target<'_> {
-    fn meta(&self, checkpoint: Position) -> SpaceMeta {
-        SpaceMeta {
-            version: self.slot.projection.version(),
-            checkpoint,
+    /// What a commit of the state folded up to `checkpoint` records; `checkpoint_hash` is the
+    /// hash of the log record there.
+    fn meta(&self, checkpoint: Position, checkpoint_hash: Option<Hash>) -> StoredMeta {
+        StoredMeta {
+            meta: SpaceMeta {
+                version: self.slot.projection.version(),
+                checkpoint,
+            },
+            checkpoint_hash,
         }
     }
 }
@@ -407,14 +417,14 @@ fn apply_batch(
     let Some((last, _)) = batch.last() else {
         return Ok(());
     };
-    let last = last.position;
+    let (last, last_hash) = (last.position, last.hash);
     if target.applied >= last {
         return Ok(());
     }
     let unseen = batch.partition_point(|(record, _)| record.position <= target.applied);
     let unseen = &batch[unseen..];
     let projection = target.slot.projection.as_ref();
-    let meta = target.meta(last);
+    let meta = target.meta(last, Some(last_hash));
     match &mut target.building {
         Some(building) => {
             building.collect_finished_commit()?;
@@ -455,6 +465,7 @@ fn apply_batch(
         }
     }
     target.applied = last;
+    target.applied_hash = Some(last_hash);
     if !target.fresh {
         target.slot.applied.send_replace(last);
     }
@@ -493,37 +504,129 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a projection thread panicked".to_owned())
 }
 
+/// Why a read model cannot have been folded from the log it is opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ForeignHistory {
+    /// Its checkpoint is past the log's head.
+    AheadOfHead,
+    /// The log's record at its checkpoint is not the one it was folded up to.
+    OtherRecord { stored: Hash, logged: Hash },
+}
+
+/// Whether the read model in `space`, folded up to `checkpoint`, was folded from another
+/// history than `log`'s (whose head is `head`): its checkpoint is past the head, or the hash it
+/// stored for the record at its checkpoint is not the log's. A read model that stored no hash
+/// (written before the hash was kept) is checked by position only; see
+/// [`ProjectionRunner::new`]. Reads the log at most once, not at all at position 0 or at the
+/// head.
+fn foreign_history(
+    log: &SledEventLog,
+    head: &Head,
+    space: &ProjectionSpace,
+    checkpoint: Position,
+) -> Result<Option<ForeignHistory>, RunnerError> {
+    if checkpoint > head.position {
+        return Ok(Some(ForeignHistory::AheadOfHead));
+    }
+    if checkpoint == Position::ZERO {
+        return Ok(None);
+    }
+    let Some(stored) = space.checkpoint_hash()? else {
+        return Ok(None);
+    };
+    let logged = if checkpoint == head.position {
+        head.hash
+    } else {
+        record_hash_at(log, checkpoint)?
+    };
+    Ok((stored != logged).then_some(ForeignHistory::OtherRecord { stored, logged }))
+}
+
+/// The hash chain's hash of the log record at `position`, which must be at most the head.
+fn record_hash_at(log: &SledEventLog, position: Position) -> Result<Hash, RunnerError> {
+    let record = log.read_all(position, 1)?.into_iter().next();
+    match record {
+        Some(record) if record.position == position => Ok(record.hash),
+        other => Err(StoreFailure::Corrupt {
+            position,
+            detail: format!(
+                "reading the record at a read model's checkpoint found {}",
+                other.map_or_else(
+                    || "nothing".to_owned(),
+                    |record| format!("position {}", record.position)
+                )
+            ),
+        }
+        .into()),
+    }
+}
+
+/// The first bytes of `hash` in hex: enough to tell two hashes apart in a log line.
+fn short_hash(hash: &Hash) -> String {
+    hex::encode(&hash[..SHORT_HASH_BYTES])
+}
+
+/// The bytes of a hash a warning shows (12 hex digits).
+const SHORT_HASH_BYTES: usize = 6;
+
+/// Says in the log that `projection`'s read model, folded up to `checkpoint`, is not served.
+fn warn_foreign(projection: &str, checkpoint: Position, head: &Head, foreign: ForeignHistory) {
+    match foreign {
+        ForeignHistory::AheadOfHead => tracing::warn!(
+            projection,
+            checkpoint = checkpoint.get(),
+            head = head.position.get(),
+            "the read model is ahead of the log's head: not served, rebuilding from position 0"
+        ),
+        ForeignHistory::OtherRecord { stored, logged } => tracing::warn!(
+            projection,
+            checkpoint = checkpoint.get(),
+            stored_hash = short_hash(&stored),
+            log_hash = short_hash(&logged),
+            "the read model was folded from another history than the log's (another record at its checkpoint): not served, rebuilding from position 0"
+        ),
+    }
+}
+
 impl ProjectionRunner {
     /// Registers `projections` over `log`. Nothing runs until [`ProjectionRunner::catch_up`] or
     /// [`ProjectionRunner::spawn`].
+    ///
+    /// A read model folded from another history than this log's gets no reader, and the
+    /// catch-up builds it again from position 0 ([`Self::checkpoints`] shows it at 0 until
+    /// then): one whose checkpoint is past the log's head, or whose stored hash of the record
+    /// at its checkpoint differs from the log's (a log restored from an older backup that then
+    /// took other events up to or past the checkpoint). Serving it would show events the log
+    /// does not hold and hide those it holds at the same positions.
+    ///
+    /// A read model written before the hash was kept has none: it is checked by its position
+    /// alone, as before, and served, and its next commit records the hash. Rebuilding every read
+    /// model once instead would take each one's readers away for a whole rebuild at the upgrade
+    /// (minutes at 10 M events) to rule out a restore that happened before it, which the
+    /// position check has already looked for at every open since; a restore after the upgrade
+    /// finds the hash of the last commit.
     pub fn new(
         log: SledEventLog,
         projections: Vec<Arc<dyn Projection>>,
         keys: Arc<KeyRing>,
     ) -> Result<Self, RunnerError> {
         let store = log.projections();
-        let head = log.head().position;
+        let head = log.head();
         let mut slots = Vec::with_capacity(projections.len());
         let mut by_name = HashMap::new();
         for projection in projections {
             let mut active = store.active(projection.name())?;
-            let mut applied = match &active {
-                Some(space) => space
-                    .current(projection.version())?
-                    .map_or(Position::ZERO, |meta| meta.checkpoint),
-                None => Position::ZERO,
-            };
-            if applied > head {
-                // Folded from records this log does not hold (the log was restored from a copy
-                // without its read models, or replaced): serving them would show events that
-                // are not in the ledger, and hide those appended at the same positions. Nobody
-                // reads them; the catch-up builds a fresh generation from position 0.
-                tracing::warn!(
-                    projection = projection.name(),
-                    checkpoint = applied.get(),
-                    head = head.get(),
-                    "the read model is ahead of the log's head: not served, rebuilding from position 0"
-                );
+            let mut applied = Position::ZERO;
+            let mut foreign = None;
+            if let Some(space) = &active
+                && let Some(meta) = space.current(projection.version())?
+            {
+                applied = meta.checkpoint;
+                foreign = foreign_history(&log, &head, space, applied)?;
+            }
+            if let Some(foreign) = foreign {
+                warn_foreign(projection.name(), applied, &head, foreign);
+                // Nobody reads it; the catch-up builds a fresh generation from position 0.
                 active = None;
                 applied = Position::ZERO;
             }
@@ -655,6 +758,7 @@ impl ProjectionRunner {
         Ok(match current {
             Some((space, meta)) => Target {
                 slot,
+                applied_hash: space.checkpoint_hash()?,
                 space,
                 applied: meta.checkpoint,
                 fresh: false,
@@ -683,6 +787,7 @@ impl ProjectionRunner {
             slot,
             space,
             applied: Position::ZERO,
+            applied_hash: None,
             fresh: true,
             building: Some(Building::default()),
         })
@@ -762,7 +867,7 @@ impl ProjectionRunner {
                             return Ok(());
                         }
                         // What the rebuild gathered since its last commit.
-                        let meta = target.meta(target.applied);
+                        let meta = target.meta(target.applied, target.applied_hash);
                         match &mut target.building {
                             Some(building) => {
                                 let gathered = building.pending.bytes;
@@ -977,7 +1082,7 @@ impl ProjectionRunner {
         let Some((last, _)) = batch.last() else {
             return Ok(());
         };
-        let last = last.position;
+        let (last, last_hash) = (last.position, last.hash);
         for slot in &self.inner.slots {
             let applied = *slot.applied.borrow();
             let unseen: Vec<(RecordedEvent, Opened)> = batch
@@ -997,9 +1102,12 @@ impl ProjectionRunner {
             })?;
             space.commit(
                 &writes,
-                SpaceMeta {
-                    version: slot.projection.version(),
-                    checkpoint: last,
+                StoredMeta {
+                    meta: SpaceMeta {
+                        version: slot.projection.version(),
+                        checkpoint: last,
+                    },
+                    checkpoint_hash: Some(last_hash),
                 },
             )?;
             slot.applied.send_replace(last);

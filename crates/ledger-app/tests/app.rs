@@ -1278,3 +1278,262 @@ async fn commands_on_a_long_stream_fold_only_what_is_new_and_forget_it_all_on_an
     assert!(matches!(refused, CommandError::Domain(_)), "{refused:?}");
     ledger.close().await.unwrap();
 }
+
+/// Copies the directory `from` to `to` (which must not exist) with `cp -a`, as an operator's
+/// backup or restore would.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cp -a {from:?} {to:?}");
+}
+
+/// Registers a customer named `name` for each of `phones` straight to the log (payloads
+/// plain), each on its own stream, as the ledger's writes land while no runner follows the
+/// log. Returns the customers, in the order of `phones`.
+async fn append_registrations(log: &SledEventLog, name: &str, phones: &[&str]) -> Vec<CustomerId> {
+    let mut customers = Vec::with_capacity(phones.len());
+    for phone in phones {
+        let customer = CustomerId::new_v7();
+        let event: Event = ledger_domain::events::CustomerRegistered {
+            customer_id: customer,
+            kind: CustomerKind::Individual,
+            name: PersonName::parse("name", name).unwrap(),
+            group: None,
+            address: None,
+            identifiers: vec![mobile(phone)],
+        }
+        .into();
+        let request = AppendRequest {
+            stream: event.stream(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![NewEvent {
+                event_id: EventId::new_v7(),
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                occurred_at: Timestamp::now(),
+                actor: agent(),
+                correlation_id: None,
+                causation_id: None,
+                origin: None,
+                payload: event.encode_payload(),
+            }],
+        };
+        log.append(request).await.unwrap();
+        customers.push(customer);
+    }
+    customers
+}
+
+/// A ledger over the store in `dir` whose runner has not caught up yet: what it decided on
+/// open is still visible.
+fn open_without_catch_up(dir: &std::path::Path) -> Ledger {
+    Ledger::with_projections(
+        SledEventLog::open(dir, StoreOptions::default()).unwrap(),
+        ledger_app::standard_projections().unwrap(),
+        KeyOptions::insecure_for_tests(),
+    )
+    .unwrap()
+}
+
+/// The hash chain's hash of the record at `position` of `ledger`'s log.
+fn record_hash(ledger: &Ledger, position: Position) -> ledger_store::Hash {
+    let record = ledger.log().read_all(position, 1).unwrap().remove(0);
+    assert_eq!(record.position, position);
+    record.hash
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_models_folded_from_another_history_up_to_the_head_are_rebuilt_not_served() {
+    // Given read models folded up to position H of one history, beside a log restored from a
+    // backup of that history taken earlier, which then took other events up to H: the head is
+    // the read models' checkpoint, but the records up to it are not those they folded.
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let restored = scratch.path().join("restored");
+    write_history(&data, 2, "周九", "1350000").await;
+    copy_dir(&data, &restored);
+    let old_phones = ["13711110000", "13711110001", "13711110002"];
+    let head = {
+        let ledger = open(&data).await;
+        append_registrations(ledger.log(), "吴十", &old_phones).await;
+        settle(&ledger).await;
+        let head = ledger.log().head().position;
+        ledger.close().await.unwrap();
+        head
+    };
+    std::fs::remove_dir_all(restored.join(ledger_store::READ_MODELS_DIR_NAME)).unwrap();
+    copy_dir(
+        &data.join(ledger_store::READ_MODELS_DIR_NAME),
+        &restored.join(ledger_store::READ_MODELS_DIR_NAME),
+    );
+    let new_phones = ["13722220000", "13722220001", "13722220002"];
+    let new_customers = {
+        let log = SledEventLog::open(&restored, StoreOptions::default()).unwrap();
+        let customers = append_registrations(&log, "郑十一", &new_phones).await;
+        assert_eq!(
+            log.head().position,
+            head,
+            "the other history reaches the same head"
+        );
+        log.close().await.unwrap();
+        customers
+    };
+
+    // When the ledger opens over them.
+    let ledger = open_without_catch_up(&restored);
+
+    // Then no read model is served: each is due for a rebuild from position 0, as one ahead of
+    // the head would be.
+    for (name, checkpoint) in ledger.runner().checkpoints() {
+        assert_eq!(
+            checkpoint,
+            Position::ZERO,
+            "{name} is served from another history"
+        );
+        assert!(
+            matches!(
+                ledger.runner().reader(name),
+                Err(ledger_app::RunnerError::NotBuilt(_))
+            ),
+            "{name} has a reader"
+        );
+    }
+    // And once rebuilt they hold the log's events, not the other history's.
+    assert_eq!(ledger.runner().catch_up().unwrap(), head);
+    let directory = ledger.runner().reader(names::CUSTOMER_DIRECTORY).unwrap();
+    for (customer, phone) in new_customers.iter().zip(new_phones) {
+        assert_eq!(
+            customer_directory::resolve(&directory, &mobile(phone)).unwrap(),
+            Some(*customer),
+            "{phone}, registered in the log, is not found"
+        );
+    }
+    for phone in old_phones {
+        assert_eq!(
+            customer_directory::resolve(&directory, &mobile(phone)).unwrap(),
+            None,
+            "{phone}, registered in the other history only, is found"
+        );
+    }
+    for projection in ledger_app::standard_projections().unwrap() {
+        let reader = ledger.runner().reader(projection.name()).unwrap();
+        assert_eq!(
+            reader.checkpoint_hash().unwrap(),
+            Some(ledger.log().head().hash),
+            "{} records the head's hash with its checkpoint",
+            projection.name()
+        );
+    }
+    let caught_up = dumps(&ledger);
+    for name in ledger.runner().names() {
+        ledger.runner().rebuild(name).unwrap();
+    }
+    assert_eq!(
+        dumps(&ledger),
+        caught_up,
+        "the rebuild differs from the log's"
+    );
+    ledger.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_models_whose_checkpoint_hash_is_the_logs_are_served_without_a_rebuild() {
+    // Given read models folded up to the head, each with the hash of the record there.
+    let dir = tempfile::tempdir().unwrap();
+    write_history(dir.path(), 2, "冯十二", "1340000").await;
+    let (folded, built) = {
+        let ledger = open_without_catch_up(dir.path());
+        let folded = ledger.log().head().position;
+        for projection in ledger_app::standard_projections().unwrap() {
+            let reader = ledger.runner().reader(projection.name()).unwrap();
+            assert_eq!(
+                reader
+                    .current(projection.version())
+                    .unwrap()
+                    .map(|meta| meta.checkpoint),
+                Some(folded)
+            );
+            assert_eq!(
+                reader.checkpoint_hash().unwrap(),
+                Some(record_hash(&ledger, folded)),
+                "{} does not record the hash of its checkpoint's record",
+                projection.name()
+            );
+        }
+        let built = dumps(&ledger);
+        ledger.close().await.unwrap();
+        (folded, built)
+    };
+    // When the log goes on while no runner follows it, so the checkpoint is below the head.
+    {
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        append_registrations(&log, "陈十三", &["13733330000", "13733330001"]).await;
+        log.close().await.unwrap();
+    }
+    let ledger = open_without_catch_up(dir.path());
+    let head = ledger.log().head().position;
+    assert!(folded < head);
+    // Then every read model is served as it was, from its checkpoint: nothing is rebuilt.
+    for (name, checkpoint) in ledger.runner().checkpoints() {
+        assert_eq!(
+            checkpoint, folded,
+            "{name} is rebuilt though its hash is the log's"
+        );
+    }
+    assert_eq!(dumps(&ledger), built);
+    assert_eq!(ledger.runner().catch_up().unwrap(), head);
+    for projection in ledger_app::standard_projections().unwrap() {
+        let reader = ledger.runner().reader(projection.name()).unwrap();
+        assert_eq!(
+            reader.checkpoint_hash().unwrap(),
+            Some(ledger.log().head().hash),
+            "{}'s catch-up did not record the new checkpoint's hash",
+            projection.name()
+        );
+    }
+    ledger.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_models_stored_without_a_checkpoint_hash_are_served_and_record_it_at_their_next_commit()
+ {
+    // Given read models whose metadata has no hash, as those written before it was kept.
+    let dir = tempfile::tempdir().unwrap();
+    write_history(dir.path(), 2, "褚十四", "1330000").await;
+    let folded = {
+        let log = SledEventLog::open(dir.path(), StoreOptions::default()).unwrap();
+        let store = log.projections();
+        for projection in ledger_app::standard_projections().unwrap() {
+            let space = store.active(projection.name()).unwrap().unwrap();
+            let meta = space.meta().unwrap().unwrap();
+            space.commit(&ledger_store::Writes::new(), meta).unwrap();
+            assert_eq!(space.checkpoint_hash().unwrap(), None);
+        }
+        let folded = log.head().position;
+        append_registrations(&log, "卫十五", &["13744440000"]).await;
+        log.close().await.unwrap();
+        folded
+    };
+    // When the ledger opens: they are checked by position alone and served.
+    let ledger = open_without_catch_up(dir.path());
+    for (name, checkpoint) in ledger.runner().checkpoints() {
+        assert_eq!(checkpoint, folded, "{name} is rebuilt for want of a hash");
+    }
+    // Then their next commit records the hash.
+    let head = ledger.log().head().position;
+    assert_eq!(ledger.runner().catch_up().unwrap(), head);
+    for projection in ledger_app::standard_projections().unwrap() {
+        let reader = ledger.runner().reader(projection.name()).unwrap();
+        assert_eq!(
+            reader.checkpoint_hash().unwrap(),
+            Some(record_hash(&ledger, head)),
+            "{}'s next commit recorded no hash",
+            projection.name()
+        );
+    }
+    ledger.close().await.unwrap();
+}

@@ -2,8 +2,8 @@
 //! same database as the log, with the checkpoint inside the tree.
 //!
 //! A generation's tree holds the projection's entries packed in blocks (see [`block`]) under
-//! a `b` prefix, and one metadata key `m` (the projection's layout version and the last
-//! position applied). A block's sled key is `b` followed by its lower bound: every projection
+//! a `b` prefix, and one metadata key `m` (the projection's layout version, the last position
+//! applied and the hash of the log record there, see [`StoredMeta`]). A block's sled key is `b` followed by its lower bound: every projection
 //! key lives in the block with the greatest lower bound not above it, and the first block's
 //! lower bound is the empty key. sled's costs are per key, in CPU and in the memory every open
 //! takes, so packing ~4 KiB of entries a key writes and holds far less than a key an entry.
@@ -38,14 +38,18 @@ use ledger_domain::projection::{Entry, Order, StateError, StateRead};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreFailure;
+use crate::types::Hash;
 
 pub use block::BLOCK_BYTES_TARGET;
 
 /// The format byte of a projection pointer, and of the metadata of a generation that keeps a
 /// sled key per entry (written before blocks).
 const META_FORMAT: u8 = 1;
-/// The format byte of the metadata of a generation packed in blocks.
+/// The format byte of the metadata of a generation packed in blocks, as written before the
+/// metadata held the hash of the log record at the checkpoint (read as "hash unknown").
 const META_FORMAT_PACKED: u8 = 2;
+/// The format byte of the metadata of a generation packed in blocks: a [`StoredMeta`].
+const META_FORMAT_PACKED_HASHED: u8 = 3;
 /// The metadata key of a generation tree.
 const META_KEY: &[u8] = b"m";
 /// The prefix of every projection key inside a generation tree written before blocks.
@@ -66,6 +70,31 @@ pub struct SpaceMeta {
     pub version: u32,
     /// The last position applied to this state (`Position::ZERO`: nothing yet).
     pub checkpoint: Position,
+}
+
+/// What a commit records beside the state: its [`SpaceMeta`] and the hash chain's hash of the
+/// log record at the checkpoint, which tells on open whether the state was folded from the
+/// log it is opened with or from another history reaching the same position (a log restored
+/// from a backup that then took other events).
+///
+/// `checkpoint_hash` is `None` when it is not known: at `Position::ZERO` (nothing folded, so
+/// nothing to compare), in metadata written before it was recorded (format 2, read back as
+/// `None`), and in a commit given a bare [`SpaceMeta`] (`From<SpaceMeta>`). The runner writes
+/// it with every checkpoint it commits; a reader of `None` can only check the position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMeta {
+    pub meta: SpaceMeta,
+    /// The hash of the log record at `meta.checkpoint`.
+    pub checkpoint_hash: Option<Hash>,
+}
+
+impl From<SpaceMeta> for StoredMeta {
+    fn from(meta: SpaceMeta) -> Self {
+        Self {
+            meta,
+            checkpoint_hash: None,
+        }
+    }
 }
 
 /// The projection keyspaces of one database.
@@ -361,6 +390,20 @@ impl ProjectionSpace {
 
     /// The version and checkpoint stored with the state, or `None` for a fresh generation.
     pub fn meta(&self) -> Result<Option<SpaceMeta>, StoreFailure> {
+        Ok(self.stored_meta()?.map(|stored| stored.meta))
+    }
+
+    /// The hash of the log record at the stored checkpoint, when the metadata records one
+    /// (see [`StoredMeta`]).
+    pub fn checkpoint_hash(&self) -> Result<Option<Hash>, StoreFailure> {
+        Ok(self
+            .stored_meta()?
+            .and_then(|stored| stored.checkpoint_hash))
+    }
+
+    /// Everything the metadata key records, or `None` for a fresh generation. Metadata of
+    /// formats 1 and 2 (written before the hash was recorded) reads with no hash.
+    pub fn stored_meta(&self) -> Result<Option<StoredMeta>, StoreFailure> {
         let Some(bytes) = self
             .tree
             .get(META_KEY)
@@ -368,16 +411,19 @@ impl ProjectionSpace {
         else {
             return Ok(None);
         };
-        let format = match self.layout {
-            Layout::Packed => META_FORMAT_PACKED,
-            Layout::Unpacked => META_FORMAT,
+        let decoded = match (self.layout, bytes.first()) {
+            (Layout::Packed, Some(&META_FORMAT_PACKED_HASHED)) => {
+                codec::decode_versioned(META_FORMAT_PACKED_HASHED, &bytes)
+            }
+            (Layout::Packed, _) => codec::decode_versioned(META_FORMAT_PACKED, &bytes)
+                .map(|meta: SpaceMeta| StoredMeta::from(meta)),
+            (Layout::Unpacked, _) => codec::decode_versioned(META_FORMAT, &bytes)
+                .map(|meta: SpaceMeta| StoredMeta::from(meta)),
         };
-        codec::decode_versioned(format, &bytes)
-            .map(Some)
-            .map_err(|error| StoreFailure::Io {
-                operation: format!("decoding the checkpoint of {}", self.name),
-                message: error.to_string(),
-            })
+        decoded.map(Some).map_err(|error| StoreFailure::Io {
+            operation: format!("decoding the checkpoint of {}", self.name),
+            message: error.to_string(),
+        })
     }
 
     /// The stored version and checkpoint when this state can be carried forward by a
@@ -390,10 +436,11 @@ impl ProjectionSpace {
         Ok(self.meta()?.filter(|meta| meta.version == version))
     }
 
-    /// Applies `writes` and records `meta` in one atomic batch.
-    pub fn commit(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
+    /// Applies `writes` and records `meta` (with the checkpoint's record hash, when given a
+    /// [`StoredMeta`] that has one) in one atomic batch.
+    pub fn commit(&self, writes: &Writes, meta: impl Into<StoredMeta>) -> Result<(), StoreFailure> {
         let mut batch = sled::Batch::default();
-        let meta = self.write_all(writes, meta, &mut Sink::Batch(&mut batch))?;
+        let meta = self.write_all(writes, meta.into(), &mut Sink::Batch(&mut batch))?;
         batch.insert(META_KEY, meta);
         self.tree
             .apply_batch(batch)
@@ -415,8 +462,12 @@ impl ProjectionSpace {
     ///
     /// A crash partway leaves a generation that was never activated, which the next
     /// [`ProjectionStore::fresh`] drops: its rebuild starts over.
-    pub fn commit_unseen(&self, writes: &Writes, meta: SpaceMeta) -> Result<(), StoreFailure> {
-        let meta = self.write_all(writes, meta, &mut Sink::Direct(&self.tree))?;
+    pub fn commit_unseen(
+        &self,
+        writes: &Writes,
+        meta: impl Into<StoredMeta>,
+    ) -> Result<(), StoreFailure> {
+        let meta = self.write_all(writes, meta.into(), &mut Sink::Direct(&self.tree))?;
         self.tree
             .insert(META_KEY, meta)
             .map(|_| ())
@@ -424,21 +475,22 @@ impl ProjectionSpace {
     }
 
     /// Sends `writes` to `sink` in the generation's layout; returns `meta` encoded, for the
-    /// caller to record last.
+    /// caller to record last. A generation written before blocks (only tests still write
+    /// one) keeps its format 1, which has no room for the checkpoint's hash.
     fn write_all(
         &self,
         writes: &Writes,
-        meta: SpaceMeta,
+        meta: StoredMeta,
         sink: &mut Sink<'_>,
     ) -> Result<Vec<u8>, StoreFailure> {
-        let format = match self.layout {
+        let encoded = match self.layout {
             Layout::Packed => {
                 self.pack_writes(writes, sink)
                     .map_err(|error| StoreFailure::Io {
                         operation: format!("packing the state of {}", self.name),
                         message: error.0,
                     })?;
-                META_FORMAT_PACKED
+                codec::encode_versioned(META_FORMAT_PACKED_HASHED, &meta)
             }
             Layout::Unpacked => {
                 for (key, value) in writes {
@@ -448,10 +500,10 @@ impl ProjectionSpace {
                             message: error.0,
                         })?;
                 }
-                META_FORMAT
+                codec::encode_versioned(META_FORMAT, &meta.meta)
             }
         };
-        codec::encode_versioned(format, &meta).map_err(|error| StoreFailure::Io {
+        encoded.map_err(|error| StoreFailure::Io {
             operation: "encoding a checkpoint".into(),
             message: error.to_string(),
         })

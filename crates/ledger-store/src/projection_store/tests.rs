@@ -369,3 +369,51 @@ fn write_keys_order_and_find_as_their_bytes_in_place_or_not() {
         .collect();
     assert_eq!(ranged, keys[2..5]);
 }
+
+/// The checkpoint's record hash goes in with the checkpoint, in the same metadata value, by
+/// either commit; a commit of a bare `SpaceMeta` records none, and metadata written before the
+/// hash was recorded (format 2) reads with none, its checkpoint as it was.
+#[test]
+fn the_checkpoints_record_hash_is_committed_with_it_and_older_metadata_has_none() {
+    let (_dir, store) = store();
+    let writes: Writes = (0..20u8)
+        .map(|key| (write_key(vec![b'k', key]), Some(vec![key; 30])))
+        .collect();
+    let hashed = |checkpoint: u64, byte: u8| StoredMeta {
+        meta: meta(checkpoint),
+        checkpoint_hash: Some([byte; 32]),
+    };
+
+    let space = store.fresh("hashed").unwrap();
+    space.commit(&writes, hashed(7, 0xab)).unwrap();
+    assert_eq!(space.stored_meta().unwrap(), Some(hashed(7, 0xab)));
+    assert_eq!(space.checkpoint_hash().unwrap(), Some([0xab; 32]));
+    assert_eq!(space.meta().unwrap(), Some(meta(7)));
+    assert_eq!(space.current(3).unwrap(), Some(meta(7)));
+    space
+        .commit_unseen(&Writes::new(), hashed(9, 0xcd))
+        .unwrap();
+    assert_eq!(space.checkpoint_hash().unwrap(), Some([0xcd; 32]));
+    space.commit(&Writes::new(), meta(10)).unwrap();
+    assert_eq!(
+        space.stored_meta().unwrap(),
+        Some(StoredMeta::from(meta(10)))
+    );
+
+    // As the code before the hash wrote it.
+    let older = store.fresh("older").unwrap();
+    older.commit(&writes, meta(7)).unwrap();
+    older
+        .tree
+        .insert(
+            META_KEY,
+            codec::encode_versioned(META_FORMAT_PACKED, &meta(7)).unwrap(),
+        )
+        .unwrap();
+    store.activate(&older).unwrap();
+    let older = store.active("older").unwrap().unwrap();
+    assert_eq!(older.layout, Layout::Packed);
+    assert_eq!(older.current(3).unwrap(), Some(meta(7)));
+    assert_eq!(older.checkpoint_hash().unwrap(), None);
+    assert_eq!(older.dump().unwrap().len(), 20);
+}
