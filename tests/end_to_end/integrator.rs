@@ -308,7 +308,7 @@ fn an_import_builds_read_models_an_earlier_one_left_unbuilt() {
 }
 
 /// `serve` on a ledger it cannot open writes no config and prints no tokens; on a healthy one
-/// it still writes them at the first start.
+/// it still writes them at the first start. One that cannot start removes a directory it made.
 #[test]
 fn serve_on_a_damaged_ledger_writes_no_config_and_prints_no_tokens() {
     let scratch = tempfile::tempdir().unwrap();
@@ -331,6 +331,30 @@ fn serve_on_a_damaged_ledger_writes_no_config_and_prints_no_tokens() {
         stdout(&output)
     );
     assert!(!std::path::Path::new(&format!("{data}/ledger.toml")).exists());
+    // The directory it did not make stays, ledger and all.
+    assert!(std::path::Path::new(&format!("{data}/log")).exists());
+
+    // A server that does not start leaves no directory it made: here the port is taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let fresh = scratch.path().join("mistyped");
+    let output = command()
+        .args([
+            "serve",
+            "--data",
+            fresh.to_str().unwrap(),
+            "--listen",
+            &listen,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot listen on"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!fresh.exists(), "serve left {}", fresh.display());
 }
 
 /// Erasing an enquiry twice says it was already erased, and where; an NDJSON file may start

@@ -113,28 +113,25 @@ pub async fn run(
     keys: &crate::keys::MasterKeyArgs,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let config_path = args.config.unwrap_or_else(|| data.join("ledger.toml"));
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    // A config that is there is checked before the (long) open; a new one is written, and its
-    // tokens printed, only once the ledger has opened and the address is taken, so a server
-    // that never starts (a damaged ledger, a wrong key, a busy port) leaves no secrets behind.
-    let existing = load_config(&config_path)?;
-    let created = existing.is_none();
-    let config = existing.unwrap_or_else(Config::generate);
-    let checkpoint_key = config
-        .checkpoint_key()
-        .with_context(|| format!("{}: proofs.signing_key", config_path.display()))?;
-    let options = StoreOptions {
-        faults: test_fault_hook()?,
-        ..StoreOptions::default()
-    };
-    let ledger = Ledger::open(data, options, keys.options()?)
-        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
-    super::remove_interrupted_spools(data)?;
-    let listen = args.listen.unwrap_or(config.server.listen);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| data.join("ledger.toml"));
+    // A server that does not start leaves no directory it made: a mistyped `--data` would
+    // otherwise leave an empty ledger directory behind to be mistaken for a real one.
+    let new_directory = !data.exists();
+    let started = start(data, keys, &args, &config_path).await;
+    if started.is_err() && new_directory {
+        // Best effort: nothing was appended in it (the server never served).
+        let _ = std::fs::remove_dir_all(data);
+    }
+    let Started {
+        ledger,
+        listener,
+        config,
+        created,
+        checkpoint_key,
+    } = started?;
     if created {
         config.write_new(&config_path)?;
     }
@@ -180,6 +177,54 @@ pub async fn run(
     ledger.close().await.context("closing the ledger")?;
     runner.abort();
     Ok(ExitCode::SUCCESS)
+}
+
+/// A server ready to serve: the ledger open and the address taken.
+struct Started {
+    ledger: Ledger,
+    listener: tokio::net::TcpListener,
+    config: Config,
+    /// The config is new (not written yet).
+    created: bool,
+    checkpoint_key: Option<ledger_proof::SigningKey>,
+}
+
+/// Opens the ledger in `data` (made if missing) and takes the address, with the config found
+/// at `config_path` or a new one.
+async fn start(
+    data: &Path,
+    keys: &crate::keys::MasterKeyArgs,
+    args: &Args,
+    config_path: &Path,
+) -> anyhow::Result<Started> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    // A config that is there is checked before the (long) open; a new one is written, and its
+    // tokens printed, only once the ledger has opened and the address is taken, so a server
+    // that never starts (a damaged ledger, a wrong key, a busy port) leaves no secrets behind.
+    let existing = load_config(config_path)?;
+    let created = existing.is_none();
+    let config = existing.unwrap_or_else(Config::generate);
+    let checkpoint_key = config
+        .checkpoint_key()
+        .with_context(|| format!("{}: proofs.signing_key", config_path.display()))?;
+    let options = StoreOptions {
+        faults: test_fault_hook()?,
+        ..StoreOptions::default()
+    };
+    let ledger = Ledger::open(data, options, keys.options()?)
+        .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
+    super::remove_interrupted_spools(data)?;
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    Ok(Started {
+        ledger,
+        listener,
+        config,
+        created,
+        checkpoint_key,
+    })
 }
 
 /// Builds the Merkle tree up to the head on a blocking thread; requests that arrive meanwhile
