@@ -6,6 +6,8 @@
 //! (`input.startedAt`): each scalar's `is_valid` lets async-graphql's validation find the value
 //! and its path, and `execution::complete_errors` adds the scalar's rule ([`broken_rule`]).
 
+use std::borrow::Cow;
+
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use ledger_domain::ids;
 use ledger_domain::values;
@@ -153,18 +155,39 @@ const SECOND_FRACTION_DIGITS_MAX: usize = 9;
 const DATE_TIME_FRACTION_RULE: &str = "an instant's fraction of a second has at most \
      SECOND_FRACTION_DIGITS_MAX = 9 digits (nanoseconds)";
 
+const DATE_TIME_CLOCK_RULE: &str = "an instant's time of day is hh:mm:ss with hours 00 to 23, \
+     minutes 00 to 59 and seconds 00 to 60";
+
+/// Why the day `YYYY-MM-DD` that `text` starts with (its shape checked: ten bytes, digits and
+/// dashes) is not a day of the calendar, or `None` when it is one.
+fn missing_day(text: &str) -> Option<String> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i16>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let exists = i8::try_from(month)
+        .ok()
+        .zip(i8::try_from(day).ok())
+        .is_some_and(|(month, day)| jiff::civil::Date::new(year, month, day).is_ok());
+    (!exists).then(|| {
+        format!(
+            "{} is not a day of the calendar: months are 01 to 12, days 01 to the month's last",
+            &text[..10]
+        )
+    })
+}
+
 /// The bytes of `YYYY-MM-DDThh:mm:ss`, the part of an RFC 3339 instant before its fraction of a
 /// second and its offset.
 const DATE_TIME_SECONDS_BYTES: usize = 19;
 
-/// Why `text` is not an RFC 3339 `date-time`, or `None` when its shape is one (whether the day
-/// and time exist is jiff's to say). jiff's own parser also takes what RFC 3339 does not: an
+/// Why `text` is not an RFC 3339 `date-time`, or `None` when it is one: its shape, a day the
+/// calendar has, a time of day a clock shows, an offset RFC 3339 allows (whether the instant
+/// is in jiff's range is jiff's to say). jiff's own parser also takes what RFC 3339 does not: an
 /// offset of up to ±25:59:59, with seconds, or without its colon (`+0800`), which would be
 /// taken at its word as a wrong instant.
-fn rfc_3339_problem(text: &str) -> Option<&'static str> {
+fn rfc_3339_problem(text: &str) -> Option<Cow<'static, str>> {
     let bytes = text.as_bytes();
     if bytes.len() < DATE_TIME_SECONDS_BYTES {
-        return Some(DATE_TIME_RULE);
+        return Some(DATE_TIME_RULE.into());
     }
     let (date_time, mut rest) = bytes.split_at(DATE_TIME_SECONDS_BYTES);
     // `T` separates the day and the time; RFC 3339 also allows `t` and, for readability, a
@@ -178,7 +201,14 @@ fn rfc_3339_problem(text: &str) -> Option<&'static str> {
             other => byte == other,
         });
     if !shape_fits {
-        return Some(DATE_TIME_RULE);
+        return Some(DATE_TIME_RULE.into());
+    }
+    if let Some(rule) = missing_day(text) {
+        return Some(rule.into());
+    }
+    let two_digits = |at: usize| (bytes[at] - b'0') * 10 + (bytes[at + 1] - b'0');
+    if two_digits(11) > 23 || two_digits(14) > 59 || two_digits(17) > 60 {
+        return Some(DATE_TIME_CLOCK_RULE.into());
     }
     if let Some(fraction) = rest.strip_prefix(b".") {
         let digits = fraction
@@ -186,10 +216,10 @@ fn rfc_3339_problem(text: &str) -> Option<&'static str> {
             .take_while(|byte| byte.is_ascii_digit())
             .count();
         if digits == 0 {
-            return Some(DATE_TIME_RULE);
+            return Some(DATE_TIME_RULE.into());
         }
         if digits > SECOND_FRACTION_DIGITS_MAX {
-            return Some(DATE_TIME_FRACTION_RULE);
+            return Some(DATE_TIME_FRACTION_RULE.into());
         }
         rest = &fraction[digits..];
     }
@@ -204,11 +234,11 @@ fn rfc_3339_problem(text: &str) -> Option<&'static str> {
             let minutes = two_digits(*minute_tens, *minute_units);
             match (hours, minutes) {
                 (Some(hours), Some(minutes)) if hours <= 23 && minutes <= 59 => None,
-                _ => Some(DATE_TIME_OFFSET_RULE),
+                _ => Some(DATE_TIME_OFFSET_RULE.into()),
             }
         }
-        [b'+' | b'-', ..] => Some(DATE_TIME_OFFSET_RULE),
-        _ => Some(DATE_TIME_RULE),
+        [b'+' | b'-', ..] => Some(DATE_TIME_OFFSET_RULE.into()),
+        _ => Some(DATE_TIME_RULE.into()),
     }
 }
 
@@ -229,11 +259,15 @@ impl ScalarType for DateTime {
             Value::String(text) => {
                 let text = text.trim();
                 if let Some(rule) = rfc_3339_problem(text) {
-                    return Err(invalid(rule));
+                    return Err(invalid(&rule));
                 }
-                text.parse::<jiff::Timestamp>()
-                    .map(Self)
-                    .map_err(|_| invalid(DATE_TIME_RULE))
+                text.parse::<jiff::Timestamp>().map(Self).map_err(|_| {
+                    invalid(&format!(
+                        "an instant is between {} and {}",
+                        jiff::Timestamp::MIN,
+                        jiff::Timestamp::MAX
+                    ))
+                })
             }
             _ => Err(invalid(DATE_TIME_RULE)),
         }
@@ -265,9 +299,24 @@ impl ScalarType for Date {
 
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => jiff::civil::Date::strptime("%Y-%m-%d", text.trim())
-                .map(Self)
-                .map_err(|_| invalid(DATE_RULE)),
+            Value::String(text) => {
+                let text = text.trim();
+                jiff::civil::Date::strptime("%Y-%m-%d", text)
+                    .map(Self)
+                    .map_err(|_| {
+                        let shape_fits = text.len() == 10
+                            && text.bytes().zip(b"dddd-dd-dd").all(
+                                |(byte, expected)| match expected {
+                                    b'd' => byte.is_ascii_digit(),
+                                    other => byte == *other,
+                                },
+                            );
+                        match shape_fits.then(|| missing_day(text)).flatten() {
+                            Some(rule) => invalid(&rule),
+                            None => invalid(DATE_RULE),
+                        }
+                    })
+            }
             _ => Err(invalid(DATE_RULE)),
         }
     }
@@ -357,7 +406,23 @@ mod tests {
         assert!(<DateTime as ScalarType>::parse(Value::String("2025-03-01".into())).is_err());
         let day = <Date as ScalarType>::parse(Value::String("2025-02-28".into())).unwrap();
         assert_eq!(day.to_value(), Value::String("2025-02-28".into()));
-        assert!(<Date as ScalarType>::parse(Value::String("2025-02-30".into())).is_err());
+        let refusal = |text: &str| {
+            <Date as ScalarType>::parse(Value::String(text.into()))
+                .err()
+                .map(|error| {
+                    error
+                        .into_server_error(async_graphql::Pos::default())
+                        .message
+                })
+                .unwrap_or_default()
+        };
+        assert!(
+            refusal("2025-02-30").contains("2025-02-30 is not a day of the calendar"),
+            "{}",
+            refusal("2025-02-30")
+        );
+        assert!(refusal("2026-02-29").contains("not a day of the calendar"));
+        assert!(refusal("01/01/2025").contains(DATE_RULE));
         assert_eq!(int(u64::MAX), i32::MAX);
     }
 
@@ -409,11 +474,30 @@ mod tests {
             date_time_refusal("2026-11-28T05:00:00.1234567891Z").as_deref(),
             Some(DATE_TIME_FRACTION_RULE)
         );
-        // A day or time that does not exist has the right shape and is still refused.
-        assert_eq!(
-            date_time_refusal("2026-02-30T05:00:00Z").as_deref(),
-            Some(DATE_TIME_RULE)
-        );
+        // A day or time that does not exist has the right shape and is refused for what it
+        // is, as is an instant beyond the ledger's range.
+        for (refused, rule) in [
+            (
+                "2026-02-30T05:00:00Z",
+                "2026-02-30 is not a day of the calendar",
+            ),
+            (
+                "2025-02-29T05:00:00+08:00",
+                "2025-02-29 is not a day of the calendar",
+            ),
+            (
+                "2026-13-01T05:00:00Z",
+                "2026-13-01 is not a day of the calendar",
+            ),
+            ("2026-11-28T24:00:00Z", DATE_TIME_CLOCK_RULE),
+            ("2026-11-28T05:60:00Z", DATE_TIME_CLOCK_RULE),
+            ("2026-11-28T05:00:61Z", DATE_TIME_CLOCK_RULE),
+            ("9999-12-31T00:00:00Z", "an instant is between"),
+        ] {
+            let refusal = date_time_refusal(refused).unwrap_or_default();
+            assert!(refusal.starts_with(rule), "{refused}: {refusal}");
+        }
+        assert!(date_time_refusal("2024-02-29T05:00:00Z").is_none());
         for (accepted, instant) in [
             ("2026-11-28T05:00:00+23:59", "2026-11-27T05:01:00Z"),
             ("2026-11-28T05:00:00-23:59", "2026-11-29T04:59:00Z"),
