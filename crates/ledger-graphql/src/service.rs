@@ -1,8 +1,8 @@
 //! Service cases and claims: their types, a customer's service history, and the supervisors'
 //! queues (`serviceCases`, `claimsPastGuarantee`), from the service-history read model.
 //!
-//! Whatever depends on the clock (is an open case breached? is a claim past its guarantee?) is
-//! judged at the moment of the request. A case's or claim's `customer` goes through the
+//! Whatever depends on the clock (is an open case overdue, and so breached? is a claim past its
+//! guarantee?) is judged at the moment of the request. A case's or claim's `customer` goes through the
 //! customer loader, so a page of a hundred cases reads the directory in one batch. Masked
 //! callers see policy and claim numbers through the domain's mask and recommendation texts as
 //! `[masked]`.
@@ -111,9 +111,20 @@ impl ServiceCase {
         self.record.deadline_working_hours.map(i32::from)
     }
 
-    /// Whether the case breached its deadline, as of this request.
+    /// Whether the case breached its deadline in any of its cycles, as of this request: a
+    /// resolution came after the deadline then in force (`lateResolutions` above 0), or the
+    /// case is open past its deadline now (`overdue`). Reopening a case and resolving it on
+    /// time does not take an earlier breach back. `serviceCases(breachedOnly: true)` lists
+    /// exactly the cases for which this is true.
     async fn breached(&self) -> bool {
         self.record.is_breached(Timestamp::now())
+    }
+
+    /// Whether the case is open past its deadline in force, as of this request: the current
+    /// cycle's breach, still to act on. False once resolved (`resolvedLate` then says whether
+    /// that cycle's resolution was late); exactly at the deadline is not yet past it.
+    async fn overdue(&self) -> bool {
+        self.record.is_overdue(Timestamp::now())
     }
 
     async fn first_response_at(&self) -> Option<DateTime> {
@@ -122,6 +133,13 @@ impl ServiceCase {
 
     async fn resolved_at(&self) -> Option<DateTime> {
         self.record.resolved_at.map(Into::into)
+    }
+
+    /// Whether the current cycle was resolved after its deadline; null while open. One
+    /// cycle's verdict: an earlier cycle's late resolution still counts in `lateResolutions`
+    /// and `breached`.
+    async fn resolved_late(&self) -> Option<bool> {
+        self.record.resolved_late
     }
 
     async fn closed_at(&self) -> Option<DateTime> {
@@ -146,7 +164,8 @@ impl ServiceCase {
         self.record.time_to_resolution_seconds.map(int)
     }
 
-    /// Resolutions, over all cycles, that came after their deadline.
+    /// Resolutions, over all cycles, that came after their deadline; above 0, the case is
+    /// `breached`.
     async fn late_resolutions(&self) -> i32 {
         i32::from(self.record.late_resolutions)
     }
@@ -495,7 +514,11 @@ pub struct ServiceQueries;
 impl ServiceQueries {
     /// Service cases by status (all when absent): open ones first, nearest deadline first; then
     /// resolved, most recent first; then closed. `breachedOnly` (supervisors, analysts,
-    /// auditors) keeps the cases that breached their deadline as of now.
+    /// auditors) keeps the cases that breached their deadline in any cycle as of now, exactly
+    /// those whose `breached` is true: open cases past their deadline (`overdue`), and every
+    /// case with a late resolution (`lateResolutions` above 0), also one reopened and resolved
+    /// on time since. Its open cases come in deadline order too: the overdue ones, longest
+    /// overdue first, then the reopened ones not yet past their new deadline.
     #[graphql(
         complexity = "cost(first, HISTORY_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]

@@ -50,7 +50,9 @@ impl ServiceHistory {
     /// 3: a reopened case's old resolution is cleared.
     /// 4: a deadline replaced by an escalation or a reopening is no longer "in working hours".
     /// 5: an event that reads redacted keeps no text (a case's subject was kept blank).
-    pub const VERSION: u32 = 5;
+    /// 6: a case resolved late in any cycle stays under `late/` (and `late/open/` while
+    ///    reopened); only the current cycle's late resolution was.
+    pub const VERSION: u32 = 6;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).

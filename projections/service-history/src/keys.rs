@@ -25,6 +25,7 @@ pub(crate) const CUSTOMER: &[u8] = b"cust/";
 pub(crate) const OPEN: &[u8] = b"open/";
 pub(crate) const RESOLVED: &[u8] = b"resolved/";
 pub(crate) const CLOSED: &[u8] = b"closed/";
+pub(crate) const LATE_OPEN: &[u8] = b"late/open/";
 pub(crate) const LATE_RESOLVED: &[u8] = b"late/resolved/";
 pub(crate) const LATE_CLOSED: &[u8] = b"late/closed/";
 pub(crate) const CLAIM_DUE: &[u8] = b"claimdue/";

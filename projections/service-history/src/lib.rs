@@ -13,7 +13,7 @@
 //! - [`records`]: [`CaseRecord`] and [`ClaimRecord`], as stored and as returned.
 //! - [`query`]: the read side, functions over [`StateRead`](ledger_domain::projection::StateRead)
 //!   returning records and cursor pages. Whatever depends on the reader's clock (is an open
-//!   case breached yet? is a claim past its guarantee?) takes `now` here, never in the fold.
+//!   case overdue yet? is a claim past its guarantee?) takes `now` here, never in the fold.
 //!
 //! An event flows through `ServiceHistory::apply`, which loads the record it concerns,
 //! changes it, recomputes the record's queue entries from the record before and after, and
@@ -31,7 +31,7 @@
 //! | `cust/{customer id}/{opened or reported at}/case/{id}`, `.../claim/{number}` | record key | a customer's history, read newest first; moved to the survivor on a merge |
 //! | `open/{deadline}/{case id}` | record key | while the case is open: the deadline queue |
 //! | `resolved/{resolved at}/{case id}`, `closed/{closed at}/{case id}` | record key | while resolved, while closed |
-//! | `late/resolved/{resolved at}/{case id}`, `late/closed/{closed at}/{case id}` | record key | resolved or closed after the deadline |
+//! | `late/open/{deadline}/{case id}`, `late/resolved/{resolved at}/{case id}`, `late/closed/{closed at}/{case id}` | record key | beside `open/`, `resolved/`, `closed/` once any cycle was resolved after its deadline |
 //! | `claimdue/{guarantee due}/{claim number}` | record key | documents complete, awaiting a decision |
 //! | `claimlate/{decided at}/{claim number}` | record key | settled or rejected after the guarantee |
 //! | `policy/{policy number}` | product lines | as last issued, renewed or endorsed |
@@ -39,8 +39,9 @@
 //! | `erased/{customer id}` | empty | from `CustomerErased` |
 //!
 //! Queue entries follow the record on every change: resolving or closing a case moves it
-//! from `open/` to `resolved/` or `closed/` (and `late/...` when breached), reopening moves it
-//! back under its new deadline; completing a claim's documents puts it in `claimdue/`,
+//! from `open/` to `resolved/` or `closed/` (and `late/...` once any cycle was resolved late),
+//! reopening moves it back under its new deadline (and to `late/open/`, which keeps the
+//! breach); completing a claim's documents puts it in `claimdue/`,
 //! settling or rejecting takes it out (into `claimlate/` when late).
 //!
 //! # Decisions
@@ -58,11 +59,14 @@
 //!   An escalation's deadline replaces the one in force only when it differs from the one
 //!   recorded (the event repeats the old deadline when it did not move it); a reopening's
 //!   deadline always replaces it.
-//! - **Breach.** A resolution after the deadline in force is a breach, fixed when the case is
-//!   resolved (`breached`, `late_resolutions`); the event's own `withinDeadline` is not used,
-//!   because it was judged against the recorded deadline at command time. An open case is
-//!   breached once `now` passes its deadline, which only a reader can say
-//!   ([`CaseRecord::is_breached`]).
+//! - **Breach.** A resolution after the deadline in force is a late resolution, fixed when the
+//!   case is resolved (`resolved_late` for the current cycle, `late_resolutions` over all of
+//!   them); the event's own `withinDeadline` is not used, because it was judged against the
+//!   recorded deadline at command time. A case *breached* when any of its cycles missed its
+//!   deadline: it has a late resolution, or it is open past its deadline (overdue), which
+//!   only a reader can say ([`CaseRecord::is_breached`], [`CaseRecord::is_overdue`]). A
+//!   reopening resolved on time does not take a breach back: a supervisor auditing breaches
+//!   sees every one, and the breached-only listings hold exactly the breached cases.
 //! - **First response**: the first moment someone at the insurer took the case up — it was
 //!   assigned or escalated to a named person, an agent contacted the customer about it (an
 //!   outbound contact linked to the case, other than the contact it was opened in), or it

@@ -75,6 +75,7 @@ pub fn customer_history(
     let segments = [Segment {
         tag: "history",
         prefix: keys::customer_history(owner),
+        from: None,
         before: None,
         order: Order::Descending,
         item: Item::RecordKey,
@@ -99,9 +100,11 @@ pub fn open_cases_by_deadline(
     load_cases(state, paginate(state, &segments, after, first)?)
 }
 
-/// Cases that breached their deadline as seen at `now`: first the open cases whose deadline
-/// has passed, the longest overdue first (the ones to act on); then resolved cases that were
-/// resolved late, and then closed ones, each most recent first (the ones to review).
+/// Cases that breached their deadline in any cycle as seen at `now` (exactly those for which
+/// [`CaseRecord::is_breached`] holds): first the open ones, by deadline — those past it now,
+/// the longest overdue first (the ones to act on), then those that breached an earlier cycle
+/// and were reopened, the nearest deadline first; then resolved cases with a late resolution
+/// in any cycle, and then closed ones, each most recent first (the ones to review).
 pub fn breached_cases(
     state: &dyn StateRead,
     now: Timestamp,
@@ -112,9 +115,9 @@ pub fn breached_cases(
 }
 
 /// Service cases by status (all of them when `status` is `None`), optionally only those
-/// breached as seen at `now`. Open cases come first, the nearest deadline first; then
-/// resolved cases, most recently resolved first; then closed cases, most recently closed
-/// first.
+/// breached in any cycle as seen at `now` (see [`breached_cases`]). Open cases come first, the
+/// nearest deadline first; then resolved cases, most recently resolved first; then closed
+/// cases, most recently closed first.
 pub fn cases(
     state: &dyn StateRead,
     status: Option<CaseStatusFilter>,
@@ -123,12 +126,25 @@ pub fn cases(
     after: Option<&str>,
     first: usize,
 ) -> Result<Page<CaseRecord>, HistoryError> {
-    let open = || open_segment(breached_only.then_some(now));
+    let open = || {
+        if breached_only {
+            // Past the deadline now, or not yet but late in an earlier cycle: the two walks
+            // meet at `now`, so together they are the breached open cases in deadline order,
+            // each once.
+            vec![open_segment(Some(now)), late_open_segment(now)]
+        } else {
+            vec![open_segment(None)]
+        }
+    };
     let resolved = || done_segment(CaseStatusFilter::Resolved, breached_only);
     let closed = || done_segment(CaseStatusFilter::Closed, breached_only);
     let segments = match status {
-        None => vec![open(), resolved(), closed()],
-        Some(CaseStatusFilter::Open) => vec![open()],
+        None => {
+            let mut segments = open();
+            segments.extend([resolved(), closed()]);
+            segments
+        }
+        Some(CaseStatusFilter::Open) => open(),
         Some(CaseStatusFilter::Resolved) => vec![resolved()],
         Some(CaseStatusFilter::Closed) => vec![closed()],
     };
@@ -148,6 +164,7 @@ pub fn claims_past_guarantee(
         Segment {
             tag: "due",
             prefix: keys::CLAIM_DUE.to_vec(),
+            from: None,
             before: Some(keys::instant_bound(keys::CLAIM_DUE, now)),
             order: Order::Ascending,
             item: Item::ClaimNumber,
@@ -155,6 +172,7 @@ pub fn claims_past_guarantee(
         Segment {
             tag: "late",
             prefix: keys::CLAIM_LATE.to_vec(),
+            from: None,
             before: None,
             order: Order::Descending,
             item: Item::ClaimNumber,
@@ -164,10 +182,12 @@ pub fn claims_past_guarantee(
     load_page(page, |record_key| load(state, record_key))
 }
 
-/// One index walked in one direction, optionally only below the key `before`.
+/// One index walked in one direction, optionally only from the key `from` and below the key
+/// `before`.
 struct Segment {
     tag: &'static str,
     prefix: Vec<u8>,
+    from: Option<Vec<u8>>,
     before: Option<Vec<u8>>,
     order: Order,
     item: Item,
@@ -178,13 +198,28 @@ fn open_segment(past_at: Option<Timestamp>) -> Segment {
     Segment {
         tag: "open",
         prefix: keys::OPEN.to_vec(),
+        from: None,
         before: past_at.map(|now| keys::instant_bound(keys::OPEN, now)),
         order: Order::Ascending,
         item: Item::CaseId,
     }
 }
 
-/// Resolved or closed cases, most recent first; with `breached_only`, the late ones.
+/// Open cases resolved late in an earlier cycle whose deadline is `now` or later, by deadline:
+/// the breached open cases [`open_segment`] up to `now` leaves out.
+fn late_open_segment(now: Timestamp) -> Segment {
+    Segment {
+        tag: "late-open",
+        prefix: keys::LATE_OPEN.to_vec(),
+        from: Some(keys::instant_bound(keys::LATE_OPEN, now)),
+        before: None,
+        order: Order::Ascending,
+        item: Item::CaseId,
+    }
+}
+
+/// Resolved or closed cases, most recent first; with `breached_only`, those resolved late in
+/// any cycle.
 fn done_segment(status: CaseStatusFilter, breached_only: bool) -> Segment {
     let (tag, prefix) = match (status, breached_only) {
         (CaseStatusFilter::Closed, false) => ("closed", keys::CLOSED),
@@ -195,6 +230,7 @@ fn done_segment(status: CaseStatusFilter, breached_only: bool) -> Segment {
     Segment {
         tag,
         prefix: prefix.to_vec(),
+        from: None,
         before: None,
         order: Order::Descending,
         item: Item::CaseId,
@@ -240,7 +276,10 @@ fn paginate(
     let wanted = first + 1;
     let mut items = Vec::with_capacity(wanted);
     for (index, segment) in segments.iter().enumerate().skip(first_segment) {
-        let mut start = segment.prefix.clone();
+        let mut start = segment
+            .from
+            .clone()
+            .unwrap_or_else(|| segment.prefix.clone());
         // Our prefixes end in `/`, so they always have an end; empty would mean "no end".
         let mut end = prefix_end(&segment.prefix).unwrap_or_default();
         if let Some(before) = &segment.before {

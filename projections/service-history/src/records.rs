@@ -2,9 +2,10 @@
 //! claim, as stored (with the codec) and as the queries return them.
 //!
 //! A record shows its current cycle: when a case or claim is reopened, the fields of the
-//! ended cycle (resolution, closing, settlement, rejection, breach verdict) are cleared, and
-//! what must survive the reopening is kept in counters and sums (`reopened_count`,
-//! `late_resolutions`, `late_decisions`, `total_settled`, the open time of earlier cycles).
+//! ended cycle (resolution, closing, settlement, rejection, the cycle's lateness) are cleared,
+//! and what must survive the reopening is kept in counters and sums (`reopened_count`,
+//! `late_resolutions`, `late_decisions`, `total_settled`, the open time of earlier cycles). A
+//! case's breach is one of those: it breached once any cycle was resolved late.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -65,10 +66,12 @@ pub struct CaseRecord {
     /// Working seconds the case spent open, summed over its cycles, up to the last
     /// resolution; `None` while open or when the calendar could not measure a cycle.
     pub time_to_resolution_seconds: Option<u64>,
-    /// Whether the current cycle was resolved after its deadline; `None` while open (use
-    /// [`CaseRecord::is_breached`], which needs the reader's clock).
-    pub breached: Option<bool>,
-    /// Resolutions, over all cycles, that came after their deadline.
+    /// Whether the current cycle was resolved after its deadline; `None` while open. This is
+    /// one cycle's verdict, not the case's: a case breached when any of its cycles did (see
+    /// [`CaseRecord::is_breached`]).
+    pub resolved_late: Option<bool>,
+    /// Resolutions, over all cycles, that came after their deadline. Never goes down: a
+    /// reopening resolved on time does not take an earlier breach back.
     pub late_resolutions: u16,
     pub policy_number: Option<PolicyNumber>,
     pub claim_number: Option<ClaimNumber>,
@@ -90,13 +93,25 @@ pub struct CaseRecord {
 }
 
 impl CaseRecord {
-    /// Whether the case breached its deadline, as seen at `now`: an open case whose deadline
-    /// has passed, or a resolved or closed case whose resolution came after its deadline.
+    /// Whether the case breached its deadline in any of its cycles, as seen at `now`: one of
+    /// its resolutions came after the deadline then in force, or it is open past its deadline
+    /// now ([`CaseRecord::is_overdue`]). A supervisor auditing breaches needs every one, so a
+    /// reopening resolved on time does not take an earlier breach back. The breached-only
+    /// listings ([`crate::cases`], [`crate::breached_cases`]) hold exactly these cases.
     pub fn is_breached(&self, now: Timestamp) -> bool {
-        match self.status {
-            CaseStatus::Open => now > self.deadline,
-            CaseStatus::Resolved | CaseStatus::Closed => self.breached.unwrap_or(false),
-        }
+        self.was_resolved_late() || self.is_overdue(now)
+    }
+
+    /// Whether the current cycle is open past its deadline at `now`: the breach still to act
+    /// on. Exactly at the deadline is not yet past it.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.status == CaseStatus::Open && now > self.deadline
+    }
+
+    /// Whether any cycle was resolved after its deadline: the part of a breach the fold fixes,
+    /// which needs no clock (it decides the `late/` queue entries).
+    pub fn was_resolved_late(&self) -> bool {
+        self.late_resolutions > 0
     }
 
     pub(crate) fn note(&mut self, note: String) {

@@ -2,7 +2,8 @@
 //! supervisor assigns, escalates and resolves their case with the text left out, and closes it;
 //! surveys, settles or rejects their claim likewise. Text sent for them is refused naming the
 //! field; a live customer's work still needs it. Also the claim report's refusals that name
-//! a rule: a policy cancelled on its first day, and a time guarantee out of range.
+//! a rule: a policy cancelled on its first day, and a time guarantee out of range; and the
+//! breached queue keeping a case resolved late, reopened and then resolved on time.
 
 use std::time::Duration;
 
@@ -353,5 +354,111 @@ async fn a_time_guarantee_out_of_range_is_refused_with_one_rule() {
             "{days}: {response:?}"
         );
     }
+    harness.close().await;
+}
+
+/// How far in the future the late case's first deadline is set: long enough to open it before
+/// the deadline passes, short enough for the test to wait it out.
+const SHORT_DEADLINE_AHEAD: Duration = Duration::from_secs(2);
+
+/// A deadline the test never reaches.
+const FAR_DEADLINE: &str = "2030-03-03T08:00:00Z";
+
+/// Opens a complaint for `customer` due at `deadline`; its id.
+async fn open_case(harness: &Harness, customer: &str, deadline: &str) -> String {
+    let opened = harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: COMPLAINT, priority: HIGH,
+                subject: "定损太慢", channel: PHONE, deadline: "{deadline}" }}) {{ id }} }}"#
+            ),
+        )
+        .await;
+    text(&opened["openServiceCase"]["id"])
+}
+
+/// Resolves `case` (with text, for a live customer) and reopens it, due at [`FAR_DEADLINE`].
+async fn resolve_and_reopen(harness: &Harness, case: &str) -> Value {
+    case_after(
+        harness,
+        "resolveServiceCase",
+        &format!(r#"caseId: "{case}", resolution: "已答复""#),
+    )
+    .await;
+    case_after(
+        harness,
+        "reopenServiceCase",
+        &format!(r#"caseId: "{case}", reason: "客户不满意", deadline: "{FAR_DEADLINE}""#),
+    )
+    .await
+}
+
+/// The breach fields of `case` as a supervisor reads them in the case list.
+async fn breach_of(harness: &Harness, case: &str) -> Value {
+    let document = r#"{ serviceCases(first: 50) { edges { node {
+        id status breached overdue resolvedLate lateResolutions reopenedCount } } } }"#;
+    let response = harness.run(Role::Supervisor, document).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    data(response)["serviceCases"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .find(|node| text(&node["id"]) == case)
+        .expect("the case is listed")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_resolved_late_then_reopened_and_resolved_on_time_stays_in_the_breached_queue() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("郑七", "13900139000").await;
+    let deadline = jiff::Timestamp::now() + SHORT_DEADLINE_AHEAD;
+    let late = open_case(&harness, &customer, &deadline.to_string()).await;
+    let on_time = open_case(&harness, &customer, FAR_DEADLINE).await;
+
+    // Resolved after its deadline, then reopened: breached, though not overdue.
+    let wait =
+        deadline.duration_since(jiff::Timestamp::now()) + jiff::SignedDuration::from_millis(500);
+    tokio::time::sleep(Duration::try_from(wait).unwrap_or_default()).await;
+    resolve_and_reopen(&harness, &late).await;
+    resolve_and_reopen(&harness, &on_time).await;
+    let reopened = breach_of(&harness, &late).await;
+    assert_eq!(reopened["status"], "OPEN");
+    assert_eq!(reopened["breached"], true, "{reopened}");
+    assert_eq!(reopened["overdue"], false, "{reopened}");
+    assert!(reopened["resolvedLate"].is_null(), "{reopened}");
+    assert_eq!(
+        queue(&harness, "status: OPEN, breachedOnly: true").await,
+        std::slice::from_ref(&late)
+    );
+
+    // Resolved on time in its second cycle, the breach stays, in the field and the queue.
+    for case in [&late, &on_time] {
+        case_after(
+            &harness,
+            "resolveServiceCase",
+            &format!(r#"caseId: "{case}", resolution: "已重新定损""#),
+        )
+        .await;
+    }
+    let fixed = breach_of(&harness, &late).await;
+    assert_eq!(fixed["status"], "RESOLVED");
+    assert_eq!(fixed["breached"], true, "{fixed}");
+    assert_eq!(fixed["overdue"], false, "{fixed}");
+    assert_eq!(fixed["resolvedLate"], false, "{fixed}");
+    assert_eq!(fixed["lateResolutions"], 1, "{fixed}");
+    assert_eq!(fixed["reopenedCount"], 1, "{fixed}");
+    let twice_on_time = breach_of(&harness, &on_time).await;
+    assert_eq!(twice_on_time["breached"], false, "{twice_on_time}");
+    assert_eq!(twice_on_time["lateResolutions"], 0, "{twice_on_time}");
+    assert_eq!(
+        queue(&harness, "breachedOnly: true").await,
+        std::slice::from_ref(&late)
+    );
+    assert_eq!(
+        queue(&harness, "status: RESOLVED, breachedOnly: true").await,
+        std::slice::from_ref(&late)
+    );
     harness.close().await;
 }

@@ -21,23 +21,24 @@ use crate::keys;
 use crate::records::{CaseRecord, CaseStatus, RecommendationRecord, RiskSurveyRecord};
 use crate::storage::{STATE, history_owner, reindex};
 
-/// The queue entries a case belongs in: open cases by deadline; resolved and closed cases by
-/// when that happened, and again under `late/` when the resolution breached the deadline.
+/// The queue entries a case belongs in: open cases by deadline, resolved and closed cases by
+/// when that happened; and each again under `late/` once any of its cycles was resolved after
+/// its deadline, so the breached-only listings find a breach a reopening resolved on time
+/// since (open cases past their deadline now are found by deadline in `open/`).
 pub(crate) fn queue_keys(record: &CaseRecord) -> Vec<Vec<u8>> {
     let item = record.id.to_string();
     let item = item.as_bytes();
-    let breached = record.breached == Some(true);
     // A resolved or closed case always has the time set by the event that made it so; the
     // fallback only keeps this total.
     let resolved_at = record.resolved_at.unwrap_or(record.cycle_opened_at);
     let closed_at = record.closed_at.unwrap_or(resolved_at);
     let (at, all, late) = match record.status {
-        CaseStatus::Open => return vec![keys::index(keys::OPEN, record.deadline, item)],
+        CaseStatus::Open => (record.deadline, keys::OPEN, keys::LATE_OPEN),
         CaseStatus::Resolved => (resolved_at, keys::RESOLVED, keys::LATE_RESOLVED),
         CaseStatus::Closed => (closed_at, keys::CLOSED, keys::LATE_CLOSED),
     };
     let mut keys = vec![keys::index(all, at, item)];
-    if breached {
+    if record.was_resolved_late() {
         keys.push(keys::index(late, at, item));
     }
     keys
@@ -76,7 +77,7 @@ impl ServiceHistory {
             escalation_level: 0,
             time_to_first_response_seconds: None,
             time_to_resolution_seconds: None,
-            breached: None,
+            resolved_late: None,
             late_resolutions: 0,
             policy_number: event.policy_number.clone(),
             claim_number: event.claim_number.clone(),
@@ -155,11 +156,11 @@ impl ServiceHistory {
             }
             self.responded(record, resolved_at);
             record.resolution = (!erased).then(|| event.resolution.clone());
-            let breached = resolved_at > record.deadline;
+            let late = resolved_at > record.deadline;
             record.status = CaseStatus::Resolved;
             record.resolved_at = Some(resolved_at);
-            record.breached = Some(breached);
-            if breached {
+            record.resolved_late = Some(late);
+            if late {
                 record.late_resolutions = record.late_resolutions.saturating_add(1);
             }
             let cycle = self.measure("time to resolution", record.cycle_opened_at, resolved_at);
@@ -194,7 +195,8 @@ impl ServiceHistory {
             record.resolved_at = None;
             record.resolution = None;
             record.closed_at = None;
-            record.breached = None;
+            // The cycle's verdict goes with it; `late_resolutions` keeps the breach.
+            record.resolved_late = None;
             record.time_to_resolution_seconds = None;
         })
     }

@@ -54,7 +54,7 @@ fn fresh(
         escalation_level: 0,
         time_to_first_response_seconds: None,
         time_to_resolution_seconds: None,
-        breached: None,
+        resolved_late: None,
         late_resolutions: 0,
         policy_number: None,
         claim_number: None,
@@ -120,7 +120,7 @@ fn a_deadline_the_calendar_cannot_compute_falls_back_to_the_recorded_one_with_a_
 
     let record = record(&state, id);
     assert_eq!(record.deadline, beijing("2030-01-07T17:30:00"));
-    assert_eq!(record.breached, Some(false));
+    assert_eq!(record.resolved_late, Some(false));
     assert_eq!(record.time_to_first_response_seconds, None);
     assert_eq!(record.time_to_resolution_seconds, None);
     assert_eq!(
@@ -177,7 +177,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
             time_to_first_response_seconds: Some(30 * 60),
             // 7.5 working hours on Monday and 1.5 on Tuesday morning.
             time_to_resolution_seconds: Some(9 * 3600),
-            breached: Some(true),
+            resolved_late: Some(true),
             late_resolutions: 1,
             resolution: Some(text("已答复客户")),
             ..fresh(late, opened_at, due, due, Some(8))
@@ -194,7 +194,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
             // 09:00-12:00 and 13:00-16:00: the lunch hour does not count.
             time_to_first_response_seconds: Some(6 * 3600),
             time_to_resolution_seconds: Some(6 * 3600),
-            breached: Some(false),
+            resolved_late: Some(false),
             ..fresh(on_time, opened_at, due, due, Some(8))
         }
     );
@@ -202,6 +202,121 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
     assert_eq!(ids(&breached), vec![late]);
     assert!(record(&state, late).is_breached(beijing("2025-03-10T09:00:00")));
     assert!(!record(&state, on_time).is_breached(beijing("2025-03-20T09:00:00")));
+}
+
+#[test]
+fn a_case_resolved_late_then_reopened_and_resolved_on_time_stays_breached() {
+    let (fixed, on_time, overdue) = (case_id(1), case_id(2), case_id(3));
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-03-10T09:00:00",
+            opened(fixed, customer(1), "2025-03-11T09:00:00", None),
+        )
+        .at(
+            "2025-03-10T09:00:00",
+            opened(on_time, customer(2), "2025-03-11T09:00:00", None),
+        )
+        .at(
+            "2025-03-10T09:30:00",
+            opened(overdue, customer(3), "2025-03-11T12:00:00", None),
+        )
+        .at("2025-03-10T16:00:00", resolved(on_time, customer(2)))
+        // An hour past its deadline: a breach.
+        .at("2025-03-11T10:00:00", resolved(fixed, customer(1)))
+        .at(
+            "2025-03-12T09:00:00",
+            reopened(fixed, customer(1), "2025-03-14T17:30:00"),
+        )
+        .at(
+            "2025-03-12T09:00:00",
+            reopened(on_time, customer(2), "2025-03-17T17:30:00"),
+        );
+    let state = fold(&ledger);
+    let all_breached = |state: &MemoryState, now: &str| {
+        ids(&breached_cases(state, beijing(now), None, 10).unwrap())
+    };
+
+    // Reopened and within its new deadline, the late case is still breached (not overdue),
+    // after the case open past its deadline: the breached open cases in deadline order.
+    let reopened_late = record(&state, fixed);
+    assert_eq!(reopened_late.status, CaseStatus::Open);
+    assert_eq!(reopened_late.resolved_late, None, "the new cycle is open");
+    assert_eq!(reopened_late.late_resolutions, 1);
+    assert!(reopened_late.is_breached(beijing("2025-03-12T10:00:00")));
+    assert!(!reopened_late.is_overdue(beijing("2025-03-12T10:00:00")));
+    assert_eq!(
+        all_breached(&state, "2025-03-12T10:00:00"),
+        vec![overdue, fixed]
+    );
+    let open_breached = |after: Option<&str>| {
+        cases(
+            &state,
+            Some(CaseStatusFilter::Open),
+            true,
+            beijing("2025-03-12T10:00:00"),
+            after,
+            1,
+        )
+        .unwrap()
+    };
+    let first_page = open_breached(None);
+    assert_eq!(ids(&first_page), vec![overdue]);
+    assert!(first_page.has_next_page);
+    let second_page = open_breached(Some(&first_page.items[0].0));
+    assert_eq!(ids(&second_page), vec![fixed]);
+    assert!(!second_page.has_next_page);
+    // Past its new deadline too, it is listed once, by that deadline.
+    assert_eq!(
+        all_breached(&state, "2025-03-14T18:00:00"),
+        vec![overdue, fixed]
+    );
+
+    // Resolved on time in its second cycle, it stays breached, among the resolved ones.
+    ledger
+        .at("2025-03-13T10:00:00", resolved(fixed, customer(1)))
+        .at("2025-03-13T11:00:00", resolved(on_time, customer(2)));
+    let state = fold(&ledger);
+    let now = beijing("2025-03-20T09:00:00");
+    let fixed_record = record(&state, fixed);
+    assert_eq!(fixed_record.status, CaseStatus::Resolved);
+    assert_eq!(fixed_record.resolved_late, Some(false));
+    assert_eq!(fixed_record.late_resolutions, 1);
+    assert!(fixed_record.is_breached(now));
+    assert!(!fixed_record.is_overdue(now));
+    let on_time_record = record(&state, on_time);
+    assert_eq!(on_time_record.resolved_late, Some(false));
+    assert_eq!(on_time_record.late_resolutions, 0);
+    assert!(!on_time_record.is_breached(now));
+    assert_eq!(
+        all_breached(&state, "2025-03-20T09:00:00"),
+        vec![overdue, fixed]
+    );
+    let resolved_breached = cases(
+        &state,
+        Some(CaseStatusFilter::Resolved),
+        true,
+        now,
+        None,
+        10,
+    )
+    .unwrap();
+    assert_eq!(ids(&resolved_breached), vec![fixed]);
+
+    // Closed, likewise; and the listing is exactly the cases `is_breached` names.
+    ledger.at("2025-03-14T09:00:00", closed(fixed, customer(1)));
+    let state = fold(&ledger);
+    let closed_breached =
+        cases(&state, Some(CaseStatusFilter::Closed), true, now, None, 10).unwrap();
+    assert_eq!(ids(&closed_breached), vec![fixed]);
+    let mut listed = all_breached(&state, "2025-03-20T09:00:00");
+    listed.sort();
+    let mut named: Vec<CaseId> = [fixed, on_time, overdue]
+        .into_iter()
+        .filter(|id| record(&state, *id).is_breached(now))
+        .collect();
+    named.sort();
+    assert_eq!(listed, named);
 }
 
 #[test]
@@ -302,7 +417,7 @@ fn the_open_queue_is_ordered_by_deadline_and_follows_resolutions_and_reopenings(
     more.at("2025-03-14T10:00:00", resolved(c2, customer(2)));
     apply(&projection, &mut state, &more.events[5..]);
     let again = record(&state, c2);
-    assert_eq!(again.breached, Some(false));
+    assert_eq!(again.resolved_late, Some(false));
     assert_eq!(
         again.time_to_resolution_seconds,
         Some((8 * 3600 + 55 * 60) + (7 * 3600 + 30 * 60) + 8 * 3600 + 90 * 60)

@@ -15,7 +15,7 @@ use super::*;
 
 /// A log touching every kind of event the projection folds.
 pub(super) fn busy_ledger() -> Ledger {
-    let (c1, c2, c3) = (case_id(1), case_id(2), case_id(3));
+    let (c1, c2, c3, c4) = (case_id(1), case_id(2), case_id(3), case_id(4));
     let (someone, duplicate) = (customer(1), customer(2));
     let mut ledger = Ledger::new();
     ledger
@@ -124,6 +124,16 @@ pub(super) fn busy_ledger() -> Ledger {
             "2025-03-13T11:00:00",
             opened(c3, duplicate, "2025-03-15T17:30:00", Some(16)),
         )
+        // Resolved late, then reopened and left open: breached, under `late/open/`.
+        .at(
+            "2025-03-13T12:00:00",
+            opened(c4, someone, "2025-03-14T09:00:00", None),
+        )
+        .at("2025-03-14T10:00:00", resolved(c4, someone))
+        .at(
+            "2025-03-17T09:00:00",
+            reopened(c4, someone, "2025-03-28T17:30:00"),
+        )
         .at(
             "2025-03-24T10:00:00",
             settled(claim_number(1), someone, 120_000),
@@ -145,12 +155,12 @@ fn folding_in_one_go_or_in_two_parts_writes_the_same_entries() {
     let ledger = busy_ledger();
     let whole = fold(&ledger);
     assert_eq!(whole, fold(&ledger), "two folds of one log agree");
-    // The log exercised the projection: 3 cases, 1 claim, 1 policy, 4 history entries (all
-    // under the survivor), 2 open cases, the closed case also under `late/closed/`, the claim
-    // settled late, one merge and one erasure.
+    // The log exercised the projection: 4 cases, 1 claim, 1 policy, 5 history entries (all
+    // under the survivor), 3 open cases, the reopened one also under `late/open/`, the closed
+    // case also under `late/closed/`, the claim settled late, one merge and one erasure.
     assert_eq!(
         whole.len(),
-        16,
+        20,
         "{:?}",
         whole
             .entries()
