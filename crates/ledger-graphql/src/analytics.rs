@@ -103,8 +103,9 @@ pub struct AnalyticsQueries;
 #[Object(guard = "RootAccess")]
 impl AnalyticsQueries {
     /// Contacts per channel in each bucket of `[from, to)` (widened to whole buckets), oldest
-    /// bucket first, channels in a fixed order within a bucket. At most 744 buckets (a month
-    /// of hours) and ten years per call.
+    /// bucket first, channels in a fixed order within a bucket. The series is sparse: a bucket
+    /// with no contact, and a channel with none in its bucket, have no item (read a missing
+    /// one as zero). At most 744 buckets (a month of hours) and ten years per call.
     async fn channel_stats(
         &self,
         ctx: &Context<'_>,

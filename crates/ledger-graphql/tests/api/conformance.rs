@@ -233,7 +233,7 @@ async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
             r#"{ agentStats(from: "2025-01-01", to: "2025-02-30") { pageInfo { hasNextPage } } }"#
                 .to_owned(),
             "to",
-            "YYYY-MM-DD",
+            "2025-02-30 is not a day of the calendar",
         ),
         (
             r#"{ agentStats(from: "01/01/2025", to: "2025-02-01") { pageInfo { hasNextPage } } }"#
@@ -285,12 +285,18 @@ async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
                 topic: CLAIM_REPORT, summary: "x", outcome: RESOLVED }}) {{ position }} }}"#
         )
     };
-    for document in [record(r#""2025-13-01T00:00:00Z""#), record("20250101")] {
+    for (document, rule) in [
+        (
+            record(r#""2025-13-01T00:00:00Z""#),
+            "2025-13-01 is not a day of the calendar",
+        ),
+        (record("20250101"), "RFC 3339"),
+    ] {
         let response = harness.run(Role::Agent, &document).await;
         let details = complete_details(&document, &response);
         assert_eq!(details.len(), 1, "{details:?}");
         assert_eq!(details[0].1, "input.startedAt", "{details:?}");
-        assert!(details[0].2.contains("RFC 3339"), "{details:?}");
+        assert!(details[0].2.contains(rule), "{details:?}");
         assert!(
             response.errors[0].message.starts_with("input.startedAt: "),
             "{:?}",
