@@ -271,7 +271,7 @@ pub struct Rfm {
 /// A customer's figures as of a Beijing day: what the segment rules are written over.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerMetrics {
-    /// The customer (the survivor, for merged duplicates).
+    /// The customer (the survivor, for duplicates merged by the day).
     pub customer_id: ID,
     pub as_of: Date,
     pub corporate: bool,

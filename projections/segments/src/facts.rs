@@ -7,6 +7,12 @@
 //! [`RETENTION_DAYS`] before the latest day the fold has seen is dropped, except the latest
 //! fact of each kind that a "last …" metric needs. So a record stays bounded however long the
 //! customer's history grows.
+//!
+//! A merge moves the duplicate's facts into its survivor's record but keeps them apart, with
+//! the merge's day ([`CustomerFacts::take_in`]): as of a day before the merge the duplicate is
+//! a customer of its own and the survivor is as it was, and from that day on the survivor's
+//! metrics are computed from both ([`CustomerFacts::into_customers_on`]). A merge changes no
+//! past day's figures, as a later event never does.
 
 use std::mem::size_of;
 
@@ -26,7 +32,8 @@ pub const RETENTION_DAYS: i64 = 800;
 /// contacts in the last 365 days, a lapse in the last 365 days).
 pub const LONGEST_WINDOW_DAYS: i64 = 365;
 
-/// Everything the projection knows about one customer (and the duplicates merged into it).
+/// Everything the projection knows about one customer (and, kept apart, the duplicates merged
+/// into it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CustomerFacts {
     pub customer: CustomerId,
@@ -52,6 +59,23 @@ pub(crate) struct CustomerFacts {
     /// numbers) are gone, and from that day the customer cannot be contacted, so it is in no
     /// segment.
     pub erased_day: Option<i64>,
+    /// For a duplicate's facts kept in its survivor's record: when and into whom it was
+    /// merged. `None` for the customer a record is stored under.
+    pub merged_away: Option<Merge>,
+    /// The facts of the customers merged into this one, directly or into one merged here,
+    /// in the order merged, each as its own customer's with its [`Merge`]. Flat: a
+    /// duplicate's own list is empty, and its merge names whom it was merged into.
+    pub merged: Vec<CustomerFacts>,
+}
+
+/// A customer merged away: from `day` on, its facts are `survivor`'s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Merge {
+    /// The Beijing day of the `CustomersMerged`.
+    pub day: i64,
+    /// The customer whose record it was merged into (the merge's survivor, or the customer
+    /// that survivor had itself been merged into by then).
+    pub survivor: CustomerId,
 }
 
 /// A value that holds from `day` on.
@@ -148,20 +172,149 @@ impl CustomerFacts {
             pruned_contact_day: None,
             answers: Vec::new(),
             erased_day: None,
+            merged_away: None,
+            merged: Vec::new(),
         }
     }
 
-    /// The policy numbered `number`, if this record holds it.
+    /// Every policy this record holds, the merged duplicates' included.
+    pub fn all_policies(&self) -> impl Iterator<Item = &PolicyFacts> {
+        self.policies
+            .iter()
+            .chain(self.merged.iter().flat_map(|duplicate| &duplicate.policies))
+    }
+
+    /// The policy numbered `number`, if this record holds it (among its own policies or a
+    /// merged duplicate's: the policy's events still name its holder).
     pub fn policy_mut(&mut self, number: &PolicyNumber) -> Option<&mut PolicyFacts> {
         self.policies
             .iter_mut()
+            .chain(
+                self.merged
+                    .iter_mut()
+                    .flat_map(|duplicate| &mut duplicate.policies),
+            )
             .find(|policy| policy.number.as_ref() == Some(number))
+    }
+
+    /// The contact `id`, if this record holds it (among its own contacts or a merged
+    /// duplicate's).
+    pub fn contact_mut(&mut self, id: ContactId) -> Option<&mut ContactFact> {
+        self.contacts
+            .iter_mut()
+            .chain(
+                self.merged
+                    .iter_mut()
+                    .flat_map(|duplicate| &mut duplicate.contacts),
+            )
+            .find(|contact| contact.id == id)
+    }
+
+    /// Files `duplicate`'s record (with the duplicates merged into it) in this one, merged
+    /// into this customer on `day`.
+    pub fn take_in(&mut self, mut duplicate: CustomerFacts, day: i64) {
+        let nested = std::mem::take(&mut duplicate.merged);
+        duplicate.merged_away = Some(Merge {
+            day,
+            survivor: self.customer,
+        });
+        self.merged.push(duplicate);
+        self.merged.extend(nested);
+    }
+
+    /// The customer whose facts held `customer`'s on `day`: `customer` itself until it was
+    /// merged away, then its survivor's holder. A customer this record holds no facts of (it
+    /// was merged here before any event named it) is this record's customer.
+    pub fn holder_on(&self, customer: CustomerId, day: i64) -> CustomerId {
+        let duplicate = |id: CustomerId| self.merged.iter().find(|facts| facts.customer == id);
+        if customer != self.customer && duplicate(customer).is_none() {
+            return self.customer;
+        }
+        let mut current = customer;
+        // A merge's survivor was not merged away when it was recorded, so the chain names
+        // each duplicate at most once; the bound only stops a walk over corrupted state.
+        for _ in 0..=self.merged.len() {
+            let merge = duplicate(current)
+                .and_then(|facts| facts.merged_away.as_ref())
+                .filter(|merge| merge.day <= day);
+            match merge {
+                Some(merge) => current = merge.survivor,
+                None => break,
+            }
+        }
+        current
+    }
+
+    /// The facts that `customer`'s facts dated `day` are filed with: those of its holder on
+    /// that day ([`CustomerFacts::holder_on`]).
+    pub fn holder_mut(&mut self, customer: CustomerId, day: i64) -> &mut CustomerFacts {
+        let holder = self.holder_on(customer, day);
+        match self
+            .merged
+            .iter()
+            .position(|facts| facts.customer == holder)
+        {
+            Some(index) => &mut self.merged[index],
+            None => self,
+        }
+    }
+
+    /// Marks `customer` erased from `day` on, in its own facts (this record's, or a merged
+    /// duplicate's: a duplicate merged into a live survivor leaves the survivor contactable),
+    /// and drops the numbers of the policies it holds.
+    pub fn erase(&mut self, customer: CustomerId, day: i64) {
+        let own = if self.customer == customer {
+            Some(&mut *self)
+        } else {
+            self.merged
+                .iter_mut()
+                .find(|facts| facts.customer == customer)
+        };
+        if let Some(facts) = own {
+            facts.erased_day = Some(facts.erased_day.map_or(day, |erased| erased.min(day)));
+        }
+        let duplicates = self.merged.iter_mut().flat_map(|facts| &mut facts.policies);
+        for policy in self.policies.iter_mut().chain(duplicates) {
+            if policy.holder == customer {
+                policy.number = None;
+            }
+        }
+    }
+
+    /// The customers this record holds as of `day`, each with the facts it had then: this
+    /// record's customer and every duplicate not merged away by `day`, each joined with the
+    /// duplicates merged into it by then, in the order they were merged
+    /// ([`CustomerFacts::absorb`]).
+    pub fn into_customers_on(mut self, day: i64) -> Vec<CustomerFacts> {
+        if self.merged.is_empty() {
+            return vec![self];
+        }
+        let mut duplicates: Vec<Option<CustomerFacts>> = std::mem::take(&mut self.merged)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut customers = vec![self];
+        for slot in &mut duplicates {
+            if slot
+                .as_ref()
+                .is_some_and(|facts| merged_by(facts, day).is_none())
+            {
+                customers.extend(slot.take());
+            }
+        }
+        for customer in &mut customers {
+            join_merged(customer, &mut duplicates, day);
+        }
+        customers
     }
 
     /// Drops the facts no metric can need any more: those before `cutoff_day`, except the
     /// latest of each kind that a "last …" metric or an as-of reading inside the retention
     /// window still needs.
     pub fn prune(&mut self, cutoff_day: i64) {
+        for duplicate in &mut self.merged {
+            duplicate.prune(cutoff_day);
+        }
         self.claims_reported.retain(|&day| day >= cutoff_day);
         self.claim_payments.retain(|&(day, _)| day >= cutoff_day);
         let pruned = self
@@ -193,10 +346,10 @@ impl CustomerFacts {
         });
     }
 
-    /// Folds `merged` (a duplicate of this customer) into this record. Lists are joined in
-    /// day order, this record's facts before the duplicate's on the same day; this customer's
-    /// own group membership, manager and erasure stand, the duplicate's fill in where this
-    /// customer has none.
+    /// Joins `merged`'s facts (a duplicate merged into this customer) with this customer's,
+    /// for a day on or after the merge. Lists are joined in day order, this customer's facts
+    /// before the duplicate's on the same day; this customer's own group membership, manager
+    /// and erasure stand, the duplicate's fill in where this customer has none.
     pub fn absorb(&mut self, merged: CustomerFacts) {
         self.first_seen_day = self.first_seen_day.min(merged.first_seen_day);
         self.corporate |= merged.corporate;
@@ -218,6 +371,33 @@ impl CustomerFacts {
         join_by_day(&mut self.contacts, merged.contacts, |contact| contact.day);
         join_by_day(&mut self.answers, merged.answers, |answer| answer.day);
         self.pruned_contact_day = self.pruned_contact_day.max(merged.pruned_contact_day);
+    }
+}
+
+/// The customer `facts` had been merged into by `day`, if it had been.
+fn merged_by(facts: &CustomerFacts, day: i64) -> Option<CustomerId> {
+    facts
+        .merged_away
+        .as_ref()
+        .filter(|merge| merge.day <= day)
+        .map(|merge| merge.survivor)
+}
+
+/// Joins into `facts` each duplicate left in `duplicates` that was merged into its customer by
+/// `day`, in the order merged, each joined first with those merged into it by then. Each
+/// duplicate is taken out as it is joined, so the recursion ends.
+fn join_merged(facts: &mut CustomerFacts, duplicates: &mut [Option<CustomerFacts>], day: i64) {
+    let into = facts.customer;
+    while let Some(mut duplicate) = duplicates
+        .iter_mut()
+        .find(|slot| {
+            slot.as_ref()
+                .is_some_and(|duplicate| merged_by(duplicate, day) == Some(into))
+        })
+        .and_then(Option::take)
+    {
+        join_merged(&mut duplicate, duplicates, day);
+        facts.absorb(duplicate);
     }
 }
 
@@ -291,6 +471,12 @@ impl Typed for CustomerFacts {
             + vector(&self.claim_payments)
             + vector(&self.contacts)
             + vector(&self.answers)
+            + vector(&self.merged)
+            + self
+                .merged
+                .iter()
+                .map(|duplicate| duplicate.held_bytes().saturating_sub(size_of::<Self>()))
+                .sum::<usize>()
     }
 }
 

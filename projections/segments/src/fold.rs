@@ -1,5 +1,6 @@
 //! The fold: [`Segments`] files each event's facts in the record of the customer it concerns
-//! (following merges to the survivor), pruning the record as it writes it.
+//! (following merges to the survivor's record, where a merged duplicate's facts are kept apart
+//! with the merge's day), pruning the record as it writes it.
 
 use ledger_domain::codec;
 use ledger_domain::events::{
@@ -37,7 +38,7 @@ impl Segments {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 2;
+    pub const VERSION: u32 = 3;
 }
 
 impl Projection for Segments {
@@ -100,33 +101,53 @@ struct Fold<'a> {
 
 impl Fold<'_> {
     /// Loads the record holding `customer`'s facts (the survivor's, if it was merged), or a
-    /// new one first seen today; changes it with `change`; prunes and writes it.
-    fn update(
+    /// new one first seen today; changes the whole record with `change`; prunes and writes it.
+    fn update_record(
         &mut self,
         customer: CustomerId,
         change: impl FnOnce(&mut CustomerFacts, i64),
     ) -> Result<(), StateError> {
         let owner = owner(&*self.state, customer)?;
         let key = keys::customer(owner);
+        let mut record = self
+            .take(&key)?
+            .unwrap_or_else(|| CustomerFacts::new(owner, self.day));
+        change(&mut record, self.day);
+        record.prune(self.cutoff_day);
+        self.state.put_typed(key, Box::new(record))
+    }
+
+    /// As [`Fold::update_record`], changing the facts the event's facts about `customer` are
+    /// filed with: its own until the day it was merged away, its survivor's from then on (an
+    /// event dated before a merge but folded after it is still the duplicate's past).
+    fn update(
+        &mut self,
+        customer: CustomerId,
+        change: impl FnOnce(&mut CustomerFacts, i64),
+    ) -> Result<(), StateError> {
+        self.update_record(customer, |record, day| {
+            change(record.holder_mut(customer, day), day);
+        })
+    }
+
+    /// The record stored under `key`, taken out of the state: it must be written again (or
+    /// deleted) before the event is done.
+    fn take(&mut self, key: &[u8]) -> Result<Option<CustomerFacts>, StateError> {
         // Kept decoded by the state between events when it can (a rebuild's pending writes):
         // decoding and encoding the record at each event was most of this fold's time.
-        let mut facts = match self.state.take_typed(&key) {
+        match self.state.take_typed(key) {
             Some(kept) => {
                 let kept: Box<dyn std::any::Any> = kept;
-                *kept.downcast::<CustomerFacts>().map_err(|_| {
+                let facts = kept.downcast::<CustomerFacts>().map_err(|_| {
                     StateError(format!(
                         "segments: {}: the value kept decoded is not a customer's facts",
                         key.escape_ascii()
                     ))
-                })?
+                })?;
+                Ok(Some(*facts))
             }
-            None => {
-                read(&*self.state, &key)?.unwrap_or_else(|| CustomerFacts::new(owner, self.day))
-            }
-        };
-        change(&mut facts, self.day);
-        facts.prune(self.cutoff_day);
-        self.state.put_typed(key, Box::new(facts))
+            None => read(&*self.state, key),
+        }
     }
 
     fn registered(&mut self, event: &CustomerRegistered) -> Result<(), StateError> {
@@ -158,10 +179,12 @@ impl Fold<'_> {
         })
     }
 
-    /// Folds the merged customer's record into the survivor's (its final survivor, if the
-    /// survivor was merged meanwhile) and remembers where it went. A merge that would close a
-    /// cycle, or of a customer already merged away, changes nothing: the aggregate refuses
-    /// both, and a record once joined cannot be split.
+    /// Moves the merged customer's record into the survivor's (its final survivor, if the
+    /// survivor was merged meanwhile), kept apart with the merge's day, and remembers where it
+    /// went. The past stays as it was: as of a day before the merge, the duplicate is its own
+    /// customer and the survivor has only its own facts; from that day on, the duplicate is
+    /// no customer and its facts are the survivor's. A merge that would close a cycle, or of a
+    /// customer already merged away, changes nothing: the aggregate refuses both.
     fn merged(&mut self, event: &CustomersMerged) -> Result<(), StateError> {
         let merged = event.customer_id;
         let survivor = owner(&*self.state, event.survivor_id)?;
@@ -169,12 +192,12 @@ impl Fold<'_> {
             return Ok(());
         }
         let merged_key = keys::customer(merged);
-        let duplicate: Option<CustomerFacts> = read(&*self.state, &merged_key)?;
+        let duplicate = self.take(&merged_key)?;
         self.state.delete(&merged_key);
         write(self.state, keys::merged(merged), &survivor)?;
-        self.update(survivor, |facts, _| {
+        self.update_record(survivor, |record, day| {
             if let Some(duplicate) = duplicate {
-                facts.absorb(duplicate);
+                record.take_in(duplicate, day);
             }
         })
     }
@@ -185,16 +208,7 @@ impl Fold<'_> {
     /// are not personal.
     fn erased(&mut self, event: &CustomerErased) -> Result<(), StateError> {
         let customer = event.customer_id;
-        self.update(customer, |facts, day| {
-            if facts.customer == customer {
-                facts.erased_day = Some(facts.erased_day.map_or(day, |erased| erased.min(day)));
-            }
-            for policy in &mut facts.policies {
-                if policy.holder == customer {
-                    policy.number = None;
-                }
-            }
-        })
+        self.update_record(customer, |record, day| record.erase(customer, day))
     }
 
     fn contact_recorded(&mut self, event: &ContactRecorded) -> Result<(), StateError> {
@@ -204,9 +218,10 @@ impl Fold<'_> {
             channel: event.channel,
             complaint: event.topic == Topic::Complaint,
         };
-        self.update(event.customer_id, |facts, _| {
-            if !facts.contacts.iter().any(|known| known.id == contact.id) {
-                facts.contacts.push(contact);
+        let customer = event.customer_id;
+        self.update_record(customer, |record, day| {
+            if record.contact_mut(contact.id).is_none() {
+                record.holder_mut(customer, day).contacts.push(contact);
             }
         })
     }
@@ -218,8 +233,8 @@ impl Fold<'_> {
         let day = day_of(event.started_at);
         let channel = event.channel;
         let complaint = event.topic == Topic::Complaint;
-        self.update(event.customer_id, |facts, _| {
-            if let Some(contact) = facts.contacts.iter_mut().find(|known| known.id == id) {
+        self.update_record(event.customer_id, |record, _| {
+            if let Some(contact) = record.contact_mut(id) {
                 contact.day = day;
                 contact.channel = channel;
                 contact.complaint = complaint;
@@ -248,7 +263,9 @@ impl Fold<'_> {
         );
         let number = event.policy_number.clone();
         let holder = event.customer_id;
-        self.update(holder, |facts, _| add_period(facts, number, holder, period))
+        self.update_record(holder, |record, day| {
+            add_period(record, number, holder, day, period);
+        })
     }
 
     fn policy_renewed(&mut self, event: &PolicyRenewed) -> Result<(), StateError> {
@@ -261,7 +278,9 @@ impl Fold<'_> {
         );
         let number = event.policy_number.clone();
         let holder = event.customer_id;
-        self.update(holder, |facts, _| add_period(facts, number, holder, period))
+        self.update_record(holder, |record, day| {
+            add_period(record, number, holder, day, period);
+        })
     }
 
     /// New terms for the period the endorsement takes effect in (the latest one starting on
@@ -270,8 +289,8 @@ impl Fold<'_> {
         let effective_day = day_of_date(event.effective_on);
         let premium_fen = event.premium.fen();
         let lines = event.product_lines.as_deref().map(line_bits);
-        self.update(event.customer_id, |facts, day| {
-            let Some(policy) = facts.policy_mut(&event.policy_number) else {
+        self.update_record(event.customer_id, |record, day| {
+            let Some(policy) = record.policy_mut(&event.policy_number) else {
                 return;
             };
             let Some(period) = period_at(&mut policy.periods, effective_day) else {
@@ -316,8 +335,8 @@ impl Fold<'_> {
         on_day: i64,
         lapsed: bool,
     ) -> Result<(), StateError> {
-        self.update(customer, |facts, day| {
-            let Some(policy) = facts.policy_mut(number) else {
+        self.update_record(customer, |record, day| {
+            let Some(policy) = record.policy_mut(number) else {
                 return;
             };
             // A lapse is dated the day after the period's last day, so look a day earlier.
@@ -368,17 +387,19 @@ fn new_period(
     }
 }
 
-/// Adds `period` to the policy numbered `number` in `facts`, creating the policy if this is
-/// its first period the fold sees (an issue before the history, or a renewal imported alone).
+/// Adds `period` to the policy numbered `number` in `record`, creating the policy, with the
+/// facts `holder`'s facts of `day` are filed with, if this is its first period the fold sees
+/// (an issue before the history, or a renewal imported alone).
 fn add_period(
-    facts: &mut CustomerFacts,
+    record: &mut CustomerFacts,
     number: ledger_domain::values::PolicyNumber,
     holder: CustomerId,
+    day: i64,
     period: Period,
 ) {
-    match facts.policy_mut(&number) {
+    match record.policy_mut(&number) {
         Some(policy) => policy.periods.push(period),
-        None => facts.policies.push(PolicyFacts {
+        None => record.holder_mut(holder, day).policies.push(PolicyFacts {
             number: Some(number),
             holder,
             periods: vec![period],

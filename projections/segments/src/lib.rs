@@ -24,7 +24,7 @@
 //!
 //! | key | value | kept |
 //! |---|---|---|
-//! | `C` ‖ customer id (16 bytes) | the customer's facts (`facts::CustomerFacts`) | from the first event naming the customer; deleted when merged away |
+//! | `C` ‖ customer id (16 bytes) | the customer's facts (`facts::CustomerFacts`), with those of the customers merged into it kept apart, each with its merge's day | from the first event naming the customer; moved into the survivor's record when merged away |
 //! | `M` ‖ customer id | the survivor it was merged into | from `CustomersMerged` |
 //! | `L` | the latest Beijing day seen (`i64`) | always: the pruning clock |
 //!
@@ -67,6 +67,12 @@
 //!   accounts compare the others only). Their metrics can still be read (`erased` is true).
 //!   As of a day before the erasure they are customers like any other, so membership changes
 //!   across it list them as having left.
+//! - Merged customers: a merge changes no earlier day's figures. As of a day before the
+//!   Beijing day of its `CustomersMerged` the duplicate is a customer of its own, with its own
+//!   facts, and the survivor has only its own; from that day on the duplicate is no customer
+//!   (membership changes across the merge list it as having left) and the survivor's metrics
+//!   count both customers' facts. An event about the duplicate folded after the merge is
+//!   filed with the duplicate if it is dated before the merge's day, else with the survivor.
 //!
 //! # Rules (CEL)
 //!

@@ -49,7 +49,7 @@ pub struct Rfm {
 /// One customer's figures as of a Beijing day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerMetrics {
-    /// The customer (the survivor, for merged duplicates).
+    /// The customer (the survivor, for duplicates merged by the day).
     pub customer: CustomerId,
     pub as_of: Date,
     pub corporate: bool,

@@ -22,7 +22,22 @@ pub fn survivor(state: &dyn StateRead, customer: CustomerId) -> Result<CustomerI
     owner(state, customer)
 }
 
-/// The customer's metrics as of `as_of`'s Beijing day (a merged customer's are its
+/// The customer whose metrics stand for `customer`'s on `as_of`'s Beijing day: itself until the
+/// day it was merged away, its survivor (as it was on that day) from then on.
+fn holder_on(
+    state: &dyn StateRead,
+    customer: CustomerId,
+    as_of: Timestamp,
+) -> Result<CustomerId, StateError> {
+    let owner = owner(state, customer)?;
+    Ok(
+        read::<CustomerFacts>(state, &keys::customer(owner))?.map_or(owner, |record| {
+            record.holder_on(customer, crate::days::day_of(as_of))
+        }),
+    )
+}
+
+/// The customer's metrics as of `as_of`'s Beijing day (a customer merged away by then has its
 /// survivor's), or `None` if the customer was unknown on that day. RFM scores and key-account
 /// membership compare the customer with everyone, so this ranks the whole book.
 pub fn customer_metrics(
@@ -30,7 +45,7 @@ pub fn customer_metrics(
     customer: CustomerId,
     as_of: Timestamp,
 ) -> Result<Option<CustomerMetrics>, SegmentError> {
-    let customer = owner(state, customer)?;
+    let customer = holder_on(state, customer, as_of)?;
     let (_, customers) = snapshot::population(state, as_of)?;
     Ok(customers
         .into_iter()
@@ -73,8 +88,7 @@ pub fn customer_policies(
     };
     let today = crate::days::day_of_date(today);
     let mut policies: Vec<CustomerPolicy> = facts
-        .policies
-        .iter()
+        .all_policies()
         .filter_map(|policy| {
             let number = policy.number.clone()?;
             let periods = &policy.periods;
@@ -142,14 +156,15 @@ pub fn segment_members(
     snapshot::evaluate(state, rules, as_of)?.members(name, after, first)
 }
 
-/// The segments the customer (or its survivor) is a member of as of `as_of`'s Beijing day.
+/// The segments the customer (or its survivor, once it was merged away) is a member of as of
+/// `as_of`'s Beijing day.
 pub fn customer_segments(
     state: &dyn StateRead,
     rules: &SegmentRules,
     customer: CustomerId,
     as_of: Timestamp,
 ) -> Result<Vec<String>, SegmentError> {
-    let customer = owner(state, customer)?;
+    let customer = holder_on(state, customer, as_of)?;
     Ok(snapshot::evaluate(state, rules, as_of)?.customer_segments(customer))
 }
 

@@ -160,8 +160,12 @@ pub(crate) fn population(
             start.push(0);
         }
         for (key, value) in batch {
-            let facts: CustomerFacts = decode(&key, &value)?;
-            customers.extend(metrics::of_customer(&facts, day));
+            let record: CustomerFacts = decode(&key, &value)?;
+            // A record holds its customer and the duplicates merged into it, each a customer
+            // of its own until the day of its merge.
+            for facts in record.into_customers_on(day) {
+                customers.extend(metrics::of_customer(&facts, day));
+            }
         }
         if customers.len() > POPULATION_MAX {
             return Err(SegmentError::TooManyCustomers {
@@ -303,7 +307,8 @@ impl SegmentSnapshot {
     }
 
     /// The customer's metrics, if the customer was known on the day. A customer merged away
-    /// has none: ask for its survivor ([`crate::survivor`]).
+    /// by the day has none: ask for its survivor ([`crate::survivor`]); before the day of its
+    /// merge it has its own, and the survivor's are its own alone.
     pub fn customer(&self, customer: CustomerId) -> Option<&CustomerMetrics> {
         self.index
             .get(&customer)

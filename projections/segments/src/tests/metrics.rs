@@ -245,12 +245,24 @@ fn a_merged_duplicate_s_facts_count_for_the_survivor() {
     .unwrap();
     assert_eq!(snapshot.customer_count(), 1);
     assert!(snapshot.customer(duplicate).is_none());
-    // Before the merge was recorded, the duplicate's facts were already folded in: a merge
-    // says the two were always one customer.
-    let before = customer_metrics(&state, survivor, end_of("2025-03-15"))
+    // Before the day of the merge each was a customer of its own, with its own facts: the
+    // merge changes no earlier day's figures.
+    let before = customer_metrics(&state, survivor, end_of("2025-03-31"))
         .unwrap()
         .unwrap();
-    assert_eq!(before.premium_in_force_fen, 100_000);
+    assert_eq!(before.customer, survivor);
+    assert_eq!(before.premium_in_force_fen, 0);
+    assert_eq!((before.contacts_365d, before.last_csat), (1, None));
+    let duplicate_before = customer_metrics(&state, duplicate, end_of("2025-03-31"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(duplicate_before.customer, duplicate);
+    assert_eq!(duplicate_before.premium_in_force_fen, 100_000);
+    assert!(duplicate_before.group);
+    assert_eq!(
+        (duplicate_before.contacts_365d, duplicate_before.last_csat),
+        (1, Some(2))
+    );
 }
 
 #[test]

@@ -412,3 +412,182 @@ fn an_erased_customer_leaves_its_segments_on_the_day_of_the_erasure() {
     assert_eq!(names(changes.left), ["c1"]);
     assert!(changes.entered.is_empty());
 }
+
+/// The book, then c7 (dormant: covered, last contacted on 2024-03-01) merged into c8
+/// (registered in 2025, no policy, no contact) on 2025-07-01.
+fn book_with_c7_merged_into_c8() -> Ledger {
+    let mut ledger = book();
+    ledger.on(
+        "2025-07-01",
+        ledger_domain::events::CustomersMerged {
+            customer_id: customer(7),
+            survivor_id: customer(8),
+            identifiers: Vec::new(),
+            reason: None,
+        },
+    );
+    ledger
+}
+
+/// What a snapshot answers about every built-in segment: its figures, and its members with
+/// their metrics.
+fn answers(
+    snapshot: &SegmentSnapshot,
+) -> (
+    usize,
+    Vec<crate::SegmentSummary>,
+    Vec<crate::Page<crate::CustomerMetrics>>,
+) {
+    let summaries = snapshot.summaries();
+    let pages = summaries
+        .iter()
+        .map(|summary| {
+            snapshot
+                .members(&summary.name, None, MEMBERS_PAGE_MAX)
+                .unwrap()
+        })
+        .collect();
+    (snapshot.customer_count(), summaries, pages)
+}
+
+#[test]
+fn a_merge_changes_no_earlier_day_and_the_duplicate_leaves_on_the_day_of_the_merge() {
+    let before_merge = book();
+    let ledger = book_with_c7_merged_into_c8();
+    let rules = SegmentRules::shipped().unwrap();
+    let state = fold(&ledger);
+
+    // As of the days before the merge, every segment's members, sizes and shares are what
+    // they were before the merge was folded: c7 as it was, c8 as it was.
+    for day in ["2025-06-29", "2025-06-30"] {
+        let earlier = snapshot_of(&before_merge, day);
+        let later = evaluate(&state, &rules, end_of(day)).unwrap();
+        assert_eq!(answers(&later), answers(&earlier), "as of {day}");
+        assert_eq!(later.customer_count(), 8);
+        assert_eq!(members(&later, "dormant-365d"), ["c7"]);
+        let survivor = later.customer(customer(8)).unwrap();
+        assert_eq!(survivor.policies_active, 0);
+        assert_eq!(
+            customer_segments(&state, &rules, customer(7), end_of(day)).unwrap(),
+            ["dormant-365d"]
+        );
+    }
+
+    // On the day of the merge c7 is no customer: it leaves, and c8, which now holds its
+    // cover, its registration in 2023 and its last contact, enters.
+    let changes = membership_changes(
+        &state,
+        &rules,
+        "dormant-365d",
+        end_of("2025-06-30"),
+        end_of("2025-07-01"),
+    )
+    .unwrap();
+    assert_eq!(names(changes.left), ["c7"]);
+    assert_eq!(names(changes.entered), ["c8"]);
+    let merged = evaluate(&state, &rules, end_of("2025-07-01")).unwrap();
+    assert_eq!(merged.customer_count(), 7);
+    assert!(merged.customer(customer(7)).is_none());
+    let survivor = merged.customer(customer(8)).unwrap();
+    assert_eq!(
+        (survivor.policies_active, survivor.premium_in_force_fen),
+        (1, 40_000)
+    );
+    assert_eq!(survivor.last_contact, Some(date("2024-03-01")));
+    assert_eq!(
+        customer_segments(&state, &rules, customer(7), end_of("2025-07-01")).unwrap(),
+        ["dormant-365d"]
+    );
+
+    // Folded live (the merge applied to the state built before it), the state is the one a
+    // rebuild from the start folds.
+    let mut live = fold(&before_merge);
+    apply(&mut live, &ledger.events[before_merge.events.len()..]);
+    assert_eq!(live, state);
+}
+
+#[test]
+fn an_event_dated_before_a_merge_but_folded_after_it_is_the_duplicate_s_past() {
+    let mut ledger = book_with_c7_merged_into_c8();
+    // A survey answer from 2025-06-29, imported after the merge.
+    ledger.on("2025-06-29", answered(customer(7), Some(1), None));
+    let state = fold(&ledger);
+    let rules = SegmentRules::shipped().unwrap();
+    let as_of = evaluate(&state, &rules, end_of("2025-06-29")).unwrap();
+    assert_eq!(as_of.customer(customer(7)).unwrap().last_csat, Some(1));
+    assert_eq!(as_of.customer(customer(8)).unwrap().last_csat, None);
+    assert!(members(&as_of, "at-risk").contains(&"c7".to_owned()));
+    // From the merge on it is the survivor's.
+    let merged = evaluate(&state, &rules, end_of("2025-07-01")).unwrap();
+    assert_eq!(merged.customer(customer(8)).unwrap().last_csat, Some(1));
+}
+
+#[test]
+fn a_chain_of_merges_joins_each_duplicate_from_the_day_of_its_own_merge() {
+    let mut ledger = book_with_c7_merged_into_c8();
+    ledger
+        .on(
+            "2025-07-03",
+            ledger_domain::events::CustomersMerged {
+                customer_id: customer(8),
+                survivor_id: customer(3),
+                identifiers: Vec::new(),
+                reason: None,
+            },
+        )
+        // The duplicate's policy is still found under its number, and its erasure drops it.
+        .on(
+            "2025-07-04",
+            ledger_domain::events::PolicyCancelled {
+                policy_number: policy_number(7),
+                customer_id: customer(7),
+                cancelled_on: date("2025-07-04"),
+                reason: ledger_domain::kinds::CancellationReason::VehicleSold,
+                refund: ledger_domain::values::Money::from_fen(1_000),
+            },
+        )
+        .on(
+            "2025-07-05",
+            ledger_domain::events::CustomerErased {
+                customer_id: customer(7),
+                reason: ledger_domain::kinds::ErasureReason::CustomerRequest,
+            },
+        );
+    let state = fold(&ledger);
+    let rules = SegmentRules::shipped().unwrap();
+    let policies = |day: &str| {
+        let snapshot = evaluate(&state, &rules, end_of(day)).unwrap();
+        [3, 7, 8].map(|n| {
+            snapshot
+                .customer(customer(n))
+                .map(|metrics| metrics.policies_active)
+        })
+    };
+    assert_eq!(policies("2025-06-30"), [Some(1), Some(1), Some(0)]);
+    assert_eq!(policies("2025-07-02"), [Some(1), None, Some(1)]);
+    assert_eq!(policies("2025-07-03"), [Some(2), None, None]);
+    let survivor = crate::customer_metrics(&state, customer(7), end_of("2025-07-05"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(survivor.customer, customer(3));
+    assert!(
+        !survivor.erased,
+        "a duplicate's erasure leaves the survivor contactable"
+    );
+    assert_eq!(survivor.policies_active, 1, "c7's policy was cancelled");
+    let stored = state
+        .entries()
+        .values()
+        .any(|value| value.windows(14).any(|window| window == b"PJLA2025000007"));
+    assert!(
+        !stored,
+        "no number of the erased duplicate's policy is stored"
+    );
+    for split in 0..=ledger.events.len() {
+        let mut live = fold(&Ledger {
+            events: ledger.events[..split].to_vec(),
+        });
+        apply(&mut live, &ledger.events[split..]);
+        assert_eq!(live, state, "split after {split} events");
+    }
+}
