@@ -59,15 +59,30 @@ impl Variable {
     }
 }
 
-/// An int without known bounds.
-const INT: VariableKind = VariableKind::Int {
-    min: None,
-    max: None,
-};
-
 /// A count: never negative.
 const COUNT: VariableKind = VariableKind::Int {
     min: Some(0),
+    max: None,
+};
+
+/// An amount in fen summed from premiums or claim payments, which the events' own rules keep
+/// from being negative (`Money::non_negative`, a settlement more than zero): never negative.
+const AMOUNT_FEN: VariableKind = VariableKind::Int {
+    min: Some(0),
+    max: None,
+};
+
+/// Days from an earlier fact to the as-of day: facts after the as-of day are not counted, so
+/// never negative (0 on the fact's own day).
+const DAYS_SINCE: VariableKind = VariableKind::Int {
+    min: Some(0),
+    max: None,
+};
+
+/// Days from the as-of day to the renewal of a period in force on it: the renewal is the day
+/// after the period's last day, so at least 1.
+const DAYS_UNTIL_RENEWAL: VariableKind = VariableKind::Int {
+    min: Some(1),
     max: None,
 };
 
@@ -87,7 +102,7 @@ const PRODUCT_LINES_MAX: i64 = 14;
 pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "premium_in_force_fen",
-        kind: INT,
+        kind: AMOUNT_FEN,
         nullable: false,
         meaning: "annualised premium of the policies in force, in fen",
     },
@@ -105,9 +120,9 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "days_to_next_renewal",
-        kind: INT,
+        kind: DAYS_UNTIL_RENEWAL,
         nullable: true,
-        meaning: "days until the first policy in force not yet renewed comes up for renewal; null without one",
+        meaning: "days until the first policy in force not yet renewed comes up for renewal (the day after its period's last day, so 1 or more); null without one",
     },
     Variable {
         name: "lapsed_not_renewed",
@@ -123,7 +138,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "claims_paid_12m_fen",
-        kind: INT,
+        kind: AMOUNT_FEN,
         nullable: false,
         meaning: "claim payments in the last 365 days, in fen",
     },
@@ -171,13 +186,13 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "days_since_last_contact",
-        kind: INT,
+        kind: DAYS_SINCE,
         nullable: true,
         meaning: "days since the latest contact; null if the customer was never contacted",
     },
     Variable {
         name: "days_since_registered",
-        kind: INT,
+        kind: DAYS_SINCE,
         nullable: false,
         meaning: "days since the customer registered (or first appeared in the ledger)",
     },

@@ -231,6 +231,47 @@ fn a_value_outside_a_variable_s_bounds_is_refused_naming_the_values() {
 }
 
 #[test]
+fn days_and_amounts_outside_what_the_metrics_compute_are_refused() {
+    // A renewal is due the day after its period's last day, and the period is in force on
+    // the as-of day: at least a day ahead, or null.
+    let error = refused("days_to_next_renewal != null && days_to_next_renewal < -5");
+    assert_eq!((error.line, error.column), (4, 41));
+    assert_eq!(
+        error.message,
+        "`days_to_next_renewal < -5` is never true: `days_to_next_renewal` is 1 or more (or null)"
+    );
+    assert_mentions(
+        &refused("days_to_next_renewal != null && days_to_next_renewal == 0"),
+        &[
+            "is never true",
+            "`days_to_next_renewal` is 1 or more (or null)",
+        ],
+    );
+    assert_mentions(
+        &refused("days_since_last_contact != null && days_since_last_contact < 0"),
+        &["`days_since_last_contact` is 0 or more (or null)"],
+    );
+    assert_mentions(
+        &refused("days_since_registered <= -1"),
+        &["`days_since_registered` is 0 or more"],
+    );
+    assert_mentions(
+        &refused("premium_in_force_fen < 0"),
+        &["`premium_in_force_fen` is 0 or more"],
+    );
+    assert_mentions(
+        &refused("0 > claims_paid_12m_fen"),
+        &["`0 > claims_paid_12m_fen` is never true", "0 or more"],
+    );
+    // The bounds themselves are fine.
+    loads(
+        "days_to_next_renewal != null && days_to_next_renewal <= 1 \
+         && days_since_last_contact != null && days_since_last_contact == 0 \
+         && days_since_registered >= 0 && premium_in_force_fen == 0 && claims_paid_12m_fen <= 0",
+    );
+}
+
+#[test]
 fn each_element_of_a_list_tested_with_in_is_checked() {
     let error = refused("last_csat != null && last_csat in [4, 6]");
     // At the element.
