@@ -1,11 +1,11 @@
 //! Service cases and claims: their types, a customer's service history, and the supervisors'
 //! queues (`serviceCases`, `claimsPastGuarantee`), from the service-history read model.
 //!
-//! Whatever depends on the clock (is an open case overdue, and so breached? is a claim past its
-//! guarantee?) is judged at the moment of the request. A case's or claim's `customer` goes through the
-//! customer loader, so a page of a hundred cases reads the directory in one batch. Masked
-//! callers see policy and claim numbers through the domain's mask and recommendation texts as
-//! `[masked]`.
+//! Whatever depends on the clock (is an open case overdue, and so breached? is an undecided
+//! claim overdue, and so past its guarantee?) is judged at the moment of the request. A case's
+//! or claim's `customer` goes through the customer loader, so a page of a hundred cases reads
+//! the directory in one batch. Masked callers see policy and claim numbers through the
+//! domain's mask and recommendation texts as `[masked]`.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject, Union};
 use jiff::Timestamp;
@@ -380,12 +380,33 @@ impl Claim {
         self.record.guarantee_due.map(Into::into)
     }
 
-    /// Whether the claim is past its time guarantee, as of this request.
+    /// Whether the claim missed its time guarantee in any of its cycles, as of this request: a
+    /// decision came after the guarantee then running (`lateDecisions` above 0), or the claim
+    /// awaits a decision past its due time now (`overdue`). Reopening a claim and deciding it
+    /// on time does not take an earlier breach back. `claimsPastGuarantee` lists exactly the
+    /// claims for which this is true.
     async fn past_guarantee(&self) -> bool {
         self.record.is_past_guarantee(Timestamp::now())
     }
 
-    /// Decisions, over all cycles, that came after their guarantee.
+    /// Whether the claim awaits a decision past its guarantee's due time, as of this request:
+    /// the current cycle's breach, still to act on. False once decided (`decidedLate` then
+    /// says whether that cycle's decision was late) and while no guarantee runs (before the
+    /// documents are complete); exactly at the due time is not yet past it.
+    async fn overdue(&self) -> bool {
+        self.record.is_overdue(Timestamp::now())
+    }
+
+    /// Whether the current cycle was decided (settled or rejected) after its guarantee; null
+    /// while undecided, and for a decision with no guarantee running (a rejection before the
+    /// documents were complete). One cycle's verdict: an earlier cycle's late decision still
+    /// counts in `lateDecisions` and `pastGuarantee`.
+    async fn decided_late(&self) -> Option<bool> {
+        self.record.decided_late
+    }
+
+    /// Decisions, over all cycles, that came after their guarantee; above 0, the claim is
+    /// `pastGuarantee`.
     async fn late_decisions(&self) -> i32 {
         i32::from(self.record.late_decisions)
     }
@@ -564,8 +585,12 @@ impl ServiceQueries {
         ))
     }
 
-    /// Claims past their time guarantee as of now: undecided ones, the longest overdue first;
-    /// then those decided late, most recent first.
+    /// Claims past their time guarantee in any cycle as of now, exactly those whose
+    /// `pastGuarantee` is true: undecided ones first, by due time — those past it (`overdue`),
+    /// the longest overdue first, then those decided late in an earlier cycle and reopened,
+    /// the nearest due time first and those awaiting their documents again last; then every
+    /// decided claim with a late decision (`lateDecisions` above 0), also one reopened and
+    /// decided on time since, most recently decided first.
     #[graphql(
         complexity = "cost(first, HISTORY_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]

@@ -52,7 +52,9 @@ impl ServiceHistory {
     /// 5: an event that reads redacted keeps no text (a case's subject was kept blank).
     /// 6: a case resolved late in any cycle stays under `late/` (and `late/open/` while
     ///    reopened); only the current cycle's late resolution was.
-    pub const VERSION: u32 = 6;
+    /// 7: a claim decided late in any cycle stays under `claimlate/` (and `claimlateopen/`
+    ///    while reopened); only the current cycle's late decision was.
+    pub const VERSION: u32 = 7;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).

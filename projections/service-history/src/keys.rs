@@ -30,6 +30,8 @@ pub(crate) const LATE_RESOLVED: &[u8] = b"late/resolved/";
 pub(crate) const LATE_CLOSED: &[u8] = b"late/closed/";
 pub(crate) const CLAIM_DUE: &[u8] = b"claimdue/";
 pub(crate) const CLAIM_LATE: &[u8] = b"claimlate/";
+/// Not under `claimlate/`, whose walk would otherwise meet these entries too.
+pub(crate) const CLAIM_LATE_OPEN: &[u8] = b"claimlateopen/";
 
 fn join(prefix: &[u8], item: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + item.len());

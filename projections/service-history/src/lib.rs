@@ -33,7 +33,8 @@
 //! | `resolved/{resolved at}/{case id}`, `closed/{closed at}/{case id}` | record key | while resolved, while closed |
 //! | `late/open/{deadline}/{case id}`, `late/resolved/{resolved at}/{case id}`, `late/closed/{closed at}/{case id}` | record key | beside `open/`, `resolved/`, `closed/` once any cycle was resolved after its deadline |
 //! | `claimdue/{guarantee due}/{claim number}` | record key | documents complete, awaiting a decision |
-//! | `claimlate/{decided at}/{claim number}` | record key | settled or rejected after the guarantee |
+//! | `claimlate/{decided at}/{claim number}` | record key | settled or rejected, once any cycle was decided after its guarantee |
+//! | `claimlateopen/{guarantee due, or the end of time}/{claim number}` | record key | reopened, once an earlier cycle was decided after its guarantee (with no guarantee running, keyed at `Timestamp::MAX`) |
 //! | `policy/{policy number}` | product lines | as last issued, renewed or endorsed |
 //! | `merged/{customer id}` | survivor's customer id | from `CustomersMerged` |
 //! | `erased/{customer id}` | empty | from `CustomerErased` |
@@ -42,7 +43,8 @@
 //! from `open/` to `resolved/` or `closed/` (and `late/...` once any cycle was resolved late),
 //! reopening moves it back under its new deadline (and to `late/open/`, which keeps the
 //! breach); completing a claim's documents puts it in `claimdue/`,
-//! settling or rejecting takes it out (into `claimlate/` when late).
+//! settling or rejecting takes it out (into `claimlate/` once any cycle was decided late), and
+//! reopening a claim decided late moves it to `claimlateopen/`, which keeps the breach.
 //!
 //! # Decisions
 //!
@@ -79,8 +81,14 @@
 //!   `timeGuaranteeWorkingDays`, else the guarantee table's value for the policy (the
 //!   longest of its product lines', see `guarantees.toml`), and is due at closing time of
 //!   that many working days later. A decision (settlement or rejection) after the due time
-//!   is past the guarantee. A reopened claim has no due time until its documents are
-//!   complete again, which the aggregate requires before it can be settled.
+//!   is a late decision, fixed when the claim is decided (`decided_late` for the current
+//!   cycle, `late_decisions` over all of them). A claim is *past its guarantee* when any of
+//!   its cycles missed it: it has a late decision, or it awaits a decision past its due time
+//!   (overdue), which only a reader can say ([`ClaimRecord::is_past_guarantee`],
+//!   [`ClaimRecord::is_overdue`]); as with a case's breach, a reopening decided on time does
+//!   not take it back, and `claims_past_guarantee` lists exactly these claims. A reopened
+//!   claim has no due time until its documents are complete again, which the aggregate
+//!   requires before it can be settled.
 //! - **Reopening** shows the new cycle: the old cycle's resolution, closing, settlement and
 //!   verdicts are cleared; counters keep the history.
 //! - **Merges**: the merged customer's history entries move under the survivor, and later

@@ -151,21 +151,35 @@ pub fn cases(
     load_cases(state, paginate(state, &segments, after, first)?)
 }
 
-/// Claims past their time guarantee as seen at `now`: first the claims still awaiting a
-/// decision after their due time, the longest overdue first; then claims decided after their
-/// due time, most recently decided first.
+/// Claims that missed their time guarantee in any cycle as seen at `now` (exactly those for
+/// which [`ClaimRecord::is_past_guarantee`] holds). First the undecided ones (the ones to act
+/// on): those awaiting a decision past their due time now, the longest overdue first; then
+/// those decided late in an earlier cycle and reopened, not past a due time now, the nearest
+/// due time first and those with no guarantee running (awaiting their documents again) last.
+/// Then the decided ones with a late decision in any cycle, most recently decided first (the
+/// ones to review).
 pub fn claims_past_guarantee(
     state: &dyn StateRead,
     now: Timestamp,
     after: Option<&str>,
     first: usize,
 ) -> Result<Page<ClaimRecord>, HistoryError> {
+    // The first two walks meet at `now`, so together they are the undecided claims past their
+    // guarantee, each once.
     let segments = [
         Segment {
             tag: "due",
             prefix: keys::CLAIM_DUE.to_vec(),
             from: None,
             before: Some(keys::instant_bound(keys::CLAIM_DUE, now)),
+            order: Order::Ascending,
+            item: Item::ClaimNumber,
+        },
+        Segment {
+            tag: "late-open",
+            prefix: keys::CLAIM_LATE_OPEN.to_vec(),
+            from: Some(keys::instant_bound(keys::CLAIM_LATE_OPEN, now)),
+            before: None,
             order: Order::Ascending,
             item: Item::ClaimNumber,
         },

@@ -5,7 +5,8 @@
 //! ended cycle (resolution, closing, settlement, rejection, the cycle's lateness) are cleared,
 //! and what must survive the reopening is kept in counters and sums (`reopened_count`,
 //! `late_resolutions`, `late_decisions`, `total_settled`, the open time of earlier cycles). A
-//! case's breach is one of those: it breached once any cycle was resolved late.
+//! case's breach is one of those: it breached once any cycle was resolved late; so is a
+//! claim's being past its guarantee: it is once any cycle was decided late.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -193,25 +194,40 @@ pub struct ClaimRecord {
     /// Closing time of the guarantee's last working day; `None` until the documents are
     /// complete, or when the calendar could not answer (see `calendar_notes`).
     pub guarantee_due: Option<Timestamp>,
-    /// Whether the current cycle's decision came after `guarantee_due`; `None` until decided
-    /// (use [`ClaimRecord::is_past_guarantee`] for an undecided claim).
-    pub past_guarantee: Option<bool>,
-    /// Decisions, over all cycles, that came after their guarantee.
+    /// Whether the current cycle's decision came after `guarantee_due`; `None` until decided,
+    /// and for a decision with no guarantee running (a rejection before the documents were
+    /// complete). This is one cycle's verdict, not the claim's: a claim is past its guarantee
+    /// when any of its cycles was (see [`ClaimRecord::is_past_guarantee`]).
+    pub decided_late: Option<bool>,
+    /// Decisions, over all cycles, that came after their guarantee. Never goes down: a
+    /// reopening decided on time does not take an earlier breach back.
     pub late_decisions: u16,
     pub reopened_count: u16,
     pub calendar_notes: Vec<String>,
 }
 
 impl ClaimRecord {
-    /// Whether the claim is past its time guarantee at `now`: awaiting a decision after its
-    /// due time, or decided after it.
+    /// Whether the claim missed its time guarantee in any of its cycles, as seen at `now`: one
+    /// of its decisions came after the guarantee then running, or it awaits a decision past its
+    /// due time now ([`ClaimRecord::is_overdue`]). A supervisor auditing guarantee breaches
+    /// needs every one, so a reopening decided on time does not take an earlier breach back.
+    /// [`crate::claims_past_guarantee`] lists exactly these claims.
     pub fn is_past_guarantee(&self, now: Timestamp) -> bool {
-        if self.status.is_open() {
-            self.status == ClaimStatus::DocumentsCompleted
-                && self.guarantee_due.is_some_and(|due| now > due)
-        } else {
-            self.past_guarantee.unwrap_or(false)
-        }
+        self.was_decided_late() || self.is_overdue(now)
+    }
+
+    /// Whether the current cycle awaits a decision past its guarantee's due time at `now`: the
+    /// breach still to act on. Only a claim with its documents complete has a guarantee
+    /// running; exactly at the due time is not yet past it.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.status == ClaimStatus::DocumentsCompleted
+            && self.guarantee_due.is_some_and(|due| now > due)
+    }
+
+    /// Whether any cycle was decided after its guarantee: the part of a breach the fold fixes,
+    /// which needs no clock (it decides the `claimlate/` and `claimlateopen/` entries).
+    pub fn was_decided_late(&self) -> bool {
+        self.late_decisions > 0
     }
 
     /// When the current cycle was decided.

@@ -3,12 +3,22 @@
 //! surveys, settles or rejects their claim likewise. Text sent for them is refused naming the
 //! field; a live customer's work still needs it. Also the claim report's refusals that name
 //! a rule: a policy cancelled on its first day, and a time guarantee out of range; and the
-//! breached queue keeping a case resolved late, reopened and then resolved on time.
+//! breached queue keeping a case resolved late, reopened and then resolved on time, as the
+//! past-guarantee queue keeps a claim decided late, reopened and then decided on time.
 
 use std::time::Duration;
 
 use async_graphql::Response;
+use ledger_app::CommandMeta;
+use ledger_domain::commands::{
+    Command, CompleteClaimDocuments, ReportClaim, RequestClaimDocuments, SurveyClaim,
+};
+use ledger_domain::ids::CustomerId;
+use ledger_domain::kinds::ClaimDocument;
+use ledger_domain::samples::staff;
+use ledger_domain::values::{Channel, ClaimNumber, FreeText, Money, PolicyNumber};
 use ledger_graphql::Role;
+use ledger_store::EventLog;
 use serde_json::Value;
 
 use crate::support::{Harness, assert_invalid, codes, data, extension, text};
@@ -460,5 +470,229 @@ async fn a_case_resolved_late_then_reopened_and_resolved_on_time_stays_in_the_br
         queue(&harness, "status: RESOLVED, breachedOnly: true").await,
         std::slice::from_ref(&late)
     );
+    harness.close().await;
+}
+
+/// How long before now the late claim's first cycle ran: its guarantee of one working day
+/// ran out long ago, whatever holidays the month held. A guarantee is counted in working days,
+/// so no test waits one out; that cycle goes through the application dated in the past (the
+/// business time an import gives a command) instead of waiting on a short deadline.
+const LATE_CYCLE_AGO: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
+
+/// How long [`documented_at`] waits for the projections to apply its writes.
+const APPLIED_WAIT: Duration = Duration::from_secs(10);
+
+fn free_text(value: &str) -> FreeText {
+    FreeText::parse("text", value).expect("valid free text")
+}
+
+/// Reports `claim` of `customer` on a one-working-day promise, surveys it and completes its
+/// documents, every step dated `at`: through the application, as the API has no business time
+/// for claims.
+async fn documented_at(harness: &Harness, claim: &str, customer: &str, at: jiff::Timestamp) {
+    let claim_number = ClaimNumber::parse("claimNumber", claim).expect("a claim number");
+    let commands: [Command; 4] = [
+        ReportClaim {
+            claim_number: claim_number.clone(),
+            policy_number: PolicyNumber::parse("policyNumber", POLICY).expect("a policy number"),
+            customer_id: CustomerId::parse("customerId", customer).expect("a customer id"),
+            loss_occurred_at: "2025-06-01T08:00:00Z".parse().expect("an instant"),
+            location: free_text("长春"),
+            description: free_text("追尾"),
+            plate: None,
+            reported_via: Channel::Phone,
+            injuries: false,
+            estimated_loss: None,
+            time_guarantee_working_days: Some(1),
+        }
+        .into(),
+        SurveyClaim {
+            claim_number: claim_number.clone(),
+            surveyor: staff("surveyor-0011"),
+            on_site: false,
+            assessed_loss: Money::from_fen(265_000),
+            findings: free_text("后保险杠"),
+        }
+        .into(),
+        RequestClaimDocuments {
+            claim_number: claim_number.clone(),
+            documents: vec![ClaimDocument::ClaimForm],
+            requested_via: Channel::Phone,
+        }
+        .into(),
+        CompleteClaimDocuments {
+            claim_number,
+            documents: vec![ClaimDocument::ClaimForm],
+        }
+        .into(),
+    ];
+    for command in commands {
+        let meta = CommandMeta {
+            occurred_at: Some(at),
+            ..CommandMeta::by(staff("claims-0001"))
+        };
+        harness
+            .ledger
+            .execute(command, meta)
+            .await
+            .expect("the claim's first cycle is recorded");
+    }
+    let head = harness.ledger.log().head().position;
+    harness
+        .ledger
+        .runner()
+        .wait_for(head, APPLIED_WAIT, None)
+        .await
+        .expect("every projection applies the claim's first cycle");
+}
+
+/// Reports `claim` of `customer` now on a one-working-day promise, surveys it and completes
+/// its documents, through the API: due at closing time of the next working day.
+async fn documented_now(harness: &Harness, claim: &str, customer: &str) {
+    harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ reportClaim(input: {{ claimNumber: "{claim}", policyNumber: "{POLICY}", customerId: "{customer}",
+                lossOccurredAt: "2025-06-01T08:00:00Z", location: "长春", description: "追尾", reportedVia: PHONE, injuries: false,
+                timeGuaranteeWorkingDays: 1 }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    claim_after(
+        harness,
+        "surveyClaim",
+        &format!(
+            r#"claimNumber: "{claim}", onSite: false, assessedLoss: "265000", findings: "后保险杠""#
+        ),
+    )
+    .await;
+    documents_again(harness, claim).await;
+}
+
+/// Requests and completes `claim`'s documents through the API.
+async fn documents_again(harness: &Harness, claim: &str) {
+    claim_after(
+        harness,
+        "requestClaimDocuments",
+        &format!(r#"claimNumber: "{claim}", documents: [CLAIM_FORM], requestedVia: PHONE"#),
+    )
+    .await;
+    let completed = claim_after(
+        harness,
+        "completeClaimDocuments",
+        &format!(r#"claimNumber: "{claim}", documents: [CLAIM_FORM]"#),
+    )
+    .await;
+    assert_eq!(completed, "DOCUMENTS_COMPLETED");
+}
+
+/// Settles `claim` to the insured through the API.
+async fn settle(harness: &Harness, claim: &str) {
+    let settled = claim_after(
+        harness,
+        "settleClaim",
+        &format!(
+            r#"claimNumber: "{claim}", amount: "265000", payee: {{ kind: INSURED, name: "冯八" }}, directPayment: false"#
+        ),
+    )
+    .await;
+    assert_eq!(settled, "SETTLED");
+}
+
+/// The claim numbers `claimsPastGuarantee` lists, in order, as a supervisor reads them.
+async fn past_guarantee_queue(harness: &Harness) -> Vec<String> {
+    let response = harness
+        .run(
+            Role::Supervisor,
+            "{ claimsPastGuarantee(first: 50) { edges { node { number } } } }",
+        )
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    data(response)["claimsPastGuarantee"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| text(&edge["node"]["number"]))
+        .collect()
+}
+
+/// The guarantee fields of `claim` of `customer` as a supervisor reads them.
+async fn guarantee_of(harness: &Harness, customer: &str, claim: &str) -> Value {
+    let document = format!(
+        r#"{{ customer(id: "{customer}") {{ claims(first: 10) {{ edges {{ node {{
+        number status pastGuarantee overdue decidedLate lateDecisions reopenedCount }} }} }} }} }}"#
+    );
+    let response = harness.run(Role::Supervisor, &document).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    data(response)["customer"]["claims"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .find(|node| text(&node["number"]) == claim)
+        .expect("the claim is listed")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_decided_late_then_reopened_and_decided_on_time_stays_past_its_guarantee() {
+    const LATE: &str = "CLM-LATE-0001";
+    const ON_TIME: &str = "CLM-ONTIME-0001";
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("冯八", "13700137000").await;
+    harness.issue_policy(POLICY, &customer).await;
+    documented_at(
+        &harness,
+        LATE,
+        &customer,
+        jiff::Timestamp::now() - LATE_CYCLE_AGO,
+    )
+    .await;
+    documented_now(&harness, ON_TIME, &customer).await;
+
+    // Undecided past its due time: overdue, and so past its guarantee.
+    let waiting = guarantee_of(&harness, &customer, LATE).await;
+    assert_eq!(waiting["pastGuarantee"], true, "{waiting}");
+    assert_eq!(waiting["overdue"], true, "{waiting}");
+    assert!(waiting["decidedLate"].is_null(), "{waiting}");
+    assert_eq!(past_guarantee_queue(&harness).await, [LATE]);
+
+    // Decided late, then reopened: past its guarantee, though not overdue.
+    for claim in [LATE, ON_TIME] {
+        settle(&harness, claim).await;
+        let reopened = claim_after(
+            &harness,
+            "reopenClaim",
+            &format!(r#"claimNumber: "{claim}", reason: "客户补充新证据""#),
+        )
+        .await;
+        assert_eq!(reopened, "REOPENED");
+    }
+    let reopened = guarantee_of(&harness, &customer, LATE).await;
+    assert_eq!(reopened["pastGuarantee"], true, "{reopened}");
+    assert_eq!(reopened["overdue"], false, "{reopened}");
+    assert!(reopened["decidedLate"].is_null(), "{reopened}");
+    assert_eq!(reopened["lateDecisions"], 1, "{reopened}");
+    assert_eq!(past_guarantee_queue(&harness).await, [LATE]);
+
+    // Decided on time in its second cycle, the breach stays, in the field and the queue.
+    for claim in [LATE, ON_TIME] {
+        documents_again(&harness, claim).await;
+        settle(&harness, claim).await;
+    }
+    let fixed = guarantee_of(&harness, &customer, LATE).await;
+    assert_eq!(fixed["status"], "SETTLED");
+    assert_eq!(fixed["pastGuarantee"], true, "{fixed}");
+    assert_eq!(fixed["overdue"], false, "{fixed}");
+    assert_eq!(fixed["decidedLate"], false, "{fixed}");
+    assert_eq!(fixed["lateDecisions"], 1, "{fixed}");
+    assert_eq!(fixed["reopenedCount"], 1, "{fixed}");
+    let twice_on_time = guarantee_of(&harness, &customer, ON_TIME).await;
+    assert_eq!(twice_on_time["status"], "SETTLED");
+    assert_eq!(twice_on_time["pastGuarantee"], false, "{twice_on_time}");
+    assert_eq!(twice_on_time["decidedLate"], false, "{twice_on_time}");
+    assert_eq!(twice_on_time["lateDecisions"], 0, "{twice_on_time}");
+    assert_eq!(twice_on_time["reopenedCount"], 1, "{twice_on_time}");
+    assert_eq!(past_guarantee_queue(&harness).await, [LATE]);
     harness.close().await;
 }

@@ -3,9 +3,11 @@
 //! The guarantee starts when the documents are complete: its length comes from the claim's
 //! own promise, else from the guarantee table by the policy's product lines, and its due time
 //! is closing time of that many working days later. A claim is in `claimdue/` while it waits
-//! for a decision with documents complete, and in `claimlate/` once decided after its due
-//! time. Reopening clears the due time: the aggregate lets a reopened claim be settled only
-//! after its documents are completed again, and that completion starts a new guarantee.
+//! for a decision with documents complete. Once any of its cycles was decided after its due
+//! time it is in `claimlate/` while decided, and in `claimlateopen/` while reopened, so the
+//! breach outlives a reopening decided on time. Reopening clears the due time: the aggregate
+//! lets a reopened claim be settled only after its documents are completed again, and that
+//! completion starts a new guarantee.
 //!
 //! Settling, rejecting and reopening follow the aggregate's rules (a decision only for an
 //! undecided claim, a reopening only for a decided one); anything else changes nothing.
@@ -25,17 +27,28 @@ use crate::keys;
 use crate::records::{ClaimRecord, ClaimStatus};
 use crate::storage::{STATE, history_owner, reindex};
 
-/// The queue entries a claim belongs in.
+/// The queue entries a claim belongs in: awaiting a decision with its documents complete, in
+/// `claimdue/` by its due time; and once any of its cycles was decided after its guarantee,
+/// again in `claimlate/` by when it was decided, or, reopened, in `claimlateopen/` by its due
+/// time, so the past-guarantee listing finds a breach a reopening decided on time since (a
+/// claim awaiting a decision past its due time now is found by due time in `claimdue/`).
 pub(crate) fn queue_keys(record: &ClaimRecord) -> Vec<Vec<u8>> {
     let item = record.number.as_str().as_bytes();
     let mut keys = Vec::new();
     let awaiting = record.status == ClaimStatus::DocumentsCompleted;
-    if let Some(due) = record.guarantee_due.filter(|_| awaiting) {
+    let running_due = record.guarantee_due.filter(|_| awaiting);
+    if let Some(due) = running_due {
         keys.push(keys::index(keys::CLAIM_DUE, due, item));
     }
-    let late = record.past_guarantee == Some(true);
-    if let Some(decided_at) = record.decided_at().filter(|_| late) {
-        keys.push(keys::index(keys::CLAIM_LATE, decided_at, item));
+    if record.was_decided_late() {
+        if record.status.is_open() {
+            // A reopened claim with no guarantee running (awaiting its documents again) has no
+            // due time to be listed by; it sorts after every one, as the furthest from overdue.
+            let due = running_due.unwrap_or(Timestamp::MAX);
+            keys.push(keys::index(keys::CLAIM_LATE_OPEN, due, item));
+        } else if let Some(decided_at) = record.decided_at() {
+            keys.push(keys::index(keys::CLAIM_LATE, decided_at, item));
+        }
     }
     keys
 }
@@ -72,7 +85,7 @@ impl ServiceHistory {
             guarantee_working_days: None,
             guarantee_source: None,
             guarantee_due: None,
-            past_guarantee: None,
+            decided_late: None,
             late_decisions: 0,
             reopened_count: 0,
             calendar_notes: Vec::new(),
@@ -131,7 +144,7 @@ impl ServiceHistory {
             record.documents_completed_at = Some(completed_at);
             record.guarantee_working_days = Some(days);
             record.guarantee_source = Some(source);
-            record.past_guarantee = None;
+            record.decided_late = None;
             record.guarantee_due = match self
                 .calendar
                 .add_working_days(completed_at, u32::from(days))
@@ -203,7 +216,8 @@ impl ServiceHistory {
             record.guarantee_working_days = None;
             record.guarantee_source = None;
             record.guarantee_due = None;
-            record.past_guarantee = None;
+            // The cycle's verdict goes with it; `late_decisions` keeps the breach.
+            record.decided_late = None;
         })
     }
 }
@@ -211,8 +225,8 @@ impl ServiceHistory {
 /// Fixes whether the decision at `decided_at` kept the guarantee. A claim decided before its
 /// documents were complete (a rejection) had no guarantee running, so has no verdict.
 fn decided(record: &mut ClaimRecord, decided_at: Timestamp) {
-    record.past_guarantee = record.guarantee_due.map(|due| decided_at > due);
-    if record.past_guarantee == Some(true) {
+    record.decided_late = record.guarantee_due.map(|due| decided_at > due);
+    if record.decided_late == Some(true) {
         record.late_decisions = record.late_decisions.saturating_add(1);
     }
 }

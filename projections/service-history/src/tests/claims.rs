@@ -114,7 +114,7 @@ fn a_claim_settled_after_its_guarantee_is_past_it_and_queued_until_then() {
             guarantee_working_days: Some(5),
             guarantee_source: Some(GuaranteeSource::ProductLine(ProductLine::CompulsoryTraffic)),
             guarantee_due: Some(beijing("2025-03-12T17:30:00")),
-            past_guarantee: Some(true),
+            decided_late: Some(true),
             late_decisions: 1,
             reopened_count: 0,
             calendar_notes: Vec::new(),
@@ -183,7 +183,7 @@ fn the_claims_own_promise_wins_and_a_reopening_restarts_the_guarantee() {
     assert_eq!(reopened.reopened_count, 1);
     assert_eq!(reopened.rejected_at, None);
     assert_eq!(reopened.guarantee_due, None);
-    assert_eq!(reopened.past_guarantee, None);
+    assert_eq!(reopened.decided_late, None);
     assert_eq!(
         reopened.late_decisions, 0,
         "the rejection kept the guarantee"
@@ -229,4 +229,160 @@ fn a_claim_on_an_unknown_policy_gets_the_default_guarantee() {
     assert_eq!(record.guarantee_working_days, Some(10));
     assert_eq!(record.guarantee_source, Some(GuaranteeSource::Default));
     assert_eq!(record.guarantee_due, Some(beijing("2025-03-17T17:30:00")));
+}
+
+fn claim_reopened(number: &ClaimNumber, customer: CustomerId) -> ClaimReopened {
+    ClaimReopened {
+        claim_number: number.clone(),
+        customer_id: customer,
+        reason: text("客户补充新证据"),
+    }
+}
+
+/// Reports claim `number` on a one-working-day promise, surveys it and completes its documents
+/// at `completed` (due at closing time of the next working day).
+fn reported_with_documents(
+    ledger: &mut Ledger,
+    number: &ClaimNumber,
+    customer: CustomerId,
+    completed: &str,
+) {
+    ledger
+        .at(
+            "2025-03-03T09:00:00",
+            reported(number.clone(), policy_number(1), customer, Some(1)),
+        )
+        .at("2025-03-04T10:00:00", surveyed(number.clone(), customer))
+        .at(
+            "2025-03-04T11:00:00",
+            documents_requested(number.clone(), customer),
+        )
+        .at(completed, documents_completed(number.clone(), customer));
+}
+
+/// Reopens claim `number` at `reopened` and completes its documents again at `completed`.
+fn reopened_with_documents(
+    ledger: &mut Ledger,
+    number: &ClaimNumber,
+    customer: CustomerId,
+    reopened: &str,
+    completed: &str,
+) {
+    ledger
+        .at(reopened, claim_reopened(number, customer))
+        .at(reopened, documents_requested(number.clone(), customer))
+        .at(completed, documents_completed(number.clone(), customer));
+}
+
+#[test]
+fn a_claim_decided_late_then_reopened_and_decided_on_time_stays_past_its_guarantee() {
+    let (fixed, on_time, overdue) = (claim_number(11), claim_number(12), claim_number(13));
+    let mut ledger = Ledger::new();
+    // All three are due on Tuesday 03-11 at closing time.
+    reported_with_documents(&mut ledger, &fixed, customer(1), "2025-03-10T10:00:00");
+    reported_with_documents(&mut ledger, &on_time, customer(2), "2025-03-10T10:00:00");
+    reported_with_documents(&mut ledger, &overdue, customer(3), "2025-03-10T11:00:00");
+    ledger
+        .at(
+            "2025-03-11T10:00:00",
+            settled(on_time.clone(), customer(2), 50_000),
+        )
+        // The morning after its due time: a late decision.
+        .at(
+            "2025-03-12T10:00:00",
+            settled(fixed.clone(), customer(1), 80_000),
+        )
+        .at("2025-03-12T11:00:00", claim_reopened(&on_time, customer(2)))
+        .at("2025-03-13T09:00:00", claim_reopened(&fixed, customer(1)));
+    let state = fold(&ledger);
+
+    // Reopened and awaiting its documents again, the late claim is still past its guarantee
+    // (not overdue: no guarantee runs), after the claim overdue now.
+    let now = beijing("2025-03-13T09:30:00");
+    let reopened = record(&state, &fixed);
+    assert_eq!(reopened.status, ClaimStatus::Reopened);
+    assert_eq!(reopened.decided_late, None, "the new cycle is undecided");
+    assert_eq!(reopened.late_decisions, 1);
+    assert!(reopened.is_past_guarantee(now));
+    assert!(!reopened.is_overdue(now));
+    assert!(!record(&state, &on_time).is_past_guarantee(now));
+    assert_eq!(
+        numbers(&state, "2025-03-13T09:30:00"),
+        vec![overdue.clone(), fixed.clone()]
+    );
+    let first_page = claims_past_guarantee(&state, now, None, 1).unwrap();
+    assert_eq!(first_page.items[0].1.number, overdue);
+    assert!(first_page.has_next_page);
+    let second_page = claims_past_guarantee(&state, now, Some(&first_page.items[0].0), 1).unwrap();
+    assert_eq!(second_page.items[0].1.number, fixed);
+    assert!(!second_page.has_next_page);
+
+    // Its documents complete again (due Friday 03-14 at closing time), it is listed by that due
+    // time, still after the overdue claim; and once past it, once, among the overdue claims by
+    // due time, as the other reopened claim is then too.
+    reopened_with_documents(
+        &mut ledger,
+        &fixed,
+        customer(1),
+        "2025-03-13T09:30:00",
+        "2025-03-13T11:00:00",
+    );
+    reopened_with_documents(
+        &mut ledger,
+        &on_time,
+        customer(2),
+        "2025-03-13T09:30:00",
+        "2025-03-13T11:00:00",
+    );
+    let state = fold(&ledger);
+    assert_eq!(
+        record(&state, &fixed).guarantee_due,
+        Some(beijing("2025-03-14T17:30:00"))
+    );
+    assert_eq!(
+        numbers(&state, "2025-03-13T12:00:00"),
+        vec![overdue.clone(), fixed.clone()]
+    );
+    assert_eq!(
+        numbers(&state, "2025-03-14T18:00:00"),
+        vec![overdue.clone(), fixed.clone(), on_time.clone()]
+    );
+
+    // Decided on time in its second cycle, the breach stays, in the record and the listing.
+    ledger
+        .at(
+            "2025-03-14T10:00:00",
+            settled(fixed.clone(), customer(1), 20_000),
+        )
+        .at(
+            "2025-03-14T11:00:00",
+            settled(on_time.clone(), customer(2), 10_000),
+        );
+    let state = fold(&ledger);
+    let now = beijing("2025-03-20T09:00:00");
+    let fixed_record = record(&state, &fixed);
+    assert_eq!(fixed_record.status, ClaimStatus::Settled);
+    assert_eq!(fixed_record.decided_late, Some(false));
+    assert_eq!(fixed_record.late_decisions, 1);
+    assert_eq!(fixed_record.reopened_count, 1);
+    assert!(fixed_record.is_past_guarantee(now));
+    assert!(!fixed_record.is_overdue(now));
+    let on_time_record = record(&state, &on_time);
+    assert_eq!(on_time_record.decided_late, Some(false));
+    assert_eq!(on_time_record.late_decisions, 0);
+    assert_eq!(on_time_record.reopened_count, 1);
+    assert!(!on_time_record.is_past_guarantee(now));
+    let listed = numbers(&state, "2025-03-20T09:00:00");
+    assert_eq!(listed, vec![overdue.clone(), fixed.clone()]);
+    // The listing is exactly the claims `is_past_guarantee` names.
+    let named: Vec<ClaimNumber> = [&fixed, &on_time, &overdue]
+        .into_iter()
+        .filter(|number| record(&state, number).is_past_guarantee(now))
+        .cloned()
+        .collect();
+    let mut listed_sorted = listed;
+    listed_sorted.sort();
+    let mut named_sorted = named;
+    named_sorted.sort();
+    assert_eq!(listed_sorted, named_sorted);
 }

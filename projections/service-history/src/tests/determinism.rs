@@ -4,7 +4,7 @@
 
 use jiff::civil::date;
 use ledger_domain::events::{
-    CustomerErased, CustomersMerged, PolicyIssued, RiskRecommendationFollowedUp,
+    ClaimReopened, CustomerErased, CustomersMerged, PolicyIssued, RiskRecommendationFollowedUp,
     RiskSurveyCompleted, ServiceCaseEscalated,
 };
 use ledger_domain::kinds::{ErasureReason, ProductLine, RecommendationStatus, RiskRecommendation};
@@ -140,12 +140,30 @@ pub(super) fn busy_ledger() -> Ledger {
         )
         .at("2025-03-24T11:00:00", resolved(c1, someone))
         .at("2025-03-24T12:00:00", closed(c1, someone))
+        // The claim settled late, reopened: still past its guarantee, under `claimlateopen/`,
+        // first with no guarantee running, then by its new due time.
+        .at(
+            "2025-03-24T14:00:00",
+            ClaimReopened {
+                claim_number: claim_number(1),
+                customer_id: someone,
+                reason: text("客户补充新证据"),
+            },
+        )
+        .at(
+            "2025-03-24T15:00:00",
+            documents_requested(claim_number(1), someone),
+        )
         .at(
             "2025-03-25T09:00:00",
             CustomerErased {
                 customer_id: duplicate,
                 reason: ErasureReason::CustomerRequest,
             },
+        )
+        .at(
+            "2025-03-25T10:00:00",
+            documents_completed(claim_number(1), someone),
         );
     ledger
 }
@@ -157,10 +175,11 @@ fn folding_in_one_go_or_in_two_parts_writes_the_same_entries() {
     assert_eq!(whole, fold(&ledger), "two folds of one log agree");
     // The log exercised the projection: 4 cases, 1 claim, 1 policy, 5 history entries (all
     // under the survivor), 3 open cases, the reopened one also under `late/open/`, the closed
-    // case also under `late/closed/`, the claim settled late, one merge and one erasure.
+    // case also under `late/closed/`, the claim settled late and reopened, awaiting a decision
+    // under `claimdue/` and `claimlateopen/`, one merge and one erasure.
     assert_eq!(
         whole.len(),
-        20,
+        21,
         "{:?}",
         whole
             .entries()
