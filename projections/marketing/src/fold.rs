@@ -31,7 +31,7 @@ impl Marketing {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 4;
+    pub const VERSION: u32 = 5;
 }
 
 impl Projection for Marketing {
@@ -172,13 +172,7 @@ fn responded(state: &mut dyn StateWrite, event: &CampaignResponded) -> Result<()
         return Ok(());
     }
     match &event.policy_number {
-        Some(policy) => {
-            update_sale(state, event.campaign_id, policy, |sale| {
-                sale.purchase_responses = sale.purchase_responses.saturating_add(1);
-                sale.response_premium = plus(sale.response_premium, event.premium_won);
-            })?;
-            credit_response(state, event.campaign_id, policy, event.premium_won)
-        }
+        Some(policy) => purchase_responded(state, event.campaign_id, policy, event.premium_won),
         // A purchase that names no policy cannot meet its policy event: it counts on its own.
         None => update_campaign(state, event.campaign_id, |record| {
             record.conversions = record.conversions.saturating_add(1);
@@ -205,28 +199,32 @@ fn closed(
     })
 }
 
-/// What the log says about one policy's sale attributed to one campaign: the policy events
-/// (issue, renewals) that name the campaign, and the campaign's purchase responses that name
-/// the policy. Both describe the same sale, so it counts once (see [`Sale::counted`]).
+/// A policy's latest sale (its issue, or its latest renewal: one a policy year) and what the
+/// log attributes it to. The issue or renewal names a campaign or none (`campaignId`); a
+/// `PURCHASED` response naming the policy credits the sale the policy is in when it is folded.
+/// The sale is won once, by one campaign ([`Sale::credit`]); a renewal is a new sale, and the
+/// conversions and premium earlier sales added stay where they were counted. Stored only
+/// while it credits a campaign: a sale nobody's campaign won needs no entry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Sale {
-    policy_events: u64,
-    policy_premium: Money,
-    purchase_responses: u64,
-    response_premium: Money,
+pub(crate) struct Sale {
+    /// The campaign the issue or renewal named, and the premium it was written for.
+    by_policy: Option<(CampaignId, Money)>,
+    /// The first purchase response that named the policy since the sale began: its campaign
+    /// and premium won.
+    by_response: Option<(CampaignId, Money)>,
+    /// Its cancellation's refund was counted for the campaign credited (once a sale).
+    refunded: bool,
 }
 
 impl Sale {
-    /// The conversions and premium this sale adds to its campaign: the policy system's, when
-    /// a policy event names the campaign (it is the record of the sale); otherwise the
-    /// campaign's own purchase responses. Whichever order the events arrive in, the answer is
-    /// the same.
-    fn counted(&self) -> (u64, Money) {
-        if self.policy_events > 0 {
-            (self.policy_events, self.policy_premium)
-        } else {
-            (self.purchase_responses, self.response_premium)
-        }
+    /// The campaign credited with the sale and the premium it won: the one its issue or
+    /// renewal named, when it named one (the policy system is the record of the sale, and of
+    /// its premium), else the first purchase response's. A purchase response of the same
+    /// campaign describes the same sale and adds nothing; one of another campaign (which the
+    /// aggregate now refuses; a ledger written before may hold one) wins nothing. Either way
+    /// the answer does not depend on which was folded first.
+    pub(crate) fn credit(&self) -> Option<(CampaignId, Money)> {
+        self.by_policy.or(self.by_response)
     }
 }
 
@@ -237,8 +235,10 @@ enum SaleKind {
     Renewal,
 }
 
-/// A policy issued or renewed: counted for the campaign it names, and the campaign credited
-/// with the policy's latest sale set (see [`Credit`]).
+/// A policy issued or renewed: a sale, credited to the campaign it names (see [`Sale`]). An
+/// issue is the policy's first sale, which purchase responses folded before it may have
+/// bought already (a quote bought through a campaign); a repeated issue (which the aggregate
+/// refuses; an import could hold one) describes that sale again. A renewal is a new sale.
 fn policy_sold(
     state: &mut dyn StateWrite,
     campaign: Option<CampaignId>,
@@ -246,97 +246,104 @@ fn policy_sold(
     premium: Money,
     kind: SaleKind,
 ) -> Result<(), StateError> {
-    let key = keys::credit(policy);
-    let Some(campaign) = campaign else {
-        // A renewal nobody's campaign won: a later cancellation takes back this period, not
-        // the campaign's. An issue naming no campaign keeps a credit a purchase response made
-        // for its quote (the response named the policy before it was issued).
-        let credit: Option<Credit> = STATE.read(state, &key)?;
-        if credit.is_some_and(|credit| kind == SaleKind::Renewal || !credit.by_response) {
-            state.delete(&key);
+    update_sale(state, policy, |sale| {
+        let by_policy = campaign.map(|campaign| (campaign, premium));
+        match kind {
+            SaleKind::Issue => {
+                sale.by_policy = by_policy;
+                SaleChange::SameSale
+            }
+            SaleKind::Renewal => {
+                *sale = Sale {
+                    by_policy,
+                    ..Sale::default()
+                };
+                SaleChange::NewSale
+            }
         }
-        return Ok(());
-    };
-    update_sale(state, campaign, policy, |sale| {
-        sale.policy_events = sale.policy_events.saturating_add(1);
-        sale.policy_premium = plus(sale.policy_premium, premium);
-    })?;
-    let credit = Credit {
-        campaign,
-        premium,
-        by_response: false,
-    };
-    STATE.write(state, key, &credit)
+    })
 }
 
-/// The campaign credited with a policy's latest sale, and the premium that sale won: what a
-/// cancellation's refund is set against. Written by the policy event that names a campaign
-/// (the policy system is the record of the sale) or, when none does, by the first purchase
-/// response that names the policy; a renewal naming no campaign, and the cancellation itself,
-/// remove it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Credit {
-    campaign: CampaignId,
-    premium: Money,
-    /// Made by a purchase response rather than a policy event.
-    by_response: bool,
-}
-
-/// A purchase response credits its campaign with the policy's sale, unless the sale is
-/// already credited (to a policy event's campaign, or to an earlier response).
-fn credit_response(
+/// A purchase response naming `policy` credits its campaign with the policy's latest sale,
+/// unless an earlier one did (see [`Sale::credit`]).
+fn purchase_responded(
     state: &mut dyn StateWrite,
     campaign: CampaignId,
     policy: &PolicyNumber,
     premium: Money,
 ) -> Result<(), StateError> {
-    let key = keys::credit(policy);
-    if state.get(&key)?.is_some() {
-        return Ok(());
-    }
-    let credit = Credit {
-        campaign,
-        premium,
-        by_response: true,
-    };
-    STATE.write(state, key, &credit)
+    update_sale(state, policy, |sale| {
+        sale.by_response.get_or_insert((campaign, premium));
+        SaleChange::SameSale
+    })
 }
 
-/// A cancelled policy whose latest sale a campaign is credited with: the refund (at most the
-/// premium that sale won) is shown beside the campaign's premium won, once.
+/// A cancelled policy: the refund (at most the premium its latest sale won) is shown beside
+/// the premium won of the campaign credited with that sale, once a sale. A renewal naming no
+/// campaign was nobody's campaign's sale, so its cancellation refunds no campaign.
 fn policy_cancelled(state: &mut dyn StateWrite, event: &PolicyCancelled) -> Result<(), StateError> {
-    let key = keys::credit(&event.policy_number);
-    let Some(credit) = STATE.read::<Credit, _>(state, &key)? else {
+    let key = keys::sale(&event.policy_number);
+    let Some(mut sale) = STATE.read::<Sale, _>(state, &key)? else {
         return Ok(());
     };
-    state.delete(&key);
-    let refunded = Money::from_fen(event.refund.fen().clamp(0, credit.premium.fen().max(0)));
-    update_campaign(state, credit.campaign, |record| {
+    let Some((campaign, premium)) = sale.credit().filter(|_| !sale.refunded) else {
+        return Ok(());
+    };
+    sale.refunded = true;
+    STATE.write(state, key, &sale)?;
+    let refunded = Money::from_fen(event.refund.fen().clamp(0, premium.fen().max(0)));
+    update_campaign(state, campaign, |record| {
         record.cancellations = record.cancellations.saturating_add(1);
         record.premium_refunded = plus(record.premium_refunded, refunded);
     })
 }
 
-/// Changes a sale and moves its campaign's conversions and premium by what it now counts.
+/// What a change to a policy's latest sale did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SaleChange {
+    /// Described the same sale again: what it added before is replaced.
+    SameSale,
+    /// Started a new sale: the one before keeps what it added.
+    NewSale,
+}
+
+/// Changes a policy's latest sale and moves the conversion and premium it adds from the
+/// campaign it credited to the campaign it credits now.
 fn update_sale(
     state: &mut dyn StateWrite,
-    campaign: CampaignId,
     policy: &PolicyNumber,
-    change: impl FnOnce(&mut Sale),
+    change: impl FnOnce(&mut Sale) -> SaleChange,
 ) -> Result<(), StateError> {
-    let key = keys::sale(campaign, policy);
-    let mut sale: Sale = STATE.read(state, &key)?.unwrap_or_default();
-    let (conversions_before, premium_before) = sale.counted();
-    change(&mut sale);
-    let (conversions_after, premium_after) = sale.counted();
-    STATE.write(state, key, &sale)?;
-    update_campaign(state, campaign, |record| {
-        record.conversions = record
-            .conversions
-            .saturating_sub(conversions_before)
-            .saturating_add(conversions_after);
-        record.premium_won = plus(minus(record.premium_won, premium_before), premium_after);
-    })
+    let key = keys::sale(policy);
+    let stored: Option<Sale> = STATE.read(state, &key)?;
+    let mut sale = stored.unwrap_or_default();
+    let credit_before = sale.credit();
+    let replaced = match change(&mut sale) {
+        SaleChange::SameSale => credit_before,
+        SaleChange::NewSale => None,
+    };
+    let credit_after = sale.credit();
+    if credit_after.is_some() {
+        STATE.write(state, key, &sale)?;
+    } else if stored.is_some() {
+        state.delete(&key);
+    }
+    if replaced == credit_after {
+        return Ok(());
+    }
+    if let Some((campaign, premium)) = replaced {
+        update_campaign(state, campaign, |record| {
+            record.conversions = record.conversions.saturating_sub(1);
+            record.premium_won = minus(record.premium_won, premium);
+        })?;
+    }
+    if let Some((campaign, premium)) = credit_after {
+        update_campaign(state, campaign, |record| {
+            record.conversions = record.conversions.saturating_add(1);
+            record.premium_won = plus(record.premium_won, premium);
+        })?;
+    }
+    Ok(())
 }
 
 fn enquiry_received(

@@ -15,7 +15,6 @@ pub(crate) const INSTANT_BYTES: usize = 16;
 
 pub(crate) const CAMPAIGN: &[u8] = b"campaign/";
 pub(crate) const SALE: &[u8] = b"sale/";
-pub(crate) const CREDIT: &[u8] = b"credit/";
 pub(crate) const ENQUIRY: &[u8] = b"enquiry/";
 pub(crate) const CALLBACK: &[u8] = b"callback/";
 pub(crate) const CONTACT: &[u8] = b"contact/";
@@ -38,16 +37,10 @@ pub(crate) fn campaign(id: CampaignId) -> Vec<u8> {
     join(CAMPAIGN, &[&id.to_string()])
 }
 
-/// `sale/{campaign}/{policy number}`: what the log says about one policy's sale attributed to
-/// the campaign (see `fold::Sale`).
-pub(crate) fn sale(campaign: CampaignId, policy: &PolicyNumber) -> Vec<u8> {
-    join(SALE, &[&campaign.to_string(), policy.as_str()])
-}
-
-/// `credit/{policy number}`: the campaign credited with the policy's latest sale and the
-/// premium that sale won, which a cancellation's refund is set against (see `fold::Credit`).
-pub(crate) fn credit(policy: &PolicyNumber) -> Vec<u8> {
-    join(CREDIT, &[policy.as_str()])
+/// `sale/{policy number}`: the policy's latest sale and the campaign it is credited to (see
+/// `fold::Sale`).
+pub(crate) fn sale(policy: &PolicyNumber) -> Vec<u8> {
+    join(SALE, &[policy.as_str()])
 }
 
 /// `enquiry/{id}`: an [`crate::EnquiryRecord`].

@@ -14,8 +14,8 @@
 //!   [`CampaignRecord::roi`], [`CampaignRecord::cost_per_conversion`], and an enquiry's age in
 //!   the queue.
 //! - [`query`]: the read side over [`StateRead`](ledger_domain::projection::StateRead):
-//!   [`campaign`], [`campaigns`], [`enquiry`], [`callback_queue`], returning records and cursor
-//!   pages of at most [`PAGE_SIZE_MAX`] items.
+//!   [`campaign`], [`campaigns`], [`enquiry`], [`sale_credited_to`], [`callback_queue`],
+//!   returning records and cursor pages of at most [`PAGE_SIZE_MAX`] items.
 //!
 //! # Key layout
 //!
@@ -25,8 +25,7 @@
 //! | key | value | kept |
 //! |---|---|---|
 //! | `campaign/{campaign id}` | [`CampaignRecord`] | from the first event naming the campaign |
-//! | `sale/{campaign id}/{policy number}` | the sale's policy events and purchase responses | from the first of them |
-//! | `credit/{policy number}` | the campaign credited with the policy's latest sale and that sale's premium | from that sale until the policy is cancelled or renewed without a campaign |
+//! | `sale/{policy number}` | the policy's latest sale: the campaign its issue or renewal named, the first purchase response naming it since, whether its refund was counted | while a campaign is credited with it |
 //! | `enquiry/{enquiry id}` | [`EnquiryRecord`] | from `OnlineEnquiryReceived` |
 //! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
 //! | `contact/{contact id}` | the enquiry it names, its customer, whether it is outbound, its `startedAt` | while the contact names an enquiry, in either direction; lets a correction undo the link |
@@ -37,25 +36,31 @@
 //!
 //! - **Cost** is the running total the last `CampaignCostIncurred` carried (the aggregate's
 //!   own sum), not a sum the projection makes again.
-//! - **Conversions and premium won.** A sale is attributed to a campaign by the policy event
-//!   (`PolicyIssued` or `PolicyRenewed` with `campaignId`) and, usually as well, by a
-//!   `CampaignResponded` with response `PURCHASED`, its `premiumWon` and the policy number.
-//!   Both describe one sale, so per (campaign, policy number) the policy events count when
-//!   there are any (the policy system is the record of the sale) and the purchase responses
-//!   only otherwise; the result does not depend on which arrives first. A purchase response
-//!   that names no policy counts on its own. Each issue or renewal of the policy that names
-//!   the campaign is one conversion.
+//! - **Conversions and premium won.** Each sale of a policy (its issue, and each renewal: one
+//!   a policy year) is won once, by one campaign: the campaign its `PolicyIssued` or
+//!   `PolicyRenewed` names (`campaignId`), or, when that event names none, the campaign of the
+//!   first `CampaignResponded` with response `PURCHASED` naming the policy during that sale
+//!   (its `premiumWon`). A purchase response credits the policy's latest sale when it is
+//!   folded, or, folded before the issue (a quote bought through a campaign), the issue's. A
+//!   purchase response and the issue or renewal naming the same campaign describe one sale,
+//!   which counts once at the policy system's premium whichever arrives first; a renewal
+//!   through a campaign adds its own year beside the issue year a purchase response won. A
+//!   purchase response of another campaign than the one the sale's policy event names, or
+//!   one after another campaign's purchase response (the aggregate refuses both; a ledger
+//!   written before may hold them), wins nothing, and the sale's refund goes where the sale
+//!   is credited: a pair is resolved by the log alone (the policy event first, then the
+//!   earlier response), so a live fold and a rebuild agree. A repeated `PolicyIssued` (an
+//!   import could hold one) describes the same sale again. A purchase response that names no
+//!   policy counts on its own. Known limit: a purchase response folded after a later renewal
+//!   credits that renewal's sale.
 //! - **Cancellations.** Premium won stays gross: a sale later cancelled stays a conversion and
 //!   its premium stays won, and the refund its `PolicyCancelled` carries is shown beside it
 //!   (`premium_refunded`, with `cancellations`), so an analyst sees both what was sold and
 //!   what came back. The refund goes to the campaign credited with the policy's *latest*
-//!   sale, the period the cancellation takes back: the campaign its last issue or renewal
-//!   named, or, when that event named none, the campaign whose purchase response named the
-//!   policy (a quote bought through the campaign and issued without naming it). A renewal
-//!   naming no campaign ends the credit: its period was nobody's campaign's sale. A refund
-//!   counts at most the premium that sale won (a refund can cover a renewal paid ahead), and
-//!   once per sale. Known limit: a purchase response folded after a later renewal that named
-//!   no campaign credits that renewal's period.
+//!   sale, the period the cancellation takes back (a renewal naming no campaign, and no
+//!   purchase response, was nobody's campaign's sale, so its cancellation refunds none). A
+//!   refund counts at most the premium that sale won (a refund can cover a renewal paid
+//!   ahead), and once per sale.
 //! - **Responses** are every `CampaignResponded`, whatever the response, also after closing.
 //! - **ROI** is `(premium won − premium refunded − cost) / cost`, on the premium the campaign
 //!   kept, returned as the exact fraction [`Roi`] with [`Roi::basis_points`] rounded down and
@@ -98,7 +103,7 @@ mod tests;
 
 pub use fold::Marketing;
 pub use page::{PAGE_SIZE_MAX, Page, QueryError};
-pub use query::{callback_queue, campaign, campaigns, enquiry};
+pub use query::{callback_queue, campaign, campaigns, enquiry, sale_credited_to};
 pub use records::{
     CampaignClosing, CampaignPlan, CampaignRecord, CampaignStatus, EnquiryRecord, QueuedEnquiry,
     Roi,

@@ -1,11 +1,14 @@
-//! Reading the marketing projection: campaigns by id and in id order, enquiries by id, and
-//! the call-back queue oldest first with each enquiry's age at the reader's `now`.
+//! Reading the marketing projection: campaigns by id and in id order, enquiries by id, the
+//! campaign a policy's latest sale is credited to, and the call-back queue oldest first with
+//! each enquiry's age at the reader's `now`.
 
 use jiff::Timestamp;
 use ledger_domain::ids::{CampaignId, EnquiryId};
 use ledger_domain::projection::paging::{self, Listing};
 use ledger_domain::projection::{StateError, StateRead};
+use ledger_domain::values::PolicyNumber;
 
+use crate::fold::Sale;
 use crate::keys;
 use crate::page::{PAGE_SIZE_MAX, Page, QueryError};
 use crate::records::{CampaignRecord, EnquiryRecord, QueuedEnquiry};
@@ -33,6 +36,20 @@ pub fn campaigns(
     };
     let page = paging::page(state, &listing, after, first, PAGE_SIZE_MAX)?;
     decode_page(page, |key, value| decode(&key, &value))
+}
+
+/// The campaign credited with the latest sale of the policy `number` (its issue, or its latest
+/// renewal): the one that sale's issue or renewal named, else the one whose purchase response
+/// first named the policy since; `None` when no campaign won it. A purchase response of another
+/// campaign cannot win that sale (`DecisionContext::sale_credited_to`).
+pub fn sale_credited_to(
+    state: &dyn StateRead,
+    number: &PolicyNumber,
+) -> Result<Option<CampaignId>, StateError> {
+    let sale: Option<Sale> = STATE.read(state, &keys::sale(number))?;
+    Ok(sale
+        .and_then(|sale| sale.credit())
+        .map(|(campaign, _)| campaign))
 }
 
 /// The online enquiry `id`, if the projection has seen it received.

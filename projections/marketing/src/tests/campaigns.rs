@@ -431,3 +431,186 @@ fn a_sale_known_only_from_its_purchase_response_is_refunded_too() {
         (1, Money::from_fen(250_000))
     );
 }
+
+#[test]
+fn each_year_of_a_policy_is_one_sale_whether_its_event_or_a_purchase_response_names_the_campaign() {
+    let c = campaign_id(1);
+    let purchase = |customer_n: u16, fen: i64, policy: u16| {
+        response(
+            c,
+            customer(customer_n),
+            CampaignResponse::Purchased,
+            fen,
+            Some(policy_number(policy)),
+        )
+    };
+    let mut ledger = Ledger::new();
+    ledger
+        .at("2025-03-01T09:00:00", launched(c, 1_000_000, "2025-03-01"))
+        // Policy 1 is issued naming no campaign, bought through the campaign's purchase
+        // response, and renewed through the campaign: two sales, both premiums.
+        .at(
+            "2025-03-05T10:00:00",
+            issued(policy_number(1), customer(1), 300_000, None),
+        )
+        .at("2025-03-05T10:05:00", purchase(1, 300_000, 1))
+        .at(
+            "2026-03-05T10:00:00",
+            renewed(policy_number(1), customer(1), 310_000, Some(c)),
+        )
+        // Policy 2: its issue and its purchase response name the campaign for the same year,
+        // one sale; its renewal through the campaign is the second.
+        .at(
+            "2025-03-06T10:00:00",
+            issued(policy_number(2), customer(2), 200_000, Some(c)),
+        )
+        .at("2025-03-06T10:05:00", purchase(2, 200_000, 2))
+        .at(
+            "2026-03-06T10:00:00",
+            renewed(policy_number(2), customer(2), 210_000, Some(c)),
+        )
+        // Policy 3: the purchase response comes before the issue naming the campaign, one sale.
+        .at("2025-03-07T10:00:00", purchase(3, 150_000, 3))
+        .at(
+            "2025-03-07T10:05:00",
+            issued(policy_number(3), customer(3), 150_000, Some(c)),
+        );
+    let record = campaign(&ledger.fold(), c).unwrap().unwrap();
+    assert_eq!(record.conversions, 5);
+    assert_eq!(
+        record.premium_won,
+        Money::from_fen(300_000 + 310_000 + 200_000 + 210_000 + 150_000)
+    );
+
+    // Cancelling policy 1 takes back its renewal, the latest sale.
+    ledger.at(
+        "2026-05-01T10:00:00",
+        cancelled(policy_number(1), customer(1), 400_000),
+    );
+    let record = campaign(&ledger.fold(), c).unwrap().unwrap();
+    assert_eq!(
+        (record.cancellations, record.premium_refunded),
+        (1, Money::from_fen(310_000))
+    );
+}
+
+#[test]
+fn a_sale_that_two_campaigns_claim_counts_in_one_and_its_refund_goes_there() {
+    let (first, second) = (campaign_id(1), campaign_id(2));
+    let issue = Event::from(issued(policy_number(1), customer(1), 100_000, Some(first)));
+    let purchase = Event::from(response(
+        second,
+        customer(1),
+        CampaignResponse::Purchased,
+        100_000,
+        Some(policy_number(1)),
+    ));
+    // A ledger written before the aggregate refused the second campaign's purchase: the sale
+    // is the campaign its issue named, whichever of the two was recorded first.
+    for pair in [[issue.clone(), purchase.clone()], [purchase, issue]] {
+        let mut ledger = Ledger::new();
+        ledger
+            .at(
+                "2025-03-01T09:00:00",
+                launched(first, 1_000_000, "2025-03-01"),
+            )
+            .at(
+                "2025-03-01T09:00:00",
+                launched(second, 1_000_000, "2025-03-01"),
+            );
+        for event in pair {
+            ledger.at("2025-03-05T10:00:00", event);
+        }
+        ledger.at(
+            "2025-04-05T10:00:00",
+            cancelled(policy_number(1), customer(1), 100_000),
+        );
+        let state = ledger.fold();
+        let first_record = campaign(&state, first).unwrap().unwrap();
+        let second_record = campaign(&state, second).unwrap().unwrap();
+        assert_eq!(
+            (
+                first_record.conversions,
+                first_record.premium_won,
+                first_record.cancellations,
+                first_record.premium_refunded
+            ),
+            (1, Money::from_fen(100_000), 1, Money::from_fen(100_000))
+        );
+        assert_eq!(
+            (
+                second_record.conversions,
+                second_record.premium_won,
+                second_record.cancellations,
+                second_record.premium_refunded
+            ),
+            (0, Money::ZERO, 0, Money::ZERO)
+        );
+        // The second campaign still counts the answer among its responses.
+        assert_eq!(second_record.responses, 1);
+        assert_eq!(
+            crate::sale_credited_to(&state, &policy_number(1)).unwrap(),
+            Some(first)
+        );
+    }
+
+    // Issued naming no campaign, then bought in both: the first purchase wins it.
+    let mut ledger = Ledger::new();
+    ledger
+        .at(
+            "2025-03-05T10:00:00",
+            issued(policy_number(1), customer(1), 100_000, None),
+        )
+        .at(
+            "2025-03-05T10:05:00",
+            response(
+                second,
+                customer(1),
+                CampaignResponse::Purchased,
+                100_000,
+                Some(policy_number(1)),
+            ),
+        )
+        .at(
+            "2025-03-05T10:10:00",
+            response(
+                first,
+                customer(1),
+                CampaignResponse::Purchased,
+                100_000,
+                Some(policy_number(1)),
+            ),
+        )
+        .at(
+            "2025-04-05T10:00:00",
+            cancelled(policy_number(1), customer(1), 60_000),
+        );
+    let state = ledger.fold();
+    let second_record = campaign(&state, second).unwrap().unwrap();
+    let first_record = campaign(&state, first).unwrap().unwrap();
+    assert_eq!(
+        (
+            second_record.conversions,
+            second_record.premium_won,
+            second_record.premium_refunded
+        ),
+        (1, Money::from_fen(100_000), Money::from_fen(60_000))
+    );
+    assert_eq!(
+        (
+            first_record.conversions,
+            first_record.premium_won,
+            first_record.premium_refunded
+        ),
+        (0, Money::ZERO, Money::ZERO)
+    );
+    // A renewal naming no campaign is a sale nobody's campaign won.
+    ledger.at(
+        "2026-03-05T10:00:00",
+        renewed(policy_number(1), customer(1), 120_000, None),
+    );
+    assert_eq!(
+        crate::sale_credited_to(&ledger.fold(), &policy_number(1)).unwrap(),
+        None
+    );
+}

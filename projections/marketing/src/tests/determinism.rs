@@ -1,7 +1,8 @@
 //! The fold is deterministic: folding a log in one go, or in two parts with the state carried
 //! over (a runner restarting from its checkpoint), writes the same entries, byte for byte.
 
-use ledger_domain::events::ContactCorrected;
+use ledger_domain::events::{ContactCorrected, PolicyCancelled, PolicyRenewed};
+use ledger_domain::kinds::CancellationReason;
 
 use super::*;
 
@@ -41,6 +42,60 @@ fn busy_ledger() -> Ledger {
                 500_000,
                 Some(policy_number(1)),
             ),
+        )
+        // A second campaign's purchase of the same sale (written before the aggregate refused
+        // it), a renewal a purchase response wins, and a cancellation.
+        .at(
+            "2025-03-05T11:00:00",
+            launched(campaign_id(2), 1_000_000, "2025-03-01"),
+        )
+        .at(
+            "2025-03-05T11:01:00",
+            response(
+                campaign_id(2),
+                customer(2),
+                CampaignResponse::Purchased,
+                500_000,
+                Some(policy_number(1)),
+            ),
+        )
+        .at(
+            "2025-03-05T12:00:00",
+            issued(policy_number(2), customer(3), 300_000, None),
+        )
+        .at(
+            "2025-03-05T12:01:00",
+            response(
+                campaign_id(2),
+                customer(3),
+                CampaignResponse::Purchased,
+                300_000,
+                Some(policy_number(2)),
+            ),
+        )
+        .at(
+            "2025-03-05T12:02:00",
+            PolicyRenewed {
+                policy_number: policy_number(2),
+                customer_id: customer(3),
+                product_lines: vec![ProductLine::CompulsoryTraffic],
+                premium: Money::from_fen(310_000),
+                previous_premium: Money::from_fen(300_000),
+                period_start: date("2026-04-01"),
+                period_end: date("2027-03-31"),
+                sales_channel: Channel::Phone,
+                campaign_id: Some(c),
+            },
+        )
+        .at(
+            "2025-03-05T13:00:00",
+            PolicyCancelled {
+                policy_number: policy_number(1),
+                customer_id: customer(2),
+                cancelled_on: date("2025-06-01"),
+                reason: CancellationReason::CustomerRequest,
+                refund: Money::from_fen(100_000),
+            },
         )
         .at(
             "2025-03-06T09:00:00",
