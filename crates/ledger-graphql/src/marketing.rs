@@ -210,7 +210,10 @@ impl Campaign {
             .collect()
     }
 
-    /// Policies issued or renewed attributed to the campaign, cancelled later or not.
+    /// Policies issued or renewed attributed to the campaign, cancelled later or not: each
+    /// sale (the issue, each renewal) counts once, in one campaign — the one its issue or
+    /// renewal names (`campaignId`), else the one whose PURCHASED response named the policy
+    /// first.
     async fn conversions(&self) -> i32 {
         int(self.record.conversions)
     }

@@ -15,9 +15,12 @@
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
 //! rules need (merged, erased, its contact and enquiry ids, its marketing consents, a policy's
-//! premium and periods, a campaign's channels and whether it closed) are read from the log the
-//! first time a line names the stream, and a campaign's purchases the first time a PURCHASED
-//! response of it asks; who holds an identifier is the
+//! premium, periods and the campaign its current period was sold through, a campaign's
+//! channels and whether it closed) are read from the log the first time a line names the
+//! stream, and a campaign's purchases the first time a PURCHASED response of it asks; which
+//! campaign's purchase response won a policy's sale, when its issue or renewal named none, is
+//! found by the walk of the log that also finds merges ([`StoredLedger`]); who holds an
+//! identifier is the
 //! customer directory's answer as of its checkpoint, with the log's events after the checkpoint
 //! folded over it (the read models lag the log while no server runs: an import into a ledger
 //! that held events leaves the new events to the server's catch-up). State per stream, identifier and event id is a few ids and a
@@ -104,6 +107,9 @@ pub struct StreamFacts {
     /// The premium a policy was issued for: what a PURCHASED response on a line before the
     /// issue is held to (see [`Links::premiums_as_issued`]).
     pub issued_premium: Option<Money>,
+    /// The campaign a policy's issue named: whose sale a PURCHASED response on a line before
+    /// the issue bought, as [`StreamFacts::issued_premium`] is its premium.
+    pub issued_through: Option<CampaignId>,
     /// The policies a campaign's PURCHASED responses named, each won once: the file's accepted
     /// lines', and the ledger's once `ledger_purchases_read`.
     pub purchased: HashSet<PolicyNumber>,
@@ -148,6 +154,7 @@ impl StreamFacts {
                 self.customer = Some(issued.customer_id);
                 self.premium = Some(issued.premium);
                 self.issued_premium = Some(issued.premium);
+                self.issued_through = issued.campaign_id;
             }
             Event::PolicyRenewed(renewed) => self.premium = Some(renewed.premium),
             Event::PolicyEndorsed(endorsed) => self.premium = Some(endorsed.premium),
@@ -180,11 +187,12 @@ impl StreamFacts {
         )
     }
 
-    /// A policy's periods of cover, as the policy aggregate tells a claim naming it.
-    fn policy_periods(&self) -> Vec<PolicyPeriod> {
+    /// A policy's periods of cover, as the policy aggregate tells a claim naming it, and the
+    /// campaign its current period was sold through.
+    fn policy_periods(&self) -> (Vec<PolicyPeriod>, Option<CampaignId>) {
         match self.policy.standing() {
-            PolicyStanding::Issued(issued) => issued.periods,
-            PolicyStanding::Unknown | PolicyStanding::Quoted { .. } => Vec::new(),
+            PolicyStanding::Issued(issued) => (issued.periods, issued.sold_through),
+            PolicyStanding::Unknown | PolicyStanding::Quoted { .. } => (Vec::new(), None),
         }
     }
 
@@ -245,6 +253,10 @@ pub trait LedgerFacts {
 
     /// The policies the ledger's PURCHASED responses of `campaign` named.
     fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>>;
+
+    /// Which campaigns the ledger's PURCHASED responses credited with the policy `number`'s
+    /// sales ([`SaleCredit`]), if any named it.
+    fn sale_credit(&mut self, number: &PolicyNumber) -> anyhow::Result<Option<SaleCredit>>;
 }
 
 /// Who holds which identifier, as a fold of identifier events over an older answer (the
@@ -380,14 +392,63 @@ pub struct LedgerRules<F> {
 }
 
 /// What the file's accepted lines say across streams, which no one stream's facts hold: who
-/// was merged into whom (for an erasure), and which known customer sent an enquiry (for a
-/// contact naming it).
+/// was merged into whom (for an erasure), which known customer sent an enquiry (for a
+/// contact naming it), and which campaign a purchase response credited with a policy's sale
+/// (for a purchase of it in another campaign).
 #[derive(Debug, Default)]
 struct Across {
     /// Survivor → the customers merged directly into it, in line order.
     merged_into: HashMap<CustomerId, Vec<CustomerId>>,
     /// Online enquiry → the known customer whose stream received it.
     enquiry_senders: HashMap<EnquiryId, CustomerId>,
+    /// Policy → the campaigns PURCHASED responses credited with its sales.
+    sale_credits: HashMap<PolicyNumber, SaleCredit>,
+}
+
+/// Which campaigns PURCHASED responses credited with a policy's sales, in the order they came,
+/// as the marketing read model credits them: a response credits the policy's latest sale (its
+/// issue, or its latest renewal; the issue's when it comes before it, a quote bought) unless an
+/// earlier response did. The campaign a sale's own issue or renewal named is the policy
+/// stream's to tell ([`PolicyFacts::sold_through`]), and wins over these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SaleCredit {
+    /// The campaign of the first response before any renewal: the issue's sale.
+    pub issue: Option<CampaignId>,
+    /// The campaign of the first response since the latest renewal (since the issue, when
+    /// none): the latest sale's.
+    pub latest: Option<CampaignId>,
+    /// Whether a renewal came: the latest sale is not the issue's.
+    pub renewed: bool,
+}
+
+impl SaleCredit {
+    /// Folds one event naming the policy (evolve: no rules).
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::PolicyRenewed(_) => {
+                self.renewed = true;
+                self.latest = None;
+            }
+            Event::CampaignResponded(response) => {
+                self.latest.get_or_insert(response.campaign_id);
+                if !self.renewed {
+                    self.issue.get_or_insert(response.campaign_id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The campaign credited with the latest sale, by responses in the ledger (`self`) and
+    /// then on the file's lines (`in_file`).
+    fn latest_with(ledger: Option<Self>, in_file: Option<Self>) -> Option<CampaignId> {
+        match in_file {
+            Some(in_file) if in_file.renewed => in_file.latest,
+            in_file => ledger
+                .and_then(|ledger| ledger.latest)
+                .or(in_file.and_then(|in_file| in_file.latest)),
+        }
+    }
 }
 
 impl Across {
@@ -402,6 +463,21 @@ impl Across {
             Event::OnlineEnquiryReceived(enquiry) => {
                 if let Some(customer) = enquiry.customer_id {
                     self.enquiry_senders.insert(enquiry.enquiry_id, customer);
+                }
+            }
+            Event::PolicyRenewed(renewed) => self
+                .sale_credits
+                .entry(renewed.policy_number.clone())
+                .or_default()
+                .apply(event),
+            Event::CampaignResponded(response)
+                if response.response == CampaignResponse::Purchased =>
+            {
+                if let Some(number) = &response.policy_number {
+                    self.sale_credits
+                        .entry(number.clone())
+                        .or_default()
+                        .apply(event);
                 }
             }
             _ => {}
@@ -956,18 +1032,36 @@ impl<F: LedgerFacts> DecisionContext for Links<'_, F> {
                 if facts.quoted_only {
                     PolicyStanding::Quoted { holder }
                 } else {
+                    let (periods, sold_through) = facts.policy_periods();
                     PolicyStanding::Issued(PolicyFacts {
                         holder,
-                        periods: facts.policy_periods(),
+                        periods,
                         premium: if self.premiums_as_issued {
                             facts.issued_premium
                         } else {
                             facts.premium
                         },
+                        sold_through: if self.premiums_as_issued {
+                            facts.issued_through
+                        } else {
+                            sold_through
+                        },
                     })
                 }
             },
         )
+    }
+
+    /// By the ledger's PURCHASED responses, then the file's earlier lines'. A purchase decided
+    /// once the whole file is read named a policy neither held at its line, which a later line
+    /// issued: it bought the issue's sale, which only the file's responses can have credited.
+    fn sale_credited_to(&self, number: &PolicyNumber) -> Option<CampaignId> {
+        let in_file = self.across.sale_credits.get(number).copied();
+        if self.premiums_as_issued {
+            return in_file.and_then(|credit| credit.issue);
+        }
+        let ledger = self.kept(self.ledger.borrow_mut().sale_credit(number))?;
+        SaleCredit::latest_with(ledger, in_file)
     }
 
     fn claim(&self, number: &ClaimNumber) -> Option<ClaimStanding> {
@@ -1050,8 +1144,9 @@ enum Named {
     Campaign(CampaignId),
     /// A PURCHASED response's policy: issued to the customer, won once in the campaign
     /// (`already_bought` is decided at the response's line: an earlier PURCHASED response of the
-    /// campaign named it), for its premium.
+    /// campaign named it) and in one campaign only, for its premium.
     Purchase {
+        campaign: CampaignId,
         number: PolicyNumber,
         customer: CustomerId,
         premium_won: Money,
@@ -1145,13 +1240,21 @@ impl Named {
                 in_field("campaignId", launched_campaign(*campaign, context))
             }
             Self::Purchase {
+                campaign,
                 number,
                 customer,
                 premium_won,
                 already_bought,
             } => in_field(
                 "policyNumber",
-                purchase_of(number, *customer, *premium_won, *already_bought, context),
+                purchase_of(
+                    *campaign,
+                    number,
+                    *customer,
+                    *premium_won,
+                    *already_bought,
+                    context,
+                ),
             ),
             Self::Enquiry {
                 enquiry,
@@ -1312,6 +1415,7 @@ fn response_names<F: LedgerFacts>(
     let customer = response.customer_id;
     Ok(vec![if response.response == CampaignResponse::Purchased {
         Named::Purchase {
+            campaign: response.campaign_id,
             number: number.clone(),
             customer,
             premium_won: response.premium_won,
@@ -1826,11 +1930,13 @@ impl StoredLedger<'_> {
     }
 
     /// What the log says across streams ([`Across`]): a walk of the whole log that decodes
-    /// only its merges and online enquiries. Only an erasure of a customer the ledger holds,
-    /// or a contact naming an enquiry that neither its own stream nor the file tells, asks
-    /// for it, so an import pays for the walk at most once and most never do. (The customer
-    /// directory knows merges too, but this crate reads only its identifiers; and who sent a
-    /// known customer's enquiry only the marketing read model knows.)
+    /// only its merges, online enquiries, renewals and campaign responses. Only an erasure of
+    /// a customer the ledger holds, a contact naming an enquiry that neither its own stream nor
+    /// the file tells, or a purchase of a policy the ledger holds whose current sale named no
+    /// campaign asks for it, so an import pays for the walk at most once and most never do.
+    /// (The customer directory knows merges too, but this crate reads only its identifiers;
+    /// and who sent a known customer's enquiry, or which campaign won a sale, only the
+    /// marketing read model knows.)
     fn across(&mut self) -> anyhow::Result<&Across> {
         if self.across.is_none() {
             let mut across = Across::default();
@@ -1846,7 +1952,7 @@ impl StoredLedger<'_> {
                 for record in &page {
                     let stored = &record.event;
                     let decides = match stored.event_type.as_str() {
-                        "CustomersMerged" => true,
+                        "CustomersMerged" | "CampaignResponded" | "PolicyRenewed" => true,
                         "OnlineEnquiryReceived" => record.stream.category() == "customer",
                         _ => false,
                     };
@@ -1859,6 +1965,14 @@ impl StoredLedger<'_> {
                         .with_context(|| {
                             format!("decoding the event at position {}", record.position)
                         })?;
+                        // A renewal of a policy no purchase response named yet changes
+                        // nothing asked of the ledger (the issue's sale is asked only of a
+                        // policy the file issues), so it is not kept.
+                        if let Event::PolicyRenewed(renewed) = &event
+                            && !across.sale_credits.contains_key(&renewed.policy_number)
+                        {
+                            continue;
+                        }
                         across.apply_event(&event);
                     }
                 }
@@ -1992,6 +2106,14 @@ impl LedgerFacts for StoredLedger<'_> {
             return Ok(None);
         }
         Ok(self.across()?.enquiry_senders.get(&enquiry).copied())
+    }
+
+    fn sale_credit(&mut self, number: &PolicyNumber) -> anyhow::Result<Option<SaleCredit>> {
+        // A policy the ledger never quoted or issued: a sale of it is the file's.
+        if self.store.stream_version(&policy_stream(number)) == 0 {
+            return Ok(None);
+        }
+        Ok(self.across()?.sale_credits.get(number).copied())
     }
 
     /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line

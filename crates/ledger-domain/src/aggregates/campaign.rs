@@ -15,6 +15,11 @@
 //!   as won; any policy a response names exists and is the responding customer's (or a
 //!   customer's merged with it), so premium cannot be won with another customer's policy or a
 //!   number nobody issued.
+//! - A purchase wins the policy's current sale (its issue, or its latest renewal): issued, for
+//!   its premium, once in the campaign, and in one campaign only. A sale its issue or renewal
+//!   credited to another campaign (`campaignId`), or that another campaign's earlier purchase
+//!   response won, is refused (`policyNumber`): one sale counted in two campaigns would count
+//!   its premium twice and its refund once.
 //! - A campaign is closed once; the closing event carries the figures as they stand.
 
 use std::collections::BTreeSet;
@@ -165,6 +170,7 @@ impl Campaign {
         purchase_names_its_policy(command.response, command.policy_number.as_ref())?;
         match &command.policy_number {
             Some(number) if command.response == CampaignResponse::Purchased => purchase_of(
+                command.campaign_id,
                 number,
                 command.customer_id,
                 command.premium_won,
@@ -279,11 +285,13 @@ pub fn purchase_names_its_policy(
     Ok(())
 }
 
-/// The rules of a PURCHASED response of `customer` naming `number` for `premium_won`: the
-/// policy was issued to the responding customer (or a customer merged with them), it is won
-/// once in a campaign (`already_bought`: an earlier PURCHASED response of the campaign named
-/// it), and the premium won is its premium, when the context knows it.
+/// The rules of a PURCHASED response in `campaign` of `customer` naming `number` for
+/// `premium_won`: the policy was issued to the responding customer (or a customer merged with
+/// them), it is won once in a campaign (`already_bought`: an earlier PURCHASED response of the
+/// campaign named it), its current sale is not credited to another campaign (a sale is won in
+/// one campaign), and the premium won is its premium, when the context knows it.
 pub fn purchase_of(
+    campaign: CampaignId,
     number: &PolicyNumber,
     customer: CustomerId,
     premium_won: Money,
@@ -298,6 +306,8 @@ pub fn purchase_of(
         )
         .into());
     }
+    let sold_through = policy.as_ref().and_then(|policy| policy.sold_through);
+    credited_elsewhere(campaign, number, sold_through, context)?;
     if let Some(premium) = policy.and_then(|policy| policy.premium)
         && premium != premium_won
     {
@@ -311,6 +321,32 @@ pub fn purchase_of(
         .into());
     }
     Ok(())
+}
+
+/// A sale is won in one campaign: refuses a purchase in `campaign` of the policy `number` whose
+/// current sale is another campaign's. The campaign its issue or latest renewal named
+/// (`sold_through`) is the sale's, as the marketing read model counts it (the policy system is
+/// the record of the sale); when that event named none, the campaign whose PURCHASED response
+/// first named the policy since, which the context tells. A purchase in the sale's own
+/// campaign is the same sale again and passes (counted once).
+fn credited_elsewhere(
+    campaign: CampaignId,
+    number: &PolicyNumber,
+    sold_through: Option<CampaignId>,
+    context: &dyn DecisionContext,
+) -> Result<(), DomainError> {
+    let credited = sold_through.or_else(|| context.sale_credited_to(number));
+    match credited {
+        Some(credited) if credited != campaign => Err(ValidationError::new(
+            "policyNumber",
+            format!(
+                "policy {number}'s sale is already credited to campaign {credited}; a sale is \
+                 won in one campaign"
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 impl Aggregate for Campaign {

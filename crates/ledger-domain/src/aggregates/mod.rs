@@ -27,6 +27,9 @@
 //!   quote will do: a sales call is about one); its claim and its service case must exist and
 //!   be the customer's; its campaign must exist; its enquiry must exist and have been sent by
 //!   the customer or by nobody known;
+//! - a campaign's PURCHASED response: its policy was issued to the responding customer, for the
+//!   premium won, and its current sale is not another campaign's already (by its issue's or
+//!   latest renewal's `campaignId`, or by another campaign's earlier purchase response);
 //! - a merge's survivor must exist, not be merged away and not be erased;
 //! - new business (a quote, a policy, a claim, a service case, a campaign's touch or response)
 //!   is for a customer registered, not merged away and not erased (`links::new_business_for`).
@@ -144,6 +147,16 @@ pub trait DecisionContext {
 
     /// Who sent the online enquiry `enquiry`, for a contact that names it. `None`: cannot tell.
     fn enquiry(&self, _enquiry: EnquiryId) -> Option<EnquiryStanding> {
+        None
+    }
+
+    /// The campaign a PURCHASED response credited with the policy `number`'s current sale (its
+    /// issue, or its latest renewal), for a purchase response of another campaign naming it: a
+    /// sale is won in one campaign. Asked only when the sale's own policy event named no
+    /// campaign ([`PolicyFacts::sold_through`] says which it named); the first response naming
+    /// the policy since that sale began, whichever campaign it was in. `None` when none did or
+    /// this context cannot tell (the responses are on the campaigns' streams).
+    fn sale_credited_to(&self, _number: &PolicyNumber) -> Option<CampaignId> {
         None
     }
 
@@ -270,6 +283,8 @@ pub struct FixedContext {
     pub contacts: BTreeMap<CustomerId, BTreeSet<ContactId>>,
     /// Deadlines in working hours from `now`, by the hours, as a calendar would give them.
     pub working_hours: BTreeMap<u16, Timestamp>,
+    /// Policies whose current sale a purchase response credited to a campaign.
+    pub sale_credits: BTreeMap<PolicyNumber, CampaignId>,
 }
 
 impl FixedContext {
@@ -287,6 +302,7 @@ impl FixedContext {
             consents: BTreeMap::new(),
             contacts: BTreeMap::new(),
             working_hours: BTreeMap::new(),
+            sale_credits: BTreeMap::new(),
         }
     }
 
@@ -357,6 +373,14 @@ impl FixedContext {
         self
     }
 
+    /// The same context, knowing that a purchase response credited the current sale of the
+    /// policy `number` to `campaign`.
+    #[must_use]
+    pub fn with_sale_credit(mut self, number: PolicyNumber, campaign: CampaignId) -> Self {
+        self.sale_credits.insert(number, campaign);
+        self
+    }
+
     /// The same context, knowing who sent the enquiry `enquiry`.
     #[must_use]
     pub fn with_enquiry(mut self, enquiry: EnquiryId, standing: EnquiryStanding) -> Self {
@@ -396,6 +420,10 @@ impl DecisionContext for FixedContext {
 
     fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
         self.enquiries.get(&enquiry).copied()
+    }
+
+    fn sale_credited_to(&self, number: &PolicyNumber) -> Option<CampaignId> {
+        self.sale_credits.get(number).copied()
     }
 
     fn marketing_consent(&self, customer: CustomerId, channel: Channel) -> Option<bool> {

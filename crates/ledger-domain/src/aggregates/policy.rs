@@ -17,7 +17,8 @@
 //!   day; a refund is at most the premium.
 //!
 //! What other streams may know of a policy (its holder and the periods it covered, for a claim
-//! or contact that names it) is [`Policy::standing`]. A period's days are Beijing days
+//! or contact that names it; its premium and the campaign its current period was sold through,
+//! for a campaign's purchase response) is [`Policy::standing`]. A period's days are Beijing days
 //! ([`BUSINESS_UTC_OFFSET_HOURS`]), as on a Chinese policy.
 
 use std::fmt;
@@ -37,7 +38,7 @@ use crate::commands::{
 use crate::events::{
     Event, PolicyCancelled, PolicyEndorsed, PolicyIssued, PolicyLapsed, PolicyQuoted, PolicyRenewed,
 };
-use crate::ids::CustomerId;
+use crate::ids::{CampaignId, CustomerId};
 use crate::values::{Identifier, IdentifierKind, Money, PolicyNumber};
 use crate::{DomainError, ValidationError};
 
@@ -130,6 +131,10 @@ pub struct PolicyFacts {
     pub periods: Vec<PolicyPeriod>,
     /// Its current premium, when the context knows it.
     pub premium: Option<Money>,
+    /// The campaign its current period was sold through, as its issue or latest renewal named
+    /// it (`campaignId`): that sale is the campaign's, and a PURCHASED response of another
+    /// campaign cannot win it. `None` when that event named no campaign.
+    pub sold_through: Option<CampaignId>,
 }
 
 impl PolicyFacts {
@@ -178,6 +183,9 @@ struct State {
     periods: Vec<PolicyPeriod>,
     /// The last day (Beijing) a quote may be issued on; `None` once issued.
     valid_until: Option<Date>,
+    /// The campaign the current period was sold through, as its issue or latest renewal named
+    /// it (a quote sells nothing yet).
+    sold_through: Option<CampaignId>,
 }
 
 impl Policy {
@@ -192,6 +200,7 @@ impl Policy {
                 holder: state.customer_id,
                 periods: state.periods.clone(),
                 premium: Some(state.premium),
+                sold_through: state.sold_through,
             }),
         }
     }
@@ -529,6 +538,10 @@ impl Aggregate for Policy {
                 Event::PolicyQuoted(quoted) => Some(quoted.valid_until),
                 _ => None,
             };
+            let sold_through = match event {
+                Event::PolicyIssued(issued) => issued.campaign_id,
+                _ => None,
+            };
             self.state = Some(State {
                 number,
                 customer_id,
@@ -538,6 +551,7 @@ impl Aggregate for Policy {
                 period_end,
                 periods,
                 valid_until,
+                sold_through,
             });
             return;
         }
@@ -548,6 +562,7 @@ impl Aggregate for Policy {
             Event::PolicyRenewed(renewed) if renewed.policy_number == state.number => {
                 state.status = PolicyStatus::InForce;
                 state.premium = renewed.premium;
+                state.sold_through = renewed.campaign_id;
                 state.period_start = renewed.period_start;
                 state.period_end = renewed.period_end;
                 state.periods.push(PolicyPeriod {

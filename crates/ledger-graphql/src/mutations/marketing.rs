@@ -131,7 +131,9 @@ pub struct RecordCampaignResponseInput {
     /// other, usually 0.
     pub premium_won: Money,
     /// The responding customer's policy. A PURCHASED response names the policy bought: issued
-    /// to them, and won once in a campaign.
+    /// to them, and won once in a campaign. It wins the policy's current sale (its issue, or
+    /// its latest renewal), which is won in one campaign: not one its issue or renewal
+    /// credited to another campaign, or another campaign's purchase won first.
     pub policy_number: Option<String>,
 }
 

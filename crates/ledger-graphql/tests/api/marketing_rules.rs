@@ -1,7 +1,8 @@
 //! Marketing's rules through the API: a campaign response names a policy of the responding
-//! customer (and a purchase names the policy bought), a touch needs the customer's consent on
-//! its channel, a cancelled sale's refund stands beside the premium won and ROI is on what was
-//! kept (exactly, however large), and segments leave erased customers out.
+//! customer (and a purchase names the policy bought, a sale won in one campaign), a touch needs
+//! the customer's consent on its channel, each year of a policy is one sale, a cancelled sale's
+//! refund stands beside the premium won and ROI is on what was kept (exactly, however large),
+//! and segments leave erased customers out.
 
 use ledger_graphql::Role;
 use serde_json::Value;
@@ -9,15 +10,21 @@ use serde_json::Value;
 use crate::support::{Harness, assert_invalid, codes, data, extension, text};
 
 const CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca001";
+const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca002";
 const POLICY: &str = "PDAA2025220100077";
 
 /// Launches `CAMPAIGN` on the phone and WeChat, aimed at a segment the shipped rules define.
 async fn launch(harness: &Harness) {
+    launch_campaign(harness, CAMPAIGN).await;
+}
+
+/// Launches `campaign` as [`launch`] does.
+async fn launch_campaign(harness: &Harness, campaign: &str) {
     harness
         .mutate(
             Role::Admin,
             &format!(
-                r#"mutation {{ launchCampaign(input: {{ campaignId: "{CAMPAIGN}", name: "春季续保",
+                r#"mutation {{ launchCampaign(input: {{ campaignId: "{campaign}", name: "春季续保",
                 budget: "1000000", channels: [PHONE, WECHAT], targetSegment: "renewal-due-30d",
                 periodStart: "2025-03-01", periodEnd: "2025-04-30", owner: "mkt-0001" }}) {{ id }} }}"#
             ),
@@ -45,11 +52,21 @@ async fn issue_policy(harness: &Harness, holder: &str, premium: &str, via_campai
 }
 
 fn respond(customer: &str, response: &str, premium: &str, policy: Option<&str>) -> String {
+    respond_in(CAMPAIGN, customer, response, premium, policy)
+}
+
+fn respond_in(
+    campaign: &str,
+    customer: &str,
+    response: &str,
+    premium: &str,
+    policy: Option<&str>,
+) -> String {
     let policy = policy.map_or_else(String::new, |number| {
         format!(r#", policyNumber: "{number}""#)
     });
     format!(
-        r#"mutation {{ recordCampaignResponse(input: {{ campaignId: "{CAMPAIGN}", customerId: "{customer}",
+        r#"mutation {{ recordCampaignResponse(input: {{ campaignId: "{campaign}", customerId: "{customer}",
         response: {response}, channel: PHONE, premiumWon: "{premium}"{policy} }}) {{ position }} }}"#
     )
 }
@@ -70,11 +87,15 @@ fn consent(customer: &str, channel: &str, granted: bool) -> String {
 
 /// The campaign's figures, as an analyst reads them.
 async fn figures(harness: &Harness) -> Value {
+    figures_of(harness, CAMPAIGN).await
+}
+
+async fn figures_of(harness: &Harness, campaign: &str) -> Value {
     let response = harness
         .run(
             Role::Analyst,
             &format!(
-                r#"{{ campaign(id: "{CAMPAIGN}") {{ cost conversions premiumWon cancellations
+                r#"{{ campaign(id: "{campaign}") {{ cost conversions premiumWon cancellations
                 premiumRefunded premiumKept roiBasisPoints }} }}"#
             ),
         )
@@ -157,6 +178,103 @@ async fn a_response_names_a_policy_of_the_responding_customer_and_a_purchase_nam
         )
         .await;
     assert_invalid(&response, "input.policyNumber");
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sale_is_won_in_one_campaign_and_its_refund_goes_there() {
+    let harness = Harness::start().await;
+    let (holder, _) = harness.register("张三", "13800138000").await;
+    launch(&harness).await;
+    launch_campaign(&harness, OTHER_CAMPAIGN).await;
+    issue_policy(&harness, &holder, "100000", true).await;
+
+    // Sold through CAMPAIGN: the other campaign's purchase of it is refused, naming the rule.
+    let response = harness
+        .run(
+            Role::Supervisor,
+            &respond_in(OTHER_CAMPAIGN, &holder, "PURCHASED", "100000", Some(POLICY)),
+        )
+        .await;
+    assert_invalid(&response, "input.policyNumber");
+    assert_eq!(
+        extension(&response.errors[0], "rule").as_deref(),
+        Some(
+            format!(
+                "policy {POLICY}'s sale is already credited to campaign {CAMPAIGN}; a sale is \
+                 won in one campaign"
+            )
+            .as_str()
+        )
+    );
+    // CAMPAIGN's own purchase response is the same sale: counted once.
+    harness
+        .mutate(
+            Role::Supervisor,
+            &respond(&holder, "PURCHASED", "100000", Some(POLICY)),
+        )
+        .await;
+    harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ cancelPolicy(input: {{ policyNumber: "{POLICY}", cancelledOn: "2025-06-01",
+                reason: VEHICLE_SOLD, refund: "100000" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let won = figures(&harness).await;
+    assert_eq!(
+        (
+            &won["conversions"],
+            &won["premiumWon"],
+            &won["premiumRefunded"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from("100000"),
+            &Value::from("100000")
+        )
+    );
+    let other = figures_of(&harness, OTHER_CAMPAIGN).await;
+    assert_eq!(
+        (
+            &other["conversions"],
+            &other["premiumWon"],
+            &other["premiumRefunded"]
+        ),
+        (&Value::from(0), &Value::from("0"), &Value::from("0"))
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewal_through_the_campaign_adds_its_year_to_the_year_a_purchase_won() {
+    let harness = Harness::start().await;
+    let (holder, _) = harness.register("张三", "13800138000").await;
+    launch(&harness).await;
+    issue_policy(&harness, &holder, "300000", false).await;
+    harness
+        .mutate(
+            Role::Supervisor,
+            &respond(&holder, "PURCHASED", "300000", Some(POLICY)),
+        )
+        .await;
+    harness
+        .mutate(
+            Role::Admin,
+            &format!(
+                r#"mutation {{ renewPolicy(input: {{ policyNumber: "{POLICY}", productLines: [COMPULSORY_TRAFFIC],
+                premium: "310000", periodStart: "2026-03-01", periodEnd: "2027-02-28", salesChannel: PHONE,
+                campaignId: "{CAMPAIGN}" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    let campaign = figures(&harness).await;
+    assert_eq!(
+        (&campaign["conversions"], &campaign["premiumWon"]),
+        (&Value::from(2), &Value::from("610000"))
+    );
     harness.close().await;
 }
 

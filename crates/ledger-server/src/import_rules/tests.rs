@@ -54,6 +54,10 @@ impl LedgerFacts for Facts {
             .map(|facts| facts.purchased.clone())
             .unwrap_or_default())
     }
+
+    fn sale_credit(&mut self, number: &PolicyNumber) -> anyhow::Result<Option<SaleCredit>> {
+        Ok(self.across.sale_credits.get(number).copied())
+    }
 }
 
 /// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
@@ -1189,15 +1193,16 @@ fn a_response_names_the_responding_customers_policy_and_a_purchase_wins_it_once_
             Some(POLICY),
             120_000,
         ),
+        // Bob's policy for another premium than its own.
         responded(
             OTHER_CAMPAIGN,
-            ALICE,
+            BOB,
             "PURCHASED",
-            "PHONE",
-            Some(POLICY),
+            "EMAIL",
+            Some(OTHER_POLICY),
             100_000,
         ),
-        // Its premium now, endorsed: won in the other campaign, once.
+        // Its premium now, endorsed, but the sale is the campaign's that bought it first.
         responded(
             OTHER_CAMPAIGN,
             ALICE,
@@ -1206,15 +1211,7 @@ fn a_response_names_the_responding_customers_policy_and_a_purchase_wins_it_once_
             Some(POLICY),
             120_000,
         ),
-        responded(
-            OTHER_CAMPAIGN,
-            ALICE,
-            "PURCHASED",
-            "EMAIL",
-            Some(POLICY),
-            120_000,
-        ),
-        // Bob's own, and his interest in it.
+        // Bob's own, and his interest in it; won once in the campaign, and in it only.
         responded(
             OTHER_CAMPAIGN,
             BOB,
@@ -1225,6 +1222,22 @@ fn a_response_names_the_responding_customers_policy_and_a_purchase_wins_it_once_
         ),
         responded(
             OTHER_CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+        responded(
+            OTHER_CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "WECHAT",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+        responded(
+            CAMPAIGN,
             BOB,
             "PURCHASED",
             "PHONE",
@@ -1258,15 +1271,135 @@ fn a_response_names_the_responding_customers_policy_and_a_purchase_wins_it_once_
             ),
             (
                 6,
-                format!("premiumWon: the premium of the policy bought: {POLICY} is for 120000 fen")
-            ),
-            (
-                8,
                 format!(
-                    "policyNumber: a policy is won once in a campaign; {POLICY} was already \
+                    "premiumWon: the premium of the policy bought: {OTHER_POLICY} is for 90000 fen"
+                )
+            ),
+            (7, credited_to(POLICY, CAMPAIGN)),
+            (
+                10,
+                format!(
+                    "policyNumber: a policy is won once in a campaign; {OTHER_POLICY} was already \
                      recorded as bought"
                 )
             ),
+            (11, credited_to(OTHER_POLICY, OTHER_CAMPAIGN)),
+        ]
+    );
+}
+
+/// The refusal of a purchase of `number`, whose sale `campaign` won.
+fn credited_to(number: &str, campaign: &str) -> String {
+    format!(
+        "policyNumber: policy {number}'s sale is already credited to campaign {campaign}; a sale \
+         is won in one campaign"
+    )
+}
+
+fn renewed_for(number: &str, customer: &str, premium_fen: i64) -> IntegratorLine {
+    edited(
+        "PolicyRenewed",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2026-01-01".into()),
+            ("periodEnd", "2026-12-31".into()),
+            ("premium", premium_fen.into()),
+            ("previousPremium", premium_fen.into()),
+        ],
+    )
+}
+
+/// `issued_for`, naming `campaign` as the one the policy was sold through.
+fn issued_through(
+    number: &str,
+    customer: &str,
+    premium_fen: i64,
+    campaign: &str,
+) -> IntegratorLine {
+    edited(
+        "PolicyIssued",
+        &[
+            ("policyNumber", number.into()),
+            ("customerId", customer.into()),
+            ("periodStart", "2025-01-01".into()),
+            ("periodEnd", "2025-12-31".into()),
+            ("premium", premium_fen.into()),
+            ("campaignId", campaign.into()),
+        ],
+    )
+}
+
+#[test]
+fn a_purchase_wins_a_sale_in_one_campaign_only() {
+    const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    const LATER_POLICY: &str = "PXA2025220100000904";
+    // Alice's policy was sold through CAMPAIGN; Bob's through none.
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+            campaign_launched(CAMPAIGN),
+            campaign_launched(OTHER_CAMPAIGN),
+            issued_through(POLICY, ALICE, 100_000, CAMPAIGN),
+            issued_for(OTHER_POLICY, BOB, 90_000),
+        ])
+    };
+    let lines = [
+        // The issue named CAMPAIGN: the sale is its, not the other campaign's.
+        responded(
+            OTHER_CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "PHONE",
+            Some(POLICY),
+            100_000,
+        ),
+        responded(CAMPAIGN, ALICE, "PURCHASED", "PHONE", Some(POLICY), 100_000),
+        // Bob's policy, sold through no campaign, bought in CAMPAIGN on a line: its sale.
+        responded(
+            CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+        responded(
+            OTHER_CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            90_000,
+        ),
+        // Renewed through no campaign: a new sale, the other campaign's to win.
+        renewed_for(OTHER_POLICY, BOB, 95_000),
+        responded(
+            OTHER_CAMPAIGN,
+            BOB,
+            "PURCHASED",
+            "PHONE",
+            Some(OTHER_POLICY),
+            95_000,
+        ),
+        // A purchase of a policy a later line issues through CAMPAIGN.
+        responded(
+            OTHER_CAMPAIGN,
+            ALICE,
+            "PURCHASED",
+            "WECHAT",
+            Some(LATER_POLICY),
+            70_000,
+        ),
+        issued_through(LATER_POLICY, ALICE, 70_000, CAMPAIGN),
+    ];
+    assert_eq!(
+        fold_on(ledger(), &lines),
+        [
+            (1, credited_to(POLICY, CAMPAIGN)),
+            (4, credited_to(OTHER_POLICY, CAMPAIGN)),
+            (7, credited_to(LATER_POLICY, CAMPAIGN)),
         ]
     );
 }

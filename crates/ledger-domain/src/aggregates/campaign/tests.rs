@@ -266,6 +266,7 @@ fn issued_to(holder: crate::ids::CustomerId) -> PolicyStanding {
         holder,
         periods: Vec::new(),
         premium: None,
+        sold_through: None,
     })
 }
 
@@ -365,6 +366,7 @@ fn a_purchase_wins_an_issued_policy_once_and_its_premium() {
             holder: customer(),
             periods: Vec::new(),
             premium: Some(Money::from_fen(fen)),
+            sold_through: None,
         }))
     };
     given::<Campaign>(&[launched()])
@@ -388,4 +390,111 @@ fn a_purchase_wins_an_issued_policy_once_and_its_premium() {
         }))
         .when(respond(486_000))
         .then_invalid("policyNumber");
+}
+
+/// Another campaign than [`campaign`].
+fn other_campaign() -> CampaignId {
+    CampaignId::parse("campaignId", "0190a5e2-8c3b-7d4e-9f00-0000000ca0ff").expect("valid")
+}
+
+/// The policy as its stream stands after `history` (the sample policy, issued to the
+/// responding customer).
+fn policy_after(history: &[Event]) -> FixedContext {
+    let policy: crate::aggregates::Policy = crate::aggregates::fold(history);
+    knowing_policy(policy.standing())
+}
+
+fn policy_issued(fen: i64, through: Option<CampaignId>) -> Event {
+    crate::events::PolicyIssued {
+        policy_number: samples::policy_number(),
+        customer_id: customer(),
+        product_lines: vec![crate::kinds::ProductLine::CompulsoryTraffic],
+        plate: samples::plate(),
+        vin: samples::vin(),
+        premium: Money::from_fen(fen),
+        period_start: date(2024, 3, 16),
+        period_end: date(2025, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: through,
+    }
+    .into()
+}
+
+fn policy_renewed(fen: i64, through: Option<CampaignId>) -> Event {
+    crate::events::PolicyRenewed {
+        policy_number: samples::policy_number(),
+        customer_id: customer(),
+        product_lines: vec![crate::kinds::ProductLine::CompulsoryTraffic],
+        premium: Money::from_fen(fen),
+        previous_premium: Money::from_fen(fen),
+        period_start: date(2025, 3, 16),
+        period_end: date(2026, 3, 15),
+        sales_channel: Channel::Phone,
+        campaign_id: through,
+    }
+    .into()
+}
+
+#[test]
+fn a_purchase_wins_a_sale_in_one_campaign_only() {
+    // Issued through another campaign: that sale is the other campaign's.
+    let refused = given::<Campaign>(&[launched()])
+        .with_context(policy_after(&[policy_issued(
+            486_000,
+            Some(other_campaign()),
+        )]))
+        .when(respond(486_000))
+        .error();
+    let DomainError::Validation(refused) = refused else {
+        panic!("expected a refusal on policyNumber, got {refused:?}");
+    };
+    assert_eq!(refused.field, "policyNumber");
+    assert_eq!(
+        refused.rule,
+        format!(
+            "policy {}'s sale is already credited to campaign {}; a sale is won in one campaign",
+            samples::policy_number(),
+            other_campaign()
+        )
+    );
+    // Issued through this campaign, or through none: the purchase is this campaign's.
+    for through in [Some(campaign()), None] {
+        given::<Campaign>(&[launched()])
+            .with_context(policy_after(&[policy_issued(486_000, through)]))
+            .when(respond(486_000))
+            .then(&[responded(486_000)]);
+    }
+    // Issued through none, and another campaign's purchase response won it first.
+    given::<Campaign>(&[launched()])
+        .with_context(
+            policy_after(&[policy_issued(486_000, None)])
+                .with_sale_credit(samples::policy_number(), other_campaign()),
+        )
+        .when(respond(486_000))
+        .then_invalid("policyNumber");
+    // The renewal is a sale of its own: renewed through this campaign, it is this campaign's
+    // whatever the issue named; renewed through another, it is not.
+    given::<Campaign>(&[launched()])
+        .with_context(policy_after(&[
+            policy_issued(486_000, Some(other_campaign())),
+            policy_renewed(500_000, Some(campaign())),
+        ]))
+        .when(respond(500_000))
+        .then(&[responded(500_000)]);
+    given::<Campaign>(&[launched()])
+        .with_context(policy_after(&[
+            policy_issued(486_000, Some(campaign())),
+            policy_renewed(500_000, Some(other_campaign())),
+        ]))
+        .when(respond(500_000))
+        .then_invalid("policyNumber");
+    // The sale's own policy event decides over a purchase response of another campaign (a
+    // ledger written before this rule may hold one).
+    given::<Campaign>(&[launched()])
+        .with_context(
+            policy_after(&[policy_issued(486_000, Some(campaign()))])
+                .with_sale_credit(samples::policy_number(), other_campaign()),
+        )
+        .when(respond(486_000))
+        .then(&[responded(486_000)]);
 }

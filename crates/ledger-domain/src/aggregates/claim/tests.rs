@@ -393,6 +393,7 @@ fn policy_context(holder: CustomerId, periods: Vec<PolicyPeriod>) -> FixedContex
             holder,
             periods,
             premium: None,
+            sold_through: None,
         }),
     )
 }

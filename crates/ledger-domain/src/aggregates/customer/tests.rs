@@ -1062,6 +1062,7 @@ fn issued_to(holder: CustomerId) -> PolicyStanding {
             end: jiff::civil::date(2025, 3, 15),
         }],
         premium: None,
+        sold_through: None,
     })
 }
 

@@ -354,6 +354,7 @@ fn a_policy_stands_as_quoted_until_issued_and_then_with_every_period_it_covered(
             holder: customer(),
             periods: vec![first],
             premium: fold::<Policy>(&[issued()]).premium(),
+            sold_through: None,
         })
     );
     let renewed_policy = fold::<Policy>(&[issued(), renewed()]);
