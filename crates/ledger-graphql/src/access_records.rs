@@ -16,6 +16,7 @@
 //! | `timeline` | a page of `Customer.timeline` (contact summaries, free text) |
 //! | `customerAsOf` | an auditor's point-in-time timeline of the customer |
 //! | `serviceCases`, `claimsPastGuarantee` | each case or claim of the queue page (policy and claim numbers, survey notes) |
+//! | `recorded.serviceCase`, `recorded.claim` | a mutation's answer returned the case or claim (its subject, resolution, numbers), also for a command that changed nothing |
 //! | `serviceCase.customer`, `claim.customer`, `followUp.customer`, `segmentMember.customer`, `recorded.customer` | a nested field returned the customer |
 //! | `segmentMember.name` | a segment member's name |
 //! | `followUp.details` | an enquiry's name, mobile, plate and message, when it was matched to a customer |

@@ -37,6 +37,7 @@ use ledger_domain::values::{ClaimNumber, FreeText};
 use uuid::Uuid;
 
 use crate::access::caller;
+use crate::access_records::record_read;
 use crate::customers::{Customer, load_customer};
 use crate::errors::{ApiError, ApiResult};
 use crate::scalars::{Count, Position};
@@ -290,7 +291,10 @@ impl Recorded {
         load_customer(ctx, customer, "recorded.customer").await
     }
 
-    /// The service case the command concerns, after this write.
+    /// The service case the command concerns, after this write. Its subject, resolution and
+    /// numbers are the customer's personal data: reading it is recorded as a read of the
+    /// customer the case names (`recorded.serviceCase`), as the queue's items are, also when
+    /// the command changed nothing.
     async fn service_case(&self, ctx: &Context<'_>) -> ApiResult<Option<ServiceCase>> {
         let Some(case) = self.affected.case else {
             return Ok(None);
@@ -300,10 +304,16 @@ impl Recorded {
             .wait_for(self.executed.position, Some(SERVICE_HISTORY))
             .await?;
         let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
-        Ok(service_history::case(&history, case)?.map(ServiceCase::new))
+        let Some(record) = service_history::case(&history, case)? else {
+            return Ok(None);
+        };
+        record_read(ctx, record.customer, "recorded.serviceCase").await?;
+        Ok(Some(ServiceCase::new(record)))
     }
 
-    /// The claim the command concerns, after this write.
+    /// The claim the command concerns, after this write. Its claim and policy numbers are the
+    /// customer's personal data: reading it is recorded as a read of the customer the claim
+    /// names (`recorded.claim`), as the queue's items are.
     async fn claim(&self, ctx: &Context<'_>) -> ApiResult<Option<Claim>> {
         let Some(number) = &self.affected.claim else {
             return Ok(None);
@@ -313,6 +323,10 @@ impl Recorded {
             .wait_for(self.executed.position, Some(SERVICE_HISTORY))
             .await?;
         let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
-        Ok(service_history::claim(&history, number)?.map(Claim::new))
+        let Some(record) = service_history::claim(&history, number)? else {
+            return Ok(None);
+        };
+        record_read(ctx, record.customer, "recorded.claim").await?;
+        Ok(Some(Claim::new(record)))
     }
 }

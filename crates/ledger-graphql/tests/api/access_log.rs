@@ -243,6 +243,68 @@ async fn no_mutation_can_alter_the_access_log() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_mutations_answer_with_a_case_or_claim_is_a_recorded_read() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("张娜萍", "18733026926").await;
+    let subject_text = "张娜萍咨询 18733026926";
+    let open = format!(
+        r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: CONSULTATION,
+            priority: NORMAL, subject: "{subject_text}", channel: PHONE,
+            deadline: "2030-03-02T08:00:00Z" }}) {{ id }} }}"#
+    );
+    let case = text(&harness.mutate(Role::Agent, &open).await["openServiceCase"]["id"]);
+
+    // Assigned twice to the same person: the second writes no event, and its answer still
+    // shows the case's subject, so it is recorded all the same.
+    let assign = format!(
+        r#"mutation {{ assignServiceCase(input: {{ caseId: "{case}", assignee: "agent-0098" }}) {{
+            eventTypes serviceCase {{ subject }} }} }}"#
+    );
+    for event_types in [json!(["ServiceCaseAssigned"]), json!([])] {
+        let answer = harness.mutate(Role::Supervisor, &assign).await;
+        assert_eq!(answer["assignServiceCase"]["eventTypes"], event_types);
+        assert_eq!(
+            text(&answer["assignServiceCase"]["serviceCase"]["subject"]),
+            subject_text
+        );
+    }
+    let resolve = format!(
+        r#"mutation {{ resolveServiceCase(input: {{ caseId: "{case}", resolution: "已回电" }}) {{
+            serviceCase {{ subject resolution }} }} }}"#
+    );
+    let resolved = harness.mutate(Role::Agent, &resolve).await;
+    assert_eq!(
+        text(&resolved["resolveServiceCase"]["serviceCase"]["resolution"]),
+        "已回电"
+    );
+
+    harness.issue_policy("PDAA2025220100001", &customer).await;
+    let report = format!(
+        r#"mutation {{ reportClaim(input: {{ claimNumber: "RDAA2025220100001",
+            policyNumber: "PDAA2025220100001", customerId: "{customer}",
+            lossOccurredAt: "2025-06-01T08:00:00Z", location: "长春", description: "追尾",
+            reportedVia: PHONE, injuries: false }}) {{ claim {{ number policyNumber }} }} }}"#
+    );
+    let reported = harness.mutate(Role::Agent, &report).await;
+    assert_eq!(
+        text(&reported["reportClaim"]["claim"]["number"]),
+        "RDAA2025220100001"
+    );
+
+    let page = access_log(&harness, json!({ "customer": customer })).await;
+    assert_eq!(
+        entries(&page),
+        [
+            entry(Role::Agent, "recorded.claim"),
+            entry(Role::Agent, "recorded.serviceCase"),
+            entry(Role::Supervisor, "recorded.serviceCase"),
+            entry(Role::Supervisor, "recorded.serviceCase"),
+        ]
+    );
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn subscription_deliveries_are_recorded() {
     let wait = std::time::Duration::from_secs(10);
     let harness = Harness::start().await;
