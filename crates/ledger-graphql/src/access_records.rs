@@ -12,6 +12,7 @@
 //! | operation | when |
 //! |---|---|
 //! | `customer`, `customerByIdentifier` | the root field returned the customer |
+//! | `registerCustomer.identifierOwned`, `addIdentifier.identifierOwned` … | a mutation was refused because the customer holds an identifier it names (`IDENTIFIER_OWNED`, whose message names the holder) |
 //! | `customers` | each customer of a `customers` page (name search, list or segment members) |
 //! | `timeline` | a page of `Customer.timeline` (contact summaries, free text) |
 //! | `customerAsOf` | an auditor's point-in-time timeline of the customer |
@@ -89,7 +90,8 @@ pub struct AccessEntry {
     pub role: Role,
     pub customer_id: ID,
     /// Where the data was read: a root field (`customer`, `customers`), a nested field
-    /// (`timeline`, `serviceCase.customer`) or a subscription delivery (`screenPop`).
+    /// (`timeline`, `serviceCase.customer`), a subscription delivery (`screenPop`) or a
+    /// refusal naming who holds an identifier (`addIdentifier.identifierOwned`).
     pub operation: String,
 }
 

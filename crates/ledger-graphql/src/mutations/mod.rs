@@ -29,11 +29,11 @@ mod service_case;
 
 use async_graphql::{Context, ID, MergedObject, Object};
 use ledger_app::names::SERVICE_HISTORY;
-use ledger_app::{CommandMeta, Executed};
-use ledger_domain::ValidationError;
+use ledger_app::{CommandError, CommandMeta, Executed};
 use ledger_domain::commands::Command;
 use ledger_domain::ids::{CaseId, CustomerId, EventId, StaffId};
 use ledger_domain::values::{ClaimNumber, FreeText};
+use ledger_domain::{DomainError, ValidationError};
 use uuid::Uuid;
 
 use crate::access::caller;
@@ -211,12 +211,28 @@ pub async fn run<I: CommandInput>(
         expected_version: expected_version.map(|version| version.0),
         ..CommandMeta::by(actor)
     };
-    let executed = state(ctx)?
-        .ledger
-        .execute(command.into(), meta)
-        .await
-        .map_err(|error| in_the_input(error.into()))?;
+    let executed = match state(ctx)?.ledger.execute(command.into(), meta).await {
+        Ok(executed) => executed,
+        Err(error) => {
+            record_identifier_owner(ctx, &error).await?;
+            return Err(in_the_input(error.into()));
+        }
+    };
     Ok(Recorded { executed, affected })
+}
+
+/// An `IDENTIFIER_OWNED` refusal names the customer who holds the identifier the caller typed:
+/// the answer `customerByIdentifier` gives, so it is recorded as that read is, as a read of the
+/// holder, through the mutation (`addIdentifier.identifierOwned`). The message stays: agents
+/// need the holder to merge a duplicate. A refusal that cannot be recorded is `UNAVAILABLE`.
+async fn record_identifier_owner(ctx: &Context<'_>, error: &CommandError) -> ApiResult<()> {
+    let CommandError::Domain(DomainError::IdentifierOwned { owner, .. }) = error else {
+        return Ok(());
+    };
+    let owner = CustomerId::parse("owner", owner)
+        .map_err(|error| ApiError::unavailable("identifier owner", &error))?;
+    let operation = format!("{}.identifierOwned", ctx.item.node.name.node);
+    record_read(ctx, owner, &operation).await
 }
 
 /// A domain rule's error names the command's field as the domain spells it (`premium`,

@@ -305,6 +305,53 @@ async fn a_mutations_answer_with_a_case_or_claim_is_a_recorded_read() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_naming_who_holds_an_identifier_is_a_recorded_read_of_the_holder() {
+    let harness = Harness::start().await;
+    let (other, _) = harness.register("张三", "13800138000").await;
+    let (holder, _) = harness.register("李四", "13900139000").await;
+    let id_card = format!(
+        r#"mutation {{ addIdentifier(input: {{ customerId: "{holder}",
+            identifier: {{ kind: ID_CARD, value: "220112198011208965" }} }}) {{ position }} }}"#
+    );
+    harness.mutate(Role::Agent, &id_card).await;
+
+    // The agent types the holder's ID card number for another customer, then registers a
+    // customer with the holder's mobile: both refusals name the holder, as agents need them
+    // to, and each is recorded as a read of the holder's identifier.
+    let taken_id_card = id_card.replace(&holder, &other);
+    let taken_mobile = r#"mutation { registerCustomer(input: { kind: INDIVIDUAL, name: "王五",
+        identifiers: [{ kind: MOBILE, value: "13900139000" }] }) { id } }"#;
+    for (mutation, value) in [
+        (taken_id_card.as_str(), "220112198011208965"),
+        (taken_mobile, "13900139000"),
+    ] {
+        let refused = harness.run(Role::Agent, mutation).await;
+        assert_eq!(codes(&refused), ["REJECTED"], "{:?}", refused.errors);
+        assert_eq!(
+            extension(&refused.errors[0], "reason").as_deref(),
+            Some("IDENTIFIER_OWNED")
+        );
+        let message = &refused.errors[0].message;
+        assert!(
+            message.contains(value) && message.contains(&holder),
+            "{message}"
+        );
+    }
+
+    let page = access_log(&harness, json!({ "customer": holder })).await;
+    assert_eq!(
+        entries(&page),
+        [
+            entry(Role::Agent, "registerCustomer.identifierOwned"),
+            entry(Role::Agent, "addIdentifier.identifierOwned"),
+        ]
+    );
+    let page = access_log(&harness, json!({ "customer": other })).await;
+    assert!(entries(&page).is_empty(), "{page}");
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn subscription_deliveries_are_recorded() {
     let wait = std::time::Duration::from_secs(10);
     let harness = Harness::start().await;
