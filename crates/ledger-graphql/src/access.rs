@@ -36,6 +36,9 @@
 //!   notice, campaigns) until integrators have a role of their own.
 
 use async_graphql::{Context, Guard};
+use ledger_domain::aggregates::{Aggregate, Claim, Policy};
+use ledger_domain::ids::StreamId;
+use ledger_domain::values::{Identifier, IdentifierKind};
 
 use crate::errors::ApiError;
 
@@ -245,9 +248,49 @@ pub fn shown_text(text: Option<&ledger_domain::values::FreeText>, masked: bool) 
     })
 }
 
+/// An identifier's value as a caller sees it: through the domain's mask for analysts
+/// (`***************9999` for a claim number), [`MASKED_TEXT`] should it not parse.
+pub fn shown_identifier(kind: IdentifierKind, value: &str, masked: bool) -> String {
+    if !masked {
+        return value.to_owned();
+    }
+    Identifier::parse("value", kind, value)
+        .map_or_else(|_| MASKED_TEXT.to_owned(), |identifier| identifier.mask())
+}
+
+/// A stream's name as a caller sees it. A policy's and a claim's streams are named by their
+/// numbers (`claim-CXA2026220100009999`), which analysts see masked like every other place
+/// they show (`claim-***************9999`); the other streams are named by ids they see as
+/// they are.
+pub fn shown_stream(stream: &StreamId, masked: bool) -> String {
+    let kind = match stream.category() {
+        Policy::CATEGORY => IdentifierKind::PolicyNumber,
+        Claim::CATEGORY => IdentifierKind::ClaimNumber,
+        _ => return stream.to_string(),
+    };
+    match stream.as_str().split_once('-') {
+        Some((category, number)) if masked => {
+            format!("{category}-{}", shown_identifier(kind, number, masked))
+        }
+        _ => stream.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policys_and_a_claims_stream_show_their_numbers_masked() {
+        let stream = |name: &str| StreamId::parse("stream", name).unwrap();
+        let claim = stream("claim-CXA2026220100009999");
+        assert_eq!(shown_stream(&claim, true), "claim-***************9999");
+        assert_eq!(shown_stream(&claim, false), "claim-CXA2026220100009999");
+        let policy = stream("policy-PXA2026220100001234");
+        assert_eq!(shown_stream(&policy, true), "policy-***************1234");
+        let customer = stream("customer-0190a5e2-8c3b-7d4e-9f00-00000000c001");
+        assert_eq!(shown_stream(&customer, true), customer.as_str());
+    }
 
     #[test]
     fn the_table_names_each_field_once() {

@@ -15,7 +15,7 @@ use ledger_domain::projection::MemoryState;
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, RecordedEvent, SledEventLog};
 
-use crate::access::{RootAccess, masked};
+use crate::access::{RootAccess, masked, shown_stream};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult};
@@ -70,8 +70,10 @@ impl LedgerEvent {
         ID(self.record.event.event_id.to_string())
     }
 
-    async fn stream(&self) -> &str {
-        self.record.stream.as_str()
+    /// The stream the event went to; a policy's or claim's number in it is masked for a caller
+    /// who sees numbers masked, as everywhere else.
+    async fn stream(&self, ctx: &Context<'_>) -> String {
+        shown_stream(&self.record.stream, masked(ctx))
     }
 
     /// 1-based index of the event within its stream.

@@ -32,7 +32,7 @@ use ledger_domain::events::{ContactRecorded, Event, Payload};
 use ledger_domain::ids::{CustomerId, StaffId};
 use ledger_store::{EventLog, RecordedEvent, StoreFailure, Subscription as LogSubscription};
 
-use crate::access::{Caller, RootAccess, caller, masked, require};
+use crate::access::{Caller, RootAccess, caller, masked, require, shown_stream};
 use crate::access_records::record_for;
 use crate::audit::{LedgerEvent, check_event_types, not_past_head};
 use crate::customers::Customer;
@@ -85,8 +85,10 @@ impl CustomerActivity {
         &self.record.event.event_type
     }
 
-    async fn stream(&self) -> &str {
-        self.record.stream.as_str()
+    /// The stream the event went to; a policy's or claim's number in it is masked for
+    /// analysts.
+    async fn stream(&self, ctx: &Context<'_>) -> String {
+        shown_stream(&self.record.stream, masked(ctx))
     }
 
     async fn occurred_at(&self) -> DateTime {

@@ -36,7 +36,7 @@ use ledger_domain::values::{ClaimNumber, FreeText};
 use ledger_domain::{DomainError, ValidationError};
 use uuid::Uuid;
 
-use crate::access::caller;
+use crate::access::{caller, masked, shown_stream};
 use crate::access_records::record_read;
 use crate::customers::{Customer, load_customer};
 use crate::errors::{ApiError, ApiResult};
@@ -279,9 +279,10 @@ impl Recorded {
         self.executed.duplicate
     }
 
-    /// The stream the events went to: `customer-…`, `claim-…`, `case-…`.
-    async fn stream(&self) -> &str {
-        self.executed.stream.as_str()
+    /// The stream the events went to: `customer-…`, `claim-…`, `case-…` (a policy's or claim's
+    /// number masked for a caller who sees numbers masked).
+    async fn stream(&self, ctx: &Context<'_>) -> String {
+        shown_stream(&self.executed.stream, masked(ctx))
     }
 
     /// The event types appended (empty for a retry or a command that changed nothing).

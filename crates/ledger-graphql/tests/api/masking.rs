@@ -2,7 +2,7 @@
 
 use ledger_graphql::Role;
 
-use crate::support::{Harness, codes, data, text};
+use crate::support::{Harness, caller, codes, data, next_within, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_analyst_sees_masked_numbers_names_and_summaries() {
@@ -81,5 +81,52 @@ async fn the_analyst_cannot_look_customers_up_by_personal_data() {
     let listing = r#"{ customers(first: 5) { edges { node { name } } } }"#;
     let response = harness.run(Role::Analyst, listing).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_analyst_sees_a_policys_and_a_claims_stream_with_its_number_masked() {
+    let wait = std::time::Duration::from_secs(10);
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("张三", "13800138000").await;
+    let activity = format!(
+        r#"subscription {{ customerActivity(customerId: "{customer}") {{ eventType stream }} }}"#
+    );
+    let mut analyst = harness
+        .schema
+        .execute_stream(async_graphql::Request::new(activity.clone()).data(caller(Role::Analyst)));
+    let mut agent = harness
+        .schema
+        .execute_stream(async_graphql::Request::new(activity).data(caller(Role::Agent)));
+    // Both subscriptions start (they subscribe when first polled) before anything is written.
+    let silence = std::time::Duration::from_millis(500);
+    assert!(next_within(&mut analyst, silence).await.is_none());
+    assert!(next_within(&mut agent, silence).await.is_none());
+
+    harness.issue_policy("PDAA2025220100001", &customer).await;
+    let report = format!(
+        r#"mutation {{ reportClaim(input: {{ claimNumber: "RDAA2025220100001",
+            policyNumber: "PDAA2025220100001", customerId: "{customer}",
+            lossOccurredAt: "2025-06-01T08:00:00Z", location: "长春", description: "追尾",
+            reportedVia: PHONE, injuries: false }}) {{ position }} }}"#
+    );
+    harness.mutate(Role::Agent, &report).await;
+
+    for (feed, streams) in [
+        (
+            &mut analyst,
+            ["policy-*************0001", "claim-*************0001"],
+        ),
+        (
+            &mut agent,
+            ["policy-PDAA2025220100001", "claim-RDAA2025220100001"],
+        ),
+    ] {
+        for stream in streams {
+            let delivered = next_within(feed, wait).await.expect("a delivery");
+            assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
+            assert_eq!(text(&data(delivered)["customerActivity"]["stream"]), stream);
+        }
+    }
     harness.close().await;
 }
