@@ -19,13 +19,15 @@ use ledger_domain::aggregates::{
     ServiceCase,
 };
 use ledger_domain::commands::{
-    ClaimCommand, Command, CustomerCommand, EnquiryCommand, EraseCustomer, PolicyCommand,
+    CampaignCommand, ClaimCommand, Command, CustomerCommand, EnquiryCommand, EraseCustomer,
+    PolicyCommand,
 };
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
     CampaignId, CaseId, ContactId, CorrelationId, CustomerId, EnquiryId, EventId, Position,
     StaffId, StreamId,
 };
+use ledger_domain::kinds::CampaignResponse;
 use ledger_domain::values::{Channel, ClaimNumber, Identifier, PolicyNumber};
 use ledger_domain::{DomainError, ValidationError};
 use ledger_store::limits::READ_PAGE_MAX;
@@ -146,10 +148,19 @@ impl From<StoreFailure> for CommandError {
     }
 }
 
-/// Serialises the commands that claim identifiers, so two registrations of the same phone
-/// number cannot both pass the ownership check (one process owns the store; sled locks it).
+/// Serialises the commands of one kind that a read model must see one after another: those
+/// that claim identifiers, so two registrations of the same phone number cannot both pass the
+/// ownership check, and purchase responses, so two campaigns cannot both win one sale (one
+/// process owns the store; sled locks it).
 #[derive(Debug, Default)]
-pub struct IdentifierGate(Mutex<()>);
+pub struct Gate(Mutex<()>);
+
+/// The gates of [`Gate`]: one per kind of command decided one at a time.
+#[derive(Debug, Default)]
+pub struct Gates {
+    pub identifiers: Gate,
+    pub purchases: Gate,
+}
 
 /// Whether `command` is a contact naming an enquiry: who sent a known customer's enquiry is
 /// known from the marketing read model only, which must have applied the head to tell.
@@ -161,6 +172,18 @@ fn names_enquiry(command: &Command) -> bool {
         Command::Enquiry(EnquiryCommand::EraseEnquiry(_)) => true,
         _ => false,
     }
+}
+
+/// Whether `command` is a purchase response naming a policy: which campaign an earlier
+/// response credited with the policy's sale is known from the marketing read model only, which
+/// must have applied the head (every earlier purchase, see [`Gates`]) to tell.
+fn names_purchase(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Campaign(CampaignCommand::RecordCampaignResponse(response))
+            if response.response == CampaignResponse::Purchased
+                && response.policy_number.is_some()
+    )
 }
 
 /// Whether `command` gives a customer an identifier (a registered one, or the number of a
@@ -306,6 +329,13 @@ impl DecisionContext for Context<'_> {
     /// An anonymous enquiry is on its own stream; a known customer's on that customer's, which
     /// only the marketing read model can name (`execute_command` waited for it to apply the
     /// head).
+    /// From the marketing read model (`execute_command` waited for it to apply the head, under
+    /// the purchases' gate).
+    fn sale_credited_to(&self, number: &PolicyNumber) -> Option<CampaignId> {
+        let marketing = self.ledger.runner().reader(crate::names::MARKETING).ok()?;
+        marketing::sale_credited_to(&marketing, number).ok()?
+    }
+
     fn enquiry(&self, enquiry: EnquiryId) -> Option<EnquiryStanding> {
         let own: Enquiry = self.fold(&enquiry_stream(enquiry, None))?;
         if own.is_received() {
@@ -493,9 +523,17 @@ impl Ledger {
             return self.original_outcome(&command, &meta, first, position);
         }
         let _gate = if claims_identifiers(&command) {
-            let guard = self.identifier_gate().0.lock().await;
+            let guard = self.gates().identifiers.0.lock().await;
             // The directory must know every identifier claimed so far before we decide.
             self.directory_at_head().await?;
+            Some(guard)
+        } else {
+            None
+        };
+        let _purchase_gate = if names_purchase(&command) {
+            let guard = self.gates().purchases.0.lock().await;
+            // The marketing read model must know every sale credited so far.
+            self.marketing_at_head().await?;
             Some(guard)
         } else {
             None

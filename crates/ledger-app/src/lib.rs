@@ -150,7 +150,7 @@ struct Inner {
     log: SledEventLog,
     keys: Arc<personal::KeyRing>,
     runner: ProjectionRunner,
-    gate: commands::IdentifierGate,
+    gates: commands::Gates,
     tree: proofs::LedgerTree,
     segments: segment_service::SegmentService,
     aggregates: aggregate_cache::AggregateCache,
@@ -209,7 +209,7 @@ impl Ledger {
                 log,
                 keys,
                 runner,
-                gate: commands::IdentifierGate::default(),
+                gates: commands::Gates::default(),
                 segments,
                 aggregates: aggregate_cache::AggregateCache::default(),
             }),
@@ -295,8 +295,8 @@ impl Ledger {
         &self.inner.aggregates
     }
 
-    pub(crate) fn identifier_gate(&self) -> &commands::IdentifierGate {
-        &self.inner.gate
+    pub(crate) fn gates(&self) -> &commands::Gates {
+        &self.inner.gates
     }
 
     /// Who holds `identifier` now, according to the customer directory.

@@ -249,6 +249,39 @@ async fn a_sale_is_won_in_one_campaign_and_its_refund_goes_there() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_sale_a_purchase_response_won_is_not_won_again_in_another_campaign() {
+    let harness = Harness::start().await;
+    let (holder, _) = harness.register("张三", "13800138000").await;
+    launch(&harness).await;
+    launch_campaign(&harness, OTHER_CAMPAIGN).await;
+    // Issued through no campaign; CAMPAIGN's purchase response wins the sale.
+    issue_policy(&harness, &holder, "100000", false).await;
+    harness
+        .mutate(
+            Role::Supervisor,
+            &respond(&holder, "PURCHASED", "100000", Some(POLICY)),
+        )
+        .await;
+    // The other campaign's purchase of the same sale is refused: the response is on
+    // CAMPAIGN's stream, which only the marketing read model connects to the policy.
+    let response = harness
+        .run(
+            Role::Supervisor,
+            &respond_in(OTHER_CAMPAIGN, &holder, "PURCHASED", "100000", Some(POLICY)),
+        )
+        .await;
+    assert_invalid(&response, "input.policyNumber");
+    let rule = extension(&response.errors[0], "rule").unwrap_or_default();
+    assert!(
+        rule.contains(&format!("already credited to campaign {CAMPAIGN}")),
+        "{rule}"
+    );
+    let other = figures_of(&harness, OTHER_CAMPAIGN).await;
+    assert_eq!(other["conversions"], Value::from(0));
+    harness.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_renewal_through_the_campaign_adds_its_year_to_the_year_a_purchase_won() {
     let harness = Harness::start().await;
     let (holder, _) = harness.register("张三", "13800138000").await;
