@@ -3,8 +3,9 @@
 //!
 //! Counters and histograms are recorded as requests happen; gauges of the ledger's state are
 //! sampled when `/metrics` is scraped, so they cost nothing between scrapes. Memory stays
-//! bounded without scrapes: [`upkeep`] drains recorded latencies, and operation names beyond
-//! [`OPERATION_LABELS_MAX`] share one label.
+//! bounded without scrapes: [`upkeep`] drains recorded latencies, and operation labels beyond
+//! [`OPERATION_LABELS_MAX`] share one. A request's label is what the schema runs
+//! ([`super::metrics_labels`]), never a name the client sent.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -35,16 +36,13 @@ pub fn handle() -> PrometheusHandle {
 /// grow by 8 bytes a request forever. Five seconds is the exporter's own default.
 pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Distinct operation names that get their own label; requests of any other name are counted
-/// under [`OTHER_OPERATIONS`]. A deployment's clients use a few dozen names; a client inventing
-/// a fresh one per request would otherwise add series, and memory, without end.
+/// Distinct operation labels kept apart; requests of any other are counted under
+/// [`OTHER_OPERATIONS`]. Labels are what the schema runs ([`super::metrics_labels`]), so there
+/// are finitely many, but a client selecting ever-new combinations of root fields would
+/// otherwise add series, and memory, by the thousand.
 pub const OPERATION_LABELS_MAX: usize = 128;
 
-/// The longest operation name used as a label (longer ones count under [`OTHER_OPERATIONS`]),
-/// so the labels kept hold at most `OPERATION_LABELS_MAX` × 128 bytes.
-pub const OPERATION_LABEL_BYTES_MAX: usize = 128;
-
-/// The label of requests whose operation name is not labelled on its own.
+/// The label of requests whose operation label is not kept on its own.
 pub const OTHER_OPERATIONS: &str = "other";
 
 /// Folds recorded latencies into their summaries every [`UPKEEP_INTERVAL`], for as long as the
@@ -61,9 +59,6 @@ pub async fn upkeep() {
 /// The label `operation` is counted under.
 fn operation_label(operation: &str) -> String {
     static LABELLED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-    if operation.len() > OPERATION_LABEL_BYTES_MAX {
-        return OTHER_OPERATIONS.to_owned();
-    }
     // A panic cannot leave the set half-changed, so a lock poisoned by one is still sound.
     let mut labelled = LABELLED
         .get_or_init(Mutex::default)
@@ -79,7 +74,8 @@ fn operation_label(operation: &str) -> String {
     operation.to_owned()
 }
 
-/// Records one GraphQL request.
+/// Records one GraphQL request under its `operation` label ([`super::metrics_labels::label`],
+/// never a name the client sent: `/metrics` needs no token).
 pub fn record_request(operation: &str, seconds: f64, ok: bool) {
     let operation = operation_label(operation);
     let outcome = if ok { "ok" } else { "error" };
@@ -116,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operation_labels_are_bounded_in_number_and_length() {
+    fn operation_labels_are_bounded_in_number() {
         let kept = operation_label("AgentScreen");
         for fresh in 0..OPERATION_LABELS_MAX {
             operation_label(&format!("Fresh{fresh}"));
@@ -127,7 +123,5 @@ mod tests {
             kept,
             "a labelled name keeps its label"
         );
-        let long = "L".repeat(OPERATION_LABEL_BYTES_MAX + 1);
-        assert_eq!(operation_label(&long), OTHER_OPERATIONS);
     }
 }

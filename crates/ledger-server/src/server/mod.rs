@@ -7,7 +7,7 @@
 //! | `POST /graphql`, `GET /graphql` | GraphQL (GET for queries only) |
 //! | `GET /graphql/ws` | subscriptions over `graphql-transport-ws` |
 //! | `GET /livez`, `GET /readyz` | liveness; readiness (projections caught up, Merkle tree built, store healthy) |
-//! | `GET /metrics` | Prometheus text format |
+//! | `GET /metrics` | Prometheus text format (requests labelled by what the schema runs, [`metrics_labels`]) |
 //!
 //! Every GraphQL request needs a bearer token; the caller it names goes into the request data,
 //! with `X-Ledger-Consistent-With: <position>` as [`ConsistentWith`] for read-your-writes.
@@ -22,6 +22,7 @@
 pub mod assets;
 pub mod auth;
 pub mod metrics;
+pub mod metrics_labels;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -283,18 +284,8 @@ fn request_data(state: &AppState, headers: &HeaderMap) -> Result<RequestContext,
     Ok(context)
 }
 
-fn operation_label(request: &BatchRequest) -> String {
-    match request {
-        BatchRequest::Single(request) => request
-            .operation_name
-            .clone()
-            .unwrap_or_else(|| "anonymous".into()),
-        BatchRequest::Batch(requests) => format!("batch[{}]", requests.len()),
-    }
-}
-
 async fn execute(state: &AppState, context: RequestContext, request: BatchRequest) -> Response {
-    let label = operation_label(&request);
+    let label = metrics_labels::label(&request);
     let started = Instant::now();
     let mut request = request;
     for single in request.iter_mut() {
