@@ -14,6 +14,7 @@ mod integrator;
 mod kill_loop;
 mod leaks;
 mod live;
+mod privacy;
 mod proofs;
 mod recovery;
 mod server;

@@ -78,6 +78,13 @@ impl Command {
             | Self::Erase(_) => true,
         }
     }
+
+    /// Whether the command opens the data directory when it is there: those that read an
+    /// existing ledger, and those that start one.
+    fn opens_the_data_directory(&self, matches: &ArgMatches) -> bool {
+        matches!(self, Self::Serve(_) | Self::Seed(_) | Self::Import(_))
+            || self.reads_an_existing_ledger(matches)
+    }
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -89,6 +96,11 @@ pub fn main() -> ExitCode {
     {
         eprintln!("error: {}", error_text(&error));
         return ExitCode::FAILURE;
+    }
+    // Said, not changed: how the data directory is shared is the operator's decision. A
+    // command that makes it makes it its owner's only (`data_directory::create`).
+    if cli.command.opens_the_data_directory(&matches) {
+        crate::data_directory::warn_if_open_to_others(&cli.data);
     }
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -1,7 +1,7 @@
 //! `contact-ledger export`: the ledger (or a range of positions) as NDJSON in the export form.
 //!
 //! Output to a file is written beside it and renamed into place when complete, so a failed
-//! export never leaves a file that looks whole.
+//! export never leaves a file that looks whole; the file is its owner's only (0600).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
         Some(path) => {
             let partial = partial_path(path);
-            let file = std::fs::File::create(&partial).with_context(|| {
+            let file = create_owner_only(&partial).with_context(|| {
                 format!(
                     "--output: cannot write the export to {} (written first as {})",
                     path.display(),
@@ -158,6 +158,27 @@ fn resolved_path(path: &Path) -> Option<PathBuf> {
         existing = existing.parent()?;
     }
 }
+
+/// Creates (or empties) the file at `path`, readable and writable by its owner only: an export
+/// holds personal data sealed, and every fact around it (who called when, about which policy
+/// and claim) in the clear. A file left by an earlier export that failed keeps no wider mode.
+fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(EXPORT_FILE_MODE);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(EXPORT_FILE_MODE))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+/// The mode of an export written to a file: its owner's only.
+pub const EXPORT_FILE_MODE: u32 = 0o600;
 
 /// Where an export to `path` is written until it is complete: beside it, its name and
 /// `.partial`.

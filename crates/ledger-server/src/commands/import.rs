@@ -83,6 +83,7 @@ pub async fn run(
         .take_while(|directory| !directory.as_os_str().is_empty() && !directory.exists())
         .last()
         .map(Path::to_owned);
+    let made = created.is_some();
     let mut wrote = false;
     let imported = import(data, keys, args, &mut wrote).await;
     if let Some(created) = created.filter(|_| !wrote)
@@ -97,6 +98,10 @@ pub async fn run(
             )
         })?;
     }
+    // A data directory the import made (and kept) is its owner's only, its files included.
+    if made && data.exists() {
+        crate::data_directory::restrict_to_owner(data)?;
+    }
     imported
 }
 
@@ -107,6 +112,7 @@ async fn import(
     args: Args,
     wrote: &mut bool,
 ) -> anyhow::Result<ExitCode> {
+    crate::data_directory::create(data)?;
     let store = open_store(data)?;
     let mut problems = Problems::default();
     let input = if args.csv {

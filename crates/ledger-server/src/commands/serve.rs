@@ -189,7 +189,7 @@ struct Started {
     checkpoint_key: Option<ledger_proof::SigningKey>,
 }
 
-/// Opens the ledger in `data` (made if missing) and takes the address, with the config found
+/// Opens the ledger in `data` (made if missing, its owner's only) and takes the address, with the config found
 /// at `config_path` or a new one.
 async fn start(
     data: &Path,
@@ -197,7 +197,7 @@ async fn start(
     args: &Args,
     config_path: &Path,
 ) -> anyhow::Result<Started> {
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let made = crate::data_directory::create(data)?;
     // A config that is there is checked before the (long) open; a new one is written, and its
     // tokens printed, only once the ledger has opened and the address is taken, so a server
     // that never starts (a damaged ledger, a wrong key, a busy port) leaves no secrets behind.
@@ -214,6 +214,9 @@ async fn start(
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     super::remove_interrupted_spools(data)?;
+    if made {
+        crate::data_directory::restrict_to_owner(data)?;
+    }
     let listen = args.listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
