@@ -20,8 +20,8 @@
 //! | `recorded.serviceCase`, `recorded.claim` | a mutation's answer returned the case or claim (its subject, resolution, numbers), also for a command that changed nothing |
 //! | `serviceCase.customer`, `claim.customer`, `followUp.customer`, `segmentMember.customer`, `recorded.customer` | a nested field returned the customer |
 //! | `segmentMember.name` | a segment member's name |
-//! | `followUp.details` | an enquiry's name, mobile, plate and message, when it was matched to a customer |
-//! | `ledgerEvent.payload` | each customer an event concerns, when its payload is read (`events`, `ledgerEvents`) |
+//! | `followUp.details` | an enquiry's name, mobile, plate and message: for the customer it was matched to, or, a lead from nobody known, for each customer whose contact names it (`marketing::customers_of_enquiry`, the customers its erasure follows); a lead nobody's contact names records nothing |
+//! | `ledgerEvent.payload` | each customer an event concerns, when its payload is read (`events`, `ledgerEvents`); an `OnlineEnquiryReceived` concerns its sender, or, from nobody known, each customer whose contact names it, as for `followUp.details` |
 //! | `customerActivity`, `screenPop` | each subscription delivery, for the customer it is about |
 //!
 //! Recording is part of the read: if the access log cannot take the record (a failed commit, or

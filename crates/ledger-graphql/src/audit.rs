@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use ledger_app::names::CUSTOMER_TIMELINE;
-use ledger_domain::events::CATALOGUE;
+use ledger_domain::events::{CATALOGUE, Event};
 use ledger_domain::ids::{CustomerId, StreamId};
 use ledger_domain::projection::MemoryState;
 use ledger_store::limits::READ_PAGE_MAX;
@@ -19,6 +19,7 @@ use crate::access::{RootAccess, masked, shown_stream};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
 use crate::errors::{ApiError, ApiResult};
+use crate::marketing::customers_of_enquiry;
 use crate::proofs::{on_tree, proof_error};
 use crate::scalars::{Count, DateTime, Position, int};
 use crate::state::{ApiState, state};
@@ -121,10 +122,12 @@ impl LedgerEvent {
     }
 
     /// The payload as JSON, in the event interchange's shape. Reading it is recorded as a read
-    /// of each customer the event concerns (operation `ledgerEvent.payload`).
+    /// of each customer the event concerns (operation `ledgerEvent.payload`); an online
+    /// enquiry's concerns its sender, or, from nobody known, each customer whose contact names
+    /// it (the lead is erased with them).
     async fn payload(&self, ctx: &Context<'_>) -> ApiResult<serde_json::Value> {
         let event = ledger_app::runner::decode(state(ctx)?.ledger.keys(), &self.record)?;
-        for customer in event.customer_ids() {
+        for customer in concerned_customers(ctx, &event, self.record.position).await? {
             record_read(ctx, customer, "ledgerEvent.payload").await?;
         }
         Ok(event.to_json())
@@ -139,6 +142,25 @@ impl LedgerEvent {
     async fn hash(&self) -> String {
         hex_string(&self.record.hash)
     }
+}
+
+/// The customers whose personal data the event at `position` holds, each once: those it
+/// names, and for an online enquiry the customers it is (see
+/// [`crate::marketing::customers_of_enquiry`]), which a lead from nobody known does not name.
+async fn concerned_customers(
+    ctx: &Context<'_>,
+    event: &Event,
+    position: ledger_domain::ids::Position,
+) -> ApiResult<Vec<CustomerId>> {
+    let mut customers = event.customer_ids();
+    if let Event::OnlineEnquiryReceived(enquiry) = event {
+        for customer in customers_of_enquiry(ctx, enquiry.enquiry_id, position).await? {
+            if !customers.contains(&customer) {
+                customers.push(customer);
+            }
+        }
+    }
+    Ok(customers)
 }
 
 fn hex_string(bytes: &[u8]) -> String {

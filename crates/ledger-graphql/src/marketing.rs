@@ -16,7 +16,7 @@ use async_graphql::{
 };
 use jiff::Timestamp;
 use ledger_app::names::MARKETING;
-use ledger_domain::ids::CampaignId;
+use ledger_domain::ids::{CampaignId, CustomerId, EnquiryId};
 use ledger_domain::values::{Identifier, IdentifierKind};
 use ledger_store::EventLog;
 
@@ -342,8 +342,10 @@ impl FollowUp {
 
     /// What the person left with the web shop, to call them back: read from the enquiry's
     /// sealed event, so an erased enquiry's details read as erased. Masked for analysts. A
-    /// caller who sees them unmasked is recorded as reading the matched customer's personal
-    /// data (`followUp.details`); a lead from nobody known has no customer to record it under.
+    /// caller who sees them unmasked is recorded as reading the personal data of each customer
+    /// the enquiry is (`followUp.details`): the matched customer, or for a lead from nobody
+    /// known each customer whose contact names it (the lead erased with them); a lead nobody's
+    /// contact names has no customer to record it under.
     async fn details(&self, ctx: &Context<'_>) -> ApiResult<EnquiryDetails> {
         let state = state(ctx)?;
         let position = self.enquiry.received_position;
@@ -376,10 +378,11 @@ impl FollowUp {
             return Ok(EnquiryDetails::redacted());
         }
         let masked = masked(ctx);
-        if let Some(customer) = self.enquiry.customer
-            && !masked
-        {
-            record_read(ctx, customer, "followUp.details").await?;
+        if !masked {
+            let customers = customers_of_enquiry(ctx, self.enquiry.id, position).await?;
+            for customer in customers {
+                record_read(ctx, customer, "followUp.details").await?;
+            }
         }
         let shown = |kind: IdentifierKind, value: &str| {
             if masked {
@@ -400,6 +403,22 @@ impl FollowUp {
             erased: false,
         })
     }
+}
+
+/// The customers whose personal data the online enquiry `enquiry` (received at `position`)
+/// holds, a reader of its details reads: its sender, or the customers whose contacts name a
+/// lead from nobody known (`marketing::customers_of_enquiry`, the rule its erasure follows).
+/// Waits for the read model to have folded the log up to the enquiry (a subscription delivers
+/// it as soon as it is written), so that at least the links written before it count.
+pub(crate) async fn customers_of_enquiry(
+    ctx: &Context<'_>,
+    enquiry: EnquiryId,
+    position: ledger_domain::ids::Position,
+) -> ApiResult<Vec<CustomerId>> {
+    let state = state(ctx)?;
+    state.wait_for(position, Some(MARKETING)).await?;
+    let records = state.read_model(ctx, MARKETING).await?;
+    Ok(::marketing::customers_of_enquiry(&records, enquiry)?)
 }
 
 /// What a person left with an online enquiry.

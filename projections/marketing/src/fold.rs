@@ -31,7 +31,7 @@ impl Marketing {
 
     /// The layout version of what `apply` writes; bump it when the layout or a derivation
     /// changes, so the runner rebuilds.
-    pub const VERSION: u32 = 5;
+    pub const VERSION: u32 = 6;
 }
 
 impl Projection for Marketing {
@@ -435,10 +435,8 @@ fn customer_erased(
                     describe(&key)
                 ))
             })?;
-        let sender = STATE
-            .read::<EnquiryRecord, _>(state, &keys::enquiry(enquiry))?
-            .map(|record| record.customer);
-        if sender == Some(None) || sender == Some(Some(customer)) {
+        let record: Option<EnquiryRecord> = STATE.read(state, &keys::enquiry(enquiry))?;
+        if record.is_some_and(|record| goes_with(record.customer, customer)) {
             erase_enquiry(state, at, enquiry)?;
         }
     }
@@ -453,6 +451,7 @@ fn tie(
     more: bool,
 ) -> Result<(), StateError> {
     let key = keys::asked(customer, enquiry);
+    let mirror = keys::asker(enquiry, customer);
     let ties: u64 = STATE.read(state, &key)?.unwrap_or(0);
     let ties = if more {
         ties.saturating_add(1)
@@ -461,10 +460,21 @@ fn tie(
     };
     if ties == 0 {
         state.delete(&key);
+        state.delete(&mirror);
         Ok(())
     } else {
-        STATE.write(state, key, &ties)
+        STATE.write(state, key, &ties)?;
+        STATE.write(state, mirror, &ties)
     }
+}
+
+/// Whether an enquiry `sender` sent (`None`: nobody known) holds `customer`'s personal data,
+/// given that `customer` is tied to it: the customer sent it, or it came from nobody known and
+/// a contact of theirs names it. The rule of `ledger_app::erasure::answered_enquiries`, so
+/// what a customer's erasure erases and whose reads an enquiry's details are agree. An
+/// enquiry another known customer sent is theirs, whoever's contact names it.
+pub(crate) fn goes_with(sender: Option<CustomerId>, customer: CustomerId) -> bool {
+    sender.is_none_or(|sender| sender == customer)
 }
 
 /// The enquiry a contact names, in either direction, with the contact's customer and start.

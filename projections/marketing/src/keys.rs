@@ -20,6 +20,7 @@ pub(crate) const CALLBACK: &[u8] = b"callback/";
 pub(crate) const CONTACT: &[u8] = b"contact/";
 pub(crate) const QUEUE: &[u8] = b"queue/";
 pub(crate) const ASKED: &[u8] = b"asked/";
+pub(crate) const ASKERS: &[u8] = b"askers/";
 
 fn join(prefix: &[u8], parts: &[&str]) -> Vec<u8> {
     let mut key = prefix.to_vec();
@@ -81,6 +82,22 @@ pub(crate) fn asked_by(customer: CustomerId) -> Vec<u8> {
 pub(crate) fn asked(customer: CustomerId, enquiry: EnquiryId) -> Vec<u8> {
     let mut key = asked_by(customer);
     key.extend_from_slice(enquiry.to_string().as_bytes());
+    key
+}
+
+/// `askers/{enquiry}/`: the prefix of the customers tied to the enquiry (the mirror of
+/// `asked/`).
+pub(crate) fn askers_of(enquiry: EnquiryId) -> Vec<u8> {
+    let mut key = join(ASKERS, &[&enquiry.to_string()]);
+    key.push(b'/');
+    key
+}
+
+/// `askers/{enquiry}/{customer}`: the same count as `asked/{customer}/{enquiry}`, kept beside
+/// it so the customers of an enquiry are one prefix read.
+pub(crate) fn asker(enquiry: EnquiryId, customer: CustomerId) -> Vec<u8> {
+    let mut key = askers_of(enquiry);
+    key.extend_from_slice(customer.to_string().as_bytes());
     key
 }
 

@@ -14,8 +14,8 @@
 //!   [`CampaignRecord::roi`], [`CampaignRecord::cost_per_conversion`], and an enquiry's age in
 //!   the queue.
 //! - [`query`]: the read side over [`StateRead`](ledger_domain::projection::StateRead):
-//!   [`campaign`], [`campaigns`], [`enquiry`], [`sale_credited_to`], [`callback_queue`],
-//!   returning records and cursor pages of at most [`PAGE_SIZE_MAX`] items.
+//!   [`campaign`], [`campaigns`], [`enquiry`], [`customers_of_enquiry`], [`sale_credited_to`],
+//!   [`callback_queue`], returning records and cursor pages of at most [`PAGE_SIZE_MAX`] items.
 //!
 //! # Key layout
 //!
@@ -30,6 +30,7 @@
 //! | `callback/{enquiry id}/{contact id}` | the contact's `startedAt` | while the contact is an outbound contact naming the enquiry |
 //! | `contact/{contact id}` | the enquiry it names, its customer, whether it is outbound, its `startedAt` | while the contact names an enquiry, in either direction; lets a correction undo the link |
 //! | `asked/{customer id}/{enquiry id}` | how many ties: the customer sent the enquiry, and each of their contacts that names it | while there is one; finds what a customer's erasure takes with it |
+//! | `askers/{enquiry id}/{customer id}` | the same count as `asked/{customer id}/{enquiry id}` | exactly while that entry is there; finds the customers whose personal data an enquiry holds ([`customers_of_enquiry`]) |
 //! | `queue/{received at}/{enquiry id}` | empty | while the enquiry has no call-back and is not erased |
 //!
 //! # Decisions
@@ -83,7 +84,9 @@
 //!   every enquiry whose personal data the ledger erases with the customer's: those the
 //!   customer sent, and those from nobody known that a contact of theirs names (inbound or
 //!   outbound) as last recorded or corrected. An enquiry another known customer sent is theirs
-//!   to erase, whoever's contact names it.
+//!   to erase, whoever's contact names it. The same rule, read from the enquiry's side, gives
+//!   [`customers_of_enquiry`]: the customers a reader of the enquiry's details reads (the API
+//!   records an access to each); it outlives the erasure, as the enquiry was still theirs.
 //! - **Personal data** (the enquirer's name, mobile, plate and message) is not copied: it is
 //!   sealed in the log under the customer's key (or the enquiry's own, when nobody knew who
 //!   asked) and erased with it. An [`EnquiryRecord`]
@@ -103,7 +106,9 @@ mod tests;
 
 pub use fold::Marketing;
 pub use page::{PAGE_SIZE_MAX, Page, QueryError};
-pub use query::{callback_queue, campaign, campaigns, enquiry, sale_credited_to};
+pub use query::{
+    callback_queue, campaign, campaigns, customers_of_enquiry, enquiry, sale_credited_to,
+};
 pub use records::{
     CampaignClosing, CampaignPlan, CampaignRecord, CampaignStatus, EnquiryRecord, QueuedEnquiry,
     Roi,

@@ -1,14 +1,14 @@
-//! Reading the marketing projection: campaigns by id and in id order, enquiries by id, the
-//! campaign a policy's latest sale is credited to, and the call-back queue oldest first with
-//! each enquiry's age at the reader's `now`.
+//! Reading the marketing projection: campaigns by id and in id order, enquiries by id and the
+//! customers whose personal data each holds, the campaign a policy's latest sale is credited
+//! to, and the call-back queue oldest first with each enquiry's age at the reader's `now`.
 
 use jiff::Timestamp;
-use ledger_domain::ids::{CampaignId, EnquiryId};
+use ledger_domain::ids::{CampaignId, CustomerId, EnquiryId};
 use ledger_domain::projection::paging::{self, Listing};
 use ledger_domain::projection::{StateError, StateRead};
 use ledger_domain::values::PolicyNumber;
 
-use crate::fold::Sale;
+use crate::fold::{Sale, goes_with};
 use crate::keys;
 use crate::page::{PAGE_SIZE_MAX, Page, QueryError};
 use crate::records::{CampaignRecord, EnquiryRecord, QueuedEnquiry};
@@ -55,6 +55,41 @@ pub fn sale_credited_to(
 /// The online enquiry `id`, if the projection has seen it received.
 pub fn enquiry(state: &dyn StateRead, id: EnquiryId) -> Result<Option<EnquiryRecord>, StateError> {
     STATE.read(state, &keys::enquiry(id))
+}
+
+/// The customers whose personal data the online enquiry `id` holds, in id order: the
+/// customer who sent it, when the web shop knew who asked; else every customer with a contact
+/// that names it (inbound or outbound) as last recorded or corrected, a lead the README treats
+/// as that customer's and erases with them (`ledger_app::erasure::answered_enquiries`). A
+/// reader of the enquiry's details reads theirs. Empty for an enquiry nobody's contact names
+/// and for one the projection has not seen received. An erasure changes nothing here: the
+/// enquiry was still theirs.
+pub fn customers_of_enquiry(
+    state: &dyn StateRead,
+    id: EnquiryId,
+) -> Result<Vec<CustomerId>, StateError> {
+    let Some(record) = enquiry(state, id)? else {
+        return Ok(Vec::new());
+    };
+    let prefix = keys::askers_of(id);
+    let mut customers = Vec::new();
+    for (key, _) in STATE.walk_prefix(state, &prefix)? {
+        let customer = key
+            .get(prefix.len()..)
+            .and_then(|suffix| std::str::from_utf8(suffix).ok())
+            .and_then(|text| CustomerId::parse("", text).ok())
+            .ok_or_else(|| {
+                StateError(format!(
+                    "marketing: {} names no customer of {id}",
+                    describe(&key)
+                ))
+            })?;
+        if goes_with(record.customer, customer) {
+            customers.push(customer);
+        }
+    }
+    customers.sort();
+    Ok(customers)
 }
 
 /// Online enquiries that nobody has called back yet, received at or before `now`, oldest

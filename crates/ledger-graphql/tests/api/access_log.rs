@@ -430,3 +430,90 @@ async fn a_read_that_cannot_be_recorded_is_refused() {
         "close reports the failed commit"
     );
 }
+
+/// A web-shop lead from nobody known that a customer's contact answered is that customer's
+/// (erased with them): reading its name and mobile from the raw event (`events`, the
+/// `ledgerEvents` feed) or from the call-back queue (`followUp.details`) is a recorded read of
+/// the customer. A lead nobody's contact names has no customer to record it under.
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_a_lead_a_customers_contact_answered_is_a_recorded_read_of_the_customer() {
+    let wait = std::time::Duration::from_secs(10);
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("孙七", "13900139007").await;
+    let lead = |mobile: &str| {
+        format!(
+            r#"mutation {{ recordEnquiry(input: {{ channel: WEB, mobile: "{mobile}", name: "孙七",
+                message: "想问续保" }}) {{ id }} }}"#
+        )
+    };
+    let answered =
+        text(&harness.mutate(Role::Agent, &lead("13600136007")).await["recordEnquiry"]["id"]);
+    let unanswered =
+        text(&harness.mutate(Role::Agent, &lead("13600136008")).await["recordEnquiry"]["id"]);
+    // The customer rings about the lead they left before they were known.
+    harness
+        .mutate(
+            Role::Agent,
+            &format!(
+                r#"mutation {{ recordContact(input: {{ customerId: "{customer}", channel: PHONE,
+                direction: INBOUND, agent: "agent-0042", startedAt: "2025-03-02T08:00:00Z",
+                durationSeconds: 60, topic: ENQUIRY, summary: "问咨询进度", outcome: RESOLVED,
+                enquiryId: "{answered}" }}) {{ position }} }}"#
+            ),
+        )
+        .await;
+    assert!(
+        entries(&access_log(&harness, json!({ "customer": customer })).await).is_empty(),
+        "nothing read yet"
+    );
+
+    let events = |enquiry: &str| {
+        format!(r#"{{ events(stream: "enquiry-{enquiry}") {{ edges {{ node {{ payload }} }} }} }}"#)
+    };
+    for (enquiry, mobile) in [(&answered, "13600136007"), (&unanswered, "13600136008")] {
+        let response = harness.run(Role::Auditor, &events(enquiry)).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let payload = &data(response)["events"]["edges"][0]["node"]["payload"];
+        assert_eq!(text(&payload["mobile"]), mobile, "{payload}");
+        assert_eq!(text(&payload["name"]), "孙七", "{payload}");
+    }
+    assert_eq!(
+        entries(&access_log(&harness, json!({ "customer": customer })).await),
+        [entry(Role::Auditor, "ledgerEvent.payload")]
+    );
+
+    // The feed delivers both leads; the answered one's payload is recorded again.
+    let feed = async_graphql::Request::new(
+        r#"subscription { ledgerEvents(afterPosition: "0", types: ["OnlineEnquiryReceived"]) {
+            payload } }"#,
+    )
+    .data(caller(Role::Auditor));
+    let mut feed = harness.schema.execute_stream(feed);
+    for _ in 0..2 {
+        let delivered = next_within(&mut feed, wait).await.expect("a lead");
+        assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
+    }
+    drop(feed);
+
+    // Both leads await a call-back (the customer's call was inbound); the agent reads both.
+    let follow_ups = "{ followUps(first: 10) { edges { node { enquiryId details { mobile } } } } }";
+    let response = harness.run(Role::Agent, follow_ups).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let edges = data(response)["followUps"]["edges"].clone();
+    assert_eq!(edges.as_array().map(Vec::len), Some(2), "{edges}");
+
+    assert_eq!(
+        entries(&access_log(&harness, json!({ "customer": customer })).await),
+        [
+            entry(Role::Agent, "followUp.details"),
+            entry(Role::Auditor, "ledgerEvent.payload"),
+            entry(Role::Auditor, "ledgerEvent.payload"),
+        ]
+    );
+    // Nothing else was recorded for anyone: the unanswered lead has no customer.
+    let agent = access_log(&harness, json!({ "subject": subject(Role::Agent) })).await;
+    assert_eq!(entries(&agent), [entry(Role::Agent, "followUp.details")]);
+    let auditor = access_log(&harness, json!({ "subject": subject(Role::Auditor) })).await;
+    assert_eq!(entries(&auditor).len(), 2, "{auditor}");
+    harness.close().await;
+}

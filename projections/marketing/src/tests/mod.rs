@@ -5,6 +5,7 @@
 mod callbacks;
 mod campaigns;
 mod determinism;
+mod enquiry_customers;
 mod synthetic;
 
 use jiff::Timestamp;
