@@ -2,6 +2,9 @@
 //! the normal append path, then builds every read model as `replay` does (into a new database,
 //! of which only the compact copy is kept).
 //!
+//! It leaves [`DEMO_MARKER_FILE_NAME`] beside the ledger: a demo's customers are synthetic, so
+//! `serve --show-tokens` may print one's mobile.
+//!
 //! Deterministic: the same `--customers`, `--years` and `--seed` give the same bytes and the
 //! same head hash. Ledger time (`recorded_at`) comes from a stepping clock that starts just
 //! after the history ends, so it is deterministic too and never earlier than what it records.
@@ -25,6 +28,15 @@ use crate::progress;
 
 /// Requests handed to the store per bulk append while seeding.
 pub const SEED_CHUNK_REQUESTS: usize = 4096;
+
+/// The file `seed` leaves in the data directory it wrote: the ledger is the synthetic demo, so
+/// `serve --show-tokens` may print one of its customers' mobiles in a working example. A file
+/// and not the config: `seed` writes no config, and a data directory keeps no other note of
+/// how its history came.
+pub const DEMO_MARKER_FILE_NAME: &str = "demo-ledger";
+
+/// The `origin` of every event `seed` writes.
+pub const SYNTHETIC_ORIGIN: &str = "synthetic";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,7 +62,7 @@ fn planned(synthetic: SyntheticEvent) -> (AppendRequest, Event) {
         actor: synthetic.actor,
         correlation_id: None,
         causation_id: None,
-        origin: Some("synthetic".to_owned()),
+        origin: Some(SYNTHETIC_ORIGIN.to_owned()),
         payload: Vec::new(),
     };
     let request = AppendRequest {
@@ -133,6 +145,7 @@ pub async fn run(
         head.hash_hex()
     );
     drop(ring);
+    write_demo_marker(data, &config)?;
     // Every read model now, so a server started next is ready at once; built as `replay`
     // builds them, into a database kept only in its compact copy.
     super::replay::rebuild_every_projection(data, keys).await?;
@@ -140,4 +153,16 @@ pub async fn run(
         crate::data_directory::restrict_to_owner(data)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Leaves [`DEMO_MARKER_FILE_NAME`] in `data`, saying how the demo was generated.
+fn write_demo_marker(data: &Path, config: &SynthConfig) -> anyhow::Result<()> {
+    let path = data.join(DEMO_MARKER_FILE_NAME);
+    let text = format!(
+        "Written by `contact-ledger seed --customers {} --years {} --seed {}`: the customers it \
+         registered are synthetic.\n`serve --show-tokens` prints a working caller lookup with \
+         one of their mobiles only where this file is.\n",
+        config.customers, config.years, config.seed
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }

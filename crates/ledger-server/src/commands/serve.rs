@@ -66,37 +66,64 @@ fn print_tokens(path: &Path, config: &Config, created: bool) {
     }
 }
 
-/// A mobile number some customer in the ledger holds, for the example lookup.
-fn example_mobile(ledger: &Ledger) -> String {
+/// What the example lookup names for a ledger that is not the demo: its customers are real
+/// people, whose numbers do not belong in a terminal or a process log.
+pub const EXAMPLE_MOBILE_PLACEHOLDER: &str = "<the caller's mobile>";
+
+/// The mobile of the first customer of the demo ledger `seed` wrote in `data`, for a working
+/// example lookup; `None` for any other ledger, whose customers are not opened. A demo is known
+/// by two marks: `seed`'s file in the data directory ([`super::seed::DEMO_MARKER_FILE_NAME`]),
+/// and the registration's origin, the generator's ([`super::seed::SYNTHETIC_ORIGIN`]), so
+/// neither a marker left beside a ledger imported later nor an integrator's line claiming that
+/// origin is enough; only a registration of that origin is opened. No access record is made
+/// for it: a synthetic customer is nobody.
+fn demo_mobile(data: &Path, ledger: &Ledger) -> Option<String> {
+    if !data.join(super::seed::DEMO_MARKER_FILE_NAME).is_file() {
+        return None;
+    }
     let first_page = ledger
         .log()
         .read_all(Position(1), ledger_store::limits::READ_PAGE_MAX)
-        .unwrap_or_default();
+        .ok()?;
     first_page
         .iter()
-        .filter(|record| record.event.event_type == "CustomerRegistered")
-        .find_map(
-            |record| match ledger_app::runner::decode(ledger.keys(), record) {
-                Ok(Event::CustomerRegistered(registered)) => registered
-                    .identifiers
-                    .iter()
-                    .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
-                    .map(|identifier| identifier.value().to_owned()),
-                _ => None,
-            },
-        )
-        .unwrap_or_else(|| "13800138000".to_owned())
+        .filter(|record| {
+            record.event.event_type == "CustomerRegistered"
+                && record.event.origin.as_deref() == Some(super::seed::SYNTHETIC_ORIGIN)
+        })
+        .find_map(|record| {
+            let Ok(Event::CustomerRegistered(registered)) =
+                ledger_app::runner::decode(ledger.keys(), record)
+            else {
+                return None;
+            };
+            registered
+                .identifiers
+                .iter()
+                .find(|identifier| identifier.kind() == IdentifierKind::Mobile)
+                .map(|identifier| identifier.value().to_owned())
+        })
+        // An erased customer's mobile reads as erased: nothing to look up.
+        .filter(|mobile| mobile.len() == 11 && mobile.bytes().all(|byte| byte.is_ascii_digit()))
 }
 
-/// Three queries to paste into GraphiQL: an agent's caller lookup, a supervisor's queue and an
-/// auditor's verification.
-fn print_examples(ledger: &Ledger) {
-    let mobile = example_mobile(ledger);
-    let spaced = format!("+86 {} {} {}", &mobile[..3], &mobile[3..7], &mobile[7..]);
+/// Three queries to paste into GraphiQL: an agent's caller lookup, an analyst's segment and an
+/// auditor's verification. The lookup names a customer's number only on the demo ledger.
+fn print_examples(data: &Path, ledger: &Ledger) {
+    let (caller, hint) = match demo_mobile(data, ledger) {
+        Some(mobile) => (
+            format!("+86 {} {} {}", &mobile[..3], &mobile[3..7], &mobile[7..]),
+            "any spelling of the number works",
+        ),
+        None => (
+            EXAMPLE_MOBILE_PLACEHOLDER.to_owned(),
+            "put a customer's mobile in its place, in any spelling",
+        ),
+    };
     println!("Example queries for GraphiQL:");
-    println!("  # agent: who is calling from {spaced}? (any spelling of the number works)");
+    println!("  # agent: who is calling from {caller}? ({hint})");
     println!(
-        "  {{ customerByIdentifier(kind: MOBILE, value: \"{spaced}\") {{ name identifiers {{ kind value }} timeline(first: 10) {{ edges {{ node {{ occurredAt channel title summary }} }} }} }} }}"
+        "  {{ customerByIdentifier(kind: MOBILE, value: \"{caller}\") {{ name identifiers {{ kind value }} timeline(first: 10) {{ edges {{ node {{ occurredAt channel title summary }} }} }} }} }}"
     );
     println!("  # analyst: the key accounts, their share of the book, their largest members");
     println!(
@@ -167,7 +194,7 @@ pub async fn run(
         ),
     }
     if args.show_tokens {
-        print_examples(&ledger);
+        print_examples(data, &ledger);
     }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
