@@ -38,6 +38,7 @@ use ledger_store::{AccessError, AccessFilter, AccessQuery, AccessRead, AccessSta
 
 use crate::access::{Caller, Role, RootAccess, caller};
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::received_cursor;
 use crate::errors::{ApiError, ApiResult, bad_cursor};
 use crate::scalars::DateTime;
 use crate::state::{ApiState, state};
@@ -137,6 +138,7 @@ impl AccessLogQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<AccessEntryConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let filter = match (customer_id, subject) {
             (Some(customer), None) => {
                 AccessFilter::Customer(CustomerId::parse("customerId", &customer)?)

@@ -18,6 +18,7 @@ use ledger_store::{EventLog, RecordedEvent, SledEventLog};
 use crate::access::{RootAccess, masked, shown_stream};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
+use crate::cursor::received_cursor;
 use crate::errors::{ApiError, ApiResult};
 use crate::marketing::customers_of_enquiry;
 use crate::proofs::{on_tree, proof_error};
@@ -273,6 +274,8 @@ impl CustomerAsOf {
         from: Option<DateTime>,
         to: Option<DateTime>,
     ) -> ApiResult<TimelineConnection> {
+        let after = received_cursor(ctx, "after", after)?;
+        let before = received_cursor(ctx, "before", before)?;
         let arguments = TimelineArguments {
             first,
             after,

@@ -9,6 +9,10 @@
 //! never a shorter page. Complexity counts a page at its requested size (capped at the maximum,
 //! so that an oversized request reaches the resolver and gets that clear error).
 //!
+//! Every cursor reaches the caller through `cursor::shown_cursor` (an edge's `cursor`,
+//! `PageInfo`'s), which seals it for a masked caller; resolvers read `after` and `before`
+//! through `cursor::received_cursor`.
+//!
 //! An edge's `node` is non-null, and a node whose selection picks no field for its type (a
 //! union member no fragment names, every field under `@skip`) is `{}`, as the spec's
 //! `ExecuteSelectionSet` gives; see [`NonNullObject`] for why async-graphql alone answers null.
@@ -18,20 +22,43 @@ use std::borrow::Cow;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContextSelectionSet, OutputType, Positioned, ServerResult, SimpleObject, Value,
+    ComplexObject, Context, ContextSelectionSet, OutputType, Positioned, ServerResult,
+    SimpleObject, Value,
 };
 
+use crate::cursor::shown_cursor_opt;
 use crate::errors::{ApiError, ApiResult, page_too_large};
 
 /// Where a page sits in its list, and the cursors to page on from it.
+///
+/// Cursors are opaque: send them back as they came. Those handed to a caller who sees personal
+/// data masked are sealed for that caller's role, and a server without a checkpoint signing key
+/// stops opening them when it restarts: a cursor refused as not one the listing returned means
+/// starting again from the first page.
 #[derive(SimpleObject, Debug, Clone, Default, PartialEq, Eq)]
+#[graphql(complex)]
 pub struct PageInfo {
     pub has_next_page: bool,
     pub has_previous_page: bool,
-    /// Pass as `before` to read the page before this one.
+    /// The read model's cursor; the caller gets it through [`crate::cursor::shown_cursor`].
+    #[graphql(skip)]
     pub start_cursor: Option<String>,
-    /// Pass as `after` to read the page after this one.
+    /// The read model's cursor; the caller gets it through [`crate::cursor::shown_cursor`].
+    #[graphql(skip)]
     pub end_cursor: Option<String>,
+}
+
+#[ComplexObject]
+impl PageInfo {
+    /// Pass as `before` to read the page before this one.
+    async fn start_cursor(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        shown_cursor_opt(ctx, self.start_cursor.as_deref())
+    }
+
+    /// Pass as `after` to read the page after this one.
+    async fn end_cursor(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        shown_cursor_opt(ctx, self.end_cursor.as_deref())
+    }
 }
 
 impl PageInfo {
@@ -57,16 +84,21 @@ macro_rules! connection {
         }
 
         /// One item of the list, and the cursor that pages on from it.
-        #[derive(async_graphql::SimpleObject, Debug)]
-        #[graphql(complex)]
+        #[derive(Debug)]
         pub struct $edge {
+            /// The read model's cursor; the caller gets it through `shown_cursor`.
             pub cursor: String,
-            #[graphql(skip)]
             pub node: $node,
         }
 
-        #[async_graphql::ComplexObject]
+        /// One item of the list, and the cursor that pages on from it.
+        #[async_graphql::Object]
         impl $edge {
+            /// Pass as `after` to read on from this item (opaque: see `PageInfo`).
+            async fn cursor(&self, ctx: &async_graphql::Context<'_>) -> $crate::errors::ApiResult<String> {
+                $crate::cursor::shown_cursor(ctx, &self.cursor)
+            }
+
             async fn node(&self) -> $crate::connection::NonNullObject<'_, $node> {
                 $crate::connection::NonNullObject(&self.node)
             }

@@ -23,6 +23,7 @@ use ledger_domain::values::Identifier;
 use crate::access::{RootAccess, masked, require};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, cost_either_way, page_size};
+use crate::cursor::received_cursor;
 use crate::errors::{ApiError, ApiResult, PageArguments, search_error};
 use crate::performance::{AccountManagerPeriod, Handover};
 use crate::scalars::DateTime;
@@ -241,6 +242,7 @@ impl Customer {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdentifierConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size(
             "first",
             first,
@@ -358,6 +360,8 @@ impl Customer {
         from: Option<DateTime>,
         to: Option<DateTime>,
     ) -> ApiResult<TimelineConnection> {
+        let after = received_cursor(ctx, "after", after)?;
+        let before = received_cursor(ctx, "before", before)?;
         let arguments = TimelineArguments {
             first,
             after,
@@ -384,6 +388,7 @@ impl Customer {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ServiceHistoryConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let history = state(ctx)?.read_model(ctx, SERVICE_HISTORY).await?;
         Ok(service_history(&history, self.record.id, first, after)?)
     }
@@ -432,6 +437,7 @@ impl Customer {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ClaimConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let history = state(ctx)?.read_model(ctx, SERVICE_HISTORY).await?;
         Ok(customer_claims(&history, self.record.id, first, after)?)
     }
@@ -503,6 +509,7 @@ impl CustomerQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CustomerConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, CUSTOMERS_PAGE_DEFAULT, NAME_SEARCH_PAGE_MAX)?;
         if let Some(segment) = &segment {
             if search.is_some() {

@@ -365,8 +365,16 @@ pub fn page_too_large(argument: &str, max: usize) -> ApiError {
     ApiError::validation(argument, format!("a page holds at most {max} items"))
 }
 
+/// A cursor the listing cannot read: altered, from another listing or caller, or (for a masked
+/// caller's sealed cursors, without a checkpoint signing key) from before the server restarted.
 pub fn bad_cursor(argument: &str) -> ApiError {
-    ApiError::validation(argument, "the cursor is not one this listing returned")
+    ApiError::validation(
+        argument,
+        format!(
+            "the cursor is not one this listing returned to this caller (or it is from before \
+             a restart); start again from the first page, without `{argument}`"
+        ),
+    )
 }
 
 /// Shorthand for resolvers: `Result<T, ApiError>`.

@@ -60,6 +60,7 @@ pub mod access_records;
 pub mod analytics;
 pub mod audit;
 pub mod connection;
+pub mod cursor;
 pub mod customers;
 pub mod errors;
 pub mod execution;

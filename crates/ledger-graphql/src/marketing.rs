@@ -24,6 +24,7 @@ use crate::access::{MASKED_TEXT, RootAccess, masked, shown_text};
 use crate::access_records::record_read;
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::received_cursor;
 use crate::customers::{Customer, load_linked_customer, shown_name};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money, Position, int};
@@ -477,6 +478,7 @@ impl MarketingQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CampaignConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, MARKETING).await?;
         let page =
@@ -512,6 +514,7 @@ impl MarketingQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<FollowUpConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, MARKETING_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, MARKETING).await?;
         let page = ::marketing::callback_queue(&records, Timestamp::now(), after.as_deref(), first)

@@ -15,6 +15,7 @@ use ledger_domain::ids::CustomerId;
 use crate::access::RootAccess;
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::received_cursor;
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money, int};
 use crate::state::state;
@@ -208,6 +209,7 @@ impl PerformanceQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<StaffStatsConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, STAFF_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, PERFORMANCE).await?;
         let page = ::performance::agent_stats(&records, from.0, to.0, after.as_deref(), first)
@@ -226,6 +228,7 @@ impl PerformanceQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<StaffStatsConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, STAFF_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, PERFORMANCE).await?;
         let page = ::performance::manager_stats(&records, from.0, to.0, after.as_deref(), first)

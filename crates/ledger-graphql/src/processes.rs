@@ -14,6 +14,7 @@ use ledger_domain::kinds::Title;
 
 use crate::access::RootAccess;
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::{received_cursor, shown_cursor_opt};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{DateTime, int};
 use crate::state::state;
@@ -101,18 +102,22 @@ impl Process {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Option<TrainingCoverage>> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, PROCESSES_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, PROCESSES).await?;
         let coverage =
             ::processes::training_coverage(&records, self.record.id, after.as_deref(), first)
                 .map_err(processes_error)?;
-        Ok(coverage.map(|coverage| TrainingCoverage {
+        let Some(coverage) = coverage else {
+            return Ok(None);
+        };
+        Ok(Some(TrainingCoverage {
             version: int(u64::from(coverage.version)),
             population: int(coverage.population),
             trained_count: int(coverage.trained_count),
             trained: coverage.trained.iter().map(ToString::to_string).collect(),
             untrained: coverage.untrained.iter().map(ToString::to_string).collect(),
-            end_cursor: coverage.end_cursor,
+            end_cursor: shown_cursor_opt(ctx, coverage.end_cursor.as_deref())?,
             has_next_page: coverage.has_next_page,
         }))
     }
@@ -255,6 +260,7 @@ impl ProcessNetwork {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ProcessConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, PROCESSES_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, PROCESSES).await?;
         let page =
@@ -272,6 +278,7 @@ impl ProcessNetwork {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<BrokenLinkConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, PROCESSES_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let records = state(ctx)?.read_model(ctx, PROCESSES).await?;
         let page = ::processes::broken_links(&records, after.as_deref(), first)
@@ -314,6 +321,7 @@ impl ProcessQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ProcessConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, PROCESSES_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let department = department
             .map(|department| Title::parse("department", &department))

@@ -24,6 +24,7 @@ use ledger_domain::values::Channel as DomainChannel;
 use crate::access::{RootAccess, masked, require};
 use crate::analytics::ChannelCount;
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::received_cursor;
 use crate::customers::{Customer, CustomerConnection, load_customer, shown_name};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money};
@@ -483,9 +484,11 @@ impl Segment {
     )]
     async fn members(
         &self,
+        ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<SegmentMemberConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, MEMBERS_PAGE_DEFAULT, MEMBERS_PAGE_MAX)?;
         let page = self
             .snapshot

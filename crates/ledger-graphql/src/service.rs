@@ -21,6 +21,7 @@ use service_history::{
 use crate::access::{MASKED_TEXT, RootAccess, masked, require, shown_text};
 use crate::access_records::record_read;
 use crate::connection::{connection, cost, page_size};
+use crate::cursor::received_cursor;
 use crate::customers::{Customer, load_linked_customer};
 use crate::errors::{ApiResult, PageArguments, history_error};
 use crate::scalars::{Date, DateTime, Money, int};
@@ -551,6 +552,7 @@ impl ServiceQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ServiceCaseConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         if breached_only {
             require(ctx, "serviceCases.breachedOnly")?;
         }
@@ -600,6 +602,7 @@ impl ServiceQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ClaimConnection> {
+        let after = received_cursor(ctx, "after", after)?;
         let first = page_size("first", first, HISTORY_PAGE_DEFAULT, PAGE_SIZE_MAX)?;
         let history = state(ctx)?.read_model(ctx, SERVICE_HISTORY).await?;
         let page = service_history::claims_past_guarantee(

@@ -11,6 +11,7 @@ use ledger_domain::ids::Position;
 use ledger_store::{EventLog, ProjectionSpace};
 use tokio::sync::Semaphore;
 
+use crate::cursor::CursorKey;
 use crate::customers::CustomerLoader;
 use crate::errors::{ApiError, ApiResult};
 use crate::{ApiOptions, ConsistentWith};
@@ -26,6 +27,8 @@ pub struct ApiState {
     pub options: ApiOptions,
     pub customers: DataLoader<CustomerLoader>,
     pub heavy_reads: Arc<Semaphore>,
+    /// What masked callers' cursors are sealed under (see `cursor.rs`).
+    pub cursor_key: CursorKey,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -51,11 +54,13 @@ impl ApiState {
             tokio::spawn,
         )
         .delay(std::time::Duration::ZERO);
+        let cursor_key = CursorKey::for_checkpoint_key(options.checkpoint_key.as_ref());
         Self {
             ledger,
             options,
             customers,
             heavy_reads: Arc::new(Semaphore::new(HEAVY_READS_CONCURRENT_MAX)),
+            cursor_key,
         }
     }
 }

@@ -12,8 +12,8 @@ use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ComplexObject, ContainerType, Context, ContextSelectionSet, ID, Name, Object, OutputType,
-    Positioned, ServerResult, SimpleObject, Value,
+    ContainerType, Context, ContextSelectionSet, ID, Name, Object, OutputType, Positioned,
+    ServerResult, SimpleObject, Value,
 };
 use customer_timeline::{PageRequest, TIMELINE_PAGE_MAX, TimelineFilter};
 use ledger_domain::ids::CustomerId;
@@ -22,6 +22,7 @@ use ledger_domain::values::{Identifier, IdentifierKind};
 
 use crate::access::MASKED_TEXT;
 use crate::connection::{NonNullObject, PageInfo, page_size};
+use crate::cursor::shown_cursor;
 use crate::errors::{ApiError, ApiResult, PageArguments, timeline_error};
 use crate::scalars::{DateTime, Money, Position, int};
 use crate::vocabulary::{Channel, Direction, Topic, to_domain};
@@ -206,19 +207,24 @@ pub struct TimelineConnection {
 }
 
 /// One timeline entry and the cursor that pages on from it.
-#[derive(SimpleObject, Debug)]
-// `serial`, as `TimelineEntry`: its fields never wait.
-#[graphql(serial, complex)]
+#[derive(Debug)]
 pub struct TimelineEdge {
+    /// The read model's cursor; the caller gets it through `shown_cursor`.
     pub cursor: String,
-    #[graphql(skip)]
     pub node: TimelineEntry,
 }
 
-// `node` is `{}`, not async-graphql's `null`, when its selection picks no field (see
-// `NonNullObject`); [`resolve_plain`] does the same on the fast path.
-#[ComplexObject]
+/// One timeline entry and the cursor that pages on from it.
+// `serial`, as `TimelineEntry`: its fields never wait. `node` is `{}`, not async-graphql's
+// `null`, when its selection picks no field (see `NonNullObject`); [`resolve_plain`] does the
+// same on the fast path.
+#[Object(serial)]
 impl TimelineEdge {
+    /// Pass as `after` (or `before`) to read on from this entry (opaque: see `PageInfo`).
+    async fn cursor(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        shown_cursor(ctx, &self.cursor)
+    }
+
     async fn node(&self) -> NonNullObject<'_, TimelineEntry> {
         NonNullObject(&self.node)
     }

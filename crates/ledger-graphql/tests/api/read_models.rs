@@ -463,8 +463,24 @@ async fn a_timeline_page_of_plain_fields_answers_as_one_through_fragments_does()
             page("...Edge at: cursor")
         ),
     ];
+    // An analyst's cursors are sealed with a fresh nonce each time one is resolved, so for
+    // the analyst a cursor is compared as present, not by its text.
+    let comparable = |role: Role, mut answer: Value| {
+        if role == Role::Analyst {
+            for edge in answer["customer"]["timeline"]["edges"]
+                .as_array_mut()
+                .expect("edges")
+            {
+                for key in ["cursor", "at"] {
+                    assert!(edge[key].is_string(), "{edge}");
+                    edge[key] = Value::from("sealed");
+                }
+            }
+        }
+        answer
+    };
     for role in [Role::Agent, Role::Analyst] {
-        let expected = query(&harness, role, &plain).await;
+        let expected = comparable(role, query(&harness, role, &plain).await);
         let edges = expected["customer"]["timeline"]["edges"]
             .as_array()
             .expect("edges");
@@ -475,7 +491,7 @@ async fn a_timeline_page_of_plain_fields_answers_as_one_through_fragments_does()
         assert_eq!(edges[0]["at"], edges[0]["cursor"]);
         for document in &through_fragments {
             assert_eq!(
-                query(&harness, role, document).await,
+                comparable(role, query(&harness, role, document).await),
                 expected,
                 "{role:?}: {document}"
             );
