@@ -456,7 +456,19 @@ pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
 /// Returns an error if the read snapshot was corrupted.
 /// Returns `Ok(Some(snapshot))` if there was nothing written.
 fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
-    let mut candidates = config.get_snapshot_files()?;
+    // contact-ledger: a `snap.*.generating` file is a snapshot whose writing was cut off (the
+    // writer renames it once it is whole and synced), so it is never read: the release read it
+    // as the newest snapshot when it sorted last, and refused to open with `Corruption` after a
+    // process was killed while writing one (sled issues #1527, #1533). The snapshot before it
+    // is still there (old ones are removed only after the rename), and the log covers the rest;
+    // the next snapshot written removes the leftover.
+    let mut candidates: Vec<_> = config
+        .get_snapshot_files()?
+        .into_iter()
+        .filter(|path| {
+            path.extension().map_or(true, |extension| extension != "generating")
+        })
+        .collect();
     if candidates.is_empty() {
         debug!("no previous snapshot found");
         return Ok(None);
