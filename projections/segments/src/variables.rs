@@ -31,7 +31,11 @@ pub enum VariableKind {
         min: Option<i64>,
         max: Option<i64>,
     },
-    Double,
+    /// A number with a fraction; `min` (inclusive) is its lower bound where the metric has one
+    /// (a ratio of amounts that are never negative), checked as an int's bounds are.
+    Double {
+        min: Option<i64>,
+    },
     Bool,
     /// `contacts_90d`: a map from every channel's key ([`channel_key`]) to a count.
     ChannelCounts,
@@ -44,8 +48,8 @@ impl Variable {
         match (self.kind, self.nullable) {
             (VariableKind::Int { .. }, false) => "int",
             (VariableKind::Int { .. }, true) => "int or null",
-            (VariableKind::Double, false) => "double",
-            (VariableKind::Double, true) => "double or null",
+            (VariableKind::Double { .. }, false) => "double",
+            (VariableKind::Double { .. }, true) => "double or null",
             (VariableKind::Bool, false) => "bool",
             (VariableKind::Bool, true) => "bool or null",
             (VariableKind::ChannelCounts, false) => "map(string, int)",
@@ -144,7 +148,8 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "loss_ratio",
-        kind: VariableKind::Double,
+        // Claim payments and premiums are never negative (see AMOUNT_FEN).
+        kind: VariableKind::Double { min: Some(0) },
         nullable: true,
         meaning: "claims_paid_12m_fen / premium_in_force_fen; null without premium in force",
     },

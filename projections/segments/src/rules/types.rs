@@ -79,7 +79,7 @@ struct Known {
 struct Named {
     text: String,
     cel_type: &'static str,
-    /// The bounds of an int (inclusive), where the metric has them.
+    /// The bounds of a number (inclusive), where the metric has them.
     min: Option<i64>,
     max: Option<i64>,
     channel_counts: bool,
@@ -105,7 +105,7 @@ impl Known {
     fn variable(variable: &Variable) -> Self {
         let (cel_type, min, max) = match variable.kind {
             VariableKind::Int { min, max } => (CelType::Int, min, max),
-            VariableKind::Double => (CelType::Double, None, None),
+            VariableKind::Double { min } => (CelType::Double, min, None),
             VariableKind::Bool => (CelType::Bool, None, None),
             VariableKind::ChannelCounts => (CelType::Map, None, None),
         };
@@ -227,7 +227,8 @@ pub(super) fn check(program: &Program) -> Result<(), Refusal> {
 /// forever: a variable compared (`==`, `!=`, `in`) with a value of another type; a boolean,
 /// null, map or list ordered (`<`, `>=` ...), or a number ordered against a string; null
 /// compared with a variable that is never null; a key of `contacts_90d` that is not a channel;
-/// and an int compared with a value outside its bounds (a CSAT answer of 6, a count below 0).
+/// and a number compared with a value outside its bounds (a CSAT answer of 6, a count below 0,
+/// a negative loss ratio).
 /// What it cannot type (a comprehension's variable, a function's result) it leaves to the
 /// probes.
 struct TypeCheck<'p> {
@@ -815,7 +816,9 @@ fn bounds(subject: &Known, comparison: Comparison, other: &Known) -> Option<Stri
     };
     let below_min = |strict: bool| variable.min.is_some_and(|min| value.below(min, strict));
     let above_max = |strict: bool| variable.max.is_some_and(|max| value.above(max, strict));
-    let equal_impossible = below_min(true) || above_max(true) || !value.is_whole();
+    // An int never equals a fraction; a double may.
+    let fraction_impossible = subject.cel_type == CelType::Int && !value.is_whole();
+    let equal_impossible = below_min(true) || above_max(true) || fraction_impossible;
     let never = match comparison {
         Comparison::Equal | Comparison::NotEqual => equal_impossible,
         // var < v needs min < v; var <= v needs min <= v.
@@ -835,7 +838,7 @@ fn bounds(subject: &Known, comparison: Comparison, other: &Known) -> Option<Stri
     })
 }
 
-/// The values an int within `min` and `max` takes, for messages.
+/// The values a number within `min` and `max` takes, for messages (an int's scale listed).
 fn bounds_text(min: Option<i64>, max: Option<i64>) -> String {
     /// A scale this short is listed value by value.
     const LISTED_VALUES_MAX: i64 = 11;
@@ -851,7 +854,7 @@ fn bounds_text(min: Option<i64>, max: Option<i64>) -> String {
     }
 }
 
-/// A number literal a bounded int is compared with.
+/// A number literal a bounded variable is compared with.
 #[derive(Debug, Clone, Copy)]
 enum Number {
     Whole(i128),

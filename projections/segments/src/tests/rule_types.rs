@@ -263,6 +263,27 @@ fn days_and_amounts_outside_what_the_metrics_compute_are_refused() {
         &refused("0 > claims_paid_12m_fen"),
         &["`0 > claims_paid_12m_fen` is never true", "0 or more"],
     );
+    // A ratio of amounts that are never negative: compared as a double, fractions and all.
+    let error = refused("loss_ratio != null && loss_ratio < -0.5");
+    assert_eq!(
+        error.message,
+        "`loss_ratio < -0.5` is never true: `loss_ratio` is 0 or more (or null)"
+    );
+    assert_mentions(
+        &refused("loss_ratio != null && loss_ratio <= -1"),
+        &["is never true", "`loss_ratio` is 0 or more (or null)"],
+    );
+    assert_mentions(
+        &refused("loss_ratio != -0.25"),
+        &["is always true", "`loss_ratio` is 0 or more (or null)"],
+    );
+    for rule in [
+        "loss_ratio == 0.75",
+        "loss_ratio <= 0.0",
+        "loss_ratio > 1.5",
+    ] {
+        loads(&format!("loss_ratio != null && {rule}"));
+    }
     // The bounds themselves are fine.
     loads(
         "days_to_next_renewal != null && days_to_next_renewal <= 1 \
