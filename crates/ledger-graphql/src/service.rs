@@ -540,7 +540,9 @@ impl ServiceQueries {
     /// those whose `breached` is true: open cases past their deadline (`overdue`), and every
     /// case with a late resolution (`lateResolutions` above 0), also one reopened and resolved
     /// on time since. Its open cases come in deadline order too: the overdue ones, longest
-    /// overdue first, then the reopened ones not yet past their new deadline.
+    /// overdue first, then the reopened ones not yet past their new deadline. Its later pages
+    /// (`after`) keep the first page's "now", so a case passing its deadline while you page
+    /// through is neither skipped nor listed twice; a listing from the start shows it.
     #[graphql(
         complexity = "cost(first, HISTORY_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]
@@ -592,7 +594,9 @@ impl ServiceQueries {
     /// the longest overdue first, then those decided late in an earlier cycle and reopened,
     /// the nearest due time first and those awaiting their documents again last; then every
     /// decided claim with a late decision (`lateDecisions` above 0), also one reopened and
-    /// decided on time since, most recently decided first.
+    /// decided on time since, most recently decided first. Later pages (`after`) keep the
+    /// first page's "now", so a claim passing its due time while you page through is neither
+    /// skipped nor listed twice; a listing from the start shows it.
     #[graphql(
         complexity = "cost(first, HISTORY_PAGE_DEFAULT, PAGE_SIZE_MAX) * child_complexity + 1"
     )]

@@ -6,6 +6,10 @@
 //! being the index key after the segment's prefix, so it stays valid while entries before or
 //! after it come and go. A cursor is only understood by listings that contain its segment;
 //! anything else is [`HistoryError::BadCursor`].
+//!
+//! The breached lists are cut at an instant (past a deadline as of it), so each of their
+//! cursors also carries the instant of the listing's first page, `{segment}:{hex}@{ns}`, and
+//! later pages continue that cut (see [`cut`]).
 
 use jiff::Timestamp;
 use ledger_domain::ids::{CaseId, CustomerId};
@@ -104,7 +108,8 @@ pub fn open_cases_by_deadline(
 /// [`CaseRecord::is_breached`] holds): first the open ones, by deadline — those past it now,
 /// the longest overdue first (the ones to act on), then those that breached an earlier cycle
 /// and were reopened, the nearest deadline first; then resolved cases with a late resolution
-/// in any cycle, and then closed ones, each most recent first (the ones to review).
+/// in any cycle, and then closed ones, each most recent first (the ones to review). Later
+/// pages keep the first page's `now` ([`cut`]).
 pub fn breached_cases(
     state: &dyn StateRead,
     now: Timestamp,
@@ -126,14 +131,30 @@ pub fn cases(
     after: Option<&str>,
     first: usize,
 ) -> Result<Page<CaseRecord>, HistoryError> {
+    if breached_only {
+        let (as_of, after) = cut(now, after)?;
+        let page = cases_cut(state, status, Some(as_of), after, first)?;
+        return Ok(with_cut(page, as_of));
+    }
+    cases_cut(state, status, None, after, first)
+}
+
+/// [`cases`], only those breached as of `breached_at` when it is given.
+fn cases_cut(
+    state: &dyn StateRead,
+    status: Option<CaseStatusFilter>,
+    breached_at: Option<Timestamp>,
+    after: Option<&str>,
+    first: usize,
+) -> Result<Page<CaseRecord>, HistoryError> {
+    let breached_only = breached_at.is_some();
     let open = || {
-        if breached_only {
-            // Past the deadline now, or not yet but late in an earlier cycle: the two walks
-            // meet at `now`, so together they are the breached open cases in deadline order,
-            // each once.
-            vec![open_segment(Some(now)), late_open_segment(now)]
-        } else {
-            vec![open_segment(None)]
+        match breached_at {
+            // Past the deadline then, or not yet but late in an earlier cycle: the two walks
+            // meet at that instant, so together they are the breached open cases in deadline
+            // order, each once.
+            Some(at) => vec![open_segment(Some(at)), late_open_segment(at)],
+            None => vec![open_segment(None)],
         }
     };
     let resolved = || done_segment(CaseStatusFilter::Resolved, breached_only);
@@ -157,13 +178,14 @@ pub fn cases(
 /// those decided late in an earlier cycle and reopened, not past a due time now, the nearest
 /// due time first and those with no guarantee running (awaiting their documents again) last.
 /// Then the decided ones with a late decision in any cycle, most recently decided first (the
-/// ones to review).
+/// ones to review). Later pages keep the first page's `now` ([`cut`]).
 pub fn claims_past_guarantee(
     state: &dyn StateRead,
     now: Timestamp,
     after: Option<&str>,
     first: usize,
 ) -> Result<Page<ClaimRecord>, HistoryError> {
+    let (now, after) = cut(now, after)?;
     // The first two walks meet at `now`, so together they are the undecided claims past their
     // guarantee, each once.
     let segments = [
@@ -193,7 +215,37 @@ pub fn claims_past_guarantee(
         },
     ];
     let page = paginate(state, &segments, after, first)?;
-    load_page(page, |record_key| load(state, record_key))
+    let page = load_page(page, |record_key| load(state, record_key))?;
+    Ok(with_cut(page, now))
+}
+
+/// The instant a listing cut at `now` is cut at, and the cursor within it: a first page (no
+/// `after`) is cut at `now`, and every later one at the instant its cursor carries
+/// (`…@{nanoseconds}`, see [`with_cut`]), so an item passing its deadline while a supervisor
+/// pages through is neither skipped nor listed twice (it shows in the next listing from the
+/// start). A cursor with no instant, or one after `now` (which no page of this clock issued),
+/// is [`HistoryError::BadCursor`].
+fn cut(now: Timestamp, after: Option<&str>) -> Result<(Timestamp, Option<&str>), HistoryError> {
+    let Some(cursor) = after else {
+        return Ok((now, None));
+    };
+    let (within, instant) = cursor.rsplit_once('@').ok_or(HistoryError::BadCursor)?;
+    let as_of = instant
+        .parse::<i128>()
+        .ok()
+        .and_then(|nanoseconds| Timestamp::from_nanosecond(nanoseconds).ok())
+        .filter(|as_of| *as_of <= now)
+        .ok_or(HistoryError::BadCursor)?;
+    Ok((as_of, Some(within)))
+}
+
+/// `page` with the instant `as_of` its listing is cut at added to every cursor (see [`cut`]).
+fn with_cut<T>(mut page: Page<T>, as_of: Timestamp) -> Page<T> {
+    let instant = as_of.as_nanosecond();
+    for (cursor, _) in &mut page.items {
+        cursor.push_str(&format!("@{instant}"));
+    }
+    page
 }
 
 /// One index walked in one direction, optionally only from the key `from` and below the key

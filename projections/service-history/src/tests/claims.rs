@@ -386,3 +386,43 @@ fn a_claim_decided_late_then_reopened_and_decided_on_time_stays_past_its_guarant
     named_sorted.sort();
     assert_eq!(listed_sorted, named_sorted);
 }
+
+#[test]
+fn later_pages_of_claims_past_their_guarantee_keep_the_first_page_s_instant() {
+    let (a, b) = (claim_number(21), claim_number(22));
+    let mut ledger = Ledger::new();
+    // Both due Tuesday 03-11 at closing time and decided late, then reopened: `a` due again
+    // Friday 03-14, `b` Monday 03-17, each at closing time.
+    for (number, completed_again) in [(&a, "2025-03-13T11:00:00"), (&b, "2025-03-14T11:00:00")] {
+        reported_with_documents(&mut ledger, number, customer(1), "2025-03-10T10:00:00");
+        ledger.at(
+            "2025-03-12T10:00:00",
+            settled(number.clone(), customer(1), 80_000),
+        );
+        reopened_with_documents(
+            &mut ledger,
+            number,
+            customer(1),
+            "2025-03-13T09:30:00",
+            completed_again,
+        );
+    }
+    let state = fold(&ledger);
+    let page = |now: &str, after: Option<&str>| {
+        let page = claims_past_guarantee(&state, beijing(now), after, 1).unwrap();
+        let numbers: Vec<ClaimNumber> = page
+            .items
+            .iter()
+            .map(|(_, record)| record.number.clone())
+            .collect();
+        (numbers, page.items.last().map(|(cursor, _)| cursor.clone()))
+    };
+    let (first, cursor) = page("2025-03-14T12:00:00", None);
+    assert_eq!(first, std::slice::from_ref(&a));
+    // On 03-18 both are overdue, and cut then `b` would come before the cursor: the next page
+    // keeps the first page's cut and lists it.
+    let (second, _) = page("2025-03-18T09:00:00", cursor.as_deref());
+    assert_eq!(second, [b]);
+    let (fresh, _) = page("2025-03-18T09:00:00", None);
+    assert_eq!(fresh, [a], "overdue, the longest first");
+}

@@ -171,3 +171,86 @@ fn cursors_not_issued_by_the_listing_are_rejected() {
     assert_eq!(rest.items.len(), 5);
     assert!(!rest.has_next_page);
 }
+
+/// Two cases resolved late and reopened, due again on 04-20 and 04-21 at closing time: both
+/// breached, neither overdue on 04-15; both overdue on 04-22.
+fn two_late_cases_reopened() -> (MemoryState, [CaseId; 2]) {
+    let (x, y) = (case_id(1), case_id(2));
+    let mut ledger = Ledger::new();
+    for (case, reopened_deadline) in [(x, "2025-04-20T17:30:00"), (y, "2025-04-21T17:30:00")] {
+        ledger
+            .at(
+                "2025-04-01T09:00:00",
+                opened(case, customer(1), "2025-04-02T09:00:00", None),
+            )
+            .at("2025-04-03T09:00:00", resolved(case, customer(1)))
+            .at(
+                "2025-04-04T09:00:00",
+                reopened(case, customer(1), reopened_deadline),
+            );
+    }
+    (fold(&ledger), [x, y])
+}
+
+#[test]
+fn a_breached_list_s_later_pages_keep_the_first_page_s_instant() {
+    let (state, [x, y]) = two_late_cases_reopened();
+    let breached =
+        |now: &str, after: Option<&str>| cases(&state, None, true, beijing(now), after, 1).unwrap();
+    let first = breached("2025-04-15T09:00:00", None);
+    assert_eq!(ids(&first), [x]);
+    assert!(first.has_next_page);
+    // A week later both are past their deadlines, so cut at that instant `y` would sit before
+    // `x`, behind the cursor: continuing the first page's cut lists it.
+    let second = breached("2025-04-22T09:00:00", Some(&last_cursor(&first)));
+    assert_eq!(ids(&second), [y]);
+    assert!(!second.has_next_page);
+    // A listing from the start is cut at its own instant: overdue, the longest first.
+    assert_eq!(ids(&breached("2025-04-22T09:00:00", None)), [x]);
+    let fresh = breached("2025-04-22T09:00:00", None);
+    assert_eq!(
+        ids(&breached("2025-04-22T09:00:00", Some(&last_cursor(&fresh)))),
+        [y]
+    );
+
+    // A cursor without the instant, or with one after now, was not issued by this listing.
+    let cursor = last_cursor(&first);
+    let (within, _) = cursor.rsplit_once('@').expect("an instant");
+    let later = format!(
+        "{within}@{}",
+        beijing("2025-04-16T09:00:00").as_nanosecond()
+    );
+    for bad in [
+        within,
+        later.as_str(),
+        &format!("{within}@"),
+        &format!("{within}@x"),
+    ] {
+        assert_eq!(
+            cases(
+                &state,
+                None,
+                true,
+                beijing("2025-04-15T09:00:00"),
+                Some(bad),
+                1
+            )
+            .map(|_| ()),
+            Err(HistoryError::BadCursor),
+            "{bad:?}"
+        );
+    }
+    // Nor by the unfiltered list.
+    assert_eq!(
+        cases(
+            &state,
+            None,
+            false,
+            beijing("2025-04-15T09:00:00"),
+            Some(&cursor),
+            1
+        )
+        .map(|_| ()),
+        Err(HistoryError::BadCursor)
+    );
+}
