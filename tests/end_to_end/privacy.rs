@@ -67,6 +67,13 @@ fn a_data_directory_the_binary_makes_and_its_files_are_their_owners_only() {
     let imported = scratch.path().join("imported");
     import_fixture(&imported);
     assert_owners_only(&imported);
+    // The read models' databases `replay` and `compact` swap in are made after the directory,
+    // by sled, under the process's own file mode.
+    for command in ["replay", "compact"] {
+        let output = run(&[command, "--data", imported.to_str().unwrap()]);
+        assert!(output.status.success(), "{command}: {}", stderr(&output));
+        assert_owners_only(&imported);
+    }
 
     let seeded = scratch.path().join("seeded");
     let output = run(&[

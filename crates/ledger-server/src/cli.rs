@@ -89,6 +89,8 @@ impl Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
+    // Before anything is created: every file the binary makes is its owner's only.
+    crate::data_directory::mask_group_and_others();
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     if cli.command.reads_an_existing_ledger(&matches)

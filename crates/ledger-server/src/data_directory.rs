@@ -1,8 +1,9 @@
 //! Who may enter the data directory. Its read models hold personal data in the clear, so the
-//! commands that start a ledger (`serve`, `seed`, `import`) make a new data directory its
-//! owner's only, and every command that opens one warns when group or other users may enter
-//! it, without changing it: the permissions of a directory that was there are the operator's
-//! to set.
+//! binary creates every file and directory its owner's only ([`mask_group_and_others`], as
+//! PostgreSQL's server does), the commands that start a ledger (`serve`, `seed`, `import`)
+//! make a new data directory the same, and every command that opens one warns when group or
+//! other users may enter it, without changing it: the permissions of a directory that was
+//! there are the operator's to set.
 //!
 //! On platforms other than Unix nothing here changes or checks a mode.
 
@@ -16,10 +17,6 @@ pub const DATA_DIRECTORY_MODE: u32 = 0o700;
 
 /// The permission bits of group and other users.
 pub const GROUP_AND_OTHERS_BITS: u32 = 0o077;
-
-/// The most directory levels [`restrict_to_owner`] descends: sled's own layout is two deep
-/// (`log/blobs`), so this bounds a walk of a tree that is not a ledger's.
-pub const RESTRICT_DEPTH_MAX: usize = 8;
 
 /// Makes the data directory `data` if it is not there, its owner's only
 /// ([`DATA_DIRECTORY_MODE`]); missing parents are made as any directory is. Returns whether it
@@ -47,44 +44,18 @@ pub fn create(data: &Path) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Takes group and other users' permissions off everything under `data`, a data directory the
-/// running command made (so no operator chose them): the store and sled create their
-/// directories and files with the process's default mode (0755 and 0644 under the usual umask).
-/// [`DATA_DIRECTORY_MODE`] already keeps other users out of all of it; this keeps them out of
-/// the files as well should the directory later be opened to them. Files sled makes afterwards
-/// get the default mode again, inside directories only the owner enters.
-pub fn restrict_to_owner(data: &Path) -> anyhow::Result<()> {
-    restrict_tree(data, RESTRICT_DEPTH_MAX)
-        .with_context(|| format!("cannot restrict {} to its owner", data.display()))
-}
-
+/// Masks group and other users' permissions ([`GROUP_AND_OTHERS_BITS`]) off every file and
+/// directory the process creates from now on: the store's and sled's files (sled makes new
+/// ones as it runs: snapshots, segments, a read models' database swapped in by `compact` or
+/// `replay`), an export, an import's spool. Called first thing, before any file is made; the
+/// operator's own umask only ever widens what they open, so it is replaced, not combined.
 #[cfg(unix)]
-fn restrict_tree(path: &Path, depth_left: usize) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let metadata = std::fs::symlink_metadata(path)?;
-    // A link's target is not the ledger's to change.
-    if metadata.file_type().is_symlink() {
-        return Ok(());
-    }
-    let mode = metadata.permissions().mode();
-    if mode & GROUP_AND_OTHERS_BITS != 0 {
-        std::fs::set_permissions(
-            path,
-            std::fs::Permissions::from_mode(mode & !GROUP_AND_OTHERS_BITS),
-        )?;
-    }
-    if metadata.is_dir() && depth_left > 0 {
-        for entry in std::fs::read_dir(path)? {
-            restrict_tree(&entry?.path(), depth_left - 1)?;
-        }
-    }
-    Ok(())
+pub fn mask_group_and_others() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(GROUP_AND_OTHERS_BITS));
 }
 
 #[cfg(not(unix))]
-fn restrict_tree(_path: &Path, _depth_left: usize) -> std::io::Result<()> {
-    Ok(())
-}
+pub fn mask_group_and_others() {}
 
 /// The warning for a data directory group or other users may enter, naming it, its mode and
 /// the command that closes it; `None` when only its owner may (or it cannot be read).
@@ -157,22 +128,12 @@ mod tests {
     }
 
     #[test]
-    fn restricting_takes_group_and_others_off_every_file_and_directory() {
+    fn once_masked_a_new_file_and_directory_are_their_owners_only() {
         let scratch = tempfile::tempdir().unwrap();
-        let data = scratch.path().join("data");
-        std::fs::create_dir_all(data.join("log").join("blobs")).unwrap();
-        std::fs::write(data.join("log").join("db"), b"personal").unwrap();
-        for path in [data.join("log"), data.join("log").join("blobs")] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        std::fs::set_permissions(
-            data.join("log").join("db"),
-            std::fs::Permissions::from_mode(0o644),
-        )
-        .unwrap();
-        restrict_to_owner(&data).unwrap();
-        assert_eq!(mode(&data.join("log")), 0o700);
-        assert_eq!(mode(&data.join("log").join("blobs")), 0o700);
-        assert_eq!(mode(&data.join("log").join("db")), 0o600);
+        mask_group_and_others();
+        std::fs::create_dir(scratch.path().join("blobs")).unwrap();
+        std::fs::write(scratch.path().join("db"), b"personal").unwrap();
+        assert_eq!(mode(&scratch.path().join("blobs")), 0o700);
+        assert_eq!(mode(&scratch.path().join("db")), 0o600);
     }
 }

@@ -83,7 +83,6 @@ pub async fn run(
         .take_while(|directory| !directory.as_os_str().is_empty() && !directory.exists())
         .last()
         .map(Path::to_owned);
-    let made = created.is_some();
     let mut wrote = false;
     let imported = import(data, keys, args, &mut wrote).await;
     if let Some(created) = created.filter(|_| !wrote)
@@ -97,10 +96,6 @@ pub async fn run(
                 created.display()
             )
         })?;
-    }
-    // A data directory the import made (and kept) is its owner's only, its files included.
-    if made && data.exists() {
-        crate::data_directory::restrict_to_owner(data)?;
     }
     imported
 }

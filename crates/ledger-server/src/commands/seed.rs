@@ -96,7 +96,7 @@ pub async fn run(
         clock: Arc::new(clock),
         ..StoreOptions::default()
     };
-    let made = crate::data_directory::create(data)?;
+    crate::data_directory::create(data)?;
     let store = SledEventLog::open(data, options)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     let existing = store.head().event_count;
@@ -149,9 +149,6 @@ pub async fn run(
     // Every read model now, so a server started next is ready at once; built as `replay`
     // builds them, into a database kept only in its compact copy.
     super::replay::rebuild_every_projection(data, keys).await?;
-    if made {
-        crate::data_directory::restrict_to_owner(data)?;
-    }
     Ok(ExitCode::SUCCESS)
 }
 

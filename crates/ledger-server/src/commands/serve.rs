@@ -224,7 +224,7 @@ async fn start(
     args: &Args,
     config_path: &Path,
 ) -> anyhow::Result<Started> {
-    let made = crate::data_directory::create(data)?;
+    crate::data_directory::create(data)?;
     // A config that is there is checked before the (long) open; a new one is written, and its
     // tokens printed, only once the ledger has opened and the address is taken, so a server
     // that never starts (a damaged ledger, a wrong key, a busy port) leaves no secrets behind.
@@ -241,9 +241,6 @@ async fn start(
     let ledger = Ledger::open(data, options, keys.options()?)
         .with_context(|| format!("cannot open the ledger in {}", data.display()))?;
     super::remove_interrupted_spools(data)?;
-    if made {
-        crate::data_directory::restrict_to_owner(data)?;
-    }
     let listen = args.listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
