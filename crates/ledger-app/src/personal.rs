@@ -257,8 +257,9 @@ pub fn destroyed_in(store: &DataKeyStore, subject: &StreamId) -> Result<bool, St
     Ok(store.get(subject.as_str())?.as_deref() == Some(TOMBSTONE))
 }
 
-/// Whether `subject`'s records in `store` were sealed by another ledger (see [`FOREIGN`]); read
-/// without the master key.
+/// Whether `subject`'s records in `store` were sealed by another ledger, whose export brought
+/// them without their key (they open as erased, and nothing new is sealed for the subject);
+/// read without the master key.
 pub fn foreign_in(store: &DataKeyStore, subject: &StreamId) -> Result<bool, StoreFailure> {
     Ok(store.get(subject.as_str())?.as_deref() == Some(FOREIGN))
 }

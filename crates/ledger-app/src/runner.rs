@@ -726,9 +726,10 @@ impl ProjectionRunner {
     }
 
     /// Brings every projection up to the log's head now (blocking): rebuilds those never built,
-    /// built with another layout version or stored before blocks into fresh generations and switches readers to them
-    /// when complete; catches the others up in place. All of them read the log together (see
-    /// [`Self::feed_together`]). Returns the position reached.
+    /// built with another layout version or stored before blocks into fresh generations and
+    /// switches readers to them when complete; catches the others up in place. All of them
+    /// read the log together: each batch is read and decoded once for all of them. Returns the
+    /// position reached.
     pub fn catch_up(&self) -> Result<Position, RunnerError> {
         let head = self.inner.log.head().position;
         let mut targets = Vec::with_capacity(self.inner.slots.len());
