@@ -549,6 +549,17 @@ impl Ledger {
             let now = meta.occurred_at.unwrap_or_else(Timestamp::now);
             let (version, events) = self.decide(&command, &stream, now, None)?;
             if events.is_empty() {
+                // A command that changes nothing still answers for the version it was sent
+                // against: a caller who read a stale stream hears so, as when it writes.
+                if let Some(expected) = meta.expected_version
+                    && expected != version
+                {
+                    return Err(CommandError::Conflict {
+                        stream,
+                        expected,
+                        actual: version,
+                    });
+                }
                 let position = self.stream_last_position(&stream)?;
                 return Ok(Executed {
                     stream,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use ledger_app::{CommandError, CommandMeta, KeyOptions, Ledger, names};
 use ledger_domain::DomainError;
 use ledger_domain::commands::{
-    Command, CustomerCommand, MergeCustomers, RecordContact, RegisterCustomer,
+    AddIdentifier, Command, CustomerCommand, MergeCustomers, RecordContact, RegisterCustomer,
 };
 use ledger_domain::events::Event;
 use ledger_domain::ids::{ContactId, CustomerId, EventId, Position, StaffId};
@@ -238,6 +238,44 @@ async fn commands_decide_append_and_retry_idempotently() {
         ),
         "{conflict:?}"
     );
+    // So is one sent with a command that changes nothing (the mobile is the customer's
+    // already), where the version it was sent against is the stream's answer.
+    let held = Command::Customer(CustomerCommand::AddIdentifier(AddIdentifier {
+        customer_id: zhang,
+        identifier: mobile("13800138000"),
+    }));
+    let unchanged_but_stale = ledger
+        .execute(
+            held.clone(),
+            CommandMeta {
+                expected_version: Some(1),
+                ..CommandMeta::by(agent())
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            unchanged_but_stale,
+            CommandError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{unchanged_but_stale:?}"
+    );
+    let unchanged = ledger
+        .execute(
+            held,
+            CommandMeta {
+                expected_version: Some(2),
+                ..CommandMeta::by(agent())
+            },
+        )
+        .await
+        .unwrap();
+    assert!(unchanged.events.is_empty() && unchanged.stream_version == 2);
 
     // A merged customer accepts nothing more.
     ledger
