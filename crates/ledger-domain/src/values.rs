@@ -210,6 +210,12 @@ pub struct Money(i64);
 impl Money {
     pub const ZERO: Self = Self(0);
 
+    /// The largest amount one field of an event holds, in fen: ¥10,000,000,000, far above any
+    /// premium, loss, settlement, budget or cost an auto insurer books, and small enough that
+    /// sums of millions of amounts (a claim's settlements over its cycles, a campaign's
+    /// figures, an analyst's totals) stay within an `i64` instead of overflowing.
+    pub const AMOUNT_FEN_MAX: i64 = 1_000_000_000_000;
+
     pub const fn from_fen(fen: i64) -> Self {
         Self(fen)
     }
@@ -218,12 +224,27 @@ impl Money {
         self.0
     }
 
-    /// A non-negative amount (premiums, payments, budgets); `field` names it in the error.
+    /// A non-negative amount (premiums, payments, budgets) of at most [`Self::AMOUNT_FEN_MAX`];
+    /// `field` names it in the error.
     pub fn non_negative(field: &str, fen: i64) -> Result<Self, ValidationError> {
         if fen < 0 {
             return Err(ValidationError::new(
                 field,
                 "an amount in fen must not be negative",
+            ));
+        }
+        Self::at_most_max(field, fen)
+    }
+
+    /// `fen` unless it is above [`Self::AMOUNT_FEN_MAX`], which `field` is refused for.
+    pub fn at_most_max(field: &str, fen: i64) -> Result<Self, ValidationError> {
+        if fen > Self::AMOUNT_FEN_MAX {
+            return Err(ValidationError::new(
+                field,
+                format!(
+                    "an amount in fen is at most {} (¥10,000,000,000: AMOUNT_FEN_MAX)",
+                    Self::AMOUNT_FEN_MAX
+                ),
             ));
         }
         Ok(Self(fen))

@@ -99,7 +99,9 @@ const MONEY_RANGE_RULE: &str = "an amount is at most 9223372036854775807 fen in 
      64-bit number of fen, about ¥92 quadrillion)";
 
 #[Scalar(name = "Money")]
-/// An amount in integer fen (CNY cents) as a decimal string: `"345600"` is ¥3,456.00.
+/// An amount in integer fen (CNY cents) as a decimal string: `"345600"` is ¥3,456.00. An
+/// amount a mutation records (a premium, loss, settlement, budget, cost) is at most
+/// `"1000000000000"` (¥10,000,000,000, `AMOUNT_FEN_MAX`); totals read back may be larger.
 impl ScalarType for Money {
     fn is_valid(value: &Value) -> bool {
         Self::parse(value.clone()).is_ok()

@@ -129,18 +129,14 @@ impl Campaign {
 
     fn incur_cost(&self, command: &IncurCampaignCost) -> Result<Vec<Event>, DomainError> {
         let state = self.running(command.campaign_id, INCUR_A_COST)?;
-        let Some(total_cost) = state.total_cost.checked_add(command.amount) else {
-            return Err(
-                ValidationError::new("amount", "the campaign's total cost would overflow").into(),
-            );
-        };
+        let figures = cost_figures(state.total_cost, command.amount, state.budget)?;
         emit(CampaignCostIncurred {
             campaign_id: command.campaign_id,
             amount: command.amount,
             category: command.category,
             description: command.description.clone(),
-            total_cost,
-            over_budget: total_cost > state.budget,
+            total_cost: figures.total_cost,
+            over_budget: figures.over_budget,
         })
     }
 
@@ -242,6 +238,35 @@ pub fn on_its_channels(channels: &[Channel], channel: Channel) -> Result<(), Dom
         );
     }
     Ok(())
+}
+
+/// The figures a cost carries, as the campaign records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CostFigures {
+    /// The campaign's total cost with this one, in fen.
+    pub total_cost: Money,
+    /// Whether that total exceeds the budget.
+    pub over_budget: bool,
+}
+
+/// The figures of a cost of `amount` on a campaign whose costs so far total `total_cost`
+/// against `budget`: the campaign computes them, a caller does not state them. (Also the
+/// import's rule on a cost line's `totalCost` and `overBudget`, `ledger-server`'s
+/// `import_rules`.)
+pub fn cost_figures(
+    total_cost: Money,
+    amount: Money,
+    budget: Money,
+) -> Result<CostFigures, DomainError> {
+    let Some(total_cost) = total_cost.checked_add(amount) else {
+        return Err(
+            ValidationError::new("amount", "the campaign's total cost would overflow").into(),
+        );
+    };
+    Ok(CostFigures {
+        total_cost,
+        over_budget: total_cost > budget,
+    })
 }
 
 /// Who the rules on a response's policy call its customer.

@@ -568,7 +568,8 @@ fn non_negative(field: &str, amount: Money) -> Result<(), ValidationError> {
     Money::non_negative(field, amount.fen()).map(|_| ())
 }
 
-/// An amount that must be more than zero (a settlement, a cost).
+/// An amount that must be more than zero (a settlement, a cost), and at most
+/// [`Money::AMOUNT_FEN_MAX`].
 fn positive(field: &str, amount: Money) -> Result<(), ValidationError> {
     if amount.fen() <= 0 {
         return Err(ValidationError::new(
@@ -576,7 +577,7 @@ fn positive(field: &str, amount: Money) -> Result<(), ValidationError> {
             "an amount in fen must be more than zero",
         ));
     }
-    Ok(())
+    Money::at_most_max(field, amount.fen()).map(|_| ())
 }
 
 /// A list with at most `max` entries, at least one unless `may_be_empty`, and no entry twice

@@ -168,6 +168,9 @@ impl Validate for PolicyEndorsed {
         if let Some(lines) = &self.product_lines {
             distinct_list("productLines", lines, false, ProductLine::ALL.len())?;
         }
+        // Added or refunded: its size is bounded as any amount is.
+        let change = self.premium_change.fen().checked_abs().unwrap_or(i64::MAX);
+        Money::at_most_max("premiumChange", change)?;
         non_negative("premium", self.premium)
     }
 }

@@ -690,3 +690,45 @@ fn an_erased_customers_claim_takes_no_text_and_a_live_ones_needs_it() {
             customer: customer().to_string(),
         });
 }
+
+#[test]
+fn an_amount_above_the_named_maximum_is_refused_by_name() {
+    let over = Money::from_fen(Money::AMOUNT_FEN_MAX + 1);
+    let error = given::<Claim>(&through_documents())
+        .when(SettleClaim {
+            amount: over,
+            ..settle()
+        })
+        .error();
+    assert_eq!(
+        error.to_string(),
+        "amount: an amount in fen is at most 1000000000000 (¥10,000,000,000: AMOUNT_FEN_MAX)"
+    );
+    given::<Claim>(&through_documents())
+        .when(SettleClaim {
+            amount: Money::from_fen(i64::MAX),
+            ..settle()
+        })
+        .then_invalid("amount");
+    given::<Claim>(&[reported()])
+        .when(SurveyClaim {
+            assessed_loss: over,
+            ..survey()
+        })
+        .then_invalid("assessedLoss");
+    // The maximum itself is an amount like any other.
+    let at_max = Money::from_fen(Money::AMOUNT_FEN_MAX);
+    given::<Claim>(&through_documents())
+        .when(SettleClaim {
+            amount: at_max,
+            ..settle()
+        })
+        .then(&[ClaimSettled {
+            amount: at_max,
+            payee: settle().payee,
+            claim_number: number(),
+            customer_id: customer(),
+            direct_payment: true,
+        }
+        .into()]);
+}
