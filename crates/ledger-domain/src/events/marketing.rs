@@ -7,7 +7,9 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Validate, distinct_list, non_negative, period, personal, positive, routing};
+use super::{
+    Validate, distinct_list, non_negative, non_negative_total, period, personal, positive, routing,
+};
 use crate::ValidationError;
 use crate::ids::{CampaignId, ContactId, CustomerId, EnquiryId, StaffId, StreamId};
 use crate::kinds::{
@@ -182,7 +184,7 @@ impl Validate for CampaignLaunched {
 impl Validate for CampaignCostIncurred {
     fn validate(&self) -> Result<(), ValidationError> {
         positive("amount", self.amount)?;
-        non_negative("totalCost", self.total_cost)
+        non_negative_total("totalCost", self.total_cost)
     }
 }
 
@@ -202,8 +204,8 @@ impl Validate for CampaignResponded {
 impl Validate for CampaignClosed {
     fn validate(&self) -> Result<(), ValidationError> {
         non_negative("budget", self.budget)?;
-        non_negative("totalCost", self.total_cost)?;
-        non_negative("premiumWon", self.premium_won)
+        non_negative_total("totalCost", self.total_cost)?;
+        non_negative_total("premiumWon", self.premium_won)
     }
 }
 

@@ -568,6 +568,19 @@ fn non_negative(field: &str, amount: Money) -> Result<(), ValidationError> {
     Money::non_negative(field, amount.fen()).map(|_| ())
 }
 
+/// A running total (a campaign's cost, its premium won): never negative, and not held to
+/// [`Money::AMOUNT_FEN_MAX`], since it sums amounts that are (a campaign that won more than the
+/// maximum can still be closed).
+fn non_negative_total(field: &str, total: Money) -> Result<(), ValidationError> {
+    if total.fen() < 0 {
+        return Err(ValidationError::new(
+            field,
+            "an amount in fen must not be negative",
+        ));
+    }
+    Ok(())
+}
+
 /// An amount that must be more than zero (a settlement, a cost), and at most
 /// [`Money::AMOUNT_FEN_MAX`].
 fn positive(field: &str, amount: Money) -> Result<(), ValidationError> {
