@@ -29,7 +29,7 @@ pub struct ServiceHistory {
     guarantees: ClaimGuarantees,
     /// Identifies the calendar and guarantee data the fold derives deadlines from; part of
     /// [`Projection::version`], so new holiday data rebuilds the read model by itself.
-    data_fingerprint: u32,
+    pub(crate) data_fingerprint: u32,
 }
 
 /// The shipped calendar or guarantee table could not be loaded.
@@ -54,7 +54,9 @@ impl ServiceHistory {
     ///    reopened); only the current cycle's late resolution was.
     /// 7: a claim decided late in any cycle stays under `claimlate/` (and `claimlateopen/`
     ///    while reopened); only the current cycle's late decision was.
-    pub const VERSION: u32 = 7;
+    /// 8: a contact correction takes back, adds or moves the contact's response to a case
+    ///    (`first_non_contact_response_at`, `contact/` and `response/` keep what it needs).
+    pub const VERSION: u32 = 8;
 
     /// The projection over `calendar` and `guarantees`, whose source texts `data` identify
     /// (a change of data changes [`Projection::version`], so the runner rebuilds).
@@ -132,6 +134,7 @@ impl Projection for ServiceHistory {
                 self.risk_recommendation_followed_up(state, at, event)
             }
             Event::ContactRecorded(event) => self.contact_recorded(state, event),
+            Event::ContactCorrected(event) => self.contact_corrected(state, event),
             Event::ClaimReported(event) => self.claim_reported(state, at, event),
             Event::ClaimSurveyed(event) => self.claim_surveyed(state, at, event),
             Event::ClaimDocumentsRequested(event) => {

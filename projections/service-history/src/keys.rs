@@ -10,7 +10,7 @@
 use std::str;
 
 use jiff::Timestamp;
-use ledger_domain::ids::{CaseId, CustomerId};
+use ledger_domain::ids::{CaseId, ContactId, CustomerId};
 use ledger_domain::values::{ClaimNumber, PolicyNumber};
 
 /// Bytes of an instant inside an index key.
@@ -32,6 +32,8 @@ pub(crate) const CLAIM_DUE: &[u8] = b"claimdue/";
 pub(crate) const CLAIM_LATE: &[u8] = b"claimlate/";
 /// Not under `claimlate/`, whose walk would otherwise meet these entries too.
 pub(crate) const CLAIM_LATE_OPEN: &[u8] = b"claimlateopen/";
+pub(crate) const CONTACT: &[u8] = b"contact/";
+pub(crate) const RESPONSE: &[u8] = b"response/";
 
 fn join(prefix: &[u8], item: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + item.len());
@@ -53,6 +55,24 @@ pub(crate) fn claim(number: &ClaimNumber) -> Vec<u8> {
 /// `policy/{number}`: the policy's product lines as last issued, renewed or endorsed.
 pub(crate) fn policy(number: &PolicyNumber) -> Vec<u8> {
     join(POLICY, number.as_str())
+}
+
+/// `contact/{id}`: the case the contact answers and when it started, while it counts as a
+/// response.
+pub(crate) fn contact(id: ContactId) -> Vec<u8> {
+    join(CONTACT, &id.to_string())
+}
+
+/// `response/{case}/`: the prefix of the case's responding contacts, earliest first.
+pub(crate) fn responses(case: CaseId) -> Vec<u8> {
+    let mut key = join(RESPONSE, &case.to_string());
+    key.push(b'/');
+    key
+}
+
+/// `response/{case}/{started at}/{contact}`: one contact answering the case.
+pub(crate) fn response(case: CaseId, started_at: Timestamp, contact: ContactId) -> Vec<u8> {
+    index(&responses(case), started_at, contact.to_string().as_bytes())
 }
 
 /// `merged/{customer}`: the customer this one was merged into.
@@ -87,6 +107,13 @@ pub(crate) fn index(prefix: &[u8], at: Timestamp, item: &[u8]) -> Vec<u8> {
     key
 }
 
+/// The instant at the start of `suffix` (an index key without its prefix), if it is one.
+pub(crate) fn instant_of(suffix: &[u8]) -> Option<Timestamp> {
+    let (instant_bytes, _) = suffix.split_first_chunk::<INSTANT_BYTES>()?;
+    let nanoseconds = i128::from_be_bytes(*instant_bytes) ^ i128::MIN;
+    Timestamp::from_nanosecond(nanoseconds).ok()
+}
+
 /// `{prefix}{instant}`: the first key of `prefix` at `at`, an exclusive bound for "before".
 pub(crate) fn instant_bound(prefix: &[u8], at: Timestamp) -> Vec<u8> {
     let mut key = prefix.to_vec();
@@ -106,13 +133,10 @@ pub(crate) enum Item {
 /// Whether `suffix` (an index key without its prefix) is `{instant}/{item}` with a real
 /// instant and an item of kind `item` in its canonical spelling.
 pub(crate) fn is_index_suffix(item: Item, suffix: &[u8]) -> bool {
-    let Some((instant_bytes, rest)) = suffix.split_first_chunk::<INSTANT_BYTES>() else {
-        return false;
-    };
-    let nanoseconds = i128::from_be_bytes(*instant_bytes) ^ i128::MIN;
-    if Timestamp::from_nanosecond(nanoseconds).is_err() {
+    if instant_of(suffix).is_none() {
         return false;
     }
+    let rest = &suffix[INSTANT_BYTES..];
     let Some((b'/', text)) = rest.split_first() else {
         return false;
     };

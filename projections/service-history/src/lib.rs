@@ -36,6 +36,8 @@
 //! | `claimlate/{decided at}/{claim number}` | record key | settled or rejected, once any cycle was decided after its guarantee |
 //! | `claimlateopen/{guarantee due, or the end of time}/{claim number}` | record key | reopened, once an earlier cycle was decided after its guarantee (with no guarantee running, keyed at `Timestamp::MAX`) |
 //! | `policy/{policy number}` | product lines | as last issued, renewed or endorsed |
+//! | `contact/{contact id}` | the case it answers and its start | while the contact counts as a response to a case (as last recorded or corrected) |
+//! | `response/{case id}/{started at}/{contact id}` | record key | beside `contact/`: the case's responding contacts, earliest first |
 //! | `merged/{customer id}` | survivor's customer id | from `CustomersMerged` |
 //! | `erased/{customer id}` | empty | from `CustomerErased` |
 //!
@@ -73,8 +75,12 @@
 //!   assigned or escalated to a named person, an agent contacted the customer about it (an
 //!   outbound contact linked to the case, other than the contact it was opened in), or it
 //!   was resolved. Inbound contacts do not count: a customer chasing a case is not a
-//!   response. Contact corrections are not followed. Measured in working seconds from the
-//!   opening; a response stamped before the opening counts as at the opening.
+//!   response. A contact correction replaces the contact's facts, so it can take the
+//!   contact's response back (the case left out or changed, the direction corrected to
+//!   inbound), add one, or move it to the corrected start: the first response is always the
+//!   earliest of the case's responses as they stand after every correction, falling back to
+//!   the next-earliest (or none) when the first is taken back. Measured in working seconds
+//!   from the opening; a response stamped before the opening counts as at the opening.
 //! - **Time to resolution**: working seconds the case spent open, summed over its cycles up
 //!   to its last resolution (time spent resolved before a reopening does not count).
 //! - **Claim guarantee**: runs from the last `ClaimDocumentsCompleted`, for the claim's own

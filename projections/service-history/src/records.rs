@@ -53,8 +53,14 @@ pub struct CaseRecord {
     /// The deadline as promised to the customer, when it was promised in working hours and
     /// is still in force (an escalation's or reopening's new deadline is an instant).
     pub deadline_working_hours: Option<u16>,
-    /// See the crate documentation for what counts as a first response.
+    /// See the crate documentation for what counts as a first response: the earliest of
+    /// `first_non_contact_response_at` and the case's responding contacts as they stand after
+    /// every correction, and never before `opened_at`.
     pub first_response_at: Option<Timestamp>,
+    /// The earliest response that was not a contact: an assignment, an escalation or a
+    /// resolution. Kept apart from the contacts' because a contact correction can take a
+    /// contact's response back, and the first response then falls back to the earliest left.
+    pub first_non_contact_response_at: Option<Timestamp>,
     /// When the current cycle was resolved; `None` while open.
     pub resolved_at: Option<Timestamp>,
     /// When the current cycle was closed.

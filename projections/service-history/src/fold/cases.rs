@@ -8,18 +8,19 @@
 
 use jiff::Timestamp;
 use ledger_domain::events::{
-    ContactRecorded, RiskRecommendationFollowedUp, RiskSurveyCompleted, ServiceCaseAssigned,
-    ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened,
-    ServiceCaseResolved,
+    ContactCorrected, ContactRecorded, RiskRecommendationFollowedUp, RiskSurveyCompleted,
+    ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened,
+    ServiceCaseReopened, ServiceCaseResolved,
 };
-use ledger_domain::ids::{CaseId, CustomerId};
-use ledger_domain::projection::{StateError, StateWrite};
+use ledger_domain::ids::{CaseId, ContactId, CustomerId};
+use ledger_domain::projection::{Order, StateError, StateWrite};
 use ledger_domain::values::Direction;
+use serde::{Deserialize, Serialize};
 
 use super::ServiceHistory;
 use crate::keys;
 use crate::records::{CaseRecord, CaseStatus, RecommendationRecord, RiskSurveyRecord};
-use crate::storage::{STATE, history_owner, reindex};
+use crate::storage::{STATE, describe, history_owner, reindex};
 
 /// The queue entries a case belongs in: open cases by deadline, resolved and closed cases by
 /// when that happened; and each again under `late/` once any of its cycles was resolved after
@@ -71,6 +72,7 @@ impl ServiceHistory {
             recorded_deadline: event.deadline,
             deadline_working_hours: event.deadline_working_hours,
             first_response_at: None,
+            first_non_contact_response_at: None,
             resolved_at: None,
             closed_at: None,
             reopened_count: 0,
@@ -284,28 +286,104 @@ impl ServiceHistory {
         state: &mut dyn StateWrite,
         event: &ContactRecorded,
     ) -> Result<(), StateError> {
-        let Some(case_id) = event.case_id else {
-            return Ok(());
-        };
-        if event.direction != Direction::Outbound {
-            return Ok(());
-        }
-        update_case(state, case_id, |record| {
-            if record.opening_contact != Some(event.contact_id) {
-                self.responded(record, event.started_at);
-            }
-        })
+        let response =
+            response_of(state, event.contact_id, event.case_id, event.direction)?.map(|case| {
+                ContactResponse {
+                    case,
+                    started_at: event.started_at,
+                }
+            });
+        self.contact_stands(state, event.contact_id, response)
     }
 
-    /// Records a response at `at` if it is the first: an earlier response (a contact whose
-    /// start precedes one already counted) replaces a later one. A response stamped before
-    /// the opening counts as at the opening.
+    /// A correction replaces every fact of the contact (a `caseId` left out means no case), so
+    /// the contact answers whatever case the corrected facts say, at the corrected start, or
+    /// none: its earlier response, if any, is taken back first.
+    pub(super) fn contact_corrected(
+        &self,
+        state: &mut dyn StateWrite,
+        event: &ContactCorrected,
+    ) -> Result<(), StateError> {
+        let response =
+            response_of(state, event.contact_id, event.case_id, event.direction)?.map(|case| {
+                ContactResponse {
+                    case,
+                    started_at: event.started_at,
+                }
+            });
+        self.contact_stands(state, event.contact_id, response)
+    }
+
+    /// Makes `response` the contact's (`None`: it answers no case), moving its `response/`
+    /// entry, and sets the first response of each case that gained or lost it anew.
+    fn contact_stands(
+        &self,
+        state: &mut dyn StateWrite,
+        contact: ContactId,
+        response: Option<ContactResponse>,
+    ) -> Result<(), StateError> {
+        let contact_key = keys::contact(contact);
+        let before = STATE.read::<ContactResponse, _>(state, &contact_key)?;
+        if before == response {
+            return Ok(());
+        }
+        if let Some(before) = before {
+            state.delete(&keys::response(before.case, before.started_at, contact));
+            state.delete(&contact_key);
+        }
+        if let Some(after) = response {
+            state.put(
+                keys::response(after.case, after.started_at, contact),
+                keys::case(after.case),
+            );
+            STATE.write(state, contact_key, &after)?;
+        }
+        let mut touched: Vec<CaseId> = before
+            .iter()
+            .chain(&response)
+            .map(|link| link.case)
+            .collect();
+        touched.dedup();
+        for case in touched {
+            let earliest = earliest_contact_response(state, case)?;
+            update_case(state, case, |record| self.first_response(record, earliest))?;
+        }
+        Ok(())
+    }
+
+    /// Records an assignment, escalation or resolution at `at` as a response, the first if
+    /// it is earlier than every other.
     fn responded(&self, record: &mut CaseRecord, at: Timestamp) {
-        let at = at.max(record.opened_at);
-        if record.first_response_at.is_some_and(|first| first <= at) {
+        let earliest = match record.first_non_contact_response_at {
+            Some(earlier) => earlier.min(at),
+            None => at,
+        };
+        record.first_non_contact_response_at = Some(earliest);
+        // The contacts' earliest response is already in `first_response_at`; an action never
+        // takes one back, so the first response can only move earlier.
+        let first = record
+            .first_response_at
+            .map_or(earliest, |first| first.min(earliest));
+        self.first_response(record, Some(first));
+    }
+
+    /// Sets the first response to the earliest of `earliest_contact` and the case's other
+    /// responses, measuring it anew when it moved. A response stamped before the opening
+    /// counts as at the opening.
+    fn first_response(&self, record: &mut CaseRecord, earliest_contact: Option<Timestamp>) {
+        let first = [record.first_non_contact_response_at, earliest_contact]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| at.max(record.opened_at));
+        if first == record.first_response_at {
             return;
         }
-        record.first_response_at = Some(at);
+        record.first_response_at = first;
+        let Some(at) = first else {
+            record.time_to_first_response_seconds = None;
+            return;
+        };
         match self.measure("time to first response", record.opened_at, at) {
             Ok(seconds) => record.time_to_first_response_seconds = Some(seconds),
             Err(note) => {
@@ -314,6 +392,55 @@ impl ServiceHistory {
             }
         }
     }
+}
+
+/// What the fold remembers of a contact while it counts as a response (`contact/{id}`): the
+/// case it answers and its start, so a correction can find its `response/` entry and take it
+/// back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct ContactResponse {
+    case: CaseId,
+    started_at: Timestamp,
+}
+
+/// The case a contact with these facts answers, if it is a response: an outbound contact
+/// about a case the projection has seen opened, other than the contact it was opened in.
+/// Inbound contacts are not responses: a customer chasing a case is not one.
+fn response_of(
+    state: &dyn StateWrite,
+    contact: ContactId,
+    case: Option<CaseId>,
+    direction: Direction,
+) -> Result<Option<CaseId>, StateError> {
+    let Some(case) = case else {
+        return Ok(None);
+    };
+    if direction != Direction::Outbound {
+        return Ok(None);
+    }
+    let Some(record) = STATE.read::<CaseRecord, _>(state, &keys::case(case))? else {
+        return Ok(None);
+    };
+    Ok((record.opening_contact != Some(contact)).then_some(case))
+}
+
+/// The start of the earliest contact answering `case`: the first of its `response/` entries.
+fn earliest_contact_response(
+    state: &dyn StateWrite,
+    case: CaseId,
+) -> Result<Option<Timestamp>, StateError> {
+    let prefix = keys::responses(case);
+    let Some((key, _)) = state.prefix(&prefix, Order::Ascending, 1)?.pop() else {
+        return Ok(None);
+    };
+    keys::instant_of(&key[prefix.len()..])
+        .map(Some)
+        .ok_or_else(|| {
+            StateError(format!(
+                "service-history: {} is no response key",
+                describe(&key)
+            ))
+        })
 }
 
 /// Loads case `id`, applies `change`, and writes the record and its queue entries back. An

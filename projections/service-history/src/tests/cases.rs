@@ -48,6 +48,7 @@ fn fresh(
         recorded_deadline: beijing(recorded),
         deadline_working_hours: hours,
         first_response_at: None,
+        first_non_contact_response_at: None,
         resolved_at: None,
         closed_at: None,
         reopened_count: 0,
@@ -173,6 +174,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
             status: CaseStatus::Resolved,
             owner: Some(staff("agent-0042")),
             first_response_at: Some(beijing("2025-03-10T09:30:00")),
+            first_non_contact_response_at: Some(beijing("2025-03-10T09:30:00")),
             resolved_at: Some(beijing("2025-03-11T10:00:00")),
             time_to_first_response_seconds: Some(30 * 60),
             // 7.5 working hours on Monday and 1.5 on Tuesday morning.
@@ -189,6 +191,7 @@ fn a_case_resolved_after_its_deadline_is_breached_and_one_resolved_before_is_not
             status: CaseStatus::Closed,
             resolution: Some(text("已答复客户")),
             first_response_at: Some(beijing("2025-03-10T16:00:00")),
+            first_non_contact_response_at: Some(beijing("2025-03-10T16:00:00")),
             resolved_at: Some(beijing("2025-03-10T16:00:00")),
             closed_at: Some(beijing("2025-03-11T09:00:00")),
             // 09:00-12:00 and 13:00-16:00: the lunch hour does not count.

@@ -17,6 +17,27 @@ use super::*;
 pub(super) fn busy_ledger() -> Ledger {
     let (c1, c2, c3, c4) = (case_id(1), case_id(2), case_id(3), case_id(4));
     let (someone, duplicate) = (customer(1), customer(2));
+    let first_call = contact(
+        contact_id(1),
+        someone,
+        c1,
+        Direction::Outbound,
+        "2025-03-10T09:20:00",
+    );
+    let call_back = contact(
+        contact_id(2),
+        duplicate,
+        c3,
+        Direction::Outbound,
+        "2025-03-13T11:35:00",
+    );
+    let chase = contact(
+        contact_id(3),
+        duplicate,
+        c3,
+        Direction::Inbound,
+        "2025-03-13T11:45:00",
+    );
     let mut ledger = Ledger::new();
     ledger
         .at(
@@ -46,16 +67,7 @@ pub(super) fn busy_ledger() -> Ledger {
             },
         )
         .at("2025-03-10T09:00:00", assigned(c1, someone, "agent-0042"))
-        .at(
-            "2025-03-10T09:30:00",
-            contact(
-                contact_id(1),
-                someone,
-                c1,
-                Direction::Outbound,
-                "2025-03-10T09:20:00",
-            ),
-        )
+        .at("2025-03-10T09:30:00", first_call.clone())
         .at(
             "2025-03-10T10:00:00",
             ServiceCaseEscalated {
@@ -124,6 +136,26 @@ pub(super) fn busy_ledger() -> Ledger {
             "2025-03-13T11:00:00",
             opened(c3, duplicate, "2025-03-15T17:30:00", Some(16)),
         )
+        // Corrections: the first call started earlier; a call-back to the duplicate's case
+        // was about no case after all; a call thought inbound was the agent's.
+        .at(
+            "2025-03-13T11:30:00",
+            corrected(&first_call, |correction| {
+                correction.started_at = beijing("2025-03-10T09:10:00");
+            }),
+        )
+        .at("2025-03-13T11:40:00", call_back.clone())
+        .at("2025-03-13T11:50:00", chase.clone())
+        .at(
+            "2025-03-13T11:55:00",
+            corrected(&call_back, |correction| correction.case_id = None),
+        )
+        .at(
+            "2025-03-13T11:58:00",
+            corrected(&chase, |correction| {
+                correction.direction = Direction::Outbound;
+            }),
+        )
         // Resolved late, then reopened and left open: breached, under `late/open/`.
         .at(
             "2025-03-13T12:00:00",
@@ -176,10 +208,12 @@ fn folding_in_one_go_or_in_two_parts_writes_the_same_entries() {
     // The log exercised the projection: 4 cases, 1 claim, 1 policy, 5 history entries (all
     // under the survivor), 3 open cases, the reopened one also under `late/open/`, the closed
     // case also under `late/closed/`, the claim settled late and reopened, awaiting a decision
-    // under `claimdue/` and `claimlateopen/`, one merge and one erasure.
+    // under `claimdue/` and `claimlateopen/`, one merge and one erasure, and two contacts
+    // answering a case (the corrected first call, and the chase corrected to outbound; the
+    // call-back corrected to no case left nothing), each under `contact/` and `response/`.
     assert_eq!(
         whole.len(),
-        21,
+        25,
         "{:?}",
         whole
             .entries()
@@ -188,6 +222,13 @@ fn folding_in_one_go_or_in_two_parts_writes_the_same_entries() {
             .collect::<Vec<_>>()
     );
 
+    assert_folds_alike_in_parts(&ledger);
+}
+
+/// Folding `ledger` in two parts, split anywhere, with a fresh projection and a copied state
+/// in between, writes what folding it in one go writes.
+pub(super) fn assert_folds_alike_in_parts(ledger: &Ledger) {
+    let whole = fold(ledger);
     for split in 0..=ledger.events.len() {
         let mut before = MemoryState::new();
         apply(&projection(), &mut before, &ledger.events[..split]);

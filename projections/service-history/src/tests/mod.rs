@@ -4,6 +4,7 @@
 
 mod cases;
 mod claims;
+mod corrections;
 mod customers;
 mod determinism;
 mod pages;
@@ -12,8 +13,8 @@ mod redacted;
 use jiff::Timestamp;
 use ledger_domain::events::{
     ClaimDocumentsCompleted, ClaimDocumentsRequested, ClaimReported, ClaimSettled, ClaimSurveyed,
-    ContactRecorded, Event, ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseOpened,
-    ServiceCaseReopened, ServiceCaseResolved,
+    ContactCorrected, ContactRecorded, Event, ServiceCaseAssigned, ServiceCaseClosed,
+    ServiceCaseOpened, ServiceCaseReopened, ServiceCaseResolved,
 };
 use ledger_domain::ids::{CaseId, ContactId, CustomerId, EventId, Position, StaffId, StreamId};
 use ledger_domain::kinds::{ContactOutcome, Payee, PayeeKind, Priority, ServiceCaseKind};
@@ -242,6 +243,17 @@ pub(crate) fn contact(
         campaign_id: None,
         enquiry_id: None,
     }
+}
+
+/// `recorded`, corrected by `change`: every other fact repeated, as the aggregate emits it (a
+/// correction replaces the whole record).
+pub(crate) fn corrected(
+    recorded: &ContactRecorded,
+    change: impl FnOnce(&mut ContactCorrected),
+) -> ContactCorrected {
+    let mut correction = recorded.corrected(text("录入有误"));
+    change(&mut correction);
+    correction
 }
 
 pub(crate) fn reported(
