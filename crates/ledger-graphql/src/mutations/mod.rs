@@ -261,6 +261,30 @@ pub struct Recorded {
     affected: Affected,
 }
 
+impl Recorded {
+    /// The customer the service case or claim the command concerns belongs to, after this
+    /// write (only its id: reading the customer is recorded where it is loaded).
+    async fn customer_of_case_or_claim(&self, ctx: &Context<'_>) -> ApiResult<Option<CustomerId>> {
+        if self.affected.case.is_none() && self.affected.claim.is_none() {
+            return Ok(None);
+        }
+        let state = state(ctx)?;
+        state
+            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
+            .await?;
+        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        if let Some(case) = self.affected.case {
+            return Ok(service_history::case(&history, case)?.map(|record| record.customer));
+        }
+        match &self.affected.claim {
+            Some(number) => {
+                Ok(service_history::claim(&history, number)?.map(|record| record.customer))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
 #[Object]
 impl Recorded {
     /// The position of the command's last event (for a command that changed nothing, the
@@ -299,9 +323,14 @@ impl Recorded {
         self.affected.id.clone().map(ID)
     }
 
-    /// The customer the command concerns, as the directory shows it after this write.
+    /// The customer the command concerns, as the directory shows it after this write: the one
+    /// it names, or the customer of the service case or claim it moves on.
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        let Some(customer) = self.affected.customer else {
+        let customer = match self.affected.customer {
+            Some(customer) => Some(customer),
+            None => self.customer_of_case_or_claim(ctx).await?,
+        };
+        let Some(customer) = customer else {
             return Ok(None);
         };
         state(ctx)?.wait_for(self.executed.position, None).await?;

@@ -517,3 +517,48 @@ async fn reading_a_lead_a_customers_contact_answered_is_a_recorded_read_of_the_c
     assert_eq!(entries(&auditor).len(), 2, "{auditor}");
     harness.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_or_claim_transition_answers_with_its_customer_as_a_recorded_read() {
+    let harness = Harness::start().await;
+    let (customer, _) = harness.register("王晓东", "18733026927").await;
+    let open = format!(
+        r#"mutation {{ openServiceCase(input: {{ customerId: "{customer}", kind: CONSULTATION,
+            priority: NORMAL, subject: "咨询", channel: PHONE,
+            deadline: "2030-03-02T08:00:00Z" }}) {{ id }} }}"#
+    );
+    let case = text(&harness.mutate(Role::Agent, &open).await["openServiceCase"]["id"]);
+    // The command names only the case; its answer's customer is the case's.
+    let assign = format!(
+        r#"mutation {{ assignServiceCase(input: {{ caseId: "{case}", assignee: "agent-0098" }}) {{
+            customer {{ id }} }} }}"#
+    );
+    let assigned = harness.mutate(Role::Supervisor, &assign).await;
+    assert_eq!(
+        text(&assigned["assignServiceCase"]["customer"]["id"]),
+        customer
+    );
+
+    harness.issue_policy("PDAA2025220100002", &customer).await;
+    let report = format!(
+        r#"mutation {{ reportClaim(input: {{ claimNumber: "RDAA2025220100002",
+            policyNumber: "PDAA2025220100002", customerId: "{customer}",
+            lossOccurredAt: "2025-06-01T08:00:00Z", location: "长春", description: "追尾",
+            reportedVia: PHONE, injuries: false }}) {{ id }} }}"#
+    );
+    harness.mutate(Role::Agent, &report).await;
+    let survey = r#"mutation { surveyClaim(input: { claimNumber: "RDAA2025220100002",
+        onSite: true, assessedLoss: "120000", findings: "后保险杠" }) { customer { id } } }"#;
+    let surveyed = harness.mutate(Role::Admin, survey).await;
+    assert_eq!(text(&surveyed["surveyClaim"]["customer"]["id"]), customer);
+
+    let page = access_log(&harness, json!({ "customer": customer })).await;
+    assert_eq!(
+        entries(&page),
+        [
+            entry(Role::Admin, "recorded.customer"),
+            entry(Role::Supervisor, "recorded.customer"),
+        ]
+    );
+    harness.close().await;
+}
