@@ -343,7 +343,7 @@ impl ServiceCase {
 const DEADLINE_AGREEMENT_SECONDS_MAX: i64 = super::CLOCK_SKEW_SECONDS_MAX;
 
 /// The deadline a case opens with: the instant sent, or the end of its working hours from now
-/// on the business calendar, or the instant when it agrees with the calendar.
+/// on the business calendar (also when an instant sent with them agrees with it).
 fn opening_deadline(
     command: &OpenServiceCase,
     context: &dyn DecisionContext,
@@ -371,7 +371,9 @@ fn opening_deadline(
                 )
                 .into());
             }
-            Ok(sent)
+            // The calendar's instant is what the case is held to: the read models and the
+            // timeline show it, so the events record it too (the instant sent only checks it).
+            Ok(deadline)
         }
         (None, Some((_, deadline))) => Ok(deadline),
         (Some(sent), None) => Ok(sent),

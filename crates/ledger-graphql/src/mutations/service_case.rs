@@ -51,7 +51,7 @@ pub struct OpenServiceCaseInput {
     pub channel: Channel,
     /// The deadline as an instant. Left out with `deadlineWorkingHours`, it is the end of those
     /// working hours from now on the business calendar (what the case is held to); sent with
-    /// them, it must agree with the calendar within 5 minutes.
+    /// them, it must agree with the calendar within 5 minutes, and the calendar's is recorded.
     pub deadline: Option<DateTime>,
     /// The deadline as promised in working hours, when it was: the business calendar (working
     /// hours, public holidays, make-up working days) turns it into the instant.
