@@ -14,10 +14,11 @@
 //! ([`erased_work_rules`]). Export-form lines are history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
-//! rules need (merged, erased, its contact and enquiry ids, its marketing consents, a policy's
-//! premium, periods and the campaign its current period was sold through, a campaign's
-//! channels and whether it closed) are read from the log the first time a line names the
-//! stream, and a campaign's purchases the first time a PURCHASED response of it asks; which
+//! rules need (merged, erased, its contact and enquiry ids, its marketing consents and account
+//! manager, a policy's premium, periods and the campaign its current period was sold through, a
+//! campaign's channels, budget and whether it closed) are read from the log the first time a
+//! line names the stream, a campaign's purchases the first time a PURCHASED response of it
+//! asks, and its total cost the first time a cost of it does; which
 //! campaign's purchase response won a policy's sale, when its issue or renewal named none, is
 //! found by the walk of the log that also finds merges ([`StoredLedger`]); who holds an
 //! identifier is the
@@ -36,7 +37,7 @@ use ledger_app::personal::KeyRing;
 use ledger_domain::DomainError;
 use ledger_domain::aggregates::campaign::{
     CLOSE, CampaignStatus, INCUR_A_COST, RESPONDING_CUSTOMER, SEND_A_TOUCH, consented_to,
-    on_its_channels, purchase_names_its_policy, purchase_of, still_running,
+    cost_figures, on_its_channels, purchase_names_its_policy, purchase_of, still_running,
 };
 use ledger_domain::aggregates::contact_started_too_early;
 use ledger_domain::aggregates::links::{
@@ -52,7 +53,7 @@ use ledger_domain::aggregates::{
 };
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
-    CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StreamId,
+    CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
 };
 use ledger_domain::kinds::CampaignResponse;
 use ledger_domain::values::{Channel, ClaimNumber, FreeText, Identifier, Money, PolicyNumber};
@@ -102,6 +103,9 @@ pub struct StreamFacts {
     /// A customer's marketing consents, as its last `ConsentChanged` on each channel left them
     /// (a channel never mentioned is no consent: opt-in).
     pub consents: HashMap<Channel, bool>,
+    /// A customer's account manager now (none before its first assignment): the
+    /// `previousManager` of its next assignment.
+    pub account_manager: Option<StaffId>,
     /// A policy's premium now: quoted, issued, renewed or endorsed.
     pub premium: Option<Money>,
     /// The premium a policy was issued for: what a PURCHASED response on a line before the
@@ -121,6 +125,16 @@ pub struct StreamFacts {
     pub campaign_channels: Vec<Channel>,
     /// A campaign closed: it takes no more costs, touches or close, only responses.
     pub campaign_closed: bool,
+    /// A campaign's budget, as launched: what a cost's `overBudget` is decided against.
+    pub campaign_budget: Money,
+    /// A campaign's total cost, as its last cost records it: the file's accepted lines', and
+    /// the ledger's once `ledger_total_cost_read`.
+    pub total_cost: Money,
+    /// Whether the ledger's total cost of a campaign is in `total_cost`. Like its purchases, a
+    /// campaign's stream is read for it only when a cost line asks
+    /// ([`LedgerFacts::total_cost`]); the first cost line of a campaign asks before any of the
+    /// file's costs is folded in, so the file's costs add to the ledger's.
+    pub ledger_total_cost_read: bool,
 }
 
 impl StreamFacts {
@@ -146,6 +160,9 @@ impl StreamFacts {
             Event::ConsentChanged(changed) => {
                 self.consents.insert(changed.channel, changed.granted);
             }
+            Event::AccountManagerAssigned(assigned) => {
+                self.account_manager = Some(assigned.manager.clone());
+            }
             Event::PolicyQuoted(quoted) => {
                 self.customer = Some(quoted.customer_id);
                 self.premium = Some(quoted.premium);
@@ -168,7 +185,9 @@ impl StreamFacts {
             Event::ServiceCaseOpened(opened) => self.customer = Some(opened.customer_id),
             Event::CampaignLaunched(launched) => {
                 self.campaign_channels.clone_from(&launched.channels);
+                self.campaign_budget = launched.budget;
             }
+            Event::CampaignCostIncurred(cost) => self.total_cost = cost.total_cost,
             Event::CampaignClosed(_) => self.campaign_closed = true,
             _ => {}
         }
@@ -209,12 +228,14 @@ impl StreamFacts {
                 | "SatisfactionRecorded"
                 | "OnlineEnquiryReceived"
                 | "ConsentChanged"
+                | "AccountManagerAssigned"
                 | "PolicyIssued"
                 | "PolicyRenewed"
                 | "PolicyEndorsed"
                 | "PolicyLapsed"
                 | "PolicyCancelled"
                 | "CampaignLaunched"
+                | "CampaignCostIncurred"
                 | "CampaignClosed"
                 | "CampaignResponded"
                 | "ClaimReported"
@@ -254,6 +275,9 @@ pub trait LedgerFacts {
     /// The policies the ledger's PURCHASED responses of `campaign` named.
     fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>>;
 
+    /// The total cost of `campaign` in the ledger, as its last cost records it (none: zero).
+    fn total_cost(&mut self, campaign: CampaignId) -> anyhow::Result<Money>;
+
     /// Which campaigns the ledger's PURCHASED responses credited with the policy `number`'s
     /// sales ([`SaleCredit`]), if any named it.
     fn sale_credit(&mut self, number: &PolicyNumber) -> anyhow::Result<Option<SaleCredit>>;
@@ -266,6 +290,9 @@ pub trait LedgerFacts {
 #[derive(Debug, Default)]
 pub struct Owners {
     held: HashMap<u128, Option<CustomerId>>,
+    /// The identifiers a merge folded here moved to its survivor, until it adds or removes
+    /// them: the survivor holds them for the directory but not for its own aggregate.
+    moved: HashSet<u128>,
     merged: HashMap<CustomerId, CustomerId>,
     erased: HashSet<CustomerId>,
     keys: [std::hash::RandomState; 2],
@@ -281,6 +308,7 @@ impl Owners {
     fn hold(&mut self, identifier: &Identifier, holder: Option<CustomerId>) {
         let key = self.key(identifier);
         self.held.insert(key, holder);
+        self.moved.remove(&key);
     }
 
     /// Folds one event (evolve: no rules), as the directory does: a removal frees the
@@ -309,6 +337,8 @@ impl Owners {
                 self.merged.insert(merged.customer_id, merged.survivor_id);
                 for identifier in &merged.identifiers {
                     self.hold(identifier, Some(merged.survivor_id));
+                    let key = self.key(identifier);
+                    self.moved.insert(key);
                 }
             }
             Event::CustomerErased(erased) => {
@@ -317,6 +347,26 @@ impl Owners {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether `customer` holds `identifier` itself, as its own aggregate does (registered with
+    /// it or added it since, and not removed it): the holder set here, not through a merge,
+    /// else `older`'s. The directory's answer (`older`, for the ledger) names a merge's
+    /// survivor as the holder of what the merge moved, so an identifier a merge in the ledger
+    /// moved reads as the survivor's own.
+    fn holds_itself(
+        &self,
+        identifier: &Identifier,
+        customer: CustomerId,
+        older: impl FnOnce() -> anyhow::Result<Option<CustomerId>>,
+    ) -> anyhow::Result<bool> {
+        let key = self.key(identifier);
+        let holder = match self.held.get(&key) {
+            Some(_) if self.moved.contains(&key) => None,
+            Some(holder) => *holder,
+            None => older()?,
+        };
+        Ok(holder == Some(customer))
     }
 
     /// The holder of `identifier`: the one set here, else `older`'s, followed through the merges
@@ -586,6 +636,12 @@ impl<F: LedgerFacts> LedgerRules<F> {
         let facts = streams
             .get_mut(stream)
             .expect("the stream's facts were just read");
+        if let Event::CampaignCostIncurred(cost) = &line.event
+            && !facts.ledger_total_cost_read
+        {
+            facts.total_cost = ledger.total_cost(cost.campaign_id)?;
+            facts.ledger_total_cost_read = true;
+        }
         if let Some(expected) = line.expected_version
             && expected != facts.version
         {
@@ -725,7 +781,8 @@ fn check(
 }
 
 /// The rules of a campaign's own stream, as `Campaign` decides them: costs, touches and the
-/// close only while it runs, and a touch on one of its channels.
+/// close only while it runs, a touch on one of its channels, and a cost carrying the figures the
+/// campaign computes (its total cost with it, and whether that is over budget).
 fn campaign_rules(facts: &StreamFacts, event: &Event) -> Result<(), String> {
     let (campaign, action) = match event {
         Event::CampaignTouchSent(touch) => (touch.campaign_id, SEND_A_TOUCH),
@@ -744,6 +801,29 @@ fn campaign_rules(facts: &StreamFacts, event: &Event) -> Result<(), String> {
             "channel",
             on_its_channels(&facts.campaign_channels, touch.channel),
         )?;
+    }
+    if let Event::CampaignCostIncurred(cost) = event {
+        let figures = in_field(
+            "amount",
+            cost_figures(facts.total_cost, cost.amount, facts.campaign_budget),
+        )?;
+        if cost.total_cost != figures.total_cost {
+            return Err(format!(
+                "totalCost: the campaign's total cost with this one: {} fen, not {}",
+                figures.total_cost.fen(),
+                cost.total_cost.fen()
+            ));
+        }
+        if cost.over_budget != figures.over_budget {
+            return Err(format!(
+                "overBudget: whether the campaign's total cost with this one ({} fen) is over its \
+                 budget ({} fen): {}, not {}",
+                figures.total_cost.fen(),
+                facts.campaign_budget.fen(),
+                figures.over_budget,
+                cost.over_budget
+            ));
+        }
     }
     Ok(())
 }
@@ -806,28 +886,67 @@ fn customer_rules(
     ledger: &mut impl LedgerFacts,
     line: &IntegratorLine,
 ) -> anyhow::Result<Option<String>> {
-    let mut owned_by_another = |identifier: &Identifier, customer: CustomerId| {
+    fn owned_by_another(
+        owners: &Owners,
+        ledger: &mut impl LedgerFacts,
+        identifier: &Identifier,
+        customer: CustomerId,
+    ) -> anyhow::Result<Option<DomainError>> {
         let owner = owners.held_by(identifier, || ledger.identifier_owner(identifier))?;
-        anyhow::Ok(owner.filter(|owner| *owner != customer).map(|owner| {
-            DomainError::IdentifierOwned {
+        Ok(owner
+            .filter(|owner| *owner != customer)
+            .map(|owner| DomainError::IdentifierOwned {
                 identifier: identifier.to_string(),
                 owner: owner.to_string(),
-            }
-        }))
-    };
+            }))
+    }
     let contact_unknown =
         |contact: ContactId| (!facts.contacts.contains(&contact)).then_some(contact);
     let problem = match &line.event {
         Event::CustomerRegistered(registered) => {
             for (index, identifier) in registered.identifiers.iter().enumerate() {
-                if let Some(owned) = owned_by_another(identifier, registered.customer_id)? {
+                if let Some(owned) =
+                    owned_by_another(owners, ledger, identifier, registered.customer_id)?
+                {
                     return Ok(Some(format!("identifiers[{index}]: {owned}")));
                 }
             }
             None
         }
-        Event::IdentifierAdded(added) => owned_by_another(&added.identifier, added.customer_id)?
-            .map(|owned| ("identifier", owned)),
+        Event::IdentifierAdded(added) => {
+            if owners.holds_itself(&added.identifier, added.customer_id, || {
+                ledger.identifier_owner(&added.identifier)
+            })? {
+                return Ok(Some(format!(
+                    "identifier: {} is already customer {}'s; adding it again records nothing",
+                    added.identifier, added.customer_id
+                )));
+            }
+            owned_by_another(owners, ledger, &added.identifier, added.customer_id)?
+                .map(|owned| ("identifier", owned))
+        }
+        Event::IdentifierRemoved(removed) => {
+            (!owners.holds_itself(&removed.identifier, removed.customer_id, || {
+                ledger.identifier_owner(&removed.identifier)
+            })?)
+            .then(|| ("identifier", not_found("identifier", &removed.identifier)))
+        }
+        Event::AccountManagerAssigned(assigned)
+            if assigned.previous_manager != facts.account_manager =>
+        {
+            let current = facts
+                .account_manager
+                .as_ref()
+                .map_or_else(|| "none (null)".to_owned(), ToString::to_string);
+            let stated = assigned
+                .previous_manager
+                .as_ref()
+                .map_or_else(|| "null".to_owned(), ToString::to_string);
+            return Ok(Some(format!(
+                "previousManager: the customer's account manager until this assignment: \
+                 {current}, not {stated}"
+            )));
+        }
         Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
             Some(("contactId", already_exists("contact", contact.contact_id)))
         }
@@ -2114,6 +2233,46 @@ impl LedgerFacts for StoredLedger<'_> {
             return Ok(None);
         }
         Ok(self.across()?.sale_credits.get(number).copied())
+    }
+
+    /// The campaign's stream, read once by [`LedgerRules::decide`] for a campaign a cost line
+    /// names, from its end: only the last cost is decoded, and the types of the events after it
+    /// (touches and responses) read.
+    fn total_cost(&mut self, campaign: CampaignId) -> anyhow::Result<Money> {
+        let stream = StreamId::campaign(campaign);
+        let version = self.store.stream_version(&stream);
+        // The versions not yet looked at are 1..=unread.
+        let mut unread = version;
+        while unread > 0 {
+            let count = READ_PAGE_MAX.min(usize::try_from(unread).unwrap_or(usize::MAX));
+            let from = unread + 1 - u64::try_from(count).unwrap_or(u64::MAX);
+            let page = self
+                .store
+                .read_stream(&stream, from, count)
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.len() != count {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            if let Some(record) = page
+                .iter()
+                .rev()
+                .find(|record| record.event.event_type == "CampaignCostIncurred")
+            {
+                let stored = &record.event;
+                let event = ledger_app::personal::open_redacted(
+                    &stored.event_type,
+                    stored.schema_version,
+                    &stored.payload,
+                )
+                .with_context(|| format!("decoding the event at position {}", record.position))?;
+                if let Event::CampaignCostIncurred(cost) = event {
+                    return Ok(cost.total_cost);
+                }
+                anyhow::bail!("the event at position {} is no cost", record.position);
+            }
+            unread = from - 1;
+        }
+        Ok(Money::ZERO)
     }
 
     /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line

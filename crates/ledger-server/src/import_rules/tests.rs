@@ -58,6 +58,15 @@ impl LedgerFacts for Facts {
     fn sale_credit(&mut self, number: &PolicyNumber) -> anyhow::Result<Option<SaleCredit>> {
         Ok(self.across.sale_credits.get(number).copied())
     }
+
+    fn total_cost(&mut self, campaign: CampaignId) -> anyhow::Result<Money> {
+        let stream = StreamId::campaign(campaign);
+        Ok(self
+            .streams
+            .get(&stream)
+            .map(|facts| facts.total_cost)
+            .unwrap_or_default())
+    }
 }
 
 /// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
@@ -239,8 +248,6 @@ fn an_identifier_another_customer_holds_is_identifier_owned() {
         registered(ALICE, "13800000001"),
         registered(BOB, "13800000002"),
         identifier_event("IdentifierAdded", BOB, "13800000001"),
-        // The holder adding it again changes nothing and is no problem.
-        identifier_event("IdentifierAdded", ALICE, "13800000001"),
     ];
     assert_eq!(
         fold_on(Facts::default(), &lines),
@@ -268,10 +275,125 @@ fn an_identifier_is_free_again_once_removed_by_its_holder_or_its_holder_erased()
     ];
     assert_eq!(
         fold_on(ledger, &lines),
-        [(
-            2,
-            format!("identifier: MOBILE 13800000001 already belongs to customer {ALICE}")
-        )]
+        [
+            (
+                1,
+                "identifier: identifier MOBILE 13800000001 does not exist".to_owned()
+            ),
+            (
+                2,
+                format!("identifier: MOBILE 13800000001 already belongs to customer {ALICE}")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_identifier_is_removed_only_by_the_customer_holding_it() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        registered(BOB, "13800000002"),
+    ]);
+    let not_held = |mobile: &str| format!("identifier: identifier MOBILE {mobile} does not exist");
+    let lines = [
+        // Another customer's mobile, and one nobody holds: the API's removeIdentifier finds
+        // neither on the customer.
+        identifier_event("IdentifierRemoved", BOB, "13800000001"),
+        identifier_event("IdentifierRemoved", BOB, "13800000009"),
+        identifier_event("IdentifierRemoved", ALICE, "13800000001"),
+        // Removed on an earlier line.
+        identifier_event("IdentifierRemoved", ALICE, "13800000001").with_actor("agent-0043"),
+        // Held by an earlier line.
+        identifier_event("IdentifierAdded", ALICE, "13800000003"),
+        identifier_event("IdentifierRemoved", ALICE, "13800000003"),
+        // A merge moves an identifier to its survivor for the directory, not onto the
+        // survivor's own stream: the survivor's aggregate does not hold it to remove, and
+        // adding it records it there.
+        merged_moving(BOB, ALICE, "13800000002"),
+        identifier_event("IdentifierRemoved", ALICE, "13800000002"),
+        identifier_event("IdentifierAdded", ALICE, "13800000002"),
+        identifier_event("IdentifierRemoved", ALICE, "13800000002").with_actor("agent-0043"),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (1, not_held("13800000001")),
+            (2, not_held("13800000009")),
+            (4, not_held("13800000001")),
+            (8, not_held("13800000002")),
+        ]
+    );
+}
+
+#[test]
+fn adding_an_identifier_the_customer_holds_records_nothing_and_is_refused() {
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let already = |mobile: &str| {
+        format!(
+            "identifier: MOBILE {mobile} is already customer {ALICE}'s; adding it again \
+             records nothing"
+        )
+    };
+    let lines = [
+        // Held in the ledger, since the registration.
+        identifier_event("IdentifierAdded", ALICE, "13800000001"),
+        identifier_event("IdentifierAdded", ALICE, "13800000003"),
+        // Held by an earlier line.
+        identifier_event("IdentifierAdded", ALICE, "13800000003").with_actor("agent-0043"),
+        // Removed, it is added again.
+        identifier_event("IdentifierRemoved", ALICE, "13800000001"),
+        identifier_event("IdentifierAdded", ALICE, "13800000001").with_actor("agent-0043"),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [(1, already("13800000001")), (3, already("13800000003"))]
+    );
+}
+
+/// `customer`'s account manager `manager` (team lead the sample's), replacing `previous`.
+fn manager_assigned(customer: &str, manager: &str, previous: Option<&str>) -> IntegratorLine {
+    edited(
+        "AccountManagerAssigned",
+        &[
+            ("customerId", customer.into()),
+            ("manager", manager.into()),
+            ("previousManager", previous.into()),
+        ],
+    )
+}
+
+#[test]
+fn an_assignment_names_the_customer_s_current_manager_as_the_previous_one() {
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        manager_assigned(ALICE, "am-003", None),
+    ]);
+    let previous = |current: &str, stated: &str| {
+        format!(
+            "previousManager: the customer's account manager until this assignment: {current}, \
+             not {stated}"
+        )
+    };
+    let lines = [
+        manager_assigned(ALICE, "am-777", Some("am-999")),
+        manager_assigned(ALICE, "am-777", None),
+        manager_assigned(ALICE, "am-777", Some("am-003")),
+        // The current one is the earlier line's.
+        manager_assigned(ALICE, "am-888", Some("am-003")),
+        manager_assigned(ALICE, "am-888", Some("am-777")),
+        // A customer never assigned one has none.
+        registered(BOB, "13800000002"),
+        manager_assigned(BOB, "am-001", Some("am-003")),
+        manager_assigned(BOB, "am-001", None),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (1, previous("am-003", "am-999")),
+            (2, previous("am-003", "null")),
+            (4, previous("am-777", "am-003")),
+            (7, previous("none (null)", "am-003")),
+        ]
     );
 }
 
@@ -1720,6 +1842,65 @@ fn campaign_event(event_type: &str, campaign: &str) -> IntegratorLine {
     edited(event_type, &[("campaignId", campaign.into())])
 }
 
+/// A cost of `amount` on `campaign` (launched for the sample's budget, 2,000,000 fen) stating
+/// its figures.
+fn cost(campaign: &str, amount: i64, total_cost: i64, over_budget: bool) -> IntegratorLine {
+    edited(
+        "CampaignCostIncurred",
+        &[
+            ("campaignId", campaign.into()),
+            ("amount", amount.into()),
+            ("totalCost", total_cost.into()),
+            ("overBudget", over_budget.into()),
+        ],
+    )
+}
+
+#[test]
+fn a_cost_carries_the_campaign_s_total_cost_with_it_and_whether_that_is_over_budget() {
+    const OTHER_CAMPAIGN: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    let ledger = ledger_of(&[
+        campaign_launched(CAMPAIGN),
+        cost(CAMPAIGN, 1_000_000, 1_000_000, false),
+        cost(CAMPAIGN, 711_200, 1_711_200, false),
+    ]);
+    let total = |expected: i64, stated: i64| {
+        format!("totalCost: the campaign's total cost with this one: {expected} fen, not {stated}")
+    };
+    let over = |total_cost: i64, expected: bool| {
+        format!(
+            "overBudget: whether the campaign's total cost with this one ({total_cost} fen) is \
+             over its budget (2000000 fen): {expected}, not {}",
+            !expected
+        )
+    };
+    let lines = [
+        // The tester's line: the campaign's cost would read 5.
+        cost(CAMPAIGN, 1_000, 5, true),
+        cost(CAMPAIGN, 1_000, 1_712_200, true),
+        cost(CAMPAIGN, 1_000, 1_712_200, false),
+        // The total counts the earlier line's cost; this one goes over budget.
+        cost(CAMPAIGN, 300_000, 2_012_200, false),
+        cost(CAMPAIGN, 300_000, 2_012_200, true),
+        cost(CAMPAIGN, 1, 2_012_200, true),
+        // A campaign the file launches starts from nothing.
+        campaign_launched(OTHER_CAMPAIGN),
+        cost(OTHER_CAMPAIGN, 100, 100, false),
+        cost(OTHER_CAMPAIGN, 200, 200, false),
+        cost(OTHER_CAMPAIGN, 2_000_000, 2_000_100, true),
+    ];
+    assert_eq!(
+        fold_on(ledger, &lines),
+        [
+            (1, total(1_712_200, 5)),
+            (2, over(1_712_200, false)),
+            (4, over(2_012_200, true)),
+            (6, total(2_012_201, 2_012_200)),
+            (9, total(300, 200)),
+        ]
+    );
+}
+
 /// Alice's answer to `campaign`, naming no policy.
 fn interested(campaign: &str) -> IntegratorLine {
     edited(
@@ -2117,5 +2298,76 @@ fn an_erased_customer_s_work_is_finished_with_its_texts_left_out_and_nothing_sta
             &finishing_work(BOB, "客户要求处理")
         ),
         []
+    );
+}
+
+/// `lines`' events appended to their streams as they are, in requests the store takes.
+async fn appended(store: &SledEventLog, lines: &[IntegratorLine]) {
+    let requests = lines
+        .chunks(ledger_store::limits::EVENTS_PER_REQUEST_MAX)
+        .map(|chunk| ledger_store::AppendRequest {
+            stream: chunk[0].stream.clone(),
+            expected: ledger_store::ExpectedVersion::Any,
+            events: chunk.iter().map(|line| line.new_event.clone()).collect(),
+        })
+        .collect();
+    for outcome in store.append_many(requests).await.unwrap() {
+        outcome.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_campaign_s_total_cost_is_its_last_cost_s_read_from_the_stream_s_end() {
+    const NO_COSTS: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca302";
+    const NEVER_LAUNCHED: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca303";
+    let scratch = tempfile::tempdir().unwrap();
+    let store = SledEventLog::open(scratch.path(), ledger_store::StoreOptions::default()).unwrap();
+    appended(
+        &store,
+        &[
+            campaign_launched(CAMPAIGN),
+            cost(CAMPAIGN, 1_000_000, 1_000_000, false),
+            cost(CAMPAIGN, 711_200, 1_711_200, false),
+        ],
+    )
+    .await;
+    // More touches after the last cost than one page reads: the cost is on the second page
+    // back.
+    let touches: Vec<IntegratorLine> = (0..=READ_PAGE_MAX)
+        .map(|_| touch(CAMPAIGN, ALICE, "PHONE").with_actor("agent-0043"))
+        .collect();
+    appended(&store, &touches).await;
+    appended(&store, &[campaign_launched(NO_COSTS)]).await;
+    let ring = ledger_app::personal::KeyRing::open(
+        store.data_keys().unwrap(),
+        ledger_app::personal::MasterKey::insecure_for_tests(),
+        ledger_app::personal::KeySource::Random,
+    )
+    .unwrap();
+    let mut ledger = StoredLedger::new(&store, Arc::new(ring));
+    let campaign = |id: &str| id.parse::<CampaignId>().unwrap();
+    assert_eq!(
+        ledger.total_cost(campaign(CAMPAIGN)).unwrap(),
+        Money::from_fen(1_711_200)
+    );
+    assert_eq!(ledger.total_cost(campaign(NO_COSTS)).unwrap(), Money::ZERO);
+    assert_eq!(
+        ledger.total_cost(campaign(NEVER_LAUNCHED)).unwrap(),
+        Money::ZERO
+    );
+    // And the import's rules on it: the next cost's total counts the ledger's.
+    let mut rules = LedgerRules::new(ledger);
+    assert_eq!(
+        rules
+            .decide(1, &cost(CAMPAIGN, 1_000, 5, true))
+            .unwrap()
+            .as_deref(),
+        Some("totalCost: the campaign's total cost with this one: 1712200 fen, not 5")
+    );
+    assert_eq!(
+        rules
+            .decide(2, &cost(CAMPAIGN, 1_000, 1_712_200, false))
+            .unwrap(),
+        None
     );
 }
