@@ -269,12 +269,13 @@ fn field_and_rule(
                 .find_map(|location| arguments.value_at(*location, &path, variables))?;
             scalars::broken_rule(type_name, &value)
         });
+        let shown = with_indexes(&path);
         return match scalar_rule {
             Some(scalar_rule) => {
-                error.message = format!("{path}: {scalar_rule}");
-                (path, scalar_rule)
+                error.message = format!("{shown}: {scalar_rule}");
+                (shown, scalar_rule)
             }
-            None => (path, rule),
+            None => (shown, rule),
         };
     }
     if message.starts_with("Operation name required")
@@ -288,6 +289,26 @@ fn field_and_rule(
         .find_map(|location| arguments.name_at(*location, message))
         .unwrap_or(DOCUMENT_FIELD);
     (field.to_owned(), message.to_owned())
+}
+
+/// An argument path as async-graphql writes it (`input.recommendations.0.dueOn`) in the form
+/// the API's own errors name fields (`input.recommendations[0].dueOn`): a list's index in
+/// brackets.
+fn with_indexes(path: &str) -> String {
+    let mut shown = String::with_capacity(path.len() + 2);
+    for (index, step) in path.split('.').enumerate() {
+        if index > 0 && !step.is_empty() && step.bytes().all(|byte| byte.is_ascii_digit()) {
+            shown.push('[');
+            shown.push_str(step);
+            shown.push(']');
+        } else {
+            if index > 0 {
+                shown.push('.');
+            }
+            shown.push_str(step);
+        }
+    }
+    shown
 }
 
 /// The type named by async-graphql's `expected type "T"`.

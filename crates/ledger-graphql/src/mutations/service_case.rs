@@ -23,7 +23,8 @@ use crate::errors::ApiResult;
 use crate::scalars::{Count, Date, DateTime};
 use crate::vocabulary::{Channel, Priority, RecommendationStatus, ServiceCaseKind};
 
-const U16_RULE: &str = "a whole number from 0 to 65535";
+/// A recommendation's number: the domain numbers them from 1 (`RiskSurveyCompleted`).
+const RECOMMENDATION_NUMBER_RULE: &str = "recommendations are numbered from 1 to 65535";
 
 fn case_id(id: &ID) -> Result<CaseId, ValidationError> {
     CaseId::parse("input.caseId", id)
@@ -268,7 +269,7 @@ impl CommandInput for CompleteRiskSurveyInput {
                     number: whole(
                         &format!("input.recommendations[{index}].number"),
                         recommendation.number,
-                        U16_RULE,
+                        RECOMMENDATION_NUMBER_RULE,
                     )?,
                     text: written(
                         &format!("input.recommendations[{index}].text"),
@@ -311,7 +312,11 @@ impl CommandInput for FollowUpRiskRecommendationInput {
     ) -> Result<FollowUpRiskRecommendation, ValidationError> {
         Ok(FollowUpRiskRecommendation {
             case_id: case_id(&self.case_id)?,
-            recommendation: whole("input.recommendation", self.recommendation, U16_RULE)?,
+            recommendation: whole(
+                "input.recommendation",
+                self.recommendation,
+                RECOMMENDATION_NUMBER_RULE,
+            )?,
             status: self.status.into(),
             note: written("input.note", &self.note)?,
             followed_up_by: context.staff_or_caller("input.followedUpBy", self.followed_up_by)?,

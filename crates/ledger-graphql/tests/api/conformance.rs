@@ -209,7 +209,16 @@ async fn async_graphqls_own_errors_carry_the_code_the_argument_and_the_rule() {
     };
     // (document, the field every error names, a part of the first error's rule)
     let cases = [
-        (timeline("channels: [TELEPATHY]"), "channels.0", "TELEPATHY"),
+        // A list's item by its index in brackets, as the API's own errors name it.
+        (timeline("channels: [TELEPATHY]"), "channels[0]", "TELEPATHY"),
+        (
+            r#"mutation { completeRiskSurvey(input: { caseId: "0190a5e2-8c3b-7d4e-9f00-0000000000ca",
+                findings: "x", recommendations: [{ number: 1, text: "t", dueOn: "2025-02-30" }] })
+                { position } }"#
+                .to_owned(),
+            "input.recommendations[0].dueOn",
+            "2025-02-30 is not a day of the calendar",
+        ),
         (timeline(r#"first: "abc""#), "first", "Int"),
         (timeline("first: 1.5"), "first", "Int"),
         (timeline("first: 3000000000"), "first", "2147483647"),
