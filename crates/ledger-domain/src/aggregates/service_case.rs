@@ -296,6 +296,25 @@ impl ServiceCase {
                 "already surveyed",
             ));
         }
+        // A survey is completed once, so a due day it gets wrong stays: one already past when
+        // the survey recommends it is refused.
+        let today = super::policy::business_date(context.now());
+        if let Some((index, recommendation)) = command
+            .recommendations
+            .iter()
+            .enumerate()
+            .find(|(_, recommendation)| recommendation.due_on < today)
+        {
+            return Err(ValidationError::new(
+                format!("recommendations[{index}].dueOn"),
+                format!(
+                    "a recommendation is due on the survey's day ({today}, Beijing) or later, \
+                     not {}",
+                    recommendation.due_on
+                ),
+            )
+            .into());
+        }
         emit(RiskSurveyCompleted {
             case_id: command.case_id,
             customer_id: state.customer_id,

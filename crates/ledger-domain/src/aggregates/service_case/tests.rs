@@ -695,3 +695,24 @@ fn an_erased_customers_case_takes_no_text_and_a_live_ones_needs_it() {
         .when(follow_up(1))
         .then_error(erased_error);
 }
+
+#[test]
+fn a_recommendation_is_due_on_the_surveys_day_or_later() {
+    let risk_case = opened(ServiceCaseKind::RiskSurvey);
+    // 2024-04-20 in Beijing: the first recommendation (due 04-15) is already past.
+    let late = "2024-04-20T02:00:00Z".parse().unwrap();
+    let error = given::<ServiceCase>(std::slice::from_ref(&risk_case))
+        .at(late)
+        .when(complete_survey())
+        .error();
+    assert_eq!(
+        error.to_string(),
+        "recommendations[0].dueOn: a recommendation is due on the survey's day (2024-04-20, \
+         Beijing) or later, not 2024-04-15"
+    );
+    // Due on the survey's own Beijing day is fine (00:30 on 04-15 in Beijing is 04-14 in UTC).
+    given::<ServiceCase>(&[risk_case])
+        .at("2024-04-14T16:30:00Z".parse().unwrap())
+        .when(complete_survey())
+        .then(&[survey_completed()]);
+}
