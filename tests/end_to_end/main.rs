@@ -9,6 +9,7 @@ mod erasure;
 mod fixture;
 mod foreign_subjects;
 mod http_errors;
+mod import_fixes;
 mod import_rules;
 mod integrator;
 mod kill_loop;

@@ -74,6 +74,19 @@ pub enum Line {
     Exported(RecordedEvent),
 }
 
+impl Line {
+    /// Whether the line erases a data subject (`CustomerErased`, `EnquiryErased`): imported, it
+    /// destroys a data key, and the read models holding the subject's fields must follow.
+    pub fn is_erasure(&self) -> bool {
+        match self {
+            Self::Integrator(line) => ledger_app::erasure::erased_subject(&line.event).is_some(),
+            Self::Exported(record) => {
+                record.event.event_type == ledger_app::erasure::erasure_event(&record.stream)
+            }
+        }
+    }
+}
+
 /// A line of a file as read, before it is known to be text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileLine {

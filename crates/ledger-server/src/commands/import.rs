@@ -23,7 +23,13 @@
 //! copy is kept, so the server starts ready. A server's catch-up would build them in place,
 //! into a database several times their size that sled never shrinks. Without a master key
 //! (an export needs none) it says how to build them instead. An import into a ledger that
-//! already holds events leaves the new events to the server's catch-up, as it always did.
+//! already holds events leaves the new events to the server's catch-up, as it always did,
+//! unless it erased someone (`CustomerErased`, `EnquiryErased`): the erasure destroyed their
+//! data key, and the read models, which hold what they show in the clear, are caught up to the
+//! head before the import ends, as `erase` does, so no server serves the erased fields.
+//!
+//! An export line already in the store is a re-import of this ledger's own history: it must be
+//! the stored record, its hash recomputed from its content and equal to the stored one.
 
 use std::collections::HashMap;
 use std::io::BufReader;
@@ -40,7 +46,7 @@ use ledger_store::EventLog;
 use ledger_store::limits::IMPORT_RECORDS_MAX;
 use ledger_store::{
     AppendRequest, DataKeyStore, ExpectedVersion, GENESIS_HASH, Hash, Head, RecordedEvent,
-    SledEventLog,
+    SledEventLog, StoreOptions,
 };
 
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
@@ -159,8 +165,15 @@ async fn import(
             store.close().await.context("closing the ledger")?;
             return Ok(ExitCode::FAILURE);
         }
+        if checked.to_write == 0 && store.head().event_count == 0 {
+            // Not one line to write into an empty ledger: refused as a whole, so that a data
+            // directory the import created is removed as after any refused import.
+            eprintln!("import: {lines}; nothing written (no line is valid)");
+            store.close().await.context("closing the ledger")?;
+            return Ok(ExitCode::FAILURE);
+        }
     }
-    *wrote = true;
+    *wrote = checked.to_write > 0;
     let summary = match checked.form {
         Form::Integrator => {
             let ring = match checked.ring.take() {
@@ -192,6 +205,14 @@ async fn import(
         // build was interrupted (killed while building them, the same file imported again
         // writes nothing new). They are built whole, as `replay` builds them.
         None if head.event_count > 0 => build_read_models(data, keys).await?,
+        // The erasures destroyed data keys (an export's, imported without the master key,
+        // brings none here): the read models follow at once, as after `erase`, rather than
+        // show the erased fields in the clear until a server catches up.
+        Some(applied)
+            if applied < head.position && !checked.erasure_lines.is_empty() && keys.is_given() =>
+        {
+            apply_erasures(data, keys).await?;
+        }
         Some(applied) if applied < head.position => print_out!(
             "the read models stand at position {applied}, behind the head: a server applies the \
              rest as it starts (`contact-ledger replay` rebuilds them compactly instead)"
@@ -251,6 +272,34 @@ async fn build_read_models(data: &Path, keys: &crate::keys::MasterKeyArgs) -> an
             "the events are imported, but building the read models failed; \
              `contact-ledger replay` builds them (a server would, in place, as it starts)",
         ),
+    }
+}
+
+/// Catches every read model up to the head, as `erase` does after its erasure, so that none
+/// holds the personal fields of a subject an imported erasure erased; says so.
+async fn apply_erasures(data: &Path, keys: &crate::keys::MasterKeyArgs) -> anyhow::Result<()> {
+    let caught_up = async {
+        let ledger = super::open_ledger(data, StoreOptions::default(), keys.options()?)?;
+        let reached = ledger
+            .runner()
+            .catch_up()
+            .context("bringing the read models up to date");
+        ledger.close().await.context("closing the ledger")?;
+        anyhow::Ok(reached?)
+    }
+    .await
+    .context(
+        "the events are imported and the erased data keys destroyed, but applying the erasures \
+         to the read models failed: run `contact-ledger replay` before the server starts (until \
+         then the read models hold the erased data in the clear)",
+    )?;
+    match print_out!(
+        "the import erased personal data: every read model is caught up to the head, position \
+         {caught_up}, and holds none of it"
+    ) {
+        // Applied; only saying so failed, as the summary above did.
+        Err(error) if super::is_closed_output(&error) => Ok(()),
+        said => said,
     }
 }
 
@@ -546,6 +595,9 @@ struct Checked {
     late: HashMap<usize, String>,
     /// The data keys integrator lines were checked with, to seal them with.
     ring: Option<Arc<KeyRing>>,
+    /// The erasure lines (`CustomerErased`, `EnquiryErased`) written or already present, by
+    /// line number: the read models must follow the keys they destroy before the import ends.
+    erasure_lines: Vec<usize>,
 }
 
 impl Checked {
@@ -567,6 +619,8 @@ impl Checked {
         if let Some(held) = &mut self.held {
             held.retain(|(number, _)| !self.late.contains_key(number));
         }
+        self.erasure_lines
+            .retain(|number| !self.late.contains_key(number));
     }
 
     fn accepts(&self, number: usize) -> bool {
@@ -618,6 +672,7 @@ fn check_refusing(
         held: (input.bytes <= IMPORT_HELD_BYTES_MAX).then(Vec::new),
         late: HashMap::new(),
         ring: None,
+        erasure_lines: Vec::new(),
     };
     let mut form = None;
     let mut integrator = None;
@@ -647,12 +702,15 @@ fn check_refusing(
                     };
                     integrator.check(number, line)?
                 }
-                (Form::Exported, Line::Exported(record)) => export.check(record),
+                (Form::Exported, Line::Exported(record)) => export.check(record)?,
                 _ => Verdict::Problem(format!(
                     "(form): a file is all integrator form or all export form, and the first line is {}",
                     first.name()
                 )),
             };
+            if line.is_erasure() && matches!(verdict, Verdict::Write | Verdict::AlreadyPresent) {
+                checked.erasure_lines.push(number);
+            }
             match verdict {
                 Verdict::Write => {
                     checked.accepted.resize(number, false);
@@ -796,22 +854,14 @@ impl<'a> ExportCheck<'a> {
         }
     }
 
-    fn check(&mut self, record: &RecordedEvent) -> Verdict {
+    fn check(&mut self, record: &RecordedEvent) -> anyhow::Result<Verdict> {
         let expected_prev = std::mem::replace(&mut self.expected_prev, record.hash);
         let expected_position =
             std::mem::replace(&mut self.expected_position, record.position.next());
         if record.position <= self.head.position {
-            // Already in the store: a re-import. It must be the very same event.
-            return if self.store.position_of(record.event.event_id) == Some(record.position) {
-                Verdict::AlreadyPresent
-            } else {
-                Verdict::Problem(format!(
-                    "position: {} is already taken by a different event in this store",
-                    record.position
-                ))
-            };
+            return self.check_present(record);
         }
-        if record.position != expected_position {
+        Ok(if record.position != expected_position {
             Verdict::Problem(format!(
                 "position: expected {expected_position} (the store's head is {}), found {}",
                 self.head.position, record.position
@@ -827,7 +877,47 @@ impl<'a> ExportCheck<'a> {
             Verdict::Problem(format!("hash: {problem}"))
         } else {
             Verdict::Write
+        })
+    }
+
+    /// A line at or below the store's head: a re-import, so it must be the very record stored
+    /// there. Its event id and position alone would pass a line whose content was altered
+    /// since the export; its hash recomputed from its content, and equal to the stored
+    /// record's, covers all of it (the hash is over the content and the `prevHash`).
+    fn check_present(&self, record: &RecordedEvent) -> anyhow::Result<Verdict> {
+        if self.store.position_of(record.event.event_id) != Some(record.position) {
+            return Ok(Verdict::Problem(format!(
+                "position: {} is already taken by a different event in this store",
+                record.position
+            )));
         }
+        if let Err(problem) = check_record_hash(record) {
+            return Ok(Verdict::Problem(format!("hash: {problem}")));
+        }
+        let stored = self
+            .store
+            .read_all(record.position, 1)
+            .with_context(|| format!("reading the record at position {}", record.position))?;
+        let Some(stored) = stored
+            .first()
+            .filter(|stored| stored.position == record.position)
+        else {
+            anyhow::bail!(
+                "the store holds no record at position {}, below its head {}",
+                record.position,
+                self.head.position
+            );
+        };
+        Ok(if stored.hash == record.hash {
+            Verdict::AlreadyPresent
+        } else {
+            Verdict::Problem(format!(
+                "hash: differs from the record stored at position {} ({}): the line is not a \
+                 copy of this ledger's event",
+                record.position,
+                hex::encode(stored.hash)
+            ))
+        })
     }
 }
 
