@@ -105,6 +105,14 @@ fn import_verify_export_import_round_trip_reproduces_the_head_hash_and_the_bytes
         std::fs::read(&export_two).unwrap(),
         "exports differ"
     );
+    // `--output -` is standard output, as `import -` reads standard input.
+    let to_stdout = run(&["export", "--data", second, "--output", "-"]);
+    assert!(to_stdout.status.success(), "{}", stderr(&to_stdout));
+    assert_eq!(
+        to_stdout.stdout,
+        std::fs::read(&export_one).unwrap(),
+        "`--output -` wrote elsewhere"
+    );
 
     // The same files again write nothing new, in either form.
     let again = import(first, fixture.to_str().unwrap());

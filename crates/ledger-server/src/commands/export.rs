@@ -26,12 +26,17 @@ pub struct Args {
     /// The last position to export (default: the head).
     #[arg(long, value_name = "P")]
     to: Option<u64>,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`-` is standard output, as `import -`
+    /// reads standard input).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 pub async fn run(data: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let args = Args {
+        output: args.output.filter(|path| path.as_os_str() != "-"),
+        ..args
+    };
     if let Some(output) = &args.output
         && let Some(refusal) = inside_the_data_directory(output, data)
     {
