@@ -552,8 +552,15 @@ fn row_line(
     for (name, cell) in columns.names.iter().zip(record.iter()) {
         // Every cell is read without the spaces around it, as the ledger reads its text and
         // ids: a spreadsheet's padding is no part of a value, in a code or a summary alike.
+        let raw = cell;
         let cell = cell.trim();
         if cell.is_empty() {
+            // A summary of spaces was written, only blank: the ledger's rule for written text
+            // refuses it in its own words, as for an NDJSON line; any other blank cell is left
+            // out (a spreadsheet pads empty optional cells).
+            if name == "summary" && !raw.is_empty() {
+                payload.insert(name.clone(), Value::from(""));
+            }
             continue;
         }
         refuse_a_row_inside(columns, name, cell)?;

@@ -128,6 +128,18 @@ fn each_bad_row_is_a_problem_named_by_line_and_column_and_the_rest_convert() {
         "{problems:?}"
     );
     assert!(problems[4].starts_with("line 6: summary: "), "{problems:?}");
+    // A summary of spaces is kept as blank text, for the import's rule on written text to
+    // refuse in its own words (`summary: is written out …`), as an NDJSON line's is; left out,
+    // it read "is required".
+    let spaces = format!(
+        "{HEADER}\n2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,\"   \",RESOLVED,\n"
+    );
+    let (blank, blank_lines) = convert_text(&spaces);
+    assert!(blank.problems.is_empty(), "{:?}", blank.problems);
+    assert!(
+        blank_lines[1].contains(r#""summary":"""#),
+        "{blank_lines:?}"
+    );
     // The good row is line 7; nothing is written for the bad ones.
     assert_eq!(lines.len(), 7);
     assert!(lines[..6].iter().all(String::is_empty), "{lines:?}");
