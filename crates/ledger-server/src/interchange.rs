@@ -179,6 +179,40 @@ pub fn within_the_line(problem: &str) -> String {
     format!("{before} at column {column}")
 }
 
+/// The envelope of one line as JSON. A value of the wrong type is named by its field
+/// (`schemaVersion: invalid type: string "1", expected u16 at column 48`); a line that is not
+/// JSON, or not an object, is `(json)`'s problem.
+fn raw_line(text: &str) -> Result<RawLine, ValidationError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let refused = |field: String, error: &serde_json::Error| {
+        let problem = if error.classify() == serde_json::error::Category::Data
+            && !text.trim_start().starts_with('{')
+        {
+            "a line is one JSON object, an event (`{\"type\": …, \"payload\": {…}}`)".to_owned()
+        } else {
+            within_the_line(&error.to_string())
+        };
+        match field.as_str() {
+            "" | "." => {
+                ValidationError::new("(json)", format!("not a valid event line: {problem}"))
+            }
+            _ => ValidationError::new(field, problem),
+        }
+    };
+    let raw: RawLine = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = if error.inner().classify() == serde_json::error::Category::Data {
+            error.path().to_string()
+        } else {
+            String::new()
+        };
+        refused(field, error.inner())
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| refused(String::new(), &error))?;
+    Ok(raw)
+}
+
 /// Parses and validates one line. The error names the field (`payload.mobile`, `occurredAt`)
 /// and the rule.
 pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
@@ -188,16 +222,7 @@ pub fn parse_line(text: &str) -> Result<Line, ValidationError> {
             format!("a line is at most {LINE_BYTES_MAX} bytes"),
         ));
     }
-    let raw: RawLine = serde_json::from_str(text).map_err(|error| {
-        let problem = if error.classify() == serde_json::error::Category::Data
-            && !text.trim_start().starts_with('{')
-        {
-            "a line is one JSON object, an event (`{\"type\": …, \"payload\": {…}}`)".to_owned()
-        } else {
-            within_the_line(&error.to_string())
-        };
-        ValidationError::new("(json)", format!("not a valid event line: {problem}"))
-    })?;
+    let raw = raw_line(text)?;
     let canonical_id = || derived_event_id(text);
     let exported = raw.hash.is_some() || raw.position.is_some() || raw.prev_hash.is_some();
     if raw.sealed.is_some() && !exported {
@@ -519,5 +544,23 @@ mod tests {
             );
             assert!(!said.contains("RawLine"), "{said}");
         }
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_named() {
+        assert_eq!(
+            problem(r#"{"type":"ContactRecorded","schemaVersion":"1"}"#),
+            r#"schemaVersion: invalid type: string "1", expected u16 at column 45"#
+        );
+        let negative = problem(r#"{"type":"ContactRecorded","expectedVersion":-1}"#);
+        assert!(negative.starts_with("expectedVersion: "), "{negative}");
+        let numeric = problem(r#"{"type":"ContactRecorded","occurredAt":20250301}"#);
+        assert!(numeric.starts_with("occurredAt: invalid type"), "{numeric}");
+        // Text after the object is the line's problem, not a field's.
+        let trailing = problem(r#"{"type":"ContactRecorded"} x"#);
+        assert!(
+            trailing.starts_with("(json): not a valid event line: trailing characters"),
+            "{trailing}"
+        );
     }
 }
