@@ -234,6 +234,13 @@ fn erasing_a_survivor_in_the_copy_erases_the_customers_merged_into_it() {
         "CUSTOMER_REQUEST",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
+    // No key of theirs was here to destroy: said so, with where the key is.
+    let said = ledger_tests::stdout(&output);
+    assert!(
+        said.contains("came sealed from another ledger's export without its key")
+            && !said.contains("data key is destroyed"),
+        "{said}"
+    );
     let after = (lines.len() + 1).to_string();
     let exported = run(&["export", "--data", copy.to_str().unwrap(), "--from", &after]);
     assert!(exported.status.success(), "{}", stderr(&exported));

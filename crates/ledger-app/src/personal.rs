@@ -498,6 +498,12 @@ impl KeyRing {
         Ok(self.load(subject.as_str())?.is_none() && self.has_tombstone(subject.as_str())?)
     }
 
+    /// Whether `subject`'s records came sealed from another ledger's export without their key
+    /// ([`foreign_in`]): nothing here ever opened them.
+    pub fn is_foreign(&self, subject: &StreamId) -> Result<bool, KeyError> {
+        Ok(foreign_in(&self.store, subject)?)
+    }
+
     /// Rewraps every data key under `new_master` in one atomic batch; returns how many keys.
     /// Events are not touched: they are sealed under the data keys, which do not change.
     pub fn rotate(&self, new_master: MasterKey) -> Result<usize, KeyError> {

@@ -89,6 +89,11 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
         .runner()
         .catch_up()
         .context("bringing the read models up to date")?;
+    // A subject whose records came from another ledger's export has no key here to destroy.
+    let foreign = ledger
+        .keys()
+        .is_foreign(&stream)
+        .context("reading the data keys")?;
     let outcome = ledger.execute(command, CommandMeta::by(actor)).await;
     let erased = match outcome {
         Ok(executed) => {
@@ -96,13 +101,23 @@ pub async fn run(data: &Path, keys: &MasterKeyArgs, args: Args) -> anyhow::Resul
                 .runner()
                 .catch_up()
                 .context("applying the erasure to the read models")?;
-            Some(format!(
-                "erased {erased} at position {}; {whose} data key is destroyed\n\
-                 (its old wrapped bytes stay in log/db until sled reuses their space: the erasure \
-                 is final on disk once this master key is gone; after erasures, run \
-                 `master-key rotate` and destroy the old key file and its copies)",
-                executed.position
-            ))
+            Some(if foreign {
+                format!(
+                    "erased {erased} at position {}; {whose} personal data came sealed from \
+                     another ledger's export without its key, so it never opened here and now \
+                     reads as erased everywhere; the key is the exporting ledger's: erase \
+                     {erased} there too",
+                    executed.position
+                )
+            } else {
+                format!(
+                    "erased {erased} at position {}; {whose} data key is destroyed\n\
+                     (its old wrapped bytes stay in log/db until sled reuses their space: the \
+                     erasure is final on disk once this master key is gone; after erasures, run \
+                     `master-key rotate` and destroy the old key file and its copies)",
+                    executed.position
+                )
+            })
         }
         Err(error @ (CommandError::Domain(_) | CommandError::Invalid(_))) => {
             // Where it was erased only words the refusal: a failed read leaves the domain's.
