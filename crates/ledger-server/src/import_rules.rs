@@ -965,6 +965,14 @@ fn customer_rules(
             if let Some(rule) = contact_started_too_early(*started_at) {
                 return Ok(Some(format!("startedAt: {rule}")));
             }
+            // A start in the future is the start's fault, as the API says it.
+            if ends_in_the_future(*started_at, 0) {
+                return Ok(Some(format!(
+                    "startedAt: a contact cannot start in the future (more than {} s, the \
+                     clocks' drift, after now)",
+                    ledger_domain::aggregates::CLOCK_SKEW_SECONDS_MAX
+                )));
+            }
             return Ok(Some(format!(
                 "durationSeconds: a contact cannot end in the future: startedAt + durationSeconds \
                  is more than {} s (the clocks' drift) after now",

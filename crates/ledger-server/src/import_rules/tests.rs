@@ -788,6 +788,18 @@ fn a_contact_that_has_not_happened_yet_is_no_history() {
     assert!(
         problems[0]
             .1
+            .starts_with("startedAt: a contact cannot start in the future"),
+        "{problems:?}"
+    );
+    // Started within the clocks' drift (270 s ahead), its 60 s run past it: the duration's.
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(270)).to_string();
+    let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
+    let ending = contact_started(ALICE, CONTACT, "快打完的电话", &soon);
+    let problems = fold_on(ledger, &[ending]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .1
             .starts_with("durationSeconds: a contact cannot end in the future"),
         "{problems:?}"
     );
