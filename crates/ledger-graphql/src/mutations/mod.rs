@@ -34,6 +34,7 @@ use ledger_domain::commands::Command;
 use ledger_domain::ids::{CaseId, CustomerId, EventId, StaffId};
 use ledger_domain::values::{ClaimNumber, FreeText};
 use ledger_domain::{DomainError, ValidationError};
+use ledger_store::ProjectionSpace;
 use uuid::Uuid;
 
 use crate::access::{caller, masked, shown_stream};
@@ -262,17 +263,22 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// The service history once it holds this write.
+    async fn service_history(&self, ctx: &Context<'_>) -> ApiResult<ProjectionSpace> {
+        let state = state(ctx)?;
+        state
+            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
+            .await?;
+        Ok(state.ledger.runner().reader(SERVICE_HISTORY)?)
+    }
+
     /// The customer the service case or claim the command concerns belongs to, after this
     /// write (only its id: reading the customer is recorded where it is loaded).
     async fn customer_of_case_or_claim(&self, ctx: &Context<'_>) -> ApiResult<Option<CustomerId>> {
         if self.affected.case.is_none() && self.affected.claim.is_none() {
             return Ok(None);
         }
-        let state = state(ctx)?;
-        state
-            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
-            .await?;
-        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        let history = self.service_history(ctx).await?;
         if let Some(case) = self.affected.case {
             return Ok(service_history::case(&history, case)?.map(|record| record.customer));
         }
@@ -345,11 +351,7 @@ impl Recorded {
         let Some(case) = self.affected.case else {
             return Ok(None);
         };
-        let state = state(ctx)?;
-        state
-            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
-            .await?;
-        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        let history = self.service_history(ctx).await?;
         let Some(record) = service_history::case(&history, case)? else {
             return Ok(None);
         };
@@ -364,11 +366,7 @@ impl Recorded {
         let Some(number) = &self.affected.claim else {
             return Ok(None);
         };
-        let state = state(ctx)?;
-        state
-            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
-            .await?;
-        let history = state.ledger.runner().reader(SERVICE_HISTORY)?;
+        let history = self.service_history(ctx).await?;
         let Some(record) = service_history::claim(&history, number)? else {
             return Ok(None);
         };
