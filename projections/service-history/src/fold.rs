@@ -133,8 +133,20 @@ impl Projection for ServiceHistory {
             Event::RiskRecommendationFollowedUp(event) => {
                 self.risk_recommendation_followed_up(state, at, event)
             }
-            Event::ContactRecorded(event) => self.contact_recorded(state, event),
-            Event::ContactCorrected(event) => self.contact_corrected(state, event),
+            Event::ContactRecorded(event) => self.contact(
+                state,
+                event.contact_id,
+                event.case_id,
+                event.direction,
+                event.started_at,
+            ),
+            Event::ContactCorrected(event) => self.contact(
+                state,
+                event.contact_id,
+                event.case_id,
+                event.direction,
+                event.started_at,
+            ),
             Event::ClaimReported(event) => self.claim_reported(state, at, event),
             Event::ClaimSurveyed(event) => self.claim_surveyed(state, at, event),
             Event::ClaimDocumentsRequested(event) => {

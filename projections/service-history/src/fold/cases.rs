@@ -8,9 +8,8 @@
 
 use jiff::Timestamp;
 use ledger_domain::events::{
-    ContactCorrected, ContactRecorded, RiskRecommendationFollowedUp, RiskSurveyCompleted,
-    ServiceCaseAssigned, ServiceCaseClosed, ServiceCaseEscalated, ServiceCaseOpened,
-    ServiceCaseReopened, ServiceCaseResolved,
+    RiskRecommendationFollowedUp, RiskSurveyCompleted, ServiceCaseAssigned, ServiceCaseClosed,
+    ServiceCaseEscalated, ServiceCaseOpened, ServiceCaseReopened, ServiceCaseResolved,
 };
 use ledger_domain::ids::{CaseId, ContactId, CustomerId};
 use ledger_domain::projection::{Order, StateError, StateWrite};
@@ -280,38 +279,22 @@ impl ServiceHistory {
         })
     }
 
-    /// An outbound contact about a case, other than the one it was opened in, is a response.
-    pub(super) fn contact_recorded(
+    /// A contact as recorded, or as a correction restates it: an outbound contact about a
+    /// case, other than the one it was opened in, is a response. A correction replaces every
+    /// fact of the contact (a `caseId` left out means no case), so the contact answers whatever
+    /// case the corrected facts say, at the corrected start, or none: its earlier response, if
+    /// any, is taken back first.
+    pub(super) fn contact(
         &self,
         state: &mut dyn StateWrite,
-        event: &ContactRecorded,
+        contact_id: ContactId,
+        case_id: Option<CaseId>,
+        direction: Direction,
+        started_at: Timestamp,
     ) -> Result<(), StateError> {
-        let response =
-            response_of(state, event.contact_id, event.case_id, event.direction)?.map(|case| {
-                ContactResponse {
-                    case,
-                    started_at: event.started_at,
-                }
-            });
-        self.contact_stands(state, event.contact_id, response)
-    }
-
-    /// A correction replaces every fact of the contact (a `caseId` left out means no case), so
-    /// the contact answers whatever case the corrected facts say, at the corrected start, or
-    /// none: its earlier response, if any, is taken back first.
-    pub(super) fn contact_corrected(
-        &self,
-        state: &mut dyn StateWrite,
-        event: &ContactCorrected,
-    ) -> Result<(), StateError> {
-        let response =
-            response_of(state, event.contact_id, event.case_id, event.direction)?.map(|case| {
-                ContactResponse {
-                    case,
-                    started_at: event.started_at,
-                }
-            });
-        self.contact_stands(state, event.contact_id, response)
+        let response = response_of(state, contact_id, case_id, direction)?
+            .map(|case| ContactResponse { case, started_at });
+        self.contact_stands(state, contact_id, response)
     }
 
     /// Makes `response` the contact's (`None`: it answers no case), moving its `response/`
