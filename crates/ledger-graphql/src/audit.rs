@@ -560,10 +560,12 @@ impl AuditQueries {
         }
         let at = position.0;
         existed_at(state.ledger.log(), customer, at)?;
+        // The live timeline tells which personal text was erased since: one that has not yet
+        // applied the head the API started with would miss erasures and show erased text.
+        let live = state.read_model(ctx, CUSTOMER_TIMELINE).await?;
         let timeline = heavy_read(state, move |ledger| {
             let mut past = ledger.runner().build_as_of(CUSTOMER_TIMELINE, at)?;
             // Personal text erased since reads as erased, not as the blanks it decodes to.
-            let live = ledger.runner().reader(CUSTOMER_TIMELINE)?;
             customer_timeline::strip_erased_since(&mut past, &live, customer)?;
             Ok(past)
         })

@@ -62,6 +62,9 @@ impl Loader<CustomerId> for CustomerLoader {
         &self,
         keys: &[CustomerId],
     ) -> Result<HashMap<CustomerId, CustomerRecord>, ApiError> {
+        // Not through `ApiState::wait_for`: a batch gathers the keys of many requests, each
+        // with its own position to see, so each request passes the gate itself before it asks
+        // (`load_customer`, the loader's one caller).
         let directory = self.ledger.runner().reader(CUSTOMER_DIRECTORY)?;
         let mut records = HashMap::with_capacity(keys.len());
         for &id in keys {
@@ -73,17 +76,16 @@ impl Loader<CustomerId> for CustomerLoader {
     }
 }
 
-/// The customer's record from the directory (waiting for read-your-writes), through the loader;
-/// a customer found is recorded as read through `operation` (see [`crate::access_records`]).
+/// The customer's record from the directory (waiting for the head the API started with and
+/// read-your-writes), through the loader; a customer found is recorded as read through
+/// `operation` (see [`crate::access_records`]).
 pub async fn load_customer(
     ctx: &Context<'_>,
     id: CustomerId,
     operation: &str,
 ) -> ApiResult<Option<Customer>> {
     let state = state(ctx)?;
-    if let Some(position) = crate::state::consistent_with(ctx) {
-        state.wait_for(position, Some(CUSTOMER_DIRECTORY)).await?;
-    }
+    state.wait_for_request(ctx, CUSTOMER_DIRECTORY).await?;
     let Some(record) = state.customers.load_one(id).await? else {
         return Ok(None);
     };
@@ -98,11 +100,7 @@ pub async fn load_linked_customer(
     id: CustomerId,
     operation: &str,
 ) -> ApiResult<Option<Customer>> {
-    let state = state(ctx)?;
-    if let Some(position) = crate::state::consistent_with(ctx) {
-        state.wait_for(position, Some(CUSTOMER_DIRECTORY)).await?;
-    }
-    let directory = state.ledger.runner().reader(CUSTOMER_DIRECTORY)?;
+    let directory = state(ctx)?.read_model(ctx, CUSTOMER_DIRECTORY).await?;
     let current = customer_directory::survivor(&directory, id)?;
     load_customer(ctx, current, operation).await
 }

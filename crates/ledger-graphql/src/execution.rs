@@ -50,6 +50,8 @@ pub struct LedgerSchema {
     documents: Arc<DocumentCache>,
     introspection: bool,
     limits: Limits,
+    /// The log's head when the schema was built: every read of a read model sees at least this.
+    start_position: ledger_domain::ids::Position,
 }
 
 /// The document limits the schema was built with, for the words of a refusal.
@@ -65,6 +67,7 @@ impl std::fmt::Debug for LedgerSchema {
             .debug_struct("LedgerSchema")
             .field("documents", &self.documents.len())
             .field("introspection", &self.introspection)
+            .field("start_position", &self.start_position)
             .finish_non_exhaustive()
     }
 }
@@ -74,13 +77,22 @@ impl LedgerSchema {
         schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
         introspection: bool,
         limits: Limits,
+        start_position: ledger_domain::ids::Position,
     ) -> Self {
         Self {
             schema,
             documents: Arc::new(DocumentCache::default()),
             introspection,
             limits,
+            start_position,
         }
+    }
+
+    /// The log's head when the schema was built. Every read of a read model waits for (then
+    /// refuses as `PROJECTION_LAGGING`) a read model that has not applied it; a server is ready
+    /// once every projection has.
+    pub fn start_position(&self) -> ledger_domain::ids::Position {
+        self.start_position
     }
 
     /// Runs a query or mutation.

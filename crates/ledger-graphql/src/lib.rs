@@ -31,9 +31,11 @@
 //! # How a request flows
 //!
 //! A query's root field passes the access guard (the caller's role against the table), then
-//! reads a read model: when the request carries `ConsistentWith(p)`, it first waits (at most
-//! [`ApiOptions::consistency_wait`]) until that read model has applied `p`, else
-//! `PROJECTION_LAGGING`. Nested fields convert read-model records into the API's types,
+//! reads a read model: it first waits (at most [`ApiOptions::consistency_wait`]) until that
+//! read model has applied the log's head when the schema was built
+//! ([`LedgerSchema::start_position`]) and, when the request carries `ConsistentWith(p)`, `p`,
+//! else `PROJECTION_LAGGING`: a read model still catching up after a restart is never shown
+//! as if whole. Nested fields convert read-model records into the API's types,
 //! masking personal data for analysts. A mutation turns its input into a domain command
 //! (values parsed by the domain's parsers), executes it through [`ledger_app::Ledger`] and
 //! answers with the position to read it back at.
@@ -131,7 +133,8 @@ pub struct ApiOptions {
     pub introspection: bool,
     pub depth_max: usize,
     pub complexity_max: usize,
-    /// The longest a read waits for read-your-writes before `PROJECTION_LAGGING`.
+    /// The longest a read waits for read-your-writes, or for a read model to apply the head the
+    /// schema started with, before `PROJECTION_LAGGING`.
     pub consistency_wait: Duration,
     /// The Ed25519 key `signedCheckpoint` signs with; without one that field is
     /// `NOT_CONFIGURED`. (Its `Debug` shows the public key only.)
@@ -177,14 +180,26 @@ impl FromStr for ConsistentWith {
     }
 }
 
-/// The schema over `ledger`.
+/// The schema over `ledger`, starting now: every read of a read model waits for (then refuses
+/// as `PROJECTION_LAGGING`) a read model that has not applied the log's head as it is now
+/// ([`LedgerSchema::start_position`], what the server's `/readyz` waits for too).
+///
+/// The head at construction rather than `Position::ZERO` for every schema, not only the
+/// server's: whoever builds a schema over a ledger whose runner is still catching up (a test, a
+/// tool) is served as the server's clients are. On the fresh ledgers most tests open the head
+/// is 0 anyway, so their reads are gated exactly as before.
 pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
+    let start_position = ledger_store::EventLog::head(ledger.log()).position;
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .data(Arc::new(state::ApiState::new(ledger, options.clone())))
+    .data(Arc::new(state::ApiState::new(
+        ledger,
+        options.clone(),
+        start_position,
+    )))
     .limit_depth(options.depth_max)
     .limit_complexity(options.complexity_max);
     let builder = if options.introspection {
@@ -197,7 +212,12 @@ pub fn build_schema(ledger: Ledger, options: ApiOptions) -> LedgerSchema {
         depth_max: options.depth_max,
         complexity_max: options.complexity_max,
     };
-    LedgerSchema::new(builder.finish(), options.introspection, limits)
+    LedgerSchema::new(
+        builder.finish(),
+        options.introspection,
+        limits,
+        start_position,
+    )
 }
 
 /// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.

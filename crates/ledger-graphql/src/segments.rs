@@ -18,7 +18,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use jiff::Timestamp;
 use ledger_app::names::SEGMENTS;
 use ledger_app::segment_service::SegmentReadError;
-use ledger_domain::ids::{CustomerId, Position};
+use ledger_domain::ids::CustomerId;
 use ledger_domain::values::Channel as DomainChannel;
 
 use crate::access::{RootAccess, masked, require};
@@ -28,7 +28,7 @@ use crate::cursor::received_cursor;
 use crate::customers::{Customer, CustomerConnection, load_customer, shown_name};
 use crate::errors::{ApiError, ApiResult, bad_cursor, page_too_large};
 use crate::scalars::{Date, DateTime, Money};
-use crate::state::{consistent_with, state};
+use crate::state::state;
 
 /// Segment members per page when `first` is not given.
 pub const MEMBERS_PAGE_DEFAULT: usize = 20;
@@ -77,21 +77,19 @@ fn segment_error(error: SegmentReadError, as_of_field: &str) -> ApiError {
     }
 }
 
-/// The snapshot of every segment as of `as_of` (now when absent), at least as fresh as the
-/// position this request must see.
+/// The snapshot of every segment as of `as_of` (now when absent), at least as fresh as the head
+/// the API started with and the position this request must see.
 pub async fn snapshot(
     ctx: &Context<'_>,
     as_of: Option<DateTime>,
 ) -> ApiResult<Arc<SegmentSnapshot>> {
     let api = state(ctx)?;
-    let minimum = consistent_with(ctx);
-    if let Some(position) = minimum {
-        api.wait_for(position, Some(SEGMENTS)).await?;
-    }
+    // Also the snapshot's minimum: a snapshot cached from before the read model reached it is
+    // not reused.
+    let minimum = api.wait_for_request(ctx, SEGMENTS).await?;
     let ledger = api.ledger.clone();
     let as_of = as_of.map_or_else(Timestamp::now, |instant| instant.0);
     not_in_future("asOf", as_of)?;
-    let minimum = minimum.unwrap_or(Position::ZERO);
     tokio::task::spawn_blocking(move || ledger.segments().snapshot(ledger.runner(), as_of, minimum))
         .await
         .map_err(|error| ApiError::unavailable("segment evaluation", &error))?
@@ -565,9 +563,7 @@ impl SegmentQueries {
         }
         not_in_future("from", from.0)?;
         not_in_future("to", to.0)?;
-        if let Some(position) = consistent_with(ctx) {
-            api.wait_for(position, Some(SEGMENTS)).await?;
-        }
+        api.wait_for_request(ctx, SEGMENTS).await?;
         let ledger = api.ledger.clone();
         let changes = tokio::task::spawn_blocking(move || {
             ledger

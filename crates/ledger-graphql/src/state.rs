@@ -1,8 +1,10 @@
 //! What every resolver reaches through the schema's data: the ledger, the options, the
-//! customer-record loader, and the gate on expensive audit reads; and the one way a resolver
-//! reads a read model, which honours read-your-writes.
+//! customer-record loader, and the gate on expensive audit reads; and the one gate every read
+//! of a read model passes ([`ApiState::wait_for`]): the read model must have applied the head
+//! the API started with, and the position the request must see (read-your-writes).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::Context;
 use async_graphql::dataloader::DataLoader;
@@ -29,6 +31,14 @@ pub struct ApiState {
     pub heavy_reads: Arc<Semaphore>,
     /// What masked callers' cursors are sealed under (see `cursor.rs`).
     pub cursor_key: CursorKey,
+    /// The log's head when the API started: every read of a read model sees at least this
+    /// much of the log, so a read model still catching up after a restart is refused as
+    /// `PROJECTION_LAGGING` rather than shown as a partial history. The server's `/readyz`
+    /// answers ready once every projection has applied the same position.
+    pub start_position: Position,
+    /// Set once every projection has applied `start_position`. Projections only move forward,
+    /// so from then on the gate of a read without a later position is this one load.
+    caught_up_to_start: AtomicBool,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -36,12 +46,14 @@ impl std::fmt::Debug for ApiState {
         formatter
             .debug_struct("ApiState")
             .field("options", &self.options)
+            .field("start_position", &self.start_position)
             .finish_non_exhaustive()
     }
 }
 
 impl ApiState {
-    pub fn new(ledger: Ledger, options: ApiOptions) -> Self {
+    /// The state of an API that started when the log's head was `start_position`.
+    pub fn new(ledger: Ledger, options: ApiOptions, start_position: Position) -> Self {
         // No batching delay (async-graphql's default is 1 ms): the keys of one request's
         // concurrent fields are all registered before its task first waits, and the load runs
         // right after on the same worker, so they still share one pass; a request that reads
@@ -61,6 +73,8 @@ impl ApiState {
             customers,
             heavy_reads: Arc::new(Semaphore::new(HEAVY_READS_CONCURRENT_MAX)),
             cursor_key,
+            start_position,
+            caught_up_to_start: AtomicBool::new(false),
         }
     }
 }
@@ -79,18 +93,48 @@ pub fn consistent_with(ctx: &Context<'_>) -> Option<Position> {
 }
 
 impl ApiState {
-    /// The read model `name`, once it has applied the position this request must see (if any).
+    /// The read model `name`, once it has applied the head the API started with and the
+    /// position this request must see (if any).
     pub async fn read_model(&self, ctx: &Context<'_>, name: &str) -> ApiResult<ProjectionSpace> {
-        if let Some(position) = consistent_with(ctx) {
-            self.wait_for(position, Some(name)).await?;
-        }
+        self.read_model_at(name, request_position(ctx)).await
+    }
+
+    /// The read model `name`, once it has applied the head the API started with and `position`
+    /// (a write's, or [`Position::ZERO`] for no more than the start).
+    pub async fn read_model_at(
+        &self,
+        name: &str,
+        position: Position,
+    ) -> ApiResult<ProjectionSpace> {
+        self.wait_for(position, Some(name)).await?;
+        // Taken after the wait: a projection publishes its position only once readers see the
+        // state that holds it.
         Ok(self.ledger.runner().reader(name)?)
     }
 
-    /// Waits until `projection` (or every projection) has applied `position`, at most the
-    /// configured consistency wait. A position past the log's head is refused at once: waiting
-    /// could only time out.
-    pub async fn wait_for(&self, position: Position, projection: Option<&str>) -> ApiResult<()> {
+    /// Waits until `projection` has applied the head the API started with and the position this
+    /// request must see (if any); returns the position it has applied at least.
+    pub async fn wait_for_request(
+        &self,
+        ctx: &Context<'_>,
+        projection: &str,
+    ) -> ApiResult<Position> {
+        self.wait_for(request_position(ctx), Some(projection)).await
+    }
+
+    /// The gate of every read of a read model: waits until `projection` (or every projection)
+    /// has applied both `position` and the head the API started with, at most the configured
+    /// consistency wait, then `PROJECTION_LAGGING`. Returns the position waited for (the later
+    /// of the two). A `position` past the log's head is refused at once: waiting could only
+    /// time out.
+    pub async fn wait_for(
+        &self,
+        position: Position,
+        projection: Option<&str>,
+    ) -> ApiResult<Position> {
+        if position <= self.start_position && self.caught_up_to_start() {
+            return Ok(self.start_position);
+        }
         let head = self.ledger.log().head().position;
         if position > head {
             return Err(ApiError::validation(
@@ -98,10 +142,31 @@ impl ApiState {
                 format!("position {position} is past the ledger's head ({head})"),
             ));
         }
-        Ok(self
-            .ledger
+        let wanted = position.max(self.start_position);
+        self.ledger
             .runner()
-            .wait_for(position, self.options.consistency_wait, projection)
-            .await?)
+            .wait_for(wanted, self.options.consistency_wait, projection)
+            .await?;
+        Ok(wanted)
     }
+
+    /// Whether every projection has applied the head the API started with: once so, always so.
+    fn caught_up_to_start(&self) -> bool {
+        // Acquire pairs with the Release below, so a thread that sees the flag also sees the
+        // read models the thread that set it saw.
+        if self.caught_up_to_start.load(Ordering::Acquire) {
+            return true;
+        }
+        let caught_up = self.ledger.runner().applied() >= self.start_position;
+        if caught_up {
+            self.caught_up_to_start.store(true, Ordering::Release);
+        }
+        caught_up
+    }
+}
+
+/// The position this request must see: `X-Ledger-Consistent-With`'s, or [`Position::ZERO`]
+/// (nothing beyond the head the API started with) without one.
+pub fn request_position(ctx: &Context<'_>) -> Position {
+    consistent_with(ctx).unwrap_or(Position::ZERO)
 }

@@ -25,12 +25,13 @@ use std::sync::Arc;
 use async_graphql::futures_util::Stream;
 use async_graphql::futures_util::stream;
 use async_graphql::{Context, ID, Object, Subscription};
-use ledger_app::Ledger;
 use ledger_app::names::{CUSTOMER_DIRECTORY, CUSTOMER_TIMELINE};
 use ledger_app::personal::KeyRing;
 use ledger_domain::events::{ContactRecorded, Event, Payload};
 use ledger_domain::ids::{CustomerId, StaffId};
-use ledger_store::{EventLog, RecordedEvent, StoreFailure, Subscription as LogSubscription};
+use ledger_store::{
+    EventLog, ProjectionSpace, RecordedEvent, StoreFailure, Subscription as LogSubscription,
+};
 
 use crate::access::{Caller, RootAccess, caller, masked, require, shown_stream};
 use crate::access_records::record_for;
@@ -157,13 +158,12 @@ impl ScreenPop {
     }
 }
 
-/// The customer and every customer merged into it, transitively.
-fn merge_tree(ledger: &Ledger, root: CustomerId) -> ApiResult<HashSet<CustomerId>> {
-    let directory = ledger.runner().reader(CUSTOMER_DIRECTORY)?;
+/// The customer and every customer merged into it, transitively, as `directory` knows them.
+fn merge_tree(directory: &ProjectionSpace, root: CustomerId) -> ApiResult<HashSet<CustomerId>> {
     let mut watched = HashSet::from([root]);
     let mut pending = vec![root];
     while let Some(customer) = pending.pop() {
-        let Some(record) = customer_directory::customer(&directory, customer)? else {
+        let Some(record) = customer_directory::customer(directory, customer)? else {
             continue;
         };
         for merged in record.merged_from {
@@ -192,14 +192,18 @@ async fn screen_pop(
     contact: ContactRecorded,
     masked: bool,
 ) -> ApiResult<Option<ScreenPop>> {
+    // Every read model, not only the two read here: the customer's nested fields read others.
     state.wait_for(record.position, None).await?;
-    let runner = state.ledger.runner();
-    let directory = runner.reader(CUSTOMER_DIRECTORY)?;
+    let directory = state
+        .read_model_at(CUSTOMER_DIRECTORY, record.position)
+        .await?;
     let survivor = customer_directory::survivor(&directory, contact.customer_id)?;
     let Some(customer) = customer_directory::customer(&directory, survivor)? else {
         return Ok(None);
     };
-    let timeline = runner.reader(CUSTOMER_TIMELINE)?;
+    let timeline = state
+        .read_model_at(CUSTOMER_TIMELINE, record.position)
+        .await?;
     let recent = latest_entries(&timeline, survivor, SCREEN_POP_ENTRIES, masked)?;
     record_for(state, caller, survivor, "screenPop").await?;
     Ok(Some(ScreenPop {
@@ -262,17 +266,14 @@ impl SubscriptionRoot {
         let customer = CustomerId::parse("customerId", &customer_id)?;
         let caller = caller(ctx)?.clone();
         let state = Arc::clone(state(ctx)?);
-        let ledger = &state.ledger;
         // The merge tree as of the head, then every record after it: no merge is missed.
-        let head = ledger.log().head().position;
-        state.wait_for(head, Some(CUSTOMER_DIRECTORY)).await?;
-        if customer_directory::customer(&ledger.runner().reader(CUSTOMER_DIRECTORY)?, customer)?
-            .is_none()
-        {
+        let head = state.ledger.log().head().position;
+        let directory = state.read_model_at(CUSTOMER_DIRECTORY, head).await?;
+        if customer_directory::customer(&directory, customer)?.is_none() {
             return Err(ApiError::not_found(format!("customer {customer}")));
         }
-        let watched = merge_tree(ledger, customer)?;
-        let subscription = ledger.log().subscribe(head.next());
+        let watched = merge_tree(&directory, customer)?;
+        let subscription = state.ledger.log().subscribe(head.next());
         Ok(stream::unfold(
             Some((subscription, watched, state, caller)),
             |feed| async move {

@@ -265,11 +265,9 @@ pub struct Recorded {
 impl Recorded {
     /// The service history once it holds this write.
     async fn service_history(&self, ctx: &Context<'_>) -> ApiResult<ProjectionSpace> {
-        let state = state(ctx)?;
-        state
-            .wait_for(self.executed.position, Some(SERVICE_HISTORY))
-            .await?;
-        Ok(state.ledger.runner().reader(SERVICE_HISTORY)?)
+        state(ctx)?
+            .read_model_at(SERVICE_HISTORY, self.executed.position)
+            .await
     }
 
     /// The customer the service case or claim the command concerns belongs to, after this

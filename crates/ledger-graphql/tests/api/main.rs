@@ -16,5 +16,6 @@ mod masking;
 mod proofs;
 mod read_models;
 mod schema;
+mod start_position;
 mod subscriptions;
 mod support;

@@ -41,7 +41,6 @@ use axum::{Json, Router};
 use ledger_app::Ledger;
 use ledger_domain::ids::Position;
 use ledger_graphql::{Caller, ConsistentWith, LedgerSchema, Role};
-use ledger_store::EventLog;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -84,7 +83,8 @@ pub struct AppState {
     pub ledger: Ledger,
     pub schema: LedgerSchema,
     pub tokens: Arc<Tokens>,
-    /// The head when the server started: ready once every projection has applied it.
+    /// The head when the server started: ready once every projection has applied it. The
+    /// schema's start position, so `/readyz` and the API's reads wait for the same head.
     pub ready_at: Position,
 }
 
@@ -102,7 +102,9 @@ impl AppState {
     pub fn new(ledger: Ledger, schema: LedgerSchema, tokens: Tokens) -> Self {
         // Install the recorder before the first request, so its counters are not lost.
         let _ = metrics::handle();
-        let ready_at = ledger.log().head().position;
+        // The head the schema started with, below which its reads refuse to answer: ready means
+        // they have stopped refusing for that reason.
+        let ready_at = schema.start_position();
         Self {
             ledger,
             schema,
