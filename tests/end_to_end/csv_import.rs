@@ -223,3 +223,41 @@ fn an_unclosed_quote_stops_the_import_even_with_skip_invalid() {
         assert_no_spooled_input(&data);
     }
 }
+
+#[test]
+fn a_cell_that_is_not_utf8_text_is_named_by_its_line_and_column() {
+    // A call centre's export saved as GBK: 问 is 0xce 0xca there, in line 3's summary.
+    let scratch = tempfile::tempdir().unwrap();
+    let data = registered_ledger(scratch.path());
+    let head = head_hash(&data);
+    let row = |summary: &[u8]| {
+        [
+            format!("{CUSTOMER},PHONE,INBOUND,agent-0042,2025-03-09T09:00:00Z,60,ENQUIRY,")
+                .as_bytes(),
+            summary,
+            b",RESOLVED\n",
+        ]
+        .concat()
+    };
+    let text = [
+        b"customerId,channel,direction,agent,startedAt,durationSeconds,topic,summary,outcome\n"
+            .to_vec(),
+        row("好的".as_bytes()),
+        row(&[0xce, 0xca]),
+    ]
+    .concat();
+    let refused = run_with_input(&["import", "--data", &data, "--csv", "-"], &text);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("line 3: summary: is not UTF-8 text"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("1 invalid line; nothing written"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(head_hash(&data), head);
+    assert_no_spooled_input(&data);
+}

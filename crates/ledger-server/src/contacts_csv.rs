@@ -151,7 +151,7 @@ pub fn convert(
             Err(error) => {
                 converted
                     .problems
-                    .push(format!("line {line}: (csv): {}", read_problem(&error)));
+                    .push(format!("line {line}: {}", read_problem(&error, &columns)));
                 continue;
             }
         }
@@ -475,13 +475,26 @@ impl Quoting {
     }
 }
 
-fn read_problem(error: &csv::Error) -> String {
+/// Why a row could not be read, as `field: rule`: a cell that is not UTF-8 text is named by its
+/// column, as a cell's other problems are; what is wrong with the row as a whole is `(csv)`'s.
+fn read_problem(error: &csv::Error, columns: &Columns) -> String {
     match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("a row has as many cells as the header: {expected_len}, not {len}"),
-        csv::ErrorKind::Utf8 { .. } => "the file is UTF-8 text".to_owned(),
-        _ => error.to_string(),
+        } => format!("(csv): a row has as many cells as the header: {expected_len}, not {len}"),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            // A row has as many cells as the header (checked before its text), so the cell's
+            // index names a column; `(csv)` only guards the csv crate's order of checks.
+            let column = columns
+                .names
+                .get(err.field())
+                .map_or("(csv)", String::as_str);
+            format!(
+                "{column}: is not UTF-8 text (the file is read as UTF-8; save one written in GBK \
+                 or another encoding as UTF-8 first)"
+            )
+        }
+        _ => format!("(csv): {error}"),
     }
 }
 

@@ -147,6 +147,38 @@ fn each_bad_row_is_a_problem_named_by_line_and_column_and_the_rest_convert() {
 }
 
 #[test]
+fn a_cell_that_is_not_utf8_text_is_named_by_line_and_column_and_the_rest_convert() {
+    // Given a call centre's export with two cells in GBK (问 is 0xce 0xca there): one row's
+    // summary, another's agent.
+    let good = format!(
+        "2025-03-07T09:00:00Z,{CUSTOMER},PHONE,INBOUND,agent-0042,60,ENQUIRY,问,RESOLVED,\n"
+    );
+    let gbk = |row: &str, placeholder: &str| {
+        let (before, after) = row.split_once(placeholder).unwrap();
+        [before.as_bytes(), &[0xce, 0xca], after.as_bytes()].concat()
+    };
+    let mut text = format!("{HEADER}\n{good}").into_bytes();
+    text.extend(gbk(&good, "问"));
+    text.extend(gbk(&good.replace("agent-0042", "agent-@"), "@"));
+    text.extend(good.as_bytes());
+    // When it is converted, then each of those rows is refused naming its line and column, as
+    // a cell's other problems are, and the other rows convert.
+    let mut out = Vec::new();
+    let converted = convert(text.as_slice(), &mut out, |_| true).unwrap();
+    let not_utf8 = |line: u32, column: &str| {
+        format!(
+            "line {line}: {column}: is not UTF-8 text (the file is read as UTF-8; save one \
+             written in GBK or another encoding as UTF-8 first)"
+        )
+    };
+    assert_eq!(
+        converted.problems,
+        [not_utf8(3, "summary"), not_utf8(4, "agent")]
+    );
+    assert_eq!(converted.converted, 2);
+}
+
+#[test]
 fn a_header_that_is_not_the_contacts_columns_is_refused_by_name() {
     let refused = |header: &str| {
         let text = format!("{header}\n");
