@@ -8,8 +8,10 @@
 //! text (NDJSON or CSV), a line dated in the future or a contact not dated when it ended, a touch
 //! on a closed campaign or off its channels, a claim on a policy after its cancellation, a quote
 //! past on its own day or issued to another customer or after it expired, an erased customer's
-//! work finished with a text or started again — exits 1 naming its line, field and rule, with
-//! nothing written; an erased customer's open work is finished with its texts left out.
+//! work finished with a text or started again, a risk recommendation due before the survey's
+//! day, a consent, account manager, profile or case assignee set to what it is (which the API
+//! records nothing for) — exits 1 naming its line, field and rule, with nothing written; an
+//! erased customer's open work is finished with its texts left out.
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
@@ -983,4 +985,204 @@ fn an_erased_customer_s_open_work_is_finished_with_its_texts_left_out() {
     );
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("imported 3 new events"), "{report}");
+}
+
+/// Alice's consent to marketing on `channel` withdrawn.
+fn withdrawn(channel: &str) -> String {
+    let mut line: Value = serde_json::from_str(&consent(ALICE, channel)).unwrap();
+    line["payload"]["granted"] = false.into();
+    line.to_string()
+}
+
+/// Alice's account manager `manager` under `team_lead`, replacing `previous`.
+fn manager_assigned(manager: &str, team_lead: &str, previous: Option<&str>) -> String {
+    let previous = previous.map_or("null".to_owned(), |previous| format!(r#""{previous}""#));
+    format!(
+        r#"{{"type":"AccountManagerAssigned","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"2025-03-08T10:00:00+08:00","actor":"tl-01","payload":{{"customerId":"{ALICE}","manager":"{manager}","teamLead":"{team_lead}","previousManager":{previous}}}}}"#
+    )
+}
+
+/// Alice's profile: 张三, in no group, at `address`.
+fn profile_updated(address: Option<&str>) -> String {
+    let address = address.map_or("null".to_owned(), |address| format!(r#""{address}""#));
+    format!(
+        r#"{{"type":"ProfileUpdated","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"2025-03-08T11:00:00+08:00","actor":"agent-0042","payload":{{"customerId":"{ALICE}","name":"张三","group":null,"address":{address}}}}}"#
+    )
+}
+
+/// Alice's case assigned to `assignee`, replacing `previous`.
+fn case_assigned(assignee: &str, previous: Option<&str>) -> String {
+    let previous = previous.map_or("null".to_owned(), |previous| format!(r#""{previous}""#));
+    format!(
+        r#"{{"type":"ServiceCaseAssigned","schemaVersion":1,"stream":"case-{CASE}","occurredAt":"2025-05-02T11:00:00+08:00","actor":"sup-01","payload":{{"caseId":"{CASE}","customerId":"{ALICE}","assignee":"{assignee}","previousAssignee":{previous}}}}}"#
+    )
+}
+
+#[test]
+fn a_line_that_changes_nothing_is_refused_as_the_api_records_nothing_for_it() {
+    // Given Alice (registered as 张三, sealed in the ledger) consenting to phone marketing,
+    // managed by am-003 under tl-01, with her case assigned to claims-002.
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "managed-and-assigned.ndjson",
+        &[
+            manager_assigned("am-003", "tl-01", None),
+            case_opened(),
+            case_assigned("claims-002", None),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    // When a line sets one to what it is, in the ledger or on an earlier line, then it is
+    // refused naming its field, and nothing is written.
+    let refusals = [
+        (
+            "consent-granted-again",
+            vec![dated(&consent(ALICE, "PHONE"), "2025-03-09T10:00:00+08:00")],
+            format!(
+                "line 1: granted: customer {ALICE} already consents to marketing on PHONE; \
+                 granting it again records nothing"
+            ),
+        ),
+        (
+            "consent-never-granted-withdrawn",
+            vec![withdrawn("EMAIL")],
+            format!(
+                "line 1: granted: customer {ALICE} never consented to marketing on EMAIL (opt-in: \
+                 a channel never granted has no consent); withdrawing it records nothing"
+            ),
+        ),
+        (
+            "consent-withdrawn-twice-in-the-file",
+            vec![
+                withdrawn("PHONE"),
+                dated(&withdrawn("PHONE"), "2025-03-09T10:00:00+08:00"),
+            ],
+            format!(
+                "line 2: granted: customer {ALICE}'s consent to marketing on PHONE is already \
+                 withdrawn; withdrawing it again records nothing"
+            ),
+        ),
+        (
+            "manager-assigned-again",
+            vec![manager_assigned("am-003", "tl-01", Some("am-003"))],
+            format!(
+                "line 1: manager: am-003 is already customer {ALICE}'s account manager, with \
+                 team lead tl-01; assigning them again records nothing"
+            ),
+        ),
+        (
+            "profile-updated-to-the-same",
+            vec![profile_updated(None)],
+            format!(
+                "line 1: payload: customer {ALICE}'s profile is already this name, group and \
+                 address; updating it to the same records nothing"
+            ),
+        ),
+        (
+            "case-assigned-again",
+            vec![case_assigned("claims-002", Some("claims-002"))],
+            format!(
+                "line 1: assignee: service case {CASE} is already assigned to claims-002; \
+                 assigning it again records nothing"
+            ),
+        ),
+    ];
+    for (name, lines, problem) in &refusals {
+        refused(scratch.path(), &data, name, lines, problem);
+    }
+    // What the API records for a change is taken: a first grant, a withdrawal, the manager
+    // under a new team lead, a new address, a new assignee.
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "changes.ndjson",
+        &[
+            consent(BOB, "EMAIL"),
+            withdrawn("PHONE"),
+            manager_assigned("am-003", "tl-02", Some("am-003")),
+            profile_updated(Some("吉林省长春市朝阳区人民大街1号")),
+            case_assigned("claims-003", Some("claims-002")),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("imported 5 new events"), "{report}");
+    // The ledger's own history, exported, is a copy and is not decided again: imported into
+    // the ledger it came from it is already present, and into an empty one it is all written.
+    let export = scratch.path().join("export.ndjson");
+    let exported = run(&[
+        "export",
+        "--data",
+        &data,
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let events = verify_json(&data)["events"].as_u64().unwrap();
+    let again = run(&["import", "--data", &data, export.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains(&format!("imported 0 new events ({events} already present")),
+        "{}",
+        stdout(&again)
+    );
+    let copy = scratch.path().join("copy");
+    let copied = run(&[
+        "import",
+        "--data",
+        copy.to_str().unwrap(),
+        export.to_str().unwrap(),
+    ]);
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    assert_eq!(
+        verify_json(copy.to_str().unwrap())["headHash"],
+        verify_json(&data)["headHash"]
+    );
+}
+
+/// Alice's risk-survey case `RISK_CASE`.
+const RISK_CASE: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca5e2";
+
+fn risk_case_opened() -> String {
+    format!(
+        r#"{{"type":"ServiceCaseOpened","schemaVersion":1,"stream":"case-{RISK_CASE}","occurredAt":"2025-05-02T10:00:00+08:00","actor":"risk-01","payload":{{"caseId":"{RISK_CASE}","customerId":"{ALICE}","kind":"RISK_SURVEY","priority":"NORMAL","subject":"车队风险查勘","channel":"WALK_IN","deadline":"2025-06-30T10:00:00+08:00","deadlineWorkingHours":null,"policyNumber":null,"claimNumber":null,"contactId":null}}}}"#
+    )
+}
+
+/// The survey of `RISK_CASE` dated `occurred`, its one recommendation due on `due`.
+fn surveyed(occurred: &str, due: &str) -> String {
+    format!(
+        r#"{{"type":"RiskSurveyCompleted","schemaVersion":1,"stream":"case-{RISK_CASE}","occurredAt":"{occurred}","actor":"risk-01","payload":{{"caseId":"{RISK_CASE}","customerId":"{ALICE}","surveyor":"risk-01","findings":"消防通道被占用","recommendations":[{{"number":1,"text":"清理消防通道","dueOn":"{due}"}}]}}}}"#
+    )
+}
+
+#[test]
+fn a_risk_recommendation_due_before_the_survey_s_beijing_day_is_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "risk-case.ndjson",
+        &[risk_case_opened()],
+    );
+    assert_eq!(code, 0, "{report}");
+    // 00:30 on 20 May in Beijing is still 19 May in UTC: the survey's day is a Beijing day.
+    refused(
+        scratch.path(),
+        &data,
+        "recommendation-already-due",
+        &[surveyed("2025-05-20T00:30:00+08:00", "2025-05-19")],
+        "line 1: recommendations[0].dueOn: a recommendation is due on the survey's day \
+         (2025-05-20, Beijing) or later, not 2025-05-19",
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "recommendation-due-on-the-day.ndjson",
+        &[surveyed("2025-05-19T23:30:00+08:00", "2025-05-19")],
+    );
+    assert_eq!(code, 0, "{report}");
 }

@@ -9,16 +9,22 @@
 //! parsed; besides what the ledger's state decides, only the API's rules a parsed payload does
 //! not keep are checked here: its texts written out ([`unwritten_text`]) and its date
 //! ([`dating_rules`]). Where the API decides by its clock (a quote's `validUntil`, an issue
-//! after the quote expired), a line is decided at its own `occurredAt` ([`quote_rules`]); an
-//! erased customer's open work is finished with its texts left out, empty on the line
-//! ([`erased_work_rules`]). Export-form lines are history and are not checked.
+//! after the quote expired, a risk recommendation's `dueOn`), a line is decided at its own
+//! `occurredAt` ([`quote_rules`], [`survey_rules`]); an erased customer's open work is finished
+//! with its texts left out, empty on the line ([`erased_work_rules`]). Where the API records
+//! nothing because its command changes nothing (an identifier added again, a consent, account
+//! manager, profile or case assignee set to what it is), the line is refused naming the field,
+//! as the import has no notion of skipping a line but by its event id ([`unchanged_rules`]).
+//! Export-form lines are history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
 //! rules need (merged, erased, its contact and enquiry ids, its marketing consents and account
 //! manager, a policy's premium, periods and the campaign its current period was sold through, a
 //! campaign's channels, budget and whether it closed) are read from the log the first time a
 //! line names the stream, a campaign's purchases the first time a PURCHASED response of it
-//! asks, and its total cost the first time a cost of it does; which
+//! asks, its total cost the first time a cost of it does, a customer's profile (sealed, so read
+//! with its key) the first time a `ProfileUpdated` of it does and a case's assignee the first
+//! time a `ServiceCaseAssigned` of it does; which
 //! campaign's purchase response won a policy's sale, when its issue or renewal named none, is
 //! found by the walk of the log that also finds merges ([`StoredLedger`]); who holds an
 //! identifier is the
@@ -44,7 +50,7 @@ use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
 };
-use ledger_domain::aggregates::policy::quote_valid_until;
+use ledger_domain::aggregates::policy::{business_date, quote_valid_until};
 use ledger_domain::aggregates::service_case::{WorkText, not_started_again_for_erased, work_text};
 use ledger_domain::aggregates::{
     Aggregate, CLOCK_SKEW_SECONDS_MAX, CampaignStanding, CaseStanding, ClaimStanding,
@@ -56,7 +62,9 @@ use ledger_domain::ids::{
     CampaignId, CaseId, ContactId, CustomerId, EnquiryId, EventId, Position, StaffId, StreamId,
 };
 use ledger_domain::kinds::CampaignResponse;
-use ledger_domain::values::{Channel, ClaimNumber, FreeText, Identifier, Money, PolicyNumber};
+use ledger_domain::values::{
+    Channel, ClaimNumber, FreeText, Identifier, Money, PersonName, PolicyNumber,
+};
 use ledger_store::limits::READ_PAGE_MAX;
 use ledger_store::{EventLog, NewEvent, RecordedEvent, SledEventLog};
 
@@ -106,6 +114,25 @@ pub struct StreamFacts {
     /// A customer's account manager now (none before its first assignment): the
     /// `previousManager` of its next assignment.
     pub account_manager: Option<StaffId>,
+    /// The team lead of a customer's account manager now: assigning the same manager and team
+    /// lead again records nothing.
+    pub team_lead: Option<StaffId>,
+    /// A customer's profile (name, group and address) as its registration or last
+    /// `ProfileUpdated` left it, as a [`profile_digest`]: updating it to the same records
+    /// nothing. `None` while not known, or where the ledger's could not be read (its key is not
+    /// here), which no rule then decides.
+    pub profile: Option<Digest>,
+    /// Whether `profile` is known: a line of the file set it, or the ledger's was read. Its
+    /// fields are sealed, so a stream's read ([`LedgerFacts::stream`]) leaves it out, and it is
+    /// read with its key only when a `ProfileUpdated` line asks ([`LedgerFacts::profile`]).
+    pub profile_known: bool,
+    /// Whom a case is assigned to now, by its last assignment or escalation: assigning it to
+    /// them again records nothing.
+    pub assignee: Option<StaffId>,
+    /// Whether `assignee` is known: a line of the file set it, or the ledger's was read. A
+    /// case's stream is read for its first event only, so the ledger's is read only when a
+    /// `ServiceCaseAssigned` line asks ([`LedgerFacts::assignee`]).
+    pub assignee_known: bool,
     /// A policy's premium now: quoted, issued, renewed or endorsed.
     pub premium: Option<Money>,
     /// The premium a policy was issued for: what a PURCHASED response on a line before the
@@ -162,6 +189,22 @@ impl StreamFacts {
             }
             Event::AccountManagerAssigned(assigned) => {
                 self.account_manager = Some(assigned.manager.clone());
+                self.team_lead = Some(assigned.team_lead.clone());
+            }
+            Event::CustomerRegistered(_) | Event::ProfileUpdated(_) => {
+                self.profile = recorded_profile(event);
+                self.profile_known = true;
+            }
+            Event::ServiceCaseAssigned(ledger_domain::events::ServiceCaseAssigned {
+                assignee,
+                ..
+            })
+            | Event::ServiceCaseEscalated(ledger_domain::events::ServiceCaseEscalated {
+                escalated_to: assignee,
+                ..
+            }) => {
+                self.assignee = Some(assignee.clone());
+                self.assignee_known = true;
             }
             Event::PolicyQuoted(quoted) => {
                 self.customer = Some(quoted.customer_id);
@@ -216,7 +259,10 @@ impl StreamFacts {
     }
 
     /// Whether [`StreamFacts::apply`] reads anything of an event of this type beyond counting
-    /// it, so a stored stream decodes only those.
+    /// it, so a stored stream decodes only those. A registration's and a profile update's
+    /// profile are sealed, and a case's assignments and escalations come after its first
+    /// event, which is all of a case's stream that is read: those are read on demand
+    /// ([`LedgerFacts::profile`], [`LedgerFacts::assignee`]).
     fn decides(event_type: &str) -> bool {
         matches!(
             event_type,
@@ -277,6 +323,14 @@ pub trait LedgerFacts {
 
     /// The total cost of `campaign` in the ledger, as its last cost records it (none: zero).
     fn total_cost(&mut self, campaign: CampaignId) -> anyhow::Result<Money>;
+
+    /// The [`profile_digest`] of `customer`'s profile in the ledger, as its registration or last
+    /// `ProfileUpdated` left it; `None` when it has none, or its personal fields cannot be read
+    /// here (erased, or its key stayed with the ledger it was exported from).
+    fn profile(&mut self, customer: CustomerId) -> anyhow::Result<Option<Digest>>;
+
+    /// Whom `case` is assigned to in the ledger, by its last assignment or escalation.
+    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>>;
 
     /// Which campaigns the ledger's PURCHASED responses credited with the policy `number`'s
     /// sales ([`SaleCredit`]), if any named it.
@@ -390,6 +444,48 @@ impl Owners {
             }
         }
         Ok((!self.erased.contains(&holder)).then_some(holder))
+    }
+}
+
+/// A digest of a customer's profile: its name, group and address, each told apart from none.
+pub fn profile_digest(
+    name: &PersonName,
+    group: Option<&PersonName>,
+    address: Option<&FreeText>,
+) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    for text in [
+        Some(name.as_str()),
+        group.map(PersonName::as_str),
+        address.map(FreeText::as_str),
+    ] {
+        match text {
+            None => hasher.update(&[0]),
+            Some(text) => hasher
+                .update(&[1])
+                .update(&u64::try_from(text.len()).unwrap_or(u64::MAX).to_be_bytes())
+                .update(text.as_bytes()),
+        };
+    }
+    let mut digest = [0u8; 16];
+    digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    digest
+}
+
+/// The [`profile_digest`] of the profile a registration or a profile update records.
+fn recorded_profile(event: &Event) -> Option<Digest> {
+    match event {
+        Event::CustomerRegistered(registered) => Some(profile_digest(
+            &registered.name,
+            registered.group.as_ref(),
+            registered.address.as_ref(),
+        )),
+        Event::ProfileUpdated(updated) => Some(profile_digest(
+            &updated.name,
+            updated.group.as_ref(),
+            updated.address.as_ref(),
+        )),
+        _ => None,
     }
 }
 
@@ -642,6 +738,18 @@ impl<F: LedgerFacts> LedgerRules<F> {
             facts.total_cost = ledger.total_cost(cost.campaign_id)?;
             facts.ledger_total_cost_read = true;
         }
+        if let Event::ProfileUpdated(updated) = &line.event
+            && !facts.profile_known
+        {
+            facts.profile = ledger.profile(updated.customer_id)?;
+            facts.profile_known = true;
+        }
+        if let Event::ServiceCaseAssigned(assigned) = &line.event
+            && !facts.assignee_known
+        {
+            facts.assignee = ledger.assignee(assigned.case_id)?;
+            facts.assignee_known = true;
+        }
         if let Some(expected) = line.expected_version
             && expected != facts.version
         {
@@ -667,6 +775,7 @@ impl<F: LedgerFacts> LedgerRules<F> {
         let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
         let decided = quote_rules(&links, line)
             .and_then(|()| erased_work_rules(&links, line))
+            .and_then(|()| survey_rules(line))
             .and_then(|()| link_rules(&links, line))
             .and_then(|named_forward| erasure_rules(&links, line).map_or(Ok(named_forward), Err));
         links.finish()?;
@@ -774,10 +883,83 @@ fn check(
         };
         return Ok(Some(format!("{field}: {merged}")));
     }
+    if let Some(problem) = unchanged_rules(facts, &line.event) {
+        return Ok(Some(problem));
+    }
     if let Err(problem) = campaign_rules(facts, &line.event) {
         return Ok(Some(problem));
     }
     customer_rules(facts, owners, ledger, line)
+}
+
+/// A line whose command the API would take and record nothing for, because it changes
+/// nothing: a consent changed to what it is (a channel never granted has none), the account
+/// manager and team lead assigned again, a profile updated to the same name, group and address,
+/// a case assigned to its assignee. Decided as the aggregates decide it, before the figures an
+/// event records (an assignment's `previousManager`); the import has no notion of skipping such
+/// a line, so it is refused naming the field, as an identifier added again is. What the API
+/// writes is never one: a first consent granted, a manager with a new team lead.
+fn unchanged_rules(facts: &StreamFacts, event: &Event) -> Option<String> {
+    match event {
+        Event::ConsentChanged(changed) => {
+            let customer = changed.customer_id;
+            let channel = channel_name(changed.channel);
+            let consents = facts.consents.get(&changed.channel).copied();
+            match (consents.unwrap_or(false), changed.granted) {
+                (true, true) => Some(format!(
+                    "granted: customer {customer} already consents to marketing on {channel}; \
+                     granting it again records nothing"
+                )),
+                (false, false) if consents.is_some() => Some(format!(
+                    "granted: customer {customer}'s consent to marketing on {channel} is already \
+                     withdrawn; withdrawing it again records nothing"
+                )),
+                (false, false) => Some(format!(
+                    "granted: customer {customer} never consented to marketing on {channel} \
+                     (opt-in: a channel never granted has no consent); withdrawing it records \
+                     nothing"
+                )),
+                _ => None,
+            }
+        }
+        Event::AccountManagerAssigned(assigned)
+            if facts.account_manager.as_ref() == Some(&assigned.manager)
+                && facts.team_lead.as_ref() == Some(&assigned.team_lead) =>
+        {
+            Some(format!(
+                "manager: {} is already customer {}'s account manager, with team lead {}; \
+                 assigning them again records nothing",
+                assigned.manager, assigned.customer_id, assigned.team_lead
+            ))
+        }
+        Event::ProfileUpdated(updated)
+            if facts.profile.is_some() && facts.profile == recorded_profile(event) =>
+        {
+            Some(format!(
+                "payload: customer {}'s profile is already this name, group and address; \
+                 updating it to the same records nothing",
+                updated.customer_id
+            ))
+        }
+        Event::ServiceCaseAssigned(assigned)
+            if facts.assignee.as_ref() == Some(&assigned.assignee) =>
+        {
+            Some(format!(
+                "assignee: service case {} is already assigned to {}; assigning it again \
+                 records nothing",
+                assigned.case_id, assigned.assignee
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A channel as the event catalogue spells it (`PHONE`, `WECHAT`).
+fn channel_name(channel: Channel) -> String {
+    match serde_json::to_value(channel) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{channel:?}"),
+    }
 }
 
 /// The rules of a campaign's own stream, as `Campaign` decides them: costs, touches and the
@@ -1681,6 +1863,30 @@ fn erased_work_rules<F: LedgerFacts>(
     })
 }
 
+/// A risk survey's rule on its recommendations, as `completeRiskSurvey` decides it with the
+/// line's `occurredAt` as its moment: each is due on the survey's own Beijing day or later (a
+/// survey is completed once, so a due day already past stays wrong). In the API's words, with
+/// its field path (`recommendations[0].dueOn`).
+fn survey_rules(line: &IntegratorLine) -> Result<(), String> {
+    let Event::RiskSurveyCompleted(survey) = &line.event else {
+        return Ok(());
+    };
+    let today = business_date(line.new_event.occurred_at);
+    match survey
+        .recommendations
+        .iter()
+        .enumerate()
+        .find(|(_, recommendation)| recommendation.due_on < today)
+    {
+        Some((index, recommendation)) => Err(format!(
+            "recommendations[{index}].dueOn: a recommendation is due on the survey's day \
+             ({today}, Beijing) or later, not {}",
+            recommendation.due_on
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The customer a case or claim line's work is for: the one its stream was opened for, as its
 /// aggregate decides with it, else (a stream the file opens later) the one the line names.
 fn work_customer<F: LedgerFacts>(
@@ -2027,6 +2233,34 @@ impl<'a> StoredLedger<'a> {
 }
 
 impl StoredLedger<'_> {
+    /// The last event of `stream` of one of `types`, read from the stream's end a page at a
+    /// time: only the types of the events after it are read.
+    fn last_of(&self, stream: &StreamId, types: &[&str]) -> anyhow::Result<Option<RecordedEvent>> {
+        let version = self.store.stream_version(stream);
+        // The versions not yet looked at are 1..=unread.
+        let mut unread = version;
+        while unread > 0 {
+            let count = READ_PAGE_MAX.min(usize::try_from(unread).unwrap_or(usize::MAX));
+            let from = unread + 1 - u64::try_from(count).unwrap_or(u64::MAX);
+            let page = self
+                .store
+                .read_stream(stream, from, count)
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.len() != count {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            if let Some(record) = page
+                .into_iter()
+                .rev()
+                .find(|record| types.contains(&record.event.event_type.as_str()))
+            {
+                return Ok(Some(record));
+            }
+            unread = from - 1;
+        }
+        Ok(None)
+    }
+
     /// Whether the campaign `stream` (of `version` events) was closed, read from its end: only
     /// responses follow a close (costs, touches and a second close need it running), so the
     /// last event that is not a response tells, and only the types of the events after it are
@@ -2120,6 +2354,14 @@ fn directory_owner(
             .context("reading the customer directory"),
         None => Ok(None),
     }
+}
+
+/// A stored record's event with its personal fields erased: what a rule reads of it that is
+/// not personal, without its key.
+fn redacted(record: &RecordedEvent) -> anyhow::Result<Event> {
+    let stored = &record.event;
+    ledger_app::personal::open_redacted(&stored.event_type, stored.schema_version, &stored.payload)
+        .with_context(|| format!("decoding the event at position {}", record.position))
 }
 
 /// A stored record's event, personal fields opened while its key lives, and whether they were
@@ -2248,39 +2490,45 @@ impl LedgerFacts for StoredLedger<'_> {
     /// (touches and responses) read.
     fn total_cost(&mut self, campaign: CampaignId) -> anyhow::Result<Money> {
         let stream = StreamId::campaign(campaign);
-        let version = self.store.stream_version(&stream);
-        // The versions not yet looked at are 1..=unread.
-        let mut unread = version;
-        while unread > 0 {
-            let count = READ_PAGE_MAX.min(usize::try_from(unread).unwrap_or(usize::MAX));
-            let from = unread + 1 - u64::try_from(count).unwrap_or(u64::MAX);
-            let page = self
-                .store
-                .read_stream(&stream, from, count)
-                .with_context(|| format!("reading stream {stream}"))?;
-            if page.len() != count {
-                anyhow::bail!("stream {stream} ends before its version {version}");
-            }
-            if let Some(record) = page
-                .iter()
-                .rev()
-                .find(|record| record.event.event_type == "CampaignCostIncurred")
-            {
-                let stored = &record.event;
-                let event = ledger_app::personal::open_redacted(
-                    &stored.event_type,
-                    stored.schema_version,
-                    &stored.payload,
-                )
-                .with_context(|| format!("decoding the event at position {}", record.position))?;
-                if let Event::CampaignCostIncurred(cost) = event {
-                    return Ok(cost.total_cost);
-                }
-                anyhow::bail!("the event at position {} is no cost", record.position);
-            }
-            unread = from - 1;
+        let Some(record) = self.last_of(&stream, &["CampaignCostIncurred"])? else {
+            return Ok(Money::ZERO);
+        };
+        match redacted(&record)? {
+            Event::CampaignCostIncurred(cost) => Ok(cost.total_cost),
+            _ => anyhow::bail!("the event at position {} is no cost", record.position),
         }
-        Ok(Money::ZERO)
+    }
+
+    /// The customer's stream, read once by [`LedgerRules::decide`] for a customer a
+    /// `ProfileUpdated` line names, from its end: only its last registration or profile update
+    /// is opened, with its key, and the types of the events after it read.
+    fn profile(&mut self, customer: CustomerId) -> anyhow::Result<Option<Digest>> {
+        let stream = StreamId::customer(customer);
+        let Some(record) = self.last_of(&stream, &["CustomerRegistered", "ProfileUpdated"])? else {
+            return Ok(None);
+        };
+        match opened(&self.ring, &record)? {
+            (_, true) => Ok(None),
+            (event, false) => recorded_profile(&event).map(Some).with_context(|| {
+                format!("the event at position {} is no profile", record.position)
+            }),
+        }
+    }
+
+    /// The case's stream, read once by [`LedgerRules::decide`] for a case a
+    /// `ServiceCaseAssigned` line names, from its end: only its last assignment or escalation
+    /// is decoded.
+    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>> {
+        let stream = StreamId::case(case);
+        let types = ["ServiceCaseAssigned", "ServiceCaseEscalated"];
+        let Some(record) = self.last_of(&stream, &types)? else {
+            return Ok(None);
+        };
+        match redacted(&record)? {
+            Event::ServiceCaseAssigned(assigned) => Ok(Some(assigned.assignee)),
+            Event::ServiceCaseEscalated(escalated) => Ok(Some(escalated.escalated_to)),
+            _ => anyhow::bail!("the event at position {} is no assignment", record.position),
+        }
     }
 
     /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line

@@ -67,6 +67,19 @@ impl LedgerFacts for Facts {
             .map(|facts| facts.total_cost)
             .unwrap_or_default())
     }
+
+    fn profile(&mut self, customer: CustomerId) -> anyhow::Result<Option<Digest>> {
+        let stream = StreamId::customer(customer);
+        Ok(self.streams.get(&stream).and_then(|facts| facts.profile))
+    }
+
+    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>> {
+        let stream = StreamId::case(case);
+        Ok(self
+            .streams
+            .get(&stream)
+            .and_then(|facts| facts.assignee.clone()))
+    }
 }
 
 /// A ledger that holds `lines` (as if imported earlier), each folded into its stream's facts.
@@ -2379,6 +2392,392 @@ async fn a_stored_campaign_s_total_cost_is_its_last_cost_s_read_from_the_stream_
     assert_eq!(
         rules
             .decide(2, &cost(CAMPAIGN, 1_000, 1_712_200, false))
+            .unwrap(),
+        None
+    );
+}
+
+/// A moment the API decides at, and nothing else it may ask of the ledger: the rules these
+/// tests hold the import to read only their aggregate's own stream.
+struct ApiAt(jiff::Timestamp);
+
+impl DecisionContext for ApiAt {
+    fn identifier_owner(&self, _identifier: &Identifier) -> Option<CustomerId> {
+        None
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+/// The aggregate of `line`'s stream as `history`'s events on that stream left it.
+fn aggregate_of<A: Aggregate>(history: &[&IntegratorLine], line: &IntegratorLine) -> A {
+    let mut aggregate = A::default();
+    for earlier in history
+        .iter()
+        .filter(|earlier| earlier.stream == line.stream)
+    {
+        aggregate.apply(&earlier.event);
+    }
+    aggregate
+}
+
+/// What the API decides for the command that would have recorded `line`'s event, at its
+/// `occurredAt`, given `history`: the events it records (none when it changes nothing), or
+/// its refusal.
+fn api_decides(
+    history: &[&IntegratorLine],
+    line: &IntegratorLine,
+) -> Result<Vec<Event>, DomainError> {
+    use ledger_domain::aggregates::{Customer, ServiceCase};
+    use ledger_domain::commands::{
+        AssignAccountManager, AssignServiceCase, ChangeConsent, CompleteRiskSurvey,
+        CustomerCommand, Edit, ServiceCaseCommand, UpdateProfile,
+    };
+    let context = ApiAt(line.new_event.occurred_at);
+    fn edit<T>(value: Option<T>) -> Edit<T> {
+        value.map_or(Edit::Clear, Edit::Set)
+    }
+    let customer = |command| aggregate_of::<Customer>(history, line).handle(&command, &context);
+    let case = |command| aggregate_of::<ServiceCase>(history, line).handle(&command, &context);
+    match line.event.clone() {
+        Event::ConsentChanged(changed) => customer(CustomerCommand::ChangeConsent(ChangeConsent {
+            customer_id: changed.customer_id,
+            channel: changed.channel,
+            granted: changed.granted,
+        })),
+        Event::AccountManagerAssigned(assigned) => customer(CustomerCommand::AssignAccountManager(
+            AssignAccountManager {
+                customer_id: assigned.customer_id,
+                manager: assigned.manager,
+                team_lead: assigned.team_lead,
+            },
+        )),
+        Event::ProfileUpdated(updated) => customer(CustomerCommand::UpdateProfile(UpdateProfile {
+            customer_id: updated.customer_id,
+            name: Some(updated.name),
+            group: edit(updated.group),
+            address: edit(updated.address),
+        })),
+        Event::ServiceCaseAssigned(assigned) => {
+            case(ServiceCaseCommand::AssignServiceCase(AssignServiceCase {
+                case_id: assigned.case_id,
+                assignee: assigned.assignee,
+            }))
+        }
+        Event::RiskSurveyCompleted(survey) => {
+            case(ServiceCaseCommand::CompleteRiskSurvey(CompleteRiskSurvey {
+                case_id: survey.case_id,
+                surveyor: survey.surveyor,
+                findings: survey.findings,
+                recommendations: survey.recommendations,
+            }))
+        }
+        other => panic!("no command here records a {}", other.event_type()),
+    }
+}
+
+/// The sample's first risk survey (on a risk-survey case the sample opened), dated `occurred`,
+/// recommending one thing due on each of `due`.
+fn survey(occurred: &str, due: &[&str]) -> IntegratorLine {
+    let recommendations: Vec<serde_json::Value> = due
+        .iter()
+        .zip(1..)
+        .map(|(due, number)| serde_json::json!({"number": number, "text": "清理消防通道", "dueOn": due}))
+        .collect();
+    edited_at(
+        "RiskSurveyCompleted",
+        occurred,
+        &[("recommendations", recommendations.into())],
+    )
+}
+
+#[test]
+fn a_recommendation_due_before_the_survey_s_beijing_day_is_refused_as_the_api_refuses_it() {
+    // Given the risk-survey case the sample surveys first, opened on 2026-01-01.
+    let ledger = sample_before("RiskSurveyCompleted");
+    let history: Vec<&IntegratorLine> = ledger.iter().collect();
+    // When a survey is dated 00:30 on 15 March in Beijing (still the 14th in UTC), then a
+    // recommendation due on the 14th is refused, naming it, in the API's words; one dated
+    // 23:30 on the 14th in Beijing may recommend it for that day.
+    let late = survey(
+        "2026-03-14T16:30:00Z",
+        &["2026-03-15", "2026-03-14", "2026-03-01"],
+    );
+    let on_the_day = survey("2026-03-14T15:30:00Z", &["2026-03-15", "2026-03-14"]);
+    let past = "recommendations[1].dueOn: a recommendation is due on the survey's day \
+                (2026-03-15, Beijing) or later, not 2026-03-14";
+    assert_eq!(
+        fold_on(ledger_of(&ledger), std::slice::from_ref(&late)),
+        [(1, past.to_owned())]
+    );
+    assert_eq!(
+        fold_on(ledger_of(&ledger), std::slice::from_ref(&on_the_day)),
+        []
+    );
+    // The API's completeRiskSurvey, on the same case at the same moments, decides the same.
+    assert_eq!(api_decides(&history, &late).unwrap_err().to_string(), past);
+    assert_eq!(api_decides(&history, &on_the_day).unwrap().len(), 1);
+}
+
+const ADDRESS: &str = "吉林省长春市朝阳区人民大街1号";
+
+/// `customer`'s profile: `name`, in no group, at `address`.
+fn profile_updated(customer: &str, name: &str, address: Option<&str>) -> IntegratorLine {
+    edited(
+        "ProfileUpdated",
+        &[
+            ("customerId", customer.into()),
+            ("name", name.into()),
+            ("group", serde_json::Value::Null),
+            ("address", address.into()),
+        ],
+    )
+}
+
+/// `customer`'s account manager `manager` under `team_lead`, replacing `previous`.
+fn manager_under(
+    customer: &str,
+    manager: &str,
+    team_lead: &str,
+    previous: Option<&str>,
+) -> IntegratorLine {
+    edited(
+        "AccountManagerAssigned",
+        &[
+            ("customerId", customer.into()),
+            ("manager", manager.into()),
+            ("teamLead", team_lead.into()),
+            ("previousManager", previous.into()),
+        ],
+    )
+}
+
+/// `customer`'s case CASE assigned to `assignee`, replacing `previous`.
+fn case_assigned(customer: &str, assignee: &str, previous: Option<&str>) -> IntegratorLine {
+    work(
+        "ServiceCaseAssigned",
+        customer,
+        &[
+            ("assignee", assignee.into()),
+            ("previousAssignee", previous.into()),
+        ],
+    )
+}
+
+#[test]
+fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
+    // Given Alice registered as 张三 (no group, no address), consenting to marketing by PHONE,
+    // managed by am-003 under tl-01, with her case CASE assigned to claims-002.
+    let ledger = vec![
+        registered(ALICE, "13800000001"),
+        consent(ALICE, "PHONE", true),
+        manager_under(ALICE, "am-003", "tl-01", None),
+        case_opened(ALICE),
+        case_assigned(ALICE, "claims-002", None),
+    ];
+    let consents = |channel: &str| {
+        format!(
+            "granted: customer {ALICE} already consents to marketing on {channel}; granting it \
+             again records nothing"
+        )
+    };
+    let never_consented = format!(
+        "granted: customer {ALICE} never consented to marketing on EMAIL (opt-in: a channel \
+         never granted has no consent); withdrawing it records nothing"
+    );
+    let withdrawn = format!(
+        "granted: customer {ALICE}'s consent to marketing on PHONE is already withdrawn; \
+         withdrawing it again records nothing"
+    );
+    let managed = format!(
+        "manager: am-003 is already customer {ALICE}'s account manager, with team lead tl-02; \
+         assigning them again records nothing"
+    );
+    let same_profile = format!(
+        "payload: customer {ALICE}'s profile is already this name, group and address; updating \
+         it to the same records nothing"
+    );
+    let assigned = |assignee: &str| {
+        format!(
+            "assignee: service case {CASE} is already assigned to {assignee}; assigning it again \
+             records nothing"
+        )
+    };
+    // When lines change each to what it is, in the ledger or on an earlier line, and lines
+    // that change it (as the API records them) come between.
+    let lines = [
+        // (Another actor: the very line the ledger holds is already present, by its id.)
+        consent(ALICE, "PHONE", true).with_actor("agent-0043"),
+        consent(ALICE, "EMAIL", false),
+        consent(ALICE, "EMAIL", true),
+        consent(ALICE, "EMAIL", true).with_actor("agent-0043"),
+        consent(ALICE, "PHONE", false),
+        consent(ALICE, "PHONE", false).with_actor("agent-0043"),
+        manager_under(ALICE, "am-003", "tl-01", Some("am-003")),
+        // The same manager under a new team lead is a change, recorded with its previous one.
+        manager_under(ALICE, "am-003", "tl-02", Some("am-003")),
+        manager_under(ALICE, "am-003", "tl-02", Some("am-003")).with_actor("agent-0043"),
+        profile_updated(ALICE, "张三", None),
+        profile_updated(ALICE, "张三", Some(ADDRESS)),
+        profile_updated(ALICE, "张三", Some(ADDRESS)).with_actor("agent-0043"),
+        case_assigned(ALICE, "claims-002", Some("claims-002")),
+        case_assigned(ALICE, "claims-003", Some("claims-002")),
+        case_assigned(ALICE, "claims-003", Some("claims-003")),
+        // An escalation assigns the case to whom it is escalated to.
+        work(
+            "ServiceCaseEscalated",
+            ALICE,
+            &[
+                ("escalatedTo", "tl-01".into()),
+                ("reason", "客户投诉".into()),
+            ],
+        ),
+        case_assigned(ALICE, "tl-01", Some("tl-01")),
+    ];
+    // Then each is refused naming its field, saying it records nothing.
+    let refused = fold_on(ledger_of(&ledger), &lines);
+    assert_eq!(
+        refused,
+        [
+            (1, consents("PHONE")),
+            (2, never_consented),
+            (4, consents("EMAIL")),
+            (6, withdrawn),
+            (
+                7,
+                format!(
+                    "manager: am-003 is already customer {ALICE}'s account manager, with team \
+                     lead tl-01; assigning them again records nothing"
+                )
+            ),
+            (9, managed),
+            (10, same_profile.clone()),
+            (12, same_profile),
+            (13, assigned("claims-002")),
+            (15, assigned("claims-003")),
+            (17, assigned("tl-01")),
+        ]
+    );
+    // And they are the lines the API's commands, given the same history, record nothing for;
+    // the others it records.
+    let mut history: Vec<&IntegratorLine> = ledger.iter().collect();
+    let mut records_nothing = Vec::new();
+    for (number, line) in (1..).zip(&lines) {
+        // The escalation is history here: its own rules are not these.
+        if matches!(line.event, Event::ServiceCaseEscalated(_)) {
+            history.push(line);
+            continue;
+        }
+        match api_decides(&history, line).unwrap().as_slice() {
+            [] => records_nothing.push(number),
+            [_] => history.push(line),
+            recorded => panic!("line {number} recorded {recorded:?}"),
+        }
+    }
+    let refused: Vec<usize> = refused.iter().map(|(number, _)| *number).collect();
+    assert_eq!(records_nothing, refused);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_profile_and_assignee_are_the_last_ones_read_from_the_stream_s_end() {
+    const OTHER_CASE: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca5e2";
+    let scratch = tempfile::tempdir().unwrap();
+    let store = SledEventLog::open(scratch.path(), ledger_store::StoreOptions::default()).unwrap();
+    let updated = profile_updated(ALICE, "张三", Some(ADDRESS));
+    appended(&store, &[registered(ALICE, "13800000001")]).await;
+    appended(&store, std::slice::from_ref(&updated)).await;
+    // More contacts after the update than one page reads: it is on the second page back.
+    let contacts: Vec<IntegratorLine> = (0..=READ_PAGE_MAX)
+        .map(|index| {
+            contact(
+                ALICE,
+                &format!("0190a5e2-8c3b-7d4e-9f00-{index:012}"),
+                "a call",
+            )
+        })
+        .collect();
+    appended(&store, &contacts).await;
+    appended(&store, &[case_opened(ALICE)]).await;
+    appended(
+        &store,
+        &[
+            case_assigned(ALICE, "claims-002", None),
+            work(
+                "ServiceCaseEscalated",
+                ALICE,
+                &[
+                    ("escalatedTo", "tl-01".into()),
+                    ("reason", "客户投诉".into()),
+                ],
+            ),
+        ],
+    )
+    .await;
+    let ring = ledger_app::personal::KeyRing::open(
+        store.data_keys().unwrap(),
+        ledger_app::personal::MasterKey::insecure_for_tests(),
+        ledger_app::personal::KeySource::Random,
+    )
+    .unwrap();
+    let mut ledger = StoredLedger::new(&store, Arc::new(ring));
+    let Event::ProfileUpdated(profile) = &updated.event else {
+        unreachable!("a profile update");
+    };
+    let customer = |id: &str| id.parse::<CustomerId>().unwrap();
+    let case = |id: &str| id.parse::<CaseId>().unwrap();
+    assert_eq!(
+        ledger.profile(customer(ALICE)).unwrap(),
+        Some(profile_digest(
+            &profile.name,
+            profile.group.as_ref(),
+            profile.address.as_ref()
+        ))
+    );
+    assert_eq!(ledger.profile(customer(BOB)).unwrap(), None);
+    assert_eq!(
+        ledger.assignee(case(CASE)).unwrap(),
+        Some(StaffId::parse("assignee", "tl-01").unwrap())
+    );
+    assert_eq!(ledger.assignee(case(OTHER_CASE)).unwrap(), None);
+    // And the import's rules on them: the ledger's profile and assignee again record nothing.
+    let mut rules = LedgerRules::new(ledger);
+    assert_eq!(
+        rules
+            .decide(1, &updated.with_actor("agent-0043"))
+            .unwrap()
+            .as_deref(),
+        Some(
+            format!(
+                "payload: customer {ALICE}'s profile is already this name, group and address; \
+                 updating it to the same records nothing"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        rules
+            .decide(2, &profile_updated(ALICE, "张三", None))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        rules
+            .decide(3, &case_assigned(ALICE, "tl-01", Some("tl-01")))
+            .unwrap()
+            .as_deref(),
+        Some(
+            format!(
+                "assignee: service case {CASE} is already assigned to tl-01; assigning it again \
+                 records nothing"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        rules
+            .decide(4, &case_assigned(ALICE, "claims-002", Some("tl-01")))
             .unwrap(),
         None
     );
