@@ -9,9 +9,11 @@
 //! on a closed campaign or off its channels, a claim on a policy after its cancellation, a quote
 //! past on its own day or issued to another customer or after it expired, an erased customer's
 //! work finished with a text or started again, a risk recommendation due before the survey's
-//! day, a consent, account manager, profile or case assignee set to what it is (which the API
-//! records nothing for) — exits 1 naming its line, field and rule, with nothing written; an
-//! erased customer's open work is finished with its texts left out.
+//! day — exits 1 naming its line, field and rule, with nothing written; an erased customer's
+//! open work is finished with its texts left out; a line that changes nothing (an identifier
+//! added again, a consent, account manager, profile or case assignee set to what it is) is
+//! accepted and records nothing, as the API answers its command, counted and named on standard
+//! error, and the file imported again still writes nothing.
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
@@ -1018,10 +1020,47 @@ fn case_assigned(assignee: &str, previous: Option<&str>) -> String {
     )
 }
 
+/// Alice's identifier MOBILE `mobile` added.
+fn identifier_added(mobile: &str) -> String {
+    format!(
+        r#"{{"type":"IdentifierAdded","schemaVersion":1,"stream":"customer-{ALICE}","occurredAt":"2025-03-08T12:00:00+08:00","actor":"agent-0042","payload":{{"customerId":"{ALICE}","identifier":{{"kind":"MOBILE","value":"{mobile}"}}}}}}"#
+    )
+}
+
+/// `line` expecting its stream to hold `version` events.
+fn expecting(line: &str, version: u64) -> String {
+    let mut line: Value = serde_json::from_str(line).unwrap();
+    line["expectedVersion"] = version.into();
+    line.to_string()
+}
+
+/// The line numbers an import's `report` names as recording nothing (`line N: records
+/// nothing: …`), in the order named.
+fn recording_nothing(report: &str) -> Vec<usize> {
+    report
+        .lines()
+        .filter_map(|line| {
+            line.strip_prefix("line ")?
+                .split_once(": records nothing: ")
+        })
+        .map(|(number, _)| number.parse().unwrap())
+        .collect()
+}
+
+/// The events of the ledger at `data`: its count and head hash, as `verify` says them.
+fn events_and_head(data: &str) -> (u64, Value) {
+    let verified = verify_json(data);
+    (
+        verified["events"].as_u64().unwrap(),
+        verified["headHash"].clone(),
+    )
+}
+
 #[test]
-fn a_line_that_changes_nothing_is_refused_as_the_api_records_nothing_for_it() {
-    // Given Alice (registered as 张三, sealed in the ledger) consenting to phone marketing,
-    // managed by am-003 under tl-01, with her case assigned to claims-002.
+fn a_line_that_changes_nothing_is_accepted_and_records_nothing_as_the_api_does() {
+    // Given Alice (registered as 张三, sealed in the ledger, with mobile ALICE_MOBILE)
+    // consenting to phone marketing, managed by am-003 under tl-01, with her case assigned to
+    // claims-002: her own stream holds 3 events.
     let scratch = tempfile::tempdir().unwrap();
     let data = marketing_ledger(scratch.path());
     let (code, report) = import(
@@ -1035,80 +1074,189 @@ fn a_line_that_changes_nothing_is_refused_as_the_api_records_nothing_for_it() {
         ],
     );
     assert_eq!(code, 0, "{report}");
-    // When a line sets one to what it is, in the ledger or on an earlier line, then it is
-    // refused naming its field, and nothing is written.
-    let refusals = [
-        (
-            "consent-granted-again",
-            vec![dated(&consent(ALICE, "PHONE"), "2025-03-09T10:00:00+08:00")],
-            format!(
-                "line 1: granted: customer {ALICE} already consents to marketing on PHONE; \
-                 granting it again records nothing"
-            ),
+    let no_ops = [
+        dated(&consent(ALICE, "PHONE"), "2025-03-09T10:00:00+08:00"),
+        withdrawn("EMAIL"),
+        manager_assigned("am-003", "tl-01", Some("am-003")),
+        profile_updated(None),
+        case_assigned("claims-002", Some("claims-002")),
+        identifier_added(ALICE_MOBILE),
+    ];
+    let notices = [
+        format!(
+            "line 1: records nothing: granted: customer {ALICE} already consents to marketing \
+             on PHONE\n"
         ),
-        (
-            "consent-never-granted-withdrawn",
-            vec![withdrawn("EMAIL")],
-            format!(
-                "line 1: granted: customer {ALICE} never consented to marketing on EMAIL (opt-in: \
-                 a channel never granted has no consent); withdrawing it records nothing"
-            ),
+        format!(
+            "line 2: records nothing: granted: customer {ALICE} never consented to marketing on \
+             EMAIL (opt-in: a channel never granted has no consent)\n"
         ),
-        (
-            "consent-withdrawn-twice-in-the-file",
-            vec![
-                withdrawn("PHONE"),
-                dated(&withdrawn("PHONE"), "2025-03-09T10:00:00+08:00"),
-            ],
-            format!(
-                "line 2: granted: customer {ALICE}'s consent to marketing on PHONE is already \
-                 withdrawn; withdrawing it again records nothing"
-            ),
+        format!(
+            "line 3: records nothing: manager: am-003 is already customer {ALICE}'s account \
+             manager, with team lead tl-01\n"
         ),
-        (
-            "manager-assigned-again",
-            vec![manager_assigned("am-003", "tl-01", Some("am-003"))],
-            format!(
-                "line 1: manager: am-003 is already customer {ALICE}'s account manager, with \
-                 team lead tl-01; assigning them again records nothing"
-            ),
+        format!(
+            "line 4: records nothing: payload: customer {ALICE}'s profile is already this name, \
+             group and address\n"
         ),
-        (
-            "profile-updated-to-the-same",
-            vec![profile_updated(None)],
-            format!(
-                "line 1: payload: customer {ALICE}'s profile is already this name, group and \
-                 address; updating it to the same records nothing"
-            ),
+        format!(
+            "line 5: records nothing: assignee: service case {CASE} is already assigned to \
+             claims-002\n"
         ),
-        (
-            "case-assigned-again",
-            vec![case_assigned("claims-002", Some("claims-002"))],
-            format!(
-                "line 1: assignee: service case {CASE} is already assigned to claims-002; \
-                 assigning it again records nothing"
-            ),
+        format!(
+            "line 6: records nothing: identifier: MOBILE {ALICE_MOBILE} is already customer {ALICE}'s\n"
         ),
     ];
-    for (name, lines, problem) in &refusals {
-        refused(scratch.path(), &data, name, lines, problem);
-    }
-    // What the API records for a change is taken: a first grant, a withdrawal, the manager
-    // under a new team lead, a new address, a new assignee.
-    let (code, report) = import(
-        scratch.path(),
-        &data,
-        "changes.ndjson",
-        &[
-            consent(BOB, "EMAIL"),
-            withdrawn("PHONE"),
-            manager_assigned("am-003", "tl-02", Some("am-003")),
-            profile_updated(Some("吉林省长春市朝阳区人民大街1号")),
-            case_assigned("claims-003", Some("claims-002")),
-        ],
-    );
+
+    // When a file only sets each to what it is, then it is accepted (exit 0), each line named
+    // once as recording nothing, and nothing is written.
+    let before = events_and_head(&data);
+    let (code, report) = import(scratch.path(), &data, "nothing-changes.ndjson", &no_ops);
     assert_eq!(code, 0, "{report}");
-    assert!(report.contains("imported 5 new events"), "{report}");
+    assert!(
+        report.contains(
+            "imported 0 new events (0 already present, 6 changed nothing, 0 invalid lines \
+             skipped)"
+        ),
+        "{report}"
+    );
+    assert_eq!(recording_nothing(&report), [1, 2, 3, 4, 5, 6], "{report}");
+    for notice in &notices {
+        assert!(report.contains(notice.as_str()), "{notice}{report}");
+    }
+    assert_eq!(
+        events_and_head(&data),
+        before,
+        "a line that changes nothing wrote"
+    );
+
+    // When the same lines come before lines that change something (as the API records them:
+    // a withdrawal, a first grant, the manager under a new team lead, a new address, a new
+    // assignee, a new mobile), then only those are written. The withdrawal expects Alice's
+    // stream to hold the 3 events it held before the file: the lines before it recorded
+    // nothing. Line 8 withdraws again what line 7 withdrew.
+    let mut lines = no_ops.to_vec();
+    lines.extend([
+        expecting(&withdrawn("PHONE"), 3),
+        dated(&withdrawn("PHONE"), "2025-03-09T10:00:00+08:00"),
+        consent(BOB, "EMAIL"),
+        manager_assigned("am-003", "tl-02", Some("am-003")),
+        profile_updated(Some("吉林省长春市朝阳区人民大街1号")),
+        case_assigned("claims-003", Some("claims-002")),
+        identifier_added("13900000011"),
+    ]);
+    let (code, report) = import(scratch.path(), &data, "changes.ndjson", &lines);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains(
+            "imported 6 new events (0 already present, 7 changed nothing, 0 invalid lines \
+             skipped)"
+        ),
+        "{report}"
+    );
+    assert_eq!(
+        recording_nothing(&report),
+        [1, 2, 3, 4, 5, 6, 8],
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "line 8: records nothing: granted: customer {ALICE}'s consent to marketing on PHONE \
+             is already withdrawn\n"
+        )),
+        "{report}"
+    );
+    let after = events_and_head(&data);
+    assert_eq!(after.0, before.0 + 6, "{report}");
+    let export = scratch.path().join("changes-export.ndjson");
+    let exported = run(&[
+        "export",
+        "--data",
+        &data,
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let written: Vec<String> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .skip(usize::try_from(before.0).unwrap())
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["type"].to_string())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "\"ConsentChanged\"",
+            "\"ConsentChanged\"",
+            "\"AccountManagerAssigned\"",
+            "\"ProfileUpdated\"",
+            "\"ServiceCaseAssigned\"",
+            "\"IdentifierAdded\"",
+        ]
+    );
+
+    // When the same file is imported again, then it writes nothing: the lines recorded are
+    // already present, and those that recorded nothing still do (lines 1, 3, 4 and 5, which
+    // would change something now, are superseded by the lines after them that the ledger
+    // holds: recorded after them, they would undo them).
+    let (code, report) = import(scratch.path(), &data, "changes.ndjson", &lines);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains(
+            "imported 0 new events (6 already present, 7 changed nothing, 0 invalid lines \
+             skipped)"
+        ),
+        "{report}"
+    );
+    assert_eq!(
+        recording_nothing(&report),
+        [1, 2, 3, 4, 5, 6, 8],
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "line 3: records nothing: manager: line 10, later in the file, sets the same and is \
+             already in the ledger"
+        ),
+        "{report}"
+    );
+    assert_eq!(
+        events_and_head(&data),
+        after,
+        "importing the file again wrote"
+    );
+
+    // With --skip-invalid, a line that changes nothing is counted apart from the invalid ones.
+    let file = scratch.path().join("skipping.ndjson");
+    std::fs::write(
+        &file,
+        [
+            withdrawn("EMAIL"),
+            consent(ALICE, "NO_SUCH_CHANNEL"),
+            consent(ALICE, "EMAIL"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let skipped = run(&[
+        "import",
+        "--data",
+        &data,
+        "--skip-invalid",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(skipped.status.code(), Some(1), "{}", stderr(&skipped));
+    assert!(
+        stdout(&skipped).contains(
+            "imported 1 new event (0 already present, 1 changed nothing, 1 invalid line \
+             skipped)"
+        ),
+        "{}",
+        stdout(&skipped)
+    );
+    assert_eq!(recording_nothing(&stderr(&skipped)), [1]);
+    assert_eq!(events_and_head(&data).0, after.0 + 1);
+
     // The ledger's own history, exported, is a copy and is not decided again: imported into
     // the ledger it came from it is already present, and into an empty one it is all written.
     let export = scratch.path().join("export.ndjson");
@@ -1124,7 +1272,9 @@ fn a_line_that_changes_nothing_is_refused_as_the_api_records_nothing_for_it() {
     let again = run(&["import", "--data", &data, export.to_str().unwrap()]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(
-        stdout(&again).contains(&format!("imported 0 new events ({events} already present")),
+        stdout(&again).contains(&format!(
+            "imported 0 new events ({events} already present, 0 invalid lines skipped)"
+        )),
         "{}",
         stdout(&again)
     );
@@ -1140,6 +1290,45 @@ fn a_line_that_changes_nothing_is_refused_as_the_api_records_nothing_for_it() {
         verify_json(copy.to_str().unwrap())["headHash"],
         verify_json(&data)["headHash"]
     );
+}
+
+#[test]
+fn lines_that_change_nothing_are_listed_up_to_the_problems_cap_then_counted() {
+    // Given Alice, who never consented to EMAIL.
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (events, _) = events_and_head(&data);
+    // When a file withdraws it 150 times, then grants it.
+    let mut lines: Vec<String> = (0..150)
+        .map(|second| {
+            dated(
+                &withdrawn("EMAIL"),
+                &format!("2025-03-09T10:{:02}:{:02}+08:00", second / 60, second % 60),
+            )
+        })
+        .collect();
+    lines.push(consent(ALICE, "EMAIL"));
+    let (code, report) = import(scratch.path(), &data, "sync.ndjson", &lines);
+    // Then the first 100 (PROBLEMS_LISTED_MAX) are named, and the rest counted; the grant is
+    // written.
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        recording_nothing(&report),
+        (1..=100).collect::<Vec<usize>>(),
+        "{report}"
+    );
+    assert!(
+        report.contains("... and 50 more lines that record nothing\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "imported 1 new event (0 already present, 150 changed nothing, 0 invalid lines \
+             skipped)"
+        ),
+        "{report}"
+    );
+    assert_eq!(events_and_head(&data).0, events + 1);
 }
 
 /// Alice's risk-survey case `RISK_CASE`.

@@ -11,11 +11,15 @@
 //! ([`dating_rules`]). Where the API decides by its clock (a quote's `validUntil`, an issue
 //! after the quote expired, a risk recommendation's `dueOn`), a line is decided at its own
 //! `occurredAt` ([`quote_rules`], [`survey_rules`]); an erased customer's open work is finished
-//! with its texts left out, empty on the line ([`erased_work_rules`]). Where the API records
-//! nothing because its command changes nothing (an identifier added again, a consent, account
-//! manager, profile or case assignee set to what it is), the line is refused naming the field,
-//! as the import has no notion of skipping a line but by its event id ([`unchanged_rules`]).
-//! Export-form lines are history and are not checked.
+//! with its texts left out, empty on the line ([`erased_work_rules`]). Where the API answers
+//! success and records nothing because its command changes nothing (an identifier added again,
+//! a consent, account manager, profile or case assignee set to what it is), the line is
+//! accepted and records nothing too ([`Decision::Unchanged`], [`unchanged_rules`]): a nightly
+//! sync that sends every customer's consent again is not refused for the ones that did not
+//! change. Imported again, such a line may change something now (a later line of the file
+//! changed it back); it is not recorded after that later line, which it would undo
+//! ([`LedgerRules::superseded`]), so the file again writes nothing. Export-form lines are
+//! history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
 //! rules need (merged, erased, its contact and enquiry ids, its marketing consents and account
@@ -511,6 +515,20 @@ pub fn content_digest(stream: &StreamId, envelope: &NewEvent, plain_payload: &[u
     digest
 }
 
+/// What [`LedgerRules::decide`] says of a line whose event id is new.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// It keeps every rule and changes the ledger: it is written, and folded in for the lines
+    /// after it.
+    Accepted,
+    /// It keeps every rule, but its command changes nothing, so the API would answer success and
+    /// record nothing: nothing is written, nor folded in (the lines after it see the ledger as
+    /// if it were absent). Why, as `field: reason`.
+    Unchanged(String),
+    /// The first rule it breaks, as `field: rule`.
+    Refused(String),
+}
+
 /// What a line's event id says before its content is checked.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EventIdUse {
@@ -530,6 +548,18 @@ pub struct LedgerRules<F> {
     owners: Owners,
     /// Each accepted line's event id, with its line number and content digest.
     events: HashMap<EventId, (usize, Digest)>,
+    /// The event id of each line that changed nothing ([`Decision::Unchanged`]), with its line
+    /// number and content digest: nothing was written under it, but within one file an id
+    /// still names one event, so that the file imported again finds each of its ids used by
+    /// one line only.
+    unchanged_events: HashMap<EventId, (usize, Digest)>,
+    /// The accepted lines of a kind that can change nothing, by what they set, each with its
+    /// line number and field: until a later line setting the same is found already in the
+    /// ledger ([`LedgerRules::event_id`]), which makes them [`LedgerRules::superseded`].
+    settings: HashMap<Setting, Vec<(usize, &'static str)>>,
+    /// Lines accepted that a later line setting the same, already in the ledger, supersedes:
+    /// `(line number, field: reason)`.
+    superseded: Vec<(usize, String)>,
     /// What the accepted lines say across streams (merges, known customers' enquiries).
     across: Across,
     /// What accepted lines named that was nowhere yet, by line number, decided by
@@ -638,6 +668,9 @@ impl<F: LedgerFacts> LedgerRules<F> {
             streams: HashMap::new(),
             owners: Owners::default(),
             events: HashMap::new(),
+            unchanged_events: HashMap::new(),
+            settings: HashMap::new(),
+            superseded: Vec::new(),
             across: Across::default(),
             forward: Vec::new(),
         }
@@ -673,9 +706,10 @@ impl<F: LedgerFacts> LedgerRules<F> {
         self.facts
     }
 
-    /// Whether the line's event id is new, the same event again (idempotent), or the id of
-    /// another event, in the ledger or on an earlier line.
-    pub fn event_id(&mut self, line: &IntegratorLine) -> anyhow::Result<EventIdUse> {
+    /// Whether line `number`'s event id is new, the same event again (idempotent), or the id
+    /// of another event, in the ledger or on an earlier line. The same event in the ledger
+    /// supersedes the earlier accepted lines that set what it sets ([`LedgerRules::superseded`]).
+    pub fn event_id(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<EventIdUse> {
         let event_id = line.new_event.event_id;
         if let Some((earlier, earlier_digest)) = self.events.get(&event_id) {
             return Ok(if *earlier_digest == line.digest {
@@ -683,6 +717,18 @@ impl<F: LedgerFacts> LedgerRules<F> {
             } else {
                 EventIdUse::Reused(format!(
                     "eventId: {event_id} is already the id of another event (line {earlier})"
+                ))
+            });
+        }
+        if let Some((earlier, earlier_digest)) = self.unchanged_events.get(&event_id) {
+            // The same event as a line that changed nothing wrote nothing either: it is
+            // decided again, as the API decides a retry of a command that recorded nothing.
+            return Ok(if *earlier_digest == line.digest {
+                EventIdUse::New
+            } else {
+                EventIdUse::Reused(format!(
+                    "eventId: {event_id} is already the id of another event (line {earlier}, \
+                     which records nothing)"
                 ))
             });
         }
@@ -697,31 +743,56 @@ impl<F: LedgerFacts> LedgerRules<F> {
         } else {
             recorded.digest == line.digest
         };
-        Ok(if same {
-            EventIdUse::AlreadyPresent
-        } else {
-            EventIdUse::Reused(format!(
+        if !same {
+            return Ok(EventIdUse::Reused(format!(
                 "eventId: {event_id} is already the id of another event (position {})",
                 recorded.position
-            ))
-        })
+            )));
+        }
+        // An earlier line setting the same, which the ledger did not record, would be recorded
+        // after this one and undo it: imported before, this file's line changed nothing then
+        // (a consent granted again, say) and would change it back now.
+        if let Some(setting) = Setting::of(line)
+            && let Some(earlier) = self.settings.remove(&setting)
+        {
+            self.superseded
+                .extend(earlier.into_iter().map(|(earlier, field)| {
+                    (
+                        earlier,
+                        format!(
+                            "{field}: line {number}, later in the file, sets the same and is \
+                             already in the ledger (position {}); recorded after it, this line \
+                             would undo it",
+                            recorded.position
+                        ),
+                    )
+                }));
+        }
+        Ok(EventIdUse::AlreadyPresent)
+    }
+
+    /// The lines accepted so far that a later line, already in the ledger, supersedes, as
+    /// `(line number, field: reason)`, taken: they record nothing (a consent granted again
+    /// before a withdrawal the ledger holds is not recorded after it). They were folded in for
+    /// the lines after them, which the caller decides again without them.
+    pub fn superseded(&mut self) -> Vec<(usize, String)> {
+        std::mem::take(&mut self.superseded)
     }
 
     /// Decides line `number` (whose event id is new): the first rule of the ledger's state it
-    /// breaks, as `field: rule` — its expected version first — or `None`, and then the line is
-    /// folded in (evolve: no rules) for the lines after it to see.
-    pub fn decide(
-        &mut self,
-        number: usize,
-        line: &IntegratorLine,
-    ) -> anyhow::Result<Option<String>> {
+    /// breaks, as `field: rule` — its expected version first — or whether it changes nothing,
+    /// or else it is accepted and folded in (evolve: no rules) for the lines after it to see.
+    pub fn decide(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<Decision> {
         let Self {
             facts: ledger,
             streams,
             owners,
             events,
+            unchanged_events,
+            settings,
             across,
             forward,
+            ..
         } = self;
         let stream = &line.stream;
         // One look-up of the stream a line: a miss reads it from the ledger once.
@@ -750,27 +821,38 @@ impl<F: LedgerFacts> LedgerRules<F> {
             facts.assignee = ledger.assignee(assigned.case_id)?;
             facts.assignee_known = true;
         }
+        // A command that changes nothing still answers for the version it was sent against, as
+        // the API's does.
         if let Some(expected) = line.expected_version
             && expected != facts.version
         {
-            return Ok(Some(format!(
+            return Ok(Decision::Refused(format!(
                 "expectedVersion: stream {stream} holds {} events at this line, not {expected}",
                 facts.version
             )));
         }
-        if let Some(problem) = check(facts, owners, ledger, line)? {
-            return Ok(Some(problem));
-        }
+        let unchanged = match check(facts, owners, ledger, line)? {
+            Decision::Accepted => None,
+            Decision::Unchanged(reason) => Some(reason),
+            refused @ Decision::Refused(_) => return Ok(refused),
+        };
         if let Event::CustomersMerged(merged) = &line.event
             && let Some(problem) = merge_rules(merged, streams, owners, ledger)?
         {
-            return Ok(Some(problem));
+            return Ok(Decision::Refused(problem));
         }
+        // A line that changes nothing is still a line: dated and written out as any other.
         if let Some(problem) = dating_rules(line, jiff::Timestamp::now()) {
-            return Ok(Some(problem));
+            return Ok(Decision::Refused(problem));
         }
         if let Some(unwritten) = unwritten_text(&line.event) {
-            return Ok(Some(unwritten.to_string()));
+            return Ok(Decision::Refused(unwritten.to_string()));
+        }
+        if let Some(reason) = unchanged {
+            // None of the events whose command can change nothing names another stream (what
+            // the rules below decide), so it is decided here. Nothing is folded in.
+            unchanged_events.insert(line.new_event.event_id, (number, line.digest));
+            return Ok(Decision::Unchanged(reason));
         }
         let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
         let decided = quote_rules(&links, line)
@@ -781,34 +863,41 @@ impl<F: LedgerFacts> LedgerRules<F> {
         links.finish()?;
         let named_forward = match decided {
             Ok(named_forward) => named_forward,
-            Err(problem) => return Ok(Some(problem)),
+            Err(problem) => return Ok(Decision::Refused(problem)),
         };
         forward.extend(named_forward.into_iter().map(|named| (number, named)));
         let facts = streams
             .get_mut(stream)
             .expect("the stream's facts were read above");
         events.insert(line.new_event.event_id, (number, line.digest));
+        if let Some(field) = changes_nothing_field(&line.event)
+            && let Some(setting) = Setting::of(line)
+        {
+            settings.entry(setting).or_default().push((number, field));
+        }
         owners.apply(&line.event, |identifier| {
             ledger.identifier_owner(identifier)
         })?;
         facts.apply(&line.event);
         across.apply_event(&line.event);
-        Ok(None)
+        Ok(Decision::Accepted)
     }
 }
 
 /// The first rule of the ledger's state `line` breaks, given its stream's `facts` and who holds
-/// which identifier (`owners` over `ledger`), as `field: rule`.
+/// which identifier (`owners` over `ledger`), as `field: rule`; else whether its command changes
+/// nothing ([`Decision::Unchanged`]), decided once the stream's existence and standing are, as
+/// the aggregates decide it.
 fn check(
     facts: &StreamFacts,
     owners: &Owners,
     ledger: &mut impl LedgerFacts,
     line: &IntegratorLine,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Decision> {
     let stream = &line.stream;
     let event = &line.event;
     let Some((kind, field)) = kind_of(stream) else {
-        return Ok(None);
+        return Ok(Decision::Accepted);
     };
     let id = stream
         .as_str()
@@ -823,7 +912,7 @@ fn check(
     {
         let why =
             ledger_domain::aggregates::enquiry::erased_with_its_sender(erased.enquiry_id, customer);
-        return Ok(Some(format!("{}: {}", why.field, why.rule)));
+        return Ok(Decision::Refused(format!("{}: {}", why.field, why.rule)));
     }
     let problem = match creation(event, stream) {
         Creation::Creates if exists => Some(already_exists(kind, id)),
@@ -834,10 +923,10 @@ fn check(
         _ => None,
     };
     if let Some(problem) = problem {
-        return Ok(Some(format!("{field}: {problem}")));
+        return Ok(Decision::Refused(format!("{field}: {problem}")));
     }
     if facts.erased {
-        return Ok(Some(match event {
+        return Ok(Decision::Refused(match event {
             Event::CustomerErased(_) => format!(
                 "{field}: {}",
                 DomainError::CustomerErased {
@@ -881,43 +970,103 @@ fn check(
             customer: id.to_owned(),
             survivor: survivor.to_string(),
         };
-        return Ok(Some(format!("{field}: {merged}")));
+        return Ok(Decision::Refused(format!("{field}: {merged}")));
     }
-    if let Some(problem) = unchanged_rules(facts, &line.event) {
-        return Ok(Some(problem));
+    // Decided before the figures an event records (an assignment's `previousManager`), as
+    // the aggregates decide it: an event not recorded has none.
+    if let Some(reason) = unchanged_rules(facts, owners, ledger, &line.event)? {
+        return Ok(Decision::Unchanged(reason));
     }
     if let Err(problem) = campaign_rules(facts, &line.event) {
-        return Ok(Some(problem));
+        return Ok(Decision::Refused(problem));
     }
-    customer_rules(facts, owners, ledger, line)
+    Ok(customer_rules(facts, owners, ledger, line)?.map_or(Decision::Accepted, Decision::Refused))
 }
 
-/// A line whose command the API would take and record nothing for, because it changes
-/// nothing: a consent changed to what it is (a channel never granted has none), the account
-/// manager and team lead assigned again, a profile updated to the same name, group and address,
-/// a case assigned to its assignee. Decided as the aggregates decide it, before the figures an
-/// event records (an assignment's `previousManager`); the import has no notion of skipping such
-/// a line, so it is refused naming the field, as an identifier added again is. What the API
-/// writes is never one: a first consent granted, a manager with a new team lead.
-fn unchanged_rules(facts: &StreamFacts, event: &Event) -> Option<String> {
-    match event {
+/// What a line sets that a line of a kind that can change nothing also sets: a later line
+/// setting the same already in the ledger supersedes an accepted earlier one (see
+/// [`LedgerRules::event_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Setting {
+    Consent(StreamId, Channel),
+    AccountManager(StreamId),
+    Profile(StreamId),
+    Assignee(StreamId),
+    Identifier(StreamId, Identifier),
+}
+
+impl Setting {
+    fn of(line: &IntegratorLine) -> Option<Self> {
+        let stream = line.stream.clone();
+        Some(match &line.event {
+            Event::ConsentChanged(changed) => Self::Consent(stream, changed.channel),
+            Event::AccountManagerAssigned(_) => Self::AccountManager(stream),
+            Event::ProfileUpdated(_) => Self::Profile(stream),
+            Event::ServiceCaseAssigned(_) | Event::ServiceCaseEscalated(_) => {
+                Self::Assignee(stream)
+            }
+            Event::IdentifierAdded(ledger_domain::events::IdentifierAdded {
+                identifier, ..
+            })
+            | Event::IdentifierRemoved(ledger_domain::events::IdentifierRemoved {
+                identifier,
+                ..
+            }) => Self::Identifier(stream, identifier.clone()),
+            _ => return None,
+        })
+    }
+}
+
+/// The field [`unchanged_rules`] names for an event whose command can change nothing.
+fn changes_nothing_field(event: &Event) -> Option<&'static str> {
+    Some(match event {
+        Event::IdentifierAdded(_) => "identifier",
+        Event::ConsentChanged(_) => "granted",
+        Event::AccountManagerAssigned(_) => "manager",
+        Event::ProfileUpdated(_) => "payload",
+        Event::ServiceCaseAssigned(_) => "assignee",
+        _ => return None,
+    })
+}
+
+/// Why a line's command changes nothing, so the API would answer success and record nothing
+/// for it, as `field: reason`: an identifier the customer holds added again, a consent changed
+/// to what it is (a channel never granted has none), the account manager and team lead
+/// assigned again, a profile updated to the same name, group and address, a case assigned to
+/// its assignee. What the API writes is never one: a first consent granted, a manager with a
+/// new team lead. The reason says what already is; the caller says it records nothing.
+fn unchanged_rules(
+    facts: &StreamFacts,
+    owners: &Owners,
+    ledger: &mut impl LedgerFacts,
+    event: &Event,
+) -> anyhow::Result<Option<String>> {
+    Ok(match event {
+        Event::IdentifierAdded(added) => owners
+            .holds_itself(&added.identifier, added.customer_id, || {
+                ledger.identifier_owner(&added.identifier)
+            })?
+            .then(|| {
+                format!(
+                    "identifier: {} is already customer {}'s",
+                    added.identifier, added.customer_id
+                )
+            }),
         Event::ConsentChanged(changed) => {
             let customer = changed.customer_id;
             let channel = channel_name(changed.channel);
             let consents = facts.consents.get(&changed.channel).copied();
             match (consents.unwrap_or(false), changed.granted) {
                 (true, true) => Some(format!(
-                    "granted: customer {customer} already consents to marketing on {channel}; \
-                     granting it again records nothing"
+                    "granted: customer {customer} already consents to marketing on {channel}"
                 )),
                 (false, false) if consents.is_some() => Some(format!(
                     "granted: customer {customer}'s consent to marketing on {channel} is already \
-                     withdrawn; withdrawing it again records nothing"
+                     withdrawn"
                 )),
                 (false, false) => Some(format!(
                     "granted: customer {customer} never consented to marketing on {channel} \
-                     (opt-in: a channel never granted has no consent); withdrawing it records \
-                     nothing"
+                     (opt-in: a channel never granted has no consent)"
                 )),
                 _ => None,
             }
@@ -927,8 +1076,7 @@ fn unchanged_rules(facts: &StreamFacts, event: &Event) -> Option<String> {
                 && facts.team_lead.as_ref() == Some(&assigned.team_lead) =>
         {
             Some(format!(
-                "manager: {} is already customer {}'s account manager, with team lead {}; \
-                 assigning them again records nothing",
+                "manager: {} is already customer {}'s account manager, with team lead {}",
                 assigned.manager, assigned.customer_id, assigned.team_lead
             ))
         }
@@ -936,8 +1084,7 @@ fn unchanged_rules(facts: &StreamFacts, event: &Event) -> Option<String> {
             if facts.profile.is_some() && facts.profile == recorded_profile(event) =>
         {
             Some(format!(
-                "payload: customer {}'s profile is already this name, group and address; \
-                 updating it to the same records nothing",
+                "payload: customer {}'s profile is already this name, group and address",
                 updated.customer_id
             ))
         }
@@ -945,13 +1092,12 @@ fn unchanged_rules(facts: &StreamFacts, event: &Event) -> Option<String> {
             if facts.assignee.as_ref() == Some(&assigned.assignee) =>
         {
             Some(format!(
-                "assignee: service case {} is already assigned to {}; assigning it again \
-                 records nothing",
+                "assignee: service case {} is already assigned to {}",
                 assigned.case_id, assigned.assignee
             ))
         }
         _ => None,
-    }
+    })
 }
 
 /// A channel as the event catalogue spells it (`PHONE`, `WECHAT`).
@@ -1095,15 +1241,8 @@ fn customer_rules(
             }
             None
         }
+        // One the customer holds already was decided by `unchanged_rules`.
         Event::IdentifierAdded(added) => {
-            if owners.holds_itself(&added.identifier, added.customer_id, || {
-                ledger.identifier_owner(&added.identifier)
-            })? {
-                return Ok(Some(format!(
-                    "identifier: {} is already customer {}'s; adding it again records nothing",
-                    added.identifier, added.customer_id
-                )));
-            }
             owned_by_another(owners, ledger, &added.identifier, added.customer_id)?
                 .map(|owned| ("identifier", owned))
         }

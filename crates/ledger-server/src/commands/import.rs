@@ -5,7 +5,9 @@
 //! instead and reports the rest. Lines whose event id is already in the ledger are skipped,
 //! so importing the same file again writes nothing. Integrator lines must also keep the rules
 //! the ledger's state decides, as the API's commands do (see [`crate::import_rules`]): each
-//! sees the ledger and the file's earlier accepted lines.
+//! sees the ledger and the file's earlier accepted lines. A line whose command changes nothing
+//! (a consent withdrawn again, say) is accepted and records nothing, as the API answers such a
+//! command: it is counted in the summary and named on standard error, not written.
 //!
 //! A file of up to [`IMPORT_HELD_BYTES_MAX`] is checked whole and its parsed lines held until
 //! they are written. A larger one is read twice, never held whole: the first reading checks
@@ -51,7 +53,7 @@ use ledger_store::{
 
 use super::{PROBLEMS_LISTED_MAX, open_store, print_problems};
 use crate::contacts_csv;
-use crate::import_rules::{EventIdUse, LedgerRules, StoredLedger};
+use crate::import_rules::{Decision, EventIdUse, LedgerRules, StoredLedger};
 use crate::interchange::{
     FileLine, IntegratorLine, Line, parse_line, read_line, skip_byte_order_mark,
 };
@@ -131,21 +133,27 @@ async fn import(
         ledger_app::open_keys(&store, keys.options()?).context("opening the data keys")
     };
     let mut checked = check(&store, &input, problems.clone(), &open_ring)?;
-    // Written lines must keep the rules without the ones refused: a line refused only once the
-    // whole file was read was folded in for the lines after it, so those are decided again
-    // without it (each reading refuses more, or ends).
-    let mut refused = HashMap::new();
+    // Written lines must keep the rules without the ones not written: a line refused only once
+    // the whole file was read, or superseded by a later one already in the ledger, was folded
+    // in for the lines after it, so those are decided again without it (each reading refuses
+    // or supersedes more, or ends).
+    let mut decided = Decided::default();
     let mut readings = 1;
-    while args.skip_invalid && !checked.late.is_empty() {
+    while (args.skip_invalid && !checked.late.is_empty()) || !checked.superseded.is_empty() {
         if readings == CHECK_READINGS_MAX {
             anyhow::bail!(
-                "import: lines refused once the whole file was read left others refused in \
-                 turn, {CHECK_READINGS_MAX} readings over; nothing written (import without \
-                 --skip-invalid to list them)"
+                "import: lines refused or superseded once the whole file was read changed how \
+                 others are decided in turn, {CHECK_READINGS_MAX} readings over; nothing \
+                 written (import without --skip-invalid to list the refused ones)"
             );
         }
-        refused.extend(std::mem::take(&mut checked.late));
-        checked = check_refusing(&store, &input, problems.clone(), &open_ring, &refused)?;
+        if args.skip_invalid {
+            decided.refused.extend(std::mem::take(&mut checked.late));
+        }
+        decided
+            .unchanged
+            .extend(std::mem::take(&mut checked.superseded));
+        checked = check_deciding(&store, &input, problems.clone(), &open_ring, &decided)?;
         readings += 1;
     }
     let invalid = checked.problems.total;
@@ -174,6 +182,12 @@ async fn import(
         }
     }
     *wrote = checked.to_write > 0;
+    // Said once the import goes on to write (a refused one lists only what to fix): an
+    // integrator learns which lines recorded nothing, after the refused ones and before the
+    // summary that counts them.
+    checked
+        .unchanged
+        .print_then_more(("line that records nothing", "lines that record nothing"));
     let summary = match checked.form {
         Form::Integrator => {
             let ring = match checked.ring.take() {
@@ -187,10 +201,16 @@ async fn import(
     let head = store.head();
     let applied = read_models_applied(&store)?;
     store.close().await.context("closing the ledger")?;
+    // Counted only when there are any: a file that changes everything it sends is summed up
+    // as it always was.
+    let unchanged = match checked.unchanged.total {
+        0 => String::new(),
+        total => format!(", {total} changed nothing"),
+    };
     // Said now, but a closed standard output fails the command only once the read models
     // below are built: the events are in the ledger either way.
     let reported = print_out!(
-        "imported {} ({} already present, {} skipped); head position {} hash {}",
+        "imported {} ({} already present{unchanged}, {} skipped); head position {} hash {}",
         super::counted(summary.written as u64, "new event", "new events"),
         summary.already_present,
         super::counted(invalid as u64, "invalid line", "invalid lines"),
@@ -418,9 +438,10 @@ impl Input {
 /// memory.
 pub const IMPORT_HELD_BYTES_MAX: u64 = 256 * 1024 * 1024;
 
-/// The most readings of a file `--skip-invalid` checks, each without the lines the one before
-/// refused only once the whole file was read; a chain of lines naming what a refused line
-/// would have created ends within a few.
+/// The most readings of a file an import checks, each without the lines the one before refused
+/// only once the whole file was read (with `--skip-invalid`) or found superseded by a later line
+/// already in the ledger; a chain of lines naming what a refused line would have created ends
+/// within a few, and the superseded lines are found in one reading (a re-import's).
 const CHECK_READINGS_MAX: usize = 8;
 
 /// Lines read before they are parsed together, split over the cores.
@@ -568,10 +589,18 @@ impl Problems {
     }
 
     fn print(&self) {
+        self.print_then_more(("problem", "problems"));
+    }
+
+    /// Prints the kept ones in line order, then how many more there are, named by `(one,
+    /// several)`.
+    fn print_then_more(&self, (one, several): (&str, &str)) {
         let listed = self.listed();
         print_problems(&listed);
-        if self.total > listed.len() {
-            eprintln!("... and {} more problems", self.total - listed.len());
+        let more = self.total - listed.len();
+        if more > 0 {
+            let what = if more == 1 { one } else { several };
+            eprintln!("... and {more} more {what}");
         }
     }
 }
@@ -586,6 +615,9 @@ struct Checked {
     to_write: u64,
     /// Lines skipped because their event is already in the store (or earlier in the file).
     already_present: u64,
+    /// The lines that change nothing, valid but not written ([`Verdict::Unchanged`]), each
+    /// `line N: records nothing: field: reason`, listed as problems are.
+    unchanged: Problems,
     digests: Vec<blake3::Hash>,
     /// The accepted lines, parsed, by line number, when the input is at most
     /// [`IMPORT_HELD_BYTES_MAX`]; the digests of its blocks otherwise.
@@ -593,6 +625,10 @@ struct Checked {
     /// Lines refused only once the whole file was read (see [`LedgerRules::finish`]), with
     /// their problem (`field: rule`).
     late: HashMap<usize, String>,
+    /// Lines accepted but superseded by a later line already in the ledger (see
+    /// [`LedgerRules::superseded`]), with their reason (`field: reason`): the file is read
+    /// again with them recording nothing.
+    superseded: HashMap<usize, String>,
     /// The data keys integrator lines were checked with, to seal them with.
     ring: Option<Arc<KeyRing>>,
     /// The erasure lines (`CustomerErased`, `EnquiryErased`) written or already present, by
@@ -636,7 +672,21 @@ impl Checked {
 enum Verdict {
     Write,
     AlreadyPresent,
+    /// Valid, but its command changes nothing (`field: reason`): as the API answers such a
+    /// command, nothing is written for it.
+    Unchanged(String),
     Problem(String),
+}
+
+/// Integrator lines an earlier reading decided once the whole file was read, each with its
+/// `field: rule` or `field: reason`: a later reading takes them as decided, never deciding
+/// them nor folding them in for the lines after them.
+#[derive(Default)]
+struct Decided {
+    /// Refused ([`Checked::late`]; for `--skip-invalid`).
+    refused: HashMap<usize, String>,
+    /// Recording nothing ([`Checked::superseded`]).
+    unchanged: HashMap<usize, String>,
 }
 
 /// Checks every line of `input` against the store and the lines before it (the first
@@ -648,18 +698,18 @@ fn check(
     problems: Problems,
     open_ring: &dyn Fn() -> anyhow::Result<KeyRing>,
 ) -> anyhow::Result<Checked> {
-    check_refusing(store, input, problems, open_ring, &HashMap::new())
+    check_deciding(store, input, problems, open_ring, &Decided::default())
 }
 
-/// [`check`], with the lines of `refused` refused as they say, never decided nor folded in
-/// for the lines after them: a second reading for `--skip-invalid`, when lines were refused
-/// only once the whole file was read ([`Checked::late`]).
-fn check_refusing(
+/// [`check`], with the lines of `decided` taken as it says: a later reading, when lines were
+/// refused ([`Checked::late`], for `--skip-invalid`) or superseded ([`Checked::superseded`])
+/// only once the whole file was read.
+fn check_deciding(
     store: &SledEventLog,
     input: &Input,
     problems: Problems,
     open_ring: &dyn Fn() -> anyhow::Result<KeyRing>,
-    refused: &HashMap<usize, String>,
+    decided: &Decided,
 ) -> anyhow::Result<Checked> {
     let spinner = progress::spinner("checking every line");
     let mut checked = Checked {
@@ -668,9 +718,11 @@ fn check_refusing(
         accepted: Vec::new(),
         to_write: 0,
         already_present: 0,
+        unchanged: Problems::default(),
         digests: Vec::new(),
         held: (input.bytes <= IMPORT_HELD_BYTES_MAX).then(Vec::new),
         late: HashMap::new(),
+        superseded: HashMap::new(),
         ring: None,
         erasure_lines: Vec::new(),
     };
@@ -690,8 +742,15 @@ fn check_refusing(
             };
             let first = *form.get_or_insert(Form::of(&line));
             let verdict = match (first, &line) {
-                (Form::Integrator, Line::Integrator(_)) if refused.contains_key(&number) => {
-                    Verdict::Problem(refused[&number].clone())
+                (Form::Integrator, Line::Integrator(_))
+                    if decided.refused.contains_key(&number) =>
+                {
+                    Verdict::Problem(decided.refused[&number].clone())
+                }
+                (Form::Integrator, Line::Integrator(_))
+                    if decided.unchanged.contains_key(&number) =>
+                {
+                    Verdict::Unchanged(decided.unchanged[&number].clone())
                 }
                 (Form::Integrator, Line::Integrator(line)) => {
                     let integrator = match &mut integrator {
@@ -721,6 +780,9 @@ fn check_refusing(
                     }
                 }
                 Verdict::AlreadyPresent => checked.already_present += 1,
+                Verdict::Unchanged(reason) => checked
+                    .unchanged
+                    .push(number, format!("line {number}: records nothing: {reason}")),
                 Verdict::Problem(problem) => checked
                     .problems
                     .push(number, format!("line {number}: {problem}")),
@@ -730,6 +792,7 @@ fn check_refusing(
     if let Some(integrator) = &mut integrator {
         let late = integrator.rules.finish()?;
         checked.refuse_late(late);
+        checked.superseded = integrator.rules.superseded().into_iter().collect();
     }
     spinner.finish_and_clear();
     checked.form = form.unwrap_or(Form::Integrator);
@@ -806,7 +869,7 @@ impl<'a> IntegratorCheck<'a> {
     }
 
     fn check(&mut self, number: usize, line: &IntegratorLine) -> anyhow::Result<Verdict> {
-        match self.rules.event_id(line)? {
+        match self.rules.event_id(number, line)? {
             EventIdUse::New => {}
             EventIdUse::AlreadyPresent => return Ok(Verdict::AlreadyPresent),
             EventIdUse::Reused(problem) => return Ok(Verdict::Problem(problem)),
@@ -828,8 +891,9 @@ impl<'a> IntegratorCheck<'a> {
             return Ok(Verdict::Problem(format!("{field}: {why}")));
         }
         Ok(match self.rules.decide(number, line)? {
-            Some(problem) => Verdict::Problem(problem),
-            None => Verdict::Write,
+            Decision::Accepted => Verdict::Write,
+            Decision::Unchanged(reason) => Verdict::Unchanged(reason),
+            Decision::Refused(problem) => Verdict::Problem(problem),
         })
     }
 }

@@ -189,12 +189,13 @@ fn erased(customer: &str) -> IntegratorLine {
 }
 
 /// Feeds `lines` in order, accepting each line that keeps the rules; the problems by line
-/// number (from 1).
+/// number (from 1), with the lines that change nothing among them as the import names them
+/// (`records nothing: field: reason`), so that no test passes over one.
 fn fold(rules: &mut LedgerRules<Facts>, lines: &[IntegratorLine]) -> Vec<(usize, String)> {
     let mut problems = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
-        match rules.event_id(line).unwrap() {
+        match rules.event_id(number, line).unwrap() {
             EventIdUse::New => {}
             EventIdUse::AlreadyPresent => continue,
             EventIdUse::Reused(problem) => {
@@ -202,17 +203,31 @@ fn fold(rules: &mut LedgerRules<Facts>, lines: &[IntegratorLine]) -> Vec<(usize,
                 continue;
             }
         }
-        if let Some(problem) = rules.decide(number, line).unwrap() {
-            problems.push((number, problem));
+        match rules.decide(number, line).unwrap() {
+            Decision::Accepted => {}
+            Decision::Unchanged(reason) => problems.push((number, records_nothing(&reason))),
+            Decision::Refused(problem) => problems.push((number, problem)),
         }
     }
     problems.extend(rules.finish().unwrap());
+    // (The import decides the lines after a superseded one again without it; here they stand.)
+    problems.extend(
+        rules
+            .superseded()
+            .into_iter()
+            .map(|(number, reason)| (number, records_nothing(&reason))),
+    );
     problems.sort_by_key(|(number, _)| *number);
     problems
 }
 
 fn fold_on(ledger: Facts, lines: &[IntegratorLine]) -> Vec<(usize, String)> {
     fold(&mut LedgerRules::new(ledger), lines)
+}
+
+/// A line that changes nothing, as [`fold`] lists it: `reason` after `records nothing: `.
+fn records_nothing(reason: &str) -> String {
+    format!("records nothing: {reason}")
 }
 
 #[test]
@@ -223,7 +238,7 @@ fn the_sample_history_keeps_every_rule_and_again_is_already_present() {
     // The same file again, onto the ledger that holds it: every line is already present.
     let mut again = LedgerRules::new(ledger_of(&lines));
     for line in &lines {
-        assert_eq!(again.event_id(line).unwrap(), EventIdUse::AlreadyPresent);
+        assert_eq!(again.event_id(1, line).unwrap(), EventIdUse::AlreadyPresent);
     }
 }
 
@@ -339,13 +354,12 @@ fn an_identifier_is_removed_only_by_the_customer_holding_it() {
 }
 
 #[test]
-fn adding_an_identifier_the_customer_holds_records_nothing_and_is_refused() {
+fn adding_an_identifier_the_customer_holds_records_nothing() {
     let ledger = ledger_of(&[registered(ALICE, "13800000001")]);
     let already = |mobile: &str| {
-        format!(
-            "identifier: MOBILE {mobile} is already customer {ALICE}'s; adding it again \
-             records nothing"
-        )
+        records_nothing(&format!(
+            "identifier: MOBILE {mobile} is already customer {ALICE}'s"
+        ))
     };
     let lines = [
         // Held in the ledger, since the registration.
@@ -353,13 +367,118 @@ fn adding_an_identifier_the_customer_holds_records_nothing_and_is_refused() {
         identifier_event("IdentifierAdded", ALICE, "13800000003"),
         // Held by an earlier line.
         identifier_event("IdentifierAdded", ALICE, "13800000003").with_actor("agent-0043"),
-        // Removed, it is added again.
+        // Removed, it is added again: the first line again, whose id nothing was written
+        // under, is decided again and recorded now.
         identifier_event("IdentifierRemoved", ALICE, "13800000001"),
-        identifier_event("IdentifierAdded", ALICE, "13800000001").with_actor("agent-0043"),
+        identifier_event("IdentifierAdded", ALICE, "13800000001"),
     ];
+    assert_eq!(lines[4].new_event.event_id, lines[0].new_event.event_id);
+    let mut rules = LedgerRules::new(ledger);
     assert_eq!(
-        fold_on(ledger, &lines),
+        fold(&mut rules, &lines),
         [(1, already("13800000001")), (3, already("13800000003"))]
+    );
+    // Within the file an id still names one event: another event under the id of a line that
+    // recorded nothing is refused, as under any other line's.
+    let mut other = identifier_event("IdentifierAdded", ALICE, "13800000004");
+    other.new_event.event_id = lines[2].new_event.event_id;
+    assert_eq!(
+        rules.event_id(7, &other).unwrap(),
+        EventIdUse::Reused(format!(
+            "eventId: {} is already the id of another event (line 3, which records nothing)",
+            other.new_event.event_id
+        ))
+    );
+}
+
+/// `line`, expecting its stream to hold `version` events.
+fn expecting(line: &IntegratorLine, version: u64) -> IntegratorLine {
+    let mut line = line.clone_line();
+    line.expected_version = Some(version);
+    line
+}
+
+#[test]
+fn a_line_that_records_nothing_leaves_its_stream_as_it_was() {
+    // Given Alice, registered (her stream's first event) and consenting by PHONE (its second).
+    let ledger = ledger_of(&[
+        registered(ALICE, "13800000001"),
+        consent(ALICE, "PHONE", true),
+    ]);
+    let granted_again = records_nothing(&format!(
+        "granted: customer {ALICE} already consents to marketing on PHONE"
+    ));
+    let lines = [
+        // When her consent is granted again, by lines that expect the two events,
+        expecting(&consent(ALICE, "PHONE", true).with_actor("agent-0043"), 2),
+        expecting(&consent(ALICE, "PHONE", true).with_actor("agent-0044"), 2),
+        // (a line that changes nothing is still dated as the API dates it)
+        consent_dated("PHONE", "2999-01-01T00:00:00Z"),
+        // then withdrawn by a line that expects them too: the grants recorded nothing, so the
+        // stream still holds two, and the withdrawal is recorded as its third.
+        expecting(&consent(ALICE, "PHONE", false), 2),
+        // A line that changes nothing still answers for the version it expects.
+        expecting(&consent(ALICE, "PHONE", false).with_actor("agent-0043"), 2),
+        expecting(&consent(ALICE, "PHONE", false).with_actor("agent-0044"), 3),
+    ];
+    let problems = fold_on(ledger, &lines);
+    assert_eq!(problems.len(), 5, "{problems:?}");
+    assert_eq!(problems[0], (1, granted_again.clone()));
+    assert_eq!(problems[1], (2, granted_again));
+    assert_eq!(problems[2].0, 3);
+    assert!(problems[2].1.starts_with("occurredAt: "), "{problems:?}");
+    assert_eq!(
+        problems[3],
+        (
+            5,
+            format!("expectedVersion: stream customer-{ALICE} holds 3 events at this line, not 2")
+        )
+    );
+    assert_eq!(
+        problems[4],
+        (
+            6,
+            records_nothing(&format!(
+                "granted: customer {ALICE}'s consent to marketing on PHONE is already withdrawn"
+            ))
+        )
+    );
+}
+
+#[test]
+fn a_line_a_later_one_already_in_the_ledger_supersedes_records_nothing() {
+    // Given a nightly file granting Alice's PHONE consent again, which changed nothing when it
+    // was imported, withdrawing it, which was recorded, and granting EMAIL, also recorded.
+    let granted = consent(ALICE, "PHONE", true);
+    let file = [
+        granted.with_actor("agent-0043"),
+        consent(ALICE, "PHONE", false),
+        consent(ALICE, "EMAIL", true),
+    ];
+    let ledger = || {
+        ledger_of(&[
+            registered(ALICE, "13800000001"),
+            granted.clone_line(),
+            file[1].clone_line(),
+            file[2].clone_line(),
+        ])
+    };
+    // When the same file is imported again, then the grant, a change now, is superseded by
+    // the withdrawal after it that the ledger holds: recorded after it, it would undo it.
+    assert_eq!(
+        fold_on(ledger(), &file),
+        [(
+            1,
+            records_nothing(
+                "granted: line 2, later in the file, sets the same and is already in the ledger \
+                 (position 3); recorded after it, this line would undo it"
+            )
+        )]
+    );
+    // A line in the ledger that sets something else (EMAIL) supersedes nothing.
+    assert_eq!(
+        fold_on(ledger(), &[file[0].clone_line(), file[2].clone_line()]),
+        []
     );
 }
 
@@ -694,9 +813,12 @@ fn an_event_id_names_one_event_only() {
         },
     );
     let mut rules = LedgerRules::new(ledger);
-    assert_eq!(rules.event_id(&first).unwrap(), EventIdUse::AlreadyPresent);
+    assert_eq!(
+        rules.event_id(1, &first).unwrap(),
+        EventIdUse::AlreadyPresent
+    );
     assert!(matches!(
-        rules.event_id(&other).unwrap(),
+        rules.event_id(7, &other).unwrap(),
         EventIdUse::Reused(_)
     ));
 }
@@ -2383,17 +2505,16 @@ async fn a_stored_campaign_s_total_cost_is_its_last_cost_s_read_from_the_stream_
     // And the import's rules on it: the next cost's total counts the ledger's.
     let mut rules = LedgerRules::new(ledger);
     assert_eq!(
-        rules
-            .decide(1, &cost(CAMPAIGN, 1_000, 5, true))
-            .unwrap()
-            .as_deref(),
-        Some("totalCost: the campaign's total cost with this one: 1712200 fen, not 5")
+        rules.decide(1, &cost(CAMPAIGN, 1_000, 5, true)).unwrap(),
+        Decision::Refused(
+            "totalCost: the campaign's total cost with this one: 1712200 fen, not 5".to_owned()
+        )
     );
     assert_eq!(
         rules
             .decide(2, &cost(CAMPAIGN, 1_000, 1_712_200, false))
             .unwrap(),
-        None
+        Decision::Accepted
     );
 }
 
@@ -2567,7 +2688,7 @@ fn case_assigned(customer: &str, assignee: &str, previous: Option<&str>) -> Inte
 }
 
 #[test]
-fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
+fn a_line_the_api_would_record_nothing_for_records_nothing_naming_its_field() {
     // Given Alice registered as 张三 (no group, no address), consenting to marketing by PHONE,
     // managed by am-003 under tl-01, with her case CASE assigned to claims-002.
     let ledger = vec![
@@ -2578,32 +2699,30 @@ fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
         case_assigned(ALICE, "claims-002", None),
     ];
     let consents = |channel: &str| {
-        format!(
-            "granted: customer {ALICE} already consents to marketing on {channel}; granting it \
-             again records nothing"
-        )
+        records_nothing(&format!(
+            "granted: customer {ALICE} already consents to marketing on {channel}"
+        ))
     };
-    let never_consented = format!(
+    let never_consented = records_nothing(&format!(
         "granted: customer {ALICE} never consented to marketing on EMAIL (opt-in: a channel \
-         never granted has no consent); withdrawing it records nothing"
-    );
-    let withdrawn = format!(
-        "granted: customer {ALICE}'s consent to marketing on PHONE is already withdrawn; \
-         withdrawing it again records nothing"
-    );
-    let managed = format!(
-        "manager: am-003 is already customer {ALICE}'s account manager, with team lead tl-02; \
-         assigning them again records nothing"
-    );
-    let same_profile = format!(
-        "payload: customer {ALICE}'s profile is already this name, group and address; updating \
-         it to the same records nothing"
-    );
+         never granted has no consent)"
+    ));
+    let withdrawn = records_nothing(&format!(
+        "granted: customer {ALICE}'s consent to marketing on PHONE is already withdrawn"
+    ));
+    let managed = |team_lead: &str| {
+        records_nothing(&format!(
+            "manager: am-003 is already customer {ALICE}'s account manager, with team lead \
+             {team_lead}"
+        ))
+    };
+    let same_profile = records_nothing(&format!(
+        "payload: customer {ALICE}'s profile is already this name, group and address"
+    ));
     let assigned = |assignee: &str| {
-        format!(
-            "assignee: service case {CASE} is already assigned to {assignee}; assigning it again \
-             records nothing"
-        )
+        records_nothing(&format!(
+            "assignee: service case {CASE} is already assigned to {assignee}"
+        ))
     };
     // When lines change each to what it is, in the ledger or on an earlier line, and lines
     // that change it (as the API records them) come between.
@@ -2636,7 +2755,7 @@ fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
         ),
         case_assigned(ALICE, "tl-01", Some("tl-01")),
     ];
-    // Then each is refused naming its field, saying it records nothing.
+    // Then each records nothing, naming its field and what already is.
     let refused = fold_on(ledger_of(&ledger), &lines);
     assert_eq!(
         refused,
@@ -2645,14 +2764,8 @@ fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
             (2, never_consented),
             (4, consents("EMAIL")),
             (6, withdrawn),
-            (
-                7,
-                format!(
-                    "manager: am-003 is already customer {ALICE}'s account manager, with team \
-                     lead tl-01; assigning them again records nothing"
-                )
-            ),
-            (9, managed),
+            (7, managed("tl-01")),
+            (9, managed("tl-02")),
             (10, same_profile.clone()),
             (12, same_profile),
             (13, assigned("claims-002")),
@@ -2663,7 +2776,7 @@ fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
     // And they are the lines the API's commands, given the same history, record nothing for;
     // the others it records.
     let mut history: Vec<&IntegratorLine> = ledger.iter().collect();
-    let mut records_nothing = Vec::new();
+    let mut api_records_nothing = Vec::new();
     for (number, line) in (1..).zip(&lines) {
         // The escalation is history here: its own rules are not these.
         if matches!(line.event, Event::ServiceCaseEscalated(_)) {
@@ -2671,13 +2784,13 @@ fn a_line_the_api_would_record_nothing_for_is_refused_naming_its_field() {
             continue;
         }
         match api_decides(&history, line).unwrap().as_slice() {
-            [] => records_nothing.push(number),
+            [] => api_records_nothing.push(number),
             [_] => history.push(line),
             recorded => panic!("line {number} recorded {recorded:?}"),
         }
     }
-    let refused: Vec<usize> = refused.iter().map(|(number, _)| *number).collect();
-    assert_eq!(records_nothing, refused);
+    let unchanged: Vec<usize> = refused.iter().map(|(number, _)| *number).collect();
+    assert_eq!(api_records_nothing, unchanged);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -2744,41 +2857,29 @@ async fn a_stored_profile_and_assignee_are_the_last_ones_read_from_the_stream_s_
     // And the import's rules on them: the ledger's profile and assignee again record nothing.
     let mut rules = LedgerRules::new(ledger);
     assert_eq!(
-        rules
-            .decide(1, &updated.with_actor("agent-0043"))
-            .unwrap()
-            .as_deref(),
-        Some(
-            format!(
-                "payload: customer {ALICE}'s profile is already this name, group and address; \
-                 updating it to the same records nothing"
-            )
-            .as_str()
-        )
+        rules.decide(1, &updated.with_actor("agent-0043")).unwrap(),
+        Decision::Unchanged(format!(
+            "payload: customer {ALICE}'s profile is already this name, group and address"
+        ))
     );
     assert_eq!(
         rules
             .decide(2, &profile_updated(ALICE, "张三", None))
             .unwrap(),
-        None
+        Decision::Accepted
     );
     assert_eq!(
         rules
             .decide(3, &case_assigned(ALICE, "tl-01", Some("tl-01")))
-            .unwrap()
-            .as_deref(),
-        Some(
-            format!(
-                "assignee: service case {CASE} is already assigned to tl-01; assigning it again \
-                 records nothing"
-            )
-            .as_str()
-        )
+            .unwrap(),
+        Decision::Unchanged(format!(
+            "assignee: service case {CASE} is already assigned to tl-01"
+        ))
     );
     assert_eq!(
         rules
             .decide(4, &case_assigned(ALICE, "claims-002", Some("tl-01")))
             .unwrap(),
-        None
+        Decision::Accepted
     );
 }
