@@ -9,11 +9,15 @@
 //! on a closed campaign or off its channels, a claim on a policy after its cancellation, a quote
 //! past on its own day or issued to another customer or after it expired, an erased customer's
 //! work finished with a text or started again, a risk recommendation due before the survey's
-//! day — exits 1 naming its line, field and rule, with nothing written; an erased customer's
+//! day, a case assigned, escalated or resolved while not open or closed while open, a risk survey
+//! of a case that is not a risk-survey case or a second one, a follow-up of a recommendation the
+//! survey did not make, a case's assignment naming another than its assignee as the previous
+//! one — exits 1 naming its line, field and rule, with nothing written; an erased customer's
 //! open work is finished with its texts left out; a line that changes nothing (an identifier
 //! added again, a consent, account manager, profile or case assignee set to what it is) is
 //! accepted and records nothing, as the API answers its command, counted and named on standard
-//! error, and the file imported again still writes nothing.
+//! error, and the file imported again still writes nothing (also when a later line of the file
+//! closed the case it assigned to its assignee).
 
 use ledger_tests::{run, run_with_input, stderr, stdout};
 use serde_json::Value;
@@ -1374,4 +1378,227 @@ fn a_risk_recommendation_due_before_the_survey_s_beijing_day_is_refused() {
         &[surveyed("2025-05-19T23:30:00+08:00", "2025-05-19")],
     );
     assert_eq!(code, 0, "{report}");
+}
+
+/// Alice's case closed by `actor`.
+fn case_closed(actor: &str) -> String {
+    format!(
+        r#"{{"type":"ServiceCaseClosed","schemaVersion":1,"stream":"case-{CASE}","occurredAt":"2025-05-04T10:00:00+08:00","actor":"{actor}","payload":{{"caseId":"{CASE}","customerId":"{ALICE}","closedBy":"{actor}","customerConfirmed":true}}}}"#
+    )
+}
+
+/// The service-case aggregate's refusal of `action` on `case` while it is `status`, on line
+/// `number`'s `caseId`.
+fn cannot(number: usize, action: &str, case: &str, status: &str) -> String {
+    format!("line {number}: caseId: cannot {action} service case {case} while it is {status}")
+}
+
+#[test]
+fn a_case_is_assigned_escalated_and_resolved_only_while_open() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(scratch.path(), &data, "case.ndjson", &[case_opened()]);
+    assert_eq!(code, 0, "{report}");
+    let resolved = |text: &str| finishing("ServiceCaseResolved", "resolution", text);
+    // Resolved on an earlier line, it is not assigned, escalated or resolved again; open, it is
+    // not closed.
+    for (name, line, action) in [
+        ("assigned", case_assigned("claims-002", None), "assign"),
+        (
+            "escalated",
+            finishing("ServiceCaseEscalated", "reason", "处理进度滞后"),
+            "escalate",
+        ),
+        ("resolved", resolved("再次处理"), "resolve"),
+    ] {
+        refused(
+            scratch.path(),
+            &data,
+            &format!("{name}-once-resolved"),
+            &[resolved("已处理"), line],
+            &cannot(2, action, CASE, "resolved"),
+        );
+    }
+    refused(
+        scratch.path(),
+        &data,
+        "closed-while-open",
+        &[case_closed("sup-01")],
+        &cannot(1, "close", CASE, "open"),
+    );
+    // Reopened on a later line, it is assigned.
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "resolved-reopened-assigned.ndjson",
+        &[
+            resolved("已处理"),
+            finishing("ServiceCaseReopened", "reason", "客户再次来电"),
+            case_assigned("claims-002", None),
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("imported 3 new events"), "{report}");
+    // Assigned to claims-002 again (which records nothing), then resolved and closed; imported
+    // again, that assignment, of a closed case now, still records nothing: the lines after it,
+    // already in the ledger, supersede it.
+    let file = [
+        case_assigned("claims-002", Some("claims-002")),
+        resolved("再次处理完毕"),
+        case_closed("sup-01"),
+    ];
+    let (code, report) = import(scratch.path(), &data, "closed.ndjson", &file);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(recording_nothing(&report), [1], "{report}");
+    assert!(report.contains("imported 2 new events"), "{report}");
+    let (code, report) = import(scratch.path(), &data, "closed.ndjson", &file);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains(&format!(
+            "line 1: records nothing: assignee: line 2, later in the file, is already in the \
+             ledger (position {}); recorded after it, this line would be refused (caseId: \
+             cannot assign service case {CASE} while it is closed)",
+            events_and_head(&data).0 - 1
+        )),
+        "{report}"
+    );
+    assert!(report.contains("imported 0 new events"), "{report}");
+    // Closed in the ledger, it is not assigned.
+    refused(
+        scratch.path(),
+        &data,
+        "assigned-once-closed",
+        &[case_assigned("claims-003", Some("claims-002"))],
+        &cannot(1, "assign", CASE, "closed"),
+    );
+}
+
+/// A follow-up of `RISK_CASE`'s recommendation `number`.
+fn followed_up(number: u16) -> String {
+    format!(
+        r#"{{"type":"RiskRecommendationFollowedUp","schemaVersion":1,"stream":"case-{RISK_CASE}","occurredAt":"2025-06-01T10:00:00+08:00","actor":"am-002","payload":{{"caseId":"{RISK_CASE}","customerId":"{ALICE}","recommendation":{number},"status":"IN_PROGRESS","note":"整改进行中","followedUpBy":"am-002"}}}}"#
+    )
+}
+
+#[test]
+fn a_risk_survey_is_completed_once_on_a_risk_survey_case_and_followed_up_by_its_numbers() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "cases.ndjson",
+        &[case_opened(), risk_case_opened()],
+    );
+    assert_eq!(code, 0, "{report}");
+    let survey = || surveyed("2025-05-20T10:00:00+08:00", "2025-06-30");
+    let action = "complete a risk survey on";
+    refused(
+        scratch.path(),
+        &data,
+        "complaint-surveyed",
+        &[survey().replace(RISK_CASE, CASE)],
+        &cannot(1, action, CASE, "not a risk-survey case"),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "surveyed-twice",
+        &[
+            survey(),
+            surveyed("2025-05-21T10:00:00+08:00", "2025-06-30"),
+        ],
+        &cannot(2, action, RISK_CASE, "already surveyed"),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "followed-up-before-the-survey",
+        &[followed_up(1)],
+        &cannot(
+            1,
+            "follow up a recommendation of",
+            RISK_CASE,
+            "not surveyed yet",
+        ),
+    );
+    let no_such = |line: usize, number: u16| {
+        format!(
+            "line {line}: recommendation: risk recommendation {RISK_CASE} #{number} does not exist"
+        )
+    };
+    refused(
+        scratch.path(),
+        &data,
+        "followed-up-past-the-survey",
+        &[survey(), followed_up(2)],
+        &no_such(2, 2),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "surveyed.ndjson",
+        &[survey(), followed_up(1)],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("imported 2 new events"), "{report}");
+    // Surveyed in the ledger: not surveyed again, and followed up by its numbers.
+    refused(
+        scratch.path(),
+        &data,
+        "surveyed-again",
+        &[surveyed("2025-05-22T10:00:00+08:00", "2025-06-30")],
+        &cannot(1, action, RISK_CASE, "already surveyed"),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "followed-up-past-the-survey-in-the-ledger",
+        &[followed_up(3)],
+        &no_such(1, 3),
+    );
+}
+
+#[test]
+fn a_case_s_assignment_names_its_current_assignee_as_the_previous_one() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = marketing_ledger(scratch.path());
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "assigned.ndjson",
+        &[case_opened(), case_assigned("claims-002", None)],
+    );
+    assert_eq!(code, 0, "{report}");
+    let previous = |line: usize, current: &str, stated: &str| {
+        format!(
+            "line {line}: previousAssignee: the case's assignee until this assignment: \
+             {current}, not {stated}"
+        )
+    };
+    refused(
+        scratch.path(),
+        &data,
+        "no-previous-assignee",
+        &[case_assigned("claims-003", None)],
+        &previous(1, "claims-002", "null"),
+    );
+    refused(
+        scratch.path(),
+        &data,
+        "previous-assignee-before-an-earlier-line",
+        &[
+            case_assigned("claims-003", Some("claims-002")),
+            case_assigned("claims-004", Some("claims-002")),
+        ],
+        &previous(2, "claims-003", "claims-002"),
+    );
+    let (code, report) = import(
+        scratch.path(),
+        &data,
+        "reassigned.ndjson",
+        &[case_assigned("claims-003", Some("claims-002"))],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("imported 1 new event"), "{report}");
 }

@@ -10,15 +10,21 @@
 //! not keep are checked here: its texts written out ([`unwritten_text`]) and its date
 //! ([`dating_rules`]). Where the API decides by its clock (a quote's `validUntil`, an issue
 //! after the quote expired, a risk recommendation's `dueOn`), a line is decided at its own
-//! `occurredAt` ([`quote_rules`], [`survey_rules`]); an erased customer's open work is finished
-//! with its texts left out, empty on the line ([`erased_work_rules`]). Where the API answers
+//! `occurredAt` ([`quote_rules`], [`case_rules`]); an erased customer's open work is finished
+//! with its texts left out, empty on the line ([`erased_work_rules`]). A service case's own
+//! events are decided by its aggregate itself, folded from the ledger's events and the file's
+//! earlier lines ([`case_decides`]): what its status allows, a risk survey once on a
+//! risk-survey case, a follow-up of a recommendation the survey made. Where the API answers
 //! success and records nothing because its command changes nothing (an identifier added again,
 //! a consent, account manager, profile or case assignee set to what it is), the line is
 //! accepted and records nothing too ([`Decision::Unchanged`], [`unchanged_rules`]): a nightly
 //! sync that sends every customer's consent again is not refused for the ones that did not
 //! change. Imported again, such a line may change something now (a later line of the file
 //! changed it back); it is not recorded after that later line, which it would undo
-//! ([`LedgerRules::superseded`]), so the file again writes nothing. Export-form lines are
+//! ([`LedgerRules::superseded`]), so the file again writes nothing. For the same reason, such a
+//! line refused for what a later line can change (an assignment's previous manager or assignee,
+//! a case's status) is refused only once the whole file is read, unless by then a later line of
+//! its stream was found in the ledger ([`LedgerRules::deferred`]). Export-form lines are
 //! history and are not checked.
 //!
 //! Where the facts come from ([`LedgerFacts`]): a stream's version and the few facts of it the
@@ -27,15 +33,16 @@
 //! campaign's channels, budget and whether it closed) are read from the log the first time a
 //! line names the stream, a campaign's purchases the first time a PURCHASED response of it
 //! asks, its total cost the first time a cost of it does, a customer's profile (sealed, so read
-//! with its key) the first time a `ProfileUpdated` of it does and a case's assignee the first
-//! time a `ServiceCaseAssigned` of it does; which
+//! with its key) the first time a `ProfileUpdated` of it does, and a case's events, folded into
+//! its aggregate, the first time a line of its stream comes; which
 //! campaign's purchase response won a policy's sale, when its issue or renewal named none, is
 //! found by the walk of the log that also finds merges ([`StoredLedger`]); who holds an
 //! identifier is the
 //! customer directory's answer as of its checkpoint, with the log's events after the checkpoint
 //! folded over it (the read models lag the log while no server runs: an import into a ledger
 //! that held events leaves the new events to the server's catch-up). State per stream, identifier and event id is a few ids and a
-//! digest, never the events themselves, so memory follows the file's ids, not its bytes.
+//! digest (a case's aggregate state, for a case a line moves on), never the events themselves,
+//! so memory follows the file's ids, not its bytes.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -54,12 +61,16 @@ use ledger_domain::aggregates::links::{
     case_of, claim_of, customers_policy, enquiry_of, issued_policy, launched_campaign,
     new_business_for,
 };
-use ledger_domain::aggregates::policy::{business_date, quote_valid_until};
+use ledger_domain::aggregates::policy::quote_valid_until;
 use ledger_domain::aggregates::service_case::{WorkText, not_started_again_for_erased, work_text};
 use ledger_domain::aggregates::{
     Aggregate, CLOCK_SKEW_SECONDS_MAX, CampaignStanding, CaseStanding, ClaimStanding,
     CustomerStanding, DecisionContext, EnquiryStanding, Policy, PolicyFacts, PolicyPeriod,
-    PolicyStanding,
+    PolicyStanding, ServiceCase,
+};
+use ledger_domain::commands::{
+    AssignServiceCase, CloseServiceCase, CompleteRiskSurvey, EscalateServiceCase,
+    FollowUpRiskRecommendation, ReopenServiceCase, ResolveServiceCase, ServiceCaseCommand,
 };
 use ledger_domain::events::{Event, claim_stream, enquiry_stream, policy_stream};
 use ledger_domain::ids::{
@@ -130,13 +141,12 @@ pub struct StreamFacts {
     /// fields are sealed, so a stream's read ([`LedgerFacts::stream`]) leaves it out, and it is
     /// read with its key only when a `ProfileUpdated` line asks ([`LedgerFacts::profile`]).
     pub profile_known: bool,
-    /// Whom a case is assigned to now, by its last assignment or escalation: assigning it to
-    /// them again records nothing.
-    pub assignee: Option<StaffId>,
-    /// Whether `assignee` is known: a line of the file set it, or the ledger's was read. A
-    /// case's stream is read for its first event only, so the ledger's is read only when a
-    /// `ServiceCaseAssigned` line asks ([`LedgerFacts::assignee`]).
-    pub assignee_known: bool,
+    /// A case as its aggregate folds the ledger's events and the file's earlier lines, which
+    /// decides the case's own events ([`case_decides`]). A case's stream is read for its first
+    /// event only, so this is `None` until a line of the case comes, which reads the ledger's
+    /// ([`LedgerFacts::service_case`]) before any line of the file is folded in. Boxed: most
+    /// streams are not cases, and every stream's facts are kept for the whole file.
+    pub case: Option<Box<ServiceCase>>,
     /// A policy's premium now: quoted, issued, renewed or endorsed.
     pub premium: Option<Money>,
     /// The premium a policy was issued for: what a PURCHASED response on a line before the
@@ -176,6 +186,9 @@ impl StreamFacts {
         if StreamFacts::of_a_policy(event) {
             self.policy.apply(event);
         }
+        if let Some(case) = self.case.as_deref_mut() {
+            case.apply(event);
+        }
         match event {
             Event::CustomersMerged(merged) => self.merged_into = Some(merged.survivor_id),
             Event::CustomerErased(_) | Event::EnquiryErased(_) => self.erased = true,
@@ -198,17 +211,6 @@ impl StreamFacts {
             Event::CustomerRegistered(_) | Event::ProfileUpdated(_) => {
                 self.profile = recorded_profile(event);
                 self.profile_known = true;
-            }
-            Event::ServiceCaseAssigned(ledger_domain::events::ServiceCaseAssigned {
-                assignee,
-                ..
-            })
-            | Event::ServiceCaseEscalated(ledger_domain::events::ServiceCaseEscalated {
-                escalated_to: assignee,
-                ..
-            }) => {
-                self.assignee = Some(assignee.clone());
-                self.assignee_known = true;
             }
             Event::PolicyQuoted(quoted) => {
                 self.customer = Some(quoted.customer_id);
@@ -264,9 +266,9 @@ impl StreamFacts {
 
     /// Whether [`StreamFacts::apply`] reads anything of an event of this type beyond counting
     /// it, so a stored stream decodes only those. A registration's and a profile update's
-    /// profile are sealed, and a case's assignments and escalations come after its first
-    /// event, which is all of a case's stream that is read: those are read on demand
-    /// ([`LedgerFacts::profile`], [`LedgerFacts::assignee`]).
+    /// profile are sealed, and a case's events after its first, which is all of a case's
+    /// stream that is read here, are read when a line of the case comes: those are read on
+    /// demand ([`LedgerFacts::profile`], [`LedgerFacts::service_case`]).
     fn decides(event_type: &str) -> bool {
         matches!(
             event_type,
@@ -333,8 +335,9 @@ pub trait LedgerFacts {
     /// here (erased, or its key stayed with the ledger it was exported from).
     fn profile(&mut self, customer: CustomerId) -> anyhow::Result<Option<Digest>>;
 
-    /// Whom `case` is assigned to in the ledger, by its last assignment or escalation.
-    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>>;
+    /// `case` as the service-case aggregate folds the ledger's events of it (none: never
+    /// opened).
+    fn service_case(&mut self, case: CaseId) -> anyhow::Result<ServiceCase>;
 
     /// Which campaigns the ledger's PURCHASED responses credited with the policy `number`'s
     /// sales ([`SaleCredit`]), if any named it.
@@ -560,6 +563,15 @@ pub struct LedgerRules<F> {
     /// Lines accepted that a later line setting the same, already in the ledger, supersedes:
     /// `(line number, field: reason)`.
     superseded: Vec<(usize, String)>,
+    /// Assignments refused for what their stream holds at their line that a later line can
+    /// change (a case's status, the previous manager or assignee), by stream, each as
+    /// `(line number, field, field: rule)`, neither folded in nor written. Imported again, a
+    /// line that recorded nothing the first time is decided against the ledger as the file's
+    /// later lines left it, which it may no longer fit (an assignment of a case a later line
+    /// closed, naming as its previous assignee one a later line replaced): a later line of its
+    /// stream found already in the ledger ([`LedgerRules::event_id`]) supersedes it, as
+    /// `superseded`, and [`LedgerRules::finish`] refuses the others.
+    deferred: HashMap<StreamId, Vec<(usize, &'static str, String)>>,
     /// What the accepted lines say across streams (merges, known customers' enquiries).
     across: Across,
     /// What accepted lines named that was nowhere yet, by line number, decided by
@@ -671,33 +683,43 @@ impl<F: LedgerFacts> LedgerRules<F> {
             unchanged_events: HashMap::new(),
             settings: HashMap::new(),
             superseded: Vec::new(),
+            deferred: HashMap::new(),
             across: Across::default(),
             forward: Vec::new(),
         }
     }
 
     /// Once every line was decided: the lines that named something nowhere at their line
-    /// (see [`link_rules`]), decided now that the whole file is folded in, as
-    /// `(line number, field: rule)` in line order. A line refused here was folded in for the
-    /// lines after it; writing only what the rest accepts (`--skip-invalid`) decides the file
-    /// again without it.
+    /// (see [`link_rules`]), decided now that the whole file is folded in, and the assignments
+    /// deferred that no later line superseded ([`LedgerRules::deferred`]), as
+    /// `(line number, field: rule)` in line order. A line refused here for what it named was
+    /// folded in for the lines after it (a deferred one was not); writing only what the rest
+    /// accepts (`--skip-invalid`) decides the file again without it.
     pub fn finish(&mut self) -> anyhow::Result<Vec<(usize, String)>> {
         let Self {
             facts: ledger,
             streams,
             across,
             forward,
+            deferred,
             ..
         } = self;
         let links =
             Links::new(streams, ledger, across, jiff::Timestamp::now()).with_premiums_as_issued();
-        let problems = forward
+        let mut problems: Vec<(usize, String)> = forward
             .drain(..)
             .filter_map(|(number, named)| {
                 named.decide(&links).err().map(|problem| (number, problem))
             })
             .collect();
         links.finish()?;
+        problems.extend(
+            deferred
+                .drain()
+                .flat_map(|(_, lines)| lines)
+                .map(|(number, _, problem)| (number, problem)),
+        );
+        problems.sort_by_key(|(number, _)| *number);
         Ok(problems)
     }
 
@@ -768,6 +790,22 @@ impl<F: LedgerFacts> LedgerRules<F> {
                     )
                 }));
         }
+        // An assignment deferred for what its stream held at its line, which this later line of
+        // the stream moved on from: imported before, it recorded nothing then.
+        if let Some(earlier) = self.deferred.remove(&line.stream) {
+            self.superseded
+                .extend(earlier.into_iter().map(|(earlier, field, problem)| {
+                    (
+                        earlier,
+                        format!(
+                            "{field}: line {number}, later in the file, is already in the ledger \
+                             (position {}); recorded after it, this line would be refused \
+                             ({problem})",
+                            recorded.position
+                        ),
+                    )
+                }));
+        }
         Ok(EventIdUse::AlreadyPresent)
     }
 
@@ -790,6 +828,7 @@ impl<F: LedgerFacts> LedgerRules<F> {
             events,
             unchanged_events,
             settings,
+            deferred,
             across,
             forward,
             ..
@@ -815,11 +854,11 @@ impl<F: LedgerFacts> LedgerRules<F> {
             facts.profile = ledger.profile(updated.customer_id)?;
             facts.profile_known = true;
         }
-        if let Event::ServiceCaseAssigned(assigned) = &line.event
-            && !facts.assignee_known
+        // Before any line of the file is folded into it: every line of a case comes here first.
+        if facts.case.is_none()
+            && let Some(case) = case_of_stream(stream)
         {
-            facts.assignee = ledger.assignee(assigned.case_id)?;
-            facts.assignee_known = true;
+            facts.case = Some(Box::new(ledger.service_case(case)?));
         }
         // A command that changes nothing still answers for the version it was sent against, as
         // the API's does.
@@ -831,11 +870,21 @@ impl<F: LedgerFacts> LedgerRules<F> {
                 facts.version
             )));
         }
-        let unchanged = match check(facts, owners, ledger, line)? {
+        let mut unchanged = match check(facts, owners, ledger, line)? {
             Decision::Accepted => None,
             Decision::Unchanged(reason) => Some(reason),
             refused @ Decision::Refused(_) => return Ok(refused),
         };
+        // Decided once the line's stream is known to take it, before the figures it records (an
+        // assignment's previous one), as the aggregates decide them; refused only by `finish`.
+        let mut deferred_problem = None;
+        if unchanged.is_none() {
+            match assignment_rules(facts, line) {
+                Some(Decision::Unchanged(reason)) => unchanged = Some(reason),
+                Some(Decision::Refused(problem)) => deferred_problem = Some(problem),
+                Some(Decision::Accepted) | None => {}
+            }
+        }
         if let Event::CustomersMerged(merged) = &line.event
             && let Some(problem) = merge_rules(merged, streams, owners, ledger)?
         {
@@ -857,7 +906,7 @@ impl<F: LedgerFacts> LedgerRules<F> {
         let links = Links::new(streams, ledger, across, line.new_event.occurred_at);
         let decided = quote_rules(&links, line)
             .and_then(|()| erased_work_rules(&links, line))
-            .and_then(|()| survey_rules(line))
+            .and_then(|()| case_rules(&links, line))
             .and_then(|()| link_rules(&links, line))
             .and_then(|named_forward| erasure_rules(&links, line).map_or(Ok(named_forward), Err));
         links.finish()?;
@@ -865,6 +914,18 @@ impl<F: LedgerFacts> LedgerRules<F> {
             Ok(named_forward) => named_forward,
             Err(problem) => return Ok(Decision::Refused(problem)),
         };
+        if let Some(problem) = deferred_problem {
+            // Taken for now, to be refused or superseded once the whole file is read; until
+            // then neither folded in nor written, and its event id, like that of a line that
+            // changes nothing, names one event of the file.
+            let field = changes_nothing_field(&line.event).unwrap_or("payload");
+            unchanged_events.insert(line.new_event.event_id, (number, line.digest));
+            deferred
+                .entry(stream.clone())
+                .or_default()
+                .push((number, field, problem));
+            return Ok(Decision::Accepted);
+        }
         forward.extend(named_forward.into_iter().map(|named| (number, named)));
         let facts = streams
             .get_mut(stream)
@@ -1032,9 +1093,10 @@ fn changes_nothing_field(event: &Event) -> Option<&'static str> {
 /// Why a line's command changes nothing, so the API would answer success and record nothing
 /// for it, as `field: reason`: an identifier the customer holds added again, a consent changed
 /// to what it is (a channel never granted has none), the account manager and team lead
-/// assigned again, a profile updated to the same name, group and address, a case assigned to
-/// its assignee. What the API writes is never one: a first consent granted, a manager with a
-/// new team lead. The reason says what already is; the caller says it records nothing.
+/// assigned again, a profile updated to the same name, group and address (a case assigned to
+/// its assignee is decided with the case's status, by [`assignment_rules`]). What the API
+/// writes is never one: a first consent granted, a manager with a new team lead. The reason
+/// says what already is; the caller says it records nothing.
 fn unchanged_rules(
     facts: &StreamFacts,
     owners: &Owners,
@@ -1088,16 +1150,66 @@ fn unchanged_rules(
                 updated.customer_id
             ))
         }
-        Event::ServiceCaseAssigned(assigned)
-            if facts.assignee.as_ref() == Some(&assigned.assignee) =>
-        {
-            Some(format!(
-                "assignee: service case {} is already assigned to {}",
-                assigned.case_id, assigned.assignee
-            ))
-        }
+        // A case's assignment is its aggregate's to decide ([`assignment_rules`]).
         _ => None,
     })
+}
+
+/// An assignment's rules on what its stream holds, which a later line can change, as the
+/// aggregates decide them: a case is assigned only while open, and to its assignee again
+/// records nothing ([`Decision::Unchanged`]); an account manager's or a case's assignment names
+/// whom it replaces as its previous one (`previousManager`, `previousAssignee`), as the API
+/// records it. A refusal here is deferred ([`LedgerRules::deferred`]).
+fn assignment_rules(facts: &StreamFacts, line: &IntegratorLine) -> Option<Decision> {
+    match &line.event {
+        Event::AccountManagerAssigned(assigned)
+            if assigned.previous_manager != facts.account_manager =>
+        {
+            Some(Decision::Refused(previous_one(
+                "previousManager",
+                "the customer's account manager",
+                facts.account_manager.as_ref(),
+                assigned.previous_manager.as_ref(),
+            )))
+        }
+        Event::ServiceCaseAssigned(assigned) => {
+            let case = facts.case.as_deref()?;
+            // An assignment asks nothing of other streams: the line's moment is all it is told.
+            let decided = case_decides(case, &line.event, &AtLine(line.new_event.occurred_at))?;
+            match case_refusal(&line.event, decided).as_deref() {
+                Err(problem) => Some(Decision::Refused(problem.to_owned())),
+                Ok([]) => Some(Decision::Unchanged(format!(
+                    "assignee: service case {} is already assigned to {}",
+                    assigned.case_id, assigned.assignee
+                ))),
+                Ok([Event::ServiceCaseAssigned(recorded)])
+                    if recorded.previous_assignee != assigned.previous_assignee =>
+                {
+                    Some(Decision::Refused(previous_one(
+                        "previousAssignee",
+                        "the case's assignee",
+                        recorded.previous_assignee.as_ref(),
+                        assigned.previous_assignee.as_ref(),
+                    )))
+                }
+                Ok(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An assignment's `field` naming whom it replaces: `whose` one until it, `current` (none:
+/// `null`), not `stated`.
+fn previous_one(
+    field: &str,
+    whose: &str,
+    current: Option<&StaffId>,
+    stated: Option<&StaffId>,
+) -> String {
+    let current = current.map_or_else(|| "none (null)".to_owned(), ToString::to_string);
+    let stated = stated.map_or_else(|| "null".to_owned(), ToString::to_string);
+    format!("{field}: {whose} until this assignment: {current}, not {stated}")
 }
 
 /// A channel as the event catalogue spells it (`PHONE`, `WECHAT`).
@@ -1251,22 +1363,6 @@ fn customer_rules(
                 ledger.identifier_owner(&removed.identifier)
             })?)
             .then(|| ("identifier", not_found("identifier", &removed.identifier)))
-        }
-        Event::AccountManagerAssigned(assigned)
-            if assigned.previous_manager != facts.account_manager =>
-        {
-            let current = facts
-                .account_manager
-                .as_ref()
-                .map_or_else(|| "none (null)".to_owned(), ToString::to_string);
-            let stated = assigned
-                .previous_manager
-                .as_ref()
-                .map_or_else(|| "null".to_owned(), ToString::to_string);
-            return Ok(Some(format!(
-                "previousManager: the customer's account manager until this assignment: \
-                 {current}, not {stated}"
-            )));
         }
         Event::ContactRecorded(contact) if facts.contacts.contains(&contact.contact_id) => {
             Some(("contactId", already_exists("contact", contact.contact_id)))
@@ -2002,28 +2098,132 @@ fn erased_work_rules<F: LedgerFacts>(
     })
 }
 
-/// A risk survey's rule on its recommendations, as `completeRiskSurvey` decides it with the
-/// line's `occurredAt` as its moment: each is due on the survey's own Beijing day or later (a
-/// survey is completed once, so a due day already past stays wrong). In the API's words, with
-/// its field path (`recommendations[0].dueOn`).
-fn survey_rules(line: &IntegratorLine) -> Result<(), String> {
-    let Event::RiskSurveyCompleted(survey) = &line.event else {
+/// A case's own events but its assignments (decided with what changes nothing, by
+/// [`assignment_rules`]), as the service-case aggregate decides them ([`case_decides`]) at the
+/// line's `occurredAt`, its customer's standing as the ledger and the file's earlier lines tell
+/// it: an escalation, resolution, close or reopening only from a status that allows it, an
+/// escalation keeping or raising the priority and moving the deadline only to after its moment,
+/// a reopening's deadline after it, a risk survey once, on an open risk-survey case, with each
+/// recommendation due on the survey's Beijing day or later (`recommendations[0].dueOn`), and a
+/// follow-up of a recommendation the survey made. It runs after [`erased_work_rules`], which
+/// says in the import's words how an erased customer's work is sent (a text left out as `""`).
+fn case_rules<F: LedgerFacts>(links: &Links<'_, F>, line: &IntegratorLine) -> Result<(), String> {
+    if matches!(line.event, Event::ServiceCaseAssigned(_)) {
+        return Ok(());
+    }
+    // Cannot tell (the stream could not be read): the failure ends the import.
+    let Some(Some(case)) = links.stream(&line.stream, |facts| facts.case.clone()) else {
         return Ok(());
     };
-    let today = business_date(line.new_event.occurred_at);
-    match survey
-        .recommendations
-        .iter()
-        .enumerate()
-        .find(|(_, recommendation)| recommendation.due_on < today)
-    {
-        Some((index, recommendation)) => Err(format!(
-            "recommendations[{index}].dueOn: a recommendation is due on the survey's day \
-             ({today}, Beijing) or later, not {}",
-            recommendation.due_on
-        )),
+    match case_decides(&case, &line.event, links) {
+        Some(decided) => case_refusal(&line.event, decided).map(drop),
         None => Ok(()),
     }
+}
+
+/// What the service-case aggregate, as `case`, decides for the command that would have recorded
+/// `event`, in `context`: the events it records, or its refusal; `None` for an event no command
+/// on an opened case records. The command carries the event's own fields; an escalation's
+/// deadline is sent only when it moves the case's, as the event records the case's otherwise.
+fn case_decides(
+    case: &ServiceCase,
+    event: &Event,
+    context: &dyn DecisionContext,
+) -> Option<Result<Vec<Event>, DomainError>> {
+    let command = match event {
+        Event::ServiceCaseAssigned(assigned) => {
+            ServiceCaseCommand::AssignServiceCase(AssignServiceCase {
+                case_id: assigned.case_id,
+                assignee: assigned.assignee.clone(),
+            })
+        }
+        Event::ServiceCaseEscalated(escalated) => {
+            ServiceCaseCommand::EscalateServiceCase(EscalateServiceCase {
+                case_id: escalated.case_id,
+                escalated_to: escalated.escalated_to.clone(),
+                reason: escalated.reason.clone(),
+                priority: escalated.priority,
+                deadline: (case.deadline() != Some(escalated.deadline))
+                    .then_some(escalated.deadline),
+            })
+        }
+        Event::ServiceCaseResolved(resolved) => {
+            ServiceCaseCommand::ResolveServiceCase(ResolveServiceCase {
+                case_id: resolved.case_id,
+                resolved_by: resolved.resolved_by.clone(),
+                resolution: resolved.resolution.clone(),
+            })
+        }
+        Event::ServiceCaseReopened(reopened) => {
+            ServiceCaseCommand::ReopenServiceCase(ReopenServiceCase {
+                case_id: reopened.case_id,
+                reason: reopened.reason.clone(),
+                deadline: reopened.deadline,
+            })
+        }
+        Event::ServiceCaseClosed(closed) => {
+            ServiceCaseCommand::CloseServiceCase(CloseServiceCase {
+                case_id: closed.case_id,
+                closed_by: closed.closed_by.clone(),
+                customer_confirmed: closed.customer_confirmed,
+            })
+        }
+        Event::RiskSurveyCompleted(survey) => {
+            ServiceCaseCommand::CompleteRiskSurvey(CompleteRiskSurvey {
+                case_id: survey.case_id,
+                surveyor: survey.surveyor.clone(),
+                findings: survey.findings.clone(),
+                recommendations: survey.recommendations.clone(),
+            })
+        }
+        Event::RiskRecommendationFollowedUp(followed) => {
+            ServiceCaseCommand::FollowUpRiskRecommendation(FollowUpRiskRecommendation {
+                case_id: followed.case_id,
+                recommendation: followed.recommendation,
+                status: followed.status,
+                note: followed.note.clone(),
+                followed_up_by: followed.followed_up_by.clone(),
+            })
+        }
+        _ => return None,
+    };
+    Some(case.handle(&command, context))
+}
+
+/// A case's refusal of `event` as `field: rule`: a validation error names its field itself; the
+/// others name none in the API, so the line's field they are about is named: `recommendation`
+/// for one the survey did not make, `customerId` for an erased customer, else `caseId`.
+fn case_refusal(
+    event: &Event,
+    decided: Result<Vec<Event>, DomainError>,
+) -> Result<Vec<Event>, String> {
+    let field = match (&decided, event) {
+        (Err(DomainError::NotFound { .. }), Event::RiskRecommendationFollowedUp(_)) => {
+            "recommendation"
+        }
+        (Err(DomainError::CustomerErased { .. }), _) => "customerId",
+        _ => "caseId",
+    };
+    in_field(field, decided)
+}
+
+/// The moment a line is decided at, and nothing of other streams: the context of a command whose
+/// aggregate asks nothing of them (a case's assignment).
+struct AtLine(jiff::Timestamp);
+
+impl DecisionContext for AtLine {
+    fn identifier_owner(&self, _identifier: &Identifier) -> Option<CustomerId> {
+        None
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+/// The case a `case-{id}` stream is of; `None` for another stream.
+fn case_of_stream(stream: &StreamId) -> Option<CaseId> {
+    stream.as_str().strip_prefix("case-")?.parse().ok()
 }
 
 /// The customer a case or claim line's work is for: the one its stream was opened for, as its
@@ -2654,20 +2854,33 @@ impl LedgerFacts for StoredLedger<'_> {
         }
     }
 
-    /// The case's stream, read once by [`LedgerRules::decide`] for a case a
-    /// `ServiceCaseAssigned` line names, from its end: only its last assignment or escalation
-    /// is decoded.
-    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>> {
+    /// The case's stream, read once by [`LedgerRules::decide`] at the first line of the case,
+    /// every event of it folded into its aggregate. Redacted: nothing that decides a case is
+    /// personal (a survey's recommendations keep their numbers). A case's stream is a handful
+    /// of events, its transitions and its survey's follow-ups.
+    fn service_case(&mut self, case: CaseId) -> anyhow::Result<ServiceCase> {
         let stream = StreamId::case(case);
-        let types = ["ServiceCaseAssigned", "ServiceCaseEscalated"];
-        let Some(record) = self.last_of(&stream, &types)? else {
-            return Ok(None);
-        };
-        match redacted(&record)? {
-            Event::ServiceCaseAssigned(assigned) => Ok(Some(assigned.assignee)),
-            Event::ServiceCaseEscalated(escalated) => Ok(Some(escalated.escalated_to)),
-            _ => anyhow::bail!("the event at position {} is no assignment", record.position),
+        let version = self.store.stream_version(&stream);
+        let mut folded = ServiceCase::default();
+        let mut read = 0;
+        while read < version {
+            let page = self
+                .store
+                .read_stream(
+                    &stream,
+                    read + 1,
+                    READ_PAGE_MAX.min(usize::try_from(version - read).unwrap_or(usize::MAX)),
+                )
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.is_empty() {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            for record in &page {
+                read += 1;
+                folded.apply(&redacted(record)?);
+            }
         }
+        Ok(folded)
     }
 
     /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line

@@ -18,6 +18,8 @@ struct Facts {
     recorded: HashMap<EventId, Recorded>,
     /// What the ledger's events say across streams.
     across: Across,
+    /// Each case as its aggregate folds the ledger's events.
+    cases: HashMap<CaseId, ledger_domain::aggregates::ServiceCase>,
 }
 
 impl LedgerFacts for Facts {
@@ -73,12 +75,11 @@ impl LedgerFacts for Facts {
         Ok(self.streams.get(&stream).and_then(|facts| facts.profile))
     }
 
-    fn assignee(&mut self, case: CaseId) -> anyhow::Result<Option<StaffId>> {
-        let stream = StreamId::case(case);
-        Ok(self
-            .streams
-            .get(&stream)
-            .and_then(|facts| facts.assignee.clone()))
+    fn service_case(
+        &mut self,
+        case: CaseId,
+    ) -> anyhow::Result<ledger_domain::aggregates::ServiceCase> {
+        Ok(self.cases.get(&case).cloned().unwrap_or_default())
     }
 }
 
@@ -93,6 +94,9 @@ fn ledger_of(lines: &[IntegratorLine]) -> Facts {
             .apply(&line.event);
         facts.owners.apply(&line.event, |_| Ok(None)).unwrap();
         facts.across.apply_event(&line.event);
+        if let Some(case) = case_of_stream(&line.stream) {
+            facts.cases.entry(case).or_default().apply(&line.event);
+        }
         facts.recorded.insert(
             line.new_event.event_id,
             Recorded {
@@ -2553,8 +2557,9 @@ fn api_decides(
 ) -> Result<Vec<Event>, DomainError> {
     use ledger_domain::aggregates::{Customer, ServiceCase};
     use ledger_domain::commands::{
-        AssignAccountManager, AssignServiceCase, ChangeConsent, CompleteRiskSurvey,
-        CustomerCommand, Edit, ServiceCaseCommand, UpdateProfile,
+        AssignAccountManager, AssignServiceCase, ChangeConsent, CloseServiceCase,
+        CompleteRiskSurvey, CustomerCommand, Edit, EscalateServiceCase, FollowUpRiskRecommendation,
+        ReopenServiceCase, ResolveServiceCase, ServiceCaseCommand, UpdateProfile,
     };
     let context = ApiAt(line.new_event.occurred_at);
     fn edit<T>(value: Option<T>) -> Edit<T> {
@@ -2595,6 +2600,49 @@ fn api_decides(
                 recommendations: survey.recommendations,
             }))
         }
+        Event::ServiceCaseEscalated(escalated) => {
+            let before = aggregate_of::<ServiceCase>(history, line).deadline();
+            case(ServiceCaseCommand::EscalateServiceCase(
+                EscalateServiceCase {
+                    case_id: escalated.case_id,
+                    escalated_to: escalated.escalated_to,
+                    reason: escalated.reason,
+                    priority: escalated.priority,
+                    // The deadline moved, or else left as it was.
+                    deadline: (before != Some(escalated.deadline)).then_some(escalated.deadline),
+                },
+            ))
+        }
+        Event::ServiceCaseResolved(resolved) => {
+            case(ServiceCaseCommand::ResolveServiceCase(ResolveServiceCase {
+                case_id: resolved.case_id,
+                resolved_by: resolved.resolved_by,
+                resolution: resolved.resolution,
+            }))
+        }
+        Event::ServiceCaseReopened(reopened) => {
+            case(ServiceCaseCommand::ReopenServiceCase(ReopenServiceCase {
+                case_id: reopened.case_id,
+                reason: reopened.reason,
+                deadline: reopened.deadline,
+            }))
+        }
+        Event::ServiceCaseClosed(closed) => {
+            case(ServiceCaseCommand::CloseServiceCase(CloseServiceCase {
+                case_id: closed.case_id,
+                closed_by: closed.closed_by,
+                customer_confirmed: closed.customer_confirmed,
+            }))
+        }
+        Event::RiskRecommendationFollowedUp(followed) => case(
+            ServiceCaseCommand::FollowUpRiskRecommendation(FollowUpRiskRecommendation {
+                case_id: followed.case_id,
+                recommendation: followed.recommendation,
+                status: followed.status,
+                note: followed.note,
+                followed_up_by: followed.followed_up_by,
+            }),
+        ),
         other => panic!("no command here records a {}", other.event_type()),
     }
 }
@@ -2794,7 +2842,7 @@ fn a_line_the_api_would_record_nothing_for_records_nothing_naming_its_field() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_stored_profile_and_assignee_are_the_last_ones_read_from_the_stream_s_end() {
+async fn a_stored_profile_is_the_last_one_read_from_the_stream_s_end_and_a_case_its_whole_stream() {
     const OTHER_CASE: &str = "0190a5e2-8c3b-7d4e-9f00-0000000ca5e2";
     let scratch = tempfile::tempdir().unwrap();
     let store = SledEventLog::open(scratch.path(), ledger_store::StoreOptions::default()).unwrap();
@@ -2849,11 +2897,19 @@ async fn a_stored_profile_and_assignee_are_the_last_ones_read_from_the_stream_s_
         ))
     );
     assert_eq!(ledger.profile(customer(BOB)).unwrap(), None);
+    let stored = ledger.service_case(case(CASE)).unwrap();
     assert_eq!(
-        ledger.assignee(case(CASE)).unwrap(),
-        Some(StaffId::parse("assignee", "tl-01").unwrap())
+        stored.assignee(),
+        Some(&StaffId::parse("assignee", "tl-01").unwrap())
     );
-    assert_eq!(ledger.assignee(case(OTHER_CASE)).unwrap(), None);
+    assert_eq!(
+        stored.status(),
+        Some(ledger_domain::aggregates::service_case::CaseStatus::Open)
+    );
+    assert_eq!(
+        ledger.service_case(case(OTHER_CASE)).unwrap(),
+        ledger_domain::aggregates::ServiceCase::default()
+    );
     // And the import's rules on them: the ledger's profile and assignee again record nothing.
     let mut rules = LedgerRules::new(ledger);
     assert_eq!(
@@ -2881,5 +2937,327 @@ async fn a_stored_profile_and_assignee_are_the_last_ones_read_from_the_stream_s_
             .decide(4, &case_assigned(ALICE, "claims-002", Some("tl-01")))
             .unwrap(),
         Decision::Accepted
+    );
+}
+
+/// The sample's risk-survey case (its first surveyed), and the customer it was opened for.
+const RISK_CASE: &str = "019b78a7-4583-725f-a523-5b1146070ae9";
+const RISK_CUSTOMER: &str = "01975c9a-3d54-7e0c-8da1-6fd1d469fc8a";
+
+/// `lines` decided by the API's commands given `history`, as the import decided them
+/// (`refused`): where the import refuses a line, the API refuses its command in the same words
+/// (the import also names the field, `caseId` or `recommendation`, where the API names none);
+/// where the import takes one, the API records it.
+fn api_agrees(history: &[IntegratorLine], lines: &[IntegratorLine], refused: &[(usize, String)]) {
+    let mut history: Vec<&IntegratorLine> = history.iter().collect();
+    for (number, line) in (1..).zip(lines) {
+        let import = refused
+            .iter()
+            .find(|(refused, _)| *refused == number)
+            .map(|(_, problem)| problem.as_str());
+        match (api_decides(&history, line), import) {
+            (Ok(recorded), None) => {
+                assert_eq!(recorded.len(), 1, "line {number}: {recorded:?}");
+                history.push(line);
+            }
+            (Err(refused), Some(problem)) => {
+                let api = refused.to_string();
+                let rule = problem.split_once(": ").map(|(_, rule)| rule);
+                assert!(
+                    problem == api || rule == Some(api.as_str()),
+                    "line {number}: the API says {api}, the import {problem}"
+                );
+            }
+            (api, import) => panic!("line {number}: the API {api:?}, the import {import:?}"),
+        }
+    }
+}
+
+/// Alice's case CASE moved on by the sample's first line of `event_type`, by `actor` (lines
+/// by different actors are different events).
+fn case_moved(event_type: &str, actor: &str) -> IntegratorLine {
+    work(event_type, ALICE, &[]).with_actor(actor)
+}
+
+/// The service case aggregate's refusal of `action` on `case` while it is `status`, on the
+/// line's `caseId`.
+fn cannot(action: &str, case: &str, status: &str) -> String {
+    format!("caseId: cannot {action} service case {case} while it is {status}")
+}
+
+#[test]
+fn a_case_is_assigned_escalated_and_resolved_only_while_open_as_the_api_decides() {
+    // Given Alice's case CASE, opened in the ledger.
+    let ledger = || vec![registered(ALICE, "13800000001"), case_opened(ALICE)];
+    // When a file resolves it, then assigns, escalates and resolves it; reopens and assigns it;
+    // closes it while open; resolves and closes it, then assigns it; and reopens and assigns it.
+    let lines = [
+        case_moved("ServiceCaseResolved", "claims-002"),
+        case_assigned(ALICE, "claims-002", None),
+        case_moved("ServiceCaseEscalated", "claims-002"),
+        case_moved("ServiceCaseResolved", "claims-003"),
+        case_moved("ServiceCaseReopened", "agent-0008"),
+        case_assigned(ALICE, "claims-002", None).with_actor("sup-02"),
+        case_moved("ServiceCaseClosed", "sup-01"),
+        case_moved("ServiceCaseResolved", "claims-004"),
+        case_moved("ServiceCaseClosed", "sup-02"),
+        case_assigned(ALICE, "claims-003", Some("claims-002")),
+        case_moved("ServiceCaseReopened", "agent-0009"),
+        case_assigned(ALICE, "claims-003", Some("claims-002")).with_actor("sup-02"),
+    ];
+    // Then each transition its status does not allow is refused, as the API refuses it.
+    let refused = vec![
+        (2, cannot("assign", CASE, "resolved")),
+        (3, cannot("escalate", CASE, "resolved")),
+        (4, cannot("resolve", CASE, "resolved")),
+        (7, cannot("close", CASE, "open")),
+        (10, cannot("assign", CASE, "closed")),
+    ];
+    assert_eq!(fold_on(ledger_of(&ledger()), &lines), refused);
+    api_agrees(&ledger(), &lines, &refused);
+    // A case resolved in the ledger is not assigned; reopened on an earlier line, it is.
+    let mut resolved = ledger();
+    resolved.push(case_moved("ServiceCaseResolved", "claims-002"));
+    assert_eq!(
+        fold_on(
+            ledger_of(&resolved),
+            &[case_assigned(ALICE, "claims-002", None)]
+        ),
+        [(1, cannot("assign", CASE, "resolved"))]
+    );
+    assert_eq!(
+        fold_on(
+            ledger_of(&resolved),
+            &[
+                case_moved("ServiceCaseReopened", "agent-0008"),
+                case_assigned(ALICE, "claims-002", None),
+            ]
+        ),
+        []
+    );
+}
+
+#[test]
+fn a_risk_survey_is_completed_once_on_an_open_risk_survey_case_as_the_api_decides() {
+    // Given the sample's risk-survey case before its survey, and Alice's case CASE, a 4S-shop
+    // repair.
+    let ledger = || {
+        let mut ledger = sample_before("RiskSurveyCompleted");
+        ledger.extend([registered(ALICE, "13800000001"), case_opened(ALICE)]);
+        ledger
+    };
+    let surveyed = sample("RiskSurveyCompleted");
+    let on_alices_case = edited(
+        "RiskSurveyCompleted",
+        &[("caseId", CASE.into()), ("customerId", ALICE.into())],
+    );
+    // When Alice's case is surveyed, and the risk-survey case twice, then a survey is refused
+    // but on a risk-survey case, and but once, as the API refuses it.
+    let lines = [
+        on_alices_case,
+        surveyed.clone_line(),
+        surveyed.with_actor("risk-01"),
+    ];
+    let action = "complete a risk survey on";
+    let refused = vec![
+        (1, cannot(action, CASE, "not a risk-survey case")),
+        (3, cannot(action, RISK_CASE, "already surveyed")),
+    ];
+    assert_eq!(fold_on(ledger_of(&ledger()), &lines), refused);
+    api_agrees(&ledger(), &lines, &refused);
+    // A case surveyed in the ledger is not surveyed again, nor one resolved.
+    let mut surveyed_in_ledger = ledger();
+    surveyed_in_ledger.push(surveyed.clone_line());
+    assert_eq!(
+        fold_on(
+            ledger_of(&surveyed_in_ledger),
+            &[surveyed.with_actor("risk-01")]
+        ),
+        [(1, cannot(action, RISK_CASE, "already surveyed"))]
+    );
+    let mut resolved_in_ledger = ledger();
+    resolved_in_ledger.push(edited(
+        "ServiceCaseResolved",
+        &[
+            ("caseId", RISK_CASE.into()),
+            ("customerId", RISK_CUSTOMER.into()),
+        ],
+    ));
+    assert_eq!(
+        fold_on(ledger_of(&resolved_in_ledger), &[surveyed.clone_line()]),
+        [(1, cannot(action, RISK_CASE, "resolved"))]
+    );
+}
+
+#[test]
+fn a_follow_up_names_a_recommendation_its_case_s_survey_made_as_the_api_decides() {
+    // Given the sample's risk-survey case before its survey, which recommends 1 to 4.
+    let unsurveyed = sample_before("RiskSurveyCompleted");
+    let surveyed = sample("RiskSurveyCompleted");
+    let follow_up = |number: u16| {
+        edited(
+            "RiskRecommendationFollowedUp",
+            &[("recommendation", number.into())],
+        )
+    };
+    let no_such = |number: u16| {
+        format!("recommendation: risk recommendation {RISK_CASE} #{number} does not exist")
+    };
+    // When recommendation 1 is followed up before the survey, and 4 and 5 after it, then the
+    // follow-ups of no recommendation the survey made are refused, as the API refuses them.
+    let lines = [
+        follow_up(1),
+        surveyed.clone_line(),
+        follow_up(4),
+        follow_up(5),
+    ];
+    let refused = vec![
+        (
+            1,
+            cannot(
+                "follow up a recommendation of",
+                RISK_CASE,
+                "not surveyed yet",
+            ),
+        ),
+        (4, no_such(5)),
+    ];
+    assert_eq!(fold_on(ledger_of(&unsurveyed), &lines), refused);
+    api_agrees(&unsurveyed, &lines, &refused);
+    // Surveyed in the ledger, likewise.
+    let mut surveyed_in_ledger = sample_before("RiskSurveyCompleted");
+    surveyed_in_ledger.push(surveyed.clone_line());
+    assert_eq!(
+        fold_on(
+            ledger_of(&surveyed_in_ledger),
+            &[follow_up(9), follow_up(2)]
+        ),
+        [(1, no_such(9))]
+    );
+}
+
+#[test]
+fn an_assignment_names_the_case_s_current_assignee_as_the_previous_one() {
+    // Given Alice's case CASE, assigned to claims-002 in the ledger.
+    let ledger = vec![
+        registered(ALICE, "13800000001"),
+        case_opened(ALICE),
+        case_assigned(ALICE, "claims-002", None),
+    ];
+    let previous = |current: &str, stated: &str| {
+        format!(
+            "previousAssignee: the case's assignee until this assignment: {current}, not {stated}"
+        )
+    };
+    let lines = [
+        case_assigned(ALICE, "claims-003", None),
+        case_assigned(ALICE, "claims-003", Some("claims-009")),
+        case_assigned(ALICE, "claims-003", Some("claims-002")),
+        // The current one is the earlier line's; an escalation assigns the case to whom it is
+        // escalated to.
+        case_assigned(ALICE, "claims-004", Some("claims-002")),
+        work(
+            "ServiceCaseEscalated",
+            ALICE,
+            &[("escalatedTo", "tl-01".into())],
+        ),
+        case_assigned(ALICE, "claims-004", Some("claims-003")),
+        case_assigned(ALICE, "claims-004", Some("tl-01")),
+    ];
+    let refused = vec![
+        (1, previous("claims-002", "null")),
+        (2, previous("claims-002", "claims-009")),
+        (4, previous("claims-003", "claims-002")),
+        (6, previous("tl-01", "claims-003")),
+    ];
+    assert_eq!(fold_on(ledger_of(&ledger), &lines), refused);
+    // And the API's assignServiceCase records the line taken as it is, and as the previous
+    // assignee of each line refused the one the refusal names.
+    let mut history: Vec<&IntegratorLine> = ledger.iter().collect();
+    for (number, line) in (1..).zip(&lines) {
+        let recorded = api_decides(&history, line).unwrap();
+        match refused.iter().find(|(refused, _)| *refused == number) {
+            None => {
+                assert_eq!(recorded, std::slice::from_ref(&line.event), "line {number}");
+                history.push(line);
+            }
+            Some((_, problem)) => {
+                let [Event::ServiceCaseAssigned(recorded)] = recorded.as_slice() else {
+                    panic!("line {number} recorded {recorded:?}");
+                };
+                let current = recorded.previous_assignee.as_ref().unwrap().to_string();
+                assert!(
+                    problem.contains(&format!("until this assignment: {current}, not")),
+                    "line {number}: {problem}"
+                );
+            }
+        }
+    }
+    // A case never assigned has no assignee.
+    let unassigned = ledger_of(&ledger[..2]);
+    assert_eq!(
+        fold_on(
+            unassigned,
+            &[case_assigned(ALICE, "claims-002", Some("claims-001"))]
+        ),
+        [(1, previous("none (null)", "claims-001"))]
+    );
+}
+
+#[test]
+fn an_assignment_imported_again_after_its_case_moved_on_is_superseded_by_the_later_line() {
+    // Given a file that assigned Alice's case to claims-002 again (which recorded nothing when
+    // it was imported), then to claims-003, and resolved and closed it (all recorded);
+    let file = [
+        case_assigned(ALICE, "claims-002", Some("claims-002")),
+        case_assigned(ALICE, "claims-003", Some("claims-002")),
+        case_moved("ServiceCaseResolved", "claims-003"),
+        case_moved("ServiceCaseClosed", "sup-01"),
+    ];
+    let mut history = vec![
+        registered(ALICE, "13800000001"),
+        case_opened(ALICE),
+        case_assigned(ALICE, "claims-002", None),
+    ];
+    history.extend(file[1..].iter().map(LineEdits::clone_line));
+    // when the same file is imported again, then its first line, an assignment of a closed case
+    // now, records nothing: the next line of the case, already in the ledger, supersedes it.
+    assert_eq!(
+        fold_on(ledger_of(&history), &file),
+        [(
+            1,
+            records_nothing(&format!(
+                "assignee: line 2, later in the file, is already in the ledger (position 4); \
+                 recorded after it, this line would be refused ({})",
+                cannot("assign", CASE, "closed")
+            ))
+        )]
+    );
+    // Alone, it is refused.
+    assert_eq!(
+        fold_on(ledger_of(&history), &file[..1]),
+        [(1, cannot("assign", CASE, "closed"))]
+    );
+    // Likewise an account manager assigned again, then another (both as recorded): imported
+    // again, the first names as its previous manager one a later line replaced.
+    let file = [
+        manager_assigned(ALICE, "am-003", Some("am-003")),
+        manager_assigned(ALICE, "am-004", Some("am-003")),
+    ];
+    let history = [
+        registered(ALICE, "13800000001"),
+        manager_assigned(ALICE, "am-003", None),
+        file[1].clone_line(),
+    ];
+    assert_eq!(
+        fold_on(ledger_of(&history), &file),
+        [(
+            1,
+            records_nothing(
+                "manager: line 2, later in the file, is already in the ledger (position 3); \
+                 recorded after it, this line would be refused (previousManager: the customer's \
+                 account manager until this assignment: am-004, not am-003)"
+            )
+        )]
     );
 }
