@@ -3261,3 +3261,33 @@ fn an_assignment_imported_again_after_its_case_moved_on_is_superseded_by_the_lat
         )]
     );
 }
+
+#[test]
+fn an_escalation_keeps_the_priority_and_a_moved_deadline_lies_ahead_as_the_api_decides() {
+    // Given Alice's case CASE, open at NORMAL priority, in the ledger.
+    let ledger = || vec![registered(ALICE, "13800000001"), case_opened(ALICE)];
+    // When it is reopened while open, escalated at LOW priority, and escalated with its
+    // deadline moved to before the escalation's occurredAt, then each is refused as the API
+    // refuses it; escalated at HIGH, keeping its deadline, it is taken.
+    let escalated = |payload: &[(&str, serde_json::Value)]| {
+        let mut fields = vec![("escalatedTo", "tl-01".into())];
+        fields.extend(payload.iter().cloned());
+        work("ServiceCaseEscalated", ALICE, &fields)
+    };
+    let lines = [
+        case_moved("ServiceCaseReopened", "agent-0008"),
+        escalated(&[("priority", "LOW".into())]),
+        escalated(&[("deadline", "2024-11-01T09:30:00Z".into())]),
+        escalated(&[]),
+    ];
+    let refused = vec![
+        (1, cannot("reopen", CASE, "open")),
+        (
+            2,
+            "priority: an escalation keeps or raises the priority; the case is NORMAL".to_owned(),
+        ),
+        (3, "deadline: a deadline lies in the future".to_owned()),
+    ];
+    assert_eq!(fold_on(ledger_of(&ledger()), &lines), refused);
+    api_agrees(&ledger(), &lines, &refused);
+}
