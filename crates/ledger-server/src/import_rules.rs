@@ -986,6 +986,9 @@ fn check(
     if let Some(problem) = problem {
         return Ok(Decision::Refused(format!("{field}: {problem}")));
     }
+    if let Some(problem) = other_customers_work(facts, kind, id, event) {
+        return Ok(Decision::Refused(problem));
+    }
     if facts.erased {
         return Ok(Decision::Refused(match event {
             Event::CustomerErased(_) => format!(
@@ -2458,6 +2461,29 @@ fn creation(event: &Event, stream: &StreamId) -> Creation {
 
 /// The aggregate's kind (as its errors name it) and the payload field naming its id, by the
 /// stream's category; `None` for a category no aggregate owns.
+/// A claim's or service case's later line names the customer it was opened for, as the API
+/// records it (its events carry the aggregate's customer): naming another would route the work
+/// into that customer's history and data-subject list.
+/// `customerId: service case … is customer …'s, not …'s`.
+fn other_customers_work(
+    facts: &StreamFacts,
+    kind: &'static str,
+    id: &str,
+    event: &Event,
+) -> Option<String> {
+    if !matches!(kind, "claim" | "service case")
+        || !matches!(creation(event, &event.stream()), Creation::Continues)
+    {
+        return None;
+    }
+    let owner = facts.customer?;
+    let named = event.customer_ids();
+    let stranger = named.iter().find(|named| **named != owner)?;
+    Some(format!(
+        "customerId: {kind} {id} is customer {owner}'s, not {stranger}'s"
+    ))
+}
+
 fn kind_of(stream: &StreamId) -> Option<(&'static str, &'static str)> {
     Some(match stream.category() {
         "customer" => ("customer", "customerId"),

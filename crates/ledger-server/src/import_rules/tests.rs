@@ -3291,3 +3291,59 @@ fn an_escalation_keeps_the_priority_and_a_moved_deadline_lies_ahead_as_the_api_d
     assert_eq!(fold_on(ledger_of(&ledger()), &lines), refused);
     api_agrees(&ledger(), &lines, &refused);
 }
+
+#[test]
+fn a_case_or_claim_line_names_the_customer_its_work_was_opened_for() {
+    // Given Alice's case and claim, in the ledger or on an earlier line, and Bob, another
+    // customer.
+    let customers = || {
+        vec![
+            registered(ALICE, "13800000001"),
+            registered(BOB, "13800000002"),
+        ]
+    };
+    let work_opened = || {
+        vec![
+            policy_issued(POLICY, ALICE),
+            case_opened(ALICE),
+            claim_reported(CLAIM, POLICY, ALICE, "2025-03-01T10:00:00+08:00"),
+        ]
+    };
+    let mut opened = customers();
+    opened.extend(work_opened());
+    let bobs_work = || {
+        vec![
+            work(
+                "ServiceCaseEscalated",
+                BOB,
+                &[("reason", "升级处理".into())],
+            ),
+            work("ClaimSurveyed", BOB, &[("findings", "现场查勘".into())]),
+            work(
+                "ServiceCaseEscalated",
+                ALICE,
+                &[("reason", "升级处理".into())],
+            ),
+        ]
+    };
+    let refused = vec![
+        (
+            1,
+            format!("customerId: service case {CASE} is customer {ALICE}'s, not {BOB}'s"),
+        ),
+        (
+            2,
+            format!("customerId: claim {CLAIM} is customer {ALICE}'s, not {BOB}'s"),
+        ),
+    ];
+    // When a line of it names Bob, then it is refused: the work would land in Bob's history
+    // and data-subject list; the same line naming Alice is taken.
+    assert_eq!(fold_on(ledger_of(&opened), &bobs_work()), refused);
+    let mut in_the_file = work_opened();
+    in_the_file.extend(bobs_work());
+    let shifted: Vec<(usize, String)> = refused
+        .iter()
+        .map(|(number, problem)| (number + 3, problem.clone()))
+        .collect();
+    assert_eq!(fold_on(ledger_of(&customers()), &in_the_file), shifted);
+}
