@@ -2598,6 +2598,37 @@ impl<'a> StoredLedger<'a> {
 }
 
 impl StoredLedger<'_> {
+    /// Each record of `stream` from its first up to version `up_to` (at most its version), in
+    /// order, read a page at a time.
+    fn each_from_start(
+        &self,
+        stream: &StreamId,
+        up_to: u64,
+        mut each: impl FnMut(&RecordedEvent) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let version = self.store.stream_version(stream);
+        let up_to = up_to.min(version);
+        let mut read = 0;
+        while read < up_to {
+            let page = self
+                .store
+                .read_stream(
+                    stream,
+                    read + 1,
+                    READ_PAGE_MAX.min(usize::try_from(up_to - read).unwrap_or(usize::MAX)),
+                )
+                .with_context(|| format!("reading stream {stream}"))?;
+            if page.is_empty() {
+                anyhow::bail!("stream {stream} ends before its version {version}");
+            }
+            for record in &page {
+                read += 1;
+                each(record)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The last event of `stream` of one of `types`, read from the stream's end a page at a
     /// time: only the types of the events after it are read.
     fn last_of(&self, stream: &StreamId, types: &[&str]) -> anyhow::Result<Option<RecordedEvent>> {
@@ -2756,37 +2787,22 @@ impl LedgerFacts for StoredLedger<'_> {
             "claim" | "case" | "campaign" => version.min(1),
             _ => 0,
         };
-        while facts.version < read_up_to {
-            let page = self
-                .store
-                .read_stream(
-                    stream,
-                    facts.version + 1,
-                    READ_PAGE_MAX
-                        .min(usize::try_from(read_up_to - facts.version).unwrap_or(usize::MAX)),
+        self.each_from_start(stream, read_up_to, |record| {
+            let stored = &record.event;
+            if StreamFacts::decides(&stored.event_type) {
+                let event = ledger_app::personal::open_redacted(
+                    &stored.event_type,
+                    stored.schema_version,
+                    &stored.payload,
                 )
-                .with_context(|| format!("reading stream {stream}"))?;
-            if page.is_empty() {
-                anyhow::bail!("stream {stream} ends before its version {version}");
+                .with_context(|| format!("decoding the event at position {}", record.position))?;
+                facts.apply(&event);
+            } else {
+                facts.version += 1;
+                facts.quoted_only = false;
             }
-            for record in &page {
-                let stored = &record.event;
-                if StreamFacts::decides(&stored.event_type) {
-                    let event = ledger_app::personal::open_redacted(
-                        &stored.event_type,
-                        stored.schema_version,
-                        &stored.payload,
-                    )
-                    .with_context(|| {
-                        format!("decoding the event at position {}", record.position)
-                    })?;
-                    facts.apply(&event);
-                } else {
-                    facts.version += 1;
-                    facts.quoted_only = false;
-                }
-            }
-        }
+            Ok(())
+        })?;
         if version > read_up_to {
             facts.quoted_only = false;
         }
@@ -2885,68 +2901,36 @@ impl LedgerFacts for StoredLedger<'_> {
     /// personal (a survey's recommendations keep their numbers). A case's stream is a handful
     /// of events, its transitions and its survey's follow-ups.
     fn service_case(&mut self, case: CaseId) -> anyhow::Result<ServiceCase> {
-        let stream = StreamId::case(case);
-        let version = self.store.stream_version(&stream);
         let mut folded = ServiceCase::default();
-        let mut read = 0;
-        while read < version {
-            let page = self
-                .store
-                .read_stream(
-                    &stream,
-                    read + 1,
-                    READ_PAGE_MAX.min(usize::try_from(version - read).unwrap_or(usize::MAX)),
-                )
-                .with_context(|| format!("reading stream {stream}"))?;
-            if page.is_empty() {
-                anyhow::bail!("stream {stream} ends before its version {version}");
-            }
-            for record in &page {
-                read += 1;
-                folded.apply(&redacted(record)?);
-            }
-        }
+        self.each_from_start(&StreamId::case(case), u64::MAX, |record| {
+            folded.apply(&redacted(record)?);
+            Ok(())
+        })?;
         Ok(folded)
     }
 
     /// The campaign's stream, read once by [`Links::bought`] for a campaign a PURCHASED line
     /// names; only its responses are decoded.
     fn purchased(&mut self, campaign: CampaignId) -> anyhow::Result<HashSet<PolicyNumber>> {
-        let stream = StreamId::campaign(campaign);
-        let version = self.store.stream_version(&stream);
         let mut purchased = HashSet::new();
-        let mut read = 0;
-        while read < version {
-            let page = self
-                .store
-                .read_stream(
-                    &stream,
-                    read + 1,
-                    READ_PAGE_MAX.min(usize::try_from(version - read).unwrap_or(usize::MAX)),
-                )
-                .with_context(|| format!("reading stream {stream}"))?;
-            if page.is_empty() {
-                anyhow::bail!("stream {stream} ends before its version {version}");
+        self.each_from_start(&StreamId::campaign(campaign), u64::MAX, |record| {
+            let stored = &record.event;
+            if stored.event_type != "CampaignResponded" {
+                return Ok(());
             }
-            for record in &page {
-                read += 1;
-                let stored = &record.event;
-                if stored.event_type != "CampaignResponded" {
-                    continue;
-                }
-                let event = ledger_app::personal::open_redacted(
-                    &stored.event_type,
-                    stored.schema_version,
-                    &stored.payload,
-                )
-                .with_context(|| format!("decoding the event at position {}", record.position))?;
-                if let Event::CampaignResponded(response) = event
-                    && response.response == CampaignResponse::Purchased
-                {
-                    purchased.extend(response.policy_number);
-                }
+            let event = ledger_app::personal::open_redacted(
+                &stored.event_type,
+                stored.schema_version,
+                &stored.payload,
+            )
+            .with_context(|| format!("decoding the event at position {}", record.position))?;
+            if let Event::CampaignResponded(response) = event
+                && response.response == CampaignResponse::Purchased
+            {
+                purchased.extend(response.policy_number);
             }
-        }
+            Ok(())
+        })?;
         Ok(purchased)
     }
 }
